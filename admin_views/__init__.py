@@ -1,0 +1,1 @@
+"""Flask-Admin views. Nothing outside this package imports from it."""

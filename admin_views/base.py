@@ -1,0 +1,352 @@
+"""The one secure base view every model view extends.
+
+Flask-Admin's own `get_query` scoping is not enough: `get_one`, actions, relation
+choices, `ajax/update`, `ajax/lookup` and export each reach rows on their own. Here
+each of those paths goes through the permission table (services/permissions.py):
+the verb of the endpoint must be granted, and rows come only through the actor's
+row condition for that verb.
+"""
+import logging
+from datetime import date, datetime
+
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import fields, widgets
+
+from models import db
+from services import accounts, permissions
+from services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Which verb each Flask-Admin endpoint needs; an endpoint not listed is refused.
+ENDPOINT_VERBS = {
+    "index_view": "list",
+    "details_view": "details",
+    "create_view": "create",
+    "edit_view": "edit",
+    "delete_view": "delete",
+    "export": "export",
+    "ajax_update": "edit",
+    "action_view": None,  # each action is checked by its own name
+}
+
+
+class RuDateField(fields.DateField):
+    """A date typed as дд.мм.гггг (ISO accepted too)."""
+
+    widget = widgets.TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", DATE_FORMATS)
+        render_kw = kwargs.setdefault("render_kw", {})
+        render_kw.setdefault("placeholder", "дд.мм.гггг")
+        render_kw.setdefault("autocomplete", "off")
+        super().__init__(label, validators, **kwargs)
+        self.messages = {"invalid": "Дата указывается в виде дд.мм.гггг"}
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Дата указывается в виде дд.мм.гггг") from None
+
+
+class RuModelConverter(AdminModelConverter):
+    @converts("Date")
+    def convert_date(self, field_args, **extra):
+        field_args.pop("widget", None)
+        return RuDateField(**field_args)
+
+
+def _date(view, value, name=None):
+    return value.strftime("%d.%m.%Y")
+
+
+def _datetime(view, value, name=None):
+    return value.strftime("%d.%m.%Y %H:%M")
+
+
+def _bool(view, value, name=None):
+    return "да" if value else "нет"
+
+
+TYPE_FORMATTERS = {date: _date, datetime: _datetime, bool: _bool, type(None): lambda v, x, n=None: ""}
+
+
+def formula_safe(value):
+    """Exported text never becomes a spreadsheet formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class SecureModelView(ModelView):
+    view_key = None  # the key of this view in permissions.TABLE
+    # Per relation field: actor -> extra SQL condition on the choices.
+    choice_filters = {}
+    # Eager loads for the list, so a page costs the same whatever its rows.
+    list_loader_options = ()
+    # Hand-made endpoints of a subclass and the verb each needs.
+    extra_endpoint_verbs = {}
+    # Columns and form fields that only a college has (отделение, специальность …).
+    college_only = ()
+
+    model_form_converter = RuModelConverter
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
+    column_type_formatters_export = {date: _date, datetime: _datetime, bool: _bool,
+                                     type(None): lambda v, x, n=None: ""}
+    column_default_sort = "id"
+    column_display_pk = False
+    form_excluded_columns = ("org_id", "organization", "created_at", "user", "user_id")
+    page_size = 50
+    can_set_page_size = True
+    export_types = ["csv"]
+    export_max_rows = 5000
+    fast_mass_delete = False
+
+    def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
+        super().__init__(model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs)
+
+    # -- who may do what ------------------------------------------------------------
+
+    @property
+    def actor(self):
+        return g.get("actor") if has_request_context() else None
+
+    def allowed(self, verb):
+        if not has_request_context():
+            return True  # scaffolding at start-up builds every column and form once
+        return permissions.allowed(self.actor, self.view_key, verb)
+
+    can_create = property(lambda self: self.allowed("create"))
+    can_edit = property(lambda self: self.allowed("edit"))
+    can_delete = property(lambda self: self.allowed("delete"))
+    can_view_details = property(lambda self: self.allowed("details"))
+    can_export = property(lambda self: self.allowed("export"))
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.actor is not None
+
+    def is_visible(self):
+        return self.is_accessible() and self.allowed("list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        verbs = {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}
+        if name not in verbs:
+            abort(404)
+        verb = verbs[name]
+        if verb is not None and not self.allowed(verb):
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name):
+        return self.allowed(name)
+
+    # -- which rows -----------------------------------------------------------------
+
+    def scoped(self, query, verb):
+        return query.filter(permissions.row_condition(self.actor, self.view_key, verb, self.model))
+
+    def get_query(self):
+        query = self.scoped(super().get_query(), "list")
+        return query.options(*self.list_loader_options) if self.list_loader_options else query
+
+    def get_count_query(self):
+        return self.scoped(super().get_count_query(), "list")
+
+    def _current_verb(self):
+        endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+        return {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}.get(endpoint) or "details"
+
+    def get_one(self, id):
+        return self.get_one_for(id, self._current_verb())
+
+    def get_one_for(self, id, verb):
+        pk = sa_inspect(self.model).primary_key[0]
+        try:
+            pk_value = pk.type.python_type(id)
+        except (TypeError, ValueError):
+            abort(404)
+        cond = permissions.row_condition(self.actor, self.view_key, verb, self.model)
+        obj = db.session.scalar(select(self.model).where(pk == pk_value, cond))
+        if obj is None:
+            abort(404)
+        return obj
+
+    def handle_action(self, return_view=None):
+        form = self.action_form()
+        if not self.validate_form(form):
+            abort(400)
+        name = form.action.data
+        handler = self._actions_data.get(name)
+        if handler is None:
+            abort(404)
+        if not self.allowed(name):
+            abort(403)
+        ids = request.form.getlist("rowid")
+        scoped = permissions.scoped_ids(self.actor, self.view_key, name, self.model, ids)
+        if len(scoped) != len(set(ids)) or not scoped:
+            abort(404)
+        response = handler[0]([str(i) for i in scoped])
+        return response if response is not None else redirect(
+            request.form.get("url") or self.get_url(".index_view"))
+
+    def ajax_lookup(self):
+        abort(404)
+
+    # -- what a school does not show --------------------------------------------------
+
+    def _for_kind(self, columns):
+        actor = self.actor
+        if not self.college_only or (actor is not None and actor.org is not None and actor.org.is_college):
+            return columns
+        return [c for c in columns if c[0] not in self.college_only]
+
+    @property
+    def _list_columns(self):
+        return self._for_kind(self._all_list_columns)
+
+    @_list_columns.setter
+    def _list_columns(self, value):
+        self._all_list_columns = value
+
+    @property
+    def _details_columns(self):
+        return self._for_kind(self._all_details_columns)
+
+    @_details_columns.setter
+    def _details_columns(self, value):
+        self._all_details_columns = value
+
+    # -- forms: relation choices only from the actor's organization ----------------
+
+    def _scope_choices(self, form):
+        if self.college_only and not (self.actor.org is not None and self.actor.org.is_college):
+            for name in self.college_only:
+                if name in form:
+                    delattr(form, name)
+        mapper = sa_inspect(self.model)
+        for field in form:
+            if not hasattr(field, "query_factory") or field.name not in mapper.relationships:
+                continue
+            remote = mapper.relationships[field.name].mapper.class_
+            extra = self.choice_filters.get(field.name)
+
+            def factory(remote=remote, extra=extra):
+                query = db.session.query(remote)
+                if hasattr(remote, "org_id"):
+                    query = query.filter(remote.org_id == self.actor.org_id)
+                if extra is not None:
+                    query = query.filter(extra(self.actor))
+                return query
+
+            field.query, field.query_factory = None, factory
+            field._object_list = None
+        return form
+
+    def create_form(self, obj=None):
+        return self._scope_choices(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scope_choices(super().edit_form(obj))
+
+    def list_form(self, obj=None):
+        return self._scope_choices(super().list_form(obj))
+
+    # -- saving ---------------------------------------------------------------------
+
+    def on_model_change(self, form, model, is_created):
+        if is_created and hasattr(model, "org_id"):
+            model.org_id = self.actor.org_id
+
+    def handle_view_exception(self, exc):
+        db.session.rollback()
+        if isinstance(exc, DomainError):
+            flash(exc.message + (": " + "; ".join(exc.errors) if exc.errors else ""), "error")
+        elif isinstance(exc, IntegrityError):
+            flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",
+                  "error")
+        else:
+            log.exception("view error")
+            flash("Запись не сохранена из-за внутренней ошибки. Сообщите администратору.", "error")
+        return True
+
+    def get_export_value(self, model, name):
+        return formula_safe(super().get_export_value(model, name))
+
+
+class AccountActionsMixin:
+    """«Сбросить пароль», «Заблокировать», «Разблокировать»: on accounts and on person cards."""
+
+    def _credentials_response(self, credentials, title):
+        from reports.credentials import credentials_workbook
+
+        org = self.actor.org
+        site = (org.site_url if org is not None and org.site_url else request.host_url.rstrip("/"))
+        return credentials_workbook(credentials, org, site, title)
+
+    def _run(self, fn):
+        try:
+            return fn()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return None
+
+    @action("reset_password", "Сбросить пароль",
+            "Выдать выбранным новые пароли? Старые перестанут действовать сразу.")
+    def action_reset_password(self, ids):
+        return self._run(lambda: self._credentials_response(
+            accounts.reset_passwords(self.actor, self.view_key, self.model, ids), "Новые пароли"))
+
+    def _block(self, ids, blocked):
+        def run():
+            count = accounts.set_blocked(self.actor, self.view_key, self.model, ids, blocked)
+            flash(f"{'Заблокировано' if blocked else 'Разблокировано'} учётных записей: {count}", "success")
+        self._run(run)
+
+    @action("block", "Заблокировать", "Заблокировать учётные записи выбранных? Их сеансы завершатся.")
+    def action_block(self, ids):
+        self._block(ids, True)
+
+    @action("unblock", "Разблокировать")
+    def action_unblock(self, ids):
+        self._block(ids, False)
+
+
+class LoginActionsMixin(AccountActionsMixin):
+    """Adds «Выдать логины» to the account actions of a person card."""
+
+    @action("issue_logins", "Выдать логины",
+            "Выдать учётные записи выбранным? Пароли будут показаны один раз — в файле для печати.")
+    def action_issue_logins(self, ids):
+        return self._run(lambda: self._credentials_response(
+            accounts.issue_logins(self.actor, self.view_key, self.model, ids), "Учётные данные"))
+
+
+def account_status(view, context, model, name):
+    user = model.user
+    if user is None:
+        return Markup('<span class="text-muted">не выдан</span>')
+    label = user.login + (" (заблокирован)" if user.is_blocked else "")
+    return label

@@ -1,0 +1,45 @@
+"""The start page: who you are, where you work, and what you can open."""
+from flask import redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from models import Parent, Role, SchoolClass, Staff, Student, StudentStatus, db
+
+
+class HomeView(AdminIndexView):
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path if request.path != "/" else None))
+
+    @expose("/")
+    def index(self):
+        from flask import g
+
+        actor = g.actor
+        counts = {}
+        if actor.org is not None and actor.has(Role.ADMIN, Role.HR, Role.DEPUTY, Role.DIRECTOR):
+            org_id = actor.org_id
+            counts = {
+                "Обучающихся": db.session.scalar(select(func.count(Student.id)).where(
+                    Student.org_id == org_id, Student.status == StudentStatus.STUDYING.value)),
+                "Сотрудников": db.session.scalar(select(func.count(Staff.id)).where(
+                    Staff.org_id == org_id, Staff.dismissal_date.is_(None))),
+                "Родителей": db.session.scalar(select(func.count(Parent.id)).where(Parent.org_id == org_id)),
+            }
+        own_classes = []
+        if actor.own_class_ids:
+            own_classes = db.session.scalars(select(SchoolClass).where(
+                SchoolClass.id.in_(actor.own_class_ids)).order_by(SchoolClass.name)).all()
+        roles = [Role(r).label for r in sorted(actor.roles)]
+        links = [(item.name, item.get_url()) for item in self._visible_entries()]
+        return self.render("home.html", counts=counts, roles=roles, own_classes=own_classes, links=links)
+
+    def _visible_entries(self):
+        for item in self.admin.menu():
+            children = item.get_children() if item.is_category() else [item]
+            for child in children:
+                if child.is_accessible() and child.is_visible() and child.get_url() != request.path:
+                    yield child

@@ -1,0 +1,49 @@
+"""The Flask-Admin instance and every registered view, by menu category."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from models import (AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Organization,
+                    Parent, Period, Position, Room, SchoolClass, Specialty, Staff, Student, User)
+from services.terms import KindText
+
+from admin_views.audit import AuditLogView, LoginEventView
+from admin_views.home import HomeView
+from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
+                             OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
+from admin_views.people import ParentView, SchoolClassView, StaffView, StudentView, UserView
+
+ORG = "Организация"
+PEOPLE = "Люди"
+ACCESS = "Доступ"
+
+
+def model_views():
+    """Every secure model view; the permission test walks this list."""
+    return [
+        OrganizationView(Organization, "Карточка организации", ORG, "organization", "organizations"),
+        AcademicYearView(AcademicYear, "Учебные годы", ORG, "academic_year", "years"),
+        PeriodView(Period, KindText("periods"), ORG, "period", "periods"),
+        HolidayView(Holiday, "Каникулы", ORG, "holiday", "holidays"),
+        CalendarDayView(CalendarDay, "Производственный календарь", ORG, "calendar_day", "calendar"),
+        RoomView(Room, "Аудитории", ORG, "room", "rooms"),
+        PositionView(Position, "Должности", ORG, "position", "positions"),
+        DepartmentView(Department, "Отделения", ORG, "department", "departments"),
+        SpecialtyView(Specialty, "Специальности", ORG, "specialty", "specialties"),
+        SchoolClassView(SchoolClass, KindText("classes"), PEOPLE, "school_class", "classes"),
+        StudentView(Student, KindText("students"), PEOPLE, "student", "students"),
+        ParentView(Parent, "Родители", PEOPLE, "parent", "parents"),
+        StaffView(Staff, "Сотрудники", PEOPLE, "staff", "staff"),
+        UserView(User, "Учётные записи", ACCESS, "user", "accounts"),
+        AuditLogView(AuditLog, "Журнал изменений", ACCESS, "audit_log", "audit"),
+        LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "logins"),
+    ]
+
+
+def init_admin(app):
+    admin = Admin(app, name="Электронный журнал", url="/",
+                  index_view=HomeView(name="Главная", url="/", endpoint="admin"),
+                  theme=Bootstrap4Theme(base_template="layout.html", fluid=True))
+    for view in model_views():
+        admin.add_view(view)
+    app.extensions["journal_admin"] = admin
+    return admin

@@ -1,0 +1,241 @@
+"""Электронный журнал: the application factory and the command line (`flask --app app ...`)."""
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+import click
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel
+from flask_login import LoginManager, current_user, logout_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select, text
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from models import User, db
+from services import audit
+from services.context import Actor
+from services.errors import DomainError
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+babel = Babel()
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def _secret_key():
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def default_config():
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return {
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'journal.db'}"),
+        "SECRET_KEY": _secret_key(),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
+        "SESSION_COOKIE_NAME": "journal_session",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
+        "FLASK_ADMIN_SWATCH": "default",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(default_config())
+    app.config.update(config or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1)
+    if os.environ.get("TRUSTED_PROXIES"):
+        hops = int(os.environ["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.session_interface = SessionInterface()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "ru", timezone_selector=_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from admin_views.auth import bp as auth_bp
+    from admin_views.registry import init_admin
+
+    app.register_blueprint(auth_bp)
+    init_admin(app)
+    _register_hooks(app)
+    _register_errors(app)
+    _register_cli(app)
+    return app
+
+
+def _timezone():
+    actor = g.get("actor")
+    return actor.org.timezone if actor is not None and actor.org is not None else "Europe/Moscow"
+
+
+@login_manager.user_loader
+def _load_user(user_id_token):
+    user_id, _, token = (user_id_token or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.is_blocked or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def client_address():
+    return (request.remote_addr or "unknown")[:64]
+
+
+def _register_hooks(app):
+    open_endpoints = {"auth.login", "auth.logout", "auth.change_password", "healthz", "static"}
+
+    @app.before_request
+    def load_actor():
+        g.actor = None
+        audit.set_context(None, None, client_address())
+        if request.endpoint in ("healthz", "static") or not current_user.is_authenticated:
+            return None
+        g.actor = Actor.for_user(current_user, session.get("org_id"))
+        audit.set_context(current_user.id, g.actor.org_id, client_address())
+        if current_user.must_change_password and request.endpoint not in open_endpoints \
+                and not (request.endpoint or "").endswith(".static"):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def clear_context(exc):
+        audit.set_context()
+
+    @app.context_processor
+    def inject():
+        from services.terms import term
+        from services.context import organizations_of
+        return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of}
+
+    @app.route("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("select 1"))
+        except Exception:  # noqa: BLE001 — any database failure means unhealthy
+            logging.getLogger(__name__).exception("health check failed")
+            return jsonify(status="error", database="недоступна"), 503
+        return jsonify(status="ok", database="ok")
+
+
+ERRORS = {
+    400: ("Неверный запрос", "Запрос не удалось обработать. Обновите страницу и повторите."),
+    403: ("Доступ запрещён", "У вас нет прав на эту страницу или запись."),
+    404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
+    405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
+    413: ("Файл слишком большой", "Размер отправленных данных превышает 16 МБ."),
+    500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
+}
+
+
+def _register_errors(app):
+    def render(code, message=None):
+        title, default = ERRORS[code]
+        return render_template("error.html", code=code, title=title, message=message or default), code
+
+    for code in ERRORS:
+        app.register_error_handler(code, lambda exc, code=code: render(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render(400, "Форма устарела или отправлена не с этого сайта. Обновите страницу и повторите.")
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        db.session.rollback()
+        return render(403 if exc.__class__.__name__ == "PermissionDenied" else 400, str(exc))
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        from werkzeug.exceptions import HTTPException
+        if isinstance(exc, HTTPException):
+            return exc
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return render(500)
+
+
+def _register_cli(app):
+    from services import accounts
+
+    @app.cli.command("create-admin")
+    @click.argument("login")
+    @click.option("--password", help="Пароль (иначе будет запрошен).")
+    def create_admin(login, password):
+        """Создать администратора установки (первую учётную запись)."""
+        if not password:
+            password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль")
+        try:
+            user = accounts.create_superadmin(login, password)
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Создан администратор установки «{user.login}».")
+
+    @app.cli.command("demo-data")
+    @click.option("--kind", type=click.Choice(["school", "college"]), default="school",
+                  help="Школа или колледж.")
+    @click.option("--password", help="Один пароль для всех демонстрационных учётных записей.")
+    @click.option("--seed", type=int, default=2026, help="Начальное значение генератора.")
+    @click.option("--accounts-file", type=click.Path(dir_okay=False),
+                  help="Куда ещё записать таблицу учётных записей.")
+    def demo_data(kind, password, seed, accounts_file):
+        """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи."""
+        from services.demo import DemoRefused, create_demo, format_accounts
+
+        try:
+            accounts_list = create_demo(kind=kind, password=password, seed=seed)
+        except (DemoRefused, DomainError) as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
+        table = format_accounts(accounts_list)
+        click.echo(table)
+        if accounts_file:
+            Path(accounts_file).write_text(table + "\n", encoding="utf-8")

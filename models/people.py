@@ -1,0 +1,199 @@
+"""Accounts and person cards: users, staff, students, parents."""
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer,
+                        String, Table, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.enums import Role, StudentStatus
+from models.org import OrgOwned, Position
+
+
+def utcnow():
+    return datetime.utcnow().replace(microsecond=0)
+
+
+class User(UserMixin, db.Model):
+    """An account of the installation; logins are unique across all organizations.
+
+    A person's roles in an organization follow from his cards there (staff,
+    student, parent), so one account can work in several organizations.
+    """
+
+    __tablename__ = "user_account"
+    __audited__ = True
+    __audit_exclude__ = {"password_hash", "session_token"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_superadmin: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rotated on logout, block and password change: a captured cookie dies with it.
+    session_token: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def get_id(self):
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self):
+        return not self.is_blocked
+
+    def __str__(self):
+        return f"{self.login} ({self.display_name})" if self.display_name else self.login
+
+
+class PersonMixin:
+    last_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def short_name(self):
+        initials = "".join(f"{p[0]}. " for p in (self.first_name, self.middle_name) if p)
+        return f"{self.last_name} {initials}".strip()
+
+    def __str__(self):
+        return self.full_name
+
+
+class StaffRole(db.Model):
+    """A function (role) written on a staff card: администратор, завуч, учитель …"""
+
+    __tablename__ = "staff_role"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Staff(OrgOwned, PersonMixin, db.Model):
+    """Личное дело сотрудника."""
+
+    __tablename__ = "staff"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("position.id"))
+    rank: Mapped[str | None] = mapped_column(String(50))
+    qualification_category: Mapped[str | None] = mapped_column(String(50))
+    hire_date: Mapped[date] = mapped_column(Date)
+    hire_order_number: Mapped[str | None] = mapped_column(String(50))
+    dismissal_date: Mapped[date | None] = mapped_column(Date)
+    snils: Mapped[str | None] = mapped_column(String(14))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user = relationship(User)
+    position = relationship(Position)
+    role_rows = relationship(StaffRole, cascade="all, delete-orphan", lazy="selectin")
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "user_id"),
+        CheckConstraint("sex in ('m', 'f')", name="sex"),
+    )
+
+    @property
+    def role_codes(self):
+        return sorted(r.role for r in self.role_rows)
+
+    @role_codes.setter
+    def role_codes(self, codes):
+        wanted = set(codes or ())
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            StaffRole(role=c) for c in sorted(wanted - {r.role for r in self.role_rows})
+        ]
+
+    @property
+    def roles_label(self):
+        return ", ".join(Role(c).label for c in self.role_codes)
+
+
+student_parent = Table(
+    "student_parent",
+    db.Model.metadata,
+    Column("student_id", ForeignKey("student.id", ondelete="CASCADE"), primary_key=True),
+    Column("parent_id", ForeignKey("parent.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Student(OrgOwned, PersonMixin, db.Model):
+    """Личное дело обучающегося."""
+
+    __tablename__ = "student"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    sex: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    personal_file_number: Mapped[str] = mapped_column(String(50))
+    snils: Mapped[str] = mapped_column(String(14))
+    address: Mapped[str | None] = mapped_column(String(500))
+    birth_certificate_series: Mapped[str | None] = mapped_column(String(20))
+    birth_certificate_number: Mapped[str | None] = mapped_column(String(20))
+    birth_certificate_date: Mapped[date | None] = mapped_column(Date)
+    passport_series: Mapped[str | None] = mapped_column(String(4))
+    passport_number: Mapped[str | None] = mapped_column(String(6))
+    passport_date: Mapped[date | None] = mapped_column(Date)
+    passport_issued_by: Mapped[str | None] = mapped_column(String(300))
+    family_composition: Mapped[str | None] = mapped_column(String(300))
+    social_status: Mapped[str | None] = mapped_column(String(200))
+    foreign_language: Mapped[str | None] = mapped_column(String(50))
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
+    enrollment_order_number: Mapped[str] = mapped_column(String(50))
+    enrollment_order_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=StudentStatus.STUDYING.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user = relationship(User)
+    klass = relationship("SchoolClass", back_populates="students")
+    parents = relationship("Parent", secondary=student_parent, back_populates="children",
+                           order_by="Parent.last_name")
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "snils"),
+        UniqueConstraint("org_id", "personal_file_number"),
+        UniqueConstraint("org_id", "user_id"),
+        CheckConstraint("sex in ('m', 'f')", name="sex"),
+        CheckConstraint("status in ('studying', 'graduated', 'withdrawn')", name="status"),
+    )
+
+
+class Parent(OrgOwned, PersonMixin, db.Model):
+    """Родитель (законный представитель)."""
+
+    __tablename__ = "parent"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    relation: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    workplace: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user = relationship(User)
+    children = relationship(Student, secondary=student_parent, back_populates="parents",
+                            order_by=Student.last_name)
+
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+
+__all__ = ["User", "PersonMixin", "StaffRole", "Staff", "student_parent", "Student", "Parent",
+           "utcnow"]

@@ -1,0 +1,1 @@
+"""Domain operations and rules. Every path into the data (view, action, import, CLI) calls these."""

@@ -1,0 +1,296 @@
+"""Accounts: password hashing, login with throttling, issuing logins, resets and blocking."""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+
+from models import (LoginThrottle, Parent, Role, SchoolClass, Staff, Student, User, db, utcnow)
+from services import permissions
+from services.audit import log_login
+from services.errors import DomainError
+
+MIN_PASSWORD = 8
+ACCOUNT_FREE_FAILURES = 5
+ADDRESS_FREE_FAILURES = 50  # a whole school logs in from one address
+LOCK_STEP = timedelta(seconds=30)
+LOCK_CAP = timedelta(minutes=15)
+FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
+
+_TRANSLIT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "ie", "ы": "y", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+}
+# Letters that cannot be mistaken for each other on a printed slip (no l/1, o/0).
+_CONSONANTS = "bdfgkmnprstvz"
+_VOWELS = "aeiu"
+
+
+def _hasher():
+    params = current_app.config.get("PASSWORD_HASH_PARAMS", {}) if has_app_context() else {}
+    return PasswordHasher(**params)
+
+
+def hash_password(password):
+    return _hasher().hash(password)
+
+
+def verify_password(user, password):
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_session_token():
+    return secrets.token_urlsafe(32)
+
+
+def transliterate(text):
+    return "".join(_TRANSLIT.get(ch, ch) for ch in (text or "").lower())
+
+
+def base_login(card):
+    surname = "".join(ch for ch in transliterate(card.last_name) if ch.isalnum() or ch == "-")
+    initials = "".join(transliterate(p)[:1] for p in (card.first_name, card.middle_name) if p)
+    return f"{surname or 'user'}.{initials}" if initials else surname or "user"
+
+
+def readable_password():
+    """Four consonant-vowel pairs and two digits, e.g. 'kazomiru47': short to type, 31 bits."""
+    syllables = "".join(secrets.choice(_CONSONANTS) + secrets.choice(_VOWELS) for _ in range(4))
+    return f"{syllables}{secrets.randbelow(90) + 10}"
+
+
+def check_password_strength(password, login=None):
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(f"Пароль должен содержать не менее {MIN_PASSWORD} символов.")
+    if login and password.lower() == login.lower():
+        raise DomainError("Пароль не должен совпадать с логином.")
+
+
+def unique_login(base, taken):
+    """`base`, or `base2`, `base3` … the first not in the installation nor in `taken`."""
+    existing = set(db.session.scalars(select(User.login).where(User.login.like(f"{base}%"))))
+    existing |= taken
+    login, n = base, 1
+    while login in existing:
+        n += 1
+        login = f"{base}{n}"
+    taken.add(login)
+    return login
+
+
+def new_user(login, display_name, password=None, must_change=True, superadmin=False):
+    password = password or readable_password()
+    user = User(login=login, password_hash=hash_password(password), must_change_password=must_change,
+                session_token=new_session_token(), display_name=display_name, is_superadmin=superadmin)
+    db.session.add(user)
+    return user, password
+
+
+def create_superadmin(login, password):
+    login = (login or "").strip().lower()
+    if not login:
+        raise DomainError("Укажите логин.")
+    check_password_strength(password, login)
+    if db.session.scalar(select(User.id).where(User.login == login)):
+        raise DomainError(f"Логин «{login}» уже занят.")
+    user, _ = new_user(login, "Администратор установки", password, must_change=False, superadmin=True)
+    db.session.commit()
+    return user
+
+
+# Login ------------------------------------------------------------------------
+
+def _throttle_row(key):
+    row = db.session.get(LoginThrottle, key, with_for_update=True)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        db.session.add(row)
+    return row
+
+
+def _locked_for(row, now):
+    if row.locked_until and row.locked_until > now:
+        return row.locked_until - now
+    return None
+
+
+def _register_failure(row, free, now):
+    if row.last_failure_at and now - row.last_failure_at > FAILURES_FORGOTTEN_AFTER:
+        row.failures = 0
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= free:
+        row.locked_until = now + min(LOCK_STEP * 2 ** (row.failures - free), LOCK_CAP)
+
+
+def _wait_message(delta):
+    seconds = int(delta.total_seconds()) + 1
+    if seconds >= 60:
+        return f"Слишком много неудачных попыток входа. Повторите через {seconds // 60 + 1} мин."
+    return f"Слишком много неудачных попыток входа. Повторите через {seconds} с."
+
+
+def authenticate(login, password, address):
+    """The user, if the login and password are right and no throttle holds; commits the outcome."""
+    login = (login or "").strip().lower()[:64]
+    now = utcnow()
+    account_row = _throttle_row(f"login:{login}")
+    address_row = _throttle_row(f"addr:{address}")
+    wait = _locked_for(account_row, now) or _locked_for(address_row, now)
+    if wait:
+        log_login(db.session, login, None, address, False, "throttled")
+        db.session.commit()
+        raise DomainError(_wait_message(wait))
+    user = db.session.scalar(select(User).where(User.login == login)) if login else None
+    if user is None or not password or not verify_password(user, password):
+        _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
+        _register_failure(address_row, ADDRESS_FREE_FAILURES, now)
+        log_login(db.session, login, user.id if user else None, address, False, "bad credentials")
+        db.session.commit()
+        raise DomainError("Неверный логин или пароль.")
+    if user.is_blocked:
+        log_login(db.session, login, user.id, address, False, "blocked")
+        db.session.commit()
+        raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
+    account_row.failures, account_row.locked_until = 0, None
+    user.last_login_at = now
+    log_login(db.session, login, user.id, address, True)
+    db.session.commit()
+    return user
+
+
+def end_sessions(user):
+    """Every session of the user dies: the token in their cookies no longer matches."""
+    user.session_token = new_session_token()
+
+
+def change_password(user, old_password, new_password, confirm):
+    if not verify_password(user, old_password):
+        raise DomainError("Текущий пароль указан неверно.")
+    if new_password != confirm:
+        raise DomainError("Новый пароль и подтверждение не совпадают.")
+    check_password_strength(new_password, user.login)
+    if old_password == new_password:
+        raise DomainError("Новый пароль должен отличаться от текущего.")
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    end_sessions(user)
+    db.session.commit()
+
+
+# Issuing, resetting, blocking -------------------------------------------------
+
+@dataclass
+class Credential:
+    group: str
+    full_name: str
+    role: str
+    login: str
+    password: str
+
+
+CARD_ROLES = {Staff: Role.TEACHER, Student: Role.STUDENT, Parent: Role.PARENT}
+
+
+def _group_of(card):
+    if isinstance(card, Student):
+        return card.klass.name if card.klass else "Без класса"
+    if isinstance(card, Parent):
+        names = sorted({c.klass.name for c in card.children if c.klass})
+        return ", ".join(names) or "Без класса"
+    return "Сотрудники"
+
+
+def _role_label(card):
+    if isinstance(card, Staff):
+        return card.roles_label or (card.position.name if card.position else "Сотрудник")
+    if isinstance(card, Parent):
+        kids = ", ".join(c.short_name for c in card.children)
+        return f"Родитель ({kids})" if kids else "Родитель"
+    return "Обучающийся"
+
+
+def _cards(actor, view, model, verb, ids):
+    ids = permissions.require_rows(actor, view, verb, model, ids)
+    if not ids:
+        raise DomainError("Не выбрано ни одной записи.")
+    return db.session.scalars(select(model).where(model.id.in_(ids))).all()
+
+
+def _sorted(credentials):
+    return sorted(credentials, key=lambda c: (c.group == "Сотрудники", c.group, c.full_name))
+
+
+def issue_logins(actor, view, model, ids):
+    """Accounts for the chosen cards that have none; returns the credentials to print once."""
+    cards = _cards(actor, view, model, "issue_logins", ids)
+    taken, issued = set(), []
+    for card in cards:
+        if card.user_id is not None:
+            continue
+        login = unique_login(base_login(card), taken)
+        user, password = new_user(login, card.full_name)
+        card.user = user
+        issued.append(Credential(_group_of(card), card.full_name, _role_label(card), login, password))
+    if not issued:
+        raise DomainError("У всех выбранных уже есть учётные записи. Чтобы выдать новый пароль, "
+                          "используйте «Сбросить пароль».")
+    db.session.commit()
+    return _sorted(issued)
+
+
+def _users_of(actor, view, model, verb, ids):
+    if model is User:
+        ids = permissions.require_rows(actor, view, verb, User, ids)
+        return [(u, None) for u in db.session.scalars(select(User).where(User.id.in_(ids)))]
+    cards = _cards(actor, view, model, verb, ids)
+    return [(card.user, card) for card in cards if card.user is not None]
+
+
+def reset_passwords(actor, view, model, ids):
+    pairs = _users_of(actor, view, model, "reset_password", ids)
+    if not pairs:
+        raise DomainError("У выбранных нет учётных записей. Сначала выдайте логины.")
+    result = []
+    for user, card in pairs:
+        if user.is_superadmin and not actor.has(Role.SUPERADMIN):
+            raise DomainError("Пароль администратора установки меняет только он сам.")
+        password = readable_password()
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
+        end_sessions(user)
+        group = _group_of(card) if card is not None else "Учётные записи"
+        role = _role_label(card) if card is not None else ""
+        result.append(Credential(group, card.full_name if card else user.display_name, role,
+                                 user.login, password))
+    db.session.commit()
+    return _sorted(result)
+
+
+def set_blocked(actor, view, model, ids, blocked):
+    pairs = _users_of(actor, view, model, "block" if blocked else "unblock", ids)
+    if not pairs:
+        raise DomainError("У выбранных нет учётных записей.")
+    for user, _ in pairs:
+        if user.id == actor.user_id and blocked:
+            raise DomainError("Нельзя заблокировать собственную учётную запись.")
+        if user.is_superadmin and not actor.has(Role.SUPERADMIN):
+            raise DomainError("Администратора установки может заблокировать только он сам.")
+        user.is_blocked = blocked
+        end_sessions(user)
+    db.session.commit()
+    return len(pairs)
+
+
+def pending_accounts_count(org_id):
+    """Cards without an account yet (for the control page)."""
+    return sum(db.session.scalar(select(func.count()).select_from(m).where(
+        m.org_id == org_id, m.user_id.is_(None))) for m in (Staff, Student, Parent))

@@ -1,0 +1,87 @@
+"""The audit trail: every change of an audited record (who, when, old → new), written in the
+same transaction as the change, whatever path made it (view, action, import, CLI)."""
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from models import AuditLog, LoginEvent, utcnow
+
+# (user_id, org_id, address) of whoever acts in this request or command.
+_context: ContextVar = ContextVar("audit_context", default=(None, None, None))
+
+
+def set_context(user_id=None, org_id=None, address=None):
+    _context.set((user_id, org_id, address))
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M:%S")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _changes(obj, mode):
+    state = inspect(obj)
+    excluded = getattr(type(obj), "__audit_exclude__", set())
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        hist = state.attrs[key].history
+        if mode == "insert":
+            value = getattr(obj, key)
+            if value not in (None, "") and key not in excluded:
+                changes[key] = [None, _plain(value)]
+        elif mode == "delete":
+            value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            if value not in (None, "") and key not in excluded:
+                changes[key] = [_plain(value), None]
+        elif hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if old == new:
+                continue
+            changes[key] = ["***", "***"] if key in excluded else [_plain(old), _plain(new)]
+    if mode == "update":
+        for rel in state.mapper.relationships:
+            if rel.uselist and rel.secondary is not None:
+                hist = state.attrs[rel.key].history
+                if hist.added or hist.deleted:
+                    changes[rel.key] = [[str(o) for o in hist.deleted], [str(o) for o in hist.added]]
+    return changes
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit(session, flush_context):
+    user_id, ctx_org_id, address = _context.get()
+    rows = []
+    for mode, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            if not getattr(type(obj), "__audited__", False):
+                continue
+            changes = _changes(obj, mode)
+            if not changes:
+                continue
+            org_id = getattr(obj, "org_id", None) or (obj.id if type(obj).__tablename__ == "organization" else None) or ctx_org_id
+            rows.append({
+                "at": utcnow(), "org_id": org_id, "user_id": user_id, "action": mode,
+                "entity": type(obj).__tablename__, "entity_id": getattr(obj, "id", None),
+                "summary": str(obj)[:300], "changes": changes, "address": address,
+            })
+    if rows:
+        session.connection().execute(AuditLog.__table__.insert(), rows)
+
+
+def log_login(session, login, user_id, address, success, reason=""):
+    session.add(LoginEvent(login=login[:64], user_id=user_id, address=address, success=success,
+                           reason=reason))

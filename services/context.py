@@ -1,0 +1,97 @@
+"""Who is acting: the user, the organization he works in now, and his roles there."""
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import literal, select, union_all
+
+from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, student_parent
+
+
+def memberships(user_id):
+    """(org_id, card kind, card id) of every card a user holds, in one query."""
+    rows = db.session.execute(union_all(
+        select(Staff.org_id, literal("staff"), Staff.id).where(Staff.user_id == user_id,
+                                                               Staff.dismissal_date.is_(None)),
+        select(Student.org_id, literal("student"), Student.id).where(Student.user_id == user_id),
+        select(Parent.org_id, literal("parent"), Parent.id).where(Parent.user_id == user_id),
+    )).all()
+    return rows
+
+
+@dataclass
+class Actor:
+    user: object | None
+    org: Organization | None
+    staff_id: int | None = None
+    student_id: int | None = None
+    parent_id: int | None = None
+    org_ids: tuple = ()
+    system: bool = False
+    _roles: frozenset | None = field(default=None, repr=False)
+
+    @property
+    def user_id(self):
+        return self.user.id if self.user is not None else None
+
+    @property
+    def org_id(self):
+        return self.org.id if self.org is not None else None
+
+    @cached_property
+    def own_class_ids(self):
+        """Classes where this person is the class teacher (куратор)."""
+        if not self.staff_id:
+            return ()
+        return tuple(db.session.scalars(
+            select(SchoolClass.id).where(SchoolClass.class_teacher_id == self.staff_id)))
+
+    @cached_property
+    def child_ids(self):
+        if not self.parent_id:
+            return ()
+        return tuple(db.session.scalars(
+            select(student_parent.c.student_id).where(student_parent.c.parent_id == self.parent_id)))
+
+    @property
+    def roles(self):
+        if self._roles is None:
+            roles = set()
+            if self.user is not None and self.user.is_superadmin:
+                roles.add(Role.SUPERADMIN.value)
+            if self.staff_id:
+                roles.update(db.session.scalars(
+                    select(StaffRole.role).where(StaffRole.staff_id == self.staff_id)))
+                if self.own_class_ids:
+                    roles.add(Role.CLASS_TEACHER.value)
+            if self.student_id:
+                roles.add(Role.STUDENT.value)
+            if self.parent_id:
+                roles.add(Role.PARENT.value)
+            self._roles = frozenset(roles)
+        return self._roles
+
+    def has(self, *roles):
+        return bool(self.roles.intersection(r.value if isinstance(r, Role) else r for r in roles))
+
+    @classmethod
+    def for_user(cls, user, wanted_org_id=None):
+        rows = memberships(user.id)
+        org_ids = tuple(sorted({r[0] for r in rows}))
+        org_id = wanted_org_id if wanted_org_id in org_ids else (org_ids[0] if org_ids else None)
+        cards = {kind: card_id for o, kind, card_id in rows if o == org_id}
+        org = db.session.get(Organization, org_id) if org_id else None
+        return cls(user=user, org=org, staff_id=cards.get("staff"), student_id=cards.get("student"),
+                   parent_id=cards.get("parent"), org_ids=org_ids)
+
+    @classmethod
+    def system_actor(cls, org=None):
+        """The operator at the command line: domain rules apply, role checks do not."""
+        return cls(user=None, org=org, system=True, _roles=frozenset())
+
+
+def organizations_of(actor):
+    """The organizations the actor can switch between, by name (for the header)."""
+    if actor is None or len(actor.org_ids) < 2:
+        return [actor.org] if actor is not None and actor.org is not None else []
+    return db.session.scalars(select(Organization).where(Organization.id.in_(actor.org_ids))
+                              .order_by(Organization.short_name)).all()

@@ -1,0 +1,146 @@
+"""Person cards: the rules of the staff, student and parent cards (SPEC §2)."""
+from datetime import date
+
+from sqlalchemy import select
+
+from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, SchoolClass, Sex,
+                    Staff, Student, StudentStatus, db)
+from services.errors import DomainError
+from services.rules import validator
+from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
+                                 normalize_snils)
+
+# Ages at which a person can be a student of each kind of institution.
+STUDENT_AGE = {OrgKind.SCHOOL.value: (5, 21), OrgKind.COLLEGE.value: (13, 70)}
+PASSPORT_AGE = 14
+
+
+def _check_names(card, errors):
+    check_name(card.last_name, "Фамилия", errors)
+    check_name(card.first_name, "Имя", errors)
+    check_name(card.middle_name, "Отчество", errors, required=False)
+    for attr in ("last_name", "first_name", "middle_name"):
+        value = getattr(card, attr)
+        if value is not None:
+            setattr(card, attr, value.strip() or None)
+
+
+def _check_sex(card, errors):
+    if card.sex not in (Sex.MALE.value, Sex.FEMALE.value):
+        errors.append("Укажите пол")
+
+
+def _snils(card, errors, required):
+    if not card.snils:
+        if required:
+            errors.append("Поле «СНИЛС» обязательно")
+        return
+    try:
+        card.snils = normalize_snils(card.snils)
+    except ValueError as exc:
+        errors.append(str(exc))
+
+
+def _raise(errors, what):
+    if errors:
+        raise DomainError(f"Карточка {what} не сохранена", errors)
+
+
+@validator(Student)
+def validate_student(student, today=None):
+    today = today or date.today()
+    errors = []
+    _check_names(student, errors)
+    _check_sex(student, errors)
+    _snils(student, errors, required=True)
+    org = db.session.get(Organization, student.org_id)
+    if student.birth_date is None:
+        errors.append("Поле «Дата рождения» обязательно")
+    else:
+        low, high = STUDENT_AGE[org.kind if org else OrgKind.SCHOOL.value]
+        age = age_on(student.birth_date, today)
+        if not low <= age <= high:
+            errors.append(f"Дата рождения {student.birth_date:%d.%m.%Y} невозможна для обучающегося "
+                          f"этой организации (возраст {age}, допустимо от {low} до {high} лет)")
+        elif age >= PASSPORT_AGE and not (student.passport_series and student.passport_number):
+            errors.append("С 14 лет обязательны серия и номер паспорта")
+    if student.passport_series and not (student.passport_series.isdigit() and len(student.passport_series) == 4):
+        errors.append("Серия паспорта — 4 цифры")
+    if student.passport_number and not (student.passport_number.isdigit() and len(student.passport_number) == 6):
+        errors.append("Номер паспорта — 6 цифр")
+    if not (student.personal_file_number or "").strip():
+        errors.append("Поле «Номер личного дела» обязательно")
+    if not (student.enrollment_order_number or "").strip():
+        errors.append("Поле «Номер приказа о зачислении» обязательно")
+    if student.enrollment_order_date is None:
+        errors.append("Поле «Дата приказа о зачислении» обязательно")
+    else:
+        check_not_future(student.enrollment_order_date, "Дата приказа о зачислении", errors, today)
+    for label, value in (("Дата выдачи свидетельства о рождении", student.birth_certificate_date),
+                         ("Дата выдачи паспорта", student.passport_date)):
+        check_not_future(value, label, errors, today)
+        if value and student.birth_date and value < student.birth_date:
+            errors.append(f"«{label}» раньше даты рождения")
+    if student.status not in {s.value for s in StudentStatus}:
+        errors.append("Неизвестный статус обучающегося")
+    if student.status == StudentStatus.STUDYING.value and student.class_id is None:
+        errors.append("Обучающийся должен быть зачислен в класс (группу)")
+    if student.snils and not errors:
+        twin = db.session.scalar(select(Student).where(
+            Student.org_id == student.org_id, Student.snils == student.snils,
+            Student.id != (student.id or 0)))
+        if twin is not None:
+            errors.append(f"СНИЛС {student.snils} уже указан в карточке: {twin.full_name}")
+    if student.personal_file_number and not errors:
+        twin = db.session.scalar(select(Student).where(
+            Student.org_id == student.org_id,
+            Student.personal_file_number == student.personal_file_number,
+            Student.id != (student.id or 0)))
+        if twin is not None:
+            errors.append(f"Номер личного дела {student.personal_file_number} уже занят: {twin.full_name}")
+    _raise(errors, "обучающегося")
+
+
+@validator(Staff)
+def validate_staff(staff, today=None):
+    today = today or date.today()
+    errors = []
+    _check_names(staff, errors)
+    _check_sex(staff, errors)
+    _snils(staff, errors, required=False)
+    check_email(staff.email, errors)
+    check_phone(staff.phone, errors)
+    if staff.hire_date is None:
+        errors.append("Поле «Дата приёма на работу» обязательно")
+    if staff.birth_date is not None:
+        age = age_on(staff.birth_date, today)
+        if not 14 <= age <= 100:
+            errors.append(f"Дата рождения {staff.birth_date:%d.%m.%Y} невозможна для сотрудника")
+        if staff.hire_date and staff.hire_date < staff.birth_date:
+            errors.append("Дата приёма раньше даты рождения")
+    if staff.dismissal_date and staff.hire_date and staff.dismissal_date < staff.hire_date:
+        errors.append("Дата увольнения раньше даты приёма")
+    known = {r.value for r in STAFF_ROLES}
+    if any(code not in known for code in staff.role_codes):
+        errors.append("Неизвестная функция (роль) сотрудника")
+    _raise(errors, "сотрудника")
+
+
+@validator(Parent)
+def validate_parent(parent):
+    errors = []
+    _check_names(parent, errors)
+    check_email(parent.email, errors)
+    check_phone(parent.phone, errors)
+    if parent.relation and parent.relation not in {r.value for r in ParentRelation}:
+        errors.append("Неизвестная степень родства")
+    if any(child.org_id != parent.org_id for child in parent.children):
+        errors.append("Ребёнок принадлежит другой организации")
+    _raise(errors, "родителя")
+
+
+def class_list(klass_id):
+    """The students now studying in a class, by surname."""
+    return db.session.scalars(select(Student).where(
+        Student.class_id == klass_id, Student.status == StudentStatus.STUDYING.value)
+        .order_by(Student.last_name, Student.first_name)).all()

@@ -1,0 +1,57 @@
+"""Rules checked on every flush, so no path into the data can skip them.
+
+A validator registered for a model runs for each new or changed row of it and raises
+DomainError with Russian messages; a row that points at another organization's row
+is refused whatever its model.
+"""
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from models import db
+from services.errors import DomainError
+
+_validators = {}
+
+
+def validator(model):
+    def register(fn):
+        _validators.setdefault(model, []).append(fn)
+        return fn
+    return register
+
+
+def _org_of(session, table, pk):
+    for mapper in db.Model.registry.mappers:
+        if mapper.local_table is table:
+            target = session.get(mapper.class_, pk)
+            return getattr(target, "org_id", None) if target is not None else None
+    return None
+
+
+def _check_same_organization(session, obj):
+    org_id = getattr(obj, "org_id", None)
+    if org_id is None:
+        return
+    state = inspect(obj)
+    for column in state.mapper.local_table.columns:
+        for fk in column.foreign_keys:
+            target_table = fk.column.table
+            if "org_id" not in target_table.c or column.name == "org_id":
+                continue
+            prop = state.mapper.get_property_by_column(column)
+            value = getattr(obj, prop.key)
+            if value is None:
+                continue
+            if not state.attrs[prop.key].history.has_changes() and not state.pending:
+                continue
+            if _org_of(session, target_table, value) != org_id:
+                raise DomainError("Связанная запись принадлежит другой организации или не существует.")
+
+
+@event.listens_for(Session, "before_flush")
+def _run_rules(session, flush_context, instances):
+    with session.no_autoflush:
+        for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
+            _check_same_organization(session, obj)
+            for fn in _validators.get(type(obj), ()):
+                fn(obj)
