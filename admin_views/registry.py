@@ -11,6 +11,7 @@ from admin_views.home import HomeView
 from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people import ParentView, SchoolClassView, StaffView, StudentView, UserView
+from admin_views import planning, timetable
 
 ORG = "Организация"
 PEOPLE = "Люди"
@@ -36,14 +37,21 @@ def model_views():
         UserView(User, "Учётные записи", ACCESS, "user", "accounts"),
         AuditLogView(AuditLog, "Журнал изменений", ACCESS, "audit_log", "audit"),
         LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "logins"),
+        *planning.views(),
+        *timetable.views(),
     ]
+
+
+def pages():
+    """Hand-made pages (grids, timetables) that are not model views."""
+    return [*planning.pages(), *timetable.pages()]
 
 
 def init_admin(app):
     admin = Admin(app, name="Электронный журнал", url="/",
                   index_view=HomeView(name="Главная", url="/", endpoint="admin"),
                   theme=Bootstrap4Theme(base_template="layout.html", fluid=True))
-    for view in model_views():
+    for view in [*model_views(), *pages()]:
         admin.add_view(view)
     app.extensions["journal_admin"] = admin
     return admin

@@ -64,7 +64,15 @@ def organization_login_events(actor):
         select(User.id).where(organization_users(actor)))
 
 
+# -- row filters: planning (subjects, curriculum, assignments, subgroups, КТП) --
+# -- end row filters: planning --
+
+# -- row filters: timetable (bells, timetable, changes, exams, lessons) --
+# -- end row filters: timetable --
+
+
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
+T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
 
 TABLE = {
@@ -111,6 +119,10 @@ TABLE = {
         SUPER: Grant(READ | {"export"}, installation=True),
         A: Grant(READ | {"export"}, rows=organization_login_events, installation=True),
     },
+    # -- planning --
+    # -- end planning --
+    # -- timetable --
+    # -- end timetable --
 }
 
 

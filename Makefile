@@ -1,0 +1,43 @@
+# The two commands of the README: `make run` and `make test` (plus `make bench`).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := app
+
+.PHONY: run test bench migration clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+instance:
+	mkdir -p instance
+
+run: $(BIN)/.installed instance
+	$(BIN)/flask db upgrade
+	@if [ ! -f instance/demo-accounts.txt ]; then \
+		$(BIN)/flask demo-data --accounts-file instance/demo-accounts.txt >/dev/null || exit 1; \
+	fi
+	@cat instance/demo-accounts.txt
+	@echo "Откройте http://$(HOST):$(PORT)"
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest -q
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.run
+
+# Regenerates the initial migration from the models (only before the first release).
+migration: $(BIN)/.installed
+	@tmp=$$(mktemp -d) && rm -f migrations/versions/0001_initial.py && \
+	DATABASE_URL=sqlite:///$$tmp/m.db $(BIN)/flask db upgrade && \
+	DATABASE_URL=sqlite:///$$tmp/m.db $(BIN)/flask db revision --autogenerate --rev-id 0001_initial -m "initial schema" && \
+	rm -rf $$tmp
+
+clean:
+	rm -rf $(VENV) instance/journal.db instance/demo-accounts.txt

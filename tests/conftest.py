@@ -1,0 +1,99 @@
+"""Test harness: the schema is built by the migrations, on SQLite or on PostgreSQL
+(DATABASE_URL=postgresql+psycopg://...), and every test starts from empty tables."""
+import os
+import re
+from datetime import date
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from models import db
+
+TEST_PASSWORD = "test-pass-123"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": url,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        # Cheap Argon2id parameters: the suite hashes hundreds of passwords.
+        "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
+    })
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.session.remove()
+    return app
+
+
+def _wipe():
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def ctx(app):
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _wipe()
+
+
+class Browser:
+    """A test client that logs in through /login and sends the CSRF token like a browser would."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        self.token = None
+
+    def _refresh_token(self):
+        page = self.client.get("/login" if self.token is None else "/", follow_redirects=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True)) or \
+            re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        self.token = match.group(1) if match else None
+
+    def login(self, login, password=TEST_PASSWORD):
+        self.client.get("/login")
+        self._refresh_token()
+        resp = self.client.post("/login", data={"login": login, "password": password,
+                                               "csrf_token": self.token})
+        self.token = None
+        self._refresh_token()
+        return resp
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            if self.token is None:
+                self._refresh_token()
+            data.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def browser(app):
+    return lambda: Browser(app)
+
+
+@pytest.fixture
+def world():
+    """Two organizations, each with one person in every role (see tests/factories.py)."""
+    from tests.factories import build_world
+    return build_world()
