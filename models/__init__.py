@@ -34,4 +34,5 @@ from models.org import *  # noqa: E402,F401,F403
 from models.people import *  # noqa: E402,F401,F403
 from models.study import *  # noqa: E402,F401,F403
 from models.planning import *  # noqa: E402,F401,F403
+from models.journal import *  # noqa: E402,F401,F403
 from models.audit import *  # noqa: E402,F401,F403
