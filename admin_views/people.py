@@ -6,6 +6,7 @@ from wtforms import fields
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff,
                     Student, StudentStatus, User)
+from services import people as _card_rules  # noqa: F401 — registers the card validators
 from services.terms import KindText
 
 from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status
@@ -126,7 +127,7 @@ class ParentView(LoginActionsMixin, SecureModelView):
     choice_filters = {"children": _students_for}
     column_formatters = {"account": account_status,
                          "children": lambda v, c, m, n: ", ".join(s.short_name for s in m.children)}
-    list_loader_options = (selectinload(Parent.children), joinedload(Parent.user))
+    list_loader_options = (joinedload(Parent.user),)  # children: Flask-Admin joins list relations itself
     column_labels = {**PERSON_LABELS, "relation": "Кем приходится", "children": "Дети",
                      "workplace": "Место работы"}
     column_export_list = ("last_name", "first_name", "middle_name", "relation", "phone", "email",

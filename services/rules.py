@@ -5,7 +5,7 @@ DomainError with Russian messages; a row that points at another organization's r
 is refused whatever its model.
 """
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
 
 from models import db
 from services.errors import DomainError
@@ -20,12 +20,42 @@ def validator(model):
     return register
 
 
-def _org_of(session, table, pk):
+def _class_of_table(table):
     for mapper in db.Model.registry.mappers:
         if mapper.local_table is table:
-            target = session.get(mapper.class_, pk)
-            return getattr(target, "org_id", None) if target is not None else None
+            return mapper.class_
     return None
+
+
+def _org_of(session, table, pk):
+    model = _class_of_table(table)
+    target = session.get(model, pk) if model is not None else None
+    return getattr(target, "org_id", None) if target is not None else None
+
+
+def _sync_foreign_keys(obj):
+    """A form sets `student.klass`, not `student.class_id`; the flush would copy it later.
+
+    Copy it now, so that the rules below see the values about to be written.
+    """
+    state = inspect(obj)
+    for rel in state.mapper.relationships:
+        if rel.direction is not MANYTOONE or rel.secondary is not None or rel.viewonly:
+            continue
+        if not state.attrs[rel.key].history.has_changes():
+            continue
+        target = getattr(obj, rel.key)
+        target_org = getattr(target, "org_id", None)
+        if target_org is not None and getattr(obj, "org_id", None) not in (None, target_org):
+            raise DomainError("Связанная запись принадлежит другой организации.")
+        for local, remote in rel.local_remote_pairs:
+            prop = state.mapper.get_property_by_column(local)
+            if target is None:
+                setattr(obj, prop.key, None)
+            else:
+                value = getattr(target, inspect(target).mapper.get_property_by_column(remote).key)
+                if value is not None:
+                    setattr(obj, prop.key, value)
 
 
 def _check_same_organization(session, obj):
@@ -52,6 +82,7 @@ def _check_same_organization(session, obj):
 def _run_rules(session, flush_context, instances):
     with session.no_autoflush:
         for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
+            _sync_foreign_keys(obj)
             _check_same_organization(session, obj)
             for fn in _validators.get(type(obj), ()):
                 fn(obj)

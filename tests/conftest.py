@@ -1,5 +1,6 @@
 """Test harness: the schema is built by the migrations, on SQLite or on PostgreSQL
 (DATABASE_URL=postgresql+psycopg://...), and every test starts from empty tables."""
+import contextvars
 import os
 import re
 from datetime import date
@@ -54,29 +55,41 @@ def ctx(app):
 
 
 class Browser:
-    """A test client that logs in through /login and sends the CSRF token like a browser would."""
+    """A test client that logs in through /login and sends the CSRF token like a browser would.
+
+    Each request runs in a fresh context, as on a real server: without that, Flask reuses the
+    test's application context, so `g` (the CSRF token, the actor) and the database session
+    would leak from one request into the next. After a request the test's own session is
+    expired, so objects the test holds show what the request wrote.
+    """
 
     def __init__(self, app):
         self.client = app.test_client()
         self.token = None
 
+    def _request(self, method, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # streamed bodies finish inside the request's context
+        response = contextvars.Context().run(getattr(self.client, method), *args, **kwargs)
+        db.session.expire_all()
+        return response
+
     def _refresh_token(self):
-        page = self.client.get("/login" if self.token is None else "/", follow_redirects=True)
+        page = self._request("get", "/login" if self.token is None else "/", follow_redirects=True)
         match = re.search(r'name="csrf-token" content="([^"]+)"', page.get_data(as_text=True)) or \
             re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
         self.token = match.group(1) if match else None
 
     def login(self, login, password=TEST_PASSWORD):
-        self.client.get("/login")
+        self._request("get", "/login")
         self._refresh_token()
-        resp = self.client.post("/login", data={"login": login, "password": password,
-                                               "csrf_token": self.token})
+        resp = self._request("post", "/login", data={"login": login, "password": password,
+                                                     "csrf_token": self.token})
         self.token = None
         self._refresh_token()
         return resp
 
     def get(self, url, **kwargs):
-        return self.client.get(url, **kwargs)
+        return self._request("get", url, **kwargs)
 
     def post(self, url, data=None, csrf=True, **kwargs):
         data = dict(data or {})
@@ -84,7 +97,7 @@ class Browser:
             if self.token is None:
                 self._refresh_token()
             data.setdefault("csrf_token", self.token)
-        return self.client.post(url, data=data, **kwargs)
+        return self._request("post", url, data=data, **kwargs)
 
 
 @pytest.fixture
