@@ -19,6 +19,7 @@ from models import User, db
 from services import audit
 from services.context import Actor
 from services.errors import DomainError
+from services.rules import load_all_rules
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -93,6 +94,7 @@ def create_app(config=None):
     from admin_views.registry import init_admin
 
     app.register_blueprint(auth_bp)
+    load_all_rules()
     init_admin(app)
     _register_hooks(app)
     _register_errors(app)
@@ -173,11 +175,12 @@ ERRORS = {
     413: ("Файл слишком большой", "Размер отправленных данных превышает 16 МБ."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
+OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
 
 
 def _register_errors(app):
     def render(code, message=None):
-        title, default = ERRORS[code]
+        title, default = ERRORS.get(code, OTHER_ERROR)
         return render_template("error.html", code=code, title=title, message=message or default), code
 
     for code in ERRORS:
@@ -196,7 +199,8 @@ def _register_errors(app):
     def unexpected(exc):
         from werkzeug.exceptions import HTTPException
         if isinstance(exc, HTTPException):
-            return exc
+            # any other HTTP error (416, 429 …) gets the Russian page too; a redirect stays one
+            return render(exc.code) if exc.code and exc.code >= 400 else exc
         db.session.rollback()
         app.logger.exception("unhandled error")
         return render(500)

@@ -262,6 +262,8 @@ class SecureModelView(ModelView):
 
             field.query, field.query_factory = None, factory
             field._object_list = None
+            if getattr(field, "allow_blank", False):
+                field.blank_text = "— не выбрано —"
         return form
 
     def create_form(self, obj=None):

@@ -5,6 +5,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Parent, Role, SchoolClass, Staff, Student, StudentStatus, db
+from services.terms import role_label
 
 
 class HomeView(AdminIndexView):
@@ -33,7 +34,7 @@ class HomeView(AdminIndexView):
         if actor.own_class_ids:
             own_classes = db.session.scalars(select(SchoolClass).where(
                 SchoolClass.id.in_(actor.own_class_ids)).order_by(SchoolClass.name)).all()
-        roles = [Role(r).label for r in sorted(actor.roles)]
+        roles = [role_label(r, actor.org) for r in sorted(actor.roles)]
         links = [(item.name, item.get_url()) for item in self._visible_entries()]
         return self.render("home.html", counts=counts, roles=roles, own_classes=own_classes, links=links)
 

@@ -1,12 +1,12 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
 from flask_admin.form import rules
-from sqlalchemy import true
+from sqlalchemy import inspect as sa_inspect, true
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import fields
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff,
                     Student, StudentStatus, User)
-from services import people as _card_rules  # noqa: F401 — registers the card validators
+from services import people  # also registers the card validators
 from services.terms import KindText
 
 from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status
@@ -63,6 +63,23 @@ class StaffView(LoginActionsMixin, SecureModelView):
     column_descriptions = {"role_codes": "Классного руководителя назначают в карточке класса."}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "position",
                           "roles_label", "rank", "qualification_category", "hire_date", "phone", "email")
+
+    def _without_roles_unless_admin(self, form):
+        if "role_codes" in form and not self.actor.has(Role.ADMIN):
+            delattr(form, "role_codes")
+        return form
+
+    def create_form(self, obj=None):
+        return self._without_roles_unless_admin(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._without_roles_unless_admin(super().edit_form(obj))
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        history = sa_inspect(model).attrs.role_rows.history
+        old = [] if is_created else [r.role for r in (*history.unchanged, *history.deleted)]
+        people.check_role_change(self.actor, old, model.role_codes)
 
 
 class StudentView(LoginActionsMixin, SecureModelView):

@@ -1,4 +1,6 @@
 """The Flask-Admin instance and every registered view, by menu category."""
+from pathlib import Path
+
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -13,6 +15,8 @@ from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, 
 from admin_views.people import ParentView, SchoolClassView, StaffView, StudentView, UserView
 from admin_views import planning, timetable
 
+# Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
+TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")
 ORG = "Организация"
 PEOPLE = "Люди"
 ACCESS = "Доступ"
@@ -48,7 +52,7 @@ def pages():
 
 
 def init_admin(app):
-    admin = Admin(app, name="Электронный журнал", url="/",
+    admin = Admin(app, name="Электронный журнал", url="/", translations_path=TRANSLATIONS,
                   index_view=HomeView(name="Главная", url="/", endpoint="admin"),
                   theme=Bootstrap4Theme(base_template="layout.html", fluid=True))
     for view in [*model_views(), *pages()]:

@@ -7,19 +7,34 @@ from reports.xlsx import Book
 SLIP_ROWS = 7  # rows a slip takes, the cut line included
 
 
+def _sheet_name(group, used):
+    """A worksheet name for a class: unique (case-insensitively) and within Excel's 31 characters."""
+    base = "".join(ch for ch in group if ch not in "[]:*?/\\'")[:28].strip() or "Лист"
+    name, n = base, 1
+    while name.lower() in used:
+        n += 1
+        name = f"{base[:28 - len(str(n))]} {n}"
+    used.add(name.lower())
+    return name
+
+
 def write_slips(book, credentials, org, site, title):
-    ws = book.sheet(title, landscape=False)
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 52)
+    """One worksheet per class, so each class starts on its own page.
+
+    Page breaks inside one sheet would not do: Excel and LibreOffice ignore manual breaks
+    on a sheet printed "fit to width".
+    """
     cut = book.wb.add_format({"bottom": 3, "font_size": 8, "font_color": "#888888"})
     login_fmt = book.wb.add_format({"bold": True, "font_name": "Courier New", "font_size": 13})
     org_name = str(org) if org is not None else ""
-    row, breaks = 0, []
+    sheets, used = [], set()
     for group, people in groupby(credentials, key=lambda c: c.group):
-        if row:
-            breaks.append(row)  # each class starts on its own page
-        book.put(ws, row, 0, f"{title}: {group}", book.title)
-        row += 2
+        ws = book.sheet(_sheet_name(group, used), landscape=False)
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 52)
+        ws.set_footer(f"&C&8{title}: {group.replace('&', '&&')}. Выдано &D")
+        book.put(ws, 0, 0, f"{title}: {group}", book.title)
+        row = 2
         for cred in people:
             book.put(ws, row, 0, org_name, book.bold)
             book.put(ws, row + 1, 0, "ФИО")
@@ -35,10 +50,9 @@ def write_slips(book, credentials, org, site, title):
             book.put(ws, row + 6, 0, "✂ При первом входе задайте свой пароль. Никому не сообщайте пароль.", cut)
             ws.write_blank(row + 6, 1, None, cut)
             row += SLIP_ROWS + 1
-    if breaks:
-        ws.set_h_pagebreaks(breaks)
-    ws.set_footer("&C&8Выдано &D")
-    return ws
+        ws.print_area(0, 0, row - 1, 1)
+        sheets.append(ws)
+    return sheets
 
 
 def credentials_workbook(credentials, org, site, title):

@@ -1,4 +1,5 @@
 """Accounts: password hashing, login with throttling, issuing logins, resets and blocking."""
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -7,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from models import (LoginThrottle, Parent, Role, SchoolClass, Staff, Student, User, db, utcnow)
 from services import permissions
@@ -55,9 +57,14 @@ def transliterate(text):
     return "".join(_TRANSLIT.get(ch, ch) for ch in (text or "").lower())
 
 
+def _login_chars(text):
+    """Latin letters, digits and hyphens only: a login is typed on any keyboard."""
+    return "".join(ch for ch in transliterate(text) if (ch.isascii() and ch.isalnum()) or ch == "-")
+
+
 def base_login(card):
-    surname = "".join(ch for ch in transliterate(card.last_name) if ch.isalnum() or ch == "-")
-    initials = "".join(transliterate(p)[:1] for p in (card.first_name, card.middle_name) if p)
+    surname = _login_chars(card.last_name).strip("-")
+    initials = "".join(_login_chars(p)[:1] for p in (card.first_name, card.middle_name) if p)
     return f"{surname or 'user'}.{initials}" if initials else surname or "user"
 
 
@@ -109,10 +116,12 @@ def create_superadmin(login, password):
 # Login ------------------------------------------------------------------------
 
 def _throttle_row(key):
-    row = db.session.get(LoginThrottle, key, with_for_update=True)
+    """The counter of `key`, locked until commit so that parallel guesses queue behind each other."""
+    row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
     if row is None:
         row = LoginThrottle(key=key, failures=0)
         db.session.add(row)
+        db.session.flush()
     return row
 
 
@@ -132,28 +141,42 @@ def _register_failure(row, free, now):
 
 
 def _wait_message(delta):
-    seconds = int(delta.total_seconds()) + 1
-    if seconds >= 60:
-        return f"Слишком много неудачных попыток входа. Повторите через {seconds // 60 + 1} мин."
+    seconds = max(1, math.ceil(delta.total_seconds()))
+    if seconds > 60:
+        return f"Слишком много неудачных попыток входа. Повторите через {math.ceil(seconds / 60)} мин."
     return f"Слишком много неудачных попыток входа. Повторите через {seconds} с."
 
 
 def authenticate(login, password, address):
     """The user, if the login and password are right and no throttle holds; commits the outcome."""
+    try:
+        return _authenticate(login, password, address)
+    except IntegrityError:
+        # Another worker created the same counter row at this very moment; now it exists.
+        db.session.rollback()
+        return _authenticate(login, password, address)
+
+
+def _authenticate(login, password, address):
     login = (login or "").strip().lower()[:64]
     now = utcnow()
+    user = db.session.scalar(select(User).where(User.login == login)) if login else None
+    user_id = user.id if user is not None else None
     account_row = _throttle_row(f"login:{login}")
-    address_row = _throttle_row(f"addr:{address}")
-    wait = _locked_for(account_row, now) or _locked_for(address_row, now)
+    # Read without a lock: a whole school logs in from one address, and its logins must not
+    # queue behind each other's password checks. It is locked only to count a failure.
+    address_row = db.session.get(LoginThrottle, f"addr:{address}", populate_existing=True)
+    wait = _locked_for(account_row, now) or (address_row and _locked_for(address_row, now))
     if wait:
-        log_login(db.session, login, None, address, False, "throttled")
+        log_login(db.session, login, user_id, address, False, "throttled")
         db.session.commit()
         raise DomainError(_wait_message(wait))
-    user = db.session.scalar(select(User).where(User.login == login)) if login else None
+    if user is None:
+        hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
         _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
-        _register_failure(address_row, ADDRESS_FREE_FAILURES, now)
-        log_login(db.session, login, user.id if user else None, address, False, "bad credentials")
+        _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now)
+        log_login(db.session, login, user_id, address, False, "bad credentials")
         db.session.commit()
         raise DomainError("Неверный логин или пароль.")
     if user.is_blocked:
@@ -161,6 +184,8 @@ def authenticate(login, password, address):
         db.session.commit()
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
     account_row.failures, account_row.locked_until = 0, None
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)  # hashed again at today's parameters
     user.last_login_at = now
     log_login(db.session, login, user.id, address, True)
     db.session.commit()
@@ -243,16 +268,47 @@ def issue_logins(actor, view, model, ids):
     if not issued:
         raise DomainError("У всех выбранных уже есть учётные записи. Чтобы выдать новый пароль, "
                           "используйте «Сбросить пароль».")
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two batches picked the same free login at the same moment: nothing of this one is kept.
+        db.session.rollback()
+        raise DomainError("Логины не выданы: в это же время выдавались такие же логины. "
+                          "Повторите действие.") from None
     return _sorted(issued)
+
+
+CARD_VIEWS = ((Staff, "staff"), (Student, "student"), (Parent, "parent"))
+
+
+def _check_reach(actor, verb, users):
+    """One account may open several cards (a parent who is also a teacher, or works in another
+    school): its password or block is the actor's only if he may `verb` every one of them."""
+    if actor.system or actor.has(Role.SUPERADMIN) or not users:
+        return
+    by_id = {u.id: u for u in users}
+    for model, view in CARD_VIEWS:
+        cards = db.session.execute(select(model.id, model.user_id).where(model.user_id.in_(by_id))).all()
+        if not cards:
+            continue
+        reachable = set(permissions.scoped_ids(actor, view, verb, model, [c.id for c in cards])) \
+            if permissions.allowed(actor, view, verb) else set()
+        for card_id, user_id in cards:
+            if card_id not in reachable:
+                raise DomainError(f"Учётной записью «{by_id[user_id].login}» пользуются и карточки, "
+                                  "к которым у вас нет доступа (сотрудник или другая организация). "
+                                  "Сбросить её пароль или заблокировать её может администратор.")
 
 
 def _users_of(actor, view, model, verb, ids):
     if model is User:
         ids = permissions.require_rows(actor, view, verb, User, ids)
-        return [(u, None) for u in db.session.scalars(select(User).where(User.id.in_(ids)))]
-    cards = _cards(actor, view, model, verb, ids)
-    return [(card.user, card) for card in cards if card.user is not None]
+        pairs = [(u, None) for u in db.session.scalars(select(User).where(User.id.in_(ids)))]
+    else:
+        cards = _cards(actor, view, model, verb, ids)
+        pairs = [(card.user, card) for card in cards if card.user is not None]
+    _check_reach(actor, verb, [user for user, _ in pairs])
+    return pairs
 
 
 def reset_passwords(actor, view, model, ids):

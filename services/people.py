@@ -3,7 +3,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, SchoolClass, Sex,
+from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, SchoolClass, Sex,
                     Staff, Student, StudentStatus, db)
 from services.errors import DomainError
 from services.rules import validator
@@ -50,6 +50,8 @@ def _raise(errors, what):
 def validate_student(student, today=None):
     today = today or date.today()
     errors = []
+    if student.status is None:  # the column default is applied only at INSERT, after these checks
+        student.status = StudentStatus.STUDYING.value
     _check_names(student, errors)
     _check_sex(student, errors)
     _snils(student, errors, required=True)
@@ -58,11 +60,17 @@ def validate_student(student, today=None):
         errors.append("Поле «Дата рождения» обязательно")
     else:
         low, high = STUDENT_AGE[org.kind if org else OrgKind.SCHOOL.value]
-        age = age_on(student.birth_date, today)
-        if not low <= age <= high:
+        # The age that must make sense is the one at enrollment: a graduate grows older.
+        enrolled = student.enrollment_order_date if student.enrollment_order_date else today
+        age = age_on(student.birth_date, min(enrolled, today))
+        if student.birth_date > today:
+            errors.append(f"Дата рождения {student.birth_date:%d.%m.%Y} не может быть в будущем")
+        elif not low <= age <= high:
             errors.append(f"Дата рождения {student.birth_date:%d.%m.%Y} невозможна для обучающегося "
-                          f"этой организации (возраст {age}, допустимо от {low} до {high} лет)")
-        elif age >= PASSPORT_AGE and not (student.passport_series and student.passport_number):
+                          f"этой организации (возраст при зачислении {age}, допустимо от {low} до {high} лет)")
+        elif age_on(student.birth_date, today) >= PASSPORT_AGE and \
+                student.status == StudentStatus.STUDYING.value and \
+                not (student.passport_series and student.passport_number):
             errors.append("С 14 лет обязательны серия и номер паспорта")
     if student.passport_series and not (student.passport_series.isdigit() and len(student.passport_series) == 4):
         errors.append("Серия паспорта — 4 цифры")
@@ -124,6 +132,16 @@ def validate_staff(staff, today=None):
     if any(code not in known for code in staff.role_codes):
         errors.append("Неизвестная функция (роль) сотрудника")
     _raise(errors, "сотрудника")
+
+
+def check_role_change(actor, old_codes, new_codes):
+    """Functions on a staff card are access rights: only the administrator grants or removes them
+    (HR keeps the card; otherwise HR could make anyone, himself included, an administrator)."""
+    if set(old_codes or ()) == set(new_codes or ()):
+        return
+    if actor is None or not (actor.system or actor.has(Role.ADMIN)):
+        raise DomainError("Карточка сотрудника не сохранена",
+                          ["Функции (роли) сотрудника назначает администратор системы"])
 
 
 @validator(Parent)

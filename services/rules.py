@@ -13,6 +13,18 @@ from services.errors import DomainError
 _validators = {}
 
 
+def load_all_rules():
+    """Import every module of services/, so each @validator is registered whatever the entry
+    point (the web app, a CLI command, an import script, a test)."""
+    import importlib
+    import pkgutil
+
+    import services
+
+    for module in pkgutil.iter_modules(services.__path__):
+        importlib.import_module(f"services.{module.name}")
+
+
 def validator(model):
     def register(fn):
         _validators.setdefault(model, []).append(fn)

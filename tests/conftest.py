@@ -36,14 +36,10 @@ def app(tmp_path_factory):
 
 
 def _wipe():
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    """Empty every table, children first (DELETE is far cheaper than TRUNCATE on small tables)."""
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture(autouse=True)
