@@ -10,6 +10,12 @@ ENTITY_LABELS = {
     "organization": "Организация", "academic_year": "Учебный год", "period": "Учебный период",
     "holiday": "Каникулы", "calendar_day": "Календарь", "school_class": "Класс (группа)",
     "staff": "Сотрудник", "student": "Обучающийся", "parent": "Родитель", "user_account": "Учётная запись",
+    "teaching_assignment": "Нагрузка учителя", "curriculum": "Учебный план",
+    "curriculum_line": "Строка учебного плана", "thematic_plan": "КТП", "subject": "Предмет",
+    "mark": "Отметка", "attendance": "Посещаемость", "period_mark": "Отметка за период",
+    "lesson": "Урок", "task": "Задание", "bell": "Звонок", "timetable_entry": "Расписание",
+    "timetable_change": "Замена", "exam_entry": "Экзамен",
+    "movement_order": "Приказ", "class_membership": "Состав класса",
 }
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление"}
 

@@ -65,7 +65,9 @@ def change_password():
             db.session.rollback()
             error = str(exc)
         else:
-            login_user(current_user)  # the session token was rotated: keep this session alive
+            # The session token was rotated: keep this session alive. The user object, not the
+            # `current_user` proxy, which would then resolve to itself.
+            login_user(current_user._get_current_object())
             flash("Пароль изменён.", "success")
             return redirect(url_for("admin.index"))
     return render_template("change_password.html", error=error,

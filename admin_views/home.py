@@ -36,7 +36,8 @@ class HomeView(AdminIndexView):
                 SchoolClass.id.in_(actor.own_class_ids)).order_by(SchoolClass.name)).all()
         roles = [role_label(r, actor.org) for r in sorted(actor.roles)]
         links = [(item.name, item.get_url()) for item in self._visible_entries()]
-        return self.render("home.html", counts=counts, roles=roles, own_classes=own_classes, links=links)
+        return self.render("home.html", counts=counts, roles=roles, own_classes=own_classes, links=links,
+                           control=_control_box(actor))
 
     def _visible_entries(self):
         for item in self.admin.menu():
@@ -44,3 +45,17 @@ class HomeView(AdminIndexView):
             for child in children:
                 if child.is_accessible() and child.is_visible() and child.get_url() != request.path:
                     yield child
+
+
+def _control_box(actor):
+    """«Контроль»: (overdue, due soon, its page) of the actor's deadlines, or None without the page."""
+    from werkzeug.routing import BuildError
+
+    from services import control
+
+    try:
+        url = url_for("control.index")
+    except BuildError:
+        return None
+    counts = control.summary(actor)
+    return (*counts, url) if counts is not None else None

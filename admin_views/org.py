@@ -1,12 +1,12 @@
 """Views of the organization card and its calendar: years, periods, holidays, working days, rooms."""
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from sqlalchemy.orm import joinedload
 from wtforms import fields, validators
 
 from models import AcademicYear, Holiday, OrgKind, Organization, Period, PeriodType, Sex, db
 from services import orgs
-from services.calendar import seed_official_calendar
 from services.errors import DomainError
 from services.terms import KindText
 
@@ -44,8 +44,7 @@ class OrganizationView(SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         if is_created:
-            db.session.flush()
-            seed_official_calendar(model.id)
+            orgs.initialize_organization(model)
 
     @expose("/admin-account/", methods=("GET", "POST"))
     def admin_account_view(self):
@@ -87,6 +86,49 @@ class PeriodView(SecureModelView):
     column_labels = {"year": "Учебный год", "year.name": "Учебный год", "type": "Тип", "number": "№",
                      "name": "Название", "start_date": "Начало", "end_date": "Конец",
                      "is_closed": "Закрыт для изменений"}
+    extra_endpoint_verbs = {"reopen_view": "reopen_period"}
+
+    # Closing a period freezes its marks, attendance and period marks (services/journal.py).
+    @action("close_period", "Закрыть период",
+            "Закрыть выбранные периоды для изменений? Отметки, посещаемость и отметки за период в них "
+            "больше никто не сможет изменить, пока администратор не откроет период снова.")
+    def action_close_period(self, ids):
+        from services import journal
+
+        closed = 0
+        try:
+            for pid in ids:
+                closed += journal.close_period(self.actor, pid)
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Закрыто периодов: {closed}" if closed else "Выбранные периоды уже закрыты.", "success")
+
+    @action("reopen_period", "Открыть период")
+    def action_reopen_period(self, ids):
+        return redirect(self.get_url(".reopen_view", ids=",".join(str(i) for i in ids)))
+
+    @expose("/reopen/", methods=("GET", "POST"))
+    def reopen_view(self):
+        """Reopening needs a stated reason, written to the audit with the change."""
+        from services import journal
+
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i.strip()]
+        periods = [self.get_one_for(i, "reopen_period") for i in ids[:20]]
+        if not periods:
+            return redirect(self.get_url(".index_view"))
+        error = None
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            try:
+                opened = sum(journal.reopen_period(self.actor, p.id, reason) for p in periods)
+            except DomainError as exc:
+                error = str(exc)
+            else:
+                flash(f"Открыто периодов: {opened}. Причина записана в журнал изменений.", "success")
+                return redirect(self.get_url(".index_view"))
+        return self.render("journal/period_reopen.html", periods=periods, ids=",".join(str(p.id) for p in periods),
+                           error=error, reason=request.form.get("reason", ""))
 
 
 class HolidayView(SecureModelView):
@@ -151,17 +193,17 @@ class SpecialtyView(SecureModelView):
                      "qualification": "Квалификация", "department": "Отделение"}
 
 
-def _admin_account_row_action():
+def _admin_account_row_action(page_url):
     from flask_admin.model.template import LinkRowAction
 
-    return LinkRowAction("fa fa-user-plus", "admin-account/?id={row_id}", title="Создать администратора")
+    return LinkRowAction("fa fa-user-plus", page_url + "?id={row_id}", title="Создать администратора")
 
 
 def _with_admin_action(get_list_row_actions):
     def wrapped(self):
         actions = list(get_list_row_actions(self))
         if self.allowed("create"):
-            actions.append(_admin_account_row_action())
+            actions.append(_admin_account_row_action(self.get_url(".admin_account_view")))
         return actions
     return wrapped
 

@@ -7,6 +7,7 @@ from wtforms import fields
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff,
                     Student, StudentStatus, User)
 from services import people  # also registers the card validators
+from services import movement  # the class and status of a card change only by the movement book
 from services.terms import KindText
 
 from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status
@@ -125,10 +126,17 @@ class StudentView(LoginActionsMixin, SecureModelView):
                      "family_composition": "Состав семьи", "social_status": "Социальный статус",
                      "foreign_language": "Изучаемый иностранный язык"}
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
-                           "passport_series": "Обязателен с 14 лет"}
+                           "passport_series": "Обязателен с 14 лет",
+                           "klass": "После сохранения карточки класс меняется только приказом книги движения",
+                           "status": "После сохранения карточки статус меняется только приказом книги движения"}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "klass",
                           "personal_file_number", "snils", "status", "enrollment_order_number",
                           "enrollment_order_date", "address", "social_status", "foreign_language")
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if not is_created:  # the class is guarded on flush (services/movement.py), the status here
+            movement.check_card_status_change(model)
 
 
 class ParentView(LoginActionsMixin, SecureModelView):

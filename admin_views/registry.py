@@ -13,7 +13,7 @@ from admin_views.home import HomeView
 from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people import ParentView, SchoolClassView, StaffView, StudentView, UserView
-from admin_views import planning, timetable
+from admin_views import diary, journal, journal_admin, planning, timetable
 
 # Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
 TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")
@@ -43,12 +43,13 @@ def model_views():
         LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "/logins"),
         *planning.views(),
         *timetable.views(),
+        *journal_admin.views(),
     ]
 
 
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
-    return [*planning.pages(), *timetable.pages()]
+    return [*journal.pages(), *diary.pages(), *planning.pages(), *timetable.pages()]
 
 
 def init_admin(app):

@@ -35,4 +35,8 @@ from models.people import *  # noqa: E402,F401,F403
 from models.study import *  # noqa: E402,F401,F403
 from models.planning import *  # noqa: E402,F401,F403
 from models.journal import *  # noqa: E402,F401,F403
+from models.timetable import *  # noqa: E402,F401,F403
+from models.grading import *  # noqa: E402,F401,F403
 from models.audit import *  # noqa: E402,F401,F403
+from models.rollover import *  # noqa: E402,F401,F403
+from models.movement import *  # noqa: E402,F401,F403

@@ -3,8 +3,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric,
-                        String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+                        String, UniqueConstraint, inspect)
+from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
 from models import db
 from models.enums import LabelledEnum
@@ -16,6 +16,11 @@ MARK_VALUES = ("5", "4", "3", "2", "1")
 PASS_FAIL_VALUES = ("зач", "незач")
 # Values of a period (year, exam, final) mark.
 PERIOD_MARK_VALUES = ("5", "4", "3", "2", "1", "зач", "незач", "н/а", "осв")
+
+
+def _loaded(obj, key):
+    """A related row only if already loaded: __str__ feeds the audit summary and must not query."""
+    return inspect(obj).dict.get(key)
 
 
 class PeriodMarkKind(LabelledEnum):
@@ -76,6 +81,7 @@ class Task(OrgOwned, db.Model):
     """Задание on a lesson: a column of the grid, with a type, a weight and a mandatory flag."""
 
     __tablename__ = "task"
+    __audited__ = True  # a changed weight changes every average of the column
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
@@ -84,6 +90,7 @@ class Task(OrgOwned, db.Model):
     is_mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
     topic: Mapped[str | None] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer, default=1)
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # see Mark._sentinel
 
     lesson = relationship("Lesson")
     type = relationship(TaskType)
@@ -91,9 +98,17 @@ class Task(OrgOwned, db.Model):
     __table_args__ = (UniqueConstraint("lesson_id", "position"),
                       CheckConstraint("weight > 0 and weight <= 10", name="weight"))
 
+    def __str__(self):
+        kind = _loaded(self, "type")
+        return " — ".join(p for p in (kind.name if kind is not None else "", self.topic or "") if p)
+
 
 class Mark(OrgOwned, db.Model):
-    """A student's mark for a task; one per (task, student). `version` guards against lost updates."""
+    """A student's mark for a task; one per (task, student).
+
+    `version` grows with every change (services/journal.py bumps it on flush, whatever the path);
+    a writer locks the rows it changes and refuses a version other than the one its page showed.
+    """
 
     __tablename__ = "mark"
     __audited__ = True
@@ -109,10 +124,17 @@ class Mark(OrgOwned, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    # Lets a grid's new marks go in one multi-row INSERT … RETURNING on SQLite too (SQLAlchemy
+    # matches the returned ids by it); NULL outside such an insert, never read.
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()
+
     task = relationship(Task)
     student = relationship("Student")
 
     __table_args__ = (UniqueConstraint("task_id", "student_id"),)
+
+    def __str__(self):
+        return self.value
 
 
 class Attendance(OrgOwned, db.Model):
@@ -133,11 +155,17 @@ class Attendance(OrgOwned, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    _sentinel: Mapped[int | None] = orm_insert_sentinel()  # see Mark._sentinel
+
     lesson = relationship("Lesson")
     student = relationship("Student")
     code = relationship(AttendanceCode)
 
     __table_args__ = (UniqueConstraint("lesson_id", "student_id"),)
+
+    def __str__(self):
+        code = _loaded(self, "code")
+        return code.code if code is not None else ""
 
 
 class PeriodMark(OrgOwned, db.Model):
@@ -167,6 +195,9 @@ class PeriodMark(OrgOwned, db.Model):
         UniqueConstraint("student_id", "subject_id", "year_id", "kind", "slot"),
         CheckConstraint("kind in ('period', 'year', 'exam', 'final')", name="kind"),
     )
+
+    def __str__(self):
+        return self.value
 
 
 __all__ = ["MARK_VALUES", "PASS_FAIL_VALUES", "PERIOD_MARK_VALUES", "PeriodMarkKind", "AbsenceKind",

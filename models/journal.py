@@ -18,11 +18,15 @@ class Lesson(OrgOwned, db.Model):
     period_id: Mapped[int | None] = mapped_column(ForeignKey("period.id"), index=True)
     date: Mapped[date] = mapped_column(Date, index=True)
     number: Mapped[int] = mapped_column(Integer)  # урок № in the bell schedule
+    shift: Mapped[int] = mapped_column(Integer, default=1)  # смена: which bells give its times
     # The teacher who actually gives it (differs from the assignment's on a замена).
     teacher_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id"))
     topic: Mapped[str | None] = mapped_column(String(500))
     homework: Mapped[str | None] = mapped_column(Text)
+    # The later lesson of the same assignment the homework given here is due on.
+    homework_due_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lesson.id", ondelete="SET NULL"), index=True)
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Lessons made by hand are never touched by regeneration from the timetable.
     from_timetable: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -31,6 +35,7 @@ class Lesson(OrgOwned, db.Model):
     period = relationship("Period")
     teacher = relationship("Staff")
     room = relationship("Room")
+    homework_due_lesson = relationship("Lesson", remote_side=[id], foreign_keys=[homework_due_lesson_id])
 
     __table_args__ = (UniqueConstraint("assignment_id", "date", "number"),)
 

@@ -1,13 +1,16 @@
-"""What is taught and by whom: educational areas, subjects, subgroups, teaching assignments."""
+"""What is taught and by whom: educational areas, subjects, the curriculum (учебный план),
+subgroups, teaching assignments and the calendar-thematic plans (КТП)."""
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String,
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 from models.enums import LabelledEnum
-from models.org import AcademicYear, OrgOwned, Period
+from models.org import AcademicYear, Organization, OrgOwned, Period, Specialty
+from models.people import utcnow
 
 
 class SubjectKind(LabelledEnum):
@@ -23,6 +26,14 @@ class Grading(LabelledEnum):
     MARKS = "marks", "Отметки 5…1"
     PASS_FAIL = "pass_fail", "Зачёт / незачёт"
     NONE = "none", "Без отметок"
+
+
+class CurriculumComponent(LabelledEnum):
+    """The part of the curriculum a line belongs to (seed 001 §6.2: «компоненты»)."""
+
+    FEDERAL = "federal", "Обязательная часть (федеральный компонент)"
+    REGIONAL = "regional", "Региональный компонент"
+    SCHOOL = "school", "Часть, формируемая участниками образовательных отношений"
 
 
 class EducationalArea(OrgOwned, db.Model):
@@ -117,12 +128,16 @@ class TeachingAssignment(OrgOwned, db.Model):
     subgroup_id: Mapped[int | None] = mapped_column(ForeignKey("subgroup.id"))
     hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     hours_total: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    # The КТП the journal follows for this class (its next planned topic).
+    thematic_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("thematic_plan.id", ondelete="SET NULL"), index=True)
 
     year = relationship(AcademicYear)
     teacher = relationship("Staff")
     subject = relationship(Subject)
     klass = relationship("SchoolClass")
     subgroup = relationship(Subgroup)
+    thematic_plan = relationship("ThematicPlan", back_populates="assignments")
 
     __table_args__ = (UniqueConstraint("class_id", "subject_id", "subgroup_id", "teacher_id"),)
 
@@ -131,5 +146,134 @@ class TeachingAssignment(OrgOwned, db.Model):
         return f"{self.klass.name if self.klass else ''} — {self.subject.name if self.subject else ''}{group}"
 
 
-__all__ = ["SubjectKind", "Grading", "EducationalArea", "Subject", "Subgroup", "SubgroupMember",
-           "TeachingAssignment"]
+class Curriculum(OrgOwned, db.Model):
+    """Учебный план of one grade level (курс) and profile for a year.
+
+    A school counts hours per week; a college counts hours per semester (period 1 and 2 of the
+    course's year). `max_hours` is the maximum total load in the same unit, set by the deputy.
+    """
+
+    __tablename__ = "curriculum"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
+    grade: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[str | None] = mapped_column(String(100))
+    specialty_id: Mapped[int | None] = mapped_column(ForeignKey("specialty.id"))
+    max_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    weeks: Mapped[int] = mapped_column(Integer, default=34)  # учебных недель (school)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    organization = relationship(Organization)
+    year = relationship(AcademicYear)
+    specialty = relationship(Specialty)
+    lines = relationship("CurriculumLine", back_populates="curriculum", cascade="all, delete-orphan",
+                         passive_deletes=True, order_by="CurriculumLine.sort_order, CurriculumLine.id")
+
+    __table_args__ = (
+        CheckConstraint("grade between 1 and 11", name="grade"),
+        CheckConstraint("weeks between 1 and 52", name="weeks"),
+    )
+
+    @property
+    def is_college(self):
+        return self.organization is not None and self.organization.is_college
+
+    @property
+    def title(self):
+        unit = "курс" if self.is_college else "класс"
+        parts = [f"{self.grade} {unit}"]
+        if self.specialty is not None:
+            parts.append(self.specialty.code)
+        if self.profile:
+            parts.append(f"профиль «{self.profile}»")
+        return ", ".join(parts)
+
+    def __str__(self):
+        return f"{self.title} ({self.year.name})" if self.year else self.title
+
+
+class CurriculumLine(OrgOwned, db.Model):
+    """A subject in a curriculum with its hours in one component."""
+
+    __tablename__ = "curriculum_line"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("curriculum.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    component: Mapped[str] = mapped_column(String(16), default=CurriculumComponent.FEDERAL.value)
+    hours_per_week: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    period1_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    period2_hours: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    curriculum = relationship(Curriculum, back_populates="lines")
+    subject = relationship(Subject)
+
+    __table_args__ = (UniqueConstraint("curriculum_id", "subject_id", "component"),)
+
+    def __str__(self):
+        return f"{self.subject.name if self.subject else ''}: {self.hours_per_week or ''}"
+
+
+class ThematicPlan(OrgOwned, db.Model):
+    """Календарно-тематический план: a teacher's ordered topics of a subject for a grade level."""
+
+    __tablename__ = "thematic_plan"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
+    teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    grade: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    year = relationship(AcademicYear)
+    teacher = relationship("Staff")
+    subject = relationship(Subject)
+    topics = relationship("ThematicPlanTopic", back_populates="plan", cascade="all, delete-orphan",
+                          passive_deletes=True, order_by="ThematicPlanTopic.position")
+    assignments = relationship(TeachingAssignment, back_populates="thematic_plan",
+                               passive_deletes=True)
+
+    __table_args__ = (
+        UniqueConstraint("year_id", "teacher_id", "subject_id", "grade", "name"),
+        CheckConstraint("grade between 1 and 11", name="grade"),
+    )
+
+    def __str__(self):
+        return self.name
+
+
+class ThematicPlanTopic(OrgOwned, db.Model):
+    """One topic of a КТП, in order; it takes `hours` lessons."""
+
+    __tablename__ = "thematic_plan_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("thematic_plan.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str] = mapped_column(String(500))
+    hours: Mapped[int] = mapped_column(Integer, default=1)
+    homework: Mapped[str | None] = mapped_column(String(500))
+
+    plan = relationship(ThematicPlan, back_populates="topics")
+
+    __table_args__ = (
+        UniqueConstraint("plan_id", "position"),
+        CheckConstraint("hours between 1 and 100", name="hours"),
+    )
+
+    def __str__(self):
+        return self.title
+
+
+__all__ = ["SubjectKind", "Grading", "CurriculumComponent", "EducationalArea", "Subject", "Subgroup",
+           "SubgroupMember", "TeachingAssignment", "Curriculum", "CurriculumLine", "ThematicPlan",
+           "ThematicPlanTopic"]

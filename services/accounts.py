@@ -17,7 +17,10 @@ from services.errors import DomainError
 
 MIN_PASSWORD = 8
 ACCOUNT_FREE_FAILURES = 5
-ADDRESS_FREE_FAILURES = 50  # a whole school logs in from one address
+ADDRESS_FREE_FAILURES = 50  # a whole school logs in from one address …
+# … and its typos never pause for a day: the address counter forgets one failure a minute, so
+# only a fast stream of failures (a password sprayer) reaches its limit.
+ADDRESS_FORGETS_ONE_PER = timedelta(minutes=1)
 LOCK_STEP = timedelta(seconds=30)
 LOCK_CAP = timedelta(minutes=15)
 FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
@@ -131,11 +134,17 @@ def _locked_for(row, now):
     return None
 
 
-def _register_failure(row, free, now):
+def _register_failure(row, free, now, forgets_one_per=None):
     if row.last_failure_at and now - row.last_failure_at > FAILURES_FORGOTTEN_AFTER:
         row.failures = 0
+    reference = now
+    if forgets_one_per and row.failures:
+        forgotten = min(row.failures, (now - row.last_failure_at) // forgets_one_per)
+        row.failures -= forgotten
+        if row.failures:  # time not yet worth a whole failure counts towards the next one
+            reference = row.last_failure_at + forgotten * forgets_one_per
     row.failures += 1
-    row.last_failure_at = now
+    row.last_failure_at = reference
     if row.failures >= free:
         row.locked_until = now + min(LOCK_STEP * 2 ** (row.failures - free), LOCK_CAP)
 
@@ -175,7 +184,8 @@ def _authenticate(login, password, address):
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
         _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
-        _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now)
+        _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now,
+                          ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
         db.session.commit()
         raise DomainError("Неверный логин или пароль.")

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 
 from models import AuditLog, LoginEvent, utcnow
 
@@ -61,6 +61,22 @@ def _changes(obj, mode):
     return changes
 
 
+@event.listens_for(Mapper, "mapper_configured")
+def _load_old_values(mapper, cls):
+    """An audited attribute set while not loaded (e.g. after a commit expired it) first loads
+    its old value: otherwise the history, and so the audit, would say «— → new»."""
+    if not getattr(cls, "__audited__", False):
+        return
+    excluded = getattr(cls, "__audit_exclude__", set())
+    for attr in mapper.column_attrs:
+        if attr.key not in excluded:
+            event.listen(getattr(cls, attr.key), "set", _keep_old_value, active_history=True)
+
+
+def _keep_old_value(target, value, oldvalue, initiator):
+    """Nothing to do: registering it with active_history is what loads the old value."""
+
+
 @event.listens_for(Session, "after_flush")
 def _write_audit(session, flush_context):
     user_id, ctx_org_id, address = _context.get()
@@ -85,3 +101,15 @@ def _write_audit(session, flush_context):
 def log_login(session, login, user_id, address, success, reason=""):
     session.add(LoginEvent(login=login[:64], user_id=user_id, address=address, success=success,
                            reason=reason))
+
+
+def log_denied(actor, entity, entity_id, summary):
+    """A refused attempt to reach a row (another child's diary …), kept at once in its own commit."""
+    from models import db
+
+    user_id, _, address = _context.get()
+    db.session.rollback()
+    db.session.add(AuditLog(org_id=actor.org_id, user_id=actor.user_id or user_id, action="denied",
+                            entity=entity, entity_id=entity_id, summary=summary[:300], changes={},
+                            address=address))
+    db.session.commit()

@@ -8,14 +8,27 @@ from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, St
 
 
 def memberships(user_id):
-    """(org_id, card kind, card id) of every card a user holds, in one query."""
-    rows = db.session.execute(union_all(
-        select(Staff.org_id, literal("staff"), Staff.id).where(Staff.user_id == user_id,
-                                                               Staff.dismissal_date.is_(None)),
+    """(organization, card kind, card id) of every card a user holds, in one query."""
+    cards = union_all(
+        select(Staff.org_id.label("org_id"), literal("staff").label("kind"), Staff.id.label("card_id"))
+        .where(Staff.user_id == user_id, Staff.dismissal_date.is_(None)),
         select(Student.org_id, literal("student"), Student.id).where(Student.user_id == user_id),
         select(Parent.org_id, literal("parent"), Parent.id).where(Parent.user_id == user_id),
+    ).subquery()
+    return db.session.execute(select(Organization, cards.c.kind, cards.c.card_id)
+                              .join(cards, cards.c.org_id == Organization.id)).all()
+
+
+def staff_roles_and_classes(staff_id):
+    """The functions written on a staff card and the classes he leads, in one query."""
+    rows = db.session.execute(union_all(
+        select(literal("role").label("what"), StaffRole.role.label("role"),
+               literal(None).label("class_id")).where(StaffRole.staff_id == staff_id),
+        select(literal("class"), literal(None), SchoolClass.id).where(SchoolClass.class_teacher_id == staff_id),
     )).all()
-    return rows
+    roles = frozenset(r.role for r in rows if r.what == "role")
+    classes = tuple(sorted(r.class_id for r in rows if r.what == "class"))
+    return roles, classes
 
 
 @dataclass
@@ -26,6 +39,7 @@ class Actor:
     student_id: int | None = None
     parent_id: int | None = None
     org_ids: tuple = ()
+    orgs: tuple = ()  # every organization the user works in, for the header's switch
     system: bool = False
     _roles: frozenset | None = field(default=None, repr=False)
 
@@ -38,12 +52,15 @@ class Actor:
         return self.org.id if self.org is not None else None
 
     @cached_property
+    def _staff_facts(self):
+        if not self.staff_id:
+            return frozenset(), ()
+        return staff_roles_and_classes(self.staff_id)
+
+    @property
     def own_class_ids(self):
         """Classes where this person is the class teacher (куратор)."""
-        if not self.staff_id:
-            return ()
-        return tuple(db.session.scalars(
-            select(SchoolClass.id).where(SchoolClass.class_teacher_id == self.staff_id)))
+        return self._staff_facts[1]
 
     @cached_property
     def child_ids(self):
@@ -59,8 +76,7 @@ class Actor:
             if self.user is not None and self.user.is_superadmin:
                 roles.add(Role.SUPERADMIN.value)
             if self.staff_id:
-                roles.update(db.session.scalars(
-                    select(StaffRole.role).where(StaffRole.staff_id == self.staff_id)))
+                roles.update(self._staff_facts[0])
                 if self.own_class_ids:
                     roles.add(Role.CLASS_TEACHER.value)
             if self.student_id:
@@ -76,12 +92,13 @@ class Actor:
     @classmethod
     def for_user(cls, user, wanted_org_id=None):
         rows = memberships(user.id)
-        org_ids = tuple(sorted({r[0] for r in rows}))
+        orgs = {org.id: org for org, _, _ in rows}
+        org_ids = tuple(sorted(orgs))
         org_id = wanted_org_id if wanted_org_id in org_ids else (org_ids[0] if org_ids else None)
-        cards = {kind: card_id for o, kind, card_id in rows if o == org_id}
-        org = db.session.get(Organization, org_id) if org_id else None
+        cards = {kind: card_id for o, kind, card_id in rows if o.id == org_id}
+        org = orgs.get(org_id)
         return cls(user=user, org=org, staff_id=cards.get("staff"), student_id=cards.get("student"),
-                   parent_id=cards.get("parent"), org_ids=org_ids)
+                   parent_id=cards.get("parent"), org_ids=org_ids, orgs=tuple(orgs.values()))
 
     @classmethod
     def system_actor(cls, org=None):
@@ -91,7 +108,6 @@ class Actor:
 
 def organizations_of(actor):
     """The organizations the actor can switch between, by name (for the header)."""
-    if actor is None or len(actor.org_ids) < 2:
-        return [actor.org] if actor is not None and actor.org is not None else []
-    return db.session.scalars(select(Organization).where(Organization.id.in_(actor.org_ids))
-                              .order_by(Organization.short_name)).all()
+    if actor is None:
+        return []
+    return sorted(actor.orgs, key=lambda o: o.short_name)

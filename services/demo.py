@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import accounts, orgs
+from services import people  # noqa: F401 — the card rules apply to demo cards too
 from services.validation import snils_with_checksum
 
 
@@ -29,7 +30,8 @@ STREETS = ["ул. Ленина", "ул. Гагарина", "ул. Мира", "у
 
 
 def patronymic(father, female):
-    stem = {"Никита": "Никит", "Илья": "Иль", "Фёдор": "Фёдор"}.get(father, father)
+    stem = {"Никита": "Никит", "Илья": "Иль", "Фёдор": "Фёдор", "Павел": "Павл",
+            "Михаил": "Михайл"}.get(father, father)
     if stem.endswith("й"):
         base = stem[:-1]
         return base + ("евна" if female else "евич")
@@ -61,6 +63,7 @@ class Names:
         first = self.rnd.choice(FEMALE if female else MALE)
         father = self.rnd.choice(MALE)
         last = surname(family or self.rnd.choice(SURNAMES), female)
+        self.father = father  # the child's patronymic names his father
         return last, first, patronymic(father, female), "f" if female else "m"
 
     def snils(self, used):
@@ -200,6 +203,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
             file_no += 1
             family = rnd.choice(SURNAMES)
             last, first, middle, sex = names.person(family=family)
+            father_name = names.father
             born = date(start_year - age, 1, 1) + timedelta(days=rnd.randint(0, 364) - 180)
             student = Student(
                 org_id=org.id, last_name=last, first_name=first, middle_name=middle, sex=sex,
@@ -226,7 +230,8 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
                             phone=f"+7 (922) {rnd.randint(100, 999)}-{rnd.randint(10, 99)}-{rnd.randint(10, 99)}")
             student.parents.append(mother)
             if rnd.random() < 0.6:
-                father_last, father_first, father_middle, _ = names.person(female=False, family=family)
+                father_last, _, father_middle, _ = names.person(female=False, family=family)
+                father_first = father_name
                 student.parents.append(Parent(org_id=org.id, last_name=father_last, first_name=father_first,
                                               middle_name=father_middle, relation=ParentRelation.FATHER.value))
             db.session.add(student)
@@ -257,8 +262,17 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
         card.user = user
         result.append(DemoAccount(label, login, pw, card.full_name))
     db.session.flush()
+    from services.planning_demo import create_planning_demo
+    create_planning_demo(org, year, classes, teachers, college=college)
     # demo: planning
+    from services.timetable_demo import create_timetable_demo
+    create_timetable_demo(org, year, classes, today, college=college)
     # demo: timetable
+    from services.journal_demo import create_journal_demo
+    create_journal_demo(org, year, today, seed=seed)
+    # demo: movement book
+    from services.movement import create_movement_demo
+    create_movement_demo(org, year, classes, today, college=college)
     db.session.commit()
     return result
 

@@ -7,6 +7,7 @@ from models import (AcademicYear, Holiday, OrgKind, Organization, Period, Period
                     Staff, StaffRole, Role, db)
 from services.calendar import seed_official_calendar
 from services.errors import DomainError
+from services.journal_dictionaries import seed_journal_dictionaries
 from services.rules import validator
 
 YEAR_NAME_RE = re.compile(r"^(\d{4})/(\d{4})$")
@@ -128,12 +129,18 @@ def validate_class(klass):
 
 
 def create_organization(**fields):
-    """A new institution with the official working-day calendar copied into its own."""
     org = Organization(**fields)
     db.session.add(org)
+    initialize_organization(org)
+    return org
+
+
+def initialize_organization(org):
+    """What every new institution starts with: the official working-day calendar and the journal's
+    task types and attendance codes, each copied into its own editable tables (idempotent)."""
     db.session.flush()
     seed_official_calendar(org.id)
-    return org
+    seed_journal_dictionaries(org.id)
 
 
 def ensure_admin_role(staff):

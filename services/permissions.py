@@ -65,10 +65,213 @@ def organization_login_events(actor):
 
 
 # -- row filters: planning (subjects, curriculum, assignments, subgroups, КТП) --
+def own_assignments(actor):
+    """A teacher's own teaching load."""
+    from models import TeachingAssignment
+    return TeachingAssignment.teacher_id == actor.staff_id if actor.staff_id else false()
+
+
+def own_class_assignments(actor):
+    """Every subject's load of the classes this person leads."""
+    from models import TeachingAssignment
+    return TeachingAssignment.class_id.in_(actor.own_class_ids)
+
+
+def own_class_subgroups(actor):
+    from models import Subgroup
+    return Subgroup.class_id.in_(actor.own_class_ids)
+
+
+def taught_subgroups(actor):
+    """Subgroups of the classes and subjects the teacher teaches."""
+    from models import Subgroup, TeachingAssignment
+    if not actor.staff_id:
+        return false()
+    return select(TeachingAssignment.id).where(
+        TeachingAssignment.teacher_id == actor.staff_id, TeachingAssignment.class_id == Subgroup.class_id,
+        TeachingAssignment.subject_id == Subgroup.subject_id).exists()
+
+
+def own_thematic_plans(actor):
+    from models import ThematicPlan
+    return ThematicPlan.teacher_id == actor.staff_id if actor.staff_id else false()
+
+
 # -- end row filters: planning --
 
 # -- row filters: timetable (bells, timetable, changes, exams, lessons) --
+def _students_see(student_ids, outer, class_col, whole, subgroup_col, subject_col):
+    """Rows of the students' classes: whole-class ones, those of the subgroup a student is in now
+    (his membership of the latest period begun), and every subgroup of a subject he is not split in."""
+    from datetime import date as _date
+
+    from sqlalchemy import func
+
+    from models import Period, SubgroupMember
+    if not student_ids:
+        return false()
+    today = _date.today()
+    member, latest_member = SubgroupMember.__table__.alias("sm"), SubgroupMember.__table__.alias("sm2")
+    period, latest_period = Period.__table__.alias("sp"), Period.__table__.alias("sp2")
+    begun = select(func.max(latest_period.c.start_date)).select_from(
+        latest_member.join(latest_period, latest_period.c.id == latest_member.c.period_id)).where(
+        latest_member.c.student_id == Student.id, latest_member.c.subject_id == subject_col,
+        latest_period.c.start_date <= today).correlate(Student, outer).scalar_subquery()
+    split = select(member.c.subgroup_id).select_from(
+        member.join(period, period.c.id == member.c.period_id)).where(
+        member.c.student_id == Student.id, member.c.subject_id == subject_col).correlate(Student, outer)
+    return select(Student.id).where(
+        Student.id.in_(student_ids), Student.class_id == class_col,
+        or_(whole,
+            ~split.where(period.c.start_date <= today).exists(),
+            subgroup_col.in_(split.where(period.c.start_date == begun)))).correlate(outer).exists()
+
+
+def _entry_subject():
+    from models import TeachingAssignment, TimetableEntry
+    return select(TeachingAssignment.subject_id).where(
+        TeachingAssignment.id == TimetableEntry.assignment_id).correlate(TimetableEntry).scalar_subquery()
+
+
+def _change_assignment(column):
+    from sqlalchemy import func
+
+    from models import TeachingAssignment, TimetableChange
+    return select(column).where(TeachingAssignment.id == func.coalesce(
+        TimetableChange.assignment_id, TimetableChange.scheduled_assignment_id)).correlate(TimetableChange) \
+        .scalar_subquery()
+
+
+def _own_timetable_students(student_ids):
+    from models import TimetableEntry
+    return _students_see(student_ids, TimetableEntry, TimetableEntry.class_id, TimetableEntry.subgroup_key == 0,
+                         TimetableEntry.subgroup_key, _entry_subject())
+
+
+def own_class_timetable(actor):
+    from models import TimetableEntry
+    return TimetableEntry.class_id.in_(actor.own_class_ids)
+
+
+def own_lessons_timetable(actor):
+    from models import TimetableEntry
+    return TimetableEntry.teacher_id == actor.staff_id if actor.staff_id else false()
+
+
+def student_timetable(actor):
+    return _own_timetable_students((actor.student_id,) if actor.student_id else ())
+
+
+def children_timetable(actor):
+    return _own_timetable_students(actor.child_ids)
+
+
+def own_class_changes(actor):
+    from models import TimetableChange
+    return TimetableChange.class_id.in_(actor.own_class_ids)
+
+
+def own_lessons_changes(actor):
+    """Changes a teacher takes part in: he substitutes, or his lesson is replaced or cancelled."""
+    from models import TeachingAssignment, TimetableChange
+    if not actor.staff_id:
+        return false()
+    mine = select(TeachingAssignment.id).where(TeachingAssignment.teacher_id == actor.staff_id)
+    return or_(TimetableChange.teacher_id == actor.staff_id, TimetableChange.assignment_id.in_(mine),
+               TimetableChange.scheduled_assignment_id.in_(mine))
+
+
+def _students_changes(student_ids):
+    from models import TeachingAssignment, TimetableChange
+    subgroup = _change_assignment(TeachingAssignment.subgroup_id)
+    return _students_see(student_ids, TimetableChange, TimetableChange.class_id, subgroup.is_(None), subgroup,
+                         _change_assignment(TeachingAssignment.subject_id))
+
+
+def student_changes(actor):
+    return _students_changes((actor.student_id,) if actor.student_id else ())
+
+
+def children_changes(actor):
+    return _students_changes(actor.child_ids)
+
+
+def own_class_exams(actor):
+    from models import ExamEntry
+    return ExamEntry.class_id.in_(actor.own_class_ids)
+
+
+def own_exams(actor):
+    from models import ExamEntry
+    if not actor.staff_id:
+        return false()
+    return or_(ExamEntry.examiner_id == actor.staff_id, ExamEntry.assistant_id == actor.staff_id)
+
+
+def _students_exams(student_ids):
+    from models import ExamEntry
+    return _students_see(student_ids, ExamEntry, ExamEntry.class_id, ExamEntry.subgroup_id.is_(None),
+                         ExamEntry.subgroup_id, ExamEntry.subject_id)
+
+
+def student_exams(actor):
+    return _students_exams((actor.student_id,) if actor.student_id else ())
+
+
+def children_exams(actor):
+    return _students_exams(actor.child_ids)
+
+
 # -- end row filters: timetable --
+
+# -- row filters: journal (grid, diary, period marks) --
+def own_student_card(actor):
+    """A student's own card (his diary)."""
+    return Student.id == actor.student_id if actor.student_id else false()
+
+
+def own_children(actor):
+    """A parent's own children (their diaries), by a subquery: no list of ids is loaded."""
+    if not actor.parent_id:
+        return false()
+    return Student.id.in_(select(student_parent.c.student_id).where(
+        student_parent.c.parent_id == actor.parent_id))
+
+
+def own_or_substituted_journals(actor):
+    """A teacher's own journals, and those where he gives a lesson on a substitution (замена)."""
+    from models import Lesson, TeachingAssignment
+    if not actor.staff_id:
+        return false()
+    return or_(TeachingAssignment.teacher_id == actor.staff_id,
+               TeachingAssignment.id.in_(select(Lesson.assignment_id).where(Lesson.teacher_id == actor.staff_id)))
+
+
+# -- end row filters: journal --
+
+# -- row filters: rollover and control --
+def own_given_lessons(actor):
+    """Lessons a teacher gives: his own, unless another teacher substitutes, and those he substitutes."""
+    from sqlalchemy import and_
+
+    from models import Lesson, TeachingAssignment
+    if not actor.staff_id:
+        return false()
+    return or_(Lesson.teacher_id == actor.staff_id,
+               and_(Lesson.teacher_id.is_(None), Lesson.assignment_id.in_(
+                   select(TeachingAssignment.id).where(TeachingAssignment.teacher_id == actor.staff_id))))
+
+
+# -- end row filters: rollover and control --
+
+# -- row filters: movement --
+def own_class_memberships(actor):
+    """The class history (ClassMembership) of the classes this person leads."""
+    from models import ClassMembership
+    return ClassMembership.class_id.in_(actor.own_class_ids)
+
+
+# -- end row filters: movement --
 
 
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
@@ -84,7 +287,8 @@ TABLE = {
         HR: Grant(READ, rows=own_organization),
     },
     "academic_year": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)},
-    "period": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)},
+    "period": {A: Grant(CRUD | {"close_period", "reopen_period"}), DEP: Grant(READ), DIR: Grant(READ),
+               HR: Grant(READ)},
     "holiday": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)},
     "calendar_day": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)},
     "room": {A: Grant(CRUD), DEP: Grant(READ)},
@@ -120,9 +324,108 @@ TABLE = {
         A: Grant(READ | {"export"}, rows=organization_login_events, installation=True),
     },
     # -- planning --
+    "educational_area": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ), T: Grant(READ)},
+    "subject": {
+        A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
+        HR: Grant(READ), T: Grant(READ),
+    },
+    "curriculum": {A: Grant(CRUD | {"copy", "export"}), DEP: Grant(CRUD | {"copy", "export"}),
+                   DIR: Grant(READ | {"export"})},
+    "teaching_assignment": {
+        A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
+        T: Grant(READ, rows=own_assignments), CT: Grant(READ, rows=own_class_assignments),
+    },
+    "subgroup": {
+        A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
+        CT: Grant(READ | {"create", "edit"}, rows=own_class_subgroups),
+        T: Grant(READ | {"create", "edit"}, rows=taught_subgroups),
+    },
+    "thematic_plan": {
+        A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ),
+        T: Grant(CRUD | {"copy", "export"}, rows=own_thematic_plans),
+    },
+    "ktp_control": {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)},
     # -- end planning --
     # -- timetable --
+    "bell": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)},
+    # The weekly timetable (pages by class, teacher, room): "edit" is the grid, "generate" makes lessons.
+    "timetable": {
+        A: Grant(READ | {"edit", "export", "generate"}), DEP: Grant(READ | {"edit", "export", "generate"}),
+        DIR: Grant(READ | {"export"}),
+        CT: Grant(READ | {"export"}, rows=own_class_timetable),
+        T: Grant(READ | {"export"}, rows=own_lessons_timetable),
+        ST: Grant(READ, rows=student_timetable), PA: Grant(READ, rows=children_timetable),
+    },
+    "timetable_change": {
+        A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
+        CT: Grant(READ, rows=own_class_changes), T: Grant(READ, rows=own_lessons_changes),
+        ST: Grant(READ, rows=student_changes), PA: Grant(READ, rows=children_changes),
+    },
+    "exam_entry": {
+        A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
+        CT: Grant(READ, rows=own_class_exams), T: Grant(READ, rows=own_exams),
+        ST: Grant(READ, rows=student_exams), PA: Grant(READ, rows=children_exams),
+    },
     # -- end timetable --
+    # -- journal --
+    # The grid of one teaching assignment (rows: TeachingAssignment). "edit": the teacher's own
+    # journals; "correct": the deputy's and administrator's audited corrections (services/journal.py).
+    "journal": {
+        T: Grant(READ | {"edit"}, rows=own_or_substituted_journals), CT: Grant(READ, rows=own_class_assignments),
+        DEP: Grant(READ | {"correct"}), DIR: Grant(READ), A: Grant(READ | {"correct"}),
+    },
+    # The journal's dictionaries, edited by the administrator.
+    "task_type": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
+    "attendance_code": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
+    # A class's journal of all subjects and its summary (rows: SchoolClass).
+    "class_journal": {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ), DIR: Grant(READ),
+                      A: Grant(READ)},
+    # Absence reasons of a class's students (rows: Student).
+    "absence_reason": {CT: Grant(READ | {"edit"}, rows=own_class_students), DEP: Grant(READ),
+                       A: Grant(READ)},
+    # The history of one cell of the grid.
+    "cell_history": {DEP: Grant(READ), A: Grant(READ)},
+    # The diary (rows: Student): a student his own, a parent his children.
+    "diary": {ST: Grant(READ, rows=own_student_card), PA: Grant(READ, rows=own_children)},
+    # -- end journal --
+    # -- rollover and control --
+    # The year rollover wizard ("run" performs a step) and the colleges' transfer between semesters.
+    "year_rollover": {A: Grant(READ | {"run"}), DIR: Grant(READ)},
+    "semester_transfer": {A: Grant(READ | {"run"}), DEP: Grant(READ), DIR: Grant(READ)},
+    # The «Контроль» page, and what each role finds on it (rows: the model named beside each key).
+    "control": {A: Grant(READ), HR: Grant(READ), DEP: Grant(READ), DIR: Grant(READ), CT: Grant(READ),
+                T: Grant(READ)},
+    "control_cards": {HR: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)},  # Student
+    "control_accounts": {A: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)},  # Student
+    "control_staff": {A: Grant(READ), HR: Grant(READ), DIR: Grant(READ)},  # Staff: accounts, cards
+    "control_absences": {CT: Grant(READ, rows=own_class_students), DEP: Grant(READ), DIR: Grant(READ)},  # Student
+    "control_lessons": {T: Grant(READ, rows=own_given_lessons), DEP: Grant(READ), DIR: Grant(READ)},  # Lesson
+    "control_period_marks": {T: Grant(READ, rows=own_assignments), DEP: Grant(READ),
+                             DIR: Grant(READ)},  # TeachingAssignment
+    "control_ktp": {T: Grant(READ, rows=own_assignments), DEP: Grant(READ), DIR: Grant(READ)},  # TeachingAssignment
+    "control_planning": {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)},  # curricula, timetable
+    "control_holidays": {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)},
+    "control_year": {A: Grant(READ), DIR: Grant(READ)},  # the new year, the organization card
+    # -- end rollover and control --
+    # -- movement --
+    # The movement book (rows: MovementOrder): "apply" «Провести приказ», "cancel" «Отменить приказом»,
+    # "year_transfer" builds the draft orders of the transfer to the next year.
+    "movement_order": {
+        A: Grant(CRUD | {"apply", "cancel", "year_transfer", "export"}),
+        HR: Grant(CRUD | {"apply", "cancel", "year_transfer", "export"}),
+        DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+    },
+    # The students' class history as of any date (rows: ClassMembership), kept by the orders only.
+    "class_membership": {
+        A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
+        DIR: Grant(READ | {"export"}), CT: Grant(READ, rows=own_class_memberships),
+    },
+    # Reports (rows: SchoolClass): «Наполняемость классов», «Движение учащихся по школе».
+    "report_class_fill": {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
+                          DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
+    "report_movement": {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
+                        DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
+    # -- end movement --
 }
 
 

@@ -107,3 +107,333 @@ def build_world():
     b = build_org("b")
     db.session.commit()
     return SimpleNamespace(a=a, b=b, root="root")
+
+
+# -- timetable helpers (subjects, rooms, assignments, bells made directly for timetable tests) --
+
+def tt_subject(org, name):
+    from models import Subject
+    subject = Subject(org_id=org.id, name=name)
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def tt_room(org, name):
+    from models import Room
+    room = Room(org_id=org.id, name=name)
+    db.session.add(room)
+    db.session.flush()
+    return room
+
+
+def tt_subgroup(org, year, klass, subject, name):
+    from models import Subgroup
+    subgroup = Subgroup(org_id=org.id, year_id=year.id, class_id=klass.id, subject_id=subject.id, name=name)
+    db.session.add(subgroup)
+    db.session.flush()
+    return subgroup
+
+
+def tt_assignment(org, year, klass, teacher, subject, subgroup=None, hours=None):
+    from models import TeachingAssignment
+    assignment = TeachingAssignment(org_id=org.id, year_id=year.id, class_id=klass.id, teacher_id=teacher.id,
+                                    subject_id=subject.id, subgroup_id=subgroup.id if subgroup else None,
+                                    hours_per_week=hours)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def tt_bells(org, shift=1, count=7, year=None, first=(8, 30), minutes=40, pause=10):
+    """A bell schedule: `count` lessons of `minutes` from `first`, `pause` minutes apart."""
+    from datetime import datetime, timedelta
+
+    from models import Bell
+    start = datetime(2000, 1, 1, *first)
+    bells = []
+    for number in range(1, count + 1):
+        end = start + timedelta(minutes=minutes)
+        bells.append(Bell(org_id=org.id, year_id=year.id if year else None, shift=shift, number=number,
+                          starts_at=start.time(), ends_at=end.time()))
+        start = end + timedelta(minutes=pause)
+    db.session.add_all(bells)
+    db.session.flush()
+    return bells
+
+
+# -- planning helpers (subjects, curricula, assignments, КТП through the models' rules) --
+
+def actor_of(login):
+    """The Actor a login gets in its first organization, as a request would build it."""
+    from sqlalchemy import select
+
+    from models import User
+    from services.context import Actor
+    return Actor.for_user(db.session.scalar(select(User).where(User.login == login)))
+
+
+def pl_subject(org, name, **extra):
+    from models import Subject
+    subject = Subject(org_id=org.id, name=name, **extra)
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def pl_curriculum(org, year, grade, lines=(), max_hours=None, profile=None, weeks=34):
+    """A curriculum with lines [(subject, hours per week[, component])] (school) made as the system."""
+    from decimal import Decimal
+
+    from models import Curriculum, CurriculumLine
+    curriculum = Curriculum(org_id=org.id, year_id=year.id, grade=grade, profile=profile, weeks=weeks,
+                            max_hours=Decimal(max_hours) if max_hours is not None else None)
+    for subject, hours, *component in lines:
+        curriculum.lines.append(CurriculumLine(org_id=org.id, subject_id=subject.id,
+                                               component=component[0] if component else "federal",
+                                               hours_per_week=Decimal(hours)))
+    db.session.add(curriculum)
+    db.session.flush()
+    return curriculum
+
+
+def pl_assignment(org, klass, subject, teacher, subgroup=None, hours=None, plan=None):
+    from models import TeachingAssignment
+    assignment = TeachingAssignment(org_id=org.id, year_id=klass.year_id, class_id=klass.id,
+                                    subject_id=subject.id, teacher_id=teacher.id,
+                                    subgroup_id=subgroup.id if subgroup else None, hours_per_week=hours,
+                                    thematic_plan_id=plan.id if plan else None)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def pl_plan(org, year, teacher, subject, grade, name="КТП", topics=()):
+    """A КТП with topics [(title, hours)]."""
+    from models import ThematicPlan, ThematicPlanTopic
+    plan = ThematicPlan(org_id=org.id, year_id=year.id, teacher_id=teacher.id, subject_id=subject.id,
+                        grade=grade, name=name)
+    for position, (title, hours) in enumerate(topics, start=1):
+        plan.topics.append(ThematicPlanTopic(org_id=org.id, position=position, title=title, hours=hours))
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+# -- journal helpers (grid and diary tests): subjects, assignments, lessons, tasks, marks --------
+
+def jr_subject(org, name, grading="marks"):
+    from models import Subject
+    subject = Subject(org_id=org.id, name=name, grading=grading)
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def jr_assignment(org, year, klass, teacher, subject, subgroup=None):
+    from models import TeachingAssignment
+    assignment = TeachingAssignment(org_id=org.id, year_id=year.id, class_id=klass.id, teacher_id=teacher.id,
+                                    subject_id=subject.id, subgroup_id=subgroup.id if subgroup else None)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def jr_lessons(assignment, period, days, number=2, **extra):
+    """Lessons of an assignment on the given dates (as the timetable would generate them)."""
+    from models import Lesson
+    lessons = [Lesson(org_id=assignment.org_id, assignment_id=assignment.id, period_id=period.id, date=day,
+                      number=number, teacher_id=assignment.teacher_id, **extra) for day in days]
+    db.session.add_all(lessons)
+    db.session.flush()
+    return lessons
+
+
+def jr_task_type(org_id, name="Ответ на уроке"):
+    """A task type seeded with the organization (services/journal_dictionaries.py)."""
+    from sqlalchemy import select
+
+    from models import TaskType
+    return db.session.scalar(select(TaskType).where(TaskType.org_id == org_id, TaskType.name == name))
+
+
+def jr_task(lesson, type_name="Ответ на уроке", weight=None, mandatory=None, topic=None):
+    from sqlalchemy import func, select
+
+    from models import Task
+    kind = jr_task_type(lesson.org_id, type_name)
+    position = (db.session.scalar(select(func.max(Task.position)).where(Task.lesson_id == lesson.id)) or 0) + 1
+    task = Task(org_id=lesson.org_id, lesson_id=lesson.id, type_id=kind.id,
+                weight=weight if weight is not None else kind.default_weight,
+                is_mandatory=kind.default_mandatory if mandatory is None else mandatory, topic=topic,
+                position=position)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def jr_mark(task, student, value, comment=None):
+    from models import Mark
+    mark = Mark(org_id=task.org_id, task_id=task.id, student_id=student.id, value=value, comment=comment)
+    db.session.add(mark)
+    db.session.flush()
+    return mark
+
+
+def jr_attendance(lesson, student, code="н"):
+    from sqlalchemy import select
+
+    from models import Attendance, AttendanceCode
+    code_row = db.session.scalar(select(AttendanceCode).where(AttendanceCode.org_id == lesson.org_id,
+                                                              AttendanceCode.code == code))
+    row = Attendance(org_id=lesson.org_id, lesson_id=lesson.id, student_id=student.id, code_id=code_row.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def jr_period_mark(student, subject, period, value):
+    from models import PeriodMark
+    mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=period.year_id,
+                      kind="period", period_id=period.id, slot=period.id, value=value)
+    db.session.add(mark)
+    db.session.flush()
+    return mark
+
+
+# -- movement book helpers (orders through services/movement.py, as the operator at the console) ------
+
+def mv_actor(org):
+    from services.context import Actor
+    return Actor.system_actor(org)
+
+
+def mv_backfill(org):
+    """The class history of students made without it (idempotent; cards made now open it themselves)."""
+    from services.movement import backfill_memberships
+    return backfill_memberships(org.id)
+
+
+def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=None, apply=True, note=None):
+    """An order with items [(student, to_class[, reason, destination])], applied unless apply=False."""
+    from services import movement
+    actor = mv_actor(org)
+    order = movement.create_order(actor, kind, number or movement.suggest_number(org.id, day), day,
+                                  effective_date=effective, note=note,
+                                  target_year_id=target_year.id if target_year else None)
+    if items:
+        movement.add_items(actor, order.id, [
+            movement.ItemInput(student_id=s.id, to_class_id=c.id if c is not None else None,
+                               reason=rest[0] if rest else None, destination=rest[1] if len(rest) > 1 else None)
+            for s, c, *rest in items])
+    if apply:
+        movement.apply_order(actor, order.id)
+    return order
+
+
+def mv_transfer(student, to_class, day, **kw):
+    from models import Organization
+    return mv_order(db.session.get(Organization, student.org_id), "transfer", day, [(student, to_class)], **kw)
+
+
+def mv_withdraw(student, day, reason="other_school", destination="МБОУ «СОШ № 1», г. Тест", **kw):
+    """Выбытие: the student leaves (status withdrawn, his class kept as the one he left from)."""
+    from models import Organization
+    return mv_order(db.session.get(Organization, student.org_id), "withdrawal", day,
+                    [(student, None, reason, destination)], **kw)
+
+
+# -- rollover and control helpers: a small school with a whole year to close ----------------------
+
+def ro_school(ns):
+    """The world's organization `ns` (2026/2027, 5А and 6Б) made a small school with a year to close:
+    four quarters, three holidays, an 11th grade, subjects, curricula of grades 5, 6 and 11 (ОДНКНР only
+    in the 5th), assignments (5А English split between two teachers), some period marks."""
+    from datetime import date as d
+
+    from models import Holiday, Period, Subgroup
+    org, year = ns.org, ns.year
+    for number, name, start, end in ((1, "1 четверть", d(2026, 9, 1), d(2026, 10, 25)),
+                                     (3, "3 четверть", d(2027, 1, 12), d(2027, 3, 21)),
+                                     (4, "4 четверть", d(2027, 4, 1), d(2027, 6, 30))):
+        db.session.add(Period(org_id=org.id, year_id=year.id, type="quarter", number=number, name=name,
+                              start_date=start, end_date=end))
+    for name, start, end in (("Осенние каникулы", d(2026, 10, 26), d(2026, 11, 4)),
+                             ("Зимние каникулы", d(2026, 12, 29), d(2027, 1, 11)),
+                             ("Весенние каникулы", d(2027, 3, 22), d(2027, 3, 31))):
+        db.session.add(Holiday(org_id=org.id, year_id=year.id, name=name, start_date=start, end_date=end))
+    db.session.flush()
+    ns.senior = make_class(org, year, "11А", 11, ns.teacher)
+    ns.graduate = make_student(org, ns.senior, "Выпускников", "Глеб", birth=d(2009, 2, 2), passport_series="4510",
+                               passport_number="123456", passport_date=d(2023, 3, 1), passport_issued_by="ОВД")
+    ns.math, ns.russian = pl_subject(org, "Математика"), pl_subject(org, "Русский язык")
+    ns.english, ns.odnknr = pl_subject(org, "Английский язык"), pl_subject(org, "ОДНКНР")
+    pl_curriculum(org, year, 5, [(ns.math, 5), (ns.russian, 5), (ns.english, 3), (ns.odnknr, 1)])
+    pl_curriculum(org, year, 6, [(ns.math, 5), (ns.russian, 6), (ns.english, 3)])
+    pl_curriculum(org, year, 11, [(ns.math, 4)])
+    group1 = Subgroup(org_id=org.id, year_id=year.id, class_id=ns.klass.id, subject_id=ns.english.id, name="1 группа")
+    group2 = Subgroup(org_id=org.id, year_id=year.id, class_id=ns.klass.id, subject_id=ns.english.id, name="2 группа")
+    db.session.add_all([group1, group2])
+    db.session.flush()
+    ns.assignments = [
+        pl_assignment(org, ns.klass, ns.math, ns.teacher), pl_assignment(org, ns.klass, ns.russian, ns.deputy),
+        pl_assignment(org, ns.klass, ns.english, ns.teacher, subgroup=group1),
+        pl_assignment(org, ns.klass, ns.english, ns.deputy, subgroup=group2),
+        pl_assignment(org, ns.klass, ns.odnknr, ns.deputy),
+        pl_assignment(org, ns.other_class, ns.math, ns.teacher), pl_assignment(org, ns.senior, ns.math, ns.teacher),
+    ]
+    jr_period_mark(ns.student, ns.math, ns.period, "5")
+    return ns
+
+
+def ro_college(prefix="c"):
+    """A college (logins '<prefix>.admin', '<prefix>.deputy', '<prefix>.teacher') with two semesters of
+    2026/2027 and the group ТМ-21 (2nd course, three students): ОП.01 is taught in the 1st semester only,
+    МДК.01.01 in both (split into two subgroups in the 1st), ОП.02 only in the 2nd (no teacher yet)."""
+    from datetime import date as d
+    from decimal import Decimal
+
+    from models import Curriculum, CurriculumLine, Period, Subgroup, SubgroupMember
+    org, year, _ = make_org(prefix, kind="college")
+    ns = SimpleNamespace(org=org, year=year)
+    ns.admin = make_staff(org, "Админов", "Антон", [Role.ADMIN.value], f"{prefix}.admin")
+    ns.deputy = make_staff(org, "Завучева", "Вера", [Role.DEPUTY.value], f"{prefix}.deputy", sex="f")
+    ns.teacher = make_staff(org, "Преподавателев", "Пётр", [Role.TEACHER.value], f"{prefix}.teacher")
+    ns.sem1 = Period(org_id=org.id, year_id=year.id, type="semester", number=1, name="1 семестр",
+                     start_date=d(2026, 9, 1), end_date=d(2026, 12, 28))
+    ns.sem2 = Period(org_id=org.id, year_id=year.id, type="semester", number=2, name="2 семестр",
+                     start_date=d(2027, 1, 11), end_date=d(2027, 6, 30))
+    db.session.add_all([ns.sem1, ns.sem2])
+    ns.group = make_class(org, year, "ТМ-21", 2, ns.teacher)
+    ns.students = [make_student(org, ns.group, last, "Студент", birth=d(2008, 1, 1), passport_series="4510",
+                                passport_number=f"10000{n}", passport_date=d(2022, 2, 2), passport_issued_by="ОВД")
+                   for n, last in enumerate(("Аксёнов", "Борисов", "Волков"))]
+    ns.graphics = pl_subject(org, "Инженерная графика", code="ОП.01", kind="discipline")
+    ns.mdk = pl_subject(org, "Технологические процессы", code="МДК.01.01", kind="mdk")
+    ns.materials = pl_subject(org, "Материаловедение", code="ОП.02", kind="discipline")
+    plan = Curriculum(org_id=org.id, year_id=year.id, grade=2, max_hours=Decimal(720))
+    for subject, first, second in ((ns.graphics, 36, 0), (ns.mdk, 40, 60), (ns.materials, 0, 48)):
+        plan.lines.append(CurriculumLine(org_id=org.id, subject_id=subject.id, period1_hours=Decimal(first),
+                                         period2_hours=Decimal(second)))
+    db.session.add(plan)
+    db.session.flush()
+    ns.graphics_load = pl_assignment(org, ns.group, ns.graphics, ns.teacher, hours=Decimal(2))
+    ns.mdk_load = pl_assignment(org, ns.group, ns.mdk, ns.teacher, hours=Decimal(2))
+    ns.subgroups = [Subgroup(org_id=org.id, year_id=year.id, class_id=ns.group.id, subject_id=ns.mdk.id,
+                             name=f"{n} подгруппа") for n in (1, 2)]
+    db.session.add_all(ns.subgroups)
+    db.session.flush()
+    for student, subgroup in zip(ns.students, (0, 1, 0)):
+        db.session.add(SubgroupMember(subgroup_id=ns.subgroups[subgroup].id, student_id=student.id,
+                                      period_id=ns.sem1.id, subject_id=ns.mdk.id))
+    db.session.commit()
+    return ns
+
+
+def ro_year_mark(student, subject, year, value):
+    from models import PeriodMark
+    mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=year.id,
+                      kind="year", value=value)
+    db.session.add(mark)
+    db.session.flush()
+    return mark

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 13:18:02.417860
+Create Date: 2026-11-22 14:16:15.983834
 
 """
 from alembic import op
@@ -76,6 +76,20 @@ def upgrade():
     )
     with op.batch_alter_table('academic_year', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_academic_year_org_id'), ['org_id'], unique=False)
+
+    op.create_table('attendance_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=5), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_attendance_code_org_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance_code')),
+    sa.UniqueConstraint('org_id', 'code', name=op.f('uq_attendance_code_org_id_code'))
+    )
+    with op.batch_alter_table('attendance_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_code_org_id'), ['org_id'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -196,6 +210,44 @@ def upgrade():
     with op.batch_alter_table('room', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_room_org_id'), ['org_id'], unique=False)
 
+    op.create_table('task_type',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('short_name', sa.String(length=10), nullable=False),
+    sa.Column('default_weight', sa.Numeric(precision=4, scale=2), nullable=False),
+    sa.Column('default_mandatory', sa.Boolean(), nullable=False),
+    sa.Column('is_homework', sa.Boolean(), nullable=False),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('default_weight > 0 and default_weight <= 10', name=op.f('ck_task_type_weight')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_task_type_org_id_organization')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task_type')),
+    sa.UniqueConstraint('org_id', 'name', name=op.f('uq_task_type_org_id_name'))
+    )
+    with op.batch_alter_table('task_type', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_type_org_id'), ['org_id'], unique=False)
+
+    op.create_table('bell',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=True),
+    sa.Column('shift', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=False),
+    sa.Column('ends_at', sa.Time(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('number between 0 and 12', name=op.f('ck_bell_number')),
+    sa.CheckConstraint('shift in (1, 2)', name=op.f('ck_bell_shift')),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_bell_times')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_bell_org_id_organization')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_bell_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bell')),
+    sa.UniqueConstraint('org_id', 'year_id', 'shift', 'number', name='uq_bell_slot')
+    )
+    with op.batch_alter_table('bell', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bell_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bell_year_id'), ['year_id'], unique=False)
+
     op.create_table('holiday',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year_id', sa.Integer(), nullable=False),
@@ -214,6 +266,36 @@ def upgrade():
     with op.batch_alter_table('holiday', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_holiday_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_holiday_year_id'), ['year_id'], unique=False)
+
+    op.create_table('movement_order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=30), nullable=False),
+    sa.Column('number_year', sa.Integer(), nullable=False),
+    sa.Column('order_date', sa.Date(), nullable=False),
+    sa.Column('effective_date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('target_year_id', sa.Integer(), nullable=True),
+    sa.Column('cancels_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('applied_at', sa.DateTime(), nullable=True),
+    sa.Column('applied_by_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("status in ('draft', 'applied', 'cancelled')", name=op.f('ck_movement_order_status')),
+    sa.ForeignKeyConstraint(['applied_by_id'], ['user_account.id'], name=op.f('fk_movement_order_applied_by_id_user_account')),
+    sa.ForeignKeyConstraint(['cancels_id'], ['movement_order.id'], name=op.f('fk_movement_order_cancels_id_movement_order')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_movement_order_org_id_organization')),
+    sa.ForeignKeyConstraint(['target_year_id'], ['academic_year.id'], name=op.f('fk_movement_order_target_year_id_academic_year')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_movement_order_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_movement_order')),
+    sa.UniqueConstraint('org_id', 'number_year', 'number', name=op.f('uq_movement_order_org_id_number_year_number'))
+    )
+    with op.batch_alter_table('movement_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_movement_order_cancels_id'), ['cancels_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_order_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_order_year_id'), ['year_id'], unique=False)
 
     op.create_table('period',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -235,6 +317,24 @@ def upgrade():
     with op.batch_alter_table('period', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_period_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_period_year_id'), ['year_id'], unique=False)
+
+    op.create_table('rollover_step',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=False),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.String(length=1000), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['done_by_id'], ['user_account.id'], name=op.f('fk_rollover_step_done_by_id_user_account')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_rollover_step_org_id_organization')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_rollover_step_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rollover_step')),
+    sa.UniqueConstraint('year_id', 'step', name=op.f('uq_rollover_step_year_id_step'))
+    )
+    with op.batch_alter_table('rollover_step', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rollover_step_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rollover_step_year_id'), ['year_id'], unique=False)
 
     op.create_table('specialty',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -301,6 +401,27 @@ def upgrade():
     with op.batch_alter_table('subject', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subject_org_id'), ['org_id'], unique=False)
 
+    op.create_table('curriculum',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.Integer(), nullable=False),
+    sa.Column('profile', sa.String(length=100), nullable=True),
+    sa.Column('specialty_id', sa.Integer(), nullable=True),
+    sa.Column('max_hours', sa.Numeric(precision=6, scale=1), nullable=True),
+    sa.Column('weeks', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('grade between 1 and 11', name=op.f('ck_curriculum_grade')),
+    sa.CheckConstraint('weeks between 1 and 52', name=op.f('ck_curriculum_weeks')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_curriculum_org_id_organization')),
+    sa.ForeignKeyConstraint(['specialty_id'], ['specialty.id'], name=op.f('fk_curriculum_specialty_id_specialty')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_curriculum_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_curriculum'))
+    )
+    with op.batch_alter_table('curriculum', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_curriculum_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_curriculum_year_id'), ['year_id'], unique=False)
+
     op.create_table('school_class',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year_id', sa.Integer(), nullable=False),
@@ -326,12 +447,74 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_school_class_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_school_class_year_id'), ['year_id'], unique=False)
 
+    op.create_table('semester_switch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('done_at', sa.DateTime(), nullable=False),
+    sa.Column('done_by_id', sa.Integer(), nullable=True),
+    sa.Column('summary', sa.String(length=1000), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['done_by_id'], ['user_account.id'], name=op.f('fk_semester_switch_done_by_id_user_account')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_semester_switch_org_id_organization')),
+    sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_semester_switch_period_id_period')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_semester_switch_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_semester_switch')),
+    sa.UniqueConstraint('year_id', 'period_id', name=op.f('uq_semester_switch_year_id_period_id'))
+    )
+    with op.batch_alter_table('semester_switch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_semester_switch_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_semester_switch_year_id'), ['year_id'], unique=False)
+
     op.create_table('staff_role',
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_staff_role_staff_id_staff'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('staff_id', 'role', name=op.f('pk_staff_role'))
     )
+    op.create_table('thematic_plan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('teacher_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('grade', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('grade between 1 and 11', name=op.f('ck_thematic_plan_grade')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_thematic_plan_org_id_organization')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_thematic_plan_subject_id_subject')),
+    sa.ForeignKeyConstraint(['teacher_id'], ['staff.id'], name=op.f('fk_thematic_plan_teacher_id_staff')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_thematic_plan_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_thematic_plan')),
+    sa.UniqueConstraint('year_id', 'teacher_id', 'subject_id', 'grade', 'name', name=op.f('uq_thematic_plan_year_id_teacher_id_subject_id_grade_name'))
+    )
+    with op.batch_alter_table('thematic_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_thematic_plan_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_thematic_plan_teacher_id'), ['teacher_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_thematic_plan_year_id'), ['year_id'], unique=False)
+
+    op.create_table('curriculum_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('curriculum_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('component', sa.String(length=16), nullable=False),
+    sa.Column('hours_per_week', sa.Numeric(precision=4, scale=1), nullable=True),
+    sa.Column('period1_hours', sa.Numeric(precision=5, scale=1), nullable=True),
+    sa.Column('period2_hours', sa.Numeric(precision=5, scale=1), nullable=True),
+    sa.Column('sort_order', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['curriculum_id'], ['curriculum.id'], name=op.f('fk_curriculum_line_curriculum_id_curriculum'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_curriculum_line_org_id_organization')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_curriculum_line_subject_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_curriculum_line')),
+    sa.UniqueConstraint('curriculum_id', 'subject_id', 'component', name=op.f('uq_curriculum_line_curriculum_id_subject_id_component'))
+    )
+    with op.batch_alter_table('curriculum_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_curriculum_line_curriculum_id'), ['curriculum_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_curriculum_line_org_id'), ['org_id'], unique=False)
+
     op.create_table('student',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
@@ -393,6 +576,145 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_subgroup_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_subgroup_year_id'), ['year_id'], unique=False)
 
+    op.create_table('thematic_plan_topic',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('section', sa.String(length=300), nullable=True),
+    sa.Column('title', sa.String(length=500), nullable=False),
+    sa.Column('hours', sa.Integer(), nullable=False),
+    sa.Column('homework', sa.String(length=500), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('hours between 1 and 100', name=op.f('ck_thematic_plan_topic_hours')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_thematic_plan_topic_org_id_organization')),
+    sa.ForeignKeyConstraint(['plan_id'], ['thematic_plan.id'], name=op.f('fk_thematic_plan_topic_plan_id_thematic_plan'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_thematic_plan_topic')),
+    sa.UniqueConstraint('plan_id', 'position', name=op.f('uq_thematic_plan_topic_plan_id_position'))
+    )
+    with op.batch_alter_table('thematic_plan_topic', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_thematic_plan_topic_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_thematic_plan_topic_plan_id'), ['plan_id'], unique=False)
+
+    op.create_table('class_membership',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('on_leave', sa.Boolean(), nullable=False),
+    sa.Column('start_order_id', sa.Integer(), nullable=True),
+    sa.Column('end_order_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('end_date is null or end_date >= start_date', name=op.f('ck_class_membership_dates')),
+    sa.ForeignKeyConstraint(['class_id'], ['school_class.id'], name=op.f('fk_class_membership_class_id_school_class')),
+    sa.ForeignKeyConstraint(['end_order_id'], ['movement_order.id'], name=op.f('fk_class_membership_end_order_id_movement_order')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_class_membership_org_id_organization')),
+    sa.ForeignKeyConstraint(['start_order_id'], ['movement_order.id'], name=op.f('fk_class_membership_start_order_id_movement_order')),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_class_membership_student_id_student'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_class_membership'))
+    )
+    with op.batch_alter_table('class_membership', schema=None) as batch_op:
+        batch_op.create_index('ix_class_membership_class_dates', ['class_id', 'start_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_class_membership_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_class_membership_student_dates', ['student_id', 'start_date'], unique=False)
+
+    op.create_table('exam_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=False),
+    sa.Column('subgroup_id', sa.Integer(), nullable=True),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=False),
+    sa.Column('ends_at', sa.Time(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=True),
+    sa.Column('examiner_id', sa.Integer(), nullable=False),
+    sa.Column('assistant_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("kind in ('exam', 'qualification', 'diff_credit', 'credit', 'consultation', 'course_work')", name=op.f('ck_exam_entry_kind')),
+    sa.CheckConstraint('starts_at < ends_at', name=op.f('ck_exam_entry_times')),
+    sa.ForeignKeyConstraint(['assistant_id'], ['staff.id'], name=op.f('fk_exam_entry_assistant_id_staff')),
+    sa.ForeignKeyConstraint(['class_id'], ['school_class.id'], name=op.f('fk_exam_entry_class_id_school_class')),
+    sa.ForeignKeyConstraint(['examiner_id'], ['staff.id'], name=op.f('fk_exam_entry_examiner_id_staff')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_exam_entry_org_id_organization')),
+    sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_exam_entry_period_id_period')),
+    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_exam_entry_room_id_room')),
+    sa.ForeignKeyConstraint(['subgroup_id'], ['subgroup.id'], name=op.f('fk_exam_entry_subgroup_id_subgroup')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_exam_entry_subject_id_subject')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_exam_entry_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_exam_entry')),
+    sa.UniqueConstraint('examiner_id', 'date', 'starts_at', name='uq_exam_entry_examiner_start'),
+    sa.UniqueConstraint('room_id', 'date', 'starts_at', name='uq_exam_entry_room_start')
+    )
+    with op.batch_alter_table('exam_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_exam_entry_assistant_id'), ['assistant_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_class_id'), ['class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_date'), ['date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_examiner_id'), ['examiner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_period_id'), ['period_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_exam_entry_year_id'), ['year_id'], unique=False)
+
+    op.create_table('movement_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=True),
+    sa.Column('card', sa.JSON(), nullable=True),
+    sa.Column('from_class_id', sa.Integer(), nullable=True),
+    sa.Column('to_class_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=20), nullable=True),
+    sa.Column('destination', sa.String(length=300), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('prev_status', sa.String(length=16), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['from_class_id'], ['school_class.id'], name=op.f('fk_movement_item_from_class_id_school_class')),
+    sa.ForeignKeyConstraint(['order_id'], ['movement_order.id'], name=op.f('fk_movement_item_order_id_movement_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_movement_item_org_id_organization')),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_movement_item_student_id_student')),
+    sa.ForeignKeyConstraint(['to_class_id'], ['school_class.id'], name=op.f('fk_movement_item_to_class_id_school_class')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_movement_item')),
+    sa.UniqueConstraint('order_id', 'student_id', name=op.f('uq_movement_item_order_id_student_id'))
+    )
+    with op.batch_alter_table('movement_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_movement_item_from_class_id'), ['from_class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_item_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_item_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_item_student_id'), ['student_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_item_to_class_id'), ['to_class_id'], unique=False)
+
+    op.create_table('period_mark',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=True),
+    sa.Column('slot', sa.Integer(), nullable=False),
+    sa.Column('value', sa.String(length=6), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('set_by_id', sa.Integer(), nullable=True),
+    sa.Column('set_at', sa.DateTime(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("kind in ('period', 'year', 'exam', 'final')", name=op.f('ck_period_mark_kind')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_period_mark_org_id_organization')),
+    sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_period_mark_period_id_period')),
+    sa.ForeignKeyConstraint(['set_by_id'], ['user_account.id'], name=op.f('fk_period_mark_set_by_id_user_account')),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_period_mark_student_id_student')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_period_mark_subject_id_subject')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_period_mark_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_period_mark')),
+    sa.UniqueConstraint('student_id', 'subject_id', 'year_id', 'kind', 'slot', name=op.f('uq_period_mark_student_id_subject_id_year_id_kind_slot'))
+    )
+    with op.batch_alter_table('period_mark', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_period_mark_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_period_mark_period_id'), ['period_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_period_mark_student_id'), ['student_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_period_mark_subject_id'), ['subject_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_period_mark_year_id'), ['year_id'], unique=False)
+
     op.create_table('student_parent',
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=False),
@@ -429,12 +751,14 @@ def upgrade():
     sa.Column('subgroup_id', sa.Integer(), nullable=True),
     sa.Column('hours_per_week', sa.Numeric(precision=5, scale=2), nullable=True),
     sa.Column('hours_total', sa.Numeric(precision=6, scale=1), nullable=True),
+    sa.Column('thematic_plan_id', sa.Integer(), nullable=True),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['class_id'], ['school_class.id'], name=op.f('fk_teaching_assignment_class_id_school_class')),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_teaching_assignment_org_id_organization')),
     sa.ForeignKeyConstraint(['subgroup_id'], ['subgroup.id'], name=op.f('fk_teaching_assignment_subgroup_id_subgroup')),
     sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_teaching_assignment_subject_id_subject')),
     sa.ForeignKeyConstraint(['teacher_id'], ['staff.id'], name=op.f('fk_teaching_assignment_teacher_id_staff')),
+    sa.ForeignKeyConstraint(['thematic_plan_id'], ['thematic_plan.id'], name=op.f('fk_teaching_assignment_thematic_plan_id_thematic_plan'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_teaching_assignment_year_id_academic_year')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_teaching_assignment')),
     sa.UniqueConstraint('class_id', 'subject_id', 'subgroup_id', 'teacher_id', name=op.f('uq_teaching_assignment_class_id_subject_id_subgroup_id_teacher_id'))
@@ -443,6 +767,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_teaching_assignment_class_id'), ['class_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_teaching_assignment_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_teaching_assignment_teacher_id'), ['teacher_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_teaching_assignment_thematic_plan_id'), ['thematic_plan_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_teaching_assignment_year_id'), ['year_id'], unique=False)
 
     op.create_table('lesson',
@@ -451,14 +776,17 @@ def upgrade():
     sa.Column('period_id', sa.Integer(), nullable=True),
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('shift', sa.Integer(), nullable=False),
     sa.Column('teacher_id', sa.Integer(), nullable=True),
     sa.Column('room_id', sa.Integer(), nullable=True),
     sa.Column('topic', sa.String(length=500), nullable=True),
     sa.Column('homework', sa.Text(), nullable=True),
+    sa.Column('homework_due_lesson_id', sa.Integer(), nullable=True),
     sa.Column('is_cancelled', sa.Boolean(), nullable=False),
     sa.Column('from_timetable', sa.Boolean(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['teaching_assignment.id'], name=op.f('fk_lesson_assignment_id_teaching_assignment')),
+    sa.ForeignKeyConstraint(['homework_due_lesson_id'], ['lesson.id'], name=op.f('fk_lesson_homework_due_lesson_id_lesson'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_lesson_org_id_organization')),
     sa.ForeignKeyConstraint(['period_id'], ['period.id'], name=op.f('fk_lesson_period_id_period')),
     sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_lesson_room_id_room')),
@@ -469,25 +797,210 @@ def upgrade():
     with op.batch_alter_table('lesson', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lesson_assignment_id'), ['assignment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_date'), ['date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lesson_homework_due_lesson_id'), ['homework_due_lesson_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_period_id'), ['period_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_teacher_id'), ['teacher_id'], unique=False)
+
+    op.create_table('timetable_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=False),
+    sa.Column('shift', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('scheduled_assignment_id', sa.Integer(), nullable=True),
+    sa.Column('assignment_id', sa.Integer(), nullable=True),
+    sa.Column('teacher_id', sa.Integer(), nullable=True),
+    sa.Column('room_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=300), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("kind in ('replace', 'cancel', 'add')", name=op.f('ck_timetable_change_kind')),
+    sa.CheckConstraint('number between 0 and 12', name=op.f('ck_timetable_change_number')),
+    sa.CheckConstraint('shift in (1, 2)', name=op.f('ck_timetable_change_shift')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['teaching_assignment.id'], name=op.f('fk_timetable_change_assignment_id_teaching_assignment')),
+    sa.ForeignKeyConstraint(['class_id'], ['school_class.id'], name=op.f('fk_timetable_change_class_id_school_class')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_timetable_change_org_id_organization')),
+    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_timetable_change_room_id_room')),
+    sa.ForeignKeyConstraint(['scheduled_assignment_id'], ['teaching_assignment.id'], name=op.f('fk_timetable_change_scheduled_assignment_id_teaching_assignment')),
+    sa.ForeignKeyConstraint(['teacher_id'], ['staff.id'], name=op.f('fk_timetable_change_teacher_id_staff')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_timetable_change_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_timetable_change')),
+    sa.UniqueConstraint('class_id', 'date', 'shift', 'number', 'scheduled_assignment_id', name='uq_timetable_change_lesson')
+    )
+    with op.batch_alter_table('timetable_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timetable_change_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_class_id'), ['class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_date'), ['date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_scheduled_assignment_id'), ['scheduled_assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_teacher_id'), ['teacher_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_change_year_id'), ['year_id'], unique=False)
+
+    op.create_table('timetable_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year_id', sa.Integer(), nullable=False),
+    sa.Column('class_id', sa.Integer(), nullable=False),
+    sa.Column('assignment_id', sa.Integer(), nullable=False),
+    sa.Column('teacher_id', sa.Integer(), nullable=False),
+    sa.Column('subgroup_key', sa.Integer(), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('shift', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('room_id', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('number between 0 and 12', name=op.f('ck_timetable_entry_number')),
+    sa.CheckConstraint('shift in (1, 2)', name=op.f('ck_timetable_entry_shift')),
+    sa.CheckConstraint('weekday between 1 and 6', name=op.f('ck_timetable_entry_weekday')),
+    sa.ForeignKeyConstraint(['assignment_id'], ['teaching_assignment.id'], name=op.f('fk_timetable_entry_assignment_id_teaching_assignment')),
+    sa.ForeignKeyConstraint(['class_id'], ['school_class.id'], name=op.f('fk_timetable_entry_class_id_school_class')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_timetable_entry_org_id_organization')),
+    sa.ForeignKeyConstraint(['room_id'], ['room.id'], name=op.f('fk_timetable_entry_room_id_room')),
+    sa.ForeignKeyConstraint(['teacher_id'], ['staff.id'], name=op.f('fk_timetable_entry_teacher_id_staff')),
+    sa.ForeignKeyConstraint(['year_id'], ['academic_year.id'], name=op.f('fk_timetable_entry_year_id_academic_year')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_timetable_entry')),
+    sa.UniqueConstraint('class_id', 'weekday', 'shift', 'number', 'subgroup_key', name='uq_timetable_entry_class_slot'),
+    sa.UniqueConstraint('year_id', 'weekday', 'shift', 'number', 'room_id', name='uq_timetable_entry_room_slot'),
+    sa.UniqueConstraint('year_id', 'weekday', 'shift', 'number', 'teacher_id', name='uq_timetable_entry_teacher_slot')
+    )
+    with op.batch_alter_table('timetable_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_timetable_entry_assignment_id'), ['assignment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_entry_class_id'), ['class_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_entry_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_entry_room_id'), ['room_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_entry_teacher_id'), ['teacher_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timetable_entry_year_id'), ['year_id'], unique=False)
+
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lesson_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('code_id', sa.Integer(), nullable=False),
+    sa.Column('reason_note', sa.String(length=300), nullable=True),
+    sa.Column('document_date', sa.Date(), nullable=True),
+    sa.Column('reason_set_by_id', sa.Integer(), nullable=True),
+    sa.Column('reason_set_at', sa.DateTime(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['code_id'], ['attendance_code.id'], name=op.f('fk_attendance_code_id_attendance_code')),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_attendance_lesson_id_lesson'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_attendance_org_id_organization')),
+    sa.ForeignKeyConstraint(['reason_set_by_id'], ['user_account.id'], name=op.f('fk_attendance_reason_set_by_id_user_account')),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_attendance_student_id_student')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_attendance_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
+    sa.UniqueConstraint('lesson_id', 'student_id', name=op.f('uq_attendance_lesson_id_student_id'))
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_lesson_id'), ['lesson_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_student_id'), ['student_id'], unique=False)
+
+    op.create_table('task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lesson_id', sa.Integer(), nullable=False),
+    sa.Column('type_id', sa.Integer(), nullable=False),
+    sa.Column('weight', sa.Numeric(precision=4, scale=2), nullable=False),
+    sa.Column('is_mandatory', sa.Boolean(), nullable=False),
+    sa.Column('topic', sa.String(length=300), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.CheckConstraint('weight > 0 and weight <= 10', name=op.f('ck_task_weight')),
+    sa.ForeignKeyConstraint(['lesson_id'], ['lesson.id'], name=op.f('fk_task_lesson_id_lesson'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_task_org_id_organization')),
+    sa.ForeignKeyConstraint(['type_id'], ['task_type.id'], name=op.f('fk_task_type_id_task_type')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_task')),
+    sa.UniqueConstraint('lesson_id', 'position', name=op.f('uq_task_lesson_id_position'))
+    )
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_task_lesson_id'), ['lesson_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_task_org_id'), ['org_id'], unique=False)
+
+    op.create_table('mark',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('task_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.String(length=6), nullable=False),
+    sa.Column('comment', sa.String(length=300), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.Column('_sentinel', sa.Integer(), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_mark_created_by_id_user_account')),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_mark_org_id_organization')),
+    sa.ForeignKeyConstraint(['student_id'], ['student.id'], name=op.f('fk_mark_student_id_student')),
+    sa.ForeignKeyConstraint(['task_id'], ['task.id'], name=op.f('fk_mark_task_id_task'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_mark_updated_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mark')),
+    sa.UniqueConstraint('task_id', 'student_id', name=op.f('uq_mark_task_id_student_id'))
+    )
+    with op.batch_alter_table('mark', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mark_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mark_student_id'), ['student_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mark_task_id'), ['task_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('mark', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mark_task_id'))
+        batch_op.drop_index(batch_op.f('ix_mark_student_id'))
+        batch_op.drop_index(batch_op.f('ix_mark_org_id'))
+
+    op.drop_table('mark')
+    with op.batch_alter_table('task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_org_id'))
+        batch_op.drop_index(batch_op.f('ix_task_lesson_id'))
+
+    op.drop_table('task')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_student_id'))
+        batch_op.drop_index(batch_op.f('ix_attendance_org_id'))
+        batch_op.drop_index(batch_op.f('ix_attendance_lesson_id'))
+
+    op.drop_table('attendance')
+    with op.batch_alter_table('timetable_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_year_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_teacher_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_room_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_org_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_class_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_entry_assignment_id'))
+
+    op.drop_table('timetable_entry')
+    with op.batch_alter_table('timetable_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timetable_change_year_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_teacher_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_scheduled_assignment_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_org_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_date'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_class_id'))
+        batch_op.drop_index(batch_op.f('ix_timetable_change_assignment_id'))
+
+    op.drop_table('timetable_change')
     with op.batch_alter_table('lesson', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lesson_teacher_id'))
         batch_op.drop_index(batch_op.f('ix_lesson_period_id'))
         batch_op.drop_index(batch_op.f('ix_lesson_org_id'))
+        batch_op.drop_index(batch_op.f('ix_lesson_homework_due_lesson_id'))
         batch_op.drop_index(batch_op.f('ix_lesson_date'))
         batch_op.drop_index(batch_op.f('ix_lesson_assignment_id'))
 
     op.drop_table('lesson')
     with op.batch_alter_table('teaching_assignment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_teaching_assignment_year_id'))
+        batch_op.drop_index(batch_op.f('ix_teaching_assignment_thematic_plan_id'))
         batch_op.drop_index(batch_op.f('ix_teaching_assignment_teacher_id'))
         batch_op.drop_index(batch_op.f('ix_teaching_assignment_org_id'))
         batch_op.drop_index(batch_op.f('ix_teaching_assignment_class_id'))
@@ -502,6 +1015,43 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_student_parent_parent_id'))
 
     op.drop_table('student_parent')
+    with op.batch_alter_table('period_mark', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_period_mark_year_id'))
+        batch_op.drop_index(batch_op.f('ix_period_mark_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_period_mark_student_id'))
+        batch_op.drop_index(batch_op.f('ix_period_mark_period_id'))
+        batch_op.drop_index(batch_op.f('ix_period_mark_org_id'))
+
+    op.drop_table('period_mark')
+    with op.batch_alter_table('movement_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_movement_item_to_class_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_item_student_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_item_org_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_item_order_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_item_from_class_id'))
+
+    op.drop_table('movement_item')
+    with op.batch_alter_table('exam_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_exam_entry_year_id'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_period_id'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_org_id'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_examiner_id'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_date'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_class_id'))
+        batch_op.drop_index(batch_op.f('ix_exam_entry_assistant_id'))
+
+    op.drop_table('exam_entry')
+    with op.batch_alter_table('class_membership', schema=None) as batch_op:
+        batch_op.drop_index('ix_class_membership_student_dates')
+        batch_op.drop_index(batch_op.f('ix_class_membership_org_id'))
+        batch_op.drop_index('ix_class_membership_class_dates')
+
+    op.drop_table('class_membership')
+    with op.batch_alter_table('thematic_plan_topic', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_thematic_plan_topic_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_thematic_plan_topic_org_id'))
+
+    op.drop_table('thematic_plan_topic')
     with op.batch_alter_table('subgroup', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subgroup_year_id'))
         batch_op.drop_index(batch_op.f('ix_subgroup_org_id'))
@@ -514,13 +1064,34 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_student_class_id'))
 
     op.drop_table('student')
+    with op.batch_alter_table('curriculum_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_curriculum_line_org_id'))
+        batch_op.drop_index(batch_op.f('ix_curriculum_line_curriculum_id'))
+
+    op.drop_table('curriculum_line')
+    with op.batch_alter_table('thematic_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_thematic_plan_year_id'))
+        batch_op.drop_index(batch_op.f('ix_thematic_plan_teacher_id'))
+        batch_op.drop_index(batch_op.f('ix_thematic_plan_org_id'))
+
+    op.drop_table('thematic_plan')
     op.drop_table('staff_role')
+    with op.batch_alter_table('semester_switch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_semester_switch_year_id'))
+        batch_op.drop_index(batch_op.f('ix_semester_switch_org_id'))
+
+    op.drop_table('semester_switch')
     with op.batch_alter_table('school_class', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_school_class_year_id'))
         batch_op.drop_index(batch_op.f('ix_school_class_org_id'))
         batch_op.drop_index(batch_op.f('ix_school_class_class_teacher_id'))
 
     op.drop_table('school_class')
+    with op.batch_alter_table('curriculum', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_curriculum_year_id'))
+        batch_op.drop_index(batch_op.f('ix_curriculum_org_id'))
+
+    op.drop_table('curriculum')
     with op.batch_alter_table('subject', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subject_org_id'))
 
@@ -534,16 +1105,36 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_specialty_org_id'))
 
     op.drop_table('specialty')
+    with op.batch_alter_table('rollover_step', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rollover_step_year_id'))
+        batch_op.drop_index(batch_op.f('ix_rollover_step_org_id'))
+
+    op.drop_table('rollover_step')
     with op.batch_alter_table('period', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_period_year_id'))
         batch_op.drop_index(batch_op.f('ix_period_org_id'))
 
     op.drop_table('period')
+    with op.batch_alter_table('movement_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_movement_order_year_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_order_org_id'))
+        batch_op.drop_index(batch_op.f('ix_movement_order_cancels_id'))
+
+    op.drop_table('movement_order')
     with op.batch_alter_table('holiday', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_holiday_year_id'))
         batch_op.drop_index(batch_op.f('ix_holiday_org_id'))
 
     op.drop_table('holiday')
+    with op.batch_alter_table('bell', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bell_year_id'))
+        batch_op.drop_index(batch_op.f('ix_bell_org_id'))
+
+    op.drop_table('bell')
+    with op.batch_alter_table('task_type', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_task_type_org_id'))
+
+    op.drop_table('task_type')
     with op.batch_alter_table('room', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_room_org_id'))
 
@@ -582,6 +1173,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
 
     op.drop_table('audit_log')
+    with op.batch_alter_table('attendance_code', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_code_org_id'))
+
+    op.drop_table('attendance_code')
     with op.batch_alter_table('academic_year', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_academic_year_org_id'))
 

@@ -1,0 +1,100 @@
+"""The diary (дневник): a student reads his own, a parent his own children's — the week's lessons
+with topics, homework, marks and attendance, and a period's averages and period marks.
+
+A diary of any other student, asked for by id in the URL or a form, is refused with 404 and the
+attempt is written to the audit log.
+"""
+from datetime import date, timedelta
+
+from flask import abort, g, redirect, request, url_for
+from flask_admin import BaseView, expose
+from flask_login import current_user
+
+from services import journal_view as jv
+from services import permissions
+
+
+class DiaryView(BaseView):
+    view_key = "diary"
+
+    @property
+    def actor(self):
+        return g.get("actor")
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.actor is not None
+
+    def is_visible(self):
+        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, "list")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        if not permissions.allowed(self.actor, self.view_key, "list"):
+            abort(403)
+        return None
+
+    def _child(self, student_id):
+        """The actor's own child (or himself); anything else is logged and refused."""
+        children = jv.diary_children(self.actor)
+        child = next((c for c in children if c.id == student_id), None)
+        if child is None:
+            jv.log_refused(self.actor, "student", student_id,
+                           f"Отказано в доступе к дневнику обучающегося (id {student_id})")
+            abort(404)
+        return child, children
+
+    @expose("/")
+    def index(self):
+        wanted = request.args.get("student")
+        if wanted is not None:
+            student_id = int(wanted) if wanted.isdigit() else -1
+            self._child(student_id)
+            return redirect(url_for(".week", student_id=student_id))
+        children = jv.diary_children(self.actor)
+        if len(children) == 1:
+            return redirect(url_for(".week", student_id=children[0].id))
+        return self.render("diary/choose.html", children=children)
+
+    @expose("/<int:student_id>/")
+    def week(self, student_id):
+        child, children = self._child(student_id)
+        start = jv.week_start(_date_arg("week") or date.today())
+        days = jv.diary_week(child, start)
+        today = date.today()
+        return self.render("diary/week.html", child=child, children=children, days=days, start=start,
+                           end=start + timedelta(days=5), prev=start - timedelta(days=7),
+                           next=start + timedelta(days=7), today=today, this_week=jv.week_start(today),
+                           months=jv.MONTHS_GEN)
+
+    @expose("/<int:student_id>/period/")
+    def period(self, student_id):
+        child, children = self._child(student_id)
+        periods = jv.diary_periods(child)
+        wanted = request.args.get("period", type=int)
+        period = next((p for p in periods if p.id == wanted), None) or jv.current_period(periods)
+        subjects = jv.diary_period(child, period, self.actor.org) if period is not None else []
+        return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
+                           subjects=subjects, fmt=_fmt_decimal)
+
+
+def _date_arg(name):
+    try:
+        return date.fromisoformat(request.args.get(name) or "")
+    except ValueError:
+        return None
+
+
+def _fmt_decimal(value):
+    return "" if value is None else format(value, "f").replace(".", ",")
+
+
+def pages():
+    """The diary page; registered in admin_views/registry.py."""
+    return [DiaryView(name="Дневник", endpoint="diary", url="/diary")]
