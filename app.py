@@ -207,7 +207,9 @@ def _register_errors(app):
 
 
 def _register_cli(app):
-    from services import accounts
+    from services import accounts, movement
+
+    app.cli.add_command(movement.cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

@@ -17,7 +17,9 @@ ENTITY_LABELS = {
     "timetable_change": "Замена", "exam_entry": "Экзамен",
     "movement_order": "Приказ", "class_membership": "Состав класса",
 }
-ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление"}
+ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
+                 "close": "закрытие периода", "reopen": "открытие периода",
+                 "denied": "отказ в доступе"}
 
 
 def _changes(view, context, model, name):

@@ -10,13 +10,14 @@ import logging
 from datetime import date, datetime
 
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import inspect as sa_inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
@@ -240,7 +241,7 @@ class SecureModelView(ModelView):
 
     # -- forms: relation choices only from the actor's organization ----------------
 
-    def _scope_choices(self, form):
+    def _scope_choices(self, form, obj=None):
         if self.college_only and not (self.actor.org is not None and self.actor.org.is_college):
             for name in self.college_only:
                 if name in form:
@@ -251,13 +252,18 @@ class SecureModelView(ModelView):
                 continue
             remote = mapper.relationships[field.name].mapper.class_
             extra = self.choice_filters.get(field.name)
+            # What the record already points at stays a valid choice (a graduate's class of a
+            # closed year), still only within the organization.
+            current = getattr(obj, field.name, None) if obj is not None else None
+            kept = [o.id for o in (current if isinstance(current, list) else [current]) if o is not None]
 
-            def factory(remote=remote, extra=extra):
+            def factory(remote=remote, extra=extra, kept=kept):
                 query = db.session.query(remote)
                 if hasattr(remote, "org_id"):
                     query = query.filter(remote.org_id == self.actor.org_id)
                 if extra is not None:
-                    query = query.filter(extra(self.actor))
+                    condition = extra(self.actor)
+                    query = query.filter(or_(condition, remote.id.in_(kept)) if kept else condition)
                 return query
 
             field.query, field.query_factory = None, factory
@@ -270,7 +276,7 @@ class SecureModelView(ModelView):
         return self._scope_choices(super().create_form(obj))
 
     def edit_form(self, obj=None):
-        return self._scope_choices(super().edit_form(obj))
+        return self._scope_choices(super().edit_form(obj), obj)
 
     def list_form(self, obj=None):
         return self._scope_choices(super().list_form(obj))
@@ -352,3 +358,37 @@ def account_status(view, context, model, name):
         return Markup('<span class="text-muted">не выдан</span>')
     label = user.login + (" (заблокирован)" if user.is_blocked else "")
     return label
+
+
+class SecurePage(BaseView):
+    """A hand-made page (grid, diary, wizard) guarded by one key of the permission table:
+    the page is seen and opened with `verb` on `view_key`; each handler checks its rows itself."""
+
+    view_key = None
+    verb = "list"
+    needs_organization = False
+
+    @property
+    def actor(self):
+        return g.get("actor") if has_request_context() else None
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.actor is not None
+
+    def is_visible(self):
+        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, self.verb)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    def _handle_view(self, name, **kwargs):
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        if not permissions.allowed(self.actor, self.view_key, self.verb):
+            abort(403)
+        if self.needs_organization and self.actor.org is None:
+            abort(403)
+        return None

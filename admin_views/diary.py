@@ -7,6 +7,7 @@ attempt is written to the audit log.
 from datetime import date, timedelta
 
 from flask import abort, g, redirect, request, url_for
+from admin_views.base import SecurePage
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
@@ -14,31 +15,9 @@ from services import journal_view as jv
 from services import permissions
 
 
-class DiaryView(BaseView):
+class DiaryView(SecurePage):
     view_key = "diary"
 
-    @property
-    def actor(self):
-        return g.get("actor")
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, "list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, "list"):
-            abort(403)
-        return None
 
     def _child(self, student_id):
         """The actor's own child (or himself); anything else is logged and refused."""

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
+from admin_views.base import SecurePage
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,33 +31,11 @@ def _actor():
     return g.get("actor")
 
 
-class JournalPage(BaseView):
+class JournalPage(SecurePage):
     """A hand-made page guarded by one key of the permission table."""
 
     view_key = None
 
-    @property
-    def actor(self):
-        return _actor()
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, "list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, "list"):
-            abort(403)
-        return None
 
 
 def _date_arg(name):

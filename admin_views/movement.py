@@ -6,7 +6,7 @@ Registered by admin_views/registry.py through `views()` and `pages()`.
 """
 from datetime import date
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters
@@ -25,7 +25,7 @@ from services import movement, permissions
 from services.errors import DomainError, PermissionDenied
 from services.terms import KindText
 
-from admin_views.base import SecureModelView
+from admin_views.base import SecureModelView, SecurePage
 
 CATEGORY = "Движение"
 K = MovementKind
@@ -35,6 +35,26 @@ LANGUAGES = ["Английский", "Немецкий", "Французский
 
 def _actor():
     return g.get("actor")
+
+
+class KindName:
+    """A menu name that follows the organization's kind (классы / группы), resolved when shown."""
+
+    def __init__(self, school, college):
+        self.school, self.college = school, college
+
+    def __str__(self):
+        actor = _actor() if has_request_context() else None
+        return self.college if actor is not None and actor.org is not None and actor.org.is_college else self.school
+
+    def __html__(self):
+        return str(self)
+
+    def __eq__(self, other):
+        return str(self) == str(other)
+
+    def __hash__(self):
+        return hash((self.school, self.college))
 
 
 def _d(value):
@@ -100,7 +120,10 @@ class MovementOrderView(SecureModelView):
     }
     extra_endpoint_verbs = {"items_view": "details", "card_view": "edit"}
 
-    def _kinds(self, form):
+    def _kinds(self, form, obj=None):
+        if obj is not None and obj.kind == K.CANCELLATION.value:
+            form.kind.choices = [(K.CANCELLATION.value, K.CANCELLATION.label)]  # its number and dates only
+            return form
         college = self.actor.org is not None and self.actor.org.is_college
         form.kind.choices = [c for c in KIND_CHOICES if college or c[0] not in COLLEGE_KINDS]
         return form
@@ -114,7 +137,7 @@ class MovementOrderView(SecureModelView):
         return form
 
     def edit_form(self, obj=None):
-        form = self._kinds(super().edit_form(obj))
+        form = self._kinds(super().edit_form(obj), obj)
         if obj is not None and not obj.is_draft and request.method == "GET":
             flash(movement.APPLIED_IS_FINAL, "warning")
         return form
@@ -159,14 +182,16 @@ class MovementOrderView(SecureModelView):
             return self._items_post(order)
         actor = self.actor
         order = movement._load(order.id)
-        can_edit = permissions.allowed(actor, self.view_key, "edit") and order.is_draft \
-            and order.kind != K.CANCELLATION.value
+        can_edit_header = permissions.allowed(actor, self.view_key, "edit") and order.is_draft
+        can_edit = can_edit_header and order.kind != K.CANCELLATION.value
         problems = movement.check_order(actor, order.id) if order.is_draft else []
         cancellation = None
         if order.status != OrderStatus.DRAFT.value:
             cancellation = db.session.scalar(select(MovementOrder).where(MovementOrder.cancels_id == order.id)
                                              .order_by(MovementOrder.id.desc()))
         context = dict(order=order, items=order.items, problems=problems, can_edit=can_edit,
+                       can_edit_header=can_edit_header,
+                       can_delete=order.is_draft and permissions.allowed(actor, self.view_key, "delete"),
                        can_apply=order.is_draft and permissions.allowed(actor, self.view_key, "apply"),
                        can_cancel=order.status == OrderStatus.APPLIED.value and order.kind != K.CANCELLATION.value
                        and permissions.allowed(actor, self.view_key, "cancel"),
@@ -231,13 +256,7 @@ class MovementOrderView(SecureModelView):
                 SchoolClass.grade, SchoolClass.name, Student.last_name, Student.first_name, Student.id)):
             if student.id not in present:
                 groups.setdefault(class_name or "без класса", []).append(student)
-        year_id = order.target_year_id if kind in (K.NEXT_YEAR.value, K.REPEAT.value) else None
-        if year_id is None:
-            year = movement.year_of(org_id, order.effective_date)
-            year_id = year.id if year is not None else None
-        classes = db.session.scalars(select(SchoolClass).where(SchoolClass.org_id == org_id,
-                                                               SchoolClass.year_id == year_id)
-                                     .order_by(SchoolClass.grade, SchoolClass.name)).all()
+        classes = _class_choices(order)
         needs = {"to_class": kind in (K.ENROLLMENT.value, K.TRANSFER.value, K.NEXT_YEAR.value, K.REPEAT.value,
                                       K.LEAVE_RETURN.value),
                  "reason": kind in (K.WITHDRAWAL.value, K.EXPULSION.value),
@@ -272,12 +291,28 @@ class MovementOrderView(SecureModelView):
             if kind == "date" and value and "-" in str(value):
                 parsed = movement.parse_date(str(value))
                 values[name] = _d(parsed) if parsed else value
-        year = movement.year_of(order.org_id, order.effective_date)
-        classes = db.session.scalars(select(SchoolClass).where(
-            SchoolClass.org_id == order.org_id, SchoolClass.year_id == (year.id if year else None))
-            .order_by(SchoolClass.grade, SchoolClass.name)).all()
+        classes = _class_choices(order)
         return self.render("movement/card.html", order=order, item=item, values=values, fields=movement.CARD_FIELDS,
                            classes=classes, to_class_id=to_class_id, sexes=Sex.choices(), languages=LANGUAGES)
+
+
+def _class_choices(order):
+    """The classes an order's students may go to: of the next year for a year transfer; of every
+    open year not over by the order's date for an enrollment (first-graders in August); else of the
+    year the order acts in. Labelled with the year when there are several."""
+    query = select(SchoolClass).join(AcademicYear, AcademicYear.id == SchoolClass.year_id) \
+        .where(SchoolClass.org_id == order.org_id)
+    if order.kind in (K.NEXT_YEAR.value, K.REPEAT.value):
+        query = query.where(SchoolClass.year_id == order.target_year_id)
+    elif order.kind == K.ENROLLMENT.value:
+        query = query.where(AcademicYear.is_closed.is_(False), AcademicYear.end_date >= order.effective_date)
+    else:
+        year = movement.year_of(order.org_id, order.effective_date)
+        query = query.where(SchoolClass.year_id == (year.id if year is not None else None))
+    rows = db.session.execute(query.add_columns(AcademicYear.name)
+                              .order_by(AcademicYear.start_date, SchoolClass.grade, SchoolClass.name)).all()
+    several = len({name for _, name in rows}) > 1
+    return [(klass.id, f"{klass.name} ({name})" if several else klass.name) for klass, name in rows]
 
 
 class ClassMembershipView(SecureModelView):
@@ -302,32 +337,10 @@ class ClassMembershipView(SecureModelView):
 
 # -- hand-made pages -----------------------------------------------------------------------------
 
-class MovementPage(BaseView):
+class MovementPage(SecurePage):
     view_key = None
     verb = "list"
 
-    @property
-    def actor(self):
-        return _actor()
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, self.verb)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, self.verb):
-            abort(403)
-        return None
 
 
 def _years(org_id):
@@ -462,7 +475,8 @@ def views():
     """The secure model views of this domain, registered in admin_views/registry.py."""
     return [
         MovementOrderView(MovementOrder, "Книга движения", CATEGORY, "movement_order", "/movement/orders"),
-        ClassMembershipView(ClassMembership, "История классов", CATEGORY, "class_membership", "/movement/history"),
+        ClassMembershipView(ClassMembership, KindName("История классов", "История групп"), CATEGORY,
+                            "class_membership", "/movement/history"),
     ]
 
 
@@ -471,8 +485,8 @@ def pages():
     return [
         YearTransferPage(name="Перевод на следующий год", category=CATEGORY, endpoint="movement_year_transfer",
                          url="/movement/year-transfer"),
-        ClassFillPage(name="Наполняемость классов", category=CATEGORY, endpoint="report_class_fill",
-                      url="/reports/class-fill"),
+        ClassFillPage(name=KindName("Наполняемость классов", "Наполняемость групп"), category=CATEGORY,
+                      endpoint="report_class_fill", url="/reports/class-fill"),
         MovementReportPage(name="Движение учащихся", category=CATEGORY, endpoint="report_movement",
                            url="/reports/movement"),
     ]

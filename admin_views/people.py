@@ -10,6 +10,7 @@ from services import people  # also registers the card validators
 from services import movement  # the class and status of a card change only by the movement book
 from services.terms import KindText
 
+from admin_views.movement import YearTransferActionMixin
 from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status
 
 SEXES = Sex.choices()
@@ -159,7 +160,7 @@ class ParentView(LoginActionsMixin, SecureModelView):
                           "address")
 
 
-class SchoolClassView(SecureModelView):
+class SchoolClassView(YearTransferActionMixin, SecureModelView):
     view_key = "school_class"
     column_list = ("name", "grade", "year", "profile", "class_teacher", "student_count", "department",
                    "specialty")

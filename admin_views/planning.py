@@ -17,7 +17,7 @@ from services import planning
 from services.errors import DomainError, PermissionDenied
 from services.terms import KindText
 
-from admin_views.base import SecureModelView
+from admin_views.base import SecureModelView, SecurePage
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
@@ -347,31 +347,9 @@ def _topic_inputs(form):
 
 # -- hand-made pages -----------------------------------------------------------------------
 
-class PlanningPage(BaseView):
+class PlanningPage(SecurePage):
     view_key = None
 
-    @property
-    def actor(self):
-        return _actor()
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, "list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, "list"):
-            abort(403)
-        return None
 
 
 class SubgroupPage(PlanningPage):

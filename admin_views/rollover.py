@@ -6,6 +6,7 @@ in services/rollover.py and services/semester.py.
 from datetime import date, datetime
 
 from flask import abort, flash, g, redirect, request, url_for
+from admin_views.base import SecurePage
 from flask_admin import BaseView, expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,33 +30,12 @@ def parse_date(raw):
     return None
 
 
-class GuardedPage(BaseView):
+class GuardedPage(SecurePage):
     """A hand-made page guarded by one key of the permission table (list to see it)."""
 
     view_key = None
 
-    @property
-    def actor(self):
-        return g.get("actor")
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, "list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, "list") or self.actor.org is None:
-            abort(403)
-        return None
+    needs_organization = True
 
     def _year(self, default):
         """The year chosen on the page (?year_id=) among the organization's, else `default`."""

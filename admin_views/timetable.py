@@ -18,7 +18,7 @@ from services import timetable as tt
 from services.errors import DomainError
 from services.terms import KindText
 
-from admin_views.base import SecureModelView
+from admin_views.base import SecureModelView, SecurePage
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
@@ -69,8 +69,8 @@ class EagerChoicesMixin:
 
     eager_choices = {}
 
-    def _scope_choices(self, form):
-        form = super()._scope_choices(form)
+    def _scope_choices(self, form, obj=None):
+        form = super()._scope_choices(form, obj)
         for name, options in self.eager_choices.items():
             field = getattr(form, name, None)
             if field is not None and getattr(field, "query_factory", None) is not None:
@@ -184,56 +184,10 @@ class ExamEntryView(EagerChoicesMixin, SecureModelView):
 
 # -- hand-made pages ---------------------------------------------------------------------------------
 
-class KindName:
-    """A menu name that follows the organization's kind: a school's exams, a college's session."""
-
-    def __init__(self, school, college):
-        self.school, self.college = school, college
-
-    def __str__(self):
-        actor = _actor() if has_request_context() else None
-        return self.college if actor is not None and actor.org is not None and actor.org.is_college \
-            else self.school
-
-    def __html__(self):
-        return str(self)
-
-    def lower(self):
-        return str(self).lower()
-
-    def __eq__(self, other):
-        return str(self) == str(other)
-
-    def __hash__(self):
-        return hash((self.school, self.college))
-
-
-class TimetablePage(BaseView):
+class TimetablePage(SecurePage):
     view_key = "timetable"
     verb = "list"
 
-    @property
-    def actor(self):
-        return _actor()
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
-    def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, self.verb)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
-
-    def _handle_view(self, name, **kwargs):
-        response = super()._handle_view(name, **kwargs)
-        if response is not None:
-            return response
-        if not permissions.allowed(self.actor, self.view_key, self.verb):
-            abort(403)
-        return None
 
     def year(self):
         year = tt.current_year(self.actor.org_id)
@@ -484,7 +438,7 @@ def views():
     return [
         BellView(Bell, "Звонки", TIMETABLE, "bell", "/bells"),
         TimetableChangeView(TimetableChange, "Замены", TIMETABLE, "timetable_change", "/timetable-changes"),
-        ExamEntryView(ExamEntry, KindName("Расписание экзаменов", "Расписание сессии"), TIMETABLE, "exam_entry",
+        ExamEntryView(ExamEntry, KindText("exam_timetable"), TIMETABLE, "exam_entry",
                       "/exams"),
     ]
 

@@ -24,7 +24,8 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "user_account"
     __audited__ = True
-    __audit_exclude__ = {"password_hash", "session_token"}
+    __audit_exclude__ = {"password_hash"}  # recorded as «*** → ***»: the password was changed
+    __audit_ignore__ = {"session_token", "last_login_at"}  # every login and logout; the login journal has them
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)

@@ -141,7 +141,8 @@ def _register_failure(row, free, now, forgets_one_per=None):
     if forgets_one_per and row.failures:
         forgotten = min(row.failures, (now - row.last_failure_at) // forgets_one_per)
         row.failures -= forgotten
-        if row.failures:  # time not yet worth a whole failure counts towards the next one
+        if row.failures:  # so here last_failure_at is the time the counter is reckoned from:
+            # time not yet worth a whole failure counts towards the next one
             reference = row.last_failure_at + forgotten * forgets_one_per
     row.failures += 1
     row.last_failure_at = reference

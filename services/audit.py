@@ -17,6 +17,11 @@ def set_context(user_id=None, org_id=None, address=None):
     _context.set((user_id, org_id, address))
 
 
+def get_context():
+    """(user_id, org_id, address) of whoever acts now."""
+    return _context.get()
+
+
 def _plain(value):
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M:%S")
@@ -34,9 +39,12 @@ def _plain(value):
 def _changes(obj, mode):
     state = inspect(obj)
     excluded = getattr(type(obj), "__audit_exclude__", set())
+    ignored = getattr(type(obj), "__audit_ignore__", set())
     changes = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
+        if key in ignored:
+            continue
         hist = state.attrs[key].history
         if mode == "insert":
             value = getattr(obj, key)
@@ -107,7 +115,7 @@ def log_denied(actor, entity, entity_id, summary):
     """A refused attempt to reach a row (another child's diary …), kept at once in its own commit."""
     from models import db
 
-    user_id, _, address = _context.get()
+    user_id, _, address = get_context()
     db.session.rollback()
     db.session.add(AuditLog(org_id=actor.org_id, user_id=actor.user_id or user_id, action="denied",
                             entity=entity, entity_id=entity_id, summary=summary[:300], changes={},

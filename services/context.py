@@ -43,8 +43,9 @@ class Actor:
     system: bool = False
     _roles: frozenset | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def user_id(self):
+        # Kept once: reading user.id after a commit would reload the row and flush the session.
         return self.user.id if self.user is not None else None
 
     @property
@@ -97,8 +98,10 @@ class Actor:
         org_id = wanted_org_id if wanted_org_id in org_ids else (org_ids[0] if org_ids else None)
         cards = {kind: card_id for o, kind, card_id in rows if o.id == org_id}
         org = orgs.get(org_id)
-        return cls(user=user, org=org, staff_id=cards.get("staff"), student_id=cards.get("student"),
-                   parent_id=cards.get("parent"), org_ids=org_ids, orgs=tuple(orgs.values()))
+        actor = cls(user=user, org=org, staff_id=cards.get("staff"), student_id=cards.get("student"),
+                    parent_id=cards.get("parent"), org_ids=org_ids, orgs=tuple(orgs.values()))
+        actor.user_id  # noqa: B018 — read while the user row is fresh
+        return actor
 
     @classmethod
     def system_actor(cls, org=None):

@@ -75,6 +75,7 @@ from services import audit, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 from services.journal_dictionaries import parse_weight
+from services.roster import rosters_between
 from services.rules import validator
 from services.terms import term
 
@@ -227,7 +228,7 @@ def _is_conflict(exc):
 @contextmanager
 def _transaction(actor):
     """One transaction, written to the audit as the actor; a version or key race → VersionConflict."""
-    previous = audit._context.get()
+    previous = audit.get_context()
     audit.set_context(actor.user_id or previous[0], actor.org_id or previous[1], previous[2])
     db.session.info["journal_checked"] = True
     try:
@@ -404,6 +405,12 @@ class _GridSave:
         self.students = {s.id: s for s in db.session.scalars(
             select(Student).where(Student.id.in_(student_ids), Student.org_id == org_id)
             .options(joinedload(Student.klass)))} if student_ids else {}
+        # Each student's own dates in the class over the save's lessons, by the movement book; one query.
+        self.roster = {}
+        dates = [lesson.date for lesson in self.lessons.values()]
+        if self.students and dates:
+            self.roster = {e.student_id: e for e in rosters_between(
+                [self.assignment.class_id], min(dates), max(dates))[self.assignment.class_id]}
         self.split = defaultdict(dict)  # period id -> {student id: subgroup id} of the class and subject
         if self.assignment.subgroup_id and self.periods.by_id:
             for student_id, subgroup_id, period_id in db.session.execute(
@@ -466,13 +473,16 @@ class _GridSave:
     def _enrolled(self, student, lesson):
         """None when the student belongs to this journal on the lesson's date, else why not.
 
-        Class membership is the student's card as of now; the movement book (issue 5) will answer
-        it for the lesson's date here. A subgroup counts in the periods the class is split in.
+        Class membership is the movement book's history on the lesson's date (one who moved
+        mid-period belongs to each class for his own dates only; academic leave does not count).
+        A subgroup counts in the periods the class is split in.
         """
         if student is None:
             return "обучающийся не найден"
-        if student.class_id != self.assignment.class_id:
-            return f"{_name(student)} не числится в составе {_class_word(self.org)} {self.klass.name}"
+        entry = self.roster.get(student.id)
+        if entry is None or not entry.covers(lesson.date):
+            return (f"{_name(student)} не числится в составе {_class_word(self.org)} {self.klass.name} "
+                    f"на {lesson.date.strftime('%d.%m.%Y')}")
         if student.status != StudentStatus.STUDYING.value:
             return f"{_name(student)} выбыл(а): записи только для чтения"
         if self.assignment.subgroup_id:
@@ -1116,7 +1126,7 @@ def _period_for(actor, period_id, verb):
 
 
 def _log_period(actor, period, action, changes, summary):
-    _, _, address = audit._context.get()
+    _, _, address = audit.get_context()
     db.session.add(AuditLog(org_id=period.org_id, user_id=actor.user_id, action=action, entity="period",
                             entity_id=period.id, summary=summary[:300], changes=changes, address=address))
 

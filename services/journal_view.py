@@ -20,7 +20,7 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Bell,
                     PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, Subgroup,
                     SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlanTopic, db)
 from reports.figures import suggested_mark, weighted_average
-from services import audit, permissions
+from services import audit, permissions, roster
 from services import journal as rules
 from services.calendar import WorkingCalendar
 from services.journal import ABSENCE_REASON_DAYS
@@ -167,6 +167,11 @@ class GridRow:
     debts: int = 0
     missed: int = 0
     suggested: int | None = None
+    ranges: list | None = None  # his own dates in the class within the period (None: the whole period)
+
+    def covers(self, day):
+        """He belonged to the class on `day`: his cell of that lesson is his, not greyed."""
+        return self.ranges is None or any(a <= day <= b for a, b in self.ranges)
 
     @property
     def marks_locked(self):
@@ -255,13 +260,17 @@ def load_assignment(actor, assignment_id, verb="list"):
 
 
 def _student_rows(assignment, period):
-    """Students of the class (the subgroup's members of the period when it is split) with their
-    period mark; one statement. Returns (rows, unsplit)."""
+    """Students who belonged to the class on some day of the period, by the movement book's history
+    (the subgroup's members of the period when it is split), with their period mark and their own
+    dates in the class; one statement. Returns (rows, unsplit, {student id: [(from, to)]})."""
     subject_id = assignment.subject_id
     member = aliased(SubgroupMember)
+    M = roster.M
+    start, end = period.start_date, period.end_date
     columns = [Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.status,
-               PeriodMark.id, PeriodMark.value, PeriodMark.version]
+               PeriodMark.id, PeriodMark.value, PeriodMark.version, M.start_date, M.end_date, M.on_leave]
     query = select(*columns, member.id if assignment.subgroup_id else literal(None)) \
+        .join(M, and_(M.student_id == Student.id, M.class_id == assignment.class_id, roster.overlaps(start, end))) \
         .outerjoin(PeriodMark, and_(PeriodMark.student_id == Student.id, PeriodMark.subject_id == subject_id,
                                     PeriodMark.year_id == assignment.year_id,
                                     PeriodMark.kind == PeriodMarkKind.PERIOD.value,
@@ -270,15 +279,21 @@ def _student_rows(assignment, period):
         query = query.outerjoin(member, and_(member.student_id == Student.id,
                                              member.subgroup_id == assignment.subgroup_id,
                                              member.period_id == period.id))
-    query = query.where(Student.class_id == assignment.class_id) \
-        .order_by(Student.last_name, Student.first_name, Student.middle_name, Student.id)
-    rows = db.session.execute(query).all()
+    query = query.order_by(Student.last_name, Student.first_name, Student.middle_name, Student.id, M.start_date)
+    rows, ranges = [], {}
+    for r in db.session.execute(query).all():
+        spans = ranges.get(r[0])
+        if spans is None:
+            spans = ranges[r[0]] = []
+            rows.append(r)
+        if not r[10]:  # academic leave: listed, but the days are not his to mark
+            spans.append((max(r[8], start), min(r[9], end) if r[9] is not None else end))
     unsplit = False
     if assignment.subgroup_id:
         members = [r for r in rows if r[-1] is not None]
         unsplit = not members
         rows = rows if unsplit else members
-    return rows, unsplit
+    return rows, unsplit, ranges
 
 
 def _lessons(assignment, period, topics):
@@ -350,7 +365,7 @@ def figures_for(row, tasks, code_kinds, threshold, today):
         if cell is not None and cell.value:
             count += 1
             pairs.append((cell.value, task.weight))
-        elif task.id is not None and task.is_mandatory and task.lesson_date <= today:
+        elif task.id is not None and task.is_mandatory and task.lesson_date <= today and row.covers(task.lesson_date):
             debts += 1
     row.average = weighted_average(pairs)
     row.mark_count = count
@@ -381,7 +396,7 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     if period is None:
         return grid
 
-    student_rows, grid.subgroup_unsplit = _student_rows(assignment, period)
+    student_rows, grid.subgroup_unsplit, ranges = _student_rows(assignment, period)
     types, codes, topics = load_reference(assignment.org_id, assignment.thematic_plan_id)
     grid.types, grid.codes = types, codes
     grid.lessons = _lessons(assignment, period, topics)
@@ -394,7 +409,7 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     for n, r in enumerate(student_rows, start=1):
         rows[r[0]] = GridRow(n, r[0], short_person(r[1], r[2], r[3]), " ".join(p for p in r[1:4] if p),
                              r[4] == StudentStatus.WITHDRAWN.value,
-                             period_mark=Cell(r[6] or "", "", r[7], r[5]))
+                             period_mark=Cell(r[6] or "", "", r[7], r[5]), ranges=ranges.get(r[0], []))
     for kind, ref, student_id, value, comment, version, id_ in entries:
         row = rows.get(student_id)
         if row is None:
@@ -439,9 +454,12 @@ def _decide_access(actor, grid, correct):
         writer or (own_class and school) or grid.correcting)
 
 
-def cell_editable(grid, row, mark=False):
-    """May the actor change this student's marks (mark=True) or attendance?"""
+def cell_editable(grid, row, mark=False, lesson=None):
+    """May the actor change this student's marks (mark=True) or attendance (of `lesson`: never on a
+    date he was not in the class — the cell is greyed)?"""
     if not grid.can_write or row.withdrawn:
+        return False
+    if lesson is not None and not row.covers(lesson.date):
         return False
     if mark:
         return not grid.no_marks and (grid.correcting or not row.marks_locked)
@@ -495,11 +513,15 @@ def class_summary(actor, class_id, period_id=None, today=None):
     subjects = sorted(by_subject.items(), key=lambda kv: (kv[0].sort_order, kv[0].name))
     for _, items in subjects:
         items.sort(key=lambda a: a.subgroup.name if a.subgroup else "")
+    # The class's students of the period by the movement book (one who moved mid-period is listed
+    # in both classes); without periods, the card's class.
+    in_class = Student.id.in_(roster.member_ids(klass.id, period.start_date, period.end_date, include_leave=True)) \
+        if period is not None else Student.class_id == klass.id
     students = [(s.id, short_person(s.last_name, s.first_name, s.middle_name),
                  s.status == StudentStatus.WITHDRAWN.value)
                 for s in db.session.execute(select(Student.id, Student.last_name, Student.first_name,
                                                    Student.middle_name, Student.status)
-                                            .where(Student.class_id == klass.id)
+                                            .where(in_class)
                                             .order_by(Student.last_name, Student.first_name, Student.id)).all()]
     summary = ClassSummary(klass, period, periods, subjects, students, {})
     if period is None:
@@ -518,7 +540,7 @@ def class_summary(actor, class_id, period_id=None, today=None):
         cells[key] = SummaryCell(weighted_average(values), "", len(values))
     period_marks = db.session.execute(
         select(PeriodMark.student_id, PeriodMark.subject_id, PeriodMark.value)
-        .where(PeriodMark.student_id.in_(select(Student.id).where(Student.class_id == klass.id)),
+        .where(PeriodMark.student_id.in_(select(Student.id).where(in_class)),
                PeriodMark.kind == PeriodMarkKind.PERIOD.value, PeriodMark.period_id == period.id)).all()
     for student_id, subject_id, value in period_marks:
         cells.setdefault((student_id, subject_id), SummaryCell()).period_mark = value
@@ -570,6 +592,11 @@ def absences(actor, class_id, start, end, today=None):
     with the deadline for the reason: 2 working days after the document (or the lesson)."""
     today = today or date.today()
     cond = permissions.row_condition(actor, "absence_reason", "list", Student)
+    M = roster.M
+    # The class's students on the lesson's date, by the movement book: his own dates only.
+    in_class = select(M.id).where(M.student_id == Student.id, M.class_id == class_id,
+                                  M.start_date <= Lesson.date,
+                                  or_(M.end_date.is_(None), M.end_date >= Lesson.date)).exists()
     rows = db.session.execute(
         select(Attendance.id, Student.last_name, Student.first_name, Student.middle_name, Lesson.date,
                Lesson.number, Subject.name, AttendanceCode.code, AttendanceCode.kind, Attendance.reason_note,
@@ -579,7 +606,7 @@ def absences(actor, class_id, start, end, today=None):
         .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
         .join(Subject, Subject.id == TeachingAssignment.subject_id)
         .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
-        .where(cond, Student.class_id == class_id, AttendanceCode.kind != AbsenceKind.LATE.value,
+        .where(cond, in_class, AttendanceCode.kind != AbsenceKind.LATE.value,
                Lesson.date >= start, Lesson.date <= end)
         .order_by(Lesson.date, Student.last_name, Student.first_name, Lesson.number)).all()
     calendar = WorkingCalendar(actor.org_id, start - timedelta(days=31), max(end, today) + timedelta(days=31))

@@ -173,8 +173,8 @@ def validate_order(order):
             errors.append(f"Учебный год перевода должен быть позже {year.name}")
         elif order.effective_date is None:
             order.effective_date = target.start_date
-    elif order.kind != K.GRADUATION.value:
-        order.target_year_id = None
+    elif order.kind != K.GRADUATION.value and order.target_year_id is not None:
+        order.target_year, order.target_year_id = None, None
     if order.effective_date is None:
         order.effective_date = order.order_date
     if order.number and order.order_date and not errors:
@@ -254,15 +254,19 @@ def _refuse_deleting_history(session, flush_context, instances):
 
 # -- reading the history ------------------------------------------------------------------------
 
-def _histories(student_ids):
-    """{student id: [memberships oldest first]} in one query."""
+def _histories(student_ids, lock=False):
+    """{student id: [memberships oldest first]} in one query; locked (lock=True) until the commit,
+    so that two orders applied at once cannot both move one student."""
     result = {sid: [] for sid in student_ids}
     if not student_ids:
         return result
-    for m in db.session.scalars(select(ClassMembership).where(ClassMembership.student_id.in_(student_ids))
-                                .options(joinedload(ClassMembership.klass).joinedload(SchoolClass.year),
-                                         joinedload(ClassMembership.end_order))
-                                .order_by(ClassMembership.start_date, ClassMembership.id)):
+    query = select(ClassMembership).where(ClassMembership.student_id.in_(student_ids)) \
+        .options(joinedload(ClassMembership.klass).joinedload(SchoolClass.year),
+                 joinedload(ClassMembership.end_order)) \
+        .order_by(ClassMembership.start_date, ClassMembership.id)
+    if lock:
+        query = query.with_for_update(of=ClassMembership).execution_options(populate_existing=True)
+    for m in db.session.scalars(query).unique():
         result[m.student_id].append(m)
     return result
 
@@ -468,28 +472,44 @@ def _closed_year_problem(order, day):
     return None
 
 
-def _card_problems(order, items):
-    """The card rules on every new card of an enrollment order, and no two cards alike."""
+TWIN_KEYS = (("snils", "СНИЛС"), ("personal_file_number", "№ личного дела"))
+
+
+def _card_problems(order, items, full=True):
+    """New cards of an enrollment order: the card rules on each (full=True, as applying does; each
+    card costs a few queries), else only what can have changed since the card was saved — another
+    card with its СНИЛС or file number — in two queries; and no two cards of the order alike."""
+    cards = [i for i in items if i.student_id is None and i.card]
     problems, seen = [], {}
-    for item in items:
-        if item.student_id is not None or not item.card:
-            continue
+    taken = {}
+    if cards and not full:
+        for key, label in TWIN_KEYS:
+            column = getattr(Student, key)
+            values = {i.card.get(key) for i in cards if i.card.get(key)}
+            for value, name in db.session.execute(select(column, Student.last_name).where(
+                    Student.org_id == order.org_id, column.in_(values))):
+                taken[(key, value)] = name
+    for item in cards:
         name = item.person_name
-        try:
-            card = card_student(order, item.card, item.to_class_id)
-            card_rules.validate_student(card)
-        except DomainError as exc:
-            problems.append(f"{name}: " + "; ".join(exc.errors or [exc.message]))
-            continue
-        for key, label in (("snils", "СНИЛС"), ("personal_file_number", "№ личного дела")):
-            value = getattr(card, key)
-            if (key, value) in seen:
+        if full:
+            try:
+                card_rules.validate_student(card_student(order, item.card, item.to_class_id))
+            except DomainError as exc:
+                problems.append(f"{name}: " + "; ".join(exc.errors or [exc.message]))
+                continue
+        for key, label in TWIN_KEYS:
+            value = item.card.get(key)
+            if (key, value) in taken:
+                problems.append(f"{name}: {label} {value} уже указан в карточке: {taken[(key, value)]}")
+            if value and (key, value) in seen:
                 problems.append(f"{name}: {label} {value} уже указан у «{seen[(key, value)]}» в этом приказе")
             seen[(key, value)] = name
     return problems
 
 
-def _plan(order):
+def _plan(order, full=True):
+    """The steps that apply the order, or DomainError listing every problem. `full=False` (the
+    order's page) spares the per-card rules, checked when each card was saved."""
     items = list(order.items)
     if not items:
         raise DomainError(f"{order} не проведён", ["В приказе нет ни одного ученика"])
@@ -503,14 +523,14 @@ def _plan(order):
             state = order.cancels.status_label.lower() if order.cancels is not None else "не найден"
             raise DomainError(f"{order} не проведён", [f"Отменяемый приказ {state}: отменить можно только "
                                                        "проведённый приказ"])
-    histories = _histories([i.student_id for i in items if i.student_id])
+    histories = _histories([i.student_id for i in items if i.student_id], lock=full)
     steps = []
     for item in items:
         try:
             steps.append(_plan_item(order, item, histories.get(item.student_id, []), day))
         except _Problem as problem:
             problems.append(f"{item.person_name}: {problem}")
-    problems += _card_problems(order, items)
+    problems += _card_problems(order, items, full)
     if problems:
         raise DomainError(f"{order} не проведён", problems)
     return steps
@@ -596,7 +616,7 @@ def check_order(actor, order_id):
         return []
     try:
         with db.session.no_autoflush:
-            _plan(order)
+            _plan(order, full=False)
     except DomainError as exc:
         return exc.errors or [exc.message]
     return []

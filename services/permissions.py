@@ -296,7 +296,7 @@ TABLE = {
     "department": {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
     "specialty": {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
     "school_class": {
-        A: Grant(CRUD | {"export"}), HR: Grant(CRUD | {"export"}),
+        A: Grant(CRUD | {"export", "transfer_next_year"}), HR: Grant(CRUD | {"export", "transfer_next_year"}),
         DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
         CT: Grant(READ, rows=own_class_rows),
     },

@@ -26,14 +26,15 @@ from itertools import chain
 from types import SimpleNamespace
 
 from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry, Holiday,
-                    Lesson, Mark, Period, PeriodMark, RolloverStep, SchoolClass, Staff, Student, StudentStatus,
-                    Subgroup, SubgroupMember, Subject, Task, TeachingAssignment, ThematicPlan, ThematicPlanTopic,
-                    TimetableChange, TimetableEntry, db, utcnow)
+                    Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
+                    RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
+                    TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange, TimetableEntry, db, utcnow)
 from services import permissions
 from services.errors import DomainError, PermissionDenied
+from services.movement import YEAR_END_KINDS  # the orders of step 4: transfer, repeaters, graduates
 
 STEPS = {
     1: "Проверка закрываемого года",
@@ -45,7 +46,8 @@ STEPS = {
 WEEKS_52 = timedelta(days=364)
 # Нерабочие праздничные дни (ст. 112 ТК РФ): the same calendar date every year.
 PUBLIC_HOLIDAYS = [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
-YEAR_END_KINDS = ("next_year", "repeat", "graduation")  # the orders of step 4 (models/movement.py)
+DRAFT, APPLIED = OrderStatus.DRAFT.value, OrderStatus.APPLIED.value
+NEXT_YEAR = MovementKind.NEXT_YEAR.value
 
 
 # -- the rule: nothing of a closed year changes ------------------------------------------------------
@@ -294,33 +296,21 @@ class CheckPreview:
         return columns, [(c, s, [cells.get(col) for col in columns]) for (c, s), cells in rows.items()]
 
 
-def _movement():
-    """The movement book, when it is installed (services/movement.py)."""
-    try:
-        from models import MovementOrder
-    except ImportError:
-        return None
-    return MovementOrder
-
-
 def _drafts(year):
-    order = _movement()
-    if order is None:
-        return []
-    return db.session.scalars(select(order).where(order.org_id == year.org_id, order.status == "draft",
-                                                  order.year_id == year.id)
-                              .order_by(order.order_date, order.id)).all()
+    """Movement orders of the year not applied."""
+    return db.session.scalars(select(MovementOrder).where(
+        MovementOrder.org_id == year.org_id, MovementOrder.status == DRAFT, MovementOrder.year_id == year.id)
+        .order_by(MovementOrder.order_date, MovementOrder.id)).all()
 
 
 def _year_end_drafts(year):
     """Draft orders of the transfer from `year` to the next one (transfer, repeaters, graduates)."""
-    order = _movement()
     nxt = next_year_of(year)
-    if order is None or nxt is None:
+    if nxt is None:
         return []
-    return db.session.scalars(select(order).where(
-        order.org_id == year.org_id, order.status == "draft", order.kind.in_(YEAR_END_KINDS),
-        order.target_year_id == nxt.id).order_by(order.id)).all()
+    return db.session.scalars(select(MovementOrder).where(
+        MovementOrder.org_id == year.org_id, MovementOrder.status == DRAFT, MovementOrder.kind.in_(YEAR_END_KINDS),
+        MovementOrder.target_year_id == nxt.id).order_by(MovementOrder.id)).all()
 
 
 def preview_check(actor, year):
@@ -583,13 +573,11 @@ def preview_transfer(actor, year):
     top = MAX_GRADE[org.kind]
     classes = [ClassMove(k, n, teachers.get(k.class_teacher_id, "—"), _class_target(k, top, org.is_college))
                for k, n in rows if n]
-    order = _movement()
-    applied = []
-    if order is not None:
-        nxt = next_year_of(year)
-        applied = db.session.scalars(select(order).where(
-            order.org_id == year.org_id, order.kind.in_(YEAR_END_KINDS), order.status == "applied",
-            order.target_year_id == (nxt.id if nxt else -1)).order_by(order.order_date, order.id)).all()
+    nxt = next_year_of(year)
+    applied = db.session.scalars(select(MovementOrder).where(
+        MovementOrder.org_id == year.org_id, MovementOrder.kind.in_(YEAR_END_KINDS), MovementOrder.status == APPLIED,
+        MovementOrder.target_year_id == (nxt.id if nxt else -1)).order_by(MovementOrder.order_date, MovementOrder.id)
+    ).all() if nxt is not None else []
     return TransferPreview(classes, _year_end_drafts(year), applied, sum(c.students for c in classes))
 
 
@@ -605,7 +593,7 @@ def transfer_students(actor, year, order_number, order_date):
     preview = preview_transfer(actor, year)
     number = (order_number or "").strip()
     if preview.classes:
-        draft = next((o for o in preview.drafts if o.kind == "next_year"), preview.drafts[0] if preview.drafts else None)
+        draft = next((o for o in preview.drafts if o.kind == NEXT_YEAR), preview.drafts[0] if preview.drafts else None)
         if draft is not None and not number:  # more students for the drafts begun earlier
             number, order_date = re.sub(r"-(в|вып)$", "", draft.number), draft.order_date
         if not number:
@@ -633,17 +621,12 @@ def transfer_students(actor, year, order_number, order_date):
 def class_map(year):
     """{old class id: new class id}: where the year-end orders took each class's students (the
     class most of them went to)."""
-    order = _movement()
-    if order is None:
-        return {}
-    from models import MovementItem, MovementOrder
-
     rows = db.session.execute(
         select(MovementItem.from_class_id, MovementItem.to_class_id, func.count(MovementItem.id))
         .join(MovementOrder, MovementOrder.id == MovementItem.order_id)
         .join(SchoolClass, SchoolClass.id == MovementItem.from_class_id)
-        .where(SchoolClass.year_id == year.id, MovementOrder.kind == "next_year",
-               MovementOrder.status == "applied", MovementItem.to_class_id.is_not(None))
+        .where(SchoolClass.year_id == year.id, MovementOrder.kind == NEXT_YEAR,
+               MovementOrder.status == APPLIED, MovementItem.to_class_id.is_not(None))
         .group_by(MovementItem.from_class_id, MovementItem.to_class_id)).all()
     best = {}
     for old, new, n in rows:
@@ -669,17 +652,15 @@ class PlanningPreview:
         return [a for a in self.assignments if a.status == "new"]
 
 
-def _teachers_ok():
-    from services.planning import is_teacher
-    return is_teacher
-
-
 def preview_planning(actor, year):
     from services.curriculum import CurriculumIndex, _find_twin
+    from services.planning import is_teacher
 
     _require(actor, year, "list")
     nxt = next_year_of(year)
     curricula = db.session.scalars(select(Curriculum).where(Curriculum.year_id == year.id)
+                                   .options(selectinload(Curriculum.lines), joinedload(Curriculum.organization),
+                                            joinedload(Curriculum.specialty))
                                    .order_by(Curriculum.grade, Curriculum.profile)).all()
     pairs = [(c, _find_twin(c, nxt) if nxt is not None else None) for c in curricula]
     if nxt is None:
@@ -698,7 +679,6 @@ def preview_planning(actor, year):
         .outerjoin(Subgroup, Subgroup.id == TeachingAssignment.subgroup_id)
         .where(TeachingAssignment.year_id == nxt.id)).all())
     index = CurriculumIndex.for_years([year.id, nxt.id])
-    is_teacher = _teachers_ok()
     college = year.organization.is_college
     rows = []
     for a in assignments:

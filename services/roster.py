@@ -5,8 +5,6 @@ journal's window the dates each student belonged to the class. Every function is
 none looks at `Student.status` or `Student.class_id`: the history is the source.
 """
 from dataclasses import dataclass, field
-from datetime import date
-
 from sqlalchemy import and_, func, or_, select
 
 from models import ClassMembership, SchoolClass, Student, db
@@ -146,7 +144,3 @@ def history_of(student_id):
     return db.session.scalars(select(M).where(M.student_id == student_id)
                               .options(joinedload(M.klass), joinedload(M.start_order), joinedload(M.end_order))
                               .order_by(M.start_date, M.id)).all()
-
-
-def today():
-    return date.today()

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from models import ClassMembership, MovementItem, MovementOrder, SchoolClass, Student, db
 from services import movement, permissions
 from services.context import Actor
-from tests.factories import mv_order, mv_transfer, next_snils
+from tests.factories import make_class, make_student, mv_actor, mv_order, mv_transfer, next_snils
 from tests.querycount import count_queries
 from tests.test_logins import flashes
 from tests.test_movement_support import mv_app, mv_browser  # noqa: F401 — fixtures
@@ -226,7 +226,6 @@ def test_the_lists_cost_the_same_whatever_the_number_of_orders(world, mv_browser
 
 
 def test_the_year_transfer_page_prepares_the_drafts(world, mv_browser):
-    from tests.factories import make_org  # noqa: F401
     from models import AcademicYear
     a = world.a
     nxt = AcademicYear(org_id=a.org.id, name="2027/2028", start_date=D(2027, 9, 1), end_date=D(2028, 6, 30))
@@ -235,17 +234,61 @@ def test_the_year_transfer_page_prepares_the_drafts(world, mv_browser):
     admin = mv_browser("a.admin")
     page = admin.get(f"/movement/year-transfer/?class_id={a.klass.id}").get_data(as_text=True)
     assert f'value="{a.klass.id}" id="c{a.klass.id}" checked' in page and "2027/2028" in page
-    page = admin.post("/movement/year-transfer/", data={"year_id": a.year.id, "class_id": [a.klass.id],
-                                                        "next_year_id": nxt.id, "number": "50",
-                                                        "order_date": "31.05.2027", "final": "11"}).get_data(as_text=True)
+    form = {"year_id": a.year.id, "class_id": [a.klass.id], "next_year_id": nxt.id, "number": "50",
+            "order_date": "31.05.2027", "final": "11"}
+    page = admin.post("/movement/year-transfer/", data=form).get_data(as_text=True)
     assert "Черновики приказов готовы" in page and "6А" in page
     six_a = db.session.scalar(select(SchoolClass).where(SchoolClass.year_id == nxt.id))
     assert (six_a.name, six_a.grade, six_a.class_teacher_id) == ("6А", 6, a.class_teacher.id)
-    page = admin.post("/movement/year-transfer/", data={"year_id": a.year.id, "class_id": [a.klass.id],
-                                                        "next_year_id": nxt.id, "number": "50",
-                                                        "order_date": "31.05.2027"}).get_data(as_text=True)
+    page = admin.post("/movement/year-transfer/", data={**form, "final": ""}).get_data(as_text=True)
     assert "добавлено учеников — 0" in page
     assert db.session.scalar(select(func.count(MovementOrder.id))) == 1
-    page = admin.post("/movement/year-transfer/", data={"year_id": a.year.id, "next_year_id": nxt.id,
-                                                        "number": "51", "order_date": "31.05.2027"}).get_data(as_text=True)
+    page = admin.post("/movement/year-transfer/", data={**form, "class_id": [], "number": "51"}).get_data(as_text=True)
     assert "Выберите классы" in page
+
+
+def test_a_cancellation_draft_gets_its_own_number_and_date_on_the_form(world, mv_browser):
+    a = world.a
+    original = mv_transfer(a.classmate, a.other_class, D(2026, 10, 12))
+    hr = mv_browser("a.hr")
+    hr.post(f"{ORDERS}/items/", data={"id": original.id, "do": "cancel"})
+    cancel = db.session.scalar(select(MovementOrder).where(MovementOrder.cancels_id == original.id))
+    page = hr.get(f"{ORDERS}/edit/?id={cancel.id}").get_data(as_text=True)
+    assert "Отмена приказа" in page and "Перевод из класса в класс</option>" not in page
+    resp = hr.post(f"{ORDERS}/edit/?id={cancel.id}", data={"kind": "cancellation", "number": "31-отм",
+                                                           "order_date": "13.10.2026", "effective_date": "12.10.2026"})
+    assert resp.headers["Location"].endswith(f"/items/?id={cancel.id}")
+    db.session.expire_all()
+    assert (cancel.number, cancel.order_date, cancel.effective_date) == ("31-отм", D(2026, 10, 13), D(2026, 10, 12))
+    hr.post(f"{ORDERS}/items/", data={"id": cancel.id, "do": "apply"})
+    db.session.expire_all()
+    assert (db.session.get(MovementOrder, original.id).status, a.classmate.class_id) == ("cancelled", a.klass.id)
+
+
+def test_an_orders_page_costs_the_same_whatever_its_size(world, mv_browser):
+    a = world.a
+    hr = mv_browser("a.hr")
+    classes = [make_class(a.org, a.year, f"{g}В", g) for g in (7, 8)]
+    pupils = [make_student(a.org, classes[n % 2], f"Переводов{chr(1072 + n)}", "Иван", birth=D(2013, 1, 1))
+              for n in range(8)]
+    db.session.commit()
+
+    def cost(order):
+        with count_queries() as statements:
+            assert hr.get(f"{ORDERS}/items/?id={order.id}").status_code == 200
+        return len(statements)
+
+    small = mv_order(a.org, "transfer", D(2026, 11, 10), [(p, a.other_class) for p in pupils[:2]], apply=False)
+    large = mv_order(a.org, "transfer", D(2026, 11, 11), [(p, a.other_class) for p in pupils[2:]], apply=False)
+    assert cost(small) == cost(large)
+    actor = mv_actor(a.org)
+    cards = []
+    for size in (1, 5):
+        order = movement.create_order(actor, "enrollment", movement.suggest_number(a.org.id, D(2026, 11, 12)),
+                                      D(2026, 11, 12))
+        for n in range(size):
+            movement.save_card(actor, order.id, {"last_name": f"Новенький{chr(1072 + n)}", "first_name": "Иван",
+                                                 "sex": "m", "birth_date": "01.01.2015", "snils": next_snils(),
+                                                 "personal_file_number": f"Н-{size}-{n}"}, a.klass.id)
+        cards.append(order)
+    assert cost(cards[0]) == cost(cards[1])

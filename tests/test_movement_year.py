@@ -50,7 +50,8 @@ def classes_of(year):
 
 
 def items(order):
-    return sorted((i.student.last_name, i.from_class.name, i.to_class.name if i.to_class else None) for i in order.items)
+    return sorted((i.student.last_name, i.from_class.name, i.to_class.name if i.to_class else None)
+                  for i in order.items)
 
 
 def test_the_drafts_for_the_chosen_classes(school):
@@ -180,3 +181,24 @@ def test_bad_input_prepares_nothing(school):
     with pytest.raises(PermissionDenied):  # another organization's classes
         movement.build_year_transfer(mv_actor(a.org), [a.klass.id, a.other_class.id + 1000], a.next, "50",
                                      ORDER_DATE)
+
+
+def test_the_classes_list_action_opens_the_transfer_page_with_the_chosen_classes(world, app, browser):
+    from admin_views.movement import YearTransferActionMixin
+    from services.permissions import TABLE
+    from tests.test_movement_support import movement_registered
+
+    view = next(v for v in app.extensions["journal_admin"]._views if getattr(v, "endpoint", None) == "school_class")
+    if not (isinstance(view, YearTransferActionMixin) and movement_registered(app)
+            and "transfer_next_year" in TABLE["school_class"]["admin"].verbs):
+        pytest.skip("the lead attaches YearTransferActionMixin to SchoolClassView and grants "
+                    "«transfer_next_year» on school_class to admin and HR")
+    a = world.a
+    b = browser()
+    b.login("a.admin")
+    resp = b.post("/classes/action/", data={"action": "transfer_next_year", "rowid": [a.klass.id, a.other_class.id]})
+    assert resp.status_code == 302 and "/movement/year-transfer/" in resp.headers["Location"]
+    assert f"class_id={a.klass.id}" in resp.headers["Location"]
+    deputy = browser()
+    deputy.login("a.deputy")
+    assert deputy.post("/classes/action/", data={"action": "transfer_next_year", "rowid": a.klass.id}).status_code == 403

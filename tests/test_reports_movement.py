@@ -85,7 +85,8 @@ def test_movement_counted_by_hand(moved):
         "6Б": (1, 2, 1, 1, 0, 0, 0, 0, 3), "Итого 6-е классы": (1, 2, 1, 1, 0, 0, 0, 0, 3),
         "Всего по школе": (4, 2, 1, 1, 2, 1, 1, 1, 4)}
     assert report.reasons == ["other_school"]
-    assert [(o.number, o.kind) for o in report.orders] == [("1", "transfer"), ("20-у", "enrollment"), ("21", "withdrawal")]
+    assert [(o.number, o.kind) for o in report.orders] == [
+        ("1", "transfer"), ("20-у", "enrollment"), ("21", "withdrawal")]
     later = school_movement(actor, D(2026, 10, 13), D(2026, 11, 30))
     assert movement_numbers(later, "at_start", "arrived", "left", "at_end") == {
         "5А": (2, 0, 1, 1), "Итого 5-е классы": (2, 0, 1, 1), "6Б": (2, 1, 0, 3), "Итого 6-е классы": (2, 1, 0, 3),
