@@ -373,12 +373,9 @@ class AbsenceView(JournalPage):
                            codes=[c for c in codes if c.kind != "late"], can_edit=can_edit, today=today)
 
     def _save(self):
-        """Each changed row through set_absence_reason; returns the refused rows with the reason.
-
-        A row is one absence and one document: the rows that are right are saved, a wrong one is
-        shown again with its message and its typed values, nothing of it saved.
-        """
-        saved, failed = 0, {}
+        """The changed rows in one transaction: all saved, or none — then every wrong row is shown
+        again with its message and what was typed."""
+        items, typed, failed = [], {}, {}
         for key in request.form:
             if not key.startswith("code-") or not key[5:].isdigit():
                 continue
@@ -388,20 +385,28 @@ class AbsenceView(JournalPage):
             doc_raw = (request.form.get(f"doc-{attendance_id}") or "").strip()
             if f"{code}|{note}|{doc_raw}" == (request.form.get(f"orig-{attendance_id}") or ""):
                 continue
+            typed[attendance_id] = (code, note, doc_raw)
             try:
-                rules.set_absence_reason(self.actor, attendance_id, code, note or None, _parse_date(doc_raw))
-                saved += 1
+                document_date = _parse_date(doc_raw)
             except ValueError:
-                db.session.rollback()
                 failed[attendance_id] = (code, note, doc_raw, "дата документа указывается в виде дд.мм.гггг")
-            except DomainError as exc:
+                continue
+            items.append({"attendance_id": attendance_id, "code": code, "note": note or None,
+                          "document_date": document_date})
+        if not failed and items:
+            try:
+                saved = rules.set_absence_reasons(self.actor, items)
+            except rules.AbsenceReasonsRefused as exc:
                 db.session.rollback()
-                failed[attendance_id] = (code, note, doc_raw, str(exc))
+                failed = {i: (*typed[i], message) for i, message in exc.row_errors.items()}
+            else:
+                flash(f"Сохранено причин пропусков: {saved}", "success")
+                return {}
         if failed:
-            flash(f"Не сохранено причин: {len(failed)} — исправьте строки, выделенные красным"
-                  + (f"; остальные сохранены ({saved})." if saved else "."), "error")
-        else:
-            flash(f"Сохранено причин пропусков: {saved}" if saved else "Изменений нет.", "success")
+            flash(f"Причины пропусков не сохранены: исправьте строки, выделенные красным ({len(failed)}), "
+                  "и сохраните снова.", "error")
+        elif not items:
+            flash("Изменений нет.", "success")
         return failed
 
 

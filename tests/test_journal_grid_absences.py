@@ -58,7 +58,8 @@ def test_class_teacher_sets_a_reason_with_the_document(world, browser):
     assert row.document_date == date(2026, 11, 16) and row.reason_set_at is not None
 
 
-def test_a_refused_reason_is_shown_again_and_not_saved(world, browser):
+def test_a_refused_reason_is_shown_again_and_nothing_is_saved(world, browser):
+    """All or nothing: one wrong row keeps every row of the save unsaved, each shown with what was typed."""
     absent, late, stranger = absences(world)
     lesson = jr_lessons(db.session.get(Attendance, late.id).lesson.assignment, world.a.period, [date(2026, 11, 16)])[0]
     ill = jr_attendance(lesson, world.a.classmate, "н")
@@ -67,14 +68,21 @@ def test_a_refused_reason_is_shown_again_and_not_saved(world, browser):
     b.login("a.class_teacher")
     url = f"/absences/{world.a.klass.id}/?{RANGE}"
     resp = b.post(url, data={f"code-{absent.id}": "у", f"note-{absent.id}": "", f"orig-{absent.id}": "н||",
-                             f"code-{stranger.id}": "б", f"orig-{stranger.id}": "н||",
                              f"code-{ill.id}": "б", f"orig-{ill.id}": "н||"})
     assert resp.status_code == 200  # the page again, with what was typed and why it was refused
     page = resp.get_data(as_text=True)
-    assert "Не сохранено причин: 2" in page and "остальные сохранены (1)" in page
-    assert code_of(ill.id) == "б"
+    assert "Причины пропусков не сохранены" in page
     assert "укажите документ" in page and '<option value="у" selected' in page
-    assert code_of(absent.id) == "н" and code_of(stranger.id) == "н"
+    assert code_of(absent.id) == "н" and code_of(ill.id) == "н"
+
+    # Another class's absence slipped into the form: the whole save is refused.
+    resp = b.post(url, data={f"code-{ill.id}": "б", f"orig-{ill.id}": "н||",
+                             f"code-{stranger.id}": "б", f"orig-{stranger.id}": "н||"})
+    assert resp.status_code == 403
+    assert code_of(ill.id) == "н" and code_of(stranger.id) == "н"
+
+    resp = b.post(url, data={f"code-{ill.id}": "б", f"orig-{ill.id}": "н||"}, follow_redirects=True)
+    assert "Сохранено причин пропусков: 1" in resp.get_data(as_text=True) and code_of(ill.id) == "б"
 
 
 def test_only_the_class_teacher_sets_reasons(world, browser):
