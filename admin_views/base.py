@@ -92,7 +92,23 @@ def formula_safe(value):
     return value
 
 
-class SecureModelView(ModelView):
+class Guarded:
+    """Who is acting, and what a stranger or a user without the right gets: the login page or 403."""
+
+    @property
+    def actor(self):
+        return g.get("actor") if has_request_context() else None
+
+    def is_accessible(self):
+        return current_user.is_authenticated and self.actor is not None
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class SecureModelView(Guarded, ModelView):
     view_key = None  # the key of this view in permissions.TABLE
     # Per relation field: actor -> extra SQL condition on the choices.
     choice_filters = {}
@@ -122,10 +138,6 @@ class SecureModelView(ModelView):
 
     # -- who may do what ------------------------------------------------------------
 
-    @property
-    def actor(self):
-        return g.get("actor") if has_request_context() else None
-
     def allowed(self, verb):
         if not has_request_context():
             return True  # scaffolding at start-up builds every column and form once
@@ -137,16 +149,8 @@ class SecureModelView(ModelView):
     can_view_details = property(lambda self: self.allowed("details"))
     can_export = property(lambda self: self.allowed("export"))
 
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
     def is_visible(self):
         return self.is_accessible() and self.allowed("list")
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
@@ -360,7 +364,7 @@ def account_status(view, context, model, name):
     return label
 
 
-class SecurePage(BaseView):
+class SecurePage(Guarded, BaseView):
     """A hand-made page (grid, diary, wizard) guarded by one key of the permission table:
     the page is seen and opened with `verb` on `view_key`; each handler checks its rows itself."""
 
@@ -368,20 +372,8 @@ class SecurePage(BaseView):
     verb = "list"
     needs_organization = False
 
-    @property
-    def actor(self):
-        return g.get("actor") if has_request_context() else None
-
-    def is_accessible(self):
-        return current_user.is_authenticated and self.actor is not None
-
     def is_visible(self):
         return self.is_accessible() and permissions.allowed(self.actor, self.view_key, self.verb)
-
-    def inaccessible_callback(self, name, **kwargs):
-        if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
-        abort(403)
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
