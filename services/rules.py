@@ -4,6 +4,8 @@ A validator registered for a model runs for each new or changed row of it and ra
 DomainError with Russian messages; a row that points at another organization's row
 is refused whatever its model.
 """
+import functools
+
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import MANYTOONE, Session
 
@@ -32,6 +34,7 @@ def validator(model):
     return register
 
 
+@functools.cache
 def _class_of_table(table):
     for mapper in db.Model.registry.mappers:
         if mapper.local_table is table:
