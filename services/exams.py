@@ -9,7 +9,7 @@ from models import (AcademicYear, ExamEntry, ExamKind, Organization, Period, Sch
 from services.errors import DomainError
 from services.rules import validator
 from services.terms import term
-from services.timetable import (Catalog, SchoolDays, bell_times, day_slots, load_changes,
+from services.timetable import (Catalog, SchoolDays, bell_times, class_context, day_slots, load_changes,
                                 load_entry_slots)
 
 
@@ -24,12 +24,7 @@ def _groups_clash(class_a, sub_a, class_b, sub_b):
 @validator(ExamEntry)
 def validate_exam(entry):
     errors = []
-    klass = db.session.get(SchoolClass, entry.class_id) if entry.class_id else None
-    if klass is None:
-        raise DomainError("Строка расписания сессии не сохранена", ["Укажите группу"])
-    org = db.session.get(Organization, klass.org_id)
-    year = db.session.get(AcademicYear, klass.year_id)
-    entry.org_id, entry.year_id = klass.org_id, year.id
+    klass, org, year = class_context(entry, "Строка расписания сессии не сохранена", "Укажите группу")
     class_word = term("class_gen", org)
     if year.is_closed:
         errors.append(f"Учебный год {year.name} закрыт")

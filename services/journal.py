@@ -540,12 +540,7 @@ class _GridSave:
             self.ops.append(lambda lesson=lesson, changes=changes: self._apply_lesson(lesson, changes))
 
     def _apply_lesson(self, lesson, changes):
-        changed = False
-        for key, value in changes.items():
-            if getattr(lesson, key) != value:
-                setattr(lesson, key, value)
-                changed = True
-        self.result.counts["lessons"] += changed
+        self.result.counts["lessons"] += _assign(lesson, changes)
 
     # tasks ----------------------------------------------------------------------------------------
 
@@ -685,12 +680,7 @@ class _GridSave:
         self.result.counts["tasks_created"] += 1
 
     def _apply_task(self, task, fields):
-        changed = False
-        for key, value in fields.items():
-            if getattr(task, key) != value:
-                setattr(task, key, value)
-                changed = True
-        self.result.counts["tasks_changed"] += changed
+        self.result.counts["tasks_changed"] += _assign(task, fields)
 
     def _apply_delete_task(self, task, marks):
         for mark in marks:
@@ -1168,6 +1158,16 @@ def reopen_period(actor, period_id, reason):
 # -- absence reasons (the class teacher) ------------------------------------------------------------
 
 REASON_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXCUSED.value)
+
+
+def _assign(obj, fields):
+    """Set the fields that differ; True if any did (so an unchanged row is not counted or audited)."""
+    changed = False
+    for key, value in fields.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
 
 
 class AbsenceReasonsRefused(DomainError):

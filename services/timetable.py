@@ -606,16 +606,23 @@ def _copy_assignment_fields(conn, assignment_ids):
 
 # -- changes on a date (замены) -----------------------------------------------------------------
 
+def class_context(row, refused, missing):
+    """A timetable row's class, organization and year; the row takes the class's organization and
+    year. Raises DomainError(refused, [missing]) when no class is given."""
+    klass = db.session.get(SchoolClass, row.class_id) if row.class_id else None
+    if klass is None:
+        raise DomainError(refused, [missing])
+    org = db.session.get(Organization, klass.org_id)
+    year = db.session.get(AcademicYear, klass.year_id)
+    row.org_id, row.year_id = klass.org_id, year.id
+    return klass, org, year
+
+
 @validator(TimetableChange)
 def validate_change(change):
     errors = []
-    klass = db.session.get(SchoolClass, change.class_id) if change.class_id else None
-    if klass is None:
-        raise DomainError("Замена не сохранена", ["Укажите класс"])
-    year = db.session.get(AcademicYear, klass.year_id)
-    org = db.session.get(Organization, klass.org_id)
+    klass, org, year = class_context(change, "Замена не сохранена", "Укажите класс")
     class_word = term("class_gen", org)
-    change.org_id, change.year_id = klass.org_id, year.id
     if year.is_closed:
         errors.append(f"Учебный год {year.name} закрыт")
     if change.date is None:
