@@ -258,7 +258,8 @@ def parse_payload(raw):
     lessons = [{"lesson_id": _int(i.get("lesson_id"), "урок"),
                 "topic": _text(i.get("topic"), MAX_TEXT["topic"]),
                 "homework": _text(i.get("homework"), MAX_TEXT["homework"]),
-                "homework_due_lesson_id": _int(i.get("homework_due_lesson_id"), "срок задания", optional=True)}
+                "homework_due_lesson_id": _int(i.get("homework_due_lesson_id"), "срок задания", optional=True),
+                **({"attendance_taken": bool(i.get("attendance_taken"))} if "attendance_taken" in i else {})}
                for i in items("lessons")]
     tasks = []
     for i in items("tasks"):

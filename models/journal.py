@@ -28,6 +28,9 @@ class Lesson(OrgOwned, db.Model):
     homework_due_lesson_id: Mapped[int | None] = mapped_column(
         ForeignKey("lesson.id", ondelete="SET NULL"), index=True)
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # «Посещаемость отмечена»: set when the teacher saves attendance of the lesson or ticks it (all present);
+    # attendance rows exist only for absences, so without it a forgotten roll call cannot be told apart.
+    attendance_taken: Mapped[bool] = mapped_column(Boolean, default=False)
     # Lessons made by hand are never touched by regeneration from the timetable.
     from_timetable: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Grading, Holiday, Lesson, Parent, Period,
@@ -498,9 +498,10 @@ def _holidays(actor, org, days):
     return items
 
 
-# -- lessons without a topic -------------------------------------------------------------------------
+# -- lessons without a topic or attendance ----------------------------------------------------------
 
 def _lessons(actor, org, days):
+    """Past lessons of open periods whose topic is empty or whose roll call was not taken (§8.6)."""
     today = days.today
     years = _open_years(org.id, today)
     if not years:
@@ -508,16 +509,18 @@ def _lessons(actor, org, days):
     cond = _condition(actor, "control_lessons", Lesson)
     teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
     no_topic = or_(Lesson.topic.is_(None), func.trim(Lesson.topic) == "")
+    no_roll_call = Lesson.attendance_taken.is_(False)
     open_period = or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
         select(Period.id).where(Period.is_closed.is_(False))))
     rows = db.session.execute(
-        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name, func.count(Lesson.id),
+        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name,
+               func.sum(case((no_topic, 1), else_=0)), func.sum(case((no_roll_call, 1), else_=0)),
                func.min(Lesson.date), func.max(Lesson.date))
         .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
         .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
         .join(Subject, Subject.id == TeachingAssignment.subject_id)
         .where(cond, TeachingAssignment.year_id.in_([y.id for y in years]), Lesson.date < today,
-               Lesson.is_cancelled.is_(False), no_topic, open_period)
+               Lesson.is_cancelled.is_(False), or_(no_topic, no_roll_call), open_period)
         .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name)).all()
     if not rows:
         return []
@@ -525,12 +528,14 @@ def _lessons(actor, org, days):
         select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
         .where(Staff.id.in_({r[1] for r in rows}))).all()}
     items = []
-    for assignment_id, teacher_id, class_name, subject_name, count, first, last in rows:
+    for assignment_id, teacher_id, class_name, subject_name, topics, roll_calls, first, last in rows:
         who = "" if teacher_id == actor.staff_id else f"{teachers.get(teacher_id, '')}: "
         dates = _fmt(first) if first == last else f"{_fmt(first)}–{_fmt(last)}"
-        items.append(_item(days, f"{who}{class_name}, {subject_name} — без темы: {count}", first,
+        gaps = "; ".join(f"{text}: {count}" for text, count in (("без темы", topics),
+                                                                ("без отметки посещаемости", roll_calls)) if count)
+        items.append(_item(days, f"{who}{class_name}, {subject_name} — {gaps}", first,
                            detail=f"Уроки {dates}", link=("journal.grid", {"assignment_id": assignment_id}),
-                           count=count))
+                           count=max(topics, roll_calls)))
     return [i for i in items if i is not None]
 
 

@@ -534,6 +534,11 @@ class _GridSave:
                     if due is None:
                         continue
                 changes["homework_due_lesson_id"] = due.id if due is not None else None
+            if "attendance_taken" in item:
+                if item["attendance_taken"] and lesson.is_cancelled:
+                    self.errors.append(f"Урок {lesson}: урок отменён, посещаемость не отмечается")
+                    continue
+                changes["attendance_taken"] = bool(item["attendance_taken"])
             if "homework_due_lesson_id" not in changes and changes.get("homework") is None and \
                     "homework" in changes:
                 changes["homework_due_lesson_id"] = None
@@ -841,6 +846,8 @@ class _GridSave:
 
     def _apply_attendance(self, lesson, student, existing, code):
         user_id = self.actor.user_id
+        if not lesson.attendance_taken:
+            lesson.attendance_taken = True
         if existing is None:
             row = Attendance(org_id=self.assignment.org_id, lesson_id=lesson.id, student_id=student.id,
                              code_id=code.id, updated_by_id=user_id, updated_at=self.now)

@@ -126,6 +126,7 @@ class _Demo:
     def fill_lesson(self, assignment, lesson, n, count, period):
         students = self.members(assignment, period)
         present = self.attendance(assignment, lesson, students)
+        lesson.attendance_taken = True
         if no_marks(self.org, assignment.klass, assignment.subject) or not present:
             return
         teacher_user = self.users.get(lesson.teacher_id or assignment.teacher_id)

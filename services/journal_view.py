@@ -146,6 +146,7 @@ class GridLesson:
     teacher_id: int | None = None  # who gives it (another teacher on a замена)
     tasks: list = field(default_factory=list)
     planned: object = None  # services.ktp.PlannedTopic offered for an empty topic
+    attendance_taken: bool = False
 
     @property
     def saved_tasks(self):
@@ -305,7 +306,7 @@ def _lessons(assignment, period, topics):
         select(Lesson.id, Lesson.date, Lesson.number, Lesson.topic, Lesson.homework, Lesson.is_cancelled,
                Lesson.homework_due_lesson_id, earlier if topics else literal(0), Lesson.teacher_id,
                Task.id, Task.type_id, Task.weight, Task.is_mandatory, Task.topic, Task.position,
-               TaskType.name, TaskType.short_name)
+               TaskType.name, TaskType.short_name, Lesson.attendance_taken)
         .outerjoin(Task, Task.lesson_id == Lesson.id)
         .outerjoin(TaskType, TaskType.id == Task.type_id)
         .where(Lesson.assignment_id == assignment.id,
@@ -316,7 +317,8 @@ def _lessons(assignment, period, topics):
     for r in rows:
         lesson = lessons.get(r[0])
         if lesson is None:
-            lesson = lessons[r[0]] = GridLesson(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6], r[8])
+            lesson = lessons[r[0]] = GridLesson(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6], r[8],
+                                                attendance_taken=bool(r[17]))
             if index is None:
                 index = int(r[7] or 0)
             if not lesson.is_cancelled:

@@ -346,8 +346,10 @@
     Object.keys(lessons).forEach(function (id) {
       function f(name) { return document.querySelector('.jl-field[data-lesson="' + id + '"][data-f="' + name + '"]'); }
       var due = f("due") ? f("due").value : "";
-      payload.lessons.push({ lesson_id: parseInt(id, 10), topic: f("topic").value, homework: f("homework").value,
-                             homework_due_lesson_id: due ? parseInt(due, 10) : null });
+      var item = { lesson_id: parseInt(id, 10), topic: f("topic").value, homework: f("homework").value,
+                   homework_due_lesson_id: due ? parseInt(due, 10) : null };
+      if (f("attendance_taken")) { item.attendance_taken = f("attendance_taken").checked; }
+      payload.lessons.push(item);
     });
     return { payload: payload, bad: bad };
   }

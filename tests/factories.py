@@ -287,6 +287,7 @@ def jr_attendance(lesson, student, code="н"):
     code_row = db.session.scalar(select(AttendanceCode).where(AttendanceCode.org_id == lesson.org_id,
                                                               AttendanceCode.code == code))
     row = Attendance(org_id=lesson.org_id, lesson_id=lesson.id, student_id=student.id, code_id=code_row.id)
+    lesson.attendance_taken = True  # a roll call recorded the absence
     db.session.add(row)
     db.session.flush()
     return row

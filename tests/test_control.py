@@ -1,6 +1,7 @@
 """Deadline control (SPEC §3 rule 5): each role's overdue and due-soon items, counted in working
 days of the organization's calendar (04.11.2026 is a public holiday), gone once fixed; another
 organization's items are never shown; the page costs the same whatever the size of the school."""
+import json
 from datetime import date, datetime
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from models import Attendance, Holiday, Lesson, Period, SchoolClass, Student, db
 from services import accounts, control, journal
-from services.errors import PermissionDenied
+from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
                              pl_subject, tt_assignment)
 from tests.querycount import count_queries
@@ -86,15 +87,59 @@ def test_lessons_without_a_topic_the_teacher_his_own_the_deputy_all(ctl):
     mine = item("a.teacher", "lessons", FRI, "5А")
     assert (mine.title, mine.due, mine.state, mine.late_days) == ("5А, Математика — без темы: 1", MON, "overdue", 3)
     assert mine.link == ("journal.grid", {"assignment_id": a.math_5a.id})
-    assert titles("a.class_teacher", "lessons", FRI) == ["5А, Математика — без темы: 1"]  # the one he gave
+    no_roll_call = "5А, Математика — без темы: 1; без отметки посещаемости: 1"
+    assert titles("a.class_teacher", "lessons", FRI) == [no_roll_call]  # the one he gave
     assert sorted(titles("a.deputy", "lessons", FRI)) == [
-        "Классова К. П.: 5А, Математика — без темы: 1", "Учителев Т. П.: 5А, Математика — без темы: 1",
+        f"Классова К. П.: {no_roll_call}", "Учителев Т. П.: 5А, Математика — без темы: 1",
         "Учителев Т. П.: 6Б, Математика — без темы: 1"]
     assert titles("a.teacher", "lessons", MON) == []  # on the lesson's day it is not late yet
     journal.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [{"lesson_id": a.lesson_5a.id,
                                                                             "topic": "Дроби"}]})
     assert titles("a.teacher", "lessons", FRI) == ["6Б, Математика — без темы: 1"]
     assert sub.id and titles("b.deputy", "lessons", FRI) == []
+
+
+def test_lessons_without_a_roll_call_until_attendance_is_saved_or_ticked(ctl, browser):
+    a = ctl
+    teacher = actor_of("a.teacher")
+    tuesday = jr_lessons(a.math_5a, a.q1, [TUE])[0]
+    thursday = jr_lessons(a.math_5a, a.q1, [THU])[0]
+    db.session.commit()
+    journal.save_entries(teacher, a.math_5a.id, {"lessons": [
+        {"lesson_id": lesson.id, "topic": "Дроби"} for lesson in (a.lesson_5a, tuesday, thursday)]})
+    assert sorted(titles("a.teacher", "lessons", FRI)) == [
+        "5А, Математика — без отметки посещаемости: 2", "6Б, Математика — без темы: 1"]
+    assert item("a.teacher", "lessons", FRI, "5А").due == TUE  # the oldest lesson without a roll call
+    # An absence saved through the grid records the roll call of its lesson.
+    journal.save_entries(teacher, a.math_5a.id, {"attendance": [
+        {"lesson_id": tuesday.id, "student_id": a.student.id, "code": "н"}]})
+    assert db.session.get(Lesson, tuesday.id).attendance_taken is True
+    assert item("a.teacher", "lessons", FRI, "5А").title == "5А, Математика — без отметки посещаемости: 1"
+    # «Все присутствовали»: the box ticked on the grid, by a direct POST of the grid's form.
+    b = browser()
+    b.login("a.teacher")
+    payload = {"lessons": [{"lesson_id": thursday.id, "topic": "Дроби", "homework": "",
+                            "attendance_taken": True}]}
+    response = b.post(f"/journal/{a.math_5a.id}/save", data={"payload": json.dumps(payload), "period_id": a.q1.id},
+                      headers={"X-Requested-With": "fetch"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Lesson, thursday.id).attendance_taken is True
+    assert titles("a.teacher", "lessons", FRI) == ["6Б, Математика — без темы: 1"]
+
+
+def test_a_cancelled_lesson_takes_no_roll_call(ctl):
+    a = ctl
+    lesson = jr_lessons(a.math_5a, a.q1, [TUE])[0]
+    lesson.is_cancelled = True
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        journal.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [
+            {"lesson_id": lesson.id, "attendance_taken": True}, {"lesson_id": a.lesson_5a.id, "topic": "Дроби"}]})
+    assert "урок отменён" in " ".join(refused.value.errors)
+    db.session.rollback()
+    assert db.session.get(Lesson, lesson.id).attendance_taken is False
+    assert db.session.get(Lesson, a.lesson_5a.id).topic is None  # all or nothing
 
 
 def test_period_marks_missing_after_the_period_s_last_day(ctl):

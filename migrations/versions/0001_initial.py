@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-22 14:16:15.983834
+Create Date: 2026-11-22 16:11:03.299120
 
 """
 from alembic import op
@@ -783,6 +783,7 @@ def upgrade():
     sa.Column('homework', sa.Text(), nullable=True),
     sa.Column('homework_due_lesson_id', sa.Integer(), nullable=True),
     sa.Column('is_cancelled', sa.Boolean(), nullable=False),
+    sa.Column('attendance_taken', sa.Boolean(), nullable=False),
     sa.Column('from_timetable', sa.Boolean(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['teaching_assignment.id'], name=op.f('fk_lesson_assignment_id_teaching_assignment')),
