@@ -207,9 +207,11 @@ def _register_errors(app):
 
 
 def _register_cli(app):
+    from reports.cli import cli as report_cli
     from services import accounts, movement
 
     app.cli.add_command(movement.cli)
+    app.cli.add_command(report_cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

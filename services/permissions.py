@@ -249,6 +249,32 @@ def own_or_substituted_journals(actor):
 
 # -- end row filters: journal --
 
+# -- row filters: reports --
+def taught_classes(actor):
+    """Classes where the teacher has a teaching assignment (seed 001 §10.1: the teachers who work there)."""
+    from models import TeachingAssignment
+    if not actor.staff_id:
+        return false()
+    return SchoolClass.id.in_(select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
+
+
+def taught_students(actor):
+    """Students of the classes the teacher works in."""
+    from models import ClassMembership, TeachingAssignment
+    if not actor.staff_id:
+        return false()
+    return Student.id.in_(select(ClassMembership.student_id).where(ClassMembership.class_id.in_(
+        select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))))
+
+
+def own_class_history_students(actor):
+    """Students who were in the classes this person leads at some time (by the class history)."""
+    from models import ClassMembership
+    return Student.id.in_(select(ClassMembership.student_id).where(ClassMembership.class_id.in_(actor.own_class_ids)))
+
+
+# -- end row filters: reports --
+
 # -- row filters: rollover and control --
 def own_given_lessons(actor):
     """Lessons a teacher gives: his own, unless another teacher substitutes, and those he substitutes."""
@@ -426,6 +452,21 @@ TABLE = {
     "report_movement": {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
                         DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
     # -- end movement --
+    # -- reports --
+    # SPEC §4, seed 001 §10.1: the institution's reports for the administration; a class's and a
+    # subject's for the teachers who work in the class; a student's for himself, his parents and the
+    # teachers of his class. Rows: SchoolClass, TeachingAssignment, Student; "export": .xlsx and JSON.
+    "report_class": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+                     CT: Grant(READ | {"export"}, rows=own_class_rows), T: Grant(READ | {"export"}, rows=taught_classes)},
+    "report_teacher": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+                       T: Grant(READ | {"export"}, rows=own_assignments)},
+    "report_student": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+                       CT: Grant(READ | {"export"}, rows=own_class_history_students),
+                       T: Grant(READ | {"export"}, rows=taught_students),
+                       ST: Grant(READ | {"export"}, rows=own_student_card),
+                       PA: Grant(READ | {"export"}, rows=own_children)},
+    "report_school": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
+    # -- end reports --
 }
 
 

@@ -1,0 +1,515 @@
+"""The reports' common ground: the document a report builds, the registry, and the parameters.
+
+A report is a function `build(actor, p) -> Document`, registered with `@report(...)`. The same
+Document is shown on screen (templates/reports/report.html), written as .xlsx and as JSON
+(reports/render.py), so the three always carry the same numbers. Parameters come as text (a query
+string, the command line) and are resolved here, through the permission table: a class, a student
+or a subject the actor may not reach is «не найден», exactly like one that does not exist.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from models import (AcademicYear, ClassMembership, Organization, Period, SchoolClass, Student, Subject,
+                    TeachingAssignment, db)
+from services import permissions
+from services.errors import DomainError, PermissionDenied
+from services.terms import term
+
+# -- the document ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    title: str
+    kind: str = "text"  # text | int | pct (one decimal) | avg (two decimals) | mark | date
+    width: float = 10
+
+
+@dataclass
+class Row:
+    values: list
+    style: str = ""  # "" | total | group | muted (a student who left) | risk
+
+
+@dataclass
+class Table:
+    columns: list
+    rows: list = field(default_factory=list)
+    title: str = ""
+    groups: list = field(default_factory=list)  # [(title, span)]: a header row above the columns
+
+    def add(self, values, style=""):
+        self.rows.append(Row(list(values), style))
+        return self.rows[-1]
+
+
+@dataclass
+class Text:
+    text: str
+    style: str = ""  # "" | heading | note
+
+
+@dataclass
+class Chart:
+    """A line chart; on screen as SVG, in the workbook as an Excel chart over its data table."""
+
+    title: str
+    categories: list
+    series: list  # [(name, [value or None])]
+    y_min: float = 1
+    y_max: float = 5
+
+
+@dataclass
+class Signatures:
+    lines: list  # [(label, name or "")]
+
+
+@dataclass
+class PageBreak:
+    pass
+
+
+@dataclass
+class Sheet:
+    name: str
+    blocks: list = field(default_factory=list)
+
+    def table(self, columns, title="", groups=None):
+        table = Table(columns=list(columns), title=title, groups=list(groups or []))
+        self.blocks.append(table)
+        return table
+
+    def text(self, text, style=""):
+        self.blocks.append(Text(text, style))
+
+    def chart(self, chart):
+        self.blocks.append(chart)
+
+    def sign(self, *lines):
+        self.blocks.append(Signatures(list(lines)))
+
+    def page_break(self):
+        self.blocks.append(PageBreak())
+
+
+@dataclass
+class Document:
+    name: str  # the report's registry name
+    title: str
+    org: Organization
+    params: list = field(default_factory=list)  # [(label, text)] printed under the title
+    sheets: list = field(default_factory=list)
+    filename: str = "otchet"
+    landscape: bool = True
+
+    def sheet(self, name):
+        self.sheets.append(Sheet(name))
+        return self.sheets[-1]
+
+
+# -- values ------------------------------------------------------------------------------------------
+
+def display(value, kind="text"):
+    """A value as the screen shows it (the workbook writes the number itself, formatted the same)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, Decimal) or (isinstance(value, float) and kind in ("pct", "avg")):
+        places = 1 if kind == "pct" else 2
+        return f"{Decimal(str(value)):.{places}f}".replace(".", ",")
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+def person_name(person, short=False):
+    """«Фамилия Имя Отчество», or «Фамилия И. О.»."""
+    if person is None:
+        return ""
+    if short:
+        initials = "".join(f" {part[0]}." for part in (person.first_name, person.middle_name) if part)
+        return f"{person.last_name}{initials}"
+    return " ".join(p for p in (person.last_name, person.first_name, person.middle_name) if p)
+
+
+# -- the registry ------------------------------------------------------------------------------------
+
+# The parameters a report may take: name -> (label, help for the command line).
+PARAMS = {
+    "year": ("Учебный год", "учебный год, например 2026/2027 (по умолчанию текущий)"),
+    "class": ("Класс", "класс или группа по названию, например 5А"),
+    "period": ("Период", "учебный период: название («1 четверть»), номер или «год»"),
+    "student": ("Ученик", "ученик: номер карточки или «Фамилия Имя»"),
+    "subject": ("Предмет", "предмет по названию"),
+    "teacher": ("Учитель", "учитель: номер карточки или «Фамилия Имя» (по умолчанию — вы сами)"),
+    "from": ("С", "начало диапазона, дд.мм.гггг"),
+    "to": ("По", "конец диапазона, дд.мм.гггг"),
+    "by": ("Разбивка", "«period» — по периодам, «month» — по месяцам"),
+}
+
+
+@dataclass
+class ReportDef:
+    name: str
+    title: str
+    view_key: str
+    params: tuple
+    required: tuple
+    build: object
+    group: str
+    description: str = ""
+    college_title: str = ""
+    page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
+
+    def title_for(self, org):
+        return self.college_title if org is not None and org.is_college and self.college_title else self.title
+
+
+REGISTRY = {}
+
+# The groups of the reports page, in order.
+GROUPS = ("Классному руководителю", "Учителю", "Ученику и родителям", "Администрации")
+
+
+def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page=""):
+    """Register a report builder: `build(actor, p)` returns a Document."""
+    def register(build):
+        assert name not in REGISTRY, name
+        REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
+                                   description, college_title, page)
+        return build
+    return register
+
+
+def available(actor):
+    """The reports the actor may open, in the page's order."""
+    load_all()
+    defs = [r for r in REGISTRY.values() if permissions.allowed(actor, r.view_key, "list")]
+    return sorted(defs, key=lambda r: (GROUPS.index(r.group) if r.group in GROUPS else len(GROUPS), r.title))
+
+
+def load_all():
+    """Import every module that registers reports (once)."""
+    from reports import catalogue  # noqa: F401
+
+
+# -- parameters ----------------------------------------------------------------------------------------
+
+@dataclass
+class Params:
+    """A report's resolved parameters; `raw` keeps the text as given (for the form and the file name)."""
+
+    org: Organization
+    year: AcademicYear
+    today: date
+    raw: dict = field(default_factory=dict)
+    klass: SchoolClass | None = None
+    period: Period | None = None  # None with `whole_year`: the year as a whole
+    whole_year: bool = False
+    student: Student | None = None
+    subject: Subject | None = None
+    teacher: object = None  # Staff
+    start: date | None = None
+    end: date | None = None
+    by: str = "period"
+    periods: list = field(default_factory=list)  # the year's periods, in order
+
+    @property
+    def period_start(self):
+        return self.period.start_date if self.period is not None else self.year.start_date
+
+    @property
+    def period_end(self):
+        return self.period.end_date if self.period is not None else self.year.end_date
+
+    @property
+    def period_label(self):
+        return self.period.name if self.period is not None else f"{self.year.name} учебный год"
+
+    @property
+    def range_label(self):
+        return f"с {self.start:%d.%m.%Y} по {self.end:%d.%m.%Y}"
+
+
+def refuse(*messages):
+    raise DomainError("Отчёт не построен", list(messages))
+
+
+def parse_date(text, label):
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    refuse(f"{label}: «{text}» — не дата; укажите её в виде дд.мм.гггг")
+
+
+def pick_year(actor, text, today):
+    years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == actor.org_id)
+                               .order_by(AcademicYear.start_date)).all()
+    if not years:
+        refuse("В организации нет ни одного учебного года")
+    text = (text or "").strip()
+    if text:
+        for year in years:
+            if year.name == text or str(year.id) == text:
+                return year
+        refuse(f"Учебный год «{text}» не найден; есть: {', '.join(y.name for y in years)}")
+    for year in years:
+        if year.start_date <= today <= year.end_date:
+            return year
+    before = [y for y in years if y.start_date <= today]
+    return before[-1] if before else years[0]
+
+
+def _scoped(actor, rdef, model):
+    """The rows of `model` the actor reaches through the report's key (denied: nothing)."""
+    try:
+        if model is Student and rdef.view_key == "report_class":  # a class report's rows are classes:
+            classes = permissions.row_condition(actor, rdef.view_key, "list", SchoolClass)  # their students
+            return Student.id.in_(select(ClassMembership.student_id).join(
+                SchoolClass, SchoolClass.id == ClassMembership.class_id).where(classes))
+        return permissions.row_condition(actor, rdef.view_key, "list", model)
+    except PermissionDenied:
+        return None
+
+
+def class_choices(actor, rdef, year):
+    """Classes of the year the actor may build this report for, by grade and name."""
+    if rdef.view_key == "report_student":
+        cond = _scoped(actor, rdef, Student)
+        if cond is None:
+            return []
+        reachable = select(ClassMembership.class_id).join(Student, Student.id == ClassMembership.student_id) \
+            .where(cond)
+        query = select(SchoolClass).where(SchoolClass.year_id == year.id, SchoolClass.id.in_(reachable))
+    else:
+        cond = _scoped(actor, rdef, SchoolClass) if rdef.view_key != "report_teacher" else \
+            SchoolClass.id.in_(select(TeachingAssignment.class_id).where(_scoped(actor, rdef, TeachingAssignment)))
+        if cond is None:
+            return []
+        query = select(SchoolClass).where(SchoolClass.year_id == year.id, SchoolClass.org_id == actor.org_id, cond)
+    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).all()
+
+
+def student_choices(actor, rdef, year, klass=None):
+    """Students the actor may build the report for: of `klass` (by its history in the year), or all
+    he reaches (a parent's children, a student himself)."""
+    cond = _scoped(actor, rdef, Student)
+    if cond is None:
+        return []
+    query = select(Student).where(cond, Student.org_id == actor.org_id)
+    if klass is not None:
+        query = query.where(Student.id.in_(select(ClassMembership.student_id).where(
+            ClassMembership.class_id == klass.id)))
+    elif actor.student_id is None and not actor.parent_id:
+        return []  # staff pick a class first
+    return db.session.scalars(query.order_by(Student.last_name, Student.first_name, Student.middle_name,
+                                             Student.id).limit(500)).all()
+
+
+def subject_choices(actor, rdef, year, klass=None):
+    cond = [TeachingAssignment.year_id == year.id, TeachingAssignment.org_id == actor.org_id]
+    if klass is not None:
+        cond.append(TeachingAssignment.class_id == klass.id)
+    if rdef.view_key == "report_teacher":
+        scope = _scoped(actor, rdef, TeachingAssignment)
+        if scope is None:
+            return []
+        cond.append(scope)
+    return db.session.scalars(select(Subject).where(Subject.id.in_(
+        select(TeachingAssignment.subject_id).where(*cond))).order_by(Subject.sort_order, Subject.name)).all()
+
+
+def default_class(actor, rdef, year):
+    """The class a report opens on: the class teacher's own class, or the only one the actor reaches."""
+    choices = class_choices(actor, rdef, year)
+    own = [c for c in choices if c.id in actor.own_class_ids]
+    if own:
+        return own[0]
+    return choices[0] if len(choices) == 1 else None
+
+
+def _find_class(actor, rdef, year, text):
+    text = text.strip()
+    for klass in class_choices(actor, rdef, year):
+        if klass.name.lower().replace(" ", "") == text.lower().replace(" ", "") or str(klass.id) == text:
+            return klass
+    refuse(f"{term('class')} «{text}» не найден в {year.name} учебном году или недоступен вам")
+
+
+def _find_student(actor, rdef, year, klass, text):
+    text = " ".join(text.split())
+    cond = _scoped(actor, rdef, Student)
+    if cond is not None:
+        query = select(Student).where(cond, Student.org_id == actor.org_id)
+        if text.isdigit():
+            found = db.session.scalars(query.where(Student.id == int(text))).all()
+        else:
+            parts = text.split(" ")
+            query = query.where(Student.last_name == parts[0])
+            if len(parts) > 1:
+                query = query.where(Student.first_name == parts[1])
+            if len(parts) > 2:
+                query = query.where(Student.middle_name == parts[2])
+            if klass is not None:
+                query = query.where(Student.id.in_(select(ClassMembership.student_id).where(
+                    ClassMembership.class_id == klass.id)))
+            found = db.session.scalars(query.limit(2)).all()
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            refuse(f"Учеников «{text}» несколько; укажите номер карточки или класс")
+    refuse(f"Ученик «{text}» не найден или недоступен вам")
+
+
+def _find_subject(actor, rdef, year, klass, text):
+    text = " ".join(text.split()).lower()
+    for subject in subject_choices(actor, rdef, year, klass):
+        if subject.name.lower() == text or (subject.short_name or "").lower() == text or str(subject.id) == text:
+            return subject
+    refuse(f"{term('subject')} «{text}» не найден или недоступен вам")
+
+
+def _find_teacher(actor, text):
+    from models import Staff
+    text = " ".join(text.split())
+    query = select(Staff).where(Staff.org_id == actor.org_id)
+    if text.isdigit():
+        query = query.where(Staff.id == int(text))
+    else:
+        parts = text.split(" ")
+        query = query.where(Staff.last_name == parts[0])
+        if len(parts) > 1:
+            query = query.where(Staff.first_name == parts[1])
+    found = db.session.scalars(query.limit(2)).all()
+    if len(found) != 1:
+        refuse(f"Учитель «{text}» не найден" if not found else f"Учителей «{text}» несколько; укажите номер")
+    return found[0]
+
+
+def _find_period(periods, year, text):
+    text = " ".join(text.split()).lower()
+    if text in ("год", "учебный год", "year", "0"):
+        return None
+    for period in periods:
+        if period.name.lower() == text or str(period.number) == text or str(period.id) == f"id{text}":
+            return period
+    names = ", ".join(p.name for p in periods) or "нет периодов"
+    refuse(f"Период «{text}» не найден в {year.name} учебном году; есть: {names}, «год»")
+
+
+def resolve(actor, rdef, raw, today=None):
+    """Text parameters → Params, checked against the actor's reach and the year. Raises DomainError
+    with every problem in Russian, or PermissionDenied when the report is not his at all."""
+    if not permissions.allowed(actor, rdef.view_key, "list"):
+        raise PermissionDenied()
+    if actor.org is None:
+        refuse("Выберите организацию")
+    today = today or date.today()
+    raw = {k: (v or "").strip() for k, v in (raw or {}).items() if k in PARAMS and v is not None}
+    unknown = [k for k, v in raw.items() if v and k not in rdef.params]
+    if unknown:
+        refuse(f"Отчёт «{rdef.title}» не принимает параметров: {', '.join(unknown)}")
+    year = pick_year(actor, raw.get("year"), today)
+    periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
+                                 .order_by(Period.start_date, Period.number)).all()
+    p = Params(org=actor.org, year=year, today=today, raw=raw, periods=periods)
+    if "class" in rdef.params and raw.get("class"):
+        p.klass = _find_class(actor, rdef, year, raw["class"])
+    elif "class" in rdef.params and "class" in rdef.required and "student" not in rdef.params:
+        p.klass = default_class(actor, rdef, year)
+    if "student" in rdef.params:
+        if raw.get("student"):
+            p.student = _find_student(actor, rdef, year, p.klass, raw["student"])
+        else:
+            own = student_choices(actor, rdef, year)
+            if actor.student_id is not None or actor.parent_id:
+                p.student = own[0] if own else None
+        if p.student is not None and p.klass is None:
+            p.klass = _student_class(p.student, year)
+    if "subject" in rdef.params and raw.get("subject"):
+        p.subject = _find_subject(actor, rdef, year, p.klass, raw["subject"])
+    if "teacher" in rdef.params:
+        if raw.get("teacher") and permissions.allowed(actor, "report_school", "list"):
+            p.teacher = _find_teacher(actor, raw["teacher"])
+        elif raw.get("teacher") and raw["teacher"] != str(actor.staff_id or ""):
+            refuse("Отчёт другого учителя доступен только администрации")
+        elif actor.staff_id:
+            from models import Staff
+            p.teacher = db.session.get(Staff, actor.staff_id)
+    if "period" in rdef.params:
+        if raw.get("period"):
+            p.period = _find_period(periods, year, raw["period"])
+            p.whole_year = p.period is None
+        else:
+            current = [x for x in periods if x.start_date <= today <= x.end_date]
+            past = [x for x in periods if x.end_date < today]
+            p.period = current[0] if current else (past[-1] if past else (periods[0] if periods else None))
+            p.whole_year = p.period is None
+    if "by" in rdef.params:
+        p.by = raw.get("by") or "period"
+        if p.by not in ("period", "month"):
+            refuse("Разбивка: «period» (по периодам) или «month» (по месяцам)")
+    if "from" in rdef.params or "to" in rdef.params:
+        start = parse_date(raw.get("from"), "Начало диапазона")
+        end = parse_date(raw.get("to"), "Конец диапазона")
+        default_start = p.period_start if "period" in rdef.params else year.start_date
+        default_end = p.period_end if "period" in rdef.params else year.end_date
+        p.start = start or default_start
+        p.end = end or (min(max(today, default_start), default_end))
+        problems = []
+        if p.start > p.end:
+            problems.append(f"Начало диапазона {p.start:%d.%m.%Y} позже его конца {p.end:%d.%m.%Y}")
+        if p.start < year.start_date or p.end > year.end_date:
+            problems.append(f"Диапазон {p.range_label} выходит за {year.name} учебный год "
+                            f"({year.start_date:%d.%m.%Y}–{year.end_date:%d.%m.%Y})")
+        if problems:
+            refuse(*problems)
+    missing = [PARAMS[name][0] for name in rdef.required
+               if getattr(p, {"class": "klass"}.get(name, name), None) is None]
+    if missing:
+        refuse("Укажите: " + ", ".join(term("class") if m == "Класс" else m for m in missing))
+    return p
+
+
+def _student_class(student, year):
+    """The student's class in the year: his latest membership in it."""
+    return db.session.scalars(
+        select(SchoolClass).join(ClassMembership, ClassMembership.class_id == SchoolClass.id)
+        .where(ClassMembership.student_id == student.id, SchoolClass.year_id == year.id)
+        .order_by(ClassMembership.start_date.desc()).limit(1)).first()
+
+
+def build(actor, name, raw, today=None):
+    """Resolve the parameters and build the report `name`; DomainError / PermissionDenied otherwise."""
+    load_all()
+    rdef = REGISTRY.get(name)
+    if rdef is None:
+        refuse(f"Отчёт «{name}» не найден; список: flask report list")
+    params = resolve(actor, rdef, raw, today)
+    return rdef.build(actor, params)
+
+
+def class_teacher_line(org, klass):
+    teacher = klass.class_teacher if klass is not None else None
+    return (term("class_teacher", org), person_name(teacher, short=True))
+
+
+def director_line(org):
+    return ("Директор", org.director_name or "")
+
+
+__all__ = ["Column", "Row", "Table", "Text", "Chart", "Signatures", "PageBreak", "Sheet", "Document",
+           "display", "person_name", "report", "pick_year", "REGISTRY", "GROUPS", "available", "resolve", "build", "Params",
+           "refuse", "class_choices", "student_choices", "subject_choices"]

@@ -1,0 +1,506 @@
+"""The class teacher's reports (SPEC §4, seed 001 §10.4–10.5): attendance of the class, the preliminary
+report every two weeks, the report at the end of a period, the class's results by subject, the
+attendance ledger by month and the information letters to parents.
+
+Every figure comes from reports/figures.py over what reports/data.py loads in set-based statements
+(a fixed number of statements per report whatever the number of students or subjects). The class
+list comes from the class history (services/roster): a student who left is shown with his dates,
+greyed, and is not counted in the class's figures (`counted` at the period's end).
+"""
+from collections import defaultdict
+from datetime import timedelta
+
+from reports import data
+from reports.base import Column, Document, REGISTRY, class_teacher_line, director_line, person_name, refuse, report
+from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
+                             suggested_mark, weighted_average)
+from services.accounts import _TRANSLIT
+from services.journal import no_marks
+from services.terms import term
+
+GROUP = "Классному руководителю"
+MONTHS = ("Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь",
+          "Ноябрь", "Декабрь")
+
+
+# -- common ground -------------------------------------------------------------------------------------
+
+def slug(text):
+    """ASCII for a file name: «5А» → 5A, «2 четверть» → 2-chetvert."""
+    out = []
+    for ch in text or "":
+        latin = _TRANSLIT.get(ch.lower())
+        if latin is not None:
+            out.append(latin.capitalize() if ch.isupper() else latin)
+        elif ch.isascii() and ch.isalnum():
+            out.append(ch)
+        else:
+            out.append("-")
+    return "-".join(part for part in "".join(out).split("-") if part) or "x"
+
+
+def _period_param(p):
+    return ("Семестр" if p.org.is_college else "Период", p.period_label)
+
+
+def _document(name, p, *params, filename):
+    """The Document of a class report: the organization's kind picks the title, the parameters on top."""
+    org, klass = p.org, p.klass
+    doc = Document(name=name, title=REGISTRY[name].title_for(org), org=org, landscape=True)
+    doc.params = [("Учебный год", p.year.name), (term("class", org), klass.name), *params]
+    teacher = klass.class_teacher
+    if teacher is not None:
+        doc.params.append((term("class_teacher", org), person_name(teacher)))
+    doc.filename = f"{filename}-{slug(klass.name)}"
+    return doc
+
+
+def _sign(sheet, p, director=False):
+    lines = [class_teacher_line(p.org, p.klass)]
+    if director:
+        lines.append(director_line(p.org))
+    sheet.sign(*lines)
+
+
+def _prepositional(org):
+    return "группе" if org.is_college else "классе"
+
+
+def _in_class_on(entry, day):
+    return any(a <= day <= b for a, b in entry.ranges + entry.leave_ranges)
+
+
+def _movement_note(entry, start, end):
+    """«прибыл 05.11», «выбыл 12.10» (the first day he is no longer in the class) within [start, end]."""
+    female = getattr(entry.student, "sex", None) == "f"
+    notes = []
+    first, last = entry.first_day, entry.last_day
+    if first is not None and first > start:
+        notes.append(f"{'прибыла' if female else 'прибыл'} {first:%d.%m}")
+    if last is not None and last < end:
+        notes.append(f"{'выбыла' if female else 'выбыл'} {last + timedelta(days=1):%d.%m}")
+    return ", ".join(notes)
+
+
+def _no_students(sheet, p):
+    sheet.text(f"{term('class', p.org)} {p.klass.name}: обучающихся за выбранные даты нет", "note")
+
+
+def _no_marks_text(p):
+    return f"В {p.klass.grade} классе отметки не выставляются (безотметочное обучение): показатели не считаются."
+
+
+def _graded_subjects(p):
+    """[(subject, [teachers])] of the class in the year, without the subjects kept without marks."""
+    return [(s, t) for s, t in data.class_subjects([p.klass.id], p.year.id)[p.klass.id]
+            if not no_marks(p.org, p.klass, s)]
+
+
+def _subject_name(subject):
+    return subject.short_name or subject.name
+
+
+def _mark_key(p):
+    return ("period", p.period.id) if p.period is not None else ("year", 0)
+
+
+def _att_columns():
+    return [Column("Всего", "int", 8), Column("по болезни", "int", 9), Column("по уважительной причине", "int", 11),
+            Column("без уважительной причины", "int", 11), Column("Опозданий", "int", 10)]
+
+
+def _att_values(c):
+    return [c.missed, c.ill, c.excused, c.unexcused, c.late]
+
+
+# -- 1. Отчёт о посещаемости класса ------------------------------------------------------------------------
+
+def _month_default(p):
+    """Without «с»: the month of the range's end (the current month by default), inside the year."""
+    if not p.raw.get("from"):
+        reference = p.end
+        p.start = max(reference.replace(day=1), p.year.start_date)
+        if not p.raw.get("to"):
+            next_month = (reference.replace(day=28) + timedelta(days=4)).replace(day=1)
+            p.end = min(next_month - timedelta(days=1), p.year.end_date)
+
+
+@report("class-attendance", "Отчёт о посещаемости класса", "report_class",
+        params=("year", "class", "from", "to"), required=("class",), group=GROUP,
+        description="Ежемесячно: пропуски уроков каждого ученика за диапазон дат (по болезни, по уважительной "
+                    "причине, без уважительной причины), опоздания и итог по классу",
+        college_title="Отчёт о посещаемости группы")
+def class_attendance(actor, p):
+    _month_default(p)
+    klass = p.klass
+    entries = data.rosters([klass.id], p.start, p.end)[klass.id]
+    counts = data.attendance_counts([e.student_id for e in entries], p.start, p.end, class_id=klass.id,
+                                    by=("student",))
+    doc = _document("class-attendance", p, ("Даты", p.range_label),
+                    filename=f"poseshchaemost-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+    sheet = doc.sheet("Посещаемость")
+    table = sheet.table([Column("№", "int", 5), Column(f"ФИО {term('student', p.org).lower()}а", "text", 34),
+                         Column("Движение", "text", 16)] + _att_columns(),
+                        groups=[("", 3), ("Пропущено уроков", 4), ("", 1)])
+    total = AttendanceCounts()
+    for number, entry in enumerate(entries, start=1):
+        c = counts.get((entry.student_id,), AttendanceCounts())
+        total += c
+        table.add([number, person_name(entry.student), _movement_note(entry, p.start, p.end)] + _att_values(c),
+                  "" if _in_class_on(entry, p.end) else "muted")
+    table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + _att_values(total), "total")
+    if not entries:
+        _no_students(sheet, p)
+    sheet.text("Пропущено уроков — отсутствие по любой причине («н», «б», «у»); опоздания («оп») не входят "
+               f"в пропуски. Выбывшие показаны серым с датой выбытия; их пропуски — за время обучения в "
+               f"{_prepositional(p.org)}.", "note")
+    _sign(sheet, p)
+    return doc
+
+
+# -- 2. Предварительный отчёт классного руководителя за период ----------------------------------------------
+
+@report("class-preliminary", "Предварительный отчёт классного руководителя за период", "report_class",
+        params=("year", "class", "period", "to"), required=("class",), group=GROUP,
+        description="Раз в две недели: текущий средний балл каждого ученика по каждому предмету, отметка, "
+                    "к которой он ведёт, и ученики группы риска",
+        college_title="Предварительный отчёт куратора за семестр")
+def class_preliminary(actor, p):
+    klass, org = p.klass, p.org
+    start = p.period_start
+    if p.raw.get("to") and not (p.period_start <= p.end <= p.period_end):
+        refuse(f"Дата «по» {p.end:%d.%m.%Y} вне периода «{p.period_label}» "
+               f"({p.period_start:%d.%m.%Y}–{p.period_end:%d.%m.%Y})")
+    end = p.end
+    doc = _document("class-preliminary", p, _period_param(p), ("Отметки", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+                    filename=f"predvaritelnyi-otchet-{slug(p.period_label)}")
+    sheet = doc.sheet("Предварительный отчёт")
+    if no_marks(org, klass, None):
+        sheet.text(_no_marks_text(p), "heading")
+        _sign(sheet, p)
+        return doc
+    entries = data.rosters([klass.id], start, end)[klass.id]
+    subjects = _graded_subjects(p)
+    ids = [e.student_id for e in entries]
+    sums = data.mark_sums(ids, start, end, class_id=klass.id, by=("student", "subject"))
+    given = data.class_lessons_given([klass.id], start, end)
+    threshold = org.rounding_threshold if org.rounding_threshold is not None else "0.50"
+
+    columns = [Column("№", "int", 5), Column(f"ФИО {term('student', org).lower()}а", "text", 30)]
+    groups = [("", 2)]
+    for subject, _ in subjects:
+        columns += [Column("ср. балл", "avg", 7), Column("отм.", "mark", 5)]
+        groups.append((_subject_name(subject), 2))
+    table = sheet.table(columns, groups=groups)
+    at_risk = []
+    for number, entry in enumerate(entries, start=1):
+        values, risks = [number, person_name(entry.student)], []
+        staying = _in_class_on(entry, end)
+        for subject, _ in subjects:
+            pair = sums.get((entry.student_id, subject.id))
+            average = pooled_average([pair]) if pair else None
+            mark = suggested_mark(average, threshold)
+            values += [average, str(mark) if mark is not None else ""]
+            if mark is not None and mark <= 2:
+                risks.append(f"{_subject_name(subject)} ({str(average).replace('.', ',')} → {mark})")
+            elif average is None and subject.grading == "marks" and given.get((klass.id, subject.id)):
+                risks.append(f"{_subject_name(subject)} (нет отметок)")
+        note = _movement_note(entry, start, end)
+        if note:
+            values[1] = f"{values[1]} ({note})"
+        style = "muted" if not staying else ("risk" if risks else "")
+        table.add(values, style)
+        if staying and risks:
+            at_risk.append((person_name(entry.student), "; ".join(risks)))
+    counted = [e.student_id for e in data.counted(entries, end)]
+    total = ["", f"Средний балл {term('class_gen', org)}"]
+    for subject, _ in subjects:
+        average = pooled_average([sums[(sid, subject.id)] for sid in counted if (sid, subject.id) in sums])
+        total += [average, ""]
+    table.add(total, "total")
+    if not entries:
+        _no_students(sheet, p)
+    sheet.text(f"Отметка — к которой ведёт средний балл (порог округления {str(threshold).replace('.', ',')}).",
+               "note")
+    risk = sheet.table([Column("№", "int", 5), Column(f"ФИО {term('student', org).lower()}а", "text", 30),
+                        Column(f"{term('subjects', org)}: средний балл → отметка", "text", 80)],
+                       title=f"{term('students', org)} группы риска")
+    for number, (name, subjects_text) in enumerate(at_risk, start=1):
+        risk.add([number, name, subjects_text], "risk")
+    if not at_risk:
+        sheet.text("Учеников группы риска нет.", "note")
+    _sign(sheet, p)
+    return doc
+
+
+# -- 3. Отчёт классного руководителя за учебный период ------------------------------------------------------
+
+@report("class-period-report", "Отчёт классного руководителя за учебный период", "report_class",
+        params=("year", "class", "period"), required=("class",), group=GROUP,
+        description="По окончании периода: движение учеников, отличники, хорошисты, с одной «3», с «2» и «н/а», "
+                    "успеваемость, качество, СОУ, пропуски уроков",
+        college_title="Отчёт куратора за учебный период")
+def class_period_report(actor, p):
+    klass, org = p.klass, p.org
+    start, end = p.period_start, p.period_end
+    entries = data.rosters([klass.id], start, end)[klass.id]
+    ids = [e.student_id for e in entries]
+    doc = _document("class-period-report", p, _period_param(p),
+                    ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+                    filename=f"otchet-klassnogo-rukovoditelia-{slug(p.period_label)}")
+    sheet = doc.sheet("Отчёт за период")
+    students_word = term("students", org)
+    of_period = "семестра" if org.is_college else "периода"
+
+    # Movement: at the start, arrived, left, at the end.
+    at_start = [e for e in entries if _in_class_on(e, start)]
+    at_end = [e for e in entries if _in_class_on(e, end)]
+    arrived = [e for e in entries if not _in_class_on(e, start)]
+    left = [e for e in entries if not _in_class_on(e, end)]
+    table = sheet.table([Column(f"На начало {of_period} ({start:%d.%m.%Y})", "int", 16), Column("Прибыло", "int", 10),
+                         Column("Выбыло", "int", 10), Column(f"На конец {of_period} ({end:%d.%m.%Y})", "int", 16)],
+                        title=f"{students_word}: движение")
+    table.add([len(at_start), len(arrived), len(left), len(at_end)])
+    if arrived or left:
+        moves = sheet.table([Column("ФИО", "text", 34), Column("Движение", "text", 16)], title="Прибыли и выбыли")
+        for entry in arrived + [e for e in left if e not in arrived]:
+            moves.add([person_name(entry.student), _movement_note(entry, start, end)],
+                      "" if _in_class_on(entry, end) else "muted")
+
+    # Progress over all subjects: the period (or year) marks of those in the class at the period's end.
+    if no_marks(org, klass, None):
+        sheet.text(_no_marks_text(p), "heading")
+    else:
+        subjects = _graded_subjects(p)
+        counted = data.counted(entries, end)
+        marks = data.period_marks([e.student_id for e in counted], p.year.id)
+        key = _mark_key(p)
+        values = {e.student_id: [marks.get((e.student_id, s.id), {}).get(key) for s, _ in subjects] for e in counted}
+        fig = figures(values, all_subjects=True)
+        one_three, failing = [], []
+        lists = {"5": [], "4": []}
+        for entry in counted:
+            marks_of = [(s, marks.get((entry.student_id, s.id), {}).get(key)) for s, _ in subjects]
+            category = student_category([v for _, v in marks_of])
+            name = person_name(entry.student)
+            if category in lists:
+                lists[category].append(name)
+            threes = [s for s, v in marks_of if mark_category(v) == "3"]
+            if category == "3" and len(threes) == 1:
+                one_three.append((name, _subject_name(threes[0])))
+            if category in ("2", "н/а"):
+                twos = ", ".join(f"{_subject_name(s)} ({v})" for s, v in marks_of if mark_category(v) == "2")
+                nas = ", ".join(_subject_name(s) for s, v in marks_of if mark_category(v) == "н/а")
+                failing.append((name, twos, nas))
+        progress = sheet.table(
+            [Column("Учитывается", "int", 10), Column("Отличников («5»)", "int", 10),
+             Column("Хорошистов («4» и «5»)", "int", 11), Column("С «3»", "int", 8),
+             Column("из них с одной «3»", "int", 9), Column("С «2»", "int", 8),
+             Column("Не аттестовано (н/а)", "int", 10),
+             Column("Освобождены (осв)", "int", 10), Column("Без отметок", "int", 9), Column("N", "int", 6),
+             Column("Успеваемость, %", "pct", 12), Column("Качество знаний, %", "pct", 12),
+             Column("СОУ, %", "pct", 9)],
+            title=f"Успеваемость по всем {'дисциплинам' if org.is_college else 'предметам'}")
+        progress.add([fig.students, fig.n5, fig.n4, fig.n3, len(one_three), fig.n2, fig.n_na, fig.n_exempt,
+                      fig.n_none, fig.N, fig.success, fig.quality, fig.sou])
+        sheet.text(f"Учитываются обучающиеся, состоящие в {_prepositional(org)} на конец {of_period}; "
+                   "N — без освобождённых и не имеющих отметок, «н/а» входит в N.", "note")
+        for title, names in (("Отличники", lists["5"]), ("Хорошисты", lists["4"])):
+            named = sheet.table([Column("№", "int", 5), Column("ФИО", "text", 40)], title=title)
+            for number, name in enumerate(names, start=1):
+                named.add([number, name])
+        named = sheet.table([Column("№", "int", 5), Column("ФИО", "text", 40),
+                             Column(term("subject", org), "text", 30)], title="С одной «3»")
+        for number, (name, subject) in enumerate(one_three, start=1):
+            named.add([number, name, subject])
+        named = sheet.table([Column("№", "int", 5), Column("ФИО", "text", 40),
+                             Column(f"«2» ({term('subjects', org).lower()})", "text", 40),
+                             Column(f"«н/а» ({term('subjects', org).lower()})", "text", 40)],
+                            title="С «2» и «н/а»")
+        for number, (name, twos, nas) in enumerate(failing, start=1):
+            named.add([number, name, twos, nas], "risk")
+
+    # Lessons missed by the class in the period.
+    missed = data.attendance_counts(ids, start, end, class_id=klass.id, by=()).get((), AttendanceCounts())
+    att = sheet.table(_att_columns(), title="Пропущено уроков за период", groups=[("Пропущено уроков", 4), ("", 1)])
+    att.add(_att_values(missed))
+    _sign(sheet, p, director=True)
+    return doc
+
+
+# -- 4. Итоги успеваемости класса за учебный период ---------------------------------------------------------
+
+@report("class-results", "Итоги успеваемости класса за учебный период", "report_class",
+        params=("year", "class", "period"), required=("class",), group=GROUP,
+        description="По каждому предмету: учитель, количество «5», «4», «3», «2», «н/а», «осв», успеваемость, "
+                    "качество, СОУ и средний балл; итог по всем предметам",
+        college_title="Итоги успеваемости группы за учебный период")
+def class_results(actor, p):
+    klass, org = p.klass, p.org
+    start, end = p.period_start, p.period_end
+    doc = _document("class-results", p, _period_param(p), ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+                    filename=f"itogi-{slug(p.period_label)}")
+    sheet = doc.sheet("Итоги успеваемости")
+    if no_marks(org, klass, None):
+        sheet.text(_no_marks_text(p), "heading")
+        _sign(sheet, p, director=True)
+        return doc
+    entries = data.rosters([klass.id], start, end)[klass.id]
+    counted = [e.student_id for e in data.counted(entries, end)]
+    subjects = _graded_subjects(p)
+    marks = data.period_marks(counted, p.year.id)
+    sums = data.mark_sums(counted, start, end, class_id=klass.id, by=("subject",))
+    key = _mark_key(p)
+    table = sheet.table(
+        [Column(term("subject", org), "text", 26), Column(term("teacher", org), "text", 22),
+         Column("Учеников", "int", 8), Column("«5»", "int", 5), Column("«4»", "int", 5), Column("«3»", "int", 5),
+         Column("«2»", "int", 5), Column("н/а", "int", 5), Column("зач", "int", 5), Column("осв", "int", 5),
+         Column("Без отметки", "int", 8), Column("N", "int", 5), Column("Успеваемость, %", "pct", 12),
+         Column("Качество знаний, %", "pct", 12), Column("СОУ, %", "pct", 9), Column("Средний балл", "avg", 9)])
+
+    def row(label, teacher, fig):
+        return [label, teacher, fig.students, fig.n5, fig.n4, fig.n3, fig.n2, fig.n_na, fig.n_pass, fig.n_exempt,
+                fig.n_none, fig.N, fig.success, fig.quality, fig.sou, fig.average]
+
+    for subject, teachers in subjects:
+        values = {sid: marks.get((sid, subject.id), {}).get(key) for sid in counted}
+        pair = sums.get((subject.id,))
+        fig = figures(values, average=pooled_average([pair]) if pair else None)
+        table.add(row(subject.name, ", ".join(person_name(t, short=True) for t in teachers), fig))
+    overall = {sid: [marks.get((sid, s.id), {}).get(key) for s, _ in subjects] for sid in counted}
+    total = figures(overall, all_subjects=True,
+                    average=pooled_average([sums[(s.id,)] for s, _ in subjects if (s.id,) in sums]))
+    table.add(row(f"Итого по всем {'дисциплинам' if org.is_college else 'предметам'}", "", total), "total")
+    if not entries:
+        _no_students(sheet, p)
+    sheet.text(("Отметки за год; " if p.period is None else "Отметки за период; ")
+               + f"учитываются обучающиеся, состоящие в {_prepositional(org)} на его конец. N — без "
+                 "освобождённых (осв) и не имеющих отметки; «н/а» входит в N. Итого: ученик учитывается по худшей "
+                 "из отметок. Средний балл — взвешенный по отметкам за задания.", "note")
+    _sign(sheet, p, director=True)
+    return doc
+
+
+# -- 5. Сводная ведомость учёта посещаемости ----------------------------------------------------------------
+
+def _months(start, end):
+    months, day = [], start.replace(day=1)
+    while day <= end:
+        months.append((day.year, day.month))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+@report("class-attendance-ledger", "Сводная ведомость учёта посещаемости", "report_class",
+        params=("year", "class", "from", "to"), required=("class",), group=GROUP,
+        description="Ученики × месяцы: пропущено уроков всего, по болезни, без уважительной причины, опоздания; "
+                    "итоги по ученикам и по месяцам")
+def class_attendance_ledger(actor, p):
+    klass, org = p.klass, p.org
+    months = _months(p.start, p.end)
+    if len(months) > 12:
+        refuse("Ведомость строится не более чем за 12 месяцев")
+    entries = data.rosters([klass.id], p.start, p.end)[klass.id]
+    counts = data.attendance_counts([e.student_id for e in entries], p.start, p.end, class_id=klass.id,
+                                    by=("student", "month"))
+    doc = _document("class-attendance-ledger", p, ("Даты", p.range_label),
+                    filename=f"vedomost-poseshchaemosti-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+    sheet = doc.sheet("Ведомость посещаемости")
+    columns = [Column("№", "int", 4), Column(f"ФИО {term('student', org).lower()}а", "text", 28),
+               Column("Движение", "text", 12)]
+    groups = [("", 3)]
+    for _, month in months:
+        columns += [Column("всего", "int", 5), Column("б", "int", 4), Column("н/у", "int", 4), Column("оп", "int", 4)]
+        groups.append((MONTHS[month - 1], 4))
+    columns += _att_columns()
+    groups.append(("Итого", 5))
+    table = sheet.table(columns, groups=groups)
+    by_month = defaultdict(AttendanceCounts)
+    grand = AttendanceCounts()
+    for number, entry in enumerate(entries, start=1):
+        values = [number, person_name(entry.student), _movement_note(entry, p.start, p.end)]
+        own = AttendanceCounts()
+        for _, month in months:
+            c = counts.get((entry.student_id, month), AttendanceCounts())
+            values += [c.missed, c.ill, c.unexcused, c.late]
+            own += c
+            by_month[month] += c
+        values += _att_values(own)
+        grand += own
+        table.add(values, "" if _in_class_on(entry, p.end) else "muted")
+    total = ["", "Итого", ""]
+    for _, month in months:
+        c = by_month[month]
+        total += [c.missed, c.ill, c.unexcused, c.late]
+    table.add(total + _att_values(grand), "total")
+    if not entries:
+        _no_students(sheet, p)
+    sheet.text("По месяцам: всего — пропущено уроков, б — по болезни, н/у — без уважительной причины, "
+               "оп — опозданий.", "note")
+    _sign(sheet, p)
+    return doc
+
+
+# -- 6. Информационное письмо для родителей -----------------------------------------------------------------
+
+@report("parent-letter", "Информационное письмо для родителей", "report_class",
+        params=("year", "class", "from", "to", "student"), required=("class",), group=GROUP,
+        description="На каждого ученика — страница: отметки по предметам за диапазон дат, средний балл, "
+                    "пропуски уроков и текст письма родителям")
+def parent_letter(actor, p):
+    klass, org = p.klass, p.org
+    if not p.raw.get("from"):  # by default: from the start of the period the range ends in
+        current = [x for x in p.periods if x.start_date <= p.end <= x.end_date]
+        p.start = current[0].start_date if current else p.start
+    entries = data.rosters([klass.id], p.start, p.end)[klass.id]
+    if p.student is not None:
+        entries = [e for e in entries if e.student_id == p.student.id]
+        if not entries:
+            refuse(f"{term('student', org)} «{person_name(p.student)}» не найден в {term('class_gen', org)} "
+                   f"{klass.name} с {p.start:%d.%m.%Y} по {p.end:%d.%m.%Y}")
+    else:
+        entries = [e for e in entries if _in_class_on(e, p.end)]
+    ids = [e.student_id for e in entries]
+    graded = not no_marks(org, klass, None)
+    subjects = _graded_subjects(p) if graded else []
+    rows = data.mark_list(ids, p.start, p.end) if graded else []
+    absences = data.attendance_counts(ids, p.start, p.end, by=("student",))
+    marks = defaultdict(list)
+    extra = {}
+    for r in rows:
+        marks[(r.student_id, r.Subject.id)].append((r.value, r.weight))
+        extra.setdefault(r.Subject.id, r.Subject)
+    known = {s.id for s, _ in subjects}
+    all_subjects = [s for s, _ in subjects] + [s for sid, s in extra.items() if sid not in known]
+
+    params = [("Даты", p.range_label)]
+    if p.student is not None:
+        params.append((term("student", org), person_name(p.student)))
+    doc = _document("parent-letter", p, *params, filename=f"pismo-roditeliam-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+    sheet = doc.sheet("Письма родителям")
+    if not entries:
+        _no_students(sheet, p)
+    for index, entry in enumerate(entries):
+        if index:
+            sheet.page_break()
+        student = entry.student
+        sheet.text(f"{person_name(student)}, {term('class', org).lower()} {klass.name}", "heading")
+        sheet.text(f"Уважаемые родители! Сообщаем об успеваемости и посещаемости вашего ребёнка "
+                   f"({person_name(student)}, {term('class', org).lower()} {klass.name}) "
+                   f"за период с {p.start:%d.%m.%Y} по {p.end:%d.%m.%Y}.")
+        if graded:
+            table = sheet.table([Column(term("subject", org), "text", 30), Column("Отметки", "text", 50),
+                                 Column("Средний балл", "avg", 10)], title="Успеваемость")
+            for subject in all_subjects:
+                own = marks.get((student.id, subject.id), [])
+                table.add([subject.name, " ".join(value for value, _ in own), weighted_average(own)])
+        else:
+            sheet.text(_no_marks_text(p), "note")
+        c = absences.get((student.id,), AttendanceCounts())
+        att = sheet.table([Column("Пропущено уроков", "int", 12), Column("по болезни", "int", 10),
+                           Column("по уважительной причине", "int", 12), Column("без уважительной причины", "int", 12),
+                           Column("Опозданий", "int", 10)], title="Посещаемость")
+        att.add(_att_values(c))
+        sheet.sign(class_teacher_line(org, klass))
+        sheet.text("С письмом ознакомлен(а): ________________ (подпись родителя)    «___» ____________ 20___ г.")
+    return doc

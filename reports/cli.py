@@ -1,0 +1,104 @@
+"""`flask --app app report list` and `flask --app app report run NAME ...`: the reports for automation.
+
+`run` builds the same Document as the page (reports/base.py) and writes it as .xlsx or JSON. It acts as a
+user (`--as LOGIN`: his rights, his organization) or as the operator of one organization (`--org`).
+"""
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from models import Organization, User, db
+from reports import base
+from reports.render import to_json, to_xlsx
+from services.context import Actor
+from services.errors import DomainError, PermissionDenied
+
+cli = AppGroup("report", help="Отчёты: список и построение в .xlsx или JSON.")
+
+
+@cli.command("list")
+def list_command():
+    """Названия отчётов и их параметры."""
+    base.load_all()
+    for rdef in sorted(base.REGISTRY.values(), key=lambda r: (r.group, r.name)):
+        params = " ".join(f"--{p}" + ("*" if p in rdef.required else "") for p in rdef.params)
+        click.echo(f"{rdef.name:28} {rdef.title}")
+        click.echo(f"{'':28} параметры: {params or 'нет'}; раздел: {rdef.group}")
+    click.echo("\n* — обязательный параметр. Параметры:")
+    for name, (_, help_text) in base.PARAMS.items():
+        click.echo(f"  --{name:8} {help_text}")
+
+
+def _actor(login, org_ref):
+    if login:
+        user = db.session.scalar(select(User).where(User.login == login))
+        if user is None or not user.is_active:
+            raise click.ClickException(f"Учётная запись «{login}» не найдена или заблокирована")
+        org_id = None
+        if org_ref:
+            org_id = _organization(org_ref).id
+        actor = Actor.for_user(user, org_id)
+        if actor.org is None or (org_id is not None and actor.org_id != org_id):
+            raise click.ClickException(f"«{login}» не работает в указанной организации")
+        return actor
+    if org_ref:
+        return Actor.system_actor(_organization(org_ref))
+    orgs = db.session.scalars(select(Organization).order_by(Organization.id)).all()
+    if len(orgs) != 1:
+        raise click.ClickException("Укажите организацию (--org номер или краткое название) или пользователя (--as)")
+    return Actor.system_actor(orgs[0])
+
+
+def _organization(ref):
+    query = select(Organization)
+    query = query.where(Organization.id == int(ref)) if ref.isdigit() else query.where(Organization.short_name == ref)
+    org = db.session.scalar(query)
+    if org is None:
+        raise click.ClickException(f"Организация «{ref}» не найдена")
+    return org
+
+
+@cli.command("run")
+@click.argument("name")
+@click.option("--as", "login", help="Строить от имени пользователя (его права и организация).")
+@click.option("--org", "org_ref", help="Организация (номер или краткое название), если строит оператор.")
+@click.option("--year", help=base.PARAMS["year"][1])
+@click.option("--class", "class_", help=base.PARAMS["class"][1])
+@click.option("--period", help=base.PARAMS["period"][1])
+@click.option("--student", help=base.PARAMS["student"][1])
+@click.option("--subject", help=base.PARAMS["subject"][1])
+@click.option("--teacher", help=base.PARAMS["teacher"][1])
+@click.option("--from", "from_", help=base.PARAMS["from"][1])
+@click.option("--to", help=base.PARAMS["to"][1])
+@click.option("--by", help=base.PARAMS["by"][1])
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
+def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, out):
+    """Построить отчёт NAME (см. `flask report list`)."""
+    raw = {"year": year, "class": class_, "period": period, "student": student, "subject": subject,
+           "teacher": teacher, "from": from_, "to": to, "by": by}
+    raw = {k: v for k, v in raw.items() if v}
+    actor = _actor(login, org_ref)
+    try:
+        doc = base.build(actor, name, raw)
+    except PermissionDenied:
+        db.session.rollback()
+        raise click.ClickException("Этот отчёт вам недоступен") from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
+    if fmt == "json":
+        text = json.dumps(to_json(doc), ensure_ascii=False, indent=1)
+        if out:
+            Path(out).write_text(text + "\n", encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")
+            return
+    else:
+        out = out or f"{doc.filename}.xlsx"
+        Path(out).write_bytes(to_xlsx(doc).bytes())
+    click.echo(f"Отчёт «{doc.title}» записан в {out}", err=True)

@@ -1,0 +1,295 @@
+"""What the reports read, in set-based statements: each loader is one query whatever the number of
+students, subjects or classes (no query per student or per cell). The figures themselves are
+computed by reports/figures.py from what these return.
+"""
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import Integer, and_, case, cast, func, select
+
+from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
+                    TeachingAssignment, db)
+from reports.figures import AttendanceCounts
+from services.roster import rosters_between
+
+NUMERIC = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1}
+
+
+def rosters(class_ids, start, end):
+    """{class id: [RosterEntry]}: everyone who belonged to the classes on some day of [start, end]."""
+    return rosters_between(class_ids, start, end)
+
+
+def counted(entries, day):
+    """The entries the figures count: students still in the class on `day` (the period's last day);
+    those who left before it are not counted (SPEC §4)."""
+    return [e for e in entries if any(a <= day <= b for a, b in e.ranges + e.leave_ranges)]
+
+
+def period_marks(student_ids, year_id, subject_id=None):
+    """{(student id, subject id): {("period", period id) | ("year", 0) | ("exam", 0) | ("final", 0): value}}."""
+    result = defaultdict(dict)
+    student_ids = list(student_ids)
+    if not student_ids:
+        return result
+    query = select(PeriodMark.student_id, PeriodMark.subject_id, PeriodMark.kind, PeriodMark.period_id,
+                   PeriodMark.value).where(PeriodMark.year_id == year_id, PeriodMark.student_id.in_(student_ids))
+    if subject_id is not None:
+        query = query.where(PeriodMark.subject_id == subject_id)
+    for student_id, subject_id_, kind, period_id, value in db.session.execute(query):
+        result[(student_id, subject_id_)][(kind, period_id or 0)] = value
+    return result
+
+
+def _numeric_value():
+    return case(*((Mark.value == text, number) for text, number in NUMERIC.items()), else_=None)
+
+
+def _month(column):
+    """The month (1–12) of a date column, on SQLite and PostgreSQL alike."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return cast(func.strftime("%m", column), Integer)
+    return cast(func.extract("month", column), Integer)
+
+
+def mark_sums(student_ids, start, end, class_id=None, subject_id=None, by=("student", "subject")):
+    """{key: (Σ mark × weight, Σ weight)} of the numeric task marks on lessons dated in [start, end];
+    the key is a tuple of `by` ("student", "subject", "month", "class", "teacher"). One statement."""
+    student_ids = list(student_ids)
+    if not student_ids:
+        return {}
+    number = _numeric_value()
+    columns = {"student": Mark.student_id, "subject": TeachingAssignment.subject_id, "month": _month(Lesson.date),
+               "class": TeachingAssignment.class_id, "teacher": TeachingAssignment.teacher_id}
+    keys = [columns[name] for name in by]
+    query = (select(*keys, func.sum(number * Task.weight), func.sum(case((number.is_not(None), Task.weight),
+                                                                          else_=0)))
+             .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
+             .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+             .where(Mark.student_id.in_(student_ids), Lesson.date >= start, Lesson.date <= end,
+                    Lesson.is_cancelled.is_(False))
+             .group_by(*keys))
+    if class_id is not None:
+        query = query.where(TeachingAssignment.class_id == class_id)
+    if subject_id is not None:
+        query = query.where(TeachingAssignment.subject_id == subject_id)
+    result = {}
+    for row in db.session.execute(query):
+        total, weight = row[-2], row[-1]
+        if weight:
+            result[tuple(row[:-2])] = (Decimal(str(total)), Decimal(str(weight)))
+    return result
+
+
+def attendance_counts(student_ids, start, end, class_id=None, subject_id=None, by=("student",)):
+    """{key: AttendanceCounts} of the attendance marks on lessons dated in [start, end] (not cancelled);
+    the key is a tuple of `by` ("student", "subject", "month", "class"). One statement."""
+    student_ids = list(student_ids)
+    result = defaultdict(AttendanceCounts)
+    if not student_ids:
+        return result
+    columns = {"student": Attendance.student_id, "subject": TeachingAssignment.subject_id,
+               "month": _month(Lesson.date), "class": TeachingAssignment.class_id}
+    keys = [columns[name] for name in by]
+    query = (select(*keys, AttendanceCode.kind, func.count(Attendance.id))
+             .select_from(Attendance).join(Lesson, Lesson.id == Attendance.lesson_id)
+             .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+             .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
+             .where(Attendance.student_id.in_(student_ids), Lesson.date >= start, Lesson.date <= end,
+                    Lesson.is_cancelled.is_(False))
+             .group_by(*keys, AttendanceCode.kind))
+    if class_id is not None:
+        query = query.where(TeachingAssignment.class_id == class_id)
+    if subject_id is not None:
+        query = query.where(TeachingAssignment.subject_id == subject_id)
+    for row in db.session.execute(query):
+        result[tuple(row[:-2])].add(row[-2], row[-1])
+    return result
+
+
+def class_subjects(class_ids, year_id):
+    """{class id: [(subject, [teacher, …])]} from the teaching assignments, in the curriculum's order;
+    one statement."""
+    from models import Staff, Subject
+    result = defaultdict(list)
+    class_ids = list(class_ids)
+    if not class_ids:
+        return result
+    rows = db.session.execute(
+        select(TeachingAssignment.class_id, Subject, Staff)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .join(Staff, Staff.id == TeachingAssignment.teacher_id)
+        .where(TeachingAssignment.class_id.in_(class_ids), TeachingAssignment.year_id == year_id)
+        .order_by(TeachingAssignment.class_id, Subject.sort_order, Subject.name, Staff.last_name)).all()
+    index = {}
+    for class_id, subject, teacher in rows:
+        key = (class_id, subject.id)
+        if key not in index:
+            index[key] = (subject, [])
+            result[class_id].append(index[key])
+        if teacher not in index[key][1]:
+            index[key][1].append(teacher)
+    return result
+
+
+def lesson_counts(assignment_ids, start, end, today):
+    """{assignment id: (given, planned)}: lessons not cancelled in [start, end], given = dated up to
+    `today`. One statement."""
+    assignment_ids = list(assignment_ids)
+    if not assignment_ids:
+        return {}
+    rows = db.session.execute(
+        select(Lesson.assignment_id, func.sum(case((Lesson.date <= today, 1), else_=0)), func.count(Lesson.id))
+        .where(Lesson.assignment_id.in_(assignment_ids), Lesson.is_cancelled.is_(False),
+               and_(Lesson.date >= start, Lesson.date <= end))
+        .group_by(Lesson.assignment_id)).all()
+    return {a: (int(given or 0), int(planned or 0)) for a, given, planned in rows}
+
+
+def classes_of_year(org_id, year_id, condition=None):
+    query = select(SchoolClass).where(SchoolClass.org_id == org_id, SchoolClass.year_id == year_id)
+    if condition is not None:
+        query = query.where(condition)
+    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).all()
+
+
+# -- loaders of the teacher's and the student's reports (reports/teacher_reports.py, student_reports.py) --
+
+def memberships_of(student_ids, start, end):
+    """{student id: [(class, first day, last day)]}: the classes each student belonged to on some day of
+    [start, end] (academic leave included), the days clipped to the window, oldest first; the classes
+    come with their class teachers. One statement."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import joinedload
+
+    from models import ClassMembership as M
+    result = defaultdict(list)
+    student_ids = list(student_ids)
+    if not student_ids:
+        return result
+    rows = db.session.execute(
+        select(M.student_id, SchoolClass, M.start_date, M.end_date)
+        .join(SchoolClass, SchoolClass.id == M.class_id)
+        .where(M.student_id.in_(student_ids), M.start_date <= end, or_(M.end_date.is_(None), M.end_date >= start))
+        .options(joinedload(SchoolClass.class_teacher))
+        .order_by(M.start_date, M.id)).all()
+    for student_id, klass, since, until in rows:
+        result[student_id].append((klass, max(since, start), min(until, end) if until is not None else end))
+    return result
+
+
+def subgroup_students(subgroup_ids, period_ids):
+    """{subgroup id: {student id}}: who studies in each subgroup, by the membership of the latest of
+    `period_ids` a student has one in for the subject (one period: that period's lists). One statement."""
+    from models import Period, SubgroupMember
+    result = defaultdict(set)
+    subgroup_ids, period_ids = list(subgroup_ids), list(period_ids)
+    if not subgroup_ids or not period_ids:
+        return result
+    rows = db.session.execute(
+        select(SubgroupMember.subgroup_id, SubgroupMember.student_id, SubgroupMember.subject_id)
+        .join(Period, Period.id == SubgroupMember.period_id)
+        .where(SubgroupMember.period_id.in_(period_ids),
+               SubgroupMember.subject_id.in_(select(TeachingAssignment.subject_id).where(
+                   TeachingAssignment.subgroup_id.in_(subgroup_ids))))
+        .order_by(Period.start_date)).all()
+    latest = {}
+    for subgroup_id, student_id, subject_id in rows:  # the later period's row wins
+        latest[(student_id, subject_id)] = subgroup_id
+    wanted = set(subgroup_ids)
+    for (student_id, _), subgroup_id in latest.items():
+        if subgroup_id in wanted:
+            result[subgroup_id].add(student_id)
+    return result
+
+
+def bucket_mark_sums(student_ids, buckets, by=("student", "subject"), class_id=None):
+    """{(bucket key, *by): (Σ mark × weight, Σ weight)} of the numeric task marks on lessons (not
+    cancelled) dated in one of `buckets` = [(key, first day, last day)] (periods, months); `by` as in
+    `mark_sums` ("student", "subject", "class", "teacher"). One statement."""
+    student_ids, buckets = list(student_ids), list(buckets)
+    if not student_ids or not buckets:
+        return {}
+    number = _numeric_value()
+    bucket = case(*((and_(Lesson.date >= first, Lesson.date <= last), index)
+                    for index, (_, first, last) in enumerate(buckets)), else_=None)
+    columns = {"student": Mark.student_id, "subject": TeachingAssignment.subject_id,
+               "class": TeachingAssignment.class_id, "teacher": TeachingAssignment.teacher_id}
+    keys = [columns[name] for name in by]
+    query = (select(bucket, *keys, func.sum(number * Task.weight),
+                    func.sum(case((number.is_not(None), Task.weight), else_=0)))
+             .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
+             .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+             .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
+                    Lesson.date >= min(b[1] for b in buckets), Lesson.date <= max(b[2] for b in buckets))
+             .group_by(bucket, *keys))
+    if class_id is not None:
+        query = query.where(TeachingAssignment.class_id == class_id)
+    result = {}
+    for row in db.session.execute(query):
+        index, total, weight = row[0], row[-2], row[-1]
+        if index is not None and weight:
+            result[(buckets[int(index)][0], *row[1:-2])] = (Decimal(str(total)), Decimal(str(weight)))
+    return result
+
+
+def mark_list(student_ids, start, end):
+    """Every task mark of the students on lessons (not cancelled) dated in [start, end], in the
+    curriculum's order of subjects, then by date: rows with .student_id .date .number .Subject
+    .class_id .class_name .task_type .topic .weight .value. One statement."""
+    from models import Subject, TaskType
+    student_ids = list(student_ids)
+    if not student_ids:
+        return []
+    return db.session.execute(
+        select(Mark.student_id, Lesson.date, Lesson.number, Subject,
+               TeachingAssignment.class_id, SchoolClass.name.label("class_name"),
+               TaskType.name.label("task_type"), Task.topic, Task.weight, Mark.value)
+        .select_from(Mark).join(Task, Task.id == Mark.task_id).join(TaskType, TaskType.id == Task.type_id)
+        .join(Lesson, Lesson.id == Task.lesson_id)
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
+        .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
+               Lesson.date >= start, Lesson.date <= end)
+        .order_by(Mark.student_id, Subject.sort_order, Subject.name, Subject.id, Lesson.date, Lesson.number,
+                  Task.position)).all()
+
+
+def absence_list(student_ids, start, end):
+    """The attendance marks of the students on lessons (not cancelled) dated in [start, end], by date
+    and lesson number: rows with .student_id .date .number .subject_name .code .code_name .kind
+    .reason_note. One statement."""
+    from models import Subject
+    student_ids = list(student_ids)
+    if not student_ids:
+        return []
+    return db.session.execute(
+        select(Attendance.student_id, Lesson.date, Lesson.number, Subject.name.label("subject_name"),
+               AttendanceCode.code, AttendanceCode.name.label("code_name"), AttendanceCode.kind,
+               Attendance.reason_note)
+        .select_from(Attendance).join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
+        .where(Attendance.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
+               Lesson.date >= start, Lesson.date <= end)
+        .order_by(Attendance.student_id, Lesson.date, Lesson.number, Subject.name)).all()
+
+
+# -- loaders of the class teacher's reports (reports/class_reports.py) --
+
+def class_lessons_given(class_ids, start, end):
+    """{(class id, subject id): lessons given} — lessons (not cancelled) of the classes' teaching
+    assignments dated in [start, end]. One statement."""
+    class_ids = list(class_ids)
+    if not class_ids:
+        return {}
+    rows = db.session.execute(
+        select(TeachingAssignment.class_id, TeachingAssignment.subject_id, func.count(Lesson.id))
+        .join(Lesson, Lesson.assignment_id == TeachingAssignment.id)
+        .where(TeachingAssignment.class_id.in_(class_ids), Lesson.is_cancelled.is_(False),
+               Lesson.date >= start, Lesson.date <= end)
+        .group_by(TeachingAssignment.class_id, TeachingAssignment.subject_id)).all()
+    return {(class_id, subject_id): int(count) for class_id, subject_id, count in rows}

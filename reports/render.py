@@ -1,0 +1,229 @@
+"""A report's Document as .xlsx (XlsxWriter), as JSON, and its chart as SVG for the screen.
+
+The workbook: A4 landscape, one page wide, the table's header rows repeated on every page, column
+widths set, the organization, the title and the parameters on top, the signature lines where the
+report puts them; strings are always written as strings. The JSON holds the same rows and figures.
+"""
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+
+from markupsafe import Markup
+
+from reports.base import Chart, PageBreak, Signatures, Table, Text, display
+from reports.xlsx import Book
+
+NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class _Formats:
+    def __init__(self, book):
+        add = book.wb.add_format
+        self.book = book
+        self.cache = {}
+        self.base = {"cell": {"border": 1, "valign": "top", "text_wrap": True},
+                     "total": {"border": 1, "bold": True, "bg_color": "#E8EEF7", "text_wrap": True},
+                     "group": {"border": 1, "bold": True, "bg_color": "#F3F3F3", "text_wrap": True},
+                     "muted": {"border": 1, "font_color": "#808080", "italic": True, "text_wrap": True},
+                     "risk": {"border": 1, "bg_color": "#FDECEA", "text_wrap": True}}
+        self.add = add
+
+    def get(self, style, kind):
+        key = (style or "cell", kind)
+        if key not in self.cache:
+            spec = dict(self.base.get(style or "cell", self.base["cell"]))
+            if kind in NUMBER_FORMATS:
+                spec["num_format"] = NUMBER_FORMATS[kind]
+                spec["align"] = "right"
+            elif kind in ("mark", "int"):
+                spec["align"] = "center"
+            self.cache[key] = self.add(spec)
+        return self.cache[key]
+
+
+def to_xlsx(doc):
+    book = Book()
+    formats = _Formats(book)
+    for sheet in doc.sheets:
+        _write_sheet(book, formats, doc, sheet)
+    return book
+
+
+def _write_sheet(book, formats, doc, sheet):
+    ws = book.sheet(sheet.name, landscape=doc.landscape)
+    widths = {}
+    book.put(ws, 0, 0, doc.org.full_name, book.bold)
+    book.put(ws, 1, 0, doc.title, book.title)
+    row = 2
+    for label, text in doc.params:
+        book.put(ws, row, 0, f"{label}: {text}")
+        row += 1
+    row += 1
+    repeated = False
+    breaks = []
+    for block in sheet.blocks:
+        if isinstance(block, Table):
+            if block.title:
+                book.put(ws, row, 0, block.title, book.bold)
+                row += 1
+            first_header = row
+            if block.groups:
+                col = 0
+                for title, span in block.groups:
+                    if span > 1:
+                        ws.merge_range(row, col, row, col + span - 1, title, book.header)
+                    else:
+                        book.put(ws, row, col, title, book.header)
+                    col += span
+                row += 1
+            for col, column in enumerate(block.columns):
+                book.put(ws, row, col, column.title, book.header)
+                widths[col] = max(widths.get(col, 0), column.width)
+            if not repeated:
+                ws.repeat_rows(first_header, row)
+                repeated = True
+            row += 1
+            for item in block.rows:
+                for col, value in enumerate(item.values):
+                    kind = block.columns[col].kind if col < len(block.columns) else "text"
+                    fmt = formats.get(item.style, kind)
+                    value = _number(value)
+                    if isinstance(value, float) and kind not in NUMBER_FORMATS:
+                        value = display(Decimal(str(value)), kind)
+                    book.put(ws, row, col, value, fmt)
+                row += 1
+            row += 1
+        elif isinstance(block, Text):
+            fmt = book.bold if block.style == "heading" else (book.small if block.style == "note" else book.text)
+            book.put(ws, row, 0, block.text, fmt)
+            lines = max(1, len(block.text) // 120 + block.text.count("\n") + 1)
+            if block.style not in ("heading", "note") and lines > 1:
+                ws.merge_range(row, 0, row, max(6, len(widths) - 1), block.text, book.text)
+                ws.set_row(row, 15 * lines)
+            row += 1
+        elif isinstance(block, Chart):
+            row = _write_chart(book, ws, block, row)
+        elif isinstance(block, Signatures):
+            row += 1
+            for label, name in block.lines:
+                book.put(ws, row, 0, label)
+                book.put(ws, row, 2, "________________ / " + (name or "________________"))
+                row += 2
+        elif isinstance(block, PageBreak):
+            breaks.append(row)
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+    if breaks:
+        ws.set_h_pagebreaks(breaks)
+
+
+def _write_chart(book, ws, chart, row):
+    """The chart's data as a small table, and the chart over it below."""
+    book.put(ws, row, 0, chart.title, book.bold)
+    row += 1
+    header = row
+    book.put(ws, header, 0, "", book.header)
+    for col, category in enumerate(chart.categories, start=1):
+        book.put(ws, header, col, str(category), book.header)
+    for n, (name, values) in enumerate(chart.series, start=1):
+        book.put(ws, header + n, 0, name, book.cell)
+        for col, value in enumerate(values, start=1):
+            book.put(ws, header + n, col, _number(value), book.cell)
+    xl = book.wb.add_chart({"type": "line"})
+    last_col = len(chart.categories)
+    for n, (name, _) in enumerate(chart.series, start=1):
+        xl.add_series({"name": [ws.name, header + n, 0],
+                       "categories": [ws.name, header, 1, header, last_col],
+                       "values": [ws.name, header + n, 1, header + n, last_col],
+                       "marker": {"type": "circle"}})
+    xl.set_title({"name": chart.title})
+    xl.set_y_axis({"min": chart.y_min, "max": chart.y_max})
+    xl.set_size({"width": 720, "height": 300})
+    row = header + len(chart.series) + 2
+    ws.insert_chart(row, 0, xl)
+    return row + 17
+
+
+def _json_value(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return value
+
+
+def to_json(doc):
+    """The document as plain data: the same rows and figures as the workbook."""
+    sheets = []
+    for sheet in doc.sheets:
+        blocks = []
+        for block in sheet.blocks:
+            if isinstance(block, Table):
+                blocks.append({"type": "table", "title": block.title,
+                               "columns": [c.title for c in block.columns],
+                               "rows": [[_json_value(v) for v in r.values] for r in block.rows],
+                               "styles": [r.style for r in block.rows]})
+            elif isinstance(block, Text):
+                blocks.append({"type": "text", "text": block.text, "style": block.style})
+            elif isinstance(block, Chart):
+                blocks.append({"type": "chart", "title": block.title, "categories": list(block.categories),
+                               "series": [{"name": n, "values": [_json_value(v) for v in vs]}
+                                          for n, vs in block.series]})
+            elif isinstance(block, Signatures):
+                blocks.append({"type": "signatures", "lines": [list(x) for x in block.lines]})
+        sheets.append({"name": sheet.name, "blocks": blocks})
+    return {"report": doc.name, "title": doc.title, "organization": doc.org.full_name,
+            "parameters": {label: text for label, text in doc.params}, "sheets": sheets}
+
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
+
+
+def chart_svg(chart, width=720, height=260):
+    """A line chart as inline SVG (no script): the y axis from y_min to y_max, a point per category."""
+    left, right, top, bottom = 40, 150, 24, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    count = max(1, len(chart.categories))
+    span = (chart.y_max - chart.y_min) or 1
+
+    def x(i):
+        return left + (plot_w * (i + 0.5) / count)
+
+    def y(v):
+        return top + plot_h * (1 - (float(v) - chart.y_min) / span)
+
+    parts = [f'<svg class="report-chart" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
+             f'<text x="{left}" y="14" font-size="13" font-weight="bold">{escape(chart.title)}</text>']
+    step = 1 if span <= 5 else span / 5
+    tick = chart.y_min
+    while tick <= chart.y_max + 1e-9:
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'stroke="#ddd"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end">{display(Decimal(str(tick)).normalize())}</text>')
+        tick += step
+    for i, category in enumerate(chart.categories):
+        parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" font-size="11" text-anchor="middle">'
+                     f'{escape(str(category))}</text>')
+    for n, (name, values) in enumerate(chart.series):
+        color = COLORS[n % len(COLORS)]
+        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
+        if len(points) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
+        for (px, py), value in zip(points, [v for v in values if v is not None]):
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}">'
+                         f'<title>{escape(name)}: {display(value, "avg")}</title></circle>')
+        ly = top + 14 + n * 18
+        parts.append(f'<rect x="{left + plot_w + 12}" y="{ly - 9}" width="12" height="4" fill="{color}"/>'
+                     f'<text x="{left + plot_w + 30}" y="{ly - 4}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
