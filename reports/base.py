@@ -7,14 +7,16 @@ string, the command line) and are resolved here, through the permission table: a
 or a subject the actor may not reach is «не найден», exactly like one that does not exist.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from models import (AcademicYear, ClassMembership, Organization, Period, SchoolClass, Student, Subject,
                     TeachingAssignment, db)
+from reports import data
 from services import permissions
+from services.accounts import transliterate
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
 
@@ -139,6 +141,97 @@ def person_name(person, short=False):
     return " ".join(p for p in (person.last_name, person.first_name, person.middle_name) if p)
 
 
+def slug(*parts):
+    """ASCII for a file name: the parts transliterated, in lower case, joined by dashes; any other
+    character becomes a dash and runs of dashes collapse: («Итоги», «5А», «2 четверть») →
+    itogi-5a-2-chetvert. "otchet" when nothing is left."""
+    text = "-".join(transliterate(str(part)) for part in parts if part not in (None, ""))
+    text = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text)
+    return "-".join(piece for piece in text.split("-") if piece) or "otchet"
+
+
+def next_month(day):
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+# -- rows and columns every report shares ------------------------------------------------------------
+
+def grade_label(org, grade, total=False):
+    """A grade level's row: «5-е классы» / «2 курс»; its subtotal under its classes (`total`):
+    «Итого 5-е классы» / «Итого 2 курс»."""
+    label = f"{grade} курс" if org.is_college else f"{grade}-е классы"
+    return f"Итого {label}" if total else label
+
+
+def total_label(org):
+    """The institution's total row: «Всего по школе» / «Всего по техникуму»."""
+    return "Всего по техникуму" if org.is_college else "Всего по школе"
+
+
+# The figures (reports/figures.py `Figures`) as table columns, in the one order every results table
+# shows them: (attribute, title, title over all subjects — a student counted by his worst mark — when
+# it differs, kind, width).
+FIGURE_FIELDS = (
+    ("students", "Учеников", None, "int", 9),
+    ("N", "N", None, "int", 6),
+    ("n5", "«5»", "Отличники", "int", 6),
+    ("n4", "«4»", "Хорошисты", "int", 6),
+    ("n3", "«3»", "С «3»", "int", 6),
+    ("n2", "«2»", "С «2»", "int", 6),
+    ("n_na", "н/а", None, "int", 6),
+    ("n_pass", "зач", None, "int", 6),
+    ("n_exempt", "осв", None, "int", 6),
+    ("n_none", "Без отметки", None, "int", 8),
+    ("success", "Успеваемость, %", None, "pct", 12),
+    ("quality", "Качество знаний, %", None, "pct", 12),
+    ("sou", "СОУ, %", None, "pct", 9),
+    ("average", "Средний балл", None, "avg", 10),
+)
+FIGURE_TITLES = {attr: title for attr, title, *_ in FIGURE_FIELDS}
+PERCENTS = ("success", "quality", "sou")
+
+
+def _figure_fields(students=False, counts=True, passed=False, exempt=False, none=False, average=True,
+                   overall=False):
+    wanted = set(PERCENTS)
+    if counts:
+        wanted |= {"N", "n5", "n4", "n3", "n2", "n_na"}
+    for flag, attr in ((students, "students"), (passed, "n_pass"), (exempt, "n_exempt"), (none, "n_none"),
+                       (average, "average")):
+        if flag:
+            wanted.add(attr)
+    return [f for f in FIGURE_FIELDS if f[0] in wanted]
+
+
+def figure_columns(**options):
+    """The columns of a results table's figures: N, «5» «4» «3» «2», н/а, успеваемость, качество знаний,
+    СОУ and the average, with the options (`figure_values` takes the same):
+    students — «Учеников» first; counts=False — the percentages (and the average) only; passed — «зач»;
+    exempt — «осв»; none — «Без отметки»; average=False — without «Средний балл»; overall — the counts
+    of students by their worst mark over all subjects («Отличники», «Хорошисты», «С «3»», «С «2»»)."""
+    overall = options.get("overall", False)
+    return [Column(alt, kind, 10) if overall and alt else Column(title, kind, width)
+            for _, title, alt, kind, width in _figure_fields(**options)]
+
+
+def figure_values(f, **options):
+    """The values of `figure_columns(**options)` for the Figures `f`."""
+    return [getattr(f, attr) for attr, *_ in _figure_fields(**options)]
+
+
+def attendance_columns(missed="Пропущено уроков"):
+    """The columns of AttendanceCounts (reports/figures.py): lessons missed, of them ill, excused and
+    without reason; late arrivals (not missed)."""
+    return [Column(missed, "int", 10), Column("по болезни", "int", 10), Column("по уважительной причине", "int", 12),
+            Column("без уважительной причины", "int", 12), Column("Опозданий", "int", 10)]
+
+
+def attendance_values(counts):
+    """The values of `attendance_columns()` for the AttendanceCounts `counts`."""
+    return [counts.missed, counts.ill, counts.excused, counts.unexcused, counts.late]
+
+
 # -- the registry ------------------------------------------------------------------------------------
 
 # The parameters a report may take: name -> (label, help for the command line).
@@ -234,6 +327,12 @@ class Params:
         return self.period.name if self.period is not None else f"{self.year.name} учебный год"
 
     @property
+    def mark_key(self):
+        """The period mark the figures count (a key of data.period_marks): the period's, or the year
+        mark for «год»."""
+        return ("period", self.period.id) if self.period is not None else ("year", 0)
+
+    @property
     def range_label(self):
         return f"с {self.start:%d.%m.%Y} по {self.end:%d.%m.%Y}"
 
@@ -292,14 +391,13 @@ def class_choices(actor, rdef, year):
             return []
         reachable = select(ClassMembership.class_id).join(Student, Student.id == ClassMembership.student_id) \
             .where(cond)
-        query = select(SchoolClass).where(SchoolClass.year_id == year.id, SchoolClass.id.in_(reachable))
+        cond = SchoolClass.id.in_(reachable)
     else:
         cond = _scoped(actor, rdef, SchoolClass) if rdef.view_key != "report_teacher" else \
             SchoolClass.id.in_(select(TeachingAssignment.class_id).where(_scoped(actor, rdef, TeachingAssignment)))
         if cond is None:
             return []
-        query = select(SchoolClass).where(SchoolClass.year_id == year.id, SchoolClass.org_id == actor.org_id, cond)
-    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).all()
+    return data.classes_of_year(actor.org_id, year.id, cond)
 
 
 def student_choices(actor, rdef, year, klass=None):
@@ -501,6 +599,13 @@ def build(actor, name, raw, today=None):
     return rdef.build(actor, params)
 
 
+def report_document(name, p, params=(), filename="otchet"):
+    """The Document of the registered report `name`, titled for the organization's kind (its
+    college title in a college)."""
+    return Document(name=name, title=REGISTRY[name].title_for(p.org), org=p.org, params=list(params),
+                    filename=filename)
+
+
 def class_teacher_line(org, klass):
     teacher = klass.class_teacher if klass is not None else None
     return (term("class_teacher", org), person_name(teacher, short=True))
@@ -511,5 +616,8 @@ def director_line(org):
 
 
 __all__ = ["Column", "Row", "Table", "Text", "Chart", "Signatures", "PageBreak", "Sheet", "Document",
-           "display", "person_name", "report", "pick_year", "REGISTRY", "GROUPS", "available", "resolve", "build", "Params",
-           "refuse", "class_choices", "student_choices", "subject_choices"]
+           "display", "person_name", "slug", "next_month", "grade_label", "total_label", "FIGURE_FIELDS",
+           "FIGURE_TITLES", "PERCENTS", "figure_columns", "figure_values", "attendance_columns",
+           "attendance_values", "report", "pick_year", "REGISTRY", "GROUPS", "available", "resolve", "build",
+           "Params", "refuse", "class_choices", "student_choices", "subject_choices", "report_document",
+           "class_teacher_line", "director_line"]

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from models import AcademicYear, ClassMembership, Organization, SchoolClass, Student, db
+from reports import data
+from reports.base import grade_label, total_label
 from reports.xlsx import Book
 from services import permissions
 from services.errors import DomainError
@@ -85,9 +86,7 @@ def class_fill(actor, on_date):
     if year is None:
         raise DomainError("Отчёт не построен", [f"{on_date:%d.%m.%Y} не входит ни в один учебный год организации"])
     cond = permissions.row_condition(actor, VIEW, "list", SchoolClass)
-    classes = db.session.scalars(select(SchoolClass).where(cond, SchoolClass.year_id == year.id)
-                                 .options(joinedload(SchoolClass.class_teacher))
-                                 .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    classes = data.classes_of_year(actor.org_id, year.id, cond, with_teacher=True)
     counts = {}
     if classes:
         for class_id, sex, on_leave, n in db.session.execute(
@@ -98,13 +97,13 @@ def class_fill(actor, on_date):
             counts[(class_id, sex, on_leave)] = n
     org = db.session.get(Organization, actor.org_id)
     report = FillReport(org=org, year=year, on_date=on_date)
-    report.total = FillRow(label=f"Всего по {'техникуму' if org.is_college else 'школе'}", kind="total")
+    report.total = FillRow(label=total_label(org), kind="total")
     grade_row = None
     for klass in classes:
         if grade_row is None or grade_row.grade != klass.grade:
             if grade_row is not None:
                 report.rows.append(grade_row)
-            grade_row = FillRow(label=_grade_label(klass.grade, org), grade=klass.grade, kind="grade")
+            grade_row = FillRow(label=grade_label(org, klass.grade, total=True), grade=klass.grade, kind="grade")
         row = FillRow(label=klass.name, grade=klass.grade, max_students=klass.max_students,
                       teacher=klass.class_teacher.full_name if klass.class_teacher else "",
                       boys=counts.get((klass.id, "m", False), 0), girls=counts.get((klass.id, "f", False), 0),
@@ -116,10 +115,6 @@ def class_fill(actor, on_date):
     if grade_row is not None:
         report.rows.append(grade_row)
     return report
-
-
-def _grade_label(grade, org):
-    return f"Итого {grade} курс" if org.is_college else f"Итого {grade}-е классы"
 
 
 def value(row, key):

@@ -11,10 +11,11 @@ from collections import defaultdict
 from datetime import timedelta
 
 from reports import data
-from reports.base import Column, Document, REGISTRY, class_teacher_line, director_line, person_name, refuse, report
+from reports.base import (Column, attendance_columns, attendance_values, class_teacher_line, director_line,
+                          figure_columns, figure_values, next_month, person_name, refuse, report, report_document,
+                          slug)
 from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
                              suggested_mark, weighted_average)
-from services.accounts import _TRANSLIT
 from services.journal import no_marks
 from services.terms import term
 
@@ -25,33 +26,19 @@ MONTHS = ("Январь", "Февраль", "Март", "Апрель", "Май"
 
 # -- common ground -------------------------------------------------------------------------------------
 
-def slug(text):
-    """ASCII for a file name: «5А» → 5A, «2 четверть» → 2-chetvert."""
-    out = []
-    for ch in text or "":
-        latin = _TRANSLIT.get(ch.lower())
-        if latin is not None:
-            out.append(latin.capitalize() if ch.isupper() else latin)
-        elif ch.isascii() and ch.isalnum():
-            out.append(ch)
-        else:
-            out.append("-")
-    return "-".join(part for part in "".join(out).split("-") if part) or "x"
-
-
 def _period_param(p):
     return ("Семестр" if p.org.is_college else "Период", p.period_label)
 
 
 def _document(name, p, *params, filename):
-    """The Document of a class report: the organization's kind picks the title, the parameters on top."""
+    """The Document of a class report: the organization's kind picks the title, the parameters on top;
+    the file name is `filename`'s parts and the class's name."""
     org, klass = p.org, p.klass
-    doc = Document(name=name, title=REGISTRY[name].title_for(org), org=org, landscape=True)
-    doc.params = [("Учебный год", p.year.name), (term("class", org), klass.name), *params]
+    doc = report_document(name, p, [("Учебный год", p.year.name), (term("class", org), klass.name), *params],
+                          filename=slug(*filename, klass.name))
     teacher = klass.class_teacher
     if teacher is not None:
         doc.params.append((term("class_teacher", org), person_name(teacher)))
-    doc.filename = f"{filename}-{slug(klass.name)}"
     return doc
 
 
@@ -64,10 +51,6 @@ def _sign(sheet, p, director=False):
 
 def _prepositional(org):
     return "группе" if org.is_college else "классе"
-
-
-def _in_class_on(entry, day):
-    return any(a <= day <= b for a, b in entry.ranges + entry.leave_ranges)
 
 
 def _movement_note(entry, start, end):
@@ -100,19 +83,6 @@ def _subject_name(subject):
     return subject.short_name or subject.name
 
 
-def _mark_key(p):
-    return ("period", p.period.id) if p.period is not None else ("year", 0)
-
-
-def _att_columns():
-    return [Column("Всего", "int", 8), Column("по болезни", "int", 9), Column("по уважительной причине", "int", 11),
-            Column("без уважительной причины", "int", 11), Column("Опозданий", "int", 10)]
-
-
-def _att_values(c):
-    return [c.missed, c.ill, c.excused, c.unexcused, c.late]
-
-
 # -- 1. Отчёт о посещаемости класса ------------------------------------------------------------------------
 
 def _month_default(p):
@@ -121,8 +91,7 @@ def _month_default(p):
         reference = p.end
         p.start = max(reference.replace(day=1), p.year.start_date)
         if not p.raw.get("to"):
-            next_month = (reference.replace(day=28) + timedelta(days=4)).replace(day=1)
-            p.end = min(next_month - timedelta(days=1), p.year.end_date)
+            p.end = min(next_month(reference) - timedelta(days=1), p.year.end_date)
 
 
 @report("class-attendance", "Отчёт о посещаемости класса", "report_class",
@@ -137,18 +106,18 @@ def class_attendance(actor, p):
     counts = data.attendance_counts([e.student_id for e in entries], p.start, p.end, class_id=klass.id,
                                     by=("student",))
     doc = _document("class-attendance", p, ("Даты", p.range_label),
-                    filename=f"poseshchaemost-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+                    filename=("poseshchaemost", f"{p.start:%Y%m%d}", f"{p.end:%Y%m%d}"))
     sheet = doc.sheet("Посещаемость")
     table = sheet.table([Column("№", "int", 5), Column(f"ФИО {term('student', p.org).lower()}а", "text", 34),
-                         Column("Движение", "text", 16)] + _att_columns(),
+                         Column("Движение", "text", 16)] + attendance_columns("Всего"),
                         groups=[("", 3), ("Пропущено уроков", 4), ("", 1)])
     total = AttendanceCounts()
     for number, entry in enumerate(entries, start=1):
         c = counts.get((entry.student_id,), AttendanceCounts())
         total += c
-        table.add([number, person_name(entry.student), _movement_note(entry, p.start, p.end)] + _att_values(c),
-                  "" if _in_class_on(entry, p.end) else "muted")
-    table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + _att_values(total), "total")
+        table.add([number, person_name(entry.student), _movement_note(entry, p.start, p.end)] + attendance_values(c),
+                  "" if data.in_class_on(entry, p.end) else "muted")
+    table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + attendance_values(total), "total")
     if not entries:
         _no_students(sheet, p)
     sheet.text("Пропущено уроков — отсутствие по любой причине («н», «б», «у»); опоздания («оп») не входят "
@@ -173,7 +142,7 @@ def class_preliminary(actor, p):
                f"({p.period_start:%d.%m.%Y}–{p.period_end:%d.%m.%Y})")
     end = p.end
     doc = _document("class-preliminary", p, _period_param(p), ("Отметки", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
-                    filename=f"predvaritelnyi-otchet-{slug(p.period_label)}")
+                    filename=("predvaritelnyi-otchet", p.period_label))
     sheet = doc.sheet("Предварительный отчёт")
     if no_marks(org, klass, None):
         sheet.text(_no_marks_text(p), "heading")
@@ -195,7 +164,7 @@ def class_preliminary(actor, p):
     at_risk = []
     for number, entry in enumerate(entries, start=1):
         values, risks = [number, person_name(entry.student)], []
-        staying = _in_class_on(entry, end)
+        staying = data.in_class_on(entry, end)
         for subject, _ in subjects:
             pair = sums.get((entry.student_id, subject.id))
             average = pooled_average([pair]) if pair else None
@@ -247,16 +216,16 @@ def class_period_report(actor, p):
     ids = [e.student_id for e in entries]
     doc = _document("class-period-report", p, _period_param(p),
                     ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
-                    filename=f"otchet-klassnogo-rukovoditelia-{slug(p.period_label)}")
+                    filename=("otchet-klassnogo-rukovoditelia", p.period_label))
     sheet = doc.sheet("Отчёт за период")
     students_word = term("students", org)
     of_period = "семестра" if org.is_college else "периода"
 
     # Movement: at the start, arrived, left, at the end.
-    at_start = [e for e in entries if _in_class_on(e, start)]
-    at_end = [e for e in entries if _in_class_on(e, end)]
-    arrived = [e for e in entries if not _in_class_on(e, start)]
-    left = [e for e in entries if not _in_class_on(e, end)]
+    at_start = [e for e in entries if data.in_class_on(e, start)]
+    at_end = [e for e in entries if data.in_class_on(e, end)]
+    arrived = [e for e in entries if not data.in_class_on(e, start)]
+    left = [e for e in entries if not data.in_class_on(e, end)]
     table = sheet.table([Column(f"На начало {of_period} ({start:%d.%m.%Y})", "int", 16), Column("Прибыло", "int", 10),
                          Column("Выбыло", "int", 10), Column(f"На конец {of_period} ({end:%d.%m.%Y})", "int", 16)],
                         title=f"{students_word}: движение")
@@ -265,7 +234,7 @@ def class_period_report(actor, p):
         moves = sheet.table([Column("ФИО", "text", 34), Column("Движение", "text", 16)], title="Прибыли и выбыли")
         for entry in arrived + [e for e in left if e not in arrived]:
             moves.add([person_name(entry.student), _movement_note(entry, start, end)],
-                      "" if _in_class_on(entry, end) else "muted")
+                      "" if data.in_class_on(entry, end) else "muted")
 
     # Progress over all subjects: the period (or year) marks of those in the class at the period's end.
     if no_marks(org, klass, None):
@@ -274,7 +243,7 @@ def class_period_report(actor, p):
         subjects = _graded_subjects(p)
         counted = data.counted(entries, end)
         marks = data.period_marks([e.student_id for e in counted], p.year.id)
-        key = _mark_key(p)
+        key = p.mark_key
         values = {e.student_id: [marks.get((e.student_id, s.id), {}).get(key) for s, _ in subjects] for e in counted}
         fig = figures(values, all_subjects=True)
         one_three, failing = [], []
@@ -292,17 +261,14 @@ def class_period_report(actor, p):
                 twos = ", ".join(f"{_subject_name(s)} ({v})" for s, v in marks_of if mark_category(v) == "2")
                 nas = ", ".join(_subject_name(s) for s, v in marks_of if mark_category(v) == "н/а")
                 failing.append((name, twos, nas))
-        progress = sheet.table(
-            [Column("Учитывается", "int", 10), Column("Отличников («5»)", "int", 10),
-             Column("Хорошистов («4» и «5»)", "int", 11), Column("С «3»", "int", 8),
-             Column("из них с одной «3»", "int", 9), Column("С «2»", "int", 8),
-             Column("Не аттестовано (н/а)", "int", 10),
-             Column("Освобождены (осв)", "int", 10), Column("Без отметок", "int", 9), Column("N", "int", 6),
-             Column("Успеваемость, %", "pct", 12), Column("Качество знаний, %", "pct", 12),
-             Column("СОУ, %", "pct", 9)],
-            title=f"Успеваемость по всем {'дисциплинам' if org.is_college else 'предметам'}")
-        progress.add([fig.students, fig.n5, fig.n4, fig.n3, len(one_three), fig.n2, fig.n_na, fig.n_exempt,
-                      fig.n_none, fig.N, fig.success, fig.quality, fig.sou])
+        shown = dict(students=True, exempt=True, none=True, average=False, overall=True)
+        columns, values = figure_columns(**shown), figure_values(fig, **shown)
+        after_threes = [c.title for c in columns].index("С «3»") + 1
+        columns.insert(after_threes, Column("из них с одной «3»", "int", 9))
+        values.insert(after_threes, len(one_three))
+        progress = sheet.table(columns,
+                               title=f"Успеваемость по всем {'дисциплинам' if org.is_college else 'предметам'}")
+        progress.add(values)
         sheet.text(f"Учитываются обучающиеся, состоящие в {_prepositional(org)} на конец {of_period}; "
                    "N — без освобождённых и не имеющих отметок, «н/а» входит в N.", "note")
         for title, names in (("Отличники", lists["5"]), ("Хорошисты", lists["4"])):
@@ -322,8 +288,9 @@ def class_period_report(actor, p):
 
     # Lessons missed by the class in the period.
     missed = data.attendance_counts(ids, start, end, class_id=klass.id, by=()).get((), AttendanceCounts())
-    att = sheet.table(_att_columns(), title="Пропущено уроков за период", groups=[("Пропущено уроков", 4), ("", 1)])
-    att.add(_att_values(missed))
+    att = sheet.table(attendance_columns("Всего"), title="Пропущено уроков за период",
+                      groups=[("Пропущено уроков", 4), ("", 1)])
+    att.add(attendance_values(missed))
     _sign(sheet, p, director=True)
     return doc
 
@@ -339,7 +306,7 @@ def class_results(actor, p):
     klass, org = p.klass, p.org
     start, end = p.period_start, p.period_end
     doc = _document("class-results", p, _period_param(p), ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
-                    filename=f"itogi-{slug(p.period_label)}")
+                    filename=("itogi", p.period_label))
     sheet = doc.sheet("Итоги успеваемости")
     if no_marks(org, klass, None):
         sheet.text(_no_marks_text(p), "heading")
@@ -350,17 +317,13 @@ def class_results(actor, p):
     subjects = _graded_subjects(p)
     marks = data.period_marks(counted, p.year.id)
     sums = data.mark_sums(counted, start, end, class_id=klass.id, by=("subject",))
-    key = _mark_key(p)
-    table = sheet.table(
-        [Column(term("subject", org), "text", 26), Column(term("teacher", org), "text", 22),
-         Column("Учеников", "int", 8), Column("«5»", "int", 5), Column("«4»", "int", 5), Column("«3»", "int", 5),
-         Column("«2»", "int", 5), Column("н/а", "int", 5), Column("зач", "int", 5), Column("осв", "int", 5),
-         Column("Без отметки", "int", 8), Column("N", "int", 5), Column("Успеваемость, %", "pct", 12),
-         Column("Качество знаний, %", "pct", 12), Column("СОУ, %", "pct", 9), Column("Средний балл", "avg", 9)])
+    key = p.mark_key
+    shown = dict(students=True, passed=True, exempt=True, none=True)
+    table = sheet.table([Column(term("subject", org), "text", 26), Column(term("teacher", org), "text", 22)]
+                        + figure_columns(**shown))
 
     def row(label, teacher, fig):
-        return [label, teacher, fig.students, fig.n5, fig.n4, fig.n3, fig.n2, fig.n_na, fig.n_pass, fig.n_exempt,
-                fig.n_none, fig.N, fig.success, fig.quality, fig.sou, fig.average]
+        return [label, teacher] + figure_values(fig, **shown)
 
     for subject, teachers in subjects:
         values = {sid: marks.get((sid, subject.id), {}).get(key) for sid in counted}
@@ -387,7 +350,7 @@ def _months(start, end):
     months, day = [], start.replace(day=1)
     while day <= end:
         months.append((day.year, day.month))
-        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        day = next_month(day)
     return months
 
 
@@ -404,7 +367,7 @@ def class_attendance_ledger(actor, p):
     counts = data.attendance_counts([e.student_id for e in entries], p.start, p.end, class_id=klass.id,
                                     by=("student", "month"))
     doc = _document("class-attendance-ledger", p, ("Даты", p.range_label),
-                    filename=f"vedomost-poseshchaemosti-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+                    filename=("vedomost-poseshchaemosti", f"{p.start:%Y%m%d}", f"{p.end:%Y%m%d}"))
     sheet = doc.sheet("Ведомость посещаемости")
     columns = [Column("№", "int", 4), Column(f"ФИО {term('student', org).lower()}а", "text", 28),
                Column("Движение", "text", 12)]
@@ -412,7 +375,7 @@ def class_attendance_ledger(actor, p):
     for _, month in months:
         columns += [Column("всего", "int", 5), Column("б", "int", 4), Column("н/у", "int", 4), Column("оп", "int", 4)]
         groups.append((MONTHS[month - 1], 4))
-    columns += _att_columns()
+    columns += attendance_columns("Всего")
     groups.append(("Итого", 5))
     table = sheet.table(columns, groups=groups)
     by_month = defaultdict(AttendanceCounts)
@@ -425,14 +388,14 @@ def class_attendance_ledger(actor, p):
             values += [c.missed, c.ill, c.unexcused, c.late]
             own += c
             by_month[month] += c
-        values += _att_values(own)
+        values += attendance_values(own)
         grand += own
-        table.add(values, "" if _in_class_on(entry, p.end) else "muted")
+        table.add(values, "" if data.in_class_on(entry, p.end) else "muted")
     total = ["", "Итого", ""]
     for _, month in months:
         c = by_month[month]
         total += [c.missed, c.ill, c.unexcused, c.late]
-    table.add(total + _att_values(grand), "total")
+    table.add(total + attendance_values(grand), "total")
     if not entries:
         _no_students(sheet, p)
     sheet.text("По месяцам: всего — пропущено уроков, б — по болезни, н/у — без уважительной причины, "
@@ -459,7 +422,7 @@ def parent_letter(actor, p):
             refuse(f"{term('student', org)} «{person_name(p.student)}» не найден в {term('class_gen', org)} "
                    f"{klass.name} с {p.start:%d.%m.%Y} по {p.end:%d.%m.%Y}")
     else:
-        entries = [e for e in entries if _in_class_on(e, p.end)]
+        entries = [e for e in entries if data.in_class_on(e, p.end)]
     ids = [e.student_id for e in entries]
     graded = not no_marks(org, klass, None)
     subjects = _graded_subjects(p) if graded else []
@@ -476,7 +439,8 @@ def parent_letter(actor, p):
     params = [("Даты", p.range_label)]
     if p.student is not None:
         params.append((term("student", org), person_name(p.student)))
-    doc = _document("parent-letter", p, *params, filename=f"pismo-roditeliam-{p.start:%Y%m%d}-{p.end:%Y%m%d}")
+    doc = _document("parent-letter", p, *params,
+                    filename=("pismo-roditeliam", f"{p.start:%Y%m%d}", f"{p.end:%Y%m%d}"))
     sheet = doc.sheet("Письма родителям")
     if not entries:
         _no_students(sheet, p)
@@ -497,10 +461,8 @@ def parent_letter(actor, p):
         else:
             sheet.text(_no_marks_text(p), "note")
         c = absences.get((student.id,), AttendanceCounts())
-        att = sheet.table([Column("Пропущено уроков", "int", 12), Column("по болезни", "int", 10),
-                           Column("по уважительной причине", "int", 12), Column("без уважительной причины", "int", 12),
-                           Column("Опозданий", "int", 10)], title="Посещаемость")
-        att.add(_att_values(c))
+        att = sheet.table(attendance_columns(), title="Посещаемость")
+        att.add(attendance_values(c))
         sheet.sign(class_teacher_line(org, klass))
         sheet.text("С письмом ознакомлен(а): ________________ (подпись родителя)    «___» ____________ 20___ г.")
     return doc

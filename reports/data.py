@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy.orm import joinedload
 
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
                     TeachingAssignment, db)
@@ -20,10 +21,15 @@ def rosters(class_ids, start, end):
     return rosters_between(class_ids, start, end)
 
 
+def in_class_on(entry, day):
+    """The student belonged to the class on `day` (studying or on academic leave)."""
+    return any(a <= day <= b for a, b in entry.ranges + entry.leave_ranges)
+
+
 def counted(entries, day):
     """The entries the figures count: students still in the class on `day` (the period's last day);
     those who left before it are not counted (SPEC §4)."""
-    return [e for e in entries if any(a <= day <= b for a, b in e.ranges + e.leave_ranges)]
+    return [e for e in entries if in_class_on(e, day)]
 
 
 def period_marks(student_ids, year_id, subject_id=None):
@@ -147,11 +153,15 @@ def lesson_counts(assignment_ids, start, end, today):
     return {a: (int(given or 0), int(planned or 0)) for a, given, planned in rows}
 
 
-def classes_of_year(org_id, year_id, condition=None):
+def classes_of_year(org_id, year_id, condition=None, with_teacher=False):
+    """The classes of the year, by grade and name; `condition`: a further filter (a permission's rows,
+    `SchoolClass.id.in_(…)`); `with_teacher`: their class teachers loaded with them. One statement."""
     query = select(SchoolClass).where(SchoolClass.org_id == org_id, SchoolClass.year_id == year_id)
     if condition is not None:
         query = query.where(condition)
-    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).all()
+    if with_teacher:
+        query = query.options(joinedload(SchoolClass.class_teacher))
+    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).unique().all()
 
 
 # -- loaders of the teacher's and the student's reports (reports/teacher_reports.py, student_reports.py) --
@@ -161,7 +171,6 @@ def memberships_of(student_ids, start, end):
     [start, end] (academic leave included), the days clipped to the window, oldest first; the classes
     come with their class teachers. One statement."""
     from sqlalchemy import or_
-    from sqlalchemy.orm import joinedload
 
     from models import ClassMembership as M
     result = defaultdict(list)

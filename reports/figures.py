@@ -61,7 +61,8 @@ PASSED = "зач"
 SOU_WEIGHTS = {"5": 100, "4": 64, "3": 36, "2": 16, NOT_ASSESSED: 7}
 
 
-def _pct(part, whole):
+def percent(part, whole):
+    """part / whole × 100, rounded half up to one place; None when whole is 0 (nothing to divide)."""
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
@@ -90,13 +91,13 @@ class Figures:
     @property
     def success(self):
         """успеваемость, %"""
-        return _pct(self.n5 + self.n4 + self.n3 + self.n_pass, self.N)
+        return percent(self.n5 + self.n4 + self.n3 + self.n_pass, self.N)
 
     @property
     def quality(self):
         """качество знаний, %; None for a pass/fail subject (no «4» or «5» to count)."""
         graded = self.N - self.n_pass - self.n_fail
-        return _pct(self.n5 + self.n4, graded) if graded else None
+        return percent(self.n5 + self.n4, graded) if graded else None
 
     @property
     def sou(self):

@@ -15,7 +15,9 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from models import (AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind, MovementOrder,
                     OrderStatus, Organization, SchoolClass, db)
-from reports.class_fill import signature
+from reports import data
+from reports.base import grade_label, total_label
+from reports.class_fill import signature, year_on
 from reports.xlsx import Book
 from services import permissions
 from services.errors import DomainError
@@ -143,15 +145,10 @@ def parse_range(year_of, start, end):
 
 def school_movement(actor, start, end):
     permissions.require(actor, VIEW, "list")
-
-    def year_of(day):
-        return db.session.scalar(select(AcademicYear).where(
-            AcademicYear.org_id == actor.org_id, AcademicYear.start_date <= day, AcademicYear.end_date >= day))
-    year = parse_range(year_of, start, end)
+    year = parse_range(lambda day: year_on(actor.org_id, day), start, end)
     org = db.session.get(Organization, actor.org_id)
     cond = permissions.row_condition(actor, VIEW, "list", SchoolClass)
-    classes = db.session.scalars(select(SchoolClass).where(cond, SchoolClass.year_id == year.id)
-                                 .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    classes = data.classes_of_year(actor.org_id, year.id, cond)
     began, ended = aliased(MovementOrder), aliased(MovementOrder)
     rows = []
     if classes:
@@ -166,14 +163,13 @@ def school_movement(actor, start, end):
     for class_id, since, until, began_kind, ended_kind, reason in rows:
         _count(per_class[class_id], start, end, since, until, began_kind, ended_kind, reason)
     report = MovementReport(org=org, year=year, start=start, end=end)
-    report.total = MoveRow(label=f"Всего по {'техникуму' if org.is_college else 'школе'}", kind="total")
+    report.total = MoveRow(label=total_label(org), kind="total")
     group = None
     for klass in classes:
         if group is None or group.grade != klass.grade:
             if group is not None:
                 report.rows.append(group)
-            group = MoveRow(label=f"Итого {klass.grade} курс" if org.is_college else f"Итого {klass.grade}-е классы",
-                            kind="grade", grade=klass.grade)
+            group = MoveRow(label=grade_label(org, klass.grade, total=True), kind="grade", grade=klass.grade)
         row = per_class[klass.id]
         report.rows.append(row)
         group.add(row)

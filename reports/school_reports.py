@@ -20,20 +20,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from models import AcademicYear, MovementItem, MovementOrder, SchoolClass, db
 from reports import data
-from reports.base import Column, Document, class_teacher_line, director_line, person_name, report
-from reports.figures import figures, mark_category, pooled_average, student_category
-from services.accounts import transliterate
+from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, class_teacher_line,
+                          director_line, figure_columns, figure_values, grade_label, person_name, report,
+                          report_document, slug, total_label)
+from reports.figures import TWO_PLACES, figures, mark_category, pooled_average, student_category
 from services.journal import no_marks
 from services.terms import term
 
 ADMINISTRATION = "Администрации"
 CLASS_TEACHER = "Классному руководителю"
 ONE_DAY = timedelta(days=1)
-TWO_PLACES = Decimal("0.01")
 PERIOD_ABBR = {"quarter": "ч.", "trimester": "тр.", "half_year": "пол.", "semester": "сем."}
 YEAR_SLOTS = (("year", "Год"), ("exam", "Экз."), ("final", "Итог."))
 YEAR_END_KINDS = ("next_year", "repeat", "graduation")
@@ -41,59 +40,21 @@ YEAR_END_KINDS = ("next_year", "repeat", "graduation")
 
 # -- common ground -----------------------------------------------------------------------------------
 
-def _slug(*parts):
-    """An ASCII file name: «Сводная ведомость», «5А» → svodnaya-vedomost-5a."""
-    text = "-".join(transliterate(str(part)) for part in parts if part)
-    text = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text)
-    return "-".join(piece for piece in text.split("-") if piece) or "otchet"
-
-
-def _classes(p, class_ids=None):
-    """The year's classes (with their class teachers), by grade and name: one statement."""
-    query = (select(SchoolClass).where(SchoolClass.org_id == p.org.id, SchoolClass.year_id == p.year.id)
-             .options(joinedload(SchoolClass.class_teacher)))
-    if class_ids is not None:
-        query = query.where(SchoolClass.id.in_(list(class_ids)))
-    return db.session.scalars(query.order_by(SchoolClass.grade, SchoolClass.name)).unique().all()
-
-
-def _grade_total_label(grade, org):
-    return f"Итого {grade} курс" if org.is_college else f"Итого {grade}-е классы"
-
-
-def _grade_label(grade, org):
-    return f"{grade} курс" if org.is_college else f"{grade}-е классы"
-
-
-def _total_label(org):
-    return "Всего по техникуму" if org.is_college else "Всего по школе"
-
-
 def _grouped(org, classes):
     """[(style, label, [classes])]: every class, each grade's subtotal after its classes, the total."""
     rows = []
     for grade, members in groupby(classes, key=lambda c: c.grade):
         members = list(members)
         rows += [("", klass.name, [klass]) for klass in members]
-        rows.append(("group", _grade_total_label(grade, org), members))
-    rows.append(("total", _total_label(org), list(classes)))
+        rows.append(("group", grade_label(org, grade, total=True), members))
+    rows.append(("total", total_label(org), list(classes)))
     return rows
-
-
-def _on(entry, day):
-    """The student belonged to the class on `day` (studying or on academic leave): counted then."""
-    return bool(data.counted([entry], day))
 
 
 def _per_student(total, students):
     if not students:
         return None
     return (Decimal(total) / Decimal(students)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _key(p):
-    """The period mark the report reads: the period's, or the year mark for «год»."""
-    return ("period", p.period.id) if p.period is not None else ("year", 0)
 
 
 def _subject_title(subject):
@@ -171,7 +132,7 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
         if left:  # the last day in the class; the order took effect the day after
             notes.append(f"выбыл {entry.last_day + ONE_DAY:%d.%m.%Y}")
         values = [number, person_name(entry.student), "; ".join(notes)]
-        here = [_on(entry, day) for _, _, day in slots]
+        here = [data.in_class_on(entry, day) for _, _, day in slots]
         for subject in subjects:
             got = marks.get((entry.student_id, subject.id), {})
             values += [got.get(key) if shown else None for (key, _, _), shown in zip(slots, here)]
@@ -184,13 +145,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            + [Column(title, "pct", 4.5) for _ in subjects for _, title, _ in slots],
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
-        counted = {day: [e.student_id for e in entries if _on(e, day)] for _, _, day in slots}
+        counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
         cells = []
         for subject in subjects:
             for key, _, day in slots:
                 cells.append(figures({sid: marks.get((sid, subject.id), {}).get(key) for sid in counted[day]}))
-        for label, attr in (("Успеваемость, %", "success"), ("Качество знаний, %", "quality"), ("СОУ, %", "sou")):
-            figs.add(["", label, ""] + [getattr(f, attr) for f in cells], "total")
+        for attr in PERCENTS:
+            figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
     sheet.sign(class_teacher_line(org, klass), director_line(org))
     return sheet
 
@@ -200,14 +161,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
         description="Ученики × предметы: отметки за каждый период, годовые, экзаменационные и итоговые; "
                     "выбывшие и прибывшие; успеваемость, качество и СОУ по каждому столбцу")
 def summary_ledger(actor, p):
-    klass = _classes(p, [p.klass.id])[0]
+    klass = data.classes_of_year(p.org.id, p.year.id, SchoolClass.id == p.klass.id, with_teacher=True)[0]
     year = p.year
     entries = data.rosters([klass.id], year.start_date, year.end_date)[klass.id]
     subjects = data.class_subjects([klass.id], year.id)[klass.id]
     marks = data.period_marks([e.student_id for e in entries], year.id)
-    doc = Document(name="summary-ledger", title="Сводная ведомость учёта успеваемости", org=p.org,
-                   params=[("Учебный год", year.name), (term("class", p.org), klass.name)],
-                   filename=_slug("svodnaya-vedomost", klass.name, year.name))
+    doc = report_document("summary-ledger", p, [("Учебный год", year.name), (term("class", p.org), klass.name)],
+                          filename=slug("svodnaya-vedomost", klass.name, year.name))
     _ledger_sheet(doc, p, klass, entries, subjects, marks)
     return doc
 
@@ -220,13 +180,13 @@ def institution_ledgers(actor, p):
     """Every class's ledger in one workbook: four statements for any number of classes (the classes
     with their teachers, the rosters, the subjects, the period marks), the sheets built in Python."""
     year = p.year
-    classes = _classes(p)
+    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     ids = [c.id for c in classes]
     rosters = data.rosters(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
     marks = data.period_marks({e.student_id for entries in rosters.values() for e in entries}, year.id)
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,
-                   params=[("Учебный год", year.name)], filename=_slug("svodnye-vedomosti", year.name))
+                   params=[("Учебный год", year.name)], filename=slug("svodnye-vedomosti", year.name))
     if not classes:
         sheet = doc.sheet("Ведомости")
         sheet.text(f"В {year.name} учебном году нет ни одного {term('class_gen', p.org)}", "note")
@@ -239,9 +199,8 @@ def institution_ledgers(actor, p):
 
 # -- 3: Итоги успеваемости и качества знаний ------------------------------------------------------------
 
-RESULT_COLUMNS = [("Учащихся", "students"), ("Аттестовано (N)", "N"), ("Отличники", "n5"),
-                  ("Хорошисты", "n4"), ("С «3»", "n3"), ("С «2»", "n2"), ("Н/а", "n_na"), ("Освобождены", "n_exempt"),
-                  ("Без отметок", "n_none")]
+# The figures of «Итоги успеваемости»: students counted by their worst mark over all subjects.
+RESULT_FIGURES = dict(students=True, exempt=True, none=True, average=False, overall=True)
 
 
 def _all_values(marks, key):
@@ -259,21 +218,17 @@ def _all_values(marks, key):
                     "успеваемость, качество, СОУ (параллель и школа — по всем их ученикам)")
 def school_results(actor, p):
     org = p.org
-    classes = _classes(p)
+    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     _, counted, marks = _period_sets(p, classes)
-    values = _all_values(marks, _key(p))
-    doc = Document(name="school-results", title="Итоги успеваемости и качества знаний", org=org,
-                   params=_period_params(p), filename=_slug("itogi-uspevaemosti", p.period_label))
+    values = _all_values(marks, p.mark_key)
+    doc = report_document("school-results", p, _period_params(p),
+                          filename=slug("itogi-uspevaemosti", p.period_label))
     sheet = doc.sheet("Итоги")
-    table = sheet.table([Column(term("class", org), "text", 16)]
-                        + [Column(title, "int", 10) for title, _ in RESULT_COLUMNS]
-                        + [Column("Успеваемость, %", "pct", 12), Column("Качество, %", "pct", 11),
-                           Column("СОУ, %", "pct", 9)])
+    table = sheet.table([Column(term("class", org), "text", 16)] + figure_columns(**RESULT_FIGURES))
     for style, label, members in _grouped(org, classes):
         ids = {e.student_id for klass in members for e in counted[klass.id]}
         fig = figures({sid: values.get(sid, []) for sid in ids}, all_subjects=True)
-        table.add([label] + [getattr(fig, attr) for _, attr in RESULT_COLUMNS] + [fig.success, fig.quality, fig.sou],
-                  style)
+        table.add([label] + figure_values(fig, **RESULT_FIGURES), style)
     sheet.text("Учитываются ученики, состоящие в классе на последний день периода. Отличники — все отметки «5»; "
                "хорошисты — «4» и «5»; N — без освобождённых и не имеющих отметок; «н/а» входит в N. "
                "Строки параллелей и школы считаются по всем их ученикам, а не как среднее процентов классов.",
@@ -291,19 +246,18 @@ def school_results(actor, p):
 def class_teachers_summary(actor, p):
     org = p.org
     start, end = p.period_start, p.period_end
-    classes = _classes(p)
+    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     rosters, counted, marks = _period_sets(p, classes)
-    values = _all_values(marks, _key(p))
+    values = _all_values(marks, p.mark_key)
     ids = {e.student_id for entries in counted.values() for e in entries}
     absences = data.attendance_counts(ids, start, end, by=("student",))
-    title = "Сводный отчёт кураторов" if org.is_college else "Сводный отчёт классных руководителей"
-    doc = Document(name="class-teachers-summary", title=title, org=org, params=_period_params(p),
-                   filename=_slug("svodnyy-otchet-klassnyh-rukovoditeley", p.period_label))
+    doc = report_document("class-teachers-summary", p, _period_params(p),
+                          filename=slug("svodnyy-otchet-klassnyh-rukovoditeley", p.period_label))
     sheet = doc.sheet("Сводный отчёт")
     columns = [Column(term("class", org), "text", 14), Column(term("class_teacher", org), "text", 22)]
     columns += [Column(t, "int", 8) for t in ("на начало", "прибыло", "выбыло", "на конец")]
-    columns += [Column(t, "int", 9) for t in ("Отличники", "Хорошисты", "С одной «3»", "С «2»", "Н/а")]
-    columns += [Column("Успеваемость, %", "pct", 11), Column("Качество, %", "pct", 10), Column("СОУ, %", "pct", 8)]
+    columns += [Column(t, "int", 9) for t in ("Отличники", "Хорошисты", "С одной «3»", "С «2»", "н/а")]
+    columns += figure_columns(counts=False, average=False)
     columns += [Column(t, "int", 8) for t in ("всего", "по болезни", "без уважит. причины")]
     columns += [Column(t, "avg", 8) for t in ("всего", "по болезни", "без уважит. причины")]
     groups = [("", 2), (f"Учащихся ({p.period_label})", 4), ("Итоги", 8), ("Пропущено уроков", 3),
@@ -312,7 +266,7 @@ def class_teachers_summary(actor, p):
     movement = {}
     for klass in classes:
         entries = rosters[klass.id]
-        movement[klass.id] = (sum(1 for e in entries if _on(e, start)), len(counted[klass.id]),
+        movement[klass.id] = (sum(1 for e in entries if data.in_class_on(e, start)), len(counted[klass.id]),
                               sum(1 for e in entries if e.first_day is not None and e.first_day > start),
                               sum(1 for e in entries if e.last_day is not None and e.last_day < end))
     for style, label, members in _grouped(org, classes):
@@ -330,8 +284,8 @@ def class_teachers_summary(actor, p):
             if counts is not None:
                 missed, ill, unexcused = missed + counts.missed, ill + counts.ill, unexcused + counts.unexcused
         teacher = person_name(members[0].class_teacher, short=True) if style == "" else ""
-        table.add([label, teacher, at_start, arrived, left, at_end, fig.n5, fig.n4, one_three, fig.n2, fig.n_na,
-                   fig.success, fig.quality, fig.sou, missed, ill, unexcused,
+        table.add([label, teacher, at_start, arrived, left, at_end, fig.n5, fig.n4, one_three, fig.n2, fig.n_na]
+                  + figure_values(fig, counts=False, average=False) + [missed, ill, unexcused,
                    _per_student(missed, len(set_ids)), _per_student(ill, len(set_ids)),
                    _per_student(unexcused, len(set_ids))], style)
     sheet.text("На начало — в классе в первый день периода, на конец — в последний; итоги и пропуски — "
@@ -350,8 +304,8 @@ def class_teachers_summary(actor, p):
                     "показатель), по предметам по всей школе")
 def school_progress_summary(actor, p):
     org = p.org
-    key = _key(p)
-    classes = _classes(p)
+    key = p.mark_key
+    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     _, counted, marks = _period_sets(p, classes)
     taught = data.class_subjects([c.id for c in classes], p.year.id)
     ids = {e.student_id for entries in counted.values() for e in entries}
@@ -386,32 +340,29 @@ def school_progress_summary(actor, p):
 
     rows = [(style, label, [cell(members, s) for s in subjects], overall(members))
             for style, label, members in _grouped(org, classes)]
-    title = "Сводный отчёт об успеваемости по техникуму" if org.is_college else "Сводный отчёт об успеваемости по школе"
-    doc = Document(name="school-progress-summary", title=title, org=org, params=_period_params(p),
-                   filename=_slug("svodnyy-otchet-ob-uspevaemosti", p.period_label))
+    doc = report_document("school-progress-summary", p, _period_params(p),
+                          filename=slug("svodnyy-otchet-ob-uspevaemosti", p.period_label))
     everything = "Все дисциплины" if org.is_college else "Все предметы"
-    for sheet_name, attr, kind in (("Успеваемость", "success", "pct"), ("Качество", "quality", "pct"),
-                                   ("СОУ", "sou", "pct"), ("Средний балл", "average", "avg")):
+    kinds = {attr: kind for attr, _, _, kind, _ in FIGURE_FIELDS}
+    for sheet_name, attr in (("Успеваемость", "success"), ("Качество", "quality"), ("СОУ", "sou"),
+                             ("Средний балл", "average")):
         sheet = doc.sheet(sheet_name)
+        kind = kinds[attr]
         table = sheet.table([Column(term("class", org), "text", 16)]
                             + [Column(_subject_title(s), kind, 9) for s in subjects]
                             + [Column(everything, kind, 10)],
-                            title=f"{sheet_name}{', %' if kind == 'pct' else ''}")
+                            title=FIGURE_TITLES[attr])
         for style, label, cells, total in rows:
             table.add([label] + [getattr(c, attr) if c is not None else None for c in cells] + [getattr(total, attr)],
                       style)
         sheet.sign(director_line(org))
     sheet = doc.sheet(f"По {'дисциплинам' if org.is_college else 'предметам'}")
-    table = sheet.table([Column(term("subject", org), "text", 30), Column("Аттестовано (N)", "int", 10)]
-                        + [Column(t, "int", 7) for t in ("«5»", "«4»", "«3»", "«2»", "Н/а", "Осв.")]
-                        + [Column("Успеваемость, %", "pct", 12), Column("Качество, %", "pct", 11),
-                           Column("СОУ, %", "pct", 9), Column("Средний балл", "avg", 9)],
-                        title=_total_label(org))
+    table = sheet.table([Column(term("subject", org), "text", 30)] + figure_columns(exempt=True),
+                        title=total_label(org))
     for subject, fig in zip(subjects, rows[-1][2]):
         if fig is None:
             continue
-        table.add([_subject_title(subject), fig.N, fig.n5, fig.n4, fig.n3, fig.n2, fig.n_na, fig.n_exempt,
-                   fig.success, fig.quality, fig.sou, fig.average])
+        table.add([_subject_title(subject)] + figure_values(fig, exempt=True))
     sheet.text("Учитываются ученики, состоящие в классе на последний день периода, в классах, где предмет "
                "преподаётся. Средний балл — взвешенный по отметкам за задания периода.", "note")
     sheet.sign(director_line(org))
@@ -450,8 +401,8 @@ def _students_summary(p, classes, name, title, only_class=None):
     if only_class is not None:
         rows = [("", only_class.name, [only_class])]
     else:
-        rows = [("", _grade_label(grade, org), list(members)) for grade, members in groupby(classes, lambda c: c.grade)]
-        rows.append(("total", _total_label(org), classes))
+        rows = [("", grade_label(org, grade), list(members)) for grade, members in groupby(classes, lambda c: c.grade)]
+        rows.append(("total", total_label(org), classes))
 
     def students_of(members):
         return [s for k in members for s in present[k.id]]
@@ -462,7 +413,7 @@ def _students_summary(p, classes, name, title, only_class=None):
     if only_class is not None:
         params.insert(1, (term("class", org), only_class.name))
     doc = Document(name=name, title=title, org=org, params=params,
-                   filename=_slug("itogovye-dannye", only_class.name if only_class else "", f"{on:%d.%m.%Y}"))
+                   filename=slug("itogovye-dannye", only_class.name if only_class else "", f"{on:%d.%m.%Y}"))
     sheet = doc.sheet("Итоговые данные")
     label_col = Column(term("class", org) if only_class is not None else term("grade", org), "text", 16)
     boys, girls = ("Юношей", "Девушек") if org.is_college else ("Мальчиков", "Девочек")
@@ -504,9 +455,7 @@ def _previous_results(sheet, p, only=None):
     if prev is None:
         sheet.text("Итоги предыдущего учебного года: предыдущий год в системе не вёлся", "note")
         return
-    classes = db.session.scalars(select(SchoolClass).where(SchoolClass.org_id == org.id,
-                                                           SchoolClass.year_id == prev.id)
-                                 .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    classes = data.classes_of_year(org.id, prev.id)
     rosters = data.rosters([c.id for c in classes], prev.end_date, prev.end_date)
     members = {c.id: [e.student_id for e in data.counted(rosters[c.id], prev.end_date)
                       if only is None or e.student_id in only] for c in classes}
@@ -528,8 +477,8 @@ def _previous_results(sheet, p, only=None):
                          Column("из них отличников", "int", 10), Column("Неуспевающих", "int", 11),
                          Column("Успеваемость, %", "pct", 12)],
                         title=f"Итоги {prev.name} учебного года (по годовым отметкам и приказам книги движения)")
-    grades = [(_grade_label(g, org), list(ms), "") for g, ms in groupby(classes, lambda c: c.grade)]
-    grades.append((_total_label(org) if only is None else "Всего", classes, "total"))
+    grades = [(grade_label(org, g), list(ms), "") for g, ms in groupby(classes, lambda c: c.grade)]
+    grades.append((total_label(org) if only is None else "Всего", classes, "total"))
     for label, group, style in grades:
         set_ids = [sid for k in group for sid in members[k.id]]
         if not set_ids and style != "total":
@@ -547,7 +496,8 @@ def _previous_results(sheet, p, only=None):
                     "иностранный язык, социальный статус; итоги прошлого года")
 def students_summary(actor, p):
     title = "Итоговые данные по студентам" if p.org.is_college else "Итоговые данные по учащимся"
-    return _students_summary(p, _classes(p), "students-summary", f"{title}. Общие сведения об обучающихся")
+    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
+    return _students_summary(p, classes, "students-summary", f"{title}. Общие сведения об обучающихся")
 
 
 @report("students-summary-class", "Итоговые данные по учащимся класса", "report_class",
@@ -555,7 +505,7 @@ def students_summary(actor, p):
         college_title="Итоговые данные по студентам группы",
         description="То же для своего класса: численность, возраст, язык, социальный статус, итоги прошлого года")
 def students_summary_class(actor, p):
-    klass = _classes(p, [p.klass.id])[0]
+    klass = data.classes_of_year(p.org.id, p.year.id, SchoolClass.id == p.klass.id, with_teacher=True)[0]
     title = "Итоговые данные по студентам группы" if p.org.is_college else "Итоговые данные по учащимся класса"
     return _students_summary(p, [klass], "students-summary-class", title, only_class=klass)
 
@@ -572,7 +522,7 @@ def class_fill_report(actor, p):
     org = fill.org
     doc = Document(name="class-fill", title=fill.title, org=org,
                    params=[("На дату", f"{fill.on_date:%d.%m.%Y}"), ("Учебный год", fill.year.name)],
-                   filename=_slug("napolnyaemost", f"{fill.on_date:%d.%m.%Y}"))
+                   filename=slug("napolnyaemost", f"{fill.on_date:%d.%m.%Y}"))
     sheet = doc.sheet(fill.title)
     columns = fill.columns()
     table = sheet.table([Column("№", "int", 5), Column(term("class", org), "text", 14),
@@ -600,7 +550,7 @@ def movement_report(actor, p):
     doc = Document(name="movement", title=moves.title, org=org,
                    params=[("Период", f"с {moves.start:%d.%m.%Y} по {moves.end:%d.%m.%Y}"),
                            ("Учебный год", moves.year.name)],
-                   filename=_slug("dvizhenie", f"{moves.start:%d.%m.%Y}", f"{moves.end:%d.%m.%Y}"))
+                   filename=slug("dvizhenie", f"{moves.start:%d.%m.%Y}", f"{moves.end:%d.%m.%Y}"))
     sheet = doc.sheet("Движение")
     groups = moves.groups()
     columns = [Column(term("class", org), "text", 20)]

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from models import Subject, db
 from reports import data
-from reports.base import Chart, Column, Document, class_teacher_line, person_name, report
+from reports.base import (Chart, Column, attendance_columns, attendance_values, class_teacher_line, next_month,
+                          person_name, report, report_document, slug)
 from reports.figures import AttendanceCounts, pooled_average, weighted_average
-from reports.teacher_reports import slug
 from services.terms import term
 
 GROUP = "Ученику и родителям"
@@ -57,15 +57,13 @@ def subjects_of(class_ids, year_id, extra_ids=(), gradings=("marks",)):
     return subjects
 
 
-def _document(name, title, p, memberships, extra_params, filename_parts, college_title=None):
+def _document(name, p, memberships, extra_params, filename_parts):
     org, student = p.org, p.student
     params = [(term("student", org), person_name(student))]
     if memberships:
         params.append((term("class", org), classes_label(memberships)))
     params += extra_params
-    return Document(name=name, title=college_title if college_title and org.is_college else title, org=org,
-                    params=params, filename=slug(*filename_parts, student.last_name, student.first_name),
-                    landscape=True)
+    return report_document(name, p, params, filename=slug(*filename_parts, student.last_name, student.first_name))
 
 
 def _sign(sheet, p, klass):
@@ -98,8 +96,7 @@ def student_average(actor, p):
     subjects = subjects_of([m[0].id for m in memberships], p.year.id, {s for s, _ in own})
     names = {m[0].id: m[0].name for m in memberships}
 
-    doc = _document("student-average", "Средний балл ученика", p, memberships, [("Период", p.period_label)],
-                    ("srednij-ball", p.period_label), "Средний балл студента")
+    doc = _document("student-average", p, memberships, [("Период", p.period_label)], ("srednij-ball", p.period_label))
     sheet = doc.sheet("Средний балл")
     table = sheet.table([Column(term("subject", org), width=30), Column(term("class", org), width=12),
                          Column("Средний балл ученика" if not org.is_college else "Средний балл студента", "avg", 12),
@@ -129,7 +126,7 @@ def _buckets(p):
     if p.by == "month":
         result, day = [], p.year.start_date.replace(day=1)
         while day <= p.year.end_date:
-            following = day.replace(year=day.year + 1, month=1) if day.month == 12 else day.replace(month=day.month + 1)
+            following = next_month(day)
             result.append((f"{MONTHS[day.month - 1]} {day:%y}", max(day, p.year.start_date),
                            min(following - timedelta(days=1), p.year.end_date)))
             day = following
@@ -158,9 +155,9 @@ def student_dynamics(actor, p):
     class_sums = data.bucket_mark_sums(everyone, buckets, by=("student", "class"))
     subjects = subjects_of(class_ids, year.id, {s for _, s in own})
 
-    doc = _document("student-dynamics", "Динамика среднего балла ученика", p, memberships,
+    doc = _document("student-dynamics", p, memberships,
                     [("Учебный год", year.name), ("Разбивка", "по месяцам" if p.by == "month" else "по периодам")],
-                    ("dinamika", year.name.replace("/", "-"), p.by), "Динамика среднего балла студента")
+                    ("dinamika", year.name, p.by))
     sheet = doc.sheet("Динамика")
     table = sheet.table([Column(term("subject", org), width=30)] +
                         [Column(label, "avg", 9) for label in labels] + [Column("За год", "avg", 9)])
@@ -207,9 +204,7 @@ def student_report_card(actor, p):
     marks = data.period_marks([student.id], year.id)
     subjects = subjects_of([m[0].id for m in memberships], year.id, {s for _, s in marks},
                            gradings=("marks", "pass_fail"))
-    doc = _document("student-report-card", "Табель успеваемости учащегося", p, memberships,
-                    [("Учебный год", year.name)], ("tabel", year.name.replace("/", "-")),
-                    "Табель успеваемости студента")
+    doc = _document("student-report-card", p, memberships, [("Учебный год", year.name)], ("tabel", year.name))
     sheet = doc.sheet("Табель")
     table = sheet.table([Column(term("subject", org), width=30)] +
                         [Column(period.name, "mark", 10) for period in p.periods] +
@@ -245,10 +240,8 @@ def student_marks(actor, p):
     memberships = data.memberships_of([student.id], p.start, p.end).get(student.id, [])
     marks = data.mark_list([student.id], p.start, p.end)
     absences = data.absence_list([student.id], p.start, p.end)
-    doc = _document("student-marks", "Отчёт об успеваемости и посещаемости ученика", p, memberships,
-                    [("Даты", p.range_label)], ("uspevaemost-i-poseshchaemost", f"{p.start:%d%m%Y}",
-                                                f"{p.end:%d%m%Y}"),
-                    "Отчёт об успеваемости и посещаемости студента")
+    doc = _document("student-marks", p, memberships, [("Даты", p.range_label)],
+                    ("uspevaemost-i-poseshchaemost", f"{p.start:%d%m%Y}", f"{p.end:%d%m%Y}"))
     sheet = doc.sheet("Успеваемость")
     by_subject = {}
     for row in marks:
@@ -286,9 +279,7 @@ def student_marks(actor, p):
         missed.add([a.date, a.number, a.subject_name, a.code, reason])
     if not absences:
         sheet.text("Пропусков и опозданий за эти даты нет.", "note")
-    totals = sheet.table([Column("Пропущено уроков", "int", 12), Column("по болезни", "int", 10),
-                          Column("по уважительной причине", "int", 12), Column("без уважительной причины", "int", 12),
-                          Column("Опозданий", "int", 10)], title="Итого пропусков")
-    totals.add([counts.missed, counts.ill, counts.excused, counts.unexcused, counts.late], style="total")
+    totals = sheet.table(attendance_columns(), title="Итого пропусков")
+    totals.add(attendance_values(counts), style="total")
     _sign(sheet, p, class_for(memberships, p.end))
     return doc

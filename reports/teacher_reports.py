@@ -14,57 +14,34 @@ from sqlalchemy.orm import joinedload
 
 from models import SchoolClass, Staff, Subject, TeachingAssignment, db
 from reports import data
-from reports.base import Column, Document, director_line, person_name, report
-from reports.figures import figures, pooled_average
+from reports.base import (Column, director_line, figure_columns, figure_values, grade_label, person_name, report,
+                          report_document, slug, total_label)
+from reports.figures import figures, percent, pooled_average
 from services import ktp, permissions
-from services.accounts import transliterate
 from services.terms import term
 
 GROUP = "Учителю"
 TA = TeachingAssignment
 
 
-def slug(*parts):
-    """An ASCII file name: «Итоги 5А 1 четверть» → «itogi-5a-1-chetvert»."""
-    text = "-".join(transliterate(str(p)) for p in parts if p)
-    text = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text)
-    while "--" in text:
-        text = text.replace("--", "-")
-    return text.strip("-") or "otchet"
-
-
-def period_slot(p):
-    """The key of the period mark the figures count: the period's, or the year mark for «год»."""
-    return ("period", p.period.id) if p.period is not None else ("year", 0)
-
-
 def teacher_line(org, teacher):
     return (term("teacher", org), person_name(teacher, short=True))
 
 
-def grade_label(org, grade):
-    return f"Итого {grade} курс" if org.is_college else f"Итого {grade}-е классы"
+def _signer_line(actor, org, chosen):
+    """Who signs a report over several teachers' classes: the teacher chosen, else the teacher building it
+    (not the administration), else the director."""
+    teacher = chosen or (db.session.get(Staff, actor.staff_id) if actor.staff_id and not permissions.allowed(
+        actor, "report_school", "list") else None)
+    return teacher_line(org, teacher) if teacher is not None else director_line(org)
 
 
-def total_label(org):
-    return f"Всего по {'техникуму' if org.is_college else 'школе'}"
-
-
-def figure_columns(pass_fail):
-    """N, the counts, the percentages and the average: the same columns in every results table."""
-    columns = [Column("N", "int", 6), Column("«5»", "int", 6), Column("«4»", "int", 6), Column("«3»", "int", 6),
-               Column("«2»", "int", 6), Column("н/а", "int", 6)]
-    if pass_fail:
-        columns.append(Column("зач", "int", 6))
-    return columns + [Column("Успеваемость, %", "pct", 12), Column("Качество, %", "pct", 11),
-                      Column("СОУ, %", "pct", 9), Column("Средний балл", "avg", 10)]
-
-
-def figure_values(f, pass_fail):
-    values = [f.N, f.n5, f.n4, f.n3, f.n2, f.n_na]
-    if pass_fail:
-        values.append(f.n_pass)
-    return values + [f.success, f.quality, f.sou, f.average]
+def _hours(value):
+    """Hours as a whole number when they are one (102, not 102.0)."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == int(value) else value
 
 
 def counted_ids(class_ids, start, end):
@@ -100,23 +77,21 @@ def teacher_report(actor, p):
     marks = data.period_marks(everyone, p.year.id)
     sums = data.mark_sums(everyone, start, end, by=("student", "class", "subject", "teacher"))
     lessons = data.lesson_counts([a.id for a in assignments], start, end, p.today)
-    slot = period_slot(p)
-    pass_fail = any(a.subject.grading == "pass_fail" for a in assignments)
+    slot = p.mark_key
+    shown = dict(students=True, passed=any(a.subject.grading == "pass_fail" for a in assignments))
 
-    doc = Document(name="teacher-report", title="Отчёт преподавателя" if org.is_college else
-                   "Отчёт учителя-предметника", org=org,
-                   params=[(term("teacher", org), person_name(teacher)), ("Период", p.period_label),
-                           ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
-                           ("Уроки проведены", f"по {min(p.today, end):%d.%m.%Y}")],
-                   filename=slug("otchet-uchitelya", teacher.last_name, p.period_label))
+    doc = report_document("teacher-report", p, [
+        (term("teacher", org), person_name(teacher)), ("Период", p.period_label),
+        ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"), ("Уроки проведены", f"по {min(p.today, end):%d.%m.%Y}")],
+        filename=slug("otchet-uchitelya", teacher.last_name, p.period_label))
     sheet = doc.sheet("Отчёт")
-    columns = [Column(term("class", org), width=10), Column(term("subject", org), width=28),
-               Column("Учеников", "int", 9)] + figure_columns(pass_fail) + \
+    shown_columns = figure_columns(**shown)
+    columns = [Column(term("class", org), width=10), Column(term("subject", org), width=28)] + shown_columns + \
         [Column("Уроков по плану", "int", 10), Column("Проведено уроков", "int", 10),
          Column("Часов в год", "int", 8)]
-    figures_span = len(figure_columns(pass_fail))
+    # «Учеников» stands with the class and the subject; the marks' figures under one heading.
     table = sheet.table(columns, groups=[("", 3), ("Отметки за период" if p.period is not None else
-                                                  "Годовые отметки", figures_span), ("Уроки", 3)])
+                                                  "Годовые отметки", len(shown_columns) - 1), ("Уроки", 3)])
     all_values, all_sums, given_total, planned_total, hours_total = {}, [], 0, 0, Decimal(0)
     for a, students in rows:
         values = {sid: marks.get((sid, a.subject_id), {}).get(slot) for sid in students}
@@ -125,8 +100,7 @@ def teacher_report(actor, p):
         given, planned = lessons.get(a.id, (0, 0))
         subject = a.subject.name + (f" ({a.subgroup.name})" if a.subgroup is not None else "")
         hours = a.hours_total
-        table.add([a.klass.name, subject, f.students] + figure_values(f, pass_fail) +
-                  [planned, given, int(hours) if hours is not None and hours == int(hours) else hours])
+        table.add([a.klass.name, subject] + figure_values(f, **shown) + [planned, given, _hours(hours)])
         all_values.update({(a.id, sid): v for sid, v in values.items()})
         all_sums += own_sums
         given_total += given
@@ -134,8 +108,7 @@ def teacher_report(actor, p):
         hours_total += Decimal(hours or 0)
     if rows:
         f = figures(all_values, average=pooled_average(all_sums))
-        table.add(["Итого", "", f.students] + figure_values(f, pass_fail) +
-                  [planned_total, given_total, int(hours_total) if hours_total == int(hours_total) else hours_total],
+        table.add(["Итого", ""] + figure_values(f, **shown) + [planned_total, given_total, _hours(hours_total)],
                   style="total")
         sheet.text("Итого: все пары «ученик × предмет» учителя вместе; «Учеников» — сколько таких пар.", "note")
     else:
@@ -173,24 +146,22 @@ def subject_results(actor, p):
     everyone = set().union(*counted.values()) if counted else set()
     marks = data.period_marks(everyone, p.year.id, subject.id)
     sums = data.mark_sums(everyone, start, end, subject_id=subject.id, by=("student", "class"))
-    slot = period_slot(p)
-    pass_fail = subject.grading == "pass_fail"
+    slot = p.mark_key
+    shown = dict(students=True, passed=subject.grading == "pass_fail")
 
     params = [(term("subject", org), subject.name), ("Период", p.period_label)]
     if chosen is not None:
         params.append((term("teacher", org), person_name(chosen)))
-    doc = Document(name="subject-results", title=("Итоги успеваемости по дисциплине" if org.is_college else
-                                                  "Итоги успеваемости по предмету"), org=org, params=params,
-                   filename=slug("itogi", subject.name, p.period_label))
+    doc = report_document("subject-results", p, params, filename=slug("itogi", subject.name, p.period_label))
     sheet = doc.sheet("Итоги")
-    table = sheet.table([Column(term("class", org), width=16), Column(term("teacher", org), width=26),
-                         Column("Учеников", "int", 9)] + figure_columns(pass_fail))
+    table = sheet.table([Column(term("class", org), width=16), Column(term("teacher", org), width=26)]
+                        + figure_columns(**shown))
 
     def add(label, teacher_names, class_ids, style=""):
         values = {sid: marks.get((sid, subject.id), {}).get(slot) for cid in class_ids for sid in counted[cid]}
         pooled = [sums[(sid, cid)] for cid in class_ids for sid in counted[cid] if (sid, cid) in sums]
         f = figures(values, average=pooled_average(pooled))
-        table.add([label, teacher_names, f.students] + figure_values(f, pass_fail), style=style)
+        table.add([label, teacher_names] + figure_values(f, **shown), style=style)
 
     grades = defaultdict(list)
     for klass in classes:
@@ -198,35 +169,17 @@ def subject_results(actor, p):
     for grade, members in grades.items():
         for klass in members:
             add(klass.name, ", ".join(person_name(t, short=True) for t in teachers[klass.id]), [klass.id])
-        add(grade_label(org, grade), "", [k.id for k in members], style="group")
+        add(grade_label(org, grade, total=True), "", [k.id for k in members], style="group")
     if classes:
         add(total_label(org), "", [k.id for k in classes], style="total")
     else:
         sheet.text(f"Нет {term('class_gen', org)} с этим предметом в {p.year.name} учебном году.", "note")
     sheet.text("Итоги по параллели и по школе — показатели всех их учеников вместе, не среднее процентов.", "note")
-    teacher = chosen or (db.session.get(Staff, actor.staff_id) if actor.staff_id and not permissions.allowed(
-        actor, "report_school", "list") else None)
-    sheet.sign(teacher_line(org, teacher) if teacher is not None else director_line(org))
+    sheet.sign(_signer_line(actor, org, chosen))
     return doc
 
 
 # -- 3. Выполнение программы ---------------------------------------------------------------------------
-
-ONE_PLACE = Decimal("0.1")
-
-
-def _percent(part, whole):
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
-
-
-def _hours(value):
-    if value is None:
-        return None
-    value = Decimal(value)
-    return int(value) if value == int(value) else value
-
 
 def year_pace(org_id, p):
     """The share of the year's study time gone by `p.today`: working days of the periods up to today
@@ -257,9 +210,9 @@ def program_fulfillment(actor, p):
         params.insert(1, (term("class", org), p.klass.name))
     if chosen is not None:
         params.insert(1, (term("teacher", org), person_name(chosen)))
-    doc = Document(name="program-fulfillment", title="Выполнение программы", org=org, params=params,
-                   filename=slug("vypolnenie-programmy", p.klass.name if p.klass else "",
-                                 chosen.last_name if chosen else "", p.year.name))
+    doc = report_document("program-fulfillment", p, params,
+                          filename=slug("vypolnenie-programmy", p.klass.name if p.klass else "",
+                                        chosen.last_name if chosen else "", p.year.name))
     sheet = doc.sheet("Выполнение программы")
     table = sheet.table([
         Column(term("class", org), width=10), Column(term("subject", org), width=28),
@@ -273,13 +226,13 @@ def program_fulfillment(actor, p):
         a = r.assignment
         plan = r.curriculum_hours if r.curriculum_hours is not None else (
             r.ktp_hours if r.ktp_hours else a.hours_total)
-        percent = r.percent if r.curriculum_hours else _percent(r.lessons_given, plan)
+        done_pct = r.percent if r.curriculum_hours else percent(r.lessons_given, plan)
         due = int((Decimal(plan) * done / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)) \
             if plan is not None else None
         behind = max(due - r.lessons_given, 0) if due is not None else None
         subject = a.subject.name + (f" ({a.subgroup.name})" if a.subgroup is not None else "")
         table.add([a.klass.name, subject, person_name(a.teacher, short=True), _hours(r.curriculum_hours),
-                   r.ktp_hours, r.lessons_scheduled, r.lessons_given, due, percent, behind, r.status_label],
+                   r.ktp_hours, r.lessons_scheduled, r.lessons_given, due, done_pct, behind, r.status_label],
                   style="risk" if behind else "")
         totals[0] += Decimal(plan or 0)
         totals[1] += r.lessons_scheduled
@@ -288,14 +241,12 @@ def program_fulfillment(actor, p):
         totals[4] += behind or 0
     if plan_rows:
         plan, scheduled, given, due, behind = totals
-        table.add(["Итого", "", "", _hours(plan), None, scheduled, given, due, _percent(given, plan), behind, ""],
+        table.add(["Итого", "", "", _hours(plan), None, scheduled, given, due, percent(given, plan), behind, ""],
                   style="total")
         sheet.text(f"План — часы учебного плана (без них — часы КТП или нагрузки); к {p.today:%d.%m.%Y} полагалось "
                    f"провести план × {done} / {total} (рабочие дни учебных периодов, прошедшие и все); "
                    "отставание — на сколько проведённых уроков меньше.", "note")
     else:
         sheet.text("Нет учебной нагрузки по выбранным условиям.", "note")
-    teacher = chosen or (db.session.get(Staff, actor.staff_id) if actor.staff_id and not permissions.allowed(
-        actor, "report_school", "list") else None)
-    sheet.sign(teacher_line(org, teacher) if teacher is not None else director_line(org))
+    sheet.sign(_signer_line(actor, org, chosen))
     return doc

@@ -1,7 +1,7 @@
 """The figures of SPEC §4 (reports/figures.py `figures`), pinned by hand computations."""
 from decimal import Decimal
 
-from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category)
+from reports.figures import (AttendanceCounts, figures, mark_category, percent, pooled_average, student_category)
 
 
 def test_one_subject_by_hand():
@@ -23,6 +23,14 @@ def test_rounding_half_up_to_one_place():
     assert (f.success, f.quality, f.sou) == (Decimal("66.7"), Decimal("66.7"), Decimal("60.0"))
     f = figures({1: "5", 2: "3", 3: "3"})
     assert f.quality == Decimal("33.3")
+
+
+def test_percent_is_the_one_percentage():
+    # 2 of 3: 66.666… → 66.7; 1 of 16: 6.25 → 6.3 (half up, not to even); 0 of 5: 0.0; of nothing: None
+    assert percent(2, 3) == Decimal("66.7") and percent(1, 16) == Decimal("6.3")
+    assert percent(0, 5) == Decimal("0.0") and percent(3, 0) is None
+    # Decimal parts (hours): 17 of 34.0 → 50.0
+    assert percent(17, Decimal("34.0")) == Decimal("50.0")
 
 
 def test_an_empty_class_and_an_all_exempt_class_have_no_percentages():

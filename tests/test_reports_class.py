@@ -142,7 +142,7 @@ def test_class_attendance_counted_by_hand(school):
         ["", "Итого по классу", "", 7, 2, 1, 4, 3],
     ]
     assert t["styles"][4] == "muted" and t["styles"][-1] == "total"
-    assert doc.filename == "poseshchaemost-20261101-20261130-5A" and doc.landscape
+    assert doc.filename == "poseshchaemost-20261101-20261130-5a" and doc.landscape
     # A range of dates: 01.11–15.11 — Чужов had not come yet, Соседов had not left.
     doc = build("a.class_teacher", "class-attendance", {"class": "5А", "from": "01.11.2026", "to": "15.11.2026"})
     t = table(doc)
@@ -240,7 +240,10 @@ def test_period_report_counted_by_hand(school):
     # with one «3»; Григорьев 2 3 3 → «2»; Учеников н/а 4 5 → «н/а»; Чужов 4 3 3 → «3» (two «3»).
     # N = 6; успеваемость (1 + 1 + 2) / 6 = 66.7; качество 2/6 = 33.3;
     # СОУ (100 + 64 + 2·36 + 16 + 7) / 6 = 259/6 = 43.17 → 43.2
-    assert rows(table(doc, "Успеваемость по всем предметам")) == [[6, 1, 1, 2, 1, 1, 1, 0, 0, 6, 66.7, 33.3, 43.2]]
+    progress = table(doc, "Успеваемость по всем предметам")
+    assert progress["columns"] == ["Учеников", "N", "Отличники", "Хорошисты", "С «3»", "из них с одной «3»", "С «2»",
+                                   "н/а", "осв", "Без отметки", "Успеваемость, %", "Качество знаний, %", "СОУ, %"]
+    assert rows(progress) == [[6, 6, 1, 1, 2, 1, 1, 1, 0, 0, 66.7, 33.3, 43.2]]
     assert rows(table(doc, "Отличники")) == [[1, NAMES["alekseev"]]]
     assert rows(table(doc, "Хорошисты")) == [[1, NAMES["borisova"]]]
     assert rows(table(doc, "С одной «3»")) == [[1, NAMES["vasiliev"], "Математика"]]
@@ -257,25 +260,25 @@ def test_period_report_counted_by_hand(school):
 def test_class_results_counted_by_hand(school):
     doc = build("a.class_teacher", "class-results", {"class": "5А", "period": "2 четверть"})
     t = table(doc)
-    assert t["columns"] == ["Предмет", "Учитель", "Учеников", "«5»", "«4»", "«3»", "«2»", "н/а", "зач", "осв",
-                            "Без отметки", "N", "Успеваемость, %", "Качество знаний, %", "СОУ, %", "Средний балл"]
+    assert t["columns"] == ["Предмет", "Учитель", "Учеников", "N", "«5»", "«4»", "«3»", "«2»", "н/а", "зач", "осв",
+                            "Без отметки", "Успеваемость, %", "Качество знаний, %", "СОУ, %", "Средний балл"]
     assert rows(t) == [
         # «=Риторика» 5, осв, 4, 3, 5, 3 → n5 2, n4 1, n3 2, осв 1; N = 5; успеваемость 5/5 = 100.0;
         # качество 3/5 = 60.0; СОУ (200 + 64 + 72) / 5 = 336/5 = 67.2; no task marks → no average.
-        ["=Риторика", "Классова К. П.", 6, 2, 1, 2, 0, 0, 0, 1, 0, 5, 100.0, 60.0, 67.2, None],
+        ["=Риторика", "Классова К. П.", 6, 5, 2, 1, 2, 0, 0, 0, 1, 0, 100.0, 60.0, 67.2, None],
         # Математика 5, 5, 3, 2, н/а, 4 (Соседов's «2» not counted) → N = 6; успеваемость 4/6 = 66.7;
         # качество 3/6 = 50.0; СОУ (200 + 64 + 36 + 16 + 7) / 6 = 323/6 = 53.83 → 53.8;
         # средний балл 36/11 = 3.27 (Соседов's 2·1 and Чужов's 6Б «2» left out).
-        ["Математика", "Учителев Т. П.", 6, 2, 1, 1, 1, 1, 0, 0, 0, 6, 66.7, 50.0, 53.8, 3.27],
+        ["Математика", "Учителев Т. П.", 6, 6, 2, 1, 1, 1, 1, 0, 0, 0, 66.7, 50.0, 53.8, 3.27],
         # Русский язык 5, 4, 4, 3, 4, 3 → успеваемость 100.0; качество 4/6 = 66.7;
         # СОУ (100 + 3·64 + 2·36) / 6 = 364/6 = 60.67 → 60.7; средний балл 22.5/5 = 4.50.
-        ["Русский язык", "Учителев Т. П.", 6, 1, 3, 2, 0, 0, 0, 0, 0, 6, 100.0, 66.7, 60.7, 4.5],
+        ["Русский язык", "Учителев Т. П.", 6, 6, 1, 3, 2, 0, 0, 0, 0, 0, 100.0, 66.7, 60.7, 4.5],
         # Over all subjects (as the period report): 66.7 / 33.3 / 43.2; средний балл (36 + 22.5) / (11 + 5)
         # = 58.5/16 = 3.656 → 3.66.
-        ["Итого по всем предметам", "", 6, 1, 1, 2, 1, 1, 0, 0, 0, 6, 66.7, 33.3, 43.2, 3.66],
+        ["Итого по всем предметам", "", 6, 6, 1, 1, 2, 1, 1, 0, 0, 0, 66.7, 33.3, 43.2, 3.66],
     ]
     assert t["styles"][-1] == "total"
-    assert doc.filename == "itogi-2-chetvert-5A"
+    assert doc.filename == "itogi-2-chetvert-5a"
 
 
 def test_class_results_for_the_year_use_year_marks(school):
@@ -291,9 +294,10 @@ def test_class_results_for_the_year_use_year_marks(school):
     by_subject = {r[0]: r for r in rows(table(doc))}
     # Математика: year marks 5 and 4, four without → N 2; 100.0 / 100.0 / (100 + 64)/2 = 82.0;
     # the average over the whole year: the same task marks (the October lesson has none) → 3.27.
-    assert by_subject["Математика"][2:] == [6, 1, 1, 0, 0, 0, 0, 0, 4, 2, 100.0, 100.0, 82.0, 3.27]
-    assert by_subject["Русский язык"][11:15] == [0, None, None, None]  # no year marks: nothing to divide
-    assert by_subject["Итого по всем предметам"][2:12] == [6, 1, 1, 0, 0, 0, 0, 0, 4, 2]
+    assert by_subject["Математика"][2:] == [6, 2, 1, 1, 0, 0, 0, 0, 0, 4, 100.0, 100.0, 82.0, 3.27]
+    # no year marks: N 0, nothing to divide
+    assert by_subject["Русский язык"][3] == 0 and by_subject["Русский язык"][12:15] == [None, None, None]
+    assert by_subject["Итого по всем предметам"][2:12] == [6, 2, 1, 1, 0, 0, 0, 0, 0, 4]
 
 
 # -- 5. Сводная ведомость учёта посещаемости --------------------------------------------------------------

@@ -10,7 +10,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from models import db
+from models import Organization, db
 from reports import base
 from reports.figures import figures
 from reports.render import to_json, to_xlsx
@@ -147,3 +147,38 @@ def test_the_command_line_lists_and_runs_reports(world, app, tmp_path):
     refused = runner.invoke(args=["report", "run", "probe", "--class", "5А"])  # two organizations: which?
     assert refused.exit_code != 0 and "Укажите организацию" in refused.output
     db.session.rollback()
+
+
+def test_the_shared_helpers_of_every_report():
+    """File names, grade and total rows and the figures' columns come from reports/base.py for all reports."""
+    # Transliterated, lower case, every other character a dash, runs of dashes collapsed; empty parts skipped.
+    assert base.slug("Итоги", "5А", "2 четверть") == "itogi-5a-2-chetvert"
+    assert base.slug("svodnaya-vedomost", "10 «Б»", "2026/2027") == "svodnaya-vedomost-10-b-2026-2027"
+    assert base.slug("", None, "Щука Ёж") == "shchuka-ezh"
+    assert base.slug("«»", "") == "otchet"
+    school, college = Organization(kind="school"), Organization(kind="college")
+    assert (base.grade_label(school, 5), base.grade_label(school, 5, total=True)) == ("5-е классы", "Итого 5-е классы")
+    assert (base.grade_label(college, 2), base.grade_label(college, 2, total=True)) == ("2 курс", "Итого 2 курс")
+    assert (base.total_label(school), base.total_label(college)) == ("Всего по школе", "Всего по техникуму")
+    assert base.next_month(date(2026, 12, 31)) == date(2027, 1, 1) and base.next_month(date(2027, 1, 31)) == \
+        date(2027, 2, 1)
+
+    # 5, 4, 3, 2, н/а, зач, осв and one without a mark: N = 6; успеваемость (1 + 1 + 1 + 1) / 6 = 66.7;
+    # качество 2 / 5 graded = 40.0; СОУ (100 + 64 + 36 + 16 + 7) / 5 = 223 / 5 = 44.6.
+    f = figures(dict(enumerate(["5", "4", "3", "2", "н/а", "зач", "осв", None])), average=Decimal("3.50"))
+    titles = [c.title for c in base.figure_columns()]
+    assert titles == ["N", "«5»", "«4»", "«3»", "«2»", "н/а", "Успеваемость, %", "Качество знаний, %", "СОУ, %",
+                      "Средний балл"]
+    assert base.figure_values(f) == [6, 1, 1, 1, 1, 1, Decimal("66.7"), Decimal("40.0"), Decimal("44.6"),
+                                     Decimal("3.50")]
+    every = dict(students=True, passed=True, exempt=True, none=True)
+    assert [c.title for c in base.figure_columns(**every)] == [
+        "Учеников", "N", "«5»", "«4»", "«3»", "«2»", "н/а", "зач", "осв", "Без отметки", "Успеваемость, %",
+        "Качество знаний, %", "СОУ, %", "Средний балл"]
+    assert base.figure_values(f, **every)[:10] == [8, 6, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert [c.title for c in base.figure_columns(counts=False, average=False)] == \
+        ["Успеваемость, %", "Качество знаний, %", "СОУ, %"]
+    assert base.figure_values(f, counts=False, average=False) == [Decimal("66.7"), Decimal("40.0"), Decimal("44.6")]
+    overall = [c.title for c in base.figure_columns(overall=True, average=False)]
+    assert overall[:5] == ["N", "Отличники", "Хорошисты", "С «3»", "С «2»"]
+    assert [c.kind for c in base.figure_columns(students=True)] == ["int"] * 7 + ["pct"] * 3 + ["avg"]
