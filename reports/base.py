@@ -232,6 +232,20 @@ def attendance_values(counts):
     return [counts.missed, counts.ill, counts.excused, counts.unexcused, counts.late]
 
 
+def movement_note(entry, start, end, full_date=False):
+    """«прибыла 05.11», «выбыл 12.10.2026» (the first day he is no longer in the class) for a roster entry
+    (services/roster.RosterEntry) whose days in the class begin after `start` or end before `end`."""
+    female = getattr(entry.student, "sex", None) == "f"
+    fmt = "%d.%m.%Y" if full_date else "%d.%m"
+    notes = []
+    first, last = entry.first_day, entry.last_day
+    if first is not None and first > start:
+        notes.append(f"{'прибыла' if female else 'прибыл'} {first.strftime(fmt)}")
+    if last is not None and last < end:
+        notes.append(f"{'выбыла' if female else 'выбыл'} {(last + timedelta(days=1)).strftime(fmt)}")
+    return ", ".join(notes)
+
+
 # -- the registry ------------------------------------------------------------------------------------
 
 # The parameters a report may take: name -> (label, help for the command line).

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from reports import data
 from reports.base import (Column, attendance_columns, attendance_values, class_teacher_line, director_line,
-                          figure_columns, figure_values, next_month, person_name, refuse, report, report_document,
-                          slug)
+                          figure_columns, figure_values, movement_note, next_month, person_name, refuse, report,
+                          report_document, slug)
 from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
                              suggested_mark, weighted_average)
 from services.journal import no_marks
@@ -51,18 +51,6 @@ def _sign(sheet, p, director=False):
 
 def _prepositional(org):
     return "группе" if org.is_college else "классе"
-
-
-def _movement_note(entry, start, end):
-    """«прибыл 05.11», «выбыл 12.10» (the first day he is no longer in the class) within [start, end]."""
-    female = getattr(entry.student, "sex", None) == "f"
-    notes = []
-    first, last = entry.first_day, entry.last_day
-    if first is not None and first > start:
-        notes.append(f"{'прибыла' if female else 'прибыл'} {first:%d.%m}")
-    if last is not None and last < end:
-        notes.append(f"{'выбыла' if female else 'выбыл'} {last + timedelta(days=1):%d.%m}")
-    return ", ".join(notes)
 
 
 def _no_students(sheet, p):
@@ -115,7 +103,7 @@ def class_attendance(actor, p):
     for number, entry in enumerate(entries, start=1):
         c = counts.get((entry.student_id,), AttendanceCounts())
         total += c
-        table.add([number, person_name(entry.student), _movement_note(entry, p.start, p.end)] + attendance_values(c),
+        table.add([number, person_name(entry.student), movement_note(entry, p.start, p.end)] + attendance_values(c),
                   "" if data.in_class_on(entry, p.end) else "muted")
     table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + attendance_values(total), "total")
     if not entries:
@@ -174,7 +162,7 @@ def class_preliminary(actor, p):
                 risks.append(f"{_subject_name(subject)} ({str(average).replace('.', ',')} → {mark})")
             elif average is None and subject.grading == "marks" and given.get((klass.id, subject.id)):
                 risks.append(f"{_subject_name(subject)} (нет отметок)")
-        note = _movement_note(entry, start, end)
+        note = movement_note(entry, start, end)
         if note:
             values[1] = f"{values[1]} ({note})"
         style = "muted" if not staying else ("risk" if risks else "")
@@ -233,7 +221,7 @@ def class_period_report(actor, p):
     if arrived or left:
         moves = sheet.table([Column("ФИО", "text", 34), Column("Движение", "text", 16)], title="Прибыли и выбыли")
         for entry in arrived + [e for e in left if e not in arrived]:
-            moves.add([person_name(entry.student), _movement_note(entry, start, end)],
+            moves.add([person_name(entry.student), movement_note(entry, start, end)],
                       "" if data.in_class_on(entry, end) else "muted")
 
     # Progress over all subjects: the period (or year) marks of those in the class at the period's end.
@@ -381,7 +369,7 @@ def class_attendance_ledger(actor, p):
     by_month = defaultdict(AttendanceCounts)
     grand = AttendanceCounts()
     for number, entry in enumerate(entries, start=1):
-        values = [number, person_name(entry.student), _movement_note(entry, p.start, p.end)]
+        values = [number, person_name(entry.student), movement_note(entry, p.start, p.end)]
         own = AttendanceCounts()
         for _, month in months:
             c = counts.get((entry.student_id, month), AttendanceCounts())

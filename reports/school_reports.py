@@ -15,7 +15,7 @@ The figures come only from reports/figures.py. Who is counted: the students in t
 period's last day (`data.counted`); a student who moved is counted in the class he is in then.
 """
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from models import AcademicYear, MovementItem, MovementOrder, SchoolClass, db
 from reports import data
 from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, class_teacher_line,
-                          director_line, figure_columns, figure_values, grade_label, person_name, report,
+                          director_line, figure_columns, figure_values, grade_label, movement_note, person_name, report,
                           report_document, slug, total_label)
 from reports.figures import TWO_PLACES, figures, mark_category, pooled_average, student_category
 from services.journal import no_marks
@@ -32,7 +32,6 @@ from services.terms import term
 
 ADMINISTRATION = "Администрации"
 CLASS_TEACHER = "Классному руководителю"
-ONE_DAY = timedelta(days=1)
 PERIOD_ABBR = {"quarter": "ч.", "trimester": "тр.", "half_year": "пол.", "semester": "сем."}
 YEAR_SLOTS = (("year", "Год"), ("exam", "Экз."), ("final", "Итог."))
 YEAR_END_KINDS = ("next_year", "repeat", "graduation")
@@ -125,13 +124,8 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     table = sheet.table(columns, groups=groups)
     start, end = p.year.start_date, p.year.end_date
     for number, entry in enumerate(entries, start=1):
-        notes = []
-        if entry.first_day is not None and entry.first_day > start:
-            notes.append(f"прибыл {entry.first_day:%d.%m.%Y}")
         left = entry.last_day is not None and entry.last_day < end
-        if left:  # the last day in the class; the order took effect the day after
-            notes.append(f"выбыл {entry.last_day + ONE_DAY:%d.%m.%Y}")
-        values = [number, person_name(entry.student), "; ".join(notes)]
+        values = [number, person_name(entry.student), movement_note(entry, start, end, full_date=True)]
         here = [data.in_class_on(entry, day) for _, _, day in slots]
         for subject in subjects:
             got = marks.get((entry.student_id, subject.id), {})
