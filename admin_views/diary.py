@@ -6,13 +6,11 @@ attempt is written to the audit log.
 """
 from datetime import date, timedelta
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from admin_views.base import SecurePage
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask_admin import expose
 
 from services import journal_view as jv
-from services import permissions
 
 
 class DiaryView(SecurePage):

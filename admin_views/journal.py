@@ -11,8 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from admin_views.base import SecurePage
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask_admin import expose
 from sqlalchemy import select
 
 from models import PeriodMarkKind, SchoolClass, db

@@ -7,11 +7,10 @@ Registered by admin_views/registry.py through `views()` and `pages()`.
 from datetime import date
 
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters
 from flask_admin.model.template import LinkRowAction
-from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import validators
 from sqlalchemy import Boolean, Date, select

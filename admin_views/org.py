@@ -1,14 +1,12 @@
 """Views of the organization card and its calendar: years, periods, holidays, working days, rooms."""
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy.orm import joinedload
-from wtforms import fields, validators
 
-from models import AcademicYear, Holiday, OrgKind, Organization, Period, PeriodType, Sex, db
+from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Sex, db
 from services import orgs
 from services.errors import DomainError
-from services.terms import KindText
 
 from admin_views.base import SecureModelView
 

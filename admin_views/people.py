@@ -1,11 +1,11 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
 from flask_admin.form import rules
 from sqlalchemy import inspect as sa_inspect, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms import fields
 
-from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff,
-                    Student, StudentStatus, User)
+from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff, Student,
+                    StudentStatus)
 from services import people  # also registers the card validators
 from services import movement  # the class and status of a card change only by the movement book
 from services.terms import KindText

@@ -1,9 +1,8 @@
 """Views of subjects, curriculum, teaching assignments, subgroups, КТП."""
 from flask import abort, flash, g, redirect, request, url_for
-from flask_admin import BaseView, expose
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 

@@ -5,10 +5,9 @@ in services/rollover.py and services/semester.py.
 """
 from datetime import date, datetime
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from admin_views.base import SecurePage
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask_admin import expose
 from sqlalchemy import select
 
 from models import AcademicYear, db

@@ -2,9 +2,8 @@
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from flask import abort, flash, g, has_request_context, redirect, request, url_for
-from flask_admin import BaseView, expose
-from flask_login import current_user
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload

@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from models import (LoginThrottle, Parent, Role, SchoolClass, Staff, Student, User, db, utcnow)
+from models import LoginThrottle, Parent, Role, Staff, Student, User, db, utcnow
 from services import permissions
 from services.audit import log_login
 from services.errors import DomainError

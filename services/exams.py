@@ -4,8 +4,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from models import (AcademicYear, ExamEntry, ExamKind, Organization, Period, SchoolClass, Subgroup,
-                    Subject, TimetableChange, db)
+from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChange, db
 from services.errors import DomainError
 from services.rules import validator
 from services.terms import term

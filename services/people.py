@@ -3,8 +3,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, SchoolClass, Sex,
-                    Staff, Student, StudentStatus, db)
+from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, Sex, Staff, Student,
+                    StudentStatus, db)
 from services.errors import DomainError
 from services.rules import validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,

@@ -11,8 +11,7 @@ from typing import Callable
 from flask import abort
 from sqlalchemy import false, or_, select, true
 
-from models import (AuditLog, LoginEvent, Organization, Parent, Role, SchoolClass, Staff, Student,
-                    User, student_parent)
+from models import LoginEvent, Organization, Parent, Role, SchoolClass, Staff, Student, User, student_parent
 from services.errors import PermissionDenied
 
 READ = frozenset({"list", "details"})
