@@ -9,10 +9,10 @@ import click
 from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import select, text
+from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
@@ -230,14 +230,42 @@ def _register_cli(app):
     @app.cli.command("demo-data")
     @click.option("--kind", type=click.Choice(["school", "college"]), default="school",
                   help="Школа или колледж.")
+    @click.option("--size", type=click.Choice(["small", "large", "tiny"]), default="small",
+                  help="small — небольшая демонстрационная школа; large — школа на 2000 обучающихся с полным "
+                       "учебным годом (≈1 млн отметок) для замеров производительности; tiny — то же в миниатюре.")
+    @click.option("--years", type=click.IntRange(0, 20), default=0,
+                  help="Сколько прошлых учебных лет добавить (только large и tiny).")
+    @click.option("--schools", type=click.IntRange(1, 50), default=1,
+                  help="Сколько таких школ создать в одной базе (только large и tiny).")
+    @click.option("--today", help="«Сегодня» набора, ДД.ММ.ГГГГ (только large и tiny; по умолчанию — "
+                                  "последний день 4 четверти текущего учебного года).")
     @click.option("--password", help="Один пароль для всех демонстрационных учётных записей.")
     @click.option("--seed", type=int, default=2026, help="Начальное значение генератора.")
     @click.option("--accounts-file", type=click.Path(dir_okay=False),
                   help="Куда ещё записать таблицу учётных записей.")
-    def demo_data(kind, password, seed, accounts_file):
-        """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи."""
+    def demo_data(kind, size, years, schools, today, password, seed, accounts_file):
+        """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи;
+        с --size large (tiny) — большой набор данных для замеров производительности."""
         from services.demo import DemoRefused, create_demo, format_accounts
 
+        if size != "small":
+            from services.demo_large import create_large_demo, format_summary, parse_today
+
+            try:
+                if kind != "school":
+                    raise DemoRefused("Большой набор данных создаётся только для школы (--kind school).")
+                summary = create_large_demo(size=size, years=years, schools=schools, seed=seed, password=password,
+                                            today=parse_today(today), echo=lambda line: click.echo(line, err=True))
+            except (DemoRefused, DomainError) as exc:
+                db.session.rollback()
+                raise click.ClickException(str(exc)) from None
+            text = format_summary(summary)
+            click.echo(text)
+            if accounts_file:
+                Path(accounts_file).write_text(text + "\n", encoding="utf-8")
+            return
+        if years or schools != 1 or today:
+            raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
         try:
             accounts_list = create_demo(kind=kind, password=password, seed=seed)
         except (DemoRefused, DomainError) as exc:
