@@ -128,9 +128,12 @@ class ReportsPage(SecurePage):
             elif name == "by":
                 fields.append((name, label, "select", value or "period",
                                [("period", "по периодам"), ("month", "по месяцам")]))
-            elif name == "teacher":
+            elif name == "teacher" and year is not None:
                 if permissions.allowed(actor, "report_school", "list"):
-                    fields.append((name, base.term("teacher"), "text", value, None))
+                    chosen = params.teacher if params is not None else None
+                    teachers = base.teacher_choices(actor, year)
+                    fields.append((name, base.term("teacher"), "select", value or (str(chosen.id) if chosen else ""),
+                                   [("", "—")] + [(str(t.id), base.person_name(t)) for t in teachers]))
         return fields
 
 

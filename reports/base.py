@@ -493,6 +493,15 @@ def _find_subject(actor, rdef, year, klass, text):
     refuse(f"{term('subject')} «{text}» не найден или недоступен вам")
 
 
+def teacher_choices(actor, year):
+    """The teachers with a teaching assignment in the year (for the administration's pick)."""
+    from models import Staff
+    return db.session.scalars(select(Staff).where(Staff.id.in_(
+        select(TeachingAssignment.teacher_id).where(TeachingAssignment.year_id == year.id,
+                                                    TeachingAssignment.org_id == actor.org_id)))
+        .order_by(Staff.last_name, Staff.first_name, Staff.id)).all()
+
+
 def _find_teacher(actor, text):
     from models import Staff
     text = " ".join(text.split())
@@ -557,7 +566,7 @@ def resolve(actor, rdef, raw, today=None):
             p.teacher = _find_teacher(actor, raw["teacher"])
         elif raw.get("teacher") and raw["teacher"] != str(actor.staff_id or ""):
             refuse("Отчёт другого учителя доступен только администрации")
-        elif actor.staff_id:
+        elif actor.staff_id and actor.has("teacher"):
             from models import Staff
             p.teacher = db.session.get(Staff, actor.staff_id)
     if "period" in rdef.params:

@@ -215,6 +215,10 @@ def test_teacher_report_of_another_teacher_is_the_administrations(school):
         build("b.admin", "teacher-report", {"teacher": str(school.teacher.id)})
     assert "не найден" in " ".join(refused.value.errors)
     assert rows_of(build("b.admin", "teacher-report", {"teacher": "Учителев"})) == []
+    # The administrator (no teaching load of his own) is asked to pick the teacher.
+    with pytest.raises(DomainError) as refused:
+        build("a.admin", "teacher-report", {"period": "2 четверть"})
+    assert "Укажите: Учитель" in " ".join(refused.value.errors)
 
 
 # -- 2. Итоги успеваемости по предмету ----------------------------------------------------------------------
