@@ -106,6 +106,10 @@ def _sheet_names(classes):
     return names
 
 
+NO_MARKS = {}
+EMPTY_FIGURES = figures({})  # a column nobody has a mark in yet: no percentages
+
+
 def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     """One class's ledger: students × subjects (every period, year, exam, final) and under it the
     per-subject figures of every column. A mark is shown in the class the student belonged to on the
@@ -142,8 +146,10 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
         counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
         cells = []
         for subject in subjects:
+            subject_id = subject.id
             for key, _, day in slots:
-                cells.append(figures({sid: marks.get((sid, subject.id), {}).get(key) for sid in counted[day]}))
+                values = {sid: marks.get((sid, subject_id), NO_MARKS).get(key) for sid in counted[day]}
+                cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
     sheet.sign(class_teacher_line(org, klass), director_line(org))

@@ -35,6 +35,7 @@ def probe_report():
         f = figures({1: "5", 2: "4", 3: "2"})
         table.add(["=HYPERLINK(\"http://x\")", f.success, f.sou, 3])
         table.add(["Итого", f.success, f.sou, 3], style="total")
+        table.add(["Без отметок", None, None, 0])
         sheet.chart(base.Chart("Средний балл", ["1 четв.", "2 четв."], [("Ученик", [Decimal("4.5"), None])]))
         sheet.page_break()
         sheet.text("Текст письма", "heading")
@@ -66,6 +67,10 @@ def test_the_class_teacher_builds_it_and_the_three_forms_carry_the_same_numbers(
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.fitToWidth in (None, 1)  # one page wide
     assert ws._charts and ws.row_breaks.brk
+    # Empty cells of plain rows are not written one by one: one conditional format borders them.
+    assert ws.cell(header + 3, 2).value is None
+    rules = [(str(rng.sqref), rule.type) for rng in ws.conditional_formatting for rule in rng.rules]
+    assert (f"A{header + 1}:D{header + 3}", "containsBlanks") in rules
     assert any(v == "Классный руководитель" for v in values.values())
 
 
