@@ -29,8 +29,9 @@ run: $(BIN)/.installed instance
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
+# The benchmark of issue 7 (bench/RESULTS.md); e.g. make bench BENCH_ARGS="--size tiny --db sqlite".
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Regenerates the initial migration from the models (only before the first release).
 migration: $(BIN)/.installed

@@ -708,7 +708,8 @@ def _student_lessons(child, start, end):
     split = aliased(SubgroupMember)
     in_period = aliased(Period)
     period_of = select(in_period.id).where(in_period.org_id == Lesson.org_id,
-                                           in_period.start_date <= Lesson.date, in_period.end_date >= Lesson.date)
+                                           in_period.start_date <= Lesson.date, in_period.end_date >= Lesson.date) \
+        .correlate(Lesson)  # the outer query's lesson (bench, issue 7: uncorrelated, it scanned every lesson)
     mine = select(member.id).where(member.student_id == child.id, member.subgroup_id == TA.subgroup_id,
                                    or_(member.period_id == Lesson.period_id, member.period_id.in_(period_of)))
     split_at_all = select(split.id).where(split.student_id == child.id, split.subject_id == TA.subject_id,
@@ -764,19 +765,19 @@ def _attach_due_work(lessons):
     given on the assignment's previous lesson; one statement."""
     ids = list(lessons)
     given, target, between = aliased(Lesson), aliased(Lesson), aliased(Lesson)
-    before = or_(given.date < target.date, and_(given.date == target.date, given.number < target.number))
-    nothing_between = ~select(between.id).where(
-        between.assignment_id == target.assignment_id, between.is_cancelled.is_(False),
-        or_(between.date > given.date, and_(between.date == given.date, between.number > given.number)),
-        or_(between.date < target.date, and_(between.date == target.date, between.number < target.number))) \
-        .exists()
     explicit = select(target.id, given.date, given.homework) \
         .join(target, target.id == given.homework_due_lesson_id) \
         .where(target.id.in_(ids), given.homework.is_not(None))
+    # the assignment's previous given lesson, found from each target lesson (bench, issue 7: a join
+    # of every earlier lesson let SQLite scan all lessons without a due lesson, of every year)
+    previous = select(between.id).where(
+        between.assignment_id == target.assignment_id, between.is_cancelled.is_(False),
+        or_(between.date < target.date, and_(between.date == target.date, between.number < target.number))) \
+        .order_by(between.date.desc(), between.number.desc()).limit(1).scalar_subquery()
     implicit = select(target.id, given.date, given.homework) \
-        .join(target, and_(target.assignment_id == given.assignment_id, before)) \
-        .where(target.id.in_(ids), target.is_cancelled.is_(False), given.is_cancelled.is_(False),
-               given.homework.is_not(None), given.homework_due_lesson_id.is_(None), nothing_between)
+        .join(target, given.id == previous) \
+        .where(target.id.in_(ids), target.is_cancelled.is_(False), given.homework.is_not(None),
+               given.homework_due_lesson_id.is_(None))
     for lesson_id, day, homework in sorted(db.session.execute(union_all(explicit, implicit)).all(),
                                            key=lambda r: r[1]):
         if homework and homework.strip():

@@ -1,0 +1,136 @@
+"""The benchmark harness (bench/, issue 7) at the tiny size: it keeps working, its table has every
+row, the query budgets of the journal grid and the diary hold, the grid parser of the load test
+reads what the database holds, and — on PostgreSQL — the load test against gunicorn keeps every
+accepted save."""
+import json
+import os
+
+import pytest
+from sqlalchemy import select, update
+
+from bench import dataset, load, measure, run
+from models import Mark, db
+
+
+def row(rows, title):
+    found = [r for r in rows if r.what.startswith(title)]
+    assert len(found) == 1, (title, [r.what for r in rows])
+    return found[0]
+
+
+def test_harness_at_tiny_size_on_sqlite_prints_every_row(tmp_path, monkeypatch, capsys):
+    # a report not written yet is a row «нет отчёта», not a crash
+    monkeypatch.setitem(measure.REPORTS, "no-such-report", ("Отчёт, которого нет", ("year",)))
+    out = tmp_path / "RESULTS.md"
+    out.write_text("старая таблица\n\n## Разбор\n\nанализ остаётся\n", encoding="utf-8")
+    rows = run.main(["--size", "tiny", "--db", "sqlite", "--repeat", "3", "--no-cache", "--no-load",
+                     "--out", str(out)])
+
+    grids = [r for r in rows if r.what.startswith(run.GRID)]  # the open quarter, the longest one
+    save, diary = row(rows, run.SAVE), row(rows, run.DIARY)
+    assert grids and all(r.db == "sqlite" for r in rows)
+    assert any("открыта, правка" in r.what for r in grids)
+    for grid in grids:
+        assert 0 < grid.sql <= 10, grid  # the issue's budget
+        assert grid.ok is not None
+    assert 0 < diary.sql <= 10 and diary.ok is not None, diary  # the issue's budget
+    assert save.sql > 0 and save.p50 > 0 and "ошибка" not in save.figure
+    for name, (title, _) in measure.REPORTS.items():
+        r = row(rows, title)
+        if name == "no-such-report":
+            assert r.figure == "нет отчёта" and r.sql is None
+        elif measure.report_registered(name):
+            assert r.sql > 0 and r.p50 > 0 and r.raw > 0 and "к сырому SQL" in r.figure, r
+    for r in rows:
+        assert r.p50 is None or r.p50 <= r.p95
+
+    printed = capsys.readouterr().out
+    text = out.read_text(encoding="utf-8")
+    for r in rows:
+        assert r.what in printed and r.what in text
+    assert "| Что измеряется | База | SQL | p50, мс | p95, мс |" in text
+    assert "nproc = " in text and "Python" in text and "SQLite" in text
+    assert "старая таблица" not in text and text.rstrip().endswith("анализ остаётся")
+    assert "≤ 10 SQL; p50 ≤ 50 мс" in text and "≤ 4 × сырой SQL" in text
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [v / 1000 for v in range(20, 0, -1)]  # 0.020 … 0.001, unsorted
+    # p50 of 20 values: rank ⌈20 × 0.5⌉ = 10 → the 10th smallest, 0.010;
+    # p95: rank ⌈20 × 0.95⌉ = 19 → 0.019
+    assert measure.percentile(values, 50) == 0.010
+    assert measure.percentile(values, 95) == 0.019
+    assert measure.percentile([], 50) is None
+
+
+def test_grid_parser_of_the_load_test_reads_the_versions_the_database_holds(app):
+    today = dataset.set_today()
+    dataset.load_dataset(dataset.Config("tiny"), today)
+    t = dataset.targets(today)
+    journal = t.journals[0]
+    marks, attendance = measure.lesson_state(app, journal)
+
+    # one whole-lesson save through the page, as the harness makes it: every mark changes
+    with app.app_context():
+        counter = measure.StatementCounter(db.engine)
+    try:
+        client = measure.Client(app, counter).login(journal.login)
+        payload = measure.whole_lesson_payload(journal, marks, attendance)
+        _, statements, resp = client.timed("post", f"/journal/{journal.assignment_id}/save", data={
+            "payload": json.dumps(payload), "period_id": journal.period_id, "csrf_token": client.token},
+            headers={"X-Requested-With": "fetch"})
+        assert resp.status_code == 200 and resp.get_json()["ok"], resp.get_data(as_text=True)
+        assert statements > 0
+        html = client.request("get", f"/journal/{journal.assignment_id}/?period={journal.period_id}") \
+            .get_data(as_text=True)
+    finally:
+        counter.close()
+
+    token, cells = load.parse_grid(html)
+    assert token
+    after, _ = measure.lesson_state(app, journal)
+    for sid in journal.student_ids:
+        before_value, before_version = marks.get(sid, (None, None))
+        value, version = after[sid]
+        # the harness's cycle 5 → 4 → 3 → 5; a new mark starts at version 1, a changed one goes up by one
+        assert value == measure.next_value(journal.values, before_value) != before_value
+        assert version == (1 if before_version is None else before_version + 1)
+        assert cells[(journal.task_id, sid)] == (value, version)
+
+
+def test_next_value_cycles_through_three_marks():
+    values = ("5", "4", "3", "2", "1")
+    assert [measure.next_value(values, v) for v in ("5", "4", "3", "2", None)] == ["4", "3", "5", "5", "5"]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="the load test runs gunicorn on the test's PostgreSQL database")
+def test_load_test_against_gunicorn_keeps_every_accepted_save(app):
+    today = dataset.set_today()
+    dataset.load_dataset(dataset.Config("tiny"), today)
+    t = dataset.targets(today, teachers=2, parents=2)
+    db.session.remove()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    result = load.run_load(url, t, duration=3, teachers=2, parents=2)
+
+    assert result.errors == 0 and result.server_tracebacks == 0, result.messages
+    assert result.teachers == 2 and result.parents == 2
+    assert result.saves > 0 and result.reads > 0 and result.marks >= result.saves
+    assert result.lost == 0 and result.duplicates == 0 and result.uncertain == 0
+    assert result.checked_cells > 0 and result.saves_per_second > 0
+    # by hand: each accepted cell holds the client's last value, and its version went up once per
+    # accepted change of it
+    teacher = result.clients[0]
+    cell, value = next(iter(teacher.accepted.items()))
+    stored = db.session.execute(select(Mark.value, Mark.version).where(
+        Mark.task_id == cell[0], Mark.student_id == cell[1])).one()
+    assert tuple(stored) == (value, teacher.cells[cell][1])
+
+    # the check finds a save that did not survive
+    db.session.execute(update(Mark).where(Mark.task_id == cell[0], Mark.student_id == cell[1])
+                       .values(value="2" if value != "2" else "3"))
+    db.session.commit()
+    again = load.LoadResult(duration=1, teachers=2, parents=2, workers=2)
+    load.check_consistency(url, result.clients, again)
+    assert again.lost == 1 and again.checked_cells == result.checked_cells
