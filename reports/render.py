@@ -33,7 +33,15 @@ class _Formats:
                      "muted": {"border": 1, "font_color": "#808080", "italic": True, "text_wrap": True},
                      "risk": {"border": 1, "bg_color": "#FDECEA", "text_wrap": True}}
         self.add = add
-        self.blank_border = add({"border": 1})
+        self.blanks = {}
+
+    def blank(self, style):
+        """The conditional format of a row's empty cells: the border, and the style's shading."""
+        if style not in self.blanks:
+            spec = {"border": 1}
+            spec.update({k: v for k, v in self.base.get(style or "cell", {}).items() if k == "bg_color"})
+            self.blanks[style] = self.add(spec)
+        return self.blanks[style]
 
     def row(self, style, kinds):
         """The formats of a row's cells, by its style and the columns' kinds (cached per pair)."""
@@ -94,11 +102,7 @@ def _write_sheet(book, formats, doc, sheet):
                 ws.repeat_rows(first_header, row)
                 repeated = True
             row += 1
-            first_row = row
             row = _write_rows(ws, formats, block, row)
-            if row > first_row:  # empty cells of plain rows are left unwritten; one rule draws their borders
-                ws.conditional_format(first_row, 0, row - 1, len(block.columns) - 1,
-                                      {"type": "blanks", "format": formats.blank_border})
             row += 1
         elif isinstance(block, Text):
             fmt = book.bold if block.style == "heading" else (book.small if block.style == "note" else book.text)
@@ -126,23 +130,42 @@ def _write_sheet(book, formats, doc, sheet):
 
 def _write_rows(ws, formats, table, row):
     """The table's rows from `row`; returns the row after the last. The hot loop of the biggest workbooks
-    (the whole institution's ledgers: 200 000 cells), so it dispatches on the exact type once per cell."""
+    (the whole institution's ledgers: 200 000 cells), so it dispatches on the exact type once per cell.
+    Empty cells are not written one by one: a conditional format per run of rows of one style gives them
+    the border (and a total's shading)."""
+    last_col = len(table.columns) - 1
+    run_start, run_style = row, None
+    for item in table.rows:
+        if item.style != run_style:
+            if row > run_start:
+                _blank_rule(ws, formats, run_start, row - 1, last_col, run_style)
+            run_start, run_style = row, item.style
+        row += 1
+    if row > run_start:
+        _blank_rule(ws, formats, run_start, row - 1, last_col, run_style)
+    return _write_values(ws, formats, table, row - len(table.rows))
+
+
+def _blank_rule(ws, formats, first, last, last_col, style):
+    if last_col >= 0:
+        ws.conditional_format(first, 0, last, last_col, {"type": "blanks", "format": formats.blank(style)})
+
+
+def _write_values(ws, formats, table, row):
     kinds = [column.kind for column in table.columns]
     numeric = [kind in NUMBER_FORMATS or kind in ("int", "mark") for kind in kinds]
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+    write_string, write_number = ws.write_string, ws.write_number
     by_style = {}
     for item in table.rows:
         fmts = by_style.get(item.style)
         if fmts is None:
             fmts = by_style[item.style] = formats.row(item.style, kinds)
-        styled = bool(item.style)
         for col, value in enumerate(item.values):
             fmt = fmts[col] if col < len(fmts) else None
             kind = type(value)
             if value is None or value == "":
-                if styled:  # a total's shading runs across its empty cells too
-                    write_blank(row, col, None, fmt)
-            elif kind is str:
+                continue
+            if kind is str:
                 write_string(row, col, value, fmt)
             elif kind is int or (kind in (float, Decimal) and col < len(numeric) and numeric[col]):
                 write_number(row, col, float(value) if kind is Decimal else value, fmt)

@@ -69,8 +69,10 @@ def test_the_class_teacher_builds_it_and_the_three_forms_carry_the_same_numbers(
     assert ws._charts and ws.row_breaks.brk
     # Empty cells of plain rows are not written one by one: one conditional format borders them.
     assert ws.cell(header + 3, 2).value is None
-    rules = [(str(rng.sqref), rule.type) for rng in ws.conditional_formatting for rule in rng.rules]
-    assert (f"A{header + 1}:D{header + 3}", "containsBlanks") in rules
+    rules = {str(rng.sqref): rule for rng in ws.conditional_formatting for rule in rng.rules}
+    runs = [f"A{header + n}:D{header + n}" for n in (1, 2, 3)]  # plain, total, plain: a rule per run of rows
+    assert set(rules) == set(runs) and all(rules[r].type == "containsBlanks" for r in runs)
+    assert rules[runs[1]].dxf.fill is not None and rules[runs[0]].dxf.fill is None  # the total keeps its shading
     assert any(v == "Классный руководитель" for v in values.values())
 
 
