@@ -143,7 +143,10 @@ def _register_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user.is_authenticated:
+        # is_anonymous, not is_authenticated: the latter reads is_blocked, which a commit of the
+        # request has expired (one more SELECT of the user per save); a blocked user never gets here
+        # as current_user (the loader and the login refuse him).
+        if not current_user.is_anonymous:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -107,7 +107,7 @@ class JournalView(JournalPage):
         if not any(payload.values()):
             return self._answer(True, back, "Изменений нет.")
         try:
-            rules.save_entries(actor, assignment_id, payload)
+            rules.save_entries(actor, assignment_id, payload, loaded=(loaded[0], loaded[4]))
         except rules.VersionConflict as exc:
             details = "; ".join(exc.errors[:5]) + ("…" if len(exc.errors) > 5 else "")
             return self._answer(False, back, CONFLICT_MESSAGE + (f" ({details})" if details else ""),

@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
 from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, student_parent
 
@@ -17,6 +17,26 @@ def memberships(user_id):
     ).subquery()
     return db.session.execute(select(Organization, cards.c.kind, cards.c.card_id)
                               .join(cards, cards.c.org_id == Organization.id)).all()
+
+
+def memberships_and_staff_facts(user_id):
+    """memberships() and, for every staff card, its functions and the classes it leads, in one
+    query: rows (organization, kind, card id, role, class id), kind "staff"/"student"/"parent" for
+    the cards, "role" and "class" for a staff card's facts (card id = the staff card)."""
+    no_role, no_class = cast(null(), String(40)), cast(null(), Integer)
+    staff = (Staff.user_id == user_id, Staff.dismissal_date.is_(None))
+    rows = union_all(
+        select(Staff.org_id.label("org_id"), literal("staff").label("kind"), Staff.id.label("card_id"),
+               no_role.label("role"), no_class.label("class_id")).where(*staff),
+        select(Student.org_id, literal("student"), Student.id, no_role, no_class).where(Student.user_id == user_id),
+        select(Parent.org_id, literal("parent"), Parent.id, no_role, no_class).where(Parent.user_id == user_id),
+        select(Staff.org_id, literal("role"), Staff.id, StaffRole.role, no_class)
+        .join(StaffRole, StaffRole.staff_id == Staff.id).where(*staff),
+        select(Staff.org_id, literal("class"), Staff.id, no_role, SchoolClass.id)
+        .join(SchoolClass, SchoolClass.class_teacher_id == Staff.id).where(*staff),
+    ).subquery()
+    return db.session.execute(select(Organization, rows.c.kind, rows.c.card_id, rows.c.role, rows.c.class_id)
+                              .join(rows, rows.c.org_id == Organization.id)).all()
 
 
 def staff_roles_and_classes(staff_id):
@@ -92,14 +112,22 @@ class Actor:
 
     @classmethod
     def for_user(cls, user, wanted_org_id=None):
-        rows = memberships(user.id)
-        orgs = {org.id: org for org, _, _ in rows}
+        # One statement: the cards, and the functions and classes of the staff cards (read by
+        # almost every staff request; loading them here saves a second round trip).
+        rows = memberships_and_staff_facts(user.id)
+        orgs = {org.id: org for org, *_ in rows}
         org_ids = tuple(sorted(orgs))
         org_id = wanted_org_id if wanted_org_id in org_ids else (org_ids[0] if org_ids else None)
-        cards = {kind: card_id for o, kind, card_id in rows if o.id == org_id}
+        cards = {kind: card_id for o, kind, card_id, _, _ in rows
+                 if o.id == org_id and kind in ("staff", "student", "parent")}
         org = orgs.get(org_id)
         actor = cls(user=user, org=org, staff_id=cards.get("staff"), student_id=cards.get("student"),
                     parent_id=cards.get("parent"), org_ids=org_ids, orgs=tuple(orgs.values()))
+        if actor.staff_id:
+            mine = [r for r in rows if r[2] == actor.staff_id]
+            actor.__dict__["_staff_facts"] = (
+                frozenset(r[3] for r in mine if r[1] == "role"),
+                tuple(sorted({r[4] for r in mine if r[1] == "class"})))
         actor.user_id  # noqa: B018 — read while the user row is fresh
         return actor
 

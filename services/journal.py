@@ -294,10 +294,18 @@ def _name(student):
 
 # -- the grid of one assignment ------------------------------------------------------------------
 
-def save_entries(actor, assignment_id, payload):
-    """Save a journal grid (or a part of it) in one transaction; see the module docstring."""
+def save_entries(actor, assignment_id, payload, loaded=None):
+    """Save a journal grid (or a part of it) in one transaction; see the module docstring.
+
+    `loaded`: (the assignment, whether its year is closed) as the caller already read them in this
+    session (admin_views/journal.py reads them with services.journal_view.load_assignment, which
+    applies the journal's row permission): the assignment is not read a second time."""
     with _transaction(actor):
-        return _GridSave(actor, assignment_id, payload if isinstance(payload, dict) else {}).run()
+        save = _GridSave(actor, assignment_id, payload if isinstance(payload, dict) else {})
+        if loaded is not None and loaded[0] is not None and loaded[0].id == _int(assignment_id) \
+                and (actor.org_id is None or loaded[0].org_id == actor.org_id):
+            save.preloaded = loaded
+        return save.run()
 
 
 class _GridSave:
@@ -314,19 +322,25 @@ class _GridSave:
         self.new_tasks, self.deleted_tasks = {}, set()
         self.result = SaveResult()
         self.now = utcnow()
+        self.preloaded = None
 
     # loading ------------------------------------------------------------------------------------
 
     def run(self):
         actor = self.actor
-        self.assignment = assignment = _load_assignment(actor, self.assignment_id)
+        if self.preloaded is not None:
+            assignment, year_closed = self.preloaded
+        else:
+            assignment = _load_assignment(actor, self.assignment_id)
+            year_closed = None
+        self.assignment = assignment
         self.org = actor.org if actor.org_id == assignment.org_id else db.session.get(Organization, assignment.org_id)
         self.klass, self.subject = assignment.klass, assignment.subject
         self.writer = can_write(actor, assignment)
         self.corrector = can_correct(actor)
         self._load_tasks_and_lessons()
         self._check_permission()
-        if assignment.year.is_closed:
+        if assignment.year.is_closed if year_closed is None else year_closed:
             raise DomainError(f"Учебный год {assignment.year.name} закрыт: журнал доступен только для чтения.")
         year_ids = [assignment.year_id] if self.period_marks_in else []
         self.periods = _Periods(assignment.org_id, self.lessons.values(), year_ids=year_ids)
@@ -402,15 +416,20 @@ class _GridSave:
         student_ids = {_int(i.get("student_id")) for i in chain(self.marks_in, self.attendance_in,
                                                                  self.period_marks_in)}
         student_ids.discard(None)
-        self.students = {s.id: s for s in db.session.scalars(
-            select(Student).where(Student.id.in_(student_ids), Student.org_id == org_id)
-            .options(joinedload(Student.klass)))} if student_ids else {}
-        # Each student's own dates in the class over the save's lessons, by the movement book; one query.
+        # Each student's own dates in the class over the save's lessons, by the movement book; one
+        # query, which also brings the students (those of the class); any other is read after it.
         self.roster = {}
         dates = [lesson.date for lesson in self.lessons.values()]
-        if self.students and dates:
+        if student_ids and dates:
             self.roster = {e.student_id: e for e in rosters_between(
                 [self.assignment.class_id], min(dates), max(dates))[self.assignment.class_id]}
+        self.students = {sid: self.roster[sid].student for sid in student_ids if sid in self.roster}
+        others = student_ids - set(self.students)
+        if others:
+            self.students.update((s.id, s) for s in db.session.scalars(
+                select(Student).where(Student.id.in_(others), Student.org_id == org_id)))
+        # the roster of those who are students of this organization only
+        self.roster = {sid: e for sid, e in self.roster.items() if sid in self.students}
         self.split = defaultdict(dict)  # period id -> {student id: subgroup id} of the class and subject
         if self.assignment.subgroup_id and self.periods.by_id:
             for student_id, subgroup_id, period_id in db.session.execute(
