@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from markupsafe import Markup, escape
 from sqlalchemy import (Boolean, Integer, Numeric, String, and_, cast, false, func, literal, null, or_, select,
                         union_all)
 from sqlalchemy.orm import aliased, joinedload
@@ -26,6 +27,7 @@ from services.calendar import WorkingCalendar
 from services.journal import ABSENCE_REASON_DAYS
 from services.ktp import topic_at
 
+DEBT_PLACEHOLDER = ' placeholder="."'
 MISSED_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXCUSED.value)
 MONTHS_GEN = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
               "октября", "ноября", "декабря")
@@ -147,6 +149,8 @@ class GridLesson:
     tasks: list = field(default_factory=list)
     planned: object = None  # services.ktp.PlannedTopic offered for an empty topic
     attendance_taken: bool = False
+    due: object = None  # the GridLesson of homework_due_lesson_id when it is in the period
+    due_later: object = None  # the same when it comes after this lesson (the only choice the page lists)
 
     @property
     def saved_tasks(self):
@@ -213,6 +217,74 @@ class Grid:
             return False
         return self.substitute_lessons is None or lesson.id in self.substitute_lessons
 
+    def body(self, columns, today):
+        """[(row, Markup of the row's cells)] for templates/journal/grid.html: each cell's state (its
+        own input or read-only, greyed outside his dates, debt, comment, history link) decided once
+        here, the markup static/journal.js reads built with every value escaped — the template's
+        per-cell work was most of the page's time (issue 7)."""
+        lesson_editable = {}
+        cols = []
+        for c in columns:
+            lesson = c.lesson
+            editable = lesson_editable.get(lesson.id)
+            if editable is None:
+                editable = lesson_editable[lesson.id] = self.lesson_editable(lesson)
+            task = c.task
+            if c.kind == "att":
+                cols.append((True, lesson.date, editable, str(c.index), lesson.id, False, ""))
+            else:
+                saved = task.id is not None
+                cols.append((False, lesson.date, editable, str(c.index), task.key, saved and task.is_mandatory,
+                             f' data-history="{task.id}:' if saved and self.can_history else ""))
+        escaped = _EscapedValues()
+        return [(row, self._row_cells(row, cols, today, escaped)) for row in self.rows]
+
+    def _row_cells(self, row, cols, today, escaped):
+        withdrawn = row.withdrawn
+        writes = self.can_write and not withdrawn  # cell_editable(), less the dates
+        marks_ok = writes and not self.no_marks and (self.correcting or not row.marks_locked)
+        ranges, marks, attendance = row.ranges, row.marks, row.attendance
+        history_end = f'{row.student_id}"'
+        covered = {}
+        out = []
+        add = out.append
+        for is_att, day, editable, index, ref, mandatory, history in cols:
+            covers = covered.get(day)
+            if covers is None:
+                covers = covered[day] = row.covers(day)
+            if is_att:
+                cell = attendance.get(ref)
+                if editable and writes and covers:
+                    if cell is None:
+                        add(f'<td class="ja"><input class="jc a" data-col="{index}"></td>')
+                    else:
+                        add(f'<td class="ja"><input class="jc a" data-col="{index}" data-v="{cell.version}" '
+                            f'value="{escaped[cell.value]}"></td>')
+                else:
+                    add(f'<td class="ja ro{"" if covers else " out"}">{escaped[cell.value] if cell else ""}</td>')
+                continue
+            cell = marks.get(ref)
+            value = cell.value if cell is not None else ""
+            comment = cell.comment if cell is not None else ""
+            debt = mandatory and not value and day <= today and not withdrawn and covers
+            if editable and marks_ok and covers:
+                if cell is None:
+                    attrs = ""
+                elif comment:
+                    comment = escape(comment)
+                    attrs = (f' data-v="{cell.version}" value="{escaped[value]}" data-c="{comment}"'
+                             f' title="{comment}"')
+                else:
+                    attrs = f' data-v="{cell.version}" value="{escaped[value]}"'
+                add(f'<td class="jm{" has-comment" if comment else ""}"><input class="jc m" data-col="{index}"'
+                    f'{attrs}{DEBT_PLACEHOLDER if debt else ""}></td>')
+            else:
+                title = f' title="{escape(comment)}"' if comment else ""
+                add(f'<td class="jm ro{"" if covers else " out"}{" has-comment" if comment else ""}'
+                    f'{" debt" if debt else ""}"{title}{history + history_end if history else ""}>'
+                    f'{escaped[value] if value else ("." if debt else "")}</td>')
+        return Markup("".join(out))
+
     @property
     def task_columns(self):
         return [t for lesson in self.lessons for t in lesson.tasks]
@@ -220,6 +292,14 @@ class Grid:
     @property
     def code_kinds(self):
         return {c.code: c.kind for c in self.codes}
+
+
+class _EscapedValues(dict):
+    """Marks and attendance codes are a handful of distinct short strings: each escaped once."""
+
+    def __missing__(self, value):
+        text = self[value] = str(escape(value))
+        return text
 
 
 def assignment_label(assignment):
@@ -328,7 +408,14 @@ def _lessons(assignment, period, topics):
         if r[9] is not None:
             lesson.tasks.append(GridTask(f"t{r[9]}", r[9], r[0], r[10], r[15] or "", r[16] or "",
                                          Decimal(str(r[11])), bool(r[12]), r[13] or "", r[14] or 0, r[1]))
-    return list(lessons.values())
+    ordered = list(lessons.values())
+    position = {lesson.id: n for n, lesson in enumerate(ordered)}
+    for n, lesson in enumerate(ordered):
+        if lesson.homework_due_lesson_id in position:
+            lesson.due = ordered[position[lesson.homework_due_lesson_id]]
+            if position[lesson.homework_due_lesson_id] > n:
+                lesson.due_later = lesson.due
+    return ordered
 
 
 def _entries(assignment, period):

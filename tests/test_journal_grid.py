@@ -451,3 +451,42 @@ def test_a_plain_post_into_a_journal_one_only_reads_is_forbidden(world, browser)
         {"task_id": task.id, "student_id": a.student.id, "value": "5", "version": None}]}, xhr=False)
     assert resp.status_code == 403
     assert db.session.scalar(select(func.count(Mark.id))) == 0
+
+
+def test_cells_built_in_python_keep_their_states_and_escape_comments(world, browser):
+    """Grid.body decides each cell once (issue 7: the page's speed); the markup static/journal.js
+    reads is unchanged, and a comment or a value is escaped in the hand-built cells."""
+    from admin_views.journal import _columns
+
+    a = world.a
+    subject, assignment, lessons = journal(world)
+    must = jr_task(lessons[0], "Контрольная работа", mandatory=True)
+    answer = jr_task(lessons[1], "Ответ на уроке", mandatory=False)
+    evil = '<script>alert("x")</script> & \'q\''
+    jr_mark(answer, a.student, "4", comment=evil)
+    jr_attendance(lessons[2], a.classmate, "б")
+    db.session.commit()
+    today = date(2026, 11, 20)  # every lesson (9, 11, 13.11) given: the unmarked mandatory task is a debt
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;"
+
+    grid = journal_view.load_grid(Actor.for_user(a.teacher.user), assignment.id, today=today)
+    columns = _columns(grid)
+    # 3 lessons: attendance + one task column each (lesson 3 gets the empty «L» column) = 6 columns
+    assert len(columns) == 6
+    body = dict((row.student_id, str(cells)) for row, cells in grid.body(columns, today))
+    mine, other = body[a.student.id], body[a.classmate.id]
+    assert mine.count("<td") == other.count("<td") == 6
+    # the teacher writes every cell: 6 inputs per row, columns numbered 0..5 in order
+    assert re.findall(r'data-col="(\d)"', mine) == ["0", "1", "2", "3", "4", "5"]
+    assert f'value="4" data-c="{escaped}" title="{escaped}"' in mine and "<script>" not in mine
+    assert mine.count('placeholder="."') == 1 and other.count('placeholder="."') == 1  # the mandatory task
+    assert 'value="б"' in other
+
+    deputy = browser()
+    deputy.login("a.deputy")
+    html = deputy.get(grid_url(assignment)).get_data(as_text=True)
+    row = html[html.index(f'data-student="{a.student.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert '<input class="jc' not in row and "<script>alert" not in html
+    assert f'class="jm ro has-comment" title="{escaped}" data-history="{answer.id}:{a.student.id}">4</td>' in row
+    assert f'data-history="{must.id}:{a.student.id}">' in row
