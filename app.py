@@ -251,30 +251,22 @@ def _register_cli(app):
         с --size large (tiny) — большой набор данных для замеров производительности."""
         from services.demo import DemoRefused, create_demo, format_accounts
 
-        if size != "small":
-            from services.demo_large import create_large_demo, format_summary, parse_today
-
-            try:
-                if kind != "school":
-                    raise DemoRefused("Большой набор данных создаётся только для школы (--kind school).")
-                summary = create_large_demo(size=size, years=years, schools=schools, seed=seed, password=password,
-                                            today=parse_today(today), echo=lambda line: click.echo(line, err=True))
-            except (DemoRefused, DomainError) as exc:
-                db.session.rollback()
-                raise click.ClickException(str(exc)) from None
-            text = format_summary(summary)
-            click.echo(text)
-            if accounts_file:
-                Path(accounts_file).write_text(text + "\n", encoding="utf-8")
-            return
-        if years or schools != 1 or today:
+        if size == "small" and (years or schools != 1 or today):
             raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
         try:
-            accounts_list = create_demo(kind=kind, password=password, seed=seed)
+            if size == "small":
+                text = format_accounts(create_demo(kind=kind, password=password, seed=seed))
+            elif kind != "school":
+                raise DemoRefused("Большой набор данных создаётся только для школы (--kind school).")
+            else:
+                from services.demo_large import create_large_demo, format_summary, parse_today
+
+                text = format_summary(create_large_demo(
+                    size=size, years=years, schools=schools, seed=seed, password=password, today=parse_today(today),
+                    echo=lambda line: click.echo(line, err=True)))
         except (DemoRefused, DomainError) as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
-        table = format_accounts(accounts_list)
-        click.echo(table)
+        click.echo(text)
         if accounts_file:
-            Path(accounts_file).write_text(table + "\n", encoding="utf-8")
+            Path(accounts_file).write_text(text + "\n", encoding="utf-8")
