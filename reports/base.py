@@ -131,6 +131,11 @@ def display(value, kind="text"):
     return str(value)
 
 
+def date_range(start, end):
+    """«с 01.09.2026 по 31.10.2026»: a report's dates as its parameters print them."""
+    return f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"
+
+
 def person_name(person, short=False):
     """«Фамилия Имя Отчество», or «Фамилия И. О.»."""
     if person is None:
@@ -348,7 +353,7 @@ class Params:
 
     @property
     def range_label(self):
-        return f"с {self.start:%d.%m.%Y} по {self.end:%d.%m.%Y}"
+        return date_range(self.start, self.end)
 
 
 def refuse(*messages):

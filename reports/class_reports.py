@@ -11,9 +11,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from reports import data
-from reports.base import (Column, attendance_columns, attendance_values, class_teacher_line, director_line,
-                          figure_columns, figure_values, movement_note, next_month, person_name, refuse, report,
-                          report_document, slug)
+from reports.base import (Column, attendance_columns, attendance_values, class_teacher_line, date_range,
+                          director_line, figure_columns, figure_values, movement_note, next_month, person_name,
+                          refuse, report, report_document, slug)
 from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
                              suggested_mark, weighted_average)
 from services.journal import no_marks
@@ -129,7 +129,7 @@ def class_preliminary(actor, p):
         refuse(f"Дата «по» {p.end:%d.%m.%Y} вне периода «{p.period_label}» "
                f"({p.period_start:%d.%m.%Y}–{p.period_end:%d.%m.%Y})")
     end = p.end
-    doc = _document("class-preliminary", p, _period_param(p), ("Отметки", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+    doc = _document("class-preliminary", p, _period_param(p), ("Отметки", date_range(start, end)),
                     filename=("predvaritelnyi-otchet", p.period_label))
     sheet = doc.sheet("Предварительный отчёт")
     if no_marks(org, klass, None):
@@ -203,7 +203,7 @@ def class_period_report(actor, p):
     entries = data.rosters([klass.id], start, end)[klass.id]
     ids = [e.student_id for e in entries]
     doc = _document("class-period-report", p, _period_param(p),
-                    ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+                    ("Даты", date_range(start, end)),
                     filename=("otchet-klassnogo-rukovoditelia", p.period_label))
     sheet = doc.sheet("Отчёт за период")
     students_word = term("students", org)
@@ -293,7 +293,7 @@ def class_period_report(actor, p):
 def class_results(actor, p):
     klass, org = p.klass, p.org
     start, end = p.period_start, p.period_end
-    doc = _document("class-results", p, _period_param(p), ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"),
+    doc = _document("class-results", p, _period_param(p), ("Даты", date_range(start, end)),
                     filename=("itogi", p.period_label))
     sheet = doc.sheet("Итоги успеваемости")
     if no_marks(org, klass, None):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from models import (AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind, MovementOrder,
                     OrderStatus, Organization, SchoolClass, db)
 from reports import data
-from reports.base import grade_label, total_label
+from reports.base import date_range, grade_label, total_label
 from reports.class_fill import signature, year_on
 from reports.xlsx import Book
 from services import permissions
@@ -94,7 +94,7 @@ class MovementReport:
 
     @property
     def params(self):
-        return f"с {self.start:%d.%m.%Y} по {self.end:%d.%m.%Y} (учебный год {self.year.name})"
+        return f"{date_range(self.start, self.end)} (учебный год {self.year.name})"
 
     def groups(self):
         """[(group header, [(key, column header)])]: two header rows, the same on screen and in .xlsx."""

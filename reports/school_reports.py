@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from models import AcademicYear, MovementItem, MovementOrder, SchoolClass, db
 from reports import data
-from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, class_teacher_line,
-                          director_line, figure_columns, figure_values, grade_label, movement_note, person_name, report,
-                          report_document, slug, total_label)
+from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, class_teacher_line, date_range,
+                          director_line, figure_columns, figure_values, grade_label, movement_note, person_name,
+                          report, report_document, slug, total_label)
 from reports.figures import TWO_PLACES, figures, mark_category, pooled_average, student_category
 from services.journal import no_marks
 from services.terms import term
@@ -548,7 +548,7 @@ def movement_report(actor, p):
     moves = school_movement(actor, p.start, p.end)
     org = moves.org
     doc = Document(name="movement", title=moves.title, org=org,
-                   params=[("Период", f"с {moves.start:%d.%m.%Y} по {moves.end:%d.%m.%Y}"),
+                   params=[("Период", date_range(moves.start, moves.end)),
                            ("Учебный год", moves.year.name)],
                    filename=slug("dvizhenie", f"{moves.start:%d.%m.%Y}", f"{moves.end:%d.%m.%Y}"))
     sheet = doc.sheet("Движение")

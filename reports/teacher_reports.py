@@ -14,8 +14,8 @@ from sqlalchemy.orm import joinedload
 
 from models import SchoolClass, Staff, Subject, TeachingAssignment, db
 from reports import data
-from reports.base import (Column, director_line, figure_columns, figure_values, grade_label, person_name, report,
-                          report_document, slug, total_label)
+from reports.base import (Column, date_range, director_line, figure_columns, figure_values, grade_label, person_name,
+                          report, report_document, slug, total_label)
 from reports.figures import figures, percent, pooled_average
 from services import ktp, permissions
 from services.terms import term
@@ -82,7 +82,7 @@ def teacher_report(actor, p):
 
     doc = report_document("teacher-report", p, [
         (term("teacher", org), person_name(teacher)), ("Период", p.period_label),
-        ("Даты", f"с {start:%d.%m.%Y} по {end:%d.%m.%Y}"), ("Уроки проведены", f"по {min(p.today, end):%d.%m.%Y}")],
+        ("Даты", date_range(start, end)), ("Уроки проведены", f"по {min(p.today, end):%d.%m.%Y}")],
         filename=slug("otchet-uchitelya", teacher.last_name, p.period_label))
     sheet = doc.sheet("Отчёт")
     shown_columns = figure_columns(**shown)
