@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, g, has_app_context, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
-from services import audit
+from services import audit, clock
 from services.context import Actor
 from services.errors import DomainError
 from services.rules import load_all_rules
@@ -99,12 +99,20 @@ def create_app(config=None):
     _register_hooks(app)
     _register_errors(app)
     _register_cli(app)
+    clock.set_default_zone(_current_org_zone)
     return app
 
 
 def _timezone():
+    return _current_org_zone() or clock.DEFAULT_TZ
+
+
+def _current_org_zone():
+    """The time zone of the organization the current request acts in (None outside a request)."""
+    if not has_app_context():
+        return None
     actor = g.get("actor")
-    return actor.org.timezone if actor is not None and actor.org is not None else "Europe/Moscow"
+    return actor.org.timezone if actor is not None and actor.org is not None else None
 
 
 @login_manager.user_loader

@@ -1,13 +1,12 @@
 """«Контроль»: the regulations' deadlines of the user's roles, overdue and due soon
 (services/control.py), each with a link to where it is fixed."""
-from datetime import date
 
 from flask import url_for
 from flask_admin import expose
 from werkzeug.routing import BuildError
 
 from admin_views.rollover import GuardedPage
-from services import control
+from services import clock, control
 
 
 def link_of(item):
@@ -26,7 +25,7 @@ class ControlPage(GuardedPage):
 
     @expose("/")
     def index(self):
-        result = control.control(self.actor, date.today())
+        result = control.control(self.actor, clock.today())
         return self.render("control/index.html", result=result, link_of=link_of)
 
 

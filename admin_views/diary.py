@@ -10,7 +10,7 @@ from flask import abort, redirect, request, url_for
 from admin_views.base import SecurePage
 from flask_admin import expose
 
-from services import journal_view as jv
+from services import clock, journal_view as jv
 
 
 class DiaryView(SecurePage):
@@ -42,9 +42,9 @@ class DiaryView(SecurePage):
     @expose("/<int:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = jv.week_start(_date_arg("week") or date.today())
+        start = jv.week_start(_date_arg("week") or clock.today())
         days = jv.diary_week(child, start)
-        today = date.today()
+        today = clock.today()
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
                            next=start + timedelta(days=7), today=today, this_week=jv.week_start(today),

@@ -15,7 +15,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from models import PeriodMarkKind, SchoolClass, db
-from services import journal as rules
+from services import clock, journal as rules
 from services import journal_view as jv
 from services import permissions
 from services.errors import DomainError, PermissionDenied
@@ -84,7 +84,7 @@ class JournalView(JournalPage):
             abort(404)
         return self.render("journal/grid.html", grid=grid, columns=_columns(grid),
                            grid_config=_grid_config(grid), fmt=_fmt_decimal, cell_editable=jv.cell_editable,
-                           today=date.today())
+                           today=clock.today())
 
     @expose("/<int:assignment_id>/save", methods=("POST",))
     def save(self, assignment_id):
@@ -352,7 +352,7 @@ class AbsenceView(JournalPage):
             permissions.row_condition(actor, "class_journal", "list", SchoolClass)))
         if klass is None:
             abort(404)
-        today = date.today()
+        today = clock.today()
         start = _date_arg("start") or today - timedelta(days=14)
         end = _date_arg("end") or today
         can_edit = permissions.allowed(actor, "absence_reason", "edit")

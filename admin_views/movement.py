@@ -4,7 +4,6 @@ next year, and the reports «Наполняемость классов» and «�
 Every change goes through services/movement.py; pages read through the permission table.
 Registered by admin_views/registry.py through `views()` and `pages()`.
 """
-from datetime import date
 
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import expose
@@ -20,7 +19,7 @@ from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, M
                     MovementOrder, OrderStatus, SchoolClass, Sex, Student, StudentStatus, db)
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
-from services import movement, permissions
+from services import clock, movement, permissions
 from services.errors import DomainError, PermissionDenied
 from services.terms import KindText
 
@@ -130,7 +129,7 @@ class MovementOrderView(SecureModelView):
     def create_form(self, obj=None):
         form = self._kinds(super().create_form(obj))
         if request.method == "GET":
-            today = date.today()
+            today = clock.today()
             form.order_date.data = form.order_date.data or today
             form.number.data = form.number.data or movement.suggest_number(self.actor.org_id, today)
         return form
@@ -357,7 +356,7 @@ class YearTransferPage(MovementPage):
     def index(self):
         actor = self.actor
         years = _years(actor.org_id)
-        today = date.today()
+        today = clock.today()
         current = movement.year_of(actor.org_id, today) if years else None
         year = next((y for y in years if y.id == request.values.get("year_id", type=int)), current)
         later = [y for y in years if year is not None and y.start_date > year.start_date]
@@ -413,7 +412,7 @@ class ClassFillPage(ReportPage):
 
     @expose("/")
     def index(self):
-        on_date, error = _date_arg("date", date.today())
+        on_date, error = _date_arg("date", clock.today())
         report = None
         if error is None:
             try:
@@ -425,7 +424,7 @@ class ClassFillPage(ReportPage):
         if report is not None and self.xlsx_wanted():
             return class_fill_xlsx(report).response(f"napolnyaemost-{on_date:%Y-%m-%d}.xlsx")
         return self.render("movement/class_fill.html", report=report, error=error,
-                           date_text=request.args.get("date") or _d(date.today()),
+                           date_text=request.args.get("date") or _d(clock.today()),
                            can_export=permissions.allowed(self.actor, self.view_key, "export"))
 
 
@@ -436,7 +435,7 @@ class MovementReportPage(ReportPage):
 
     @expose("/")
     def index(self):
-        today = date.today()
+        today = clock.today()
         year = movement.year_of(self.actor.org_id, today)
         default_start = year.start_date if year is not None else today
         default_end = min(today, year.end_date) if year is not None else today

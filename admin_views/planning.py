@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from models import (AcademicYear, Curriculum, CurriculumComponent, EducationalArea, Grading, Period, Role,
                     SchoolClass, Staff, StaffRole, Subgroup, Subject, SubjectKind, TeachingAssignment,
                     ThematicPlan, db)
-from services import curriculum as curricula
+from services import clock, curriculum as curricula
 from services import ktp
 from services import permissions
 from services import planning
@@ -421,9 +421,7 @@ class SubgroupPage(PlanningPage):
 
 
 def _current_period(periods):
-    from datetime import date
-
-    today = date.today()
+    today = clock.today()
     return next((p for p in periods if p.start_date <= today <= p.end_date), None) or \
         next((p for p in periods if p.start_date > today), None) or (periods[0] if periods else None)
 

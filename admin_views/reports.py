@@ -1,7 +1,6 @@
 """«Отчёты»: the reports of SPEC §4 the user may open (reports/base.py registry), each on screen with
 its filters on top, and the same Document as printable .xlsx or as JSON."""
 import json
-from datetime import date
 
 from flask import Response, abort, request
 from flask_admin import expose
@@ -11,7 +10,7 @@ from admin_views.base import SecurePage
 from models import AcademicYear, Period, db
 from reports import base
 from reports.render import chart_svg, to_json, to_xlsx
-from services import permissions
+from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
 
 CATEGORY = None
@@ -89,7 +88,7 @@ class ReportsPage(SecurePage):
         year = params.year if params is not None else None
         if year is None:
             try:
-                year = base.pick_year(actor, raw.get("year"), date.today())
+                year = base.pick_year(actor, raw.get("year"), clock.today())
             except DomainError:
                 year = None
         fields = []

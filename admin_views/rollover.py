@@ -3,7 +3,7 @@
 Every page shows what its step will change before the button runs it; the work and the rules are
 in services/rollover.py and services/semester.py.
 """
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, request, url_for
 from admin_views.base import SecurePage
@@ -11,7 +11,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from models import AcademicYear, db
-from services import permissions
+from services import clock, permissions
 from services import rollover
 from services import semester
 from services.errors import DomainError, PermissionDenied
@@ -123,7 +123,7 @@ class RolloverPage(GuardedPage):
             from services.movement import suggest_number
             order_number = suggest_number(actor.org_id, year.end_date)
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
-                           preview=preview, years=self._years(), today=date.today(),
+                           preview=preview, years=self._years(), today=clock.today(),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
                            order_date=request.args.get("order_date") or year.end_date.strftime("%d.%m.%Y"))
 

@@ -1,6 +1,6 @@
 """Views of bell schedule, timetable, changes, exam sessions, lessons."""
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson, Period, Role, SchoolClass,
                     Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange, db)
 from reports.timetable_xlsx import exams_workbook, grid_workbook
-from services import lessons as lesson_service
+from services import clock, lessons as lesson_service
 from services import permissions
 from services import timetable as tt
 from services.errors import DomainError
@@ -218,7 +218,7 @@ class TimetableView(TimetablePage):
         week = None
         if not weekly:
             picked = _parse_date(request.args.get("week", ""))
-            today = date.today()
+            today = clock.today()
             if today.isoweekday() == 7:
                 today += timedelta(days=1)  # on Sunday the coming week matters
             week = tt.monday(picked or (today if year.start_date <= today <= year.end_date else year.start_date))
@@ -369,7 +369,7 @@ class GridEditorView(TimetablePage):
         ahead = db.session.scalar(
             select(Lesson.id).join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
             .where(TeachingAssignment.class_id == class_id, Lesson.from_timetable.is_(True),
-                   Lesson.date >= date.today()).limit(1))
+                   Lesson.date >= clock.today()).limit(1))
         if ahead is not None:
             flash(Markup("Уроки журнала созданы по прежнему расписанию. Чтобы они совпали с новым, "
                          f'<a href="{url_for("timetable_lessons.index")}">сформируйте уроки</a> заново '
@@ -398,7 +398,7 @@ class LessonsView(TimetablePage):
                                      .order_by(Period.type, Period.start_date)).all()
         classes = db.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id)
                                      .order_by(SchoolClass.grade, SchoolClass.name)).all()
-        today = date.today()
+        today = clock.today()
         chosen = request.values.get("period_id", type=int) or next(
             (p.id for p in periods if p.start_date <= today <= p.end_date), periods[0].id if periods else None)
         result, error = None, None

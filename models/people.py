@@ -7,12 +7,14 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Foreig
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
+from services import clock
 from models.enums import Role, StudentStatus
 from models.org import OrgOwned, Position
 
 
 def utcnow():
-    return datetime.utcnow().replace(microsecond=0)
+    """Naive UTC, whole seconds: the column default of every timestamp (the one clock)."""
+    return clock.utcnow()
 
 
 class User(UserMixin, db.Model):

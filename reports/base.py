@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import (AcademicYear, ClassMembership, Organization, Period, SchoolClass, Student, Subject,
                     TeachingAssignment, db)
 from reports import data
-from services import permissions
+from services import clock, permissions
 from services.accounts import transliterate
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
@@ -542,7 +542,7 @@ def resolve(actor, rdef, raw, today=None):
         raise PermissionDenied()
     if actor.org is None:
         refuse("Выберите организацию")
-    today = today or date.today()
+    today = today or clock.today()
     raw = {k: (v or "").strip() for k, v in (raw or {}).items() if k in PARAMS and v is not None}
     unknown = [k for k, v in raw.items() if v and k not in rdef.params]
     if unknown:

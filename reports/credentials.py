@@ -1,8 +1,8 @@
 """Credential slips: one slip per person, grouped by class, with cut lines; printed once."""
-from datetime import date
 from itertools import groupby
 
 from reports.xlsx import Book
+from services import clock
 
 SLIP_ROWS = 7  # rows a slip takes, the cut line included
 
@@ -58,4 +58,4 @@ def write_slips(book, credentials, org, site, title):
 def credentials_workbook(credentials, org, site, title):
     book = Book()
     write_slips(book, credentials, org, site, title)
-    return book.response(f"логины-{date.today():%d.%m.%Y}.xlsx")
+    return book.response(f"логины-{clock.today():%d.%m.%Y}.xlsx")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Grading, Holiday, Lesson, Parent, Period,
                     PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, SubgroupMember, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
-from services import permissions
+from services import clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import PermissionDenied
 
@@ -317,7 +317,7 @@ def control(actor, today=None):
     permissions.require(actor, "control", "list")
     if actor.org is None:
         raise PermissionDenied()
-    today = today or date.today()
+    today = today or clock.today()
     org = actor.org
     days = Days(org.id, today, since=today - timedelta(days=400))
     builders = [("year", "control_year", _year), ("planning", "control_planning", _planning),

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
-from services import accounts, orgs
+from services import accounts, clock, orgs
 from services import people  # noqa: F401 — the card rules apply to demo cards too
 from services.validation import snils_with_checksum
 
@@ -107,7 +107,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
         accounts.check_password_strength(password)
     rnd = random.Random(seed)
     names = Names(rnd)
-    today = today or date.today()
+    today = today or clock.today()
     start_year = today.year if today.month >= 8 else today.year - 1
     college = kind == "college"
 

@@ -57,7 +57,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as clock
+from datetime import time as hhmm
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -70,7 +70,7 @@ from models import (AcademicYear, Attendance, AttendanceCode, Bell, ClassMembers
                     SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan, ThematicPlanTopic,
                     TimetableChange, TimetableEntry, User, db, student_parent)
 from reports.figures import suggested_mark, weighted_average
-from services import accounts, orgs
+from services import accounts, clock, orgs
 from services.demo import SURNAMES, STREETS, DemoRefused, Names, patronymic, school_calendar
 from services.lessons import GenerationResult, _desired_lessons
 from services.timetable import Catalog
@@ -237,7 +237,7 @@ class Summary:
 
 def default_today(real_today=None):
     """The last day of the 4th quarter of the academic year that contains the real date."""
-    real_today = real_today or date.today()
+    real_today = real_today or clock.today()
     start = real_today.year if real_today.month >= 8 else real_today.year - 1
     return school_calendar(start)[1][-1][3]
 
@@ -591,7 +591,7 @@ class _School:
         self.starts = list(range(current - past_years, current + 1))
         self.staff_snils, self.student_snils = set(), set()
         self.order_numbers = Counter()
-        self.real_today = date.today()
+        self.real_today = clock.today()
 
     def _rnd(self, *key):
         """A generator of its own for each part, so that the parts do not depend on each other's order."""
@@ -834,7 +834,7 @@ class _School:
         self.w.add(Room, dict(id=self.w.ids(Room), org_id=self.org.id, name="Спортзал", capacity=60, note=None))
         for n, (h1, m1, h2, m2) in enumerate(SCHOOL_BELLS, start=1):
             self.w.add(Bell, dict(id=self.w.ids(Bell), org_id=self.org.id, year_id=None, shift=1, number=n,
-                                  starts_at=clock(h1, m1), ends_at=clock(h2, m2)))
+                                  starts_at=hhmm(h1, m1), ends_at=hhmm(h2, m2)))
         self.w.flush(Room, Bell)
 
     def _timetable(self):
@@ -909,7 +909,7 @@ class _School:
                     social_status=r.choice([None, None, None, "малообеспеченная семья"]),
                     foreign_language="Английский",
                     enrollment_order_number=order[1] if order else f"{r.randint(10, 99)}-у",
-                    enrollment_order_date=enrolled_on, created_at=datetime.combine(enrolled_on, clock(10, 0)),
+                    enrollment_order_date=enrolled_on, created_at=datetime.combine(enrolled_on, hhmm(10, 0)),
                     user_id=None)
         fourteen = date(born.year + 14, born.month, min(born.day, 28))
         if fourteen <= self.real_today:  # the card rules ask for a passport from 14 on
@@ -930,7 +930,7 @@ class _School:
             id=oid, org_id=self.org.id, year_id=year.id, number=number, number_year=order_date.year,
             order_date=order_date, effective_date=effective, kind=kind, status="applied",
             target_year_id=target_year.id if target_year else None, cancels_id=None, note=note,
-            created_at=datetime.combine(order_date, clock(9, 0)), applied_at=datetime.combine(order_date, clock(10, 0)),
+            created_at=datetime.combine(order_date, hhmm(9, 0)), applied_at=datetime.combine(order_date, hhmm(10, 0)),
             applied_by_id=self.admin["user_id"]))
         return oid, number
 
@@ -1291,7 +1291,7 @@ class _School:
                 continue
             row = dict(id=None, org_id=self.org.id, year_id=y.id, date=day, class_id=a.class_id, shift=1,
                        number=number, scheduled_assignment_id=aid, assignment_id=None, teacher_id=None, room_id=None,
-                       created_at=datetime.combine(day, clock(7, 30)))
+                       created_at=datetime.combine(day, hhmm(7, 30)))
             if n % 2 == 0:
                 busy = self.busy[(day.isoweekday(), number)] | substituting[(day, number)]
                 free = [t for t in range(len(self.teachers)) if t not in busy and t not in pairs]
@@ -1345,7 +1345,7 @@ class _School:
                     roster[self.class_id[key]].append((pupil, start, end or y.end_date, key))
         absent = self._absences(y, {p for rows in roster.values() for p, *_ in rows})
         quarter_no = {q.id: q.number for q in y.periods}
-        bells = {n: clock(h1, m1) for n, (h1, m1, _h2, _m2) in enumerate(SCHOOL_BELLS, start=1)}
+        bells = {n: hhmm(h1, m1) for n, (h1, m1, _h2, _m2) in enumerate(SCHOOL_BELLS, start=1)}
         reason_user = {self.class_id[(y.start, key)]: self.teacher_user[t] for key, t in self.class_teacher.items()}
         self.sums = defaultdict(Counter)  # (student, subject, period) -> {mark: Σ weight}
         given = defaultdict(list)
@@ -1390,7 +1390,7 @@ class _School:
                         document = lesson.date if code == "у" else min(y.today, lesson.date + timedelta(days=2))
                         row.update(reason_note="справка из поликлиники" if code == "б" else "заявление родителей",
                                    document_date=document, reason_set_by_id=reason_user[a.class_id],
-                                   reason_set_at=datetime.combine(document, clock(14, 0)))
+                                   reason_set_at=datetime.combine(document, hhmm(14, 0)))
                     attendance.append(row)
                     counts["attendance"] += 1
                 if marks and present:
@@ -1462,7 +1462,7 @@ class _School:
                     rows.append(dict(org_id=self.org.id, student_id=pupil.id, subject_id=subject.id, year_id=y.id,
                                      kind="period", period_id=quarter.id, slot=quarter.id, value=value, version=1,
                                      set_by_id=self.teacher_user[self._teacher(pupil, key, name, quarter)],
-                                     set_at=datetime.combine(quarter.end, clock(15, 0))))
+                                     set_at=datetime.combine(quarter.end, hhmm(15, 0))))
                     quarters[(pupil, name)].append(value)
         if y.complete:
             last = y.periods[-1]
@@ -1478,7 +1478,7 @@ class _School:
                 rows.append(dict(org_id=self.org.id, student_id=pupil.id, subject_id=self.subjects[name].id,
                                  year_id=y.id, kind="year", period_id=None, slot=0, value=value, version=1,
                                  set_by_id=self.teacher_user[self._teacher(pupil, key, name, last)],
-                                 set_at=datetime.combine(last.end, clock(16, 0))))
+                                 set_at=datetime.combine(last.end, hhmm(16, 0))))
         self.w.add_many(PeriodMark, rows)
         self.w.flush(PeriodMark)
         self.summary.period_marks += len(rows)

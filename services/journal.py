@@ -71,7 +71,7 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Audit
                     MARK_VALUES, Organization, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
                     PeriodMarkKind, Student, StudentStatus, Subgroup, SubgroupMember, Subject,
                     Task, TaskType, TeachingAssignment, db, utcnow)
-from services import audit, permissions
+from services import audit, clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 from services.journal_dictionaries import parse_weight
@@ -1225,7 +1225,7 @@ def _apply_absence_reason(actor, attendance_id, code, note, document_date):
         errors.append(f"Документ — не длиннее {MAX_NOTE} знаков")
     if document_date is not None and not isinstance(document_date, date):
         errors.append("Дата документа указывается в виде дд.мм.гггг")
-    elif document_date is not None and document_date > date.today():
+    elif document_date is not None and document_date > clock.today():
         errors.append("Дата документа не может быть в будущем")
     if wanted is not None and wanted.kind == AbsenceKind.EXCUSED.value and not (note or document_date):
         errors.append("Для уважительной причины укажите документ (справку, заявление) или его дату")

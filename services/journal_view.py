@@ -21,7 +21,7 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Bell,
                     PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, Subgroup,
                     SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlanTopic, db)
 from reports.figures import suggested_mark, weighted_average
-from services import audit, permissions, roster
+from services import audit, clock, permissions, roster
 from services import journal as rules
 from services.calendar import WorkingCalendar
 from services.journal import ABSENCE_REASON_DAYS
@@ -41,7 +41,7 @@ def short_person(last, first, middle=None):
 
 def current_period(periods, today=None):
     """The period that contains today, else the next one, else the last one."""
-    today = today or date.today()
+    today = today or clock.today()
     return next((p for p in periods if p.start_date <= today <= p.end_date), None) or \
         next((p for p in periods if p.start_date > today), None) or (periods[-1] if periods else None)
 
@@ -466,7 +466,7 @@ def figures_for(row, tasks, code_kinds, threshold, today):
 def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     """The journal grid of one assignment and period, as the actor may see it; None when the
     assignment is out of the actor's reach."""
-    today = today or date.today()
+    today = today or clock.today()
     loaded = load_assignment(actor, assignment_id)
     if loaded is None:
         return None
@@ -679,7 +679,7 @@ class AbsenceRow:
 def absences(actor, class_id, start, end, today=None):
     """Absences («н», «б», «у» … all but lateness) of the class's students in a range of dates,
     with the deadline for the reason: 2 working days after the document (or the lesson)."""
-    today = today or date.today()
+    today = today or clock.today()
     cond = permissions.row_condition(actor, "absence_reason", "list", Student)
     M = roster.M
     # The class's students on the lesson's date, by the movement book: his own dates only.

@@ -5,7 +5,6 @@ journal, the deputy's control of missing or mismatched plans, and program fulfil
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
@@ -13,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
-from services import permissions
+from services import clock, permissions
 from services.curriculum import CurriculumIndex
 from services.errors import DomainError
 from services.planning import check_open_year, is_teacher, raise_if, related
@@ -423,7 +422,7 @@ def program_fulfillment(actor, year, today=None, class_id=None, teacher_id=None)
     """Per class and subject (and subgroup): hours in the curriculum and the КТП for the year vs
     lessons given (not cancelled, dated today or earlier) and lessons in the timetable for the year.
     Rows reach only the assignments the actor may list."""
-    today = today or date.today()
+    today = today or clock.today()
     rows = _plan_rows(_assignments(actor, year, class_id, teacher_id), year)
     ids = [r.assignment.id for r in rows]
     counts = {}

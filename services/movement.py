@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, Organization, PeriodMark, SchoolClass, Student, StudentStatus,
                     db, utcnow)
-from services import permissions
+from services import clock, permissions
 from services import people as card_rules
 from services.errors import DomainError
 from services.orgs import MAX_GRADE
@@ -868,7 +868,7 @@ def draft_cancellation(actor, order_id, number=None, order_date=None, commit=Tru
                                                              MovementOrder.status == DRAFT))
     if existing is not None:
         return existing
-    today = today or date.today()
+    today = today or clock.today()
     order_date = order_date or max(today, original.order_date)
     cancel = MovementOrder(org_id=original.org_id, kind=K.CANCELLATION.value, cancels_id=original.id,
                            number=number or suggest_number(original.org_id, order_date), order_date=order_date,
@@ -1103,7 +1103,7 @@ def backfill_memberships(org_id=None, today=None):
     """Open the class history of every student who has a class but no history (cards made before
     the movement book): from his enrollment order date (not before the class's year), still open if
     he studies; for a withdrawn or graduated card, closed on the last day known. Idempotent."""
-    today = today or date.today()
+    today = today or clock.today()
     query = select(Student, SchoolClass, AcademicYear).join(SchoolClass, SchoolClass.id == Student.class_id) \
         .join(AcademicYear, AcademicYear.id == SchoolClass.year_id) \
         .where(~select(ClassMembership.id).where(ClassMembership.student_id == Student.id).exists())

@@ -9,6 +9,7 @@ from services.calendar import seed_official_calendar
 from services.errors import DomainError
 from services.journal_dictionaries import seed_journal_dictionaries
 from services.rules import validator
+from services import clock
 
 YEAR_NAME_RE = re.compile(r"^(\d{4})/(\d{4})$")
 MAX_GRADE = {OrgKind.SCHOOL.value: 11, OrgKind.COLLEGE.value: 6}
@@ -150,12 +151,10 @@ def ensure_admin_role(staff):
 
 def create_org_admin(org, last_name, first_name, middle_name, sex):
     """The first administrator of an organization: a staff card with the admin role and an account."""
-    from datetime import date
-
     from services.accounts import Credential, base_login, new_user, unique_login
 
     staff = Staff(org_id=org.id, last_name=last_name.strip(), first_name=first_name.strip(),
-                  middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=date.today())
+                  middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=clock.today())
     staff.role_codes = [Role.ADMIN.value]
     db.session.add(staff)
     db.session.flush()  # validates the card before an account is made for it

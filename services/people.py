@@ -1,5 +1,4 @@
 """Person cards: the rules of the staff, student and parent cards (SPEC §2)."""
-from datetime import date
 
 from sqlalchemy import select
 
@@ -9,6 +8,7 @@ from services.errors import DomainError
 from services.rules import validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
                                  normalize_snils)
+from services import clock
 
 # Ages at which a person can be a student of each kind of institution.
 STUDENT_AGE = {OrgKind.SCHOOL.value: (5, 21), OrgKind.COLLEGE.value: (13, 70)}
@@ -48,7 +48,7 @@ def _raise(errors, what):
 
 @validator(Student)
 def validate_student(student, today=None):
-    today = today or date.today()
+    today = today or clock.today()
     errors = []
     if student.status is None:  # the column default is applied only at INSERT, after these checks
         student.status = StudentStatus.STUDYING.value
@@ -111,7 +111,7 @@ def validate_student(student, today=None):
 
 @validator(Staff)
 def validate_staff(staff, today=None):
-    today = today or date.today()
+    today = today or clock.today()
     errors = []
     _check_names(staff, errors)
     _check_sex(staff, errors)

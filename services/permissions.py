@@ -12,6 +12,7 @@ from flask import abort
 from sqlalchemy import false, or_, select, true
 
 from models import LoginEvent, Organization, Parent, Role, SchoolClass, Staff, Student, User, student_parent
+from services import clock
 from services.errors import PermissionDenied
 
 READ = frozenset({"list", "details"})
@@ -102,14 +103,12 @@ def own_thematic_plans(actor):
 def _students_see(student_ids, outer, class_col, whole, subgroup_col, subject_col):
     """Rows of the students' classes: whole-class ones, those of the subgroup a student is in now
     (his membership of the latest period begun), and every subgroup of a subject he is not split in."""
-    from datetime import date as _date
-
     from sqlalchemy import func
 
     from models import Period, SubgroupMember
     if not student_ids:
         return false()
-    today = _date.today()
+    today = clock.today()
     member, latest_member = SubgroupMember.__table__.alias("sm"), SubgroupMember.__table__.alias("sm2")
     period, latest_period = Period.__table__.alias("sp"), Period.__table__.alias("sp2")
     begun = select(func.max(latest_period.c.start_date)).select_from(

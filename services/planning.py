@@ -3,7 +3,6 @@
 The curriculum lives in services/curriculum.py, the КТП in services/ktp.py.
 """
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Column, inspect, literal, select, true
@@ -12,7 +11,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from models import (AcademicYear, EducationalArea, Grading, Organization, Period, Role, SchoolClass,
                     Staff, StaffRole, Student, StudentStatus, Subgroup, SubgroupMember, Subject,
                     SubjectKind, TeachingAssignment, ThematicPlan, db)
-from services import permissions
+from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
 from services.rules import validator
 
@@ -43,7 +42,7 @@ def check_open_year(year, errors):
 
 def current_year(org_id, today=None):
     """The academic year that contains today, else the nearest open one."""
-    today = today or date.today()
+    today = today or clock.today()
     years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == org_id)
                                .order_by(AcademicYear.start_date)).all()
     for year in years:

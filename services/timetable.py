@@ -8,7 +8,7 @@ a change on a date by its validator; the unique keys of models/timetable.py back
 """
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import (AcademicYear, Bell, ChangeKind, Holiday, Organization, Room, SchoolClass,
                     Staff, Subgroup, Subject, TeachingAssignment, TimetableChange, TimetableEntry,
                     WEEKDAYS, WEEKDAYS_ON, WEEKDAYS_SHORT, db)
-from services import permissions
+from services import clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError
 from services.rules import validator
@@ -498,7 +498,7 @@ def save_class_week(actor, class_id, shift, cells, today=None):
 def _dated_conflicts(catalog, week_slots, times, year, today, class_id=None):
     """Changes on dates from today on, laid over a new weekly timetable: clashes they would cause,
     and (as warnings) changes of `class_id` whose scheduled lesson is gone."""
-    today = today or date.today()
+    today = today or clock.today()
     changes = load_changes(catalog, TimetableChange.date >= today)
     if not changes:
         return [], []
@@ -707,7 +707,7 @@ def validate_change(change):
 
 def current_year(org_id, today=None):
     """The academic year that contains today, else the latest open one."""
-    today = today or date.today()
+    today = today or clock.today()
     year = db.session.scalar(select(AcademicYear).where(
         AcademicYear.org_id == org_id, AcademicYear.start_date <= today, AcademicYear.end_date >= today))
     if year is None:

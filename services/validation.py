@@ -1,6 +1,6 @@
 """Checks of single values: СНИЛС, names, documents, dates. Messages in Russian."""
 import re
-from datetime import date
+from services import clock
 
 NAME_RE = re.compile(r"^[А-ЯЁа-яё][А-ЯЁа-яё' \-]*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -60,5 +60,5 @@ def check_phone(value, errors):
 
 
 def check_not_future(value, label, errors, today=None):
-    if value and value > (today or date.today()):
+    if value and value > (today or clock.today()):
         errors.append(f"«{label}» не может быть в будущем")

@@ -11,8 +11,12 @@ from sqlalchemy import text
 
 from app import create_app
 from models import db
+from services import clock
 
 TEST_PASSWORD = "test-pass-123"
+# The day every test lives on unless it moves the clock itself: the second quarter of the test
+# year has begun, the first is over (tests/factories.py). No test reads the machine's date.
+TEST_TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +48,7 @@ def _wipe():
 
 @pytest.fixture(autouse=True)
 def ctx(app):
-    with app.app_context():
+    with app.app_context(), clock.frozen(TEST_TODAY):
         yield app
         db.session.remove()
         _wipe()

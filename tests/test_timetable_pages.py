@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import ExamEntry, Lesson, SubgroupMember, TimetableChange, db
+from services import clock
 from services.timetable import save_class_week
 from tests.querycount import count_queries
 from tests.timetable_fixtures import MON, TUE, WED, build_timetable_world, entries_of
@@ -66,7 +67,7 @@ def test_deputy_saves_the_grid_through_the_page(tt, browser):
 
 def test_saving_a_grid_reminds_to_make_the_lessons_again(tt, browser):
     a = tt.a
-    db.session.add(Lesson(org_id=a.org.id, assignment_id=tt.math5.id, date=date.today() + timedelta(days=1), number=1))
+    db.session.add(Lesson(org_id=a.org.id, assignment_id=tt.math5.id, date=clock.today() + timedelta(days=1), number=1))
     db.session.commit()
     b = login(browser, "a.deputy")
     resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1", "c-3-2-0-a": tt.math5.id},
