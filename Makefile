@@ -33,11 +33,14 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# Regenerates the initial migration from the models (only before the first release).
+# The schema is released: a change is a NEW Alembic revision, never a rewrite of 0001_initial.
+# make migration MSG="what changes" writes migrations/versions/<rev>_*.py from the models; read and
+# edit it (data of real schools must survive the upgrade) before committing.
 migration: $(BIN)/.installed
-	@tmp=$$(mktemp -d) && rm -f migrations/versions/0001_initial.py && \
+	@test -n "$(MSG)" || { echo 'Укажите описание: make migration MSG="..."'; exit 1; }
+	@tmp=$$(mktemp -d) && \
 	DATABASE_URL=sqlite:///$$tmp/m.db $(BIN)/flask db upgrade && \
-	DATABASE_URL=sqlite:///$$tmp/m.db $(BIN)/flask db revision --autogenerate --rev-id 0001_initial -m "initial schema" && \
+	DATABASE_URL=sqlite:///$$tmp/m.db $(BIN)/flask db revision --autogenerate -m "$(MSG)" && \
 	rm -rf $$tmp
 
 clean:
