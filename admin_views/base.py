@@ -307,6 +307,12 @@ class SecureModelView(Guarded, ModelView):
         return formula_safe(super().get_export_value(model, name))
 
 
+def reachable(view_key, model, verb="edit"):
+    """A choice filter: only the rows of `model` the actor may `verb` in the permission table's
+    `view_key` (a class teacher is offered his class's students and their parents, no one else)."""
+    return lambda actor: permissions.reachable(actor, view_key, verb, model)
+
+
 class AccountActionsMixin:
     """«Сбросить пароль», «Заблокировать», «Разблокировать»: on accounts and on person cards."""
 

@@ -1,17 +1,16 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
 from flask_admin.form import rules
-from sqlalchemy import inspect as sa_inspect, true
 from sqlalchemy.orm import joinedload
 from wtforms import fields
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, SchoolClass, Sex, Staff, Student,
                     StudentStatus)
-from services import people  # also registers the card validators
+from services import people, permissions  # people also registers the card validators
 from services import movement  # the class and status of a card change only by the movement book
 from services.terms import KindText
 
 from admin_views.movement import YearTransferActionMixin
-from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status
+from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, reachable
 
 SEXES = Sex.choices()
 QUALIFICATION = [("", "—"), ("высшая", "Высшая"), ("первая", "Первая"),
@@ -35,13 +34,19 @@ def _classes_for(actor):
     return SchoolClass.id.in_(actor.own_class_ids)
 
 
-def _students_for(actor):
-    if actor.has(Role.ADMIN, Role.HR):
-        return true()
-    return Student.class_id.in_(actor.own_class_ids)
+class StaffFunctionsMixin:
+    """Functions on a staff card are access rights: every save goes through
+    services/people.check_staff_change (who appoints, who gives administrator rights)."""
+
+    form_extra_fields = {"role_codes": fields.SelectMultipleField(
+        "Функции (роли) в системе", choices=[(r.value, r.label) for r in STAFF_ROLES])}
+
+    def on_model_change(self, form, model, is_created):
+        people.check_staff_change(self.actor, model)
+        super().on_model_change(form, model, is_created)
 
 
-class StaffView(LoginActionsMixin, SecureModelView):
+class StaffView(StaffFunctionsMixin, LoginActionsMixin, SecureModelView):
     view_key = "staff"
     column_list = ("last_name", "first_name", "middle_name", "position", "roles_label", "hire_date",
                    "account")
@@ -53,8 +58,6 @@ class StaffView(LoginActionsMixin, SecureModelView):
     form_columns = ("last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "position",
                     "role_codes", "rank", "qualification_category", "hire_date", "hire_order_number",
                     "dismissal_date", "phone", "email")
-    form_extra_fields = {"role_codes": fields.SelectMultipleField(
-        "Функции (роли) в системе", choices=[(r.value, r.label) for r in STAFF_ROLES])}
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Staff.position), joinedload(Staff.user))
     column_labels = {**PERSON_LABELS, "position": "Должность", "position.name": "Должность",
@@ -66,25 +69,43 @@ class StaffView(LoginActionsMixin, SecureModelView):
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "position",
                           "roles_label", "rank", "qualification_category", "hire_date", "phone", "email")
 
-    def _without_roles_unless_admin(self, form):
-        if "role_codes" in form and not self.actor.has(Role.ADMIN):
+    def _without_functions_unless_appointing(self, form):
+        if "role_codes" in form and not permissions.allowed(self.actor, "staff_function", "edit"):
             delattr(form, "role_codes")
         return form
 
     def create_form(self, obj=None):
-        return self._without_roles_unless_admin(super().create_form(obj))
+        return self._without_functions_unless_appointing(super().create_form(obj))
 
     def edit_form(self, obj=None):
-        return self._without_roles_unless_admin(super().edit_form(obj))
+        return self._without_functions_unless_appointing(super().edit_form(obj))
+
+    def on_model_delete(self, model):
+        people.check_staff_change(self.actor, model, deleting=True)
+
+
+class StaffFunctionView(StaffFunctionsMixin, SecureModelView):
+    """The director's appointments (seed 000 §4.8): only the functions of each staff card."""
+
+    view_key = "staff_function"
+    column_list = ("last_name", "first_name", "middle_name", "position", "roles_label", "dismissal_date")
+    column_default_sort = [("last_name", False), ("first_name", False)]
+    column_searchable_list = ("last_name", "first_name", "middle_name")
+    form_columns = ("role_codes",)
+    list_loader_options = (joinedload(Staff.position),)
+    column_labels = StaffView.column_labels
+    column_descriptions = StaffView.column_descriptions
+
+
+class FamilyLinksMixin:
+    """Student and parent cards: the links between them obey services/people.check_family_links."""
 
     def on_model_change(self, form, model, is_created):
+        people.check_family_links(self.actor, model)  # first: judged before anything flushes the links
         super().on_model_change(form, model, is_created)
-        history = sa_inspect(model).attrs.role_rows.history
-        old = [] if is_created else [r.role for r in (*history.unchanged, *history.deleted)]
-        people.check_role_change(self.actor, old, model.role_codes)
 
 
-class StudentView(LoginActionsMixin, SecureModelView):
+class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     view_key = "student"
     column_list = ("last_name", "first_name", "middle_name", "klass", "birth_date",
                    "personal_file_number", "status", "account")
@@ -111,7 +132,7 @@ class StudentView(LoginActionsMixin, SecureModelView):
         "parents", "address", "family_composition", "social_status", "foreign_language",
     )
     form_args = {"status": {"default": StudentStatus.STUDYING.value}}
-    choice_filters = {"klass": _classes_for, "parents": lambda actor: true()}
+    choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_labels = {**PERSON_LABELS, "klass": KindText("class"), "klass.name": KindText("class"),
@@ -140,7 +161,7 @@ class StudentView(LoginActionsMixin, SecureModelView):
             movement.check_card_status_change(model)
 
 
-class ParentView(LoginActionsMixin, SecureModelView):
+class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     view_key = "parent"
     column_list = ("last_name", "first_name", "middle_name", "relation", "phone", "email", "children",
                    "account")
@@ -150,7 +171,7 @@ class ParentView(LoginActionsMixin, SecureModelView):
     form_choices = {"relation": ParentRelation.choices()}
     form_columns = ("last_name", "first_name", "middle_name", "relation", "children", "phone", "email",
                     "address", "workplace")
-    choice_filters = {"children": _students_for}
+    choice_filters = {"children": reachable("student", Student)}
     column_formatters = {"account": account_status,
                          "children": lambda v, c, m, n: ", ".join(s.short_name for s in m.children)}
     list_loader_options = (joinedload(Parent.user),)  # children: Flask-Admin joins list relations itself

@@ -12,7 +12,7 @@ from admin_views.audit import AuditLogView, LoginEventView
 from admin_views.home import HomeView
 from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
-from admin_views.people import ParentView, SchoolClassView, StaffView, StudentView, UserView
+from admin_views.people import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import control, diary, journal, journal_admin, movement, planning, reports, rollover, timetable
 
 # Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
@@ -38,6 +38,7 @@ def model_views():
         StudentView(Student, KindText("students"), PEOPLE, "student", "/students"),
         ParentView(Parent, "Родители", PEOPLE, "parent", "/parents"),
         StaffView(Staff, "Сотрудники", PEOPLE, "staff", "/staff"),
+        StaffFunctionView(Staff, "Функции сотрудников", ACCESS, "staff_function", "/staff-functions"),
         UserView(User, "Учётные записи", ACCESS, "user", "/accounts"),
         AuditLogView(AuditLog, "Журнал изменений", ACCESS, "audit_log", "/audit"),
         LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "/logins"),

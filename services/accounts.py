@@ -10,7 +10,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from models import LoginThrottle, Parent, Role, Staff, Student, User, db, utcnow
+from models import LoginThrottle, Parent, Role, Staff, Student, User, db, student_parent, utcnow
 from services import permissions
 from services.audit import log_login
 from services.errors import DomainError
@@ -267,11 +267,10 @@ def _sorted(credentials):
 
 def issue_logins(actor, view, model, ids):
     """Accounts for the chosen cards that have none; returns the credentials to print once."""
-    cards = _cards(actor, view, model, "issue_logins", ids)
+    cards = [card for card in _cards(actor, view, model, "issue_logins", ids) if card.user_id is None]
+    _check_reach(actor, "issue_logins", [(None, card) for card in cards])
     taken, issued = set(), []
     for card in cards:
-        if card.user_id is not None:
-            continue
         login = unique_login(base_login(card), taken)
         user, password = new_user(login, card.full_name)
         card.user = user
@@ -292,23 +291,48 @@ def issue_logins(actor, view, model, ids):
 CARD_VIEWS = ((Staff, "staff"), (Student, "student"), (Parent, "parent"))
 
 
-def _check_reach(actor, verb, users):
-    """One account may open several cards (a parent who is also a teacher, or works in another
-    school): its password or block is the actor's only if he may `verb` every one of them."""
-    if actor.system or actor.has(Role.SUPERADMIN) or not users:
+def _cards_behind(pairs):
+    """Every card a chosen account opens, with the name of the chosen one it comes from: the chosen
+    card, every card of the account (a parent who is also a teacher, or works in another school),
+    and the children of each parent card among them (their diaries and reports open with his
+    password). `pairs`: (user or None, card or None). Returns {(model, card id): name}."""
+    behind = {}
+    users = {}
+    for user, card in pairs:
+        name = user.login if user is not None else card.full_name
+        if card is not None:
+            behind[type(card), card.id] = name
+        if user is not None:
+            users[user.id] = name
+    if users:
+        for model, _ in CARD_VIEWS:
+            for card_id, user_id in db.session.execute(
+                    select(model.id, model.user_id).where(model.user_id.in_(users))):
+                behind.setdefault((model, card_id), users[user_id])
+    parents = {card_id: name for (model, card_id), name in behind.items() if model is Parent}
+    if parents:
+        for child_id, parent_id in db.session.execute(
+                select(student_parent.c.student_id, student_parent.c.parent_id)
+                .where(student_parent.c.parent_id.in_(parents))):
+            behind.setdefault((Student, child_id), parents[parent_id])
+    return behind
+
+
+def _check_reach(actor, verb, pairs):
+    """An account is the actor's to issue, reset or block only if he may `verb` every card behind
+    it: a class teacher's parent has all his children in that teacher's class."""
+    if actor.system or actor.has(Role.SUPERADMIN) or not pairs:
         return
-    by_id = {u.id: u for u in users}
+    behind = _cards_behind(pairs)
     for model, view in CARD_VIEWS:
-        cards = db.session.execute(select(model.id, model.user_id).where(model.user_id.in_(by_id))).all()
-        if not cards:
-            continue
-        reachable = set(permissions.scoped_ids(actor, view, verb, model, [c.id for c in cards])) \
-            if permissions.allowed(actor, view, verb) else set()
-        for card_id, user_id in cards:
+        ids = sorted(card_id for kind, card_id in behind if kind is model)
+        reachable = set(permissions.scoped_ids(actor, view, verb, model, ids))
+        for card_id in ids:
             if card_id not in reachable:
-                raise DomainError(f"Учётной записью «{by_id[user_id].login}» пользуются и карточки, "
-                                  "к которым у вас нет доступа (сотрудник или другая организация). "
-                                  "Сбросить её пароль или заблокировать её может администратор.")
+                raise DomainError(f"«{behind[model, card_id]}»: учётная запись открывает и карточки, к которым "
+                                  "у вас нет доступа (ребёнок из другого класса, сотрудник или другая "
+                                  "организация). Выдать её, сбросить пароль или заблокировать её может "
+                                  "администратор.")
 
 
 def _users_of(actor, view, model, verb, ids):
@@ -318,7 +342,7 @@ def _users_of(actor, view, model, verb, ids):
     else:
         cards = _cards(actor, view, model, verb, ids)
         pairs = [(card.user, card) for card in cards if card.user is not None]
-    _check_reach(actor, verb, [user for user, _ in pairs])
+    _check_reach(actor, verb, pairs)
     return pairs
 
 

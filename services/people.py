@@ -1,9 +1,11 @@
 """Person cards: the rules of the staff, student and parent cards (SPEC §2)."""
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect as sa_inspect, select
+from sqlalchemy.orm import Session
 
-from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, Sex, Staff, Student,
-                    StudentStatus, db)
+from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, Sex, Staff, StaffRole,
+                    Student, StudentStatus, db)
+from services import permissions
 from services.errors import DomainError
 from services.rules import validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
@@ -134,14 +136,72 @@ def validate_staff(staff, today=None):
     _raise(errors, "сотрудника")
 
 
-def check_role_change(actor, old_codes, new_codes):
-    """Functions on a staff card are access rights: only the administrator grants or removes them
-    (HR keeps the card; otherwise HR could make anyone, himself included, an administrator)."""
-    if set(old_codes or ()) == set(new_codes or ()):
-        return
-    if actor is None or not (actor.system or actor.has(Role.ADMIN)):
-        raise DomainError("Карточка сотрудника не сохранена",
-                          ["Функции (роли) сотрудника назначает администратор системы"])
+PRIVILEGED = frozenset({Role.ADMIN.value, Role.DIRECTOR.value})
+
+
+def _access(codes, dismissal_date):
+    """The functions a staff card gives its account: none once a dismissal date is written
+    (services/context.py reads only cards without one)."""
+    return frozenset() if dismissal_date is not None else frozenset(codes)
+
+
+def _previous(staff):
+    """(functions, dismissal date) of the card before this unsaved change; a new card had none."""
+    state = sa_inspect(staff)
+    if not state.has_identity:
+        return frozenset(), None
+    rows = state.attrs.role_rows.history
+    old_rows = (*rows.unchanged, *rows.deleted) if rows.has_changes() else staff.role_rows
+    dismissal = state.attrs.dismissal_date.history
+    old_dismissal = dismissal.deleted[0] if dismissal.deleted else staff.dismissal_date
+    return frozenset(r.role for r in old_rows), old_dismissal
+
+
+def check_staff_change(actor, staff, deleting=False):
+    """Functions on a staff card are access rights. The director and the administrator appoint staff
+    to them; the administrator's and the director's own functions are given and taken by the
+    administrator only, and dismissing, re-hiring or deleting a card that carries one of them is such
+    a change too (otherwise HR, who keeps the cards, could take or give administrator access).
+    Call it before anything flushes the change."""
+    old_codes, old_dismissal = _previous(staff)
+    new_codes = frozenset(staff.role_codes)
+    before = _access(old_codes, old_dismissal)
+    after = frozenset() if deleting else _access(new_codes, staff.dismissal_date)
+    errors = []
+    if old_codes != new_codes and not permissions.allowed(actor, "staff_function", "edit"):
+        errors.append("Функции (роли) сотрудника назначают директор и администратор системы")
+    if ((before ^ after) | (old_codes ^ new_codes)) & PRIVILEGED and \
+            not permissions.allowed(actor, "staff_function", "admin_rights"):
+        errors.append("Права администратора и директора даёт и снимает только администратор системы, "
+                      "в том числе увольнением, восстановлением на работе или удалением карточки")
+    if errors:
+        raise DomainError("Карточка сотрудника не удалена" if deleting else "Карточка сотрудника не сохранена",
+                          errors)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_an_active_administrator(session, flush_context, instances):
+    """Whoever acts (the administrator himself, a script), an organization never loses its last
+    active administrator: nobody could then issue accounts or give rights."""
+    with session.no_autoflush:
+        cards = [(o, o in session.deleted) for o in (*session.new, *session.dirty, *session.deleted)
+                 if isinstance(o, Staff)]
+        admin = Role.ADMIN.value
+        losing = {staff.org_id for staff, deleted in cards
+                  if admin in _access(*_previous(staff))
+                  and (deleted or admin not in _access(staff.role_codes, staff.dismissal_date))}
+        for org_id in losing:
+            mine = [(staff, deleted) for staff, deleted in cards if staff.org_id == org_id]
+            if any(not deleted and admin in _access(staff.role_codes, staff.dismissal_date)
+                   for staff, deleted in mine):
+                continue
+            another = session.scalar(select(Staff.id).join(StaffRole).where(
+                Staff.org_id == org_id, Staff.dismissal_date.is_(None), StaffRole.role == admin,
+                Staff.id.not_in([staff.id for staff, _ in mine if staff.id is not None])).limit(1))
+            if another is None:
+                raise DomainError("Изменение не сохранено", [
+                    "в организации не останется ни одного действующего администратора системы: "
+                    f"сначала назначьте функцию «{Role.ADMIN.label}» другому сотруднику"])
 
 
 @validator(Parent)
@@ -155,6 +215,40 @@ def validate_parent(parent):
     if any(child.org_id != parent.org_id for child in parent.children):
         errors.append("Ребёнок принадлежит другой организации")
     _raise(errors, "родителя")
+
+
+# A parent–child link seen from each side: the relation on the card, and the card's view.
+FAMILY = {Student: "parents", Parent: "children"}
+CARD_VIEW = {Student: "student", Parent: "parent"}
+
+
+def _may_edit(actor, card):
+    model = type(card)
+    if card.id is None:
+        return permissions.allowed(actor, CARD_VIEW[model], "create")
+    return bool(permissions.scoped_ids(actor, CARD_VIEW[model], "edit", model, [card.id]))
+
+
+def check_family_links(actor, card):
+    """A parent–child link gives the parent the child's diary and reports, and puts the parent's account
+    in the hands of the child's class teacher: it is made or cut only between two cards the actor may
+    edit (a class teacher: his class's students and their parents). Call it before anything flushes
+    the change: reach is judged on the links as they were."""
+    history = sa_inspect(card).attrs[FAMILY[type(card)]].history
+    changed = [*history.added, *history.deleted]
+    if not changed:
+        return
+    with db.session.no_autoflush:
+        refused = changed if not _may_edit(actor, card) else [o for o in changed if not _may_edit(actor, o)]
+    if refused:
+        raise DomainError("Связи родителей и детей не изменены", [
+            f"«{_link_name(card, other)}»: связь устанавливает или разрывает только тот, кому доступны "
+            "для изменения обе карточки" for other in refused])
+
+
+def _link_name(card, other):
+    parent, child = (card, other) if isinstance(card, Parent) else (other, card)
+    return f"{parent.short_name} — {child.short_name}"
 
 
 def class_list(klass_id):

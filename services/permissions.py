@@ -328,6 +328,12 @@ TABLE = {
         A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
         DEP: Grant(READ), DIR: Grant(READ),
     },
+    # The functions (roles) written on staff cards (rows: Staff) are access rights. "edit" appoints
+    # staff to the duties of the regulation: the director does it (seed 000 §1.4, §3.1, §4.8), and the
+    # administrator, who sets access rights (§4.1). "admin_rights": giving or taking the administrator's
+    # and the director's functions, also by dismissing, re-hiring or deleting such a card
+    # (services/people.py check_staff_change): the administrator only.
+    "staff_function": {A: Grant(READ | {"edit", "admin_rights"}), DIR: Grant(READ | {"edit"})},
     "student": {
         A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
         DEP: Grant(READ), DIR: Grant(READ),
@@ -499,17 +505,23 @@ def row_condition(actor, view, verb, model):
     return or_(*parts) if len(parts) > 1 else parts[0]
 
 
+def reachable(actor, view, verb, model):
+    """row_condition(), or no row at all when the verb is not granted (a form's choices)."""
+    return row_condition(actor, view, verb, model) if allowed(actor, view, verb) else false()
+
+
 def require(actor, view, verb):
     if not allowed(actor, view, verb):
         raise PermissionDenied()
 
 
 def scoped_ids(actor, view, verb, model, ids):
-    """Re-select ids through the actor's rows: anything outside is silently dropped."""
+    """Re-select ids through the actor's rows: anything outside is silently dropped (every id, when
+    the verb is not granted at all)."""
     from models import db
 
     wanted = [int(i) for i in ids if str(i).isdigit()]
-    if not wanted:
+    if not wanted or not allowed(actor, view, verb):
         return []
     cond = row_condition(actor, view, verb, model)
     return list(db.session.scalars(select(model.id).where(model.id.in_(wanted), cond).order_by(model.id)))
@@ -517,6 +529,7 @@ def scoped_ids(actor, view, verb, model, ids):
 
 def require_rows(actor, view, verb, model, ids):
     """Every id must be reachable by the actor for the verb, or nothing happens."""
+    require(actor, view, verb)
     ids = [int(i) for i in ids]
     if set(scoped_ids(actor, view, verb, model, ids)) != set(ids):
         raise PermissionDenied("Нет доступа к одной или нескольким выбранным записям.")

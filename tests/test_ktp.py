@@ -8,7 +8,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from models import Curriculum, CurriculumLine, Lesson, TeachingAssignment, ThematicPlan, ThematicPlanTopic, db
+from models import (Curriculum, CurriculumLine, Lesson, Staff, TeachingAssignment, ThematicPlan, ThematicPlanTopic,
+                    db)
 from services import ktp
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, pl_assignment, pl_curriculum, pl_plan, pl_subject
@@ -359,3 +360,22 @@ def test_plan_lists_and_the_control_page_cost_the_same_for_more_rows(world, brow
         pl_curriculum(a.org, a.year, 7 + n, [(english, 2)], max_hours=30)
     db.session.commit()
     assert costs() == few
+
+
+def test_the_director_and_a_deputy_who_teaches_nothing_read_every_plan(world, browser, setup):
+    """Reading a plan needs no right to edit one (issue 11: they got 403)."""
+    mine = setup[2]
+    deputy = db.session.get(Staff, world.a.deputy.id)
+    deputy.role_codes = ["deputy"]
+    db.session.commit()
+    for login in ("a.director", "a.deputy", "a.admin"):
+        b = browser()
+        b.login(login)
+        resp = b.get(f"/ktp/topics/?id={mine.id}")
+        assert resp.status_code == 200, login
+        page = resp.get_data(as_text=True)
+        assert "Тема 51" in page and 'name="title-1"' not in page, login
+        assert b.get(f"/ktp/download/?id={mine.id}").status_code == 200, login
+        assert b.post(f"/ktp/topics/?id={mine.id}", data={
+            "id": mine.id, "do": "save", "title-1": "Чужая правка", "hours-1": "1"}).status_code == 403, login
+    assert ("Тема 1", 2) in titles(mine.id)

@@ -193,19 +193,21 @@ def test_another_organizations_parent_cannot_be_linked(world, browser):
     assert [c.id for c in db.session.get(Parent, world.b.parent.id).children] == [world.b.student.id]
 
 
-def test_only_the_administrator_changes_functions(world):
+def test_hr_changes_no_functions(world):
     from services.context import Actor
     from services.errors import DomainError
-    from services.people import check_role_change
+    from services.people import check_staff_change
 
-    hr = Actor.for_user(world.a.hr.user)
-    check_role_change(hr, ["teacher"], ["teacher"])  # unchanged: HR may save the card
-    with pytest.raises(DomainError, match="назначает администратор"):
-        check_role_change(hr, ["hr"], ["admin", "hr"])
-    with pytest.raises(DomainError, match="назначает администратор"):
-        check_role_change(hr, [], ["teacher"])
-    check_role_change(Actor.for_user(world.a.admin.user), ["teacher"], ["admin", "teacher"])
-    check_role_change(Actor.system_actor(world.a.org), [], ["admin"])
+    hr, admin = Actor.for_user(world.a.hr.user), Actor.for_user(world.a.admin.user)
+    card = db.session.get(Staff, world.a.hr.id)
+    check_staff_change(hr, card)  # unchanged: HR may save the card
+    for codes in (["admin", "hr"], ["hr", "teacher"]):
+        card.role_codes = codes
+        with pytest.raises(DomainError, match="назначают директор и администратор"):
+            check_staff_change(hr, card)
+        check_staff_change(admin, card)
+        check_staff_change(Actor.system_actor(world.a.org), card)
+    db.session.rollback()
 
 
 def test_admin_creates_a_staff_card_with_functions(world, browser):

@@ -220,3 +220,16 @@ def test_service_layer_refuses_links_across_organizations(world):
         db.session.flush()
     db.session.rollback()
     assert db.session.get(Student, a.classmate.id).class_id == a.klass.id
+
+
+def test_the_director_appoints_staff_to_functions_and_the_administrator_gives_admin_rights():
+    """SPEC §1 and seed 000 §1.4, §3.1, §4.8: the director appoints staff to their duties; the
+    administrator sets access rights (§4.1), so only he gives or takes the administrator's and the
+    director's functions. The card itself stays HR's; the director and the deputy read every КТП."""
+    table = permissions.TABLE
+    appoint = {role for role, grant in table["staff_function"].items() if "edit" in grant.verbs}
+    admin_rights = {role for role, grant in table["staff_function"].items() if "admin_rights" in grant.verbs}
+    assert appoint == {"admin", "director"} and admin_rights == {"admin"}
+    assert not {"create", "edit", "delete"} & table["staff"]["director"].verbs
+    for role in ("director", "deputy", "admin"):
+        assert "details" in table["thematic_plan"][role].verbs, role

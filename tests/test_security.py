@@ -66,9 +66,10 @@ def form_of(page):
 
 
 def submit(b, url, changes):
-    """Open the form at `url`, change some fields and post it back, as a person would."""
+    """Open the form at `url`, change some fields and post it back, as a person would (a list
+    value: the options chosen in a multiple select)."""
     fields = [(k, v) for k, v in form_of(b.get(url)) if k not in changes]
-    fields += list(changes.items())
+    fields += [(k, v) for k, values in changes.items() for v in (values if isinstance(values, list) else [values])]
     data = {}
     for key, value in fields:
         data.setdefault(key, []).append(value)
