@@ -16,7 +16,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
-from services import audit, clock
+from services import audit, clock, uploads
 from services.context import Actor
 from services.errors import DomainError
 from services.rules import load_all_rules
@@ -59,7 +59,9 @@ def default_config():
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
         "SESSION_COOKIE_NAME": "journal_session",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # A request body: no page takes more than one uploaded file (services/uploads.py); form
+        # fields are capped apart by Flask's MAX_FORM_MEMORY_SIZE (500 000 bytes).
+        "MAX_CONTENT_LENGTH": uploads.MAX_UPLOAD_BYTES,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
@@ -183,7 +185,7 @@ ERRORS = {
     403: ("Доступ запрещён", "У вас нет прав на эту страницу или запись."),
     404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
     405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
-    413: ("Файл слишком большой", "Размер отправленных данных превышает 16 МБ."),
+    413: ("Файл слишком большой", "Отправлено больше данных, чем принимает сервер."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
 OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
@@ -196,6 +198,15 @@ def _register_errors(app):
 
     for code in ERRORS:
         app.register_error_handler(code, lambda exc, code=code: render(code))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        limit = request.max_content_length
+        if not limit or (request.content_length or 0) <= limit:
+            return render(413)  # a form field over MAX_FORM_MEMORY_SIZE, or a body without a length
+        size = uploads.megabytes(limit)
+        return render(413, f"Отправлено больше {size}: файл для загрузки должен быть не больше {size}. "
+                           "Уменьшите файл (уберите лишние листы, картинки, пустые строки) и загрузите снова.")
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -13,6 +13,7 @@ from services import clock, curriculum as curricula
 from services import ktp
 from services import permissions
 from services import planning
+from services import uploads
 from services.errors import DomainError, PermissionDenied
 from services.terms import KindText
 
@@ -311,8 +312,7 @@ class ThematicPlanView(SecureModelView):
             do = request.form.get("do")
             try:
                 if do == "import":
-                    upload = request.files.get("file")
-                    count = ktp.import_xlsx(self.actor, plan, upload.read() if upload else b"")
+                    count = ktp.import_xlsx(self.actor, plan, uploads.read_upload(request.files.get("file")))
                     flash(f"Загружено тем: {count}", "success")
                 elif do == "attach":
                     count = ktp.attach(self.actor, plan, request.form.getlist("assignment"))

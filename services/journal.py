@@ -44,6 +44,8 @@ administrator correct (and may change marks a set period mark has closed to the 
 director, the class teacher (for other teachers' subjects), students and parents only read.
 Period marks: the subject's teacher (of the student's class, or of his subgroup when the class is
 split), in a school also the class teacher for every subject of his class, and the correctors.
+Once set, a period (year, exam, final) mark is changed or deleted only by a corrector: the teacher
+cannot delete it, change the marks it closed and set it again.
 A period's marks close with the period; year, exam and final marks with the year's last period.
 Grade 1 of a school and subjects «без отметок» keep attendance and topics only.
 
@@ -88,6 +90,10 @@ MAX_HOMEWORK = 4000
 MAX_COMMENT = 300
 MAX_NOTE = 300
 PERIOD_EXTRA = ("н/а", "осв")
+# SPEC §3 rule 2: a set period mark closes itself and the period's marks to the teacher (and, in a
+# school, to the class teacher); only the correctors change them, audited.
+PERIOD_MARK_SET = ("отметка «{value}» уже выставлена — изменить или удалить её могут только заместитель "
+                   "директора или администратор")
 
 
 class VersionConflict(DomainError):
@@ -932,6 +938,7 @@ class _PeriodMarkSave:
     def __init__(self, actor, org, subject, year, errors, conflicts, periods, items):
         self.actor, self.org, self.subject, self.year = actor, org, subject, year
         self.errors, self.conflicts, self.periods, self.items = errors, conflicts, periods, items
+        self.corrector = can_correct(actor)
         self.ops = []
         self.touched = []
         self.now = utcnow()
@@ -956,7 +963,7 @@ class _PeriodMarkSave:
 
     def _check_permission(self):
         actor = self.actor
-        if can_correct(actor) or not self.students:
+        if self.corrector or not self.students:
             return
         taught = self._taught_students() if actor.staff_id and permissions.allowed(actor, "journal", "edit") else set()
         own_classes = set(actor.own_class_ids) if not self.org.is_college else set()
@@ -1050,6 +1057,9 @@ class _PeriodMarkSave:
         if (existing is None and not value) or (existing is not None and existing.value == value):
             if existing is not None:
                 self.touched.append((key, existing))
+            return
+        if existing is not None and not self.corrector:
+            self.errors.append(f"{where}: {PERIOD_MARK_SET.format(value=existing.value)}")
             return
         self.ops.append(lambda: self._apply(key, student, kind, period, existing, value))
 

@@ -555,6 +555,12 @@ def cell_editable(grid, row, mark=False, lesson=None):
     return True
 
 
+def period_mark_editable(grid, row):
+    """May the actor set this student's period mark? Once set, only a corrector changes it
+    (services.journal.PERIOD_MARK_SET)."""
+    return grid.can_set_period_marks and not row.withdrawn and (grid.can_correct or not row.period_mark.value)
+
+
 # -- the class teacher: the class's summary and the journals of all subjects -------------------
 
 @dataclass

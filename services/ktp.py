@@ -2,8 +2,6 @@
 their import from .xlsx, their assignment to his classes, the next planned topic for the
 journal, the deputy's control of missing or mismatched plans, and program fulfillment.
 """
-import io
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,13 +10,14 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
-from services import clock, permissions
+from services import clock, permissions, uploads
 from services.curriculum import CurriculumIndex
 from services.errors import DomainError
 from services.planning import check_open_year, is_teacher, raise_if, related
 from services.rules import validator
 
 MAX_TOPICS = 1000
+MAX_ROWS = MAX_TOPICS + 30  # an imported sheet: the title rows, the header, the topics, the signatures
 MAX_HOURS = 100
 
 
@@ -176,21 +175,9 @@ def save_topics(actor, plan, inputs, what="КТП не сохранён"):
 
 def read_xlsx(data):
     """TopicInputs from a workbook made from the template (the header row holds «Тема урока»)."""
-    from openpyxl import load_workbook
-
     from reports.ktp_template import COLUMNS, TITLE_HEADER
 
-    if not data:
-        raise DomainError("Выберите файл .xlsx с темами")
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise DomainError("Файл не читается как книга Excel (.xlsx). Скачайте шаблон и заполните его.") from exc
-    try:
-        ws = wb.worksheets[0]
-        rows = list(ws.iter_rows(values_only=True, max_col=len(COLUMNS)))
-    finally:
-        wb.close()
+    rows = uploads.xlsx_rows(data, max_rows=MAX_ROWS, max_cols=len(COLUMNS))
     header = next((i for i, row in enumerate(rows[:20])
                    if any(_text(c) == TITLE_HEADER for c in row)), None)
     if header is None:

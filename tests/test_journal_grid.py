@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import Lesson, Mark, db
+from models import AuditLog, Lesson, Mark, PeriodMark, db
 from services import journal_view
 from services.context import Actor
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
@@ -263,6 +263,60 @@ def test_period_mark_closes_the_students_marks_to_the_teacher(world, browser):
     free = free[:free.index("</tr>")]
     assert not mark_inputs(locked) and mark_inputs(free)
     assert '<input class="jc a"' in locked  # attendance is still his to keep
+
+
+def grid_save(b, assignment, period, **changes):
+    """A save as static/journal.js sends it: every list present, the changed entries in them."""
+    payload = {name: changes.get(name, []) for name in ("lessons", "tasks", "marks", "attendance", "period_marks")}
+    resp = post_payload(b, assignment, period, payload)
+    return resp.status_code, resp.get_json()
+
+
+def test_the_teacher_cannot_delete_his_period_mark_change_the_marks_and_set_it_again(world, browser):
+    """Issue 11.3: the period-mark lock holds for the teacher himself; the deputy and the
+    administrator correct, audited."""
+    a = world.a
+    subject, assignment, lessons = journal(world)
+    task = jr_task(lessons[0])
+    jr_mark(task, a.student, "3")
+    db.session.commit()
+    teacher = browser()
+    teacher.login("a.teacher")
+
+    def period_mark(value, version):
+        return [{"student_id": a.student.id, "value": value, "version": version}]
+
+    def mark(value, version):
+        return [{"task_id": task.id, "student_id": a.student.id, "value": value, "comment": "", "version": version}]
+
+    assert grid_save(teacher, assignment, a.period, period_marks=period_mark("3", None))[0] == 200
+    last_audit = db.session.scalar(select(func.max(AuditLog.id)))
+    html = teacher.get(grid_url(assignment)).get_data(as_text=True)
+    row = html[html.index(f'data-student="{a.student.id}"'):]
+    assert 'class="jc pm"' not in row[:row.index("</tr>")]  # shown, no longer an input
+    for attempt in ({"period_marks": period_mark("", 1)},                          # 1. delete it
+                    {"marks": mark("5", 1)},                                        # 2. change the marks
+                    {"period_marks": period_mark("5", 1)},                          # 3. set it again
+                    {"period_marks": period_mark("", 1), "marks": mark("5", 1)}):  # all in one save
+        status, answer = grid_save(teacher, assignment, a.period, **attempt)
+        assert status == 400 and not answer["ok"], attempt
+        assert "Изменения не сохранены" in answer["message"]
+        assert "могут только заместитель директора или администратор" in answer["message"] or \
+            "отметки периода меняют заместитель директора или администратор" in answer["message"], answer
+    assert (db.session.scalar(select(PeriodMark.value)), db.session.scalar(select(Mark.value))) == ("3", "3")
+    assert db.session.scalar(select(func.max(AuditLog.id))) == last_audit  # nothing written
+    deputy, admin = browser(), browser()
+    deputy.login("a.deputy")
+    admin.login("a.admin")
+    assert grid_save(deputy, assignment, a.period, period_marks=period_mark("4", 1), marks=mark("5", 1))[0] == 200
+    assert grid_save(admin, assignment, a.period, period_marks=period_mark("", 2))[0] == 200
+    assert db.session.scalar(select(func.count(PeriodMark.id))) == 0
+    assert db.session.scalar(select(Mark.value)) == "5"
+    changes = db.session.execute(select(AuditLog.entity, AuditLog.action, AuditLog.user_id)
+                                 .where(AuditLog.id > last_audit).order_by(AuditLog.id)).all()
+    assert sorted(tuple(c) for c in changes) == [("mark", "update", a.deputy.user_id),
+                                                 ("period_mark", "delete", a.admin.user_id),
+                                                 ("period_mark", "update", a.deputy.user_id)]
 
 
 def test_closed_period_is_read_only(world, browser):

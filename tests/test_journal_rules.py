@@ -371,6 +371,52 @@ def test_after_the_period_mark_the_teacher_cannot_change_that_student_s_marks(jw
     assert r.counts["marks_created"] == 2
 
 
+def period_mark_rows():
+    db.session.expire_all()
+    return [(m.kind, m.value, m.version) for m in db.session.scalars(select(PeriodMark).order_by(PeriodMark.id))]
+
+
+def test_the_teacher_cannot_delete_his_period_mark_change_the_marks_and_set_it_again(jw):
+    """The lock holds for the teacher: his own period mark is no key to it (issue 11.3)."""
+    a = jw.a
+    task_id = add_task(jw)
+    teacher = actor_of("a.teacher")
+    save_entries(teacher, jw.assignment.id, {"marks": [mark_item(task_id, a.student, "3")]})
+    set_period_mark(teacher, a.student.id, jw.math.id, a.year.id, "period", a.period.id, "3")
+    set_period_mark(teacher, a.student.id, jw.math.id, a.year.id, "year", None, "3")
+    audited = db.session.scalar(select(func.count(AuditLog.id)))
+    refusal = "отметка «3» уже выставлена — изменить или удалить её могут только заместитель директора или администратор"
+    for login in ("a.teacher", "a.class_teacher"):  # in a school the class teacher sets them too
+        actor = actor_of(login)
+        with pytest.raises(DomainError) as caught:
+            journal.delete_period_mark(actor, a.student.id, jw.math.id, a.year.id, "period", a.period.id, 1)
+        assert refusal in str(caught.value)
+        with pytest.raises(DomainError) as caught:
+            set_period_mark(actor, a.student.id, jw.math.id, a.year.id, "period", a.period.id, "5", version=1)
+        assert refusal in str(caught.value)
+        with pytest.raises(DomainError) as caught:
+            set_period_mark(actor, a.student.id, jw.math.id, a.year.id, "year", None, "", version=1)
+        assert refusal in str(caught.value)
+    with pytest.raises(DomainError) as caught:  # the grid's save: the delete and the new mark in one call
+        save_entries(teacher, jw.assignment.id, {
+            "marks": [mark_item(task_id, a.student, "5", 1)],
+            "period_marks": [{"student_id": a.student.id, "kind": "period", "period_id": a.period.id,
+                              "value": "", "version": 1}]})
+    assert refusal in str(caught.value) and "отметка за период уже выставлена" in str(caught.value)
+    assert period_mark_rows() == [("period", "3", 1), ("year", "3", 1)]
+    assert mark_of(task_id, a.student.id).value == "3"
+    assert db.session.scalar(select(func.count(AuditLog.id))) == audited
+    # The deputy director and the administrator correct them, audited as such.
+    set_period_mark(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id, "4", 1)
+    save_entries(actor_of("a.deputy"), jw.assignment.id, {"marks": [mark_item(task_id, a.student, "4", 1)]})
+    journal.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "year", None, 1)
+    assert period_mark_rows() == [("period", "4", 2)]
+    rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "period_mark")
+                              .order_by(AuditLog.id.desc()).limit(2)).all()
+    assert [(r.action, r.user_id, r.changes["value"]) for r in rows] == [
+        ("delete", a.admin.user_id, ["3", None]), ("update", a.deputy.user_id, ["3", "4"])]
+
+
 # -- period marks (SPEC §3 rule 4) ---------------------------------------------------------------------
 
 def pm(ns, login, student, value, kind="period", version=None, subj=None):
@@ -382,7 +428,7 @@ def pm(ns, login, student, value, kind="period", version=None, subj=None):
 def test_period_marks_by_the_subject_teacher_and_the_school_s_class_teacher(jw):
     a = jw.a
     assert pm(jw, "a.teacher", a.student, "5") == 1
-    assert pm(jw, "a.teacher", a.student, "4", version=1) == 2
+    assert pm(jw, "a.deputy", a.student, "4", version=1) == 2  # once set, a corrector changes it
     assert pm(jw, "a.class_teacher", a.classmate, "осв") == 1  # any subject of his own class
     for kind, value in (("year", "4"), ("exam", "5"), ("final", "н/а")):
         assert pm(jw, "a.teacher", a.student, value, kind=kind) == 1
@@ -394,7 +440,7 @@ def test_period_marks_by_the_subject_teacher_and_the_school_s_class_teacher(jw):
         pm(jw, "a.teacher", a.student, "3", version=1)
     with pytest.raises(VersionConflict):
         pm(jw, "a.teacher", a.student, "3")
-    journal.delete_period_mark(actor_of("a.teacher"), a.student.id, jw.math.id, a.year.id, "period",
+    journal.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "period",
                                a.period.id, 2)
     assert db.session.scalar(select(func.count(PeriodMark.id)).where(PeriodMark.kind == "period")) == 1
 
@@ -493,6 +539,6 @@ def test_cell_history_lists_every_change_of_the_cell_for_the_deputy(jw):
     absence(jw, a.student, "н")
     assert [r.action for r in journal.attendance_history(actor_of("a.admin"), jw.lessons[0].id, a.student.id)] == ["insert"]
     pm(jw, "a.teacher", a.student, "4")
-    pm(jw, "a.teacher", a.student, "5", version=1)
+    pm(jw, "a.deputy", a.student, "5", version=1)
     rows = journal.period_mark_history(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id)
     assert [r.changes.get("value") for r in rows] == [[None, "4"], ["4", "5"]]
