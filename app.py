@@ -230,7 +230,7 @@ def _register_errors(app):
 
 def _register_cli(app):
     from reports.cli import cli as report_cli
-    from services import accounts, movement
+    from services import accounts, backup, movement
 
     app.cli.add_command(movement.cli)
     app.cli.add_command(report_cli)
@@ -289,3 +289,40 @@ def _register_cli(app):
         click.echo(text)
         if accounts_file:
             Path(accounts_file).write_text(text + "\n", encoding="utf-8")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(path_type=Path))
+    @click.option("--keep", type=click.IntRange(min=1),
+                  help="Оставить в каталоге столько последних копий (по имени journal-…), старые удалить.")
+    def backup_command(path, keep):
+        """Резервная копия базы данных в файл PATH или в каталог PATH (имя journal-ГГГГ-ММ-ДД-ЧЧММ, время UTC);
+        можно делать при работающем приложении."""
+        try:
+            done = backup.backup(path, keep=keep)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        megabytes = f"{done.size / 2**20:.1f}".replace(".", ",")
+        click.echo(f"Резервная копия записана и проверена: {done.path} ({megabytes} МБ)")
+        for old in done.removed:
+            click.echo(f"Удалена старая копия: {old}")
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(path_type=Path))
+    @click.option("--yes", is_flag=True, help="Не спрашивать подтверждения: текущие данные будут заменены.")
+    def restore_command(path, yes):
+        """Восстановить базу данных из резервной копии PATH (все текущие данные заменяются)
+        и обновить её схему до текущей версии."""
+        try:
+            backup.restore(path, confirm=lambda question: yes or _ask(question))
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"База данных восстановлена из {path}, схема обновлена до текущей версии.")
+
+
+def _ask(question):
+    """A yes/no question on the terminal; no answer (no terminal, end of input) is no."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:
+        click.echo(err=True)
+        return False
