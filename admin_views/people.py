@@ -1,5 +1,6 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
 from flask_admin.form import rules
+from flask_admin.model.template import EndpointLinkRowAction
 from sqlalchemy import inspect as sa_inspect, true
 from sqlalchemy.orm import joinedload
 from wtforms import fields
@@ -8,6 +9,7 @@ from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, Sch
                     StudentStatus)
 from services import people  # also registers the card validators
 from services import movement  # the class and status of a card change only by the movement book
+from services import permissions
 from services.terms import KindText
 
 from admin_views.movement import YearTransferActionMixin
@@ -86,6 +88,7 @@ class StaffView(LoginActionsMixin, SecureModelView):
 
 class StudentView(LoginActionsMixin, SecureModelView):
     view_key = "student"
+    card_reads_logged = True
     column_list = ("last_name", "first_name", "middle_name", "klass", "birth_date",
                    "personal_file_number", "status", "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
@@ -134,6 +137,12 @@ class StudentView(LoginActionsMixin, SecureModelView):
                           "personal_file_number", "snils", "status", "enrollment_order_number",
                           "enrollment_order_date", "address", "social_status", "foreign_language")
 
+    def get_list_row_actions(self):
+        actions = super().get_list_row_actions()
+        if permissions.allowed(self.actor, "student_diary", "details"):
+            actions.append(EndpointLinkRowAction("fa fa-book", "diary.week", title="Дневник", id_arg="student_id"))
+        return actions
+
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         if not is_created:  # the class is guarded on flush (services/movement.py), the status here
@@ -142,6 +151,7 @@ class StudentView(LoginActionsMixin, SecureModelView):
 
 class ParentView(LoginActionsMixin, SecureModelView):
     view_key = "parent"
+    card_reads_logged = True
     column_list = ("last_name", "first_name", "middle_name", "relation", "phone", "email", "children",
                    "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
