@@ -67,6 +67,8 @@ def default_config():
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
         "FLASK_ADMIN_SWATCH": "default",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # How long the access log keeps a read of personal data; `flask audit prune` deletes older ones.
+        "ACCESS_LOG_RETENTION_DAYS": int(os.environ.get("ACCESS_LOG_RETENTION_DAYS") or 365),
     }
 
 
@@ -234,6 +236,7 @@ def _register_cli(app):
 
     app.cli.add_command(movement.cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(audit.cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

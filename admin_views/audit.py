@@ -1,10 +1,15 @@
-"""Read-only journals of activity: changes and logins."""
+"""Read-only journals of activity: changes, reads of personal data, logins; times in the
+organization's time zone."""
+from datetime import datetime, timedelta
+
+from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
-from models import AuditLog, LoginEvent
+from models import AccessLog, AuditLog, LoginEvent
+from services import clock
 
-from admin_views.base import SecureModelView
+from admin_views.base import DATE_FORMATS, SecureModelView
 
 ENTITY_LABELS = {
     "organization": "Организация", "academic_year": "Учебный год", "period": "Учебный период",
@@ -17,9 +22,10 @@ ENTITY_LABELS = {
     "timetable_change": "Замена", "exam_entry": "Экзамен",
     "movement_order": "Приказ", "class_membership": "Состав класса",
 }
+READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт"}
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
                  "close": "закрытие периода", "reopen": "открытие периода",
-                 "denied": "отказ в доступе"}
+                 "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
 
 
 def _changes(view, context, model, name):
@@ -37,21 +43,61 @@ def _show(value):
     return str(value)
 
 
+def _local_time(view, context, model, name):
+    value = getattr(model, name)
+    return clock.local(value).strftime("%d.%m.%Y %H:%M") if value is not None else ""
+
+
+def _day(text):
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+class LocalDaysFilter(DateBetweenFilter):
+    """«с … по …» (дд.мм.гггг or the picker's ISO, one day alone too): the stored UTC instants of those
+    days of the organization."""
+
+    def clean(self, value):
+        days = [_day(part) for part in value.split(" to ")]
+        start, end = days if len(days) == 2 else (days[0], days[0])
+        return start, end
+
+    def validate(self, value):
+        try:
+            start, end = self.clean(value)
+        except ValueError:
+            return False
+        return start <= end
+
+    def apply(self, query, value, alias=None):
+        start, end = value
+        column = self.get_column(alias)
+        return query.filter(column >= clock.day_start(start), column < clock.day_start(end + timedelta(days=1)))
+
+    def operation(self):
+        return "с … по …"
+
+
 class ReadOnlyView(SecureModelView):
-    column_default_sort = ("at", True)
+    column_default_sort = [("at", True), ("id", True)]  # newest first, in the order written
+    column_formatters = {"at": _local_time}  # the export's too
 
 
 class AuditLogView(ReadOnlyView):
     view_key = "audit_log"
     column_list = ("at", "user", "action", "entity", "summary", "address")
     column_details_list = ("at", "user", "action", "entity", "entity_id", "summary", "changes", "address")
-    column_filters = ("at", "entity", "action", "user.login", "entity_id")
+    column_filters = (LocalDaysFilter(AuditLog.at, "Когда"), "entity", "action", "user.login", "entity_id")
     column_searchable_list = ("summary",)
     column_choices = {"entity": list(ENTITY_LABELS.items()), "action": list(ACTION_LABELS.items())}
-    column_formatters_detail = {"changes": _changes}
+    column_formatters_detail = {"at": _local_time, "changes": _changes}
     column_export_list = ("at", "user", "action", "entity", "entity_id", "summary", "changes", "address")
     list_loader_options = (joinedload(AuditLog.user),)
-    column_labels = {"at": "Когда (UTC)", "user": "Кто", "user.login": "Логин", "action": "Действие",
+    column_labels = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие",
                      "entity": "Что", "entity_id": "№ записи", "summary": "Запись",
                      "changes": "Изменения", "address": "IP-адрес"}
 
@@ -59,9 +105,28 @@ class AuditLogView(ReadOnlyView):
 class LoginEventView(ReadOnlyView):
     view_key = "login_event"
     column_list = column_details_list = ("at", "login", "success", "reason", "address")
-    column_filters = ("at", "login", "success", "address")
+    column_filters = (LocalDaysFilter(LoginEvent.at, "Когда"), "login", "success", "address")
     column_choices = {"reason": [("", ""), ("bad credentials", "неверный логин или пароль"),
                                  ("throttled", "слишком много попыток"), ("blocked", "заблокирован")]}
     list_loader_options = (joinedload(LoginEvent.user),)
-    column_labels = {"at": "Когда (UTC)", "login": "Логин", "success": "Успешно",
+    column_labels = {"at": "Когда", "login": "Логин", "success": "Успешно",
                      "reason": "Причина отказа", "address": "IP-адрес"}
+
+
+class AccessLogView(ReadOnlyView):
+    """«Журнал доступа»: who read whose personal data (a card, a list export, a report naming students,
+    a diary, credential slips), apart from the change log."""
+
+    view_key = "access_log"
+    column_list = column_details_list = column_export_list = (
+        "at", "user", "action", "object_kind", "object_id", "detail", "row_count", "address")
+    column_filters = (LocalDaysFilter(AccessLog.at, "Когда"), "user.login",
+                      FilterEqual(AccessLog.action, "Действие", options=list(AccessLog.ACTIONS.items())),
+                      FilterEqual(AccessLog.object_kind, "Что", options=list(READ_KINDS.items())),
+                      IntEqualFilter(AccessLog.object_id, "№ карточки"))
+    column_searchable_list = ("detail",)
+    column_choices = {"action": list(AccessLog.ACTIONS.items()), "object_kind": list(READ_KINDS.items())}
+    list_loader_options = (joinedload(AccessLog.user),)
+    column_labels = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие",
+                     "object_kind": "Что", "object_id": "№ карточки", "detail": "Подробности",
+                     "row_count": "Строк (учеников)", "address": "IP-адрес"}

@@ -8,6 +8,7 @@ row condition for that verb.
 """
 import logging
 from datetime import date, datetime
+from urllib.parse import unquote_plus
 
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
 from models import db
-from services import accounts, permissions
+from services import accounts, audit, permissions
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,9 @@ class SecureModelView(Guarded, ModelView):
     extra_endpoint_verbs = {}
     # Columns and form fields that only a college has (отделение, специальность …).
     college_only = ()
+    # Opening a card of this view (its details or its edit form) is a read of personal data
+    # (152-ФЗ art. 19), written to the access log. Every export of every view is, with its rows.
+    card_reads_logged = False
 
     model_form_converter = RuModelConverter
     column_type_formatters = TYPE_FORMATTERS
@@ -179,12 +183,17 @@ class SecureModelView(Guarded, ModelView):
     def get_count_query(self):
         return self.scoped(super().get_count_query(), "list")
 
+    def _endpoint(self):
+        return (request.endpoint or "").rsplit(".", 1)[-1]
+
     def _current_verb(self):
-        endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
-        return {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}.get(endpoint) or "details"
+        return {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}.get(self._endpoint()) or "details"
 
     def get_one(self, id):
-        return self.get_one_for(id, self._current_verb())
+        obj = self.get_one_for(id, self._current_verb())
+        if self.card_reads_logged and request.method == "GET" and self._endpoint() in ("details_view", "edit_view"):
+            audit.log_read(self.actor, "view_card", self.model.__tablename__, obj.id, str(obj))
+        return obj
 
     def get_one_for(self, id, verb):
         pk = sa_inspect(self.model).primary_key[0]
@@ -306,6 +315,13 @@ class SecureModelView(Guarded, ModelView):
     def get_export_value(self, model, name):
         return formula_safe(super().get_export_value(model, name))
 
+    def _export_data(self):
+        count, data = super()._export_data()
+        conditions = unquote_plus(request.query_string.decode())
+        audit.log_read(self.actor, "export", self.model.__tablename__, rows=len(data),
+                       detail=f"Список «{self.name}», {request.view_args.get('export_type', '').upper()}" + (f"; отбор: {conditions}" if conditions else ""))
+        return count, data
+
 
 def reachable(view_key, model, verb="edit"):
     """A choice filter: only the rows of `model` the actor may `verb` in the permission table's
@@ -321,6 +337,8 @@ class AccountActionsMixin:
 
         org = self.actor.org
         site = (org.site_url if org is not None and org.site_url else request.host_url.rstrip("/"))
+        audit.log_read(self.actor, "slips", self.model.__tablename__, detail=f"{title}: {self.name}",
+                       rows=len(credentials))
         return credentials_workbook(credentials, org, site, title)
 
     def _run(self, fn):

@@ -1,8 +1,9 @@
 """The diary (дневник): a student reads his own, a parent his own children's — the week's lessons
 with topics, homework, marks and attendance, and a period's averages and period marks.
 
-A diary of any other student, asked for by id in the URL or a form, is refused with 404 and the
-attempt is written to the audit log.
+The deputy director and the director (the key "student_diary") open one student's diary from his
+card; each such opening is a read of personal data, written to the access log. A diary of any other student, asked for by id in the URL or a form, is
+refused with 404 and the attempt is written to the audit log.
 """
 from datetime import date, timedelta
 
@@ -10,22 +11,34 @@ from flask import abort, redirect, request, url_for
 from admin_views.base import SecurePage
 from flask_admin import expose
 
-from services import clock, journal_view as jv
+from services import audit, clock, journal_view as jv, permissions
+
+STAFF_KEY = "student_diary"
 
 
 class DiaryView(SecurePage):
     view_key = "diary"
 
+    def _handle_view(self, name, **kwargs):
+        if name != "index" and self.is_accessible() and permissions.allowed(self.actor, STAFF_KEY, "details"):
+            return None  # staff open one student's diary (the menu and the chooser stay the family's)
+        return super()._handle_view(name, **kwargs)
 
     def _child(self, student_id):
-        """The actor's own child (or himself); anything else is logged and refused."""
+        """The actor's own child (or himself), or a student whose diary staff may read (a logged
+        read); anything else is logged and refused."""
         children = jv.diary_children(self.actor)
         child = next((c for c in children if c.id == student_id), None)
+        if child is not None:
+            return child, children
+        child = jv.staff_diary_child(self.actor, student_id)
         if child is None:
             jv.log_refused(self.actor, "student", student_id,
                            f"Отказано в доступе к дневнику обучающегося (id {student_id})")
             abort(404)
-        return child, children
+        audit.log_read(self.actor, "diary", "student", child.id,
+                       f"Дневник: {child.name}" + (f", {child.class_name}" if child.class_name else ""))
+        return child, [child]
 
     @expose("/")
     def index(self):

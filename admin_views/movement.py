@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, SchoolClass, Sex, Student, StudentStatus, db)
+from reports.base import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import clock, movement, permissions
@@ -450,13 +451,22 @@ class MovementReportPage(ReportPage):
                 if isinstance(exc, PermissionDenied):
                     abort(403)
                 error = str(exc)
-        if report is not None and self.xlsx_wanted():
-            return movement_xlsx(report).response(f"dvizhenie-{start:%Y-%m-%d}-{end:%Y-%m-%d}.xlsx")
+        if report is not None:
+            xlsx = self.xlsx_wanted()
+            self._log_read(report, "xlsx" if xlsx else "экран")
+            if xlsx:
+                return movement_xlsx(report).response(f"dvizhenie-{start:%Y-%m-%d}-{end:%Y-%m-%d}.xlsx")
         return self.render("movement/movement_report.html", report=report, error=error, d=_d,
                            lines=list(order_lines(report)) if report is not None else [],
                            start_text=request.args.get("start") or _d(default_start),
                            end_text=request.args.get("end") or _d(max(default_end, default_start)),
                            can_export=permissions.allowed(self.actor, self.view_key, "export"))
+
+    def _log_read(self, report, output):
+        """The orders name students: a read of their personal data, logged like any report's."""
+        named = {item.student_id for _, item in order_lines(report) if item.student_id is not None}
+        log_read(self.actor, Document(name="movement", title=report.title, org=report.org,
+                                      params=[("Период", report.params)], students=named), output)
 
 
 class YearTransferActionMixin:

@@ -1,5 +1,6 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
 from flask_admin.form import rules
+from flask_admin.model.template import EndpointLinkRowAction
 from sqlalchemy.orm import joinedload
 from wtforms import fields
 
@@ -107,6 +108,7 @@ class FamilyLinksMixin:
 
 class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     view_key = "student"
+    card_reads_logged = True
     column_list = ("last_name", "first_name", "middle_name", "klass", "birth_date",
                    "personal_file_number", "status", "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
@@ -155,6 +157,12 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                           "personal_file_number", "snils", "status", "enrollment_order_number",
                           "enrollment_order_date", "address", "social_status", "foreign_language")
 
+    def get_list_row_actions(self):
+        actions = super().get_list_row_actions()
+        if permissions.allowed(self.actor, "student_diary", "details"):
+            actions.append(EndpointLinkRowAction("fa fa-book", "diary.week", title="Дневник", id_arg="student_id"))
+        return actions
+
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
         if not is_created:  # the class is guarded on flush (services/movement.py), the status here
@@ -163,6 +171,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
 
 class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     view_key = "parent"
+    card_reads_logged = True
     column_list = ("last_name", "first_name", "middle_name", "relation", "phone", "email", "children",
                    "account")
     column_default_sort = [("last_name", False), ("first_name", False)]

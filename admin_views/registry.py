@@ -4,11 +4,11 @@ from pathlib import Path
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from models import (AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Organization,
+from models import (AccessLog, AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Organization,
                     Parent, Period, Position, Room, SchoolClass, Specialty, Staff, Student, User)
 from services.terms import KindText
 
-from admin_views.audit import AuditLogView, LoginEventView
+from admin_views.audit import AccessLogView, AuditLogView, LoginEventView
 from admin_views.home import HomeView
 from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
@@ -41,6 +41,7 @@ def model_views():
         StaffFunctionView(Staff, "Функции сотрудников", ACCESS, "staff_function", "/staff-functions"),
         UserView(User, "Учётные записи", ACCESS, "user", "/accounts"),
         AuditLogView(AuditLog, "Журнал изменений", ACCESS, "audit_log", "/audit"),
+        AccessLogView(AccessLog, "Журнал доступа", ACCESS, "access_log", "/access-log"),
         LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "/logins"),
         *planning.views(),
         *timetable.views(),

@@ -66,6 +66,8 @@ class ReportsPage(SecurePage):
         except DomainError as exc:
             db.session.rollback()
             error = exc
+        if doc is not None:
+            base.log_read(self.actor, doc, fmt or "экран")
         if doc is not None and fmt == "xlsx":
             return to_xlsx(doc).response(f"{doc.filename}.xlsx")
         if doc is not None and fmt == "json":

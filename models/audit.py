@@ -1,7 +1,7 @@
-"""Activity: the audit of changes, logins, and the login throttle."""
+"""Activity: the audit of changes, reads of personal data, logins, and the login throttle."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -25,6 +25,34 @@ class AuditLog(db.Model):
     address: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship(User)
+
+
+class AccessLog(db.Model):
+    """One read of personal data (152-ФЗ art. 19): who opened which card, exported which list, built
+    which report naming students, viewed whose diary. Kept apart from the change log, and deleted
+    after ACCESS_LOG_RETENTION_DAYS by `flask audit prune`."""
+
+    __tablename__ = "access_log"
+
+    ACTIONS = {"view_card": "просмотр карточки", "export": "выгрузка списка", "report": "отчёт",
+               "diary": "просмотр дневника", "slips": "печать логинов и паролей"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    object_kind: Mapped[str] = mapped_column(String(50))  # a table name (student, parent …) or "report"
+    object_id: Mapped[int | None] = mapped_column(Integer)  # the card; none for a list or a report
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    row_count: Mapped[int | None] = mapped_column(Integer)  # rows exported, students named
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    user = relationship(User)
+
+    # The audit page lists one organization's reads by time; a person's reads by time.
+    __table_args__ = (Index("ix_access_log_org_id_at", "org_id", "at"),
+                      Index("ix_access_log_user_id_at", "user_id", "at"))
 
 
 class LoginEvent(db.Model):
@@ -52,4 +80,4 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-__all__ = ["AuditLog", "LoginEvent", "LoginThrottle"]
+__all__ = ["AuditLog", "AccessLog", "LoginEvent", "LoginThrottle"]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import (AcademicYear, ClassMembership, Organization, Period, SchoolClass, Student, Subject,
                     TeachingAssignment, db)
 from reports import data
-from services import clock, permissions
+from services import audit, clock, permissions
 from services.accounts import transliterate
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
@@ -107,10 +107,17 @@ class Document:
     sheets: list = field(default_factory=list)
     filename: str = "otchet"
     landscape: bool = True
+    students: set = field(default_factory=set)  # ids of the students it names (`student_name`)
 
     def sheet(self, name):
         self.sheets.append(Sheet(name))
         return self.sheets[-1]
+
+    def student_name(self, student, short=False):
+        """A student's name as the document prints it (`person_name`): the document keeps whom it
+        names, since a report naming students is a read of their personal data (`log_read`)."""
+        self.students.add(student.id)
+        return person_name(student, short)
 
 
 # -- values ------------------------------------------------------------------------------------------
@@ -627,6 +634,16 @@ def build(actor, name, raw, today=None):
     return rdef.build(actor, params)
 
 
+def log_read(actor, doc, output):
+    """A report that names students, shown or written once (`output`: экран, xlsx, json, командная
+    строка), is a read of their personal data (152-ФЗ art. 19): the access log keeps the report, its
+    parameters and how many students it names. A student's or his parent's own report is not logged."""
+    if doc.students and not audit.own_data(actor, doc.students):
+        params = "; ".join(f"{label}: {text}" for label, text in doc.params)
+        audit.log_read(actor, "report", "report", rows=len(doc.students),
+                       detail=f"«{doc.title}» ({doc.name}, {output})" + (f"; {params}" if params else ""))
+
+
 def report_document(name, p, params=(), filename="otchet"):
     """The Document of the registered report `name`, titled for the organization's kind (its
     college title in a college)."""
@@ -647,5 +664,5 @@ __all__ = ["Column", "Row", "Table", "Text", "Chart", "Signatures", "PageBreak",
            "display", "person_name", "slug", "next_month", "grade_label", "total_label", "FIGURE_FIELDS",
            "FIGURE_TITLES", "PERCENTS", "figure_columns", "figure_values", "attendance_columns",
            "attendance_values", "report", "pick_year", "REGISTRY", "GROUPS", "available", "resolve", "build",
-           "Params", "refuse", "class_choices", "student_choices", "subject_choices", "report_document",
+           "Params", "refuse", "class_choices", "student_choices", "subject_choices", "report_document", "log_read",
            "class_teacher_line", "director_line"]

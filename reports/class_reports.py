@@ -103,7 +103,7 @@ def class_attendance(actor, p):
     for number, entry in enumerate(entries, start=1):
         c = counts.get((entry.student_id,), AttendanceCounts())
         total += c
-        table.add([number, person_name(entry.student), movement_note(entry, p.start, p.end)] + attendance_values(c),
+        table.add([number, doc.student_name(entry.student), movement_note(entry, p.start, p.end)] + attendance_values(c),
                   "" if data.in_class_on(entry, p.end) else "muted")
     table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + attendance_values(total), "total")
     if not entries:
@@ -151,7 +151,7 @@ def class_preliminary(actor, p):
     table = sheet.table(columns, groups=groups)
     at_risk = []
     for number, entry in enumerate(entries, start=1):
-        values, risks = [number, person_name(entry.student)], []
+        values, risks = [number, doc.student_name(entry.student)], []
         staying = data.in_class_on(entry, end)
         for subject, _ in subjects:
             pair = sums.get((entry.student_id, subject.id))
@@ -168,7 +168,7 @@ def class_preliminary(actor, p):
         style = "muted" if not staying else ("risk" if risks else "")
         table.add(values, style)
         if staying and risks:
-            at_risk.append((person_name(entry.student), "; ".join(risks)))
+            at_risk.append((doc.student_name(entry.student), "; ".join(risks)))
     counted = [e.student_id for e in data.counted(entries, end)]
     total = ["", f"Средний балл {term('class_gen', org)}"]
     for subject, _ in subjects:
@@ -221,7 +221,7 @@ def class_period_report(actor, p):
     if arrived or left:
         moves = sheet.table([Column("ФИО", "text", 34), Column("Движение", "text", 16)], title="Прибыли и выбыли")
         for entry in arrived + [e for e in left if e not in arrived]:
-            moves.add([person_name(entry.student), movement_note(entry, start, end)],
+            moves.add([doc.student_name(entry.student), movement_note(entry, start, end)],
                       "" if data.in_class_on(entry, end) else "muted")
 
     # Progress over all subjects: the period (or year) marks of those in the class at the period's end.
@@ -239,7 +239,7 @@ def class_period_report(actor, p):
         for entry in counted:
             marks_of = [(s, marks.get((entry.student_id, s.id), {}).get(key)) for s, _ in subjects]
             category = student_category([v for _, v in marks_of])
-            name = person_name(entry.student)
+            name = doc.student_name(entry.student)
             if category in lists:
                 lists[category].append(name)
             threes = [s for s, v in marks_of if mark_category(v) == "3"]
@@ -369,7 +369,7 @@ def class_attendance_ledger(actor, p):
     by_month = defaultdict(AttendanceCounts)
     grand = AttendanceCounts()
     for number, entry in enumerate(entries, start=1):
-        values = [number, person_name(entry.student), movement_note(entry, p.start, p.end)]
+        values = [number, doc.student_name(entry.student), movement_note(entry, p.start, p.end)]
         own = AttendanceCounts()
         for _, month in months:
             c = counts.get((entry.student_id, month), AttendanceCounts())
@@ -436,9 +436,10 @@ def parent_letter(actor, p):
         if index:
             sheet.page_break()
         student = entry.student
-        sheet.text(f"{person_name(student)}, {term('class', org).lower()} {klass.name}", "heading")
+        name = doc.student_name(student)
+        sheet.text(f"{name}, {term('class', org).lower()} {klass.name}", "heading")
         sheet.text(f"Уважаемые родители! Сообщаем об успеваемости и посещаемости вашего ребёнка "
-                   f"({person_name(student)}, {term('class', org).lower()} {klass.name}) "
+                   f"({name}, {term('class', org).lower()} {klass.name}) "
                    f"за период с {p.start:%d.%m.%Y} по {p.end:%d.%m.%Y}.")
         if graded:
             table = sheet.table([Column(term("subject", org), "text", 30), Column("Отметки", "text", 50),

@@ -91,6 +91,7 @@ def run_command(name, login, org_ref, year, class_, period, student, subject, te
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
+    base.log_read(actor, doc, f"командная строка, {fmt}")
     if fmt == "json":
         text = json.dumps(to_json(doc), ensure_ascii=False, indent=1)
         if out:

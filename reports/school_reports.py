@@ -129,7 +129,7 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     start, end = p.year.start_date, p.year.end_date
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
-        values = [number, person_name(entry.student), movement_note(entry, start, end, full_date=True)]
+        values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
         here = [data.in_class_on(entry, day) for _, _, day in slots]
         for subject in subjects:
             got = marks.get((entry.student_id, subject.id), {})
@@ -570,7 +570,8 @@ def movement_report(actor, p):
                           Column("Причина, куда выбыл", "text", 40)], title="Приказы о движении")
     for order, item in order_lines(moves):
         table.add([order.number, order.order_date, order.effective_date, order.kind_label, order.status_label,
-                   item.person_name, item.from_class.name if item.from_class else "",
+                   doc.student_name(item.student) if item.student else item.person_name,
+                   item.from_class.name if item.from_class else "",
                    item.to_class.name if item.to_class else "",
                    "; ".join(x for x in (item.reason_label, item.destination or "") if x)])
     orders.sign(director_line(org))

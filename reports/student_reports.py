@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import Subject, db
 from reports import data
 from reports.base import (Chart, Column, attendance_columns, attendance_values, class_teacher_line, next_month,
-                          person_name, report, report_document, slug)
+                          report, report_document, slug)
 from reports.figures import AttendanceCounts, pooled_average, weighted_average
 from services.terms import term
 
@@ -59,11 +59,12 @@ def subjects_of(class_ids, year_id, extra_ids=(), gradings=("marks",)):
 
 def _document(name, p, memberships, extra_params, filename_parts):
     org, student = p.org, p.student
-    params = [(term("student", org), person_name(student))]
+    doc = report_document(name, p, filename=slug(*filename_parts, student.last_name, student.first_name))
+    doc.params.append((term("student", org), doc.student_name(student)))
     if memberships:
-        params.append((term("class", org), classes_label(memberships)))
-    params += extra_params
-    return report_document(name, p, params, filename=slug(*filename_parts, student.last_name, student.first_name))
+        doc.params.append((term("class", org), classes_label(memberships)))
+    doc.params += extra_params
+    return doc
 
 
 def _sign(sheet, p, klass):
@@ -184,7 +185,7 @@ def student_dynamics(actor, p):
     low = min([Decimal(2)] + values)
     sheet.chart(Chart(title="Средний балл: ученик и класс" if not org.is_college else "Средний балл: студент и группа",
                       categories=labels,
-                      series=[(person_name(student, short=True), student_line),
+                      series=[(doc.student_name(student, short=True), student_line),
                               (f"{term('class', org)} (все предметы)", class_line)],
                       y_min=int(low), y_max=5))
     sheet.text(f"Средний балл — Σ отметка × вес / Σ вес; {term('class', org).lower()} — все отметки его "

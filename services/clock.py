@@ -54,6 +54,16 @@ def today(where=None) -> date:
     return now(where).date()
 
 
+def local(stored: datetime, where=None) -> datetime:
+    """A stored timestamp (naive UTC) as the local time (aware) of an organization or a zone."""
+    return stored.replace(tzinfo=timezone.utc).astimezone(_zone(where))
+
+
+def day_start(day: date, where=None) -> datetime:
+    """The stored timestamp (naive UTC) at which a local day of an organization or a zone begins."""
+    return datetime.combine(day, time(0), tzinfo=_zone(where)).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def timestamp() -> float:
     """Seconds since the epoch, for throttles and session ages."""
     return now_aware().timestamp()

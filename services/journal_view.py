@@ -726,17 +726,30 @@ class DiaryChild:
     class_name: str
 
 
-def diary_children(actor):
-    """The students whose diary the actor may open (himself, or his own children); one statement."""
-    if not permissions.allowed(actor, "diary", "list"):
-        return []
-    cond = permissions.row_condition(actor, "diary", "list", Student)
+def _diary_children(*conditions):
     rows = db.session.execute(
         select(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
                SchoolClass.name)
         .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
-        .where(cond).order_by(Student.last_name, Student.first_name, Student.id)).all()
+        .where(*conditions).order_by(Student.last_name, Student.first_name, Student.id)).all()
     return [DiaryChild(r[0], f"{r[2]} {r[1]}", r[4], r[5] or "") for r in rows]
+
+
+def diary_children(actor):
+    """The students whose diary the actor may open (himself, or his own children); one statement."""
+    if not permissions.allowed(actor, "diary", "list"):
+        return []
+    return _diary_children(permissions.row_condition(actor, "diary", "list", Student))
+
+
+def staff_diary_child(actor, student_id):
+    """The student whose diary a staff member opens from his card, if he may (key "student_diary");
+    None otherwise. One statement."""
+    if not permissions.allowed(actor, "student_diary", "details"):
+        return None
+    found = _diary_children(Student.id == student_id,
+                            permissions.row_condition(actor, "student_diary", "details", Student))
+    return found[0] if found else None
 
 
 def log_refused(actor, entity, entity_id, summary):

@@ -349,6 +349,8 @@ TABLE = {
         A: Grant(READ | {"reset_password", "block", "unblock"}, rows=organization_users),
     },
     "audit_log": {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})},
+    # Reads of personal data (152-ФЗ art. 19): seen by those who see the change log.
+    "access_log": {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})},
     "login_event": {
         SUPER: Grant(READ | {"export"}, installation=True),
         A: Grant(READ | {"export"}, rows=organization_login_events, installation=True),
@@ -417,6 +419,9 @@ TABLE = {
     "cell_history": {DEP: Grant(READ), A: Grant(READ)},
     # The diary (rows: Student): a student his own, a parent his children.
     "diary": {ST: Grant(READ, rows=own_student_card), PA: Grant(READ, rows=own_children)},
+    # A student's diary opened from his card by those who read all journals (SPEC §1: the deputy and
+    # the director); rows: Student. Each opening is a logged read (152-ФЗ art. 19).
+    "student_diary": {DEP: Grant(READ), DIR: Grant(READ)},
     # -- end journal --
     # -- rollover and control --
     # The year rollover wizard ("run" performs a step) and the colleges' transfer between semesters.
