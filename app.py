@@ -1,22 +1,21 @@
 """Электронный журнал: the application factory and the command line (`flask --app app ...`)."""
 import hmac
-import logging
 import os
 import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, g, has_app_context, jsonify, redirect, render_template, request, session, url_for
+from flask import cli as flask_cli
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
-from services import audit, clock, uploads
+from services import audit, clock, database, uploads
 from services.context import Actor
 from services.errors import DomainError
 from services.rules import load_all_rules
@@ -69,6 +68,7 @@ def default_config():
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # How long the access log keeps a read of personal data; `flask audit prune` deletes older ones.
         "ACCESS_LOG_RETENTION_DAYS": int(os.environ.get("ACCESS_LOG_RETENTION_DAYS") or 365),
+        **database.settings_from_environment(),
     }
 
 
@@ -84,7 +84,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.session_interface = SessionInterface()
 
-    db.init_app(app)
+    database.init_app(app, long_statements=_run_by_a_flask_command())
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "ru", timezone_selector=_timezone)
@@ -105,6 +105,12 @@ def create_app(config=None):
     _register_cli(app)
     clock.set_default_zone(_current_org_zone)
     return app
+
+
+def _run_by_a_flask_command():
+    """A `flask ...` command (not the development server) made the app: its statements may run long."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.command is not flask_cli.run_command
 
 
 def _timezone():
@@ -157,9 +163,10 @@ def _register_hooks(app):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         # is_anonymous, not is_authenticated: the latter reads is_blocked, which a commit of the
         # request has expired (one more SELECT of the user per save); a blocked user never gets here
-        # as current_user (the loader and the login refuse him).
-        if not current_user.is_anonymous:
-            response.headers.setdefault("Cache-Control", "no-store")
+        # as current_user (the loader and the login refuse him). A response with a cache policy of its
+        # own is left alone before the user is looked at: the 503 page and /healthz must not load him.
+        if "Cache-Control" not in response.headers and not current_user.is_anonymous:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.teardown_request
@@ -174,12 +181,13 @@ def _register_hooks(app):
 
     @app.route("/healthz")
     def healthz():
+        watch = app.extensions["database"]
         try:
-            db.session.execute(text("select 1"))
-        except Exception:  # noqa: BLE001 — any database failure means unhealthy
-            logging.getLogger(__name__).exception("health check failed")
-            return jsonify(status="error", database="недоступна"), 503
-        return jsonify(status="ok", database="ok")
+            watch.health.check()
+        except Exception as exc:  # noqa: BLE001 — any database failure means unhealthy
+            watch.outage.failed(exc)
+            return jsonify(status="error", database="недоступна"), 503, NO_STORE
+        return jsonify(status="ok", database="ok"), 200, NO_STORE
 
 
 ERRORS = {
@@ -191,6 +199,7 @@ ERRORS = {
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
 OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _register_errors(app):
@@ -219,12 +228,21 @@ def _register_errors(app):
         db.session.rollback()
         return render(403 if exc.__class__.__name__ == "PermissionDenied" else 400, str(exc))
 
+    def unavailable(exc):
+        """The database is down, frozen or timing out: a page that needs neither it nor the user (loading
+        him may be what failed; render_template would load him again for its context), one log line a burst."""
+        app.extensions["database"].outage.failed(exc)
+        page = app.jinja_env.get_template("unavailable.html").render(home=url_for("admin.index"))
+        return page, 503, {**NO_STORE, "Retry-After": "30"}
+
     @app.errorhandler(Exception)
     def unexpected(exc):
         from werkzeug.exceptions import HTTPException
         if isinstance(exc, HTTPException):
             # any other HTTP error (416, 429 …) gets the Russian page too; a redirect stays one
             return render(exc.code) if exc.code and exc.code >= 400 else exc
+        if database.is_unavailable(exc):
+            return unavailable(exc)
         db.session.rollback()
         app.logger.exception("unhandled error")
         return render(500)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
 from models import db
-from services import accounts, audit, permissions
+from services import accounts, audit, database, permissions
 from services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,8 @@ class SecureModelView(Guarded, ModelView):
             model.org_id = self.actor.org_id
 
     def handle_view_exception(self, exc):
+        if database.is_unavailable(exc):
+            raise exc  # the 503 page (app.py), not a flash message and a traceback per request
         db.session.rollback()
         if isinstance(exc, DomainError):
             flash(exc.message + (": " + "; ".join(exc.errors) if exc.errors else ""), "error")

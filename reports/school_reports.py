@@ -27,6 +27,7 @@ from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Docume
                           director_line, figure_columns, figure_values, grade_label, movement_note, person_name,
                           report, report_document, slug, total_label)
 from reports.figures import TWO_PLACES, figures, mark_category, pooled_average, student_category
+from services.database import long_statements
 from services.journal import no_marks
 from services.terms import term
 
@@ -176,6 +177,7 @@ def summary_ledger(actor, p):
         params=("year",), group=ADMINISTRATION,
         college_title="Сводные ведомости учёта успеваемости (все группы)",
         description="Вся организация одной книгой: лист на каждый класс (печатается к 30 июня)")
+@long_statements()
 def institution_ledgers(actor, p):
     """Every class's ledger in one workbook: four statements for any number of classes (the classes
     with their teachers, the rosters, the subjects, the period marks), the sheets built in Python."""

@@ -71,6 +71,7 @@ from models import (AcademicYear, Attendance, AttendanceCode, Bell, ClassMembers
                     TimetableChange, TimetableEntry, User, db, student_parent)
 from reports.figures import suggested_mark, weighted_average
 from services import accounts, clock, orgs
+from services.database import long_statements
 from services.demo import SURNAMES, STREETS, DemoRefused, Names, patronymic, school_calendar
 from services.lessons import GenerationResult, _desired_lessons
 from services.timetable import Catalog
@@ -242,6 +243,7 @@ def default_today(real_today=None):
     return school_calendar(start)[1][-1][3]
 
 
+@long_statements()  # the bulk load, the foreign keys checked over a million rows: also when the bench runs it
 def create_large_demo(size="large", years=0, schools=1, seed=2026, password=None, today=None, echo=None):
     """Make the data set of `size` ("large" or "tiny") in an empty database; returns a Summary."""
     if size not in SCALES:
