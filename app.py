@@ -17,7 +17,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from models import User, db
 from services import audit, clock, database, uploads
 from services.context import Actor
-from services.errors import DomainError
+from services.errors import DomainError, is_bad_value
+from services.params import parse_id
 from services.rules import load_all_rules
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -94,9 +95,11 @@ def create_app(config=None):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from admin_views.args import IdConverter
     from admin_views.auth import bp as auth_bp
     from admin_views.registry import init_admin
 
+    app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
     load_all_rules()
     init_admin(app)
@@ -128,9 +131,10 @@ def _current_org_zone():
 @login_manager.user_loader
 def _load_user(user_id_token):
     user_id, _, token = (user_id_token or "").partition(":")
-    if not user_id.isdigit() or not token:
+    user_id = parse_id(user_id)
+    if user_id is None or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, user_id)
     if user is None or user.is_blocked or not hmac.compare_digest(user.session_token, token):
         return None
     return user
@@ -200,6 +204,9 @@ ERRORS = {
 }
 OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
 NO_STORE = {"Cache-Control": "no-store"}
+BAD_VALUE = ("В запросе есть недопустимое значение: номер, число или дата вне допустимого диапазона "
+             "либо недопустимый символ. Ничего не изменено.")
+BAD_UPLOAD = "Отправленный файл не удалось прочитать. Ничего не изменено: проверьте файл и повторите."
 
 
 def _register_errors(app):
@@ -244,6 +251,16 @@ def _register_errors(app):
         if database.is_unavailable(exc):
             return unavailable(exc)
         db.session.rollback()
+        if is_bad_value(exc):
+            # A net under the parsers (services/params.py): a value the database or the calendar
+            # cannot hold is the request's fault, not the server's.
+            app.logger.warning("bad value refused: %s %s: %s", request.method, request.path,
+                               str(exc).splitlines()[0][:200])
+            return render(400, BAD_VALUE)
+        if any(upload.filename for upload in request.files.values()):
+            # Whatever a broken upload (malformed XML in an .xlsx …) makes its reader raise.
+            app.logger.exception("upload not read")
+            return render(400, BAD_UPLOAD)
         app.logger.exception("unhandled error")
         return render(500)
 

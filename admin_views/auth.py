@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from models import db
 from services import accounts
 from services.errors import DomainError
+from services.params import parse_id
 
 bp = Blueprint("auth", __name__)
 
@@ -77,7 +78,7 @@ def change_password():
 @bp.route("/switch-organization", methods=["POST"])
 @login_required
 def switch_organization():
-    org_id = request.form.get("org_id", type=int)
+    org_id = parse_id(request.form.get("org_id"))
     if org_id not in g.actor.org_ids:
         abort(403)
     session["org_id"] = org_id

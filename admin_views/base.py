@@ -23,12 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
 from models import db
-from services import accounts, audit, database, permissions
-from services.errors import DomainError
+from services import accounts, audit, database, params, permissions
+from services.errors import DomainError, is_bad_value
 
 log = logging.getLogger(__name__)
 
-DATE_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Which verb each Flask-Admin endpoint needs; an endpoint not listed is refused.
@@ -45,23 +44,24 @@ ENDPOINT_VERBS = {
 
 
 class RuDateField(fields.DateField):
-    """A date typed as дд.мм.гггг (ISO accepted too)."""
+    """A date typed as дд.мм.гггг (ISO accepted too), within services/params.py's range."""
 
     widget = widgets.TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        kwargs.setdefault("format", DATE_FORMATS)
+        kwargs.setdefault("format", "%d.%m.%Y")  # how a stored date is shown
         render_kw = kwargs.setdefault("render_kw", {})
-        render_kw.setdefault("placeholder", "дд.мм.гггг")
+        render_kw.setdefault("placeholder", params.DATE_HINT)
         render_kw.setdefault("autocomplete", "off")
         super().__init__(label, validators, **kwargs)
-        self.messages = {"invalid": "Дата указывается в виде дд.мм.гггг"}
 
     def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Дата указывается в виде дд.мм.гггг") from None
+        if not valuelist:
+            return
+        text = " ".join(valuelist).strip()
+        self.data = params.parse_date(text) if text else None
+        if text and self.data is None:
+            raise ValueError(params.date_error(text))
 
 
 class RuModelConverter(AdminModelConverter):
@@ -197,15 +197,21 @@ class SecureModelView(Guarded, ModelView):
 
     def get_one_for(self, id, verb):
         pk = sa_inspect(self.model).primary_key[0]
-        try:
-            pk_value = pk.type.python_type(id)
-        except (TypeError, ValueError):
+        pk_value = params.parse_id(id)  # every model view's key is an integer id
+        if pk_value is None:
             abort(404)
         cond = permissions.row_condition(self.actor, self.view_key, verb, self.model)
         obj = db.session.scalar(select(self.model).where(pk == pk_value, cond))
         if obj is None:
             abort(404)
         return obj
+
+    def _get_list_extra_args(self):
+        # Flask-Admin reads ?page= with int(): a huge page overflows the query's OFFSET.
+        page = request.args.get("page")
+        if page not in (None, "", "0") and params.parse_id(page) is None:
+            abort(404)
+        return super()._get_list_extra_args()
 
     def handle_action(self, return_view=None):
         form = self.action_form()
@@ -308,6 +314,9 @@ class SecureModelView(Guarded, ModelView):
             flash(exc.message + (": " + "; ".join(exc.errors) if exc.errors else ""), "error")
         elif isinstance(exc, IntegrityError):
             flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",
+                  "error")
+        elif is_bad_value(exc):
+            flash("Запись не сохранена: число или дата вне допустимого диапазона либо недопустимый символ.",
                   "error")
         else:
             log.exception("view error")

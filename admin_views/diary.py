@@ -5,15 +5,17 @@ The deputy director and the director (the key "student_diary") open one student'
 card; each such opening is a read of personal data, written to the access log. A diary of any other student, asked for by id in the URL or a form, is
 refused with 404 and the attempt is written to the audit log.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import abort, redirect, request, url_for
-from admin_views.base import SecurePage
+from flask import abort, redirect, url_for
 from flask_admin import expose
 
 from services import audit, clock, journal_view as jv, permissions
 
 STAFF_KEY = "student_diary"
+
+from admin_views.args import date_arg, id_arg
+from admin_views.base import SecurePage
 
 
 class DiaryView(SecurePage):
@@ -42,9 +44,8 @@ class DiaryView(SecurePage):
 
     @expose("/")
     def index(self):
-        wanted = request.args.get("student")
-        if wanted is not None:
-            student_id = int(wanted) if wanted.isdigit() else -1
+        student_id = id_arg("student")
+        if student_id is not None:
             self._child(student_id)
             return redirect(url_for(".week", student_id=student_id))
         children = jv.diary_children(self.actor)
@@ -52,10 +53,10 @@ class DiaryView(SecurePage):
             return redirect(url_for(".week", student_id=children[0].id))
         return self.render("diary/choose.html", children=children)
 
-    @expose("/<int:student_id>/")
+    @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = jv.week_start(_date_arg("week") or clock.today())
+        start = jv.week_start(date_arg("week", "Неделя") or clock.today())
         days = jv.diary_week(child, start)
         today = clock.today()
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
@@ -63,22 +64,15 @@ class DiaryView(SecurePage):
                            next=start + timedelta(days=7), today=today, this_week=jv.week_start(today),
                            months=jv.MONTHS_GEN)
 
-    @expose("/<int:student_id>/period/")
+    @expose("/<id:student_id>/period/")
     def period(self, student_id):
         child, children = self._child(student_id)
         periods = jv.diary_periods(child)
-        wanted = request.args.get("period", type=int)
+        wanted = id_arg("period")
         period = next((p for p in periods if p.id == wanted), None) or jv.current_period(periods)
         subjects = jv.diary_period(child, period, self.actor.org) if period is not None else []
         return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
                            subjects=subjects, fmt=_fmt_decimal)
-
-
-def _date_arg(name):
-    try:
-        return date.fromisoformat(request.args.get(name) or "")
-    except ValueError:
-        return None
 
 
 def _fmt_decimal(value):

@@ -6,11 +6,10 @@ Reading goes through services/journal_view.py (permission rows, a fixed number o
 every write goes through services/journal.py in one transaction.
 """
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
-from admin_views.base import SecurePage
 from flask_admin import expose
 from sqlalchemy import select
 
@@ -19,6 +18,10 @@ from services import clock, journal as rules
 from services import journal_view as jv
 from services import permissions
 from services.errors import DomainError, PermissionDenied
+from services.params import date_error, parse_date, parse_id
+
+from admin_views.args import date_arg, id_arg
+from admin_views.base import SecurePage
 
 JOURNAL = "Журнал"
 CONFLICT_MESSAGE = ("Ничего не сохранено: пока вы работали, эти записи изменил другой пользователь. "
@@ -35,14 +38,6 @@ class JournalPage(SecurePage):
 
     view_key = None
 
-
-
-def _date_arg(name):
-    raw = request.args.get(name) or ""
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
 
 
 def _fmt_decimal(value):
@@ -75,10 +70,10 @@ class JournalView(JournalPage):
                            teachers=teachers, label=jv.assignment_label,
                            class_pages=permissions.allowed(actor, "class_journal", "list"))
 
-    @expose("/<int:assignment_id>/")
+    @expose("/<id:assignment_id>/")
     def grid(self, assignment_id):
         actor = self.actor
-        grid = jv.load_grid(actor, assignment_id, request.args.get("period", type=int),
+        grid = jv.load_grid(actor, assignment_id, id_arg("period"),
                             correct=request.args.get("correct") == "1")
         if grid is None:
             abort(404)
@@ -87,14 +82,15 @@ class JournalView(JournalPage):
                            period_mark_editable=jv.period_mark_editable,
                            today=clock.today())
 
-    @expose("/<int:assignment_id>/save", methods=("POST",))
+    @expose("/<id:assignment_id>/save", methods=("POST",))
     def save(self, assignment_id):
         actor = self.actor
         loaded = jv.load_assignment(actor, assignment_id)
         if loaded is None:
             abort(404)
         periods = loaded[1]
-        period = next((p for p in periods if p.id == request.form.get("period_id", type=int)), None)
+        period_id = id_arg("period_id", request.form)
+        period = next((p for p in periods if p.id == period_id), None)
         back = url_for(".grid", assignment_id=assignment_id, period=period.id if period else None,
                        correct=request.form.get("correct") or None)
         try:
@@ -136,8 +132,7 @@ class JournalView(JournalPage):
         actor = self.actor
         if not permissions.allowed(actor, "cell_history", "list"):
             abort(403)
-        task_id = request.args.get("task_id", type=int)
-        student_id = request.args.get("student_id", type=int)
+        task_id, student_id = id_arg("task_id"), id_arg("student_id")
         if not task_id or not student_id:
             abort(404)
         try:
@@ -219,14 +214,13 @@ def _grid_config(grid):
 
 
 def _int(value, what, optional=False):
+    """An id (or a version) of the payload: 17 or "17", never 17.9, "1e3" or one beyond the column."""
     if value in (None, "") and optional:
         return None
-    if isinstance(value, bool):
+    number = parse_id(value)
+    if number is None:
         raise ValueError(what)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(what) from None
+    return number
 
 
 def _text(value, limit):
@@ -322,10 +316,10 @@ class ClassJournalView(JournalPage):
             return redirect(url_for(".summary", class_id=classes[0].id))
         return self.render("journal/classes.html", classes=classes, target=".summary")
 
-    @expose("/<int:class_id>/")
+    @expose("/<id:class_id>/")
     def summary(self, class_id):
         actor = self.actor
-        summary = jv.class_summary(actor, class_id, request.args.get("period", type=int))
+        summary = jv.class_summary(actor, class_id, id_arg("period"))
         if summary is None:
             abort(404)
         return self.render("journal/class_summary.html", s=summary, fmt=_fmt_decimal,
@@ -345,7 +339,7 @@ class AbsenceView(JournalPage):
             return redirect(url_for(".absences", class_id=classes[0].id))
         return self.render("journal/classes.html", classes=classes, target=".absences")
 
-    @expose("/<int:class_id>/", methods=("GET", "POST"))
+    @expose("/<id:class_id>/", methods=("GET", "POST"))
     def absences(self, class_id):
         actor = self.actor
         klass = db.session.scalar(select(SchoolClass).where(
@@ -354,8 +348,8 @@ class AbsenceView(JournalPage):
         if klass is None:
             abort(404)
         today = clock.today()
-        start = _date_arg("start") or today - timedelta(days=14)
-        end = _date_arg("end") or today
+        start = date_arg("start", "Начало", request.args) or today - timedelta(days=14)
+        end = date_arg("end", "Конец", request.args) or today
         can_edit = permissions.allowed(actor, "absence_reason", "edit")
         failed = {}
         if request.method == "POST":
@@ -378,19 +372,18 @@ class AbsenceView(JournalPage):
         again with its message and what was typed."""
         items, typed, failed = [], {}, {}
         for key in request.form:
-            if not key.startswith("code-") or not key[5:].isdigit():
+            if not key.startswith("code-"):
                 continue
-            attendance_id = int(key[5:])
+            attendance_id = parse_id(key[5:]) or abort(404)
             code = (request.form.get(key) or "").strip()
             note = (request.form.get(f"note-{attendance_id}") or "").strip()
             doc_raw = (request.form.get(f"doc-{attendance_id}") or "").strip()
             if f"{code}|{note}|{doc_raw}" == (request.form.get(f"orig-{attendance_id}") or ""):
                 continue
             typed[attendance_id] = (code, note, doc_raw)
-            try:
-                document_date = _parse_date(doc_raw)
-            except ValueError:
-                failed[attendance_id] = (code, note, doc_raw, "дата документа указывается в виде дд.мм.гггг")
+            document_date = parse_date(doc_raw)
+            if doc_raw and document_date is None:
+                failed[attendance_id] = (code, note, doc_raw, date_error(doc_raw, "Дата документа"))
                 continue
             items.append({"attendance_id": attendance_id, "code": code, "note": note or None,
                           "document_date": document_date})
@@ -409,18 +402,6 @@ class AbsenceView(JournalPage):
         elif not items:
             flash("Изменений нет.", "success")
         return failed
-
-
-def _parse_date(raw):
-    if not raw:
-        return None
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            from datetime import datetime
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(raw)
 
 
 def pages():

@@ -22,8 +22,10 @@ from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import clock, movement, permissions
 from services.errors import DomainError, PermissionDenied
+from services.params import date_error, parse_date, parse_int
 from services.terms import KindText
 
+from admin_views.args import id_arg, ids_arg
 from admin_views.base import SecureModelView, SecurePage
 
 CATEGORY = "Движение"
@@ -64,10 +66,8 @@ def _date_arg(name, default=None):
     raw = (request.values.get(name) or "").strip()
     if not raw:
         return default, None
-    parsed = movement.parse_date(raw)
-    if parsed is None:
-        return None, f"Дата «{raw}» указывается в виде дд.мм.гггг"
-    return parsed, None
+    parsed = parse_date(raw)
+    return (parsed, None) if parsed is not None else (None, date_error(raw, "Дата"))
 
 
 def _fail(exc):
@@ -205,18 +205,19 @@ class MovementOrderView(SecureModelView):
         target = order.id
         try:
             if do == "add":
-                inputs = [movement.ItemInput(student_id=int(sid), to_class_id=request.form.get("to_class_id") or None,
+                to_class_id = id_arg("to_class_id", request.form)
+                inputs = [movement.ItemInput(student_id=sid, to_class_id=to_class_id,
                                              reason=request.form.get("reason") or None,
                                              destination=request.form.get("destination"),
                                              note=request.form.get("note"))
-                          for sid in request.form.getlist("student_id") if sid.isdigit()]
+                          for sid in ids_arg("student_id", request.form)]
                 made = movement.add_items(actor, order.id, inputs)
                 flash(f"Добавлено учеников: {len(made)}", "success")
             elif do == "remove":
-                movement.remove_item(actor, request.form.get("item_id", type=int) or 0)
+                movement.remove_item(actor, id_arg("item_id", request.form) or 0)
                 flash("Ученик убран из приказа", "success")
             elif do == "retarget":
-                moved_to = movement.retarget_item(actor, request.form.get("item_id", type=int) or 0,
+                moved_to = movement.retarget_item(actor, id_arg("item_id", request.form) or 0,
                                                   request.form.get("kind"))
                 flash(f"Ученик перенесён в приказ № {moved_to.number} «{moved_to.kind_label}»", "success")
             elif do == "apply":
@@ -268,7 +269,7 @@ class MovementOrderView(SecureModelView):
     def card_view(self):
         order = self.get_one_for(request.values.get("id"), "edit")
         actor = self.actor
-        item_id = request.values.get("item_id", type=int)
+        item_id = id_arg("item_id")
         item = db.session.get(MovementItem, item_id) if item_id else None
         if item is not None and (item.order_id != order.id or item.student_id is not None):
             abort(404)
@@ -276,7 +277,7 @@ class MovementOrderView(SecureModelView):
         to_class_id = item.to_class_id if item is not None else None
         if request.method == "POST":
             values = {name: request.form.get(name, "") for name in movement.CARD_KEYS}
-            to_class_id = request.form.get("to_class_id", type=int)
+            to_class_id = id_arg("to_class_id", request.form)
             try:
                 movement.save_card(actor, order.id, values, to_class_id, item_id=item_id)
                 flash("Карточка сохранена в приказе: ученик будет зачислен при проведении приказа", "success")
@@ -288,7 +289,7 @@ class MovementOrderView(SecureModelView):
         for name, _, kind in movement.CARD_FIELDS:
             value = values.get(name)
             if kind == "date" and value and "-" in str(value):
-                parsed = movement.parse_date(str(value))
+                parsed = parse_date(str(value))
                 values[name] = _d(parsed) if parsed else value
         classes = _class_choices(order)
         return self.render("movement/card.html", order=order, item=item, values=values, fields=movement.CARD_FIELDS,
@@ -359,9 +360,10 @@ class YearTransferPage(MovementPage):
         years = _years(actor.org_id)
         today = clock.today()
         current = movement.year_of(actor.org_id, today) if years else None
-        year = next((y for y in years if y.id == request.values.get("year_id", type=int)), current)
+        year_id = id_arg("year_id")
+        year = next((y for y in years if y.id == year_id), current)
         later = [y for y in years if year is not None and y.start_date > year.start_date]
-        picked = {int(c) for c in request.values.getlist("class_id") if c.isdigit()}
+        picked = set(ids_arg("class_id"))
         classes, result, error = [], None, None
         if year is not None:
             cond = permissions.row_condition(actor, "school_class", "list", SchoolClass)
@@ -372,14 +374,14 @@ class YearTransferPage(MovementPage):
         form = {"number": request.values.get("number") or movement.suggest_number(actor.org_id, today),
                 "order_date": request.values.get("order_date") or _d(today),
                 "final": request.values.get("final") or ", ".join(map(str, defaults)),
-                "next_year_id": request.values.get("next_year_id", type=int) or (later[0].id if later else None)}
+                "next_year_id": id_arg("next_year_id") or (later[0].id if later else None)}
         if request.method == "POST":
             try:
-                order_date = movement.parse_date(form["order_date"])
+                order_date = parse_date(form["order_date"])
                 if order_date is None:
                     raise DomainError("Перевод на следующий год не подготовлен",
                                       ["Дата приказа указывается в виде дд.мм.гггг"])
-                grades = [int(p) for p in form["final"].replace(";", ",").split(",") if p.strip().isdigit()]
+                grades = [g for g in (parse_int(p.strip()) for p in form["final"].replace(";", ",").split(",")) if g]
                 result = movement.build_year_transfer(actor, sorted(picked), form["next_year_id"] or 0,
                                                       form["number"], order_date, final_grades=grades or None)
                 flash(f"Черновики приказов готовы: добавлено учеников — {result.added}, создано "

@@ -15,8 +15,10 @@ from services import permissions
 from services import planning
 from services import uploads
 from services.errors import DomainError, PermissionDenied
+from services.params import parse_id, parse_int
 from services.terms import KindText
 
+from admin_views.args import id_arg
 from admin_views.base import SecureModelView, SecurePage
 
 PLANNING = "Планирование"
@@ -42,7 +44,7 @@ def _hours(view, context, model, name):
 
 def _selected_year(actor):
     """The year chosen on a page (?year_id=), else the current one."""
-    year_id = request.values.get("year_id", type=int)
+    year_id = id_arg("year_id")
     if year_id:
         year = db.session.get(AcademicYear, year_id)
         if year is None or year.org_id != actor.org_id:
@@ -192,9 +194,9 @@ def _line_inputs(form):
     rows = {}
     for key in form:
         parts = key.split("-")
-        if len(parts) != 3 or parts[0] not in ("line", "new") or not parts[1].isdigit():
-            continue
-        rows.setdefault((parts[0], int(parts[1])), {})[parts[2]] = form.get(key)
+        n = parse_int(parts[1], low=0) if len(parts) == 3 and parts[0] in ("line", "new") else None
+        if n is not None:
+            rows.setdefault((parts[0], n), {})[parts[2]] = form.get(key)
     result = []
     for (kind, n), values in sorted(rows.items()):
         item = curricula.LineInput(
@@ -203,7 +205,7 @@ def _line_inputs(form):
             hours_per_week=values.get("hours"), period1_hours=values.get("p1"), period2_hours=values.get("p2"),
             delete=values.get("delete") in ("1", "on", "y"))
         if kind == "new":
-            item.subject_id = int(values["subject"]) if (values.get("subject") or "").isdigit() else None
+            item.subject_id = parse_id(values.get("subject"))
         result.append(item)
     return result
 
@@ -325,7 +327,7 @@ class ThematicPlanView(SecureModelView):
             return redirect(url_for(".topics_view", id=plan.id))
         can_edit = bool(permissions.scoped_ids(self.actor, "thematic_plan", "edit", ThematicPlan, [plan.id])) \
             and not plan.year.is_closed
-        extra = min(request.args.get("extra", 10, type=int) or 10, 200)
+        extra = min(parse_int(request.args.get("extra")) or 10, 200)
         return self.render("planning/ktp_topics.html", plan=plan, topics=plan.topics, can_edit=can_edit,
                            assignments=ktp.attachable_assignments(plan) if can_edit else plan.assignments,
                            total=sum(t.hours for t in plan.topics), blank_rows=range(extra))
@@ -333,7 +335,7 @@ class ThematicPlanView(SecureModelView):
 
 def _topic_inputs(form):
     """TopicInputs from the topics form (`title-<n>`, `hours-<n>` …), in row order; empty rows skipped."""
-    numbers = sorted({int(k.split("-", 1)[1]) for k in form if k.startswith("title-") and k[6:].isdigit()})
+    numbers = sorted({n for n in (parse_int(k[6:], low=0) for k in form if k.startswith("title-")) if n is not None})
     inputs = []
     for shown, n in enumerate(numbers, start=1):
         values = {f: (form.get(f"{f}-{n}") or "").strip() for f in ("section", "title", "hours", "homework")}
@@ -366,16 +368,19 @@ class SubgroupPage(PlanningPage):
         periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
                                      .order_by(Period.start_date)).all()
         klass = subject = period = None
-        class_id, subject_id = request.values.get("class_id", type=int), request.values.get("subject_id", type=int)
-        pair = (request.args.get("pair") or "").split(":")
-        if len(pair) == 2 and all(p.isdigit() for p in pair):
-            class_id, subject_id = int(pair[0]), int(pair[1])
+        class_id, subject_id = id_arg("class_id"), id_arg("subject_id")
+        pair = request.args.get("pair")
+        if pair:
+            ids = [parse_id(p) for p in pair.split(":")]
+            if len(ids) != 2 or None in ids:
+                abort(404)
+            class_id, subject_id = ids
         if class_id and subject_id:
             klass, subject = db.session.get(SchoolClass, class_id), db.session.get(Subject, subject_id)
             if klass is None or subject is None or klass.year_id != year.id \
                     or not planning.can_split(actor, klass, subject, "list"):
                 abort(404)
-        period_id = request.values.get("period_id", type=int)
+        period_id = id_arg("period_id")
         period = next((p for p in periods if p.id == period_id), None) or _current_period(periods)
         if request.method == "POST":
             if klass is None or period is None:
@@ -398,13 +403,13 @@ class SubgroupPage(PlanningPage):
         do = request.form.get("do")
         try:
             if do == "create":
-                made = planning.create_subgroups(actor, klass, subject, request.form.get("count", type=int))
+                made = planning.create_subgroups(actor, klass, subject, parse_int(request.form.get("count")))
                 flash(f"Создано подгрупп: {len(made)}", "success")
             elif do == "copy":
                 planning.copy_previous_split(actor, klass, subject, period)
                 flash("Деление предыдущего периода перенесено", "success")
             elif do == "delete":
-                sub = db.session.get(Subgroup, request.form.get("subgroup_id", type=int) or 0)
+                sub = db.session.get(Subgroup, id_arg("subgroup_id", request.form) or 0)
                 if sub is None or sub.class_id != klass.id or sub.subject_id != subject.id:
                     abort(404)
                 planning.delete_subgroup(actor, sub)
@@ -412,8 +417,9 @@ class SubgroupPage(PlanningPage):
             else:
                 choice = {}
                 for key in request.form:
-                    if key.startswith("member-") and key[7:].isdigit():
-                        choice[int(key[7:])] = request.form.getlist(key)
+                    student_id = parse_id(key[7:]) if key.startswith("member-") else None
+                    if student_id is not None:
+                        choice[student_id] = request.form.getlist(key)
                 planning.save_split(actor, klass, subject, period, choice)
                 flash("Деление на подгруппы сохранено", "success")
         except DomainError as exc:

@@ -3,10 +3,7 @@
 Every page shows what its step will change before the button runs it; the work and the rules are
 in services/rollover.py and services/semester.py.
 """
-from datetime import datetime
-
 from flask import abort, flash, redirect, request, url_for
-from admin_views.base import SecurePage
 from flask_admin import expose
 from sqlalchemy import select
 
@@ -15,18 +12,12 @@ from services import clock, permissions
 from services import rollover
 from services import semester
 from services.errors import DomainError, PermissionDenied
+from services.params import parse_date
+
+from admin_views.args import id_arg
+from admin_views.base import SecurePage
 
 ORG = "Организация"
-
-
-def parse_date(raw):
-    raw = (raw or "").strip()
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 class GuardedPage(SecurePage):
@@ -38,7 +29,7 @@ class GuardedPage(SecurePage):
 
     def _year(self, default):
         """The year chosen on the page (?year_id=) among the organization's, else `default`."""
-        year_id = request.values.get("year_id", type=int)
+        year_id = id_arg("year_id")
         if year_id:
             year = db.session.get(AcademicYear, year_id)
             if year is None or year.org_id != self.actor.org_id:

@@ -1,6 +1,6 @@
 """Views of bell schedule, timetable, changes, exam sessions, lessons."""
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
@@ -15,8 +15,10 @@ from services import clock, lessons as lesson_service
 from services import permissions
 from services import timetable as tt
 from services.errors import DomainError
+from services.params import date_error, parse_date, parse_id, parse_int
 from services.terms import KindText
 
+from admin_views.args import date_arg, id_arg, ids_arg
 from admin_views.base import SecureModelView, SecurePage
 
 PLANNING = "Планирование"
@@ -48,15 +50,6 @@ def _open_classes(actor):
 def _hhmm(view, context, model, name):
     value = getattr(model, name)
     return value.strftime("%H:%M") if value else ""
-
-
-def _parse_date(value):
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime((value or "").strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 ASSIGNMENT_LOADS = (joinedload(TeachingAssignment.klass), joinedload(TeachingAssignment.subject),
@@ -208,7 +201,7 @@ class TimetableView(TimetablePage):
         if by not in options:
             by = next(iter(options))
         choices = options[by]
-        target = request.args.get("id", type=int)
+        target = id_arg("id", request.args)
         if by != "all":
             if target is None:
                 target = self._default_target(actor, by, choices)
@@ -217,7 +210,7 @@ class TimetableView(TimetablePage):
         weekly = request.args.get("template") == "1"
         week = None
         if not weekly:
-            picked = _parse_date(request.args.get("week", ""))
+            picked = date_arg("week", "Неделя", request.args)
             today = clock.today()
             if today.isoweekday() == 7:
                 today += timedelta(days=1)  # on Sunday the coming week matters
@@ -293,12 +286,13 @@ def _cells_from_form(form):
         parts = key.split("-")
         if len(parts) != 5 or parts[0] != "c" or parts[4] != "a" or not value:
             continue
-        if not all(p.isdigit() for p in parts[1:4]) or not value.isdigit():
-            raise DomainError("Расписание не сохранено: неверные данные формы.")
+        day, number, slot = (parse_int(p, low=0) for p in parts[1:4])
+        assignment_id = parse_id(value)
         room = form.get(f"c-{parts[1]}-{parts[2]}-{parts[3]}-r") or ""
-        if room and not room.isdigit():
+        room_id = parse_id(room) if room else None
+        if None in (day, number, slot, assignment_id) or room and room_id is None:
             raise DomainError("Расписание не сохранено: неверные данные формы.")
-        cells.append((int(parts[1]), int(parts[2]), int(value), int(room) if room else None))
+        cells.append((day, number, assignment_id, room_id))
     return cells
 
 
@@ -314,7 +308,7 @@ class GridEditorView(TimetablePage):
         if year is None:
             return self.render("timetable/grid.html", year=None)
         catalog = tt.Catalog(actor.org, year.id)
-        class_id = request.values.get("class_id", type=int) or next(iter(catalog.classes), None)
+        class_id = id_arg("class_id") or next(iter(catalog.classes), None)
         if class_id is None:
             return self.render("timetable/grid.html", year=year, klass=None, classes=[])
         if class_id not in catalog.classes:
@@ -337,7 +331,7 @@ class GridEditorView(TimetablePage):
                 if isinstance(exc, permissions.PermissionDenied):
                     abort(403)
                 errors = [exc.message] + exc.errors
-                shift = request.form.get("shift", type=int) or 1
+                shift = parse_int(request.form.get("shift"), high=2) or 1
                 placed = [(d, n, a, r) for d, n, a, r in _safe_cells(request.form)]
         else:
             entries = [s for s in tt.load_entry_slots(catalog) if s.class_id == class_id]
@@ -399,7 +393,7 @@ class LessonsView(TimetablePage):
         classes = db.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id)
                                      .order_by(SchoolClass.grade, SchoolClass.name)).all()
         today = clock.today()
-        chosen = request.values.get("period_id", type=int) or next(
+        chosen = id_arg("period_id") or next(
             (p.id for p in periods if p.start_date <= today <= p.end_date), periods[0].id if periods else None)
         result, error = None, None
         if request.method == "POST":
@@ -410,12 +404,11 @@ class LessonsView(TimetablePage):
                     flash(f"Уроков оставлено вне расписания: {count}", "success")
                     return redirect(url_for(".index", period_id=chosen))
                 start = request.form.get("start", "").strip()
-                start_date = _parse_date(start) if start else None
+                start_date = parse_date(start)
                 if start and start_date is None:
-                    raise DomainError("Дата «с» указывается в виде дд.мм.гггг.")
+                    raise DomainError(date_error(start, "Дата «с»"))
                 result = lesson_service.generate_lessons(
-                    actor, chosen, start=start_date,
-                    class_ids=[c for c in request.form.getlist("class_id") if c.isdigit()],
+                    actor, chosen, start=start_date, class_ids=ids_arg("class_id", request.form),
                     dry_run=request.form.get("do") != "generate")
                 if result.dry_run:
                     db.session.rollback()
@@ -428,7 +421,7 @@ class LessonsView(TimetablePage):
                 error = str(exc)
         return self.render("timetable/lessons.html", year=year, periods=periods, classes=classes,
                            chosen=chosen, result=result, error=error,
-                           picked_classes={int(c) for c in request.form.getlist("class_id") if c.isdigit()},
+                           picked_classes=set(ids_arg("class_id", request.form)),
                            start=request.form.get("start", ""))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from models import (AcademicYear, ClassMembership, Organization, Period, SchoolClass, Student, Subject,
                     TeachingAssignment, db)
 from reports import data
-from services import audit, clock, permissions
+from services import audit, clock, params, permissions
 from services.accounts import transliterate
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
@@ -371,12 +371,7 @@ def parse_date(text, label):
     text = (text or "").strip()
     if not text:
         return None
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    refuse(f"{label}: «{text}» — не дата; укажите её в виде дд.мм.гггг")
+    return params.parse_date(text) or refuse(params.date_error(text, label))
 
 
 def pick_year(actor, text, today):
@@ -478,7 +473,7 @@ def _find_student(actor, rdef, year, klass, text):
     if cond is not None:
         query = select(Student).where(cond, Student.org_id == actor.org_id)
         if text.isdigit():
-            found = db.session.scalars(query.where(Student.id == int(text))).all()
+            found = db.session.scalars(query.where(Student.id == params.parse_id(text))).all()
         else:
             parts = text.split(" ")
             query = query.where(Student.last_name == parts[0])
@@ -519,7 +514,7 @@ def _find_teacher(actor, text):
     text = " ".join(text.split())
     query = select(Staff).where(Staff.org_id == actor.org_id)
     if text.isdigit():
-        query = query.where(Staff.id == int(text))
+        query = query.where(Staff.id == params.parse_id(text))
     else:
         parts = text.split(" ")
         query = query.where(Staff.last_name == parts[0])

@@ -16,6 +16,7 @@ from reports import base
 from reports.render import to_json, to_xlsx
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
+from services.params import parse_id
 
 cli = AppGroup("report", help="Отчёты: список и построение в .xlsx или JSON.")
 
@@ -55,7 +56,7 @@ def _actor(login, org_ref):
 
 def _organization(ref):
     query = select(Organization)
-    query = query.where(Organization.id == int(ref)) if ref.isdigit() else query.where(Organization.short_name == ref)
+    query = query.where(Organization.id == parse_id(ref)) if ref.isdigit() else query.where(Organization.short_name == ref)
     org = db.session.scalar(query)
     if org is None:
         raise click.ClickException(f"Организация «{ref}» не найдена")

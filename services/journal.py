@@ -77,6 +77,7 @@ from services import audit, clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 from services.journal_dictionaries import parse_weight
+from services.params import parse_id
 from services.roster import rosters_between
 from services.rules import validator
 from services.terms import term
@@ -164,15 +165,6 @@ def period_mark_values(subject, kind, klass=None, org=None):
 
 # -- small parsers ------------------------------------------------------------------------------
 
-def _int(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
-
-
 def _items(payload, name):
     items = payload.get(name) or []
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -188,7 +180,7 @@ def _version(item, errors, where):
     raw = item.get("version")
     if raw is None or raw == "":
         return None
-    version = _int(raw)
+    version = parse_id(raw)
     if version is None:
         errors.append(f"{where}: неверная версия записи")
     return version
@@ -308,7 +300,7 @@ def save_entries(actor, assignment_id, payload, loaded=None):
     applies the journal's row permission): the assignment is not read a second time."""
     with _transaction(actor):
         save = _GridSave(actor, assignment_id, payload if isinstance(payload, dict) else {})
-        if loaded is not None and loaded[0] is not None and loaded[0].id == _int(assignment_id) \
+        if loaded is not None and loaded[0] is not None and loaded[0].id == parse_id(assignment_id) \
                 and (actor.org_id is None or loaded[0].org_id == actor.org_id):
             save.preloaded = loaded
         return save.run()
@@ -377,16 +369,16 @@ class _GridSave:
         return self.result
 
     def _load_tasks_and_lessons(self):
-        task_ids = {_int(t.get("task_id")) for t in self.tasks_in} | \
-            {_int(m.get("task_id")) for m in self.marks_in}
+        task_ids = {parse_id(t.get("task_id")) for t in self.tasks_in} | \
+            {parse_id(m.get("task_id")) for m in self.marks_in}
         task_ids.discard(None)
         self.tasks = {}
         if task_ids:
             self.tasks = {t.id: t for t in db.session.scalars(
                 select(Task).where(Task.id.in_(task_ids), Task.org_id == self.assignment.org_id)
                 .options(joinedload(Task.lesson), joinedload(Task.type)))}
-        lesson_ids = {_int(i.get("lesson_id")) for i in chain(self.lessons_in, self.tasks_in, self.attendance_in)}
-        lesson_ids |= {_int(i.get("homework_due_lesson_id")) for i in self.lessons_in}
+        lesson_ids = {parse_id(i.get("lesson_id")) for i in chain(self.lessons_in, self.tasks_in, self.attendance_in)}
+        lesson_ids |= {parse_id(i.get("homework_due_lesson_id")) for i in self.lessons_in}
         lesson_ids.discard(None)
         lesson_ids -= {t.lesson_id for t in self.tasks.values()}
         self.lessons = {t.lesson.id: t.lesson for t in self.tasks.values()}
@@ -396,11 +388,11 @@ class _GridSave:
 
     def _touched_lessons(self):
         """The lessons this save writes into (a homework's due lesson is only pointed at)."""
-        ids = {_int(i.get("lesson_id")) for i in chain(self.lessons_in, self.tasks_in, self.attendance_in)}
-        ids |= {self.tasks[_int(m.get("task_id"))].lesson_id for m in self.marks_in
-                if _int(m.get("task_id")) in self.tasks}
-        ids |= {self.tasks[_int(t.get("task_id"))].lesson_id for t in self.tasks_in
-                if _int(t.get("task_id")) in self.tasks}
+        ids = {parse_id(i.get("lesson_id")) for i in chain(self.lessons_in, self.tasks_in, self.attendance_in)}
+        ids |= {self.tasks[parse_id(m.get("task_id"))].lesson_id for m in self.marks_in
+                if parse_id(m.get("task_id")) in self.tasks}
+        ids |= {self.tasks[parse_id(t.get("task_id"))].lesson_id for t in self.tasks_in
+                if parse_id(t.get("task_id")) in self.tasks}
         return [self.lessons[i] for i in ids if i in self.lessons]
 
     def _check_permission(self):
@@ -419,7 +411,7 @@ class _GridSave:
 
     def _load_people_and_entries(self):
         org_id = self.assignment.org_id
-        student_ids = {_int(i.get("student_id")) for i in chain(self.marks_in, self.attendance_in,
+        student_ids = {parse_id(i.get("student_id")) for i in chain(self.marks_in, self.attendance_in,
                                                                  self.period_marks_in)}
         student_ids.discard(None)
         # Each student's own dates in the class over the save's lessons, by the movement book; one
@@ -461,7 +453,7 @@ class _GridSave:
         if self.tasks:
             for mark in _locked(select(Mark).where(Mark.task_id.in_(self.tasks)).order_by(Mark.id), exclusive=True):
                 self.marks[(mark.task_id, mark.student_id)] = mark
-        attendance_lessons = {_int(a.get("lesson_id")) for a in self.attendance_in} & set(self.lessons)
+        attendance_lessons = {parse_id(a.get("lesson_id")) for a in self.attendance_in} & set(self.lessons)
         self.attendance = {}
         if attendance_lessons:
             for row in _locked(select(Attendance).where(Attendance.lesson_id.in_(attendance_lessons))
@@ -475,7 +467,7 @@ class _GridSave:
     # checks shared by every kind of entry -------------------------------------------------------
 
     def _lesson(self, raw_id, where):
-        lesson_id = _int(raw_id)
+        lesson_id = parse_id(raw_id)
         lesson = self.lessons.get(lesson_id)
         if lesson is None:
             self.errors.append(f"{where}: урок не найден")
@@ -578,7 +570,7 @@ class _GridSave:
         new_items = []
         seen = set()
         for n, item in enumerate(self.tasks_in, start=1):
-            task_id = _int(item.get("task_id"))
+            task_id = parse_id(item.get("task_id"))
             if item.get("task_id") not in (None, "") and task_id is None:
                 self.errors.append(f"Задание (строка {n}): неверный номер задания")
                 continue
@@ -601,7 +593,7 @@ class _GridSave:
         fields = {}
         kind = None
         if item.get("type_id") not in (None, ""):
-            kind = self.types.get(_int(item.get("type_id")))
+            kind = self.types.get(parse_id(item.get("type_id")))
             if kind is None or (not kind.is_active and (task is None or kind.id != task.type_id)):
                 self.errors.append(f"{where}: выберите тип задания из справочника")
                 return None
@@ -640,7 +632,7 @@ class _GridSave:
     def _existing_task(self, task, item):
         lesson = task.lesson
         where = f"Задание «{task}» ({lesson})"
-        if _int(item.get("lesson_id")) not in (None, lesson.id):
+        if parse_id(item.get("lesson_id")) not in (None, lesson.id):
             self.errors.append(f"{where}: задание нельзя перенести на другой урок")
             return
         if not self._writable(lesson, where):
@@ -670,7 +662,7 @@ class _GridSave:
 
     def _new_tasks(self, items):
         positions = {}
-        lessons = {_int(item.get("lesson_id")) for _, item in items}
+        lessons = {parse_id(item.get("lesson_id")) for _, item in items}
         if lessons - {None}:
             positions = dict(db.session.execute(
                 select(Task.lesson_id, func.max(Task.position)).where(Task.lesson_id.in_(lessons - {None}))
@@ -732,7 +724,7 @@ class _GridSave:
         allowed = mark_values(self.subject, self.klass, self.org)
         for n, item in enumerate(self.marks_in, start=1):
             where = f"Отметка (строка {n})"
-            task_id, key = _int(item.get("task_id")), _text(item.get("task_key"))
+            task_id, key = parse_id(item.get("task_id")), _text(item.get("task_key"))
             if task_id is not None:
                 task = self.tasks.get(task_id)
                 if task is None or task.lesson.assignment_id != self.assignment.id:
@@ -753,7 +745,7 @@ class _GridSave:
                 self.errors.append(f"{where}: не указано задание")
                 continue
             lesson = task.lesson
-            student_id = _int(item.get("student_id"))
+            student_id = parse_id(item.get("student_id"))
             student = self.students.get(student_id)
             where = f"{_name(student)}, {lesson}"
             if (cell, student_id) in seen:
@@ -837,7 +829,7 @@ class _GridSave:
             lesson = self._lesson(item.get("lesson_id"), f"Посещаемость (строка {n})")
             if lesson is None:
                 continue
-            student_id = _int(item.get("student_id"))
+            student_id = parse_id(item.get("student_id"))
             student = self.students.get(student_id)
             where = f"{_name(student)}, {lesson}"
             if (lesson.id, student_id) in seen:
@@ -915,7 +907,7 @@ def _update_in_batches(updates):
 
 
 def _load_assignment(actor, assignment_id):
-    aid = _int(assignment_id)
+    aid = parse_id(assignment_id)
     assignment = db.session.scalar(
         select(TeachingAssignment).where(TeachingAssignment.id == aid)
         .options(joinedload(TeachingAssignment.klass), joinedload(TeachingAssignment.subject),
@@ -944,7 +936,7 @@ class _PeriodMarkSave:
         self.now = utcnow()
 
     def prepare(self):
-        student_ids = {_int(i.get("student_id")) for i in self.items} - {None}
+        student_ids = {parse_id(i.get("student_id")) for i in self.items} - {None}
         self.students = {s.id: s for s in db.session.scalars(
             select(Student).where(Student.id.in_(student_ids), Student.org_id == self.year.org_id)
             .options(joinedload(Student.klass)))} if student_ids else {}
@@ -1004,7 +996,7 @@ class _PeriodMarkSave:
     # each mark ----------------------------------------------------------------------------------
 
     def _item(self, n, item, seen):
-        student = self.students.get(_int(item.get("student_id")))
+        student = self.students.get(parse_id(item.get("student_id")))
         kind = _text(item.get("kind")) or PeriodMarkKind.PERIOD.value
         where = f"{_name(student)}, отметка «{self._kind_label(kind)}» по предмету «{self.subject.name}»"
         if student is None:
@@ -1015,7 +1007,7 @@ class _PeriodMarkSave:
             return
         period = None
         if kind == PeriodMarkKind.PERIOD.value:
-            period = self.periods.by_id.get(_int(item.get("period_id")))
+            period = self.periods.by_id.get(parse_id(item.get("period_id")))
             if period is None or period.year_id != self.year.id:
                 self.errors.append(f"{where}: укажите учебный период этого учебного года")
                 return
@@ -1106,8 +1098,8 @@ def save_period_marks(actor, subject_id, year_id, items):
     """Period marks of one subject and year: items [{"student_id", "kind", "period_id", "value"
     ("" deletes), "version"}]; one transaction. Returns {(student_id, kind, period_id): version}."""
     with _transaction(actor):
-        subject = db.session.get(Subject, _int(subject_id)) if _int(subject_id) else None
-        year = db.session.get(AcademicYear, _int(year_id)) if _int(year_id) else None
+        subject = db.session.get(Subject, parse_id(subject_id)) if parse_id(subject_id) else None
+        year = db.session.get(AcademicYear, parse_id(year_id)) if parse_id(year_id) else None
         if subject is None or year is None or subject.org_id != year.org_id or \
                 (actor.org_id is not None and year.org_id != actor.org_id):
             raise PermissionDenied("Предмет или учебный год не найден в вашей организации.")
@@ -1143,7 +1135,7 @@ def delete_period_mark(actor, student_id, subject_id, year_id, kind, period_id, 
 
 def _period_for(actor, period_id, verb):
     permissions.require(actor, "period", verb)
-    pid = _int(period_id)
+    pid = parse_id(period_id)
     cond = permissions.row_condition(actor, "period", verb, Period)
     rows = _locked(select(Period).where(Period.id == pid, cond), exclusive=True) if pid else []
     if not rows:
@@ -1217,8 +1209,8 @@ class AbsenceReasonsRefused(DomainError):
 def _apply_absence_reason(actor, attendance_id, code, note, document_date):
     """Check one reason and, if it is right, write it into the open transaction; returns
     (row, errors). The caller's transaction commits or rolls back the whole batch."""
-    rows = _locked(select(Attendance).where(Attendance.id == _int(attendance_id)), exclusive=True) \
-        if _int(attendance_id) else []
+    rows = _locked(select(Attendance).where(Attendance.id == parse_id(attendance_id)), exclusive=True) \
+        if parse_id(attendance_id) else []
     row = rows[0] if rows else None
     if row is None or (actor.org_id is not None and row.org_id != actor.org_id):
         raise PermissionDenied("Отметка посещаемости не найдена или недоступна.")
@@ -1302,26 +1294,26 @@ def _history(actor, entity, org_id, match):
 
 
 def cell_history(actor, task_id, student_id):
-    task = db.session.get(Task, _int(task_id)) if _int(task_id) else None
+    task = db.session.get(Task, parse_id(task_id)) if parse_id(task_id) else None
     if task is None:
         raise PermissionDenied("Задание не найдено.")
-    return _history(actor, "mark", task.org_id, {"task_id": task.id, "student_id": _int(student_id)})
+    return _history(actor, "mark", task.org_id, {"task_id": task.id, "student_id": parse_id(student_id)})
 
 
 def attendance_history(actor, lesson_id, student_id):
-    lesson = db.session.get(Lesson, _int(lesson_id)) if _int(lesson_id) else None
+    lesson = db.session.get(Lesson, parse_id(lesson_id)) if parse_id(lesson_id) else None
     if lesson is None:
         raise PermissionDenied("Урок не найден.")
-    return _history(actor, "attendance", lesson.org_id, {"lesson_id": lesson.id, "student_id": _int(student_id)})
+    return _history(actor, "attendance", lesson.org_id, {"lesson_id": lesson.id, "student_id": parse_id(student_id)})
 
 
 def period_mark_history(actor, student_id, subject_id, year_id, kind, period_id=None):
-    year = db.session.get(AcademicYear, _int(year_id)) if _int(year_id) else None
+    year = db.session.get(AcademicYear, parse_id(year_id)) if parse_id(year_id) else None
     if year is None:
         raise PermissionDenied("Учебный год не найден.")
-    match = {"student_id": _int(student_id), "subject_id": _int(subject_id), "year_id": year.id, "kind": kind}
+    match = {"student_id": parse_id(student_id), "subject_id": parse_id(subject_id), "year_id": year.id, "kind": kind}
     if kind == PeriodMarkKind.PERIOD.value:
-        match["period_id"] = _int(period_id)
+        match["period_id"] = parse_id(period_id)
     return _history(actor, "period_mark", year.org_id, match)
 
 

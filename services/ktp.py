@@ -13,6 +13,7 @@ from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, Tea
 from services import clock, permissions, uploads
 from services.curriculum import CurriculumIndex
 from services.errors import DomainError
+from services.params import parse_id
 from services.planning import check_open_year, is_teacher, raise_if, related
 from services.rules import validator
 
@@ -119,13 +120,13 @@ def _hours(value):
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral() else value
     text = (str(value).strip() if value is not None else "")
-    if text.isdigit():
-        return int(text)
     try:
         number = Decimal(text.replace(",", "."))
     except Exception:  # noqa: BLE001
         return text or None
-    return int(number) if number.is_finite() and number == number.to_integral() else text
+    # int() of «1e99999999» would compute for minutes; no number of hours is that large.
+    small = number.is_finite() and number.adjusted() < 10
+    return int(number) if small and number == number.to_integral() else text
 
 
 def check_topics(inputs):
@@ -248,7 +249,7 @@ def attach(actor, plan, assignment_ids):
     """Make the plan the КТП of exactly the chosen assignments among the teacher's own."""
     require_own_plan(actor, plan)
     mine = {a.id: a for a in attachable_assignments(plan)}
-    wanted = {int(i) for i in assignment_ids if str(i).isdigit()}
+    wanted = {parse_id(i) for i in assignment_ids}
     if not wanted <= set(mine):
         raise DomainError("КТП назначают только своим классам того же предмета и параллели")
     try:

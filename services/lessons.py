@@ -17,6 +17,7 @@ from models import (AcademicYear, Attendance, Lesson, Period, Task, TeachingAssi
                     db)
 from services import permissions
 from services.errors import DomainError
+from services.params import parse_id
 from services.terms import term
 from services.timetable import (Catalog, SchoolDays, day_slots, load_changes, load_entry_slots)
 
@@ -91,8 +92,9 @@ class GenerationResult:
 
 
 def _period_for(actor, period_id):
+    period_id = parse_id(period_id)
     period = db.session.scalar(select(Period).where(Period.id == period_id, Period.org_id == actor.org_id)) \
-        if str(period_id).isdigit() else None
+        if period_id else None
     if period is None:
         raise DomainError("Учебный период не найден в вашей организации.")
     return period
@@ -118,7 +120,7 @@ def generate_lessons(actor, period_id, start=None, class_ids=None, dry_run=False
     catalog = Catalog(actor.org, year.id)
     classes = set(catalog.classes)
     if class_ids:
-        wanted = {int(c) for c in class_ids}
+        wanted = set(map(parse_id, class_ids))
         if not wanted <= classes:
             raise DomainError(f"{term('classes', actor.org)}: выбраны не из учебного года {year.name}.")
         classes = wanted
@@ -216,12 +218,12 @@ def keep_as_manual(actor, lesson_ids):
     """Resolve conflicts: the chosen lessons stay as lessons outside the timetable (made by hand),
     so regeneration no longer reports them. Returns how many were changed."""
     permissions.require(actor, "timetable", "generate")
-    ids = [int(i) for i in lesson_ids if str(i).isdigit()]
+    ids = set(map(parse_id, lesson_ids))
     if not ids:
         raise DomainError("Не выбрано ни одного урока.")
-    found = db.session.scalars(select(Lesson.id).where(Lesson.id.in_(ids), Lesson.org_id == actor.org_id,
+    found = db.session.scalars(select(Lesson.id).where(Lesson.id.in_(ids - {None}), Lesson.org_id == actor.org_id,
                                                        Lesson.from_timetable.is_(True))).all()
-    if len(found) != len(set(ids)):
+    if len(found) != len(ids):
         raise DomainError("Часть выбранных уроков не найдена или уже не связана с расписанием.")
     db.session.execute(update(Lesson).where(Lesson.id.in_(found)).values(from_timetable=False)
                        .execution_options(synchronize_session=False))

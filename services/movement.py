@@ -30,6 +30,7 @@ from services import clock, permissions
 from services import people as card_rules
 from services.errors import DomainError
 from services.orgs import MAX_GRADE
+from services.params import parse_date
 from services.rules import validator
 
 K = MovementKind
@@ -776,17 +777,6 @@ def normalize_card(fields):
             value = parsed
         card[name] = value.isoformat() if isinstance(value, date) else value
     return card, errors
-
-
-def parse_date(text):
-    from datetime import datetime as dt
-
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return dt.strptime((text or "").strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True):

@@ -14,6 +14,7 @@ from sqlalchemy import false, or_, select, true
 from models import LoginEvent, Organization, Parent, Role, SchoolClass, Staff, Student, User, student_parent
 from services import clock
 from services.errors import PermissionDenied
+from services.params import parse_id
 
 READ = frozenset({"list", "details"})
 CRUD = READ | {"create", "edit", "delete"}
@@ -525,7 +526,7 @@ def scoped_ids(actor, view, verb, model, ids):
     the verb is not granted at all)."""
     from models import db
 
-    wanted = [int(i) for i in ids if str(i).isdigit()]
+    wanted = [pk for pk in map(parse_id, ids) if pk is not None]
     if not wanted or not allowed(actor, view, verb):
         return []
     cond = row_condition(actor, view, verb, model)
@@ -535,8 +536,8 @@ def scoped_ids(actor, view, verb, model, ids):
 def require_rows(actor, view, verb, model, ids):
     """Every id must be reachable by the actor for the verb, or nothing happens."""
     require(actor, view, verb)
-    ids = [int(i) for i in ids]
-    if set(scoped_ids(actor, view, verb, model, ids)) != set(ids):
+    ids = [parse_id(i) for i in ids]
+    if None in ids or set(scoped_ids(actor, view, verb, model, ids)) != set(ids):
         raise PermissionDenied("Нет доступа к одной или нескольким выбранным записям.")
     return ids
 

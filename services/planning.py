@@ -13,6 +13,7 @@ from models import (AcademicYear, EducationalArea, Grading, Organization, Period
                     SubjectKind, TeachingAssignment, ThematicPlan, db)
 from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
+from services.params import parse_id
 from services.rules import validator
 
 COLLEGE_KINDS = (SubjectKind.DISCIPLINE, SubjectKind.MDK, SubjectKind.MODULE, SubjectKind.PRACTICE,
@@ -401,7 +402,7 @@ def save_split(actor, klass, subject, period, choice):
     missing, doubled, foreign = [], [], []
     result = {}
     for student in students:
-        chosen = {int(x) for x in choice.get(student.id, ()) if str(x).isdigit()}
+        chosen = {parse_id(x) for x in choice.get(student.id, ()) if x != ""}
         if any(c not in subgroups for c in chosen):
             foreign.append(student.full_name)
         elif not chosen:

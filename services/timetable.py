@@ -19,6 +19,7 @@ from models import (AcademicYear, Bell, ChangeKind, Holiday, Organization, Room,
 from services import clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError
+from services.params import parse_id
 from services.rules import validator
 from services.terms import term
 
@@ -417,9 +418,9 @@ class WeekSaveResult:
 
 def class_for(actor, class_id, verb="list"):
     """A class of the actor's organization, or a DomainError (never another organization's)."""
+    class_id = parse_id(class_id)
     klass = db.session.scalar(select(SchoolClass).where(SchoolClass.id == class_id,
-                                                        SchoolClass.org_id == actor.org_id)) \
-        if str(class_id).isdigit() else None
+                                                        SchoolClass.org_id == actor.org_id)) if class_id else None
     if klass is None:
         raise DomainError(f"{term('class', actor.org)} не найден(а) в вашей организации.")
     return klass
