@@ -1,15 +1,15 @@
 """Read-only journals of activity: changes, reads of personal data, logins; times in the
 organization's time zone."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, IntEqualFilter
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from models import AccessLog, AuditLog, LoginEvent
-from services import clock
+from services import clock, params
 
-from admin_views.base import DATE_FORMATS, SecureModelView
+from admin_views.base import SecureModelView
 
 ENTITY_LABELS = {
     "organization": "Организация", "academic_year": "Учебный год", "period": "Учебный период",
@@ -49,12 +49,10 @@ def _local_time(view, context, model, name):
 
 
 def _day(text):
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(text)
+    day = params.parse_date(text.strip())
+    if day is None:
+        raise ValueError(text)
+    return day
 
 
 class LocalDaysFilter(DateBetweenFilter):
