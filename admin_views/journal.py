@@ -5,7 +5,6 @@ history of a cell.
 Reading goes through services/journal_view.py (permission rows, a fixed number of statements);
 every write goes through services/journal.py in one transaction.
 """
-import json
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from models import PeriodMarkKind, SchoolClass, db
 from services import clock, journal as rules
 from services import journal_view as jv
-from services import permissions
+from services import params, permissions
 from services.errors import DomainError, PermissionDenied
 from services.params import date_error, parse_date, parse_id
 
@@ -223,12 +222,8 @@ def _int(value, what, optional=False):
     return number
 
 
-def _text(value, limit):
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValueError("текст")
-    return value.strip()[:limit]
+def _text(value, limit, label="текст"):
+    return params.text_within(value, limit, label)  # too long is refused, never cut
 
 
 def parse_payload(raw):
@@ -236,10 +231,7 @@ def parse_payload(raw):
 
     Only the shape is checked here; every rule is the service's.
     """
-    try:
-        data = json.loads(raw)
-    except (TypeError, ValueError):
-        raise ValueError("неверный формат") from None
+    data = params.parse_json(raw)
     if not isinstance(data, dict):
         raise ValueError("неверный формат")
 
@@ -250,8 +242,8 @@ def parse_payload(raw):
         return value
 
     lessons = [{"lesson_id": _int(i.get("lesson_id"), "урок"),
-                "topic": _text(i.get("topic"), MAX_TEXT["topic"]),
-                "homework": _text(i.get("homework"), MAX_TEXT["homework"]),
+                "topic": _text(i.get("topic"), MAX_TEXT["topic"], "Тема урока"),
+                "homework": _text(i.get("homework"), MAX_TEXT["homework"], "Домашнее задание"),
                 "homework_due_lesson_id": _int(i.get("homework_due_lesson_id"), "срок задания", optional=True),
                 **({"attendance_taken": bool(i.get("attendance_taken"))} if "attendance_taken" in i else {})}
                for i in items("lessons")]
@@ -267,13 +259,13 @@ def parse_payload(raw):
                       "type_id": _int(i.get("type_id"), "тип задания", optional=True),
                       "weight": weight,
                       "is_mandatory": bool(i.get("is_mandatory")),
-                      "topic": _text(i.get("topic"), MAX_TEXT["task_topic"]),
+                      "topic": _text(i.get("topic"), MAX_TEXT["task_topic"], "Тема задания"),
                       "delete": bool(i.get("delete"))})
     marks = []
     for i in items("marks"):
         mark = {"student_id": _int(i.get("student_id"), "ученик"),
                 "value": _text(i.get("value"), 6),
-                "comment": _text(i.get("comment"), MAX_TEXT["comment"]),
+                "comment": _text(i.get("comment"), MAX_TEXT["comment"], "Комментарий к отметке"),
                 "version": _int(i.get("version"), "версия", optional=True)}
         if i.get("task_id") not in (None, ""):
             mark["task_id"] = _int(i.get("task_id"), "задание")

@@ -4,6 +4,7 @@ parameters): each has one spelling and a range the database and the calendar can
 overflows when a week is added to it. Anything else is None; the caller answers «не найдено» (404)
 or a Russian message (400), and nothing changes.
 """
+import json
 import re
 from datetime import date
 
@@ -60,3 +61,82 @@ def date_error(text, label=None):
     """The Russian message for a date parse_date refused."""
     prefix = f"{label}: " if label else ""
     return f"{prefix}«{text}» — не дата; укажите её в виде {DATE_HINT} (с {MIN_DATE:%Y} по {MAX_DATE:%Y} год)"
+
+
+# -- text and JSON from outside --------------------------------------------------------------------
+
+JSON_MAX_DEPTH = 8  # the grid's payload is {"marks": [{...}]}: three levels; anything deeper is not ours
+_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def bad_text(value):
+    """A Russian reason why a text cannot be stored (a NUL byte, half of a surrogate pair), or None."""
+    if isinstance(value, str) and (match := _BAD_CHARS.search(value)):
+        return "нулевой байт" if match.group() == "\x00" else "недопустимый символ (половина суррогатной пары)"
+    return None
+
+
+def _depth(text):
+    """How deeply the brackets of a JSON text nest (strings skipped), counted without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw, max_depth=JSON_MAX_DEPTH):
+    """A JSON text from a client → its value; ValueError with a Russian reason for a malformed text,
+    one nested deeper than max_depth (Python's parser would recurse a thousand levels), or a string
+    holding a NUL byte or a lone surrogate (neither can be stored)."""
+    if not isinstance(raw, str):
+        raise ValueError("неверный формат")
+    if _depth(raw) > max_depth:
+        raise ValueError(f"вложенность данных больше {max_depth} уровней")
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError("неверный формат") from None
+    _check_strings(value)
+    return value
+
+
+def _check_strings(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif (reason := bad_text(item)) is not None:
+            raise ValueError(f"в тексте {reason}")
+
+
+def text_within(value, limit, label):
+    """A text field of a client's data: stripped, at most `limit` characters, or ValueError naming the
+    field and its limit. Never cut silently."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"«{label}» — не текст")
+    value = value.strip()
+    if len(value) > limit:
+        raise ValueError(f"«{label}» длиннее {limit} символов ({len(value)})")
+    if (reason := bad_text(value)) is not None:
+        raise ValueError(f"«{label}»: {reason}")
+    return value

@@ -9,8 +9,11 @@ import functools
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import MANYTOONE, Session
 
+from sqlalchemy import String
+
 from models import db
 from services.errors import DomainError
+from services.params import bad_text
 
 _validators = {}
 
@@ -93,11 +96,50 @@ def _check_same_organization(session, obj):
                 raise DomainError("Связанная запись принадлежит другой организации или не существует.")
 
 
+# How a text column is named in a message when its model does not say (`info={"label": …}`).
+TEXT_LABELS = {
+    "name": "Название", "short_name": "Краткое название", "full_name": "Полное название", "title": "Заголовок",
+    "last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "topic": "Тема",
+    "homework": "Домашнее задание", "comment": "Комментарий", "note": "Примечание", "reason": "Причина",
+    "reason_note": "Документ", "address": "Адрес", "phone": "Телефон", "email": "Эл. почта", "code": "Код",
+    "number": "Номер", "login": "Логин", "display_name": "Имя пользователя", "workplace": "Место работы",
+    "qualification": "Квалификация", "destination": "Куда выбыл", "profile": "Профиль",
+    "personal_file_number": "№ личного дела", "passport_issued_by": "Паспорт: кем выдан",
+    "family_composition": "Состав семьи", "social_status": "Социальный статус", "site_url": "Сайт",
+    "director_name": "Директор", "licence_issued_by": "Лицензия: кем выдана",
+}
+
+
+def _check_texts(obj):
+    """No text is cut or mangled on its way in: a value longer than its column, or holding a NUL
+    byte or half of a surrogate pair (PostgreSQL refuses both, SQLite would keep them), is refused
+    with the field's name and limit, whatever the path (form, JSON, import, CLI)."""
+    state = inspect(obj)
+    errors = []
+    for column in state.mapper.local_table.columns:
+        if not isinstance(column.type, String) or column.key not in state.mapper.columns:
+            continue
+        prop = state.mapper.get_property_by_column(column)
+        if not state.pending and not state.attrs[prop.key].history.has_changes():
+            continue
+        value = getattr(obj, prop.key)
+        if not isinstance(value, str):
+            continue
+        label = column.info.get("label") or TEXT_LABELS.get(column.name, column.name)
+        if column.type.length and len(value) > column.type.length:
+            errors.append(f"«{label}» — не длиннее {column.type.length} символов (введено {len(value)})")
+        elif (reason := bad_text(value)) is not None:
+            errors.append(f"«{label}»: {reason}")
+    if errors:
+        raise DomainError("Текст не сохранён", errors)
+
+
 @event.listens_for(Session, "before_flush")
 def _run_rules(session, flush_context, instances):
     with session.no_autoflush:
         for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
             _sync_foreign_keys(obj)
             _check_same_organization(session, obj)
+            _check_texts(obj)
             for fn in _validators.get(type(obj), ()):
                 fn(obj)

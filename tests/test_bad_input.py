@@ -262,7 +262,7 @@ def broken_xlsx():
     return out.getvalue()
 
 
-def test_an_upload_its_reader_chokes_on_is_a_russian_400(scene, browser):
+def test_an_upload_its_reader_chokes_on_gets_a_russian_message(scene, browser):
     import io
 
     b = browser()
@@ -270,8 +270,9 @@ def test_an_upload_its_reader_chokes_on_is_a_russian_400(scene, browser):
     before = table_counts()
     resp = b.post(f"/ktp/topics/?id={scene['plan']}", data={"do": "import", "file": (io.BytesIO(broken_xlsx()),
                                                                                        "ktp.xlsx")},
-                  content_type="multipart/form-data")
-    assert resp.status_code == 400 and "файл не удалось прочитать" in resp.get_data(as_text=True)
+                  content_type="multipart/form-data", follow_redirects=True)
+    # services/uploads.py names the problem; the net in app.py (a 400) is only for what it misses.
+    assert resp.status_code == 200 and "файл повреждён или содержит недопустимую разметку" in resp.get_data(as_text=True)
     assert table_counts() == before
 
 
