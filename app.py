@@ -16,9 +16,10 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
+from models.dialect import is_database_busy
 from services import audit, clock
 from services.context import Actor
-from services.errors import DomainError
+from services.errors import DATABASE_BUSY, DomainError
 from services.rules import load_all_rules
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -184,6 +185,7 @@ ERRORS = {
     404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
     405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
     413: ("Файл слишком большой", "Размер отправленных данных превышает 16 МБ."),
+    503: ("База данных занята", DATABASE_BUSY + "."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
 OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
@@ -213,6 +215,10 @@ def _register_errors(app):
             # any other HTTP error (416, 429 …) gets the Russian page too; a redirect stays one
             return render(exc.code) if exc.code and exc.code >= 400 else exc
         db.session.rollback()
+        if is_database_busy(exc):  # SQLite's write lock held longer than the busy timeout
+            app.logger.warning("database busy: %s", exc)
+            body, code = render(503)
+            return body, code, {"Retry-After": "5"}
         app.logger.exception("unhandled error")
         return render(500)
 

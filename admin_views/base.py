@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
 from models import db
+from models.dialect import is_database_busy
 from services import accounts, permissions
-from services.errors import DomainError
+from services.errors import DATABASE_BUSY, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +299,8 @@ class SecureModelView(Guarded, ModelView):
         elif isinstance(exc, IntegrityError):
             flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",
                   "error")
+        elif is_database_busy(exc):
+            flash(f"Запись не сохранена. {DATABASE_BUSY}.", "error")
         else:
             log.exception("view error")
             flash("Запись не сохранена из-за внутренней ошибки. Сообщите администратору.", "error")
