@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test` (plus `make bench`).
+# `make run` serves with gunicorn, as production does (docs/DEVELOPING.md, «Concurrency»).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,7 +25,7 @@ run: $(BIN)/.installed instance
 	fi
 	@cat instance/demo-accounts.txt
 	@echo "Откройте http://$(HOST):$(PORT)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
@@ -44,4 +45,4 @@ migration: $(BIN)/.installed
 	rm -rf $$tmp
 
 clean:
-	rm -rf $(VENV) instance/journal.db instance/demo-accounts.txt
+	rm -rf $(VENV) instance/journal.db instance/journal.db-wal instance/journal.db-shm instance/demo-accounts.txt

@@ -15,9 +15,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
+from models.dialect import is_database_busy
 from services import audit, clock, database, uploads
 from services.context import Actor
-from services.errors import DomainError, is_bad_value
+from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
 from services.rules import load_all_rules
 
@@ -200,6 +201,7 @@ ERRORS = {
     404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
     405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
     413: ("Файл слишком большой", "Отправлено больше данных, чем принимает сервер."),
+    503: ("База данных занята", DATABASE_BUSY + "."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
 OTHER_ERROR = ("Запрос не выполнен", "Запрос не удалось выполнить. Вернитесь назад и повторите.")
@@ -251,6 +253,10 @@ def _register_errors(app):
         if database.is_unavailable(exc):
             return unavailable(exc)
         db.session.rollback()
+        if is_database_busy(exc):  # SQLite's write lock held longer than the busy timeout
+            app.logger.warning("database busy: %s", exc)
+            body, code = render(503)
+            return body, code, {"Retry-After": "5"}
         if is_bad_value(exc):
             # A net under the parsers (services/params.py): a value the database or the calendar
             # cannot hold is the request's fault, not the server's.

@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import fields, widgets
 
 from models import db
+from models.dialect import is_database_busy
 from services import accounts, audit, database, params, permissions
-from services.errors import DomainError, is_bad_value
+from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +316,8 @@ class SecureModelView(Guarded, ModelView):
         elif isinstance(exc, IntegrityError):
             flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",
                   "error")
+        elif is_database_busy(exc):
+            flash(f"Запись не сохранена. {DATABASE_BUSY}.", "error")
         elif is_bad_value(exc):
             flash("Запись не сохранена: число или дата вне допустимого диапазона либо недопустимый символ.",
                   "error")

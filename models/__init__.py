@@ -1,7 +1,6 @@
 """SQLAlchemy models, one module per domain. No Flask-Admin imports here."""
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -21,14 +20,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite enforces foreign keys only when asked, per connection."""
-    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
+from models import dialect  # noqa: E402,F401 — the SQLite connection settings
 from models.enums import *  # noqa: E402,F401,F403
 from models.org import *  # noqa: E402,F401,F403
 from models.people import *  # noqa: E402,F401,F403

@@ -8,7 +8,7 @@ shows where the book last put him and the history answers for any date.
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, UniqueConstraint, inspect)
+                        String, UniqueConstraint, inspect, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -192,6 +192,9 @@ class ClassMembership(OrgOwned, db.Model):
         CheckConstraint("end_date is null or end_date >= start_date", name="dates"),
         Index("ix_class_membership_class_dates", "class_id", "start_date"),
         Index("ix_class_membership_student_dates", "student_id", "start_date"),
+        # One open stay per student: two requests applying orders at once cannot both move him.
+        Index("uq_class_membership_open_stay", "student_id", unique=True,
+              sqlite_where=text("end_date IS NULL"), postgresql_where=text("end_date IS NULL")),
     )
 
     def covers(self, day):

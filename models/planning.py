@@ -3,7 +3,7 @@ subgroups, teaching assignments and the calendar-thematic plans (КТП)."""
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -138,11 +138,16 @@ class TeachingAssignment(OrgOwned, db.Model):
     subgroup = relationship(Subgroup)
     thematic_plan = relationship("ThematicPlan", back_populates="assignments")
 
+    # A unique constraint lets rows without a subgroup repeat (NULLs differ): the index below does not.
     __table_args__ = (UniqueConstraint("class_id", "subject_id", "subgroup_id", "teacher_id"),)
 
     def __str__(self):
         group = f" ({self.subgroup.name})" if self.subgroup else ""
         return f"{self.klass.name if self.klass else ''} — {self.subject.name if self.subject else ''}{group}"
+
+
+Index("uq_teaching_assignment_slot", TeachingAssignment.class_id, TeachingAssignment.subject_id,
+      func.coalesce(TeachingAssignment.subgroup_id, 0), TeachingAssignment.teacher_id, unique=True)
 
 
 class Curriculum(OrgOwned, db.Model):
@@ -191,6 +196,12 @@ class Curriculum(OrgOwned, db.Model):
 
     def __str__(self):
         return f"{self.title} ({self.year.name})" if self.year else self.title
+
+
+# The natural key: one curriculum per year, grade level, profile and specialty (either may be empty);
+# the rules also compare profiles ignoring case and spaces (services/curriculum.py).
+Index("uq_curriculum_natural_key", Curriculum.year_id, Curriculum.grade, func.coalesce(Curriculum.profile, ""),
+      func.coalesce(Curriculum.specialty_id, 0), unique=True)
 
 
 class CurriculumLine(OrgOwned, db.Model):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import LoginThrottle, Parent, Role, Staff, Student, User, db, student_parent, utcnow
+from models.dialect import locked
 from services import permissions
 from services.audit import log_login
 from services.errors import DomainError
@@ -119,8 +120,8 @@ def create_superadmin(login, password):
 # Login ------------------------------------------------------------------------
 
 def _throttle_row(key):
-    """The counter of `key`, locked until commit so that parallel guesses queue behind each other."""
-    row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    """The counter of `key`, locked until commit so that parallel attempts count one after another."""
+    row = db.session.scalar(locked(select(LoginThrottle).where(LoginThrottle.key == key)))
     if row is None:
         row = LoginThrottle(key=key, failures=0)
         db.session.add(row)
@@ -181,10 +182,14 @@ def _authenticate(login, password, address):
         log_login(db.session, login, user_id, address, False, "throttled")
         db.session.commit()
         raise DomainError(_wait_message(wait))
+    # The attempt counts as a failure before its password is checked, and that is committed: parallel
+    # guesses still each count before their check, but the counter is not locked while a password is
+    # hashed (on SQLite that lock is the whole database's, and a check takes a tenth of a second).
+    _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
+    db.session.commit()
     if user is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
-        _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
         _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now,
                           ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
@@ -194,6 +199,7 @@ def _authenticate(login, password, address):
         log_login(db.session, login, user.id, address, False, "blocked")
         db.session.commit()
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
+    account_row = _throttle_row(f"login:{login}")
     account_row.failures, account_row.locked_until = 0, None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # hashed again at today's parameters

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models import (AcademicYear, Curriculum, CurriculumComponent, CurriculumLine, Organization,
                     SchoolClass, Subject, TeachingAssignment, db)
 from services import permissions
-from services.errors import DomainError
+from services.errors import DomainError, taken_is_refused
 from services.planning import check_open_year, fmt_hours, hours, raise_if, related
 from services.rules import validator
 
@@ -297,31 +297,36 @@ def next_year_of(year):
         .order_by(AcademicYear.start_date)).first()
 
 
-def copy_to_next_year(actor, ids):
+def copy_to_next_year(actor, ids, commit=True):
     """Carry the chosen curricula into the next academic year: the same grade level and profile,
-    made if missing, filled with the lines it lacks. Returns (plans made, lines added)."""
+    made if missing, filled with the lines it lacks. Returns (plans made, lines added).
+    commit=False: a part of the caller's transaction (the year rollover's step)."""
     ids = permissions.require_rows(actor, "curriculum", "copy", Curriculum, ids)
     made = added = 0
     try:
-        for source in db.session.scalars(select(Curriculum).where(Curriculum.id.in_(ids))
-                                         .order_by(Curriculum.grade, Curriculum.id)):
-            target_year = next_year_of(source.year)
-            if target_year is None:
-                raise DomainError(f"Нет учебного года после {source.year.name}: сначала создайте его")
-            target = _find_twin(source, target_year)
-            if target is None:
-                target = Curriculum(org_id=source.org_id, year_id=target_year.id, year=target_year,
-                                    grade=source.grade, profile=source.profile,
-                                    specialty_id=source.specialty_id, max_hours=source.max_hours,
-                                    weeks=source.weeks, note=source.note)
-                db.session.add(target)
-                db.session.flush()
-                made += 1
-            added += _copy_missing_lines(source, target)
-        db.session.flush()
-        db.session.commit()
+        with taken_is_refused("Учебные планы не перенесены", ["их только что перенёс другой пользователь: "
+                                                             "обновите страницу"]):
+            for source in db.session.scalars(select(Curriculum).where(Curriculum.id.in_(ids))
+                                             .order_by(Curriculum.grade, Curriculum.id)):
+                target_year = next_year_of(source.year)
+                if target_year is None:
+                    raise DomainError(f"Нет учебного года после {source.year.name}: сначала создайте его")
+                target = _find_twin(source, target_year)
+                if target is None:
+                    target = Curriculum(org_id=source.org_id, year_id=target_year.id, year=target_year,
+                                        grade=source.grade, profile=source.profile,
+                                        specialty_id=source.specialty_id, max_hours=source.max_hours,
+                                        weeks=source.weeks, note=source.note)
+                    db.session.add(target)
+                    db.session.flush()
+                    made += 1
+                added += _copy_missing_lines(source, target)
+            db.session.flush()
+            if commit:
+                db.session.commit()
     except Exception:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         raise
     return made, added
 

@@ -53,7 +53,9 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, 
 LINK_ERRORS = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
                psycopg.OperationalError, psycopg.InterfaceError)
 # SQLite calls its SQL errors (no such table, a syntax error) OperationalError too: only these are its state.
-SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk I/O error")
+# «database is locked» is not an outage: the database answers, a writer held it past the busy
+# timeout — models/dialect.is_database_busy answers «База данных занята, повторите …» instead.
+SQLITE_UNAVAILABLE = ("unable to open database file", "disk I/O error")
 
 
 def settings_from_environment():

@@ -1,3 +1,13 @@
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+
+from models.dialect import is_unique_violation
+
+# A write that waited the whole busy timeout for SQLite's write lock (models/dialect.py).
+DATABASE_BUSY = "База данных занята, повторите через несколько секунд"
+
+
 class DomainError(Exception):
     """A rule was violated; the message is Russian and shown to the user as is."""
 
@@ -28,3 +38,15 @@ def is_bad_value(exc):
     if isinstance(exc, (DataError, OverflowError)):
         return True
     return isinstance(exc, StatementError) and isinstance(exc.orig, (ValueError, OverflowError))
+
+
+@contextmanager
+def taken_is_refused(message, errors=None):
+    """A unique key refusing a row that a concurrent request has just written (the last line behind
+    the checks and locks) becomes the DomainError `message`; the caller rolls back."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        raise DomainError(message, errors) from None

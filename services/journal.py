@@ -30,7 +30,7 @@ API (the journal pages call these):
 ``set_period_mark(actor, student_id, subject_id, year_id, kind, period_id, value, version=None) -> int``
     the new version; ``delete_period_mark(actor, student_id, subject_id, year_id, kind, period_id,
     version)``; ``save_period_marks(actor, subject_id, year_id, items) -> {key: version}`` for a column.
-``close_period(actor, period_id)`` / ``reopen_period(actor, period_id, reason)`` — the administrator.
+``close_period(actor, period_id, commit=True)`` / ``reopen_period(actor, period_id, reason)`` — the administrator.
 ``set_absence_reason(actor, attendance_id, code, note, document_date) -> int`` — the class teacher;
 ``reason_deadline(org_id, document_date)`` — the last day for it (2 working days).
 ``can_write(actor, assignment, lesson=None)`` / ``can_correct(actor)`` — for showing cells read-only.
@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain
 
-from sqlalchemy import and_, event, false, func, inspect, or_, select, update
+from sqlalchemy import and_, event, func, inspect, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -73,6 +73,7 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Audit
                     MARK_VALUES, Organization, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
                     PeriodMarkKind, Student, StudentStatus, Subgroup, SubgroupMember, Subject,
                     Task, TaskType, TeachingAssignment, db, utcnow)
+from models.dialect import is_concurrent_change, locked
 from services import audit, clock, permissions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
@@ -200,45 +201,29 @@ def _flag(value):
 
 def _locked(query, exclusive=False):
     """Rows read under a lock: shared (a save's periods) or exclusive (a close's period, the
-    entries a save changes); read again after waiting, so a version or a flag compared after it
-    is the current one. PostgreSQL: SELECT … FOR SHARE / FOR UPDATE. SQLite locks the whole
-    database: a write that changes nothing takes its write lock first (once per transaction), so
-    what is read after it cannot change until this transaction ends. The journal's one dialect branch.
-    """
-    query = query.execution_options(populate_existing=True)
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.execute(update(Period.__table__).where(false()).values(is_closed=Period.__table__.c.is_closed))
-        return db.session.scalars(query).all()
-    return db.session.scalars(query.with_for_update(read=not exclusive)).all()
-
-
-def _is_conflict(exc):
-    """A unique or foreign key violation, a deadlock: a concurrent change of the same entries."""
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    if code in ("23505", "23503", "40001", "40P01"):
-        return True
-    text = str(getattr(exc, "orig", exc))
-    return "UNIQUE constraint failed" in text or "FOREIGN KEY constraint failed" in text
+    entries a save changes), read again after waiting, so a version or a flag compared after it
+    is the current one (models/dialect.py: FOR SHARE / FOR UPDATE; SQLite: its write lock)."""
+    return db.session.scalars(locked(query, read=not exclusive)).all()
 
 
 @contextmanager
-def _transaction(actor):
-    """One transaction, written to the audit as the actor; a version or key race → VersionConflict."""
+def _transaction(actor, commit=True):
+    """One transaction, written to the audit as the actor; a version or key race → VersionConflict.
+    With commit=False it is a part of the caller's transaction (flushed, not committed)."""
     previous = audit.get_context()
     audit.set_context(actor.user_id or previous[0], actor.org_id or previous[1], previous[2])
     db.session.info["journal_checked"] = True
     try:
         yield
         db.session.flush()
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise VersionConflict() from None
     except (IntegrityError, DBAPIError) as exc:
         db.session.rollback()
-        if _is_conflict(exc):
+        if is_concurrent_change(exc):
             raise VersionConflict() from None
         raise
     except BaseException:
@@ -1149,10 +1134,11 @@ def _log_period(actor, period, action, changes, summary):
                             entity_id=period.id, summary=summary[:300], changes=changes, address=address))
 
 
-def close_period(actor, period_id):
+def close_period(actor, period_id, commit=True):
     """Close a period for edits (the administrator). Waits for saves in flight into it; a save that
-    comes after sees it closed. Returns False if it was closed already."""
-    with _transaction(actor):
+    comes after sees it closed. Returns False if it was closed already. commit=False: a part of the
+    caller's transaction (the year's closing)."""
+    with _transaction(actor, commit):
         period = _period_for(actor, period_id, "close_period")
         if period.is_closed:
             return False

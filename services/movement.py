@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, Organization, PeriodMark, SchoolClass, Student, StudentStatus,
                     db, utcnow)
+from models.dialect import locked
 from services import clock, permissions
 from services import people as card_rules
-from services.errors import DomainError
+from services.errors import DomainError, taken_is_refused
 from services.orgs import MAX_GRADE
 from services.params import parse_date
 from services.rules import validator
@@ -54,6 +55,8 @@ CLASS_CHANGE = ("Класс (группа) обучающегося меняет
                 "зачисление): раздел «Книга движения»")
 STATUS_CHANGE = ("Статус обучающегося меняется только приказом книги движения (выбытие, выпуск, "
                  "зачисление): раздел «Книга движения»")
+# A unique key (one open stay per student, one order number a year …) refused a concurrent twin.
+CHANGED_MEANWHILE = "Книга движения не изменена: эти ученики или приказы только что изменены другим пользователем"
 APPLIED_IS_FINAL = ("Проведённый приказ изменить или удалить нельзя: его можно только отменить приказом "
                     "об отмене (действие «Отменить приказом»)")
 
@@ -266,7 +269,7 @@ def _histories(student_ids, lock=False):
                  joinedload(ClassMembership.end_order)) \
         .order_by(ClassMembership.start_date, ClassMembership.id)
     if lock:
-        query = query.with_for_update(of=ClassMembership).execution_options(populate_existing=True)
+        query = locked(query, of=ClassMembership)
     for m in db.session.scalars(query).unique():
         result[m.student_id].append(m)
     return result
@@ -550,6 +553,12 @@ def card_student(order, card, to_class_id):
 
 
 def _execute(order, steps):
+    # Stays deleted first: a flush updates before it deletes, and a stay reopened next to one still
+    # stored open would be a student's second open stay, which the unique index refuses.
+    for step in steps:
+        if step.delete is not None:
+            db.session.delete(step.delete)
+    db.session.flush()
     for step in steps:
         student = step.student
         if step.card is not None:
@@ -563,8 +572,6 @@ def _execute(order, steps):
         if step.close is not None:
             step.close.end_date = order.effective_date - ONE_DAY
             step.close.end_order_id = order.id
-        if step.delete is not None:
-            db.session.delete(step.delete)
         if step.reopen is not None:
             step.reopen.end_date, step.reopen.end_order_id = None, None
         if step.open_class is not None:
@@ -584,7 +591,7 @@ def _load(order_id, lock=False):
         items.joinedload(MovementItem.to_class).joinedload(SchoolClass.year),
         items.joinedload(MovementItem.from_class))
     if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+        query = locked(query)
     order = db.session.scalar(query)
     if order is None:
         raise DomainError("Приказ не найден")
@@ -598,10 +605,10 @@ def _finish(commit):
 
 def _guarded(commit, fn):
     try:
-        with book_writes():
+        with book_writes(), taken_is_refused(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]):
             result = fn()
             db.session.flush()
-        _finish(commit)
+            _finish(commit)
         return result
     except Exception:
         if commit:

@@ -2,9 +2,9 @@
 nothing of a closed year changes.
 
 The administrator's wizard has five steps; each shows what it will change before it runs, each
-runs in one transaction (the period closes of step 2 and the curriculum copy of step 5 reuse
-services that commit on their own, and are idempotent), and each can be run again after a
-failure without making anything twice:
+runs in one transaction under a lock of the closing year's row (step 4 in two: its drafts, then
+their application), and each can be run again — after a failure, or by a second request at the same
+time, which waits for the first and finds nothing left to do — without making anything twice:
 
 1. check the closing year: open periods, period marks not set, orders not applied;
 2. close every period and the year (from then on the flush guard below refuses any change of it);
@@ -32,8 +32,9 @@ from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, Cur
                     Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
                     RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
                     TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange, TimetableEntry, db, utcnow)
+from models.dialect import locked
 from services import permissions
-from services.errors import DomainError, PermissionDenied
+from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.movement import YEAR_END_KINDS  # the orders of step 4: transfer, repeaters, graduates
 
 STEPS = {
@@ -234,15 +235,6 @@ def state(actor, year):
     return Wizard(year, nxt, steps, [tuple(r) for r in finished])
 
 
-def _ensure_can_run(actor, year, number):
-    wizard = state(actor, year)
-    _require(actor, year, "run")
-    step = wizard.step(number)
-    if step.blocked:
-        raise DomainError(step.blocked)
-    return wizard
-
-
 def _record(actor, year, number, summary):
     row = db.session.scalar(select(RolloverStep).where(RolloverStep.year_id == year.id,
                                                        RolloverStep.step == number))
@@ -259,11 +251,21 @@ class Result:
     changed: bool = True
 
 
-def _run(fn):
-    """One transaction: committed if the step ends, rolled back whatever breaks it."""
+def _step(actor, year, number, work):
+    """Step `number` in one transaction: `work(wizard)` → Result, committed if it ends, rolled back
+    whatever breaks it. The year's row is locked first and the wizard read after it, so a second
+    request for the step waits for the first one and then finds nothing left to do; were the lock
+    missed, the unique keys would refuse its copies and it would get the message below."""
+    _require(actor, year, "run")
     try:
-        result = fn()
-        db.session.commit()
+        with taken_is_refused(f"Шаг {number} «{STEPS[number]}» уже выполняет другой пользователь",
+                              ["обновите страницу через несколько секунд"]):
+            db.session.scalar(locked(select(AcademicYear).where(AcademicYear.id == year.id), key_share=True))
+            wizard = state(actor, year)
+            if wizard.step(number).blocked:
+                raise DomainError(wizard.step(number).blocked)
+            result = work(wizard)
+            db.session.commit()
         return result
     except BaseException:
         db.session.rollback()
@@ -330,13 +332,15 @@ def preview_check(actor, year):
 
 def run_check(actor, year):
     """Step 1: the administrator has seen the check; it is recorded with its figures."""
-    _ensure_can_run(actor, year, 1)
-    if year.is_closed:
-        return Result("Учебный год уже закрыт: проверка не нужна.", changed=False)
-    check = preview_check(actor, year)
-    summary = (f"Открытых периодов: {len(check.open_periods)}; не выставлено отметок за период: "
-               f"{check.missing_total}; не проведено приказов: {len(check.drafts)}")
-    return _run(lambda: (_record(actor, year, 1, summary), Result(summary))[1])
+    def work(wizard):
+        if year.is_closed:
+            return Result("Учебный год уже закрыт: проверка не нужна.", changed=False)
+        check = preview_check(actor, year)
+        summary = (f"Открытых периодов: {len(check.open_periods)}; не выставлено отметок за период: "
+                   f"{check.missing_total}; не проведено приказов: {len(check.drafts)}")
+        _record(actor, year, 1, summary)
+        return Result(summary)
+    return _step(actor, year, 1, work)
 
 
 # -- step 2: close the periods and the year ------------------------------------------------------------
@@ -359,26 +363,21 @@ def close_year(actor, year, confirmed):
     flight and writes the audit), then the year. Running it again on a closed year does nothing."""
     from services import journal
 
-    _ensure_can_run(actor, year, 2)
-    if year.is_closed:
-        return Result(f"Учебный год {year.name} уже закрыт.", changed=False)
-    if not confirmed:
-        raise DomainError("Подтвердите закрытие: после него данные учебного года изменить нельзя")
-    preview = preview_close(actor, year)
-    if preview.blocking:
-        raise DomainError("Сначала проведите или удалите приказы учебного года",
-                          [str(o) + f" ({o.kind_label})" for o in preview.blocking])
-    closed = 0
-    for period in preview.open_periods:
-        closed += bool(journal.close_period(actor, period.id))
-    summary = f"Закрыто периодов: {closed}; учебный год {year.name} закрыт"
-
-    def finish():
-        fresh = db.session.get(AcademicYear, year.id)
-        fresh.is_closed = True
-        _record(actor, fresh, 2, summary)
+    def work(wizard):
+        if year.is_closed:
+            return Result(f"Учебный год {year.name} уже закрыт.", changed=False)
+        if not confirmed:
+            raise DomainError("Подтвердите закрытие: после него данные учебного года изменить нельзя")
+        preview = preview_close(actor, year)
+        if preview.blocking:
+            raise DomainError("Сначала проведите или удалите приказы учебного года",
+                              [str(o) + f" ({o.kind_label})" for o in preview.blocking])
+        closed = sum(bool(journal.close_period(actor, period.id, commit=False)) for period in preview.open_periods)
+        summary = f"Закрыто периодов: {closed}; учебный год {year.name} закрыт"
+        year.is_closed = True
+        _record(actor, year, 2, summary)
         return Result(summary)
-    return _run(finish)
+    return _step(actor, year, 2, work)
 
 
 # -- step 3: the next year -------------------------------------------------------------------------------
@@ -495,10 +494,8 @@ def _calendar_days(year, new_start):
 def create_next_year(actor, year):
     """Step 3: the next year with its periods, holidays and calendar exceptions; what exists
     already (made by hand or by an earlier run) is kept as it is."""
-    _ensure_can_run(actor, year, 3)
-    plan = plan_next_year(actor, year)
-
-    def work():
+    def work(wizard):
+        plan = plan_next_year(actor, year)
         new = plan.existing
         made = Counter()
         if new is None:
@@ -531,7 +528,7 @@ def create_next_year(actor, year):
             _record(actor, year, 3, summary)
             return Result(summary)
         return Result("Новый учебный год уже создан: добавлять нечего.", changed=False)
-    return _run(work)
+    return _step(actor, year, 3, work)
 
 
 # -- step 4: transfer the students ------------------------------------------------------------------------
@@ -584,36 +581,43 @@ def preview_transfer(actor, year):
 def transfer_students(actor, year, order_number, order_date):
     """Step 4: the year-end orders built for every class that still has students
     (services/movement.build_year_transfer: idempotent, it adds only students not yet drafted and
-    makes no class twice) and applied one by one (services/movement.apply_order: each in one
-    transaction). An interrupted run leaves drafts; the next run applies them."""
+    makes no class twice), then applied (services/movement.apply_order). Two transactions: the
+    drafts are kept if applying them fails, for the administrator to correct them in the movement
+    book; the next run applies them, all at once or none."""
     from services import movement
 
-    wizard = _ensure_can_run(actor, year, 4)
-    nxt = wizard.next_year
-    preview = preview_transfer(actor, year)
-    number = (order_number or "").strip()
-    if preview.classes:
+    def build(wizard):
+        preview = preview_transfer(actor, year)
+        if not preview.classes:
+            return
+        number, day = (order_number or "").strip(), order_date
         draft = next((o for o in preview.drafts if o.kind == NEXT_YEAR), preview.drafts[0] if preview.drafts else None)
         if draft is not None and not number:  # more students for the drafts begun earlier
-            number, order_date = re.sub(r"-(в|вып)$", "", draft.number), draft.order_date
+            number, day = re.sub(r"-(в|вып)$", "", draft.number), draft.order_date
         if not number:
             raise DomainError("Укажите номер приказа о переводе")
-        if not isinstance(order_date, date):
+        if not isinstance(day, date):
             raise DomainError("Укажите дату приказа в виде дд.мм.гггг")
-        movement.build_year_transfer(actor, [c.klass.id for c in preview.classes], nxt, number, order_date)
-    drafts = _year_end_drafts(year)
-    for order in drafts:
-        # apply_order reads actor.user_id after it has changed the order; the user, expired by the
-        # previous apply's commit, would then be loaded by an autoflush of half the change.
-        actor.user_id  # noqa: B018
-        movement.apply_order(actor, order.id)
-    if not drafts and 4 in _records(year):
-        return Result("Обучающиеся уже переведены.", changed=False)
-    left = _students_left(year)
-    summary = (f"Проведено приказов: {len(drafts)}"
-               + (f" ({', '.join(f'№ {o.number}' for o in drafts)})" if drafts else "")
-               + f"; осталось в {year.name}: {left}")
-    return _run(lambda: (_record(actor, year, 4, summary), Result(summary))[1])
+        movement.build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day,
+                                     commit=False)
+
+    def apply(wizard):
+        drafts = _year_end_drafts(year)
+        for order in drafts:
+            movement.apply_order(actor, order.id, commit=False)
+        if not drafts and 4 in _records(year):
+            return Result("Обучающиеся уже переведены.", changed=False)
+        left = _students_left(year)
+        summary = (f"Проведено приказов: {len(drafts)}"
+                   + (f" ({', '.join(f'№ {o.number}' for o in drafts)})" if drafts else "")
+                   + f"; осталось в {year.name}: {left}")
+        _record(actor, year, 4, summary)
+        return Result(summary)
+    _step(actor, year, 4, build)
+    # apply_order reads actor.user_id after it has changed an order: read now, not loaded (after the
+    # commit above expired the user) by an autoflush of half the change.
+    actor.user_id  # noqa: B018
+    return _step(actor, year, 4, apply)
 
 
 # -- step 5: curricula and teaching assignments --------------------------------------------------------
@@ -719,15 +723,13 @@ def copy_planning(actor, year):
     from the new curriculum; the КТП is the teacher's new one (the control page asks for it)."""
     from services import curriculum as curricula
 
-    wizard = _ensure_can_run(actor, year, 5)
-    nxt = wizard.next_year
-    ids = [c.id for c in db.session.scalars(select(Curriculum).where(Curriculum.year_id == year.id))]
-    made_plans = added_lines = 0
-    if ids:
-        made_plans, added_lines = curricula.copy_to_next_year(actor, ids)
-    preview = preview_planning(actor, year)
-
-    def work():
+    def work(wizard):
+        nxt = wizard.next_year
+        ids = [c.id for c in db.session.scalars(select(Curriculum).where(Curriculum.year_id == year.id))]
+        made_plans = added_lines = 0
+        if ids:
+            made_plans, added_lines = curricula.copy_to_next_year(actor, ids, commit=False)
+        preview = preview_planning(actor, year)
         made = subgroups = 0
         known = {(s.class_id, s.subject_id, s.name): s for s in db.session.scalars(
             select(Subgroup).where(Subgroup.year_id == nxt.id))}
@@ -755,7 +757,7 @@ def copy_planning(actor, year):
             _record(actor, year, 5, summary)
             return Result(summary)
         return Result("Учебные планы и нагрузка уже перенесены: добавлять нечего.", changed=False)
-    return _run(work)
+    return _step(actor, year, 5, work)
 
 
 # -- for the control page: is the new year done? ----------------------------------------------------------

@@ -119,8 +119,8 @@ def test_a_failing_user_loader_gets_the_503_page_without_touching_the_database(w
     sa_exc.InterfaceError("SELECT 1", {}, psycopg.InterfaceError("connection already closed")),
     sa_exc.DBAPIError("SELECT 1", {}, Exception("lost"), connection_invalidated=True),
     sa_exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"),
-    sa_exc.OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked")),
-], ids=["sqlalchemy", "psycopg", "interface", "invalidated", "pool", "sqlite-locked"])
+    sa_exc.OperationalError("UPDATE x", {}, sqlite3.OperationalError("disk I/O error")),
+], ids=["sqlalchemy", "psycopg", "interface", "invalidated", "pool", "sqlite-disk"])
 def test_database_failures_in_a_page_or_before_it_get_the_503_page(world, browser, app, monkeypatch, error):
     b = browser()
     b.login("a.admin")

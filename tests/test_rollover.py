@@ -10,18 +10,11 @@ from models import (AcademicYear, AuditLog, CalendarDay, ClassMembership, Curric
                     MovementOrder, Period, RolloverStep, SchoolClass, Student, Subgroup, TeachingAssignment, db)
 from services import rollover
 from services.errors import DomainError, PermissionDenied
-from tests.factories import actor_of, ro_school, ro_year_mark
+from tests.factories import actor_of
+from tests.test_rollover_support import school  # noqa: F401
 
 MODELS = (AcademicYear, Period, Holiday, CalendarDay, SchoolClass, Student, ClassMembership, MovementOrder,
           Curriculum, CurriculumLine, TeachingAssignment, Subgroup, RolloverStep)
-
-
-@pytest.fixture
-def school(world):
-    a = ro_school(world.a)
-    ro_year_mark(a.classmate, a.math, a.year, "2")  # a repeater
-    db.session.commit()
-    return a
 
 
 def counts():
@@ -175,7 +168,8 @@ def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(sch
     assert counts() == after
 
 
-def test_step_four_interrupted_between_orders_applies_the_rest_on_the_next_run(school, monkeypatch):
+def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_all_on_the_next_run(
+        school, monkeypatch):
     from services import movement
 
     a, admin = school, actor_of("a.admin")
@@ -194,7 +188,7 @@ def test_step_four_interrupted_between_orders_applies_the_rest_on_the_next_run(s
     with pytest.raises(RuntimeError):
         rollover.transfer_students(admin, a.year, "45-у", date(2027, 5, 28))
     statuses = sorted(db.session.scalars(select(MovementOrder.status)))
-    assert statuses == ["applied", "draft", "draft"]
+    assert statuses == ["draft", "draft", "draft"]  # the first order's application is rolled back too
     assert not rollover.state(admin, a.year).step(4).done
     monkeypatch.undo()
     rollover.transfer_students(admin, a.year, "", None)  # the drafts carry their number and date
@@ -207,7 +201,7 @@ def test_step_four_interrupted_between_orders_applies_the_rest_on_the_next_run(s
     assert rollover.state(admin, a.year).step(4).done
 
 
-def test_step_five_interrupted_keeps_the_curricula_and_adds_the_rest_once(school, monkeypatch):
+def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run(school, monkeypatch):
     a, admin = school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     rollover.close_year(admin, a.year, confirmed=True)
@@ -221,7 +215,7 @@ def test_step_five_interrupted_keeps_the_curricula_and_adds_the_rest_once(school
         rollover.copy_planning(admin, a.year)
     new = next_year(a.org)
     assert db.session.scalar(select(func.count(TeachingAssignment.id)).where(TeachingAssignment.year_id == new.id)) == 0
-    assert db.session.scalar(select(func.count(Curriculum.id)).where(Curriculum.year_id == new.id)) == 3
+    assert db.session.scalar(select(func.count(Curriculum.id)).where(Curriculum.year_id == new.id)) == 0
     monkeypatch.undo()
     rollover.copy_planning(admin, a.year)
     done = counts()
@@ -231,23 +225,23 @@ def test_step_five_interrupted_keeps_the_curricula_and_adds_the_rest_once(school
     assert counts() == done
 
 
-def test_step_two_interrupted_closes_the_rest_on_the_next_run(school, monkeypatch):
+def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(school, monkeypatch):
     from services import journal
 
     a, admin = school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     real, calls = journal.close_period, []
 
-    def flaky(actor, period_id):
+    def flaky(actor, period_id, commit=True):
         calls.append(period_id)
         if len(calls) == 3:
             raise RuntimeError("сбой")
-        return real(actor, period_id)
+        return real(actor, period_id, commit)
     monkeypatch.setattr(journal, "close_period", flaky)
     with pytest.raises(RuntimeError):
         rollover.close_year(admin, a.year, confirmed=True)
     assert not fresh(AcademicYear, a.year.id).is_closed
-    assert db.session.scalar(select(func.count(Period.id)).where(Period.is_closed.is_(True))) == 2
+    assert db.session.scalar(select(func.count(Period.id)).where(Period.is_closed.is_(True))) == 0
     monkeypatch.undo()
     rollover.close_year(admin, a.year, confirmed=True)
     assert fresh(AcademicYear, a.year.id).is_closed

@@ -7,16 +7,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from models import AcademicYear, RolloverStep, SchoolClass, TeachingAssignment, db
-from tests.factories import make_class, make_student, pl_assignment, ro_school, ro_year_mark
-from tests.test_rollover_support import ro_app, ro_browser  # noqa: F401
-
-
-@pytest.fixture
-def school(world):
-    a = ro_school(world.a)
-    ro_year_mark(a.classmate, a.math, a.year, "2")
-    db.session.commit()
-    return a
+from tests.factories import make_class, make_student, pl_assignment, ro_school
+from tests.test_rollover_support import ro_app, ro_browser, school  # noqa: F401
 
 
 def page(b, url, **kw):

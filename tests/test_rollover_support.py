@@ -8,7 +8,9 @@ import pytest
 
 from admin_views import control as control_views
 from admin_views import rollover as rollover_views
+from models import db
 from tests.conftest import Browser
+from tests.factories import ro_school, ro_year_mark
 
 
 def pages_registered(app):
@@ -36,3 +38,13 @@ def ro_browser(ro_app):
             assert b.login(login).status_code == 302, login
         return b
     return open_browser
+
+
+@pytest.fixture
+def school(world):
+    """The world's organization `a` made a small school with a year to close (tests/factories.py
+    ro_school), one of its students a repeater (an annual «2»)."""
+    a = ro_school(world.a)
+    ro_year_mark(a.classmate, a.math, a.year, "2")
+    db.session.commit()
+    return a

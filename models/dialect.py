@@ -1,0 +1,75 @@
+"""Where SQLite and PostgreSQL differ for correctness: the connection's settings, row locks and the
+errors a concurrent change raises. Services lock rows with `locked()` and never ask the dialect.
+
+SQLite ignores `SELECT … FOR UPDATE`: it has no row locks, only one write lock for the whole
+database. pysqlite (its legacy transaction control, kept) reads outside a transaction and begins
+one at the first write, which takes the write lock there; a check read before that first write can
+be overtaken by another request's commit (one movement order applied by eight requests at once
+was applied up to eight times). So `locked()` takes the write lock before the rows are read —
+BEGIN IMMEDIATE, unless this transaction has written already and so holds it — and nothing that
+is read after it can change until the transaction ends: PostgreSQL's guarantee, coarser.
+"""
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from models import db
+
+BUSY_TIMEOUT_MS = 15_000
+SQLITE_SETTINGS = (
+    "foreign_keys=ON",  # enforced only when asked, per connection
+    f"busy_timeout={BUSY_TIMEOUT_MS}",  # a writer waits for the write lock instead of failing at once
+    "journal_mode=WAL",  # readers never wait for the writer, nor the writer for readers
+    "synchronous=NORMAL",  # with WAL: durable but for the last commits on a power cut, far fewer syncs
+)
+# PostgreSQL's SQLSTATEs and SQLite's messages of a change that collided with a concurrent one.
+UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION = "23505", "23503"
+CONCURRENT_STATES = {UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION, "40001", "40P01"}  # + serialization, deadlock
+SQLITE_UNIQUE, SQLITE_FOREIGN_KEY = "UNIQUE constraint failed", "FOREIGN KEY constraint failed"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_settings(dbapi_connection, connection_record):
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        for setting in SQLITE_SETTINGS:
+            cursor.execute(f"PRAGMA {setting}")
+        cursor.close()
+
+
+def locked(query, **for_update):
+    """`query` (a select of rows to check and then change) to run with its rows locked until the
+    transaction ends: PostgreSQL `FOR UPDATE` (`read=True`: FOR SHARE; `key_share=True`: FOR NO KEY
+    UPDATE, which rows referring to them still pass; `of=`), SQLite the database's write lock, taken
+    now. The rows are read again (a wait may have let another transaction change them)."""
+    query = query.execution_options(populate_existing=True)
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return query.with_for_update(**for_update)
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return query
+
+
+def _cause(exc):
+    return getattr(exc, "orig", None) or exc
+
+
+def is_unique_violation(exc):
+    cause = _cause(exc)
+    return getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION or SQLITE_UNIQUE in str(cause)
+
+
+def is_concurrent_change(exc):
+    """A unique or foreign key violation, a serialization failure or a deadlock."""
+    cause = _cause(exc)
+    text = str(cause)
+    return getattr(cause, "sqlstate", None) in CONCURRENT_STATES or SQLITE_UNIQUE in text or SQLITE_FOREIGN_KEY in text
+
+
+def is_database_busy(exc):
+    """SQLite's write lock still taken when the busy timeout ran out."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(_cause(exc))
+
+
+__all__ = ["locked", "is_unique_violation", "is_concurrent_change", "is_database_busy"]
