@@ -1,4 +1,5 @@
 """Accounts: password hashing, login with throttling, issuing logins, resets and blocking."""
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
@@ -16,8 +17,13 @@ from services.audit import log_login
 from services.errors import DomainError
 
 MIN_PASSWORD = 8
-ACCOUNT_FREE_FAILURES = 5
-ADDRESS_FREE_FAILURES = 50  # a whole school logs in from one address …
+# Login throttling (docs/DEVELOPING.md, «Безопасность»): three counters, none of which lets a stranger
+# keep the owner out. One account from one address: its guesses are slowed after a few.
+PAIR_FREE_FAILURES = 5
+# One account from every address: past the ceiling each further failure doubles the wait, but only
+# for addresses that have failed at this account; the owner typing his right password elsewhere passes.
+ACCOUNT_FREE_FAILURES = 20
+ADDRESS_FREE_FAILURES = 50  # one address at every account: a whole school logs in from one address …
 # … and its typos never pause for a day: the address counter forgets one failure a minute, so
 # only a fast stream of failures (a password sprayer) reaches its limit.
 ADDRESS_FORGETS_ONE_PER = timedelta(minutes=1)
@@ -118,6 +124,23 @@ def create_superadmin(login, password):
 
 # Login ------------------------------------------------------------------------
 
+def address_key(address):
+    """What the throttle counts as one address: an IPv4 address, or an IPv6 /64 (one subscriber's
+    network, whose addresses cost nothing to hop between)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return (address or "unknown")[:45]
+    ip = getattr(ip, "ipv4_mapped", None) or ip  # an IPv4 client of a dual-stack socket
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def throttle_keys(login, address):
+    """The counters of a login attempt: (account, account at this address, address)."""
+    network = address_key(address)
+    return f"login:{login}", f"pair:{login}@{network}", f"addr:{network}"
+
+
 def _throttle_row(key):
     """The counter of `key`, locked until commit so that parallel guesses queue behind each other."""
     row = db.session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
@@ -128,10 +151,19 @@ def _throttle_row(key):
     return row
 
 
+def _peek(key):
+    return db.session.get(LoginThrottle, key, populate_existing=True)
+
+
 def _locked_for(row, now):
-    if row.locked_until and row.locked_until > now:
+    if row is not None and row.locked_until and row.locked_until > now:
         return row.locked_until - now
     return None
+
+
+def _has_failed(row, now):
+    return row is not None and row.failures > 0 and row.last_failure_at is not None \
+        and now - row.last_failure_at <= FAILURES_FORGOTTEN_AFTER
 
 
 def _register_failure(row, free, now, forgets_one_per=None):
@@ -147,7 +179,8 @@ def _register_failure(row, free, now, forgets_one_per=None):
     row.failures += 1
     row.last_failure_at = reference
     if row.failures >= free:
-        row.locked_until = now + min(LOCK_STEP * 2 ** (row.failures - free), LOCK_CAP)
+        # the doublings are bounded: 2**20 steps is far past the cap, and 2**45 overflows a timedelta
+        row.locked_until = now + min(LOCK_STEP * 2 ** min(row.failures - free, 20), LOCK_CAP)
 
 
 def _wait_message(delta):
@@ -172,11 +205,16 @@ def _authenticate(login, password, address):
     now = utcnow()
     user = db.session.scalar(select(User).where(User.login == login)) if login else None
     user_id = user.id if user is not None else None
-    account_row = _throttle_row(f"login:{login}")
+    account_key, pair_key, network_key = throttle_keys(login, address)
+    # The account's counter is locked until commit: guesses at one account, from anywhere, queue
+    # behind each other (so its counter at this address needs no lock of its own).
+    account_row = _throttle_row(account_key)
+    pair_row = _peek(pair_key)
     # Read without a lock: a whole school logs in from one address, and its logins must not
     # queue behind each other's password checks. It is locked only to count a failure.
-    address_row = db.session.get(LoginThrottle, f"addr:{address}", populate_existing=True)
-    wait = _locked_for(account_row, now) or (address_row and _locked_for(address_row, now))
+    address_row = _peek(network_key)
+    wait = _locked_for(pair_row, now) or _locked_for(address_row, now) \
+        or (_has_failed(pair_row, now) and _locked_for(account_row, now))
     if wait:
         log_login(db.session, login, user_id, address, False, "throttled")
         db.session.commit()
@@ -184,9 +222,9 @@ def _authenticate(login, password, address):
     if user is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
+        _register_failure(pair_row or _throttle_row(pair_key), PAIR_FREE_FAILURES, now)
         _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
-        _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now,
-                          ADDRESS_FORGETS_ONE_PER)
+        _register_failure(_throttle_row(network_key), ADDRESS_FREE_FAILURES, now, ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
         db.session.commit()
         raise DomainError("Неверный логин или пароль.")
@@ -194,7 +232,9 @@ def _authenticate(login, password, address):
         log_login(db.session, login, user.id, address, False, "blocked")
         db.session.commit()
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
-    account_row.failures, account_row.locked_until = 0, None
+    # Only this address is forgiven: the account's counter keeps slowing the addresses that guessed.
+    if pair_row is not None:
+        pair_row.failures, pair_row.locked_until = 0, None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # hashed again at today's parameters
     user.last_login_at = now
