@@ -4,7 +4,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_views.base import local_url
 from models import db
-from services import accounts
+from services import accounts, clock
 from services.errors import DomainError
 
 bp = Blueprint("auth", __name__)
@@ -27,6 +27,7 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
+            session["login_at"] = clock.timestamp()  # the session's absolute lifetime counts from here
             return redirect(local_url(request.form.get("next")) or url_for("admin.index"))
     return render_template("login.html", error=error, login_value=login_value,
                            next=local_url(request.values.get("next")) or ""), (401 if error else 200)

@@ -1,9 +1,13 @@
 """Accounts: password hashing, login with throttling, issuing logins, resets and blocking."""
+import functools
 import ipaddress
 import math
+import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +21,7 @@ from services.audit import log_login
 from services.errors import DomainError
 
 MIN_PASSWORD = 8
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 # Login throttling (docs/DEVELOPING.md, «Безопасность»): three counters, none of which lets a stranger
 # keep the owner out. One account from one address: its guesses are slowed after a few.
 PAIR_FREE_FAILURES = 5
@@ -37,6 +42,8 @@ _TRANSLIT = {
     "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
     "щ": "shch", "ъ": "ie", "ы": "y", "ь": "", "э": "e", "ю": "iu", "я": "ia",
 }
+# How people spell their names in Latin letters besides the passport's way: yuliya, yana, khrushchev → hrushchev.
+_POPULAR_TRANSLIT = {**_TRANSLIT, "ё": "yo", "й": "y", "х": "h", "щ": "sch", "ю": "yu", "я": "ya"}
 # Letters that cannot be mistaken for each other on a printed slip (no l/1, o/0).
 _CONSONANTS = "bdfgkmnprstvz"
 _VOWELS = "aeiu"
@@ -83,11 +90,44 @@ def readable_password():
     return f"{syllables}{secrets.randbelow(90) + 10}"
 
 
-def check_password_strength(password, login=None):
-    if len(password or "") < MIN_PASSWORD:
+@functools.cache
+def common_passwords():
+    """data/common-passwords.txt: lower case, one a line, '#' lines are comments."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _is_common(lowered):
+    """On the list as it is, or once the digits and symbols typed after a word are taken off
+    (privet2024!, Maksim1990)."""
+    base = lowered.rstrip(string.digits + string.punctuation + " ")
+    return lowered in common_passwords() or (len(base) >= 4 and base in common_passwords())
+
+
+def _personal_words(login, names):
+    """What a guesser who knows the person tries first: the parts of his login, each word of his name,
+    in Cyrillic and in Latin letters (three letters or more)."""
+    words = set(re.split(r"[^0-9a-zа-яё]+", (login or "").lower()))
+    for name in names:
+        for word in re.split(r"[^0-9a-zа-яё]+", (name or "").lower()):
+            words |= {word, transliterate(word), "".join(_POPULAR_TRANSLIT.get(ch, ch) for ch in word)}
+    return {word for word in words if len(word) >= 3}
+
+
+def check_password_strength(password, login=None, names=()):
+    """A password a person chose (not one we generated): long enough, not his login nor his name, not
+    a common one. `names`: the person's full name(s)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise DomainError(f"Пароль должен содержать не менее {MIN_PASSWORD} символов.")
-    if login and password.lower() == login.lower():
-        raise DomainError("Пароль не должен совпадать с логином.")
+    lowered = password.lower()
+    if login and login.lower() in lowered:
+        raise DomainError("Пароль не должен совпадать с логином или содержать его.")
+    if any(word in lowered for word in _personal_words(login, names)):
+        raise DomainError("Пароль не должен содержать фамилию, имя, отчество или часть логина.")
+    if _is_common(lowered):
+        raise DomainError("Этот пароль слишком распространён: такие подбирают первыми. Придумайте другой — "
+                          "например, из трёх-четырёх не связанных между собой слов.")
 
 
 def unique_login(base, taken):
@@ -110,14 +150,17 @@ def new_user(login, display_name, password=None, must_change=True, superadmin=Fa
     return user, password
 
 
+SUPERADMIN_NAME = "Администратор установки"
+
+
 def create_superadmin(login, password):
     login = (login or "").strip().lower()
     if not login:
         raise DomainError("Укажите логин.")
-    check_password_strength(password, login)
+    check_password_strength(password, login, [SUPERADMIN_NAME])
     if db.session.scalar(select(User.id).where(User.login == login)):
         raise DomainError(f"Логин «{login}» уже занят.")
-    user, _ = new_user(login, "Администратор установки", password, must_change=False, superadmin=True)
+    user, _ = new_user(login, SUPERADMIN_NAME, password, must_change=False, superadmin=True)
     db.session.commit()
     return user
 
@@ -253,7 +296,7 @@ def change_password(user, old_password, new_password, confirm):
         raise DomainError("Текущий пароль указан неверно.")
     if new_password != confirm:
         raise DomainError("Новый пароль и подтверждение не совпадают.")
-    check_password_strength(new_password, user.login)
+    check_password_strength(new_password, user.login, [user.display_name])
     if old_password == new_password:
         raise DomainError("Новый пароль должен отличаться от текущего.")
     user.password_hash = hash_password(new_password)

@@ -403,6 +403,40 @@ def test_an_ipv6_network_counts_as_one_address(world, browser):
     assert accounts.address_key("::ffff:10.0.0.1") == "10.0.0.1"
 
 
+# -- absolute session lifetime ------------------------------------------------------------------
+
+def test_a_session_ends_12_hours_after_the_login_however_busy(world, browser, app):
+    assert app.config["SESSION_ABSOLUTE_LIFETIME"] == 12 * 3600
+    b = browser()
+    b.login("a.teacher")
+    for _ in range(11):  # a request every hour: the idle timeout never comes …
+        clock.advance(hours=1)
+        assert b.get("/").status_code == 200
+    clock.advance(minutes=59)
+    assert b.get("/").status_code == 200  # 11 h 59 min after the login
+    clock.advance(minutes=2)
+
+    resp = b.get("/diary/?week=2026-11-16")  # … the absolute lifetime does
+    assert resp.status_code == 302 and resp.location == "/login?next=/diary/?week%3D2026-11-16"
+    page = b.get(resp.location).get_data(as_text=True)
+    assert "Сеанс завершён: с момента входа прошло больше 12 ч. Войдите снова." in page
+    assert not is_logged_in(b)
+    b.login("a.teacher")  # a new login starts a new 12 hours
+    assert is_logged_in(b)
+
+
+def test_a_post_of_an_outlived_session_changes_nothing(world, browser, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_ABSOLUTE_LIFETIME", 30 * 60)
+    b = browser()
+    b.login("a.admin")
+    b.get("/")
+    clock.advance(minutes=31)
+    resp = b.post("/accounts/action/", {"action": "block", "rowid": str(world.a.teacher.user_id)})
+    assert resp.status_code == 302 and resp.location == "/login"
+    assert "прошло больше 30 мин" in b.get("/login").get_data(as_text=True)
+    assert not user("a.teacher").is_blocked
+
+
 # -- forced password change ---------------------------------------------------------------------
 
 def test_an_issued_account_must_change_its_password_first(world, browser):
