@@ -5,11 +5,12 @@ import secrets
 from pathlib import Path
 
 import click
-from flask import Flask, g, has_app_context, jsonify, redirect, render_template, request, session, url_for
+from flask import (Flask, current_app, flash, g, has_app_context, jsonify, redirect, render_template, request,
+                   session, url_for)
 from flask import cli as flask_cli
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, logout_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -24,6 +25,18 @@ from services.rules import load_all_rules
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+
+# Sent with every response (docs/DEVELOPING.md, «Безопасность»). Scripts: this site's files, and inline
+# ones only with this response's nonce (Flask-Admin's own, the journal grid's data); no on* handler
+# runs. Styles: this site's files only, so no page has a style attribute or a <style> block. Images:
+# data: too, for Bootstrap's icons (the report charts are inline SVG).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+                           "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+# Nothing of the browser's hardware or payments is used by any page.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer",
+    "microphone", "midi", "payment", "publickey-credentials-get", "screen-wake-lock", "usb"))
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -59,7 +72,8 @@ def default_config():
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE") == "1",
         "SESSION_COOKIE_NAME": "journal_session",
-        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # an idle session ends after 8 h …
+        "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,  # … and a busy one 12 h after the login
         # A request body: no page takes more than one uploaded file (services/uploads.py); form
         # fields are capped apart by Flask's MAX_FORM_MEMORY_SIZE (500 000 bytes).
         "MAX_CONTENT_LENGTH": uploads.MAX_UPLOAD_BYTES,
@@ -103,7 +117,7 @@ def create_app(config=None):
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
     load_all_rules()
-    init_admin(app)
+    init_admin(app, csp_nonce)
     _register_hooks(app)
     _register_errors(app)
     _register_cli(app)
@@ -145,6 +159,28 @@ def client_address():
     return (request.remote_addr or "unknown")[:64]
 
 
+def csp_nonce():
+    """This response's Content-Security-Policy nonce, for the inline scripts a page needs."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _session_outlived():
+    """The session began longer ago than SESSION_ABSOLUTE_LIFETIME (however busy it has been since)."""
+    started = session.get("login_at")
+    return started is None or clock.timestamp() - started > current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+
+
+def _end_outlived_session():
+    seconds = current_app.config["SESSION_ABSOLUTE_LIFETIME"]
+    span = f"{seconds // 3600} ч" if seconds % 3600 == 0 else f"{seconds // 60} мин"
+    logout_user()
+    session.clear()
+    flash(f"Сеанс завершён: с момента входа прошло больше {span}. Войдите снова.", "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
 def _register_hooks(app):
     open_endpoints = {"auth.login", "auth.logout", "auth.change_password", "healthz", "static"}
 
@@ -154,6 +190,8 @@ def _register_hooks(app):
         audit.set_context(None, None, client_address())
         if request.endpoint in ("healthz", "static") or not current_user.is_authenticated:
             return None
+        if _session_outlived():
+            return _end_outlived_session()
         g.actor = Actor.for_user(current_user, session.get("org_id"))
         audit.set_context(current_user.id, g.actor.org_id, client_address())
         if current_user.must_change_password and request.endpoint not in open_endpoints \
@@ -166,6 +204,8 @@ def _register_hooks(app):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(nonce=csp_nonce()))
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         # is_anonymous, not is_authenticated: the latter reads is_blocked, which a commit of the
         # request has expired (one more SELECT of the user per save); a blocked user never gets here
         # as current_user (the loader and the login refuse him). A response with a cache policy of its
@@ -182,7 +222,7 @@ def _register_hooks(app):
     def inject():
         from services.terms import term
         from services.context import organizations_of
-        return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of}
+        return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce}
 
     @app.route("/healthz")
     def healthz():

@@ -1,29 +1,20 @@
 """Login, logout, password change and switching the current organization."""
-from urllib.parse import urlparse
-
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from admin_views.base import local_url
 from models import db
-from services import accounts
+from services import accounts, clock
 from services.errors import DomainError
 from services.params import parse_id
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target):
-    """Only a local path: no scheme, no host, no protocol-relative or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parsed = urlparse(target)
-    return target if not parsed.scheme and not parsed.netloc else None
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request.args.get("next")) or url_for("admin.index"))
+        return redirect(local_url(request.args.get("next")) or url_for("admin.index"))
     error = None
     login_value = ""
     if request.method == "POST":
@@ -37,9 +28,10 @@ def login():
             session.clear()
             login_user(user)
             session.permanent = True
-            return redirect(_safe_next(request.form.get("next")) or url_for("admin.index"))
+            session["login_at"] = clock.timestamp()  # the session's absolute lifetime counts from here
+            return redirect(local_url(request.form.get("next")) or url_for("admin.index"))
     return render_template("login.html", error=error, login_value=login_value,
-                           next=_safe_next(request.values.get("next")) or ""), (401 if error else 200)
+                           next=local_url(request.values.get("next")) or ""), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -7,15 +7,19 @@ the verb of the endpoint must be granted, and rows come only through the actor's
 row condition for that verb.
 """
 import logging
+import re
 from datetime import date, datetime
+from decimal import Decimal
 from urllib.parse import unquote_plus
 
+import flask_admin.model.base as admin_model_base
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
+from flask_admin.model.typefmt import list_formatter
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect, or_, select
@@ -30,6 +34,7 @@ from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 log = logging.getLogger(__name__)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 # Which verb each Flask-Admin endpoint needs; an endpoint not listed is refused.
 ENDPOINT_VERBS = {
@@ -88,10 +93,32 @@ TYPE_FORMATTERS = {date: _date, datetime: _datetime, bool: _bool, type(None): la
 
 
 def formula_safe(value):
-    """Exported text never becomes a spreadsheet formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """An exported value as a spreadsheet reads it: a number stays a number, anything else is text
+    (a related record by its name) that never becomes a formula."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def local_url(target):
+    """`target` if it is a path on this site, else None. Refused: a scheme or host (`http:evil`,
+    `//evil`), a backslash (browsers read `/\\evil` as `//evil`), control characters (browsers drop
+    tabs and newlines, so `/\t/evil` is `//evil` to them)."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target or CONTROL_CHARACTERS.search(target):
+        return None
+    return target
+
+
+def redirect_target(param_name="url"):
+    """Where Flask-Admin goes back to after a save, a delete or a cancel: only a path on this site."""
+    return local_url(request.values.get(param_name))
+
+
+# Flask-Admin's own check passes `http:evil.example` (answered as `Location: http:///evil.example`).
+# Its model views call this helper as a module global, not as a method, so it is replaced there.
+admin_model_base.get_redirect_target = redirect_target
 
 
 class Guarded:
@@ -127,7 +154,7 @@ class SecureModelView(Guarded, ModelView):
     model_form_converter = RuModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
-    column_type_formatters_export = {date: _date, datetime: _datetime, bool: _bool,
+    column_type_formatters_export = {date: _date, datetime: _datetime, bool: _bool, list: list_formatter,
                                      type(None): lambda v, x, n=None: ""}
     column_default_sort = "id"
     column_display_pk = False
@@ -230,7 +257,7 @@ class SecureModelView(Guarded, ModelView):
             abort(404)
         response = handler[0]([str(i) for i in scoped])
         return response if response is not None else redirect(
-            request.form.get("url") or self.get_url(".index_view"))
+            local_url(request.form.get("url")) or self.get_url(".index_view"))
 
     def ajax_lookup(self):
         abort(404)
@@ -327,6 +354,8 @@ class SecureModelView(Guarded, ModelView):
         return True
 
     def get_export_value(self, model, name):
+        # Every column passes here: plain text, a related record (its __str__), a dotted path, a list
+        # of records, whatever a column_formatters_export returns.
         return formula_safe(super().get_export_value(model, name))
 
     def _export_data(self):
@@ -335,6 +364,14 @@ class SecureModelView(Guarded, ModelView):
         audit.log_read(self.actor, "export", self.model.__tablename__, rows=len(data),
                        detail=f"Список «{self.name}», {request.view_args.get('export_type', '').upper()}" + (f"; отбор: {conditions}" if conditions else ""))
         return count, data
+
+    def _export_csv(self, return_url):
+        # Flask-Admin streams the file after the request's database session is closed, so a related
+        # record whose __str__ loads another (a subgroup names its class) broke the file halfway. The
+        # export is capped (export_max_rows): it is written whole while the session is open.
+        response = super()._export_csv(return_url)
+        response.make_sequence()
+        return response
 
 
 def reachable(view_key, model, verb="edit"):

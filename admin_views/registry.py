@@ -1,8 +1,10 @@
 """The Flask-Admin instance and every registered view, by menu category."""
 from pathlib import Path
 
+import flask_admin
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
 from models import (AccessLog, AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Organization,
                     Parent, Period, Position, Room, SchoolClass, Specialty, Staff, Student, User)
@@ -56,10 +58,15 @@ def pages():
             *movement.pages(), *rollover.pages(), *reports.pages()]
 
 
-def init_admin(app):
+def init_admin(app, csp_nonce):
+    theme = Bootstrap4Theme(base_template="layout.html", fluid=True)
+    # templates/admin/ replaces the few macros of Flask-Admin that carry inline handlers; the rest of
+    # those files stays Flask-Admin's, reachable as flask_admin/admin/...
+    original = Path(flask_admin.__file__).resolve().parent / "templates" / theme.folder
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader({"flask_admin": FileSystemLoader(original)})])
     admin = Admin(app, name="Электронный журнал", url="/", translations_path=TRANSLATIONS,
-                  index_view=HomeView(name="Главная", url="/", endpoint="admin"),
-                  theme=Bootstrap4Theme(base_template="layout.html", fluid=True))
+                  index_view=HomeView(name="Главная", url="/", endpoint="admin"), theme=theme,
+                  csp_nonce_generator=csp_nonce)
     for view in [*model_views(), *pages()]:
         admin.add_view(view)
     app.extensions["journal_admin"] = admin

@@ -1,8 +1,13 @@
 """Accounts: password hashing, login with throttling, issuing logins, resets and blocking."""
+import functools
+import ipaddress
 import math
+import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +22,14 @@ from services.audit import log_login
 from services.errors import DomainError
 
 MIN_PASSWORD = 8
-ACCOUNT_FREE_FAILURES = 5
-ADDRESS_FREE_FAILURES = 50  # a whole school logs in from one address …
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+# Login throttling (docs/DEVELOPING.md, «Безопасность»): three counters, none of which lets a stranger
+# keep the owner out. One account from one address: its guesses are slowed after a few.
+PAIR_FREE_FAILURES = 5
+# One account from every address: past the ceiling each further failure doubles the wait, but only
+# for addresses that have failed at this account; the owner typing his right password elsewhere passes.
+ACCOUNT_FREE_FAILURES = 20
+ADDRESS_FREE_FAILURES = 50  # one address at every account: a whole school logs in from one address …
 # … and its typos never pause for a day: the address counter forgets one failure a minute, so
 # only a fast stream of failures (a password sprayer) reaches its limit.
 ADDRESS_FORGETS_ONE_PER = timedelta(minutes=1)
@@ -32,6 +43,8 @@ _TRANSLIT = {
     "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
     "щ": "shch", "ъ": "ie", "ы": "y", "ь": "", "э": "e", "ю": "iu", "я": "ia",
 }
+# How people spell their names in Latin letters besides the passport's way: yuliya, yana, khrushchev → hrushchev.
+_POPULAR_TRANSLIT = {**_TRANSLIT, "ё": "yo", "й": "y", "х": "h", "щ": "sch", "ю": "yu", "я": "ya"}
 # Letters that cannot be mistaken for each other on a printed slip (no l/1, o/0).
 _CONSONANTS = "bdfgkmnprstvz"
 _VOWELS = "aeiu"
@@ -78,11 +91,44 @@ def readable_password():
     return f"{syllables}{secrets.randbelow(90) + 10}"
 
 
-def check_password_strength(password, login=None):
-    if len(password or "") < MIN_PASSWORD:
+@functools.cache
+def common_passwords():
+    """data/common-passwords.txt: lower case, one a line, '#' lines are comments."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _is_common(lowered):
+    """On the list as it is, or once the digits and symbols typed after a word are taken off
+    (privet2024!, Maksim1990)."""
+    base = lowered.rstrip(string.digits + string.punctuation + " ")
+    return lowered in common_passwords() or (len(base) >= 4 and base in common_passwords())
+
+
+def _personal_words(login, names):
+    """What a guesser who knows the person tries first: the parts of his login, each word of his name,
+    in Cyrillic and in Latin letters (three letters or more)."""
+    words = set(re.split(r"[^0-9a-zа-яё]+", (login or "").lower()))
+    for name in names:
+        for word in re.split(r"[^0-9a-zа-яё]+", (name or "").lower()):
+            words |= {word, transliterate(word), "".join(_POPULAR_TRANSLIT.get(ch, ch) for ch in word)}
+    return {word for word in words if len(word) >= 3}
+
+
+def check_password_strength(password, login=None, names=()):
+    """A password a person chose (not one we generated): long enough, not his login nor his name, not
+    a common one. `names`: the person's full name(s)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise DomainError(f"Пароль должен содержать не менее {MIN_PASSWORD} символов.")
-    if login and password.lower() == login.lower():
-        raise DomainError("Пароль не должен совпадать с логином.")
+    lowered = password.lower()
+    if login and login.lower() in lowered:
+        raise DomainError("Пароль не должен совпадать с логином или содержать его.")
+    if any(word in lowered for word in _personal_words(login, names)):
+        raise DomainError("Пароль не должен содержать фамилию, имя, отчество или часть логина.")
+    if _is_common(lowered):
+        raise DomainError("Этот пароль слишком распространён: такие подбирают первыми. Придумайте другой — "
+                          "например, из трёх-четырёх не связанных между собой слов.")
 
 
 def unique_login(base, taken):
@@ -105,19 +151,39 @@ def new_user(login, display_name, password=None, must_change=True, superadmin=Fa
     return user, password
 
 
+SUPERADMIN_NAME = "Администратор установки"
+
+
 def create_superadmin(login, password):
     login = (login or "").strip().lower()
     if not login:
         raise DomainError("Укажите логин.")
-    check_password_strength(password, login)
+    check_password_strength(password, login, [SUPERADMIN_NAME])
     if db.session.scalar(select(User.id).where(User.login == login)):
         raise DomainError(f"Логин «{login}» уже занят.")
-    user, _ = new_user(login, "Администратор установки", password, must_change=False, superadmin=True)
+    user, _ = new_user(login, SUPERADMIN_NAME, password, must_change=False, superadmin=True)
     db.session.commit()
     return user
 
 
 # Login ------------------------------------------------------------------------
+
+def address_key(address):
+    """What the throttle counts as one address: an IPv4 address, or an IPv6 /64 (one subscriber's
+    network, whose addresses cost nothing to hop between)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return (address or "unknown")[:45]
+    ip = getattr(ip, "ipv4_mapped", None) or ip  # an IPv4 client of a dual-stack socket
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def throttle_keys(login, address):
+    """The counters of a login attempt: (account, account at this address, address)."""
+    network = address_key(address)
+    return f"login:{login}", f"pair:{login}@{network}", f"addr:{network}"
+
 
 def _throttle_row(key):
     """The counter of `key`, locked until commit so that parallel attempts count one after another."""
@@ -129,10 +195,19 @@ def _throttle_row(key):
     return row
 
 
+def _peek(key):
+    return db.session.get(LoginThrottle, key, populate_existing=True)
+
+
 def _locked_for(row, now):
-    if row.locked_until and row.locked_until > now:
+    if row is not None and row.locked_until and row.locked_until > now:
         return row.locked_until - now
     return None
+
+
+def _has_failed(row, now):
+    return row is not None and row.failures > 0 and row.last_failure_at is not None \
+        and now - row.last_failure_at <= FAILURES_FORGOTTEN_AFTER
 
 
 def _register_failure(row, free, now, forgets_one_per=None):
@@ -148,7 +223,8 @@ def _register_failure(row, free, now, forgets_one_per=None):
     row.failures += 1
     row.last_failure_at = reference
     if row.failures >= free:
-        row.locked_until = now + min(LOCK_STEP * 2 ** (row.failures - free), LOCK_CAP)
+        # the doublings are bounded: 2**20 steps is far past the cap, and 2**45 overflows a timedelta
+        row.locked_until = now + min(LOCK_STEP * 2 ** min(row.failures - free, 20), LOCK_CAP)
 
 
 def _wait_message(delta):
@@ -173,34 +249,40 @@ def _authenticate(login, password, address):
     now = utcnow()
     user = db.session.scalar(select(User).where(User.login == login)) if login else None
     user_id = user.id if user is not None else None
-    account_row = _throttle_row(f"login:{login}")
-    # Read without a lock: a whole school logs in from one address, and its logins must not
-    # queue behind each other's password checks. It is locked only to count a failure.
-    address_row = db.session.get(LoginThrottle, f"addr:{address}", populate_existing=True)
-    wait = _locked_for(account_row, now) or (address_row and _locked_for(address_row, now))
+    account_key, pair_key, network_key = throttle_keys(login, address)
+    # Read without a lock: a whole school logs in from one address, and its logins must not queue
+    # behind each other's password checks. Counters are locked only to count a failure.
+    account_row, pair_row, address_row = _peek(account_key), _peek(pair_key), _peek(network_key)
+    wait = _locked_for(pair_row, now) or _locked_for(address_row, now) \
+        or (_has_failed(pair_row, now) and _locked_for(account_row, now))
     if wait:
         log_login(db.session, login, user_id, address, False, "throttled")
         db.session.commit()
         raise DomainError(_wait_message(wait))
-    # The attempt counts as a failure before its password is checked, and that is committed: parallel
-    # guesses still each count before their check, but the counter is not locked while a password is
-    # hashed (on SQLite that lock is the whole database's, and a check takes a tenth of a second).
-    _register_failure(account_row, ACCOUNT_FREE_FAILURES, now)
+    # The attempt counts as a failure of the account and of this address at it before its password
+    # is checked, and that is committed: parallel guesses each count before their check, yet no
+    # counter stays locked while a password is hashed (on SQLite that lock is the whole database's,
+    # and a check takes a tenth of a second). A right password takes the count back below.
+    _register_failure(_throttle_row(pair_key), PAIR_FREE_FAILURES, now)
+    _register_failure(_throttle_row(account_key), ACCOUNT_FREE_FAILURES, now)
     db.session.commit()
     if user is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
-        _register_failure(_throttle_row(f"addr:{address}"), ADDRESS_FREE_FAILURES, now,
-                          ADDRESS_FORGETS_ONE_PER)
+        _register_failure(_throttle_row(network_key), ADDRESS_FREE_FAILURES, now, ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
         db.session.commit()
         raise DomainError("Неверный логин или пароль.")
+    # Only this address is forgiven: the account's counter keeps slowing the addresses that guessed,
+    # less the failure this attempt counted in advance.
+    pair_row = _throttle_row(pair_key)
+    pair_row.failures, pair_row.locked_until = 0, None
+    account_row = _throttle_row(account_key)
+    account_row.failures = max(0, account_row.failures - 1)
     if user.is_blocked:
         log_login(db.session, login, user.id, address, False, "blocked")
         db.session.commit()
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
-    account_row = _throttle_row(f"login:{login}")
-    account_row.failures, account_row.locked_until = 0, None
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # hashed again at today's parameters
     user.last_login_at = now
@@ -219,7 +301,7 @@ def change_password(user, old_password, new_password, confirm):
         raise DomainError("Текущий пароль указан неверно.")
     if new_password != confirm:
         raise DomainError("Новый пароль и подтверждение не совпадают.")
-    check_password_strength(new_password, user.login)
+    check_password_strength(new_password, user.login, [user.display_name])
     if old_password == new_password:
         raise DomainError("Новый пароль должен отличаться от текущего.")
     user.password_hash = hash_password(new_password)

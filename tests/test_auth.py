@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from app import create_app
 from models import LoginEvent, LoginThrottle, User, db, utcnow
-from services import accounts
+from services import accounts, clock
 from tests.conftest import TEST_PASSWORD, Browser
 
 SESSION_COOKIE = "journal_session"
@@ -200,9 +200,13 @@ def test_next_to_a_local_page_is_followed(world, browser):
 
 # -- throttling ---------------------------------------------------------------------------------
 
-def test_five_failures_lock_the_account_even_for_the_right_password(world, browser):
+def pair_key(login, address="127.0.0.1"):
+    return accounts.throttle_keys(login, address)[1]
+
+
+def test_five_failures_from_one_address_lock_it_out_of_the_account_even_for_the_right_password(world, browser):
     b = browser()
-    for _ in range(accounts.ACCOUNT_FREE_FAILURES):
+    for _ in range(accounts.PAIR_FREE_FAILURES):
         resp = attempt(b, "a.teacher", "wrong-password")
         assert resp.status_code == 401
         assert "Неверный логин или пароль." in resp.get_data(as_text=True)
@@ -221,18 +225,20 @@ def test_five_failures_lock_the_account_even_for_the_right_password(world, brows
         "throttled", world.a.teacher.user_id, False)
     # only this account: a colleague at the same computer still logs in
     assert attempt(browser(), "a.hr", TEST_PASSWORD).status_code == 302
+    # only this address: the owner at another computer logs in
+    assert attempt(browser(), "a.teacher", TEST_PASSWORD, address="10.0.0.2").status_code == 302
 
 
 def test_the_lock_grows_is_capped_and_expires(world, browser):
     b = browser()
-    key = "login:a.teacher"
-    for _ in range(accounts.ACCOUNT_FREE_FAILURES):
+    key = pair_key("a.teacher")
+    for _ in range(accounts.PAIR_FREE_FAILURES):
         attempt(b, "a.teacher", "wrong-password")
     assert lock_length(key) == timedelta(seconds=30)
 
     # attempts while locked are refused without checking and do not make the lock longer
     attempt(b, "a.teacher", "wrong-password")
-    assert throttle(key).failures == accounts.ACCOUNT_FREE_FAILURES
+    assert throttle(key).failures == accounts.PAIR_FREE_FAILURES
 
     expire_lock(key)
     attempt(b, "a.teacher", "wrong-password")
@@ -257,7 +263,7 @@ def test_the_lock_grows_is_capped_and_expires(world, browser):
 
 def test_an_accounts_failures_count_for_a_day(world, browser):
     b = browser()
-    key = "login:a.teacher"
+    key = pair_key("a.teacher")
 
     def failures_so_far(count, ago):
         db.session.merge(LoginThrottle(key=key, failures=count, last_failure_at=utcnow() - ago,
@@ -265,12 +271,12 @@ def test_an_accounts_failures_count_for_a_day(world, browser):
         db.session.commit()
 
     # a slow guesser, one try every few hours, is still counted …
-    failures_so_far(accounts.ACCOUNT_FREE_FAILURES - 1, timedelta(hours=5))
+    failures_so_far(accounts.PAIR_FREE_FAILURES - 1, timedelta(hours=5))
     attempt(b, "a.teacher", "wrong-password")
-    assert throttle(key).failures == accounts.ACCOUNT_FREE_FAILURES
+    assert throttle(key).failures == accounts.PAIR_FREE_FAILURES
     assert throttle(key).locked_until is not None
     # … but after a quiet day the count starts again
-    failures_so_far(accounts.ACCOUNT_FREE_FAILURES - 1, timedelta(hours=25))
+    failures_so_far(accounts.PAIR_FREE_FAILURES - 1, timedelta(hours=25))
     attempt(b, "a.teacher", "wrong-password")
     assert throttle(key).failures == 1 and throttle(key).locked_until is None
     assert attempt(b, "a.teacher", TEST_PASSWORD).status_code == 302
@@ -280,9 +286,9 @@ def test_the_address_counter_is_independent_and_more_lenient(world, browser):
     school = "10.1.1.1"
     b = browser()
     # five pupils mistype once each behind the school's one address: nobody is locked
-    for i in range(accounts.ACCOUNT_FREE_FAILURES):
+    for i in range(accounts.PAIR_FREE_FAILURES):
         attempt(b, f"pupil{i}", "wrong-password", address=school)
-    assert throttle(f"addr:{school}").failures == accounts.ACCOUNT_FREE_FAILURES
+    assert throttle(f"addr:{school}").failures == accounts.PAIR_FREE_FAILURES
     assert throttle(f"addr:{school}").locked_until is None
     assert attempt(browser(), "a.teacher", TEST_PASSWORD, address=school).status_code == 302
 
@@ -328,7 +334,7 @@ def test_a_schools_typos_spread_over_time_never_lock_its_address(world, browser)
 
 
 def test_the_throttle_holds_across_app_instances(world, browser, app):
-    for _ in range(accounts.ACCOUNT_FREE_FAILURES):
+    for _ in range(accounts.PAIR_FREE_FAILURES):
         attempt(browser(), "a.teacher", "wrong-password")
     second = create_app({key: app.config[key] for key in (
         "SQLALCHEMY_DATABASE_URI", "TESTING", "SECRET_KEY", "PASSWORD_HASH_PARAMS")})
@@ -339,6 +345,96 @@ def test_the_throttle_holds_across_app_instances(world, browser, app):
     finally:
         with second.app_context():
             db.engine.dispose()
+
+
+# -- a stranger cannot keep the owner out ------------------------------------------------------------
+
+def test_a_stranger_failing_50_times_from_one_address_does_not_lock_the_owner_out(world, browser):
+    stranger = browser()
+    for _ in range(50):
+        clock.advance(minutes=16)  # every lock has run out: each of the 50 guesses is checked and counted
+        resp = attempt(stranger, "a.teacher", "wrong-password", address="203.0.113.5")
+        assert "Неверный логин или пароль." in resp.get_data(as_text=True)
+    assert throttle("login:a.teacher").failures == 50  # far past the account's ceiling …
+    assert throttle(pair_key("a.teacher", "203.0.113.5")).locked_until is not None
+
+    owner = browser()
+    resp = attempt(owner, "a.teacher", TEST_PASSWORD, address="10.0.0.7")
+    assert resp.status_code == 302 and is_logged_in(owner)  # … yet the owner, elsewhere, gets in
+    # the stranger's address stays slowed, even should it now guess right
+    refused = attempt(browser(), "a.teacher", TEST_PASSWORD, address="203.0.113.5")
+    assert refused.status_code == 401 and "Повторите через 15 мин." in refused.get_data(as_text=True)
+
+
+def test_many_addresses_against_one_account_are_slowed_progressively(world, browser):
+    b = browser()
+    key = "login:a.teacher"
+    for i in range(accounts.ACCOUNT_FREE_FAILURES):  # a botnet: one guess from each address
+        attempt(b, "a.teacher", "wrong-password", address=f"198.51.100.{i}")
+    assert lock_length(key) == timedelta(seconds=30)
+
+    # an address that has guessed waits, even with the right password …
+    refused = attempt(b, "a.teacher", TEST_PASSWORD, address="198.51.100.0")
+    assert refused.status_code == 401 and "Повторите через 30 с." in refused.get_data(as_text=True)
+    # … each new address's wrong guess is checked, counted, and doubles the wait, up to the cap
+    for i, seconds in enumerate([60, 120, 240, 480, 900, 900]):
+        resp = attempt(b, "a.teacher", "wrong-password", address=f"192.0.2.{i}")
+        assert "Неверный логин или пароль." in resp.get_data(as_text=True)
+        assert lock_length(key) == timedelta(seconds=seconds)
+    assert "Повторите через 15 мин." in attempt(b, "a.teacher", TEST_PASSWORD,
+                                                  address="192.0.2.0").get_data(as_text=True)
+
+    # the owner at an address that has not failed gets in with his right password …
+    assert attempt(browser(), "a.teacher", TEST_PASSWORD, address="10.0.0.7").status_code == 302
+    # … which forgives that address only: the guessers still wait
+    assert attempt(b, "a.teacher", TEST_PASSWORD, address="198.51.100.1").status_code == 401
+    events = db.session.scalars(select(LoginEvent.reason).where(LoginEvent.success.is_(False))).all()
+    assert events.count("throttled") == 3
+
+
+def test_an_ipv6_network_counts_as_one_address(world, browser):
+    b = browser()
+    for i in range(accounts.PAIR_FREE_FAILURES):  # a new address of one /64 for every guess
+        attempt(b, "a.teacher", "wrong-password", address=f"2001:db8:1:2::{i + 1:x}")
+    refused = attempt(b, "a.teacher", TEST_PASSWORD, address="2001:db8:1:2:ffff::9")
+    assert refused.status_code == 401 and "Повторите через" in refused.get_data(as_text=True)
+    assert attempt(browser(), "a.teacher", TEST_PASSWORD, address="2001:db8:1:3::1").status_code == 302
+    # an IPv4 client of a dual-stack socket is its IPv4 address, not one /64 shared by all of them
+    assert accounts.address_key("::ffff:10.0.0.1") == "10.0.0.1"
+
+
+# -- absolute session lifetime ------------------------------------------------------------------
+
+def test_a_session_ends_12_hours_after_the_login_however_busy(world, browser, app):
+    assert app.config["SESSION_ABSOLUTE_LIFETIME"] == 12 * 3600
+    b = browser()
+    b.login("a.teacher")
+    for _ in range(11):  # a request every hour: the idle timeout never comes …
+        clock.advance(hours=1)
+        assert b.get("/").status_code == 200
+    clock.advance(minutes=59)
+    assert b.get("/").status_code == 200  # 11 h 59 min after the login
+    clock.advance(minutes=2)
+
+    resp = b.get("/diary/?week=2026-11-16")  # … the absolute lifetime does
+    assert resp.status_code == 302 and resp.location == "/login?next=/diary/?week%3D2026-11-16"
+    page = b.get(resp.location).get_data(as_text=True)
+    assert "Сеанс завершён: с момента входа прошло больше 12 ч. Войдите снова." in page
+    assert not is_logged_in(b)
+    b.login("a.teacher")  # a new login starts a new 12 hours
+    assert is_logged_in(b)
+
+
+def test_a_post_of_an_outlived_session_changes_nothing(world, browser, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_ABSOLUTE_LIFETIME", 30 * 60)
+    b = browser()
+    b.login("a.admin")
+    b.get("/")
+    clock.advance(minutes=31)
+    resp = b.post("/accounts/action/", {"action": "block", "rowid": str(world.a.teacher.user_id)})
+    assert resp.status_code == 302 and resp.location == "/login"
+    assert "прошло больше 30 мин" in b.get("/login").get_data(as_text=True)
+    assert not user("a.teacher").is_blocked
 
 
 # -- forced password change ---------------------------------------------------------------------

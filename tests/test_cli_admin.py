@@ -6,7 +6,7 @@ from app import create_app
 from models import LoginEvent, User, db
 from tests.conftest import Browser
 
-GOOD_PASSWORD = "first-admin-pass"
+GOOD_PASSWORD = "winter-lamp-river"
 
 
 def users():

@@ -59,8 +59,8 @@ def test_the_clock_moves_only_when_told(world):
 
 def test_a_page_shows_the_clock_s_day_not_the_machines(world, browser):
     b = browser()
-    b.login("a.student")
     with clock.frozen(date(2027, 3, 17)):  # a Wednesday: the diary opens on the week of 15.03
+        b.login("a.student")  # a session lives 12 h of the clock: it begins on that day
         page = b.get(f"/diary/{world.a.student.id}/").get_data(as_text=True)
     assert "15 марта — 20 марта" in page, page[-2000:]
     assert "16 ноября" not in page  # not the fixed test day's week
