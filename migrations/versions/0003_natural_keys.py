@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_natural_keys"
-down_revision = "0001_initial"
+down_revision = "0002_access_log"
 branch_labels = None
 depends_on = None
 
