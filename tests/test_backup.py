@@ -188,8 +188,13 @@ def test_a_backup_gives_up_on_a_database_locked_too_long(sqlite_school, tmp_path
     fresh, _ = sqlite_school
     monkeypatch.setattr(backup, "LOCK_WAIT", 0)  # a minute is too long for a test
     monkeypatch.setattr(backup, "BUSY_RETRIES", 2)
+    db.engine.dispose()  # the app's pooled connections let go of the file
     with closing(sqlite3.connect(tmp_path / "db" / "journal.db", isolation_level=None)) as other:
+        # In WAL mode an ordinary writer does not stop a reader (nor a backup): only a connection in
+        # exclusive locking mode with a write under way does.
+        other.execute("PRAGMA locking_mode=EXCLUSIVE")
         other.execute("BEGIN EXCLUSIVE")
+        other.execute("CREATE TABLE holding_the_lock (x)")
         result = flask(fresh, "backup", tmp_path / "copy.sqlite3")
         other.execute("ROLLBACK")
 
