@@ -77,39 +77,36 @@ def _stayed(student_column):
     return stayed(student_column, TeachingAssignment.class_id, Lesson.date)
 
 
-def _of_sets(rows, sets, empty):
-    """Sum `rows` {(class id, student id, *rest): value} into {(class id, *rest): value} over each
-    class's set `sets` {class id: {student id}}."""
-    result = defaultdict(empty)
+def _of_sets(rows, sets):
+    """{(class id, *rest): [values]}: the `rows` {(class id, student id, *rest): value} of each class's
+    set `sets` ({class id: {student id}}), grouped without the student."""
+    grouped = defaultdict(list)
     for (class_id, student_id, *rest), value in rows.items():
         if student_id in sets.get(class_id, ()):
-            key = (class_id, *rest)
-            result[key] = _add(result.get(key), value)
-    return result
+            grouped[(class_id, *rest)].append(value)
+    return grouped
 
 
-def _add(a, b):
-    if isinstance(b, AttendanceCounts):
-        total = AttendanceCounts()
-        if a is not None:
-            total += a
-        total += b
-        return total
-    return b if a is None else (a[0] + b[0], a[1] + b[1])
+def _all_ids(sets):
+    return set().union(*sets.values()) if sets else set()
 
 
 def set_mark_sums(sets, start, end, by=()):
     """{(class id, *by): (Σ mark × weight, Σ weight)}: the marks of each class's set `sets`
     ({class id: {student id}}) on the class's own lessons dated in [start, end]. One statement."""
-    ids = set().union(*sets.values()) if sets else set()
-    return dict(_of_sets(mark_sums(ids, start, end, by=("class", "student", *by)), sets, lambda: None))
+    rows = mark_sums(_all_ids(sets), start, end, by=("class", "student", *by))
+    return {key: (sum(t for t, _ in pairs), sum(w for _, w in pairs)) for key, pairs in _of_sets(rows, sets).items()}
 
 
 def set_attendance(sets, start, end, by=()):
     """{(class id, *by): AttendanceCounts}: the absences of each class's set on the class's own lessons
     dated in [start, end]. One statement."""
-    ids = set().union(*sets.values()) if sets else set()
-    return _of_sets(attendance_counts(ids, start, end, by=("class", "student", *by)), sets, AttendanceCounts)
+    result = defaultdict(AttendanceCounts)
+    rows = attendance_counts(_all_ids(sets), start, end, by=("class", "student", *by))
+    for key, counts in _of_sets(rows, sets).items():
+        for c in counts:
+            result[key] += c
+    return result
 
 
 def period_marks(student_ids, year_id, subject_id=None):

@@ -151,6 +151,8 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
+        sheet.text(f"{set_note(org, 'в последний день периода столбца (год, экзамен, итог — года)')} "
+                   f"{figures_note(org)}", "note")
     sheet.sign(class_teacher_line(org, klass), director_line(org))
     return sheet
 

@@ -257,3 +257,17 @@ def test_the_json_holds_every_cell_of_the_workbook(movers):
     ledger = next(doc for name, doc in every_report(movers) if name == "class-attendance-ledger")
     assert tables(ledger)[0]["header"][0][:4] == ["", None, None, "Ноябрь"]
 
+
+
+def test_the_diary_shows_a_movers_marks_where_he_was(movers):
+    from services.journal_view import diary_period
+    a, s = movers.a, movers.s
+    db.session.expire_all()
+    # Чужов: 6Б's «2» (12.11, weight 1) and 5А's «5» (weight 2), «4» → 16/4 = 4.00 as «Средний балл ученика»;
+    # missed: 6Б's «н» of 12.11 and 5А's «б» of 28.12.
+    math = {x.name: x for x in diary_period(s["chuzhov"], a.period, a.org)}["Математика"]
+    assert [m.value for _, m in math.marks] == ["2", "5", "4"] and math.average == Decimal("4.00")
+    assert math.missed == 2
+    # Последний: 5А's «5» (10.11) and 6Б's «3» (28.12), not the «5» in 6Б's journal from before he came.
+    math = {x.name: x for x in diary_period(s["posledny"], a.period, a.org)}["Математика"]
+    assert [m.value for _, m in math.marks] == ["5", "3"]
