@@ -232,6 +232,34 @@ def figure_values(f, **options):
     return [getattr(f, attr) for attr, *_ in _figure_fields(**options)]
 
 
+# The footnotes that say what set a figure is over (docs/REPORTS.md): the same words in every report.
+
+def _class_word(org):
+    return ("группе", "группы") if org.is_college else ("классе", "класса")
+
+
+def set_note(org, day="на последний день периода"):
+    """Who a class's figures count."""
+    where, of = _class_word(org)
+    return (f"Учитываются обучающиеся, состоящие в {where} {day}; у каждого — отметки и пропуски за уроки "
+            f"{of}, данные за время его обучения в нём (прибывший — с даты прибытия, выбывший — до даты выбытия).")
+
+
+def figures_note(org):
+    """What N, успеваемость, качество and СОУ are over."""
+    subjects = "дисциплинам" if org.is_college else "предметам"
+    return ("N — без освобождённых («осв») и не имеющих отметки; «н/а» входит в N. Успеваемость — доля «5», «4», "
+            "«3» и «зач»; качество и СОУ — без «зачёт/незачёт». По всем " + subjects + " обучающийся учитывается "
+            "по худшей отметке: н/а < 1 < 2 < 3 < 4 < 5.")
+
+
+def average_note(org):
+    """What «средний балл» is over."""
+    _, of = _class_word(org)
+    return (f"Средний балл — Σ(отметка × вес) / Σ вес по отметкам за задания на уроках {of} (его собственных), "
+            "тех же обучающихся.")
+
+
 def attendance_columns(missed="Пропущено уроков"):
     """The columns of AttendanceCounts (reports/figures.py): lessons missed, of them ill, excused and
     without reason; late arrivals (not missed)."""
@@ -658,6 +686,7 @@ def director_line(org):
 __all__ = ["Column", "Row", "Table", "Text", "Chart", "Signatures", "PageBreak", "Sheet", "Document",
            "display", "person_name", "slug", "next_month", "grade_label", "total_label", "FIGURE_FIELDS",
            "FIGURE_TITLES", "PERCENTS", "figure_columns", "figure_values", "attendance_columns",
-           "attendance_values", "report", "pick_year", "REGISTRY", "GROUPS", "available", "resolve", "build",
+           "attendance_values", "set_note", "figures_note", "average_note", "report", "pick_year", "REGISTRY",
+           "GROUPS", "available", "resolve", "build",
            "Params", "refuse", "class_choices", "student_choices", "subject_choices", "report_document", "log_read",
            "class_teacher_line", "director_line"]

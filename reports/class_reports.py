@@ -11,7 +11,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 from reports import data
-from reports.base import (Column, attendance_columns, attendance_values, class_teacher_line, date_range,
+from reports.base import (Column, attendance_columns, attendance_values, average_note, class_teacher_line,
+                          date_range, figures_note, set_note,
                           director_line, figure_columns, figure_values, movement_note, next_month, person_name,
                           refuse, report, report_document, slug)
 from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
@@ -67,6 +68,14 @@ def _graded_subjects(p):
             if not no_marks(p.org, p.klass, s)]
 
 
+def _leavers_note(p):
+    """Who an attendance table of the class counts: the same sentence under every such table."""
+    where = _prepositional(p.org)
+    return (f"У каждого ученика — пропуски уроков {term('class_gen', p.org)}, данных за время его обучения в "
+            f"{where}. Итого — по ученикам, состоящим в {where} на последний день; выбывшие показаны серым "
+            "с датой выбытия и в итог не входят.")
+
+
 def _subject_name(subject):
     return subject.short_name or subject.name
 
@@ -102,15 +111,16 @@ def class_attendance(actor, p):
     total = AttendanceCounts()
     for number, entry in enumerate(entries, start=1):
         c = counts.get((entry.student_id,), AttendanceCounts())
-        total += c
+        staying = data.in_class_on(entry, p.end)
+        if staying:
+            total += c
         table.add([number, doc.student_name(entry.student), movement_note(entry, p.start, p.end)] + attendance_values(c),
-                  "" if data.in_class_on(entry, p.end) else "muted")
+                  "" if staying else "muted")
     table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + attendance_values(total), "total")
     if not entries:
         _no_students(sheet, p)
     sheet.text("Пропущено уроков — отсутствие по любой причине («н», «б», «у»); опоздания («оп») не входят "
-               f"в пропуски. Выбывшие показаны серым с датой выбытия; их пропуски — за время обучения в "
-               f"{_prepositional(p.org)}.", "note")
+               f"в пропуски. {_leavers_note(p)}", "note")
     _sign(sheet, p)
     return doc
 
@@ -136,11 +146,13 @@ def class_preliminary(actor, p):
         sheet.text(_no_marks_text(p), "heading")
         _sign(sheet, p)
         return doc
-    entries = data.rosters([klass.id], start, end)[klass.id]
+    sets = data.class_sets([klass.id], start, end)
+    entries = sets.rosters[klass.id]
     subjects = _graded_subjects(p)
     ids = [e.student_id for e in entries]
     sums = data.mark_sums(ids, start, end, class_id=klass.id, by=("student", "subject"))
-    given = data.class_lessons_given([klass.id], start, end)
+    class_sums = data.set_mark_sums(sets.sets(), start, end, by=("subject",))
+    given = data.class_lesson_days([klass.id], start, end)
     threshold = org.rounding_threshold if org.rounding_threshold is not None else "0.50"
 
     columns = [Column("№", "int", 5), Column(f"ФИО {term('student', org).lower()}а", "text", 30)]
@@ -160,7 +172,8 @@ def class_preliminary(actor, p):
             values += [average, str(mark) if mark is not None else ""]
             if mark is not None and mark <= 2:
                 risks.append(f"{_subject_name(subject)} ({str(average).replace('.', ',')} → {mark})")
-            elif average is None and subject.grading == "marks" and given.get((klass.id, subject.id)):
+            elif average is None and subject.grading == "marks" and any(
+                    entry.covers(day) for day in given.get((klass.id, subject.id), ())):
                 risks.append(f"{_subject_name(subject)} (нет отметок)")
         note = movement_note(entry, start, end)
         if note:
@@ -169,16 +182,17 @@ def class_preliminary(actor, p):
         table.add(values, style)
         if staying and risks:
             at_risk.append((doc.student_name(entry.student), "; ".join(risks)))
-    counted = [e.student_id for e in data.counted(entries, end)]
     total = ["", f"Средний балл {term('class_gen', org)}"]
     for subject, _ in subjects:
-        average = pooled_average([sums[(sid, subject.id)] for sid in counted if (sid, subject.id) in sums])
-        total += [average, ""]
+        pair = class_sums.get((klass.id, subject.id))
+        total += [pooled_average([pair]) if pair else None, ""]
     table.add(total, "total")
     if not entries:
         _no_students(sheet, p)
-    sheet.text(f"Отметка — к которой ведёт средний балл (порог округления {str(threshold).replace('.', ',')}).",
-               "note")
+    sheet.text(f"Отметка — к которой ведёт средний балл (порог округления {str(threshold).replace('.', ',')}). "
+               f"У каждого ученика — отметки за уроки {term('class_gen', org)}, данные за время его обучения в "
+               f"{_prepositional(org)} (у прибывшего — с даты прибытия); «нет отметок» — когда за это время были "
+               f"уроки. {average_note(org)}", "note")
     risk = sheet.table([Column("№", "int", 5), Column(f"ФИО {term('student', org).lower()}а", "text", 30),
                         Column(f"{term('subjects', org)}: средний балл → отметка", "text", 80)],
                        title=f"{term('students', org)} группы риска")
@@ -200,8 +214,8 @@ def class_preliminary(actor, p):
 def class_period_report(actor, p):
     klass, org = p.klass, p.org
     start, end = p.period_start, p.period_end
-    entries = data.rosters([klass.id], start, end)[klass.id]
-    ids = [e.student_id for e in entries]
+    sets = data.class_sets([klass.id], start, end)
+    entries = sets.rosters[klass.id]
     doc = _document("class-period-report", p, _period_param(p),
                     ("Даты", date_range(start, end)),
                     filename=("otchet-klassnogo-rukovoditelia", p.period_label))
@@ -210,8 +224,8 @@ def class_period_report(actor, p):
     of_period = "семестра" if org.is_college else "периода"
 
     # Movement: at the start, arrived, left, at the end.
-    at_start = [e for e in entries if data.in_class_on(e, start)]
-    at_end = [e for e in entries if data.in_class_on(e, end)]
+    at_start = sets.at_start(klass.id)
+    at_end = sets.counted[klass.id]
     arrived = [e for e in entries if not data.in_class_on(e, start)]
     left = [e for e in entries if not data.in_class_on(e, end)]
     table = sheet.table([Column(f"На начало {of_period} ({start:%d.%m.%Y})", "int", 16), Column("Прибыло", "int", 10),
@@ -229,7 +243,7 @@ def class_period_report(actor, p):
         sheet.text(_no_marks_text(p), "heading")
     else:
         subjects = _graded_subjects(p)
-        counted = data.counted(entries, end)
+        counted = at_end
         marks = data.period_marks([e.student_id for e in counted], p.year.id)
         key = p.mark_key
         values = {e.student_id: [marks.get((e.student_id, s.id), {}).get(key) for s, _ in subjects] for e in counted}
@@ -257,8 +271,7 @@ def class_period_report(actor, p):
         progress = sheet.table(columns,
                                title=f"Успеваемость по всем {'дисциплинам' if org.is_college else 'предметам'}")
         progress.add(values)
-        sheet.text(f"Учитываются обучающиеся, состоящие в {_prepositional(org)} на конец {of_period}; "
-                   "N — без освобождённых и не имеющих отметок, «н/а» входит в N.", "note")
+        sheet.text(f"{set_note(org)} {figures_note(org)}", "note")
         for title, names in (("Отличники", lists["5"]), ("Хорошисты", lists["4"])):
             named = sheet.table([Column("№", "int", 5), Column("ФИО", "text", 40)], title=title)
             for number, name in enumerate(names, start=1):
@@ -275,10 +288,12 @@ def class_period_report(actor, p):
             named.add([number, name, twos, nas], "risk")
 
     # Lessons missed by the class in the period.
-    missed = data.attendance_counts(ids, start, end, class_id=klass.id, by=()).get((), AttendanceCounts())
+    missed = data.set_attendance(sets.sets(), start, end).get((klass.id,), AttendanceCounts())
     att = sheet.table(attendance_columns("Всего"), title="Пропущено уроков за период",
                       groups=[("Пропущено уроков", 4), ("", 1)])
     att.add(attendance_values(missed))
+    sheet.text(f"На начало — в {_prepositional(org)} в первый день {of_period}, на конец — в последний. "
+               f"Пропущено уроков: {set_note(org)[0].lower()}{set_note(org)[1:]}", "note")
     _sign(sheet, p, director=True)
     return doc
 
@@ -300,11 +315,12 @@ def class_results(actor, p):
         sheet.text(_no_marks_text(p), "heading")
         _sign(sheet, p, director=True)
         return doc
-    entries = data.rosters([klass.id], start, end)[klass.id]
-    counted = [e.student_id for e in data.counted(entries, end)]
+    sets = data.class_sets([klass.id], start, end)
+    entries = sets.rosters[klass.id]
+    counted = sets.ids(klass.id)
     subjects = _graded_subjects(p)
     marks = data.period_marks(counted, p.year.id)
-    sums = data.mark_sums(counted, start, end, class_id=klass.id, by=("subject",))
+    sums = {key[1:]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end, by=("subject",)).items()}
     key = p.mark_key
     shown = dict(students=True, passed=True, exempt=True, none=True)
     table = sheet.table([Column(term("subject", org), "text", 26), Column(term("teacher", org), "text", 22)]
@@ -324,10 +340,8 @@ def class_results(actor, p):
     table.add(row(f"Итого по всем {'дисциплинам' if org.is_college else 'предметам'}", "", total), "total")
     if not entries:
         _no_students(sheet, p)
-    sheet.text(("Отметки за год; " if p.period is None else "Отметки за период; ")
-               + f"учитываются обучающиеся, состоящие в {_prepositional(org)} на его конец. N — без "
-                 "освобождённых (осв) и не имеющих отметки; «н/а» входит в N. Итого: ученик учитывается по худшей "
-                 "из отметок. Средний балл — взвешенный по отметкам за задания.", "note")
+    sheet.text(("Отметки за год. " if p.period is None else "Отметки за период. ")
+               + f"{set_note(org)} {figures_note(org)} {average_note(org)}", "note")
     _sign(sheet, p, director=True)
     return doc
 
@@ -375,10 +389,13 @@ def class_attendance_ledger(actor, p):
             c = counts.get((entry.student_id, month), AttendanceCounts())
             values += [c.missed, c.ill, c.unexcused, c.late]
             own += c
-            by_month[month] += c
         values += attendance_values(own)
-        grand += own
-        table.add(values, "" if data.in_class_on(entry, p.end) else "muted")
+        staying = data.in_class_on(entry, p.end)
+        if staying:
+            grand += own
+            for _, month in months:
+                by_month[month] += counts.get((entry.student_id, month), AttendanceCounts())
+        table.add(values, "" if staying else "muted")
     total = ["", "Итого", ""]
     for _, month in months:
         c = by_month[month]
@@ -387,7 +404,7 @@ def class_attendance_ledger(actor, p):
     if not entries:
         _no_students(sheet, p)
     sheet.text("По месяцам: всего — пропущено уроков, б — по болезни, н/у — без уважительной причины, "
-               "оп — опозданий.", "note")
+               f"оп — опозданий. {_leavers_note(p)}", "note")
     _sign(sheet, p)
     return doc
 

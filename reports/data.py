@@ -1,7 +1,15 @@
 """What the reports read, in set-based statements: each loader is one query whatever the number of
 students, subjects or classes (no query per student or per cell). The figures themselves are
 computed by reports/figures.py from what these return.
+
+Who and what counts (issue 13, docs/REPORTS.md), the same in every report:
+- a student's entries (marks, absences) are those of lessons dated within his stays in the lesson's
+  class (`services.roster.stayed`): every loader below takes only those;
+- the class's set for a period is the students in the class on the period's last day (`class_sets`);
+  a class's figure is over its set and over the class's own lessons (`set_mark_sums`,
+  `set_attendance`).
 """
+from dataclasses import dataclass
 from collections import defaultdict
 from decimal import Decimal
 
@@ -11,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
                     TeachingAssignment, db)
 from reports.figures import AttendanceCounts
-from services.roster import rosters_between
+from services.roster import rosters_between, stayed
 
 NUMERIC = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1}
 
@@ -30,6 +38,75 @@ def counted(entries, day):
     """The entries the figures count: students still in the class on `day` (the period's last day);
     those who left before it are not counted (SPEC §4)."""
     return [e for e in entries if in_class_on(e, day)]
+
+
+@dataclass
+class ClassSets:
+    """The classes' students for a period [start, end]: `rosters` — everyone who belonged to a class on
+    some day of it (shown, a leaver greyed); `counted` — its set: those in it on the last day."""
+
+    rosters: dict  # {class id: [RosterEntry]}
+    counted: dict  # {class id: [RosterEntry]}
+    start: object
+    end: object
+
+    def ids(self, class_id=None):
+        """The counted students' ids: of one class, or of every class."""
+        entries = self.counted[class_id] if class_id is not None else \
+            [e for group in self.counted.values() for e in group]
+        return {e.student_id for e in entries}
+
+    def sets(self):
+        """{class id: {student id}} of the counted students."""
+        return {class_id: {e.student_id for e in entries} for class_id, entries in self.counted.items()}
+
+    def at_start(self, class_id):
+        """In the class on the period's first day («на начало»)."""
+        return [e for e in self.rosters[class_id] if in_class_on(e, self.start)]
+
+
+def class_sets(class_ids, start, end):
+    """THE set of each class for [start, end] (ClassSets): one statement."""
+    rosters_ = rosters(class_ids, start, end)
+    return ClassSets(rosters_, {class_id: counted(entries, end) for class_id, entries in rosters_.items()},
+                     start, end)
+
+
+def _stayed(student_column):
+    """The entry's lesson is dated within the student's stay in the lesson's class."""
+    return stayed(student_column, TeachingAssignment.class_id, Lesson.date)
+
+
+def _of_sets(rows, sets):
+    """{(class id, *rest): [values]}: the `rows` {(class id, student id, *rest): value} of each class's
+    set `sets` ({class id: {student id}}), grouped without the student."""
+    grouped = defaultdict(list)
+    for (class_id, student_id, *rest), value in rows.items():
+        if student_id in sets.get(class_id, ()):
+            grouped[(class_id, *rest)].append(value)
+    return grouped
+
+
+def _all_ids(sets):
+    return set().union(*sets.values()) if sets else set()
+
+
+def set_mark_sums(sets, start, end, by=()):
+    """{(class id, *by): (Σ mark × weight, Σ weight)}: the marks of each class's set `sets`
+    ({class id: {student id}}) on the class's own lessons dated in [start, end]. One statement."""
+    rows = mark_sums(_all_ids(sets), start, end, by=("class", "student", *by))
+    return {key: (sum(t for t, _ in pairs), sum(w for _, w in pairs)) for key, pairs in _of_sets(rows, sets).items()}
+
+
+def set_attendance(sets, start, end, by=()):
+    """{(class id, *by): AttendanceCounts}: the absences of each class's set on the class's own lessons
+    dated in [start, end]. One statement."""
+    result = defaultdict(AttendanceCounts)
+    rows = attendance_counts(_all_ids(sets), start, end, by=("class", "student", *by))
+    for key, counts in _of_sets(rows, sets).items():
+        for c in counts:
+            result[key] += c
+    return result
 
 
 def period_marks(student_ids, year_id, subject_id=None):
@@ -74,7 +151,7 @@ def mark_sums(student_ids, start, end, class_id=None, subject_id=None, by=("stud
              .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
              .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
              .where(Mark.student_id.in_(student_ids), Lesson.date >= start, Lesson.date <= end,
-                    Lesson.is_cancelled.is_(False))
+                    Lesson.is_cancelled.is_(False), _stayed(Mark.student_id))
              .group_by(*keys))
     if class_id is not None:
         query = query.where(TeachingAssignment.class_id == class_id)
@@ -103,7 +180,7 @@ def attendance_counts(student_ids, start, end, class_id=None, subject_id=None, b
              .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
              .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
              .where(Attendance.student_id.in_(student_ids), Lesson.date >= start, Lesson.date <= end,
-                    Lesson.is_cancelled.is_(False))
+                    Lesson.is_cancelled.is_(False), _stayed(Attendance.student_id))
              .group_by(*keys, AttendanceCode.kind))
     if class_id is not None:
         query = query.where(TeachingAssignment.class_id == class_id)
@@ -137,20 +214,6 @@ def class_subjects(class_ids, year_id):
         if teacher not in index[key][1]:
             index[key][1].append(teacher)
     return result
-
-
-def lesson_counts(assignment_ids, start, end, today):
-    """{assignment id: (given, planned)}: lessons not cancelled in [start, end], given = dated up to
-    `today`. One statement."""
-    assignment_ids = list(assignment_ids)
-    if not assignment_ids:
-        return {}
-    rows = db.session.execute(
-        select(Lesson.assignment_id, func.sum(case((Lesson.date <= today, 1), else_=0)), func.count(Lesson.id))
-        .where(Lesson.assignment_id.in_(assignment_ids), Lesson.is_cancelled.is_(False),
-               and_(Lesson.date >= start, Lesson.date <= end))
-        .group_by(Lesson.assignment_id)).all()
-    return {a: (int(given or 0), int(planned or 0)) for a, given, planned in rows}
 
 
 def classes_of_year(org_id, year_id, condition=None, with_teacher=False):
@@ -230,7 +293,7 @@ def bucket_mark_sums(student_ids, buckets, by=("student", "subject"), class_id=N
                     func.sum(case((number.is_not(None), Task.weight), else_=0)))
              .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
              .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
-             .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
+             .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False), _stayed(Mark.student_id),
                     Lesson.date >= min(b[1] for b in buckets), Lesson.date <= max(b[2] for b in buckets))
              .group_by(bucket, *keys))
     if class_id is not None:
@@ -260,7 +323,7 @@ def mark_list(student_ids, start, end):
         .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
         .join(Subject, Subject.id == TeachingAssignment.subject_id)
         .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
-        .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
+        .where(Mark.student_id.in_(student_ids), Lesson.is_cancelled.is_(False), _stayed(Mark.student_id),
                Lesson.date >= start, Lesson.date <= end)
         .order_by(Mark.student_id, Subject.sort_order, Subject.name, Subject.id, Lesson.date, Lesson.number,
                   Task.position)).all()
@@ -283,22 +346,24 @@ def absence_list(student_ids, start, end):
         .join(Subject, Subject.id == TeachingAssignment.subject_id)
         .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
         .where(Attendance.student_id.in_(student_ids), Lesson.is_cancelled.is_(False),
-               Lesson.date >= start, Lesson.date <= end)
+               _stayed(Attendance.student_id), Lesson.date >= start, Lesson.date <= end)
         .order_by(Attendance.student_id, Lesson.date, Lesson.number, Subject.name)).all()
 
 
 # -- loaders of the class teacher's reports (reports/class_reports.py) --
 
-def class_lessons_given(class_ids, start, end):
-    """{(class id, subject id): lessons given} — lessons (not cancelled) of the classes' teaching
-    assignments dated in [start, end]. One statement."""
+def class_lesson_days(class_ids, start, end):
+    """{(class id, subject id): {dates}}: the days the classes' lessons (not cancelled) were given in
+    [start, end] — a student had a subject's lessons when one of them is within his stay. One statement."""
     class_ids = list(class_ids)
+    result = defaultdict(set)
     if not class_ids:
-        return {}
+        return result
     rows = db.session.execute(
-        select(TeachingAssignment.class_id, TeachingAssignment.subject_id, func.count(Lesson.id))
+        select(TeachingAssignment.class_id, TeachingAssignment.subject_id, Lesson.date).distinct()
         .join(Lesson, Lesson.assignment_id == TeachingAssignment.id)
         .where(TeachingAssignment.class_id.in_(class_ids), Lesson.is_cancelled.is_(False),
-               Lesson.date >= start, Lesson.date <= end)
-        .group_by(TeachingAssignment.class_id, TeachingAssignment.subject_id)).all()
-    return {(class_id, subject_id): int(count) for class_id, subject_id, count in rows}
+               Lesson.date >= start, Lesson.date <= end)).all()
+    for class_id, subject_id, day in rows:
+        result[(class_id, subject_id)].add(day)
+    return result

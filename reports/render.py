@@ -216,14 +216,27 @@ def _json_value(value):
     return value
 
 
+def header_rows(table):
+    """The table's header rows as the sheet shows them: the groups' row (a group's title over its first
+    column, None under the rest of its span) when it has one, then the columns' titles."""
+    rows = []
+    if table.groups:
+        rows.append([cell for title, span in table.groups for cell in [title] + [None] * (span - 1)])
+    rows.append([c.title for c in table.columns])
+    return rows
+
+
 def to_json(doc):
-    """The document as plain data: the same rows and figures as the workbook."""
+    """The document as plain data: everything the workbook shows — the tables with their header rows
+    (`header`: the groups' row, e.g. months or subjects, and the columns' titles), rows and figures,
+    the texts, the charts' data and the signature lines."""
     sheets = []
     for sheet in doc.sheets:
         blocks = []
         for block in sheet.blocks:
             if isinstance(block, Table):
                 blocks.append({"type": "table", "title": block.title,
+                               "header": header_rows(block),
                                "columns": [c.title for c in block.columns],
                                "rows": [[_json_value(v) for v in r.values] for r in block.rows],
                                "styles": [r.style for r in block.rows]})

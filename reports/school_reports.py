@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from models import AcademicYear, MovementItem, MovementOrder, SchoolClass, db
 from reports import data
-from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, class_teacher_line, date_range,
-                          director_line, figure_columns, figure_values, grade_label, movement_note, person_name,
-                          report, report_document, slug, total_label)
-from reports.figures import TWO_PLACES, figures, mark_category, pooled_average, student_category
+from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, average_note, class_teacher_line,
+                          date_range, director_line, figure_columns, figure_values, figures_note, grade_label,
+                          movement_note, person_name, report, report_document, set_note, slug, total_label)
+from reports.figures import TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average, student_category
 from services.database import long_statements
 from services.journal import no_marks
 from services.terms import term
@@ -72,11 +72,9 @@ def _period_params(p):
 
 
 def _period_sets(p, classes):
-    """{class id: [RosterEntry counted on the period's last day]} and the period marks of them all."""
-    rosters = data.rosters([c.id for c in classes], p.period_start, p.period_end)
-    counted = {class_id: data.counted(entries, p.period_end) for class_id, entries in rosters.items()}
-    ids = {e.student_id for entries in counted.values() for e in entries}
-    return rosters, counted, data.period_marks(ids, p.year.id)
+    """The classes' sets for the period (data.ClassSets) and the period marks of everyone counted."""
+    sets = data.class_sets([c.id for c in classes], p.period_start, p.period_end)
+    return sets, data.period_marks(sets.ids(), p.year.id)
 
 
 # -- 1, 2: the summary ledgers ------------------------------------------------------------------------
@@ -153,6 +151,8 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
+        sheet.text(f"{set_note(org, 'в последний день периода столбца (год, экзамен, итог — года)')} "
+                   f"{figures_note(org)}", "note")
     sheet.sign(class_teacher_line(org, klass), director_line(org))
     return sheet
 
@@ -221,7 +221,8 @@ def _all_values(marks, key):
 def school_results(actor, p):
     org = p.org
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    _, counted, marks = _period_sets(p, classes)
+    sets, marks = _period_sets(p, classes)
+    counted = sets.counted
     values = _all_values(marks, p.mark_key)
     doc = report_document("school-results", p, _period_params(p),
                           filename=slug("itogi-uspevaemosti", p.period_label))
@@ -231,8 +232,7 @@ def school_results(actor, p):
         ids = {e.student_id for klass in members for e in counted[klass.id]}
         fig = figures({sid: values.get(sid, []) for sid in ids}, all_subjects=True)
         table.add([label] + figure_values(fig, **RESULT_FIGURES), style)
-    sheet.text("Учитываются ученики, состоящие в классе на последний день периода. Отличники — все отметки «5»; "
-               "хорошисты — «4» и «5»; N — без освобождённых и не имеющих отметок; «н/а» входит в N. "
+    sheet.text(f"{set_note(org)} Отличники — все отметки «5»; хорошисты — «4» и «5». {figures_note(org)} "
                "Строки параллелей и школы считаются по всем их ученикам, а не как среднее процентов классов.",
                "note")
     sheet.sign(director_line(org))
@@ -249,10 +249,10 @@ def class_teachers_summary(actor, p):
     org = p.org
     start, end = p.period_start, p.period_end
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    rosters, counted, marks = _period_sets(p, classes)
+    sets, marks = _period_sets(p, classes)
+    rosters, counted = sets.rosters, sets.counted
     values = _all_values(marks, p.mark_key)
-    ids = {e.student_id for entries in counted.values() for e in entries}
-    absences = data.attendance_counts(ids, start, end, by=("student",))
+    absences = data.set_attendance(sets.sets(), start, end)
     doc = report_document("class-teachers-summary", p, _period_params(p),
                           filename=slug("svodnyy-otchet-klassnyh-rukovoditeley", p.period_label))
     sheet = doc.sheet("Сводный отчёт")
@@ -268,7 +268,7 @@ def class_teachers_summary(actor, p):
     movement = {}
     for klass in classes:
         entries = rosters[klass.id]
-        movement[klass.id] = (sum(1 for e in entries if data.in_class_on(e, start)), len(counted[klass.id]),
+        movement[klass.id] = (len(sets.at_start(klass.id)), len(counted[klass.id]),
                               sum(1 for e in entries if e.first_day is not None and e.first_day > start),
                               sum(1 for e in entries if e.last_day is not None and e.last_day < end))
     for style, label, members in _grouped(org, classes):
@@ -280,19 +280,18 @@ def class_teachers_summary(actor, p):
         fig = figures({sid: values.get(sid, []) for sid in set_ids}, all_subjects=True)
         one_three = sum(1 for sid in set_ids if student_category(values.get(sid, [])) == "3"
                         and sum(1 for v in values.get(sid, []) if mark_category(v) == "3") == 1)
-        missed = ill = unexcused = 0
-        for sid in set_ids:
-            counts = absences.get((sid,))
-            if counts is not None:
-                missed, ill, unexcused = missed + counts.missed, ill + counts.ill, unexcused + counts.unexcused
+        counts = AttendanceCounts()
+        for klass in members:
+            counts += absences.get((klass.id,), AttendanceCounts())
+        missed, ill, unexcused = counts.missed, counts.ill, counts.unexcused
         teacher = person_name(members[0].class_teacher, short=True) if style == "" else ""
         table.add([label, teacher, at_start, arrived, left, at_end, fig.n5, fig.n4, one_three, fig.n2, fig.n_na]
                   + figure_values(fig, counts=False, average=False) + [missed, ill, unexcused,
                    _per_student(missed, len(set_ids)), _per_student(ill, len(set_ids)),
                    _per_student(unexcused, len(set_ids))], style)
-    sheet.text("На начало — в классе в первый день периода, на конец — в последний; итоги и пропуски — "
-               "по ученикам на конец периода (пропуски за весь период). С одной «3» — все остальные отметки "
-               "«4» и «5».", "note")
+    sheet.text(f"На начало — в {'группе' if org.is_college else 'классе'} в первый день периода, на конец — в "
+               f"последний. Итоги и пропуски: {set_note(org)[0].lower()}{set_note(org)[1:]} С одной «3» — все "
+               f"остальные отметки «4» и «5». {figures_note(org)}", "note")
     sheet.sign(director_line(org))
     return doc
 
@@ -308,10 +307,10 @@ def school_progress_summary(actor, p):
     org = p.org
     key = p.mark_key
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    _, counted, marks = _period_sets(p, classes)
+    sets, marks = _period_sets(p, classes)
+    counted = sets.counted
     taught = data.class_subjects([c.id for c in classes], p.year.id)
-    ids = {e.student_id for entries in counted.values() for e in entries}
-    sums = data.mark_sums(ids, p.period_start, p.period_end, by=("student", "subject"))
+    sums = data.set_mark_sums(sets.sets(), p.period_start, p.period_end, by=("subject",))
     subjects, class_subjects = {}, {}
     for klass in classes:
         graded = _graded(org, klass, taught.get(klass.id, []))
@@ -327,18 +326,14 @@ def school_progress_summary(actor, p):
         if not set_ids:
             return None
         return figures({sid: marks.get((sid, subject.id), {}).get(key) for sid in set_ids},
-                       average=pooled_average([sums[(sid, subject.id)] for sid in set_ids
-                                               if (sid, subject.id) in sums]))
-
-    sums_of = defaultdict(list)  # student id -> [(subject id, (Σ mark×weight, Σ weight))]
-    for (sid, sub), pair in sums.items():
-        sums_of[sid].append((sub, pair))
+                       average=pooled_average([sums[(k.id, subject.id)] for k in members
+                                               if subject.id in class_subjects[k.id] and (k.id, subject.id) in sums]))
 
     def overall(members):
         set_ids = {e.student_id for k in members for e in counted[k.id]}
-        graded = {s for k in members for s in class_subjects[k.id]}
         return figures({sid: values.get(sid, []) for sid in set_ids}, all_subjects=True,
-                       average=pooled_average([pair for sid in set_ids for sub, pair in sums_of[sid] if sub in graded]))
+                       average=pooled_average([sums[(k.id, s)] for k in members for s in class_subjects[k.id]
+                                               if (k.id, s) in sums]))
 
     rows = [(style, label, [cell(members, s) for s in subjects], overall(members))
             for style, label, members in _grouped(org, classes)]
@@ -365,8 +360,8 @@ def school_progress_summary(actor, p):
         if fig is None:
             continue
         table.add([_subject_title(subject)] + figure_values(fig, exempt=True))
-    sheet.text("Учитываются ученики, состоящие в классе на последний день периода, в классах, где предмет "
-               "преподаётся. Средний балл — взвешенный по отметкам за задания периода.", "note")
+    sheet.text(f"{set_note(org)} Предмет — в {'группах' if org.is_college else 'классах'}, где он преподаётся. "
+               f"{figures_note(org)} {average_note(org)}", "note")
     sheet.sign(director_line(org))
     return doc
 

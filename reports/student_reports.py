@@ -7,6 +7,7 @@ history). The class's figures are pooled over the students his class counts at t
 Averages come from reports/figures.py; each report reads a fixed number of set-based statements
 whatever the number of subjects, marks or classmates.
 """
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,8 +15,8 @@ from sqlalchemy import select
 
 from models import Subject, db
 from reports import data
-from reports.base import (Chart, Column, attendance_columns, attendance_values, class_teacher_line, next_month,
-                          report, report_document, slug)
+from reports.base import (Chart, Column, attendance_columns, attendance_values, average_note, class_teacher_line,
+                          next_month, report, report_document, set_note, slug)
 from reports.figures import AttendanceCounts, pooled_average, weighted_average
 from services.terms import term
 
@@ -89,11 +90,11 @@ def student_average(actor, p):
     memberships = data.memberships_of([student.id], start, end).get(student.id, [])
     home = class_for(memberships, end)
     own = data.mark_sums([student.id], start, end, by=("subject", "class"))
-    classmates = []
+    class_sums = {}
     if home is not None:
-        entries = data.rosters([home[0].id], start, end)[home[0].id]
-        classmates = [e.student_id for e in data.counted(entries, end)]
-    class_sums = data.mark_sums(classmates, start, end, class_id=home[0].id, by=("subject",)) if home else {}
+        sets = data.class_sets([home[0].id], start, end)
+        class_sums = {key[1:]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end,
+                                                                       by=("subject",)).items()}
     subjects = subjects_of([m[0].id for m in memberships], p.year.id, {s for s, _ in own})
     names = {m[0].id: m[0].name for m in memberships}
 
@@ -114,8 +115,10 @@ def student_average(actor, p):
     theirs = pooled_average(list(class_sums.values()))
     table.add(["По всем предметам", home[0].name if home else "", mine, theirs, _difference(mine, theirs)],
               style="total")
-    sheet.text(f"Средний балл {term('class_gen', org)} — все отметки его учеников, числящихся на "
-               f"{end:%d.%m.%Y}, вместе (Σ отметка × вес / Σ вес).", "note")
+    sheet.text(f"Средний балл ученика — его отметки за уроки каждого {term('class_gen', org)}, данные за время "
+               f"обучения в нём. Средний балл {term('class_gen', org)} — как в итогах {term('class_gen', org)}: "
+               f"{set_note(org, f'на {end:%d.%m.%Y}')[0].lower()}{set_note(org, f'на {end:%d.%m.%Y}')[1:]} "
+               f"{average_note(org)}", "note")
     _sign(sheet, p, home)
     return doc
 
@@ -145,16 +148,29 @@ def student_dynamics(actor, p):
     buckets = _buckets(p)
     labels = [label for label, _, _ in buckets]
     memberships = data.memberships_of([student.id], year.start_date, year.end_date).get(student.id, [])
-    own = data.bucket_mark_sums([student.id], buckets, by=("subject",))
-    # His class in each bucket (the one at its end) and the students it counts then.
+    # His class in each column (the one at its end) and the set it counts then; «За год» is the year's
+    # column, the same whatever the breakdown (one more statement: the buckets must not overlap).
+    columns = [(index, first, last) for index, (_, first, last) in enumerate(buckets)]
+    year_column = (len(buckets), year.start_date, year.end_date)
     class_ids = sorted({m[0].id for m in memberships})
     rosters = data.rosters(class_ids, year.start_date, year.end_date)
-    home = {label: class_for(memberships, last) for label, _, last in buckets}
-    counted = {label: ({e.student_id for e in data.counted(rosters[h[0].id], last)} if h else set())
-               for (label, _, last), h in zip(buckets, home.values())}
-    everyone = {e.student_id for entries in rosters.values() for e in entries}
-    class_sums = data.bucket_mark_sums(everyone, buckets, by=("student", "class"))
+    home = {index: class_for(memberships, last) for index, _, last in columns + [year_column]}
+    counted = {index: ({e.student_id for e in data.counted(rosters[h[0].id], last)} if h else set())
+               for (index, _, last), h in zip(columns + [year_column], home.values())}
+    everyone = {e.student_id for entries in rosters.values() for e in entries} | {student.id}
+    by = ("student", "class", "subject")
+    sums = data.bucket_mark_sums(everyone, columns, by=by)
+    sums.update(data.bucket_mark_sums(everyone, [year_column], by=by))
+    own, own_all, of_class = defaultdict(list), defaultdict(list), defaultdict(list)
+    for (index, sid, cid, subject_id), pair in sums.items():
+        if sid == student.id:
+            own[(index, subject_id)].append(pair)
+            own_all[index].append(pair)
+        h = home[index]
+        if h is not None and cid == h[0].id and sid in counted[index]:
+            of_class[index].append(pair)
     subjects = subjects_of(class_ids, year.id, {s for _, s in own})
+    indexes = [index for index, _, _ in columns] + [year_column[0]]
 
     doc = _document("student-dynamics", p, memberships,
                     [("Учебный год", year.name), ("Разбивка", "по месяцам" if p.by == "month" else "по периодам")],
@@ -163,24 +179,16 @@ def student_dynamics(actor, p):
     table = sheet.table([Column(term("subject", org), width=30)] +
                         [Column(label, "avg", 9) for label in labels] + [Column("За год", "avg", 9)])
     for subject in subjects:
-        per = [pooled_average([own[(label, subject.id)]]) if (label, subject.id) in own else None
-               for label in labels]
-        year_average = pooled_average([sums for (label, sid), sums in own.items() if sid == subject.id])
-        table.add([subject.name] + per + [year_average])
-    student_line = [pooled_average([s for (label, _), s in own.items() if label == wanted]) for wanted in labels]
-    table.add(["Ученик: все предметы" if not org.is_college else "Студент: все дисциплины"] + student_line +
-              [pooled_average(list(own.values()))], style="total")
-    class_line, pooled_all = [], []
-    for label in labels:
-        h = home[label]
-        chosen = [s for (lbl, sid, cid), s in class_sums.items()
-                  if lbl == label and h is not None and cid == h[0].id and sid in counted[label]]
-        pooled_all += chosen
-        class_line.append(pooled_average(chosen))
-    table.add([f"{term('class', org)}: все предметы"] + class_line + [pooled_average(pooled_all)], style="total")
+        table.add([subject.name] + [pooled_average(own[(index, subject.id)]) for index in indexes])
+    student_line = [pooled_average(own_all[index]) for index in indexes]
+    class_line = [pooled_average(of_class[index]) for index in indexes]
+    table.add(["Ученик: все предметы" if not org.is_college else "Студент: все дисциплины"] + student_line,
+              style="total")
+    table.add([f"{term('class', org)}: все предметы"] + class_line, style="total")
+    student_line, class_line = student_line[:-1], class_line[:-1]
     if len(memberships) > 1:
-        table.add([f"{term('class', org)} в этот период"] + [home[label][0].name if home[label] else ""
-                                                              for label in labels] + [""], style="muted")
+        table.add([f"{term('class', org)} в этот период"] + [home[index][0].name if home[index] else ""
+                                                              for index, _, _ in columns] + [""], style="muted")
     values = [v for v in student_line + class_line if v is not None]
     low = min([Decimal(2)] + values)
     sheet.chart(Chart(title="Средний балл: ученик и класс" if not org.is_college else "Средний балл: студент и группа",
@@ -188,8 +196,11 @@ def student_dynamics(actor, p):
                       series=[(doc.student_name(student, short=True), student_line),
                               (f"{term('class', org)} (все предметы)", class_line)],
                       y_min=int(low), y_max=5))
-    sheet.text(f"Средний балл — Σ отметка × вес / Σ вес; {term('class', org).lower()} — все отметки его "
-               f"учеников, числящихся в нём на конец периода.", "note")
+    sheet.text(f"Средний балл — Σ(отметка × вес) / Σ вес; ученика — его отметки за уроки каждого "
+               f"{term('class_gen', org)}, данные за время обучения в нём; {term('class_gen', org)} — как в итогах "
+               f"{term('class_gen', org)} за период: обучающиеся, состоящие в нём на конец периода (месяца), по "
+               f"урокам {term('class_gen', org)}. «За год» — за весь учебный год, при любой разбивке одинаково "
+               f"({term('class', org).lower()} и его обучающиеся — на конец года).", "note")
     _sign(sheet, p, class_for(memberships, min(p.today, year.end_date)))
     return doc
 

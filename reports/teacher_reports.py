@@ -2,7 +2,7 @@
 предмету», «Выполнение программы».
 
 Every figure comes from reports/figures.py over the period marks of the students counted at the
-period's end (reports/data.py `counted`); a total is the figures of all its students (or student ×
+period's end (reports/data.py `class_sets`); a total is the figures of all its students (or student ×
 subject pairs) together, never an average of percentages. Each report reads a fixed number of
 set-based statements whatever the number of classes, subjects or students.
 """
@@ -14,10 +14,12 @@ from sqlalchemy.orm import joinedload
 
 from models import SchoolClass, Staff, Subject, TeachingAssignment, db
 from reports import data
-from reports.base import (Column, date_range, director_line, figure_columns, figure_values, grade_label, person_name,
-                          report, report_document, slug, total_label)
+from reports.base import (Column, average_note, date_range, director_line, figure_columns, figure_values,
+                          figures_note, grade_label, person_name, report, report_document, set_note, slug,
+                          total_label)
 from reports.figures import figures, percent, pooled_average
 from services import ktp, permissions
+from services.lessons import planned_and_given
 from services.terms import term
 
 GROUP = "Учителю"
@@ -44,12 +46,6 @@ def _hours(value):
     return int(value) if value == int(value) else value
 
 
-def counted_ids(class_ids, start, end):
-    """{class id: {student id}}: the students each class counts for [start, end] (one statement)."""
-    return {class_id: {e.student_id for e in data.counted(entries, end)}
-            for class_id, entries in data.rosters(class_ids, start, end).items()}
-
-
 # -- 1. Отчёт учителя-предметника ---------------------------------------------------------------------
 
 @report("teacher-report", "Отчёт учителя-предметника", "report_teacher", params=("year", "teacher", "period"),
@@ -64,7 +60,7 @@ def teacher_report(actor, p):
         .where(TA.teacher_id == teacher.id, TA.year_id == p.year.id, TA.org_id == org.id)
         .options(joinedload(TA.klass), joinedload(TA.subject), joinedload(TA.subgroup))
         .order_by(SchoolClass.grade, SchoolClass.name, Subject.sort_order, Subject.name, TA.id)).unique().all()
-    counted = counted_ids({a.class_id for a in assignments}, start, end)
+    counted = data.class_sets({a.class_id for a in assignments}, start, end).sets()
     period_ids = [p.period.id] if p.period is not None else [x.id for x in p.periods]
     groups = data.subgroup_students({a.subgroup_id for a in assignments if a.subgroup_id}, period_ids)
     rows = []
@@ -76,7 +72,7 @@ def teacher_report(actor, p):
     everyone = set().union(*(s for _, s in rows))
     marks = data.period_marks(everyone, p.year.id)
     sums = data.mark_sums(everyone, start, end, by=("student", "class", "subject", "teacher"))
-    lessons = data.lesson_counts([a.id for a in assignments], start, end, p.today)
+    lessons = planned_and_given([a.id for a in assignments], p.today, start, end)
     slot = p.mark_key
     shown = dict(students=True, passed=any(a.subject.grading == "pass_fail" for a in assignments))
 
@@ -110,7 +106,10 @@ def teacher_report(actor, p):
         f = figures(all_values, average=pooled_average(all_sums))
         table.add(["Итого", ""] + figure_values(f, **shown) + [planned_total, given_total, _hours(hours_total)],
                   style="total")
-        sheet.text("Итого: все пары «ученик × предмет» учителя вместе; «Учеников» — сколько таких пар.", "note")
+        sheet.text("Итого: все пары «ученик × предмет» учителя вместе; «Учеников» — сколько таких пар. "
+                   f"{set_note(org)} {figures_note(org)} Средний балл — Σ(отметка × вес) / Σ вес по отметкам за "
+                   "задания на уроках учителя. Уроков по плану — все уроки периода, и отменённые; проведено — "
+                   f"не отменённые, по {min(p.today, end):%d.%m.%Y}.", "note")
     else:
         sheet.text(f"У {person_name(teacher, short=True)} нет учебной нагрузки в {p.year.name} учебном году.",
                    "note")
@@ -142,7 +141,7 @@ def subject_results(actor, p):
             classes.append(klass)
         if staff not in teachers[klass.id]:
             teachers[klass.id].append(staff)
-    counted = counted_ids([c.id for c in classes], start, end)
+    counted = data.class_sets([c.id for c in classes], start, end).sets()
     everyone = set().union(*counted.values()) if counted else set()
     marks = data.period_marks(everyone, p.year.id, subject.id)
     sums = data.mark_sums(everyone, start, end, subject_id=subject.id, by=("student", "class"))
@@ -174,7 +173,8 @@ def subject_results(actor, p):
         add(total_label(org), "", [k.id for k in classes], style="total")
     else:
         sheet.text(f"Нет {term('class_gen', org)} с этим предметом в {p.year.name} учебном году.", "note")
-    sheet.text("Итоги по параллели и по школе — показатели всех их учеников вместе, не среднее процентов.", "note")
+    sheet.text("Итоги по параллели и по школе — показатели всех их учеников вместе, не среднее процентов. "
+               f"{set_note(org)} {figures_note(org)} {average_note(org)}", "note")
     sheet.sign(_signer_line(actor, org, chosen))
     return doc
 
@@ -245,7 +245,8 @@ def program_fulfillment(actor, p):
                   style="total")
         sheet.text(f"План — часы учебного плана (без них — часы КТП или нагрузки); к {p.today:%d.%m.%Y} полагалось "
                    f"провести план × {done} / {total} (рабочие дни учебных периодов, прошедшие и все); "
-                   "отставание — на сколько проведённых уроков меньше.", "note")
+                   "отставание — на сколько проведённых уроков меньше. Уроки в расписании на год — все, и "
+                   "отменённые (отменённый урок не проведён).", "note")
     else:
         sheet.text("Нет учебной нагрузки по выбранным условиям.", "note")
     sheet.sign(_signer_line(actor, org, chosen))

@@ -17,8 +17,8 @@ from sqlalchemy import (Boolean, Integer, Numeric, String, and_, cast, false, fu
                         union_all)
 from sqlalchemy.orm import aliased, joinedload
 
-from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Bell, Lesson, Mark, Period,
-                    PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, Subgroup,
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Bell, ClassMembership, Lesson, Mark,
+                    Period, PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, Subgroup,
                     SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlanTopic, db)
 from reports.figures import suggested_mark, weighted_average
 from services import audit, clock, permissions, roster
@@ -26,6 +26,7 @@ from services import journal as rules
 from services.calendar import WorkingCalendar
 from services.journal import ABSENCE_REASON_DAYS
 from services.ktp import topic_at
+from services.roster import stayed
 
 DEBT_PLACEHOLDER = ' placeholder="."'
 MISSED_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXCUSED.value)
@@ -807,7 +808,8 @@ def week_start(day):
 
 
 def _student_lessons(child, start, end):
-    """The class's lessons in a range that concern the student: whole-class ones and those of
+    """The lessons in a range that concern the student: of the classes he studied in on their dates
+    (the movement book's history: `roster.stayed`, as every report), whole-class ones and those of
     his subgroup in the lesson's period (or every subgroup of a subject he is not split in)."""
     TA = TeachingAssignment
     member = aliased(SubgroupMember)
@@ -820,7 +822,10 @@ def _student_lessons(child, start, end):
                                    or_(member.period_id == Lesson.period_id, member.period_id.in_(period_of)))
     split_at_all = select(split.id).where(split.student_id == child.id, split.subject_id == TA.subject_id,
                                           or_(split.period_id == Lesson.period_id, split.period_id.in_(period_of)))
-    return and_(TA.class_id == child.class_id, Lesson.date >= start, Lesson.date <= end,
+    his_classes = select(ClassMembership.class_id).where(ClassMembership.student_id == child.id,
+                                                         roster.overlaps(start, end))
+    return and_(TA.class_id.in_(his_classes), stayed(child.id, TA.class_id, Lesson.date),
+                Lesson.date >= start, Lesson.date <= end,
                 or_(TA.subgroup_id.is_(None), mine.exists(), ~split_at_all.exists()))
 
 

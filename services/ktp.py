@@ -5,13 +5,14 @@ journal, the deputy's control of missing or mismatched plans, and program fulfil
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
 from services import clock, permissions, uploads
 from services.curriculum import CurriculumIndex
+from services.lessons import planned_and_given
 from services.errors import DomainError
 from services.params import parse_id
 from services.planning import check_open_year, is_teacher, raise_if, related
@@ -408,18 +409,13 @@ def ktp_control(actor, year, only_problems=False, class_id=None, teacher_id=None
 
 def program_fulfillment(actor, year, today=None, class_id=None, teacher_id=None):
     """Per class and subject (and subgroup): hours in the curriculum and the КТП for the year vs
-    lessons given (not cancelled, dated today or earlier) and lessons in the timetable for the year.
+    lessons given (not cancelled, dated today or earlier) and lessons in the timetable for the year
+    (a cancelled one included: it was planned; services/lessons.planned_and_given).
     Rows reach only the assignments the actor may list."""
     today = today or clock.today()
     rows = _plan_rows(_assignments(actor, year, class_id, teacher_id), year)
     ids = [r.assignment.id for r in rows]
-    counts = {}
-    if ids:
-        counts = {aid: (int(done or 0), int(total or 0)) for aid, done, total in db.session.execute(
-            select(Lesson.assignment_id, func.sum(case((Lesson.date <= today, 1), else_=0)),
-                   func.count(Lesson.id))
-            .where(Lesson.assignment_id.in_(ids), Lesson.is_cancelled.is_(False))
-            .group_by(Lesson.assignment_id)).all()}
+    counts = planned_and_given(ids, today)
     for r in rows:
         r.lessons_given, r.lessons_scheduled = counts.get(r.assignment.id, (0, 0))
     return rows

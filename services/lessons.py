@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 
 from models import (AcademicYear, Attendance, Lesson, Period, Task, TeachingAssignment, TimetableChange,
                     db)
@@ -22,6 +22,26 @@ from services.terms import term
 from services.timetable import (Catalog, SchoolDays, day_slots, load_changes, load_entry_slots)
 
 CHUNK = 500
+
+
+# -- planned vs given ---------------------------------------------------------------------------------
+
+def planned_and_given(assignment_ids, today, start=None, end=None):
+    """{assignment id: (given, planned)} of the assignments' lessons (dated in [start, end] when given):
+    planned — every lesson, a cancelled one included (it was planned); given — not cancelled and dated
+    up to `today`. One statement; every report of lessons planned vs given counts with it."""
+    assignment_ids = list(assignment_ids)
+    if not assignment_ids:
+        return {}
+    query = (select(Lesson.assignment_id,
+                    func.sum(case((and_(Lesson.is_cancelled.is_(False), Lesson.date <= today), 1), else_=0)),
+                    func.count(Lesson.id))
+             .where(Lesson.assignment_id.in_(assignment_ids)).group_by(Lesson.assignment_id))
+    if start is not None:
+        query = query.where(Lesson.date >= start)
+    if end is not None:
+        query = query.where(Lesson.date <= end)
+    return {a: (int(given or 0), int(planned or 0)) for a, given, planned in db.session.execute(query).all()}
 
 
 # -- what counts as content ------------------------------------------------------------------------

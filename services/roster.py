@@ -21,6 +21,16 @@ def covers(day):
     return overlaps(day, day)
 
 
+def stayed(student_column, class_column, day_column):
+    """SQL: the student studied in the class on the day — a membership of his in that class (not on
+    academic leave) covers it. THE condition that makes an entry (a mark, an absence, a lesson) his in
+    that class: every report and the diary take a student's entries only within his stays."""
+    return (select(M.id).where(M.student_id == student_column, M.class_id == class_column,
+                               M.start_date <= day_column, or_(M.end_date.is_(None), M.end_date >= day_column),
+                               M.on_leave.is_(False))
+            .exists())
+
+
 def member_ids(class_id, start, end=None, include_leave=False):
     """A SELECT of the ids of students who belonged to the class on some day of [start, end]
     (one day when `end` is omitted): embed it in a query (`Student.id.in_(member_ids(...))`)."""

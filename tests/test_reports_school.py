@@ -239,14 +239,15 @@ def test_class_teachers_summary_counted_by_hand(school):
     assert rows["5А"] == ["5А", "Классова К. П.", 5, 0, 2, 3, 1, 1, 1, 0, 0, 100.0, 66.7, 66.7, 3, 2, 1,
                           1.0, 0.67, 0.33]
     # 6Б: Чужов on 05.11, Соседов arrived → 2 at the end; Соседов has two «3» (not «one 3»), Чужов «н/а».
-    # Missed: Чужов once excused, Соседов once without reason (in 5А on 11.11 — his absences follow him, as
-    # his period marks do) → 2 / 0 / 1; per student 2/2 = 1.00, 0/2 = 0.00, 1/2 = 0.50.
-    assert rows["6Б"] == ["6Б", "", 1, 1, 0, 2, 0, 0, 0, 0, 1, 50.0, 0.0, 21.5, 2, 0, 1, 1.0, 0.0, 0.5]
+    # Missed: Чужов once excused; Соседов's «н» of 11.11 was on a 5А lesson, before he came — 6Б's figures are
+    # over 6Б's own lessons (issue 13; 5А does not count him either: he left it) → 1 / 0 / 0;
+    # per student 1/2 = 0.50, 0/2 = 0.00, 0/2 = 0.00.
+    assert rows["6Б"] == ["6Б", "", 1, 1, 0, 2, 0, 0, 0, 0, 1, 50.0, 0.0, 21.5, 1, 0, 0, 0.5, 0.0, 0.0]
     assert rows["5Б"] == ["5Б", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, None, 0, 0, 0, None, None, None]
     # The school: 5 + 0 + 1 = 6 at the start, +1 −2 → 5 at the end; figures of the union (as in school-results);
-    # missed 3 + 2 = 5, ill 2, without reason 1 + 1 = 2; per student 5/5 = 1.00, 2/5 = 0.40, 2/5 = 0.40.
-    assert rows["Всего по школе"] == ["Всего по школе", "", 6, 1, 2, 5, 1, 1, 1, 0, 1, 80.0, 40.0, 48.6, 5, 2, 2,
-                                      1.0, 0.4, 0.4]
+    # missed 3 + 1 = 4, ill 2, without reason 1 + 0 = 1; per student 4/5 = 0.80, 2/5 = 0.40, 1/5 = 0.20.
+    assert rows["Всего по школе"] == ["Всего по школе", "", 6, 1, 2, 5, 1, 1, 1, 0, 1, 80.0, 40.0, 48.6, 4, 2, 1,
+                                      0.8, 0.4, 0.2]
     assert_xlsx_equals_json(doc)
 
 
@@ -271,12 +272,12 @@ def test_school_progress_summary_counted_by_hand(school):
     assert sou["Всего по школе"][1:] == [51.8, 67.2, 48.6]
     # Средний балл (task marks of the quarter, weighted, counted students only):
     #   5А math: Учеников 5·1 + 4·2 = 13 / 3, Иванова 3·1 / 1 → (13 + 3)/(3 + 1) = 4.00 (Уходов's «2» not counted);
-    #   6Б math: Соседов 4·1 in 6Б and 2·1 in 5А before he moved, Чужов 3·1 → (4 + 2 + 3)/3 = 3.00;
-    #   the school: (13 + 3 + 6 + 3)/(3 + 1 + 2 + 1) = 25/7 = 3.57. Russian has no task marks: blank.
-    assert average["5А"][1:] == [4.0, None, 4.0] and average["6Б"][1:] == [3.0, None, 3.0]
-    assert average["Всего по школе"][1:] == [3.57, None, 3.57]
+    #   6Б math: 6Б's own lessons (issue 13) — Соседов 4·1 (not his 5А «2» before he moved), Чужов 3·1 → 7/2 = 3.50;
+    #   the school: (13 + 3 + 4 + 3)/(3 + 1 + 1 + 1) = 23/6 = 3.83. Russian has no task marks: blank.
+    assert average["5А"][1:] == [4.0, None, 4.0] and average["6Б"][1:] == [3.5, None, 3.5]
+    assert average["Всего по школе"][1:] == [3.83, None, 3.83]
     subjects = rows_by_label(doc, sheet=4)
-    assert subjects["Математика"] == ["Математика", 4, 1, 1, 1, 0, 1, 1, 75.0, 50.0, 51.8, 3.57]
+    assert subjects["Математика"] == ["Математика", 4, 1, 1, 1, 0, 1, 1, 75.0, 50.0, 51.8, 3.83]
     assert subjects["Русский язык"] == ["Русский язык", 5, 2, 1, 2, 0, 0, 0, 100.0, 60.0, 67.2, None]
     assert_xlsx_equals_json(doc)
 

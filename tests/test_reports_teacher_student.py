@@ -175,8 +175,9 @@ def test_teacher_report_counted_by_hand(school):
         # 12.10) → N 2, успеваемость 2/2, качество 2/2, СОУ (100 + 64) / 2 = 82.0;
         # average of the period's marks: Учеников 5·1 + 4·3 = 17 / 4, Отличников 4·1 + 5·3 = 19 / 4 →
         # 36 / 8 = 4.50 (Уходов's «2» and the cancelled lesson's «2» do not count);
-        # lessons 10.11, 12.11, 01.12 planned (11.11 cancelled), given by 20.11: 2.
-        "5А", "Математика", 2, 2, 1, 1, 0, 0, 0, 100.0, 100.0, 82.0, 4.5, 3, 2, 170]
+        # lessons 10.11, 11.11, 12.11, 01.12 planned (the cancelled 11.11 was planned: issue 13), given by
+        # 20.11: 10.11 and 12.11 = 2.
+        "5А", "Математика", 2, 2, 1, 1, 0, 0, 0, 100.0, 100.0, 82.0, 4.5, 4, 2, 170]
     assert rows[2] == [
         # Математика 6Б: Чужов «3», Соседов «н/а» → N 2, успеваемость 1/2 = 50.0, качество 0.0,
         # СОУ (36 + 7) / 2 = 21.5; average (3·2 + 2·2) / (2 + 2) = 10 / 4 = 2.50; 13.11 planned and given.
@@ -184,8 +185,8 @@ def test_teacher_report_counted_by_hand(school):
     assert rows[3] == [
         # Всё вместе: 5 pairs 4, 5, 4, 3, н/а → N 5; успеваемость 4/5 = 80.0, качество 3/5 = 60.0,
         # СОУ (100 + 64·2 + 36 + 7) / 5 = 271 / 5 = 54.2; average (3 + 36 + 10) / (1 + 8 + 4) = 49 / 13 = 3.77;
-        # lessons 1 + 3 + 1 = 5 planned, 1 + 2 + 1 = 4 given; hours 102 + 170 + 170 = 442.
-        "Итого", "", 5, 5, 1, 2, 1, 0, 1, 80.0, 60.0, 54.2, 3.77, 5, 4, 442]
+        # lessons 1 + 4 + 1 = 6 planned, 1 + 2 + 1 = 4 given; hours 102 + 170 + 170 = 442.
+        "Итого", "", 5, 5, 1, 2, 1, 0, 1, 80.0, 60.0, 54.2, 3.77, 6, 4, 442]
     assert to_json(doc)["sheets"][0]["blocks"][0]["styles"][3] == "total"
     signatures = [b for b in to_json(doc)["sheets"][0]["blocks"] if b["type"] == "signatures"]
     assert signatures[0]["lines"] == [["Учитель", "Учителев Т. П."]]
@@ -194,8 +195,9 @@ def test_teacher_report_counted_by_hand(school):
     # «Год»: the year marks (only Учеников's «5» in Математика) over the year's lessons.
     year = rows_of(build("a.teacher", "teacher-report", {"period": "год"}))
     # Математика 5А: N 1 («5»: 100, 100, 100); average of the year: Учеников 15 + 17 = 32 over 4 + 4,
-    # Отличников 5·3 + 19 = 34 over 3 + 4 → 66 / 15 = 4.40; lessons 2 + 3 = 5 planned, 4 given.
-    assert year[1][2:] == [2, 1, 1, 0, 0, 0, 0, 100.0, 100.0, 100.0, 4.4, 5, 4, 170]
+    # Отличников 5·3 + 19 = 34 over 3 + 4 → 66 / 15 = 4.40; lessons 2 + 4 = 6 planned (the cancelled 11.11
+    # included), 4 given.
+    assert year[1][2:] == [2, 1, 1, 0, 0, 0, 0, 100.0, 100.0, 100.0, 4.4, 6, 4, 170]
 
 
 def test_teacher_report_of_another_teacher_is_the_administrations(school):
@@ -277,9 +279,10 @@ def test_program_fulfillment_counted_by_hand(school):
     # The pace: working days of «1 четверть» (01.09–24.10: 22 in September + 17 in October = 39) and of
     # «2 четверть» (05.11–28.12: 2 + 7 weeks · 5 + 1 = 38) → 77; gone by 20.11: 39 + 2 + 5 + 5 = 51.
     # Математика 5А: no curriculum nor КТП → the plan is the load's 170 h; given by 20.11: 05.10, 07.10,
-    # 10.11, 12.11 = 4 (11.11 cancelled); in the timetable: those and 01.12 = 5; 4 / 170 = 2.35 → 2.4 %;
+    # 10.11, 12.11 = 4 (11.11 cancelled); in the timetable: those, the cancelled 11.11 and 01.12 = 6 (a
+    # cancelled lesson was planned and is not given: issue 13); 4 / 170 = 2.35 → 2.4 %;
     # due 170 · 51 / 77 = 112.6 → 113; behind 113 − 4 = 109.
-    assert rows[("5А", "Математика")] == ["Учителев Т. П.", None, None, 5, 4, 113, 2.4, 109, "нет КТП"]
+    assert rows[("5А", "Математика")] == ["Учителев Т. П.", None, None, 6, 4, 113, 2.4, 109, "нет КТП"]
     # Русский язык 5А: no hours anywhere → nothing to compare with.
     assert rows[("5А", "Русский язык")] == ["Классова К. П.", None, None, 4, 4, None, None, None, "нет КТП"]
     assert ("6Б", "Математика") not in rows
@@ -288,10 +291,10 @@ def test_program_fulfillment_counted_by_hand(school):
     assert [(r[0], r[1]) for r in mine] == [("5А", "Английский язык (1 группа)"), ("5А", "Математика"),
                                             ("6Б", "Математика"), ("Итого", "")]
     # Английский язык: 102 · 51 / 77 = 67.6 → 68 due, 1 given → 67 behind; Математика 6Б: 113 due, 1 given.
-    # Итого: plan 102 + 170 + 170 = 442, in the timetable 1 + 5 + 1 = 7, given 1 + 4 + 1 = 6,
+    # Итого: plan 102 + 170 + 170 = 442, in the timetable 1 + 6 + 1 = 8, given 1 + 4 + 1 = 6,
     # due 68 + 113 + 113 = 294, 6 / 442 = 1.36 → 1.4 %, behind 67 + 109 + 112 = 288.
     assert mine[0][3:10] == [None, None, 1, 1, 68, 1.0, 67]
-    assert mine[-1][3:10] == [442, None, 7, 6, 294, 1.4, 288]
+    assert mine[-1][3:10] == [442, None, 8, 6, 294, 1.4, 288]
     with pytest.raises(PermissionDenied):
         build("a.student", "program-fulfillment", {})
 
