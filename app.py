@@ -312,11 +312,13 @@ def _register_errors(app):
 
 
 def _register_cli(app):
+    from reports.archive_cli import cli as archive_cli
     from reports.cli import cli as report_cli
     from services import accounts, backup, movement
 
     app.cli.add_command(movement.cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)
 
     @app.cli.command("create-admin")

@@ -81,7 +81,7 @@ class ReportsPage(SecurePage):
         return self.render("reports/report.html", rdef=rdef, doc=doc, error=error,
                            form=self._form(rdef, params, raw), chart_svg=chart_svg, display=base.display,
                            can_export=permissions.allowed(self.actor, rdef.view_key, "export"),
-                           first_open=not raw,
+                           first_open=not any(raw.get(n) for n in (rdef.required or rdef.params)),
                            query={k: v for k, v in request.args.items() if k != "format"})
 
     def _form(self, rdef, params, raw):
@@ -95,6 +95,9 @@ class ReportsPage(SecurePage):
                 year = None
         fields = []
         klass = params.klass if params is not None else None
+        if klass is None and year is not None and "class" in rdef.params:
+            klass = base.form_class(actor, rdef, year, raw)  # the report is not built yet: list its students
+        own_students = "student" in rdef.params and not base.picks_class(actor)
         for name in rdef.params:
             label = base.PARAMS[name][0]
             value = raw.get(name, "")
@@ -103,7 +106,7 @@ class ReportsPage(SecurePage):
                                            .order_by(AcademicYear.start_date.desc())).all()
                 fields.append((name, label, "select", value or (year.name if year else ""),
                                [(y.name, y.name) for y in years]))
-            elif name == "class" and year is not None:
+            elif name == "class" and year is not None and not own_students:
                 choices = [(c.name, c.name) for c in base.class_choices(actor, rdef, year)]
                 fields.append((name, base.term("class"), "select", value or (klass.name if klass else ""),
                                [("", "—")] + choices))
@@ -115,7 +118,7 @@ class ReportsPage(SecurePage):
                 fields.append((name, label, "select", value or current,
                                [(p.name, p.name) for p in periods] + [("год", "Учебный год")]))
             elif name == "student" and year is not None:
-                students = base.student_choices(actor, rdef, year, klass)
+                students = base.student_choices(actor, rdef, year, None if own_students else klass)
                 chosen = params.student if params is not None else None
                 fields.append((name, base.term("student"), "select", value or (str(chosen.id) if chosen else ""),
                                [("", "—")] + [(str(s.id), base.person_name(s)) for s in students]))

@@ -459,7 +459,7 @@ def student_choices(actor, rdef, year, klass=None):
     if klass is not None:
         query = query.where(Student.id.in_(select(ClassMembership.student_id).where(
             ClassMembership.class_id == klass.id)))
-    elif actor.student_id is None and not actor.parent_id:
+    elif picks_class(actor):
         return []  # staff pick a class first
     return db.session.scalars(query.order_by(Student.last_name, Student.first_name, Student.middle_name,
                                              Student.id).limit(500)).all()
@@ -487,6 +487,25 @@ def default_class(actor, rdef, year):
     return choices[0] if len(choices) == 1 else None
 
 
+def picks_class(actor):
+    """Staff pick a class, then a student of it; a student or a parent picks among his own (a parent's
+    children, whatever their classes), so the class is not theirs to choose."""
+    return actor.student_id is None and not actor.parent_id
+
+
+def form_class(actor, rdef, year, raw):
+    """The class a report's form lists students of, even when the report is not built yet (no student
+    chosen): the class asked for if the actor reaches it, else the one the report opens on
+    (`default_class`: a class teacher's own)."""
+    text = (raw.get("class") or "").strip()
+    if not text:
+        return default_class(actor, rdef, year)
+    try:
+        return _find_class(actor, rdef, year, text)
+    except DomainError:
+        return None
+
+
 def _find_class(actor, rdef, year, text):
     text = text.strip()
     for klass in class_choices(actor, rdef, year):
@@ -500,6 +519,9 @@ def _find_student(actor, rdef, year, klass, text):
     cond = _scoped(actor, rdef, Student)
     if cond is not None:
         query = select(Student).where(cond, Student.org_id == actor.org_id)
+        if klass is not None:  # a student of another class (a stale choice after the class changed): not his
+            query = query.where(Student.id.in_(select(ClassMembership.student_id).where(
+                ClassMembership.class_id == klass.id)))
         if text.isdigit():
             found = db.session.scalars(query.where(Student.id == params.parse_id(text))).all()
         else:
@@ -509,9 +531,6 @@ def _find_student(actor, rdef, year, klass, text):
                 query = query.where(Student.first_name == parts[1])
             if len(parts) > 2:
                 query = query.where(Student.middle_name == parts[2])
-            if klass is not None:
-                query = query.where(Student.id.in_(select(ClassMembership.student_id).where(
-                    ClassMembership.class_id == klass.id)))
             found = db.session.scalars(query.limit(2)).all()
         if len(found) == 1:
             return found[0]

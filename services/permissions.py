@@ -413,6 +413,10 @@ TABLE = {
     # A class's journal of all subjects and its summary (rows: SchoolClass).
     "class_journal": {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ), DIR: Grant(READ),
                       A: Grant(READ)},
+    # The yearly archive of the class journal (issue 13.8; rows: SchoolClass): a class teacher prints his
+    # class's, the administration any class's and ("all") the whole organization's in one go.
+    "journal_archive": {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ | {"all"}),
+                        DIR: Grant(READ | {"all"}), A: Grant(READ | {"all"})},
     # Absence reasons of a class's students (rows: Student).
     "absence_reason": {CT: Grant(READ | {"edit"}, rows=own_class_students), DEP: Grant(READ),
                        A: Grant(READ)},

@@ -1,0 +1,87 @@
+"""«Архив журналов» (issue 13.8): a class's whole journal for a year as a printable .xlsx, and — for the
+administration — every class's at once, built in the background (reports/archive_jobs.py) while the
+page shows its progress (static/archive.js polls the status)."""
+import io
+
+from flask import abort, jsonify, redirect, request, send_file, url_for
+from flask_admin import expose
+from sqlalchemy import select
+
+from admin_views.base import SecurePage
+from admin_views.journal import JOURNAL
+from models import AcademicYear, db
+from reports import archive_jobs, base
+from reports import journal_archive as archive
+from reports.xlsx import XLSX_MIME
+from services import clock, permissions
+from services.errors import DomainError, PermissionDenied
+
+
+class ArchivePage(SecurePage):
+    view_key = archive.VIEW_KEY
+    needs_organization = True
+
+    def _year(self):
+        try:
+            return base.pick_year(self.actor, request.values.get("year"), clock.today())
+        except DomainError:
+            abort(404)
+
+    @expose("/")
+    def index(self):
+        year = self._year()
+        years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == self.actor.org_id)
+                                   .order_by(AcademicYear.start_date.desc())).all()
+        can_all = permissions.allowed(self.actor, self.view_key, "all")
+        job_id = request.args.get("job") or (archive_jobs.latest(self.actor) if can_all else None)
+        job = archive_jobs.status(self.actor, job_id) if job_id else None
+        return self.render("archive/index.html", year=year, years=years,
+                           classes=archive.reachable_classes(self.actor, year), can_all=can_all,
+                           job=job, job_id=job_id if job else None, error=request.args.get("error"))
+
+    @expose("/class")
+    def class_file(self):
+        year = self._year()
+        try:
+            klass = archive.find_class(self.actor, year, request.args.get("class", ""))
+        except DomainError as exc:
+            return redirect(url_for(".index", year=year.name, error="; ".join(exc.errors)))
+        name, content = archive.class_workbook(self.actor, year, klass)
+        response = send_file(io.BytesIO(content), mimetype=XLSX_MIME, as_attachment=True, download_name=name)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @expose("/all", methods=("POST",))
+    def start_all(self):
+        year = self._year()
+        try:
+            job_id = archive_jobs.start(self.actor, year, clock.today())
+        except PermissionDenied:
+            abort(403)
+        return redirect(url_for(".index", year=year.name, job=job_id))
+
+    @expose("/status/<job_id>")
+    def job_status(self, job_id):
+        job = archive_jobs.status(self.actor, job_id)
+        if job is None or not permissions.allowed(self.actor, self.view_key, "all"):
+            abort(404)
+        body = {k: job[k] for k in ("state", "done", "total", "current", "error")}
+        if job["state"] == "done":
+            body["download"] = url_for(".download", job_id=job_id)
+        response = jsonify(body)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @expose("/download/<job_id>")
+    def download(self, job_id):
+        found = archive_jobs.result_path(self.actor, job_id)
+        if found is None or not permissions.allowed(self.actor, self.view_key, "all"):
+            abort(404)
+        path, name = found
+        response = send_file(path, mimetype="application/zip", as_attachment=True, download_name=name)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def pages():
+    return [ArchivePage(name="Архив журналов", category=JOURNAL, endpoint="journal_archive", url="/journal-archive")]
