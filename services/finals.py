@@ -286,9 +286,9 @@ def exam_sheet(actor, entry_id, today=None):
     return ExamSheet(entry, values, rows, reason)
 
 
-def save_exam_results(actor, entry_id, items):
+def save_exam_results(actor, entry_id, items, commit=True):
     """Results of one line of the exam-session timetable; all saved or none."""
-    with journal._transaction(actor):
+    with journal._transaction(actor, commit):
         entry = _entry(actor, entry_id)
         if entry is None:
             raise PermissionDenied("Строка расписания сессии не найдена или недоступна.")

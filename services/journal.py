@@ -232,15 +232,17 @@ def _is_conflict(exc):
 
 
 @contextmanager
-def _transaction(actor):
-    """One transaction, written to the audit as the actor; a version or key race → VersionConflict."""
+def _transaction(actor, commit=True):
+    """One transaction, written to the audit as the actor; a version or key race → VersionConflict.
+    commit=False: flushed into the caller's transaction (the demo is made in one)."""
     previous = audit.get_context()
     audit.set_context(actor.user_id or previous[0], actor.org_id or previous[1], previous[2])
     db.session.info["journal_checked"] = True
     try:
         yield
         db.session.flush()
-        db.session.commit()
+        if commit:
+            db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise VersionConflict() from None
@@ -1137,10 +1139,10 @@ class _PeriodMarkSave:
             versions[key] = mark.version
 
 
-def save_period_marks(actor, subject_id, year_id, items):
+def save_period_marks(actor, subject_id, year_id, items, commit=True):
     """Period marks of one subject and year: items [{"student_id", "kind", "period_id", "value"
     ("" deletes), "version"}]; one transaction. Returns {(student_id, kind, period_id): version}."""
-    with _transaction(actor):
+    with _transaction(actor, commit):
         subject = db.session.get(Subject, _int(subject_id)) if _int(subject_id) else None
         year = db.session.get(AcademicYear, _int(year_id)) if _int(year_id) else None
         if subject is None or year is None or subject.org_id != year.org_id or \

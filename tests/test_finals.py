@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, db
+from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, SchoolClass, Staff, db
 from reports.base import build
 from reports.render import to_json
 from services import finals, movement
+from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.journal import VersionConflict, set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
@@ -310,3 +311,26 @@ def test_the_migration_builds_the_exam_result_table(app):
     with db.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert [d for d in differences if "exam_result" in repr(d)] == []
+
+
+# -- the demo ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["school", "college"])
+def test_the_demo_fills_year_exam_and_final_marks_and_exam_results(app, kind):
+    from services.demo import create_demo
+
+    create_demo(kind, password="demo-pass-2026")
+    kinds = {k for k in db.session.scalars(select(PeriodMark.kind))}
+    assert {"year", "exam", "final"} <= kinds  # a college has no semester over yet on 20.11: no period marks
+    admin = next(s for s in db.session.scalars(select(Staff)) if s.user_id and "admin" in
+                 Actor.for_user(s.user).roles)
+    senior = max(db.session.scalars(select(SchoolClass)), key=lambda c: c.grade)
+    doc = build(Actor.for_user(admin.user), "summary-ledger", {"class": senior.name})
+    table = next(b for b in to_json(doc)["sheets"][0]["blocks"] if b["type"] == "table")
+    for title in ("Год", "Экз.", "Итог."):
+        filled = [r[i] for r in table["rows"] for i, c in enumerate(table["columns"]) if c == title and r[i]]
+        assert filled, title
+    if kind == "college":
+        entries = db.session.scalars(select(ExamEntry)).all()
+        assert entries and db.session.scalars(select(ExamResult)).all()
+        assert all(r.value in ("5", "4", "3", "зач") for r in db.session.scalars(select(ExamResult)))
