@@ -15,8 +15,8 @@ from admin_views.home import HomeView
 from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
-from admin_views import (archive, control, diary, journal, journal_admin, movement, planning, reports, rollover,
-                         timetable)
+from admin_views import (archive, control, diary, finals, journal, journal_admin, movement, planning, reports,
+                         rollover, timetable)
 
 # Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
 TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")
@@ -55,8 +55,8 @@ def model_views():
 
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
-    return [*control.pages(), *journal.pages(), *diary.pages(), *planning.pages(), *timetable.pages(),
-            *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
+    return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *planning.pages(),
+            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
 
 
 def init_admin(app, csp_nonce):

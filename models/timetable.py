@@ -197,10 +197,38 @@ class ExamEntry(OrgOwned, db.Model):
                         "'course_work')", name="kind"),
     )
 
+    @property
+    def kind_label(self):
+        return ExamKind(self.kind).label if self.kind in ExamKind._value2member_map_ else ""
+
     def __str__(self):
-        label = ExamKind(self.kind).label if self.kind in ExamKind._value2member_map_ else ""
+        label = self.kind_label
         return f"{label}: {self.subject} ({self.date:%d.%m.%Y})" if self.date else label
 
 
+class ExamResult(OrgOwned, db.Model):
+    """A student's result of one line of the exam-session timetable (экзамен, зачёт, квалификационный
+    экзамен, защита курсовой работы): services/finals.py writes it, with a version like every mark."""
+
+    __tablename__ = "exam_result"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_entry_id: Mapped[int] = mapped_column(ForeignKey("exam_entry.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), index=True)
+    value: Mapped[str] = mapped_column(String(6))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    set_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    entry = relationship(ExamEntry)
+    student = relationship("Student")
+
+    __table_args__ = (UniqueConstraint("exam_entry_id", "student_id"),)
+
+    def __str__(self):
+        return self.value
+
+
 __all__ = ["WEEKDAYS", "WEEKDAYS_SHORT", "WEEKDAYS_ON", "ChangeKind", "ExamKind", "Bell",
-           "TimetableEntry", "TimetableChange", "ExamEntry"]
+           "TimetableEntry", "TimetableChange", "ExamEntry", "ExamResult"]

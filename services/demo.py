@@ -273,6 +273,9 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     # demo: movement book
     from services.movement import create_movement_demo
     create_movement_demo(org, year, classes, today, college=college)
+    # demo: final marks and exam results
+    from services.finals_demo import create_finals_demo
+    create_finals_demo(org, year, classes, today, seed=seed)
     db.session.commit()
     return result
 

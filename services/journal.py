@@ -909,6 +909,32 @@ def _period_mark_key(student_id, kind, period_id):
     return (student_id, kind, period_id if kind == PeriodMarkKind.PERIOD.value else None)
 
 
+# The marks a year or final mark stands on: once it is set they are closed to the teacher too.
+LOCKS = {PeriodMarkKind.PERIOD.value: (PeriodMarkKind.FINAL.value, PeriodMarkKind.YEAR.value),
+         PeriodMarkKind.YEAR.value: (PeriodMarkKind.FINAL.value,),
+         PeriodMarkKind.EXAM.value: (PeriodMarkKind.FINAL.value,)}
+LOCKED_BY_FINAL = ("уже выставлена {kind} отметка «{value}»: отметки под ней меняют только заместитель "
+                   "директора или администратор")
+
+
+def locked_by(marks, student_id, kind):
+    """The year or final mark (from {(student id, kind, period id): PeriodMark}) that closes a
+    student's mark of `kind` to the teacher, or None."""
+    for upper in LOCKS.get(kind, ()):
+        mark = marks.get(_period_mark_key(student_id, upper, None))
+        if mark is not None:
+            return mark
+    return None
+
+
+def period_mark_writers(actor, org, subject, year, students):
+    """Ids of `students` ({id: Student}) whose period, year, exam and final marks of `subject` the
+    actor may set (SPEC §3 rule 4): what save_period_marks checks, for showing cells read-only."""
+    saver = _PeriodMarkSave(actor, org, subject, year, [], [], None, [])
+    saver.students = students
+    return saver.writable()
+
+
 class _PeriodMarkSave:
     """Period, year, exam and final marks of one subject and year for a set of students."""
 
@@ -938,13 +964,17 @@ class _PeriodMarkSave:
 
     # who may set them (SPEC §3 rule 4) ----------------------------------------------------------
 
-    def _check_permission(self):
+    def writable(self):
+        """Ids of the students whose marks of this subject the actor may set."""
         actor = self.actor
         if self.corrector or not self.students:
-            return
+            return set(self.students)
         taught = self._taught_students() if actor.staff_id and permissions.allowed(actor, "journal", "edit") else set()
         own_classes = set(actor.own_class_ids) if not self.org.is_college else set()
-        denied = {sid for sid, s in self.students.items() if sid not in taught and s.class_id not in own_classes}
+        return {sid for sid, s in self.students.items() if sid in taught or s.class_id in own_classes}
+
+    def _check_permission(self):
+        denied = set(self.students) - self.writable()
         if denied:
             names = ", ".join(_name(self.students[sid]) for sid in sorted(denied))
             raise PermissionDenied(
@@ -1038,6 +1068,11 @@ class _PeriodMarkSave:
         if existing is not None and not self.corrector:
             self.errors.append(f"{where}: {PERIOD_MARK_SET.format(value=existing.value)}")
             return
+        above = None if self.corrector else locked_by(self.existing, student.id, kind)
+        if above is not None:
+            upper = PeriodMarkKind(above.kind).label.lower()
+            self.errors.append(f"{where}: {LOCKED_BY_FINAL.format(kind=upper, value=above.value)}")
+            return
         self.ops.append(lambda: self._apply(key, student, kind, period, existing, value))
 
     @staticmethod
@@ -1079,10 +1114,10 @@ class _PeriodMarkSave:
             versions[key] = mark.version
 
 
-def save_period_marks(actor, subject_id, year_id, items):
+def save_period_marks(actor, subject_id, year_id, items, commit=True):
     """Period marks of one subject and year: items [{"student_id", "kind", "period_id", "value"
     ("" deletes), "version"}]; one transaction. Returns {(student_id, kind, period_id): version}."""
-    with _transaction(actor):
+    with _transaction(actor, commit):
         subject = db.session.get(Subject, parse_id(subject_id)) if parse_id(subject_id) else None
         year = db.session.get(AcademicYear, parse_id(year_id)) if parse_id(year_id) else None
         if subject is None or year is None or subject.org_id != year.org_id or \

@@ -918,6 +918,12 @@ def next_class_name(klass, college):
     return klass.name
 
 
+def repeat_class_name(klass, college):
+    """Repeaters stay in 5А's grade, in 5А of the next year; a college group keeps its name on the next
+    course, so its repeaters go to «ТМ-21 (повт.)» of the same course (renamed or merged by hand)."""
+    return f"{klass.name} (повт.)"[:30] if college else klass.name
+
+
 def _target_class(source, year, name, grade, made, carry_teacher):
     klass = db.session.scalar(select(SchoolClass).where(SchoolClass.year_id == year.id,
                                                         SchoolClass.name == name))
@@ -953,8 +959,9 @@ def _batch_order(org_id, kind, target_year, closing, number, order_date, effecti
 
 def build_year_transfer(actor, class_ids, next_year, order_number, order_date, final_grades=None, commit=True):
     """«Перевести на следующий год»: DRAFT orders for the chosen classes of one year — the transfer
-    (5А → 6А of `next_year`, course 2 → 3), the repeaters (annual «2»/«н/а»: the same grade of the next
-    year) and the graduates (`final_grades`; see default_final_grades) — for review and «Провести».
+    (5А → 6А of `next_year`, course 2 → 3), the repeaters (annual «2»/«н/а», and a college's
+    debts: a failed or missing result of an attestation; the same grade of the next year) and the
+    graduates (`final_grades`; see default_final_grades) — for review and «Провести».
 
     Next year's classes are made if missing, with the class teacher carried. Idempotent: a re-run
     adds only students not yet in these drafts and still in the classes, and makes no class or
@@ -989,6 +996,8 @@ def build_year_transfer(actor, class_ids, next_year, order_number, order_date, f
         raise DomainError("Перевод на следующий год не подготовлен", problems)
     number = order_number.strip()
 
+    from services.finals import college_debtors
+
     def run():
         result = YearTransfer()
         # Students now in the chosen classes (an open membership there, not on leave) …
@@ -1006,6 +1015,7 @@ def build_year_transfer(actor, class_ids, next_year, order_number, order_date, f
         failing = set(db.session.scalars(select(PeriodMark.student_id).where(
             PeriodMark.year_id == closing.id, PeriodMark.kind == "year", PeriodMark.value.in_(FAILING_MARKS),
             PeriodMark.student_id.in_([m.student_id for m in members]))))
+        failing |= college_debtors(closing.id, members)  # a failed or missing attestation (seed 000 §2.1)
         made = []
         for klass in classes:  # the transfers first: they carry the class teachers
             if klass.grade in final:
@@ -1016,8 +1026,8 @@ def build_year_transfer(actor, class_ids, next_year, order_number, order_date, f
         repeat_targets = {}
         for klass in classes:
             if any(sid in failing and cid == klass.id for sid, cid in members):
-                repeat_targets[klass.id] = _target_class(klass, next_year, klass.name, klass.grade, made,
-                                                         carry_teacher=False)
+                repeat_targets[klass.id] = _target_class(klass, next_year, repeat_class_name(klass, org.is_college),
+                                                         klass.grade, made, carry_teacher=False)
         result.created_classes = made
         by_kind = {}
         numbers = {K.NEXT_YEAR.value: number, K.REPEAT.value: f"{number}-в", K.GRADUATION.value: f"{number}-вып"}

@@ -28,8 +28,8 @@ from types import SimpleNamespace
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry, Holiday,
-                    Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
+from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry, ExamResult,
+                    Holiday, Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
                     RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
                     TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange, TimetableEntry, db, utcnow)
 from models.dialect import locked
@@ -70,6 +70,7 @@ _THROUGH = {  # model: (foreign key, relationship, parent model) whose year the 
     Task: ("lesson_id", "lesson", Lesson),
     Mark: ("task_id", "task", Task),
     Attendance: ("lesson_id", "lesson", Lesson),
+    ExamResult: ("exam_entry_id", "entry", ExamEntry),
 }
 
 
