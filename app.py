@@ -13,10 +13,11 @@ from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import text
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
-from services import audit, clock, uploads
+from services import audit, clock, uploads, versions
 from services.context import Actor
 from services.errors import DomainError
 from services.rules import load_all_rules
@@ -185,6 +186,7 @@ ERRORS = {
     403: ("Доступ запрещён", "У вас нет прав на эту страницу или запись."),
     404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
     405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
+    409: ("Запись изменена", "Запись изменил другой пользователь. Откройте её заново."),
     413: ("Файл слишком большой", "Отправлено больше данных, чем принимает сервер."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
 }
@@ -215,7 +217,15 @@ def _register_errors(app):
     @app.errorhandler(DomainError)
     def domain_error(exc):
         db.session.rollback()
+        if isinstance(exc, versions.StaleEdit):
+            return render(409, str(exc))
         return render(403 if exc.__class__.__name__ == "PermissionDenied" else 400, str(exc))
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc):
+        """Two saves made from one version of a record: the second matched no row (services/versions.py)."""
+        db.session.rollback()
+        return render(409, versions.STALE)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -1,80 +1,23 @@
-"""Two people at once, on PostgreSQL (each thread has its own application context, session and
-connection). A thread is held just before its commit — after its statements ran, with its locks
-taken — so the other one provably runs against an uncommitted change:
+"""Two people at once, on PostgreSQL (tests/concurrency.py: a thread is held just before its
+commit, so the other one provably runs against an uncommitted change):
 
 - two teachers saving the same mark with the same version: one wins, the other waits for its row
   lock, reads the new version and gets the Russian conflict message; two inserting the same new
   mark: the unique key refuses the second, also as a conflict, never a 500;
 - close_period while a save is in flight: the close waits for the save's commit; a save while a
   close is in flight waits for it and is refused — a mark never lands in a closed period.
-
-SQLite has one writer at a time and no row locks, so these interleavings cannot happen there.
 """
-import os
-import threading
-import time
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from models import Mark, Period, db
 from services.errors import DomainError
 from services.journal import VersionConflict, close_period, save_entries
+from tests.concurrency import needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-    reason="concurrent transactions need PostgreSQL (row locks); SQLite serializes writers")
-
-WAIT = 15  # seconds: an upper bound that only a broken lock would hit
-BLOCKED = 0.7  # how long a thread must stay blocked behind the other's uncommitted change
-
-
-class Worker(threading.Thread):
-    """Runs `fn()` in its own application context; with `hold`, stops just before its commit."""
-
-    def __init__(self, app, fn, hold=False):
-        super().__init__(daemon=True)
-        self.app, self.fn, self.hold = app, fn, hold
-        self.at_commit, self.release = threading.Event(), threading.Event()
-        self.result = self.error = self.finished_at = None
-
-    def _before_commit(self, session):
-        self.at_commit.set()
-        self.release.wait(WAIT)
-
-    def run(self):
-        with self.app.app_context():
-            session = db.session()
-            if self.hold:
-                event.listen(session, "before_commit", self._before_commit)
-            try:
-                self.result = self.fn()
-            except Exception as exc:  # noqa: BLE001 — the test inspects it
-                self.error = exc
-            finally:
-                self.finished_at = time.monotonic()
-                self.at_commit.set()
-                db.session.remove()
-
-
-def run_held_then(app, first, second):
-    """Start `first`, hold it at its commit, start `second`, check that it waits, then let go."""
-    a = Worker(app, first, hold=True)
-    a.start()
-    assert a.at_commit.wait(WAIT), "the first transaction never reached its commit"
-    assert a.error is None, a.error
-    b = Worker(app, second)
-    b.start()
-    b.join(BLOCKED)
-    still_waiting = b.is_alive()
-    released_at = time.monotonic()
-    a.release.set()
-    a.join(WAIT)
-    b.join(WAIT)
-    assert not a.is_alive() and not b.is_alive(), "a transaction hung"
-    return a, b, still_waiting, released_at
+pytestmark = needs_postgresql
 
 
 @pytest.fixture
