@@ -120,7 +120,8 @@ def test_a_task_topic_from_an_older_page_does_not_put_its_weight_back(jw, browse
     assert (task.weight, task.topic) == (Decimal("2"), None)
 
     _, tasks_b = open_grid(b, jw)  # taken again: the topic goes in, the weight stays
-    assert save(b, jw, tasks=[{"task_id": task_id, "version": tasks_b[task_id], "topic": "Устный счёт"}]).get_json()["ok"]
+    resp = save(b, jw, tasks=[{"task_id": task_id, "version": tasks_b[task_id], "topic": "Устный счёт"}])
+    assert resp.get_json()["ok"], resp.get_json()
     db.session.expire_all()
     task = db.session.get(Task, task_id)
     assert (task.weight, task.topic) == (Decimal("2"), "Устный счёт")
