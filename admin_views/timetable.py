@@ -333,7 +333,7 @@ class GridEditorView(TimetablePage):
                 if result.added or result.removed:
                     self._remind_to_regenerate(class_id)
                 return redirect(url_for(".index", class_id=class_id))
-            except versions.StaleEdit as exc:  # the week as it is now, to make the changes on again
+            except versions.StaleEdit as exc:  # shown again as it is now, to make the changes on it anew
                 db.session.rollback()
                 flash(exc.message, "error")
                 return redirect(url_for(".index", class_id=class_id))

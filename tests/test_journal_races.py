@@ -125,6 +125,28 @@ class Saver(threading.Thread):
                     db.session.remove()
 
 
+def start_saving(savers):
+    """Start the savers and wait until each has a save in: the race is on."""
+    for saver in savers:
+        saver.start()
+    wait_for(savers, lambda s: s.accepted or s.refused)
+    assert all(s.accepted for s in savers), [s.refused for s in savers]
+
+
+def stop_saving(savers, stop):
+    """Let every saver meet the refusal (its next save after the change), then stop them all."""
+    wait_for(savers, lambda s: s.refused is not None or s.errors)
+    stop.set()
+    for saver in savers:
+        saver.join(WAIT)
+
+
+def wait_for(savers, condition):
+    limit = time.monotonic() + WAIT
+    while not all(condition(s) for s in savers) and time.monotonic() < limit:
+        time.sleep(0.02)
+
+
 def test_after_a_period_mark_commits_no_mark_under_it_changes(app, big):
     """Teachers' saves hammer one student's marks while his period mark is set, round after round:
     the marks at the period mark's commit (read inside its transaction) are the marks for good."""
@@ -133,21 +155,15 @@ def test_after_a_period_mark_commits_no_mark_under_it_changes(app, big):
         stop = threading.Event()
         savers = [Saver(app, lambda value, version, t=t, s=student.id: mark_change(big, t, s, value, version), stop)
                   for t in tasks]
-        for saver in savers:
-            saver.start()
-        time.sleep(0.15)
+        start_saving(savers)
         snapshot = []
         setter = Worker(app, period_mark(big, student.id),
                         at_commit=lambda session, s=student.id: snapshot.extend(marks_of([s], session)))
         setter.start()
         setter.join(WAIT)
-        time.sleep(0.15)
-        stop.set()
-        for saver in savers:
-            saver.join(WAIT)
+        stop_saving(savers, stop)
         assert setter.error is None, setter.error
         assert all(not s.errors for s in savers), [s.errors for s in savers]
-        assert all(s.accepted for s in savers), "a saver never got a save in before the period mark"
         assert all(s.refused is not None and PERIOD_MARK_SET in str(s.refused) for s in savers), \
             [s.refused for s in savers]
         db.session.expire_all()
@@ -163,9 +179,8 @@ def test_a_close_under_a_stream_of_saves_finishes_at_once_and_refuses_the_saves_
     stop = threading.Event()
     savers = [Saver(app, lambda value, version, c=c: mark_change(big, c[0], c[1], value, version), stop)
               for c in cells]
-    for saver in savers:
-        saver.start()
-    time.sleep(0.5)
+    start_saving(savers)
+    time.sleep(0.2)
     snapshot = []
     period_id, student_ids = big.ns.a.period.id, [s.id for s in big.students]
     closer = Worker(app, lambda: close_period(actor_of("a.admin"), period_id),
@@ -174,13 +189,9 @@ def test_a_close_under_a_stream_of_saves_finishes_at_once_and_refuses_the_saves_
     closer.start()
     closer.join(WAIT)
     took = time.monotonic() - started
-    time.sleep(0.3)
-    stop.set()
-    for saver in savers:
-        saver.join(WAIT)
+    stop_saving(savers, stop)
     assert closer.error is None and closer.result is True, closer.error
     assert took < 2, f"the close took {took:.1f} s under {len(savers)} saving threads"
-    assert all(s.accepted for s in savers), "a saver never got a save in before the close"
     assert all(s.refused is not None and "закрыт" in str(s.refused) for s in savers), [s.refused for s in savers]
     db.session.expire_all()
     assert marks_of(student_ids) == snapshot, "a mark changed after the period was closed"
