@@ -13,11 +13,12 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user, logout_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import User, db
 from models.dialect import is_database_busy
-from services import audit, clock, database, uploads
+from services import audit, clock, database, uploads, versions
 from services.context import Actor
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
@@ -240,6 +241,7 @@ ERRORS = {
     403: ("Доступ запрещён", "У вас нет прав на эту страницу или запись."),
     404: ("Страница не найдена", "Такой страницы или записи нет, либо она вам недоступна."),
     405: ("Метод не поддерживается", "Это действие так выполнить нельзя."),
+    409: ("Запись изменена", "Запись изменил другой пользователь. Откройте её заново."),
     413: ("Файл слишком большой", "Отправлено больше данных, чем принимает сервер."),
     503: ("База данных занята", DATABASE_BUSY + "."),
     500: ("Внутренняя ошибка", "Произошла ошибка на сервере. Мы уже записали её; попробуйте позже."),
@@ -275,6 +277,8 @@ def _register_errors(app):
     @app.errorhandler(DomainError)
     def domain_error(exc):
         db.session.rollback()
+        if isinstance(exc, versions.StaleEdit):
+            return render(409, str(exc))
         return render(403 if exc.__class__.__name__ == "PermissionDenied" else 400, str(exc))
 
     def unavailable(exc):
@@ -283,6 +287,12 @@ def _register_errors(app):
         app.extensions["database"].outage.failed(exc)
         page = app.jinja_env.get_template("unavailable.html").render(home=url_for("admin.index"))
         return page, 503, {**NO_STORE, "Retry-After": "30"}
+
+    @app.errorhandler(StaleDataError)
+    def stale(exc):
+        """Two saves made from one version of a record: the second matched no row (services/versions.py)."""
+        db.session.rollback()
+        return render(409, versions.STALE)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

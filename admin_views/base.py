@@ -24,11 +24,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import fields, widgets
 
 from models import db
 from models.dialect import is_database_busy
-from services import accounts, audit, database, params, permissions
+from services import accounts, audit, database, params, permissions, versions
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,9 @@ class SecureModelView(Guarded, ModelView):
                                      type(None): lambda v, x, n=None: ""}
     column_default_sort = "id"
     column_display_pk = False
-    form_excluded_columns = ("org_id", "organization", "created_at", "user", "user_id")
+    form_excluded_columns = ("org_id", "organization", "created_at", "user", "user_id", "version")
+    # The edit form carries the version of the record it shows (`_version`, checked in update_model).
+    edit_template = "versioned_edit.html"
     page_size = 50
     can_set_page_size = True
     export_types = ["csv"]
@@ -262,7 +265,11 @@ class SecureModelView(Guarded, ModelView):
     def ajax_lookup(self):
         abort(404)
 
-    # -- what a school does not show --------------------------------------------------
+    # -- what a school does not show (nor anyone: a record's version counter) ---------------
+
+    def get_column_names(self, only_columns, excluded_columns):
+        """A record's version counter is bookkeeping: never a column of a list, a card or an export."""
+        return super().get_column_names(only_columns, [*(excluded_columns or ()), "version"])
 
     def _for_kind(self, columns):
         actor = self.actor
@@ -334,11 +341,24 @@ class SecureModelView(Guarded, ModelView):
         if is_created and hasattr(model, "org_id"):
             model.org_id = self.actor.org_id
 
+    def update_model(self, form, model):
+        """An edit made from an older version of the record is refused, nothing saved (issue 12):
+        two people who opened one card cannot silently overwrite each other."""
+        if sa_inspect(model).mapper.version_id_col is not None:
+            try:
+                versions.claim(model, request.form.get("_version"))
+            except versions.StaleEdit as exc:
+                flash(exc.message, "error")
+                return False
+        return super().update_model(form, model)
+
     def handle_view_exception(self, exc):
         if database.is_unavailable(exc):
             raise exc  # the 503 page (app.py), not a flash message and a traceback per request
         db.session.rollback()
-        if isinstance(exc, DomainError):
+        if isinstance(exc, StaleDataError):
+            flash(versions.STALE, "error")
+        elif isinstance(exc, DomainError):
             flash(exc.message + (": " + "; ".join(exc.errors) if exc.errors else ""), "error")
         elif isinstance(exc, IntegrityError):
             flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",

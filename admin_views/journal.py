@@ -226,6 +226,35 @@ def _text(value, limit, label="текст"):
     return params.text_within(value, limit, label)  # too long is refused, never cut
 
 
+def _weight(value):
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value).replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("вес задания") from None
+
+
+LESSON_FIELDS = {
+    "topic": lambda v: _text(v, MAX_TEXT["topic"], "Тема урока"),
+    "homework": lambda v: _text(v, MAX_TEXT["homework"], "Домашнее задание"),
+    "homework_due_lesson_id": lambda v: _int(v, "срок задания", optional=True),
+    "attendance_taken": bool,
+}
+TASK_FIELDS = {
+    "type_id": lambda v: _int(v, "тип задания", optional=True),
+    "weight": _weight,
+    "is_mandatory": bool,
+    "topic": lambda v: _text(v, MAX_TEXT["task_topic"], "Тема задания"),
+    "delete": bool,
+}
+
+
+def _present(item, fields):
+    """The fields an item carries, each parsed; a field it leaves out stays out."""
+    return {name: parse(item[name]) for name, parse in fields.items() if name in item}
+
+
 def parse_payload(raw):
     """The grid's changes (JSON from static/journal.js) → (save_entries payload, period marks).
 
@@ -241,26 +270,17 @@ def parse_payload(raw):
             raise ValueError(name)
         return value
 
-    lessons = [{"lesson_id": _int(i.get("lesson_id"), "урок"),
-                "topic": _text(i.get("topic"), MAX_TEXT["topic"], "Тема урока"),
-                "homework": _text(i.get("homework"), MAX_TEXT["homework"], "Домашнее задание"),
-                "homework_due_lesson_id": _int(i.get("homework_due_lesson_id"), "срок задания", optional=True),
-                **({"attendance_taken": bool(i.get("attendance_taken"))} if "attendance_taken" in i else {})}
-               for i in items("lessons")]
+    # A lesson or a saved task: its id, the version the page showed and only the fields the user
+    # changed (a field left out keeps what another user may have saved in it meanwhile).
+    lessons = [{"lesson_id": _int(i.get("lesson_id"), "урок"), "version": _int(i.get("version"), "версия урока"),
+                **_present(i, LESSON_FIELDS)} for i in items("lessons")]
     tasks = []
     for i in items("tasks"):
-        try:
-            weight = Decimal(str(i.get("weight")).replace(",", ".")) if i.get("weight") not in (None, "") else None
-        except InvalidOperation:
-            raise ValueError("вес задания") from None
-        tasks.append({"task_id": _int(i.get("task_id"), "задание", optional=True),
-                      "key": _text(i.get("key"), 40) or None,
-                      "lesson_id": _int(i.get("lesson_id"), "урок"),
-                      "type_id": _int(i.get("type_id"), "тип задания", optional=True),
-                      "weight": weight,
-                      "is_mandatory": bool(i.get("is_mandatory")),
-                      "topic": _text(i.get("topic"), MAX_TEXT["task_topic"], "Тема задания"),
-                      "delete": bool(i.get("delete"))})
+        task_id = _int(i.get("task_id"), "задание", optional=True)
+        tasks.append({"task_id": task_id, "key": _text(i.get("key"), 40) or None,
+                      "lesson_id": _int(i.get("lesson_id"), "урок", optional=task_id is not None),
+                      "version": _int(i.get("version"), "версия задания") if task_id is not None else None,
+                      **_present(i, TASK_FIELDS)})
     marks = []
     for i in items("marks"):
         mark = {"student_id": _int(i.get("student_id"), "ученик"),
@@ -353,8 +373,9 @@ class AbsenceView(JournalPage):
                                         end=end.isoformat()))
         rows = jv.absences(actor, class_id, start, end, today)
         for row in rows:
-            if row.attendance_id in failed:  # keep what was typed, next to the reason it was refused
+            if row.attendance_id in failed:  # keep what was typed (and from which version), next to why not
                 row.code, row.note, row.document_text, row.error = failed[row.attendance_id]
+                row.version = request.form.get(f"v-{row.attendance_id}")
         _, codes, _ = jv.load_reference(actor.org_id)
         return self.render("journal/absences.html", klass=klass, rows=rows, start=start, end=end,
                            codes=[c for c in codes if c.kind != "late"], can_edit=can_edit, today=today)
@@ -378,7 +399,7 @@ class AbsenceView(JournalPage):
                 failed[attendance_id] = (code, note, doc_raw, date_error(doc_raw, "Дата документа"))
                 continue
             items.append({"attendance_id": attendance_id, "code": code, "note": note or None,
-                          "document_date": document_date})
+                          "document_date": document_date, "version": request.form.get(f"v-{attendance_id}") or ""})
         if not failed and items:
             try:
                 saved = rules.set_absence_reasons(self.actor, items)

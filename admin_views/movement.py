@@ -279,7 +279,8 @@ class MovementOrderView(SecureModelView):
             values = {name: request.form.get(name, "") for name in movement.CARD_KEYS}
             to_class_id = id_arg("to_class_id", request.form)
             try:
-                movement.save_card(actor, order.id, values, to_class_id, item_id=item_id)
+                movement.save_card(actor, order.id, values, to_class_id, item_id=item_id,
+                                   version=request.form.get("version") or "")
                 flash("Карточка сохранена в приказе: ученик будет зачислен при проведении приказа", "success")
                 if request.form.get("another"):
                     return redirect(url_for(".card_view", id=order.id))

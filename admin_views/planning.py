@@ -159,7 +159,8 @@ class CurriculumView(SecureModelView):
                     flash(f"Скопировано строк: {added}" if added else
                           "Все строки этого плана уже есть: ничего не добавлено", "success")
                 else:
-                    curricula.save_lines(self.actor, plan, _line_inputs(request.form))
+                    curricula.save_lines(self.actor, plan, _line_inputs(request.form),
+                                         version=request.form.get("version") or "")
                     flash("Учебный план сохранён", "success")
             except DomainError as exc:
                 _flash_error(exc)
@@ -320,7 +321,8 @@ class ThematicPlanView(SecureModelView):
                     count = ktp.attach(self.actor, plan, request.form.getlist("assignment"))
                     flash(f"КТП назначен классам: {count}", "success")
                 else:
-                    count = ktp.save_topics(self.actor, plan, _topic_inputs(request.form))
+                    count = ktp.save_topics(self.actor, plan, _topic_inputs(request.form),
+                                            version=request.form.get("version") or "")
                     flash(f"КТП сохранён, тем: {count}", "success")
             except DomainError as exc:
                 _flash_error(exc)

@@ -12,7 +12,7 @@ from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson,
                     Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange, db)
 from reports.timetable_xlsx import exams_workbook, grid_workbook
 from services import clock, lessons as lesson_service
-from services import permissions
+from services import permissions, versions
 from services import timetable as tt
 from services.errors import DomainError
 from services.params import date_error, parse_date, parse_id, parse_int
@@ -317,7 +317,8 @@ class GridEditorView(TimetablePage):
         if request.method == "POST":
             try:
                 cells = _cells_from_form(request.form)
-                result = tt.save_class_week(actor, class_id, request.form.get("shift"), cells)
+                result = tt.save_class_week(actor, class_id, request.form.get("shift"), cells,
+                                            token=request.form.get("week") or "")
                 db.session.commit()
                 flash(f"Расписание {catalog.class_name(class_id)} сохранено: добавлено уроков {result.added}, "
                       f"убрано {result.removed}.", "success")
@@ -326,6 +327,10 @@ class GridEditorView(TimetablePage):
                 if result.added or result.removed:
                     self._remind_to_regenerate(class_id)
                 return redirect(url_for(".index", class_id=class_id))
+            except versions.StaleEdit as exc:  # shown again as it is now, to make the changes on it anew
+                db.session.rollback()
+                flash(exc.message, "error")
+                return redirect(url_for(".index", class_id=class_id))
             except DomainError as exc:
                 db.session.rollback()
                 if isinstance(exc, permissions.PermissionDenied):
@@ -333,10 +338,12 @@ class GridEditorView(TimetablePage):
                 errors = [exc.message] + exc.errors
                 shift = parse_int(request.form.get("shift"), high=2) or 1
                 placed = [(d, n, a, r) for d, n, a, r in _safe_cells(request.form)]
+                week = request.form.get("week") or ""
         else:
             entries = [s for s in tt.load_entry_slots(catalog) if s.class_id == class_id]
             shift = entries[0].shift if entries else 1
             placed = [(s.weekday, s.number, s.assignment_id, s.room_id) for s in entries]
+            week = tt.week_token(entries)
         times = tt.bell_times(actor.org_id, year.id)
         numbers = sorted({n for (sh, n) in times if sh == shift} | {n for _, n, _, _ in placed}) or list(range(1, 8))
         assignments = catalog.class_assignments(class_id)
@@ -355,7 +362,8 @@ class GridEditorView(TimetablePage):
         return self.render("timetable/grid.html", year=year, catalog=catalog, klass=catalog.classes[class_id],
                            classes=list(catalog.classes.values()), shift=shift, shifts=SHIFTS, numbers=numbers,
                            days=tt.DAYS, weekdays=tt.WEEKDAYS, times=times, assignments=assignments,
-                           by_cell=by_cell, width=width, counts=counts, errors=errors, rooms=catalog.rooms)
+                           by_cell=by_cell, width=width, counts=counts, errors=errors, rooms=catalog.rooms,
+                           week=week)
 
 
     def _remind_to_regenerate(self, class_id):

@@ -3,6 +3,7 @@ free loopback port; simulated teachers save marks and parents read diaries, all 
 `/login`; then a consistency check against the database.
 
     python -m bench.load [--duration 60] [--teachers 50] [--parents 50] [--size large|tiny]
+    python -m bench.load --contention [--duration 20] [--pairs 8] [--threads 16] [--size large|tiny]
 
 Alone it creates a throwaway PostgreSQL database, loads the set, runs and drops the database;
 `make bench` (bench/run.py) calls `run_load()` on the database it has already loaded.
@@ -19,6 +20,16 @@ holds the last value its client saved and exactly the version the client counted
 lost, none applied twice) — and no cell (task, student) has two marks. A save that failed
 without an answer (a timeout) may or may not have been applied: its cell is left out of the
 check and counted as «неясно».
+
+Contention (issue 12; `--contention [--pairs 8] [--threads 16]`): instead of that load, two
+sessions of each of `--pairs` teachers work on the same lesson — the same mark cells, and its topic
+(the first session) and homework (the second), each with the versions its page showed, as
+static/journal.js sends them; a 409 makes a session take the page again. Through gunicorn with
+threaded workers. At 60 % of the time the administrator closes their period by the periods list's
+action, as saves keep coming. Checked: every change accepted is in the database or replaced by a
+later accepted change of the same field («потеряно»), no two were accepted from one version
+(«дублей»), none was accepted after the close answered nor reached the database after it
+(«поздних записей») — all must be 0 — and the close's time.
 
 Login throttling (services/accounts.py) counts only failed logins (per login, and per address
 with 50 free failures that it forgets at one a minute); a successful login adds nothing, so 100
@@ -38,6 +49,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -159,6 +171,7 @@ class Teacher(threading.Thread):
         self.cells = {k: v for k, v in cells.items() if k[0] == t.task_id and k[1] in set(t.student_ids)}
         for sid in t.student_ids:
             self.cells.setdefault((t.task_id, sid), (None, None))
+        return page.decode()
 
     def run(self):
         try:
@@ -261,10 +274,11 @@ def free_port():
 
 
 class Server:
-    """gunicorn on 127.0.0.1:<free port> with `workers` sync workers; its log in bench/out/."""
+    """gunicorn on 127.0.0.1:<free port> with `workers` sync workers (or threaded ones, with
+    `threads`); its log in bench/out/."""
 
-    def __init__(self, url, workers=2):
-        self.url, self.workers = url, workers
+    def __init__(self, url, workers=2, threads=None):
+        self.url, self.workers, self.threads = url, workers, threads
         self.port = free_port()
         OUT.mkdir(parents=True, exist_ok=True)
         self.log_path = OUT / f"gunicorn-{self.port}.log"
@@ -276,6 +290,7 @@ class Server:
         self.log_file = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+             *(["--threads", str(self.threads)] if self.threads else []),
              "--timeout", "120", "--graceful-timeout", "5", "--backlog", "2048", "--log-level", "warning",
              "app:create_app()"],
             cwd=str(ROOT), env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
@@ -517,28 +532,307 @@ def check_consistency(url, teachers, result):
                                            f"в базе {stored.get(cell)!r}")
 
 
+# -- contention: two sessions on one lesson, and a close racing the saves (issue 12) -------------------
+
+def lesson_versions(html):
+    """{lesson id: version} of a journal grid page (data-v of the lessons table's rows)."""
+    return {int(i): int(v) for i, v in re.findall(r'data-lesson-row="(\d+)" data-v="(\d+)"', html)}
+
+
+@dataclass(frozen=True)
+class Write:
+    """A change the server accepted: of ("mark", task, student) or ("lesson", id), the version it
+    made, the field it wrote and the value, and when its request was sent (time.monotonic())."""
+
+    key: tuple
+    version: int
+    name: str
+    value: str
+    sent: float
+
+
+class Rival(Teacher):
+    """One of two sessions of a teacher on the same lesson, saving the same mark cells as the
+    other and one field of the lesson (the first session the topic, the second the homework), each
+    with the version it has seen — as static/journal.js does. A 409 makes it take the page again;
+    a closed period ends it."""
+
+    def __init__(self, port, target, start_event, deadline_box, seed, index):
+        super().__init__(port, target, start_event, deadline_box, seed)
+        self.index, self.writes, self.conflicts, self.refused_closed = index, [], 0, 0
+        self.lesson_version, self.done = None, False
+
+    def load_grid(self):
+        page = super().load_grid()
+        self.lesson_version = lesson_versions(page).get(self.target.lesson_id)
+        if self.lesson_version is None:
+            raise BenchError(f"журнал {self.target.assignment_id}: нет версии урока {self.target.lesson_id}")
+        return page
+
+    def run(self):
+        try:
+            self.session.login(self.target.login)
+            self.load_grid()
+            self.ready = True
+        except (BenchError, OSError) as exc:
+            self.stats.error(f"учитель {self.target.login}: {exc}")
+            return
+        self.start_event.wait()
+        deadline, n = self.deadline_box[0], 0
+        while time.monotonic() < deadline and not self.done:
+            n += 1
+            self._save(*(self._marks() if n % 2 else self._lesson(n)))
+
+    def _marks(self):
+        t = self.target
+        values = [v for v in t.values if v != "1"][:4] or list(t.values)
+        marks, writes = [], []
+        for sid in self.rnd.sample(t.student_ids, min(len(t.student_ids), self.rnd.randint(1, 2))):
+            value, version = self.cells[(t.task_id, sid)]
+            new = self.rnd.choice([v for v in values if v != value])
+            marks.append({"task_id": t.task_id, "student_id": sid, "value": new, "comment": "", "version": version})
+            writes.append((("mark", t.task_id, sid), 1 if version is None else version + 1, "value", new))
+        return {"marks": marks}, writes
+
+    def _lesson(self, n):
+        field_name, value = ("topic", "homework")[self.index], f"Сессия {self.index + 1}, сохранение {n}"
+        item = {"lesson_id": self.target.lesson_id, "version": self.lesson_version, field_name: value}
+        return {"lessons": [item]}, [(("lesson", self.target.lesson_id), self.lesson_version + 1, field_name, value)]
+
+    def _save(self, payload, writes):
+        t = self.target
+        form = {"payload": json.dumps(payload), "period_id": t.period_id, "csrf_token": self.session.csrf}
+        sent = time.monotonic()
+        try:
+            status, _, body = self.session.request(
+                "POST", f"/journal/{t.assignment_id}/save", form=form,
+                headers={"X-Requested-With": "fetch", "Accept": "application/json"}, keep_cookies=False)
+        except (OSError, http.client.HTTPException) as exc:
+            self.stats.error(f"сохранение без ответа: {exc!r}")
+            self.stats.uncertain += 1
+            self.unsure.update(w[0] for w in writes)
+            return
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = {}
+        message = str(answer.get("message", body[:200]))
+        if status == 200 and answer.get("ok"):
+            self.stats.saves += 1
+            self.writes += [Write(*w, sent) for w in writes]
+            for key, version, _, value in writes:
+                if key[0] == "mark":
+                    self.cells[key[1:]] = (value, version)
+                else:
+                    self.lesson_version = version
+        elif status == 409:  # the other session saved first: take the page again, as its button does
+            self.conflicts += 1
+            try:
+                self.load_grid()
+            except (BenchError, OSError) as exc:
+                self.stats.error(str(exc))
+                self.done = True
+        elif status == 400 and "закрыт" in message:
+            self.refused_closed += 1
+            self.done = True
+        else:
+            self.stats.error(f"сохранение: {status} {message[:200]}")
+
+
+class Closer(threading.Thread):
+    """The administrator closes the period of the rivals' lessons `at` seconds into the load, by
+    the periods list's action as a browser posts it; how long it took, when it answered, and the
+    state of the rivals' records right after it."""
+
+    def __init__(self, port, login, period_id, start_event, began_box, at, read_state):
+        super().__init__(daemon=True)
+        self.session, self.login, self.period_id = Session(port), login, period_id
+        self.start_event, self.began_box, self.at, self.read_state = start_event, began_box, at, read_state
+        self.ready, self.error, self.seconds, self.done_at, self.snapshot = False, None, None, None, None
+
+    def run(self):
+        try:
+            self.session.login(self.login)
+            status, _, page = self.session.request("GET", "/periods/")
+            token = re.search(rb'name="csrf-token" content="([^"]+)"', page)
+            if status != 200 or token is None:
+                raise BenchError(f"список периодов: ответ {status}")
+            self.ready = True
+        except (BenchError, OSError) as exc:
+            self.error = f"администратор {self.login}: {exc}"
+            return
+        self.start_event.wait()
+        time.sleep(max(0.0, self.began_box[0] + self.at - time.monotonic()))
+        sent = time.monotonic()
+        try:
+            status, _, _ = self.session.request("POST", "/periods/action/", form={
+                "action": "close_period", "rowid": self.period_id, "url": "/periods/",
+                "csrf_token": token.group(1).decode()})
+        except (OSError, http.client.HTTPException) as exc:
+            self.error = f"закрытие периода без ответа: {exc!r}"
+            return
+        self.done_at = time.monotonic()
+        self.seconds = self.done_at - sent
+        self.snapshot = self.read_state()
+        if status != 302 or not self.snapshot[1]:
+            self.error = f"закрытие периода: ответ {status}, период {'закрыт' if self.snapshot[1] else 'открыт'}"
+
+
+@dataclass
+class ContentionResult:
+    duration: float
+    pairs: int
+    workers: int
+    threads: int | None
+    saves: int = 0
+    conflicts: int = 0  # 409: the other session saved first, the page was taken again
+    refused_after_close: int = 0
+    errors: int = 0
+    uncertain: int = 0
+    lost: int = 0  # an accepted change that is neither in the database nor replaced by a later accepted one
+    duplicates: int = 0  # two changes accepted from one version, or two marks in one cell
+    late: int = 0  # a change accepted after the close answered, or one the database got after it
+    checked: int = 0  # records checked (cells and lessons)
+    close_seconds: float | None = None
+    server_tracebacks: int = 0
+    messages: list = field(default_factory=list)
+    checked_with: tuple = field(default=(), repr=False)  # (targets, rivals, closer), for check_rivals
+
+    @property
+    def consistent(self):
+        return self.lost == 0 and self.duplicates == 0 and self.late == 0
+
+    def summary(self):
+        close = "не выполнено" if self.close_seconds is None else f"{self.close_seconds * 1000:.0f} мс"
+        return (f"{self.pairs} пар сессий на общих уроках: принято сохранений {self.saves} за {self.duration:.1f} с; "
+                f"конфликтов (409, страница взята заново) {self.conflicts}; закрытие периода {close}, после "
+                f"него отказано {self.refused_after_close}; потеряно {self.lost}, дублей {self.duplicates}, "
+                f"поздних записей {self.late}, ошибок {self.errors}, неясно {self.uncertain}; "
+                f"проверено записей {self.checked}")
+
+
+def read_rival_state(url, targets):
+    """(the rivals' records {key: {field: value, "version": …}}, whether their period is closed)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            state = {}
+            for t in targets:
+                for task_id, sid, value, version in conn.execute(text(
+                        "SELECT task_id, student_id, value, version FROM mark WHERE task_id = :t"), {"t": t.task_id}):
+                    state[("mark", task_id, sid)] = {"value": value, "version": version}
+                topic, homework, version = conn.execute(text(
+                    "SELECT topic, homework, version FROM lesson WHERE id = :l"), {"l": t.lesson_id}).one()
+                state[("lesson", t.lesson_id)] = {"topic": topic, "homework": homework, "version": version}
+            closed = conn.execute(text("SELECT is_closed FROM period WHERE id = :p"),
+                                  {"p": targets[0].period_id}).scalar()
+            return state, bool(closed)
+    finally:
+        engine.dispose()
+
+
+def check_rivals(url, targets, rivals, closer, result):
+    """Every change accepted from the two sessions is in the database or replaced by a later
+    accepted one of the same field; no two were accepted from one version; none after the close."""
+    state, _ = read_rival_state(url, targets)
+    unsure = set().union(*(r.unsure for r in rivals))
+    by_key = defaultdict(list)
+    for rival in rivals:
+        for write in rival.writes:
+            by_key[write.key].append(write)
+    for key, writes in sorted(by_key.items()):
+        if key in unsure:
+            continue
+        result.checked += 1
+        stored = state.get(key, {})
+        versions = [w.version for w in writes]
+        result.duplicates += len(versions) - len(set(versions))
+        top = max(versions)
+        lost = [name for name in {w.name for w in writes}
+                if stored.get(name) != max((w for w in writes if w.name == name), key=lambda w: w.version).value]
+        if stored.get("version") != top or lost:
+            result.lost += 1
+            if len(result.messages) < 40:
+                result.messages.append(f"{key}: принята версия {top}, в базе {stored}")
+    if closer.done_at is not None:
+        result.late += sum(1 for r in rivals for w in r.writes if w.sent >= closer.done_at)
+        result.late += sum(1 for key, values in closer.snapshot[0].items() if state.get(key) != values)
+
+
+def run_contention(url, t, duration=20, pairs=4, workers=2, threads=8, close_at=0.6, seed=11):
+    """Two sessions of each of the first `pairs` teachers of `t.journals` on the same lesson and
+    cells (bench/dataset.py Targets, logins granted), through gunicorn with threaded workers; the
+    administrator closes their period `close_at` × `duration` into the load."""
+    journals = [j for j in t.journals[:pairs] if j.period_id == t.journals[0].period_id]
+    result = ContentionResult(duration=duration, pairs=len(journals), workers=workers, threads=threads)
+    start_event, deadline_box, began_box = threading.Event(), [0.0], [0.0]
+    with Server(url, workers, threads) as server:
+        rivals = [Rival(server.port, j, start_event, deadline_box, seed + 2 * n + i, i)
+                  for n, j in enumerate(journals) for i in (0, 1)]
+        closer = Closer(server.port, t.admin_login, journals[0].period_id, start_event, began_box,
+                        close_at * duration, lambda: read_rival_state(url, journals))
+        for user in [*rivals, closer]:
+            user.start()
+        limit = time.monotonic() + 120
+        while time.monotonic() < limit and not all(u.ready or not u.is_alive() for u in [*rivals, closer]):
+            time.sleep(0.1)
+        log(f"соперничество: {len(rivals)} сессий ({len(journals)} пар), gunicorn {workers} × {threads} потоков; "
+            f"{duration} с, закрытие периода на {close_at * duration:.0f}-й с …")
+        began = began_box[0] = time.monotonic()
+        deadline_box[0] = began + duration
+        start_event.set()
+        for user in [*rivals, closer]:
+            user.join(timeout=max(0.0, began + duration - time.monotonic()) + REQUEST_TIMEOUT + 5)
+        result.duration = time.monotonic() - began
+        result.server_tracebacks, _ = server.errors_logged()
+    for rival in rivals:
+        result.saves += rival.stats.saves
+        result.conflicts += rival.conflicts
+        result.refused_after_close += rival.refused_closed
+        result.errors += rival.stats.errors
+        result.uncertain += rival.stats.uncertain
+        result.messages += rival.stats.messages[:3]
+    if closer.error:
+        result.errors += 1
+        result.messages.append(closer.error)
+    result.close_seconds = closer.seconds
+    result.checked_with = (journals, rivals, closer)
+    check_rivals(url, *result.checked_with, result)
+    return result
+
+
 def main(argv=None):
     from bench.dataset import dispose, prepare, targets
 
     parser = argparse.ArgumentParser(
         prog="python -m bench.load",
         description="Нагрузочный тест: gunicorn (2 воркера) на PostgreSQL с набором данных, учителя сохраняют "
-                    "отметки, родители читают дневники; затем проверка, что ни одно принятое сохранение не потеряно.")
+                    "отметки, родители читают дневники; затем проверка, что ни одно принятое сохранение не потеряно. "
+                    "С --contention: две сессии учителя на одном уроке и закрытие периода во время сохранений.")
     parser.add_argument("--duration", type=float, default=60, help="секунд нагрузки (по умолчанию 60)")
     parser.add_argument("--teachers", type=int, default=50, help="учителей (по умолчанию 50)")
     parser.add_argument("--parents", type=int, default=50, help="родителей (по умолчанию 50)")
     parser.add_argument("--workers", type=int, default=2, help="воркеров gunicorn (по умолчанию 2)")
     parser.add_argument("--size", choices=("large", "tiny"), default="large", help="набор данных")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--contention", action="store_true",
+                        help="вместо обычной нагрузки: пары сессий на общих уроках и закрытие их периода")
+    parser.add_argument("--pairs", type=int, default=8, help="пар сессий (--contention; по умолчанию 8)")
+    parser.add_argument("--threads", type=int, default=16, help="потоков в воркере (--contention; по умолчанию 16)")
     args = parser.parse_args(argv)
     from bench.dataset import set_today
     today = set_today()
     database, app = prepare("postgresql", Config(args.size, args.seed), today, use_cache=False)
     try:
         with app.app_context():
-            t = targets(today, teachers=args.teachers, parents=args.parents)
+            t = targets(today, teachers=args.pairs if args.contention else args.teachers, parents=args.parents)
         dispose(app)
-        result = run_load(database.url, t, args.duration, args.teachers, args.parents, args.workers)
+        if args.contention:
+            result = run_contention(database.url, t, args.duration, args.pairs, args.workers, args.threads)
+        else:
+            result = run_load(database.url, t, args.duration, args.teachers, args.parents, args.workers)
     finally:
         dispose(app)
         database.drop()

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relations
 
 from models import db
 from models.enums import LabelledEnum
-from models.org import OrgOwned
+from models.org import OrgOwned, Versioned
 from models.people import utcnow
 
 # Values a mark on a task may take; «зач/незач» only where the subject is graded pass/fail.
@@ -39,7 +39,7 @@ class AbsenceKind(LabelledEnum):
     LATE = "late", "Опоздал"
 
 
-class TaskType(OrgOwned, db.Model):
+class TaskType(OrgOwned, Versioned, db.Model):
     """Тип задания (ответ на уроке, контрольная …) with its default weight; the administrator edits it."""
 
     __tablename__ = "task_type"
@@ -60,7 +60,7 @@ class TaskType(OrgOwned, db.Model):
         return self.name
 
 
-class AttendanceCode(OrgOwned, db.Model):
+class AttendanceCode(OrgOwned, Versioned, db.Model):
     """Отметка посещаемости: «н», «б», «у», «оп» — table-driven."""
 
     __tablename__ = "attendance_code"
@@ -77,7 +77,7 @@ class AttendanceCode(OrgOwned, db.Model):
         return self.code
 
 
-class Task(OrgOwned, db.Model):
+class Task(OrgOwned, Versioned, db.Model):
     """Задание on a lesson: a column of the grid, with a type, a weight and a mandatory flag."""
 
     __tablename__ = "task"

@@ -5,10 +5,10 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
-from models.org import OrgOwned
+from models.org import OrgOwned, Versioned
 
 
-class Lesson(OrgOwned, db.Model):
+class Lesson(OrgOwned, Versioned, db.Model):
     """One lesson of a teaching assignment on a date: the journal's column."""
 
     __tablename__ = "lesson"

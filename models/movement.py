@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 from models.enums import LabelledEnum
-from models.org import OrgOwned
+from models.org import OrgOwned, Versioned
 from models.people import utcnow
 
 
@@ -54,7 +54,7 @@ class LeaveReason(LabelledEnum):
     OTHER = "other", "Иная причина"
 
 
-class MovementOrder(OrgOwned, db.Model):
+class MovementOrder(OrgOwned, Versioned, db.Model):
     """Приказ книги движения: drafted, then applied in one transaction; applied ones are final
     (only a cancellation order, itself applied, turns one into «отменён»)."""
 
@@ -113,7 +113,7 @@ class MovementOrder(OrgOwned, db.Model):
         return f"Приказ № {self.number} от {when}".strip()
 
 
-class MovementItem(OrgOwned, db.Model):
+class MovementItem(OrgOwned, Versioned, db.Model):
     """A student of an order: from which class to which, and for leaving the reason and destination.
 
     An enrollment order may carry a new student's card (`card`, the card's fields) instead of a

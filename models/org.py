@@ -3,13 +3,26 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from models import db
 from models.enums import OrgKind, PeriodType
 
 
-class Organization(db.Model):
+class Versioned:
+    """Mixin: a record people edit in forms. `version` grows with every UPDATE of the row, and the
+    UPDATE says `WHERE version = <the version read>` (SQLAlchemy's version counter): of two saves
+    made from the same version only the first is written, the second fails with StaleDataError.
+    A form carries the version it was made from (services/versions.py)."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Organization(Versioned, db.Model):
     __tablename__ = "organization"
     __audited__ = True
 
@@ -52,7 +65,7 @@ class OrgOwned:
     org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
 
 
-class AcademicYear(OrgOwned, db.Model):
+class AcademicYear(OrgOwned, Versioned, db.Model):
     __tablename__ = "academic_year"
     __audited__ = True
 
@@ -74,7 +87,7 @@ class AcademicYear(OrgOwned, db.Model):
         return self.name
 
 
-class Period(OrgOwned, db.Model):
+class Period(OrgOwned, Versioned, db.Model):
     __tablename__ = "period"
     __audited__ = True
 
@@ -99,7 +112,7 @@ class Period(OrgOwned, db.Model):
         return f"{self.name} ({self.year.name})" if self.year else self.name
 
 
-class Holiday(OrgOwned, db.Model):
+class Holiday(OrgOwned, Versioned, db.Model):
     """Каникулы: a range of days without lessons, for all grades or a range of them."""
 
     __tablename__ = "holiday"
@@ -122,7 +135,7 @@ class Holiday(OrgOwned, db.Model):
         return self.name
 
 
-class CalendarDay(OrgOwned, db.Model):
+class CalendarDay(OrgOwned, Versioned, db.Model):
     """An exception to the five-day week: a weekday off or a weekend day made working."""
 
     __tablename__ = "calendar_day"
@@ -139,7 +152,7 @@ class CalendarDay(OrgOwned, db.Model):
         return self.day.strftime("%d.%m.%Y")
 
 
-class Room(OrgOwned, db.Model):
+class Room(OrgOwned, Versioned, db.Model):
     __tablename__ = "room"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +166,7 @@ class Room(OrgOwned, db.Model):
         return self.name
 
 
-class Position(OrgOwned, db.Model):
+class Position(OrgOwned, Versioned, db.Model):
     __tablename__ = "position"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,7 +178,7 @@ class Position(OrgOwned, db.Model):
         return self.name
 
 
-class Department(OrgOwned, db.Model):
+class Department(OrgOwned, Versioned, db.Model):
     """Отделение (college)."""
 
     __tablename__ = "department"
@@ -179,7 +192,7 @@ class Department(OrgOwned, db.Model):
         return self.name
 
 
-class Specialty(OrgOwned, db.Model):
+class Specialty(OrgOwned, Versioned, db.Model):
     """Специальность / профессия (college), e.g. 15.02.16 Технология машиностроения."""
 
     __tablename__ = "specialty"
@@ -198,5 +211,5 @@ class Specialty(OrgOwned, db.Model):
         return f"{self.code} {self.name}"
 
 
-__all__ = ["Organization", "OrgOwned", "AcademicYear", "Period", "Holiday", "CalendarDay",
+__all__ = ["Organization", "OrgOwned", "Versioned", "AcademicYear", "Period", "Holiday", "CalendarDay",
            "Room", "Position", "Department", "Specialty"]

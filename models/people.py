@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models import db
 from services import clock
 from models.enums import Role, StudentStatus
-from models.org import OrgOwned, Position
+from models.org import OrgOwned, Position, Versioned
 
 
 def utcnow():
@@ -79,7 +79,7 @@ class StaffRole(db.Model):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class Staff(OrgOwned, PersonMixin, db.Model):
+class Staff(OrgOwned, PersonMixin, Versioned, db.Model):
     """Личное дело сотрудника."""
 
     __tablename__ = "staff"
@@ -133,7 +133,7 @@ student_parent = Table(
 )
 
 
-class Student(OrgOwned, PersonMixin, db.Model):
+class Student(OrgOwned, PersonMixin, Versioned, db.Model):
     """Личное дело обучающегося."""
 
     __tablename__ = "student"
@@ -176,7 +176,7 @@ class Student(OrgOwned, PersonMixin, db.Model):
     )
 
 
-class Parent(OrgOwned, PersonMixin, db.Model):
+class Parent(OrgOwned, PersonMixin, Versioned, db.Model):
     """Родитель (законный представитель)."""
 
     __tablename__ = "parent"

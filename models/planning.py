@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 from models.enums import LabelledEnum
-from models.org import AcademicYear, Organization, OrgOwned, Period, Specialty
+from models.org import AcademicYear, Organization, OrgOwned, Period, Specialty, Versioned
 from models.people import utcnow
 
 
@@ -35,7 +35,7 @@ class CurriculumComponent(LabelledEnum):
     SCHOOL = "school", "Часть, формируемая участниками образовательных отношений"
 
 
-class EducationalArea(OrgOwned, db.Model):
+class EducationalArea(OrgOwned, Versioned, db.Model):
     """Образовательная область (предметная область), e.g. «Математика и информатика»."""
 
     __tablename__ = "educational_area"
@@ -50,7 +50,7 @@ class EducationalArea(OrgOwned, db.Model):
         return self.name
 
 
-class Subject(OrgOwned, db.Model):
+class Subject(OrgOwned, Versioned, db.Model):
     """Предмет (school) or дисциплина / МДК / модуль / практика (college)."""
 
     __tablename__ = "subject"
@@ -113,7 +113,7 @@ class SubgroupMember(db.Model):
     __table_args__ = (UniqueConstraint("student_id", "subject_id", "period_id"),)
 
 
-class TeachingAssignment(OrgOwned, db.Model):
+class TeachingAssignment(OrgOwned, Versioned, db.Model):
     """Педагогическая нагрузка: teacher × subject × class (× subgroup) for a year."""
 
     __tablename__ = "teaching_assignment"
@@ -150,7 +150,7 @@ Index("uq_teaching_assignment_slot", TeachingAssignment.class_id, TeachingAssign
       func.coalesce(TeachingAssignment.subgroup_id, 0), TeachingAssignment.teacher_id, unique=True)
 
 
-class Curriculum(OrgOwned, db.Model):
+class Curriculum(OrgOwned, Versioned, db.Model):
     """Учебный план of one grade level (курс) and profile for a year.
 
     A school counts hours per week; a college counts hours per semester (period 1 and 2 of the
@@ -228,7 +228,7 @@ class CurriculumLine(OrgOwned, db.Model):
         return f"{self.subject.name if self.subject else ''}: {self.hours_per_week or ''}"
 
 
-class ThematicPlan(OrgOwned, db.Model):
+class ThematicPlan(OrgOwned, Versioned, db.Model):
     """Календарно-тематический план: a teacher's ordered topics of a subject for a grade level."""
 
     __tablename__ = "thematic_plan"

@@ -3,11 +3,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConst
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from models import db
-from models.org import AcademicYear, Department, OrgOwned, Specialty
+from models.org import AcademicYear, Department, OrgOwned, Specialty, Versioned
 from models.people import Student
 
 
-class SchoolClass(OrgOwned, db.Model):
+class SchoolClass(OrgOwned, Versioned, db.Model):
     """Класс «5А» or учебная группа «ТМ-21»; grade is the параллель (1–11) or the курс (1–4)."""
 
     __tablename__ = "school_class"

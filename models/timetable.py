@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 from models.enums import LabelledEnum
-from models.org import OrgOwned
+from models.org import OrgOwned, Versioned
 from models.people import utcnow
 
 WEEKDAYS = {1: "Понедельник", 2: "Вторник", 3: "Среда", 4: "Четверг", 5: "Пятница", 6: "Суббота"}
@@ -39,7 +39,7 @@ class ExamKind(LabelledEnum):
     COURSE_WORK = "course_work", "Защита курсовой работы"
 
 
-class Bell(OrgOwned, db.Model):
+class Bell(OrgOwned, Versioned, db.Model):
     """One lesson of the bell schedule (звонки): number, start and end, in shift 1 or 2.
 
     Bells without a year are the organization's standing schedule; bells of a year replace it
@@ -108,7 +108,7 @@ class TimetableEntry(OrgOwned, db.Model):
         return f"{WEEKDAYS.get(self.weekday, '?')}, {self.number}-й урок"
 
 
-class TimetableChange(OrgOwned, db.Model):
+class TimetableChange(OrgOwned, Versioned, db.Model):
     """A one-off change on a date (замена): another teacher, room or subject, a cancelled lesson,
     or an extra lesson.
 
@@ -159,7 +159,7 @@ class TimetableChange(OrgOwned, db.Model):
             if self.date and self.kind in ChangeKind._value2member_map_ else "Замена"
 
 
-class ExamEntry(OrgOwned, db.Model):
+class ExamEntry(OrgOwned, Versioned, db.Model):
     """A line of the exam-session timetable (расписание сессии): what, who, where and when."""
 
     __tablename__ = "exam_entry"

@@ -46,10 +46,11 @@ def _changes(obj, mode):
     state = inspect(obj)
     excluded = getattr(type(obj), "__audit_exclude__", set())
     ignored = getattr(type(obj), "__audit_ignore__", set())
+    version = state.mapper.version_id_col  # a form's version counter (models.org.Versioned) says nothing
     changes = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if key in ignored:
+        if key in ignored or (version is not None and attr.columns[0] is version):
             continue
         hist = state.attrs[key].history
         if mode == "insert":

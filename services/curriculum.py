@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (AcademicYear, Curriculum, CurriculumComponent, CurriculumLine, Organization,
                     SchoolClass, Subject, TeachingAssignment, db)
-from services import permissions
+from services import permissions, versions
 from services.errors import DomainError, taken_is_refused
 from services.planning import check_open_year, fmt_hours, hours, raise_if, related
 from services.rules import validator
@@ -212,9 +212,15 @@ def _parse(value, label, errors):
         return None
 
 
-def save_lines(actor, curriculum, rows):
-    """Apply the grid: change, add and delete lines at once; any bad row refuses them all."""
+def save_lines(actor, curriculum, rows, version=None):
+    """Apply the grid: change, add and delete lines at once; any bad row refuses them all.
+
+    `version`: the plan's version the grid was made from — a grid made before someone else saved
+    the plan is refused, not written over it (services/versions.py; the page passes what its form
+    sent, so a form without it is refused); None for a caller that does not claim to know it."""
     permissions.require_rows(actor, "curriculum", "edit", Curriculum, [curriculum.id])
+    if version is not None:
+        versions.claim(curriculum, version)
     existing = {line.id: line for line in curriculum.lines}
     subjects = {s.id: s for s in db.session.scalars(select(Subject).where(Subject.org_id == curriculum.org_id))}
     next_order = max((line.sort_order or 0 for line in curriculum.lines), default=0) + 1

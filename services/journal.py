@@ -8,9 +8,11 @@ API (the journal pages call these):
 
 ``save_entries(actor, assignment_id, payload) -> SaveResult``
     payload = {
-      "lessons":      [{"lesson_id", "topic"?, "homework"?, "homework_due_lesson_id"?}],
+      "lessons":      [{"lesson_id", "version"?, "topic"?, "homework"?, "homework_due_lesson_id"?,
+                        "attendance_taken"?}],
       "tasks":        [{"task_id" (None for a new task), "key" (the client's key of a new task),
-                        "lesson_id", "type_id", "weight", "is_mandatory", "topic", "delete": bool}],
+                        "version"? (of an existing task), "lesson_id", "type_id", "weight",
+                        "is_mandatory", "topic", "delete": bool}],
       "marks":        [{"task_id" or "task_key", "student_id", "value" ("" deletes), "comment"?,
                         "version" (None for a new mark)}],
       "attendance":   [{"lesson_id", "student_id", "code" ("" deletes), "version"}],
@@ -19,7 +21,8 @@ API (the journal pages call these):
     }
     Keys other than the ids are optional: a key left out (or a None type / weight) leaves the field
     as it is; a new task without a type takes the first active type, without a weight or mandatory
-    flag the type's defaults.
+    flag the type's defaults. A lesson's or an existing task's "version" is the one the page showed
+    (a stale one is a VersionConflict); without it the row is written as it is now (scripts).
     Returns SaveResult(counts, task_ids {client key: new id}, versions {"marks": {(task_id,
     student_id): version or None if deleted}, "attendance": {(lesson_id, student_id): …},
     "period_marks": {(student_id, kind, period_id): …}}); `as_json()` gives string keys.
@@ -49,14 +52,25 @@ cannot delete it, change the marks it closed and set it again.
 A period's marks close with the period; year, exam and final marks with the year's last period.
 Grade 1 of a school and subjects «без отметок» keep attendance and topics only.
 
-Concurrency: each mark, attendance and period mark carries a `version` that grows with every
-change (bumped on flush, whatever the path). A save reads the entries it changes under a row
-lock (SELECT … FOR UPDATE; SQLite: the database write lock) and refuses any whose version is not
-the one the page showed; the unique keys refuse a second copy of a new entry. So no update is
-lost unnoticed, and a whole grid is still saved in a few multi-row statements. A save locks the
-periods it writes into in shared mode, `close_period` in exclusive mode, and the save checks
-`is_closed` after locking: a mark is saved before the close or refused after it, never inside a
-closed period.
+Concurrency (issue 12: nothing a user typed is lost unnoticed):
+- each mark, attendance and period mark carries a `version` that grows with every change (bumped
+  on flush, whatever the path). A save reads the entries it changes under a row lock (SELECT … FOR
+  UPDATE; SQLite: the database write lock) and refuses any whose version is not the one the page
+  showed; the unique keys refuse a second copy of a new entry. A whole grid is still saved in a
+  few multi-row statements.
+- lessons and tasks carry SQLAlchemy's version counter (models.org.Versioned): the page sends only
+  the fields the user changed, with the version it showed; a stale one is refused, and a change
+  committed after the check fails the UPDATE's `WHERE version = …`. Both are a VersionConflict.
+- a period mark and the marks under it: a grid save reads the students' period marks after
+  passing their gates (student × subject) in shared mode, a period-mark save passes them in
+  exclusive mode, so a mark is changed before the period mark is set or refused after it, never
+  in between (_gate_period_marks).
+- closing a period: a save passes the period's gate in shared mode, `close_period` in exclusive
+  mode, and the save checks `is_closed` after it: a mark is saved before the close or refused
+  after it, never inside a closed period, and the close waits only for the saves already in
+  flight, whatever the load (_gated_periods).
+The gates are PostgreSQL advisory transaction locks, which queue fairly (_gate); on SQLite the
+database write lock serializes the writers.
 """
 from collections import Counter, defaultdict
 from contextlib import contextmanager
@@ -64,7 +78,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import chain
 
-from sqlalchemy import and_, event, func, inspect, or_, select, update
+from sqlalchemy import BigInteger, and_, event, false, func, inspect, literal, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -199,11 +213,56 @@ def _flag(value):
 
 # -- locks and the transaction ------------------------------------------------------------------
 
+def _write_lock(connection):
+    """SQLite locks the whole database: a write that changes nothing takes its write lock first
+    (once per transaction), so what is read after it cannot change until this transaction ends."""
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.execute(update(Period.__table__).where(false()).values(is_closed=Period.__table__.c.is_closed))
+
+
 def _locked(query, exclusive=False):
     """Rows read under a lock: shared (a save's periods) or exclusive (a close's period, the
     entries a save changes), read again after waiting, so a version or a flag compared after it
     is the current one (models/dialect.py: FOR SHARE / FOR UPDATE; SQLite: its write lock)."""
     return db.session.scalars(locked(query, read=not exclusive)).all()
+
+
+def _gate(key, condition, order, exclusive):
+    """Pass the gates `key` of the rows matching `condition` (taken in `order`, so that two
+    transactions never wait for each other): shared, or exclusive; held until the transaction ends.
+
+    PostgreSQL: advisory transaction locks. Unlike row locks they queue fairly: an exclusive request
+    waits for the holders already in, and every request after it waits behind it — a stream of
+    shared holders cannot starve it (row locks let new FOR SHARE lockers pass a waiting FOR UPDATE:
+    a close waited up to a minute behind saves, issue 12). SQLite: the database write lock."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        _write_lock(connection)
+        return
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    db.session.execute(select(lock(*key)).where(condition).order_by(order))
+
+
+PERIOD_GATE = 4150  # the first of a period's two advisory lock keys (the second is its id)
+
+
+def _gated_periods(condition, exclusive=False):
+    """The periods matching `condition`, read after passing their gates: a save holds them shared
+    until it commits, a close or a reopen exclusively. So a close waits only for the saves already
+    in flight, and the saves that come after it read the period closed and are refused."""
+    _gate((PERIOD_GATE, Period.id), condition, Period.id, exclusive)
+    return db.session.scalars(select(Period).where(condition).order_by(Period.id)
+                              .execution_options(populate_existing=True)).all()
+
+
+def _gate_period_marks(subject_id, student_ids, exclusive):
+    """The gates of the students' period marks of a subject: shared for a save that checks its
+    marks against them, exclusive for a save that sets them. So a mark is changed before a period
+    mark is set over it, or refused after — never in between (issue 12). A key is the subject and
+    the student in one bigint (PostgreSQL keeps it apart from the periods' two-int keys)."""
+    if student_ids:
+        key = literal(subject_id << 32, BigInteger) + Student.id
+        _gate((key,), Student.id.in_(student_ids), Student.id, exclusive)
 
 
 @contextmanager
@@ -235,7 +294,7 @@ def _transaction(actor, commit=True):
 
 
 class _Periods:
-    """The organization's periods around the dates of a save, locked against a concurrent close."""
+    """The organization's periods around the dates of a save, gated against a concurrent close."""
 
     def __init__(self, org_id, lessons=(), year_ids=()):
         dates = [lesson.date for lesson in lessons]
@@ -245,8 +304,7 @@ class _Periods:
             cond.append(and_(Period.start_date <= max(dates), Period.end_date >= min(dates)))
         if year_ids:
             cond.append(Period.year_id.in_(year_ids))
-        rows = _locked(select(Period).where(Period.org_id == org_id, or_(*cond)).order_by(Period.id)) \
-            if cond else []
+        rows = _gated_periods(and_(Period.org_id == org_id, or_(*cond))) if cond else []
         self.by_id = {p.id: p for p in rows}
 
     def of_lesson(self, lesson):
@@ -422,17 +480,6 @@ class _GridSave:
                            SubgroupMember.subject_id == self.assignment.subject_id,
                            SubgroupMember.period_id.in_(self.periods.by_id))):
                 self.split[period_id][student_id] = subgroup_id
-        # Period marks of this subject close the students' marks of the period to the teacher.
-        self.closed_by_mark = set()
-        if not self.corrector and (self.marks_in or self.tasks_in) and self.periods.by_id:
-            class_students = select(Student.id).where(Student.class_id == self.assignment.class_id)
-            self.closed_by_mark = set(db.session.execute(
-                select(PeriodMark.student_id, PeriodMark.period_id).where(
-                    PeriodMark.subject_id == self.assignment.subject_id,
-                    PeriodMark.year_id == self.assignment.year_id,
-                    PeriodMark.kind == PeriodMarkKind.PERIOD.value,
-                    PeriodMark.period_id.in_(self.periods.by_id),
-                    or_(PeriodMark.student_id.in_(class_students), PeriodMark.student_id.in_(student_ids)))).all())
         # The entries this save may change, locked: their versions cannot move until it commits.
         self.marks = {}
         if self.tasks:
@@ -444,10 +491,36 @@ class _GridSave:
             for row in _locked(select(Attendance).where(Attendance.lesson_id.in_(attendance_lessons))
                                .order_by(Attendance.id), exclusive=True):
                 self.attendance[(row.lesson_id, row.student_id)] = row
+        self.closed_by_mark = self._period_marks_closing(student_ids)
         self.types = {t.id: t for t in db.session.scalars(
             select(TaskType).where(TaskType.org_id == org_id))} if self.tasks_in else {}
         self.codes = {c.code: c for c in db.session.scalars(
             select(AttendanceCode).where(AttendanceCode.org_id == org_id))} if self.attendance_in else {}
+
+    def _period_marks_closing(self, student_ids):
+        """{(student id, period id)} whose period mark of this subject closes the marks to the teacher.
+
+        Read after passing the students' period-mark gates: shared here, exclusive where period
+        marks are set (_PeriodMarkSave), so a period mark is either committed before this save reads
+        them or set after this save commits — never in between, with a mark changed under it. A save
+        that sets period marks itself takes the exclusive gates at once (two saves holding shared
+        ones could not both raise them)."""
+        guarded = set()
+        if not self.corrector and (self.marks_in or self.tasks_in) and self.periods.by_id:
+            changed_tasks = {parse_id(t.get("task_id")) for t in self.tasks_in}
+            guarded = {parse_id(m.get("student_id")) for m in self.marks_in} - {None}
+            guarded |= {s for (t, s) in self.marks if t in changed_tasks}
+        subject_id = self.assignment.subject_id
+        if self.period_marks_in:
+            _gate_period_marks(subject_id, guarded | student_ids, exclusive=True)
+        else:
+            _gate_period_marks(subject_id, guarded, exclusive=False)
+        if not guarded:
+            return set()
+        return set(db.session.execute(select(PeriodMark.student_id, PeriodMark.period_id).where(
+            PeriodMark.subject_id == subject_id, PeriodMark.year_id == self.assignment.year_id,
+            PeriodMark.kind == PeriodMarkKind.PERIOD.value, PeriodMark.period_id.in_(self.periods.by_id),
+            PeriodMark.student_id.in_(guarded))).all())
 
     # checks shared by every kind of entry -------------------------------------------------------
 
@@ -511,6 +584,8 @@ class _GridSave:
                 self.errors.append(f"Урок {lesson}: указан дважды")
                 continue
             seen.add(lesson.id)
+            if not self._as_shown(lesson, item, f"Урок {lesson}"):
+                continue
             changes = {}
             if "topic" in item:
                 topic = _text(item["topic"])
@@ -563,6 +638,9 @@ class _GridSave:
                 new_items.append((n, item))
                 continue
             task = self.tasks.get(task_id)
+            if task is None and item.get("version") not in (None, ""):
+                self.conflicts.append(f"Задание (строка {n}): запись уже удалена другим пользователем")
+                continue
             if task is None or task.lesson.assignment_id != self.assignment.id:
                 self.errors.append(f"Задание (строка {n}): задание не найдено в этом журнале")
                 continue
@@ -570,7 +648,8 @@ class _GridSave:
                 self.errors.append(f"Задание «{task}» ({task.lesson}): указано дважды")
                 continue
             seen.add(task_id)
-            self._existing_task(task, item)
+            if self._as_shown(task, item, f"Задание «{task}» ({task.lesson})"):
+                self._existing_task(task, item)
         self._new_tasks(new_items)
 
     def _task_fields(self, item, where, task=None):
@@ -772,6 +851,13 @@ class _GridSave:
             self.ops.append(lambda task=task, student=student, existing=existing, value=value, comment=comment:
                             self._apply_mark(task, student, existing, value, comment))
 
+    def _as_shown(self, row, item, where):
+        """A lesson or a task is written only if it is still at the version its page showed (no
+        version sent: a script that does not claim to know it). A change committed after this check
+        fails the write's `WHERE version = …` (models.org.Versioned), also a VersionConflict."""
+        version = _version(item, self.errors, where)
+        return version is None or self._version_matches(row, version, where)
+
     def _version_matches(self, existing, version, where):
         if existing is None and version is not None:
             self.conflicts.append(f"{where}: запись уже удалена другим пользователем")
@@ -951,6 +1037,7 @@ class _PeriodMarkSave:
         self.students = {s.id: s for s in db.session.scalars(
             select(Student).where(Student.id.in_(student_ids), Student.org_id == self.year.org_id)
             .options(joinedload(Student.klass)))} if student_ids else {}
+        _gate_period_marks(self.subject.id, set(self.students), exclusive=True)
         self.existing = {}
         if self.students:
             for mark in _locked(select(PeriodMark).where(
@@ -1157,7 +1244,7 @@ def _period_for(actor, period_id, verb):
     permissions.require(actor, "period", verb)
     pid = parse_id(period_id)
     cond = permissions.row_condition(actor, "period", verb, Period)
-    rows = _locked(select(Period).where(Period.id == pid, cond), exclusive=True) if pid else []
+    rows = _gated_periods(and_(Period.id == pid, cond), exclusive=True) if pid else []
     if not rows:
         raise PermissionDenied("Период не найден или недоступен.")
     return rows[0]
@@ -1227,15 +1314,20 @@ class AbsenceReasonsRefused(DomainError):
         self.row_errors = row_errors
 
 
-def _apply_absence_reason(actor, attendance_id, code, note, document_date):
+def _apply_absence_reason(actor, attendance_id, code, note, document_date, version=None):
     """Check one reason and, if it is right, write it into the open transaction; returns
-    (row, errors). The caller's transaction commits or rolls back the whole batch."""
-    rows = _locked(select(Attendance).where(Attendance.id == parse_id(attendance_id)), exclusive=True) \
-        if parse_id(attendance_id) else []
-    row = rows[0] if rows else None
+    (row, errors). The caller's transaction commits or rolls back the whole batch. `version`: of
+    the attendance the page showed (the teacher may have changed its code since); None — unknown."""
+    row = db.session.get(Attendance, parse_id(attendance_id)) if parse_id(attendance_id) else None
+    if row is not None:  # the period's gate first, then the row: the order every save takes them in
+        periods = _Periods(row.org_id, [row.lesson])
+        rows = _locked(select(Attendance).where(Attendance.id == row.id), exclusive=True)
+        row = rows[0] if rows else None
     if row is None or (actor.org_id is not None and row.org_id != actor.org_id):
         raise PermissionDenied("Отметка посещаемости не найдена или недоступна.")
     permissions.require_rows(actor, "absence_reason", "edit", Student, [row.student_id])
+    if version is not None and parse_id(version) != row.version:
+        return row, ["запись изменил другой пользователь — обновите страницу и укажите причину заново"]
     errors = []
     wanted = db.session.scalar(select(AttendanceCode).where(
         AttendanceCode.org_id == row.org_id, AttendanceCode.code == _value(code)))
@@ -1252,8 +1344,7 @@ def _apply_absence_reason(actor, attendance_id, code, note, document_date):
         errors.append("Дата документа не может быть в будущем")
     if wanted is not None and wanted.kind == AbsenceKind.EXCUSED.value and not (note or document_date):
         errors.append("Для уважительной причины укажите документ (справку, заявление) или его дату")
-    lesson = row.lesson
-    closed = _Periods(row.org_id, [lesson]).closed_for(lesson)
+    closed = periods.closed_for(row.lesson)
     if closed is not None:
         errors.append(f"Период «{closed.name}» закрыт для изменений")
     if not errors:
@@ -1277,13 +1368,13 @@ def set_absence_reason(actor, attendance_id, code, note, document_date):
 def set_absence_reasons(actor, items):
     """Several reasons at once (the absences page): all of them saved, or none.
 
-    items: [{"attendance_id", "code", "note", "document_date"}]. Raises AbsenceReasonsRefused
-    with every wrong row's message. Returns how many were saved."""
+    items: [{"attendance_id", "code", "note", "document_date", "version"?}]. Raises
+    AbsenceReasonsRefused with every wrong row's message. Returns how many were saved."""
     with _transaction(actor):
         row_errors = {}
         for item in items:
             _, errors = _apply_absence_reason(actor, item["attendance_id"], item["code"], item.get("note"),
-                                              item.get("document_date"))
+                                              item.get("document_date"), item.get("version"))
             if errors:
                 row_errors[int(item["attendance_id"])] = "; ".join(errors)
         if row_errors:

@@ -131,6 +131,7 @@ class GridTask:
     topic: str
     position: int
     lesson_date: date | None = None
+    version: int | None = None  # the page sends it back with a change (services/journal.py)
 
     @property
     def weight_label(self):
@@ -152,6 +153,7 @@ class GridLesson:
     attendance_taken: bool = False
     due: object = None  # the GridLesson of homework_due_lesson_id when it is in the period
     due_later: object = None  # the same when it comes after this lesson (the only choice the page lists)
+    version: int = 1  # the page sends it back with a change of the topic, homework … (services/journal.py)
 
     @property
     def saved_tasks(self):
@@ -387,7 +389,7 @@ def _lessons(assignment, period, topics):
         select(Lesson.id, Lesson.date, Lesson.number, Lesson.topic, Lesson.homework, Lesson.is_cancelled,
                Lesson.homework_due_lesson_id, earlier if topics else literal(0), Lesson.teacher_id,
                Task.id, Task.type_id, Task.weight, Task.is_mandatory, Task.topic, Task.position,
-               TaskType.name, TaskType.short_name, Lesson.attendance_taken)
+               TaskType.name, TaskType.short_name, Lesson.attendance_taken, Lesson.version, Task.version)
         .outerjoin(Task, Task.lesson_id == Lesson.id)
         .outerjoin(TaskType, TaskType.id == Task.type_id)
         .where(Lesson.assignment_id == assignment.id,
@@ -399,7 +401,7 @@ def _lessons(assignment, period, topics):
         lesson = lessons.get(r[0])
         if lesson is None:
             lesson = lessons[r[0]] = GridLesson(r[0], r[1], r[2], r[3] or "", r[4] or "", bool(r[5]), r[6], r[8],
-                                                attendance_taken=bool(r[17]))
+                                                attendance_taken=bool(r[17]), version=r[18])
             if index is None:
                 index = int(r[7] or 0)
             if not lesson.is_cancelled:
@@ -408,7 +410,7 @@ def _lessons(assignment, period, topics):
                     lesson.planned = topic_at(topics, index)
         if r[9] is not None:
             lesson.tasks.append(GridTask(f"t{r[9]}", r[9], r[0], r[10], r[15] or "", r[16] or "",
-                                         Decimal(str(r[11])), bool(r[12]), r[13] or "", r[14] or 0, r[1]))
+                                         Decimal(str(r[11])), bool(r[12]), r[13] or "", r[14] or 0, r[1], r[19]))
     ordered = list(lessons.values())
     position = {lesson.id: n for n, lesson in enumerate(ordered)}
     for n, lesson in enumerate(ordered):
@@ -681,6 +683,7 @@ class AbsenceRow:
     overdue: bool
     document_text: str = ""  # the document's date as typed (dd.mm.yyyy)
     error: str = ""  # why a reason typed on the page was refused
+    version: int | None = None  # of the attendance, sent back with the reason (a stale one is refused)
 
 
 def absences(actor, class_id, start, end, today=None):
@@ -696,7 +699,7 @@ def absences(actor, class_id, start, end, today=None):
     rows = db.session.execute(
         select(Attendance.id, Student.last_name, Student.first_name, Student.middle_name, Lesson.date,
                Lesson.number, Subject.name, AttendanceCode.code, AttendanceCode.kind, Attendance.reason_note,
-               Attendance.document_date, Attendance.reason_set_at)
+               Attendance.document_date, Attendance.reason_set_at, Attendance.version)
         .join(Student, Student.id == Attendance.student_id)
         .join(Lesson, Lesson.id == Attendance.lesson_id)
         .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
@@ -713,7 +716,7 @@ def absences(actor, class_id, start, end, today=None):
         result.append(AbsenceRow(r[0], short_person(r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8],
                                  r[9] or "", r[10], r[11] is not None, deadline,
                                  r[11] is None and today > deadline,
-                                 r[10].strftime("%d.%m.%Y") if r[10] else ""))
+                                 r[10].strftime("%d.%m.%Y") if r[10] else "", version=r[12]))
     return result
 
 

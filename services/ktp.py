@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
-from services import clock, permissions, uploads
+from services import clock, permissions, uploads, versions
 from services.curriculum import CurriculumIndex
 from services.lessons import planned_and_given
 from services.errors import DomainError
@@ -156,9 +156,12 @@ def require_own_plan(actor, plan):
         raise DomainError(f"Учебный год {year.name} закрыт: его КТП не меняются")
 
 
-def save_topics(actor, plan, inputs, what="КТП не сохранён"):
-    """Replace the plan's topics with `inputs` in order; one bad row refuses all of them."""
+def save_topics(actor, plan, inputs, what="КТП не сохранён", version=None):
+    """Replace the plan's topics with `inputs` in order; one bad row refuses all of them.
+    `version`: the plan's version the topics form was made from (as in curriculum.save_lines)."""
     require_own_plan(actor, plan)
+    if version is not None:
+        versions.claim(plan, version)
     clean, errors = check_topics(inputs)
     raise_if(errors, what)
     try:

@@ -149,7 +149,7 @@ def generate_lessons(actor, period_id, start=None, class_ids=None, dry_run=False
     desired = _desired_lessons(catalog, year, period, begin, end, classes, result)
     existing = db.session.execute(
         select(Lesson.id, Lesson.assignment_id, Lesson.date, Lesson.number, Lesson.shift, Lesson.teacher_id,
-               Lesson.room_id, Lesson.is_cancelled, Lesson.period_id, Lesson.from_timetable)
+               Lesson.room_id, Lesson.is_cancelled, Lesson.period_id, Lesson.from_timetable, Lesson.version)
         .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
         .where(Lesson.org_id == actor.org_id, Lesson.date >= begin, Lesson.date <= end,
                TeachingAssignment.class_id.in_(classes))).all()
@@ -164,7 +164,8 @@ def generate_lessons(actor, period_id, start=None, class_ids=None, dry_run=False
         elif not row.from_timetable:
             result.manual_kept += 1
         elif any(getattr(row, k) != v for k, v in values.items()):
-            updates.append({"id": row.id, **values})
+            # the version read: a lesson changed meanwhile (its topic saved) is not written over
+            updates.append({"id": row.id, "version": row.version, **values})
         else:
             result.unchanged += 1
     for row in existing:

@@ -27,7 +27,7 @@ from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, M
                     MovementOrder, OrderStatus, Organization, PeriodMark, SchoolClass, Student, StudentStatus,
                     db, utcnow)
 from models.dialect import locked
-from services import clock, permissions
+from services import clock, permissions, versions
 from services import people as card_rules
 from services.errors import DomainError, taken_is_refused
 from services.orgs import MAX_GRADE
@@ -786,9 +786,11 @@ def normalize_card(fields):
     return card, errors
 
 
-def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True):
+def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True, version=None):
     """A new student's card in an enrollment order (HR fills it in the same flow): checked by the
-    card rules now, created when the order is applied."""
+    card rules now, created when the order is applied. `version`: of the card (item) the form
+    was made from — a card changed since is refused (services/versions.py); None for a caller that
+    does not claim to know it."""
     order = _draft_for_edit(actor, order_id)
     if order.kind != K.ENROLLMENT.value:
         raise DomainError("Карточка не сохранена", ["Новых учеников добавляют в приказ о зачислении"])
@@ -806,6 +808,8 @@ def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True):
         item = next((i for i in order.items if i.id == int(item_id) and i.student_id is None), None)
         if item is None:
             raise DomainError("Карточка не найдена в этом приказе")
+        if version is not None:
+            versions.claim(item, version)
     with db.session.no_autoflush:
         probe = card_student(order, card, klass.id)
         try:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from models import (AcademicYear, Bell, ChangeKind, Holiday, Organization, Room, SchoolClass,
                     Staff, Subgroup, Subject, TeachingAssignment, TimetableChange, TimetableEntry,
                     WEEKDAYS, WEEKDAYS_ON, WEEKDAYS_SHORT, db)
-from services import clock, permissions
+from services import clock, permissions, versions
 from services.calendar import WorkingCalendar
 from services.errors import DomainError
 from services.params import parse_id
@@ -426,14 +426,24 @@ def class_for(actor, class_id, verb="list"):
     return klass
 
 
-def save_class_week(actor, class_id, shift, cells, today=None):
+def week_token(slots):
+    """The token of a class's weekly timetable as the grid page shows it (its slots): the page's
+    form sends it back, and a save made from an older week is refused (services/versions.py)."""
+    return versions.fingerprint((s.weekday, s.shift, s.number, s.assignment_id, s.room_id) for s in slots)
+
+
+def save_class_week(actor, class_id, shift, cells, today=None, token=None):
     """Replace the weekly timetable of one class by `cells` [(weekday, number, assignment_id, room_id)].
 
     All or nothing: a clash with another class, a teacher or a room, or with a change already made
-    on a date, refuses the whole grid with every clash named.
+    on a date, refuses the whole grid with every clash named. `token`: week_token() of the week
+    the grid was made from — a week changed since is refused, not written over (the page passes
+    what its form sent); None for a caller that does not claim to know it.
     """
     permissions.require(actor, "timetable", "edit")
     klass = class_for(actor, class_id)
+    # the class's row locked: two saves of one class's week compare their tokens one after the other
+    db.session.execute(select(SchoolClass.id).where(SchoolClass.id == klass.id).with_for_update(key_share=True))
     year = db.session.get(AcademicYear, klass.year_id)
     if year.is_closed:
         raise DomainError(f"Учебный год {year.name} закрыт: расписание менять нельзя.")
@@ -444,6 +454,8 @@ def save_class_week(actor, class_id, shift, cells, today=None):
     if shift not in (1, 2):
         raise DomainError("Смена — 1 или 2.")
     catalog = Catalog(actor.org, year.id)
+    if token is not None:
+        versions.check(token, week_token(load_entry_slots(catalog, TimetableEntry.class_id == klass.id)))
     mine = {a.id for a in catalog.class_assignments(klass.id)}
     errors, wanted = [], {}
     for weekday, number, assignment_id, room_id in cells:

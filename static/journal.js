@@ -281,6 +281,37 @@
 
   // -- the payload --------------------------------------------------------------------------------
 
+  // The fields of a lesson and of a saved task (their data-f) as the save names them.
+  var LESSON_FIELDS = { topic: "topic", homework: "homework", due: "homework_due_lesson_id",
+                        attendance_taken: "attendance_taken" };
+  var TASK_FIELDS = { type: "type_id", weight: "weight", mandatory: "is_mandatory", topic: "topic",
+                      "delete": "delete" };
+
+  function fieldValue(field) {
+    if (field.type === "checkbox") { return field.checked; }
+    var name = field.getAttribute("data-f");
+    if (name === "type" || name === "due") { return field.value ? parseInt(field.value, 10) : null; }
+    return name === "weight" ? decimal(field.value) : field.value;
+  }
+
+  function changedRows(selector, idAttribute, idKey, names) {
+    /* One item per lesson (or saved task) the user changed: its id, the version the page showed
+       (data-v of its row) and only the fields he changed — a field he did not touch is not sent, so
+       it never writes back what another user saved in it meanwhile; a stale version is refused. */
+    var items = {};
+    var order = [];
+    document.querySelectorAll(selector).forEach(function (field) {
+      if (!isChanged(field)) { return; }
+      var id = field.getAttribute(idAttribute);
+      if (!items[id]) {
+        items[id] = { version: version(field.closest("[data-v]")) };
+        items[id][idKey] = parseInt(id, 10);
+        order.push(id);
+      }
+      items[id][names[field.getAttribute("data-f")]] = fieldValue(field);
+    });
+    return order.map(function (id) { return items[id]; });
+  }
 
   function collect() {
     var payload = { lessons: [], tasks: [], marks: [], attendance: [], period_marks: [] };
@@ -325,32 +356,8 @@
         topic: editor.querySelector(".nt-topic").value, delete: false
       });
     });
-    var tasks = {};
-    document.querySelectorAll(".jt-field").forEach(function (field) {
-      var id = field.getAttribute("data-task");
-      if (isChanged(field)) { tasks[id] = true; }
-    });
-    Object.keys(tasks).forEach(function (id) {
-      function f(name) { return document.querySelector('.jt-field[data-task="' + id + '"][data-f="' + name + '"]'); }
-      var lessonCell = f("type").closest("[data-tasks-of]");
-      payload.tasks.push({ task_id: parseInt(id, 10), key: "t" + id,
-                           lesson_id: parseInt(lessonCell.getAttribute("data-tasks-of"), 10),
-                           type_id: parseInt(f("type").value, 10), weight: decimal(f("weight").value),
-                           is_mandatory: f("mandatory").checked, topic: f("topic").value,
-                           delete: f("delete").checked });
-    });
-    var lessons = {};
-    document.querySelectorAll(".jl-field").forEach(function (field) {
-      if (isChanged(field)) { lessons[field.getAttribute("data-lesson")] = true; }
-    });
-    Object.keys(lessons).forEach(function (id) {
-      function f(name) { return document.querySelector('.jl-field[data-lesson="' + id + '"][data-f="' + name + '"]'); }
-      var due = f("due") ? f("due").value : "";
-      var item = { lesson_id: parseInt(id, 10), topic: f("topic").value, homework: f("homework").value,
-                   homework_due_lesson_id: due ? parseInt(due, 10) : null };
-      if (f("attendance_taken")) { item.attendance_taken = f("attendance_taken").checked; }
-      payload.lessons.push(item);
-    });
+    payload.tasks = payload.tasks.concat(changedRows(".jt-field", "data-task", "task_id", TASK_FIELDS));
+    payload.lessons = changedRows(".jl-field", "data-lesson", "lesson_id", LESSON_FIELDS);
     return { payload: payload, bad: bad };
   }
 

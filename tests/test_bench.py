@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bench import dataset, load, measure, run
-from models import Mark, db
+from models import Lesson, Mark, db
 
 
 def row(rows, title):
@@ -134,3 +134,31 @@ def test_load_test_against_gunicorn_keeps_every_accepted_save(app):
     again = load.LoadResult(duration=1, teachers=2, parents=2, workers=2)
     load.check_consistency(url, result.clients, again)
     assert again.lost == 1 and again.checked_cells == result.checked_cells
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="the load test runs gunicorn on the test's PostgreSQL database")
+def test_two_sessions_on_one_lesson_and_a_close_lose_nothing_and_let_nothing_in_late(app):
+    today = dataset.set_today()
+    dataset.load_dataset(dataset.Config("tiny"), today)
+    t = dataset.targets(today, teachers=2)
+    db.session.remove()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    result = load.run_contention(url, t, duration=4, pairs=2, threads=4, close_at=0.5)
+
+    assert result.errors == 0 and result.server_tracebacks == 0, result.messages
+    assert result.saves > 0 and result.conflicts > 0, "the two sessions never met"
+    assert result.close_seconds is not None and result.close_seconds < 2
+    assert result.refused_after_close == 2 * result.pairs  # every session was stopped by the close
+    assert result.lost == 0 and result.duplicates == 0 and result.late == 0, result.messages
+    assert result.checked > 0
+
+    # the check finds a lesson's topic written over after the close
+    lesson_id = t.journals[0].lesson_id
+    db.session.execute(update(Lesson).where(Lesson.id == lesson_id)
+                       .values(topic="чужая тема", version=Lesson.version + 1))
+    db.session.commit()
+    again = load.ContentionResult(duration=1, pairs=2, workers=2, threads=4)
+    load.check_rivals(url, *result.checked_with, again)
+    assert again.lost == 1 and again.late == 1

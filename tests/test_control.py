@@ -118,7 +118,7 @@ def test_lessons_without_a_roll_call_until_attendance_is_saved_or_ticked(ctl, br
     # «Все присутствовали»: the box ticked on the grid, by a direct POST of the grid's form.
     b = browser()
     b.login("a.teacher")
-    payload = {"lessons": [{"lesson_id": thursday.id, "topic": "Дроби", "homework": "",
+    payload = {"lessons": [{"lesson_id": thursday.id, "version": thursday.version, "topic": "Дроби", "homework": "",
                             "attendance_taken": True}]}
     response = b.post(f"/journal/{a.math_5a.id}/save", data={"payload": json.dumps(payload), "period_id": a.q1.id},
                       headers={"X-Requested-With": "fetch"})

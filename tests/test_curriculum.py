@@ -71,7 +71,7 @@ def test_lowering_the_maximum_below_the_total_is_refused_through_the_form(world,
     b = browser()
     b.login("a.deputy")
     page = b.post(f"/curricula/edit/?id={plan.id}", data={
-        "year": plan.year_id, "grade": "5", "profile": "", "max_hours": "8", "weeks": "34"},
+        "year": plan.year_id, "grade": "5", "profile": "", "max_hours": "8", "weeks": "34", "_version": plan.version},
         follow_redirects=True).get_data(as_text=True)
     assert "Недельная нагрузка 5 класса — 9 ч, больше максимально допустимой 8 ч" in page
     db.session.expire_all()
@@ -83,12 +83,12 @@ def test_the_deputy_adds_a_line_over_the_maximum_through_the_page_and_is_refused
     b = browser()
     b.login("a.deputy")
     page = b.post(f"/curricula/lines/?id={plan.id}", data={
-        "id": plan.id, "do": "save", "new-0-subject": english.id, "new-0-component": "federal",
+        "id": plan.id, "do": "save", "version": plan.version, "new-0-subject": english.id, "new-0-component": "federal",
         "new-0-hours": "3"}, follow_redirects=True).get_data(as_text=True)
     assert "Недельная нагрузка 5 класса — 12 ч, больше максимально допустимой 10 ч" in page
     assert line_count(plan.id) == 2
     page = b.post(f"/curricula/lines/?id={plan.id}", data={
-        "id": plan.id, "do": "save", "new-0-subject": english.id, "new-0-component": "federal",
+        "id": plan.id, "do": "save", "version": plan.version, "new-0-subject": english.id, "new-0-component": "federal",
         "new-0-hours": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "Учебный план сохранён" in page
     assert line_count(plan.id) == 3

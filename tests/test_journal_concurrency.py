@@ -1,14 +1,11 @@
-"""Two people at once (each thread has its own application context, session and connection). A
-thread is held just before its commit — after its statements ran, with its locks taken — so the
-other one provably runs against an uncommitted change:
+"""Two people at once, on PostgreSQL (tests/concurrency.py: a thread is held just before its
+commit, so the other one provably runs against an uncommitted change):
 
 - two teachers saving the same mark with the same version: one wins, the other waits for its row
   lock, reads the new version and gets the Russian conflict message; two inserting the same new
   mark: the unique key refuses the second, also as a conflict, never a 500;
 - close_period while a save is in flight: the close waits for the save's commit; a save while a
   close is in flight waits for it and is refused — a mark never lands in a closed period.
-
-PostgreSQL locks the rows; SQLite the whole database (models/dialect.py), with the same outcome.
 """
 import pytest
 from sqlalchemy import func, select
@@ -16,9 +13,11 @@ from sqlalchemy import func, select
 from models import Mark, Period, db
 from services.errors import DomainError
 from services.journal import VersionConflict, close_period, save_entries
+from tests.concurrency import needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
-from tests.threads import run_held_then
+
+pytestmark = needs_postgresql
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def saver(ns, value, version):
 
 def test_same_mark_same_version_one_wins_the_other_gets_a_conflict(app, jw):
     saver(jw, "4", None)()
-    a, (b,), waited, _ = run_held_then(app, saver(jw, "5", 1), saver(jw, "3", 1))
+    a, b, waited, _ = run_held_then(app, saver(jw, "5", 1), saver(jw, "3", 1))
     assert a.error is None
     assert waited, "the second save did not wait for the first one's row lock"
     assert isinstance(b.error, VersionConflict), b.error
@@ -51,7 +50,7 @@ def test_same_mark_same_version_one_wins_the_other_gets_a_conflict(app, jw):
 
 
 def test_two_new_copies_of_one_mark_one_wins_the_other_gets_a_conflict(app, jw):
-    a, (b,), waited, _ = run_held_then(app, saver(jw, "5", None), saver(jw, "2", None))
+    a, b, waited, _ = run_held_then(app, saver(jw, "5", None), saver(jw, "2", None))
     assert a.error is None
     assert isinstance(b.error, VersionConflict), b.error
     db.session.expire_all()
@@ -65,7 +64,7 @@ def closer(ns):
 
 
 def test_a_close_waits_for_the_save_in_flight(app, jw):
-    a, (c,), waited, released_at = run_held_then(app, saver(jw, "5", None), closer(jw))
+    a, c, waited, released_at = run_held_then(app, saver(jw, "5", None), closer(jw))
     assert a.error is None and c.error is None and c.result is True
     assert waited and c.finished_at >= released_at, "the close did not wait for the save's commit"
     db.session.expire_all()
@@ -74,7 +73,7 @@ def test_a_close_waits_for_the_save_in_flight(app, jw):
 
 
 def test_a_save_during_a_close_is_refused_after_it(app, jw):
-    c, (a,), waited, _ = run_held_then(app, closer(jw), saver(jw, "5", None))
+    c, a, waited, _ = run_held_then(app, closer(jw), saver(jw, "5", None))
     assert c.error is None and c.result is True
     assert waited, "the save did not wait for the close"
     assert isinstance(a.error, DomainError) and not isinstance(a.error, VersionConflict), a.error

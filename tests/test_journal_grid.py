@@ -114,8 +114,8 @@ def test_save_then_parent_diary_shows_the_mark_at_once(world, browser):
     b = browser()
     b.login("a.teacher")
     payload = {
-        "lessons": [{"lesson_id": lesson.id, "topic": "Сложение дробей", "homework": "№ 12, 14",
-                     "homework_due_lesson_id": lessons[1].id}],
+        "lessons": [{"lesson_id": lesson.id, "version": lesson.version, "topic": "Сложение дробей",
+                     "homework": "№ 12, 14", "homework_due_lesson_id": lessons[1].id}],
         "tasks": [{"task_id": None, "key": "n1", "lesson_id": lesson.id, "type_id": _type_id(a, "Самостоятельная работа"),
                    "weight": "2", "is_mandatory": False, "topic": "", "delete": False}],
         "marks": [{"task_key": "n1", "student_id": a.student.id, "value": "4", "comment": "", "version": None}],

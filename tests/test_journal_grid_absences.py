@@ -49,7 +49,8 @@ def test_class_teacher_sets_a_reason_with_the_document(world, browser):
     b.login("a.class_teacher")
     url = f"/absences/{world.a.klass.id}/?{RANGE}"
     resp = b.post(url, data={f"code-{absent.id}": "б", f"note-{absent.id}": "справка № 17",
-                             f"doc-{absent.id}": "16.11.2026", f"orig-{absent.id}": "н||"})
+                             f"doc-{absent.id}": "16.11.2026", f"orig-{absent.id}": "н||",
+                             f"v-{absent.id}": absent.version})
     assert resp.status_code == 302
     page = b.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Сохранено причин пропусков: 1" in page and "указана" in page
@@ -68,7 +69,8 @@ def test_a_refused_reason_is_shown_again_and_nothing_is_saved(world, browser):
     b.login("a.class_teacher")
     url = f"/absences/{world.a.klass.id}/?{RANGE}"
     resp = b.post(url, data={f"code-{absent.id}": "у", f"note-{absent.id}": "", f"orig-{absent.id}": "н||",
-                             f"code-{ill.id}": "б", f"orig-{ill.id}": "н||"})
+                             f"v-{absent.id}": absent.version, f"code-{ill.id}": "б", f"orig-{ill.id}": "н||",
+                             f"v-{ill.id}": ill.version})
     assert resp.status_code == 200  # the page again, with what was typed and why it was refused
     page = resp.get_data(as_text=True)
     assert "Причины пропусков не сохранены" in page
@@ -81,7 +83,8 @@ def test_a_refused_reason_is_shown_again_and_nothing_is_saved(world, browser):
     assert resp.status_code == 403
     assert code_of(ill.id) == "н" and code_of(stranger.id) == "н"
 
-    resp = b.post(url, data={f"code-{ill.id}": "б", f"orig-{ill.id}": "н||"}, follow_redirects=True)
+    resp = b.post(url, data={f"code-{ill.id}": "б", f"orig-{ill.id}": "н||", f"v-{ill.id}": ill.version},
+                  follow_redirects=True)
     assert "Сохранено причин пропусков: 1" in resp.get_data(as_text=True) and code_of(ill.id) == "б"
 
 

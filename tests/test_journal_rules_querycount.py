@@ -9,6 +9,9 @@ from tests.journal_rules_fixtures import big_class, journal_world, new_task
 from tests.querycount import count_queries
 
 BUDGET = 25  # statements for a 30 × 10 grid; a statement per cell would be over 300
+# A changed lesson (or task) is one UPDATE … WHERE version = … of its own: SQLAlchemy's version
+# counter (models.org.Versioned) checks each row's count, so versioned rows are never batched.
+PER_LESSON = 1
 
 
 def grid_payload(ns, big, value):
@@ -32,7 +35,7 @@ def test_saving_a_whole_grid_costs_a_bounded_number_of_statements(world):
     with count_queries() as statements:
         result = save_entries(teacher, big.assignment.id, payload)
     assert result.counts["marks_created"] == 300
-    assert len(statements) <= BUDGET, "\n".join(statements)
+    assert len(statements) <= BUDGET + PER_LESSON * len(big.lessons), "\n".join(statements)
     assert db.session.scalar(select(func.count(Mark.id))) == 300
     attendance = db.session.scalar(select(func.count(Attendance.id)))
 

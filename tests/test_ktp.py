@@ -75,7 +75,8 @@ def test_a_teacher_saves_the_topics_of_his_plan_in_order(world, browser, setup):
     b = browser()
     b.login("a.teacher")
     page = b.post(f"/ktp/topics/?id={mine.id}", data={
-        "id": mine.id, "do": "save", "title-1": "Введение", "hours-1": "1", "section-1": "Раздел 1",
+        "id": mine.id, "do": "save", "version": mine.version, "title-1": "Введение", "hours-1": "1",
+        "section-1": "Раздел 1",
         "title-2": "", "hours-2": "", "title-3": "Школьные дни", "hours-3": "2", "homework-3": "упр. 5"},
         follow_redirects=True).get_data(as_text=True)
     assert "КТП сохранён, тем: 2" in page
@@ -88,7 +89,7 @@ def test_a_bad_row_in_the_form_refuses_all_and_names_every_bad_row(world, browse
     b = browser()
     b.login("a.teacher")
     page = b.post(f"/ktp/topics/?id={mine.id}", data={
-        "id": mine.id, "do": "save", "title-1": "Введение", "hours-1": "1",
+        "id": mine.id, "do": "save", "version": mine.version, "title-1": "Введение", "hours-1": "1",
         "title-2": "", "hours-2": "2", "title-3": "Школьные дни", "hours-3": "два"},
         follow_redirects=True).get_data(as_text=True)
     assert "Строка 2: не указана тема урока" in page

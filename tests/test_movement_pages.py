@@ -54,7 +54,8 @@ def test_hr_drafts_adds_students_and_applies_a_transfer(world, mv_browser):
 
     # Applied: a direct POST can neither edit nor delete it, nor touch its students.
     resp = hr.post(f"{ORDERS}/edit/?id={order.id}", data={"kind": "transfer", "number": "555",
-                                                          "order_date": "10.11.2026"}, follow_redirects=True)
+                                                          "order_date": "10.11.2026", "_version": order.version},
+                   follow_redirects=True)
     assert "Проведённый приказ изменить или удалить нельзя" in flashes(resp)
     resp = hr.post(f"{ORDERS}/delete/", data={"id": order.id}, follow_redirects=True)
     assert "Проведённый приказ изменить или удалить нельзя" in flashes(resp)
@@ -125,15 +126,18 @@ def test_the_card_form_does_not_move_a_student_it_points_to_the_movement_book(wo
                         personal_file_number=a.student.personal_file_number, enrollment_order_number="12-у",
                         passport_series="", passport_number="", passport_date="", birth_certificate_date="",
                         parents=None, klass=str(a.other_class.id))
-    resp = hr.post(f"/students/edit/?id={a.student.id}", data=form, follow_redirects=True)
+    resp = hr.post(f"/students/edit/?id={a.student.id}", data={**form, "_version": a.student.version},
+                   follow_redirects=True)
     assert "приказом книги движения" in flashes(resp)
     resp = hr.post(f"/students/edit/?id={a.student.id}", data={**form, "klass": str(a.klass.id),
+                                                              "_version": a.student.version,
                                                               "status": "withdrawn"}, follow_redirects=True)
     assert "Статус обучающегося меняется только приказом" in flashes(resp)
     db.session.expire_all()
     student = db.session.get(Student, a.student.id)
     assert (student.class_id, student.status) == (a.klass.id, "studying")
     resp = hr.post(f"/students/edit/?id={a.student.id}", data={**form, "klass": str(a.klass.id),
+                                                              "_version": a.student.version,
                                                               "address": "г. Тест, ул. Лесная, 3"},
                    follow_redirects=True)
     assert "Запись была сохранена" in flashes(resp)
@@ -256,7 +260,8 @@ def test_a_cancellation_draft_gets_its_own_number_and_date_on_the_form(world, mv
     page = hr.get(f"{ORDERS}/edit/?id={cancel.id}").get_data(as_text=True)
     assert "Отмена приказа" in page and "Перевод из класса в класс</option>" not in page
     resp = hr.post(f"{ORDERS}/edit/?id={cancel.id}", data={"kind": "cancellation", "number": "31-отм",
-                                                           "order_date": "13.10.2026", "effective_date": "12.10.2026"})
+                                                           "order_date": "13.10.2026", "effective_date": "12.10.2026",
+                                                           "_version": cancel.version})
     assert resp.headers["Location"].endswith(f"/items/?id={cancel.id}")
     db.session.expire_all()
     assert (cancel.number, cancel.order_date, cancel.effective_date) == ("31-отм", D(2026, 10, 13), D(2026, 10, 12))

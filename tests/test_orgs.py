@@ -201,7 +201,8 @@ def test_an_organization_admin_edits_only_his_own_card(world, browser):
     card = {"kind": "school", "full_name": "МБОУ «СОШ № 7»", "short_name": "СОШ № 7",
             "address": "г. Заречный", "licence_number": "19150", "timezone": "Europe/Moscow",
             "rounding_threshold": "0.5"}
-    resp = admin.post(f"/organizations/edit/?id={world.a.org.id}", data=card, follow_redirects=True)
+    resp = admin.post(f"/organizations/edit/?id={world.a.org.id}", data={**card, "_version": world.a.org.version},
+                      follow_redirects=True)
     assert "Запись была сохранена" in flashes(resp)
     assert db.session.get(Organization, world.a.org.id).short_name == "СОШ № 7"
 

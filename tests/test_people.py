@@ -180,7 +180,7 @@ def test_two_parents_of_one_child_through_the_student_form(world, browser):
 
     # The edit form unlinks one of them.
     form = student_form(world, parents=[str(father.id)], snils=child.snils)
-    resp = hr.post(f"/students/edit/?id={child.id}", data=form, follow_redirects=True)
+    resp = hr.post(f"/students/edit/?id={child.id}", data={**form, "_version": child.version}, follow_redirects=True)
     assert "Запись была сохранена" in flashes(resp)
     assert [p.id for p in db.session.get(Student, child.id).parents] == [father.id]
 
@@ -234,7 +234,7 @@ def test_admin_creates_a_staff_card_with_functions(world, browser):
 
     resp = admin.post(f"/staff/edit/?id={card.id}", data={
         "last_name": "Лебедева", "first_name": "Ольга", "sex": "f", "hire_date": "25.08.2026",
-        "role_codes": ["teacher"]}, follow_redirects=True)
+        "role_codes": ["teacher"], "_version": card.version}, follow_redirects=True)
     assert db.session.get(Staff, card.id).role_codes == ["teacher"]
 
 
@@ -267,7 +267,7 @@ def test_hr_keeps_staff_cards_but_does_not_grant_functions(world, browser):
     for card in (world.a.hr, world.a.teacher):
         hr.post(f"/staff/edit/?id={card.id}", data={
             "last_name": card.last_name, "first_name": card.first_name, "sex": card.sex,
-            "hire_date": "25.08.2020", "role_codes": ["admin"]}, follow_redirects=True)
+            "hire_date": "25.08.2020", "role_codes": ["admin"], "_version": card.version}, follow_redirects=True)
         assert "admin" not in db.session.get(Staff, card.id).role_codes
     hr_again = open_browser(browser, "a.hr")
     assert hr_again.get("/accounts/").status_code == 403
@@ -288,6 +288,7 @@ def test_a_graduate_card_stays_editable_years_later(world, browser):
                         enrollment_order_number="3-у", enrollment_order_date="28.08.2010",
                         status="graduated", passport_series="", passport_number="", passport_date="",
                         birth_certificate_date="", address="г. Екатеринбург, ул. Новая, д. 1", parents=None)
-    resp = hr.post(f"/students/edit/?id={graduate.id}", data=form, follow_redirects=True)
+    resp = hr.post(f"/students/edit/?id={graduate.id}", data={**form, "_version": graduate.version},
+                   follow_redirects=True)
     assert "Запись была сохранена" in flashes(resp)
     assert db.session.get(Student, graduate.id).address == "г. Екатеринбург, ул. Новая, д. 1"

@@ -169,7 +169,8 @@ def test_issuing_through_the_service_checks_every_child(world, shared_mother):
 
 def staff_form(card, **changes):
     return {"last_name": card.last_name, "first_name": card.first_name, "middle_name": card.middle_name or "",
-            "sex": card.sex, "hire_date": card.hire_date.strftime("%d.%m.%Y"), **changes}
+            "sex": card.sex, "hire_date": card.hire_date.strftime("%d.%m.%Y"), "_version": card.version,
+            **changes}
 
 
 def dismissal_of(card):
@@ -291,13 +292,13 @@ def test_the_director_appoints_staff_to_functions(world, browser):
     db.session.expire_all()
     assert db.session.get(Staff, a.teacher.id).role_codes == ["deputy", "teacher"]
     field_names = {name for name, _ in form_of(director.get(f"/staff-functions/edit/?id={a.teacher.id}"))}
-    assert field_names == {"csrf_token", "role_codes"}  # the card itself is HR's
+    assert field_names == {"csrf_token", "_version", "role_codes"}  # the card itself is HR's
 
     # Administrator and director rights are the administrator's to give and take.
     for card, codes in ((a.teacher, ["admin", "teacher"]), (a.director, ["admin", "director"]),
                         (a.admin, ["teacher"]), (a.director, [])):
-        resp = director.post(f"/staff-functions/edit/?id={card.id}", data={"role_codes": codes},
-                             follow_redirects=True)
+        resp = director.post(f"/staff-functions/edit/?id={card.id}",
+                             data={"role_codes": codes, "_version": card.version}, follow_redirects=True)
         assert "даёт и снимает только администратор системы" in flashes(resp), (card.last_name, codes)
     db.session.expire_all()
     assert db.session.get(Staff, a.teacher.id).role_codes == ["deputy", "teacher"]

@@ -174,7 +174,7 @@ def test_forged_relation_choice_from_another_organization_is_refused(world, brow
         "last_name": "Соседов", "first_name": "Семён", "sex": "m", "birth_date": "01.03.2015",
         "snils": a.classmate.snils, "klass": str(other.klass.id), "enrollment_order_number": "12-у",
         "enrollment_order_date": "28.08.2026", "personal_file_number": a.classmate.personal_file_number,
-        "status": "studying"})
+        "status": "studying", "_version": a.classmate.version})
     assert resp.status_code == 200  # the form comes back with the error
     assert snapshot(Student, a.classmate.id) == before
 

@@ -143,7 +143,8 @@ def test_a_direct_post_cannot_change_or_delete_the_closed_year(closed, browser):
     b = browser()
     b.login("a.admin")
     resp = b.post(f"/years/edit/?id={a.year.id}", data={"name": "2026/2027", "start_date": "02.09.2026",
-                                                        "end_date": "30.06.2027"}, follow_redirects=True)
+                                                        "end_date": "30.06.2027", "_version": a.year.version},
+                  follow_redirects=True)
     assert resp.status_code == 200 and "закрыт" in resp.get_data(as_text=True)
     b.post("/years/delete/", data={"id": a.year.id})
     b.post("/periods/delete/", data={"id": a.period.id})

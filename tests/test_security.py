@@ -68,12 +68,17 @@ def form_of(page):
 def submit(b, url, changes):
     """Open the form at `url`, change some fields and post it back, as a person would (a list
     value: the options chosen in a multiple select)."""
-    fields = [(k, v) for k, v in form_of(b.get(url)) if k not in changes]
+    return post_form(b, url, form_of(b.get(url)), changes)
+
+
+def post_form(b, url, fields, changes, **kwargs):
+    """Post back `fields` of a form opened earlier (form_of), with some of them changed."""
+    fields = [(k, v) for k, v in fields if k not in changes]
     fields += [(k, v) for k, values in changes.items() for v in (values if isinstance(values, list) else [values])]
     data = {}
     for key, value in fields:
         data.setdefault(key, []).append(value)
-    return b.post(url, data)
+    return b.post(url, data, **kwargs)
 
 
 def russian_page(resp, code, title):

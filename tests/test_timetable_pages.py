@@ -1,6 +1,7 @@
 """The timetable pages as a browser uses them: the grid editor, the views by class, teacher and room
 for every role, the .xlsx, the lessons page, changes and exams through their forms."""
 import io
+import re
 from datetime import date, timedelta
 
 import openpyxl
@@ -44,6 +45,11 @@ def login(browser, who):
 TEMPLATE = "&template=1"
 
 
+def week_of(b, klass):
+    """The token of the class's week in the grid page's form (sent back with a save)."""
+    return re.search(r'name="week" value="([^"]*)"', page(b, f"/timetable/grid/?class_id={klass.id}")[1]).group(1)
+
+
 def grid_of(html):
     """The timetable table of a page (without the menu, the pickers and the styles)."""
     return html.split('tt-grid">', 1)[1].split("</table>", 1)[0]
@@ -56,7 +62,7 @@ def test_deputy_saves_the_grid_through_the_page(tt, browser):
     b = login(browser, "a.deputy")
     status, html = page(b, f"/timetable/grid/?class_id={a.klass.id}")
     assert status == 200 and 'name="c-1-1-0-a"' in html and "Английский язык (1 группа)" in html
-    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1",
+    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1", "week": week_of(b, a.klass),
                                             "c-3-2-0-a": tt.math5.id, "c-3-2-0-r": tt.r201.id,
                                             "c-1-2-0-a": tt.eng5_1.id, "c-1-2-0-r": tt.r101.id,
                                             "c-1-2-1-a": tt.eng5_2.id, "c-1-2-1-r": tt.r102.id})
@@ -70,8 +76,8 @@ def test_saving_a_grid_reminds_to_make_the_lessons_again(tt, browser):
     db.session.add(Lesson(org_id=a.org.id, assignment_id=tt.math5.id, date=clock.today() + timedelta(days=1), number=1))
     db.session.commit()
     b = login(browser, "a.deputy")
-    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1", "c-3-2-0-a": tt.math5.id},
-                  follow_redirects=True)
+    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1", "week": week_of(b, a.klass),
+                                            "c-3-2-0-a": tt.math5.id}, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert "сохранено: добавлено уроков 1, убрано 4" in html and "сформируйте уроки</a> заново" in html
 
@@ -80,7 +86,7 @@ def test_a_refused_grid_keeps_what_was_typed_and_changes_nothing(tt, browser):
     a = tt.a
     before = entries_of(a.klass)
     b = login(browser, "a.deputy")
-    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1",
+    resp = b.post("/timetable/grid/", data={"class_id": a.klass.id, "shift": "1", "week": week_of(b, a.klass),
                                             "c-2-1-0-a": tt.math5.id, "c-2-1-0-r": tt.r101.id})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200

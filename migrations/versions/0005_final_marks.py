@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0005_final_marks"
-down_revision = "0003_natural_keys"
+down_revision = "0004_versions"
 branch_labels = None
 depends_on = None
 
