@@ -1,9 +1,11 @@
-"""Two (or more) people at once, on PostgreSQL: each thread has its own application context,
-session and connection. A thread can be held just before its commit — after its statements ran,
-with its locks taken — so another one provably runs against an uncommitted change.
+"""Concurrent requests in a test: each Worker runs a function in its own thread and application
+context (its own session and database connection), as a threaded or multi-process server runs
+requests. One can be held just before its commit — its statements ran, its locks are taken — so
+that the others provably run against its uncommitted change.
 
-SQLite has one writer at a time and no row locks, so these interleavings cannot happen there:
-the tests that use this module are skipped on it (`needs_postgresql`)."""
+On SQLite the held transaction holds the database's write lock (models/dialect.py), so the others
+wait as they would for PostgreSQL's row locks; interleavings that only row and advisory locks make
+possible are tested on PostgreSQL alone (`needs_postgresql`)."""
 import os
 import threading
 import time
@@ -13,12 +15,12 @@ from sqlalchemy import event
 
 from models import db
 
+WAIT = 20  # seconds: an upper bound that only a broken lock would hit (SQLite's busy timeout is 15 s)
+BLOCKED = 0.7  # how long the others must stay blocked behind the held transaction
+
 needs_postgresql = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="concurrent transactions need PostgreSQL (row and advisory locks); SQLite serializes writers")
-
-WAIT = 15  # seconds: an upper bound that only a broken lock would hit
-BLOCKED = 0.7  # how long a thread must stay blocked behind the other's uncommitted change
 
 
 class Worker(threading.Thread):
@@ -30,11 +32,13 @@ class Worker(threading.Thread):
         self.app, self.fn, self.hold, self.on_commit = app, fn, hold, at_commit
         self.at_commit, self.release = threading.Event(), threading.Event()
         self.result = self.error = self.finished_at = None
+        self.was_held = False
 
     def _before_commit(self, session):
         if self.on_commit is not None:
             self.on_commit(session)
         if self.hold:
+            self.was_held = True
             self.at_commit.set()
             self.release.wait(WAIT)
 
@@ -53,19 +57,23 @@ class Worker(threading.Thread):
                 db.session.remove()
 
 
-def run_held_then(app, first, second):
-    """Start `first`, hold it at its commit, start `second`, check that it waits, then let go."""
-    a = Worker(app, first, hold=True)
-    a.start()
-    assert a.at_commit.wait(WAIT), "the first transaction never reached its commit"
-    assert a.error is None, a.error
-    b = Worker(app, second)
-    b.start()
-    b.join(BLOCKED)
-    still_waiting = b.is_alive()
+def run_held_then(app, first, *others):
+    """Start `first`, hold it at its commit, start `others`, check that they wait, then let go.
+    Returns the first worker, the others, whether all of them were still waiting when it was let
+    go, and when that was."""
+    held = Worker(app, first, hold=True)
+    held.start()
+    assert held.at_commit.wait(WAIT), "the first transaction never reached its commit"
+    assert held.error is None, held.error
+    assert held.was_held, "the first transaction ended without a commit"
+    workers = [Worker(app, fn) for fn in others]
+    for worker in workers:
+        worker.start()
+    time.sleep(BLOCKED)
+    still_waiting = all(worker.is_alive() for worker in workers)
     released_at = time.monotonic()
-    a.release.set()
-    a.join(WAIT)
-    b.join(WAIT)
-    assert not a.is_alive() and not b.is_alive(), "a transaction hung"
-    return a, b, still_waiting, released_at
+    held.release.set()
+    for worker in [held, *workers]:
+        worker.join(WAIT)
+    assert not any(worker.is_alive() for worker in [held, *workers]), "a transaction hung"
+    return held, workers, still_waiting, released_at

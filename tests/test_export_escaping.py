@@ -48,7 +48,8 @@ def hostile(world, browser):
     audit.set_context()
     admin = browser()
     admin.login("a.admin")
-    resp = admin.post(f"/rooms/edit/?id={tt.r102.id}", {"name": payload("кабинет"), "capacity": "", "note": ""})
+    resp = admin.post(f"/rooms/edit/?id={tt.r102.id}", {"name": payload("кабинет"), "capacity": "", "note": "",
+                                                        "_version": str(tt.r102.version)})
     assert resp.status_code == 302
     return tt
 

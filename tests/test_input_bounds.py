@@ -33,7 +33,8 @@ def grid(world, browser):
 def test_a_topic_longer_than_its_field_is_refused_naming_the_field_and_limit(grid):
     a, assignment, lessons, b = grid
     before = counts()
-    resp = post_payload(b, assignment, a.period, {"lessons": [{"lesson_id": lessons[0].id, "topic": "Д" * 501}]})
+    resp = post_payload(b, assignment, a.period, {"lessons": [{"lesson_id": lessons[0].id, "version": lessons[0].version,
+                                                                   "topic": "Д" * 501}]})
     message = resp.get_json()["message"]
     assert resp.status_code == 400 and "«Тема урока» длиннее 500 символов (501)" in message, message
     assert db.session.get(Lesson, lessons[0].id).topic in (None, "")
@@ -95,6 +96,7 @@ def test_a_card_form_with_a_nul_byte_changes_nothing(world, browser):
         "sex": student.sex, "birth_date": "01.03.2015", "snils": student.snils,
         "enrollment_order_number": student.enrollment_order_number, "enrollment_order_date": "28.08.2026",
         "personal_file_number": student.personal_file_number, "klass": student.class_id, "status": student.status,
+        "_version": str(student.version),
         "address": "ул. Ленина\x00, 1", "parents": []}, follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "«Адрес»: нулевой байт" in html

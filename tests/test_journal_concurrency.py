@@ -39,7 +39,7 @@ def saver(ns, value, version):
 
 def test_same_mark_same_version_one_wins_the_other_gets_a_conflict(app, jw):
     saver(jw, "4", None)()
-    a, b, waited, _ = run_held_then(app, saver(jw, "5", 1), saver(jw, "3", 1))
+    a, (b,), waited, _ = run_held_then(app, saver(jw, "5", 1), saver(jw, "3", 1))
     assert a.error is None
     assert waited, "the second save did not wait for the first one's row lock"
     assert isinstance(b.error, VersionConflict), b.error
@@ -50,7 +50,7 @@ def test_same_mark_same_version_one_wins_the_other_gets_a_conflict(app, jw):
 
 
 def test_two_new_copies_of_one_mark_one_wins_the_other_gets_a_conflict(app, jw):
-    a, b, waited, _ = run_held_then(app, saver(jw, "5", None), saver(jw, "2", None))
+    a, (b,), waited, _ = run_held_then(app, saver(jw, "5", None), saver(jw, "2", None))
     assert a.error is None
     assert isinstance(b.error, VersionConflict), b.error
     db.session.expire_all()
@@ -64,7 +64,7 @@ def closer(ns):
 
 
 def test_a_close_waits_for_the_save_in_flight(app, jw):
-    a, c, waited, released_at = run_held_then(app, saver(jw, "5", None), closer(jw))
+    a, (c,), waited, released_at = run_held_then(app, saver(jw, "5", None), closer(jw))
     assert a.error is None and c.error is None and c.result is True
     assert waited and c.finished_at >= released_at, "the close did not wait for the save's commit"
     db.session.expire_all()
@@ -73,7 +73,7 @@ def test_a_close_waits_for_the_save_in_flight(app, jw):
 
 
 def test_a_save_during_a_close_is_refused_after_it(app, jw):
-    c, a, waited, _ = run_held_then(app, closer(jw), saver(jw, "5", None))
+    c, (a,), waited, _ = run_held_then(app, closer(jw), saver(jw, "5", None))
     assert c.error is None and c.result is True
     assert waited, "the save did not wait for the close"
     assert isinstance(a.error, DomainError) and not isinstance(a.error, VersionConflict), a.error

@@ -55,7 +55,7 @@ def test_two_topics_saved_from_one_version_the_second_is_refused_after_waiting(a
     def topic(text):
         return lambda: save_entries(actor_of("a.big_teacher"), assignment_id, {"lessons": [
             {"lesson_id": lesson_id, "version": 1, "topic": text}]})
-    a, b, waited, _ = run_held_then(app, topic("Дроби"), topic("Проценты"))
+    a, (b,), waited, _ = run_held_then(app, topic("Дроби"), topic("Проценты"))
     assert a.error is None
     assert waited, "the second save did not wait for the first one's row"
     assert isinstance(b.error, VersionConflict), b.error
@@ -82,7 +82,7 @@ def test_a_mark_change_during_a_period_mark_waits_for_it_and_is_refused(app, big
     task_id = make_tasks(big, 1)[0]
     student_id = big.students[0].id
     mark_change(big, task_id, student_id, "4", None)()
-    p, g, waited, _ = run_held_then(app, period_mark(big, student_id), mark_change(big, task_id, student_id, "2", 1))
+    p, (g,), waited, _ = run_held_then(app, period_mark(big, student_id), mark_change(big, task_id, student_id, "2", 1))
     assert p.error is None
     assert waited, "the mark change did not wait for the period mark"
     assert isinstance(g.error, DomainError) and PERIOD_MARK_SET in str(g.error), g.error
@@ -93,7 +93,7 @@ def test_a_period_mark_during_a_mark_change_waits_for_it(app, big):
     task_id = make_tasks(big, 1)[0]
     student_id = big.students[0].id
     mark_change(big, task_id, student_id, "4", None)()
-    g, p, waited, released_at = run_held_then(app, mark_change(big, task_id, student_id, "2", 1),
+    g, (p,), waited, released_at = run_held_then(app, mark_change(big, task_id, student_id, "2", 1),
                                               period_mark(big, student_id))
     assert g.error is None and p.error is None
     assert waited and p.finished_at >= released_at, "the period mark did not wait for the mark change"

@@ -1,4 +1,4 @@
-"""Migration 0003_natural_keys on a school's data made before it (SQLite, or a scratch PostgreSQL
+"""Migration 0004_natural_keys on a school's data made before it (SQLite, or a scratch PostgreSQL
 database): the copies concurrent requests left are removed, a stay left open by a cancelled order is
 treated as its cancellation treated the first copy, and then the unique keys hold; two versions of
 the truth stop the upgrade with the list, and nothing is changed."""
@@ -16,7 +16,7 @@ from models import ClassMembership, Curriculum, CurriculumLine, TeachingAssignme
 from services import movement
 from tests.factories import build_world, mv_actor, mv_transfer, pl_assignment, pl_curriculum, pl_subject
 
-REVISION = "0003_natural_keys"
+REVISION = "0004_natural_keys"
 
 
 def _server(url):
@@ -127,7 +127,7 @@ def test_two_versions_of_the_truth_stop_the_upgrade_and_change_nothing(before_00
         upgrade()
 
     message = capfd.readouterr().err
-    assert "Обновление базы (0003_natural_keys) остановлено, база не изменена" in message
+    assert "Обновление базы (0004_natural_keys) остановлено, база не изменена" in message
     assert "ученик Учеников Пётр" in message and "«5А» с 01.09.2026" in message and "«6Б» с 01.09.2026" in message
     assert f"учебные планы 5 класса на 2026/2027 различаются: id {plan.id}, {plan.id + 1}" in message
     assert (stays(a.student), count(Curriculum), count(CurriculumLine)) == before

@@ -1,4 +1,4 @@
-"""Migration 0004_versions on a database with data (issue 12): the rows of a released schema get
+"""Migration 0003_versions on a database with data (issue 12): the rows of a released schema get
 version 1 and keep everything else; the edit forms work on them at once. On its own SQLite file,
 whatever DATABASE_URL the suite runs on."""
 from flask_migrate import upgrade

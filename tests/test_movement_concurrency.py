@@ -14,7 +14,7 @@ from services import movement
 from services.context import Actor
 from services.errors import DomainError
 from tests.factories import mv_order, next_snils
-from tests.threads import run_held_then
+from tests.concurrency import run_held_then
 
 D = date
 

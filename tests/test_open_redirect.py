@@ -43,7 +43,8 @@ def test_save_delete_and_action_go_back_only_to_this_site(admin, world, evil):
     resp = admin.post("/rooms/new/", {"name": "202", "capacity": "30", "note": ""}, query_string={"url": evil})
     assert resp.status_code == 302 and resp.location == "/rooms/", resp.location
 
-    resp = admin.post(f"/rooms/edit/?id={room_id}", {"name": "101а", "capacity": "", "note": "", "url": evil})
+    resp = admin.post(f"/rooms/edit/?id={room_id}", {"name": "101а", "capacity": "", "note": "", "url": evil,
+                                                     "_version": str(db.session.get(Room, room_id).version)})
     assert resp.status_code == 302 and resp.location == "/rooms/", resp.location
 
     resp = admin.post("/rooms/delete/", {"id": str(room_id), "url": evil})
@@ -58,7 +59,8 @@ def test_save_delete_and_action_go_back_only_to_this_site(admin, world, evil):
 def test_a_local_return_url_is_still_followed(admin, world):
     room_id = db.session.scalar(select(Room.id).where(Room.org_id == world.a.org.id))
     resp = admin.post(f"/rooms/edit/?id={room_id}", {"name": "101", "capacity": "", "note": "",
-                                                     "url": "/rooms/?page=0&sort=1"})
+                                                     "url": "/rooms/?page=0&sort=1",
+                                                     "_version": str(db.session.get(Room, room_id).version)})
     assert resp.location == "/rooms/?page=0&sort=1"
     resp = admin.post("/accounts/action/", {"action": "unblock", "rowid": str(world.a.teacher.user_id),
                                             "url": "/accounts/?search=a"})

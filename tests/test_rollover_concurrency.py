@@ -18,7 +18,7 @@ from services import rollover
 from services.errors import DomainError
 from tests.factories import actor_of
 from tests.test_rollover_support import ro_app, ro_browser, school  # noqa: F401
-from tests.threads import run_held_then
+from tests.concurrency import run_held_then
 
 ORDER_DATE = date(2027, 5, 28)
 RUNS = {

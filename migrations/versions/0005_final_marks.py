@@ -1,7 +1,7 @@
 """final marks: results of the exam-session timetable's rows (issue 13.1)
 
 Revision ID: 0005_final_marks
-Revises: 0002_access_log
+Revises: 0004_natural_keys
 Create Date: 2026-12-10 09:00:00
 
 A new table only: existing data is untouched. (Chained after 0002_access_log, the head of this
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0005_final_marks"
-down_revision = "0004_versions"
+down_revision = "0004_natural_keys"
 branch_labels = None
 depends_on = None
 

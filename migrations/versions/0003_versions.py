@@ -6,14 +6,14 @@ a save made from an older version is refused, never written over the newer one. 
 start at version 1 (the server default); a form opened before the upgrade carries no version, so
 its save is refused once and works when the page is opened again.
 
-Revision ID: 0004_versions
-Revises: 0001_initial
+Revision ID: 0003_versions
+Revises: 0002_access_log
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0004_versions"
-down_revision = "0003_natural_keys"
+revision = "0003_versions"
+down_revision = "0002_access_log"
 branch_labels = None
 depends_on = None
 

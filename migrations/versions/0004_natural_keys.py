@@ -1,8 +1,8 @@
 """natural keys: one curriculum per year, grade, profile and specialty; one open stay per student;
 one teaching assignment per class, subject, subgroup (or none) and teacher
 
-Revision ID: 0003_natural_keys
-Revises: 0001_initial
+Revision ID: 0004_natural_keys
+Revises: 0003_versions
 
 Before the unique indexes are made, the duplicates concurrent requests could leave are resolved, and
 only where no information is lost:
@@ -28,8 +28,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_natural_keys"
-down_revision = "0002_access_log"
+revision = "0004_natural_keys"
+down_revision = "0003_versions"
 branch_labels = None
 depends_on = None
 
@@ -56,7 +56,7 @@ subject = sa.table("subject", sa.column("id"), sa.column("name"))
 ASSIGNMENT_USES = (("lesson", "assignment_id"), ("timetable_entry", "assignment_id"),
                    ("timetable_change", "assignment_id"), ("timetable_change", "scheduled_assignment_id"))
 
-REFUSED = ("Обновление базы (0003_natural_keys) остановлено, база не изменена: найдены дубликаты, которые "
+REFUSED = ("Обновление базы (0004_natural_keys) остановлено, база не изменена: найдены дубликаты, которые "
            "нельзя объединить без потери данных. Исправьте их (приложение работает и без этого обновления) "
            "и повторите «flask db upgrade»:")
 
@@ -80,7 +80,7 @@ class Cleanup:
             conn.execute(membership.update().where(membership.c.id == stay_id)
                          .values(end_date=last_day, end_order_id=order_id))
         if self.delete or self.close:
-            log.warning("0003_natural_keys: %s — удалено копий: %d, закрыто: %d", self.what, len(self.delete),
+            log.warning("0004_natural_keys: %s — удалено копий: %d, закрыто: %d", self.what, len(self.delete),
                         len(self.close))
 
 
