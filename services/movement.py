@@ -22,6 +22,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, Organization, PeriodMark, SchoolClass, Student, StudentStatus,
@@ -610,6 +611,10 @@ def _guarded(commit, fn):
             db.session.flush()
             _finish(commit)
         return result
+    except StaleDataError:  # a card or order changed by a concurrent request since it was read
+        if commit:
+            db.session.rollback()
+        raise DomainError(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]) from None
     except Exception:
         if commit:
             db.session.rollback()
