@@ -184,11 +184,13 @@ class MovementOrderView(SecureModelView):
         can_edit_header = permissions.allowed(actor, self.view_key, "edit") and order.is_draft
         can_edit = can_edit_header and order.kind != K.CANCELLATION.value
         problems = movement.check_order(actor, order.id) if order.is_draft else []
+        later = movement.later_entries(actor, order.id) if order.is_draft and not problems else []
         cancellation = None
         if order.status != OrderStatus.DRAFT.value:
             cancellation = db.session.scalar(select(MovementOrder).where(MovementOrder.cancels_id == order.id)
                                              .order_by(MovementOrder.id.desc()))
         context = dict(order=order, items=order.items, problems=problems, can_edit=can_edit,
+                       later=later, entries_choices=movement.ENTRIES_CHOICES, entries_question=movement.ENTRIES_QUESTION,
                        can_edit_header=can_edit_header,
                        can_delete=order.is_draft and permissions.allowed(actor, self.view_key, "delete"),
                        can_apply=order.is_draft and permissions.allowed(actor, self.view_key, "apply"),
@@ -221,7 +223,7 @@ class MovementOrderView(SecureModelView):
                                                   request.form.get("kind"))
                 flash(f"Ученик перенесён в приказ № {moved_to.number} «{moved_to.kind_label}»", "success")
             elif do == "apply":
-                applied = movement.apply_order(actor, order.id)
+                applied = movement.apply_order(actor, order.id, entries=request.form.get("entries") or None)
                 flash(f"{applied} проведён: учеников — {len(applied.items)}", "success")
             elif do == "cancel":
                 target = movement.draft_cancellation(actor, order.id).id

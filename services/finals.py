@@ -27,7 +27,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization, Period, PeriodMark,
-                    PeriodMarkKind, SchoolClass, Student, StudentStatus, SubgroupMember, Subject,
+                    PeriodMarkKind, SchoolClass, Student, SubgroupMember, Subject,
                     TeachingAssignment, db, utcnow)
 from reports.figures import suggested_mark, weighted_average
 from services import clock, journal, permissions, roster
@@ -168,9 +168,12 @@ def final_sheet(actor, class_id, subject_id, today=None):
                 PeriodMark.student_id.in_(students), PeriodMark.subject_id == subject.id,
                 PeriodMark.year_id == year.id)):
             marks[(mark.student_id, mark.kind, mark.period_id)] = mark
-    present = {e.student_id for e in entries
-               if e.last_day == year.end_date and e.student.status == StudentStatus.STUDYING.value}
-    writers = journal.period_mark_writers(actor, org, subject, year, {sid: students[sid] for sid in present})
+    # A mark is of this class when the student is in it on the period's (the year's studies') last day:
+    # one who left later keeps that period's marks editable here, one who came later sets them in his
+    # former class (services.journal._PeriodMarkSave._class_of).
+    final_day = journal.final_day(year, periods)
+    present = {e.student_id for e in entries if e.covers(final_day)}
+    writers = journal.period_mark_writers(actor, org, subject, year, students, class_id=klass.id)
     corrector = journal.can_correct(actor)
     threshold = org.rounding_threshold if org is not None else Decimal("0.50")
     rows = []
@@ -182,7 +185,8 @@ def final_sheet(actor, class_id, subject_id, today=None):
         for column in columns:
             mark = marks.get((sid, column.kind, column.period.id if column.period else None))
             cell = row.cells[column.key] = Cell(mark.value, mark.version) if mark else Cell()
-            cell.editable = bool(column.values) and not column.closed and sid in writers and (
+            here = entry.covers(column.period.end_date) if column.period else sid in present
+            cell.editable = bool(column.values) and not column.closed and here and sid in writers and (
                 corrector or (mark is None and journal.locked_by(marks, sid, column.kind) is None))
         row.suggested = suggested_year_mark([row.cells[c.key].value for c in columns if c.kind == K.PERIOD.value],
                                             threshold)
@@ -245,6 +249,18 @@ def _examinees(entry):
     return db.session.scalars(query.order_by(Student.last_name, Student.first_name, Student.id)).all()
 
 
+def _outsider(raw_id, entry):
+    """Why a student is not among the line's examinees: he is not in its class on its date (the
+    movement book: before his arrival, after he left, on academic leave), or not in its subgroup."""
+    student = db.session.get(Student, parse_id(raw_id)) if parse_id(raw_id) else None
+    if student is None or student.org_id != entry.org_id:
+        return "обучающийся не найден"
+    if not roster.is_member(student.id, entry.class_id, entry.date):
+        return (f"{student.short_name} не числится в составе {journal._class_word(db.session.get(Organization, entry.org_id))} {entry.klass.name} "
+                f"на {entry.date:%d.%m.%Y} — результат испытания не вносится")
+    return f"{student.short_name} не сдаёт это испытание (другая подгруппа)"
+
+
 def _may_enter(actor, entry):
     if journal.can_correct(actor):
         return True
@@ -281,8 +297,7 @@ def exam_sheet(actor, entry_id, today=None):
     for number, student in enumerate(students, start=1):
         result = results.get(student.id)
         cell = Cell(result.value, result.version) if result else Cell()
-        cell.editable = not reason and bool(values) and student.status == StudentStatus.STUDYING.value and (
-            corrector or result is None)
+        cell.editable = not reason and bool(values) and (corrector or result is None)
         rows.append(ResultRow(number, student.id, student.short_name, cell))
     return ExamSheet(entry, values, rows, reason)
 
@@ -306,7 +321,7 @@ def save_exam_results(actor, entry_id, items, commit=True):
         for n, item in enumerate(items, start=1):
             student = students.get(parse_id(item.get("student_id")))
             if student is None:
-                errors.append(f"Строка {n}: обучающийся не сдаёт это испытание")
+                errors.append(f"Строка {n}: {_outsider(item.get('student_id'), entry)}")
                 continue
             where = f"{student.short_name}, {entry}"
             if student.id in seen:
@@ -318,8 +333,6 @@ def save_exam_results(actor, entry_id, items, commit=True):
             current = existing.get(student.id)
             if value and value not in values:
                 errors.append(f"{where}: «{item.get('value')}» — недопустимый результат; можно: {', '.join(values)}")
-            elif student.status != StudentStatus.STUDYING.value:
-                errors.append(f"{where}: {student.short_name} выбыл(а), результаты только для чтения")
             elif (current is None and version is not None) or (current is not None and version != current.version):
                 conflicts.append(f"{where}: результат уже изменён другим пользователем")
             elif (current.value if current else "") == value:

@@ -83,9 +83,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, AuditLog, Grading, Lesson, Mark,
-                    MARK_VALUES, Organization, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
-                    PeriodMarkKind, Student, StudentStatus, Subgroup, SubgroupMember, Subject,
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, AuditLog, ClassMembership, Grading,
+                    Lesson, Mark, MARK_VALUES, Organization, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
+                    PeriodMarkKind, SchoolClass, Student, Subgroup, SubgroupMember, Subject,
                     Task, TaskType, TeachingAssignment, db, utcnow)
 from models.dialect import is_concurrent_change, locked
 from services import audit, clock, permissions
@@ -93,7 +93,7 @@ from services.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 from services.journal_dictionaries import parse_weight
 from services.params import parse_id
-from services.roster import rosters_between
+from services.roster import overlaps, rosters_between
 from services.rules import validator
 from services.terms import term
 
@@ -549,7 +549,9 @@ class _GridSave:
         """None when the student belongs to this journal on the lesson's date, else why not.
 
         Class membership is the movement book's history on the lesson's date (one who moved
-        mid-period belongs to each class for his own dates only; academic leave does not count).
+        mid-period belongs to each class for his own dates only; academic leave does not count): an
+        entry is refused outside his stays and allowed within them, whatever his status now (one who
+        left keeps his entries of the days he studied here editable, like the teacher's other entries).
         A subgroup counts in the periods the class is split in.
         """
         if student is None:
@@ -558,8 +560,6 @@ class _GridSave:
         if entry is None or not entry.covers(lesson.date):
             return (f"{_name(student)} не числится в составе {_class_word(self.org)} {self.klass.name} "
                     f"на {lesson.date.strftime('%d.%m.%Y')}")
-        if student.status != StudentStatus.STUDYING.value:
-            return f"{_name(student)} выбыл(а): записи только для чтения"
         if self.assignment.subgroup_id:
             for period in self.periods.of_lesson(lesson):
                 split = self.split.get(period.id)
@@ -1013,12 +1013,19 @@ def locked_by(marks, student_id, kind):
     return None
 
 
-def period_mark_writers(actor, org, subject, year, students):
+def period_mark_writers(actor, org, subject, year, students, class_id=None):
     """Ids of `students` ({id: Student}) whose period, year, exam and final marks of `subject` the
-    actor may set (SPEC §3 rule 4): what save_period_marks checks, for showing cells read-only."""
+    actor may set (SPEC §3 rule 4) as marks of class `class_id` (by default each card's class): what
+    save_period_marks checks, for showing cells read-only."""
     saver = _PeriodMarkSave(actor, org, subject, year, [], [], None, [])
-    saver.students = students
-    return saver.writable()
+    return {sid for sid, _ in saver.writable({(sid, class_id or s.class_id) for sid, s in students.items()})}
+
+
+def final_day(year, periods):
+    """The last day of a year's studies (its last period's end, else the year's): a student's year,
+    exam and final marks are those of the class he is in that day."""
+    ends = [p.end_date for p in periods if p.year_id == year.id]
+    return max(ends) if ends else year.end_date
 
 
 class _PeriodMarkSave:
@@ -1044,6 +1051,7 @@ class _PeriodMarkSave:
                     PeriodMark.student_id.in_(self.students), PeriodMark.subject_id == self.subject.id,
                     PeriodMark.year_id == self.year.id).order_by(PeriodMark.id), exclusive=True):
                 self.existing[_period_mark_key(mark.student_id, mark.kind, mark.period_id)] = mark
+        self._load_stays()
         self._check_permission()
         seen = set()
         for n, item in enumerate(self.items, start=1):
@@ -1051,31 +1059,68 @@ class _PeriodMarkSave:
 
     # who may set them (SPEC §3 rule 4) ----------------------------------------------------------
 
-    def writable(self):
-        """Ids of the students whose marks of this subject the actor may set."""
+    def writable(self, pairs):
+        """The (student id, class id) of `pairs` whose marks of this subject the actor may set as marks
+        of that class: its subject teacher (of his subgroup when split), in a school its class teacher."""
         actor = self.actor
-        if self.corrector or not self.students:
-            return set(self.students)
-        taught = self._taught_students() if actor.staff_id and permissions.allowed(actor, "journal", "edit") else set()
+        if self.corrector or not pairs:
+            return set(pairs)
+        taught = self._taught(pairs) if actor.staff_id and permissions.allowed(actor, "journal", "edit") else set()
         own_classes = set(actor.own_class_ids) if not self.org.is_college else set()
-        return {sid for sid, s in self.students.items() if sid in taught or s.class_id in own_classes}
+        return {pair for pair in pairs if pair in taught or pair[1] in own_classes}
 
     def _check_permission(self):
-        denied = set(self.students) - self.writable()
+        pairs = set()
+        for item in self.items:
+            student = self.students.get(parse_id(item.get("student_id")))
+            class_id = self._class_of(student, item)[0] if student is not None else None
+            if class_id is not None:
+                pairs.add((student.id, class_id))
+        denied = {sid for sid, _ in pairs - self.writable(pairs)}
         if denied:
             names = ", ".join(_name(self.students[sid]) for sid in sorted(denied))
             raise PermissionDenied(
                 f"Отметки за период по предмету «{self.subject.name}» ставит учитель предмета"
                 + ("" if self.org.is_college else " или классный руководитель") + f": {names}")
 
-    def _taught_students(self):
-        """Students the actor teaches this subject this year: his class, his subgroup when split."""
+    # in which class a mark is (the movement book) ---------------------------------------------------
+
+    def _load_stays(self):
+        """The students' stays in classes during the year (academic leave left out), one query."""
+        M = ClassMembership
+        self.stays = defaultdict(list)
+        if self.students:
+            for sid, class_id, start, end in db.session.execute(
+                    select(M.student_id, M.class_id, M.start_date, M.end_date).where(
+                        M.student_id.in_(self.students), M.on_leave.is_(False),
+                        overlaps(self.year.start_date, self.year.end_date))):
+                self.stays[sid].append((class_id, start, end))
+
+    def _class_of(self, student, item):
+        """(class id or None, the day, what day it is): a period mark is of the class the student is in
+        on the period's last day, a year, exam or final mark of the one he is in on the year's last
+        day of studies — whatever happened to him later (SPEC §6 «who counts where»)."""
+        kind = _text(item.get("kind")) or PeriodMarkKind.PERIOD.value
+        if kind == PeriodMarkKind.PERIOD.value:
+            period = self.periods.by_id.get(parse_id(item.get("period_id")))
+            if period is None:
+                return None, None, ""
+            day, label = period.end_date, f"последний день периода «{period.name}»"
+        else:
+            day, label = final_day(self.year, self.periods.by_id.values()), "конец учебного года"
+        class_id = next((c for c, start, end in self.stays.get(student.id, ())
+                         if start <= day and (end is None or end >= day)), None)
+        return class_id, day, label
+
+    def _taught(self, pairs):
+        """The pairs (student id, class id) the actor teaches this subject this year: his class, his
+        subgroup when split."""
         assignments = db.session.scalars(select(TeachingAssignment).where(
             TeachingAssignment.teacher_id == self.actor.staff_id, TeachingAssignment.subject_id == self.subject.id,
             TeachingAssignment.year_id == self.year.id, TeachingAssignment.org_id == self.year.org_id)).all()
         whole = {a.class_id for a in assignments if a.subgroup_id is None}
         groups = {a.subgroup_id for a in assignments if a.subgroup_id is not None}
-        result = {sid for sid, s in self.students.items() if s.class_id in whole}
+        result = {(sid, class_id) for sid, class_id in pairs if class_id in whole}
         if groups:
             split = defaultdict(set)  # student id -> {(period id, subgroup id)}
             split_classes = defaultdict(set)  # period id -> classes split in it
@@ -1087,12 +1132,12 @@ class _PeriodMarkSave:
                 split[student_id].add((period_id, subgroup_id))
                 split_classes[period_id].add(class_id)
             group_classes = {a.class_id for a in assignments if a.subgroup_id is not None}
-            for sid, student in self.students.items():
-                if student.class_id not in group_classes:
+            for sid, class_id in pairs:
+                if class_id not in group_classes:
                     continue
                 if any(g in groups for _, g in split[sid]) or not any(
-                        student.class_id in classes for classes in split_classes.values()):
-                    result.add(sid)
+                        class_id in classes for classes in split_classes.values()):
+                    result.add((sid, class_id))
         return result
 
     # each mark ----------------------------------------------------------------------------------
@@ -1129,10 +1174,12 @@ class _PeriodMarkSave:
         if closed is not None:
             self.errors.append(f"{where}: период «{closed.name}» закрыт для изменений")
             return
-        if student.status != StudentStatus.STUDYING.value:
-            self.errors.append(f"{where}: {_name(student)} выбыл(а), отметки только для чтения")
+        class_id, day, label = self._class_of(student, item)
+        if class_id is None:
+            self.errors.append(f"{where}: {_name(student)} не числится в составе {_class_word(self.org)} на "
+                               f"{day:%d.%m.%Y} ({label}) — отметка ставится там, где он(а) учится в этот день")
             return
-        allowed = period_mark_values(self.subject, kind, student.klass, self.org)
+        allowed = period_mark_values(self.subject, kind, db.session.get(SchoolClass, class_id), self.org)
         if value and not allowed:
             reason = NO_MARKS_FIRST_GRADE if self.subject.grading != Grading.NONE.value else \
                 f"по предмету «{self.subject.name}» отметки не ставятся"

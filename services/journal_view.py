@@ -244,7 +244,7 @@ class Grid:
 
     def _row_cells(self, row, cols, today, escaped):
         withdrawn = row.withdrawn
-        writes = self.can_write and not withdrawn  # cell_editable(), less the dates
+        writes = self.can_write  # cell_editable(), less the dates: his cells within his stay, whatever his status
         marks_ok = writes and not self.no_marks and (self.correcting or not row.marks_locked)
         ranges, marks, attendance = row.ranges, row.marks, row.attendance
         history_end = f'{row.student_id}"'
@@ -549,7 +549,7 @@ def _decide_access(actor, grid, correct):
 def cell_editable(grid, row, mark=False, lesson=None):
     """May the actor change this student's marks (mark=True) or attendance (of `lesson`: never on a
     date he was not in the class — the cell is greyed)?"""
-    if not grid.can_write or row.withdrawn:
+    if not grid.can_write:
         return False
     if lesson is not None and not row.covers(lesson.date):
         return False
@@ -559,9 +559,11 @@ def cell_editable(grid, row, mark=False, lesson=None):
 
 
 def period_mark_editable(grid, row):
-    """May the actor set this student's period mark? Once set, only a corrector changes it
+    """May the actor set this student's period mark? Only while he is in the class on the period's
+    last day (one who left after it keeps it editable); once set, only a corrector changes it
     (services.journal.PERIOD_MARK_SET)."""
-    return grid.can_set_period_marks and not row.withdrawn and (grid.can_correct or not row.period_mark.value)
+    return grid.can_set_period_marks and row.covers(grid.period.end_date) and \
+        (grid.can_correct or not row.period_mark.value)
 
 
 # -- the class teacher: the class's summary and the journals of all subjects -------------------

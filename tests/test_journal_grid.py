@@ -12,7 +12,7 @@ from models import AuditLog, Lesson, Mark, PeriodMark, db
 from services import journal_view
 from services.context import Actor
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
-                             jr_task, make_class, make_student)
+                             jr_task, make_class, make_student, mv_withdraw)
 from tests.querycount import count_queries
 
 DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]
@@ -233,19 +233,23 @@ def test_first_grade_has_attendance_and_topics_but_no_mark_cells(world, browser)
     assert "отметки не ставятся" in html
 
 
-def test_withdrawn_student_is_greyed_and_read_only(world, browser):
+def test_withdrawn_student_is_greyed_and_read_only_after_he_left(world, browser):
     a = world.a
-    a.classmate.status = "withdrawn"
     subject, assignment, lessons = journal(world)
     jr_task(lessons[0])
     db.session.commit()
+    mv_withdraw(a.classmate, date(2026, 11, 10))
     b = browser()
     b.login("a.teacher")
     html = b.get(grid_url(assignment)).get_data(as_text=True)
     row = html[html.index(f'data-student="{a.classmate.id}"'):]
     row = row[:row.index("</tr>")]
     assert 'class="withdrawn' in html[html.index(f'data-student="{a.classmate.id}"') - 200:][:400]
-    assert "<input" not in row and "выб." in row
+    assert "выб." in row
+    # 09.11 is within his stay (editable), 11.11 and 13.11 after it (greyed); the 2nd quarter's mark is
+    # not his here (he is not in the class on its last day)
+    assert re.findall(r'data-col="(\d+)"', row) == ["0", "1"]
+    assert row.count("ro out") == 4 and "jc pm" not in row
 
 
 def test_period_mark_closes_the_students_marks_to_the_teacher(world, browser):

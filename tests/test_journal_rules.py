@@ -13,7 +13,7 @@ from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Student, Stu
 from services import journal
 from services.errors import DomainError, PermissionDenied
 from services.journal import VersionConflict, save_entries, set_period_mark
-from tests.factories import actor_of, make_class, make_student
+from tests.factories import actor_of, make_class, make_student, mv_withdraw
 from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
 
 
@@ -297,14 +297,17 @@ def test_a_subgroup_journal_takes_only_the_subgroup_s_students_of_that_period(jw
     save_entries(teacher, row.id, {"attendance": [{"lesson_id": lesson.id, "student_id": a.student.id, "code": "б"}]})
 
 
-def test_a_withdrawn_student_is_read_only(jw):
+def test_a_withdrawn_student_is_read_only_after_he_left(jw):
+    """Issue 13.4: his entries are refused after his stay, not frozen within it."""
     a = jw.a
-    task_id = add_task(jw)
-    db.session.get(Student, a.classmate.id).status = StudentStatus.WITHDRAWN.value
-    db.session.commit()
+    task_id = add_task(jw)  # on 09.11
+    late_task = add_task(jw, jw.lessons[2])  # on 12.11
+    mv_withdraw(a.classmate, date(2026, 11, 10))
     with pytest.raises(DomainError) as caught:
-        save_entries(actor_of("a.teacher"), jw.assignment.id, {"marks": [mark_item(task_id, a.classmate, "5")]})
-    assert "выбыл" in str(caught.value)
+        save_entries(actor_of("a.teacher"), jw.assignment.id, {"marks": [mark_item(late_task, a.classmate, "5")]})
+    assert "Соседов С. И. не числится в составе класса 5А на 12.11.2026" in str(caught.value.errors)
+    save_entries(actor_of("a.teacher"), jw.assignment.id, {"marks": [mark_item(task_id, a.classmate, "5")]})
+    assert mark_of(task_id, a.classmate.id).value == "5"
 
 
 # -- tasks -------------------------------------------------------------------------------------------
