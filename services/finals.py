@@ -32,6 +32,7 @@ from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization,
 from reports.figures import suggested_mark, weighted_average
 from services import clock, journal, permissions, roster
 from services.errors import DomainError, PermissionDenied
+from services.params import parse_id
 
 K = PeriodMarkKind
 FINAL_KINDS = (K.YEAR.value, K.EXAM.value, K.FINAL.value)
@@ -217,7 +218,7 @@ class ExamSheet:
 
 
 def _entry(actor, entry_id, verb="list"):
-    entry_id = journal._int(entry_id)
+    entry_id = parse_id(entry_id)
     if entry_id is None:
         return None
     return db.session.scalar(
@@ -303,7 +304,7 @@ def save_exam_results(actor, entry_id, items, commit=True):
         values, corrector = result_values(entry.kind), journal.can_correct(actor)
         errors, conflicts, ops, seen = [], [], [], set()
         for n, item in enumerate(items, start=1):
-            student = students.get(journal._int(item.get("student_id")))
+            student = students.get(parse_id(item.get("student_id")))
             if student is None:
                 errors.append(f"Строка {n}: обучающийся не сдаёт это испытание")
                 continue
@@ -353,7 +354,7 @@ def save_exam_results(actor, entry_id, items, commit=True):
 def set_exam_result(actor, entry_id, student_id, value, version=None):
     """One result; returns its new version (None when deleted)."""
     return save_exam_results(actor, entry_id, [{"student_id": student_id, "value": value, "version": version}]
-                             ).get(journal._int(student_id), version)
+                             ).get(parse_id(student_id), version)
 
 
 # -- debts for the year-transfer draft ----------------------------------------------------------------
