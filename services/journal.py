@@ -422,16 +422,18 @@ class _GridSave:
                            SubgroupMember.subject_id == self.assignment.subject_id,
                            SubgroupMember.period_id.in_(self.periods.by_id))):
                 self.split[period_id][student_id] = subgroup_id
-        # Period marks of this subject close the students' marks of the period to the teacher.
+        # Period marks of this subject close the students' marks of the period to the teacher; a year or
+        # final mark (period id None here) closes all his marks of the year (LOCKS).
         self.closed_by_mark = set()
-        if not self.corrector and (self.marks_in or self.tasks_in) and self.periods.by_id:
+        if not self.corrector and (self.marks_in or self.tasks_in):
             class_students = select(Student.id).where(Student.class_id == self.assignment.class_id)
             self.closed_by_mark = set(db.session.execute(
                 select(PeriodMark.student_id, PeriodMark.period_id).where(
                     PeriodMark.subject_id == self.assignment.subject_id,
                     PeriodMark.year_id == self.assignment.year_id,
-                    PeriodMark.kind == PeriodMarkKind.PERIOD.value,
-                    PeriodMark.period_id.in_(self.periods.by_id),
+                    or_(and_(PeriodMark.kind == PeriodMarkKind.PERIOD.value,
+                             PeriodMark.period_id.in_(self.periods.by_id)),
+                        PeriodMark.kind.in_(LOCKS[PeriodMarkKind.PERIOD.value])),
                     or_(PeriodMark.student_id.in_(class_students), PeriodMark.student_id.in_(student_ids)))).all())
         # The entries this save may change, locked: their versions cannot move until it commits.
         self.marks = {}
@@ -496,7 +498,11 @@ class _GridSave:
         return None
 
     def _closed_by_period_mark(self, student_id, lesson):
-        return any((student_id, p.id) in self.closed_by_mark for p in self.periods.of_lesson(lesson))
+        """The period mark or the year/final mark ("period", "year") that closes the student's marks of
+        the lesson to the teacher, or None."""
+        if any((student_id, p.id) in self.closed_by_mark for p in self.periods.of_lesson(lesson)):
+            return "period"
+        return "year" if (student_id, None) in self.closed_by_mark else None
 
     # lessons: topic, homework -------------------------------------------------------------------
 
@@ -765,9 +771,12 @@ class _GridSave:
                 continue
             if existing is not None and existing.value == value and (comment is None or comment == (existing.comment or "")):
                 continue
-            if self._closed_by_period_mark(student_id, lesson):
-                self.errors.append(f"{where}: отметка за период уже выставлена — отметки периода меняют "
-                                   "заместитель директора или администратор")
+            closed = self._closed_by_period_mark(student_id, lesson)
+            if closed:
+                self.errors.append(f"{where}: " + ("отметка за период уже выставлена — отметки периода"
+                                                   if closed == "period" else
+                                                   "годовая или итоговая отметка уже выставлена — отметки года")
+                                   + " меняют заместитель директора или администратор")
                 continue
             self.ops.append(lambda task=task, student=student, existing=existing, value=value, comment=comment:
                             self._apply_mark(task, student, existing, value, comment))
