@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.wsgi import ClosingIterator
 
 from tests.conftest import TEST_PASSWORD
 
@@ -57,7 +56,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _Tracked:
-    """The WSGI app counting the requests in flight, so a test's end can wait for them."""
+    """The WSGI app counting the requests in flight, so a test's end can wait for them.
+
+    A request is done when Flask returns its response: Flask has then run the view, committed or rolled
+    back and removed the request's database session (these pages stream nothing). Not when the body is
+    closed: Werkzeug skips the close when the browser drops the connection first (a context closed)."""
 
     def __init__(self, app):
         self.app = app
@@ -68,19 +71,15 @@ class _Tracked:
         with self.lock:
             self.busy += 1
         try:
-            return ClosingIterator(self.app(environ, start_response), self._done)
-        except BaseException:
-            self._done()
-            raise
-
-    def _done(self):
-        with self.lock:
-            self.busy -= 1
-            self.lock.notify_all()
+            return self.app(environ, start_response)
+        finally:
+            with self.lock:
+                self.busy -= 1
+                self.lock.notify_all()
 
     def wait_idle(self, timeout=10):
         with self.lock:
-            self.lock.wait_for(lambda: self.busy == 0, timeout)
+            assert self.lock.wait_for(lambda: self.busy == 0, timeout), "a request of the test is still running"
 
 
 class LiveServer:
