@@ -15,6 +15,12 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
+# `make test` also installs the test tools (requirements-dev.txt: Playwright for tests/e2e, which drives
+# Debian's /usr/bin/chromium; `playwright install` is never run). `make run` installs requirements.txt only.
+$(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 instance:
 	mkdir -p instance
 
@@ -27,7 +33,7 @@ run: $(BIN)/.installed instance
 	@echo "Откройте http://$(HOST):$(PORT)"
 	$(BIN)/gunicorn --workers 2 --threads 4 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest -q
 
 # The benchmark of issue 7 (bench/RESULTS.md); e.g. make bench BENCH_ARGS="--size tiny --db sqlite".

@@ -78,7 +78,7 @@ class JournalView(JournalPage):
             abort(404)
         return self.render("journal/grid.html", grid=grid, columns=_columns(grid),
                            grid_config=_grid_config(grid), fmt=_fmt_decimal, cell_editable=jv.cell_editable,
-                           period_mark_editable=jv.period_mark_editable,
+                           period_mark_editable=jv.period_mark_editable, lock_shown=jv.lock_shown,
                            today=clock.today())
 
     @expose("/<id:assignment_id>/save", methods=("POST",))

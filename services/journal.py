@@ -519,7 +519,8 @@ class _GridSave:
             return set()
         return set(db.session.execute(select(PeriodMark.student_id, PeriodMark.period_id).where(
             PeriodMark.subject_id == subject_id, PeriodMark.year_id == self.assignment.year_id,
-            PeriodMark.kind == PeriodMarkKind.PERIOD.value, PeriodMark.period_id.in_(self.periods.by_id),
+            or_(and_(PeriodMark.kind == PeriodMarkKind.PERIOD.value, PeriodMark.period_id.in_(self.periods.by_id)),
+                PeriodMark.kind.in_(LOCKS[PeriodMarkKind.PERIOD.value])),  # a year or final mark: period id None
             PeriodMark.student_id.in_(guarded))).all())
 
     # checks shared by every kind of entry -------------------------------------------------------
@@ -569,7 +570,11 @@ class _GridSave:
         return None
 
     def _closed_by_period_mark(self, student_id, lesson):
-        return any((student_id, p.id) in self.closed_by_mark for p in self.periods.of_lesson(lesson))
+        """The period mark or the year/final mark ("period", "year") that closes the student's marks of
+        the lesson to the teacher, or None."""
+        if any((student_id, p.id) in self.closed_by_mark for p in self.periods.of_lesson(lesson)):
+            return "period"
+        return "year" if (student_id, None) in self.closed_by_mark else None
 
     # lessons: topic, homework -------------------------------------------------------------------
 
@@ -844,9 +849,12 @@ class _GridSave:
                 continue
             if existing is not None and existing.value == value and (comment is None or comment == (existing.comment or "")):
                 continue
-            if self._closed_by_period_mark(student_id, lesson):
-                self.errors.append(f"{where}: отметка за период уже выставлена — отметки периода меняют "
-                                   "заместитель директора или администратор")
+            closed = self._closed_by_period_mark(student_id, lesson)
+            if closed:
+                self.errors.append(f"{where}: " + ("отметка за период уже выставлена — отметки периода"
+                                                   if closed == "period" else
+                                                   "годовая или итоговая отметка уже выставлена — отметки года")
+                                   + " меняют заместитель директора или администратор")
                 continue
             self.ops.append(lambda task=task, student=student, existing=existing, value=value, comment=comment:
                             self._apply_mark(task, student, existing, value, comment))

@@ -160,6 +160,11 @@ class GridLesson:
         return [t for t in self.tasks if t.id is not None]
 
 
+LOCK_REASONS = {PeriodMarkKind.FINAL.value: "выставлена итоговая отметка — правка у заместителя директора",
+                PeriodMarkKind.YEAR.value: "выставлена годовая отметка — правка у заместителя директора",
+                PeriodMarkKind.PERIOD.value: "выставлена отметка за период — правка у заместителя директора"}
+
+
 @dataclass
 class GridRow:
     number: int
@@ -176,6 +181,8 @@ class GridRow:
     missed: int = 0
     suggested: int | None = None
     ranges: list | None = None  # his own dates in the class within the period (None: the whole period)
+    year_mark: str = ""  # his year and final marks of the subject: they close everything under them
+    final_mark: str = ""
 
     def covers(self, day):
         """He belonged to the class on `day`: his cell of that lesson is his, not greyed."""
@@ -183,8 +190,23 @@ class GridRow:
 
     @property
     def marks_locked(self):
-        """A set period mark closes the student's marks of the period to the teacher (SPEC §3.2)."""
-        return bool(self.period_mark.value)
+        """A set period mark closes the student's marks of the period to the teacher (SPEC §3.2); a year
+        or final mark closes his period mark and every mark of the year (services.journal.LOCKS)."""
+        return bool(self.period_mark.value) or self.year_locked
+
+    @property
+    def year_locked(self):
+        """A year or final mark is set: the period mark under it is closed to the teacher too."""
+        return bool(self.year_mark or self.final_mark)
+
+    @property
+    def lock_reason(self):
+        """Why the teacher cannot change this student's marks, for the grid's lock icon ('' if he can)."""
+        if self.final_mark:
+            return LOCK_REASONS[PeriodMarkKind.FINAL.value]
+        if self.year_mark:
+            return LOCK_REASONS[PeriodMarkKind.YEAR.value]
+        return LOCK_REASONS[PeriodMarkKind.PERIOD.value] if self.period_mark.value else ""
 
 
 @dataclass
@@ -343,6 +365,15 @@ def load_assignment(actor, assignment_id, verb="list"):
             bool(target[2]))
 
 
+def _upper_mark(assignment, kind):
+    """The student's year or final mark of the assignment's subject and year, as a column of the rows'
+    statement (no statement of its own)."""
+    upper = aliased(PeriodMark)
+    return select(upper.value).where(upper.student_id == Student.id, upper.subject_id == assignment.subject_id,
+                                     upper.year_id == assignment.year_id, upper.kind == kind) \
+        .limit(1).correlate(Student).scalar_subquery()
+
+
 def _student_rows(assignment, period):
     """Students who belonged to the class on some day of the period, by the movement book's history
     (the subgroup's members of the period when it is split), with their period mark and their own
@@ -352,7 +383,8 @@ def _student_rows(assignment, period):
     M = roster.M
     start, end = period.start_date, period.end_date
     columns = [Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.status,
-               PeriodMark.id, PeriodMark.value, PeriodMark.version, M.start_date, M.end_date, M.on_leave]
+               PeriodMark.id, PeriodMark.value, PeriodMark.version, M.start_date, M.end_date, M.on_leave,
+               _upper_mark(assignment, PeriodMarkKind.YEAR.value), _upper_mark(assignment, PeriodMarkKind.FINAL.value)]
     query = select(*columns, member.id if assignment.subgroup_id else literal(None)) \
         .join(M, and_(M.student_id == Student.id, M.class_id == assignment.class_id, roster.overlaps(start, end))) \
         .outerjoin(PeriodMark, and_(PeriodMark.student_id == Student.id, PeriodMark.subject_id == subject_id,
@@ -501,7 +533,8 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     for n, r in enumerate(student_rows, start=1):
         rows[r[0]] = GridRow(n, r[0], short_person(r[1], r[2], r[3]), " ".join(p for p in r[1:4] if p),
                              r[4] == StudentStatus.WITHDRAWN.value,
-                             period_mark=Cell(r[6] or "", "", r[7], r[5]), ranges=ranges.get(r[0], []))
+                             period_mark=Cell(r[6] or "", "", r[7], r[5]), ranges=ranges.get(r[0], []),
+                             year_mark=r[11] or "", final_mark=r[12] or "")
     for kind, ref, student_id, value, comment, version, id_ in entries:
         row = rows.get(student_id)
         if row is None:
@@ -559,11 +592,18 @@ def cell_editable(grid, row, mark=False, lesson=None):
 
 
 def period_mark_editable(grid, row):
-    """May the actor set this student's period mark? Only while he is in the class on the period's
-    last day (one who left after it keeps it editable); once set, only a corrector changes it
-    (services.journal.PERIOD_MARK_SET)."""
-    return grid.can_set_period_marks and row.covers(grid.period.end_date) and \
-        (grid.can_correct or not row.period_mark.value)
+    """May the actor set this student's period mark? Only while he is in the class on the period's last
+    day (one who left after it keeps it editable); once set, or once a year or final mark stands on it,
+    only a corrector changes it (services.journal.PERIOD_MARK_SET, services.journal.locked_by)."""
+    return grid.can_set_period_marks and row.covers(grid.period.end_date) and (
+        grid.can_correct or not (row.period_mark.value or row.year_locked))
+
+
+def lock_shown(grid, row):
+    """The reason to show beside a student whose cells a lock closes to this actor ('' when none does)."""
+    if row.withdrawn or grid.correcting or not (grid.can_write or grid.can_set_period_marks):
+        return ""
+    return row.lock_reason
 
 
 # -- the class teacher: the class's summary and the journals of all subjects -------------------

@@ -64,15 +64,48 @@
     else if (event.key === "ArrowUp" || (event.key === "Enter" && event.shiftKey)) { event.preventDefault(); vertical(input, -1); }
     else if (event.key === "ArrowRight" && input.selectionStart === input.value.length) { event.preventDefault(); horizontal(input, 1); }
     else if (event.key === "ArrowLeft" && input.selectionStart === 0) { event.preventDefault(); horizontal(input, -1); }
-    else if (event.key === "Escape") { input.value = input.defaultValue; check(input); }
+    else if (event.key === "Escape") {
+      input.value = input.defaultValue;
+      check(input);
+      if (message && !message.hidden) { report(badInputs()); }
+    }
   });
 
+  function badInputs() {
+    return Array.prototype.filter.call(form.querySelectorAll("input.fm"), function (input) { return !check(input); });
+  }
+
+  // The reason a save is held back, shown above the button (a title alone is seen only on hover).
+  var message = null;
+
+  function report(bad) {
+    if (!bad.length) {
+      if (message) { message.hidden = true; }
+      return;
+    }
+    if (!message) {
+      message = document.createElement("div");
+      message.className = "alert alert-danger py-2 mb-2 no-print";
+      message.setAttribute("role", "alert");
+      var button = form.querySelector("button[type=submit]");
+      form.insertBefore(message, button || form.firstChild);
+    }
+    message.textContent = "Недопустимая отметка: " + bad.slice(0, 3).map(function (input) {
+      return (input.getAttribute("aria-label") || input.name) + " — «" + input.value + "»; можно: " +
+        allowed(input).join(", ");
+    }).join("; ") + (bad.length > 3 ? "; ещё " + (bad.length - 3) : "") + ". Исправьте и сохраните снова.";
+    message.hidden = false;
+  }
+
   form.addEventListener("input", function (event) {
-    if (event.target.classList.contains("fm")) { check(event.target); }
+    if (!event.target.classList.contains("fm")) { return; }
+    check(event.target);
+    if (message && !message.hidden) { report(badInputs()); }
   });
 
   form.addEventListener("submit", function (event) {
-    var bad = Array.prototype.filter.call(form.querySelectorAll("input.fm"), function (input) { return !check(input); });
+    var bad = badInputs();
+    report(bad);
     if (bad.length) {
       event.preventDefault();
       focus(bad[0]);

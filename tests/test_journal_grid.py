@@ -548,3 +548,67 @@ def test_cells_built_in_python_keep_their_states_and_escape_comments(world, brow
     assert '<input class="jc' not in row and "<script>alert" not in html
     assert f'class="jm ro has-comment" title="{escaped}" data-history="{answer.id}:{a.student.id}">4</td>' in row
     assert f'data-history="{must.id}:{a.student.id}">' in row
+
+
+def _row(html, student):
+    row = html[html.index(f'data-student="{student.id}"'):]
+    return row[:row.index("</tr>")]
+
+
+@pytest.mark.parametrize("kind, reason", [
+    ("year", "выставлена годовая отметка — правка у заместителя директора"),
+    ("final", "выставлена итоговая отметка — правка у заместителя директора")])
+def test_a_year_or_final_mark_closes_the_grid_to_the_teacher(world, browser, kind, reason):
+    """Issue 13.1: a year or final mark locks every mark under it (services.journal.LOCKS): the grid shows
+    the student's task marks and period mark read-only with the reason, and its save refuses them."""
+    from services.journal import set_period_mark
+    from tests.factories import actor_of
+
+    a = world.a
+    subject, assignment, lessons = journal(world)
+    task = jr_task(lessons[0])
+    jr_mark(task, a.student, "3")
+    jr_mark(task, a.classmate, "4")
+    db.session.commit()
+    set_period_mark(actor_of("a.class_teacher"), a.student.id, subject.id, a.year.id, kind, None, "4")
+    teacher = browser()
+    teacher.login("a.teacher")
+    html = teacher.get(grid_url(assignment)).get_data(as_text=True)
+    locked, free = _row(html, a.student), _row(html, a.classmate)
+    assert not mark_inputs(locked) and 'class="jc pm"' not in locked
+    assert f'class="fa fa-lock jlock" title="{reason}"' in locked and 'class=" locked"' in html
+    assert '<input class="jc a"' in locked  # attendance is still his to keep
+    assert mark_inputs(free) and 'class="jc pm"' in free and "jlock" not in free
+
+    def mark(student, value, version):
+        return [{"task_id": task.id, "student_id": student.id, "value": value, "comment": "", "version": version}]
+
+    for attempt in ({"marks": mark(a.student, "5", 1)},                                             # change
+                    {"marks": mark(a.student, "", 1)},                                              # delete
+                    {"period_marks": [{"student_id": a.student.id, "value": "4", "version": None}]}):
+        status, answer = grid_save(teacher, assignment, a.period, **attempt)
+        assert status == 400 and not answer["ok"], attempt
+        assert ("годовая или итоговая отметка уже выставлена" in answer["message"] or
+                "отметка «4»: отметки под ней меняют только заместитель" in answer["message"]), answer
+    assert dict(db.session.execute(select(Mark.student_id, Mark.value)).all()) == {a.student.id: "3",
+                                                                                   a.classmate.id: "4"}
+    # The classmate's marks are the teacher's; the deputy corrects the locked ones (and sees no lock).
+    assert grid_save(teacher, assignment, a.period, marks=mark(a.classmate, "5", 1))[0] == 200
+    deputy = browser()
+    deputy.login("a.deputy")
+    assert "jlock" not in deputy.get(grid_url(assignment) + "?correct=1").get_data(as_text=True)
+    assert grid_save(deputy, assignment, a.period, marks=mark(a.student, "5", 1))[0] == 200
+    assert dict(db.session.execute(select(Mark.student_id, Mark.value)).all()) == {a.student.id: "5",
+                                                                                   a.classmate.id: "5"}
+
+
+def test_a_set_period_mark_shows_its_reason_too(world, browser):
+    a = world.a
+    subject, assignment, lessons = journal(world)
+    jr_task(lessons[0])
+    jr_period_mark(a.student, subject, a.period, "5")
+    db.session.commit()
+    b = browser()
+    b.login("a.teacher")
+    locked = _row(b.get(grid_url(assignment)).get_data(as_text=True), a.student)
+    assert 'title="выставлена отметка за период — правка у заместителя директора"' in locked
