@@ -1,21 +1,10 @@
 """Credential slips: one slip per person, grouped by class, with cut lines; printed once."""
 from itertools import groupby
 
-from reports.xlsx import Book
+from reports.xlsx import Book, unique_sheet_name
 from services import clock
 
 SLIP_ROWS = 7  # rows a slip takes, the cut line included
-
-
-def _sheet_name(group, used):
-    """A worksheet name for a class: unique (case-insensitively) and within Excel's 31 characters."""
-    base = "".join(ch for ch in group if ch not in "[]:*?/\\'")[:28].strip() or "Лист"
-    name, n = base, 1
-    while name.lower() in used:
-        n += 1
-        name = f"{base[:28 - len(str(n))]} {n}"
-    used.add(name.lower())
-    return name
 
 
 def write_slips(book, credentials, org, site, title):
@@ -29,7 +18,7 @@ def write_slips(book, credentials, org, site, title):
     org_name = str(org) if org is not None else ""
     sheets, used = [], set()
     for group, people in groupby(credentials, key=lambda c: c.group):
-        ws = book.sheet(_sheet_name(group, used), landscape=False)
+        ws = book.sheet(unique_sheet_name(group, used), landscape=False)
         ws.set_column(0, 0, 22)
         ws.set_column(1, 1, 52)
         ws.set_footer(f"&C&8{title}: {group.replace('&', '&&')}. Выдано &D")

@@ -26,7 +26,7 @@ from models import (Attendance, AttendanceCode, ClassMembership, Lesson, Mark, P
                     Staff, SubgroupMember, Task, TaskType, TeachingAssignment, db)
 from reports import data
 from reports.base import movement_note, person_name, slug
-from reports.xlsx import Book
+from reports.xlsx import Book, unique_sheet_name
 from services import audit, clock, permissions
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
@@ -204,15 +204,7 @@ def _weight_label(weight):
 
 
 def _sheet_name(taken, *parts):
-    """A unique worksheet name of at most 31 characters, without []:*?/\\."""
-    text = " ".join(p for p in parts if p)
-    base = "".join(ch for ch in text if ch not in "[]:*?/\\")[:28].strip() or "Лист"
-    name, n = base, 1
-    while name.lower() in taken:
-        n += 1
-        name = f"{base[:25]} ({n})"
-    taken.add(name.lower())
-    return name
+    return unique_sheet_name(" ".join(p for p in parts if p), taken)
 
 
 def _period_short(period):

@@ -8,6 +8,18 @@ from flask import send_file
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def unique_sheet_name(text, taken):
+    """A worksheet name from `text`: without the characters Excel refuses, within its 31 characters
+    and unique case-insensitively among `taken` (a set it adds to): «5А», «5А 2» …"""
+    base = "".join(ch for ch in text if ch not in "[]:*?/\\'")[:28].strip() or "Лист"
+    name, n = base, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base[:28 - len(str(n))]} {n}"
+    taken.add(name.lower())
+    return name
+
+
 class Book:
     """A workbook in memory with the project's formats; text is always written as text."""
 
