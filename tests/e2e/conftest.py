@@ -118,11 +118,23 @@ def chromium():
     reason = missing()
     if reason:
         pytest.skip(reason)
-    with sync_playwright() as playwright:
+    # Playwright's driver (Node.js) is started from os.environ: started under libfaketime its timers stall
+    # as Chromium's do, so it too is started with the real clock.
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(browser_env())
+    try:
+        playwright = sync_playwright().start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                                              env=browser_env())
         yield browser
         browser.close()
+    finally:
+        playwright.stop()
 
 
 @pytest.fixture(scope="session")
