@@ -13,6 +13,27 @@ from app import create_app
 from models import db
 from services import clock
 
+
+def _sleep_under_libfaketime():
+    """.ci/run repeats the suite under Debian's libfaketime 0.9.10 with FAKETIME_DONT_FAKE_MONOTONIC=1 (with the
+    monotonic clock faked, every timed wait of a lock or a condition never times out). That version turns
+    the absolute monotonic deadline of CPython's time.sleep (clock_nanosleep, TIMER_ABSTIME) into EINVAL,
+    so there, and only there, a sleep is a timed wait on an event, which libfaketime leaves alone."""
+    if "faketime" not in os.environ.get("LD_PRELOAD", ""):
+        return
+    import threading
+    import time
+
+    def sleep(seconds):
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        threading.Event().wait(seconds)
+
+    time.sleep = sleep
+
+
+_sleep_under_libfaketime()
+
 TEST_PASSWORD = "test-pass-123"
 # The day every test lives on unless it moves the clock itself: the second quarter of the test
 # year has begun, the first is over (tests/factories.py). No test reads the machine's date.
