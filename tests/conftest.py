@@ -3,6 +3,8 @@
 import contextvars
 import os
 import re
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -21,8 +23,6 @@ def _sleep_under_libfaketime():
     so there, and only there, a sleep is a timed wait on an event, which libfaketime leaves alone."""
     if "faketime" not in os.environ.get("LD_PRELOAD", ""):
         return
-    import threading
-    import time
 
     def sleep(seconds):
         if seconds < 0:

@@ -15,6 +15,7 @@
 import os
 import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -120,14 +121,8 @@ def chromium():
         pytest.skip(reason)
     # Playwright's driver (Node.js) is started from os.environ: started under libfaketime its timers stall
     # as Chromium's do, so it too is started with the real clock.
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(browser_env())
-    try:
+    with mock.patch.dict(os.environ, browser_env(), clear=True):
         playwright = sync_playwright().start()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     try:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                                              env=browser_env())
