@@ -324,7 +324,9 @@ def _register_errors(app):
 def _register_cli(app):
     from reports.archive_cli import cli as archive_cli
     from reports.cli import cli as report_cli
-    from services import accounts, backup, movement
+    from services import backup
+    from services.people import accounts
+    from services.movement import orders as movement
 
     app.cli.add_command(movement.cli)
     app.cli.add_command(report_cli)
@@ -364,7 +366,7 @@ def _register_cli(app):
     def demo_data(kind, size, years, schools, today, password, seed, accounts_file):
         """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи;
         с --size large (tiny) — большой набор данных для замеров производительности."""
-        from services.demo import DemoRefused, create_demo, format_accounts
+        from services.demo.school import DemoRefused, create_demo, format_accounts
 
         if size == "small" and (years or schools != 1 or today):
             raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
@@ -374,7 +376,7 @@ def _register_cli(app):
             elif kind != "school":
                 raise DemoRefused("Большой набор данных создаётся только для школы (--kind school).")
             else:
-                from services.demo_large import create_large_demo, format_summary, parse_today
+                from services.demo.large import create_large_demo, format_summary, parse_today
 
                 text = format_summary(create_large_demo(
                     size=size, years=years, schools=schools, seed=seed, password=password, today=parse_today(today),

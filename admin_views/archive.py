@@ -8,7 +8,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from admin_views.base import SecurePage
-from admin_views.journal import JOURNAL
+from admin_views.journal.grid import JOURNAL
 from models import AcademicYear, db
 from reports import archive_jobs, base
 from reports import journal_archive as archive

@@ -4,7 +4,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_views.base import local_url
 from models import db
-from services import accounts, clock
+from services import clock
+from services.people import accounts
 from services.errors import DomainError
 from services.params import parse_id
 

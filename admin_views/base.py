@@ -29,7 +29,8 @@ from wtforms import fields, widgets
 
 from models import db
 from models.dialect import is_database_busy
-from services import accounts, audit, database, params, permissions, versions
+from services import audit, database, params, permissions, versions
+from services.people import accounts
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 log = logging.getLogger(__name__)

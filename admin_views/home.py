@@ -51,7 +51,7 @@ def _control_box(actor):
     """«Контроль»: (overdue, due soon, its page) of the actor's deadlines, or None without the page."""
     from werkzeug.routing import BuildError
 
-    from services import control
+    from services.control import deadlines as control
 
     try:
         url = url_for("control.index")

@@ -12,11 +12,19 @@ from services.terms import KindText
 
 from admin_views.audit import AccessLogView, AuditLogView, LoginEventView
 from admin_views.home import HomeView
-from admin_views.org import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
+from admin_views.org.views import (AcademicYearView, CalendarDayView, DepartmentView, HolidayView,
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
-from admin_views.people import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
-from admin_views import (archive, control, diary, finals, journal, journal_admin, movement, planning, reports,
-                         rollover, timetable)
+from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
+from admin_views import archive, reports
+from admin_views.control import views as control
+from admin_views.journal import diary
+from admin_views.journal import finals
+from admin_views.journal import grid as journal
+from admin_views.journal import dictionaries as journal_admin
+from admin_views.movement import views as movement
+from admin_views.planning import views as planning
+from admin_views.rollover import views as rollover
+from admin_views.timetable import views as timetable
 
 # Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
 TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")

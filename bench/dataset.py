@@ -3,8 +3,8 @@
 - `Database`: a fresh SQLite file in a temporary directory, or a throwaway PostgreSQL database on
   127.0.0.1:5432 (user postgres; `BENCH_PG_URL` names another server, `BENCH_PG_PREFIX` the
   prefix of the databases' names), dropped afterwards.
-- `prepare()`: the schema by the migrations, then the data set — `services/demo_large.py` when it
-  exists, else the small demo school (`services/demo.py`). A loaded SQLite file is kept in
+- `prepare()`: the schema by the migrations, then the data set — `services/demo/large.py` when it
+  exists, else the small demo school (`services/demo/school.py`). A loaded SQLite file is kept in
   `bench/out/cache/` and copied for the next run with the same size, seed, history, code and day.
 - `grant_logins()`: real cards of the set (teachers, parents, the administrator) get a login with
   the bench password; one Argon2 hash (today's parameters) serves them all.
@@ -127,23 +127,22 @@ class Config:
 
 
 def generator():
-    """services/demo_large.py, or None while it is not there."""
+    """services/demo/large.py, or None while it is not there."""
     try:
-        from services import demo_large
+        from services.demo import large as demo_large
     except ImportError:
         return None
     return demo_large
 
 
 def generator_name():
-    return "services/demo_large.py" if generator() is not None else "services/demo.py (малая демо-школа)"
+    return "services/demo/large.py" if generator() is not None else "services/demo/school.py (малая демо-школа)"
 
 
 def _code_hash(config, today):
     digest = hashlib.sha1(repr((config, today.isoformat())).encode())
     sources = sorted((ROOT / "migrations" / "versions").glob("*.py"))
-    sources += [ROOT / "services" / "demo_large.py"] if generator() is not None else \
-        sorted((ROOT / "services").glob("*demo*.py"))
+    sources += sorted((ROOT / "services" / "demo").rglob("*.py"))
     for path in sources:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -155,8 +154,8 @@ def load_dataset(config, today):
     gen = generator()
     if gen is None:
         if config.years or config.schools > 1:
-            raise BenchError("история (прошлые годы, другие школы) требует services/demo_large.py")
-        from services.demo import create_demo
+            raise BenchError("история (прошлые годы, другие школы) требует services/demo/large.py")
+        from services.demo.school import create_demo
         create_demo(password=PASSWORD, seed=config.seed, today=today)
         db.session.commit()
         return
@@ -167,7 +166,7 @@ def load_dataset(config, today):
 
 def set_today():
     """«Today» of the data set: the last day of the 4th quarter of the current academic year (every
-    lesson of the year given, the 4th quarter still open) with services/demo_large.py; the real date
+    lesson of the year given, the 4th quarter still open) with services/demo/large.py; the real date
     with the small demo."""
     gen = generator()
     return gen.default_today() if gen is not None else date.today()
@@ -210,7 +209,7 @@ def grant_logins(staff_ids=(), parent_ids=(), prefix="bench"):
     from sqlalchemy import select, update
 
     from models import Parent, Staff, User, db
-    from services import accounts
+    from services.people import accounts
 
     password_hash = accounts.hash_password(PASSWORD)
     result = {}
@@ -304,8 +303,8 @@ def journal_targets(org, year, today, wanted):
 
     from models import (Lesson, Period, PeriodMark, PeriodMarkKind, SchoolClass, StudentStatus, Subject, Task,
                         TeachingAssignment as TA, db)
-    from services.journal import mark_values
-    from services.roster import rosters_between
+    from services.journal.writes import mark_values
+    from services.movement.roster import rosters_between
 
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.start_date)).all()
     open_periods = [p for p in periods if not p.is_closed and p.start_date <= today]
@@ -383,7 +382,7 @@ def diary_targets(org, year, today, wanted):
     from sqlalchemy import func, select
 
     from models import Lesson, Parent, SchoolClass, Student, StudentStatus, TeachingAssignment, db, student_parent
-    from services.journal_view import week_start
+    from services.journal.reads import week_start
 
     rows = db.session.execute(
         select(Parent.id, Student.id, Student.class_id)
@@ -429,7 +428,7 @@ def admin_staff(org):
 
 def targets(today, teachers=1, parents=1):
     """Everything the measurements need, with logins granted; in the current application context."""
-    from services.planning import current_year
+    from services.planning.subjects import current_year
 
     org = first_org()
     year = current_year(org.id, today)

@@ -31,7 +31,7 @@ later accepted change of the same field («потеряно»), no two were acce
 («дублей»), none was accepted after the close answered nor reached the database after it
 («поздних записей») — all must be 0 — and the close's time.
 
-Login throttling (services/accounts.py) counts only failed logins (per login, and per address
+Login throttling (services/people/accounts.py) counts only failed logins (per login, and per address
 with 50 free failures that it forgets at one a minute); a successful login adds nothing, so 100
 logins from 127.0.0.1 pass without any bypass, and none is added to the application. The test
 logs in with the right passwords only; a refused login counts as an error.

@@ -199,7 +199,7 @@ class Curriculum(OrgOwned, Versioned, db.Model):
 
 
 # The natural key: one curriculum per year, grade level, profile and specialty (either may be empty);
-# the rules also compare profiles ignoring case and spaces (services/curriculum.py).
+# the rules also compare profiles ignoring case and spaces (services/planning/curriculum.py).
 Index("uq_curriculum_natural_key", Curriculum.year_id, Curriculum.grade, func.coalesce(Curriculum.profile, ""),
       func.coalesce(Curriculum.specialty_id, 0), unique=True)
 

@@ -2,7 +2,7 @@
 
 A step of the rollover wizard is recorded in the same transaction as its last change, so a step
 interrupted by a failure is never shown as done; what the data already says (a closed year, the
-students moved on) counts as done too (services/rollover.py).
+students moved on) counts as done too (services/rollover/year.py).
 """
 from datetime import datetime
 

@@ -16,7 +16,7 @@ from models import (AcademicYear, ClassMembership, Organization, Period, SchoolC
                     TeachingAssignment, db)
 from reports import data
 from services import audit, clock, params, permissions
-from services.accounts import transliterate
+from services.people.accounts import transliterate
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
 

@@ -12,7 +12,7 @@ from reports.base import grade_label, total_label
 from reports.xlsx import Book
 from services import permissions
 from services.errors import DomainError
-from services.roster import covers
+from services.movement.roster import covers
 from services.terms import term
 
 VIEW = "report_class_fill"

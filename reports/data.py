@@ -4,7 +4,7 @@ computed by reports/figures.py from what these return.
 
 Who and what counts (issue 13, docs/REPORTS.md), the same in every report:
 - a student's entries (marks, absences) are those of lessons dated within his stays in the lesson's
-  class (`services.roster.stayed`): every loader below takes only those;
+  class (`services.movement.roster.stayed`): every loader below takes only those;
 - the class's set for a period is the students in the class on the period's last day (`class_sets`);
   a class's figure is over its set and over the class's own lessons (`set_mark_sums`,
   `set_attendance`).
@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
                     TeachingAssignment, db)
 from reports.figures import AttendanceCounts
-from services.roster import rosters_between, stayed
+from services.movement.roster import rosters_between, stayed
 
 NUMERIC = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1}
 

@@ -21,7 +21,7 @@ from reports.class_fill import signature, year_on
 from reports.xlsx import Book
 from services import permissions
 from services.errors import DomainError
-from services.roster import overlaps
+from services.movement.roster import overlaps
 from services.terms import term
 
 VIEW = "report_movement"

@@ -18,8 +18,9 @@ from reports.base import (Column, average_note, date_range, director_line, figur
                           figures_note, grade_label, person_name, report, report_document, set_note, slug,
                           total_label)
 from reports.figures import figures, percent, pooled_average
-from services import ktp, permissions
-from services.lessons import planned_and_given
+from services import permissions
+from services.planning import ktp
+from services.timetable.lessons import planned_and_given
 from services.terms import term
 
 GROUP = "Учителю"
@@ -186,7 +187,7 @@ def year_pace(org_id, p):
     over the working days of all periods (the year's bounds when it has no periods). One statement."""
     from datetime import timedelta
 
-    from services.calendar import WorkingCalendar
+    from services.org.calendar import WorkingCalendar
     spans = [(x.start_date, x.end_date) for x in p.periods] or [(p.year.start_date, p.year.end_date)]
     calendar = WorkingCalendar(org_id, p.year.start_date, p.year.end_date)
     day_before = timedelta(days=1)

@@ -333,7 +333,7 @@ TABLE = {
     # staff to the duties of the regulation: the director does it (seed 000 §1.4, §3.1, §4.8), and the
     # administrator, who sets access rights (§4.1). "admin_rights": giving or taking the administrator's
     # and the director's functions, also by dismissing, re-hiring or deleting such a card
-    # (services/people.py check_staff_change): the administrator only.
+    # (services/people/cards.py check_staff_change): the administrator only.
     "staff_function": {A: Grant(READ | {"edit", "admin_rights"}), DIR: Grant(READ | {"edit"})},
     "student": {
         A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
@@ -402,7 +402,7 @@ TABLE = {
     # -- end timetable --
     # -- journal --
     # The grid of one teaching assignment (rows: TeachingAssignment). "edit": the teacher's own
-    # journals; "correct": the deputy's and administrator's audited corrections (services/journal.py).
+    # journals; "correct": the deputy's and administrator's audited corrections (services/journal/writes.py).
     "journal": {
         T: Grant(READ | {"edit"}, rows=own_or_substituted_journals), CT: Grant(READ, rows=own_class_assignments),
         DEP: Grant(READ | {"correct"}), DIR: Grant(READ), A: Grant(READ | {"correct"}),

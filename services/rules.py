@@ -19,15 +19,18 @@ _validators = {}
 
 
 def load_all_rules():
-    """Import every module of services/, so each @validator is registered whatever the entry
-    point (the web app, a CLI command, an import script, a test)."""
+    """Import every module of services/ (its domain packages included, the demo data excepted), so
+    each @validator is registered whatever the entry point (the web app, a CLI command, an import
+    script, a test)."""
     import importlib
     import pkgutil
 
     import services
 
-    for module in pkgutil.iter_modules(services.__path__):
-        importlib.import_module(f"services.{module.name}")
+    for module in pkgutil.walk_packages(services.__path__, "services."):
+        if module.name == "services.demo" or module.name.startswith("services.demo."):
+            continue
+        importlib.import_module(module.name)
 
 
 def validator(model):

@@ -4,7 +4,8 @@ from datetime import date
 from types import SimpleNamespace
 
 from models import (AcademicYear, Parent, ParentRelation, Period, Role, SchoolClass, Staff, Student, db)
-from services import accounts, orgs
+from services.people import accounts
+from services.org import orgs
 from services.validation import snils_with_checksum
 
 PASSWORD = "test-pass-123"
@@ -250,7 +251,7 @@ def jr_lessons(assignment, period, days, number=2, **extra):
 
 
 def jr_task_type(org_id, name="Ответ на уроке"):
-    """A task type seeded with the organization (services/journal_dictionaries.py)."""
+    """A task type seeded with the organization (services/journal/dictionaries.py)."""
     from sqlalchemy import select
 
     from models import TaskType
@@ -302,7 +303,7 @@ def jr_period_mark(student, subject, period, value):
     return mark
 
 
-# -- movement book helpers (orders through services/movement.py, as the operator at the console) ------
+# -- movement book helpers (orders through services/movement/orders.py, as the operator at the console) ------
 
 def mv_actor(org):
     from services.context import Actor
@@ -311,13 +312,13 @@ def mv_actor(org):
 
 def mv_backfill(org):
     """The class history of students made without it (idempotent; cards made now open it themselves)."""
-    from services.movement import backfill_memberships
+    from services.movement.orders import backfill_memberships
     return backfill_memberships(org.id)
 
 
 def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=None, apply=True, note=None):
     """An order with items [(student, to_class[, reason, destination])], applied unless apply=False."""
-    from services import movement
+    from services.movement import orders as movement
     actor = mv_actor(org)
     order = movement.create_order(actor, kind, number or movement.suggest_number(org.id, day), day,
                                   effective_date=effective, note=note,

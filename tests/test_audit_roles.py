@@ -4,7 +4,7 @@ a service such as the first administrator's appointment, a command, a deleted ca
 from sqlalchemy import select
 
 from models import AuditLog, Role, Staff, db
-from services import orgs
+from services.org import orgs
 from tests.factories import make_staff
 from tests.test_security import form_of
 
@@ -67,7 +67,7 @@ def test_every_other_path_is_logged_too(world):
     """Outside a request (a service, a command) the row has no user: the system did it."""
     a = world.a
     before = len(role_changes())
-    orgs.ensure_admin_role(a.deputy)  # the appointment path of services/orgs.py
+    orgs.ensure_admin_role(a.deputy)  # the appointment path of services/org/orgs.py
     db.session.commit()
     newcomer = make_staff(a.org, "Новикова", "Нина", [Role.TEACHER.value], sex="f")  # a new card with a function
     db.session.commit()

@@ -8,7 +8,8 @@ from sqlalchemy import select, update
 
 from app import create_app
 from models import LoginEvent, LoginThrottle, User, db, utcnow
-from services import accounts, clock
+from services import clock
+from services.people import accounts
 from tests.conftest import TEST_PASSWORD, Browser
 
 SESSION_COOKIE = "journal_session"

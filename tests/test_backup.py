@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from models import LoginEvent, db
 from services import backup, clock
-from services.demo import create_demo
+from services.demo.school import create_demo
 from tests.conftest import TEST_TODAY, Browser
 
 PASSWORD = "demo-pass-2026"

@@ -278,7 +278,7 @@ def test_an_upload_its_reader_chokes_on_gets_a_russian_message(scene, browser):
 
 def test_hours_of_a_topic_are_never_an_exponent_worked_out():
     """«1e999999999» in a КТП's hours would have int() compute a billion digits (minutes of CPU)."""
-    from services import ktp
+    from services.planning import ktp
 
     assert ktp._hours("1e100000") == "1e100000"
     assert ktp._hours("12") == 12 and ktp._hours("2,0") == 2 and ktp._hours("\u00b2") == "\u00b2"

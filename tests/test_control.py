@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from models import Attendance, Holiday, Lesson, Period, SchoolClass, Student, db
-from services import accounts, control, journal
+from services.people import accounts
+from services.control import deadlines as control
+from services.journal import writes as journal
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
                              pl_subject, tt_assignment)
@@ -286,7 +288,7 @@ def test_the_control_costs_the_same_whatever_the_size_of_the_school(ctl):
 
 
 def test_every_item_links_to_the_page_where_it_is_fixed(ctl, ro_app):
-    from admin_views.control import link_of
+    from admin_views.control.views import link_of
 
     a = ctl
     pl_curriculum(a.org, a.year, 6, [])  # an empty plan

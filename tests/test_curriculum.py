@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AcademicYear, Curriculum, CurriculumLine, Organization, Subject, db
-from services import curriculum as curricula
+from services.planning import curriculum as curricula
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, make_class, pl_curriculum, pl_subject
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from admin_views.base import SecureModelView
 from models import Room, db
 from models.dialect import locked
-from services import rollover
+from services.rollover import year as rollover
 from tests.factories import ro_school
 
 BUSY = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))

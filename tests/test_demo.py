@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from models import (STAFF_ROLES, Organization, Parent, SchoolClass, Staff, StaffRole, Student, User, db)
 from services.context import Actor
-from services.demo import patronymic
+from services.demo.school import patronymic
 from services.validation import normalize_snils
 from tests.test_logins import open_browser
 

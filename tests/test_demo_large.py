@@ -15,10 +15,10 @@ from models import (AcademicYear, Attendance, AttendanceCode, ClassMembership, L
                     TimetableEntry, User, db)
 from reports.figures import suggested_mark, weighted_average
 from services.context import Actor
-from services.demo_large import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
+from services.demo.large import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
 from services.errors import DomainError
-from services.journal import save_entries
-from services.lessons import generate_lessons
+from services.journal.writes import save_entries
+from services.timetable.lessons import generate_lessons
 from tests.test_logins import open_browser
 
 M = ClassMembership

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, SchoolClass, Staff, db
 from reports.base import build
 from reports.render import to_json
-from services import finals, movement
+from services.journal import finals
+from services.movement import orders as movement
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
-from services.journal import VersionConflict, set_period_mark
+from services.journal.writes import VersionConflict, set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
                              ro_college)
 from tests.test_movement_year import ORDER_DATE, next_year
@@ -317,7 +318,7 @@ def test_the_migration_builds_the_exam_result_table(app):
 
 @pytest.mark.parametrize("kind", ["school", "college"])
 def test_the_demo_fills_year_exam_and_final_marks_and_exam_results(app, kind):
-    from services.demo import create_demo
+    from services.demo.school import create_demo
 
     create_demo(kind, password="demo-pass-2026")
     kinds = {k for k in db.session.scalars(select(PeriodMark.kind))}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import Mark, Period, db
 from services.errors import DomainError
-from services.journal import VersionConflict, close_period, save_entries
+from services.journal.writes import VersionConflict, close_period, save_entries
 from tests.concurrency import needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world

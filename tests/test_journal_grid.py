@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditLog, Lesson, Mark, PeriodMark, db
-from services import journal_view
+from services.journal import reads as journal_view
 from services.context import Actor
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
                              jr_task, make_class, make_student, mv_withdraw)
@@ -514,7 +514,7 @@ def test_a_plain_post_into_a_journal_one_only_reads_is_forbidden(world, browser)
 def test_cells_built_in_python_keep_their_states_and_escape_comments(world, browser):
     """Grid.body decides each cell once (issue 7: the page's speed); the markup static/journal.js
     reads is unchanged, and a comment or a value is escaped in the hand-built cells."""
-    from admin_views.journal import _columns
+    from admin_views.journal.grid import _columns
 
     a = world.a
     subject, assignment, lessons = journal(world)
@@ -559,9 +559,9 @@ def _row(html, student):
     ("year", "выставлена годовая отметка — правка у заместителя директора"),
     ("final", "выставлена итоговая отметка — правка у заместителя директора")])
 def test_a_year_or_final_mark_closes_the_grid_to_the_teacher(world, browser, kind, reason):
-    """Issue 13.1: a year or final mark locks every mark under it (services.journal.LOCKS): the grid shows
+    """Issue 13.1: a year or final mark locks every mark under it (services.journal.writes.LOCKS): the grid shows
     the student's task marks and period mark read-only with the reason, and its save refuses them."""
-    from services.journal import set_period_mark
+    from services.journal.writes import set_period_mark
     from tests.factories import actor_of
 
     a = world.a

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Attendance, Mark, db
-from services import journal_view
+from services.journal import reads as journal_view
 from services.errors import DomainError
-from services.journal import save_entries
+from services.journal.writes import save_entries
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_transfer)
 
 DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]

@@ -1,4 +1,4 @@
-"""The journal's write rules (SPEC §3 rules 2–4, issue 4), through services/journal.py.
+"""The journal's write rules (SPEC §3 rules 2–4, issue 4), through services/journal/writes.py.
 
 Each test names the rule it proves; a refused save changes nothing (checked by reading back).
 """
@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Student, StudentStatus, Subgroup,
                     SubgroupMember, Task, db)
-from services import journal
+from services.journal import writes as journal
 from services.errors import DomainError, PermissionDenied
-from services.journal import VersionConflict, save_entries, set_period_mark
+from services.journal.writes import VersionConflict, save_entries, set_period_mark
 from tests.factories import actor_of, make_class, make_student, mv_withdraw
 from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import (Attendance, Lesson, Mark, Period, PeriodMark, SchoolClass, Task, TeachingAssignment, db)
-from services.demo import create_demo
+from services.demo.school import create_demo
 
 TODAY = date(2026, 11, 20)  # the second quarter has begun; the first is over
 

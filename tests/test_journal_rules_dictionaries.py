@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from models import AttendanceCode, Organization, TaskType, db
 from services.errors import DomainError
-from services.journal_dictionaries import seed_all_organizations, seed_journal_dictionaries
-from services.orgs import create_organization
+from services.journal.dictionaries import seed_all_organizations, seed_journal_dictionaries
+from services.org.orgs import create_organization
 
 
 def types_of(org_id):
@@ -80,7 +80,7 @@ def _registered(app, endpoint):
 
 def test_the_administrator_edits_the_dictionaries_and_others_do_not(app, world, browser):
     if not _registered(app, "task_type"):
-        pytest.skip("admin_views.journal_admin.views() is not registered in admin_views/registry.py yet")
+        pytest.skip("admin_views.journal.dictionaries.views() is not registered in admin_views/registry.py yet")
     b = browser()
     b.login("a.admin")
     page = b.get("/task-types/").get_data(as_text=True)

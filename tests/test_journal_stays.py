@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, db
-from services import finals
+from services.journal import finals
 from services.errors import DomainError, PermissionDenied
-from services.journal import save_entries, set_period_mark
+from services.journal.writes import save_entries, set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_order, mv_transfer,
                              mv_withdraw, ro_college)
 from tests.test_finals import field, login

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import (Curriculum, CurriculumLine, Lesson, Staff, TeachingAssignment, ThematicPlan, ThematicPlanTopic,
                     db)
-from services import ktp
+from services.planning import ktp
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, pl_assignment, pl_curriculum, pl_plan, pl_subject
 

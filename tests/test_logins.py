@@ -6,7 +6,7 @@ import openpyxl
 from sqlalchemy import func, select
 
 from models import Parent, Student, User, db
-from services import accounts
+from services.people import accounts
 from services.errors import DomainError
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_parent, make_staff, make_student

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from models import Lesson, MovementOrder, Student, Task, TimetableEntry, db
 from services import versions
-from services.journal import save_entries
+from services.journal.writes import save_entries
 from tests.factories import actor_of, mv_order, pl_curriculum, pl_subject
 from tests.journal_rules_fixtures import add_task, journal_world
 from tests.test_logins import flashes, open_browser
@@ -267,7 +267,7 @@ def test_two_saves_that_meet_at_their_update_get_the_russian_conflict_page(world
     WHERE version = …) from a hand-made page is the 409 page in Russian, nothing saved."""
     from sqlalchemy.orm.exc import StaleDataError
 
-    from services import curriculum
+    from services.planning import curriculum
 
     def racing(*args, **kwargs):
         raise StaleDataError("UPDATE statement on table 'curriculum' expected to update 1 row(s); 0 were matched.")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from models import ClassMembership, Curriculum, CurriculumLine, TeachingAssignment, db
-from services import movement
+from services.movement import orders as movement
 from tests.factories import build_world, mv_actor, mv_transfer, pl_assignment, pl_curriculum, pl_subject
 
 REVISION = "0004_natural_keys"

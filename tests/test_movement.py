@@ -1,4 +1,4 @@
-"""The movement book's rules (services/movement.py) and the class history (services/roster.py):
+"""The movement book's rules (services/movement/orders.py) and the class history (services/movement/roster.py):
 orders applied atomically, the lists of a class as of any date, applied orders final, cancellation
 by a reverse order, numbering, and a card's class that only the book changes."""
 from datetime import date
@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import ClassMembership, MovementItem, MovementOrder, Student, db
-from services import movement, roster
+from services.movement import orders as movement
+from services.movement import roster
 from services.errors import DomainError
 from tests.factories import (make_class, make_org, make_student, mv_actor, mv_backfill, mv_order, mv_transfer,
                              mv_withdraw, next_snils)

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import ClassMembership, MovementOrder, Organization, Student, db
-from services import movement
+from services.movement import orders as movement
 from services.context import Actor
 from services.errors import DomainError
 from tests.factories import mv_order, next_snils

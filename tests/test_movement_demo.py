@@ -9,7 +9,7 @@ from models import ClassMembership, MovementOrder, Organization, Staff, Student,
 from reports.class_fill import class_fill
 from reports.movement import school_movement
 from services.context import Actor
-from services.demo import create_demo
+from services.demo.school import create_demo
 
 TODAY = date(2026, 11, 22)
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from models import Attendance, AuditLog, Mark, MovementOrder, Student, Task, db
-from services import movement
-from services.movement import EntriesAfterOrder
+from services.movement import orders as movement
+from services.movement.orders import EntriesAfterOrder
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task, mv_actor,
                              mv_order)
 from tests.test_logins import flashes

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import ClassMembership, MovementItem, MovementOrder, SchoolClass, Student, db
-from services import movement, permissions
+from services import permissions
+from services.movement import orders as movement
 from services.context import Actor
 from tests.factories import make_class, make_student, mv_actor, mv_order, mv_transfer, next_snils
 from tests.querycount import count_queries

@@ -1,11 +1,11 @@
 """Shared fixtures of the movement book's tests (no tests here).
 
-Until admin_views/registry.py registers admin_views.movement, the pages are served by a second app
+Until admin_views/registry.py registers admin_views.movement.views, the pages are served by a second app
 on the same database with the movement views added; once registered, the suite's own app is used.
 """
 import pytest
 
-from admin_views import movement as movement_views
+from admin_views.movement import views as movement_views
 from tests.conftest import Browser
 
 

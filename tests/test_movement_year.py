@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AcademicYear, MovementItem, MovementOrder, PeriodMark, SchoolClass, Student, db
-from services import movement, roster
+from services.movement import orders as movement
+from services.movement import roster
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from tests.factories import jr_subject, make_class, make_org, make_student, make_staff, mv_actor
@@ -184,7 +185,7 @@ def test_bad_input_prepares_nothing(school):
 
 
 def test_the_classes_list_action_opens_the_transfer_page_with_the_chosen_classes(world, app, browser):
-    from admin_views.movement import YearTransferActionMixin
+    from admin_views.movement.views import YearTransferActionMixin
     from services.permissions import TABLE
     from tests.test_movement_support import movement_registered
 

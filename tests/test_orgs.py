@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from models import (AcademicYear, CalendarDay, Department, Organization, Period, SchoolClass, Specialty,
                     Staff, db)
-from services.calendar import official_exceptions
+from services.org.calendar import official_exceptions
 from tests.factories import make_org, make_staff, make_student
 from tests.test_logins import flashes, open_browser
 

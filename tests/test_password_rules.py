@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from models import User, db
-from services import accounts
+from services.people import accounts
 from tests.conftest import TEST_PASSWORD
 
 COMMON = ["qwerty123", "Password1", "1q2w3e4r5t", "12345678", "Privet2024!", "gfhjkm12", "Пароль123",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Parent, Staff, Student, db
-from services.people import class_list
+from services.people.cards import class_list
 from services.validation import snils_with_checksum
 from tests.test_logins import flashes, open_browser
 
@@ -196,7 +196,7 @@ def test_another_organizations_parent_cannot_be_linked(world, browser):
 def test_hr_changes_no_functions(world):
     from services.context import Actor
     from services.errors import DomainError
-    from services.people import check_staff_change
+    from services.people.cards import check_staff_change
 
     hr, admin = Actor.for_user(world.a.hr.user), Actor.for_user(world.a.admin.user)
     card = db.session.get(Staff, world.a.hr.id)

@@ -14,10 +14,10 @@ from datetime import date
 import pytest
 
 from models import Parent, Staff, Student, db
-from services import accounts
+from services.people import accounts
 from services.context import Actor
 from services.errors import DomainError
-from services.people import check_family_links, check_staff_change
+from services.people.cards import check_family_links, check_staff_change
 from tests.factories import actor_of, make_parent, make_staff
 from tests.test_logins import action, flashes, logs_in, open_browser, user_of
 from tests.test_security import form_of, submit

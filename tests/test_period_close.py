@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AcademicYear, Attendance, AuditLog, Mark, Period, PeriodMark, db
-from services import journal
+from services.journal import writes as journal
 from services.errors import DomainError, PermissionDenied
-from services.journal import close_period, reopen_period, save_entries, set_period_mark
+from services.journal.writes import close_period, reopen_period, save_entries, set_period_mark
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
 

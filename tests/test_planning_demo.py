@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 
 from models import (Curriculum, EducationalArea, Organization, SchoolClass, Subgroup, SubgroupMember, Subject,
                     TeachingAssignment, ThematicPlan, db)
-from services import ktp, planning
+from services.planning import ktp
+from services.planning import subjects as planning
 from services.context import Actor
-from services.demo import create_demo
+from services.demo.school import create_demo
 
 
 @pytest.mark.parametrize("kind", ["school", "college"])

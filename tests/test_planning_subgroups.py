@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Period, Subgroup, SubgroupMember, db
-from services import planning
+from services.planning import subjects as planning
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, make_staff, pl_assignment, pl_curriculum, pl_subject
 

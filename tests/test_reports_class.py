@@ -525,7 +525,7 @@ def test_the_reports_page_shows_and_downloads_each_report(school, browser):
 def build_every_report_on_the_demo(kind):
     from models import SchoolClass, User
     from services.context import Actor
-    from services.demo import create_demo
+    from services.demo.school import create_demo
     today = D(2026, 11, 22)
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
     logins = {acc.role: acc.login for acc in accounts}

@@ -11,7 +11,7 @@ import pytest
 from models import Student, db
 from reports.class_fill import class_fill
 from reports.movement import school_movement
-from services import movement
+from services.movement import orders as movement
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from tests.factories import make_class, make_student, mv_actor, mv_transfer, mv_withdraw, next_snils

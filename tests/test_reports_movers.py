@@ -1,6 +1,6 @@
 """A student counts where he was, once; one figure has one value (issue 13.2, 13.3, 13.7).
 
-A small school with movers made through the movement book's orders (services/movement.py), 2nd quarter
+A small school with movers made through the movement book's orders (services/movement/orders.py), 2nd quarter
 05.11–28.12. 5А on 05.11: Учеников, Соседов, Ненаттестов, Уходов, Поздний, Последний; 6Б: Чужов; 5Б empty.
 - Чужов comes from 6Б on 20.11 (in mid-period);
 - Уходов leaves the school on 01.12 (out mid-period), with entries made after he left (15.12);
@@ -260,7 +260,7 @@ def test_the_json_holds_every_cell_of_the_workbook(movers):
 
 
 def test_the_diary_shows_a_movers_marks_where_he_was(movers):
-    from services.journal_view import diary_period
+    from services.journal.reads import diary_period
     a, s = movers.a, movers.s
     db.session.expire_all()
     # Чужов: 6Б's «2» (12.11, weight 1) and 5А's «5» (weight 2), «4» → 16/4 = 4.00 as «Средний балл ученика»;

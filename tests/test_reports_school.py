@@ -546,7 +546,7 @@ PAGES = [("a.class_teacher", "summary-ledger", "class=5А", "47,2"),  # russian,
          ("a.admin", "students-summary", "", "малообеспеченная семья"),
          ("a.class_teacher", "students-summary-class", "class=5А", "многодетная семья")]
 # «class-fill» and «movement» keep the movement book's own pages at /reports/class-fill/ and /reports/movement/
-# (admin_views/movement.py); through the registry they are built by the command line (below) and the API.
+# (admin_views/movement/views.py); through the registry they are built by the command line (below) and the API.
 
 
 def test_every_report_opens_on_the_page_and_downloads(school, browser):
@@ -602,7 +602,7 @@ def test_the_command_line_lists_and_builds_the_movement_book_reports(school, app
 # -- the demo school and the demo college ------------------------------------------------------------------------
 
 def build_everything(kind, today, period):
-    from services.demo import create_demo
+    from services.demo.school import create_demo
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
     admin = next(a.login for a in accounts if a.role == "Администратор системы")
     klass = db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade.desc(), SchoolClass.name)).first()

@@ -540,7 +540,7 @@ def test_the_page_refuses_another_students_report_with_a_message(school, browser
 
 def build_all_on_demo(kind):
     from models import AcademicYear, Staff, Student, Subject
-    from services.demo import create_demo
+    from services.demo.school import create_demo
     accounts = {a.role: a.login for a in create_demo(kind=kind, password="demo-pass-2026", today=D(2026, 11, 22))}
     today = D(2026, 11, 22)
     teacher = accounts["Учитель"]

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from models import (AcademicYear, AuditLog, CalendarDay, ClassMembership, Curriculum, CurriculumLine, Holiday,
                     MovementOrder, Period, RolloverStep, SchoolClass, Student, Subgroup, TeachingAssignment, db)
-from services import rollover
+from services.rollover import year as rollover
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of
 from tests.test_rollover_support import school  # noqa: F401
@@ -170,7 +170,7 @@ def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(sch
 
 def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_all_on_the_next_run(
         school, monkeypatch):
-    from services import movement
+    from services.movement import orders as movement
 
     a, admin = school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
@@ -226,7 +226,7 @@ def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run
 
 
 def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(school, monkeypatch):
-    from services import journal
+    from services.journal import writes as journal
 
     a, admin = school, actor_of("a.admin")
     rollover.run_check(admin, a.year)

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from models import (AcademicYear, Attendance, Holiday, Lesson, Mark, Period, PeriodMark, SchoolClass, Subgroup,
                     TeachingAssignment, db)
-from services import curriculum as curricula
-from services import journal, rollover
+from services.planning import curriculum as curricula
+from services.journal import writes as journal
+from services.rollover import year as rollover
 from services.errors import DomainError
 from tests.factories import actor_of, jr_attendance, jr_lessons, jr_mark, jr_task, make_class, ro_school
 

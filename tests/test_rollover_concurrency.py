@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from models import (AcademicYear, AuditLog, ClassMembership, Curriculum, CurriculumLine, Holiday, MovementOrder,
                     Period, RolloverStep, TeachingAssignment, db)
-from services import curriculum as curricula
-from services import rollover
+from services.planning import curriculum as curricula
+from services.rollover import year as rollover
 from services.errors import DomainError
 from tests.factories import actor_of
 from tests.test_rollover_support import ro_app, ro_browser, school  # noqa: F401

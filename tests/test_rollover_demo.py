@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from models import (AcademicYear, ClassMembership, MovementOrder, Period, SchoolClass, Student,
                     TeachingAssignment, User, db)
-from services import rollover
+from services.rollover import year as rollover
 from services.context import Actor
-from services.demo import create_demo
+from services.demo.school import create_demo
 
 MODELS = (AcademicYear, Period, SchoolClass, Student, ClassMembership, MovementOrder, TeachingAssignment)
 

@@ -101,7 +101,7 @@ def statements_of(app, fn):
 def test_the_step_pages_cost_the_same_whatever_the_size_of_the_school(world, school, ro_app, ro_browser):
     """Organization B is the same school with three more classes of students and assignments; every step
     page, before and after its step, issues as many statements for it as for A (no query per row)."""
-    from services import rollover
+    from services.rollover import year as rollover
     from tests.factories import actor_of
 
     big = ro_school(world.b)

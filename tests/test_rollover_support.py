@@ -1,13 +1,13 @@
 """Shared fixtures of the rollover, control and semester tests (no tests here).
 
-Until admin_views/registry.py registers admin_views.rollover and admin_views.control, their pages
+Until admin_views/registry.py registers admin_views.rollover.views and admin_views.control.views, their pages
 are served by a second app on the same database with these pages added; once registered, the
 suite's own app is used.
 """
 import pytest
 
-from admin_views import control as control_views
-from admin_views import rollover as rollover_views
+from admin_views.control import views as control_views
+from admin_views.rollover import views as rollover_views
 from models import db
 from tests.conftest import Browser
 from tests.factories import ro_school, ro_year_mark

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from models import Period, SemesterSwitch, Student, SubgroupMember, TeachingAssignment, db
-from services import semester
+from services.rollover import semester
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, make_student, ro_college
 from tests.test_rollover_support import ro_app, ro_browser  # noqa: F401

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Bell, Lesson, Organization, Period, TeachingAssignment, TimetableChange, db
-from services.demo import create_demo
-from services.timetable import Catalog, bell_times, find_clashes, load_entry_slots
+from services.demo.school import create_demo
+from services.timetable.schedule import Catalog, bell_times, find_clashes, load_entry_slots
 
 
 @pytest.mark.parametrize("kind, least", [("school", 15), ("college", 4)])

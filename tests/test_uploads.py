@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from models import ThematicPlanTopic, db
-from services import ktp, uploads
+from services import uploads
+from services.planning import ktp
 from services.errors import DomainError
 from tests.factories import actor_of, pl_plan, pl_subject
 

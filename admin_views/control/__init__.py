@@ -1,0 +1,2 @@
+"""The «Контроль» page: the regulations' deadlines of the user's roles.
+"""

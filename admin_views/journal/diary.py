@@ -1,0 +1,85 @@
+"""The diary (дневник): a student reads his own, a parent his own children's — the week's lessons
+with topics, homework, marks and attendance, and a period's averages and period marks.
+
+The deputy director and the director (the key "student_diary") open one student's diary from his
+card; each such opening is a read of personal data, written to the access log. A diary of any other student, asked for by id in the URL or a form, is
+refused with 404 and the attempt is written to the audit log.
+"""
+from datetime import timedelta
+
+from flask import abort, redirect, url_for
+from flask_admin import expose
+
+from services import audit, clock, permissions
+from services.journal import reads as jv
+
+STAFF_KEY = "student_diary"
+
+from admin_views.args import date_arg, id_arg
+from admin_views.base import SecurePage
+
+
+class DiaryView(SecurePage):
+    view_key = "diary"
+
+    def _handle_view(self, name, **kwargs):
+        if name != "index" and self.is_accessible() and permissions.allowed(self.actor, STAFF_KEY, "details"):
+            return None  # staff open one student's diary (the menu and the chooser stay the family's)
+        return super()._handle_view(name, **kwargs)
+
+    def _child(self, student_id):
+        """The actor's own child (or himself), or a student whose diary staff may read (a logged
+        read); anything else is logged and refused."""
+        children = jv.diary_children(self.actor)
+        child = next((c for c in children if c.id == student_id), None)
+        if child is not None:
+            return child, children
+        child = jv.staff_diary_child(self.actor, student_id)
+        if child is None:
+            jv.log_refused(self.actor, "student", student_id,
+                           f"Отказано в доступе к дневнику обучающегося (id {student_id})")
+            abort(404)
+        audit.log_read(self.actor, "diary", "student", child.id,
+                       f"Дневник: {child.name}" + (f", {child.class_name}" if child.class_name else ""))
+        return child, [child]
+
+    @expose("/")
+    def index(self):
+        student_id = id_arg("student")
+        if student_id is not None:
+            self._child(student_id)
+            return redirect(url_for(".week", student_id=student_id))
+        children = jv.diary_children(self.actor)
+        if len(children) == 1:
+            return redirect(url_for(".week", student_id=children[0].id))
+        return self.render("diary/choose.html", children=children)
+
+    @expose("/<id:student_id>/")
+    def week(self, student_id):
+        child, children = self._child(student_id)
+        start = jv.week_start(date_arg("week", "Неделя") or clock.today())
+        days = jv.diary_week(child, start)
+        today = clock.today()
+        return self.render("diary/week.html", child=child, children=children, days=days, start=start,
+                           end=start + timedelta(days=5), prev=start - timedelta(days=7),
+                           next=start + timedelta(days=7), today=today, this_week=jv.week_start(today),
+                           months=jv.MONTHS_GEN)
+
+    @expose("/<id:student_id>/period/")
+    def period(self, student_id):
+        child, children = self._child(student_id)
+        periods = jv.diary_periods(child)
+        wanted = id_arg("period")
+        period = next((p for p in periods if p.id == wanted), None) or jv.current_period(periods)
+        subjects = jv.diary_period(child, period, self.actor.org) if period is not None else []
+        return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
+                           subjects=subjects, fmt=_fmt_decimal)
+
+
+def _fmt_decimal(value):
+    return "" if value is None else format(value, "f").replace(".", ",")
+
+
+def pages():
+    """The diary page; registered in admin_views/registry.py."""
+    return [DiaryView(name="Дневник", endpoint="diary", url="/diary")]

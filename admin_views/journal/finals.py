@@ -1,0 +1,130 @@
+"""«Итоговые отметки» (issue 13.1): per class and subject the period marks, the suggested year mark and
+the year, exam and final marks; a college's results of the exam-session timetable's lines.
+
+Reading goes through services/journal/finals.py (rows by the permission table: a class or subject out of
+reach is «не найден»); every write through services.journal.writes.save_period_marks or
+services.journal.finals.save_exam_results in one transaction. The pages work as plain forms (every cell a
+named input; only the changed ones are sent); static/finals.js adds the keyboard and the checks.
+"""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+
+from admin_views.base import SecurePage
+from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
+from models import db
+from services import clock
+from services.journal import finals
+from services.journal import writes as journal
+from services.errors import DomainError, PermissionDenied
+
+
+def changed_cells(form, prefix=""):
+    """[(student id, key, value, version)] of the inputs «<prefix><student id>:<key>» whose value
+    differs from the original sent beside it («o:…»), the version from «v:…»."""
+    cells = []
+    for name, value in form.items():
+        if name.startswith(("o:", "v:", "csrf")) or not name.startswith(prefix):
+            continue
+        student, _, key = name[len(prefix):].partition(":")
+        if not student.isdigit():
+            continue
+        if value.strip() == (form.get(f"o:{name}") or "").strip():
+            continue
+        version = form.get(f"v:{name}") or ""
+        cells.append((int(student), key, value.strip(), int(version) if version.isdigit() else None))
+    return cells
+
+
+def period_mark_items(cells):
+    """The sheet's changed cells as services.journal.writes.save_period_marks items."""
+    items = []
+    for student_id, key, value, version in cells:
+        if key.startswith("p") and key[1:].isdigit():
+            kind, period_id = "period", int(key[1:])
+        elif key in finals.FINAL_KINDS:
+            kind, period_id = key, None
+        else:
+            continue
+        items.append({"student_id": student_id, "kind": kind, "period_id": period_id, "value": value,
+                      "version": version})
+    return items
+
+
+class FinalMarksView(SecurePage):
+    view_key = "journal"
+
+    @expose("/")
+    def index(self):
+        from services.planning.subjects import current_year
+
+        actor = self.actor
+        year = current_year(actor.org_id) if actor.org_id else None
+        sheets = finals.sheets_of(actor, year.id) if year else []
+        exams = finals.visible_exams(actor, year.id) if year else []
+        return self.render("journal/finals_index.html", year=year, sheets=sheets, exams=exams)
+
+    @expose("/<int:class_id>/<int:subject_id>/", methods=("GET", "POST"))
+    def sheet(self, class_id, subject_id):
+        actor = self.actor
+        sheet = finals.final_sheet(actor, class_id, subject_id)
+        if sheet is None:
+            abort(404)
+        if request.method == "GET":
+            return self._show_sheet(sheet)
+        items = period_mark_items(changed_cells(request.form))
+        back = url_for(".sheet", class_id=class_id, subject_id=subject_id)
+        if not items:
+            flash("Изменений нет.", "success")
+            return redirect(back, 303)
+        return self._save(lambda: journal.save_period_marks(actor, subject_id, sheet.year.id, items), back,
+                          lambda: self._show_sheet(finals.final_sheet(actor, class_id, subject_id)))
+
+    def _show_sheet(self, sheet):
+        return self.render("journal/finals_sheet.html", sheet=sheet)
+
+    @expose("/exam/<int:entry_id>/", methods=("GET", "POST"))
+    def exam(self, entry_id):
+        actor = self.actor
+        sheet = finals.exam_sheet(actor, entry_id, clock.today())
+        if sheet is None:
+            abort(404)
+        if request.method == "GET":
+            return self._show_exam(sheet)
+        items = [{"student_id": sid, "value": value, "version": version}
+                 for sid, _, value, version in changed_cells(request.form, "r:")]
+        back = url_for(".exam", entry_id=entry_id)
+        if not items:
+            flash("Изменений нет.", "success")
+            return redirect(back, 303)
+        return self._save(lambda: finals.save_exam_results(actor, entry_id, items), back,
+                          lambda: self._show_exam(finals.exam_sheet(actor, entry_id, clock.today())))
+
+    def _show_exam(self, sheet):
+        return self.render("journal/exam_results.html", sheet=sheet)
+
+    def _save(self, save, back, show):
+        """Run a save: a redirect with «Сохранено» on success; the page again with the reason and 409
+        (a version conflict), 403 or 400 otherwise — nothing saved."""
+        try:
+            save()
+        except journal.VersionConflict as exc:
+            status, message = 409, CONFLICT_MESSAGE + _details(exc.errors)
+        except PermissionDenied as exc:
+            status, message = 403, _message(exc) or "Недостаточно прав."
+        except DomainError as exc:
+            status, message = 400, str(exc)
+        else:
+            flash("Отметки сохранены.", "success")
+            return redirect(back, 303)
+        db.session.rollback()
+        flash(message, "error")
+        return show(), status
+
+
+def _details(errors):
+    errors = list(errors or ())
+    return (" (" + "; ".join(errors[:8]) + ("…" if len(errors) > 8 else "") + ")") if errors else ""
+
+
+def pages():
+    return [FinalMarksView(name="Итоговые отметки", category=JOURNAL, endpoint="finals", url="/finals")]

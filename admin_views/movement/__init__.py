@@ -1,0 +1,2 @@
+"""Pages of the movement domain: orders, class history, the transfer to the next year.
+"""

@@ -1,0 +1,209 @@
+"""Views of the organization card and its calendar: years, periods, holidays, working days, rooms."""
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from sqlalchemy.orm import joinedload
+
+from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Sex, db
+from services.org import orgs
+from services.errors import DomainError
+
+from admin_views.base import SecureModelView
+
+PERIOD_TYPES = PeriodType.choices()
+
+
+class OrganizationView(SecureModelView):
+    view_key = "organization"
+    column_list = ("short_name", "kind", "address", "director_name", "licence_number",
+                   "accreditation_valid_until")
+    column_default_sort = "short_name"
+    column_searchable_list = ("short_name", "full_name")
+    column_choices = {"kind": OrgKind.choices()}
+    form_choices = {"kind": OrgKind.choices()}
+    form_columns = ("kind", "full_name", "short_name", "address", "director_name", "phone", "email",
+                    "site_url", "inn", "licence_number", "licence_date", "licence_issued_by",
+                    "accreditation_number", "accreditation_date", "accreditation_valid_until",
+                    "timezone", "rounding_threshold")
+    column_labels = {
+        "kind": "Вид", "full_name": "Полное наименование", "short_name": "Краткое наименование",
+        "address": "Адрес", "director_name": "Директор", "phone": "Телефон", "email": "Эл. почта",
+        "site_url": "Адрес сайта журнала", "inn": "ИНН", "licence_number": "Лицензия №",
+        "licence_date": "Дата лицензии", "licence_issued_by": "Лицензия выдана",
+        "accreditation_number": "Аккредитация №", "accreditation_date": "Дата аккредитации",
+        "accreditation_valid_until": "Аккредитация действует до", "timezone": "Часовой пояс",
+        "rounding_threshold": "Порог округления средней (0,50 или 0,60)",
+    }
+    column_descriptions = {
+        "rounding_threshold": "Средний балл 4,50 при пороге 0,50 даёт «5», 4,49 — «4».",
+        "site_url": "Печатается на листках с логинами; если пусто — адрес, с которого вы вошли.",
+    }
+    extra_endpoint_verbs = {"admin_account_view": "create"}
+
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            orgs.initialize_organization(model)
+
+    @expose("/admin-account/", methods=("GET", "POST"))
+    def admin_account_view(self):
+        """The installation administrator gives an organization its first administrator."""
+        org = self.get_one_for(request.values.get("id"), "create")
+        credential, error = None, None
+        if request.method == "POST":
+            try:
+                credential = orgs.create_org_admin(
+                    org, request.form.get("last_name", ""), request.form.get("first_name", ""),
+                    request.form.get("middle_name", ""), request.form.get("sex", ""))
+            except DomainError as exc:
+                db.session.rollback()
+                error = str(exc)
+        return self.render("org_admin_account.html", org=org, credential=credential, error=error,
+                           sexes=Sex.choices())
+
+
+class AcademicYearView(SecureModelView):
+    view_key = "academic_year"
+    column_list = ("name", "start_date", "end_date", "is_closed")
+    column_default_sort = ("start_date", True)
+    form_columns = ("name", "start_date", "end_date")
+    column_labels = {"name": "Учебный год", "start_date": "Начало", "end_date": "Конец",
+                     "is_closed": "Закрыт"}
+    column_descriptions = {"name": "В виде 2025/2026"}
+
+
+class PeriodView(SecureModelView):
+    view_key = "period"
+    column_list = ("year", "type", "number", "name", "start_date", "end_date", "is_closed")
+    column_default_sort = [("year_id", True), ("start_date", False)]
+    column_choices = {"type": PERIOD_TYPES}
+    form_choices = {"type": PERIOD_TYPES}
+    form_columns = ("year", "type", "number", "name", "start_date", "end_date")
+    column_filters = ("year.name", "type")
+    list_loader_options = (joinedload(Period.year),)
+    choice_filters = {"year": lambda actor: AcademicYear.is_closed.is_(False)}
+    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "type": "Тип", "number": "№",
+                     "name": "Название", "start_date": "Начало", "end_date": "Конец",
+                     "is_closed": "Закрыт для изменений"}
+    extra_endpoint_verbs = {"reopen_view": "reopen_period"}
+
+    # Closing a period freezes its marks, attendance and period marks (services/journal/writes.py).
+    @action("close_period", "Закрыть период",
+            "Закрыть выбранные периоды для изменений? Отметки, посещаемость и отметки за период в них "
+            "больше никто не сможет изменить, пока администратор не откроет период снова.")
+    def action_close_period(self, ids):
+        from services.journal import writes as journal
+
+        closed = 0
+        try:
+            for pid in ids:
+                closed += journal.close_period(self.actor, pid)
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Закрыто периодов: {closed}" if closed else "Выбранные периоды уже закрыты.", "success")
+
+    @action("reopen_period", "Открыть период")
+    def action_reopen_period(self, ids):
+        return redirect(self.get_url(".reopen_view", ids=",".join(str(i) for i in ids)))
+
+    @expose("/reopen/", methods=("GET", "POST"))
+    def reopen_view(self):
+        """Reopening needs a stated reason, written to the audit with the change."""
+        from services.journal import writes as journal
+
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i.strip()]
+        periods = [self.get_one_for(i, "reopen_period") for i in ids[:20]]
+        if not periods:
+            return redirect(self.get_url(".index_view"))
+        error = None
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            try:
+                opened = sum(journal.reopen_period(self.actor, p.id, reason) for p in periods)
+            except DomainError as exc:
+                error = str(exc)
+            else:
+                flash(f"Открыто периодов: {opened}. Причина записана в журнал изменений.", "success")
+                return redirect(self.get_url(".index_view"))
+        return self.render("journal/period_reopen.html", periods=periods, ids=",".join(str(p.id) for p in periods),
+                           error=error, reason=request.form.get("reason", ""))
+
+
+class HolidayView(SecureModelView):
+    view_key = "holiday"
+    column_list = ("year", "name", "start_date", "end_date", "period_type", "grade_from", "grade_to")
+    column_default_sort = ("start_date", False)
+    column_choices = {"period_type": PERIOD_TYPES}
+    form_choices = {"period_type": [("", "для всех")] + PERIOD_TYPES}
+    form_columns = ("year", "name", "start_date", "end_date", "period_type", "grade_from", "grade_to")
+    list_loader_options = (joinedload(Holiday.year),)
+    choice_filters = {"year": lambda actor: AcademicYear.is_closed.is_(False)}
+    column_labels = {"year": "Учебный год", "name": "Название", "start_date": "Начало",
+                     "end_date": "Конец", "period_type": "Для периодов", "grade_from": "С параллели",
+                     "grade_to": "По параллель"}
+    column_descriptions = {"grade_from": "Пусто — для всех", "period_type": "Пусто — для всех"}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        model.period_type = model.period_type or None
+
+
+class CalendarDayView(SecureModelView):
+    view_key = "calendar_day"
+    column_list = ("day", "is_working", "note")
+    column_default_sort = ("day", True)
+    form_columns = ("day", "is_working", "note")
+    column_filters = ("day", "is_working")
+    column_labels = {"day": "Дата", "is_working": "Рабочий день", "note": "Основание"}
+    column_descriptions = {"is_working": "Отметьте, если выходной перенесён на этот день (рабочая суббота); "
+                                         "без отметки — нерабочий будний день."}
+
+
+class SimpleDictionaryView(SecureModelView):
+    column_default_sort = "name"
+    column_searchable_list = ("name",)
+
+
+class RoomView(SimpleDictionaryView):
+    view_key = "room"
+    column_list = form_columns = ("name", "capacity", "note")
+    column_labels = {"name": "Аудитория (кабинет)", "capacity": "Мест", "note": "Примечание"}
+
+
+class PositionView(SimpleDictionaryView):
+    view_key = "position"
+    column_list = form_columns = ("name",)
+    column_labels = {"name": "Должность"}
+
+
+class DepartmentView(SimpleDictionaryView):
+    view_key = "department"
+    column_list = form_columns = ("name",)
+    column_labels = {"name": "Отделение"}
+
+
+class SpecialtyView(SecureModelView):
+    view_key = "specialty"
+    column_list = form_columns = ("code", "name", "qualification", "department")
+    column_default_sort = "code"
+    column_searchable_list = ("code", "name")
+    column_labels = {"code": "Код", "name": "Специальность / профессия",
+                     "qualification": "Квалификация", "department": "Отделение"}
+
+
+def _admin_account_row_action(page_url):
+    from flask_admin.model.template import LinkRowAction
+
+    return LinkRowAction("fa fa-user-plus", page_url + "?id={row_id}", title="Создать администратора")
+
+
+def _with_admin_action(get_list_row_actions):
+    def wrapped(self):
+        actions = list(get_list_row_actions(self))
+        if self.allowed("create"):
+            actions.append(_admin_account_row_action(self.get_url(".admin_account_view")))
+        return actions
+    return wrapped
+
+
+OrganizationView.get_list_row_actions = _with_admin_action(SecureModelView.get_list_row_actions)

@@ -1,0 +1,2 @@
+"""Pages of the people domain: staff, students, parents, classes, accounts.
+"""

@@ -1,0 +1,2 @@
+"""Pages of the planning domain: subjects, curriculum, teaching assignments, subgroups, КТП.
+"""

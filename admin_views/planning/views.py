@@ -1,0 +1,471 @@
+"""Views of subjects, curriculum, teaching assignments, subgroups, КТП."""
+from flask import abort, flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import LinkRowAction
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from models import (AcademicYear, Curriculum, CurriculumComponent, EducationalArea, Grading, Period, Role,
+                    SchoolClass, Staff, StaffRole, Subgroup, Subject, SubjectKind, TeachingAssignment,
+                    ThematicPlan, db)
+from services import clock
+from services.planning import curriculum as curricula
+from services.planning import ktp
+from services import permissions
+from services.planning import subjects as planning
+from services import uploads
+from services.errors import DomainError, PermissionDenied
+from services.params import parse_id, parse_int
+from services.terms import KindText
+
+from admin_views.args import id_arg
+from admin_views.base import SecureModelView, SecurePage
+
+PLANNING = "Планирование"
+TIMETABLE = "Расписание"
+
+
+def _actor():
+    return g.get("actor")
+
+
+def _open_years(actor):
+    return AcademicYear.is_closed.is_(False)
+
+
+def _teachers(actor):
+    return Staff.dismissal_date.is_(None) & Staff.id.in_(
+        select(StaffRole.staff_id).where(StaffRole.role == Role.TEACHER.value))
+
+
+def _hours(view, context, model, name):
+    return planning.fmt_hours(getattr(model, name))
+
+
+def _selected_year(actor):
+    """The year chosen on a page (?year_id=), else the current one."""
+    year_id = id_arg("year_id")
+    if year_id:
+        year = db.session.get(AcademicYear, year_id)
+        if year is None or year.org_id != actor.org_id:
+            abort(404)
+        return year
+    return planning.current_year(actor.org_id)
+
+
+def _years(actor):
+    return db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == actor.org_id)
+                              .order_by(AcademicYear.start_date.desc())).all()
+
+
+def _flash_error(exc):
+    """A refused rule is shown on the page; a refused right is a 403 (the app's error page)."""
+    db.session.rollback()
+    if isinstance(exc, PermissionDenied):
+        raise exc
+    flash(str(exc), "error")
+
+
+# -- dictionaries -------------------------------------------------------------------------
+
+class EducationalAreaView(SecureModelView):
+    view_key = "educational_area"
+    column_list = form_columns = ("name", "sort_order")
+    column_default_sort = [("sort_order", False), ("name", False)]
+    column_searchable_list = ("name",)
+    column_labels = {"name": "Образовательная (предметная) область", "sort_order": "Порядок"}
+
+
+class SubjectView(SecureModelView):
+    view_key = "subject"
+    column_list = ("code", "name", "short_name", "kind", "module", "area", "grading", "sort_order")
+    college_only = ("code", "kind", "module")
+    column_default_sort = [("sort_order", False), ("name", False)]
+    column_searchable_list = ("name", "short_name", "code")
+    column_filters = ("area.name", "kind", "grading")
+    column_choices = {"kind": SubjectKind.choices(), "grading": Grading.choices()}
+    form_choices = {"kind": SubjectKind.choices(), "grading": Grading.choices()}
+    form_columns = ("code", "name", "short_name", "kind", "module", "area", "grading", "sort_order")
+    form_args = {"grading": {"default": Grading.MARKS.value}, "kind": {"default": SubjectKind.DISCIPLINE.value}}
+    choice_filters = {"module": lambda actor: Subject.kind == SubjectKind.MODULE.value}
+    list_loader_options = (joinedload(Subject.area), joinedload(Subject.module))
+    column_export_list = ("code", "name", "short_name", "kind", "area", "grading")
+    column_labels = {"code": "Индекс", "name": "Название", "short_name": "Краткое название",
+                     "kind": "Тип", "module": "Профессиональный модуль", "area": "Образовательная область",
+                     "area.name": "Образовательная область", "grading": "Оценивание",
+                     "sort_order": "Порядок"}
+    column_descriptions = {"code": "ОП.01, МДК.01.01, ПМ.01, УП.01",
+                           "module": "Для МДК и практики: модуль, в который они входят"}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if not self.actor.org.is_college:
+            model.kind = SubjectKind.SUBJECT.value
+            model.module = None
+
+
+# -- curriculum ----------------------------------------------------------------------------
+
+def _load(view, context, model, name):
+    load = curricula.load_of(model, model.lines)
+    if load.college:
+        return f"{planning.fmt_hours(load.period1)} / {planning.fmt_hours(load.period2)}"
+    return planning.fmt_hours(load.week)
+
+
+class CurriculumView(SecureModelView):
+    view_key = "curriculum"
+    column_list = ("year", "grade", "profile", "specialty", "load", "max_hours", "weeks", "lines")
+    college_only = ("specialty",)
+    column_default_sort = [("grade", False), ("profile", False)]
+    column_filters = ("year.name", "grade")
+    form_columns = ("year", "grade", "profile", "specialty", "max_hours", "weeks", "note")
+    choice_filters = {"year": _open_years}
+    list_loader_options = (joinedload(Curriculum.year), joinedload(Curriculum.specialty),
+                           joinedload(Curriculum.organization), selectinload(Curriculum.lines))
+    column_formatters = {"load": _load, "max_hours": _hours,
+                         "lines": lambda v, c, m, n: len(m.lines)}
+    column_extra_row_actions = [LinkRowAction("fa fa-table", "lines/?id={row_id}", title="Предметы и часы")]
+    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "grade": KindText("grade"),
+                     "profile": "Профиль", "specialty": "Специальность / профессия",
+                     "load": "Нагрузка, ч", "max_hours": "Максимальная нагрузка, ч",
+                     "weeks": "Учебных недель", "lines": "Строк", "note": "Примечание"}
+    column_descriptions = {
+        "max_hours": "Школа — часов в неделю (по СанПиН: 5 кл. — 29, 9 кл. — 33; пусто — подставится); "
+                     "колледж — часов за семестр. План с большей нагрузкой не сохраняется.",
+        "profile": "Пусто — для всех классов параллели; иначе для классов с этим профилем",
+        "weeks": "Часы за год = часы в неделю × учебные недели (1 класс — 33)",
+    }
+    extra_endpoint_verbs = {"lines_view": "details"}
+
+    @action("copy", "Перенести в следующий учебный год",
+            "Создать такие же учебные планы в следующем учебном году? Уже перенесённые строки не задвоятся.")
+    def action_copy(self, ids):
+        try:
+            made, added = curricula.copy_to_next_year(self.actor, ids)
+        except DomainError as exc:
+            _flash_error(exc)
+            return
+        flash(f"Создано учебных планов: {made}, добавлено строк: {added}", "success")
+
+    @expose("/lines/", methods=("GET", "POST"))
+    def lines_view(self):
+        plan = self.get_one_for(request.values.get("id"), "details")
+        if request.method == "POST":
+            try:
+                if request.form.get("do") == "copy":
+                    source = self.get_one_for(request.form.get("source_id"), "details")
+                    added = curricula.copy_lines(self.actor, source, plan)
+                    flash(f"Скопировано строк: {added}" if added else
+                          "Все строки этого плана уже есть: ничего не добавлено", "success")
+                else:
+                    curricula.save_lines(self.actor, plan, _line_inputs(request.form),
+                                         version=request.form.get("version") or "")
+                    flash("Учебный план сохранён", "success")
+            except DomainError as exc:
+                _flash_error(exc)
+            return redirect(url_for(".lines_view", id=plan.id))
+        can_edit = permissions.allowed(self.actor, "curriculum", "edit") and not plan.year.is_closed
+        subjects = db.session.scalars(select(Subject).where(Subject.org_id == plan.org_id)
+                                      .options(joinedload(Subject.area))
+                                      .order_by(Subject.sort_order, Subject.name)).all()
+        others = db.session.scalars(select(Curriculum).where(
+            Curriculum.org_id == plan.org_id, Curriculum.id != plan.id)
+            .options(joinedload(Curriculum.year), joinedload(Curriculum.organization),
+                     joinedload(Curriculum.specialty))
+            .order_by(Curriculum.year_id.desc(), Curriculum.grade)).all()
+        lines = sorted(plan.lines, key=lambda line: (
+            curricula.COMPONENTS.index(line.component) if line.component in curricula.COMPONENTS else 9,
+            (line.subject.area.sort_order if line.subject.area else 999),
+            line.subject.sort_order or 0, line.subject.name))
+        load = curricula.load_of(plan, plan.lines)
+        columns = curricula.class_columns(plan)
+        by_subject = {}
+        for line in plan.lines:
+            by_subject.setdefault(line.subject_id, []).append(line)
+        planned = {sid: curricula.planned_hours(plan, ls) for sid, ls in by_subject.items()}
+        return self.render("planning/curriculum_lines.html", plan=plan, lines=lines, load=load,
+                           subjects=subjects, others=others, can_edit=can_edit, columns=columns,
+                           planned=planned, components=CurriculumComponent, college=plan.is_college,
+                           fmt=planning.fmt_hours, blank_rows=range(5))
+
+
+def _line_inputs(form):
+    """LineInputs from the grid: `line-<id>-<field>` for stored lines, `new-<n>-<field>` for new."""
+    rows = {}
+    for key in form:
+        parts = key.split("-")
+        n = parse_int(parts[1], low=0) if len(parts) == 3 and parts[0] in ("line", "new") else None
+        if n is not None:
+            rows.setdefault((parts[0], n), {})[parts[2]] = form.get(key)
+    result = []
+    for (kind, n), values in sorted(rows.items()):
+        item = curricula.LineInput(
+            id=n if kind == "line" else None,
+            component=values.get("component") or None,
+            hours_per_week=values.get("hours"), period1_hours=values.get("p1"), period2_hours=values.get("p2"),
+            delete=values.get("delete") in ("1", "on", "y"))
+        if kind == "new":
+            item.subject_id = parse_id(values.get("subject"))
+        result.append(item)
+    return result
+
+
+# -- teaching assignments ---------------------------------------------------------------
+
+class TeachingAssignmentView(SecureModelView):
+    view_key = "teaching_assignment"
+    column_list = ("year", "klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total",
+                   "thematic_plan")
+    column_default_sort = [("class_id", False), ("subject_id", False)]
+    column_filters = ("year.name", "klass.name", "subject.name", "teacher.last_name")
+    form_columns = ("klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total",
+                    "thematic_plan")
+    choice_filters = {"klass": lambda actor: SchoolClass.year.has(AcademicYear.is_closed.is_(False)),
+                      "teacher": _teachers}
+    list_loader_options = (joinedload(TeachingAssignment.year), joinedload(TeachingAssignment.klass),
+                           joinedload(TeachingAssignment.subject), joinedload(TeachingAssignment.subgroup),
+                           joinedload(TeachingAssignment.teacher), joinedload(TeachingAssignment.thematic_plan))
+    column_formatters = {"hours_per_week": _hours, "hours_total": _hours,
+                         "teacher": lambda v, c, m, n: m.teacher.short_name,
+                         "subgroup": lambda v, c, m, n: m.subgroup.name if m.subgroup else "весь класс"}
+    column_export_list = ("year", "klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total")
+    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "klass": KindText("class"),
+                     "klass.name": KindText("class"), "subject": KindText("subject"),
+                     "subject.name": KindText("subject"), "subgroup": "Подгруппа",
+                     "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя",
+                     "hours_per_week": "Часов в неделю", "hours_total": "Часов за год",
+                     "thematic_plan": "КТП"}
+    column_descriptions = {
+        "hours_per_week": "Пусто — подставится из учебного плана (больше, чем по плану, нельзя)",
+        "hours_total": "Пусто — подставится из учебного плана",
+        "subgroup": "Пусто — весь класс; подгруппы создаются на странице «Подгруппы»",
+        "thematic_plan": "Обычно назначает сам учитель на странице своего КТП",
+    }
+
+
+# -- КТП --------------------------------------------------------------------------------
+
+def _plan_hours(view, context, model, name):
+    return sum(t.hours for t in model.topics)
+
+
+def _plan_classes(view, context, model, name):
+    return ", ".join(sorted(a.klass.name + (f" ({a.subgroup.name})" if a.subgroup else "")
+                            for a in model.assignments))
+
+
+class ThematicPlanView(SecureModelView):
+    view_key = "thematic_plan"
+    column_list = ("name", "subject", "grade", "year", "teacher", "topics", "hours", "classes", "updated_at")
+    column_default_sort = [("grade", False), ("name", False)]
+    column_searchable_list = ("name",)
+    column_filters = ("year.name", "subject.name", "grade", "teacher.last_name")
+    form_columns = ("year", "subject", "grade", "name", "note")
+    choice_filters = {"year": _open_years}
+    list_loader_options = (joinedload(ThematicPlan.year), joinedload(ThematicPlan.subject),
+                           joinedload(ThematicPlan.teacher), selectinload(ThematicPlan.topics),
+                           selectinload(ThematicPlan.assignments).joinedload(TeachingAssignment.klass),
+                           selectinload(ThematicPlan.assignments).joinedload(TeachingAssignment.subgroup))
+    column_formatters = {"topics": lambda v, c, m, n: len(m.topics), "hours": _plan_hours,
+                         "classes": _plan_classes, "teacher": lambda v, c, m, n: m.teacher.short_name}
+    column_export_list = ("name", "subject", "grade", "year", "teacher", "hours", "classes")
+    column_formatters_export = {"hours": _plan_hours, "classes": _plan_classes,
+                                "teacher": lambda v, c, m, n: m.teacher.full_name}
+    column_extra_row_actions = [LinkRowAction("fa fa-list-ol", "topics/?id={row_id}", title="Темы уроков")]
+    column_labels = {"name": "Название", "subject": KindText("subject"), "subject.name": KindText("subject"),
+                     "grade": KindText("grade"), "year": "Учебный год", "year.name": "Учебный год",
+                     "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя", "topics": "Тем",
+                     "hours": "Часов", "classes": "Назначен", "updated_at": "Изменён", "note": "Примечание"}
+    column_descriptions = {"name": "Например, «Английский язык, 5 класс (УМК Spotlight)»"}
+    extra_endpoint_verbs = {"topics_view": "details", "template_view": "list", "download_view": "details"}
+
+    def on_model_change(self, form, model, is_created):
+        super().on_model_change(form, model, is_created)
+        if is_created:
+            # A КТП is always its author's: the teacher never picks someone else.
+            model.teacher_id = self.actor.staff_id
+            model.teacher = db.session.get(Staff, self.actor.staff_id) if self.actor.staff_id else None
+
+    @action("copy", "Сделать копию", "Сделать копию выбранных КТП вместе с темами?")
+    def action_copy(self, ids):
+        try:
+            for plan in db.session.scalars(select(ThematicPlan).where(ThematicPlan.id.in_(ids))).all():
+                ktp.copy_plan(self.actor, plan, f"{plan.name} (копия)")
+        except DomainError as exc:
+            _flash_error(exc)
+            return
+        flash("Копии созданы", "success")
+
+    @expose("/template/")
+    def template_view(self):
+        from reports.ktp_template import ktp_workbook
+        return ktp_workbook().response("ktp-shablon.xlsx")
+
+    @expose("/download/")
+    def download_view(self):
+        from reports.ktp_template import ktp_workbook
+        plan = self.get_one_for(request.values.get("id"), "details")
+        return ktp_workbook(plan, plan.topics).response(f"ktp-{plan.id}.xlsx")
+
+    @expose("/topics/", methods=("GET", "POST"))
+    def topics_view(self):
+        plan = self.get_one_for(request.values.get("id"), "details")
+        if request.method == "POST":
+            do = request.form.get("do")
+            try:
+                if do == "import":
+                    count = ktp.import_xlsx(self.actor, plan, uploads.read_upload(request.files.get("file")))
+                    flash(f"Загружено тем: {count}", "success")
+                elif do == "attach":
+                    count = ktp.attach(self.actor, plan, request.form.getlist("assignment"))
+                    flash(f"КТП назначен классам: {count}", "success")
+                else:
+                    count = ktp.save_topics(self.actor, plan, _topic_inputs(request.form),
+                                            version=request.form.get("version") or "")
+                    flash(f"КТП сохранён, тем: {count}", "success")
+            except DomainError as exc:
+                _flash_error(exc)
+            return redirect(url_for(".topics_view", id=plan.id))
+        can_edit = bool(permissions.scoped_ids(self.actor, "thematic_plan", "edit", ThematicPlan, [plan.id])) \
+            and not plan.year.is_closed
+        extra = min(parse_int(request.args.get("extra")) or 10, 200)
+        return self.render("planning/ktp_topics.html", plan=plan, topics=plan.topics, can_edit=can_edit,
+                           assignments=ktp.attachable_assignments(plan) if can_edit else plan.assignments,
+                           total=sum(t.hours for t in plan.topics), blank_rows=range(extra))
+
+
+def _topic_inputs(form):
+    """TopicInputs from the topics form (`title-<n>`, `hours-<n>` …), in row order; empty rows skipped."""
+    numbers = sorted({n for n in (parse_int(k[6:], low=0) for k in form if k.startswith("title-")) if n is not None})
+    inputs = []
+    for shown, n in enumerate(numbers, start=1):
+        values = {f: (form.get(f"{f}-{n}") or "").strip() for f in ("section", "title", "hours", "homework")}
+        if not any(values.values()):
+            continue
+        inputs.append(ktp.TopicInput(row=f"Строка {shown}", title=values["title"], hours=values["hours"],
+                                     section=values["section"], homework=values["homework"]))
+    return inputs
+
+
+# -- hand-made pages -----------------------------------------------------------------------
+
+class PlanningPage(SecurePage):
+    view_key = None
+
+
+
+class SubgroupPage(PlanningPage):
+    """Деление класса на подгруппы по предмету на учебный период."""
+
+    view_key = "subgroup"
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        actor = self.actor
+        year = _selected_year(actor)
+        if year is None:
+            return self.render("planning/subgroups.html", year=None, years=[], pairs=[], klass=None)
+        pairs = planning.splittable_pairs(actor, year)
+        periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
+                                     .order_by(Period.start_date)).all()
+        klass = subject = period = None
+        class_id, subject_id = id_arg("class_id"), id_arg("subject_id")
+        pair = request.args.get("pair")
+        if pair:
+            ids = [parse_id(p) for p in pair.split(":")]
+            if len(ids) != 2 or None in ids:
+                abort(404)
+            class_id, subject_id = ids
+        if class_id and subject_id:
+            klass, subject = db.session.get(SchoolClass, class_id), db.session.get(Subject, subject_id)
+            if klass is None or subject is None or klass.year_id != year.id \
+                    or not planning.can_split(actor, klass, subject, "list"):
+                abort(404)
+        period_id = id_arg("period_id")
+        period = next((p for p in periods if p.id == period_id), None) or _current_period(periods)
+        if request.method == "POST":
+            if klass is None or period is None:
+                abort(400)
+            self._post(klass, subject, period)
+            return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
+                                    period_id=period.id))
+        rows, suggested, subgroups, can_edit = [], False, [], False
+        if klass is not None and period is not None:
+            rows, suggested = planning.split_page(klass, subject, period)
+            subgroups = planning.subgroups_of(klass, subject)
+            can_edit = planning.can_split(actor, klass, subject) and not period.is_closed
+        return self.render("planning/subgroups.html", year=year, years=_years(actor), pairs=pairs,
+                           periods=periods, klass=klass, subject=subject, period=period, rows=rows,
+                           suggested=suggested, subgroups=subgroups, can_edit=can_edit,
+                           can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"))
+
+    def _post(self, klass, subject, period):
+        actor = self.actor
+        do = request.form.get("do")
+        try:
+            if do == "create":
+                made = planning.create_subgroups(actor, klass, subject, parse_int(request.form.get("count")))
+                flash(f"Создано подгрупп: {len(made)}", "success")
+            elif do == "copy":
+                planning.copy_previous_split(actor, klass, subject, period)
+                flash("Деление предыдущего периода перенесено", "success")
+            elif do == "delete":
+                sub = db.session.get(Subgroup, id_arg("subgroup_id", request.form) or 0)
+                if sub is None or sub.class_id != klass.id or sub.subject_id != subject.id:
+                    abort(404)
+                planning.delete_subgroup(actor, sub)
+                flash(f"Подгруппа «{sub.name}» удалена", "success")
+            else:
+                choice = {}
+                for key in request.form:
+                    student_id = parse_id(key[7:]) if key.startswith("member-") else None
+                    if student_id is not None:
+                        choice[student_id] = request.form.getlist(key)
+                planning.save_split(actor, klass, subject, period, choice)
+                flash("Деление на подгруппы сохранено", "success")
+        except DomainError as exc:
+            _flash_error(exc)
+
+
+def _current_period(periods):
+    today = clock.today()
+    return next((p for p in periods if p.start_date <= today <= p.end_date), None) or \
+        next((p for p in periods if p.start_date > today), None) or (periods[0] if periods else None)
+
+
+class KtpControlPage(PlanningPage):
+    """Контроль КТП: assignments without a КТП or with hours that differ from the curriculum."""
+
+    view_key = "ktp_control"
+
+    @expose("/")
+    def index(self):
+        actor = self.actor
+        year = _selected_year(actor)
+        only = request.args.get("all") != "1"
+        rows = ktp.ktp_control(actor, year, only_problems=only) if year is not None else []
+        return self.render("planning/ktp_control.html", year=year, years=_years(actor), rows=rows,
+                           only=only, fmt=planning.fmt_hours)
+
+
+def views():
+    """The secure model views of this domain, registered in admin_views/registry.py."""
+    return [
+        EducationalAreaView(EducationalArea, "Образовательные области", PLANNING, "educational_area",
+                            "/areas"),
+        SubjectView(Subject, KindText("subjects"), PLANNING, "subject", "/subjects"),
+        CurriculumView(Curriculum, "Учебный план", PLANNING, "curriculum", "/curricula"),
+        TeachingAssignmentView(TeachingAssignment, "Педагогическая нагрузка", PLANNING,
+                               "teaching_assignment", "/assignments"),
+        ThematicPlanView(ThematicPlan, "КТП", PLANNING, "thematic_plan", "/ktp"),
+    ]
+
+
+def pages():
+    """Hand-made pages of this domain."""
+    return [
+        SubgroupPage(name="Подгруппы", category=PLANNING, endpoint="subgroups", url="/subgroups"),
+        KtpControlPage(name="Контроль КТП", category=PLANNING, endpoint="ktp_control", url="/ktp-control"),
+    ]

@@ -1,0 +1,157 @@
+"""The year rollover wizard (the administrator) and the colleges' transfer between semesters.
+
+Every page shows what its step will change before the button runs it; the work and the rules are
+in services/rollover/year.py and services/rollover/semester.py.
+"""
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from sqlalchemy import select
+
+from models import AcademicYear, db
+from services import clock, permissions
+from services.rollover import year as rollover
+from services.rollover import semester
+from services.errors import DomainError, PermissionDenied
+from services.params import parse_date
+
+from admin_views.args import id_arg
+from admin_views.base import SecurePage
+
+ORG = "Организация"
+
+
+class GuardedPage(SecurePage):
+    """A hand-made page guarded by one key of the permission table (list to see it)."""
+
+    view_key = None
+
+    needs_organization = True
+
+    def _year(self, default):
+        """The year chosen on the page (?year_id=) among the organization's, else `default`."""
+        year_id = id_arg("year_id")
+        if year_id:
+            year = db.session.get(AcademicYear, year_id)
+            if year is None or year.org_id != self.actor.org_id:
+                abort(404)
+            return year
+        return default
+
+    def _years(self):
+        return db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == self.actor.org_id)
+                                  .order_by(AcademicYear.start_date.desc())).all()
+
+    def _perform(self, fn):
+        """Run a step: its summary shown on success, the rule's message on refusal (nothing saved)."""
+        if not permissions.allowed(self.actor, self.view_key, "run"):
+            abort(403)
+        try:
+            result = fn()
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return False
+        summary = getattr(result, "summary", result)
+        changed = getattr(result, "changed", True)
+        flash(summary, "success" if changed else "info")
+        return True
+
+
+class RolloverPage(GuardedPage):
+    """Переход на новый учебный год: five steps with a preview each."""
+
+    view_key = "year_rollover"
+
+    def _wizard(self):
+        year = self._year(rollover.source_year(self.actor.org_id))
+        if year is None:
+            return None, None
+        return year, rollover.state(self.actor, year)
+
+    @expose("/")
+    def index(self):
+        year, wizard = self._wizard()
+        if year is None:
+            return self.render("rollover/empty.html")
+        number = wizard.current or 5
+        return redirect(url_for(".step", number=number, year_id=year.id))
+
+    @expose("/step/<int:number>/", methods=("GET", "POST"))
+    def step(self, number):
+        if number not in rollover.STEPS:
+            abort(404)
+        year, wizard = self._wizard()
+        if year is None:
+            return redirect(url_for(".index"))
+        actor = self.actor
+        if request.method == "POST":
+            form = request.form
+            runs = {
+                1: lambda: rollover.run_check(actor, year),
+                2: lambda: rollover.close_year(actor, year, form.get("confirm") == "1"),
+                3: lambda: rollover.create_next_year(actor, year),
+                4: lambda: rollover.transfer_students(actor, year, form.get("order_number"),
+                                                      parse_date(form.get("order_date"))),
+                5: lambda: rollover.copy_planning(actor, year),
+            }
+            ok = self._perform(runs[number])
+            db.session.expire_all()
+            wizard = rollover.state(actor, year)
+            following = number + 1 if ok and number < 5 and wizard.step(number).done else number
+            args = {"order_number": form.get("order_number"), "order_date": form.get("order_date")} \
+                if number == 4 and not ok else {}
+            return redirect(url_for(".step", number=following, year_id=year.id, **args))
+        previews = {
+            1: rollover.preview_check, 2: rollover.preview_close, 3: rollover.plan_next_year,
+            4: rollover.preview_transfer, 5: rollover.preview_planning,
+        }
+        preview = previews[number](actor, year)
+        order_number = request.args.get("order_number")
+        if number == 4 and not order_number:
+            from services.movement.orders import suggest_number
+            order_number = suggest_number(actor.org_id, year.end_date)
+        return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
+                           preview=preview, years=self._years(), today=clock.today(),
+                           can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
+                           order_date=request.args.get("order_date") or year.end_date.strftime("%d.%m.%Y"))
+
+
+class SemesterPage(GuardedPage):
+    """Технический перевод по семестрам (a college): the next semester's hours become the load."""
+
+    view_key = "semester_transfer"
+
+    def is_visible(self):
+        return super().is_visible() and self.actor.org is not None and self.actor.org.is_college
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        from services.planning.subjects import current_year
+
+        actor = self.actor
+        if not actor.org.is_college:
+            abort(404)
+        year = self._year(current_year(actor.org_id))
+        if year is None:
+            return self.render("rollover/empty.html")
+        if request.method == "POST":
+            self._perform(lambda: semester.switch(actor, year, request.form.get("close_previous") == "1"))
+            return redirect(url_for(".index", year_id=year.id))
+        try:
+            plan = semester.preview(actor, year)
+        except DomainError as exc:
+            flash(str(exc), "error")
+            plan = None
+        return self.render("rollover/semester.html", year=year, years=self._years(), plan=plan,
+                           can_run=permissions.allowed(actor, self.view_key, "run"))
+
+
+def pages():
+    """Hand-made pages of this part, for admin_views/registry.py."""
+    return [
+        RolloverPage(name="Переход на новый учебный год", category=ORG, endpoint="rollover", url="/rollover"),
+        SemesterPage(name="Перевод по семестрам", category=ORG, endpoint="semester", url="/semester"),
+    ]

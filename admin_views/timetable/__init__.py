@@ -1,0 +1,2 @@
+"""Pages of the timetable domain: bells, the weekly timetable, changes, exam sessions, lessons.
+"""

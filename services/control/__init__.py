@@ -1,0 +1,2 @@
+"""Control domain: the regulations' deadlines, overdue and due soon, per role (`deadlines`).
+"""

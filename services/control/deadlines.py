@@ -1,0 +1,766 @@
+"""Deadline control (SPEC §3 rule 5): what is overdue or due soon, per role, in working days.
+
+The regulations' deadlines, each counted in the organization's working-day calendar
+(services/org/calendar.py):
+
+- a student's card within 1 working day of the enrollment order (seed 000 §4.2), its data by
+  15 September (seed 001 §5.9);
+- accounts within 3 working days of the enrollment or the hiring (seed 001 §2.6);
+- absence reasons within 2 working days (seed 001 §8.5);
+- lesson topics on the lesson's day (§8.6); period marks by the period's last day (§8.7);
+- the curriculum, the КТП and the timetable by 15 September (§§6.4, 6.6, 7.3);
+- holidays 2 weeks before they begin (§7.3);
+- the new academic year and the organization's card by 15 September (§§3.3, 4.2).
+
+Who sees which section is the permission table's "control_*" keys; their row filters limit the
+rows (a teacher his lessons, a class teacher his class). Every section is a few set-based
+statements whatever the size of the school: nothing here runs a query per lesson or per student.
+An item names what is wrong, its deadline, how many working days it is late, and where it is
+fixed (an endpoint and its arguments; the page turns it into a link).
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Grading, Holiday, Lesson, Parent, Period,
+                    PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, SubgroupMember, Subject,
+                    TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
+from services import clock, permissions
+from services.org.calendar import WorkingCalendar
+from services.errors import PermissionDenied
+
+CARD_DAYS = 1  # a student's card after the enrollment order
+STAFF_CARD_DAYS = 3  # a staff card after the hiring (seed 000 §4.2)
+ACCOUNT_DAYS = 3  # accounts after the enrollment or the hiring
+ABSENCE_DAYS = 2  # absence reasons
+HOLIDAY_NOTICE = timedelta(weeks=2)
+SOON = 3  # working days ahead that count as «due soon»
+SOON_LONG = 10  # … for the deadlines of 15 September and the holidays
+LATE_WINDOW = timedelta(days=30)  # cards entered late are listed for a month
+GROUP_OVER = 30  # more rows than this are grouped by class
+PASSPORT_AGE = 14
+
+
+def september_15(year):
+    return date(year.start_date.year, 9, 15)
+
+
+# -- working days, fast for many rows ---------------------------------------------------------------
+
+class Days:
+    """Working-day arithmetic over one loaded calendar; answers are memoized, so thousands of rows
+    with a few hundred distinct dates cost little."""
+
+    def __init__(self, org_id, today, since=None):
+        start = min(since or today, today) - timedelta(days=31)
+        self.today = today
+        self.start, end = start, today + timedelta(days=400)
+        self.calendar = WorkingCalendar(org_id, start, end)
+        self._after, self._between = {}, {}
+        # Working days counted from `start`: a difference of two gives the days between them at once.
+        self._count, total = [], 0
+        for n in range((end - start).days + 1):
+            total += self.calendar.is_working(start + timedelta(days=n))
+            self._count.append(total)
+
+    def after(self, start, count):
+        """The deadline `count` working days after `start`."""
+        key = (start, count)
+        if key not in self._after:
+            self._after[key] = self.calendar.add_working_days(start, count)
+        return self._after[key]
+
+    def between(self, start, end):
+        """Working days after `start` up to and including `end`."""
+        i, j = (start - self.start).days, (end - self.start).days
+        if 0 <= i <= j < len(self._count):
+            return self._count[j] - self._count[i]
+        key = (start, end)
+        if key not in self._between:
+            self._between[key] = self.calendar.working_days_between(start, end)
+        return self._between[key]
+
+    def is_working(self, day):
+        return self.calendar.is_working(day)
+
+
+# -- what the page shows -----------------------------------------------------------------------------
+
+@dataclass
+class Item:
+    title: str
+    due: date
+    state: str  # "overdue", "soon" (not yet late) or "late" (done, but after the deadline)
+    late_days: int = 0  # working days past the deadline
+    detail: str = ""
+    link: tuple | None = None  # (endpoint, {arguments})
+    count: int = 1
+    today: date | None = None
+
+    @property
+    def overdue(self):
+        return self.state == "overdue"
+
+    @property
+    def status_label(self):
+        if self.state == "soon":
+            return "срок — сегодня" if self.due == self.today else f"срок — {self.due:%d.%m.%Y}"
+        days = f" на {self.late_days} раб. дн." if self.late_days else ""
+        return ("внесено с опозданием" if self.state == "late" else "просрочено") + days
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    rule: str
+    items: list = field(default_factory=list)
+
+    @property
+    def overdue(self):
+        return sum(1 for i in self.items if i.state == "overdue")
+
+    @property
+    def soon(self):
+        return sum(1 for i in self.items if i.state == "soon")
+
+
+@dataclass
+class Control:
+    today: date
+    sections: list
+
+    @property
+    def overdue(self):
+        return sum(s.overdue for s in self.sections)
+
+    @property
+    def soon(self):
+        return sum(s.soon for s in self.sections)
+
+
+def _item(days, title, due, *, detail="", link=None, count=1, horizon=SOON):
+    """An item if its deadline has passed or comes within `horizon` working days; else None."""
+    today = days.today
+    if today > due:
+        return Item(title, due, "overdue", days.between(due, today), detail, link, count, today)
+    if due == today or due <= days.after(today, horizon):
+        return Item(title, due, "soon", 0, detail, link, count, today)
+    return None
+
+
+def _late(days, title, due, done_on, *, detail="", link=None):
+    return Item(title, due, "late", days.between(due, done_on), detail, link, 1, days.today)
+
+
+def _names(names, limit=8):
+    names = list(names)
+    text = ", ".join(names[:limit])
+    return text + (f" и ещё {len(names) - limit}" if len(names) > limit else "")
+
+
+def _person(last, first, middle=None):
+    """«Иванов И. И.», as the cards write it (PersonMixin.short_name)."""
+    initials = " ".join(f"{p[0]}." for p in (first, middle) if p)
+    return f"{last} {initials}".strip()
+
+
+def _fmt(day):
+    return day.strftime("%d.%m.%Y")
+
+
+def _window(today):
+    """The UTC timestamps of cards entered in the last LATE_WINDOW up to the end of `today`."""
+    return (datetime.combine(today - LATE_WINDOW, datetime.min.time()),
+            datetime.combine(today + timedelta(days=1), datetime.min.time()))
+
+
+def _recent(due, today):
+    """A late entry is listed while its deadline is recent: cards of long ago typed in when the
+    institution starts using the system are not violations of this month."""
+    return due >= today - LATE_WINDOW
+
+
+def _local_date(moment, tz):
+    """A UTC timestamp's date where the organization is."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(tz).date()
+
+
+def _condition(actor, key, model):
+    return permissions.row_condition(actor, key, "list", model)
+
+
+def _open_years(org_id, today):
+    """The organization's open years that have begun (their deadlines can still be met)."""
+    return db.session.scalars(select(AcademicYear).where(
+        AcademicYear.org_id == org_id, AcademicYear.is_closed.is_(False),
+        AcademicYear.start_date <= today).order_by(AcademicYear.start_date)).all()
+
+
+# -- shared with the rollover: period marks not set --------------------------------------------------
+
+@dataclass
+class MissingMarks:
+    class_id: int
+    class_name: str
+    subject_id: int
+    subject_name: str
+    period_id: int | None  # None: the year's mark
+    period_name: str
+    period_end: date | None
+    missing: int
+    assignment_id: int  # a journal where they are set
+
+
+def missing_period_marks(org, year_ids, *, periods_where=None, condition=None, year_marks=False):
+    """Per class, subject and period: how many students of the class (of the subgroup, for a
+    subgroup's teacher) have no period mark. Grade 1 of a school and subjects without marks keep
+    none. `condition` limits the teaching assignments (the permission table's row filter);
+    `year_marks` adds the year's mark as a pseudo-period. Two statements."""
+    if not year_ids:
+        return []
+    ta, st, cl, su, pe = TeachingAssignment, Student, SchoolClass, Subject, Period
+    pm = aliased(PeriodMark)
+    base = [ta.org_id == org.id, ta.year_id.in_(list(year_ids)), su.grading != Grading.NONE.value]
+    if not org.is_college:
+        base.append(cl.grade > 1)
+    if condition is not None:
+        base.append(condition)
+    # A subgroup's teacher answers for his subgroup's students; while the class is not split in the
+    # period, for all of them.
+    split = aliased(SubgroupMember)
+    in_subgroup = or_(ta.subgroup_id.is_(None), exists().where(
+        SubgroupMember.subgroup_id == ta.subgroup_id, SubgroupMember.student_id == st.id,
+        SubgroupMember.period_id == pe.id), ~exists().where(
+        split.student_id == st.id, split.subject_id == ta.subject_id, split.period_id == pe.id))
+    period_rows = db.session.execute(
+        select(cl.id, cl.name, su.id, su.name, pe.id, pe.name, pe.end_date, func.count(distinct(st.id)),
+               func.min(ta.id))
+        .select_from(ta).join(cl, cl.id == ta.class_id).join(su, su.id == ta.subject_id)
+        .join(pe, pe.year_id == ta.year_id)
+        .join(st, and_(st.class_id == cl.id, st.status == StudentStatus.STUDYING.value))
+        .outerjoin(pm, and_(pm.student_id == st.id, pm.subject_id == ta.subject_id,
+                            pm.kind == PeriodMarkKind.PERIOD.value, pm.period_id == pe.id))
+        .where(*base, pm.id.is_(None), in_subgroup, *(periods_where or ()))
+        .group_by(cl.id, cl.name, su.id, su.name, pe.id, pe.name, pe.end_date)).all()
+    rows = [MissingMarks(*r) for r in period_rows]
+    if year_marks:
+        year_rows = db.session.execute(
+            select(cl.id, cl.name, su.id, su.name, func.count(distinct(st.id)), func.min(ta.id))
+            .select_from(ta).join(cl, cl.id == ta.class_id).join(su, su.id == ta.subject_id)
+            .join(st, and_(st.class_id == cl.id, st.status == StudentStatus.STUDYING.value))
+            .outerjoin(pm, and_(pm.student_id == st.id, pm.subject_id == ta.subject_id,
+                                pm.kind == PeriodMarkKind.YEAR.value, pm.year_id == ta.year_id))
+            .where(*base, pm.id.is_(None))
+            .group_by(cl.id, cl.name, su.id, su.name)).all()
+        rows += [MissingMarks(c, cn, s, sn, None, "Годовая", None, n, a) for c, cn, s, sn, n, a in year_rows]
+    if org.is_college:
+        rows = _semester_hours_only(rows)
+    rows.sort(key=lambda r: (r.class_name, r.subject_name, r.period_end or date.max))
+    return rows
+
+
+def _semester_hours_only(rows):
+    """A college sets a semester's mark only in the disciplines the semester has hours of."""
+    from services.planning.curriculum import CurriculumIndex
+
+    periods = {p.id: p for p in db.session.scalars(select(Period).where(
+        Period.id.in_({r.period_id for r in rows if r.period_id})))}
+    classes = {c.id: c for c in db.session.scalars(select(SchoolClass).where(
+        SchoolClass.id.in_({r.class_id for r in rows})))}
+    index = CurriculumIndex.for_years({c.year_id for c in classes.values()}) if classes else None
+    kept = []
+    for r in rows:
+        period = periods.get(r.period_id)
+        curriculum = index.for_class(classes[r.class_id]) if index is not None else None
+        if period is None or curriculum is None or period.number not in (1, 2):
+            kept.append(r)
+            continue
+        lines = index.subjects(curriculum).get(r.subject_id, [])
+        if any((line.period1_hours if period.number == 1 else line.period2_hours) for line in lines):
+            kept.append(r)
+    return kept
+
+
+# -- the sections ------------------------------------------------------------------------------------
+
+SECTIONS = {
+    "year": ("Новый учебный год и карточка организации",
+             "Переход на новый учебный год и карточка организации — до 15 сентября (регламент, §§3.3, 4.2)"),
+    "planning": ("Учебный план, КТП и расписание",
+                 "Учебный план, календарно-тематическое планирование и расписание — до 15 сентября "
+                 "(§§6.4, 6.6, 7.3)"),
+    "holidays": ("Каникулы", "Информация о каникулах — не позднее чем за 2 недели до их начала (§7.3)"),
+    "lessons": ("Темы уроков", "Темы уроков вносятся в день урока (§8.6)"),
+    "period_marks": ("Отметки за период",
+                     "Отметки за четверть (полугодие, семестр) — в последний день периода (§8.7)"),
+    "absences": ("Причины пропусков",
+                 "Причина пропуска — не позднее 2 рабочих дней после документа (§8.5)"),
+    "cards": ("Личные дела обучающихся",
+              "Карточка — не позднее 1 рабочего дня после приказа о зачислении; сведения личного дела — "
+              "до 15 сентября (§§5.6–5.9)"),
+    "accounts": ("Учётные записи обучающихся и родителей",
+                 "Учётные записи — в течение 3 рабочих дней после зачисления (§2.6)"),
+    "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
+              "в течение 3 рабочих дней (§2.6)"),
+}
+
+
+def control(actor, today=None):
+    """The «Контроль» page of the actor: the sections his roles are responsible for."""
+    permissions.require(actor, "control", "list")
+    if actor.org is None:
+        raise PermissionDenied()
+    today = today or clock.today()
+    org = actor.org
+    days = Days(org.id, today, since=today - timedelta(days=400))
+    builders = [("year", "control_year", _year), ("planning", "control_planning", _planning),
+                ("planning", "control_ktp", _ktp), ("holidays", "control_holidays", _holidays),
+                ("lessons", "control_lessons", _lessons), ("period_marks", "control_period_marks", _period_marks),
+                ("absences", "control_absences", _absences), ("cards", "control_cards", _cards),
+                ("accounts", "control_accounts", _accounts), ("staff", "control_staff", _staff)]
+    sections = {}
+    for key, grant, build in builders:
+        if not permissions.allowed(actor, grant, "list"):
+            continue
+        section = sections.get(key)
+        if section is None:
+            section = sections[key] = Section(key, *SECTIONS[key])
+        section.items += build(actor, org, days) or []
+    for section in sections.values():
+        order = {"overdue": 0, "soon": 1, "late": 2}
+        section.items.sort(key=lambda i: (order[i.state], -i.late_days, i.due, i.title))
+    return Control(today, list(sections.values()))
+
+
+def summary(actor, today=None):
+    """(overdue, due soon) for the start page's box; None if the actor has no control page."""
+    if actor is None or actor.org is None or not permissions.allowed(actor, "control", "list"):
+        return None
+    result = control(actor, today)
+    return result.overdue, result.soon
+
+
+# -- the new year, the organization's card ----------------------------------------------------------
+
+def _year(actor, org, days):
+    from services.rollover.year import year_done
+
+    today = days.today
+    items = []
+    start = today.year if today.month >= 7 else today.year - 1
+    deadline = date(start, 9, 15)
+    name = f"{start}/{start + 1}"
+    if today >= date(start, 8, 1):
+        problem = year_done(org.id, name)
+        if problem:
+            item = _item(days, f"Переход на {name} учебный год не завершён", deadline, detail=problem,
+                         link=("rollover.index", {}), horizon=SOON_LONG)
+            if item is not None:
+                items.append(item)
+    missing = [label for label, value in (
+        ("лицензия", org.licence_number and org.licence_date),
+        ("аккредитация", org.accreditation_number and org.accreditation_date),
+        ("директор", org.director_name), ("адрес", org.address)) if not value]
+    if missing and today >= date(start, 8, 1):
+        item = _item(days, "Карточка организации заполнена не полностью", deadline,
+                     detail="Нет: " + ", ".join(missing), link=("organization.edit_view", {"id": org.id}),
+                     horizon=SOON_LONG)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+# -- curriculum, КТП, timetable by 15 September ------------------------------------------------------
+
+def _planning_year(org, days):
+    from services.planning.subjects import current_year
+
+    year = current_year(org.id, days.today)
+    if year is None or year.is_closed:
+        return None
+    deadline = september_15(year)
+    if days.today < deadline - timedelta(days=45):
+        return None  # too early to nag: the year is being prepared
+    return year
+
+
+def _planning(actor, org, days):
+    from services.planning.curriculum import CurriculumIndex
+
+    year = _planning_year(org, days)
+    if year is None:
+        return []
+    deadline = september_15(year)
+    classes = db.session.scalars(select(SchoolClass).where(
+        SchoolClass.org_id == org.id, SchoolClass.year_id == year.id)
+        .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    if not classes:
+        item = _item(days, f"В учебном году {year.name} нет ни одного класса (группы)", deadline,
+                     link=("school_class.index_view", {}), horizon=SOON_LONG)
+        return [item] if item else []
+    index = CurriculumIndex.for_years([year.id])
+    without, empty = defaultdict(list), {}
+    for klass in classes:
+        curriculum = index.for_class(klass)
+        if curriculum is None:
+            key = (klass.grade, klass.profile or "")
+            without[key].append(klass.name)
+        elif not index.subjects(curriculum):
+            empty[curriculum.id] = curriculum
+    unit = "курса" if org.is_college else "класса"
+    items = []
+    for (grade, profile), names in sorted(without.items()):
+        title = f"Нет учебного плана {grade} {unit}" + (f" (профиль «{profile}»)" if profile else "")
+        items.append(_item(days, title, deadline, detail=_names(names), link=("curriculum.create_view", {}),
+                           horizon=SOON_LONG))
+    for curriculum in empty.values():
+        items.append(_item(days, f"Учебный план {curriculum.grade} {unit}: нет ни одного предмета", deadline,
+                           link=("curriculum.lines_view", {"id": curriculum.id}), horizon=SOON_LONG))
+    with_timetable = set(db.session.scalars(select(TimetableEntry.class_id).where(
+        TimetableEntry.year_id == year.id).distinct()))
+    no_timetable = [k for k in classes if k.id not in with_timetable]
+    if no_timetable:
+        items.append(_item(days, f"Нет расписания уроков: {len(no_timetable)}", deadline,
+                           detail=_names(k.name for k in no_timetable),
+                           link=("timetable_grid.index", {"class_id": no_timetable[0].id}),
+                           horizon=SOON_LONG, count=len(no_timetable)))
+    return [i for i in items if i is not None]
+
+
+def _ktp(actor, org, days):
+    year = _planning_year(org, days)
+    if year is None:
+        return []
+    deadline = september_15(year)
+    cond = _condition(actor, "control_ktp", TeachingAssignment)
+    has_topics = exists().where(ThematicPlanTopic.plan_id == TeachingAssignment.thematic_plan_id)
+    rows = db.session.execute(
+        select(TeachingAssignment.id, TeachingAssignment.teacher_id, Staff.last_name, Staff.first_name,
+               Staff.middle_name, SchoolClass.name, Subject.name)
+        .join(Staff, Staff.id == TeachingAssignment.teacher_id)
+        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .where(TeachingAssignment.year_id == year.id, cond,
+               or_(TeachingAssignment.thematic_plan_id.is_(None), ~has_topics))
+        .order_by(Staff.last_name, Staff.first_name, SchoolClass.grade, SchoolClass.name, Subject.name)).all()
+    if not rows:
+        return []
+    if not permissions.allowed(actor, "ktp_control", "list"):  # a teacher: his own assignments
+        return [i for i in (_item(days, f"Нет КТП: {r[5]}, {r[6]}", deadline, link=("thematic_plan.index_view", {}),
+                                  horizon=SOON_LONG) for r in rows) if i is not None]
+    by_teacher = defaultdict(list)
+    for r in rows:
+        by_teacher[(r.teacher_id, _person(r[2], r[3], r[4]))].append(f"{r[5]} {r[6]}")
+    items = [_item(days, f"Нет КТП у {name}: {len(what)}", deadline, detail=_names(what),
+                   link=("ktp_control.index", {"year_id": year.id}), horizon=SOON_LONG, count=len(what))
+             for (_, name), what in by_teacher.items()]
+    return [i for i in items if i is not None]
+
+
+# -- holidays two weeks ahead ------------------------------------------------------------------------
+
+def _holidays(actor, org, days):
+    today = days.today
+    years = db.session.scalars(select(AcademicYear).where(
+        AcademicYear.org_id == org.id, AcademicYear.is_closed.is_(False),
+        AcademicYear.end_date >= today)).all()
+    if not years:
+        return []
+    year_ids = [y.id for y in years]
+    periods = db.session.scalars(select(Period).where(Period.year_id.in_(year_ids))
+                                 .order_by(Period.year_id, Period.type, Period.start_date)).all()
+    holidays = db.session.execute(select(Holiday.year_id, Holiday.start_date, Holiday.end_date)
+                                  .where(Holiday.year_id.in_(year_ids))).all()
+    items = []
+    for prev, nxt in zip(periods, periods[1:]):
+        if prev.year_id != nxt.year_id or prev.type != nxt.type:
+            continue
+        first, last = prev.end_date + timedelta(days=1), nxt.start_date - timedelta(days=1)
+        if first > last or first <= today:
+            continue
+        if not any(days.is_working(first + timedelta(days=n)) for n in range((last - first).days + 1)):
+            continue  # only a weekend between the periods
+        if any(h.year_id == prev.year_id and h.start_date <= last and h.end_date >= first for h in holidays):
+            continue
+        due = first - HOLIDAY_NOTICE
+        item = _item(days, f"Не внесены каникулы между периодами «{prev.name}» и «{nxt.name}»", due,
+                     detail=f"Перерыв {_fmt(first)}–{_fmt(last)}", link=("holiday.create_view", {}),
+                     horizon=SOON_LONG)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+# -- lessons without a topic or attendance ----------------------------------------------------------
+
+def _lessons(actor, org, days):
+    """Past lessons of open periods whose topic is empty or whose roll call was not taken (§8.6)."""
+    today = days.today
+    years = _open_years(org.id, today)
+    if not years:
+        return []
+    cond = _condition(actor, "control_lessons", Lesson)
+    teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
+    no_topic = or_(Lesson.topic.is_(None), func.trim(Lesson.topic) == "")
+    no_roll_call = Lesson.attendance_taken.is_(False)
+    open_period = or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
+        select(Period.id).where(Period.is_closed.is_(False))))
+    rows = db.session.execute(
+        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name,
+               func.sum(case((no_topic, 1), else_=0)), func.sum(case((no_roll_call, 1), else_=0)),
+               func.min(Lesson.date), func.max(Lesson.date))
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .where(cond, TeachingAssignment.year_id.in_([y.id for y in years]), Lesson.date < today,
+               Lesson.is_cancelled.is_(False), or_(no_topic, no_roll_call), open_period)
+        .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name)).all()
+    if not rows:
+        return []
+    teachers = {r.id: _person(r.last_name, r.first_name, r.middle_name) for r in db.session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
+        .where(Staff.id.in_({r[1] for r in rows}))).all()}
+    items = []
+    for assignment_id, teacher_id, class_name, subject_name, topics, roll_calls, first, last in rows:
+        who = "" if teacher_id == actor.staff_id else f"{teachers.get(teacher_id, '')}: "
+        dates = _fmt(first) if first == last else f"{_fmt(first)}–{_fmt(last)}"
+        gaps = "; ".join(f"{text}: {count}" for text, count in (("без темы", topics),
+                                                                ("без отметки посещаемости", roll_calls)) if count)
+        items.append(_item(days, f"{who}{class_name}, {subject_name} — {gaps}", first,
+                           detail=f"Уроки {dates}", link=("journal.grid", {"assignment_id": assignment_id}),
+                           count=max(topics, roll_calls)))
+    return [i for i in items if i is not None]
+
+
+# -- period marks ------------------------------------------------------------------------------------
+
+def _period_marks(actor, org, days):
+    today = days.today
+    years = _open_years(org.id, today)
+    if not years:
+        return []
+    horizon = days.after(today, SOON)
+    rows = missing_period_marks(
+        org, [y.id for y in years], condition=_condition(actor, "control_period_marks", TeachingAssignment),
+        periods_where=[Period.is_closed.is_(False), Period.end_date <= horizon])
+    items = []
+    for r in rows:
+        items.append(_item(days, f"{r.class_name}, {r.subject_name}: {r.period_name} — нет отметок: {r.missing}",
+                           r.period_end, link=("journal.grid", {"assignment_id": r.assignment_id,
+                                                                "period": r.period_id}), count=r.missing))
+    return [i for i in items if i is not None]
+
+
+# -- absence reasons ---------------------------------------------------------------------------------
+
+def _absences(actor, org, days):
+    today = days.today
+    years = _open_years(org.id, today)
+    if not years:
+        return []
+    cond = _condition(actor, "control_absences", Student)
+    base = func.coalesce(Attendance.document_date, Lesson.date)
+    rows = db.session.execute(
+        select(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
+               SchoolClass.name, base, func.count(Attendance.id))
+        .join(Student, Student.id == Attendance.student_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(AttendanceCode, AttendanceCode.id == Attendance.code_id)
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .where(cond, Attendance.reason_set_at.is_(None), AttendanceCode.kind != AbsenceKind.LATE.value,
+               Lesson.date <= today, TeachingAssignment.year_id.in_([y.id for y in years]),
+               or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
+                   select(Period.id).where(Period.is_closed.is_(False)))))
+        .group_by(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
+                  SchoolClass.name, base)).all()
+    per_student = defaultdict(list)
+    for sid, last, first, middle, class_id, class_name, day, count in rows:
+        per_student[(sid, _person(last, first, middle), class_id, class_name)].append((day, count))
+    items = []
+    for (sid, name, class_id, class_name), entries in sorted(per_student.items(), key=lambda kv: (kv[0][3], kv[0][1])):
+        entries.sort()
+        first_day = entries[0][0]
+        lessons = sum(c for _, c in entries)
+        detail = ", ".join(f"{_fmt(d)} ({c} ур.)" for d, c in entries[:6]) + (" …" if len(entries) > 6 else "")
+        items.append(_item(days, f"{class_name}, {name}: пропуски без причины — {lessons} ур.",
+                           days.after(first_day, ABSENCE_DAYS), detail=detail,
+                           link=("absences.absences", {"class_id": class_id, "start": first_day.isoformat(),
+                                                       "end": entries[-1][0].isoformat()}), count=lessons))
+    return [i for i in items if i is not None]
+
+
+# -- student cards -----------------------------------------------------------------------------------
+
+def _card_gaps(row, today):
+    gaps = []
+    if not (row.address or "").strip():
+        gaps.append("адрес")
+    if not (row.birth_certificate_number or "").strip():
+        gaps.append("свидетельство о рождении")
+    if row.birth_date and _age(row.birth_date, today) >= PASSPORT_AGE and not (row.passport_number or "").strip():
+        gaps.append("паспорт")
+    if not (row.family_composition or "").strip():
+        gaps.append("состав семьи")
+    if not (row.social_status or "").strip():
+        gaps.append("социальный статус")
+    if not (row.foreign_language or "").strip():
+        gaps.append("иностранный язык")
+    if not row.parents:
+        gaps.append("родители")
+    return gaps
+
+
+def _age(birth, today):
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _cards(actor, org, days):
+    today = days.today
+    cond = _condition(actor, "control_cards", Student)
+    tz = ZoneInfo(org.timezone or "Europe/Moscow")
+    has_parents = exists().where(student_parent.c.student_id == Student.id)
+    adult = date(today.year - PASSPORT_AGE, today.month, min(today.day, 28))
+    blank = lambda col: or_(col.is_(None), func.trim(col) == "")  # noqa: E731
+    rows = db.session.execute(
+        select(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
+               SchoolClass.name.label("class_name"), AcademicYear.start_date.label("year_start"),
+               Student.enrollment_order_date, Student.address, Student.birth_certificate_number,
+               Student.birth_date, Student.passport_number, Student.family_composition, Student.social_status,
+               Student.foreign_language, has_parents.label("parents"))
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .outerjoin(AcademicYear, AcademicYear.id == SchoolClass.year_id)
+        .where(cond, Student.status == StudentStatus.STUDYING.value,
+               or_(blank(Student.address), blank(Student.birth_certificate_number), blank(Student.family_composition),
+                   blank(Student.social_status), blank(Student.foreign_language), ~has_parents,
+                   and_(Student.birth_date <= adult, blank(Student.passport_number))))
+        .order_by(SchoolClass.name, Student.last_name, Student.first_name)).all()
+    pending = []
+    for r in rows:
+        gaps = _card_gaps(r, today)
+        if not gaps:
+            continue
+        due = days.after(r.enrollment_order_date, CARD_DAYS)
+        if r.year_start is not None:
+            due = max(due, date(r.year_start.year, 9, 15))
+        pending.append((r, gaps, due))
+    items = []
+    if len(pending) > GROUP_OVER:
+        by_class = defaultdict(list)
+        for r, gaps, due in pending:
+            by_class[(r.class_name or "без класса", r.class_id)].append((r, gaps, due))
+        for (class_name, _), group in sorted(by_class.items()):
+            counts = defaultdict(int)
+            for _, gaps, _ in group:
+                for g in gaps:
+                    counts[g] += 1
+            items.append(_item(days, f"{class_name}: личные дела заполнены не полностью — {len(group)}",
+                               min(d for _, _, d in group),
+                               detail="Нет: " + ", ".join(f"{g} ({n})" for g, n in counts.items()),
+                               link=("student.index_view", {}), count=len(group), horizon=SOON_LONG))
+    else:
+        for r, gaps, due in pending:
+            items.append(_item(days, f"{r.class_name or 'без класса'}, {_person(r[1], r[2], r[3])}: личное дело "
+                                     "заполнено не полностью", due, detail="Нет: " + ", ".join(gaps),
+                               link=("student.edit_view", {"id": r.id}), horizon=SOON_LONG))
+    items = [i for i in items if i is not None]
+    # Cards entered after the deadline, this month: a fact for the record, not a thing to fix.
+    since, until = _window(today)
+    late = db.session.execute(
+        select(Student.id, Student.last_name, Student.first_name, Student.middle_name, SchoolClass.name,
+               Student.enrollment_order_date, Student.enrollment_order_number, Student.created_at)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(cond, Student.created_at >= since, Student.created_at < until)
+        .order_by(Student.created_at)).all()
+    for sid, last, first, middle, class_name, order_date, order_number, created in late:
+        entered = _local_date(created, tz)
+        due = days.after(order_date, CARD_DAYS)
+        if entered is not None and entered > due and _recent(due, today):
+            items.append(_late(days, f"{class_name or 'без класса'}, {_person(last, first, middle)}: карточка "
+                                     f"внесена {_fmt(entered)}", due,
+                               entered, detail=f"Приказ о зачислении № {order_number} от {_fmt(order_date)}",
+                               link=("student.edit_view", {"id": sid})))
+    return items
+
+
+# -- accounts of students and parents ----------------------------------------------------------------
+
+def _accounts(actor, org, days):
+    cond = _condition(actor, "control_accounts", Student)
+    students = db.session.execute(
+        select(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
+               SchoolClass.name, Student.enrollment_order_date)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(cond, Student.status == StudentStatus.STUDYING.value, Student.user_id.is_(None))
+        .order_by(SchoolClass.name, Student.last_name, Student.first_name)).all()
+    enrolled = func.min(Student.enrollment_order_date)
+    parents = db.session.execute(
+        select(Parent.id, Parent.last_name, Parent.first_name, Parent.middle_name, func.min(SchoolClass.name),
+               enrolled)
+        .join(student_parent, student_parent.c.parent_id == Parent.id)
+        .join(Student, Student.id == student_parent.c.student_id)
+        .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(cond, Parent.org_id == org.id, Parent.user_id.is_(None),
+               Student.status == StudentStatus.STUDYING.value)
+        .group_by(Parent.id, Parent.last_name, Parent.first_name, Parent.middle_name)
+        .order_by(Parent.last_name, Parent.first_name)).all()
+    entries = [(r[5] or "без класса", "обучающийся", _person(r[1], r[2], r[3]), r[6],
+                ("student.edit_view", {"id": r[0]})) for r in students]
+    entries += [(r[4] or "без класса", "родитель", _person(r[1], r[2], r[3]), r[5],
+                 ("parent.edit_view", {"id": r[0]})) for r in parents]
+    items = []
+    if len(entries) > GROUP_OVER:
+        by_class = defaultdict(list)
+        for entry in entries:
+            by_class[entry[0]].append(entry)
+        for class_name, group in sorted(by_class.items()):
+            kids = [e for e in group if e[1] == "обучающийся"]
+            items.append(_item(days, f"{class_name}: не выданы учётные записи — {len(group)}",
+                               min(days.after(e[3], ACCOUNT_DAYS) for e in group),
+                               detail=f"обучающимся: {len(kids)}, родителям: {len(group) - len(kids)}",
+                               link=("student.index_view", {}), count=len(group)))
+    else:
+        for class_name, who, name, enrolled_on, link in entries:
+            items.append(_item(days, f"{class_name}, {who} {name}: не выдана учётная запись",
+                               days.after(enrolled_on, ACCOUNT_DAYS),
+                               detail=f"Зачисление {_fmt(enrolled_on)}", link=link))
+    return [i for i in items if i is not None]
+
+
+# -- staff: cards entered late, accounts ----------------------------------------------------------------
+
+def _staff(actor, org, days):
+    today = days.today
+    tz = ZoneInfo(org.timezone or "Europe/Moscow")
+    items = []
+    if permissions.allowed(actor, "control_accounts", "list"):
+        rows = db.session.execute(
+            select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name, Staff.hire_date)
+            .where(_condition(actor, "control_staff", Staff), Staff.user_id.is_(None),
+                   Staff.dismissal_date.is_(None)).order_by(Staff.last_name, Staff.first_name)).all()
+        for sid, last, first, middle, hired in rows:
+            items.append(_item(days, f"{_person(last, first, middle)}: не выдана учётная запись",
+                               days.after(hired, ACCOUNT_DAYS), detail=f"Принят(а) {_fmt(hired)}",
+                               link=("staff.edit_view", {"id": sid})))
+    since, until = _window(today)
+    rows = db.session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name, Staff.hire_date, Staff.created_at)
+        .where(_condition(actor, "control_staff", Staff), Staff.created_at >= since, Staff.created_at < until)
+        .order_by(Staff.created_at)).all()
+    for sid, last, first, middle, hired, created in rows:
+        entered = _local_date(created, tz)
+        due = days.after(hired, STAFF_CARD_DAYS)
+        if entered is not None and entered > due and _recent(due, today):
+            items.append(_late(days, f"{_person(last, first, middle)}: личное дело внесено {_fmt(entered)}", due,
+                               entered, detail=f"Принят(а) {_fmt(hired)}", link=("staff.edit_view", {"id": sid})))
+    return [i for i in items if i is not None]
+
+
+__all__ = ["control", "summary", "missing_period_marks", "Days", "Item", "Section", "Control", "MissingMarks"]

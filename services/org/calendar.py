@@ -1,0 +1,68 @@
+"""The working-day calendar: the Russian five-day week plus the organization's exceptions.
+
+Every deadline of the regulations is counted here, in working days.
+"""
+import csv
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from models import CalendarDay, db
+
+OFFICIAL_CSV = Path(__file__).resolve().parents[2] / "data" / "ru-working-calendar.csv"
+
+
+def official_exceptions(path=OFFICIAL_CSV):
+    """(day, is_working, note) rows of the Government decrees shipped with the product."""
+    with open(path, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            yield date.fromisoformat(row["date"]), row["kind"] == "working", row["source"]
+
+
+def seed_official_calendar(org_id):
+    """Copy the official exceptions into an organization's editable calendar (idempotent)."""
+    have = set(db.session.scalars(select(CalendarDay.day).where(CalendarDay.org_id == org_id)))
+    for day, working, note in official_exceptions():
+        if day not in have:
+            db.session.add(CalendarDay(org_id=org_id, day=day, is_working=working, note=note))
+
+
+class WorkingCalendar:
+    """Answers working-day questions for one organization over a loaded range of dates."""
+
+    def __init__(self, org_id, start=None, end=None):
+        query = select(CalendarDay.day, CalendarDay.is_working).where(CalendarDay.org_id == org_id)
+        if start:
+            query = query.where(CalendarDay.day >= start)
+        if end:
+            query = query.where(CalendarDay.day <= end)
+        self.exceptions = dict(db.session.execute(query).all())
+
+    def is_working(self, day):
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+    def add_working_days(self, start, count):
+        """The date `count` working days after `start` (the deadline of "within N working days")."""
+        day = start
+        while count > 0:
+            day += timedelta(days=1)
+            if self.is_working(day):
+                count -= 1
+        return day
+
+    def working_days_between(self, start, end):
+        """Working days after `start` up to and including `end`."""
+        days, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working(day):
+                days += 1
+        return days
+
+
+def calendar_for(org_id, around):
+    """A calendar loaded for a window around a date (deadlines look a few weeks ahead)."""
+    return WorkingCalendar(org_id, around - timedelta(days=400), around + timedelta(days=400))

@@ -1,0 +1,3 @@
+"""People domain: person cards of staff, students and parents (`cards`) and their accounts: passwords,
+login throttling, issuing and resetting logins (`accounts`).
+"""
