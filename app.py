@@ -1,4 +1,5 @@
 """Электронный журнал: the application factory and the command line (`flask --app app ...`)."""
+__version__ = "0.1.0"  # CHANGELOG.md
 import hmac
 import os
 import secrets
