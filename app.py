@@ -326,9 +326,9 @@ def _register_cli(app):
     from reports.cli import cli as report_cli
     from services import backup
     from services.people import accounts
-    from services.movement import orders as movement
+    from services.movement.cli import cli as movement_cli
 
-    app.cli.add_command(movement.cli)
+    app.cli.add_command(movement_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)

@@ -273,7 +273,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     from services.demo.journal import create_journal_demo
     create_journal_demo(org, year, today, seed=seed)
     # demo: movement book
-    from services.movement.orders import create_movement_demo
+    from services.demo.movement import create_movement_demo
     create_movement_demo(org, year, classes, today, college=college)
     # demo: final marks and exam results
     from services.demo.finals import create_finals_demo

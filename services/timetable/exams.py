@@ -8,8 +8,9 @@ from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChan
 from services.errors import DomainError
 from services.rules import validator
 from services.terms import term
-from services.timetable.schedule import (Catalog, SchoolDays, bell_times, class_context, day_slots, load_changes,
-                                load_entry_slots)
+from services.timetable.bells import bell_times
+from services.timetable.changes import class_context
+from services.timetable.slots import Catalog, SchoolDays, day_slots, load_changes, load_entry_slots
 
 
 def _span(entry):

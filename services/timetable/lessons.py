@@ -19,7 +19,7 @@ from services import permissions
 from services.errors import DomainError
 from services.params import parse_id
 from services.terms import term
-from services.timetable.schedule import (Catalog, SchoolDays, day_slots, load_changes, load_entry_slots)
+from services.timetable.slots import Catalog, SchoolDays, day_slots, load_changes, load_entry_slots
 
 CHUNK = 500
 
