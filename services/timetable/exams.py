@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChange, db
+from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChange, TimetableEntry, db
 from services.errors import DomainError
 from services.rules import validator
 from services.terms import term
@@ -122,6 +122,4 @@ def _lesson_clashes(entry, catalog, year, class_word):
 
 
 def _weekday_is(weekday):
-    from models import TimetableEntry
-
     return TimetableEntry.weekday == weekday
