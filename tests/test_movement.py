@@ -1,6 +1,6 @@
-"""The movement book's rules (services/movement/orders.py) and the class history (services/movement/roster.py):
-orders applied atomically, the lists of a class as of any date, applied orders final, cancellation
-by a reverse order, numbering, and a card's class that only the book changes."""
+"""The movement book's rules (services/movement/orders.py, guards.py) and the class history
+(services/movement/roster.py): orders applied atomically, the lists of a class as of any date, applied orders
+final, cancellation by a reverse order, numbering, and a card's class that only the book changes."""
 from datetime import date
 
 import pytest

@@ -11,7 +11,7 @@ time, which waits for the first and finds nothing left to do — without making 
 3. create the next year: its periods, holidays and the working-day calendar's exceptions, copied
    a year on (52 weeks: the same weekdays), for the administrator to correct;
 4. transfer the students: the movement book's transfer / repeater / graduate order
-   (services/movement/orders.py) built for the classes and applied; classes are carried with their class
+   (services/movement/year_transfer.py) built for the classes and applied; classes are carried with their class
    teachers;
 5. carry the curricula (services/planning/curriculum.py) and the teaching assignments into the new year.
 
