@@ -327,9 +327,9 @@ def _register_cli(app):
     from reports.cli import cli as report_cli
     from services import backup
     from services.people import accounts
-    from services.movement import orders as movement
+    from services.movement.cli import cli as movement_cli
 
-    app.cli.add_command(movement.cli)
+    app.cli.add_command(movement_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)
@@ -367,7 +367,8 @@ def _register_cli(app):
     def demo_data(kind, size, years, schools, today, password, seed, accounts_file):
         """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи;
         с --size large (tiny) — большой набор данных для замеров производительности."""
-        from services.demo.school import DemoRefused, create_demo, format_accounts
+        # The demo data is loaded only by this command, never at start-up (services/demo/__init__.py).
+        from services.demo.school import DemoRefused, create_demo, format_accounts  # noqa: PLC0415
 
         if size == "small" and (years or schools != 1 or today):
             raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
@@ -377,7 +378,7 @@ def _register_cli(app):
             elif kind != "school":
                 raise DemoRefused("Большой набор данных создаётся только для школы (--kind school).")
             else:
-                from services.demo.large import create_large_demo, format_summary, parse_today
+                from services.demo.large.run import create_large_demo, format_summary, parse_today  # noqa: PLC0415
 
                 text = format_summary(create_large_demo(
                     size=size, years=years, schools=schools, seed=seed, password=password, today=parse_today(today),

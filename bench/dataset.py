@@ -3,7 +3,7 @@
 - `Database`: a fresh SQLite file in a temporary directory, or a throwaway PostgreSQL database on
   127.0.0.1:5432 (user postgres; `BENCH_PG_URL` names another server, `BENCH_PG_PREFIX` the
   prefix of the databases' names), dropped afterwards.
-- `prepare()`: the schema by the migrations, then the data set — `services/demo/large.py` when it
+- `prepare()`: the schema by the migrations, then the data set — `services/demo/large/` when it
   exists, else the small demo school (`services/demo/school.py`). A loaded SQLite file is kept in
   `bench/out/cache/` and copied for the next run with the same size, seed, history, code and day.
 - `grant_logins()`: real cards of the set (teachers, parents, the administrator) get a login with
@@ -127,16 +127,16 @@ class Config:
 
 
 def generator():
-    """services/demo/large.py, or None while it is not there."""
+    """services/demo/large/run.py, or None while it is not there."""
     try:
-        from services.demo import large as demo_large
+        from services.demo.large import run as demo_large
     except ImportError:
         return None
     return demo_large
 
 
 def generator_name():
-    return "services/demo/large.py" if generator() is not None else "services/demo/school.py (малая демо-школа)"
+    return "services/demo/large/" if generator() is not None else "services/demo/school.py (малая демо-школа)"
 
 
 def _code_hash(config, today):
@@ -154,7 +154,7 @@ def load_dataset(config, today):
     gen = generator()
     if gen is None:
         if config.years or config.schools > 1:
-            raise BenchError("история (прошлые годы, другие школы) требует services/demo/large.py")
+            raise BenchError("история (прошлые годы, другие школы) требует services/demo/large/")
         from services.demo.school import create_demo
         create_demo(password=PASSWORD, seed=config.seed, today=today)
         db.session.commit()
@@ -166,7 +166,7 @@ def load_dataset(config, today):
 
 def set_today():
     """«Today» of the data set: the last day of the 4th quarter of the current academic year (every
-    lesson of the year given, the 4th quarter still open) with services/demo/large.py; the real date
+    lesson of the year given, the 4th quarter still open) with services/demo/large/; the real date
     with the small demo."""
     gen = generator()
     return gen.default_today() if gen is not None else date.today()

@@ -4,7 +4,7 @@
 A weekly entry copies the teacher and the subgroup of its teaching assignment, so the database
 itself refuses a teacher, a room or a class (subgroup) booked twice in one slot; the rules that a
 unique key cannot say (a whole class against one of its subgroups, lessons of different shifts
-that overlap in time) are checked in services/timetable/schedule.py.
+that overlap in time) are checked in services/timetable/ (clashes.py, by weekly.py and changes.py).
 """
 from datetime import date, datetime, time
 
@@ -79,7 +79,7 @@ class TimetableEntry(OrgOwned, db.Model):
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
     class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("teaching_assignment.id"), index=True)
-    # Copied from the assignment (kept in step by services/timetable/schedule.py) for the unique keys.
+    # Copied from the assignment (kept in step by services/timetable/weekly.py) for the unique keys.
     teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     subgroup_key: Mapped[int] = mapped_column(Integer, default=0)  # subgroup id, 0 for the whole class
     weekday: Mapped[int] = mapped_column(Integer)  # 1 = Monday … 6 = Saturday

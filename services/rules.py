@@ -27,10 +27,17 @@ def load_all_rules():
 
     import services
 
-    for module in pkgutil.walk_packages(services.__path__, "services."):
-        if module.name == "services.demo" or module.name.startswith("services.demo."):
-            continue
-        importlib.import_module(module.name)
+    def walk(path, prefix):
+        # pkgutil.walk_packages would import services.demo itself to look inside it: walked by hand, the
+        # demo package is skipped whole.
+        for module in pkgutil.iter_modules(path, prefix):
+            if module.name == "services.demo":
+                continue
+            imported = importlib.import_module(module.name)
+            if module.ispkg:
+                walk(imported.__path__, module.name + ".")
+
+    walk(services.__path__, "services.")
 
 
 def validator(model):

@@ -312,7 +312,7 @@ def mv_actor(org):
 
 def mv_backfill(org):
     """The class history of students made without it (idempotent; cards made now open it themselves)."""
-    from services.movement.orders import backfill_memberships
+    from services.movement.backfill import backfill_memberships
     return backfill_memberships(org.id)
 
 

@@ -1,5 +1,8 @@
 """`flask demo-data`: a small realistic school or college, its accounts printed and working."""
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -9,6 +12,7 @@ from services.demo.school import patronymic
 from services.validation import normalize_snils
 from tests.test_logins import open_browser
 
+ROOT = Path(__file__).resolve().parent.parent
 PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична)$")
 RUSSIAN = re.compile(r"^[А-ЯЁ][а-яё]+$")
 
@@ -114,3 +118,15 @@ def test_demo_refuses_a_short_password_and_creates_nothing(app):
     result = demo(app, "--password", "123")
     assert result.exit_code != 0 and "не менее 8 символов" in result.output
     assert count(Organization) == 0 and count(User) == 0
+
+
+def test_the_application_never_loads_the_demo_data():
+    """create_app() (the rules' loading included) imports no module of services/demo/: only the `demo-data`
+    command does. In a fresh interpreter, so that what other tests imported does not count."""
+    code = ("import sys\n"
+            "import app\n"
+            "app.create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'TESTING': True, 'SECRET_KEY': 'test'})\n"
+            "print(sorted(m for m in sys.modules if m == 'services.demo' or m.startswith('services.demo.')))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -15,7 +15,7 @@ from models import (AcademicYear, Attendance, AttendanceCode, ClassMembership, L
                     TimetableEntry, User, db)
 from reports.figures import suggested_mark, weighted_average
 from services.context import Actor
-from services.demo.large import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
+from services.demo.large.run import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
 from services.errors import DomainError
 from services.journal.writes import save_entries
 from services.timetable.lessons import generate_lessons

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from admin_views.base import FORMULA_PREFIXES
 from models import EducationalArea, ExamEntry, Position, TimetableChange, db
 from services import audit, permissions
-from services.timetable.schedule import save_class_week
+from services.timetable.weekly import save_class_week
 from tests.factories import actor_of, mv_order, pl_curriculum, pl_plan
 from tests.test_permissions import registered_views
 from tests.timetable_fixtures import MON, build_timetable_world

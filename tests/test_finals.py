@@ -13,7 +13,7 @@ from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, Sc
 from reports.base import build
 from reports.render import to_json
 from services.journal import finals
-from services.movement import orders as movement
+from services.movement import year_transfer
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.journal.writes import VersionConflict, set_period_mark
@@ -237,7 +237,7 @@ def test_the_year_transfer_draft_lists_a_year_mark_2_as_a_repeater(fw):
     set_period_mark(actor_of("a.teacher"), a.classmate.id, a.math.id, a.year.id, "year", None, "2")
     nxt = next_year(a.org)
     db.session.commit()
-    result = movement.build_year_transfer(mv_actor(a.org), [a.klass.id], nxt, "50", ORDER_DATE)
+    result = year_transfer.build_year_transfer(mv_actor(a.org), [a.klass.id], nxt, "50", ORDER_DATE)
     orders = {o.kind: sorted(i.student_id for i in o.items) for o in result.orders}
     assert orders == {"repeat": [a.classmate.id], "next_year": [a.student.id]}
 
@@ -300,7 +300,7 @@ def test_college_debts_make_repeaters(college):
     assert finals.college_debtors(c.year.id, members) == {second.id, third.id}
     nxt = next_year(c.org)
     db.session.commit()
-    result = movement.build_year_transfer(mv_actor(c.org), [c.group.id], nxt, "7", ORDER_DATE)
+    result = year_transfer.build_year_transfer(mv_actor(c.org), [c.group.id], nxt, "7", ORDER_DATE)
     orders = {o.kind: sorted(i.student_id for i in o.items) for o in result.orders}
     assert orders["repeat"] == sorted([second.id, third.id]) and orders["next_year"] == [first.id]
 

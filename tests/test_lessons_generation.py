@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from models import Holiday, Lesson, Period, TimetableChange, db
 from services.errors import DomainError, PermissionDenied
 from services.timetable.lessons import generate_lessons, lesson_has_content
-from services.timetable.schedule import save_class_week
+from services.timetable.weekly import save_class_week
 from tests.querycount import count_queries
 from tests.timetable_fixtures import MON, TUE, WED, actor_of, build_timetable_world
 

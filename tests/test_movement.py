@@ -1,13 +1,15 @@
-"""The movement book's rules (services/movement/orders.py) and the class history (services/movement/roster.py):
-orders applied atomically, the lists of a class as of any date, applied orders final, cancellation
-by a reverse order, numbering, and a card's class that only the book changes."""
+"""The movement book's rules (services/movement/orders.py, guards.py) and the class history
+(services/movement/roster.py): orders applied atomically, the lists of a class as of any date, applied orders
+final, cancellation by a reverse order, numbering, and a card's class that only the book changes."""
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from models import ClassMembership, MovementItem, MovementOrder, Student, db
+from services.movement import enrollment, guards
 from services.movement import orders as movement
+from services.movement.cli import cli as movement_cli
 from services.movement import roster
 from services.errors import DomainError
 from tests.factories import (make_class, make_org, make_student, mv_actor, mv_backfill, mv_order, mv_transfer,
@@ -30,7 +32,7 @@ def enroll_new(org, klass, day, *cards, number=None, apply=True):
     actor = mv_actor(org)
     order = movement.create_order(actor, "enrollment", number or movement.suggest_number(org.id, day), day)
     for fields in cards:
-        movement.save_card(actor, order.id, fields, klass.id)
+        enrollment.save_card(actor, order.id, fields, klass.id)
     if apply:
         movement.apply_order(actor, order.id)
     return order
@@ -121,7 +123,7 @@ def test_applying_is_atomic_one_bad_item_and_nothing_moves_every_problem_listed(
     enrollment = enroll_new(a.org, a.klass, D(2026, 11, 11), card("Первов"), card("Второв"), apply=False)
     item = db.session.scalar(select(MovementItem).where(MovementItem.order_id == enrollment.id)
                              .order_by(MovementItem.id.desc()))
-    with movement.book_writes():  # as if the card were fine when saved and the rules changed since
+    with guards.book_writes():  # as if the card were fine when saved and the rules changed since
         item.card = {**item.card, "snils": a.classmate.snils}
         db.session.commit()
     with pytest.raises(DomainError) as caught:
@@ -254,7 +256,7 @@ def test_a_card_changes_class_only_through_the_book(world):
     a.student.address = "г. Тест, ул. Новая, 5"  # the rest of the card is edited as before
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        movement.check_card_status_change(_changed_status(a.student))
+        guards.check_card_status_change(_changed_status(a.student))
     assert "Статус" in caught.value.errors[0]
     db.session.rollback()
 
@@ -287,7 +289,7 @@ def test_backfill_opens_the_history_of_cards_made_before_the_book_once(world, ap
     assert mv_backfill(a.org) == 1
     db.session.commit()
     assert memberships(old) == [("5А", D(2026, 9, 1), None)]
-    result = app.test_cli_runner().invoke(movement.cli, ["backfill"])
+    result = app.test_cli_runner().invoke(movement_cli, ["backfill"])
     assert result.exit_code == 0 and "Создано записей истории классов: 0" in result.output
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import Attendance, AuditLog, Mark, MovementOrder, Student, Task, db
 from services.movement import orders as movement
-from services.movement.orders import EntriesAfterOrder
+from services.movement.entries import ENTRIES_QUESTION, EntriesAfterOrder
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task, mv_actor,
                              mv_order)
 from tests.test_logins import flashes
@@ -59,7 +59,7 @@ def test_a_backdated_transfer_asks_and_changes_nothing_until_told(bw):
     with pytest.raises(EntriesAfterOrder) as caught:
         movement.apply_order(mv_actor(a.org), order.id)
     assert caught.value.errors == [
-        movement.ENTRIES_QUESTION,
+        ENTRIES_QUESTION,
         "Учеников П. И., 5А, «Математика»: отметок — 2, посещаемость — 1 (16.11.2026, 18.11.2026)",
         "Учеников П. И., 5А, «Русский язык»: отметок — 1, посещаемость — 0 (17.11.2026)"]
     db.session.rollback()
@@ -121,7 +121,7 @@ def test_the_order_page_lists_the_entries_and_applies_with_the_choice(bw, mv_bro
     assert 'id="later-entries"' in page and "16.11.2026, 18.11.2026" in page and "Русский язык" in page
     assert 'name="entries" id="entries-move" value="move" required' in page and 'value="keep"' in page
     resp = hr.post(f"{ORDERS}/items/", data={"id": order.id, "do": "apply"}, follow_redirects=True)
-    assert movement.ENTRIES_QUESTION in flashes(resp)
+    assert ENTRIES_QUESTION in flashes(resp)
     assert db.session.get(MovementOrder, order.id).is_draft
     resp = hr.post(f"{ORDERS}/items/", data={"id": order.id, "do": "apply", "entries": "move"}, follow_redirects=True)
     assert "проведён" in flashes(resp)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from models import ClassMembership, MovementItem, MovementOrder, SchoolClass, Student, db
 from services import permissions
+from services.movement import enrollment
 from services.movement import orders as movement
 from services.context import Actor
 from tests.factories import make_class, make_student, mv_actor, mv_order, mv_transfer, next_snils
@@ -293,7 +294,7 @@ def test_an_orders_page_costs_the_same_whatever_its_size(world, mv_browser):
         order = movement.create_order(actor, "enrollment", movement.suggest_number(a.org.id, D(2026, 11, 12)),
                                       D(2026, 11, 12))
         for n in range(size):
-            movement.save_card(actor, order.id, {"last_name": f"Новенький{chr(1072 + n)}", "first_name": "Иван",
+            enrollment.save_card(actor, order.id, {"last_name": f"Новенький{chr(1072 + n)}", "first_name": "Иван",
                                                  "sex": "m", "birth_date": "01.01.2015", "snils": next_snils(),
                                                  "personal_file_number": f"Н-{size}-{n}"}, a.klass.id)
         cards.append(order)

@@ -1,4 +1,4 @@
-"""«Перевести на следующий год» (services/movement.build_year_transfer): the draft transfer, repeaters'
+"""«Перевести на следующий год» (services/movement/year_transfer.build_year_transfer): the draft transfer, repeaters'
 and graduates' orders, next year's classes carried with their class teachers, idempotent re-runs,
 and the students moving from the next year's first day once the orders are applied."""
 from datetime import date
@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from models import AcademicYear, MovementItem, MovementOrder, PeriodMark, SchoolClass, Student, db
 from services.movement import orders as movement
+from services.movement import year_transfer
 from services.movement import roster
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
@@ -58,7 +59,7 @@ def items(order):
 def test_the_drafts_for_the_chosen_classes(school):
     a = school
     ids = [a.klass.id, a.other_class.id, a.nine.id, a.eleven.id]
-    result = movement.build_year_transfer(mv_actor(a.org), ids, a.next, "50", ORDER_DATE)
+    result = year_transfer.build_year_transfer(mv_actor(a.org), ids, a.next, "50", ORDER_DATE)
     made = classes_of(a.next)
     assert sorted(made) == ["10А", "5А", "6А", "7Б"]
     assert sorted(c.name for c in result.created_classes) == sorted(made)
@@ -82,25 +83,25 @@ def test_a_rerun_makes_no_class_order_or_item_twice_even_after_a_partial_apply(s
     a = school
     ids = [a.klass.id, a.other_class.id, a.nine.id, a.eleven.id]
     actor = mv_actor(a.org)
-    first = movement.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
+    first = year_transfer.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
 
     def counts():
         return (db.session.scalar(select(func.count(SchoolClass.id))),
                 db.session.scalar(select(func.count(MovementOrder.id))),
                 db.session.scalar(select(func.count(MovementItem.id))))
     before = counts()
-    again = movement.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
+    again = year_transfer.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
     assert (again.added, again.created_classes, counts()) == (0, [], before)
     assert [o.id for o in again.orders] == [o.id for o in first.orders]
     transfer = next(o for o in first.orders if o.kind == "next_year")
     movement.apply_order(actor, transfer.id)  # interrupted after the first order
-    assert movement.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE).added == 0
+    assert year_transfer.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE).added == 0
     assert counts() == before
     # A student who arrives meanwhile is added to the open draft, nothing else.
     late = make_student(a.org, a.eleven, "Поздний", "Иван", birth=D(2009, 1, 1), passport_series="6512",
                         passport_number="111111")
     db.session.commit()
-    third = movement.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
+    third = year_transfer.build_year_transfer(actor, ids, a.next, "50", ORDER_DATE)
     assert third.added == 1 and counts()[:2] == before[:2]
     graduation = next(o for o in third.orders if o.kind == "graduation")
     assert late.id in {i.student_id for i in graduation.items}
@@ -109,7 +110,7 @@ def test_a_rerun_makes_no_class_order_or_item_twice_even_after_a_partial_apply(s
 def test_applied_the_students_move_from_the_next_years_first_day(school):
     a = school
     actor = mv_actor(a.org)
-    result = movement.build_year_transfer(actor, [a.klass.id, a.eleven.id], a.next, "50", ORDER_DATE)
+    result = year_transfer.build_year_transfer(actor, [a.klass.id, a.eleven.id], a.next, "50", ORDER_DATE)
     for order in result.orders:
         movement.apply_order(actor, order.id)
     db.session.expire_all()
@@ -135,12 +136,12 @@ def test_a_basic_school_graduates_its_ninth_grade_and_a_leaver_can_be_moved_betw
     nxt = next_year(b.org)
     db.session.commit()
     actor = mv_actor(b.org)
-    result = movement.build_year_transfer(actor, [nine.id, b.klass.id], nxt, "7", ORDER_DATE)
+    result = year_transfer.build_year_transfer(actor, [nine.id, b.klass.id], nxt, "7", ORDER_DATE)
     graduation = next(o for o in result.orders if o.kind == "graduation")
     assert items(graduation) == [("Второй", "9А", None), ("Первый", "9А", None)]
     # One of them stays on for the 10th grade: moved from the graduates to the transfer.
     item = next(i for i in graduation.items if i.student_id == pupils[0].id)
-    target = movement.retarget_item(actor, item.id, "next_year")
+    target = year_transfer.retarget_item(actor, item.id, "next_year")
     assert (target.kind, target.number) == ("next_year", "7")
     assert ("Первый", "9А", "10А") in items(target)
     assert items(db.session.get(MovementOrder, graduation.id)) == [("Второй", "9А", None)]
@@ -156,7 +157,7 @@ def test_a_college_moves_groups_a_course_up_and_graduates_the_last_course():
                      passport_number=f"33333{n}")
     nxt = next_year(world_org)
     db.session.commit()
-    result = movement.build_year_transfer(mv_actor(world_org), [second.id, fourth.id], nxt, "12-к", ORDER_DATE)
+    result = year_transfer.build_year_transfer(mv_actor(world_org), [second.id, fourth.id], nxt, "12-к", ORDER_DATE)
     orders = {o.kind: o for o in result.orders}
     assert items(orders["next_year"]) == [("Второкурсник", "ТМ-25", "ТМ-25")]
     assert classes_of(nxt)["ТМ-25"].grade == 3
@@ -167,20 +168,20 @@ def test_bad_input_prepares_nothing(school):
     a = school
     actor = mv_actor(a.org)
     with pytest.raises(DomainError) as caught:
-        movement.build_year_transfer(actor, [a.eleven.id], a.next, "50", ORDER_DATE, final_grades=[9])
+        year_transfer.build_year_transfer(actor, [a.eleven.id], a.next, "50", ORDER_DATE, final_grades=[9])
     assert "последняя" in caught.value.errors[0]
     with pytest.raises(DomainError):
-        movement.build_year_transfer(actor, [a.klass.id], a.year, "50", ORDER_DATE)  # not a later year
+        year_transfer.build_year_transfer(actor, [a.klass.id], a.year, "50", ORDER_DATE)  # not a later year
     make_class(a.org, a.next, "6А", 7)  # next year's «6А» is something else
     db.session.commit()
     with pytest.raises(DomainError) as caught:
-        movement.build_year_transfer(actor, [a.klass.id], a.next, "50", ORDER_DATE)
+        year_transfer.build_year_transfer(actor, [a.klass.id], a.next, "50", ORDER_DATE)
     assert "7-я параллель" in caught.value.errors[0]
     assert db.session.scalar(select(func.count(MovementOrder.id))) == 0
     with pytest.raises(PermissionDenied):
-        movement.build_year_transfer(Actor.for_user(a.deputy.user), [a.klass.id], a.next, "50", ORDER_DATE)
+        year_transfer.build_year_transfer(Actor.for_user(a.deputy.user), [a.klass.id], a.next, "50", ORDER_DATE)
     with pytest.raises(PermissionDenied):  # another organization's classes
-        movement.build_year_transfer(mv_actor(a.org), [a.klass.id, a.other_class.id + 1000], a.next, "50",
+        year_transfer.build_year_transfer(mv_actor(a.org), [a.klass.id, a.other_class.id + 1000], a.next, "50",
                                      ORDER_DATE)
 
 

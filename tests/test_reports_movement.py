@@ -11,6 +11,7 @@ import pytest
 from models import Student, db
 from reports.class_fill import class_fill
 from reports.movement import school_movement
+from services.movement import enrollment
 from services.movement import orders as movement
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
@@ -42,7 +43,7 @@ def moved(world):
     mv_transfer(a.classmate, a.other_class, D(2026, 10, 12))
     actor = mv_actor(a.org)
     order = movement.create_order(actor, "enrollment", "20-у", D(2026, 11, 9))
-    movement.save_card(actor, order.id, {"last_name": "Новенькая", "first_name": "Ольга", "sex": "f",
+    enrollment.save_card(actor, order.id, {"last_name": "Новенькая", "first_name": "Ольга", "sex": "f",
                                          "birth_date": "02.02.2015", "snils": next_snils(),
                                          "personal_file_number": "Н-1"}, a.other_class.id)
     movement.apply_order(actor, order.id)

@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from models import Bell, Lesson, Organization, Period, TeachingAssignment, TimetableChange, db
 from services.demo.school import create_demo
-from services.timetable.schedule import Catalog, bell_times, find_clashes, load_entry_slots
+from services.timetable.bells import bell_times
+from services.timetable.clashes import find_clashes
+from services.timetable.slots import Catalog, load_entry_slots
 
 
 @pytest.mark.parametrize("kind, least", [("school", 15), ("college", 4)])

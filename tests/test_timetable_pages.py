@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from models import ExamEntry, Lesson, SubgroupMember, TimetableChange, db
 from services import clock
-from services.timetable.schedule import save_class_week
+from services.timetable.weekly import save_class_week
 from tests.querycount import count_queries
 from tests.timetable_fixtures import MON, TUE, WED, build_timetable_world, entries_of
 

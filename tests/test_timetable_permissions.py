@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from models import Bell, ExamEntry, TimetableChange, db
 from services import permissions
-from services.timetable.schedule import save_class_week
+from services.timetable.weekly import save_class_week
 from tests.timetable_fixtures import MON, TUE, actor_of, build_timetable_world
 
 

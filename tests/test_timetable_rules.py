@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Bell, TeachingAssignment, TimetableChange, TimetableEntry, db
 from services.errors import DomainError, PermissionDenied
-from services.timetable.schedule import save_class_week
+from services.timetable.weekly import save_class_week
 from tests.factories import tt_bells
 from tests.timetable_fixtures import (MON, TUE, TUE_10_11, WED, actor_of, build_timetable_world,
                                       entries_of)

@@ -1,7 +1,8 @@
 """The movement book's views: orders and their students, the class history, the transfer to the
 next year, and the reports «Наполняемость классов» and «Движение учащихся по школе».
 
-Every change goes through services/movement/orders.py; pages read through the permission table.
+Every change goes through services/movement/ (orders.py, enrollment.py, year_transfer.py); pages read
+through the permission table.
 Registered by admin_views/registry.py through `views()` and `pages()`.
 """
 
@@ -21,6 +22,7 @@ from reports.base import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import clock, permissions
+from services.movement import enrollment, entries, guards, year_transfer
 from services.movement import orders as movement
 from services.errors import DomainError, PermissionDenied
 from services.params import date_error, parse_date, parse_int
@@ -139,7 +141,7 @@ class MovementOrderView(SecureModelView):
     def edit_form(self, obj=None):
         form = self._kinds(super().edit_form(obj), obj)
         if obj is not None and not obj.is_draft and request.method == "GET":
-            flash(movement.APPLIED_IS_FINAL, "warning")
+            flash(guards.APPLIED_IS_FINAL, "warning")
         return form
 
     def get_save_return_url(self, model, is_created=False):
@@ -191,14 +193,14 @@ class MovementOrderView(SecureModelView):
             cancellation = db.session.scalar(select(MovementOrder).where(MovementOrder.cancels_id == order.id)
                                              .order_by(MovementOrder.id.desc()))
         context = dict(order=order, items=order.items, problems=problems, can_edit=can_edit,
-                       later=later, entries_choices=movement.ENTRIES_CHOICES, entries_question=movement.ENTRIES_QUESTION,
+                       later=later, entries_choices=entries.ENTRIES_CHOICES, entries_question=entries.ENTRIES_QUESTION,
                        can_edit_header=can_edit_header,
                        can_delete=order.is_draft and permissions.allowed(actor, self.view_key, "delete"),
                        can_apply=order.is_draft and permissions.allowed(actor, self.view_key, "apply"),
                        can_cancel=order.status == OrderStatus.APPLIED.value and order.kind != K.CANCELLATION.value
                        and permissions.allowed(actor, self.view_key, "cancel"),
                        cancellation=cancellation, kinds=K, reasons=LeaveReason.choices(), d=_d,
-                       year_end=order.kind in movement.YEAR_END_KINDS and order.target_year_id is not None)
+                       year_end=order.kind in year_transfer.YEAR_END_KINDS and order.target_year_id is not None)
         if can_edit:
             context.update(self._add_choices(order))
         return self.render("movement/items.html", **context)
@@ -220,7 +222,7 @@ class MovementOrderView(SecureModelView):
                 movement.remove_item(actor, id_arg("item_id", request.form) or 0)
                 flash("Ученик убран из приказа", "success")
             elif do == "retarget":
-                moved_to = movement.retarget_item(actor, id_arg("item_id", request.form) or 0,
+                moved_to = year_transfer.retarget_item(actor, id_arg("item_id", request.form) or 0,
                                                   request.form.get("kind"))
                 flash(f"Ученик перенесён в приказ № {moved_to.number} «{moved_to.kind_label}»", "success")
             elif do == "apply":
@@ -279,10 +281,10 @@ class MovementOrderView(SecureModelView):
         values = dict(item.card or {}) if item is not None else {}
         to_class_id = item.to_class_id if item is not None else None
         if request.method == "POST":
-            values = {name: request.form.get(name, "") for name in movement.CARD_KEYS}
+            values = {name: request.form.get(name, "") for name in enrollment.CARD_KEYS}
             to_class_id = id_arg("to_class_id", request.form)
             try:
-                movement.save_card(actor, order.id, values, to_class_id, item_id=item_id,
+                enrollment.save_card(actor, order.id, values, to_class_id, item_id=item_id,
                                    version=request.form.get("version") or "")
                 flash("Карточка сохранена в приказе: ученик будет зачислен при проведении приказа", "success")
                 if request.form.get("another"):
@@ -290,13 +292,13 @@ class MovementOrderView(SecureModelView):
                 return redirect(url_for(".items_view", id=order.id))
             except DomainError as exc:
                 _fail(exc)
-        for name, _, kind in movement.CARD_FIELDS:
+        for name, _, kind in enrollment.CARD_FIELDS:
             value = values.get(name)
             if kind == "date" and value and "-" in str(value):
                 parsed = parse_date(str(value))
                 values[name] = _d(parsed) if parsed else value
         classes = _class_choices(order)
-        return self.render("movement/card.html", order=order, item=item, values=values, fields=movement.CARD_FIELDS,
+        return self.render("movement/card.html", order=order, item=item, values=values, fields=enrollment.CARD_FIELDS,
                            classes=classes, to_class_id=to_class_id, sexes=Sex.choices(), languages=LANGUAGES)
 
 
@@ -311,7 +313,7 @@ def _class_choices(order):
     elif order.kind == K.ENROLLMENT.value:
         query = query.where(AcademicYear.is_closed.is_(False), AcademicYear.end_date >= order.effective_date)
     else:
-        year = movement.year_of(order.org_id, order.effective_date)
+        year = guards.year_of(order.org_id, order.effective_date)
         query = query.where(SchoolClass.year_id == (year.id if year is not None else None))
     rows = db.session.execute(query.add_columns(AcademicYear.name)
                               .order_by(AcademicYear.start_date, SchoolClass.grade, SchoolClass.name)).all()
@@ -363,7 +365,7 @@ class YearTransferPage(MovementPage):
         actor = self.actor
         years = _years(actor.org_id)
         today = clock.today()
-        current = movement.year_of(actor.org_id, today) if years else None
+        current = guards.year_of(actor.org_id, today) if years else None
         year_id = id_arg("year_id")
         year = next((y for y in years if y.id == year_id), current)
         later = [y for y in years if year is not None and y.start_date > year.start_date]
@@ -374,7 +376,7 @@ class YearTransferPage(MovementPage):
             classes = db.session.scalars(select(SchoolClass).where(cond, SchoolClass.year_id == year.id)
                                          .options(joinedload(SchoolClass.class_teacher))
                                          .order_by(SchoolClass.grade, SchoolClass.name)).all()
-        defaults = sorted(movement.default_final_grades(actor.org, year)) if year is not None else []
+        defaults = sorted(year_transfer.default_final_grades(actor.org, year)) if year is not None else []
         form = {"number": request.values.get("number") or movement.suggest_number(actor.org_id, today),
                 "order_date": request.values.get("order_date") or _d(today),
                 "final": request.values.get("final") or ", ".join(map(str, defaults)),
@@ -386,8 +388,8 @@ class YearTransferPage(MovementPage):
                     raise DomainError("Перевод на следующий год не подготовлен",
                                       ["Дата приказа указывается в виде дд.мм.гггг"])
                 grades = [g for g in (parse_int(p.strip()) for p in form["final"].replace(";", ",").split(",")) if g]
-                result = movement.build_year_transfer(actor, sorted(picked), form["next_year_id"] or 0,
-                                                      form["number"], order_date, final_grades=grades or None)
+                result = year_transfer.build_year_transfer(actor, sorted(picked), form["next_year_id"] or 0,
+                                                           form["number"], order_date, final_grades=grades or None)
                 flash(f"Черновики приказов готовы: добавлено учеников — {result.added}, создано "
                       f"{'групп' if actor.org.is_college else 'классов'} — {len(result.created_classes)}",
                       "success")
@@ -443,7 +445,7 @@ class MovementReportPage(ReportPage):
     @expose("/")
     def index(self):
         today = clock.today()
-        year = movement.year_of(self.actor.org_id, today)
+        year = guards.year_of(self.actor.org_id, today)
         default_start = year.start_date if year is not None else today
         default_end = min(today, year.end_date) if year is not None else today
         start, error = _date_arg("start", default_start)

@@ -8,7 +8,7 @@ from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, Role, Sch
                     StudentStatus)
 from services import permissions  # people also registers the card validators
 from services.people import cards as people
-from services.movement import orders as movement
+from services.movement import guards as movement_guards
 from services.terms import KindText
 
 from admin_views.movement.views import YearTransferActionMixin
@@ -166,8 +166,8 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
-        if not is_created:  # the class is guarded on flush (services/movement/orders.py), the status here
-            movement.check_card_status_change(model)
+        if not is_created:  # the class is guarded on flush (services/movement/guards.py), the status here
+            movement_guards.check_card_status_change(model)
 
 
 class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):

@@ -9,12 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson, Period, Role, SchoolClass,
-                    Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange, db)
+                    Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange, WEEKDAYS, db)
 from reports.timetable_xlsx import exams_workbook, grid_workbook
 from services import clock
 from services.timetable import lessons as lesson_service
 from services import permissions, versions
-from services.timetable import schedule as tt
+from services.timetable.bells import bell_times
+from services.timetable.grid import BY_CHOICES, build_grid, current_year, monday, week_slots
+from services.timetable.slots import DAYS, Catalog, load_entry_slots
+from services.timetable.weekly import save_class_week, week_token
 from services.errors import DomainError
 from services.params import date_error, parse_date, parse_id, parse_int
 from services.terms import KindText
@@ -183,7 +186,7 @@ class TimetablePage(SecurePage):
 
 
     def year(self):
-        year = tt.current_year(self.actor.org_id)
+        year = current_year(self.actor.org_id)
         return year
 
 
@@ -196,7 +199,7 @@ class TimetableView(TimetablePage):
         year = self.year()
         if year is None:
             return self.render("timetable/view.html", year=None)
-        catalog = tt.Catalog(actor.org, year.id)
+        catalog = Catalog(actor.org, year.id)
         options = self._options(actor, catalog, year)
         by = request.args.get("by") or self._default_by(actor)
         if by not in options:
@@ -215,13 +218,13 @@ class TimetableView(TimetablePage):
             today = clock.today()
             if today.isoweekday() == 7:
                 today += timedelta(days=1)  # on Sunday the coming week matters
-            week = tt.monday(picked or (today if year.start_date <= today <= year.end_date else year.start_date))
-        grid = tt.build_grid(actor, catalog, year, by, target, week)
+            week = monday(picked or (today if year.start_date <= today <= year.end_date else year.start_date))
+        grid = build_grid(actor, catalog, year, by, target, week)
         if request.args.get("format") == "xlsx":
             permissions.abort_unless(actor, self.view_key, "export")
             return grid_workbook(grid, actor.org).response("raspisanie.xlsx")
         return self.render("timetable/view.html", year=year, grid=grid, by=by, target=target, options=options,
-                           week=week, weekly=weekly, by_labels=dict(tt.BY_CHOICES),
+                           week=week, weekly=weekly, by_labels=dict(BY_CHOICES),
                            can_export=permissions.allowed(actor, self.view_key, "export"),
                            can_edit=permissions.allowed(actor, self.view_key, "edit"),
                            timedelta=timedelta)
@@ -240,7 +243,7 @@ class TimetableView(TimetablePage):
                 "room": list(catalog.rooms.items()),
                 "all": [],
             }
-        slots, _ = tt.week_slots(actor, catalog, year)
+        slots, _ = week_slots(actor, catalog, year)
         classes = {s.class_id for s in slots} | set(actor.own_class_ids)
         children = defaultdict(list)  # a parent picks a class by his children's names
         if actor.student_id or actor.parent_id:
@@ -308,7 +311,7 @@ class GridEditorView(TimetablePage):
         year = self.year()
         if year is None:
             return self.render("timetable/grid.html", year=None)
-        catalog = tt.Catalog(actor.org, year.id)
+        catalog = Catalog(actor.org, year.id)
         class_id = id_arg("class_id") or next(iter(catalog.classes), None)
         if class_id is None:
             return self.render("timetable/grid.html", year=year, klass=None, classes=[])
@@ -318,8 +321,8 @@ class GridEditorView(TimetablePage):
         if request.method == "POST":
             try:
                 cells = _cells_from_form(request.form)
-                result = tt.save_class_week(actor, class_id, request.form.get("shift"), cells,
-                                            token=request.form.get("week") or "")
+                result = save_class_week(actor, class_id, request.form.get("shift"), cells,
+                                         token=request.form.get("week") or "")
                 db.session.commit()
                 flash(f"Расписание {catalog.class_name(class_id)} сохранено: добавлено уроков {result.added}, "
                       f"убрано {result.removed}.", "success")
@@ -341,11 +344,11 @@ class GridEditorView(TimetablePage):
                 placed = [(d, n, a, r) for d, n, a, r in _safe_cells(request.form)]
                 week = request.form.get("week") or ""
         else:
-            entries = [s for s in tt.load_entry_slots(catalog) if s.class_id == class_id]
+            entries = [s for s in load_entry_slots(catalog) if s.class_id == class_id]
             shift = entries[0].shift if entries else 1
             placed = [(s.weekday, s.number, s.assignment_id, s.room_id) for s in entries]
-            week = tt.week_token(entries)
-        times = tt.bell_times(actor.org_id, year.id)
+            week = week_token(entries)
+        times = bell_times(actor.org_id, year.id)
         numbers = sorted({n for (sh, n) in times if sh == shift} | {n for _, n, _, _ in placed}) or list(range(1, 8))
         assignments = catalog.class_assignments(class_id)
         groups_per_subject = {}
@@ -362,7 +365,7 @@ class GridEditorView(TimetablePage):
             counts[a] = counts.get(a, 0) + 1
         return self.render("timetable/grid.html", year=year, catalog=catalog, klass=catalog.classes[class_id],
                            classes=list(catalog.classes.values()), shift=shift, shifts=SHIFTS, numbers=numbers,
-                           days=tt.DAYS, weekdays=tt.WEEKDAYS, times=times, assignments=assignments,
+                           days=DAYS, weekdays=WEEKDAYS, times=times, assignments=assignments,
                            by_cell=by_cell, width=width, counts=counts, errors=errors, rooms=catalog.rooms,
                            week=week)
 

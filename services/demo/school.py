@@ -9,6 +9,11 @@ from sqlalchemy import select
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
+from services.demo.finals import create_finals_demo
+from services.demo.journal import create_journal_demo
+from services.demo.movement import create_movement_demo
+from services.demo.planning import create_planning_demo
+from services.demo.timetable import create_timetable_demo
 from services.people import accounts
 from services.org import orgs
 from services.people import cards as people
@@ -264,19 +269,14 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
         card.user = user
         result.append(DemoAccount(label, login, pw, card.full_name))
     db.session.flush()
-    from services.demo.planning import create_planning_demo
     create_planning_demo(org, year, classes, teachers, college=college)
     # demo: planning
-    from services.demo.timetable import create_timetable_demo
     create_timetable_demo(org, year, classes, today, college=college)
     # demo: timetable
-    from services.demo.journal import create_journal_demo
     create_journal_demo(org, year, today, seed=seed)
     # demo: movement book
-    from services.movement.orders import create_movement_demo
     create_movement_demo(org, year, classes, today, college=college)
     # demo: final marks and exam results
-    from services.demo.finals import create_finals_demo
     create_finals_demo(org, year, classes, today, seed=seed)
     db.session.commit()
     return result

@@ -6,6 +6,7 @@ none looks at `Student.status` or `Student.class_id`: the history is the source.
 """
 from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from models import ClassMembership, SchoolClass, Student, db
 
@@ -149,8 +150,6 @@ def roster_between(class_id, start, end):
 
 def history_of(student_id):
     """A student's memberships, oldest first, with their classes and orders."""
-    from sqlalchemy.orm import joinedload
-
     return db.session.scalars(select(M).where(M.student_id == student_id)
                               .options(joinedload(M.klass), joinedload(M.start_order), joinedload(M.end_order))
                               .order_by(M.start_date, M.id)).all()

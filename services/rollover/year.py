@@ -11,7 +11,7 @@ time, which waits for the first and finds nothing left to do — without making 
 3. create the next year: its periods, holidays and the working-day calendar's exceptions, copied
    a year on (52 weeks: the same weekdays), for the administrator to correct;
 4. transfer the students: the movement book's transfer / repeater / graduate order
-   (services/movement/orders.py) built for the classes and applied; classes are carried with their class
+   (services/movement/year_transfer.py) built for the classes and applied; classes are carried with their class
    teachers;
 5. carry the curricula (services/planning/curriculum.py) and the teaching assignments into the new year.
 
@@ -35,7 +35,11 @@ from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, Cur
 from models.dialect import locked
 from services import permissions
 from services.errors import DomainError, PermissionDenied, taken_is_refused
-from services.movement.orders import YEAR_END_KINDS  # the orders of step 4: transfer, repeaters, graduates
+# the orders of step 4: transfer, repeaters, graduates
+from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
+# The timetable's flush rules are registered before the closed-year guard below, so they run first (a teaching
+# assignment still in the timetable is refused as such, in a closed year too).
+from services.timetable import weekly  # noqa: F401
 
 STEPS = {
     1: "Проверка закрываемого года",
@@ -581,8 +585,8 @@ def preview_transfer(actor, year):
 
 def transfer_students(actor, year, order_number, order_date):
     """Step 4: the year-end orders built for every class that still has students
-    (services/movement.build_year_transfer: idempotent, it adds only students not yet drafted and
-    makes no class twice), then applied (services/movement.apply_order). Two transactions: the
+    (services/movement/year_transfer.build_year_transfer: idempotent, it adds only students not yet drafted and
+    makes no class twice), then applied (services/movement/orders.apply_order). Two transactions: the
     drafts are kept if applying them fails, for the administrator to correct them in the movement
     book; the next run applies them, all at once or none."""
     from services.movement import orders as movement
@@ -599,8 +603,8 @@ def transfer_students(actor, year, order_number, order_date):
             raise DomainError("Укажите номер приказа о переводе")
         if not isinstance(day, date):
             raise DomainError("Укажите дату приказа в виде дд.мм.гггг")
-        movement.build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day,
-                                     commit=False)
+        build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day,
+                            commit=False)
 
     def apply(wizard):
         drafts = _year_end_drafts(year)

@@ -4,12 +4,13 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChange, db
+from models import ExamEntry, ExamKind, Period, Subgroup, Subject, TimetableChange, TimetableEntry, db
 from services.errors import DomainError
 from services.rules import validator
 from services.terms import term
-from services.timetable.schedule import (Catalog, SchoolDays, bell_times, class_context, day_slots, load_changes,
-                                load_entry_slots)
+from services.timetable.bells import bell_times
+from services.timetable.changes import class_context
+from services.timetable.slots import Catalog, SchoolDays, day_slots, load_changes, load_entry_slots
 
 
 def _span(entry):
@@ -121,6 +122,4 @@ def _lesson_clashes(entry, catalog, year, class_word):
 
 
 def _weekday_is(weekday):
-    from models import TimetableEntry
-
     return TimetableEntry.weekday == weekday

@@ -19,7 +19,7 @@ from services import permissions
 from services.errors import DomainError
 from services.params import parse_id
 from services.terms import term
-from services.timetable.schedule import (Catalog, SchoolDays, day_slots, load_changes, load_entry_slots)
+from services.timetable.slots import Catalog, SchoolDays, day_slots, load_changes, load_entry_slots
 
 CHUNK = 500
 
@@ -146,7 +146,7 @@ def generate_lessons(actor, period_id, start=None, class_ids=None, dry_run=False
         classes = wanted
     result = GenerationResult(period=period, start=begin, end=end, dry_run=dry_run)
 
-    desired = _desired_lessons(catalog, year, period, begin, end, classes, result)
+    desired = desired_lessons(catalog, year, period, begin, end, classes, result)
     existing = db.session.execute(
         select(Lesson.id, Lesson.assignment_id, Lesson.date, Lesson.number, Lesson.shift, Lesson.teacher_id,
                Lesson.room_id, Lesson.is_cancelled, Lesson.period_id, Lesson.from_timetable, Lesson.version)
@@ -196,7 +196,7 @@ def generate_lessons(actor, period_id, start=None, class_ids=None, dry_run=False
     return result
 
 
-def _desired_lessons(catalog, year, period, begin, end, classes, result):
+def desired_lessons(catalog, year, period, begin, end, classes, result):
     """{(assignment_id, date, number): column values} of the lessons the timetable gives."""
     entries = load_entry_slots(catalog)
     by_weekday = defaultdict(list)

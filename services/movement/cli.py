@@ -1,0 +1,44 @@
+"""`flask movement …`: the movement book's commands."""
+import click
+from flask.cli import AppGroup
+
+from models import MovementOrder, Organization, db
+from services.context import Actor
+from services.errors import DomainError
+from services.movement.backfill import backfill_memberships
+from services.movement.entries import ENTRIES_CHOICES
+from services.movement.orders import apply_order
+
+cli = AppGroup("movement", help="Книга движения обучающихся.")
+
+
+@cli.command("backfill")
+@click.option("--org", "org_id", type=int, help="Только эта организация (id).")
+def backfill_command(org_id):
+    """Заполнить историю классов учеников, созданных до книги движения (повторный запуск безопасен)."""
+    try:
+        made = backfill_memberships(org_id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Создано записей истории классов: {made}")
+
+
+@cli.command("apply")
+@click.argument("order_id", type=int)
+@click.option("--entries", type=click.Choice(sorted(ENTRIES_CHOICES)),
+              help="Записи ученика после даты приказа в журнале прежнего класса: перенести (move) "
+                   "или оставить в истории (keep).")
+def apply_command(order_id, entries):
+    """Провести приказ (как «Провести приказ» на странице приказа)."""
+    order = db.session.get(MovementOrder, order_id)
+    if order is None:
+        raise click.ClickException("Приказ не найден")
+    try:
+        applied = apply_order(Actor.system_actor(db.session.get(Organization, order.org_id)), order_id,
+                              entries=entries)
+    except DomainError as exc:
+        raise click.ClickException("\n".join([exc.message, *(exc.errors or [])])) from None
+    click.echo(f"{applied} проведён: учеников — {len(applied.items)}")
+

@@ -1,0 +1,227 @@
+"""The movement book's guards, on every flush (any path: a view, the CLI, an import): a student's class
+and status, the class history and an applied order change only inside `book_writes()` — the movement
+services' writes (`_guarded`). A card created with a class opens its history.
+"""
+from contextlib import contextmanager
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, MovementItem, MovementKind, MovementOrder,
+                    Organization, SchoolClass, Student, db)
+from services.errors import DomainError, taken_is_refused
+from services.movement._common import APPLIED_IS_FINAL, CHANGED_MEANWHILE, DRAFT, STUDYING, K
+# Registered before keep_class_history, the card rules run first on a new card: they default its status,
+# which keep_class_history reads.
+from services.people import cards  # noqa: F401
+from services.rules import validator
+
+CLASS_CHANGE = ("Класс (группа) обучающегося меняется только приказом книги движения (перевод, выбытие, "
+                "зачисление): раздел «Книга движения»")
+STATUS_CHANGE = ("Статус обучающегося меняется только приказом книги движения (выбытие, выпуск, "
+                 "зачисление): раздел «Книга движения»")
+
+
+# -- writes of the book: only the services below may move a student ------------------------------
+
+_BOOK = "movement_book_writes"
+
+
+@contextmanager
+def book_writes():
+    """Inside, the flush lets the movement services change classes, statuses and applied orders."""
+    info = db.session.info
+    info[_BOOK] = info.get(_BOOK, 0) + 1
+    try:
+        yield
+    finally:
+        info[_BOOK] -= 1
+
+
+def _writing(obj):
+    session = inspect(obj).session
+    return session is not None and session.info.get(_BOOK, 0) > 0
+
+
+def _old(obj, key):
+    """The value `key` had when loaded (audited models load it before a change)."""
+    hist = inspect(obj).attrs[key].history
+    if hist.deleted:
+        return hist.deleted[0]
+    if hist.unchanged:
+        return hist.unchanged[0]
+    return getattr(obj, key)
+
+
+def _changed(obj, key):
+    hist = inspect(obj).attrs[key].history
+    return hist.has_changes() and (hist.deleted[0] if hist.deleted else None) != getattr(obj, key)
+
+
+def year_of(org_id, day):
+    """The academic year an order of `day` belongs to: the one containing it; in the summer
+    between two years, the one that ended; before the first year, the first."""
+    years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == org_id)
+                               .order_by(AcademicYear.start_date)).all()
+    for year in years:
+        if year.start_date <= day <= year.end_date:
+            return year
+    before = [y for y in years if y.start_date <= day]
+    return before[-1] if before else (years[0] if years else None)
+
+
+@validator(MovementOrder)
+def validate_order(order):
+    state = inspect(order)
+    writing = _writing(order)
+    changed = set()
+    if state.persistent:
+        changed = {attr.key for attr in state.mapper.column_attrs if _changed(order, attr.key)}
+        if _old(order, "status") != DRAFT:
+            if writing and changed <= {"status"}:
+                return
+            raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
+        if "status" in changed and not writing:
+            raise DomainError(f"{order} не изменён", ["Приказ проводится действием «Провести приказ»"])
+    else:
+        if order.status is None:
+            order.status = DRAFT
+        if order.status != DRAFT and not writing:
+            raise DomainError("Приказ не сохранён", ["Новый приказ сохраняется черновиком; проводится он "
+                                                     "действием «Провести приказ»"])
+    errors = []
+    org = db.session.get(Organization, order.org_id)
+    order.number = (order.number or "").strip()
+    if not order.number:
+        errors.append("Поле «Номер приказа» обязательно")
+    elif len(order.number) > 30:
+        errors.append("Номер приказа — не длиннее 30 знаков")
+    kinds = {k.value for k in MovementKind}
+    if order.kind not in kinds:
+        errors.append("Укажите тип приказа")
+    elif order.kind in COLLEGE_KINDS and not (org and org.is_college):
+        errors.append(f"Приказ «{MovementKind(order.kind).label}» издаётся только в колледже (техникуме)")
+    elif order.kind == K.CANCELLATION.value and order.cancels_id is None:
+        errors.append("Приказ об отмене создаётся действием «Отменить приказом» в списке приказов")
+    if "kind" in changed and order.items:
+        errors.append("Тип приказа, в котором уже есть ученики, менять нельзя: создайте новый приказ")
+    year = None
+    if order.order_date is None:
+        errors.append("Поле «Дата приказа» обязательно")
+    else:
+        order.number_year = order.order_date.year
+        year = year_of(order.org_id, order.order_date)
+        if year is None:
+            errors.append("В организации нет учебного года: сначала создайте его")
+        else:
+            order.year_id = year.id
+    if order.kind in (K.NEXT_YEAR.value, K.REPEAT.value):
+        target = db.session.get(AcademicYear, order.target_year_id) if order.target_year_id else None
+        if target is None:
+            errors.append("Укажите учебный год, на который переводятся ученики")
+        elif year is not None and target.start_date <= year.start_date:
+            errors.append(f"Учебный год перевода должен быть позже {year.name}")
+        elif order.effective_date is None:
+            order.effective_date = target.start_date
+    elif order.kind != K.GRADUATION.value and order.target_year_id is not None:
+        order.target_year, order.target_year_id = None, None
+    if order.effective_date is None:
+        order.effective_date = order.order_date
+    if order.number and order.order_date and not errors:
+        twin = db.session.scalar(select(MovementOrder).where(
+            MovementOrder.org_id == order.org_id, MovementOrder.number_year == order.number_year,
+            MovementOrder.number == order.number, MovementOrder.id != (order.id or 0)))
+        if twin is not None:
+            errors.append(f"Приказ № {order.number} за {order.number_year} год уже есть "
+                          f"(от {twin.order_date:%d.%m.%Y}, «{twin.kind_label}»)")
+    if errors:
+        raise DomainError("Приказ не сохранён", errors)
+
+
+@validator(MovementItem)
+def validate_item(item):
+    if _writing(item):
+        return
+    order = item.order if item.order is not None else db.session.get(MovementOrder, item.order_id)
+    if order is not None and _old(order, "status") != DRAFT:
+        raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
+
+
+@validator(ClassMembership)
+def validate_membership(membership):
+    if not _writing(membership):
+        raise DomainError("История классов не изменена", [CLASS_CHANGE])
+
+
+@validator(Student)
+def keep_class_history(student):
+    """A new card with a class opens its history; a card's class never changes outside the book."""
+    state = inspect(student)
+    if state.pending or state.transient:
+        if student.class_id is not None and not _writing(student) and student.status == STUDYING:
+            _open_for_new_card(state.session, student)
+        return
+    if not _writing(student) and _changed(student, "class_id"):
+        raise DomainError("Карточка обучающегося не сохранена", [CLASS_CHANGE])
+
+
+def check_card_status_change(student):
+    """The card form may not change a saved student's status: the book does (withdrawal, graduation,
+    enrollment). Called by the card view; the class is guarded for every path on flush."""
+    if inspect(student).persistent and not _writing(student) and _changed(student, "status"):
+        raise DomainError("Карточка обучающегося не сохранена", [STATUS_CHANGE])
+
+
+def _membership_start(klass, since):
+    year = klass.year
+    return max(since, year.start_date) if since else year.start_date
+
+
+def _open_for_new_card(session, student):
+    if any(isinstance(o, ClassMembership) and o.student is student for o in session.new):
+        return
+    klass = session.get(SchoolClass, student.class_id)
+    if klass is None:
+        return
+    session.add(ClassMembership(org_id=student.org_id, student=student, class_id=klass.id,
+                                start_date=_membership_start(klass, student.enrollment_order_date)))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_deleting_history(session, flush_context, instances):
+    if session.info.get(_BOOK, 0) > 0:
+        return
+    for obj in session.deleted:
+        if isinstance(obj, MovementOrder) and _old(obj, "status") != DRAFT:
+            raise DomainError(f"{obj} не удалён", [APPLIED_IS_FINAL])
+        if isinstance(obj, MovementItem):
+            order = obj.order
+            if order is not None and _old(order, "status") != DRAFT:
+                raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
+        if isinstance(obj, ClassMembership):
+            raise DomainError("История классов не изменена", [CLASS_CHANGE])
+
+
+# -- a write of the book: guards off, a concurrent twin refused ---------------------------------------
+
+def _finish(commit):
+    if commit:
+        db.session.commit()
+
+
+def _guarded(commit, fn):
+    try:
+        with book_writes(), taken_is_refused(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]):
+            result = fn()
+            db.session.flush()
+            _finish(commit)
+        return result
+    except StaleDataError:  # a card or order changed by a concurrent request since it was read
+        if commit:
+            db.session.rollback()
+        raise DomainError(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]) from None
+    except Exception:
+        if commit:
+            db.session.rollback()
+        raise
