@@ -303,7 +303,7 @@ def journal_targets(org, year, today, wanted):
 
     from models import (Lesson, Period, PeriodMark, PeriodMarkKind, SchoolClass, StudentStatus, Subject, Task,
                         TeachingAssignment as TA, db)
-    from services.journal.writes import mark_values
+    from services.journal.policy import mark_values
     from services.movement.roster import rosters_between
 
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.start_date)).all()

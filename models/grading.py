@@ -106,7 +106,7 @@ class Task(OrgOwned, Versioned, db.Model):
 class Mark(OrgOwned, db.Model):
     """A student's mark for a task; one per (task, student).
 
-    `version` grows with every change (services/journal/writes.py bumps it on flush, whatever the path);
+    `version` grows with every change (services/journal/rules.py bumps it on flush, whatever the path);
     a writer locks the rows it changes and refuses a version other than the one its page showed.
     """
 

@@ -17,7 +17,7 @@ from reports.base import (Column, attendance_columns, attendance_values, average
                           refuse, report, report_document, slug)
 from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
                              suggested_mark, weighted_average)
-from services.journal.writes import no_marks
+from services.journal.policy import no_marks
 from services.terms import term
 
 GROUP = "Классному руководителю"

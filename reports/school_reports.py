@@ -28,7 +28,7 @@ from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Docume
                           movement_note, person_name, report, report_document, set_note, slug, total_label)
 from reports.figures import TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average, student_category
 from services.database import long_statements
-from services.journal.writes import no_marks
+from services.journal.policy import no_marks
 from services.terms import term
 
 ADMINISTRATION = "Администрации"

@@ -65,7 +65,7 @@ def new_task(ns, lesson, key="k1", type_row=None, **extra):
 
 def add_task(ns, lesson=None, type_row=None):
     """A saved task on a lesson (made through the service as the teacher); returns its id."""
-    from services.journal.writes import save_entries
+    from services.journal.grid_save import save_entries
     lesson = lesson or ns.lessons[0]
     result = save_entries(actor_of("a.teacher"), ns.assignment.id,
                           {"tasks": [new_task(ns, lesson, "t", type_row)]})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import Attendance, Holiday, Lesson, Period, SchoolClass, Student, db
 from services.people import accounts
 from services.control import deadlines as control
-from services.journal import writes as journal
+from services.journal import absences, grid_save, period_marks
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
                              pl_subject, tt_assignment)
@@ -75,7 +75,7 @@ def test_each_class_teacher_sees_his_class_and_the_deputy_all(ctl):
 
 
 def test_an_absence_reason_set_clears_the_item(ctl):
-    journal.set_absence_reason(actor_of("a.class_teacher"), ctl.absent.id, "б", "справка № 7", TUE)
+    absences.set_absence_reason(actor_of("a.class_teacher"), ctl.absent.id, "б", "справка № 7", TUE)
     assert titles("a.class_teacher", "absences", FRI) == []
     assert len(titles("a.deputy", "absences", FRI)) == 1
 
@@ -95,7 +95,7 @@ def test_lessons_without_a_topic_the_teacher_his_own_the_deputy_all(ctl):
         f"Классова К. П.: {no_roll_call}", "Учителев Т. П.: 5А, Математика — без темы: 1",
         "Учителев Т. П.: 6Б, Математика — без темы: 1"]
     assert titles("a.teacher", "lessons", MON) == []  # on the lesson's day it is not late yet
-    journal.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [{"lesson_id": a.lesson_5a.id,
+    grid_save.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [{"lesson_id": a.lesson_5a.id,
                                                                             "topic": "Дроби"}]})
     assert titles("a.teacher", "lessons", FRI) == ["6Б, Математика — без темы: 1"]
     assert sub.id and titles("b.deputy", "lessons", FRI) == []
@@ -107,13 +107,13 @@ def test_lessons_without_a_roll_call_until_attendance_is_saved_or_ticked(ctl, br
     tuesday = jr_lessons(a.math_5a, a.q1, [TUE])[0]
     thursday = jr_lessons(a.math_5a, a.q1, [THU])[0]
     db.session.commit()
-    journal.save_entries(teacher, a.math_5a.id, {"lessons": [
+    grid_save.save_entries(teacher, a.math_5a.id, {"lessons": [
         {"lesson_id": lesson.id, "topic": "Дроби"} for lesson in (a.lesson_5a, tuesday, thursday)]})
     assert sorted(titles("a.teacher", "lessons", FRI)) == [
         "5А, Математика — без отметки посещаемости: 2", "6Б, Математика — без темы: 1"]
     assert item("a.teacher", "lessons", FRI, "5А").due == TUE  # the oldest lesson without a roll call
     # An absence saved through the grid records the roll call of its lesson.
-    journal.save_entries(teacher, a.math_5a.id, {"attendance": [
+    grid_save.save_entries(teacher, a.math_5a.id, {"attendance": [
         {"lesson_id": tuesday.id, "student_id": a.student.id, "code": "н"}]})
     assert db.session.get(Lesson, tuesday.id).attendance_taken is True
     assert item("a.teacher", "lessons", FRI, "5А").title == "5А, Математика — без отметки посещаемости: 1"
@@ -136,7 +136,7 @@ def test_a_cancelled_lesson_takes_no_roll_call(ctl):
     lesson.is_cancelled = True
     db.session.commit()
     with pytest.raises(DomainError) as refused:
-        journal.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [
+        grid_save.save_entries(actor_of("a.teacher"), a.math_5a.id, {"lessons": [
             {"lesson_id": lesson.id, "attendance_taken": True}, {"lesson_id": a.lesson_5a.id, "topic": "Дроби"}]})
     assert "урок отменён" in " ".join(refused.value.errors)
     db.session.rollback()
@@ -153,7 +153,7 @@ def test_period_marks_missing_after_the_period_s_last_day(ctl):
     assert (late.title, late.state, late.late_days) == ("5А, Математика: 1 четверть — нет отметок: 2", "overdue", 2)
     teacher = actor_of("a.teacher")
     for student in (a.student, a.classmate):
-        journal.set_period_mark(teacher, student.id, a.math.id, a.year.id, "period", a.q1.id, "4")
+        period_marks.set_period_mark(teacher, student.id, a.math.id, a.year.id, "period", a.q1.id, "4")
     assert titles("a.teacher", "period_marks", FRI) == ["6Б, Математика: 1 четверть — нет отметок: 1"]
     assert len(titles("a.deputy", "period_marks", FRI)) == 1
     assert titles("a.hr", "period_marks", FRI) is None
@@ -312,7 +312,7 @@ def test_the_page_shows_the_items_and_clears_when_fixed(ctl, ro_browser):
     html = b.get("/control/").get_data(as_text=True)
     assert "Причины пропусков" in html and "Учеников П. И.: пропуски без причины" in html
     assert "Контроль сроков" in b.get("/").get_data(as_text=True)
-    journal.set_absence_reason(actor_of("a.class_teacher"), ctl.absent.id, "у", "заявление родителей", TUE)
+    absences.set_absence_reason(actor_of("a.class_teacher"), ctl.absent.id, "у", "заявление родителей", TUE)
     html = b.get("/control/").get_data(as_text=True)
     assert "Учеников П. И.: пропуски без причины" not in html
     assert ro_browser("a.student").get("/control/").status_code == 403

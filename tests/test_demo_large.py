@@ -17,7 +17,7 @@ from reports.figures import suggested_mark, weighted_average
 from services.context import Actor
 from services.demo.large.run import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
 from services.errors import DomainError
-from services.journal.writes import save_entries
+from services.journal.grid_save import save_entries
 from services.timetable.lessons import generate_lessons
 from tests.test_logins import open_browser
 

@@ -16,7 +16,8 @@ from services.journal import finals
 from services.movement import year_transfer
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
-from services.journal.writes import VersionConflict, set_period_mark
+from services.journal.payload import VersionConflict
+from services.journal.period_marks import set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
                              ro_college)
 from tests.test_movement_year import ORDER_DATE, next_year

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 
 from models import Mark, Period, db
 from services.errors import DomainError
-from services.journal.writes import VersionConflict, close_period, save_entries
+from services.journal.grid_save import save_entries
+from services.journal.payload import VersionConflict
+from services.journal.periods import close_period
 from tests.concurrency import needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world

@@ -559,9 +559,9 @@ def _row(html, student):
     ("year", "выставлена годовая отметка — правка у заместителя директора"),
     ("final", "выставлена итоговая отметка — правка у заместителя директора")])
 def test_a_year_or_final_mark_closes_the_grid_to_the_teacher(world, browser, kind, reason):
-    """Issue 13.1: a year or final mark locks every mark under it (services.journal.writes.LOCKS): the grid shows
+    """Issue 13.1: a year or final mark locks every mark under it (services.journal.period_marks.LOCKS): the grid shows
     the student's task marks and period mark read-only with the reason, and its save refuses them."""
-    from services.journal.writes import set_period_mark
+    from services.journal.period_marks import set_period_mark
     from tests.factories import actor_of
 
     a = world.a

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import Attendance, Mark, db
 from services.journal import reads as journal_view
 from services.errors import DomainError
-from services.journal.writes import save_entries
+from services.journal.grid_save import save_entries
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_transfer)
 
 DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]

@@ -15,7 +15,10 @@ from sqlalchemy import select
 
 from models import Lesson, Mark, PeriodMarkKind, db
 from services.errors import DomainError
-from services.journal.writes import VersionConflict, close_period, save_entries, set_period_mark
+from services.journal.grid_save import save_entries
+from services.journal.payload import VersionConflict
+from services.journal.period_marks import set_period_mark
+from services.journal.periods import close_period
 from tests.concurrency import WAIT, Worker, needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import big_class, journal_world, new_task

@@ -1,4 +1,5 @@
-"""The journal's write rules (SPEC §3 rules 2–4, issue 4), through services/journal/writes.py.
+"""The journal's write rules (SPEC §3 rules 2–4, issue 4), through services/journal/ (grid_save,
+period_marks, absences, history, policy).
 
 Each test names the rule it proves; a refused save changes nothing (checked by reading back).
 """
@@ -10,9 +11,11 @@ from sqlalchemy import func, select
 
 from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Student, StudentStatus, Subgroup,
                     SubgroupMember, Task, db)
-from services.journal import writes as journal
+from services.journal import absences, history, period_marks, policy
 from services.errors import DomainError, PermissionDenied
-from services.journal.writes import VersionConflict, save_entries, set_period_mark
+from services.journal.grid_save import save_entries
+from services.journal.payload import VersionConflict
+from services.journal.period_marks import set_period_mark
 from tests.factories import actor_of, make_class, make_student, mv_withdraw
 from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
 
@@ -134,7 +137,7 @@ def test_the_substitute_writes_the_lesson_he_gives_and_no_other(jw):
     substituted.teacher_id = a.class_teacher.id
     db.session.commit()
     sub = actor_of("a.class_teacher")
-    assert not journal.can_write(sub, jw.assignment) and journal.can_write(sub, jw.assignment, substituted)
+    assert not policy.can_write(sub, jw.assignment) and policy.can_write(sub, jw.assignment, substituted)
     result = save_entries(sub, jw.assignment.id, {
         "lessons": [{"lesson_id": substituted.id, "topic": "Замена: повторение"}],
         "tasks": [new_task(jw, substituted, "s")],
@@ -149,12 +152,12 @@ def test_the_substitute_writes_the_lesson_he_gives_and_no_other(jw):
 
 
 def test_can_write_and_can_correct(jw):
-    assert journal.can_write(actor_of("a.teacher"), jw.assignment)
+    assert policy.can_write(actor_of("a.teacher"), jw.assignment)
     for login in ("a.deputy", "a.director", "a.class_teacher", "a.admin", "b.teacher"):
-        assert not journal.can_write(actor_of(login), jw.assignment), login
-    assert journal.can_correct(actor_of("a.deputy")) and journal.can_correct(actor_of("a.admin"))
+        assert not policy.can_write(actor_of(login), jw.assignment), login
+    assert policy.can_correct(actor_of("a.deputy")) and policy.can_correct(actor_of("a.admin"))
     for login in ("a.teacher", "a.director", "a.class_teacher", "a.parent"):
-        assert not journal.can_correct(actor_of(login)), login
+        assert not policy.can_correct(actor_of(login)), login
 
 
 # -- lost updates and duplicates (issue 4 rule 4) ---------------------------------------------------
@@ -392,7 +395,7 @@ def test_the_teacher_cannot_delete_his_period_mark_change_the_marks_and_set_it_a
     for login in ("a.teacher", "a.class_teacher"):  # in a school the class teacher sets them too
         actor = actor_of(login)
         with pytest.raises(DomainError) as caught:
-            journal.delete_period_mark(actor, a.student.id, jw.math.id, a.year.id, "period", a.period.id, 1)
+            period_marks.delete_period_mark(actor, a.student.id, jw.math.id, a.year.id, "period", a.period.id, 1)
         assert refusal in str(caught.value)
         with pytest.raises(DomainError) as caught:
             set_period_mark(actor, a.student.id, jw.math.id, a.year.id, "period", a.period.id, "5", version=1)
@@ -412,7 +415,7 @@ def test_the_teacher_cannot_delete_his_period_mark_change_the_marks_and_set_it_a
     # The deputy director and the administrator correct them, audited as such.
     set_period_mark(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id, "4", 1)
     save_entries(actor_of("a.deputy"), jw.assignment.id, {"marks": [mark_item(task_id, a.student, "4", 1)]})
-    journal.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "year", None, 1)
+    period_marks.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "year", None, 1)
     assert period_mark_rows() == [("period", "4", 2)]
     rows = db.session.scalars(select(AuditLog).where(AuditLog.entity == "period_mark")
                               .order_by(AuditLog.id.desc()).limit(2)).all()
@@ -443,7 +446,7 @@ def test_period_marks_by_the_subject_teacher_and_the_school_s_class_teacher(jw):
         pm(jw, "a.teacher", a.student, "3", version=1)
     with pytest.raises(VersionConflict):
         pm(jw, "a.teacher", a.student, "3")
-    journal.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "period",
+    period_marks.delete_period_mark(actor_of("a.admin"), a.student.id, jw.math.id, a.year.id, "period",
                                a.period.id, 2)
     assert db.session.scalar(select(func.count(PeriodMark.id)).where(PeriodMark.kind == "period")) == 1
 
@@ -497,7 +500,7 @@ def test_the_class_teacher_sets_absence_reasons_of_his_class_only(jw):
     a = jw.a
     att_id, result = absence(jw, a.student)
     ct = actor_of("a.class_teacher")
-    version = journal.set_absence_reason(ct, att_id, "б", "справка № 17", date(2026, 11, 11))
+    version = absences.set_absence_reason(ct, att_id, "б", "справка № 17", date(2026, 11, 11))
     db.session.expire_all()
     row = db.session.get(Attendance, att_id)
     assert (row.code.code, row.reason_note, row.document_date, row.reason_set_by_id) == \
@@ -508,16 +511,16 @@ def test_the_class_teacher_sets_absence_reasons_of_his_class_only(jw):
         save_entries(actor_of("a.teacher"), jw.assignment.id, {"attendance": [
             {"lesson_id": jw.lessons[0].id, "student_id": a.student.id, "code": "н", "version": 1}]})
     with pytest.raises(DomainError) as caught:
-        journal.set_absence_reason(ct, att_id, "у", "", None)
+        absences.set_absence_reason(ct, att_id, "у", "", None)
     assert "укажите документ" in str(caught.value)
     for login in ("a.teacher", "a.director", "b.class_teacher"):
         with pytest.raises(PermissionDenied):
-            journal.set_absence_reason(actor_of(login), att_id, "у", "заявление", None)
+            absences.set_absence_reason(actor_of(login), att_id, "у", "заявление", None)
 
 
 def test_absence_reason_deadline_counts_working_days(jw):
     # Friday 13.11.2026 + 2 working days → Tuesday 17.11.2026.
-    assert journal.reason_deadline(jw.org.id, date(2026, 11, 13)) == date(2026, 11, 17)
+    assert absences.reason_deadline(jw.org.id, date(2026, 11, 13)) == date(2026, 11, 17)
 
 
 # -- the history of a cell ---------------------------------------------------------------------------
@@ -531,17 +534,17 @@ def test_cell_history_lists_every_change_of_the_cell_for_the_deputy(jw):
     save_entries(teacher, jw.assignment.id, {"marks": [mark_item(task_id, a.student, "4", 1)]})
     save_entries(teacher, jw.assignment.id, {"marks": [mark_item(task_id, a.student, "", 2)]})
     save_entries(teacher, jw.assignment.id, {"marks": [mark_item(task_id, a.student, "5")]})
-    rows = journal.cell_history(actor_of("a.deputy"), task_id, a.student.id)
+    rows = history.cell_history(actor_of("a.deputy"), task_id, a.student.id)
     assert [(r.action, r.changes.get("value")) for r in rows] == [
         ("insert", [None, "3"]), ("update", ["3", "4"]), ("delete", ["4", None]), ("insert", [None, "5"])]
     assert all(r.user.login == "a.teacher" for r in rows)
     with pytest.raises(PermissionDenied):
-        journal.cell_history(actor_of("a.teacher"), task_id, a.student.id)
+        history.cell_history(actor_of("a.teacher"), task_id, a.student.id)
     with pytest.raises(PermissionDenied):
-        journal.cell_history(actor_of("b.deputy"), task_id, a.student.id)
+        history.cell_history(actor_of("b.deputy"), task_id, a.student.id)
     absence(jw, a.student, "н")
-    assert [r.action for r in journal.attendance_history(actor_of("a.admin"), jw.lessons[0].id, a.student.id)] == ["insert"]
+    assert [r.action for r in history.attendance_history(actor_of("a.admin"), jw.lessons[0].id, a.student.id)] == ["insert"]
     pm(jw, "a.teacher", a.student, "4")
     pm(jw, "a.deputy", a.student, "5", version=1)
-    rows = journal.period_mark_history(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id)
+    rows = history.period_mark_history(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id)
     assert [r.changes.get("value") for r in rows] == [[None, "4"], ["4", "5"]]

@@ -3,7 +3,7 @@ no statement per cell (issue 4, performance budget)."""
 from sqlalchemy import func, select
 
 from models import Attendance, Mark, db
-from services.journal.writes import save_entries
+from services.journal.grid_save import save_entries
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import big_class, journal_world, new_task
 from tests.querycount import count_queries

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, db
 from services.journal import finals
 from services.errors import DomainError, PermissionDenied
-from services.journal.writes import save_entries, set_period_mark
+from services.journal.grid_save import save_entries
+from services.journal.period_marks import set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_order, mv_transfer,
                              mv_withdraw, ro_college)
 from tests.test_finals import field, login

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from models import Lesson, MovementOrder, Student, Task, TimetableEntry, db
 from services import versions
-from services.journal.writes import save_entries
+from services.journal.grid_save import save_entries
 from tests.factories import actor_of, mv_order, pl_curriculum, pl_subject
 from tests.journal_rules_fixtures import add_task, journal_world
 from tests.test_logins import flashes, open_browser

@@ -5,9 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AcademicYear, Attendance, AuditLog, Mark, Period, PeriodMark, db
-from services.journal import writes as journal
+from services.journal import absences
 from services.errors import DomainError, PermissionDenied
-from services.journal.writes import close_period, reopen_period, save_entries, set_period_mark
+from services.journal.grid_save import save_entries
+from services.journal.period_marks import set_period_mark
+from services.journal.periods import close_period, reopen_period
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
 
@@ -89,7 +91,7 @@ def test_absence_reasons_are_closed_too(jw):
     with_entries(jw)
     att_id = db.session.scalar(select(Attendance.id))
     with pytest.raises(DomainError) as caught:
-        journal.set_absence_reason(actor_of("a.class_teacher"), att_id, "б", "справка", None)
+        absences.set_absence_reason(actor_of("a.class_teacher"), att_id, "б", "справка", None)
     assert "закрыт" in str(caught.value)
 
 

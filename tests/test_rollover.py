@@ -226,18 +226,18 @@ def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run
 
 
 def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(school, monkeypatch):
-    from services.journal import writes as journal
+    from services.journal import periods
 
     a, admin = school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
-    real, calls = journal.close_period, []
+    real, calls = periods.close_period, []
 
     def flaky(actor, period_id, commit=True):
         calls.append(period_id)
         if len(calls) == 3:
             raise RuntimeError("сбой")
         return real(actor, period_id, commit)
-    monkeypatch.setattr(journal, "close_period", flaky)
+    monkeypatch.setattr(periods, "close_period", flaky)
     with pytest.raises(RuntimeError):
         rollover.close_year(admin, a.year, confirmed=True)
     assert not fresh(AcademicYear, a.year.id).is_closed

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from models import (AcademicYear, Attendance, Holiday, Lesson, Mark, Period, PeriodMark, SchoolClass, Subgroup,
                     TeachingAssignment, db)
 from services.planning import curriculum as curricula
-from services.journal import writes as journal
+from services.journal import grid_save, period_marks, periods
 from services.rollover import year as rollover
 from services.errors import DomainError
 from tests.factories import actor_of, jr_attendance, jr_lessons, jr_mark, jr_task, make_class, ro_school
@@ -46,14 +46,14 @@ def test_the_journal_services_refuse_a_closed_year(closed):
     a = closed
     teacher, admin = actor_of("a.teacher"), actor_of("a.admin")
     with pytest.raises(DomainError, match=CLOSED):
-        journal.save_entries(teacher, a.math_5a.id, {"lessons": [{"lesson_id": a.lesson.id, "topic": "Поздно"}]})
+        grid_save.save_entries(teacher, a.math_5a.id, {"lessons": [{"lesson_id": a.lesson.id, "topic": "Поздно"}]})
     with pytest.raises(DomainError, match=CLOSED):
-        journal.save_entries(admin, a.math_5a.id, {"marks": [{"task_id": a.task.id, "student_id": a.student.id,
+        grid_save.save_entries(admin, a.math_5a.id, {"marks": [{"task_id": a.task.id, "student_id": a.student.id,
                                                               "value": "5", "version": 1}]})
     with pytest.raises(DomainError, match=CLOSED):
-        journal.set_period_mark(admin, a.student.id, a.math.id, a.year.id, "year", None, "5")
+        period_marks.set_period_mark(admin, a.student.id, a.math.id, a.year.id, "year", None, "5")
     with pytest.raises(DomainError):
-        journal.reopen_period(admin, a.period.id, "Исправить отметку")
+        periods.reopen_period(admin, a.period.id, "Исправить отметку")
     db.session.expire_all()
     assert db.session.get(Lesson, a.lesson.id).topic is None
     assert db.session.get(Mark, a.mark.id).value == "4"

@@ -2,7 +2,7 @@
 the year, exam and final marks; a college's results of the exam-session timetable's lines.
 
 Reading goes through services/journal/finals.py (rows by the permission table: a class or subject out of
-reach is «не найден»); every write through services.journal.writes.save_period_marks or
+reach is «не найден»); every write through services.journal.period_marks.save_period_marks or
 services.journal.finals.save_exam_results in one transaction. The pages work as plain forms (every cell a
 named input; only the changed ones are sent); static/finals.js adds the keyboard and the checks.
 """
@@ -14,8 +14,9 @@ from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
 from models import db
 from services import clock
 from services.journal import finals
-from services.journal import writes as journal
+from services.journal import period_marks
 from services.errors import DomainError, PermissionDenied
+from services.journal.payload import VersionConflict
 
 
 def changed_cells(form, prefix=""):
@@ -36,7 +37,7 @@ def changed_cells(form, prefix=""):
 
 
 def period_mark_items(cells):
-    """The sheet's changed cells as services.journal.writes.save_period_marks items."""
+    """The sheet's changed cells as services.journal.period_marks.save_period_marks items."""
     items = []
     for student_id, key, value, version in cells:
         if key.startswith("p") and key[1:].isdigit():
@@ -76,7 +77,7 @@ class FinalMarksView(SecurePage):
         if not items:
             flash("Изменений нет.", "success")
             return redirect(back, 303)
-        return self._save(lambda: journal.save_period_marks(actor, subject_id, sheet.year.id, items), back,
+        return self._save(lambda: period_marks.save_period_marks(actor, subject_id, sheet.year.id, items), back,
                           lambda: self._show_sheet(finals.final_sheet(actor, class_id, subject_id)))
 
     def _show_sheet(self, sheet):
@@ -107,7 +108,7 @@ class FinalMarksView(SecurePage):
         (a version conflict), 403 or 400 otherwise — nothing saved."""
         try:
             save()
-        except journal.VersionConflict as exc:
+        except VersionConflict as exc:
             status, message = 409, CONFLICT_MESSAGE + _details(exc.errors)
         except PermissionDenied as exc:
             status, message = 403, _message(exc) or "Недостаточно прав."

@@ -3,21 +3,23 @@ period marks), the class teacher's summary of his class, the absences he explain
 history of a cell.
 
 Reading goes through services/journal/reads.py (permission rows, a fixed number of statements);
-every write goes through services/journal/writes.py in one transaction.
+every write goes through services/journal/ (grid_save.py: the grid, from its payload parsed once by
+services/journal/payload.py; absences.py: the absence reasons) in one transaction.
 """
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
-from models import PeriodMarkKind, SchoolClass, db
+from models import SchoolClass, db
 from services import clock
-from services.journal import writes as rules
+from services.journal import absences, grid_save
 from services.journal import reads as jv
-from services import params, permissions
+from services import permissions
 from services.errors import DomainError, PermissionDenied
+from services.journal.history import cell_history
+from services.journal.payload import GridPayload, VersionConflict
 from services.params import date_error, parse_date, parse_id
 
 from admin_views.args import date_arg, id_arg
@@ -26,7 +28,6 @@ from admin_views.base import SecurePage
 JOURNAL = "Журнал"
 CONFLICT_MESSAGE = ("Ничего не сохранено: пока вы работали, эти записи изменил другой пользователь. "
                     "Обновите страницу и сохраните свои изменения ещё раз.")
-MAX_TEXT = {"topic": 500, "homework": 4000, "comment": 300, "task_topic": 300, "note": 300}
 
 
 def _actor():
@@ -93,19 +94,18 @@ class JournalView(JournalPage):
         period = next((p for p in periods if p.id == period_id), None)
         back = url_for(".grid", assignment_id=assignment_id, period=period.id if period else None,
                        correct=request.form.get("correct") or None)
-        try:
-            payload, period_marks = parse_payload(request.form.get("payload") or "{}")
-        except ValueError as exc:
-            return self._answer(False, back, "Данные журнала не разобраны: " + str(exc), status=400)
-        if period_marks and period is None:
+        try:  # the grid's changes (JSON from static/journal.js), parsed once: the service takes the object
+            payload = GridPayload.from_json(request.form.get("payload") or "{}")
+        except DomainError as exc:
+            return self._answer(False, back, _message(exc), status=400)
+        if payload.period_marks and period is None:
             return self._answer(False, back, "Не указан учебный период отметок за период.", status=400)
-        payload["period_marks"] = [dict(item, kind=PeriodMarkKind.PERIOD.value, period_id=period.id)
-                                   for item in period_marks]
-        if not any(payload.values()):
+        payload = payload.in_period(period.id if period else None)
+        if payload.empty:
             return self._answer(True, back, "Изменений нет.")
         try:
-            rules.save_entries(actor, assignment_id, payload, loaded=(loaded[0], loaded[4]))
-        except rules.VersionConflict as exc:
+            grid_save.save_entries(actor, assignment_id, payload, loaded=(loaded[0], loaded[4]))
+        except VersionConflict as exc:
             details = "; ".join(exc.errors[:5]) + ("…" if len(exc.errors) > 5 else "")
             return self._answer(False, back, CONFLICT_MESSAGE + (f" ({details})" if details else ""),
                                 status=409, conflict=True)
@@ -136,7 +136,7 @@ class JournalView(JournalPage):
         if not task_id or not student_id:
             abort(404)
         try:
-            entries = rules.cell_history(actor, task_id, student_id)
+            entries = cell_history(actor, task_id, student_id)
         except PermissionDenied:
             abort(403)
         except DomainError:
@@ -158,7 +158,7 @@ HISTORY_ACTIONS = {"insert": "поставлена", "update": "изменена
 
 
 def _history_rows(entries):
-    """Audit rows of a cell (services.journal.writes.cell_history) as lines: when, who, what, old → new."""
+    """Audit rows of a cell (services.journal.history.cell_history) as lines: when, who, what, old → new."""
     from flask_babel import format_datetime
 
     rows = []
@@ -211,97 +211,6 @@ def _grid_config(grid):
         "editable": grid.can_write,
         "noMarks": grid.no_marks,
     }
-
-
-def _int(value, what, optional=False):
-    """An id (or a version) of the payload: 17 or "17", never 17.9, "1e3" or one beyond the column."""
-    if value in (None, "") and optional:
-        return None
-    number = parse_id(value)
-    if number is None:
-        raise ValueError(what)
-    return number
-
-
-def _text(value, limit, label="текст"):
-    return params.text_within(value, limit, label)  # too long is refused, never cut
-
-
-def _weight(value):
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value).replace(",", "."))
-    except InvalidOperation:
-        raise ValueError("вес задания") from None
-
-
-LESSON_FIELDS = {
-    "topic": lambda v: _text(v, MAX_TEXT["topic"], "Тема урока"),
-    "homework": lambda v: _text(v, MAX_TEXT["homework"], "Домашнее задание"),
-    "homework_due_lesson_id": lambda v: _int(v, "срок задания", optional=True),
-    "attendance_taken": bool,
-}
-TASK_FIELDS = {
-    "type_id": lambda v: _int(v, "тип задания", optional=True),
-    "weight": _weight,
-    "is_mandatory": bool,
-    "topic": lambda v: _text(v, MAX_TEXT["task_topic"], "Тема задания"),
-    "delete": bool,
-}
-
-
-def _present(item, fields):
-    """The fields an item carries, each parsed; a field it leaves out stays out."""
-    return {name: parse(item[name]) for name, parse in fields.items() if name in item}
-
-
-def parse_payload(raw):
-    """The grid's changes (JSON from static/journal.js) → (save_entries payload, period marks).
-
-    Only the shape is checked here; every rule is the service's.
-    """
-    data = params.parse_json(raw)
-    if not isinstance(data, dict):
-        raise ValueError("неверный формат")
-
-    def items(name):
-        value = data.get(name) or []
-        if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-            raise ValueError(name)
-        return value
-
-    # A lesson or a saved task: its id, the version the page showed and only the fields the user
-    # changed (a field left out keeps what another user may have saved in it meanwhile).
-    lessons = [{"lesson_id": _int(i.get("lesson_id"), "урок"), "version": _int(i.get("version"), "версия урока"),
-                **_present(i, LESSON_FIELDS)} for i in items("lessons")]
-    tasks = []
-    for i in items("tasks"):
-        task_id = _int(i.get("task_id"), "задание", optional=True)
-        tasks.append({"task_id": task_id, "key": _text(i.get("key"), 40) or None,
-                      "lesson_id": _int(i.get("lesson_id"), "урок", optional=task_id is not None),
-                      "version": _int(i.get("version"), "версия задания") if task_id is not None else None,
-                      **_present(i, TASK_FIELDS)})
-    marks = []
-    for i in items("marks"):
-        mark = {"student_id": _int(i.get("student_id"), "ученик"),
-                "value": _text(i.get("value"), 6),
-                "comment": _text(i.get("comment"), MAX_TEXT["comment"], "Комментарий к отметке"),
-                "version": _int(i.get("version"), "версия", optional=True)}
-        if i.get("task_id") not in (None, ""):
-            mark["task_id"] = _int(i.get("task_id"), "задание")
-        else:
-            mark["task_key"] = _text(i.get("task_key"), 40)
-            if not mark["task_key"]:
-                raise ValueError("задание")
-        marks.append(mark)
-    attendance = [{"lesson_id": _int(i.get("lesson_id"), "урок"), "student_id": _int(i.get("student_id"), "ученик"),
-                   "code": _text(i.get("code"), 5), "version": _int(i.get("version"), "версия", optional=True)}
-                  for i in items("attendance")]
-    period_marks = [{"student_id": _int(i.get("student_id"), "ученик"), "value": _text(i.get("value"), 6),
-                     "version": _int(i.get("version"), "версия", optional=True)}
-                    for i in items("period_marks")]
-    return {"lessons": lessons, "tasks": tasks, "marks": marks, "attendance": attendance}, period_marks
 
 
 # -- the class teacher: the summary and the absences -----------------------------------------------
@@ -403,8 +312,8 @@ class AbsenceView(JournalPage):
                           "document_date": document_date, "version": request.form.get(f"v-{attendance_id}") or ""})
         if not failed and items:
             try:
-                saved = rules.set_absence_reasons(self.actor, items)
-            except rules.AbsenceReasonsRefused as exc:
+                saved = absences.set_absence_reasons(self.actor, items)
+            except absences.AbsenceReasonsRefused as exc:
                 db.session.rollback()
                 failed = {i: (*typed[i], message) for i, message in exc.row_errors.items()}
             else:

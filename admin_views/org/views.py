@@ -86,12 +86,12 @@ class PeriodView(SecureModelView):
                      "is_closed": "Закрыт для изменений"}
     extra_endpoint_verbs = {"reopen_view": "reopen_period"}
 
-    # Closing a period freezes its marks, attendance and period marks (services/journal/writes.py).
+    # Closing a period freezes its marks, attendance and period marks (services/journal/periods.py).
     @action("close_period", "Закрыть период",
             "Закрыть выбранные периоды для изменений? Отметки, посещаемость и отметки за период в них "
             "больше никто не сможет изменить, пока администратор не откроет период снова.")
     def action_close_period(self, ids):
-        from services.journal import writes as journal
+        from services.journal import periods as journal
 
         closed = 0
         try:
@@ -109,7 +109,7 @@ class PeriodView(SecureModelView):
     @expose("/reopen/", methods=("GET", "POST"))
     def reopen_view(self):
         """Reopening needs a stated reason, written to the audit with the change."""
-        from services.journal import writes as journal
+        from services.journal import periods as journal
 
         ids = [i for i in (request.values.get("ids") or "").split(",") if i.strip()]
         periods = [self.get_one_for(i, "reopen_period") for i in ids[:20]]

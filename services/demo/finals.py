@@ -2,7 +2,7 @@
 get year, exam and final marks, and in a college each group's first discipline has its attestation
 (a дифференцированный зачёт held after the lessons, before today) with every student's result, so
 the ledgers' «Год / Экз. / Итог.» columns and the exam results are filled. Written through the
-services (services.journal.writes.save_period_marks, services.journal.finals.save_exam_results) as the system
+services (services.journal.period_marks.save_period_marks, services.journal.finals.save_exam_results) as the system
 actor, inside the demo's one transaction."""
 import random
 from datetime import time, timedelta
@@ -13,7 +13,7 @@ from models import (ExamEntry, ExamKind, Grading, Period, PeriodMark, Student, S
                     db)
 from services import clock
 from services.journal import finals
-from services.journal import writes as journal
+from services.journal import period_marks, policy
 from services.context import Actor
 
 EXAM_SUBJECTS = 2  # the first subjects of a senior class (Русский язык, Математика) end with an exam
@@ -35,7 +35,7 @@ def _subjects(org, klass):
     seen = {}
     for a in db.session.scalars(select(TeachingAssignment).where(TeachingAssignment.class_id == klass.id)
                                 .order_by(TeachingAssignment.id)):
-        if a.subject_id not in seen and not journal.no_marks(org, klass, a.subject):
+        if a.subject_id not in seen and not policy.no_marks(org, klass, a.subject):
             seen[a.subject_id] = (a.subject, a.teacher_id)
     return sorted(seen.values(), key=lambda s: (s[0].sort_order, s[0].name))
 
@@ -63,7 +63,7 @@ def _final_marks(actor, org, year, klass, rnd):
                 items.append({"student_id": student_id, "kind": "exam", "value": exam})
                 final = finals.suggested_year_mark([year_mark, exam], org.rounding_threshold)
             items.append({"student_id": student_id, "kind": "final", "value": final})
-        journal.save_period_marks(actor, subject.id, year.id, items, commit=False)
+        period_marks.save_period_marks(actor, subject.id, year.id, items, commit=False)
 
 
 def _exam_results(actor, org, year, classes, today, rnd):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from models import (Attendance, AttendanceCode, Grading, Lesson, Mark, Period, PeriodMark, Staff, Student,
                     StudentStatus, Subgroup, SubgroupMember, Task, TaskType, TeachingAssignment,
                     ThematicPlanTopic, db, utcnow)
-from services.journal.writes import no_marks
+from services.journal.policy import no_marks
 from services.planning.ktp import topic_at
 
 ABSENCE_RATE = 0.035

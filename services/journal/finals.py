@@ -2,10 +2,10 @@
 
 The «Итоговые отметки» sheet of one class and subject: each student's period marks, the year mark
 they suggest (the institution's rounding threshold), and the year, exam and final marks. They are
-PeriodMark rows written by services.journal.writes.save_period_marks, so every rule of the journal holds:
+PeriodMark rows written by services.journal.period_marks.save_period_marks, so every rule of the journal holds:
 the subject's teacher, in a school also the class teacher, and the correctors; closed periods and
 years; versions (a conflict is a VersionConflict, the page's 409); the audit; once set only a
-corrector changes a mark, and a year or final mark closes the marks under it (journal.locked_by).
+corrector changes a mark, and a year or final mark closes the marks under it (period_marks.locked_by).
 
 A college's discipline ends a semester with its form of attestation, a line of the exam-session
 timetable (ExamEntry: экзамен, дифференцированный зачёт, зачёт, квалификационный экзамен,
@@ -31,7 +31,9 @@ from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization,
                     TeachingAssignment, db, utcnow)
 from reports.figures import suggested_mark, weighted_average
 from services import clock, permissions
-from services.journal import writes as journal
+from services.journal import period_marks, policy
+from services.journal._writes import _class_word, _locked, _transaction
+from services.journal.payload import VersionConflict, _value, _version
 from services.movement import roster
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_id
@@ -158,9 +160,9 @@ def final_sheet(actor, class_id, subject_id, today=None):
     last = max(periods, key=lambda p: p.end_date) if periods else None
     year_closed = year.is_closed or bool(last is not None and last.is_closed)
     columns = [Column(f"p{p.id}", K.PERIOD.value, p.name, p,
-                      journal.period_mark_values(subject, K.PERIOD.value, klass, org), p.is_closed or year.is_closed)
+                      policy.period_mark_values(subject, K.PERIOD.value, klass, org), p.is_closed or year.is_closed)
                for p in periods]
-    columns += [Column(kind, kind, K(kind).label, None, journal.period_mark_values(subject, kind, klass, org),
+    columns += [Column(kind, kind, K(kind).label, None, policy.period_mark_values(subject, kind, klass, org),
                        year_closed) for kind in FINAL_KINDS]
     entries = roster.roster_between(klass.id, year.start_date, year.end_date)
     students = {e.student_id: e.student for e in entries}
@@ -172,11 +174,11 @@ def final_sheet(actor, class_id, subject_id, today=None):
             marks[(mark.student_id, mark.kind, mark.period_id)] = mark
     # A mark is of this class when the student is in it on the period's (the year's studies') last day:
     # one who left later keeps that period's marks editable here, one who came later sets them in his
-    # former class (services.journal.writes._PeriodMarkSave._class_of).
-    final_day = journal.final_day(year, periods)
+    # former class (services.journal.period_marks._PeriodMarkSave._class_of).
+    final_day = period_marks.final_day(year, periods)
     present = {e.student_id for e in entries if e.covers(final_day)}
-    writers = journal.period_mark_writers(actor, org, subject, year, students, class_id=klass.id)
-    corrector = journal.can_correct(actor)
+    writers = period_marks.period_mark_writers(actor, org, subject, year, students, class_id=klass.id)
+    corrector = policy.can_correct(actor)
     threshold = org.rounding_threshold if org is not None else Decimal("0.50")
     rows = []
     for number, entry in enumerate(entries, start=1):
@@ -189,14 +191,14 @@ def final_sheet(actor, class_id, subject_id, today=None):
             cell = row.cells[column.key] = Cell(mark.value, mark.version) if mark else Cell()
             here = entry.covers(column.period.end_date) if column.period else sid in present
             cell.editable = bool(column.values) and not column.closed and here and sid in writers and (
-                corrector or (mark is None and journal.locked_by(marks, sid, column.kind) is None))
+                corrector or (mark is None and period_marks.locked_by(marks, sid, column.kind) is None))
         row.suggested = suggested_year_mark([row.cells[c.key].value for c in columns if c.kind == K.PERIOD.value],
                                             threshold)
         rows.append(row)
     reason = ""
     if year.is_closed:
         reason = f"Учебный год {year.name} закрыт: отметки только для чтения."
-    elif journal.no_marks(org, klass, subject):
+    elif policy.no_marks(org, klass, subject):
         reason = "Отметки по этому предмету не ставятся."
     return FinalSheet(klass, subject, year, columns, rows, reason)
 
@@ -258,13 +260,13 @@ def _outsider(raw_id, entry):
     if student is None or student.org_id != entry.org_id:
         return "обучающийся не найден"
     if not roster.is_member(student.id, entry.class_id, entry.date):
-        return (f"{student.short_name} не числится в составе {journal._class_word(db.session.get(Organization, entry.org_id))} {entry.klass.name} "
+        return (f"{student.short_name} не числится в составе {_class_word(db.session.get(Organization, entry.org_id))} {entry.klass.name} "
                 f"на {entry.date:%d.%m.%Y} — результат испытания не вносится")
     return f"{student.short_name} не сдаёт это испытание (другая подгруппа)"
 
 
 def _may_enter(actor, entry):
-    if journal.can_correct(actor):
+    if policy.can_correct(actor):
         return True
     return bool(actor.staff_id) and actor.org_id == entry.org_id and \
         permissions.allowed(actor, "journal", "edit") and actor.staff_id in (entry.examiner_id, entry.assistant_id)
@@ -294,7 +296,7 @@ def exam_sheet(actor, entry_id, today=None):
     values = result_values(entry.kind)
     reason = _closed_reason(entry, today) or ("" if _may_enter(actor, entry) else
                                               "Результаты вносит экзаменатор; страница открыта для просмотра.")
-    corrector = journal.can_correct(actor)
+    corrector = policy.can_correct(actor)
     rows = []
     for number, student in enumerate(students, start=1):
         result = results.get(student.id)
@@ -306,7 +308,7 @@ def exam_sheet(actor, entry_id, today=None):
 
 def save_exam_results(actor, entry_id, items, commit=True):
     """Results of one line of the exam-session timetable; all saved or none."""
-    with journal._transaction(actor, commit):
+    with _transaction(actor, commit):
         entry = _entry(actor, entry_id)
         if entry is None:
             raise PermissionDenied("Строка расписания сессии не найдена или недоступна.")
@@ -316,9 +318,9 @@ def save_exam_results(actor, entry_id, items, commit=True):
         if reason:
             raise DomainError("Результаты не сохранены", [reason])
         students = {s.id: s for s in _examinees(entry)}
-        existing = {r.student_id: r for r in journal._locked(
+        existing = {r.student_id: r for r in _locked(
             select(ExamResult).where(ExamResult.exam_entry_id == entry.id).order_by(ExamResult.id), exclusive=True)}
-        values, corrector = result_values(entry.kind), journal.can_correct(actor)
+        values, corrector = result_values(entry.kind), policy.can_correct(actor)
         errors, conflicts, ops, seen = [], [], [], set()
         for n, item in enumerate(items, start=1):
             student = students.get(parse_id(item.get("student_id")))
@@ -330,8 +332,8 @@ def save_exam_results(actor, entry_id, items, commit=True):
                 errors.append(f"{where}: результат указан дважды")
                 continue
             seen.add(student.id)
-            version = journal._version(item, errors, where)
-            value = journal._value(item.get("value"))
+            version = _version(item, errors, where)
+            value = _value(item.get("value"))
             current = existing.get(student.id)
             if value and value not in values:
                 errors.append(f"{where}: «{item.get('value')}» — недопустимый результат; можно: {', '.join(values)}")
@@ -340,11 +342,11 @@ def save_exam_results(actor, entry_id, items, commit=True):
             elif (current.value if current else "") == value:
                 continue
             elif current is not None and not corrector:
-                errors.append(f"{where}: {journal.PERIOD_MARK_SET.format(value=current.value)}")
+                errors.append(f"{where}: {period_marks.PERIOD_MARK_SET.format(value=current.value)}")
             else:
                 ops.append((student, current, value))
         if conflicts:
-            raise journal.VersionConflict(conflicts + errors)
+            raise VersionConflict(conflicts + errors)
         if errors:
             raise DomainError("Результаты не сохранены", errors)
         now, touched, versions = utcnow(), [], {}

@@ -5,7 +5,7 @@ Every page here is loaded set-based, a fixed handful of statements whatever the 
 period: the grid page costs five (assignment with the year's periods; students with their period
 marks; lessons with their tasks; marks and attendance together; reference lists), the diary week
 four. Rows are reached only through the permission table's row conditions. Writes go through
-services/journal/writes.py.
+services/journal/grid_save.py and its siblings.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,9 +23,9 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Bell,
 from reports.figures import suggested_mark, weighted_average
 from services import audit, clock, permissions
 from services.movement import roster
-from services.journal import writes as rules
+from services.journal import policy
 from services.org.calendar import WorkingCalendar
-from services.journal.writes import ABSENCE_REASON_DAYS
+from services.journal.absences import ABSENCE_REASON_DAYS
 from services.planning.ktp import topic_at
 from services.movement.roster import stayed
 
@@ -132,7 +132,7 @@ class GridTask:
     topic: str
     position: int
     lesson_date: date | None = None
-    version: int | None = None  # the page sends it back with a change (services/journal/writes.py)
+    version: int | None = None  # the page sends it back with a change (services/journal/grid_save.py)
 
     @property
     def weight_label(self):
@@ -154,7 +154,7 @@ class GridLesson:
     attendance_taken: bool = False
     due: object = None  # the GridLesson of homework_due_lesson_id when it is in the period
     due_later: object = None  # the same when it comes after this lesson (the only choice the page lists)
-    version: int = 1  # the page sends it back with a change of the topic, homework … (services/journal/writes.py)
+    version: int = 1  # the page sends it back with a change of the topic, homework … (services/journal/grid_save.py)
 
     @property
     def saved_tasks(self):
@@ -192,7 +192,7 @@ class GridRow:
     @property
     def marks_locked(self):
         """A set period mark closes the student's marks of the period to the teacher (SPEC §3.2); a year
-        or final mark closes his period mark and every mark of the year (services.journal.writes.LOCKS)."""
+        or final mark closes his period mark and every mark of the year (services.journal.period_marks.LOCKS)."""
         return bool(self.period_mark.value) or self.year_locked
 
     @property
@@ -513,9 +513,9 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     klass, subject, org = assignment.klass, assignment.subject, actor.org
     grid = Grid(assignment=assignment, klass=klass, subject=subject, subgroup=assignment.subgroup,
                 teacher_name=teacher_name, period=period, periods=periods, siblings=siblings, lessons=[],
-                rows=[], types=[], codes=[], no_marks=rules.no_marks(org, klass, subject),
-                mark_values=tuple(rules.mark_values(subject, klass, org)),
-                period_mark_values=tuple(rules.period_mark_values(subject, PeriodMarkKind.PERIOD.value, klass,
+                rows=[], types=[], codes=[], no_marks=policy.no_marks(org, klass, subject),
+                mark_values=tuple(policy.mark_values(subject, klass, org)),
+                period_mark_values=tuple(policy.period_mark_values(subject, PeriodMarkKind.PERIOD.value, klass,
                                                                   org)),
                 year_closed=year_closed)
     if period is None:
@@ -559,12 +559,12 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
 
 def _decide_access(actor, grid, correct):
     assignment, period = grid.assignment, grid.period
-    grid.can_correct = bool(rules.can_correct(actor))
+    grid.can_correct = bool(policy.can_correct(actor))
     grid.can_history = permissions.allowed(actor, "cell_history", "list")
-    writer = bool(rules.can_write(actor, assignment))
+    writer = bool(policy.can_write(actor, assignment))
     grid.correcting = bool(correct and grid.can_correct and not writer)
     substituted = frozenset(lesson.id for lesson in grid.lessons
-                            if not (writer or grid.correcting) and rules.can_write(actor, assignment, lesson))
+                            if not (writer or grid.correcting) and policy.can_write(actor, assignment, lesson))
     if period.is_closed:
         grid.read_only_reason = f"Период «{period.name}» закрыт: журнал доступен только для чтения."
     elif grid.year_closed:
@@ -595,7 +595,7 @@ def cell_editable(grid, row, mark=False, lesson=None):
 def period_mark_editable(grid, row):
     """May the actor set this student's period mark? Only while he is in the class on the period's last
     day (one who left after it keeps it editable); once set, or once a year or final mark stands on it,
-    only a corrector changes it (services.journal.writes.PERIOD_MARK_SET, services.journal.writes.locked_by)."""
+    only a corrector changes it (services.journal.period_marks: PERIOD_MARK_SET, locked_by)."""
     return grid.can_set_period_marks and row.covers(grid.period.end_date) and (
         grid.can_correct or not (row.period_mark.value or row.year_locked))
 

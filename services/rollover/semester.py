@@ -199,7 +199,7 @@ def _splits(year, source, target):
 def switch(actor, year, close_previous=False, today=None):
     """Transfer the groups into the next semester (see the module's docstring); returns a Russian
     summary. A second run finds the transfer recorded and changes nothing."""
-    from services.journal import writes as journal
+    from services.journal import periods as journal
 
     _require(actor, year, "run")
     plan = preview(actor, year, today)

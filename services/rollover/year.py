@@ -57,7 +57,7 @@ NEXT_YEAR = MovementKind.NEXT_YEAR.value
 
 # -- the rule: nothing of a closed year changes ------------------------------------------------------
 #
-# The journal's flush rule (services/journal/writes.py) refuses entries dated in a closed *period*
+# The journal's flush rule (services/journal/rules.py) refuses entries dated in a closed *period*
 # (rule 1). Closing a year closes all its periods first, so marks, attendance and period marks of
 # its periods are refused there already; this guard adds what a period cannot say: the year
 # itself, its periods' own rows, classes, curricula, assignments, subgroups, КТП, timetable,
@@ -366,7 +366,7 @@ def preview_close(actor, year):
 def close_year(actor, year, confirmed):
     """Step 2: close every open period (services/journal.close_period: it waits for saves in
     flight and writes the audit), then the year. Running it again on a closed year does nothing."""
-    from services.journal import writes as journal
+    from services.journal import periods as journal
 
     def work(wizard):
         if year.is_closed:

@@ -1,0 +1,90 @@
+"""The journal's rules on every flush, whatever the path (a page, a service, a script, an import):
+a mark's and a period mark's values (validators), versions that grow with every change, and nothing
+dated in a closed period added, changed or deleted (SPEC §3 rule 1).
+
+The journal's services check their periods under their locks themselves (services/journal/_writes.py
+`_transaction` marks the session `journal_checked`); the listener then only bumps the versions.
+Registered on import: services.rules.load_all_rules imports this module.
+"""
+from itertools import chain
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from models import (Attendance, Lesson, Mark, MARK_VALUES, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
+                    PeriodMarkKind, Task)
+from services.errors import DomainError
+from services.rules import validator
+
+# -- rules on every flush, whatever the path ------------------------------------------------------
+
+_VERSIONED = (Mark, Attendance, PeriodMark)
+
+
+def _bump_versions(session):
+    """Every change of a versioned entry raises its version, whatever path made it."""
+    for obj in session.dirty:
+        if isinstance(obj, _VERSIONED) and session.is_modified(obj):
+            history = inspect(obj).attrs.version.history
+            if not history.has_changes():
+                committed = (history.unchanged or history.deleted or [0])[0] or 0
+                obj.version = committed + 1
+
+
+@validator(Mark)
+def validate_mark(mark):
+    if mark.value not in MARK_VALUES + PASS_FAIL_VALUES:
+        raise DomainError("Отметка не сохранена", [f"«{mark.value}» — недопустимая отметка"])
+
+
+@validator(PeriodMark)
+def validate_period_mark(mark):
+    errors = []
+    if mark.value not in PERIOD_MARK_VALUES:
+        errors.append(f"«{mark.value}» — недопустимая отметка за период")
+    if mark.kind == PeriodMarkKind.PERIOD.value:
+        if mark.period_id is None:
+            errors.append("Укажите учебный период")
+        mark.slot = mark.period_id or 0
+    else:
+        mark.period_id, mark.slot = None, 0
+    if errors:
+        raise DomainError("Отметка за период не сохранена", errors)
+
+
+def _lesson_of(session, obj):
+    if isinstance(obj, (Attendance, Task)):
+        return obj.__dict__.get("lesson") or session.get(Lesson, obj.lesson_id)
+    task = obj.__dict__.get("task") or session.get(Task, obj.task_id)
+    return task.__dict__.get("lesson") or session.get(Lesson, task.lesson_id) if task is not None else None
+
+
+@event.listens_for(Session, "before_flush")
+def _journal_flush_rules(session, flush_context, instances):
+    """Versions grow with every change; nothing dated in a closed period is added, changed or
+    deleted, by any path (SPEC §3 rule 1)."""
+    _bump_versions(session)
+    if session.info.get("journal_checked"):
+        return  # a journal service checked its periods under their locks
+    watched = [o for o in chain(session.new, session.deleted, (d for d in session.dirty if session.is_modified(d)))
+               if isinstance(o, (Mark, Attendance, Task, PeriodMark))]
+    if not watched:
+        return
+    with session.no_autoflush:
+        closed = session.execute(select(Period.id, Period.org_id, Period.start_date, Period.end_date).where(
+            Period.org_id.in_({o.org_id for o in watched}), Period.is_closed.is_(True))).all()
+        if not closed:
+            return
+        closed_ids = {row.id for row in closed}
+        for obj in watched:
+            if isinstance(obj, PeriodMark):
+                hit = obj.period_id in closed_ids
+            else:
+                lesson = _lesson_of(session, obj)
+                if lesson is None:
+                    continue
+                hit = lesson.period_id in closed_ids if lesson.period_id else any(
+                    row.org_id == lesson.org_id and row.start_date <= lesson.date <= row.end_date for row in closed)
+            if hit:
+                raise DomainError("Период закрыт для изменений: отметки, посещаемость и отметки за период "
+                                  "в нём не меняются.")
