@@ -69,8 +69,8 @@ from models import (AcademicYear, Attendance, AttendanceCode, Bell, ClassMembers
                     Parent, Period, PeriodMark, Position, Room, SchoolClass, Staff, StaffRole, Student, Subgroup,
                     SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan, ThematicPlanTopic,
                     TimetableChange, TimetableEntry, User, db, student_parent)
-from reports.figures import suggested_mark, weighted_average
 from services import clock
+from services.journal.figures import suggested_mark, weighted_average
 from services.people import accounts
 from services.org import orgs
 from services.database import long_statements

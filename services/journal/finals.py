@@ -29,8 +29,8 @@ from sqlalchemy.orm import joinedload
 from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization, Period, PeriodMark,
                     PeriodMarkKind, SchoolClass, Student, SubgroupMember, Subject,
                     TeachingAssignment, db, utcnow)
-from reports.figures import suggested_mark, weighted_average
 from services import clock, permissions
+from services.journal.figures import suggested_mark, weighted_average
 from services.journal import writes as journal
 from services.movement import roster
 from services.errors import DomainError, PermissionDenied

@@ -339,7 +339,7 @@ def save_entries(actor, assignment_id, payload, loaded=None):
     """Save a journal grid (or a part of it) in one transaction; see the module docstring.
 
     `loaded`: (the assignment, whether its year is closed) as the caller already read them in this
-    session (admin_views/journal/grid.py reads them with services.journal.reads.load_assignment, which
+    session (admin_views/journal/grid.py reads them with services.journal.grid.load_assignment, which
     applies the journal's row permission): the assignment is not read a second time."""
     with _transaction(actor):
         save = _GridSave(actor, assignment_id, payload if isinstance(payload, dict) else {})
