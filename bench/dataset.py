@@ -382,7 +382,7 @@ def diary_targets(org, year, today, wanted):
     from sqlalchemy import func, select
 
     from models import Lesson, Parent, SchoolClass, Student, StudentStatus, TeachingAssignment, db, student_parent
-    from services.journal.reads import week_start
+    from services.journal.diary import week_start
 
     rows = db.session.execute(
         select(Parent.id, Student.id, Student.class_id)

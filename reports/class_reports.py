@@ -2,7 +2,7 @@
 report every two weeks, the report at the end of a period, the class's results by subject, the
 attendance ledger by month and the information letters to parents.
 
-Every figure comes from reports/figures.py over what reports/data.py loads in set-based statements
+Every figure comes from services/journal/figures.py over what reports/data.py loads in set-based statements
 (a fixed number of statements per report whatever the number of students or subjects). The class
 list comes from the class history (services/roster): a student who left is shown with his dates,
 greyed, and is not counted in the class's figures (`counted` at the period's end).
@@ -15,8 +15,8 @@ from reports.base import (Column, attendance_columns, attendance_values, average
                           date_range, figures_note, set_note,
                           director_line, figure_columns, figure_values, movement_note, next_month, person_name,
                           refuse, report, report_document, slug)
-from reports.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
-                             suggested_mark, weighted_average)
+from services.journal.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
+                                     suggested_mark, weighted_average)
 from services.journal.policy import no_marks
 from services.terms import term
 

@@ -1,6 +1,6 @@
 """What the reports read, in set-based statements: each loader is one query whatever the number of
 students, subjects or classes (no query per student or per cell). The figures themselves are
-computed by reports/figures.py from what these return.
+computed by services/journal/figures.py from what these return.
 
 Who and what counts (issue 13, docs/REPORTS.md), the same in every report:
 - a student's entries (marks, absences) are those of lessons dated within his stays in the lesson's
@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
                     TeachingAssignment, db)
-from reports.figures import AttendanceCounts
+from services.journal.figures import AttendanceCounts
 from services.movement.roster import rosters_between, stayed
 
 NUMERIC = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1}

@@ -11,7 +11,7 @@
 
 Every report reads its data with the set-based loaders of reports/data.py — a fixed number of
 statements whatever the number of classes, students or subjects — and builds the rows in Python.
-The figures come only from reports/figures.py. Who is counted: the students in the class on the
+The figures come only from services/journal/figures.py. Who is counted: the students in the class on the
 period's last day (`data.counted`); a student who moved is counted in the class he is in then.
 """
 from collections import defaultdict
@@ -26,8 +26,9 @@ from reports import data
 from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, average_note, class_teacher_line,
                           date_range, director_line, figure_columns, figure_values, figures_note, grade_label,
                           movement_note, person_name, report, report_document, set_note, slug, total_label)
-from reports.figures import TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average, student_category
 from services.database import long_statements
+from services.journal.figures import (TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average,
+                                     student_category)
 from services.journal.policy import no_marks
 from services.terms import term
 

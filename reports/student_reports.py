@@ -4,7 +4,7 @@
 A report is about the student: a student who moved classes during the year keeps the marks of every
 class he studied in, each noted with its class (reports/data.py `memberships_of` gives his class
 history). The class's figures are pooled over the students his class counts at the period's end.
-Averages come from reports/figures.py; each report reads a fixed number of set-based statements
+Averages come from services/journal/figures.py; each report reads a fixed number of set-based statements
 whatever the number of subjects, marks or classmates.
 """
 from collections import defaultdict
@@ -17,7 +17,7 @@ from models import Subject, db
 from reports import data
 from reports.base import (Chart, Column, attendance_columns, attendance_values, average_note, class_teacher_line,
                           next_month, report, report_document, set_note, slug)
-from reports.figures import AttendanceCounts, pooled_average, weighted_average
+from services.journal.figures import AttendanceCounts, pooled_average, weighted_average
 from services.terms import term
 
 GROUP = "Ученику и родителям"

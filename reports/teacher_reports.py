@@ -1,7 +1,7 @@
 """The teacher's reports (issue 6, SPEC §4): «Отчёт учителя-предметника», «Итоги успеваемости по
 предмету», «Выполнение программы».
 
-Every figure comes from reports/figures.py over the period marks of the students counted at the
+Every figure comes from services/journal/figures.py over the period marks of the students counted at the
 period's end (reports/data.py `class_sets`); a total is the figures of all its students (or student ×
 subject pairs) together, never an average of percentages. Each report reads a fixed number of
 set-based statements whatever the number of classes, subjects or students.
@@ -17,8 +17,8 @@ from reports import data
 from reports.base import (Column, average_note, date_range, director_line, figure_columns, figure_values,
                           figures_note, grade_label, person_name, report, report_document, set_note, slug,
                           total_label)
-from reports.figures import figures, percent, pooled_average
 from services import permissions
+from services.journal.figures import figures, percent, pooled_average
 from services.planning import ktp
 from services.timetable.lessons import planned_and_given
 from services.terms import term

@@ -402,7 +402,7 @@ TABLE = {
     # -- end timetable --
     # -- journal --
     # The grid of one teaching assignment (rows: TeachingAssignment). "edit": the teacher's own
-    # journals; "correct": the deputy's and administrator's audited corrections (services/journal/writes.py).
+    # journals; "correct": the deputy's and administrator's audited corrections (services/journal/period_marks.py).
     "journal": {
         T: Grant(READ | {"edit"}, rows=own_or_substituted_journals), CT: Grant(READ, rows=own_class_assignments),
         DEP: Grant(READ | {"correct"}), DIR: Grant(READ), A: Grant(READ | {"correct"}),

@@ -13,10 +13,10 @@ from models import (AcademicYear, Attendance, AttendanceCode, ClassMembership, L
                     MovementOrder, Organization, Parent, Period, PeriodMark, SchoolClass, Staff, StaffRole, Student,
                     Subgroup, SubgroupMember, Subject, Task, TaskType, TeachingAssignment, TimetableChange,
                     TimetableEntry, User, db)
-from reports.figures import suggested_mark, weighted_average
 from services.context import Actor
 from services.demo.large.run import BENCH_PASSWORD, create_large_demo, default_today, sample_logins
 from services.errors import DomainError
+from services.journal.figures import suggested_mark, weighted_average
 from services.journal.grid_save import save_entries
 from services.timetable.lessons import generate_lessons
 from tests.test_logins import open_browser

@@ -1,7 +1,8 @@
-"""The figures of SPEC §4 (reports/figures.py `figures`), pinned by hand computations."""
+"""The figures of SPEC §4 (services/journal/figures.py `figures`), pinned by hand computations."""
 from decimal import Decimal
 
-from reports.figures import (AttendanceCounts, figures, mark_category, percent, pooled_average, student_category)
+from services.journal.figures import (AttendanceCounts, figures, mark_category, percent, pooled_average,
+                                     student_category)
 
 
 def test_one_subject_by_hand():

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from reports.figures import suggested_mark, weighted_average
+from services.journal.figures import suggested_mark, weighted_average
 
 
 def test_weighted_average_by_hand():

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from admin_views.journal import grid_cells
 from models import AuditLog, Lesson, Mark, PeriodMark, db
-from services.journal import reads as journal_view
+from services.journal import grid as journal_grid
 from services.context import Actor
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
                              jr_task, make_class, make_student, mv_withdraw)
@@ -451,7 +452,7 @@ def test_debts_count_mandatory_tasks_without_a_mark(world):
     jr_mark(test, a.classmate, "4")
     db.session.commit()
     actor = Actor.for_user(a.teacher.user)
-    grid = journal_view.load_grid(actor, assignment.id, a.period.id, today=DAYS[1])
+    grid = journal_grid.load_grid(actor, assignment.id, a.period.id, today=DAYS[1])
     rows = {r.student_id: r for r in grid.rows}
     assert rows[a.student.id].debts == 1 and rows[a.classmate.id].debts == 0
     assert rows[a.classmate.id].average == Decimal("4.00")
@@ -512,8 +513,9 @@ def test_a_plain_post_into_a_journal_one_only_reads_is_forbidden(world, browser)
 
 
 def test_cells_built_in_python_keep_their_states_and_escape_comments(world, browser):
-    """Grid.body decides each cell once (issue 7: the page's speed); the markup static/journal.js
-    reads is unchanged, and a comment or a value is escaped in the hand-built cells."""
+    """The presenter (admin_views/journal/grid_cells.py) decides each cell once (issue 7: the page's
+    speed); the markup static/journal.js reads is unchanged, and a comment or a value is escaped in
+    the hand-built cells."""
     from admin_views.journal.grid import _columns
 
     a = world.a
@@ -527,11 +529,11 @@ def test_cells_built_in_python_keep_their_states_and_escape_comments(world, brow
     today = date(2026, 11, 20)  # every lesson (9, 11, 13.11) given: the unmarked mandatory task is a debt
     escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#39;q&#39;"
 
-    grid = journal_view.load_grid(Actor.for_user(a.teacher.user), assignment.id, today=today)
+    grid = journal_grid.load_grid(Actor.for_user(a.teacher.user), assignment.id, today=today)
     columns = _columns(grid)
     # 3 lessons: attendance + one task column each (lesson 3 gets the empty «L» column) = 6 columns
     assert len(columns) == 6
-    body = dict((row.student_id, str(cells)) for row, cells in grid.body(columns, today))
+    body = dict((row.student_id, str(cells)) for row, cells in grid_cells.body(grid, columns, today))
     mine, other = body[a.student.id], body[a.classmate.id]
     assert mine.count("<td") == other.count("<td") == 6
     # the teacher writes every cell: 6 inputs per row, columns numbered 0..5 in order

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Attendance, Mark, db
-from services.journal import reads as journal_view
 from services.errors import DomainError
+from services.journal import grid as journal_grid
+from services.journal import summary as journal_summary
 from services.journal.grid_save import save_entries
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_transfer)
 
@@ -50,8 +51,8 @@ def cells(row):
 def test_a_moved_student_is_in_both_grids_with_his_own_dates_editable(moved):
     a, five_a, six_b, lessons, tasks = moved
     teacher = actor_of("a.teacher")
-    old = journal_view.load_grid(teacher, five_a.id, a.period.id, today=date(2026, 11, 20))
-    new = journal_view.load_grid(teacher, six_b.id, a.period.id, today=date(2026, 11, 20))
+    old = journal_grid.load_grid(teacher, five_a.id, a.period.id, today=date(2026, 11, 20))
+    new = journal_grid.load_grid(teacher, six_b.id, a.period.id, today=date(2026, 11, 20))
     assert a.classmate.id in [r.student_id for r in old.rows]
     assert a.classmate.id in [r.student_id for r in new.rows]
     assert a.student.id not in [r.student_id for r in new.rows]
@@ -62,11 +63,11 @@ def test_a_moved_student_is_in_both_grids_with_his_own_dates_editable(moved):
     assert [mine_old.covers(d) for d in DAYS] == [True, False, False]
     assert [mine_new.covers(d) for d in DAYS] == [False, True, True]
     for grid, row, expected in ((old, mine_old, [True, False, False]), (new, mine_new, [False, True, True])):
-        assert [journal_view.cell_editable(grid, row, True, lesson) for lesson in grid.lessons] == expected
-        assert [journal_view.cell_editable(grid, row, False, lesson) for lesson in grid.lessons] == expected
+        assert [journal_grid.cell_editable(grid, row, True, lesson) for lesson in grid.lessons] == expected
+        assert [journal_grid.cell_editable(grid, row, False, lesson) for lesson in grid.lessons] == expected
     # The others of each class keep the whole period.
     other = next(r for r in old.rows if r.student_id == a.student.id)
-    assert all(journal_view.cell_editable(old, other, True, lesson) for lesson in old.lessons)
+    assert all(journal_grid.cell_editable(old, other, True, lesson) for lesson in old.lessons)
 
 
 def test_the_grid_pages_grey_the_cells_outside_his_dates(moved, browser):
@@ -118,7 +119,7 @@ def test_a_mark_before_the_move_in_the_old_class_and_after_it_in_the_new_is_acce
     values = db.session.execute(select(Mark.task_id, Mark.value).where(Mark.student_id == a.classmate.id)).all()
     assert sorted(values) == sorted([(tasks[five_a.id][0].id, "4"), (tasks[six_b.id][1].id, "5")])
     # The grid shows the saved mark in the old class on his own date.
-    grid = journal_view.load_grid(teacher, five_a.id, a.period.id, today=date(2026, 11, 20))
+    grid = journal_grid.load_grid(teacher, five_a.id, a.period.id, today=date(2026, 11, 20))
     row = next(r for r in grid.rows if r.student_id == a.classmate.id)
     assert row.marks[f"t{tasks[five_a.id][0].id}"].value == "4"
 
@@ -131,10 +132,10 @@ def test_class_summary_and_absences_follow_his_own_dates(moved):
     db.session.commit()
     deputy = actor_of("a.deputy")
     for class_id in (a.klass.id, a.other_class.id):
-        summary = journal_view.class_summary(deputy, class_id, a.period.id)
+        summary = journal_summary.class_summary(deputy, class_id, a.period.id)
         assert a.classmate.id in [s[0] for s in summary.students], class_id
-    old = journal_view.absences(deputy, a.klass.id, a.period.start_date, a.period.end_date, today=date(2026, 11, 20))
-    new = journal_view.absences(deputy, a.other_class.id, a.period.start_date, a.period.end_date,
-                                today=date(2026, 11, 20))
+    old = journal_summary.absences(deputy, a.klass.id, a.period.start_date, a.period.end_date, today=date(2026, 11, 20))
+    new = journal_summary.absences(deputy, a.other_class.id, a.period.start_date, a.period.end_date,
+                                   today=date(2026, 11, 20))
     assert [r.lesson_date for r in old if r.student_name == "Соседов С.И."] == DAYS[:1]
     assert [r.lesson_date for r in new if r.student_name == "Соседов С.И."] == DAYS[1:]

@@ -12,9 +12,9 @@ import pytest
 
 from models import Organization, db
 from reports import base
-from reports.figures import figures
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
+from services.journal.figures import figures
 from tests.factories import actor_of
 
 TODAY = date(2026, 11, 20)

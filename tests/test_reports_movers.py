@@ -260,7 +260,7 @@ def test_the_json_holds_every_cell_of_the_workbook(movers):
 
 
 def test_the_diary_shows_a_movers_marks_where_he_was(movers):
-    from services.journal.reads import diary_period
+    from services.journal.diary import diary_period
     a, s = movers.a, movers.s
     db.session.expire_all()
     # Чужов: 6Б's «2» (12.11, weight 1) and 5А's «5» (weight 2), «4» → 16/4 = 4.00 as «Средний балл ученика»;

@@ -11,7 +11,7 @@ from flask import abort, redirect, url_for
 from flask_admin import expose
 
 from services import audit, clock, permissions
-from services.journal import reads as jv
+from services.journal import diary
 
 STAFF_KEY = "student_diary"
 
@@ -30,14 +30,14 @@ class DiaryView(SecurePage):
     def _child(self, student_id):
         """The actor's own child (or himself), or a student whose diary staff may read (a logged
         read); anything else is logged and refused."""
-        children = jv.diary_children(self.actor)
+        children = diary.diary_children(self.actor)
         child = next((c for c in children if c.id == student_id), None)
         if child is not None:
             return child, children
-        child = jv.staff_diary_child(self.actor, student_id)
+        child = diary.staff_diary_child(self.actor, student_id)
         if child is None:
-            jv.log_refused(self.actor, "student", student_id,
-                           f"Отказано в доступе к дневнику обучающегося (id {student_id})")
+            diary.log_refused(self.actor, "student", student_id,
+                              f"Отказано в доступе к дневнику обучающегося (id {student_id})")
             abort(404)
         audit.log_read(self.actor, "diary", "student", child.id,
                        f"Дневник: {child.name}" + (f", {child.class_name}" if child.class_name else ""))
@@ -49,7 +49,7 @@ class DiaryView(SecurePage):
         if student_id is not None:
             self._child(student_id)
             return redirect(url_for(".week", student_id=student_id))
-        children = jv.diary_children(self.actor)
+        children = diary.diary_children(self.actor)
         if len(children) == 1:
             return redirect(url_for(".week", student_id=children[0].id))
         return self.render("diary/choose.html", children=children)
@@ -57,21 +57,21 @@ class DiaryView(SecurePage):
     @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = jv.week_start(date_arg("week", "Неделя") or clock.today())
-        days = jv.diary_week(child, start)
+        start = diary.week_start(date_arg("week", "Неделя") or clock.today())
+        days = diary.diary_week(child, start)
         today = clock.today()
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
-                           next=start + timedelta(days=7), today=today, this_week=jv.week_start(today),
-                           months=jv.MONTHS_GEN)
+                           next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),
+                           months=diary.MONTHS_GEN)
 
     @expose("/<id:student_id>/period/")
     def period(self, student_id):
         child, children = self._child(student_id)
-        periods = jv.diary_periods(child)
+        periods = diary.diary_periods(child)
         wanted = id_arg("period")
-        period = next((p for p in periods if p.id == wanted), None) or jv.current_period(periods)
-        subjects = jv.diary_period(child, period, self.actor.org) if period is not None else []
+        period = next((p for p in periods if p.id == wanted), None) or diary.current_period(periods)
+        subjects = diary.diary_period(child, period, self.actor.org) if period is not None else []
         return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
                            subjects=subjects, fmt=_fmt_decimal)
 

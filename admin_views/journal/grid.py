@@ -2,8 +2,9 @@
 period marks), the class teacher's summary of his class, the absences he explains, and the
 history of a cell.
 
-Reading goes through services/journal/reads.py (permission rows, a fixed number of statements);
-every write goes through services/journal/ (grid_save.py: the grid, from its payload parsed once by
+Reading goes through services/journal/grid.py and services/journal/summary.py (permission rows, a
+fixed number of statements), the grid's cells are built by admin_views/journal/grid_cells.py; every
+write goes through services/journal/ (grid_save.py: the grid, from its payload parsed once by
 services/journal/payload.py; absences.py: the absence reasons) in one transaction.
 """
 from datetime import timedelta
@@ -15,7 +16,8 @@ from sqlalchemy import select
 from models import SchoolClass, db
 from services import clock
 from services.journal import absences, grid_save
-from services.journal import reads as jv
+from services.journal import grid as jv
+from services.journal import summary as summary_reads
 from services import permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal.history import cell_history
@@ -24,6 +26,7 @@ from services.params import date_error, parse_date, parse_id
 
 from admin_views.args import date_arg, id_arg
 from admin_views.base import SecurePage
+from admin_views.journal import grid_cells
 
 JOURNAL = "Журнал"
 CONFLICT_MESSAGE = ("Ничего не сохранено: пока вы работали, эти записи изменил другой пользователь. "
@@ -78,10 +81,11 @@ class JournalView(JournalPage):
                             correct=request.args.get("correct") == "1")
         if grid is None:
             abort(404)
-        return self.render("journal/grid.html", grid=grid, columns=_columns(grid),
+        columns, today = _columns(grid), clock.today()
+        return self.render("journal/grid.html", grid=grid, columns=columns, body=grid_cells.body(grid, columns, today),
                            grid_config=_grid_config(grid), fmt=_fmt_decimal, cell_editable=jv.cell_editable,
                            period_mark_editable=jv.period_mark_editable, lock_shown=jv.lock_shown,
-                           today=clock.today())
+                           today=today)
 
     @expose("/<id:assignment_id>/save", methods=("POST",))
     def save(self, assignment_id):
@@ -241,7 +245,7 @@ class ClassJournalView(JournalPage):
     @expose("/<id:class_id>/")
     def summary(self, class_id):
         actor = self.actor
-        summary = jv.class_summary(actor, class_id, id_arg("period"))
+        summary = summary_reads.class_summary(actor, class_id, id_arg("period"))
         if summary is None:
             abort(404)
         return self.render("journal/class_summary.html", s=summary, fmt=_fmt_decimal,
@@ -281,7 +285,7 @@ class AbsenceView(JournalPage):
             if not failed:
                 return redirect(url_for(".absences", class_id=class_id, start=start.isoformat(),
                                         end=end.isoformat()))
-        rows = jv.absences(actor, class_id, start, end, today)
+        rows = summary_reads.absences(actor, class_id, start, end, today)
         for row in rows:
             if row.attendance_id in failed:  # keep what was typed (and from which version), next to why not
                 row.code, row.note, row.document_text, row.error = failed[row.attendance_id]

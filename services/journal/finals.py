@@ -29,10 +29,10 @@ from sqlalchemy.orm import joinedload
 from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization, Period, PeriodMark,
                     PeriodMarkKind, SchoolClass, Student, SubgroupMember, Subject,
                     TeachingAssignment, db, utcnow)
-from reports.figures import suggested_mark, weighted_average
 from services import clock, permissions
 from services.journal import period_marks, policy
 from services.journal._writes import _class_word, _locked, _transaction
+from services.journal.figures import suggested_mark, weighted_average
 from services.journal.payload import VersionConflict, _value, _version
 from services.movement import roster
 from services.errors import DomainError, PermissionDenied

@@ -5,7 +5,7 @@ from datetime import time as hhmm
 from decimal import Decimal
 
 from models import Attendance, Grading, Mark, PeriodMark, Task
-from reports.figures import suggested_mark, weighted_average
+from services.journal.figures import suggested_mark, weighted_average
 from services.demo.large.data import CLASSWORK, CLASSWORK_DEFAULT, RUS, SCHOOL_BELLS, SINGLE_ABSENT, SINGLE_LATE
 from services.demo.large.writer import CHUNK
 

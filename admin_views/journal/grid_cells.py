@@ -1,0 +1,84 @@
+"""The grid's cells as HTML: the presenter of the grid read model (services/journal/grid.py `Grid`) for
+templates/journal/grid.html. Each cell's state (its own input or read-only, greyed outside his dates,
+debt, comment, history link) is decided once here and the markup static/journal.js reads is built with
+every value escaped — the template's per-cell work was most of the page's time (issue 7).
+"""
+from markupsafe import Markup, escape
+
+DEBT_PLACEHOLDER = ' placeholder="."'
+
+
+def body(grid, columns, today):
+    """[(row, Markup of the row's cells)] for templates/journal/grid.html, in the order of `columns`
+    (admin_views/journal/grid.py `_columns`)."""
+    lesson_editable = {}
+    cols = []
+    for c in columns:
+        lesson = c.lesson
+        editable = lesson_editable.get(lesson.id)
+        if editable is None:
+            editable = lesson_editable[lesson.id] = grid.lesson_editable(lesson)
+        task = c.task
+        if c.kind == "att":
+            cols.append((True, lesson.date, editable, str(c.index), lesson.id, False, ""))
+        else:
+            saved = task.id is not None
+            cols.append((False, lesson.date, editable, str(c.index), task.key, saved and task.is_mandatory,
+                         f' data-history="{task.id}:' if saved and grid.can_history else ""))
+    escaped = _EscapedValues()
+    return [(row, _row_cells(grid, row, cols, today, escaped)) for row in grid.rows]
+
+
+def _row_cells(grid, row, cols, today, escaped):
+    withdrawn = row.withdrawn
+    writes = grid.can_write  # cell_editable(), less the dates: his cells within his stay, whatever his status
+    marks_ok = writes and not grid.no_marks and (grid.correcting or not row.marks_locked)
+    marks, attendance = row.marks, row.attendance
+    history_end = f'{row.student_id}"'
+    covered = {}
+    out = []
+    add = out.append
+    for is_att, day, editable, index, ref, mandatory, history in cols:
+        covers = covered.get(day)
+        if covers is None:
+            covers = covered[day] = row.covers(day)
+        if is_att:
+            cell = attendance.get(ref)
+            if editable and writes and covers:
+                if cell is None:
+                    add(f'<td class="ja"><input class="jc a" data-col="{index}"></td>')
+                else:
+                    add(f'<td class="ja"><input class="jc a" data-col="{index}" data-v="{cell.version}" '
+                        f'value="{escaped[cell.value]}"></td>')
+            else:
+                add(f'<td class="ja ro{"" if covers else " out"}">{escaped[cell.value] if cell else ""}</td>')
+            continue
+        cell = marks.get(ref)
+        value = cell.value if cell is not None else ""
+        comment = cell.comment if cell is not None else ""
+        debt = mandatory and not value and day <= today and not withdrawn and covers
+        if editable and marks_ok and covers:
+            if cell is None:
+                attrs = ""
+            elif comment:
+                comment = escape(comment)
+                attrs = (f' data-v="{cell.version}" value="{escaped[value]}" data-c="{comment}"'
+                         f' title="{comment}"')
+            else:
+                attrs = f' data-v="{cell.version}" value="{escaped[value]}"'
+            add(f'<td class="jm{" has-comment" if comment else ""}"><input class="jc m" data-col="{index}"'
+                f'{attrs}{DEBT_PLACEHOLDER if debt else ""}></td>')
+        else:
+            title = f' title="{escape(comment)}"' if comment else ""
+            add(f'<td class="jm ro{"" if covers else " out"}{" has-comment" if comment else ""}'
+                f'{" debt" if debt else ""}"{title}{history + history_end if history else ""}>'
+                f'{escaped[value] if value else ("." if debt else "")}</td>')
+    return Markup("".join(out))
+
+
+class _EscapedValues(dict):
+    """Marks and attendance codes are a handful of distinct short strings: each escaped once."""
+
+    def __missing__(self, value):
+        text = self[value] = str(escape(value))
+        return text
