@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_views.base import public
 from models import User, db
 from models.dialect import is_database_busy
 from services import audit, clock, database, uploads, versions
@@ -227,6 +228,7 @@ def _register_hooks(app):
         return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce}
 
     @app.route("/healthz")
+    @public
     def healthz():
         watch = app.extensions["database"]
         try:

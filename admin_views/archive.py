@@ -7,9 +7,9 @@ from flask import abort, jsonify, redirect, request, send_file, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 from admin_views.journal.grid import JOURNAL
-from models import AcademicYear, db
+from models import AcademicYear, SchoolClass, db
 from reports import archive_jobs, base
 from reports import journal_archive as archive
 from reports.xlsx import XLSX_MIME
@@ -27,6 +27,7 @@ class ArchivePage(SecurePage):
         except DomainError:
             abort(404)
 
+    @requires("list", rows=SchoolClass)
     @expose("/")
     def index(self):
         year = self._year()
@@ -39,6 +40,7 @@ class ArchivePage(SecurePage):
                            classes=archive.reachable_classes(self.actor, year), can_all=can_all,
                            job=job, job_id=job_id if job else None, error=request.args.get("error"))
 
+    @requires("list", rows=SchoolClass)
     @expose("/class")
     def class_file(self):
         year = self._year()
@@ -51,6 +53,7 @@ class ArchivePage(SecurePage):
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @requires("list", rows=SchoolClass)  # "all": archive_jobs.start refuses (403) the others
     @expose("/all", methods=("POST",))
     def start_all(self):
         year = self._year()
@@ -60,6 +63,8 @@ class ArchivePage(SecurePage):
             abort(403)
         return redirect(url_for(".index", year=year.name, job=job_id))
 
+    @requires("list", rows=SchoolClass)
+    @requires("all", denied=404)
     @expose("/status/<job_id>")
     def job_status(self, job_id):
         job = archive_jobs.status(self.actor, job_id)
@@ -72,6 +77,8 @@ class ArchivePage(SecurePage):
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @requires("list", rows=SchoolClass)
+    @requires("all", denied=404)
     @expose("/download/<job_id>")
     def download(self, job_id):
         found = archive_jobs.result_path(self.actor, job_id)

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from admin_views.base import local_url
+from admin_views.base import local_url, public, signed_in
 from models import db
 from services import clock
 from services.people import accounts
@@ -13,6 +13,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(local_url(request.args.get("next")) or url_for("admin.index"))
@@ -36,6 +37,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@public
 def logout():
     if current_user.is_authenticated:
         accounts.end_sessions(current_user)
@@ -47,6 +49,7 @@ def logout():
 
 
 @bp.route("/change-password", methods=["GET", "POST"])
+@signed_in
 @login_required
 def change_password():
     error = None
@@ -69,6 +72,7 @@ def change_password():
 
 
 @bp.route("/switch-organization", methods=["POST"])
+@signed_in
 @login_required
 def switch_organization():
     org_id = parse_id(request.form.get("org_id"))

@@ -1,13 +1,19 @@
-"""The one secure base view every model view extends.
+"""The one secure base view every model view extends, and the base of the hand-made pages.
 
 Flask-Admin's own `get_query` scoping is not enough: `get_one`, actions, relation
 choices, `ajax/update`, `ajax/lookup` and export each reach rows on their own. Here
 each of those paths goes through the permission table (services/permissions.py):
 the verb of the endpoint must be granted, and rows come only through the actor's
 row condition for that verb.
+
+Every endpoint declares what it needs where it is written (as Flask-AppBuilder's `@has_access`):
+`@requires("edit", rows=Lesson)` on a page's or a model view's own endpoint, `@public` or
+`@signed_in` on a route open to anyone or to any signed-in user. `endpoint_access(app)` lists
+every endpoint of the application with its declaration (tests/test_page_matrix.py walks them).
 """
 import logging
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import unquote_plus
@@ -38,7 +44,7 @@ log = logging.getLogger(__name__)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
-# Which verb each Flask-Admin endpoint needs; an endpoint not listed is refused.
+# Which verb each Flask-Admin endpoint needs; an endpoint not listed (nor declared by `requires`) is refused.
 ENDPOINT_VERBS = {
     "index_view": "list",
     "details_view": "details",
@@ -49,6 +55,95 @@ ENDPOINT_VERBS = {
     "ajax_update": "edit",
     "action_view": None,  # each action is checked by its own name
 }
+
+
+# -- what each endpoint needs ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Need:
+    """A verb of the permission table an endpoint needs, on `view` (None: the view's own key; a tuple: any
+    one of those keys), reaching rows of `rows` (the key's model); refused with `denied` (403 or 404)."""
+
+    verb: str
+    rows: type | None = None
+    view: str | tuple | None = None
+    denied: int = 403
+
+    def views(self, default):
+        view = self.view or default
+        return view if isinstance(view, tuple) else (view,)
+
+    def met(self, actor, default):
+        return any(permissions.allowed(actor, view, self.verb) for view in self.views(default))
+
+
+@dataclass(frozen=True)
+class Access:
+    """An endpoint's declaration: open to anyone (`public`), or to a signed-in user who meets every need
+    (none: any signed-in user)."""
+
+    needs: tuple = ()
+    public: bool = False
+
+
+# Every declaration made, by the function's dotted name ("admin_views.archive.ArchivePage.index").
+DECLARED = {}
+
+
+def _declare(fn, access):
+    fn.access = access  # functools.wraps (Flask-Admin's, Flask-Login's) carries it to the wrapper
+    DECLARED[f"{fn.__module__}.{fn.__qualname__}"] = access
+    return fn
+
+
+def requires(verb, rows=None, view=None, denied=403):
+    """The endpoint needs `verb` on the view's key (or `view`: a key, or a tuple of keys any one of which
+    will do), reaching rows of the model `rows`. Stacked, every need is checked, top to bottom."""
+    need = Need(verb, rows, view, denied)
+
+    def declare(fn):
+        current = getattr(fn, "access", None)
+        return _declare(fn, Access(needs=(need, *(current.needs if current is not None else ()))))
+    return declare
+
+
+def public(fn):
+    """Open to anyone, signed in or not (the login page)."""
+    return _declare(fn, Access(public=True))
+
+
+def signed_in(fn):
+    """Open to any signed-in user, whatever his roles (the start page, his own password)."""
+    return _declare(fn, Access())
+
+
+def access_of(fn):
+    return getattr(fn, "access", None)
+
+
+def endpoint_access(app):
+    """{endpoint: (its view object or None, its Access or None when nothing is declared)} of every URL
+    rule of the application. Static files are public; a model view's Flask-Admin endpoints need the verb
+    of ENDPOINT_VERBS (an action: its own verb, checked by handle_action)."""
+    result = {}
+    for rule in app.url_map.iter_rules():
+        endpoint = rule.endpoint
+        fn = app.view_functions[endpoint]
+        view = getattr(fn, "__self__", None)
+        if endpoint == "static" or endpoint.endswith(".static"):
+            access = Access(public=True)
+        elif isinstance(view, SecureModelView):
+            verb = view.endpoint_verbs.get(fn.__name__, False)
+            access = None if verb is False else Access(needs=(Need(verb, view.model),) if verb else ())
+        else:
+            access = access_of(fn)
+        result[endpoint] = (view, access)
+    return result
+
+
+def _exposed(view):
+    """{name: declared Access or None} of the view's own exposed endpoints."""
+    return {name: access_of(getattr(view, name)) for _, name, _ in view._urls}
 
 
 class RuDateField(fields.DateField):
@@ -145,8 +240,6 @@ class SecureModelView(Guarded, ModelView):
     choice_filters = {}
     # Eager loads for the list, so a page costs the same whatever its rows.
     list_loader_options = ()
-    # Hand-made endpoints of a subclass and the verb each needs.
-    extra_endpoint_verbs = {}
     # Columns and form fields that only a college has (отделение, специальность …).
     college_only = ()
     # Opening a card of this view (its details or its edit form) is a read of personal data
@@ -171,6 +264,17 @@ class SecureModelView(Guarded, ModelView):
 
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
         super().__init__(model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs)
+        permissions.check_rows(self.view_key, model)
+        # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.
+        self.endpoint_verbs = dict(ENDPOINT_VERBS)
+        for name, access in _exposed(self).items():
+            if access is None or name in ENDPOINT_VERBS:
+                continue
+            need, = access.needs  # one verb on the view's own key and model
+            if need.view is not None or need.rows not in (None, model):
+                raise TypeError(f"{type(self).__name__}.{name}: a model view's endpoint needs a verb on its own "
+                                "key and rows")
+            self.endpoint_verbs[name] = need.verb
 
     # -- who may do what ------------------------------------------------------------
 
@@ -192,10 +296,9 @@ class SecureModelView(Guarded, ModelView):
         response = super()._handle_view(name, **kwargs)
         if response is not None:
             return response
-        verbs = {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}
-        if name not in verbs:
+        if name not in self.endpoint_verbs:
             abort(404)
-        verb = verbs[name]
+        verb = self.endpoint_verbs[name]
         if verb is not None and not self.allowed(verb):
             abort(403)
         return None
@@ -219,7 +322,7 @@ class SecureModelView(Guarded, ModelView):
         return (request.endpoint or "").rsplit(".", 1)[-1]
 
     def _current_verb(self):
-        return {**ENDPOINT_VERBS, **self.extra_endpoint_verbs}.get(self._endpoint()) or "details"
+        return self.endpoint_verbs.get(self._endpoint()) or "details"
 
     def get_one(self, id):
         obj = self.get_one_for(id, self._current_verb())
@@ -461,22 +564,38 @@ def account_status(view, context, model, name):
 
 
 class SecurePage(Guarded, BaseView):
-    """A hand-made page (grid, diary, wizard) guarded by one key of the permission table:
-    the page is seen and opened with `verb` on `view_key`; each handler checks its rows itself."""
+    """A hand-made page (grid, diary, wizard) on one key of the permission table (`view_key`). Each of
+    its endpoints declares what it needs (`@requires`); one without a declaration is refused. The page
+    is in the menu when its index's needs are met. Each handler checks its rows itself."""
 
     view_key = None
-    verb = "list"
     needs_organization = False
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.access = _exposed(self)
+        for access in self.access.values():
+            for need in access.needs if access is not None else ():
+                for view in need.views(self.view_key):
+                    if need.rows is not None:
+                        permissions.check_rows(view, need.rows)
+
+    def meets(self, access):
+        return access is not None and all(need.met(self.actor, self.view_key) for need in access.needs)
+
     def is_visible(self):
-        return self.is_accessible() and permissions.allowed(self.actor, self.view_key, self.verb)
+        return self.is_accessible() and self.meets(self.access.get(self._default_view))
 
     def _handle_view(self, name, **kwargs):
         response = super()._handle_view(name, **kwargs)
         if response is not None:
             return response
-        if not permissions.allowed(self.actor, self.view_key, self.verb):
-            abort(403)
+        access = self.access.get(name)
+        if access is None:
+            abort(403)  # an endpoint that declares nothing is nobody's
         if self.needs_organization and self.actor.org is None:
             abort(403)
+        for need in access.needs:
+            if not need.met(self.actor, self.view_key):
+                abort(need.denied)
         return None

@@ -4,8 +4,11 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Parent, Role, SchoolClass, Staff, Student, StudentStatus, db
+from models import Parent, SchoolClass, Staff, Student, StudentStatus, db
+from services import permissions
 from services.terms import role_label
+
+from admin_views.base import signed_in
 
 
 class HomeView(AdminIndexView):
@@ -15,13 +18,14 @@ class HomeView(AdminIndexView):
     def inaccessible_callback(self, name, **kwargs):
         return redirect(url_for("auth.login", next=request.full_path if request.path != "/" else None))
 
+    @signed_in
     @expose("/")
     def index(self):
         from flask import g
 
         actor = g.actor
         counts = {}
-        if actor.org is not None and actor.has(Role.ADMIN, Role.HR, Role.DEPUTY, Role.DIRECTOR):
+        if actor.org is not None and permissions.allowed(actor, "organization", "head_count"):
             org_id = actor.org_id
             counts = {
                 "Обучающихся": db.session.scalar(select(func.count(Student.id)).where(

@@ -6,7 +6,7 @@ from flask import Response, abort, request
 from flask_admin import expose
 from sqlalchemy import select
 
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 from models import AcademicYear, Period, db
 from reports import base
 from reports.render import chart_svg, to_json, to_xlsx
@@ -14,6 +14,9 @@ from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
 
 CATEGORY = None
+# The keys of the reports (reports/base.py REGISTRY): the page is open to whoever may list one of them.
+REPORT_KEYS = ("report_class", "report_teacher", "report_student", "report_school", "report_class_fill",
+               "report_movement")
 
 
 def _raw_params(rdef):
@@ -25,19 +28,7 @@ class ReportsPage(SecurePage):
 
     view_key = "report_school"
 
-    def _any_report(self):
-        return bool(self.actor is not None and base.available(self.actor))
-
-    def is_visible(self):
-        return self.is_accessible() and self._any_report()
-
-    def _handle_view(self, name, **kwargs):
-        if not self.is_accessible():
-            return self.inaccessible_callback(name, **kwargs)
-        if not self._any_report():
-            abort(403)
-        return None
-
+    @requires("list", view=REPORT_KEYS)
     @expose("/")
     def index(self):
         reports = base.available(self.actor)
@@ -45,6 +36,7 @@ class ReportsPage(SecurePage):
         groups = [(g, rs) for g, rs in groups if rs]
         return self.render("reports/index.html", groups=groups, org=self.actor.org)
 
+    @requires("list", view=REPORT_KEYS)  # and the report's own key: 404 below
     @expose("/<key>/")
     def show(self, key):
         base.load_all()

@@ -620,7 +620,7 @@ def resolve(actor, rdef, raw, today=None):
             p.teacher = _find_teacher(actor, raw["teacher"])
         elif raw.get("teacher") and raw["teacher"] != str(actor.staff_id or ""):
             refuse("Отчёт другого учителя доступен только администрации")
-        elif actor.staff_id and actor.has("teacher"):
+        elif actor.staff_id and permissions.allowed(actor, "report_teacher", "own_report"):
             from models import Staff
             p.teacher = db.session.get(Staff, actor.staff_id)
     if "period" in rdef.params:

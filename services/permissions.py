@@ -4,6 +4,11 @@ Menus, views, actions, exports and services all read it. A role's row filter is
 ANDed with the organization scope (rows of the organization the user works in
 now) unless the grant is installation-wide; the filters of all the actor's roles
 that grant a verb are ORed.
+
+Each key names the model its rows are (`Entry(model, {role: Grant})`): its row filters are
+conditions on that model, a model view of the key shows that model, and a hand-made page declares
+it on its endpoints (admin_views/base.py `requires`). Whoever asks for a key's rows of another model
+is refused at once (`row_condition`); tests/test_permissions.py checks each filter against its model.
 """
 from dataclasses import dataclass
 from typing import Callable
@@ -11,7 +16,11 @@ from typing import Callable
 from flask import abort
 from sqlalchemy import false, or_, select, true
 
-from models import LoginEvent, Organization, Parent, Role, SchoolClass, Staff, Student, User, student_parent
+from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
+                    Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
+                    Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff, Student,
+                    Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange, TimetableEntry,
+                    User, student_parent)
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -34,55 +43,86 @@ class Grant:
         object.__setattr__(self, "installation", installation)
 
 
-# Row filters ------------------------------------------------------------------
+class Entry(dict):
+    """One key of the table: per role, a Grant; `model`, the model whose rows the key reaches (its row
+    filters are conditions on it); None for a page without rows of its own."""
 
+    def __init__(self, model, grants):
+        super().__init__(grants)
+        self.model = model
+        # A key with a row filter for some role: its rows are only ever asked for as `model` rows.
+        self.filtered = any(grant.rows is not None for grant in grants.values())
+
+
+# Row filters ------------------------------------------------------------------
+# Each is a function actor -> SQL condition on the rows of one model, which it declares (`rows_of`):
+# a key's filters are those of its model (checked at import, below the table).
+
+def rows_of(model):
+    """Declare a row filter's model."""
+    def declare(fn):
+        fn.model = model
+        return fn
+    return declare
+
+
+@rows_of(Organization)
 def own_organization(actor):
     return Organization.id == actor.org_id
 
 
+@rows_of(SchoolClass)
 def own_class_rows(actor):
     return SchoolClass.id.in_(actor.own_class_ids)
 
 
+@rows_of(Student)
 def own_class_students(actor):
     return Student.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(Parent)
 def own_class_parents(actor):
     return Parent.id.in_(
         select(student_parent.c.parent_id).join(Student, Student.id == student_parent.c.student_id)
         .where(Student.class_id.in_(actor.own_class_ids)))
 
 
+@rows_of(User)
 def organization_users(actor):
     return or_(*(User.id.in_(select(card.user_id).where(card.org_id == actor.org_id,
                                                         card.user_id.is_not(None)))
                  for card in (Staff, Student, Parent)))
 
 
+@rows_of(LoginEvent)
 def organization_login_events(actor):
     return LoginEvent.user_id.in_(
         select(User.id).where(organization_users(actor)))
 
 
 # -- row filters: planning (subjects, curriculum, assignments, subgroups, КТП) --
+@rows_of(TeachingAssignment)
 def own_assignments(actor):
     """A teacher's own teaching load."""
     from models import TeachingAssignment
     return TeachingAssignment.teacher_id == actor.staff_id if actor.staff_id else false()
 
 
+@rows_of(TeachingAssignment)
 def own_class_assignments(actor):
     """Every subject's load of the classes this person leads."""
     from models import TeachingAssignment
     return TeachingAssignment.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(Subgroup)
 def own_class_subgroups(actor):
     from models import Subgroup
     return Subgroup.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(Subgroup)
 def taught_subgroups(actor):
     """Subgroups of the classes and subjects the teacher teaches."""
     from models import Subgroup, TeachingAssignment
@@ -93,6 +133,7 @@ def taught_subgroups(actor):
         TeachingAssignment.subject_id == Subgroup.subject_id).exists()
 
 
+@rows_of(ThematicPlan)
 def own_thematic_plans(actor):
     from models import ThematicPlan
     return ThematicPlan.teacher_id == actor.staff_id if actor.staff_id else false()
@@ -147,29 +188,35 @@ def _own_timetable_students(student_ids):
                          TimetableEntry.subgroup_key, _entry_subject())
 
 
+@rows_of(TimetableEntry)
 def own_class_timetable(actor):
     from models import TimetableEntry
     return TimetableEntry.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(TimetableEntry)
 def own_lessons_timetable(actor):
     from models import TimetableEntry
     return TimetableEntry.teacher_id == actor.staff_id if actor.staff_id else false()
 
 
+@rows_of(TimetableEntry)
 def student_timetable(actor):
     return _own_timetable_students((actor.student_id,) if actor.student_id else ())
 
 
+@rows_of(TimetableEntry)
 def children_timetable(actor):
     return _own_timetable_students(actor.child_ids)
 
 
+@rows_of(TimetableChange)
 def own_class_changes(actor):
     from models import TimetableChange
     return TimetableChange.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(TimetableChange)
 def own_lessons_changes(actor):
     """Changes a teacher takes part in: he substitutes, or his lesson is replaced or cancelled."""
     from models import TeachingAssignment, TimetableChange
@@ -187,19 +234,23 @@ def _students_changes(student_ids):
                          _change_assignment(TeachingAssignment.subject_id))
 
 
+@rows_of(TimetableChange)
 def student_changes(actor):
     return _students_changes((actor.student_id,) if actor.student_id else ())
 
 
+@rows_of(TimetableChange)
 def children_changes(actor):
     return _students_changes(actor.child_ids)
 
 
+@rows_of(ExamEntry)
 def own_class_exams(actor):
     from models import ExamEntry
     return ExamEntry.class_id.in_(actor.own_class_ids)
 
 
+@rows_of(ExamEntry)
 def own_exams(actor):
     from models import ExamEntry
     if not actor.staff_id:
@@ -213,10 +264,12 @@ def _students_exams(student_ids):
                          ExamEntry.subgroup_id, ExamEntry.subject_id)
 
 
+@rows_of(ExamEntry)
 def student_exams(actor):
     return _students_exams((actor.student_id,) if actor.student_id else ())
 
 
+@rows_of(ExamEntry)
 def children_exams(actor):
     return _students_exams(actor.child_ids)
 
@@ -224,11 +277,13 @@ def children_exams(actor):
 # -- end row filters: timetable --
 
 # -- row filters: journal (grid, diary, period marks) --
+@rows_of(Student)
 def own_student_card(actor):
     """A student's own card (his diary)."""
     return Student.id == actor.student_id if actor.student_id else false()
 
 
+@rows_of(Student)
 def own_children(actor):
     """A parent's own children (their diaries), by a subquery: no list of ids is loaded."""
     if not actor.parent_id:
@@ -237,6 +292,7 @@ def own_children(actor):
         student_parent.c.parent_id == actor.parent_id))
 
 
+@rows_of(TeachingAssignment)
 def own_or_substituted_journals(actor):
     """A teacher's own journals, and those where he gives a lesson on a substitution (замена)."""
     from models import Lesson, TeachingAssignment
@@ -249,6 +305,7 @@ def own_or_substituted_journals(actor):
 # -- end row filters: journal --
 
 # -- row filters: reports --
+@rows_of(SchoolClass)
 def taught_classes(actor):
     """Classes where the teacher has a teaching assignment (seed 001 §10.1: the teachers who work there)."""
     from models import TeachingAssignment
@@ -257,6 +314,7 @@ def taught_classes(actor):
     return SchoolClass.id.in_(select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
 
 
+@rows_of(Student)
 def taught_students(actor):
     """Students of the classes the teacher works in."""
     from models import ClassMembership, TeachingAssignment
@@ -266,6 +324,7 @@ def taught_students(actor):
         select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))))
 
 
+@rows_of(Student)
 def own_class_history_students(actor):
     """Students who were in the classes this person leads at some time (by the class history)."""
     from models import ClassMembership
@@ -275,6 +334,7 @@ def own_class_history_students(actor):
 # -- end row filters: reports --
 
 # -- row filters: rollover and control --
+@rows_of(Lesson)
 def own_given_lessons(actor):
     """Lessons a teacher gives: his own, unless another teacher substitutes, and those he substitutes."""
     from sqlalchemy import and_
@@ -290,6 +350,7 @@ def own_given_lessons(actor):
 # -- end row filters: rollover and control --
 
 # -- row filters: movement --
+@rows_of(ClassMembership)
 def own_class_memberships(actor):
     """The class history (ClassMembership) of the classes this person leads."""
     from models import ClassMembership
@@ -304,184 +365,225 @@ T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
 
 TABLE = {
-    "organization": {
+    # "head_count": the organization's figures on the start page.
+    "organization": Entry(Organization, {
         SUPER: Grant(READ | {"create", "edit"}, installation=True),
-        A: Grant(READ | {"edit"}, rows=own_organization),
-        DEP: Grant(READ, rows=own_organization),
-        DIR: Grant(READ, rows=own_organization),
-        HR: Grant(READ, rows=own_organization),
-    },
-    "academic_year": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)},
-    "period": {A: Grant(CRUD | {"close_period", "reopen_period"}), DEP: Grant(READ), DIR: Grant(READ),
-               HR: Grant(READ)},
-    "holiday": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)},
-    "calendar_day": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)},
-    "room": {A: Grant(CRUD), DEP: Grant(READ)},
-    "position": {A: Grant(CRUD), HR: Grant(READ)},
-    "department": {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
-    "specialty": {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
-    "school_class": {
+        A: Grant(READ | {"edit", "head_count"}, rows=own_organization),
+        DEP: Grant(READ | {"head_count"}, rows=own_organization),
+        DIR: Grant(READ | {"head_count"}, rows=own_organization),
+        HR: Grant(READ | {"head_count"}, rows=own_organization),
+    }),
+    "academic_year": Entry(AcademicYear, {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)}),
+    "period": Entry(Period, {A: Grant(CRUD | {"close_period", "reopen_period"}), DEP: Grant(READ),
+                             DIR: Grant(READ), HR: Grant(READ)}),
+    "holiday": Entry(Holiday, {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)}),
+    "calendar_day": Entry(CalendarDay, {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ)}),
+    "room": Entry(Room, {A: Grant(CRUD), DEP: Grant(READ)}),
+    "position": Entry(Position, {A: Grant(CRUD), HR: Grant(READ)}),
+    "department": Entry(Department, {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)}),
+    "specialty": Entry(Specialty, {A: Grant(CRUD), HR: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)}),
+    "school_class": Entry(SchoolClass, {
         A: Grant(CRUD | {"export", "transfer_next_year"}), HR: Grant(CRUD | {"export", "transfer_next_year"}),
         DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
         CT: Grant(READ, rows=own_class_rows),
-    },
-    "staff": {
+    }),
+    "staff": Entry(Staff, {
         A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
         DEP: Grant(READ), DIR: Grant(READ),
-    },
+    }),
     # The functions (roles) written on staff cards (rows: Staff) are access rights. "edit" appoints
     # staff to the duties of the regulation: the director does it (seed 000 §1.4, §3.1, §4.8), and the
     # administrator, who sets access rights (§4.1). "admin_rights": giving or taking the administrator's
     # and the director's functions, also by dismissing, re-hiring or deleting such a card
     # (services/people/cards.py check_staff_change): the administrator only.
-    "staff_function": {A: Grant(READ | {"edit", "admin_rights"}), DIR: Grant(READ | {"edit"})},
-    "student": {
-        A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
+    "staff_function": Entry(Staff, {A: Grant(READ | {"edit", "admin_rights"}), DIR: Grant(READ | {"edit"})}),
+    # "any_class": a student card placed in any open class (a class teacher places in his own only).
+    "student": Entry(Student, {
+        A: Grant(CRUD | {"export", "any_class"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export", "any_class"}),
         DEP: Grant(READ), DIR: Grant(READ),
         CT: Grant(READ | {"edit"} | LOGIN_ACTIONS, rows=own_class_students),
-    },
-    "parent": {
+    }),
+    "parent": Entry(Parent, {
         A: Grant(CRUD | {"export"} | LOGIN_ACTIONS), HR: Grant(CRUD | {"export"}),
         DEP: Grant(READ), DIR: Grant(READ),
         CT: Grant(READ | {"create", "edit"} | LOGIN_ACTIONS, rows=own_class_parents),
-    },
-    "user": {
-        SUPER: Grant(READ | {"reset_password", "block", "unblock"}, installation=True),
+    }),
+    # "all_accounts": every account, whatever cards are behind it, the installation administrators' own
+    # included (only they reset the password of, or block, one of them).
+    "user": Entry(User, {
+        SUPER: Grant(READ | {"reset_password", "block", "unblock", "all_accounts"}, installation=True),
         A: Grant(READ | {"reset_password", "block", "unblock"}, rows=organization_users),
-    },
-    "audit_log": {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})},
+    }),
+    "audit_log": Entry(AuditLog, {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})}),
     # Reads of personal data (152-ФЗ art. 19): seen by those who see the change log.
-    "access_log": {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})},
-    "login_event": {
+    "access_log": Entry(AccessLog, {SUPER: Grant(READ | {"export"}, installation=True), A: Grant(READ | {"export"})}),
+    "login_event": Entry(LoginEvent, {
         SUPER: Grant(READ | {"export"}, installation=True),
         A: Grant(READ | {"export"}, rows=organization_login_events, installation=True),
-    },
+    }),
     # -- planning --
-    "educational_area": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ), T: Grant(READ)},
-    "subject": {
+    "educational_area": Entry(EducationalArea, {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ), T: Grant(READ)}),
+    "subject": Entry(Subject, {
         A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
         HR: Grant(READ), T: Grant(READ),
-    },
-    "curriculum": {A: Grant(CRUD | {"copy", "export"}), DEP: Grant(CRUD | {"copy", "export"}),
-                   DIR: Grant(READ | {"export"})},
-    "teaching_assignment": {
+    }),
+    "curriculum": Entry(Curriculum, {A: Grant(CRUD | {"copy", "export"}), DEP: Grant(CRUD | {"copy", "export"}),
+                                     DIR: Grant(READ | {"export"})}),
+    "teaching_assignment": Entry(TeachingAssignment, {
         A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
         T: Grant(READ, rows=own_assignments), CT: Grant(READ, rows=own_class_assignments),
-    },
-    "subgroup": {
+    }),
+    "subgroup": Entry(Subgroup, {
         A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
         CT: Grant(READ | {"create", "edit"}, rows=own_class_subgroups),
         T: Grant(READ | {"create", "edit"}, rows=taught_subgroups),
-    },
-    "thematic_plan": {
+    }),
+    # "author": the teacher who writes his own КТП.
+    "thematic_plan": Entry(ThematicPlan, {
         A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ),
-        T: Grant(CRUD | {"copy", "export"}, rows=own_thematic_plans),
-    },
-    "ktp_control": {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)},
+        T: Grant(CRUD | {"copy", "export", "author"}, rows=own_thematic_plans),
+    }),
+    "ktp_control": Entry(TeachingAssignment, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end planning --
     # -- timetable --
-    "bell": {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)},
-    # The weekly timetable (pages by class, teacher, room): "edit" is the grid, "generate" makes lessons.
-    "timetable": {
-        A: Grant(READ | {"edit", "export", "generate"}), DEP: Grant(READ | {"edit", "export", "generate"}),
-        DIR: Grant(READ | {"export"}),
+    "bell": Entry(Bell, {A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ)}),
+    # The weekly timetable (pages by class, teacher, room): "edit" is the grid, "generate" makes lessons,
+    # "all" picks any class, teacher and room, "own_lessons" is a teacher's own timetable (by teacher).
+    "timetable": Entry(TimetableEntry, {
+        A: Grant(READ | {"edit", "export", "generate", "all"}),
+        DEP: Grant(READ | {"edit", "export", "generate", "all"}),
+        DIR: Grant(READ | {"export", "all"}),
         CT: Grant(READ | {"export"}, rows=own_class_timetable),
-        T: Grant(READ | {"export"}, rows=own_lessons_timetable),
+        T: Grant(READ | {"export", "own_lessons"}, rows=own_lessons_timetable),
         ST: Grant(READ, rows=student_timetable), PA: Grant(READ, rows=children_timetable),
-    },
-    "timetable_change": {
+    }),
+    "timetable_change": Entry(TimetableChange, {
         A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
         CT: Grant(READ, rows=own_class_changes), T: Grant(READ, rows=own_lessons_changes),
         ST: Grant(READ, rows=student_changes), PA: Grant(READ, rows=children_changes),
-    },
-    "exam_entry": {
+    }),
+    "exam_entry": Entry(ExamEntry, {
         A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
         CT: Grant(READ, rows=own_class_exams), T: Grant(READ, rows=own_exams),
         ST: Grant(READ, rows=student_exams), PA: Grant(READ, rows=children_exams),
-    },
+    }),
     # -- end timetable --
     # -- journal --
-    # The grid of one teaching assignment (rows: TeachingAssignment). "edit": the teacher's own
-    # journals; "correct": the deputy's and administrator's audited corrections (services/journal/period_marks.py).
-    "journal": {
+    # The grid of one teaching assignment. "edit": the teacher's own journals; "correct": the deputy's
+    # and administrator's audited corrections (services/journal/period_marks.py).
+    "journal": Entry(TeachingAssignment, {
         T: Grant(READ | {"edit"}, rows=own_or_substituted_journals), CT: Grant(READ, rows=own_class_assignments),
         DEP: Grant(READ | {"correct"}), DIR: Grant(READ), A: Grant(READ | {"correct"}),
-    },
+    }),
     # The journal's dictionaries, edited by the administrator.
-    "task_type": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
-    "attendance_code": {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)},
-    # A class's journal of all subjects and its summary (rows: SchoolClass).
-    "class_journal": {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ), DIR: Grant(READ),
-                      A: Grant(READ)},
-    # The yearly archive of the class journal (issue 13.8; rows: SchoolClass): a class teacher prints his
-    # class's, the administration any class's and ("all") the whole organization's in one go.
-    "journal_archive": {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ | {"all"}),
-                        DIR: Grant(READ | {"all"}), A: Grant(READ | {"all"})},
-    # Absence reasons of a class's students (rows: Student).
-    "absence_reason": {CT: Grant(READ | {"edit"}, rows=own_class_students), DEP: Grant(READ),
-                       A: Grant(READ)},
-    # The history of one cell of the grid.
-    "cell_history": {DEP: Grant(READ), A: Grant(READ)},
-    # The diary (rows: Student): a student his own, a parent his children.
-    "diary": {ST: Grant(READ, rows=own_student_card), PA: Grant(READ, rows=own_children)},
+    "task_type": Entry(TaskType, {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)}),
+    "attendance_code": Entry(AttendanceCode, {A: Grant(CRUD), DEP: Grant(READ), DIR: Grant(READ)}),
+    # A class's journal of all subjects and its summary.
+    "class_journal": Entry(SchoolClass, {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ), DIR: Grant(READ),
+                                         A: Grant(READ)}),
+    # The yearly archive of the class journal (issue 13.8): a class teacher prints his class's, the
+    # administration any class's and ("all") the whole organization's in one go.
+    "journal_archive": Entry(SchoolClass, {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ | {"all"}),
+                                           DIR: Grant(READ | {"all"}), A: Grant(READ | {"all"})}),
+    # Absence reasons of a class's students.
+    "absence_reason": Entry(Student, {CT: Grant(READ | {"edit"}, rows=own_class_students), DEP: Grant(READ),
+                                      A: Grant(READ)}),
+    # The history of one cell of the grid (a mark of a task and a student).
+    "cell_history": Entry(Mark, {DEP: Grant(READ), A: Grant(READ)}),
+    # The diary: a student his own, a parent his children.
+    "diary": Entry(Student, {ST: Grant(READ, rows=own_student_card), PA: Grant(READ, rows=own_children)}),
     # A student's diary opened from his card by those who read all journals (SPEC §1: the deputy and
-    # the director); rows: Student. Each opening is a logged read (152-ФЗ art. 19).
-    "student_diary": {DEP: Grant(READ), DIR: Grant(READ)},
+    # the director). Each opening is a logged read (152-ФЗ art. 19).
+    "student_diary": Entry(Student, {DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end journal --
     # -- rollover and control --
     # The year rollover wizard ("run" performs a step) and the colleges' transfer between semesters.
-    "year_rollover": {A: Grant(READ | {"run"}), DIR: Grant(READ)},
-    "semester_transfer": {A: Grant(READ | {"run"}), DEP: Grant(READ), DIR: Grant(READ)},
-    # The «Контроль» page, and what each role finds on it (rows: the model named beside each key).
-    "control": {A: Grant(READ), HR: Grant(READ), DEP: Grant(READ), DIR: Grant(READ), CT: Grant(READ),
-                T: Grant(READ)},
-    "control_cards": {HR: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)},  # Student
-    "control_accounts": {A: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)},  # Student
-    "control_staff": {A: Grant(READ), HR: Grant(READ), DIR: Grant(READ)},  # Staff: accounts, cards
-    "control_absences": {CT: Grant(READ, rows=own_class_students), DEP: Grant(READ), DIR: Grant(READ)},  # Student
-    "control_lessons": {T: Grant(READ, rows=own_given_lessons), DEP: Grant(READ), DIR: Grant(READ)},  # Lesson
-    "control_period_marks": {T: Grant(READ, rows=own_assignments), DEP: Grant(READ),
-                             DIR: Grant(READ)},  # TeachingAssignment
-    "control_ktp": {T: Grant(READ, rows=own_assignments), DEP: Grant(READ), DIR: Grant(READ)},  # TeachingAssignment
-    "control_planning": {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)},  # curricula, timetable
-    "control_holidays": {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)},
-    "control_year": {A: Grant(READ), DIR: Grant(READ)},  # the new year, the organization card
+    "year_rollover": Entry(AcademicYear, {A: Grant(READ | {"run"}), DIR: Grant(READ)}),
+    "semester_transfer": Entry(AcademicYear, {A: Grant(READ | {"run"}), DEP: Grant(READ), DIR: Grant(READ)}),
+    # The «Контроль» page (no rows of its own), and what each role finds on it.
+    "control": Entry(None, {A: Grant(READ), HR: Grant(READ), DEP: Grant(READ), DIR: Grant(READ), CT: Grant(READ),
+                            T: Grant(READ)}),
+    "control_cards": Entry(Student, {HR: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)}),
+    "control_accounts": Entry(Student, {A: Grant(READ), DIR: Grant(READ), CT: Grant(READ, rows=own_class_students)}),
+    "control_staff": Entry(Staff, {A: Grant(READ), HR: Grant(READ), DIR: Grant(READ)}),  # accounts, cards
+    "control_absences": Entry(Student, {CT: Grant(READ, rows=own_class_students), DEP: Grant(READ),
+                                        DIR: Grant(READ)}),
+    "control_lessons": Entry(Lesson, {T: Grant(READ, rows=own_given_lessons), DEP: Grant(READ), DIR: Grant(READ)}),
+    "control_period_marks": Entry(TeachingAssignment, {T: Grant(READ, rows=own_assignments), DEP: Grant(READ),
+                                                       DIR: Grant(READ)}),
+    "control_ktp": Entry(TeachingAssignment, {T: Grant(READ, rows=own_assignments), DEP: Grant(READ),
+                                              DIR: Grant(READ)}),
+    "control_planning": Entry(Curriculum, {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)}),  # and timetable
+    "control_holidays": Entry(Holiday, {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)}),
+    "control_year": Entry(AcademicYear, {A: Grant(READ), DIR: Grant(READ)}),  # the new year, the organization card
     # -- end rollover and control --
     # -- movement --
-    # The movement book (rows: MovementOrder): "apply" «Провести приказ», "cancel" «Отменить приказом»,
-    # "year_transfer" builds the draft orders of the transfer to the next year.
-    "movement_order": {
+    # The movement book: "apply" «Провести приказ», "cancel" «Отменить приказом», "year_transfer" builds
+    # the draft orders of the transfer to the next year.
+    "movement_order": Entry(MovementOrder, {
         A: Grant(CRUD | {"apply", "cancel", "year_transfer", "export"}),
         HR: Grant(CRUD | {"apply", "cancel", "year_transfer", "export"}),
         DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
-    },
-    # The students' class history as of any date (rows: ClassMembership), kept by the orders only.
-    "class_membership": {
+    }),
+    # The students' class history as of any date, kept by the orders only.
+    "class_membership": Entry(ClassMembership, {
         A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
         DIR: Grant(READ | {"export"}), CT: Grant(READ, rows=own_class_memberships),
-    },
-    # Reports (rows: SchoolClass): «Наполняемость классов», «Движение учащихся по школе».
-    "report_class_fill": {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
-                          DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
-    "report_movement": {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
-                        DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
+    }),
+    # Reports: «Наполняемость классов», «Движение учащихся по школе».
+    "report_class_fill": Entry(SchoolClass, {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
+                                             DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})}),
+    "report_movement": Entry(SchoolClass, {A: Grant(READ | {"export"}), HR: Grant(READ | {"export"}),
+                                           DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})}),
     # -- end movement --
     # -- reports --
     # SPEC §4, seed 001 §10.1: the institution's reports for the administration; a class's and a
     # subject's for the teachers who work in the class; a student's for himself, his parents and the
-    # teachers of his class. Rows: SchoolClass, TeachingAssignment, Student; "export": .xlsx and JSON.
-    "report_class": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
-                     CT: Grant(READ | {"export"}, rows=own_class_rows), T: Grant(READ | {"export"}, rows=taught_classes)},
-    "report_teacher": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
-                       T: Grant(READ | {"export"}, rows=own_assignments)},
-    "report_student": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
-                       CT: Grant(READ | {"export"}, rows=own_class_history_students),
-                       T: Grant(READ | {"export"}, rows=taught_students),
-                       ST: Grant(READ | {"export"}, rows=own_student_card),
-                       PA: Grant(READ | {"export"}, rows=own_children)},
-    "report_school": {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"})},
+    # teachers of his class. "export": .xlsx and JSON; "own_report": a teacher's report opens on himself.
+    "report_class": Entry(SchoolClass, {
+        A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+        CT: Grant(READ | {"export"}, rows=own_class_rows), T: Grant(READ | {"export"}, rows=taught_classes)}),
+    "report_teacher": Entry(TeachingAssignment, {
+        A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+        T: Grant(READ | {"export", "own_report"}, rows=own_assignments)}),
+    "report_student": Entry(Student, {
+        A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}), DIR: Grant(READ | {"export"}),
+        CT: Grant(READ | {"export"}, rows=own_class_history_students),
+        T: Grant(READ | {"export"}, rows=taught_students),
+        ST: Grant(READ | {"export"}, rows=own_student_card),
+        PA: Grant(READ | {"export"}, rows=own_children)}),
+    "report_school": Entry(SchoolClass, {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
+                                         DIR: Grant(READ | {"export"})}),
     # -- end reports --
 }
+
+
+def check_entry(view, entry):
+    """A key's shape: an Entry of Grants whose row filters are all conditions on the key's model."""
+    if not isinstance(entry, Entry) or not all(isinstance(g, Grant) for g in entry.values()):
+        raise TypeError(f"permission table: {view!r} is not an Entry(model, {{role: Grant}})")
+    for role, grant in entry.items():
+        model = getattr(grant.rows, "model", None)
+        if grant.rows is not None and (model is None or model is not entry.model):
+            raise TypeError(f"permission table: {view!r} reaches {getattr(entry.model, '__name__', None)} rows, "
+                            f"but the {role!r} filter {grant.rows.__name__} is a condition on "
+                            f"{getattr(model, '__name__', None)} rows")
+
+
+def _check_table():
+    for view, entry in TABLE.items():
+        check_entry(view, entry)
+
+
+_check_table()
+
+
+def check_rows(view, model):
+    """`model` is what the table's `view` key reaches (a view or an endpoint declaring its rows)."""
+    entry = TABLE[view]
+    if model is not entry.model:
+        raise TypeError(f"permission table: {view!r} reaches {getattr(entry.model, '__name__', None)} rows, "
+                        f"not {getattr(model, '__name__', model)}")
 
 
 def grants(actor, view, verb):
@@ -498,6 +600,8 @@ def allowed(actor, view, verb):
 
 def row_condition(actor, view, verb, model):
     """The SQL condition that limits `model` rows to those `actor` may `verb`; raises if none."""
+    if TABLE[view].filtered:
+        check_rows(view, model)  # a row filter is a condition on its key's model, never another's
     if actor.system:
         return model.org_id == actor.org_id if actor.org is not None and hasattr(model, "org_id") else true()
     parts = []

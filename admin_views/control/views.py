@@ -5,6 +5,7 @@ from flask import url_for
 from flask_admin import expose
 from werkzeug.routing import BuildError
 
+from admin_views.base import requires
 from admin_views.rollover.views import GuardedPage
 from services import clock
 from services.control import deadlines as control
@@ -24,6 +25,7 @@ def link_of(item):
 class ControlPage(GuardedPage):
     view_key = "control"
 
+    @requires("list")
     @expose("/")
     def index(self):
         result = control.control(self.actor, clock.today())

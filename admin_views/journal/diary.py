@@ -10,22 +10,18 @@ from datetime import timedelta
 from flask import abort, redirect, url_for
 from flask_admin import expose
 
-from services import audit, clock, permissions
+from models import Student
+from services import audit, clock
 from services.journal import diary
 
 STAFF_KEY = "student_diary"
 
 from admin_views.args import date_arg, id_arg
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 
 
 class DiaryView(SecurePage):
     view_key = "diary"
-
-    def _handle_view(self, name, **kwargs):
-        if name != "index" and self.is_accessible() and permissions.allowed(self.actor, STAFF_KEY, "details"):
-            return None  # staff open one student's diary (the menu and the chooser stay the family's)
-        return super()._handle_view(name, **kwargs)
 
     def _child(self, student_id):
         """The actor's own child (or himself), or a student whose diary staff may read (a logged
@@ -43,6 +39,7 @@ class DiaryView(SecurePage):
                        f"Дневник: {child.name}" + (f", {child.class_name}" if child.class_name else ""))
         return child, [child]
 
+    @requires("list", rows=Student)  # the menu and the chooser stay the family's
     @expose("/")
     def index(self):
         student_id = id_arg("student")
@@ -54,6 +51,7 @@ class DiaryView(SecurePage):
             return redirect(url_for(".week", student_id=children[0].id))
         return self.render("diary/choose.html", children=children)
 
+    @requires("details", rows=Student, view=("diary", STAFF_KEY))  # staff open one student's diary
     @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
@@ -65,6 +63,7 @@ class DiaryView(SecurePage):
                            next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),
                            months=diary.MONTHS_GEN)
 
+    @requires("details", rows=Student, view=("diary", STAFF_KEY))
     @expose("/<id:student_id>/period/")
     def period(self, student_id):
         child, children = self._child(student_id)

@@ -9,9 +9,9 @@ named input; only the changed ones are sent); static/finals.js adds the keyboard
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
-from models import db
+from models import ExamEntry, TeachingAssignment, db
 from services import clock
 from services.journal import finals
 from services.journal import period_marks
@@ -54,6 +54,7 @@ def period_mark_items(cells):
 class FinalMarksView(SecurePage):
     view_key = "journal"
 
+    @requires("list", rows=TeachingAssignment)
     @expose("/")
     def index(self):
         from services.planning.subjects import current_year
@@ -64,6 +65,7 @@ class FinalMarksView(SecurePage):
         exams = finals.visible_exams(actor, year.id) if year else []
         return self.render("journal/finals_index.html", year=year, sheets=sheets, exams=exams)
 
+    @requires("list", rows=TeachingAssignment)  # the write: journal.save_period_marks, per row
     @expose("/<int:class_id>/<int:subject_id>/", methods=("GET", "POST"))
     def sheet(self, class_id, subject_id):
         actor = self.actor
@@ -83,6 +85,8 @@ class FinalMarksView(SecurePage):
     def _show_sheet(self, sheet):
         return self.render("journal/finals_sheet.html", sheet=sheet)
 
+    @requires("list", rows=TeachingAssignment)
+    @requires("list", rows=ExamEntry, view="exam_entry")  # the results: their examiner (finals.save_exam_results)
     @expose("/exam/<int:entry_id>/", methods=("GET", "POST"))
     def exam(self, entry_id):
         actor = self.actor

@@ -13,7 +13,7 @@ from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
-from models import SchoolClass, db
+from models import Mark, SchoolClass, Student, TeachingAssignment, db
 from services import clock
 from services.journal import absences, grid_save
 from services.journal import grid as jv
@@ -25,7 +25,7 @@ from services.journal.payload import GridPayload, VersionConflict
 from services.params import date_error, parse_date, parse_id
 
 from admin_views.args import date_arg, id_arg
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 from admin_views.journal import grid_cells
 
 JOURNAL = "Журнал"
@@ -57,6 +57,7 @@ class JournalView(JournalPage):
 
     view_key = "journal"
 
+    @requires("list", rows=TeachingAssignment)
     @expose("/")
     def index(self):
         from services.planning.subjects import current_year
@@ -74,6 +75,7 @@ class JournalView(JournalPage):
                            teachers=teachers, label=jv.assignment_label,
                            class_pages=permissions.allowed(actor, "class_journal", "list"))
 
+    @requires("list", rows=TeachingAssignment)
     @expose("/<id:assignment_id>/")
     def grid(self, assignment_id):
         actor = self.actor
@@ -87,6 +89,7 @@ class JournalView(JournalPage):
                            period_mark_editable=jv.period_mark_editable, lock_shown=jv.lock_shown,
                            today=today)
 
+    @requires("list", rows=TeachingAssignment)  # the write ("edit", "correct"): rules.save_entries, per row
     @expose("/<id:assignment_id>/save", methods=("POST",))
     def save(self, assignment_id):
         actor = self.actor
@@ -131,6 +134,8 @@ class JournalView(JournalPage):
         flash(message, "success" if ok else "error")
         return redirect(back)
 
+    @requires("list", rows=TeachingAssignment)
+    @requires("list", rows=Mark, view="cell_history")
     @expose("/history/")
     def history(self):
         actor = self.actor
@@ -235,6 +240,7 @@ class ClassJournalView(JournalPage):
 
     view_key = "class_journal"
 
+    @requires("list", rows=SchoolClass)
     @expose("/")
     def index(self):
         classes = _classes_for(self.actor, self.view_key)
@@ -242,6 +248,7 @@ class ClassJournalView(JournalPage):
             return redirect(url_for(".summary", class_id=classes[0].id))
         return self.render("journal/classes.html", classes=classes, target=".summary")
 
+    @requires("list", rows=SchoolClass)
     @expose("/<id:class_id>/")
     def summary(self, class_id):
         actor = self.actor
@@ -257,6 +264,7 @@ class AbsenceView(JournalPage):
 
     view_key = "absence_reason"
 
+    @requires("list", rows=Student)
     @expose("/")
     def index(self):
         classes = _classes_for(self.actor, "class_journal") if permissions.allowed(
@@ -265,6 +273,8 @@ class AbsenceView(JournalPage):
             return redirect(url_for(".absences", class_id=classes[0].id))
         return self.render("journal/classes.html", classes=classes, target=".absences")
 
+    @requires("list", rows=Student)  # "edit" to save: checked below
+    @requires("list", rows=SchoolClass, view="class_journal")
     @expose("/<id:class_id>/", methods=("GET", "POST"))
     def absences(self, class_id):
         actor = self.actor

@@ -29,7 +29,7 @@ from services.params import date_error, parse_date, parse_int
 from services.terms import KindText
 
 from admin_views.args import id_arg, ids_arg
-from admin_views.base import SecureModelView, SecurePage
+from admin_views.base import SecureModelView, SecurePage, requires
 
 CATEGORY = "Движение"
 K = MovementKind
@@ -120,7 +120,6 @@ class MovementOrderView(SecureModelView):
                           "(перевод на следующий год — первый день того года)",
         "target_year": "Только для перевода на следующий год и оставления на повторное обучение",
     }
-    extra_endpoint_verbs = {"items_view": "details", "card_view": "edit"}
 
     def _kinds(self, form, obj=None):
         if obj is not None and obj.kind == K.CANCELLATION.value:
@@ -177,6 +176,7 @@ class MovementOrderView(SecureModelView):
 
     # -- the order's students --------------------------------------------------------------------
 
+    @requires("details")
     @expose("/items/", methods=("GET", "POST"))
     def items_view(self):
         order = self.get_one_for(request.values.get("id"), "details")
@@ -270,6 +270,7 @@ class MovementOrderView(SecureModelView):
 
     # -- a new student's card in an enrollment order --------------------------------------------
 
+    @requires("edit")
     @expose("/card/", methods=("GET", "POST"))
     def card_view(self):
         order = self.get_one_for(request.values.get("id"), "edit")
@@ -345,7 +346,6 @@ class ClassMembershipView(SecureModelView):
 
 class MovementPage(SecurePage):
     view_key = None
-    verb = "list"
 
 
 
@@ -358,8 +358,8 @@ class YearTransferPage(MovementPage):
     """«Перевести на следующий год»: the draft transfer, repeaters' and graduates' orders."""
 
     view_key = "movement_order"
-    verb = "year_transfer"
 
+    @requires("year_transfer", rows=MovementOrder)
     @expose("/", methods=("GET", "POST"))
     def index(self):
         actor = self.actor
@@ -419,6 +419,7 @@ class ClassFillPage(ReportPage):
 
     view_key = "report_class_fill"
 
+    @requires("list", rows=SchoolClass)
     @expose("/")
     def index(self):
         on_date, error = _date_arg("date", clock.today())
@@ -442,6 +443,7 @@ class MovementReportPage(ReportPage):
 
     view_key = "report_movement"
 
+    @requires("list", rows=SchoolClass)
     @expose("/")
     def index(self):
         today = clock.today()

@@ -8,7 +8,7 @@ from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Sex, db
 from services.org import orgs
 from services.errors import DomainError
 
-from admin_views.base import SecureModelView
+from admin_views.base import SecureModelView, requires
 
 PERIOD_TYPES = PeriodType.choices()
 
@@ -38,12 +38,12 @@ class OrganizationView(SecureModelView):
         "rounding_threshold": "Средний балл 4,50 при пороге 0,50 даёт «5», 4,49 — «4».",
         "site_url": "Печатается на листках с логинами; если пусто — адрес, с которого вы вошли.",
     }
-    extra_endpoint_verbs = {"admin_account_view": "create"}
 
     def on_model_change(self, form, model, is_created):
         if is_created:
             orgs.initialize_organization(model)
 
+    @requires("create")
     @expose("/admin-account/", methods=("GET", "POST"))
     def admin_account_view(self):
         """The installation administrator gives an organization its first administrator."""
@@ -84,7 +84,6 @@ class PeriodView(SecureModelView):
     column_labels = {"year": "Учебный год", "year.name": "Учебный год", "type": "Тип", "number": "№",
                      "name": "Название", "start_date": "Начало", "end_date": "Конец",
                      "is_closed": "Закрыт для изменений"}
-    extra_endpoint_verbs = {"reopen_view": "reopen_period"}
 
     # Closing a period freezes its marks, attendance and period marks (services/journal/periods.py).
     @action("close_period", "Закрыть период",
@@ -106,6 +105,7 @@ class PeriodView(SecureModelView):
     def action_reopen_period(self, ids):
         return redirect(self.get_url(".reopen_view", ids=",".join(str(i) for i in ids)))
 
+    @requires("reopen_period")
     @expose("/reopen/", methods=("GET", "POST"))
     def reopen_view(self):
         """Reopening needs a stated reason, written to the audit with the change."""

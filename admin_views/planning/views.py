@@ -20,7 +20,7 @@ from services.params import parse_id, parse_int
 from services.terms import KindText
 
 from admin_views.args import id_arg
-from admin_views.base import SecureModelView, SecurePage
+from admin_views.base import SecureModelView, SecurePage, requires
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
@@ -137,7 +137,6 @@ class CurriculumView(SecureModelView):
         "profile": "Пусто — для всех классов параллели; иначе для классов с этим профилем",
         "weeks": "Часы за год = часы в неделю × учебные недели (1 класс — 33)",
     }
-    extra_endpoint_verbs = {"lines_view": "details"}
 
     @action("copy", "Перенести в следующий учебный год",
             "Создать такие же учебные планы в следующем учебном году? Уже перенесённые строки не задвоятся.")
@@ -149,6 +148,7 @@ class CurriculumView(SecureModelView):
             return
         flash(f"Создано учебных планов: {made}, добавлено строк: {added}", "success")
 
+    @requires("details")
     @expose("/lines/", methods=("GET", "POST"))
     def lines_view(self):
         plan = self.get_one_for(request.values.get("id"), "details")
@@ -279,7 +279,6 @@ class ThematicPlanView(SecureModelView):
                      "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя", "topics": "Тем",
                      "hours": "Часов", "classes": "Назначен", "updated_at": "Изменён", "note": "Примечание"}
     column_descriptions = {"name": "Например, «Английский язык, 5 класс (УМК Spotlight)»"}
-    extra_endpoint_verbs = {"topics_view": "details", "template_view": "list", "download_view": "details"}
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -298,17 +297,20 @@ class ThematicPlanView(SecureModelView):
             return
         flash("Копии созданы", "success")
 
+    @requires("list")
     @expose("/template/")
     def template_view(self):
         from reports.ktp_template import ktp_workbook
         return ktp_workbook().response("ktp-shablon.xlsx")
 
+    @requires("details")
     @expose("/download/")
     def download_view(self):
         from reports.ktp_template import ktp_workbook
         plan = self.get_one_for(request.values.get("id"), "details")
         return ktp_workbook(plan, plan.topics).response(f"ktp-{plan.id}.xlsx")
 
+    @requires("details")
     @expose("/topics/", methods=("GET", "POST"))
     def topics_view(self):
         plan = self.get_one_for(request.values.get("id"), "details")
@@ -361,6 +363,7 @@ class SubgroupPage(PlanningPage):
 
     view_key = "subgroup"
 
+    @requires("list", rows=Subgroup)
     @expose("/", methods=("GET", "POST"))
     def index(self):
         actor = self.actor
@@ -440,6 +443,7 @@ class KtpControlPage(PlanningPage):
 
     view_key = "ktp_control"
 
+    @requires("list", rows=TeachingAssignment)
     @expose("/")
     def index(self):
         actor = self.actor

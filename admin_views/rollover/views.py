@@ -15,7 +15,7 @@ from services.errors import DomainError, PermissionDenied
 from services.params import parse_date
 
 from admin_views.args import id_arg
-from admin_views.base import SecurePage
+from admin_views.base import SecurePage, requires
 
 ORG = "Организация"
 
@@ -71,6 +71,7 @@ class RolloverPage(GuardedPage):
             return None, None
         return year, rollover.state(self.actor, year)
 
+    @requires("list", rows=AcademicYear)
     @expose("/")
     def index(self):
         year, wizard = self._wizard()
@@ -79,6 +80,7 @@ class RolloverPage(GuardedPage):
         number = wizard.current or 5
         return redirect(url_for(".step", number=number, year_id=year.id))
 
+    @requires("list", rows=AcademicYear)
     @expose("/step/<int:number>/", methods=("GET", "POST"))
     def step(self, number):
         if number not in rollover.STEPS:
@@ -127,6 +129,7 @@ class SemesterPage(GuardedPage):
     def is_visible(self):
         return super().is_visible() and self.actor.org is not None and self.actor.org.is_college
 
+    @requires("list", rows=AcademicYear)
     @expose("/", methods=("GET", "POST"))
     def index(self):
         from services.planning.subjects import current_year

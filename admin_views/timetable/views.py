@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson, Period, Role, SchoolClass,
-                    Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange, WEEKDAYS, db)
+                    Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange,
+                    TimetableEntry, WEEKDAYS, db)
 from reports.timetable_xlsx import exams_workbook, grid_workbook
 from services import clock
 from services.timetable import lessons as lesson_service
@@ -23,7 +24,7 @@ from services.params import date_error, parse_date, parse_id, parse_int
 from services.terms import KindText
 
 from admin_views.args import date_arg, id_arg, ids_arg
-from admin_views.base import SecureModelView, SecurePage
+from admin_views.base import SecureModelView, SecurePage, requires
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
@@ -168,8 +169,8 @@ class ExamEntryView(EagerChoicesMixin, SecureModelView):
                      "klass.name": KindText("class"), "subgroup": "Подгруппа", "kind": "Вид",
                      "subject": KindText("subject"), "room": "Аудитория", "examiner": "Экзаменатор",
                      "assistant": "Ассистент", "period": "Период", "note": "Примечание"}
-    extra_endpoint_verbs = {"workbook_view": "export"}
 
+    @requires("export")
     @expose("/xlsx/")
     def workbook_view(self):
         """The session timetable the actor may see, as a printable .xlsx."""
@@ -182,7 +183,6 @@ class ExamEntryView(EagerChoicesMixin, SecureModelView):
 
 class TimetablePage(SecurePage):
     view_key = "timetable"
-    verb = "list"
 
 
     def year(self):
@@ -193,6 +193,7 @@ class TimetablePage(SecurePage):
 class TimetableView(TimetablePage):
     """Расписание по классам, учителям и кабинетам, сводное; неделя с заменами или шаблон недели."""
 
+    @requires("list", rows=TimetableEntry)
     @expose("/")
     def index(self):
         actor = self.actor
@@ -231,7 +232,7 @@ class TimetableView(TimetablePage):
 
     @staticmethod
     def _wide(actor):
-        return actor.system or actor.has(Role.ADMIN, Role.DEPUTY, Role.DIRECTOR)
+        return permissions.allowed(actor, "timetable", "all")
 
     def _options(self, actor, catalog, year):
         """What the actor may pick: everything for the administration, else what he sees."""
@@ -256,7 +257,7 @@ class TimetableView(TimetablePage):
         classes &= set(catalog.classes)
         options = {"class": [(cid, f"{c.name} ({', '.join(children[cid])})" if children.get(cid) else c.name)
                              for cid, c in catalog.classes.items() if cid in classes]}
-        if actor.staff_id and actor.has(Role.TEACHER):
+        if actor.staff_id and permissions.allowed(actor, self.view_key, "own_lessons"):
             options["teacher"] = [(actor.staff_id, catalog.teacher_name(actor.staff_id))]
         rooms = {s.room_id for s in slots if s.room_id}
         if rooms and actor.staff_id:
@@ -268,7 +269,8 @@ class TimetableView(TimetablePage):
         return options
 
     def _default_by(self, actor):
-        if actor.staff_id and actor.has(Role.TEACHER) and not self._wide(actor) and not actor.own_class_ids:
+        if actor.staff_id and permissions.allowed(actor, self.view_key, "own_lessons") \
+                and not self._wide(actor) and not actor.own_class_ids:
             return "teacher"
         return "class"
 
@@ -303,8 +305,7 @@ def _cells_from_form(form):
 class GridEditorView(TimetablePage):
     """The deputy's grid: rows = lessons, columns = days; a cell = the class's subjects and a room."""
 
-    verb = "edit"
-
+    @requires("edit", rows=TimetableEntry)
     @expose("/", methods=("GET", "POST"))
     def index(self):
         actor = self.actor
@@ -392,8 +393,7 @@ def _safe_cells(form):
 class LessonsView(TimetablePage):
     """«Сформировать уроки»: lessons of a period from the timetable, with a preview and the conflicts."""
 
-    verb = "generate"
-
+    @requires("generate", rows=TimetableEntry)
     @expose("/", methods=("GET", "POST"))
     def index(self):
         actor = self.actor

@@ -409,7 +409,7 @@ def _cards_behind(pairs):
 def _check_reach(actor, verb, pairs):
     """An account is the actor's to issue, reset or block only if he may `verb` every card behind
     it: a class teacher's parent has all his children in that teacher's class."""
-    if actor.system or actor.has(Role.SUPERADMIN) or not pairs:
+    if permissions.allowed(actor, "user", "all_accounts") or not pairs:
         return
     behind = _cards_behind(pairs)
     for model, view in CARD_VIEWS:
@@ -440,7 +440,7 @@ def reset_passwords(actor, view, model, ids):
         raise DomainError("У выбранных нет учётных записей. Сначала выдайте логины.")
     result = []
     for user, card in pairs:
-        if user.is_superadmin and not actor.has(Role.SUPERADMIN):
+        if user.is_superadmin and not permissions.allowed(actor, "user", "all_accounts"):
             raise DomainError("Пароль администратора установки меняет только он сам.")
         password = readable_password()
         user.password_hash = hash_password(password)
@@ -461,7 +461,7 @@ def set_blocked(actor, view, model, ids, blocked):
     for user, _ in pairs:
         if user.id == actor.user_id and blocked:
             raise DomainError("Нельзя заблокировать собственную учётную запись.")
-        if user.is_superadmin and not actor.has(Role.SUPERADMIN):
+        if user.is_superadmin and not permissions.allowed(actor, "user", "all_accounts"):
             raise DomainError("Администратора установки может заблокировать только он сам.")
         user.is_blocked = blocked
         end_sessions(user)

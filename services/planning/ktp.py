@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from models import (AcademicYear, Lesson, Role, SchoolClass, Staff, Subject, TeachingAssignment,
+from models import (AcademicYear, Lesson, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
 from services import clock, permissions, uploads, versions
 from services.planning.curriculum import CurriculumIndex
@@ -434,4 +434,4 @@ def teacher_plan_choices(actor):
 
 
 def is_plan_owner(actor, plan):
-    return actor.staff_id is not None and plan.teacher_id == actor.staff_id and actor.has(Role.TEACHER)
+    return actor.staff_id is not None and plan.teacher_id == actor.staff_id and permissions.allowed(actor, "thematic_plan", "author")
