@@ -22,16 +22,17 @@ What it does not cover:
 - an object already in the session: `session.get` and a many-to-one attribute return it from the
   identity map without SQL, and refreshing an expired object reloads that same row (column loads are
   left alone, or an object of another organization held by the session would vanish mid-request);
-- relationship loads of objects loaded outside the scope or under `installation()`;
+- relationship loads of objects loaded outside the scope (before it began, or under `installation()`);
 - the unit of work's own INSERT/UPDATE/DELETE at flush: it writes the objects the session holds (the
   rules in services/ check that what they point at is of the same organization);
+- an `insert()` run through the session, its `from_select` included;
 - Core statements on tables (`student_parent`, `text()`, `db.engine`/connection `execute`) and the
   models that are not `OrgOwned` (Organization, User, StaffRole, SubgroupMember, the audit logs,
   login events): their filters stay written out.
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
@@ -43,6 +44,11 @@ from models.org import OrgOwned
 class Scope:
     org_id: int | None  # None: installation-wide
     reason: str = ""
+    criteria: object = field(default=None, repr=False, compare=False)  # the option added to every query
+
+
+def _criteria(org_id):
+    return with_loader_criteria(OrgOwned, lambda cls: cls.org_id == org_id, include_aliases=True)
 
 
 _current: ContextVar = ContextVar("org_scope", default=None)
@@ -63,7 +69,7 @@ def enter(org_id):
     """Limit every query to `org_id` until `leave(token)`; for hooks that cannot hold a `with`."""
     if org_id is None:
         raise ValueError("organization scope without an organization")
-    return _current.set(Scope(org_id))
+    return _current.set(Scope(org_id, criteria=_criteria(org_id)))
 
 
 def leave(token):
@@ -103,9 +109,7 @@ def _limit_to_organization(state):
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    org_id = scope.org_id
-    state.statement = state.statement.options(
-        with_loader_criteria(OrgOwned, lambda cls: cls.org_id == org_id, include_aliases=True))
+    state.statement = state.statement.options(scope.criteria)
 
 
 __all__ = ["Scope", "current", "current_org_id", "enter", "leave", "organization", "installation"]
