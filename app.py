@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from admin_views.base import public
-from models import User, db
+from models import User, db, scope
 from models.dialect import is_database_busy
 from services import audit, clock, database, uploads, versions
 from services.context import Actor
@@ -197,6 +197,9 @@ def _register_hooks(app):
             return _end_outlived_session()
         g.actor = Actor.for_user(current_user, session.get("org_id"))
         audit.set_context(current_user.id, g.actor.org_id, client_address())
+        if g.actor.org_id is not None:
+            # From here every query of the request sees only this organization's rows (models/scope.py).
+            g.org_scope = scope.enter(g.actor.org_id)
         if current_user.must_change_password and request.endpoint not in open_endpoints \
                 and not (request.endpoint or "").endswith(".static"):
             return redirect(url_for("auth.change_password"))
@@ -220,6 +223,9 @@ def _register_hooks(app):
     @app.teardown_request
     def clear_context(exc):
         audit.set_context()
+        token = g.pop("org_scope", None)
+        if token is not None:
+            scope.leave(token)
 
     @app.context_processor
     def inject():

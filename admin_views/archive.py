@@ -31,8 +31,7 @@ class ArchivePage(SecurePage):
     @expose("/")
     def index(self):
         year = self._year()
-        years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == self.actor.org_id)
-                                   .order_by(AcademicYear.start_date.desc())).all()
+        years = db.session.scalars(select(AcademicYear).order_by(AcademicYear.start_date.desc())).all()
         can_all = permissions.allowed(self.actor, self.view_key, "all")
         job_id = request.args.get("job") or (archive_jobs.latest(self.actor) if can_all else None)
         job = archive_jobs.status(self.actor, job_id) if job_id else None

@@ -26,13 +26,11 @@ class HomeView(AdminIndexView):
         actor = g.actor
         counts = {}
         if actor.org is not None and permissions.allowed(actor, "organization", "head_count"):
-            org_id = actor.org_id
             counts = {
                 "Обучающихся": db.session.scalar(select(func.count(Student.id)).where(
-                    Student.org_id == org_id, Student.status == StudentStatus.STUDYING.value)),
-                "Сотрудников": db.session.scalar(select(func.count(Staff.id)).where(
-                    Staff.org_id == org_id, Staff.dismissal_date.is_(None))),
-                "Родителей": db.session.scalar(select(func.count(Parent.id)).where(Parent.org_id == org_id)),
+                    Student.status == StudentStatus.STUDYING.value)),
+                "Сотрудников": db.session.scalar(select(func.count(Staff.id)).where(Staff.dismissal_date.is_(None))),
+                "Родителей": db.session.scalar(select(func.count(Parent.id))),
             }
         own_classes = []
         if actor.own_class_ids:

@@ -32,3 +32,4 @@ from models.grading import *  # noqa: E402,F401,F403
 from models.audit import *  # noqa: E402,F401,F403
 from models.rollover import *  # noqa: E402,F401,F403
 from models.movement import *  # noqa: E402,F401,F403
+from models import scope  # noqa: E402,F401 — the organization scope (every query of a request sees one organization)

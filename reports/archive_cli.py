@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from models import db
+from models import db, scope
 from reports import base
 from reports import journal_archive as archive
 from reports.cli import _actor
@@ -28,6 +28,12 @@ def journal_command(class_, everything, year, login, org_ref, out):
     if bool(class_) == everything:
         raise click.UsageError("Укажите --class КЛАСС или --all")
     actor = _actor(login, org_ref)
+    with scope.organization(actor.org_id):
+        _write(actor, class_, everything, year, out)
+
+
+def _write(actor, class_, everything, year, out):
+    """Write one class's journal or every class's, as `actor`."""
     today = clock.today(actor.org)
     try:
         year_ = base.pick_year(actor, year, today)

@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from models import AcademicYear, User, db
+from models import AcademicYear, User, db, scope
 from reports import journal_archive as archive
 from reports.base import slug
 from services import clock
@@ -75,7 +75,7 @@ def _run(app, folder, status, user_id, org_id, year_id, class_ids, today):
                 status.update(done=done, current=name)
                 _write_status(folder, status)
 
-            with long_statements():
+            with long_statements(), scope.organization(org_id):
                 partial = folder / "archive.zip.part"
                 archive.write_zip(partial, archive.each_class_workbook(actor, year, classes, progress, today))
             os.replace(partial, folder / "archive.zip")

@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from models import Organization, User, db
+from models import Organization, User, db, scope
 from reports import base
 from reports.render import to_json, to_xlsx
 from services.context import Actor
@@ -84,6 +84,12 @@ def run_command(name, login, org_ref, year, class_, period, student, subject, te
            "teacher": teacher, "from": from_, "to": to, "by": by}
     raw = {k: v for k, v in raw.items() if v}
     actor = _actor(login, org_ref)
+    with scope.organization(actor.org_id):  # the report reads the organization it is built in
+        _run(actor, name, raw, fmt, out)
+
+
+def _run(actor, name, raw, fmt, out):
+    """Build the report as `actor` and write it."""
     try:
         doc = base.build(actor, name, raw)
     except PermissionDenied:

@@ -465,8 +465,7 @@ def _previous_results(sheet, p, only=None):
         for student_id, class_id, kind in db.session.execute(
                 select(MovementItem.student_id, MovementItem.from_class_id, MovementOrder.kind)
                 .join(MovementOrder, MovementOrder.id == MovementItem.order_id)
-                .where(MovementOrder.org_id == org.id, MovementOrder.status == "applied",
-                       MovementOrder.kind.in_(YEAR_END_KINDS),
+                .where(MovementOrder.status == "applied", MovementOrder.kind.in_(YEAR_END_KINDS),
                        MovementItem.from_class_id.in_([c.id for c in classes]))):
             moved[class_id][student_id] = kind
     table = sheet.table([Column(term("grade", org), "text", 16), Column("На конец года", "int", 9),

@@ -58,7 +58,7 @@ def teacher_report(actor, p):
     start, end = p.period_start, p.period_end
     assignments = db.session.scalars(
         select(TA).join(SchoolClass, SchoolClass.id == TA.class_id).join(Subject, Subject.id == TA.subject_id)
-        .where(TA.teacher_id == teacher.id, TA.year_id == p.year.id, TA.org_id == org.id)
+        .where(TA.teacher_id == teacher.id, TA.year_id == p.year.id)
         .options(joinedload(TA.klass), joinedload(TA.subject), joinedload(TA.subgroup))
         .order_by(SchoolClass.grade, SchoolClass.name, Subject.sort_order, Subject.name, TA.id)).unique().all()
     counted = data.class_sets({a.class_id for a in assignments}, start, end).sets()
@@ -129,7 +129,7 @@ def subject_results(actor, p):
     org, subject = p.org, p.subject
     start, end = p.period_start, p.period_end
     chosen = p.teacher if p.raw.get("teacher") else None
-    cond = [TA.year_id == p.year.id, TA.subject_id == subject.id, TA.org_id == org.id,
+    cond = [TA.year_id == p.year.id, TA.subject_id == subject.id,
             permissions.row_condition(actor, "report_teacher", "list", TA)]
     if chosen is not None:
         cond.append(TA.teacher_id == chosen.id)

@@ -4,7 +4,7 @@ from functools import cached_property
 
 from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
-from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, student_parent
+from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, scope, student_parent
 
 
 def memberships(user_id):
@@ -15,8 +15,9 @@ def memberships(user_id):
         select(Student.org_id, literal("student"), Student.id).where(Student.user_id == user_id),
         select(Parent.org_id, literal("parent"), Parent.id).where(Parent.user_id == user_id),
     ).subquery()
-    return db.session.execute(select(Organization, cards.c.kind, cards.c.card_id)
-                              .join(cards, cards.c.org_id == Organization.id)).all()
+    with scope.installation("a user's cards in every organization"):
+        return db.session.execute(select(Organization, cards.c.kind, cards.c.card_id)
+                                  .join(cards, cards.c.org_id == Organization.id)).all()
 
 
 def memberships_and_staff_facts(user_id):
@@ -35,8 +36,9 @@ def memberships_and_staff_facts(user_id):
         select(Staff.org_id, literal("class"), Staff.id, no_role, SchoolClass.id)
         .join(SchoolClass, SchoolClass.class_teacher_id == Staff.id).where(*staff),
     ).subquery()
-    return db.session.execute(select(Organization, rows.c.kind, rows.c.card_id, rows.c.role, rows.c.class_id)
-                              .join(rows, rows.c.org_id == Organization.id)).all()
+    with scope.installation("a user's cards in every organization, for the switch between them"):
+        return db.session.execute(select(Organization, rows.c.kind, rows.c.card_id, rows.c.role, rows.c.class_id)
+                                  .join(rows, rows.c.org_id == Organization.id)).all()
 
 
 def staff_roles_and_classes(staff_id):

@@ -245,9 +245,8 @@ class MovementOrderView(SecureModelView):
 
     def _add_choices(self, order):
         """Who can be added to this order, and into which classes."""
-        kind, org_id = order.kind, order.org_id
-        query = select(Student, SchoolClass.name).outerjoin(SchoolClass, SchoolClass.id == Student.class_id) \
-            .where(Student.org_id == org_id)
+        kind = order.kind
+        query = select(Student, SchoolClass.name).outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
         if kind == K.ENROLLMENT.value:
             query = query.where(Student.status != StudentStatus.STUDYING.value)
         elif kind == K.LEAVE_RETURN.value:
@@ -307,8 +306,7 @@ def _class_choices(order):
     """The classes an order's students may go to: of the next year for a year transfer; of every
     open year not over by the order's date for an enrollment (first-graders in August); else of the
     year the order acts in. Labelled with the year when there are several."""
-    query = select(SchoolClass).join(AcademicYear, AcademicYear.id == SchoolClass.year_id) \
-        .where(SchoolClass.org_id == order.org_id)
+    query = select(SchoolClass).join(AcademicYear, AcademicYear.id == SchoolClass.year_id)
     if order.kind in (K.NEXT_YEAR.value, K.REPEAT.value):
         query = query.where(SchoolClass.year_id == order.target_year_id)
     elif order.kind == K.ENROLLMENT.value:
@@ -349,9 +347,8 @@ class MovementPage(SecurePage):
 
 
 
-def _years(org_id):
-    return db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == org_id)
-                              .order_by(AcademicYear.start_date)).all()
+def _years():
+    return db.session.scalars(select(AcademicYear).order_by(AcademicYear.start_date)).all()
 
 
 class YearTransferPage(MovementPage):
@@ -363,7 +360,7 @@ class YearTransferPage(MovementPage):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         actor = self.actor
-        years = _years(actor.org_id)
+        years = _years()
         today = clock.today()
         current = guards.year_of(actor.org_id, today) if years else None
         year_id = id_arg("year_id")

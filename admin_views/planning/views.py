@@ -54,9 +54,8 @@ def _selected_year(actor):
     return planning.current_year(actor.org_id)
 
 
-def _years(actor):
-    return db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == actor.org_id)
-                              .order_by(AcademicYear.start_date.desc())).all()
+def _years():
+    return db.session.scalars(select(AcademicYear).order_by(AcademicYear.start_date.desc())).all()
 
 
 def _flash_error(exc):
@@ -167,11 +166,9 @@ class CurriculumView(SecureModelView):
                 _flash_error(exc)
             return redirect(url_for(".lines_view", id=plan.id))
         can_edit = permissions.allowed(self.actor, "curriculum", "edit") and not plan.year.is_closed
-        subjects = db.session.scalars(select(Subject).where(Subject.org_id == plan.org_id)
-                                      .options(joinedload(Subject.area))
+        subjects = db.session.scalars(select(Subject).options(joinedload(Subject.area))
                                       .order_by(Subject.sort_order, Subject.name)).all()
-        others = db.session.scalars(select(Curriculum).where(
-            Curriculum.org_id == plan.org_id, Curriculum.id != plan.id)
+        others = db.session.scalars(select(Curriculum).where(Curriculum.id != plan.id)
             .options(joinedload(Curriculum.year), joinedload(Curriculum.organization),
                      joinedload(Curriculum.specialty))
             .order_by(Curriculum.year_id.desc(), Curriculum.grade)).all()
@@ -399,7 +396,7 @@ class SubgroupPage(PlanningPage):
             rows, suggested = planning.split_page(klass, subject, period)
             subgroups = planning.subgroups_of(klass, subject)
             can_edit = planning.can_split(actor, klass, subject) and not period.is_closed
-        return self.render("planning/subgroups.html", year=year, years=_years(actor), pairs=pairs,
+        return self.render("planning/subgroups.html", year=year, years=_years(), pairs=pairs,
                            periods=periods, klass=klass, subject=subject, period=period, rows=rows,
                            suggested=suggested, subgroups=subgroups, can_edit=can_edit,
                            can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"))
@@ -450,7 +447,7 @@ class KtpControlPage(PlanningPage):
         year = _selected_year(actor)
         only = request.args.get("all") != "1"
         rows = ktp.ktp_control(actor, year, only_problems=only) if year is not None else []
-        return self.render("planning/ktp_control.html", year=year, years=_years(actor), rows=rows,
+        return self.render("planning/ktp_control.html", year=year, years=_years(), rows=rows,
                            only=only, fmt=planning.fmt_hours)
 
 

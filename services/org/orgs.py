@@ -4,7 +4,7 @@ import re
 from sqlalchemy import select
 
 from models import (AcademicYear, Holiday, OrgKind, Organization, Period, PeriodType, SchoolClass,
-                    Staff, StaffRole, Role, db)
+                    Staff, StaffRole, Role, db, scope)
 from services.org.calendar import seed_official_calendar
 from services.errors import DomainError
 from services.journal.dictionaries import seed_journal_dictionaries
@@ -140,8 +140,9 @@ def initialize_organization(org):
     """What every new institution starts with: the official working-day calendar and the journal's
     task types and attendance codes, each copied into its own editable tables (idempotent)."""
     db.session.flush()
-    seed_official_calendar(org.id)
-    seed_journal_dictionaries(org.id)
+    with scope.organization(org.id):  # made by the installation's administrator, who may work in another one
+        seed_official_calendar(org.id)
+        seed_journal_dictionaries(org.id)
 
 
 def ensure_admin_role(staff):
@@ -153,12 +154,13 @@ def create_org_admin(org, last_name, first_name, middle_name, sex):
     """The first administrator of an organization: a staff card with the admin role and an account."""
     from services.people.accounts import Credential, base_login, new_user, unique_login
 
-    staff = Staff(org_id=org.id, last_name=last_name.strip(), first_name=first_name.strip(),
-                  middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=clock.today())
-    staff.role_codes = [Role.ADMIN.value]
-    db.session.add(staff)
-    db.session.flush()  # validates the card before an account is made for it
-    user, password = new_user(unique_login(base_login(staff), set()), staff.full_name)
-    staff.user = user
-    db.session.commit()
+    with scope.organization(org.id):  # the installation's administrator may work in another one
+        staff = Staff(org_id=org.id, last_name=last_name.strip(), first_name=first_name.strip(),
+                      middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=clock.today())
+        staff.role_codes = [Role.ADMIN.value]
+        db.session.add(staff)
+        db.session.flush()  # validates the card before an account is made for it
+        user, password = new_user(unique_login(base_login(staff), set()), staff.full_name)
+        staff.user = user
+        db.session.commit()
     return Credential(str(org), staff.full_name, Role.ADMIN.label, user.login, password)

@@ -15,7 +15,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from models import LoginThrottle, Parent, Role, Staff, Student, User, db, student_parent, utcnow
+from models import LoginThrottle, Parent, Role, Staff, Student, User, db, scope, student_parent, utcnow
 from models.dialect import locked
 from services import permissions
 from services.audit import log_login
@@ -393,10 +393,11 @@ def _cards_behind(pairs):
         if user is not None:
             users[user.id] = name
     if users:
-        for model, _ in CARD_VIEWS:
-            for card_id, user_id in db.session.execute(
-                    select(model.id, model.user_id).where(model.user_id.in_(users))):
-                behind.setdefault((model, card_id), users[user_id])
+        with scope.installation("the cards an account opens, in every organization"):
+            for model, _ in CARD_VIEWS:
+                for card_id, user_id in db.session.execute(
+                        select(model.id, model.user_id).where(model.user_id.in_(users))):
+                    behind.setdefault((model, card_id), users[user_id])
     parents = {card_id: name for (model, card_id), name in behind.items() if model is Parent}
     if parents:
         for child_id, parent_id in db.session.execute(
