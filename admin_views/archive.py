@@ -10,7 +10,7 @@ from sqlalchemy import select
 from admin_views.base import SecurePage
 from admin_views.journal.grid import JOURNAL
 from models import AcademicYear, db
-from reports import archive_jobs, base
+from reports import archive_jobs, parameters
 from reports import journal_archive as archive
 from reports.xlsx import XLSX_MIME
 from services import clock, permissions
@@ -23,7 +23,7 @@ class ArchivePage(SecurePage):
 
     def _year(self):
         try:
-            return base.pick_year(self.actor, request.values.get("year"), clock.today())
+            return parameters.pick_year(self.actor, request.values.get("year"), clock.today())
         except DomainError:
             abort(404)
 

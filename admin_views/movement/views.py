@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, SchoolClass, Sex, Student, StudentStatus, db)
-from reports.base import Document, log_read
+from reports.document import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import clock, permissions
