@@ -2,11 +2,12 @@
 its filters on top, and the same Document as printable .xlsx or as JSON."""
 import json
 
-from flask import Response, abort, request
+from flask import Response, abort
 from flask_admin import expose
 from wtforms.form import BaseForm
 
 from admin_views.base import SecurePage
+from admin_views.forms import PageForm, TextField
 from models import db
 from reports import parameters, registry
 from reports.document import display, log_read
@@ -17,8 +18,19 @@ from services.errors import DomainError, PermissionDenied
 CATEGORY = None
 
 
-def _raw_params(rdef):
-    return {name: request.args.get(name, "") for name in rdef.params if request.args.get(name)}
+class ReportQuery(PageForm):
+    """A report's query string: its parameters as text (reports/parameters.py resolves them) and the file
+    asked for (`format`: xlsx or json)."""
+
+    format = TextField()
+
+    def raw(self, rdef):
+        """The report's parameters given (not empty), as typed."""
+        return {name: self.value(name) for name in rdef.params if self.value(name)}
+
+    def links(self):
+        """The query without `format`: the file links of the page shown."""
+        return {k: v for k, v in self.formdata.items() if k != "format"}
 
 
 class ReportsPage(SecurePage):
@@ -52,12 +64,13 @@ class ReportsPage(SecurePage):
         rdef = registry.REGISTRY.get(key)
         if rdef is None or not permissions.allowed(self.actor, rdef.view_key, "list"):
             abort(404)
-        fmt = request.args.get("format", "")
+        query = ReportQuery.from_args()
+        fmt = query.format.data or ""
         if fmt and fmt not in ("xlsx", "json"):
             abort(404)
         if fmt and not permissions.allowed(self.actor, rdef.view_key, "export"):
             abort(403)
-        raw = _raw_params(rdef)
+        raw = query.raw(rdef)
         doc, error, params = None, None, None
         try:
             params = parameters.resolve(self.actor, rdef, raw)
@@ -83,7 +96,7 @@ class ReportsPage(SecurePage):
                            form=self._form(rdef, params, raw), chart_svg=chart_svg, display=display,
                            can_export=permissions.allowed(self.actor, rdef.view_key, "export"),
                            first_open=not any(raw.get(n) for n in (rdef.required or rdef.params)),
-                           query={k: v for k, v in request.args.items() if k != "format"})
+                           query=query.links())
 
     def _form(self, rdef, params, raw):
         """The report's filters: a form of each parameter's field (reports/parameters.py `Param.field`),

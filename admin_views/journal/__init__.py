@@ -1,3 +1,3 @@
 """Pages of the journal domain: the grid and the class teacher's pages (`grid`), the diary (`diary`), the
-dictionaries (`dictionaries`) and «Итоговые отметки» (`finals`).
+dictionaries (`dictionaries`) and «Итоговые отметки» (`finals`); the pages' inputs (`forms`).
 """

@@ -15,7 +15,7 @@ from services.journal import reads as jv
 
 STAFF_KEY = "student_diary"
 
-from admin_views.args import date_arg, id_arg
+from admin_views.journal.forms import DiaryQuery
 from admin_views.base import SecurePage
 
 
@@ -45,7 +45,7 @@ class DiaryView(SecurePage):
 
     @expose("/")
     def index(self):
-        student_id = id_arg("student")
+        student_id = DiaryQuery.from_values().student.data
         if student_id is not None:
             self._child(student_id)
             return redirect(url_for(".week", student_id=student_id))
@@ -57,7 +57,7 @@ class DiaryView(SecurePage):
     @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = jv.week_start(date_arg("week", "Неделя") or clock.today())
+        start = jv.week_start(DiaryQuery.from_values().week.data or clock.today())
         days = jv.diary_week(child, start)
         today = clock.today()
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
@@ -69,7 +69,7 @@ class DiaryView(SecurePage):
     def period(self, student_id):
         child, children = self._child(student_id)
         periods = jv.diary_periods(child)
-        wanted = id_arg("period")
+        wanted = DiaryQuery.from_values().period.data
         period = next((p for p in periods if p.id == wanted), None) or jv.current_period(periods)
         subjects = jv.diary_period(child, period, self.actor.org) if period is not None else []
         return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
