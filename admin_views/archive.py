@@ -3,18 +3,29 @@ administration — every class's at once, built in the background (reports/archi
 page shows its progress (static/archive.js polls the status)."""
 import io
 
-from flask import abort, jsonify, redirect, request, send_file, url_for
+from flask import abort, jsonify, redirect, send_file, url_for
 from flask_admin import expose
 from sqlalchemy import select
 
 from admin_views.base import SecurePage, requires
+from admin_views.forms import PageForm, TextField
 from admin_views.journal.grid import JOURNAL
 from models import AcademicYear, SchoolClass, db
-from reports import archive_jobs, base
+from reports import archive_jobs, parameters
 from reports import journal_archive as archive
 from reports.xlsx import XLSX_MIME
 from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
+
+
+class ArchiveQuery(PageForm):
+    """The year (by name, in the query string or the form), the background job shown, the message of a
+    refused class file, the class whose file is asked for."""
+
+    year = TextField(source="values")
+    job = TextField()
+    error = TextField()
+    klass = TextField(name="class")
 
 
 class ArchivePage(SecurePage):
@@ -23,7 +34,7 @@ class ArchivePage(SecurePage):
 
     def _year(self):
         try:
-            return base.pick_year(self.actor, request.values.get("year"), clock.today())
+            return parameters.pick_year(self.actor, ArchiveQuery.from_args().year.data, clock.today())
         except DomainError:
             abort(404)
 
@@ -33,18 +44,19 @@ class ArchivePage(SecurePage):
         year = self._year()
         years = db.session.scalars(select(AcademicYear).order_by(AcademicYear.start_date.desc())).all()
         can_all = permissions.allowed(self.actor, self.view_key, "all")
-        job_id = request.args.get("job") or (archive_jobs.latest(self.actor) if can_all else None)
+        query = ArchiveQuery.from_args()
+        job_id = query.job.data or (archive_jobs.latest(self.actor) if can_all else None)
         job = archive_jobs.status(self.actor, job_id) if job_id else None
         return self.render("archive/index.html", year=year, years=years,
                            classes=archive.reachable_classes(self.actor, year), can_all=can_all,
-                           job=job, job_id=job_id if job else None, error=request.args.get("error"))
+                           job=job, job_id=job_id if job else None, error=query.error.data)
 
     @requires("list", rows=SchoolClass)
     @expose("/class")
     def class_file(self):
         year = self._year()
         try:
-            klass = archive.find_class(self.actor, year, request.args.get("class", ""))
+            klass = archive.find_class(self.actor, year, ArchiveQuery.from_args().klass.data or "")
         except DomainError as exc:
             return redirect(url_for(".index", year=year.name, error="; ".join(exc.errors)))
         name, content = archive.class_workbook(self.actor, year, klass)

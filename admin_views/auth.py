@@ -3,26 +3,46 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_views.base import local_url, public, signed_in
+from admin_views.forms import IntField, PageForm, TextField
 from models import db
 from services import clock
 from services.people import accounts
 from services.errors import DomainError
-from services.params import parse_id
 
 bp = Blueprint("auth", __name__)
+
+
+class LoginForm(PageForm):
+    """The login and password; where to go next (the page's own ?next= or the form's)."""
+
+    login = TextField(strip=True)
+    password = TextField()
+    next = TextField(source="values")
+    posted_next = TextField(name="next")
+
+
+class PasswordForm(PageForm):
+    old_password = TextField()
+    new_password = TextField()
+    confirm_password = TextField()
+
+
+class SwitchOrganizationForm(PageForm):
+    org_id = IntField()  # not an id of his: 403, whatever it is
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
+    form = LoginForm.from_form()
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(local_url(request.args.get("next")) or url_for("admin.index"))
+        return redirect(local_url(form.next.data) or url_for("admin.index"))
     error = None
     login_value = ""
     if request.method == "POST":
-        login_value = (request.form.get("login") or "").strip()
+        login_value = form.login.data or ""
         try:
-            user = accounts.authenticate(login_value, request.form.get("password") or "",
+            user = accounts.authenticate(login_value, form.password.data or "",
                                          (request.remote_addr or "unknown")[:64])
         except DomainError as exc:
             error = str(exc)
@@ -31,9 +51,9 @@ def login():
             login_user(user)
             session.permanent = True
             session["login_at"] = clock.timestamp()  # the session's absolute lifetime counts from here
-            return redirect(local_url(request.form.get("next")) or url_for("admin.index"))
+            return redirect(local_url(form.posted_next.data) or url_for("admin.index"))
     return render_template("login.html", error=error, login_value=login_value,
-                           next=local_url(request.values.get("next")) or ""), (401 if error else 200)
+                           next=local_url(form.next.data) or ""), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -54,10 +74,10 @@ def logout():
 def change_password():
     error = None
     if request.method == "POST":
+        form = PasswordForm.from_form()
         try:
-            accounts.change_password(current_user, request.form.get("old_password") or "",
-                                     request.form.get("new_password") or "",
-                                     request.form.get("confirm_password") or "")
+            accounts.change_password(current_user, form.old_password.data or "", form.new_password.data or "",
+                                     form.confirm_password.data or "")
         except DomainError as exc:
             db.session.rollback()
             error = str(exc)
@@ -75,7 +95,7 @@ def change_password():
 @signed_in
 @login_required
 def switch_organization():
-    org_id = parse_id(request.form.get("org_id"))
+    org_id = SwitchOrganizationForm.from_form().org_id.data
     if org_id not in g.actor.org_ids:
         abort(403)
     session["org_id"] = org_id

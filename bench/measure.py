@@ -230,19 +230,19 @@ REPORTS = {
 
 
 def report_registered(name):
-    from reports import base
+    from reports import registry
     try:
-        base.load_all()
+        registry.load_all()
     except ImportError:
         return False
-    return name in base.REGISTRY
+    return name in registry.REGISTRY
 
 
 def report_url(name, t):
     from urllib.parse import urlencode
 
-    from reports import base
-    accepted = base.REGISTRY[name].params
+    from reports import registry
+    accepted = registry.REGISTRY[name].params
     values = {"class": t.report_class, "year": t.year_name, "period": t.report_period}
     query = {k: v for k, v in values.items() if k in accepted and k in REPORTS[name][1]}
     return f"/reports/{name}/?{urlencode(query)}&format=xlsx"

@@ -266,7 +266,7 @@ def document_json(app, login, key):
     from sqlalchemy import select
 
     from models import User, db
-    from reports import base
+    from reports import registry
     from reports.render import to_json
     from services.context import Actor
     from services.errors import DomainError
@@ -276,7 +276,7 @@ def document_json(app, login, key):
             user = db.session.scalar(select(User).where(User.login == login))
             g.actor = actor = Actor.for_user(user)
             try:
-                doc = base.build(actor, key, {})
+                doc = registry.build(actor, key, {})
             except DomainError:
                 return None
             return json.dumps(to_json(doc), ensure_ascii=False, indent=1)

@@ -7,8 +7,9 @@ import click
 from flask.cli import AppGroup
 
 from models import db, scope
-from reports import base
+from reports import parameters
 from reports import journal_archive as archive
+from reports import parameters
 from reports.cli import _actor
 from services import clock
 from services.errors import DomainError, PermissionDenied
@@ -17,9 +18,9 @@ cli = AppGroup("archive", help="Архив: классные журналы за
 
 
 @cli.command("journal")
-@click.option("--class", "class_", help=base.PARAMS["class"][1])
+@click.option("--class", "class_", help=parameters.PARAMS["class"].help)
 @click.option("--all", "everything", is_flag=True, help="Журналы всех классов: по файлу на класс в каталог --out.")
-@click.option("--year", help=base.PARAMS["year"][1])
+@click.option("--year", help=parameters.PARAMS["year"].help)
 @click.option("--as", "login", help="От имени пользователя (его права и организация).")
 @click.option("--org", "org_ref", help="Организация (номер или краткое название), если строит оператор.")
 @click.option("--out", required=True, type=click.Path(), help="Файл .xlsx (с --class) или каталог (с --all).")
@@ -36,7 +37,7 @@ def _write(actor, class_, everything, year, out):
     """Write one class's journal or every class's, as `actor`."""
     today = clock.today(actor.org)
     try:
-        year_ = base.pick_year(actor, year, today)
+        year_ = parameters.pick_year(actor, year, today)
         if class_:
             klass = archive.find_class(actor, year_, class_)
             _, content = archive.class_workbook(actor, year_, klass, today)

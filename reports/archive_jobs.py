@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import current_app
 from models import AcademicYear, User, db, scope
 from reports import journal_archive as archive
-from reports.base import slug
+from reports.document import slug
 from services import clock
 from services.context import Actor
 from services.database import long_statements

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from models import AcademicYear, ClassMembership, Organization, SchoolClass, Student, db
 from reports import data
-from reports.base import grade_label, total_label
+from reports.document import grade_label, total_label
 from reports.xlsx import Book
 from services import permissions
 from services.errors import DomainError

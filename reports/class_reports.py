@@ -11,10 +11,11 @@ from collections import defaultdict
 from datetime import timedelta
 
 from reports import data
-from reports.base import (Column, attendance_columns, attendance_values, average_note, class_teacher_line,
-                          date_range, figures_note, set_note,
-                          director_line, figure_columns, figure_values, movement_note, next_month, person_name,
-                          refuse, report, report_document, slug)
+from reports.document import (Column, attendance_columns, attendance_values, average_note, class_teacher_line,
+                              date_range, director_line, figure_columns, figure_values, figures_note, movement_note,
+                              next_month, person_name, set_note, slug)
+from reports.parameters import refuse
+from reports.registry import report, report_document
 from services.journal.figures import (AttendanceCounts, figures, mark_category, pooled_average, student_category,
                                      suggested_mark, weighted_average)
 from services.journal.policy import no_marks

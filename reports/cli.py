@@ -1,6 +1,6 @@
 """`flask --app app report list` and `flask --app app report run NAME ...`: the reports for automation.
 
-`run` builds the same Document as the page (reports/base.py) and writes it as .xlsx or JSON. It acts as a
+`run` builds the same Document as the page (reports/registry.py) and writes it as .xlsx or JSON. It acts as a
 user (`--as LOGIN`: his rights, his organization) or as the operator of one organization (`--org`).
 """
 import json
@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from models import Organization, User, db, scope
-from reports import base
+from reports import parameters, registry
+from reports.document import log_read
 from reports.render import to_json, to_xlsx
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
@@ -24,14 +25,14 @@ cli = AppGroup("report", help="Отчёты: список и построени�
 @cli.command("list")
 def list_command():
     """Названия отчётов и их параметры."""
-    base.load_all()
-    for rdef in sorted(base.REGISTRY.values(), key=lambda r: (r.group, r.name)):
+    registry.load_all()
+    for rdef in sorted(registry.REGISTRY.values(), key=lambda r: (r.group, r.name)):
         params = " ".join(f"--{p}" + ("*" if p in rdef.required else "") for p in rdef.params)
         click.echo(f"{rdef.name:28} {rdef.title}")
         click.echo(f"{'':28} параметры: {params or 'нет'}; раздел: {rdef.group}")
     click.echo("\n* — обязательный параметр. Параметры:")
-    for name, (_, help_text) in base.PARAMS.items():
-        click.echo(f"  --{name:8} {help_text}")
+    for name, param in parameters.PARAMS.items():
+        click.echo(f"  --{name:8} {param.help}")
 
 
 def _actor(login, org_ref):
@@ -67,15 +68,15 @@ def _organization(ref):
 @click.argument("name")
 @click.option("--as", "login", help="Строить от имени пользователя (его права и организация).")
 @click.option("--org", "org_ref", help="Организация (номер или краткое название), если строит оператор.")
-@click.option("--year", help=base.PARAMS["year"][1])
-@click.option("--class", "class_", help=base.PARAMS["class"][1])
-@click.option("--period", help=base.PARAMS["period"][1])
-@click.option("--student", help=base.PARAMS["student"][1])
-@click.option("--subject", help=base.PARAMS["subject"][1])
-@click.option("--teacher", help=base.PARAMS["teacher"][1])
-@click.option("--from", "from_", help=base.PARAMS["from"][1])
-@click.option("--to", help=base.PARAMS["to"][1])
-@click.option("--by", help=base.PARAMS["by"][1])
+@click.option("--year", help=parameters.PARAMS["year"].help)
+@click.option("--class", "class_", help=parameters.PARAMS["class"].help)
+@click.option("--period", help=parameters.PARAMS["period"].help)
+@click.option("--student", help=parameters.PARAMS["student"].help)
+@click.option("--subject", help=parameters.PARAMS["subject"].help)
+@click.option("--teacher", help=parameters.PARAMS["teacher"].help)
+@click.option("--from", "from_", help=parameters.PARAMS["from"].help)
+@click.option("--to", help=parameters.PARAMS["to"].help)
+@click.option("--by", help=parameters.PARAMS["by"].help)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="json", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
 def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, out):
@@ -91,14 +92,14 @@ def run_command(name, login, org_ref, year, class_, period, student, subject, te
 def _run(actor, name, raw, fmt, out):
     """Build the report as `actor` and write it."""
     try:
-        doc = base.build(actor, name, raw)
+        doc = registry.build(actor, name, raw)
     except PermissionDenied:
         db.session.rollback()
         raise click.ClickException("Этот отчёт вам недоступен") from None
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
-    base.log_read(actor, doc, f"командная строка, {fmt}")
+    log_read(actor, doc, f"командная строка, {fmt}")
     if fmt == "json":
         text = json.dumps(to_json(doc), ensure_ascii=False, indent=1)
         if out:

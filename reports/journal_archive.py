@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased, joinedload
 from models import (Attendance, AttendanceCode, ClassMembership, Lesson, Mark, Period, PeriodMark, PeriodMarkKind, SchoolClass,
                     Staff, SubgroupMember, Task, TaskType, TeachingAssignment, db)
 from reports import data
-from reports.base import movement_note, person_name, slug
+from reports.document import movement_note, person_name, slug
 from reports.xlsx import Book, unique_sheet_name
 from services import audit, clock, permissions
 from services.errors import DomainError, PermissionDenied

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from models import (AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind, MovementOrder,
                     OrderStatus, Organization, SchoolClass, db)
 from reports import data
-from reports.base import date_range, grade_label, total_label
+from reports.document import date_range, grade_label, total_label
 from reports.class_fill import signature, year_on
 from reports.xlsx import Book
 from services import permissions

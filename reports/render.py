@@ -10,7 +10,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from reports.base import Chart, PageBreak, Signatures, Table, Text, display
+from reports.document import Chart, PageBreak, Signatures, Table, Text, display
 from reports.xlsx import Book
 
 NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}

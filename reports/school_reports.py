@@ -23,9 +23,12 @@ from sqlalchemy import select
 
 from models import AcademicYear, MovementItem, MovementOrder, SchoolClass, db
 from reports import data
-from reports.base import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, average_note, class_teacher_line,
-                          date_range, director_line, figure_columns, figure_values, figures_note, grade_label,
-                          movement_note, person_name, report, report_document, set_note, slug, total_label)
+from reports.document import (FIGURE_FIELDS, FIGURE_TITLES, PERCENTS, Column, Document, average_note,
+                              class_teacher_line, date_range, director_line, figure_columns, figure_values,
+                              figures_note, grade_label, movement_note, person_name, set_note, slug, total_label)
+from reports.registry import report, report_document
+from services.journal.figures import (TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average,
+                                     student_category)
 from services.database import long_statements
 from services.journal.figures import (TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average,
                                      student_category)

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from models import Subject, db
 from reports import data
-from reports.base import (Chart, Column, attendance_columns, attendance_values, average_note, class_teacher_line,
-                          next_month, report, report_document, set_note, slug)
+from reports.document import (Chart, Column, attendance_columns, attendance_values, average_note,
+                              class_teacher_line, next_month, set_note, slug)
+from reports.registry import report, report_document
 from services.journal.figures import AttendanceCounts, pooled_average, weighted_average
 from services.terms import term
 

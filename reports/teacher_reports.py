@@ -14,9 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from models import SchoolClass, Staff, Subject, TeachingAssignment, db
 from reports import data
-from reports.base import (Column, average_note, date_range, director_line, figure_columns, figure_values,
-                          figures_note, grade_label, person_name, report, report_document, set_note, slug,
-                          total_label)
+from reports.document import (Column, average_note, date_range, director_line, figure_columns, figure_values,
+                              figures_note, grade_label, person_name, set_note, slug, total_label)
+from reports.registry import report, report_document
+from services.journal.figures import figures, percent, pooled_average
 from services import permissions
 from services.journal.figures import figures, percent, pooled_average
 from services.planning import ktp

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from admin_views.base import SecureModelView
 from models import Mark, MovementOrder, Period, Student, User, db
-from reports import base as reports
+from reports import registry
 from services import params
 from tests.factories import (jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, mv_order, pl_curriculum,
                              pl_plan)
@@ -87,7 +87,7 @@ def report_urls(actor_login):
     from tests.factories import actor_of
 
     urls, seen = [], set()
-    for rdef in reports.available(actor_of(actor_login)):
+    for rdef in registry.available(actor_of(actor_login)):
         for name in rdef.params:
             if name not in seen:
                 seen.add(name)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, SchoolClass, Staff, db
-from reports.base import build
+from reports.registry import build
 from reports.render import to_json
 from services.journal import finals
 from services.movement import year_transfer

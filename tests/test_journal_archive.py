@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from models import Lesson, TaskType, db
 from reports import journal_archive as archive
-from reports.base import pick_year
+from reports.parameters import pick_year
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task, \
     make_student

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
 from models import ExamEntry, Mark, Organization, User, db
-from reports import base as reports
+from reports import registry as reports
 from services import permissions
 from services.context import Actor
 from tests.factories import jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Period, Role, db
-from reports import base
+from reports import document, registry
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark,
@@ -103,7 +103,7 @@ def school(world):
 
 
 def build(login, name, raw, today=TODAY):
-    return base.build(actor_of(login), name, raw, today=today)
+    return registry.build(actor_of(login), name, raw, today=today)
 
 
 def tables(doc):
@@ -161,7 +161,7 @@ def test_class_attendance_counted_by_hand(school):
     doc = build("a.class_teacher", "class-attendance", {"class": "5А", "to": "20.10.2026"})
     assert ("Даты", "с 01.10.2026 по 20.10.2026") in doc.params
     assert table(doc)["rows"][0] == [1, NAMES["alekseev"], "", 1, 0, 0, 1, 0]  # October's «н»
-    assert [s.lines for s in doc.sheets[0].blocks if isinstance(s, base.Signatures)] == [
+    assert [s.lines for s in doc.sheets[0].blocks if isinstance(s, document.Signatures)] == [
         [("Классный руководитель", "Классова К. П.")]]
 
 
@@ -341,11 +341,11 @@ def test_parent_letters_one_page_per_student(school):
     doc = build("a.class_teacher", "parent-letter", {"class": "5А", "from": "01.11.2026", "to": "30.11.2026"})
     blocks = doc.sheets[0].blocks
     # Those in 5А on 30.11: six (Соседов left); five page breaks between six letters.
-    assert sum(isinstance(b, base.PageBreak) for b in blocks) == 5
-    headings = [b.text for b in blocks if isinstance(b, base.Text) and b.style == "heading"]
+    assert sum(isinstance(b, document.PageBreak) for b in blocks) == 5
+    headings = [b.text for b in blocks if isinstance(b, document.Text) and b.style == "heading"]
     assert headings == [f"{NAMES[k]}, класс 5А" for k in
                         ("alekseev", "borisova", "vasiliev", "grigoriev", "uchenikov", "chuzhov")]
-    letters = [b.text for b in blocks if isinstance(b, base.Text) and b.text.startswith("Уважаемые родители!")]
+    letters = [b.text for b in blocks if isinstance(b, document.Text) and b.text.startswith("Уважаемые родители!")]
     assert letters[0] == ("Уважаемые родители! Сообщаем об успеваемости и посещаемости вашего ребёнка "
                           f"({NAMES['alekseev']}, класс 5А) за период с 01.11.2026 по 30.11.2026.")
     marks = [t for t in tables(doc) if t["title"] == "Успеваемость"]
@@ -359,14 +359,14 @@ def test_parent_letters_one_page_per_student(school):
     # and both absences («н» 12.11 in 6Б, «н» 25.11 in 5А).
     assert rows(marks[5])[1] == ["Математика", "2 4", 3.0]
     assert rows(absences[5]) == [[2, 0, 0, 2, 0]]
-    signatures = [b.lines for b in blocks if isinstance(b, base.Signatures)]
+    signatures = [b.lines for b in blocks if isinstance(b, document.Signatures)]
     assert signatures == [[("Классный руководитель", "Классова К. П.")]] * 6
-    assert sum(isinstance(b, base.Text) and b.text.startswith("С письмом ознакомлен(а): ____") for b in blocks) == 6
+    assert sum(isinstance(b, document.Text) and b.text.startswith("С письмом ознакомлен(а): ____") for b in blocks) == 6
     # One student.
     doc = build("a.class_teacher", "parent-letter", {"class": "5А", "student": "Борисова Вера",
                                                      "from": "01.11.2026", "to": "30.11.2026"})
     assert ("Ученик", NAMES["borisova"]) in doc.params
-    assert not any(isinstance(b, base.PageBreak) for b in doc.sheets[0].blocks)
+    assert not any(isinstance(b, document.PageBreak) for b in doc.sheets[0].blocks)
     assert [rows(t) for t in tables(doc)] == [
         [["=Риторика", "", None], ["Математика", "5", 5.0], ["Русский язык", "4", 4.0]], [[1, 0, 1, 0, 1]]]
     assert "вашего ребёнка (Борисова Вера Ивановна, класс 5А)" in to_json(doc)["sheets"][0]["blocks"][1]["text"]
@@ -469,7 +469,7 @@ def measure(login, name, raw):
     db.session.expire_all()
     actor = actor_of(login)
     with count_queries() as statements:
-        base.build(actor, name, raw, today=TODAY)
+        registry.build(actor, name, raw, today=TODAY)
     return len(statements)
 
 
@@ -535,14 +535,14 @@ def build_every_report_on_the_demo(kind):
     for klass in classes:
         for name, _ in REPORTS:
             for raw in ({}, {"period": "год"}) if name in ("class-results", "class-period-report") else ({},):
-                doc = base.build(admin, name, {"class": klass.name, **raw}, today=today)
+                doc = registry.build(admin, name, {"class": klass.name, **raw}, today=today)
                 to_xlsx(doc).bytes()
                 built.append(to_json(doc))
     ct_login = logins["Куратор" if kind == "college" else "Классный руководитель"]
     class_teacher = Actor.for_user(db.session.scalar(select(User).where(User.login == ct_login)))
     own = db.session.get(SchoolClass, class_teacher.own_class_ids[0])
     for name, _ in REPORTS:
-        built.append(to_json(base.build(class_teacher, name, {"class": own.name}, today=today)))
+        built.append(to_json(registry.build(class_teacher, name, {"class": own.name}, today=today)))
     return built
 
 

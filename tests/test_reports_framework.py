@@ -1,6 +1,6 @@
-"""The reports' common ground (reports/base.py, reports/render.py, admin_views/reports.py, reports/cli.py):
-parameters resolved through the permission table with Russian messages, the same numbers on the
-screen, in the .xlsx and in the JSON, strings kept as text, and the command line. A small report
+"""The reports' common ground (reports/document.py, registry.py, parameters.py, render.py, cli.py and
+admin_views/reports.py): parameters resolved through the permission table with Russian messages, the same
+numbers on the screen, in the .xlsx and in the JSON, strings kept as text, and the command line. A small report
 registered here exercises every kind of block; the real reports have their own tests."""
 import io
 import json
@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from models import Organization, db
-from reports import base
+from reports import document, registry
+from services.journal.figures import figures
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from services.journal.figures import figures
@@ -23,33 +24,33 @@ TODAY = date(2026, 11, 20)
 @pytest.fixture(autouse=True)
 def probe_report():
     """«Проба»: the class's students with the figures of made-up marks, a chart, a page break."""
-    base.load_all()
+    registry.load_all()
 
     def build(actor, p):
-        doc = base.Document(name="probe", title="Проба", org=p.org, filename="proba",
+        doc = document.Document(name="probe", title="Проба", org=p.org, filename="proba",
                             params=[("Класс", p.klass.name), ("Период", p.period_label), ("Даты", p.range_label)])
         sheet = doc.sheet(p.klass.name)
-        table = sheet.table([base.Column("Ученик", width=30), base.Column("Успеваемость, %", "pct"),
-                             base.Column("СОУ, %", "pct"), base.Column("Отметок", "int")],
+        table = sheet.table([document.Column("Ученик", width=30), document.Column("Успеваемость, %", "pct"),
+                             document.Column("СОУ, %", "pct"), document.Column("Отметок", "int")],
                             groups=[("", 1), ("Показатели", 3)])
         f = figures({1: "5", 2: "4", 3: "2"})
         table.add(["=HYPERLINK(\"http://x\")", f.success, f.sou, 3])
         table.add(["Итого", f.success, f.sou, 3], style="total")
         table.add(["Без отметок", None, None, 0])
-        sheet.chart(base.Chart("Средний балл", ["1 четв.", "2 четв."], [("Ученик", [Decimal("4.5"), None])]))
+        sheet.chart(document.Chart("Средний балл", ["1 четв.", "2 четв."], [("Ученик", [Decimal("4.5"), None])]))
         sheet.page_break()
         sheet.text("Текст письма", "heading")
-        sheet.sign(base.class_teacher_line(p.org, p.klass), base.director_line(p.org))
+        sheet.sign(document.class_teacher_line(p.org, p.klass), document.director_line(p.org))
         return doc
 
-    base.report("probe", "Проба", "report_class", params=("year", "class", "period", "from", "to"),
+    registry.report("probe", "Проба", "report_class", params=("year", "class", "period", "from", "to"),
                 required=("class",), group="Классному руководителю")(build)
     yield
-    base.REGISTRY.pop("probe", None)
+    registry.REGISTRY.pop("probe", None)
 
 
 def test_the_class_teacher_builds_it_and_the_three_forms_carry_the_same_numbers(world):
-    doc = base.build(actor_of("a.class_teacher"), "probe", {"class": "5а", "period": "2 четверть"}, today=TODAY)
+    doc = registry.build(actor_of("a.class_teacher"), "probe", {"class": "5а", "period": "2 четверть"}, today=TODAY)
     assert doc.params == [("Класс", "5А"), ("Период", "2 четверть"), ("Даты", "с 05.11.2026 по 20.11.2026")]
     data = to_json(doc)
     rows = data["sheets"][0]["blocks"][0]["rows"]
@@ -90,22 +91,22 @@ def test_bad_parameters_get_russian_messages(world):
     ]
     for raw, message in cases:
         with pytest.raises(DomainError) as refused:
-            base.build(actor, "probe", raw, today=TODAY)
+            registry.build(actor, "probe", raw, today=TODAY)
         assert message in " ".join(refused.value.errors), (raw, refused.value.errors)
     with pytest.raises(DomainError, match="Отчёт не построен"):
-        base.build(actor, "no-such-report", {}, today=TODAY)
+        registry.build(actor, "no-such-report", {}, today=TODAY)
 
 
 def test_reach_follows_the_permission_table(world):
-    assert base.build(actor_of("a.deputy"), "probe", {"class": "6Б"}, today=TODAY).title == "Проба"
+    assert registry.build(actor_of("a.deputy"), "probe", {"class": "6Б"}, today=TODAY).title == "Проба"
     foreign = str(world.a.other_class.id)
     for login, klass in (("a.class_teacher", "6Б"), ("b.deputy", foreign)):  # not his class; another organization
         with pytest.raises(DomainError, match="Отчёт не построен"):
-            base.build(actor_of(login), "probe", {"class": klass}, today=TODAY)
-    assert base.build(actor_of("b.deputy"), "probe", {"class": "6Б"}, today=TODAY).params[0] == ("Класс", "6Б")
+            registry.build(actor_of(login), "probe", {"class": klass}, today=TODAY)
+    assert registry.build(actor_of("b.deputy"), "probe", {"class": "6Б"}, today=TODAY).params[0] == ("Класс", "6Б")
     for login in ("a.student", "a.parent", "a.hr"):
         with pytest.raises(PermissionDenied):
-            base.build(actor_of(login), "probe", {"class": "5А"}, today=TODAY)
+            registry.build(actor_of(login), "probe", {"class": "5А"}, today=TODAY)
 
 
 def test_the_page_the_file_downloads_and_refusals(world, browser):
@@ -157,35 +158,35 @@ def test_the_command_line_lists_and_runs_reports(world, app, tmp_path):
 
 
 def test_the_shared_helpers_of_every_report():
-    """File names, grade and total rows and the figures' columns come from reports/base.py for all reports."""
+    """File names, grade and total rows and the figures' columns come from reports/document.py for all reports."""
     # Transliterated, lower case, every other character a dash, runs of dashes collapsed; empty parts skipped.
-    assert base.slug("Итоги", "5А", "2 четверть") == "itogi-5a-2-chetvert"
-    assert base.slug("svodnaya-vedomost", "10 «Б»", "2026/2027") == "svodnaya-vedomost-10-b-2026-2027"
-    assert base.slug("", None, "Щука Ёж") == "shchuka-ezh"
-    assert base.slug("«»", "") == "otchet"
+    assert document.slug("Итоги", "5А", "2 четверть") == "itogi-5a-2-chetvert"
+    assert document.slug("svodnaya-vedomost", "10 «Б»", "2026/2027") == "svodnaya-vedomost-10-b-2026-2027"
+    assert document.slug("", None, "Щука Ёж") == "shchuka-ezh"
+    assert document.slug("«»", "") == "otchet"
     school, college = Organization(kind="school"), Organization(kind="college")
-    assert (base.grade_label(school, 5), base.grade_label(school, 5, total=True)) == ("5-е классы", "Итого 5-е классы")
-    assert (base.grade_label(college, 2), base.grade_label(college, 2, total=True)) == ("2 курс", "Итого 2 курс")
-    assert (base.total_label(school), base.total_label(college)) == ("Всего по школе", "Всего по техникуму")
-    assert base.next_month(date(2026, 12, 31)) == date(2027, 1, 1) and base.next_month(date(2027, 1, 31)) == \
+    assert (document.grade_label(school, 5), document.grade_label(school, 5, total=True)) == ("5-е классы", "Итого 5-е классы")
+    assert (document.grade_label(college, 2), document.grade_label(college, 2, total=True)) == ("2 курс", "Итого 2 курс")
+    assert (document.total_label(school), document.total_label(college)) == ("Всего по школе", "Всего по техникуму")
+    assert document.next_month(date(2026, 12, 31)) == date(2027, 1, 1) and document.next_month(date(2027, 1, 31)) == \
         date(2027, 2, 1)
 
     # 5, 4, 3, 2, н/а, зач, осв and one without a mark: N = 6; успеваемость (1 + 1 + 1 + 1) / 6 = 66.7;
     # качество 2 / 5 graded = 40.0; СОУ (100 + 64 + 36 + 16 + 7) / 5 = 223 / 5 = 44.6.
     f = figures(dict(enumerate(["5", "4", "3", "2", "н/а", "зач", "осв", None])), average=Decimal("3.50"))
-    titles = [c.title for c in base.figure_columns()]
+    titles = [c.title for c in document.figure_columns()]
     assert titles == ["N", "«5»", "«4»", "«3»", "«2»", "н/а", "Успеваемость, %", "Качество знаний, %", "СОУ, %",
                       "Средний балл"]
-    assert base.figure_values(f) == [6, 1, 1, 1, 1, 1, Decimal("66.7"), Decimal("40.0"), Decimal("44.6"),
+    assert document.figure_values(f) == [6, 1, 1, 1, 1, 1, Decimal("66.7"), Decimal("40.0"), Decimal("44.6"),
                                      Decimal("3.50")]
     every = dict(students=True, passed=True, exempt=True, none=True)
-    assert [c.title for c in base.figure_columns(**every)] == [
+    assert [c.title for c in document.figure_columns(**every)] == [
         "Учеников", "N", "«5»", "«4»", "«3»", "«2»", "н/а", "зач", "осв", "Без отметки", "Успеваемость, %",
         "Качество знаний, %", "СОУ, %", "Средний балл"]
-    assert base.figure_values(f, **every)[:10] == [8, 6, 1, 1, 1, 1, 1, 1, 1, 1]
-    assert [c.title for c in base.figure_columns(counts=False, average=False)] == \
+    assert document.figure_values(f, **every)[:10] == [8, 6, 1, 1, 1, 1, 1, 1, 1, 1]
+    assert [c.title for c in document.figure_columns(counts=False, average=False)] == \
         ["Успеваемость, %", "Качество знаний, %", "СОУ, %"]
-    assert base.figure_values(f, counts=False, average=False) == [Decimal("66.7"), Decimal("40.0"), Decimal("44.6")]
-    overall = [c.title for c in base.figure_columns(overall=True, average=False)]
+    assert document.figure_values(f, counts=False, average=False) == [Decimal("66.7"), Decimal("40.0"), Decimal("44.6")]
+    overall = [c.title for c in document.figure_columns(overall=True, average=False)]
     assert overall[:5] == ["N", "Отличники", "Хорошисты", "С «3»", "С «2»"]
-    assert [c.kind for c in base.figure_columns(students=True)] == ["int"] * 7 + ["pct"] * 3 + ["avg"]
+    assert [c.kind for c in document.figure_columns(students=True)] == ["int"] * 7 + ["pct"] * 3 + ["avg"]

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 
 from models import db
-from reports import base
+from reports import registry
 from reports.render import to_json, to_xlsx
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
                              jr_task, make_class, make_student, mv_transfer, mv_withdraw)
@@ -83,7 +83,7 @@ def movers(world):
 
 
 def run(name, raw, login="a.admin"):
-    return base.build(actor_of(login), name, raw, today=TODAY)
+    return registry.build(actor_of(login), name, raw, today=TODAY)
 
 
 def tables(doc, sheet=0):
@@ -237,8 +237,8 @@ def every_report(movers):
     a = movers.a
     raw = {"class": "5А", "period": "2 четверть", "student": str(movers.s["chuzhov"].id), "subject": "Математика",
            "teacher": str(a.teacher.id), "from": "05.11.2026", "to": "28.12.2026", "by": "month"}
-    base.load_all()
-    for name, rdef in base.REGISTRY.items():
+    registry.load_all()
+    for name, rdef in registry.REGISTRY.items():
         yield name, run(name, {k: v for k, v in raw.items() if k in rdef.params})
 
 
@@ -252,7 +252,7 @@ def test_the_json_holds_every_cell_of_the_workbook(movers):
             cells = xlsx_cells(ws)
             assert len(cells) > 3 and cells == json_cells(data, sheet), (name, ws.title)
         checked.add(name)
-    assert checked == set(base.REGISTRY)
+    assert checked == set(registry.REGISTRY)
     # the header rows the JSON lacked: the ledger's months, the preliminary report's subjects
     ledger = next(doc for name, doc in every_report(movers) if name == "class-attendance-ledger")
     assert tables(ledger)[0]["header"][0][:4] == ["", None, None, "Ноябрь"]

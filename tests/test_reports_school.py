@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AcademicYear, Period, SchoolClass, Student, db
-from reports.base import build
+from reports.registry import build
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark,

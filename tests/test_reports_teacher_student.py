@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Period, PeriodMark, SubgroupMember, db
-from reports import base
+from reports import parameters, registry
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
@@ -129,7 +129,7 @@ def school(world):
 
 
 def build(login, name, raw, today=TODAY):
-    return base.build(actor_of(login), name, raw, today=today)
+    return registry.build(actor_of(login), name, raw, today=today)
 
 
 def rows_of(doc, block=0, sheet=0):
@@ -490,7 +490,7 @@ def statements(login, name, raw):
     actor = actor_of(login)
     db.session.expire_all()
     with count_queries() as seen:
-        base.build(actor, name, raw, today=TODAY)
+        registry.build(actor, name, raw, today=TODAY)
     return len(seen)
 
 
@@ -547,24 +547,24 @@ def build_all_on_demo(kind):
     student_login, parent_login = accounts["Обучающийся"], accounts["Родитель"]
     deputy = accounts["Заместитель директора"]
     actor = actor_of(teacher)
-    base.load_all()
-    rdef = base.REGISTRY["subject-results"]
-    subject = base.subject_choices(actor, rdef, db.session.scalar(select(AcademicYear)))[0]
+    registry.load_all()
+    rdef = registry.REGISTRY["subject-results"]
+    subject = parameters.SUBJECT.choices(actor, rdef, db.session.scalar(select(AcademicYear)))[0]
     student = db.session.scalar(select(Student).order_by(Student.id))
     docs = [
-        base.build(actor, "teacher-report", {}, today=today),
-        base.build(actor, "teacher-report", {"period": "год"}, today=today),
-        base.build(actor, "teacher-report", {"period": "1"}, today=today),
-        base.build(actor, "subject-results", {"subject": subject.name}, today=today),
-        base.build(actor_of(deputy), "subject-results", {"subject": subject.name}, today=today),
-        base.build(actor, "program-fulfillment", {}, today=today),
-        base.build(actor_of(deputy), "program-fulfillment", {}, today=today),
-        base.build(actor_of(student_login), "student-average", {}, today=today),
-        base.build(actor_of(parent_login), "student-dynamics", {}, today=today),
-        base.build(actor_of(parent_login), "student-dynamics", {"by": "month"}, today=today),
-        base.build(actor_of(student_login), "student-report-card", {}, today=today),
-        base.build(actor_of(student_login), "student-marks", {}, today=today),
-        base.build(actor_of(deputy), "student-marks", {"student": str(student.id)}, today=today),
+        registry.build(actor, "teacher-report", {}, today=today),
+        registry.build(actor, "teacher-report", {"period": "год"}, today=today),
+        registry.build(actor, "teacher-report", {"period": "1"}, today=today),
+        registry.build(actor, "subject-results", {"subject": subject.name}, today=today),
+        registry.build(actor_of(deputy), "subject-results", {"subject": subject.name}, today=today),
+        registry.build(actor, "program-fulfillment", {}, today=today),
+        registry.build(actor_of(deputy), "program-fulfillment", {}, today=today),
+        registry.build(actor_of(student_login), "student-average", {}, today=today),
+        registry.build(actor_of(parent_login), "student-dynamics", {}, today=today),
+        registry.build(actor_of(parent_login), "student-dynamics", {"by": "month"}, today=today),
+        registry.build(actor_of(student_login), "student-report-card", {}, today=today),
+        registry.build(actor_of(student_login), "student-marks", {}, today=today),
+        registry.build(actor_of(deputy), "student-marks", {"student": str(student.id)}, today=today),
     ]
     for doc in docs:
         to_json(doc)

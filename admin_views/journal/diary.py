@@ -16,7 +16,7 @@ from services.journal import diary
 
 STAFF_KEY = "student_diary"
 
-from admin_views.args import date_arg, id_arg
+from admin_views.journal.forms import DiaryQuery
 from admin_views.base import SecurePage, requires
 
 
@@ -42,7 +42,7 @@ class DiaryView(SecurePage):
     @requires("list", rows=Student)  # the menu and the chooser stay the family's
     @expose("/")
     def index(self):
-        student_id = id_arg("student")
+        student_id = DiaryQuery.from_values().student.data
         if student_id is not None:
             self._child(student_id)
             return redirect(url_for(".week", student_id=student_id))
@@ -55,7 +55,7 @@ class DiaryView(SecurePage):
     @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = diary.week_start(date_arg("week", "Неделя") or clock.today())
+        start = diary.week_start(DiaryQuery.from_values().week.data or clock.today())
         days = diary.diary_week(child, start)
         today = clock.today()
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
@@ -68,7 +68,7 @@ class DiaryView(SecurePage):
     def period(self, student_id):
         child, children = self._child(student_id)
         periods = diary.diary_periods(child)
-        wanted = id_arg("period")
+        wanted = DiaryQuery.from_values().period.data
         period = next((p for p in periods if p.id == wanted), None) or diary.current_period(periods)
         subjects = diary.diary_period(child, period, self.actor.org) if period is not None else []
         return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,

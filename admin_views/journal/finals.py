@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
 from admin_views.base import SecurePage, requires
+from admin_views.journal.forms import FinalsForm
 from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
 from models import ExamEntry, TeachingAssignment, db
 from services import clock
@@ -17,38 +18,6 @@ from services.journal import finals
 from services.journal import period_marks
 from services.errors import DomainError, PermissionDenied
 from services.journal.payload import VersionConflict
-
-
-def changed_cells(form, prefix=""):
-    """[(student id, key, value, version)] of the inputs «<prefix><student id>:<key>» whose value
-    differs from the original sent beside it («o:…»), the version from «v:…»."""
-    cells = []
-    for name, value in form.items():
-        if name.startswith(("o:", "v:", "csrf")) or not name.startswith(prefix):
-            continue
-        student, _, key = name[len(prefix):].partition(":")
-        if not student.isdigit():
-            continue
-        if value.strip() == (form.get(f"o:{name}") or "").strip():
-            continue
-        version = form.get(f"v:{name}") or ""
-        cells.append((int(student), key, value.strip(), int(version) if version.isdigit() else None))
-    return cells
-
-
-def period_mark_items(cells):
-    """The sheet's changed cells as services.journal.period_marks.save_period_marks items."""
-    items = []
-    for student_id, key, value, version in cells:
-        if key.startswith("p") and key[1:].isdigit():
-            kind, period_id = "period", int(key[1:])
-        elif key in finals.FINAL_KINDS:
-            kind, period_id = key, None
-        else:
-            continue
-        items.append({"student_id": student_id, "kind": kind, "period_id": period_id, "value": value,
-                      "version": version})
-    return items
 
 
 class FinalMarksView(SecurePage):
@@ -74,7 +43,7 @@ class FinalMarksView(SecurePage):
             abort(404)
         if request.method == "GET":
             return self._show_sheet(sheet)
-        items = period_mark_items(changed_cells(request.form))
+        items = FinalsForm.from_form().period_mark_items()
         back = url_for(".sheet", class_id=class_id, subject_id=subject_id)
         if not items:
             flash("Изменений нет.", "success")
@@ -96,7 +65,7 @@ class FinalMarksView(SecurePage):
         if request.method == "GET":
             return self._show_exam(sheet)
         items = [{"student_id": sid, "value": value, "version": version}
-                 for sid, _, value, version in changed_cells(request.form, "r:")]
+                 for sid, _, value, version in FinalsForm.from_form().changed_cells("r:")]
         back = url_for(".exam", entry_id=entry_id)
         if not items:
             flash("Изменений нет.", "success")

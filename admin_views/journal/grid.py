@@ -22,11 +22,11 @@ from services import permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal.history import cell_history
 from services.journal.payload import GridPayload, VersionConflict
-from services.params import date_error, parse_date, parse_id
 
-from admin_views.args import date_arg, id_arg
+from admin_views.args import id_arg
 from admin_views.base import SecurePage, requires
 from admin_views.journal import grid_cells
+from admin_views.journal.forms import AbsencesForm, HistoryQuery
 
 JOURNAL = "Журнал"
 CONFLICT_MESSAGE = ("Ничего не сохранено: пока вы работали, эти записи изменил другой пользователь. "
@@ -141,7 +141,8 @@ class JournalView(JournalPage):
         actor = self.actor
         if not permissions.allowed(actor, "cell_history", "list"):
             abort(403)
-        task_id, student_id = id_arg("task_id"), id_arg("student_id")
+        query = HistoryQuery.from_values()
+        task_id, student_id = query.task_id.data, query.student_id.data
         if not task_id or not student_id:
             abort(404)
         try:
@@ -150,7 +151,7 @@ class JournalView(JournalPage):
             abort(403)
         except DomainError:
             abort(404)
-        template = "journal/history_fragment.html" if request.args.get("fragment") else "journal/history.html"
+        template = "journal/history_fragment.html" if query.fragment.data else "journal/history.html"
         return self.render(template, history_rows=_history_rows(entries))
 
 
@@ -284,14 +285,15 @@ class AbsenceView(JournalPage):
         if klass is None:
             abort(404)
         today = clock.today()
-        start = date_arg("start", "Начало", request.args) or today - timedelta(days=14)
-        end = date_arg("end", "Конец", request.args) or today
+        form = AbsencesForm.from_form()
+        start = form.start.data or today - timedelta(days=14)
+        end = form.end.data or today
         can_edit = permissions.allowed(actor, "absence_reason", "edit")
         failed = {}
         if request.method == "POST":
             if not can_edit:
                 abort(403)
-            failed = self._save()
+            failed = self._save(form)
             if not failed:
                 return redirect(url_for(".absences", class_id=class_id, start=start.isoformat(),
                                         end=end.isoformat()))
@@ -299,31 +301,15 @@ class AbsenceView(JournalPage):
         for row in rows:
             if row.attendance_id in failed:  # keep what was typed (and from which version), next to why not
                 row.code, row.note, row.document_text, row.error = failed[row.attendance_id]
-                row.version = request.form.get(f"v-{row.attendance_id}")
+                row.version = form.version(row.attendance_id)
         _, codes, _ = jv.load_reference(actor.org_id)
         return self.render("journal/absences.html", klass=klass, rows=rows, start=start, end=end,
                            codes=[c for c in codes if c.kind != "late"], can_edit=can_edit, today=today)
 
-    def _save(self):
+    def _save(self, form):
         """The changed rows in one transaction: all saved, or none — then every wrong row is shown
         again with its message and what was typed."""
-        items, typed, failed = [], {}, {}
-        for key in request.form:
-            if not key.startswith("code-"):
-                continue
-            attendance_id = parse_id(key[5:]) or abort(404)
-            code = (request.form.get(key) or "").strip()
-            note = (request.form.get(f"note-{attendance_id}") or "").strip()
-            doc_raw = (request.form.get(f"doc-{attendance_id}") or "").strip()
-            if f"{code}|{note}|{doc_raw}" == (request.form.get(f"orig-{attendance_id}") or ""):
-                continue
-            typed[attendance_id] = (code, note, doc_raw)
-            document_date = parse_date(doc_raw)
-            if doc_raw and document_date is None:
-                failed[attendance_id] = (code, note, doc_raw, date_error(doc_raw, "Дата документа"))
-                continue
-            items.append({"attendance_id": attendance_id, "code": code, "note": note or None,
-                          "document_date": document_date, "version": request.form.get(f"v-{attendance_id}") or ""})
+        items, typed, failed = form.changes()
         if not failed and items:
             try:
                 saved = absences.set_absence_reasons(self.actor, items)

@@ -18,17 +18,18 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementKind,
                     MovementOrder, OrderStatus, SchoolClass, Sex, Student, StudentStatus, db)
-from reports.base import Document, log_read
+from reports.document import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import clock, permissions
 from services.movement import enrollment, entries, guards, year_transfer
 from services.movement import orders as movement
 from services.errors import DomainError, PermissionDenied
-from services.params import date_error, parse_date, parse_int
+from services.params import parse_date, parse_int
 from services.terms import KindText
 
-from admin_views.args import id_arg, ids_arg
+from admin_views.movement.forms import (CardForm, ClassFillQuery, FileQuery, MovementReportQuery, OrderItemsForm,
+                                        YearTransferForm)
 from admin_views.base import SecureModelView, SecurePage, requires
 
 CATEGORY = "Движение"
@@ -65,12 +66,12 @@ def _d(value):
     return value.strftime("%d.%m.%Y") if value else ""
 
 
-def _date_arg(name, default=None):
-    raw = (request.values.get(name) or "").strip()
-    if not raw:
-        return default, None
-    parsed = parse_date(raw)
-    return (parsed, None) if parsed is not None else (None, date_error(raw, "Дата"))
+def _date_arg(field, default=None):
+    """A date field's (value or `default`, None), or (None, its Russian message)."""
+    error = field.error()
+    if error is not None:
+        return None, error
+    return field.data or default, None
 
 
 def _fail(exc):
@@ -179,7 +180,7 @@ class MovementOrderView(SecureModelView):
     @requires("details")
     @expose("/items/", methods=("GET", "POST"))
     def items_view(self):
-        order = self.get_one_for(request.values.get("id"), "details")
+        order = self.get_one_for(OrderItemsForm.from_form().id.data, "details")
         if request.method == "POST":
             return self._items_post(order)
         actor = self.actor
@@ -206,27 +207,25 @@ class MovementOrderView(SecureModelView):
         return self.render("movement/items.html", **context)
 
     def _items_post(self, order):
-        actor, do = self.actor, request.form.get("do")
+        form = OrderItemsForm.from_form()
+        actor, do = self.actor, form.do.data
         target = order.id
         try:
             if do == "add":
-                to_class_id = id_arg("to_class_id", request.form)
-                inputs = [movement.ItemInput(student_id=sid, to_class_id=to_class_id,
-                                             reason=request.form.get("reason") or None,
-                                             destination=request.form.get("destination"),
-                                             note=request.form.get("note"))
-                          for sid in ids_arg("student_id", request.form)]
+                to_class_id = form.to_class_id.data
+                inputs = [movement.ItemInput(student_id=sid, to_class_id=to_class_id, reason=form.reason.data or None,
+                                             destination=form.destination.data, note=form.note.data)
+                          for sid in form.student_id.data]
                 made = movement.add_items(actor, order.id, inputs)
                 flash(f"Добавлено учеников: {len(made)}", "success")
             elif do == "remove":
-                movement.remove_item(actor, id_arg("item_id", request.form) or 0)
+                movement.remove_item(actor, form.item_id.data or 0)
                 flash("Ученик убран из приказа", "success")
             elif do == "retarget":
-                moved_to = year_transfer.retarget_item(actor, id_arg("item_id", request.form) or 0,
-                                                  request.form.get("kind"))
+                moved_to = year_transfer.retarget_item(actor, form.item_id.data or 0, form.kind.data)
                 flash(f"Ученик перенесён в приказ № {moved_to.number} «{moved_to.kind_label}»", "success")
             elif do == "apply":
-                applied = movement.apply_order(actor, order.id, entries=request.form.get("entries") or None)
+                applied = movement.apply_order(actor, order.id, entries=form.entries.data or None)
                 flash(f"{applied} проведён: учеников — {len(applied.items)}", "success")
             elif do == "cancel":
                 target = movement.draft_cancellation(actor, order.id).id
@@ -272,22 +271,23 @@ class MovementOrderView(SecureModelView):
     @requires("edit")
     @expose("/card/", methods=("GET", "POST"))
     def card_view(self):
-        order = self.get_one_for(request.values.get("id"), "edit")
+        form = CardForm.from_form()
+        order = self.get_one_for(form.id.data, "edit")
         actor = self.actor
-        item_id = id_arg("item_id")
+        item_id = form.item_id.data
         item = db.session.get(MovementItem, item_id) if item_id else None
         if item is not None and (item.order_id != order.id or item.student_id is not None):
             abort(404)
         values = dict(item.card or {}) if item is not None else {}
         to_class_id = item.to_class_id if item is not None else None
         if request.method == "POST":
-            values = {name: request.form.get(name, "") for name in enrollment.CARD_KEYS}
-            to_class_id = id_arg("to_class_id", request.form)
+            values = form.card()
+            to_class_id = form.to_class_id.data
             try:
                 enrollment.save_card(actor, order.id, values, to_class_id, item_id=item_id,
-                                   version=request.form.get("version") or "")
+                                     version=form.version.data or "")
                 flash("Карточка сохранена в приказе: ученик будет зачислен при проведении приказа", "success")
-                if request.form.get("another"):
+                if form.another.data:
                     return redirect(url_for(".card_view", id=order.id))
                 return redirect(url_for(".items_view", id=order.id))
             except DomainError as exc:
@@ -363,10 +363,11 @@ class YearTransferPage(MovementPage):
         years = _years()
         today = clock.today()
         current = guards.year_of(actor.org_id, today) if years else None
-        year_id = id_arg("year_id")
+        inputs = YearTransferForm.from_values()
+        year_id = inputs.year_id.data
         year = next((y for y in years if y.id == year_id), current)
         later = [y for y in years if year is not None and y.start_date > year.start_date]
-        picked = set(ids_arg("class_id"))
+        picked = set(inputs.class_id.data)
         classes, result, error = [], None, None
         if year is not None:
             cond = permissions.row_condition(actor, "school_class", "list", SchoolClass)
@@ -374,10 +375,10 @@ class YearTransferPage(MovementPage):
                                          .options(joinedload(SchoolClass.class_teacher))
                                          .order_by(SchoolClass.grade, SchoolClass.name)).all()
         defaults = sorted(year_transfer.default_final_grades(actor.org, year)) if year is not None else []
-        form = {"number": request.values.get("number") or movement.suggest_number(actor.org_id, today),
-                "order_date": request.values.get("order_date") or _d(today),
-                "final": request.values.get("final") or ", ".join(map(str, defaults)),
-                "next_year_id": id_arg("next_year_id") or (later[0].id if later else None)}
+        form = {"number": inputs.number.data or movement.suggest_number(actor.org_id, today),
+                "order_date": inputs.order_date.data or _d(today),
+                "final": inputs.final.data or ", ".join(map(str, defaults)),
+                "next_year_id": inputs.next_year_id.data or (later[0].id if later else None)}
         if request.method == "POST":
             try:
                 order_date = parse_date(form["order_date"])
@@ -405,7 +406,7 @@ class YearTransferPage(MovementPage):
 
 class ReportPage(MovementPage):
     def xlsx_wanted(self):
-        if request.args.get("format") != "xlsx":
+        if FileQuery.from_args().format.data != "xlsx":
             return False
         permissions.abort_unless(self.actor, self.view_key, "export")
         return True
@@ -419,7 +420,8 @@ class ClassFillPage(ReportPage):
     @requires("list", rows=SchoolClass)
     @expose("/")
     def index(self):
-        on_date, error = _date_arg("date", clock.today())
+        query = ClassFillQuery.from_args()
+        on_date, error = _date_arg(query.date, clock.today())
         report = None
         if error is None:
             try:
@@ -431,7 +433,7 @@ class ClassFillPage(ReportPage):
         if report is not None and self.xlsx_wanted():
             return class_fill_xlsx(report).response(f"napolnyaemost-{on_date:%Y-%m-%d}.xlsx")
         return self.render("movement/class_fill.html", report=report, error=error,
-                           date_text=request.args.get("date") or _d(clock.today()),
+                           date_text=query.date.text or _d(clock.today()),
                            can_export=permissions.allowed(self.actor, self.view_key, "export"))
 
 
@@ -447,8 +449,9 @@ class MovementReportPage(ReportPage):
         year = guards.year_of(self.actor.org_id, today)
         default_start = year.start_date if year is not None else today
         default_end = min(today, year.end_date) if year is not None else today
-        start, error = _date_arg("start", default_start)
-        end, end_error = _date_arg("end", max(default_end, default_start))
+        query = MovementReportQuery.from_args()
+        start, error = _date_arg(query.start, default_start)
+        end, end_error = _date_arg(query.end, max(default_end, default_start))
         error = error or end_error
         report = None
         if error is None:
@@ -465,8 +468,8 @@ class MovementReportPage(ReportPage):
                 return movement_xlsx(report).response(f"dvizhenie-{start:%Y-%m-%d}-{end:%Y-%m-%d}.xlsx")
         return self.render("movement/movement_report.html", report=report, error=error, d=_d,
                            lines=list(order_lines(report)) if report is not None else [],
-                           start_text=request.args.get("start") or _d(default_start),
-                           end_text=request.args.get("end") or _d(max(default_end, default_start)),
+                           start_text=query.start.text or _d(default_start),
+                           end_text=query.end.text or _d(max(default_end, default_start)),
                            can_export=permissions.allowed(self.actor, self.view_key, "export"))
 
     def _log_read(self, report, output):

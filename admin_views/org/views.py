@@ -9,6 +9,7 @@ from services.org import orgs
 from services.errors import DomainError
 
 from admin_views.base import SecureModelView, requires
+from admin_views.org.forms import OrgAdminForm, ReopenForm
 
 PERIOD_TYPES = PeriodType.choices()
 
@@ -47,13 +48,13 @@ class OrganizationView(SecureModelView):
     @expose("/admin-account/", methods=("GET", "POST"))
     def admin_account_view(self):
         """The installation administrator gives an organization its first administrator."""
-        org = self.get_one_for(request.values.get("id"), "create")
+        form = OrgAdminForm.from_form()
+        org = self.get_one_for(form.id.data, "create")
         credential, error = None, None
         if request.method == "POST":
             try:
-                credential = orgs.create_org_admin(
-                    org, request.form.get("last_name", ""), request.form.get("first_name", ""),
-                    request.form.get("middle_name", ""), request.form.get("sex", ""))
+                credential = orgs.create_org_admin(org, form.last_name.data or "", form.first_name.data or "",
+                                                   form.middle_name.data or "", form.sex.data or "")
             except DomainError as exc:
                 db.session.rollback()
                 error = str(exc)
@@ -111,13 +112,14 @@ class PeriodView(SecureModelView):
         """Reopening needs a stated reason, written to the audit with the change."""
         from services.journal import periods as journal
 
-        ids = [i for i in (request.values.get("ids") or "").split(",") if i.strip()]
+        form = ReopenForm.from_form()
+        ids = form.period_ids()
         periods = [self.get_one_for(i, "reopen_period") for i in ids[:20]]
         if not periods:
             return redirect(self.get_url(".index_view"))
         error = None
         if request.method == "POST":
-            reason = request.form.get("reason", "")
+            reason = form.reason.data or ""
             try:
                 opened = sum(journal.reopen_period(self.actor, p.id, reason) for p in periods)
             except DomainError as exc:
@@ -126,7 +128,7 @@ class PeriodView(SecureModelView):
                 flash(f"Открыто периодов: {opened}. Причина записана в журнал изменений.", "success")
                 return redirect(self.get_url(".index_view"))
         return self.render("journal/period_reopen.html", periods=periods, ids=",".join(str(p.id) for p in periods),
-                           error=error, reason=request.form.get("reason", ""))
+                           error=error, reason=form.reason.data or "")
 
 
 class HolidayView(SecureModelView):

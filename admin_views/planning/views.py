@@ -16,10 +16,10 @@ from services import permissions
 from services.planning import subjects as planning
 from services import uploads
 from services.errors import DomainError, PermissionDenied
-from services.params import parse_id, parse_int
 from services.terms import KindText
 
-from admin_views.args import id_arg
+from admin_views.forms import RecordQuery
+from admin_views.planning.forms import CurriculumLinesForm, KtpControlQuery, SubgroupForm, TopicsForm, YearQuery
 from admin_views.base import SecureModelView, SecurePage, requires
 
 PLANNING = "Планирование"
@@ -45,7 +45,7 @@ def _hours(view, context, model, name):
 
 def _selected_year(actor):
     """The year chosen on a page (?year_id=), else the current one."""
-    year_id = id_arg("year_id")
+    year_id = YearQuery.from_values().year_id.data
     if year_id:
         year = db.session.get(AcademicYear, year_id)
         if year is None or year.org_id != actor.org_id:
@@ -150,17 +150,17 @@ class CurriculumView(SecureModelView):
     @requires("details")
     @expose("/lines/", methods=("GET", "POST"))
     def lines_view(self):
-        plan = self.get_one_for(request.values.get("id"), "details")
+        form = CurriculumLinesForm.from_form()
+        plan = self.get_one_for(form.id.data, "details")
         if request.method == "POST":
             try:
-                if request.form.get("do") == "copy":
-                    source = self.get_one_for(request.form.get("source_id"), "details")
+                if form.do.data == "copy":
+                    source = self.get_one_for(form.source_id.data, "details")
                     added = curricula.copy_lines(self.actor, source, plan)
                     flash(f"Скопировано строк: {added}" if added else
                           "Все строки этого плана уже есть: ничего не добавлено", "success")
                 else:
-                    curricula.save_lines(self.actor, plan, _line_inputs(request.form),
-                                         version=request.form.get("version") or "")
+                    curricula.save_lines(self.actor, plan, form.lines(), version=form.version.data or "")
                     flash("Учебный план сохранён", "success")
             except DomainError as exc:
                 _flash_error(exc)
@@ -186,27 +186,6 @@ class CurriculumView(SecureModelView):
                            subjects=subjects, others=others, can_edit=can_edit, columns=columns,
                            planned=planned, components=CurriculumComponent, college=plan.is_college,
                            fmt=planning.fmt_hours, blank_rows=range(5))
-
-
-def _line_inputs(form):
-    """LineInputs from the grid: `line-<id>-<field>` for stored lines, `new-<n>-<field>` for new."""
-    rows = {}
-    for key in form:
-        parts = key.split("-")
-        n = parse_int(parts[1], low=0) if len(parts) == 3 and parts[0] in ("line", "new") else None
-        if n is not None:
-            rows.setdefault((parts[0], n), {})[parts[2]] = form.get(key)
-    result = []
-    for (kind, n), values in sorted(rows.items()):
-        item = curricula.LineInput(
-            id=n if kind == "line" else None,
-            component=values.get("component") or None,
-            hours_per_week=values.get("hours"), period1_hours=values.get("p1"), period2_hours=values.get("p2"),
-            delete=values.get("delete") in ("1", "on", "y"))
-        if kind == "new":
-            item.subject_id = parse_id(values.get("subject"))
-        result.append(item)
-    return result
 
 
 # -- teaching assignments ---------------------------------------------------------------
@@ -304,48 +283,35 @@ class ThematicPlanView(SecureModelView):
     @expose("/download/")
     def download_view(self):
         from reports.ktp_template import ktp_workbook
-        plan = self.get_one_for(request.values.get("id"), "details")
+        plan = self.get_one_for(RecordQuery.from_values().id.data, "details")
         return ktp_workbook(plan, plan.topics).response(f"ktp-{plan.id}.xlsx")
 
     @requires("details")
     @expose("/topics/", methods=("GET", "POST"))
     def topics_view(self):
-        plan = self.get_one_for(request.values.get("id"), "details")
+        form = TopicsForm.from_form()
+        plan = self.get_one_for(form.id.data, "details")
         if request.method == "POST":
-            do = request.form.get("do")
+            do = form.do.data
             try:
                 if do == "import":
                     count = ktp.import_xlsx(self.actor, plan, uploads.read_upload(request.files.get("file")))
                     flash(f"Загружено тем: {count}", "success")
                 elif do == "attach":
-                    count = ktp.attach(self.actor, plan, request.form.getlist("assignment"))
+                    count = ktp.attach(self.actor, plan, form.assignment.data)
                     flash(f"КТП назначен классам: {count}", "success")
                 else:
-                    count = ktp.save_topics(self.actor, plan, _topic_inputs(request.form),
-                                            version=request.form.get("version") or "")
+                    count = ktp.save_topics(self.actor, plan, form.topics(), version=form.version.data or "")
                     flash(f"КТП сохранён, тем: {count}", "success")
             except DomainError as exc:
                 _flash_error(exc)
             return redirect(url_for(".topics_view", id=plan.id))
         can_edit = bool(permissions.scoped_ids(self.actor, "thematic_plan", "edit", ThematicPlan, [plan.id])) \
             and not plan.year.is_closed
-        extra = min(parse_int(request.args.get("extra")) or 10, 200)
+        extra = min(form.extra.data or 10, 200)
         return self.render("planning/ktp_topics.html", plan=plan, topics=plan.topics, can_edit=can_edit,
                            assignments=ktp.attachable_assignments(plan) if can_edit else plan.assignments,
                            total=sum(t.hours for t in plan.topics), blank_rows=range(extra))
-
-
-def _topic_inputs(form):
-    """TopicInputs from the topics form (`title-<n>`, `hours-<n>` …), in row order; empty rows skipped."""
-    numbers = sorted({n for n in (parse_int(k[6:], low=0) for k in form if k.startswith("title-")) if n is not None})
-    inputs = []
-    for shown, n in enumerate(numbers, start=1):
-        values = {f: (form.get(f"{f}-{n}") or "").strip() for f in ("section", "title", "hours", "homework")}
-        if not any(values.values()):
-            continue
-        inputs.append(ktp.TopicInput(row=f"Строка {shown}", title=values["title"], hours=values["hours"],
-                                     section=values["section"], homework=values["homework"]))
-    return inputs
 
 
 # -- hand-made pages -----------------------------------------------------------------------
@@ -371,24 +337,22 @@ class SubgroupPage(PlanningPage):
         periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
                                      .order_by(Period.start_date)).all()
         klass = subject = period = None
-        class_id, subject_id = id_arg("class_id"), id_arg("subject_id")
-        pair = request.args.get("pair")
-        if pair:
-            ids = [parse_id(p) for p in pair.split(":")]
-            if len(ids) != 2 or None in ids:
-                abort(404)
+        form = SubgroupForm.from_form()
+        class_id, subject_id = form.class_id.data, form.subject_id.data
+        ids = form.pair_ids()
+        if ids:
             class_id, subject_id = ids
         if class_id and subject_id:
             klass, subject = db.session.get(SchoolClass, class_id), db.session.get(Subject, subject_id)
             if klass is None or subject is None or klass.year_id != year.id \
                     or not planning.can_split(actor, klass, subject, "list"):
                 abort(404)
-        period_id = id_arg("period_id")
+        period_id = form.period_id.data
         period = next((p for p in periods if p.id == period_id), None) or _current_period(periods)
         if request.method == "POST":
             if klass is None or period is None:
                 abort(400)
-            self._post(klass, subject, period)
+            self._post(form, klass, subject, period)
             return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
                                     period_id=period.id))
         rows, suggested, subgroups, can_edit = [], False, [], False
@@ -401,29 +365,24 @@ class SubgroupPage(PlanningPage):
                            suggested=suggested, subgroups=subgroups, can_edit=can_edit,
                            can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"))
 
-    def _post(self, klass, subject, period):
+    def _post(self, form, klass, subject, period):
         actor = self.actor
-        do = request.form.get("do")
+        do = form.do.data
         try:
             if do == "create":
-                made = planning.create_subgroups(actor, klass, subject, parse_int(request.form.get("count")))
+                made = planning.create_subgroups(actor, klass, subject, form.count.data)
                 flash(f"Создано подгрупп: {len(made)}", "success")
             elif do == "copy":
                 planning.copy_previous_split(actor, klass, subject, period)
                 flash("Деление предыдущего периода перенесено", "success")
             elif do == "delete":
-                sub = db.session.get(Subgroup, id_arg("subgroup_id", request.form) or 0)
+                sub = db.session.get(Subgroup, form.subgroup_id.data or 0)
                 if sub is None or sub.class_id != klass.id or sub.subject_id != subject.id:
                     abort(404)
                 planning.delete_subgroup(actor, sub)
                 flash(f"Подгруппа «{sub.name}» удалена", "success")
             else:
-                choice = {}
-                for key in request.form:
-                    student_id = parse_id(key[7:]) if key.startswith("member-") else None
-                    if student_id is not None:
-                        choice[student_id] = request.form.getlist(key)
-                planning.save_split(actor, klass, subject, period, choice)
+                planning.save_split(actor, klass, subject, period, form.members())
                 flash("Деление на подгруппы сохранено", "success")
         except DomainError as exc:
             _flash_error(exc)
@@ -445,7 +404,7 @@ class KtpControlPage(PlanningPage):
     def index(self):
         actor = self.actor
         year = _selected_year(actor)
-        only = request.args.get("all") != "1"
+        only = KtpControlQuery.from_args().all.data != "1"
         rows = ktp.ktp_control(actor, year, only_problems=only) if year is not None else []
         return self.render("planning/ktp_control.html", year=year, years=_years(), rows=rows,
                            only=only, fmt=planning.fmt_hours)

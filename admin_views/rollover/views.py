@@ -14,7 +14,7 @@ from services.rollover import semester
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_date
 
-from admin_views.args import id_arg
+from admin_views.rollover.forms import SemesterForm, StepForm, YearQuery
 from admin_views.base import SecurePage, requires
 
 ORG = "Организация"
@@ -29,7 +29,7 @@ class GuardedPage(SecurePage):
 
     def _year(self, default):
         """The year chosen on the page (?year_id=) among the organization's, else `default`."""
-        year_id = id_arg("year_id")
+        year_id = YearQuery.from_values().year_id.data
         if year_id:
             year = db.session.get(AcademicYear, year_id)
             if year is None or year.org_id != self.actor.org_id:
@@ -89,20 +89,20 @@ class RolloverPage(GuardedPage):
             return redirect(url_for(".index"))
         actor = self.actor
         if request.method == "POST":
-            form = request.form
+            form = StepForm.from_form()
             runs = {
                 1: lambda: rollover.run_check(actor, year),
-                2: lambda: rollover.close_year(actor, year, form.get("confirm") == "1"),
+                2: lambda: rollover.close_year(actor, year, form.confirm.data == "1"),
                 3: lambda: rollover.create_next_year(actor, year),
-                4: lambda: rollover.transfer_students(actor, year, form.get("order_number"),
-                                                      parse_date(form.get("order_date"))),
+                4: lambda: rollover.transfer_students(actor, year, form.order_number.data,
+                                                      parse_date(form.order_date.data)),
                 5: lambda: rollover.copy_planning(actor, year),
             }
             ok = self._perform(runs[number])
             db.session.expire_all()
             wizard = rollover.state(actor, year)
             following = number + 1 if ok and number < 5 and wizard.step(number).done else number
-            args = {"order_number": form.get("order_number"), "order_date": form.get("order_date")} \
+            args = {"order_number": form.order_number.data, "order_date": form.order_date.data} \
                 if number == 4 and not ok else {}
             return redirect(url_for(".step", number=following, year_id=year.id, **args))
         previews = {
@@ -110,14 +110,15 @@ class RolloverPage(GuardedPage):
             4: rollover.preview_transfer, 5: rollover.preview_planning,
         }
         preview = previews[number](actor, year)
-        order_number = request.args.get("order_number")
+        shown = StepForm.from_args()
+        order_number = shown.order_number.data
         if number == 4 and not order_number:
             from services.movement.orders import suggest_number
             order_number = suggest_number(actor.org_id, year.end_date)
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
                            preview=preview, years=self._years(), today=clock.today(),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
-                           order_date=request.args.get("order_date") or year.end_date.strftime("%d.%m.%Y"))
+                           order_date=shown.order_date.data or year.end_date.strftime("%d.%m.%Y"))
 
 
 class SemesterPage(GuardedPage):
@@ -140,7 +141,8 @@ class SemesterPage(GuardedPage):
         if year is None:
             return self.render("rollover/empty.html")
         if request.method == "POST":
-            self._perform(lambda: semester.switch(actor, year, request.form.get("close_previous") == "1"))
+            form = SemesterForm.from_form()
+            self._perform(lambda: semester.switch(actor, year, form.close_previous.data == "1"))
             return redirect(url_for(".index", year_id=year.id))
         try:
             plan = semester.preview(actor, year)

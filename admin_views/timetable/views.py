@@ -20,10 +20,9 @@ from services.timetable.grid import BY_CHOICES, build_grid, current_year, monday
 from services.timetable.slots import DAYS, Catalog, load_entry_slots
 from services.timetable.weekly import save_class_week, week_token
 from services.errors import DomainError
-from services.params import date_error, parse_date, parse_id, parse_int
 from services.terms import KindText
 
-from admin_views.args import date_arg, id_arg, ids_arg
+from admin_views.timetable.forms import LessonsForm, TimetableQuery, WeekGridForm
 from admin_views.base import SecureModelView, SecurePage, requires
 
 PLANNING = "Планирование"
@@ -202,26 +201,27 @@ class TimetableView(TimetablePage):
             return self.render("timetable/view.html", year=None)
         catalog = Catalog(actor.org, year.id)
         options = self._options(actor, catalog, year)
-        by = request.args.get("by") or self._default_by(actor)
+        query = TimetableQuery.from_args()
+        by = query.by.data or self._default_by(actor)
         if by not in options:
             by = next(iter(options))
         choices = options[by]
-        target = id_arg("id", request.args)
+        target = query.id.data
         if by != "all":
             if target is None:
                 target = self._default_target(actor, by, choices)
             if target not in dict(choices):
                 abort(404)
-        weekly = request.args.get("template") == "1"
+        weekly = query.template.data == "1"
         week = None
         if not weekly:
-            picked = date_arg("week", "Неделя", request.args)
+            picked = query.week.data
             today = clock.today()
             if today.isoweekday() == 7:
                 today += timedelta(days=1)  # on Sunday the coming week matters
             week = monday(picked or (today if year.start_date <= today <= year.end_date else year.start_date))
         grid = build_grid(actor, catalog, year, by, target, week)
-        if request.args.get("format") == "xlsx":
+        if query.format.data == "xlsx":
             permissions.abort_unless(actor, self.view_key, "export")
             return grid_workbook(grid, actor.org).response("raspisanie.xlsx")
         return self.render("timetable/view.html", year=year, grid=grid, by=by, target=target, options=options,
@@ -285,23 +285,6 @@ class TimetableView(TimetablePage):
         return ids[0] if ids else None
 
 
-def _cells_from_form(form):
-    """[(weekday, number, assignment_id, room_id)] from fields c-<day>-<number>-<i>-a / -r."""
-    cells = []
-    for key, value in form.items():
-        parts = key.split("-")
-        if len(parts) != 5 or parts[0] != "c" or parts[4] != "a" or not value:
-            continue
-        day, number, slot = (parse_int(p, low=0) for p in parts[1:4])
-        assignment_id = parse_id(value)
-        room = form.get(f"c-{parts[1]}-{parts[2]}-{parts[3]}-r") or ""
-        room_id = parse_id(room) if room else None
-        if None in (day, number, slot, assignment_id) or room and room_id is None:
-            raise DomainError("Расписание не сохранено: неверные данные формы.")
-        cells.append((day, number, assignment_id, room_id))
-    return cells
-
-
 class GridEditorView(TimetablePage):
     """The deputy's grid: rows = lessons, columns = days; a cell = the class's subjects and a room."""
 
@@ -313,7 +296,8 @@ class GridEditorView(TimetablePage):
         if year is None:
             return self.render("timetable/grid.html", year=None)
         catalog = Catalog(actor.org, year.id)
-        class_id = id_arg("class_id") or next(iter(catalog.classes), None)
+        form = WeekGridForm.from_form()
+        class_id = form.class_id.data or next(iter(catalog.classes), None)
         if class_id is None:
             return self.render("timetable/grid.html", year=year, klass=None, classes=[])
         if class_id not in catalog.classes:
@@ -321,9 +305,8 @@ class GridEditorView(TimetablePage):
         errors = []
         if request.method == "POST":
             try:
-                cells = _cells_from_form(request.form)
-                result = save_class_week(actor, class_id, request.form.get("shift"), cells,
-                                         token=request.form.get("week") or "")
+                cells = form.cells()
+                result = save_class_week(actor, class_id, form.shift.data, cells, token=form.week.data or "")
                 db.session.commit()
                 flash(f"Расписание {catalog.class_name(class_id)} сохранено: добавлено уроков {result.added}, "
                       f"убрано {result.removed}.", "success")
@@ -341,9 +324,9 @@ class GridEditorView(TimetablePage):
                 if isinstance(exc, permissions.PermissionDenied):
                     abort(403)
                 errors = [exc.message] + exc.errors
-                shift = parse_int(request.form.get("shift"), high=2) or 1
-                placed = [(d, n, a, r) for d, n, a, r in _safe_cells(request.form)]
-                week = request.form.get("week") or ""
+                shift = form.shift_number.data or 1
+                placed = [(d, n, a, r) for d, n, a, r in form.safe_cells()]
+                week = form.week.data or ""
         else:
             entries = [s for s in load_entry_slots(catalog) if s.class_id == class_id]
             shift = entries[0].shift if entries else 1
@@ -383,13 +366,6 @@ class GridEditorView(TimetablePage):
                          "(с сегодняшней даты) — уроки с записями не пострадают."), "info")
 
 
-def _safe_cells(form):
-    try:
-        return _cells_from_form(form)
-    except DomainError:
-        return []
-
-
 class LessonsView(TimetablePage):
     """«Сформировать уроки»: lessons of a period from the timetable, with a preview and the conflicts."""
 
@@ -405,23 +381,20 @@ class LessonsView(TimetablePage):
         classes = db.session.scalars(select(SchoolClass).where(SchoolClass.year_id == year.id)
                                      .order_by(SchoolClass.grade, SchoolClass.name)).all()
         today = clock.today()
-        chosen = id_arg("period_id") or next(
+        form = LessonsForm.from_form()
+        chosen = form.period_id.data or next(
             (p.id for p in periods if p.start_date <= today <= p.end_date), periods[0].id if periods else None)
         result, error = None, None
         if request.method == "POST":
             try:
-                if request.form.get("do") == "keep":
-                    count = lesson_service.keep_as_manual(actor, request.form.getlist("lesson_id"))
+                if form.do.data == "keep":
+                    count = lesson_service.keep_as_manual(actor, form.lesson_id.data)
                     db.session.commit()
                     flash(f"Уроков оставлено вне расписания: {count}", "success")
                     return redirect(url_for(".index", period_id=chosen))
-                start = request.form.get("start", "").strip()
-                start_date = parse_date(start)
-                if start and start_date is None:
-                    raise DomainError(date_error(start, "Дата «с»"))
                 result = lesson_service.generate_lessons(
-                    actor, chosen, start=start_date, class_ids=ids_arg("class_id", request.form),
-                    dry_run=request.form.get("do") != "generate")
+                    actor, chosen, start=form.start.data, class_ids=form.class_id.data,
+                    dry_run=form.do.data != "generate")
                 if result.dry_run:
                     db.session.rollback()
                 else:
@@ -433,8 +406,7 @@ class LessonsView(TimetablePage):
                 error = str(exc)
         return self.render("timetable/lessons.html", year=year, periods=periods, classes=classes,
                            chosen=chosen, result=result, error=error,
-                           picked_classes=set(ids_arg("class_id", request.form)),
-                           start=request.form.get("start", ""))
+                           picked_classes=set(form.class_id.data), start=form.start.text)
 
 
 def views():

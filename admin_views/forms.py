@@ -1,0 +1,193 @@
+"""The inputs of hand-made pages as WTForms forms (issue 14.8): each page's form is a class that names its
+fields once, and the page reads the fields, never `request.form` or `request.args` by hand. A page makes
+its form from the request with `from_form()` (the POST body), `from_args()` (the query string) or
+`from_values()` (both, as `request.values`); inputs whose names carry ids (a grid's cells, `code-<id>`)
+are read by methods of the page's form class.
+
+The field types read outside text the way services/params.py does, and answer bad input the way the pages
+always have (admin_views/args.py): an id that is not one (`IdField`, `IdListField`) is «не найдено» (404);
+a date that is not one (`DateField`) is a DomainError naming the field — a Russian 400 (app.py) or, read
+inside the page's `try`, its message. A bad value answers when the page reads the field (`.data`), not when
+the form is made: a field the page does not read in a request refuses nothing, and a refusal comes at the
+same point of the page as the hand reading did.
+
+No CSRF field here: `CSRFProtect` (app.py) checks every POST before the page runs.
+"""
+from flask import abort, request
+from wtforms import Field, Form
+from wtforms.utils import unset_value
+from wtforms.widgets import TextInput
+
+from services.errors import DomainError
+from services.params import MAX_ID, date_error, parse_date, parse_id, parse_int
+
+
+class PageForm(Form):
+    """A hand-made page's inputs."""
+
+    def __init__(self, formdata, **kwargs):
+        super().__init__(formdata, **kwargs)
+        self.formdata = formdata  # for the inputs read by name pattern
+
+    @classmethod
+    def from_form(cls):
+        return cls(request.form)
+
+    @classmethod
+    def from_args(cls):
+        return cls(request.args)
+
+    @classmethod
+    def from_values(cls):
+        return cls(request.values)
+
+    def named(self, prefix):
+        """[(the rest of the name, value)] of the inputs whose names start with `prefix`, in the
+        request's order (the first value of each)."""
+        return [(key[len(prefix):], self.formdata.get(key)) for key in self.formdata if key.startswith(prefix)]
+
+    def value(self, name):
+        """The first value of the input `name` (read by pattern, not a declared field), or None."""
+        return self.formdata.get(name)
+
+
+class InputField(Field):
+    """A field read from the request only (the page renders its own inputs); `text` is the first value
+    as typed ("" when absent). A bad value is kept as a refusal that `data` raises when the page
+    reads it. `source` ("args", "form" or "values"): where this field is read, whatever the form's
+    (a POST form's record id may come in its query string)."""
+
+    widget = TextInput()
+    _refusal = None
+    _data = None
+
+    def __init__(self, label=None, source=None, **kwargs):
+        super().__init__(label, **kwargs)
+        self.source = source
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if self.source is not None and formdata is not None:
+            formdata = getattr(request, self.source)
+        super().process(formdata, data, extra_filters)
+
+    @property
+    def data(self):
+        if self._refusal is not None:
+            self._refusal()
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = value
+
+    @property
+    def text(self):
+        return self.raw_data[0] if self.raw_data else ""
+
+    def process_formdata(self, valuelist):
+        self._refusal = None
+        self.data = self.parse(valuelist)
+
+    def parse(self, valuelist):
+        raise NotImplementedError
+
+    def refuse(self, refusal):
+        self._refusal = refusal
+
+
+def _not_found():
+    abort(404)
+
+
+class TextField(InputField):
+    """Text as sent: the first value, None when the input is absent (`request.form.get`); `strip`:
+    surrounding spaces taken off."""
+
+    def __init__(self, label=None, strip=False, **kwargs):
+        super().__init__(label, **kwargs)
+        self.strip = strip
+
+    def parse(self, valuelist):
+        if not valuelist:
+            return None
+        return valuelist[0].strip() if self.strip else valuelist[0]
+
+
+class TextListField(InputField):
+    """Every value of a repeated input, as sent (the service reads them)."""
+
+    def parse(self, valuelist):
+        return list(valuelist)
+
+
+class IntField(InputField):
+    """A whole number in [low, high] (services/params.parse_int), None when absent or not one."""
+
+    def __init__(self, label=None, low=1, high=MAX_ID, **kwargs):
+        super().__init__(label, **kwargs)
+        self.low, self.high = low, high
+
+    def parse(self, valuelist):
+        return parse_int(valuelist[0], low=self.low, high=self.high) if valuelist else None
+
+
+class IdField(InputField):
+    """A row id (services/params.parse_id), None when absent or empty; anything else is 404."""
+
+    def parse(self, valuelist):
+        raw = valuelist[0] if valuelist else None
+        if raw in (None, ""):
+            return None
+        pk = parse_id(raw)
+        if pk is None:
+            self.refuse(_not_found)
+        return pk
+
+
+class IdListField(InputField):
+    """Every id of a repeated input (?class_id=1&class_id=2), empty ones skipped; 404 when one of them
+    is no id."""
+
+    def parse(self, valuelist):
+        ids = [parse_id(raw) for raw in valuelist if raw != ""]
+        if None in ids:
+            self.refuse(_not_found)
+        return ids
+
+
+class DateField(InputField):
+    """A date typed as дд.мм.гггг or ISO (services/params.parse_date), None when absent or blank; any
+    other text is a DomainError «<label>: «…» — не дата…» (with `strip`, the text is named without its
+    surrounding spaces)."""
+
+    def __init__(self, label=None, strip=False, **kwargs):
+        super().__init__(label, **kwargs)
+        self.strip = strip
+
+    def parse(self, valuelist):
+        raw = (valuelist[0] if valuelist else "") or ""
+        if not raw.strip():
+            return None
+        day = parse_date(raw)
+        if day is None:
+            message = date_error(raw.strip() if self.strip else raw, self.label.text)
+
+            def refuse():
+                raise DomainError(message)
+            self.refuse(refuse)
+        return day
+
+    def error(self):
+        """The Russian message for a bad date, or None (for a page that shows it beside the field)."""
+        try:
+            self.data  # noqa: B018 — reading is the check
+        except DomainError as exc:
+            return str(exc)
+        return None
+
+
+class RecordQuery(PageForm):
+    """The record a model view's own page is about (`?id=`, or `id` in its form): a bad id is 404, and
+    so is none (`SecureModelView.get_one_for`)."""
+
+    id = IdField()

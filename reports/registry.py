@@ -1,0 +1,73 @@
+"""The reports' registry: a report is a function `build(actor, p) -> Document` (reports/document.py),
+registered with `@report(...)` in a `reports/*_reports.py` module (reports/catalogue.py imports them all).
+`build` resolves a report's text parameters (reports/parameters.py) and builds it; the page, the files and
+`flask report run` all go through it or through `parameters.resolve` and `ReportDef.build`.
+"""
+from dataclasses import dataclass
+
+from reports.document import Document
+from reports.parameters import refuse, resolve
+from services import permissions
+
+
+@dataclass
+class ReportDef:
+    name: str
+    title: str
+    view_key: str
+    params: tuple
+    required: tuple
+    build: object
+    group: str
+    description: str = ""
+    college_title: str = ""
+    page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
+
+    def title_for(self, org):
+        return self.college_title if org is not None and org.is_college and self.college_title else self.title
+
+
+REGISTRY = {}
+
+# The groups of the reports page, in order.
+GROUPS = ("Классному руководителю", "Учителю", "Ученику и родителям", "Администрации")
+
+
+def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page=""):
+    """Register a report builder: `build(actor, p)` returns a Document."""
+    def register(build):
+        assert name not in REGISTRY, name
+        REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
+                                   description, college_title, page)
+        return build
+    return register
+
+
+def available(actor):
+    """The reports the actor may open, in the page's order."""
+    load_all()
+    defs = [r for r in REGISTRY.values() if permissions.allowed(actor, r.view_key, "list")]
+    return sorted(defs, key=lambda r: (GROUPS.index(r.group) if r.group in GROUPS else len(GROUPS), r.title))
+
+
+def load_all():
+    """Import every module that registers reports (once). Inside the function: the report modules
+    import this registry (`@report`), so importing them at the top would be a cycle."""
+    from reports import catalogue  # noqa: F401
+
+
+def build(actor, name, raw, today=None):
+    """Resolve the parameters and build the report `name`; DomainError / PermissionDenied otherwise."""
+    load_all()
+    rdef = REGISTRY.get(name)
+    if rdef is None:
+        refuse(f"Отчёт «{name}» не найден; список: flask report list")
+    params = resolve(actor, rdef, raw, today)
+    return rdef.build(actor, params)
+
+
+def report_document(name, p, params=(), filename="otchet"):
+    """The Document of the registered report `name`, titled for the organization's kind (its
+    college title in a college)."""
+    return Document(name=name, title=REGISTRY[name].title_for(p.org), org=p.org, params=list(params),
+                    filename=filename)
