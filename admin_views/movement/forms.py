@@ -1,6 +1,6 @@
 """The inputs of the movement book's hand-made pages (admin_views/forms.py)."""
 from admin_views.forms import DateField, IdField, IdListField, PageForm, TextField
-from services.movement import orders as movement
+from services.movement import enrollment
 
 
 class OrderItemsForm(PageForm):
@@ -22,7 +22,7 @@ class OrderItemsForm(PageForm):
 
 class CardForm(PageForm):
     """A new student's card in an enrollment order: the order (?id=) and the card's line (?item_id=), the
-    card's fields (movement.CARD_FIELDS, `card`), the class, the version shown, «сохранить и добавить ещё»."""
+    card's fields (enrollment.CARD_FIELDS, `card`), the class, the version shown, «сохранить и добавить ещё»."""
 
     id = IdField(source="values")
     item_id = IdField(source="values")
@@ -32,10 +32,10 @@ class CardForm(PageForm):
 
     def card(self):
         """{field: text as typed} of every field of the card."""
-        return {name: self[name].data or "" for name in movement.CARD_KEYS}
+        return {name: self[name].data or "" for name in enrollment.CARD_KEYS}
 
 
-for _name, _label, _kind in movement.CARD_FIELDS:
+for _name, _label, _kind in enrollment.CARD_FIELDS:
     setattr(CardForm, _name, TextField(_label))
 
 
