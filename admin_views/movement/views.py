@@ -213,7 +213,8 @@ class MovementOrderView(SecureModelView):
         try:
             if do == "add":
                 to_class_id = form.to_class_id.data
-                inputs = [movement.ItemInput(student_id=sid, to_class_id=to_class_id, reason=form.reason.data or None,
+                inputs = [movement.ItemInput(student_id=sid, to_class_id=to_class_id,
+                                             reason=form.reason.data or None,
                                              destination=form.destination.data, note=form.note.data)
                           for sid in form.student_id.data]
                 made = movement.add_items(actor, order.id, inputs)
