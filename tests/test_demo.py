@@ -7,7 +7,7 @@ from models import (STAFF_ROLES, Organization, Parent, SchoolClass, Staff, Staff
 from services.context import Actor
 from services.demo.school import patronymic
 from services.validation import normalize_snils
-from tests.test_logins import open_browser
+from tests.helpers import open_browser
 
 PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична)$")
 RUSSIAN = re.compile(r"^[А-ЯЁ][а-яё]+$")

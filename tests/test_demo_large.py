@@ -19,7 +19,7 @@ from services.demo.large import BENCH_PASSWORD, create_large_demo, default_today
 from services.errors import DomainError
 from services.journal.writes import save_entries
 from services.timetable.lessons import generate_lessons
-from tests.test_logins import open_browser
+from tests.helpers import open_browser
 
 M = ClassMembership
 

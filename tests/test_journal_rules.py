@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Student, StudentStatus, Subgroup,
+from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Subgroup,
                     SubgroupMember, Task, db)
 from services.journal import writes as journal
 from services.errors import DomainError, PermissionDenied
