@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test` (plus `make bench`).
+# The two commands of the README: `make run` and `make test` (plus `make lint` and `make bench`).
 # `make run` serves with gunicorn, as production does (docs/DEVELOPING.md, «Concurrency»).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test bench migration clean
+.PHONY: run test lint bench migration clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,9 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-# `make test` also installs the test tools (requirements-dev.txt: Playwright for tests/e2e, which drives
-# Debian's /usr/bin/chromium; `playwright install` is never run). `make run` installs requirements.txt only.
+# `make test` and `make lint` also install the test tools (requirements-dev.txt: pytest, ruff, Playwright for
+# tests/e2e, which drives Debian's /usr/bin/chromium; `playwright install` is never run). `make run` installs
+# requirements.txt only.
 $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -35,6 +36,14 @@ run: $(BIN)/.installed instance
 
 test: $(BIN)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+# ruff (ruff.toml) and the import graph of the product (tests/import_graph.py: no cycles, layers, private
+# modules, demo data); both run, the target fails if either does.
+lint: $(BIN)/.installed-dev
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/python -m tests.import_graph || status=1; \
+	exit $$status
 
 # The benchmark of issue 7 (bench/RESULTS.md); e.g. make bench BENCH_ARGS="--size tiny --db sqlite".
 bench: $(BIN)/.installed

@@ -1,9 +1,10 @@
 """Builders of test data through the domain services (rules run on every flush)."""
-from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 
-from models import (AcademicYear, Parent, ParentRelation, Period, Role, SchoolClass, Staff, Student, db)
+from models import (AcademicYear, Parent, ParentRelation, Period, PeriodMark, Role, SchoolClass, Staff, Student,
+                    SubgroupMember, db)
 from services.people import accounts
 from services.org import orgs
 from services.validation import snils_with_checksum
@@ -439,3 +440,134 @@ def ro_year_mark(student, subject, year, value):
     db.session.add(mark)
     db.session.flush()
     return mark
+
+
+# -- the journal grid (tests/test_journal_grid.py) ---------------------------------------------------------
+
+DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]
+
+
+def journal(world, klass=None, teacher=None, name="Математика", grading="marks", days=DAYS):
+    """A subject of organization A taught in a class (5А) by a teacher on `days` of the second quarter:
+    (subject, assignment, lessons), committed (tests/test_journal_grid.py)."""
+    a = world.a
+    subject = jr_subject(a.org, name, grading)
+    assignment = jr_assignment(a.org, a.year, klass or a.klass, teacher or a.teacher, subject)
+    lessons = jr_lessons(assignment, a.period, days)
+    db.session.commit()
+    return subject, assignment, lessons
+
+
+# -- the transfer to the next year (tests/test_movement_year.py) --------------------------------------------
+
+ORDER_DATE = date(2027, 5, 31)
+
+
+def next_year(org, start=2027):
+    """The organization's academic year starting in `start` (tests/test_movement_year.py)."""
+    year = AcademicYear(org_id=org.id, name=f"{start}/{start + 1}", start_date=date(start, 9, 1),
+                        end_date=date(start + 1, 6, 30))
+    db.session.add(year)
+    db.session.flush()
+    return year
+
+
+# -- the teacher's and the student's reports (tests/test_reports_teacher_student.py) ------------------------
+
+def rp_year_mark(student, subject, year, kind, value):
+    mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=year.id,
+                      kind=kind, value=value)
+    db.session.add(mark)
+    db.session.flush()
+    return mark
+
+
+def rp_marked(lesson, type_name, weight, marks):
+    """A task on the lesson with marks {student: value}."""
+    task = jr_task(lesson, type_name, weight=Decimal(weight))
+    for student, value in marks.items():
+        jr_mark(task, student, value)
+    return task
+
+
+def rp_school(world):
+    """Organization A, 2026/2027: «1 четверть» 01.09–24.10 and «2 четверть» 05.11–28.12.
+
+    5А: Учеников (a.student), Отличников, Уходов (leaves the school on 16.11), Соседов (moves to 6Б on
+    12.10); 6Б: Чужов, then Соседов; 5Б: Бэшкин.
+    Математика: a.teacher in 5А and 6Б, a.deputy in 5Б. Английский язык: a.teacher, 5А «1 группа»
+    (Учеников only). Русский язык: a.class_teacher in 5А and 6Б."""
+    a = world.a
+    ns = a
+    ns.p1 = Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=1, name="1 четверть",
+                   start_date=date(2026, 9, 1), end_date=date(2026, 10, 24))
+    db.session.add(ns.p1)
+    ns.p2 = a.period
+    ns.five_b = make_class(a.org, a.year, "5Б", 5)
+    ns.best = make_student(a.org, a.klass, "Отличников", "Олег")
+    ns.leaver = make_student(a.org, a.klass, "Уходов", "Устин")
+    ns.b_pupil = make_student(a.org, ns.five_b, "Бэшкин", "Борис")
+    db.session.commit()
+    mv_transfer(a.classmate, a.other_class, date(2026, 10, 12))
+    mv_withdraw(ns.leaver, date(2026, 11, 16))
+
+    ns.math = jr_subject(a.org, "Математика")
+    ns.english = jr_subject(a.org, "Английский язык")
+    ns.russian = jr_subject(a.org, "Русский язык")
+    ns.m5a = jr_assignment(a.org, a.year, a.klass, a.teacher, ns.math)
+    ns.m6b = jr_assignment(a.org, a.year, a.other_class, a.teacher, ns.math)
+    ns.m5b = jr_assignment(a.org, a.year, ns.five_b, a.deputy, ns.math)
+    group = tt_subgroup(a.org, a.year, a.klass, ns.english, "1 группа")
+    ns.e5a = jr_assignment(a.org, a.year, a.klass, a.teacher, ns.english, subgroup=group)
+    db.session.add(SubgroupMember(subgroup_id=group.id, student_id=a.student.id, period_id=ns.p2.id,
+                                  subject_id=ns.english.id))
+    ns.r5a = jr_assignment(a.org, a.year, a.klass, a.class_teacher, ns.russian)
+    ns.r6b = jr_assignment(a.org, a.year, a.other_class, a.class_teacher, ns.russian)
+    ns.m5a.hours_total, ns.m6b.hours_total, ns.e5a.hours_total = Decimal(170), Decimal(170), Decimal(102)
+
+    pupil, best, moved, stranger = a.student, ns.best, a.classmate, a.stranger
+    # Математика, 5А. «1 четверть»: 05.10 and 07.10; «2 четверть»: 10.11, 11.11 (cancelled), 12.11, 01.12.
+    m_oct5, m_oct7 = jr_lessons(ns.m5a, ns.p1, [date(2026, 10, 5), date(2026, 10, 7)])
+    m_nov10, m_nov12, m_dec1 = jr_lessons(ns.m5a, ns.p2, [date(2026, 11, 10), date(2026, 11, 12), date(2026, 12, 1)])
+    (m_nov11,) = jr_lessons(ns.m5a, ns.p2, [date(2026, 11, 11)], is_cancelled=True)
+    rp_marked(m_oct5, "Ответ на уроке", 1, {pupil: "3", moved: "5"})
+    rp_marked(m_oct7, "Контрольная работа", 3, {pupil: "4", best: "5"})
+    rp_marked(m_nov10, "Ответ на уроке", 1, {pupil: "5", best: "4", ns.leaver: "2"})
+    rp_marked(m_nov11, "Ответ на уроке", 1, {pupil: "2"})  # on a cancelled lesson: never counted
+    rp_marked(m_nov12, "Контрольная работа", 3, {pupil: "4", best: "5"})
+    # Математика, 6Б: 13.11; 5Б: 10.11.
+    (m6_nov13,) = jr_lessons(ns.m6b, ns.p2, [date(2026, 11, 13)])
+    rp_marked(m6_nov13, "Самостоятельная работа", 2, {stranger: "3", moved: "2"})
+    (m5b_nov10,) = jr_lessons(ns.m5b, ns.p2, [date(2026, 11, 10)])
+    rp_marked(m5b_nov10, "Ответ на уроке", 1, {ns.b_pupil: "5"})
+    rp_marked(m5b_nov10, "Тест", 2, {ns.b_pupil: "3"})
+    # Английский язык, 5А «1 группа»: 11.11.
+    (e_nov11,) = jr_lessons(ns.e5a, ns.p2, [date(2026, 11, 11)])
+    rp_marked(e_nov11, "Ответ на уроке", 1, {pupil: "3"})
+    # Русский язык, 5А (урок № 3): 06.10; 09.11, 13.11, 16.11; 6Б: 16.11.
+    (r_oct6,) = jr_lessons(ns.r5a, ns.p1, [date(2026, 10, 6)], number=3)
+    r_nov9, r_nov13, r_nov16 = jr_lessons(ns.r5a, ns.p2, [date(2026, 11, 9), date(2026, 11, 13), date(2026, 11, 16)],
+                                          number=3)
+    rp_marked(r_oct6, "Ответ на уроке", 1, {pupil: "4"})
+    rp_marked(r_nov13, "Диктант", 2, {pupil: "5", best: "3"})
+    (r6_nov16,) = jr_lessons(ns.r6b, ns.p2, [date(2026, 11, 16)], number=3)
+    rp_marked(r6_nov16, "Ответ на уроке", 1, {moved: "4", stranger: "4"})
+    # Учеников's absences: ill on 09.11 (with a note), late on 10.11, absent on 16.11; and absent on the
+    # cancelled lesson of 11.11 (not counted).
+    jr_attendance(r_nov9, pupil, "б").reason_note = "справка № 12"
+    jr_attendance(m_nov10, pupil, "оп")
+    jr_attendance(r_nov16, pupil, "н")
+    jr_attendance(m_nov11, pupil, "н")
+
+    # Period marks.
+    for student, subject, period, value in [
+            (pupil, ns.math, ns.p1, "4"), (pupil, ns.russian, ns.p1, "4"),
+            (pupil, ns.math, ns.p2, "5"), (best, ns.math, ns.p2, "4"), (ns.leaver, ns.math, ns.p2, "2"),
+            (stranger, ns.math, ns.p2, "3"), (moved, ns.math, ns.p2, "н/а"), (ns.b_pupil, ns.math, ns.p2, "5"),
+            (pupil, ns.english, ns.p2, "4")]:
+        jr_period_mark(student, subject, period, value)
+    rp_year_mark(pupil, ns.math, a.year, "year", "5")
+    rp_year_mark(pupil, ns.math, a.year, "exam", "4")
+    rp_year_mark(pupil, ns.math, a.year, "final", "5")
+    db.session.commit()
+    return ns

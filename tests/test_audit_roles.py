@@ -6,7 +6,7 @@ from sqlalchemy import select
 from models import AuditLog, Role, Staff, db
 from services.org import orgs
 from tests.factories import make_staff
-from tests.test_security import form_of
+from tests.helpers import form_of
 
 TEACHER, DEPUTY, ADMIN = "Учитель", "Заместитель директора", "Администратор системы"
 

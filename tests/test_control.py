@@ -15,7 +15,6 @@ from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
                              pl_subject, tt_assignment)
 from tests.querycount import count_queries
-from tests.test_rollover_support import ro_app, ro_browser  # noqa: F401
 
 MON, TUE, THU, FRI, NEXT_MON = (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 5), date(2026, 11, 6),
                                 date(2026, 11, 9))

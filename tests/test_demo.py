@@ -10,7 +10,7 @@ from models import (STAFF_ROLES, Organization, Parent, SchoolClass, Staff, Staff
 from services.context import Actor
 from services.demo.school import patronymic
 from services.validation import normalize_snils
-from tests.test_logins import open_browser
+from tests.helpers import open_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична)$")

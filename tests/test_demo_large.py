@@ -19,7 +19,7 @@ from services.errors import DomainError
 from services.journal.figures import suggested_mark, weighted_average
 from services.journal.grid_save import save_entries
 from services.timetable.lessons import generate_lessons
-from tests.test_logins import open_browser
+from tests.helpers import open_browser
 
 M = ClassMembership
 

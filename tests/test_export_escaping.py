@@ -12,7 +12,7 @@ from models import EducationalArea, ExamEntry, Position, TimetableChange, db
 from services import audit, permissions
 from services.timetable.weekly import save_class_week
 from tests.factories import actor_of, mv_order, pl_curriculum, pl_plan
-from tests.test_permissions import registered_views
+from tests.helpers import registered_views
 from tests.timetable_fixtures import MON, build_timetable_world
 
 ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher")

@@ -18,34 +18,11 @@ from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.journal.payload import VersionConflict
 from services.journal.period_marks import set_period_mark
-from tests.factories import (actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
-                             ro_college)
-from tests.test_movement_year import ORDER_DATE, next_year
+from tests.factories import (ORDER_DATE, actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
+                             next_year, ro_college)
+from tests.helpers import field, login
 
 D = date
-
-
-@pytest.fixture
-def fw(world):
-    """World A's 5А (Учеников, Соседов) with four quarters: Математика by a.teacher, Русский язык by
-    a.other; period marks of Математика: Учеников 5 and 4, Соседов 3 and 4."""
-    a = world.a
-    a.q1 = Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=1, name="1 четверть",
-                  start_date=D(2026, 9, 1), end_date=D(2026, 10, 24))
-    a.q3 = Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=3, name="3 четверть",
-                  start_date=D(2027, 1, 12), end_date=D(2027, 3, 20))
-    a.q4 = Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=4, name="4 четверть",
-                  start_date=D(2027, 3, 30), end_date=D(2027, 5, 26))
-    db.session.add_all([a.q1, a.q3, a.q4])
-    a.math, a.russian = jr_subject(a.org, "Математика"), jr_subject(a.org, "Русский язык")
-    a.other = make_staff(a.org, "Словесникова", "Ольга", [Role.TEACHER.value], "a.other", sex="f")
-    jr_assignment(a.org, a.year, a.klass, a.teacher, a.math)
-    jr_assignment(a.org, a.year, a.klass, a.other, a.russian)
-    for student, values in ((a.student, ("5", "4")), (a.classmate, ("3", "4"))):
-        for period, value in zip((a.q1, a.period), values):
-            jr_period_mark(student, a.math, period, value)
-    db.session.commit()
-    return a
 
 
 def page(a, subject):
@@ -63,19 +40,6 @@ def marks(a, kind=None):
 def suggested(html, student):
     row = re.search(rf'data-student="{student.id}".*?data-stat="suggested">([^<]*)<', html, re.S)
     return row.group(1)
-
-
-def field(student, key, value, original="", version=None):
-    data = {f"{student.id}:{key}": value, f"o:{student.id}:{key}": original}
-    if version:
-        data[f"v:{student.id}:{key}"] = str(version)
-    return data
-
-
-def login(browser, name):
-    b = browser()
-    b.login(name)
-    return b
 
 
 # -- the suggested year mark -------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from models import AuditLog, Lesson, Mark, Student, db
 from services import params
 from services.errors import DomainError
-from tests.test_journal_grid import journal, post_payload
+from tests.factories import journal
+from tests.helpers import post_payload
 
 
 def counts():

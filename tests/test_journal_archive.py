@@ -19,7 +19,6 @@ from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task, \
     make_student
 from tests.querycount import count_queries
-from tests.test_reports_teacher_student import school  # noqa: F401 (the fixture)
 
 D = date
 TODAY = D(2026, 11, 20)
@@ -59,8 +58,8 @@ def grid(ws):
     return result
 
 
-def test_the_archive_holds_the_journal_of_every_subject(school):
-    a = school
+def test_the_archive_holds_the_journal_of_every_subject(report_school):
+    a = report_school
     lesson = db.session.scalar(select(Lesson).where(Lesson.assignment_id == a.m5a.id, Lesson.date == D(2026, 11, 10)))
     lesson.topic, lesson.homework = "Дроби", "№ 12, 14"
     db.session.commit()
@@ -108,19 +107,19 @@ def test_the_archive_holds_the_journal_of_every_subject(school):
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
 
-def test_who_may_print_which_class(school, world):
+def test_who_may_print_which_class(report_school, world):
     for login in ("a.deputy", "a.director", "a.admin", "a.class_teacher"):
         assert workbook(login)[0] == "zhurnal-5a-2026-2027.xlsx"
-    for login, klass in (("a.class_teacher", "6Б"), ("a.deputy", "7В"), ("b.admin", str(school.klass.id))):
+    for login, klass in (("a.class_teacher", "6Б"), ("a.deputy", "7В"), ("b.admin", str(report_school.klass.id))):
         with pytest.raises(DomainError) as refused:
             workbook(login, klass)
         assert "не найден" in " ".join(refused.value.errors)
-    assert archive.reachable_classes(actor_of("a.teacher"), school.year) == []
+    assert archive.reachable_classes(actor_of("a.teacher"), report_school.year) == []
     with pytest.raises(PermissionDenied):
-        archive.organization_classes(actor_of("a.class_teacher"), school.year)
+        archive.organization_classes(actor_of("a.class_teacher"), report_school.year)
 
 
-def test_the_page_by_role(school, browser):
+def test_the_page_by_role(report_school, browser):
     b = browser()
     b.login("a.teacher")
     assert b.get("/journal-archive/").status_code == 403
@@ -147,9 +146,9 @@ def statements(login, klass):
     return len(seen)
 
 
-def test_a_class_archive_reads_a_fixed_number_of_statements(school):
+def test_a_class_archive_reads_a_fixed_number_of_statements(report_school):
     before = statements("a.deputy", "5А")
-    a = school
+    a = report_school
     extra = [make_student(a.org, a.klass, last, "Ян") for last in ("Новиков", "Новосёлов", "Новгородцев")]
     for n, name in enumerate(("Физика", "История", "Биология")):
         assignment = jr_assignment(a.org, a.year, a.klass, a.teacher, jr_subject(a.org, name))
@@ -173,7 +172,7 @@ def wait(b, url, seconds=60):
     raise AssertionError("the archive did not finish")
 
 
-def test_the_whole_organization_in_the_background(school, browser, app, tmp_path, monkeypatch):
+def test_the_whole_organization_in_the_background(report_school, browser, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "ARCHIVE_DIR", str(tmp_path))
     b = browser()
     b.login("a.deputy")
@@ -196,14 +195,14 @@ def test_the_whole_organization_in_the_background(school, browser, app, tmp_path
     assert other.get(f"/journal-archive/download/{job}").status_code == 404
 
 
-def test_the_command_line(school, app, tmp_path):
+def test_the_command_line(report_school, app, tmp_path):
     runner = app.test_cli_runner()
     out = tmp_path / "5a.xlsx"
-    result = runner.invoke(args=["archive", "journal", "--org", school.org.short_name, "--class", "5А",
+    result = runner.invoke(args=["archive", "journal", "--org", report_school.org.short_name, "--class", "5А",
                                  "--year", "2026/2027", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Титул" in openpyxl.load_workbook(out).sheetnames
-    result = runner.invoke(args=["archive", "journal", "--org", school.org.short_name, "--all",
+    result = runner.invoke(args=["archive", "journal", "--org", report_school.org.short_name, "--all",
                                  "--out", str(tmp_path / "all")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == [

@@ -12,34 +12,13 @@ from admin_views.journal import grid_cells
 from models import AuditLog, Lesson, Mark, PeriodMark, db
 from services.journal import grid as journal_grid
 from services.context import Actor
-from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
-                             jr_task, make_class, make_student, mv_withdraw)
+from tests.factories import (DAYS, journal, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark,
+                             jr_subject, jr_task, make_class, make_student, mv_withdraw)
+from tests.helpers import grid_url, post_payload
 from tests.querycount import count_queries
-
-DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]
-
-
-def journal(world, klass=None, teacher=None, name="Математика", grading="marks", days=DAYS):
-    a = world.a
-    subject = jr_subject(a.org, name, grading)
-    assignment = jr_assignment(a.org, a.year, klass or a.klass, teacher or a.teacher, subject)
-    lessons = jr_lessons(assignment, a.period, days)
-    db.session.commit()
-    return subject, assignment, lessons
-
-
-def grid_url(assignment, period=None):
-    return f"/journal/{assignment.id}/" + (f"?period={period.id}" if period else "")
-
 
 def mark_inputs(html):
     return re.findall(r'<input class="jc m"[^>]*>', html)
-
-
-def post_payload(b, assignment, period, payload, xhr=True):
-    headers = {"X-Requested-With": "fetch"} if xhr else {}
-    return b.post(f"/journal/{assignment.id}/save", data={"payload": json.dumps(payload), "period_id": period.id},
-                  headers=headers)
 
 
 def test_teacher_sees_only_his_journals(world, browser):

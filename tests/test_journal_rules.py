@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Student, StudentStatus, Subgroup,
+from models import (Attendance, AuditLog, Lesson, Mark, PeriodMark, Subgroup,
                     SubgroupMember, Task, db)
 from services.journal import absences, history, period_marks, policy
 from services.errors import DomainError, PermissionDenied

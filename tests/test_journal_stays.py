@@ -17,8 +17,7 @@ from services.journal.grid_save import save_entries
 from services.journal.period_marks import set_period_mark
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_order, mv_transfer,
                              mv_withdraw, ro_college)
-from tests.test_finals import field, login
-from tests.test_journal_grid import grid_url, post_payload
+from tests.helpers import field, grid_url, login, post_payload
 
 D = date
 

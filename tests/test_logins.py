@@ -1,6 +1,5 @@
 """Logins: issuing (students, parents, staff), printable slips, reset, block; the class teacher's reach."""
 import io
-import re
 
 import openpyxl
 from sqlalchemy import func, select
@@ -10,33 +9,9 @@ from services.people import accounts
 from services.errors import DomainError
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_parent, make_staff, make_student
+from tests.helpers import action, flashes, fresh, logs_in, open_browser, user_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def open_browser(browser, login=None, password=TEST_PASSWORD):
-    """A browser (see conftest), logged in if asked."""
-    b = browser()
-    if login is not None:
-        resp = b.login(login, password)
-        assert resp.status_code == 302, f"{login} did not log in: {resp.status_code}"
-    return b
-
-
-def fresh():
-    """Forget what the test's session has cached: requests commit in sessions of their own."""
-    db.session.expire_all()
-
-
-def flashes(resp):
-    text = resp.get_data(as_text=True)
-    return " ".join(re.sub(r"\s+", " ", re.sub(r"<[^>]+>|&times;", " ", m))
-                    for m in re.findall(r'class="alert[^"]*"[^>]*>(.*?)</div>', text, re.S))
-
-
-def action(b, url, name, ids, **kwargs):
-    return b.post(url, data={"action": name, "rowid": [str(i) for i in ids], "url": url.replace("action/", "")},
-                  **kwargs)
 
 
 def slips(resp):
@@ -58,19 +33,6 @@ def slips(resp):
                 current["cut"] = True
         result[ws.title] = people
     return result, book
-
-
-def logs_in(browser, login, password):
-    """The login works through /login; returns the browser, which must now change the password."""
-    b = open_browser(browser)
-    resp = b.login(login, password)
-    assert resp.status_code == 302, f"{login}/{password} refused"
-    return b
-
-
-def user_of(card):
-    fresh()
-    return db.session.get(type(card), card.id).user
 
 
 # -- logins from names ------------------------------------------------------------------

@@ -13,10 +13,8 @@ from models import Lesson, MovementOrder, Student, Task, TimetableEntry, db
 from services import versions
 from services.journal.grid_save import save_entries
 from tests.factories import actor_of, mv_order, pl_curriculum, pl_subject
+from tests.helpers import flashes, form_of, open_browser, post_form, russian_page, week_of
 from tests.journal_rules_fixtures import add_task, journal_world
-from tests.test_logins import flashes, open_browser
-from tests.test_security import form_of, post_form, russian_page
-from tests.test_timetable_pages import week_of
 from tests.timetable_fixtures import MON, TUE, build_timetable_world, entries_of
 
 CONFLICT = "пока вы работали, эти записи изменил другой пользователь"

@@ -14,8 +14,7 @@ from services.movement import orders as movement
 from services.movement.entries import ENTRIES_QUESTION, EntriesAfterOrder
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task, mv_actor,
                              mv_order)
-from tests.test_logins import flashes
-from tests.test_movement_support import mv_app, mv_browser  # noqa: F401 — fixtures
+from tests.helpers import flashes
 
 D = date
 ORDERS = "/movement/orders"

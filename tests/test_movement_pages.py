@@ -11,10 +11,8 @@ from services.movement import enrollment
 from services.movement import orders as movement
 from services.context import Actor
 from tests.factories import make_class, make_student, mv_actor, mv_order, mv_transfer, next_snils
+from tests.helpers import flashes, student_form
 from tests.querycount import count_queries
-from tests.test_logins import flashes
-from tests.test_movement_support import mv_app, mv_browser  # noqa: F401 — fixtures
-from tests.test_people import student_form
 
 D = date
 ORDERS = "/movement/orders"

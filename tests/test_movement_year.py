@@ -6,26 +6,16 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models import AcademicYear, MovementItem, MovementOrder, PeriodMark, SchoolClass, Student, db
+from models import MovementItem, MovementOrder, PeriodMark, SchoolClass, Student, db
 from services.movement import orders as movement
 from services.movement import year_transfer
 from services.movement import roster
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
-from tests.factories import jr_subject, make_class, make_org, make_student, make_staff, mv_actor
+from tests.factories import jr_subject, make_class, make_org, make_staff, make_student, mv_actor, next_year, ORDER_DATE
+from tests.helpers import movement_registered
 
 D = date
-ORDER_DATE = D(2027, 5, 31)
-
-
-def next_year(org, start=2027):
-    year = AcademicYear(org_id=org.id, name=f"{start}/{start + 1}", start_date=D(start, 9, 1),
-                        end_date=D(start + 1, 6, 30))
-    db.session.add(year)
-    db.session.flush()
-    return year
-
-
 def year_mark(student, year, value, subject):
     db.session.add(PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=year.id,
                               kind="year", value=value))
@@ -188,7 +178,6 @@ def test_bad_input_prepares_nothing(school):
 def test_the_classes_list_action_opens_the_transfer_page_with_the_chosen_classes(world, app, browser):
     from admin_views.movement.views import YearTransferActionMixin
     from services.permissions import TABLE
-    from tests.test_movement_support import movement_registered
 
     view = next(v for v in app.extensions["journal_admin"]._views if getattr(v, "endpoint", None) == "school_class")
     if not (isinstance(view, YearTransferActionMixin) and movement_registered(app)

@@ -9,7 +9,7 @@ from models import (AcademicYear, CalendarDay, Department, Organization, Period,
                     Staff, db)
 from services.org.calendar import official_exceptions
 from tests.factories import make_org, make_staff, make_student
-from tests.test_logins import flashes, open_browser
+from tests.helpers import flashes, open_browser
 
 
 def count(model, *where):

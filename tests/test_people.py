@@ -11,36 +11,10 @@ from sqlalchemy import func, select
 from models import Parent, Staff, Student, db
 from services.people.cards import class_list
 from services.validation import snils_with_checksum
-from tests.test_logins import flashes, open_browser
-
-SNILS = snils_with_checksum("112233445")  # 112-233-445 95
-
+from tests.helpers import flashes, open_browser, SNILS, student_form
 
 def count(model):
     return db.session.scalar(select(func.count(model.id)))
-
-
-def student_form(world, **changes):
-    """A complete student card for class 5А of organization A, as HR types it (dates dd.mm.yyyy)."""
-    form = {
-        "last_name": "Морозова", "first_name": "Алина", "middle_name": "Сергеевна", "sex": "f",
-        "birth_date": "14.03.2011", "snils": SNILS, "klass": str(world.a.klass.id),
-        "enrollment_order_number": "45-у", "enrollment_order_date": "28.08.2026",
-        "personal_file_number": "М-17", "status": "studying",
-        "address": "г. Заречный, ул. Мира, д. 5, кв. 12",
-        "birth_certificate_series": "II-АИ", "birth_certificate_number": "512345",
-        "birth_certificate_date": "01.04.2011",
-        "passport_series": "6525", "passport_number": "123456", "passport_date": "20.03.2025",
-        "passport_issued_by": "ГУ МВД России по Свердловской области",
-        "family_composition": "полная", "social_status": "многодетная семья",
-        "foreign_language": "Немецкий", "parents": [str(world.a.parent.id)],
-    }
-    for key, value in changes.items():
-        if value is None:
-            form.pop(key, None)
-        else:
-            form[key] = value
-    return form
 
 
 def filter_arg(page, group, operation):

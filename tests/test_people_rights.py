@@ -19,8 +19,7 @@ from services.context import Actor
 from services.errors import DomainError
 from services.people.cards import check_family_links, check_staff_change
 from tests.factories import actor_of, make_parent, make_staff
-from tests.test_logins import action, flashes, logs_in, open_browser, user_of
-from tests.test_security import form_of, submit
+from tests.helpers import action, flashes, form_of, logs_in, open_browser, submit, user_of
 
 
 def offered(page, name):

@@ -8,18 +8,13 @@ and that a refused write changes nothing. A second set pins the table's meaning 
 import pytest
 from sqlalchemy import inspect, select
 
-from admin_views.base import SecureModelView
-from models import (AuditLog, LoginEvent, Organization, Parent, SchoolClass, Staff, Student, User, db)
+from models import (LoginEvent, Organization, Parent, Staff, Student, User, db)
 from services import permissions
 from services.context import Actor
+from tests.helpers import registered_views
 
 ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher", "student", "parent", "root")
 DENIED = (403, 404)
-
-
-def registered_views(app):
-    admin = app.extensions["journal_admin"]
-    return [v for v in admin._views if isinstance(v, SecureModelView)]
 
 
 def login_of(world, role):

@@ -12,7 +12,6 @@ import pytest
 
 from models import Organization, db
 from reports import document, registry
-from services.journal.figures import figures
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from services.journal.figures import figures

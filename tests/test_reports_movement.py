@@ -17,7 +17,6 @@ from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from tests.factories import make_class, make_student, mv_actor, mv_transfer, mv_withdraw, next_snils
 from tests.querycount import count_queries
-from tests.test_movement_support import mv_app, mv_browser  # noqa: F401 — fixtures
 
 D = date
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -9,7 +9,6 @@ from urllib.parse import quote
 import pytest
 
 from models import db
-from tests.test_reports_teacher_student import school  # noqa: F401 (the fixture)
 
 STUDENT_REPORTS = ("student-report-card", "student-marks", "student-average", "student-dynamics")
 
@@ -45,7 +44,7 @@ def shown_for(html):
 
 @pytest.mark.parametrize("report", STUDENT_REPORTS)
 @pytest.mark.parametrize("login", ["a.deputy", "a.director", "a.admin"])
-def test_the_administration_picks_any_class_then_its_student(school, browser, login, report):
+def test_the_administration_picks_any_class_then_its_student(report_school, browser, login, report):
     b = browser()
     b.login(login)
     html = page(b, report)
@@ -54,52 +53,52 @@ def test_the_administration_picks_any_class_then_its_student(school, browser, lo
     assert selected(html, "class") == "6Б"
     assert names(html) == ["Соседов", "Чужов"] and shown_for(html) is None
     assert "alert-danger" not in html  # not an error: a student is still to choose
-    html = page(b, report, **{"class": "6Б", "student": school.stranger.id})
+    html = page(b, report, **{"class": "6Б", "student": report_school.stranger.id})
     assert shown_for(html) == "Чужов Игорь" and selected(html, "student") == "Чужов Игорь"
     assert names(page(b, report, **{"class": "5Б"})) == ["Бэшкин"]
 
 
 @pytest.mark.parametrize("report", STUDENT_REPORTS)
-def test_a_class_teacher_opens_on_his_class(school, browser, report):
+def test_a_class_teacher_opens_on_his_class(report_school, browser, report):
     b = browser()
     b.login("a.class_teacher")
     html = page(b, report)
     assert selected(html, "class") == "5А"
     assert names(html) == ["Отличников", "Соседов", "Уходов", "Учеников"]
-    html = page(b, report, **{"class": "5А", "student": school.best.id})
+    html = page(b, report, **{"class": "5А", "student": report_school.best.id})
     assert shown_for(html) == "Отличников Олег"
     # Not a class of students she never had or taught, not a student of such a class (she also teaches
     # Русский язык in 6Б, so Чужов is hers).
     assert "5Б" not in names(html, "class")
-    html = page(b, report, student=school.b_pupil.id)
+    html = page(b, report, student=report_school.b_pupil.id)
     assert "не найден" in html and shown_for(html) is None
 
 
 @pytest.mark.parametrize("report", STUDENT_REPORTS)
-def test_a_subject_teacher_picks_among_the_classes_he_teaches(school, browser, report):
+def test_a_subject_teacher_picks_among_the_classes_he_teaches(report_school, browser, report):
     b = browser()
     b.login("a.teacher")
     html = page(b, report)
     assert names(html, "class") == ["5А", "6Б"] and selected(html, "class") is None
     html = page(b, report, **{"class": "6Б"})
     assert names(html) == ["Соседов", "Чужов"]
-    assert shown_for(page(b, report, **{"class": "6Б", "student": school.stranger.id})) == "Чужов Игорь"
+    assert shown_for(page(b, report, **{"class": "6Б", "student": report_school.stranger.id})) == "Чужов Игорь"
     html = page(b, report, **{"class": "5Б"})  # not his class: nobody listed, and a message
     assert names(html) == [] and "не найден" in html
-    html = page(b, report, student=school.b_pupil.id)
+    html = page(b, report, student=report_school.b_pupil.id)
     assert "не найден" in html and shown_for(html) is None and "Бэшкин" not in html
 
 
-def test_a_stale_student_of_another_class_is_not_found(school, browser):
+def test_a_stale_student_of_another_class_is_not_found(report_school, browser):
     b = browser()
     b.login("a.deputy")
-    html = page(b, "student-report-card", **{"class": "5Б", "student": school.student.id})
+    html = page(b, "student-report-card", **{"class": "5Б", "student": report_school.student.id})
     assert "не найден" in html and shown_for(html) is None and names(html) == ["Бэшкин"]
 
 
 @pytest.mark.parametrize("report", STUDENT_REPORTS)
-def test_a_parent_with_two_children_picks_a_child(school, browser, report):
-    school.parent.children.append(school.b_pupil)
+def test_a_parent_with_two_children_picks_a_child(report_school, browser, report):
+    report_school.parent.children.append(report_school.b_pupil)
     db.session.commit()
     b = browser()
     b.login("a.parent")
@@ -107,13 +106,13 @@ def test_a_parent_with_two_children_picks_a_child(school, browser, report):
     assert options(html, "class") is None  # the class comes with the child
     assert names(html) == ["Бэшкин", "Учеников"]
     assert shown_for(html) is not None
-    assert shown_for(page(b, report, student=school.b_pupil.id)) == "Бэшкин Борис"
-    assert shown_for(page(b, report, student=school.student.id)) == "Учеников Пётр"
-    html = page(b, report, student=school.stranger.id)
+    assert shown_for(page(b, report, student=report_school.b_pupil.id)) == "Бэшкин Борис"
+    assert shown_for(page(b, report, student=report_school.student.id)) == "Учеников Пётр"
+    html = page(b, report, student=report_school.stranger.id)
     assert "не найден" in html and shown_for(html) is None
 
 
-def test_the_form_script_is_a_static_file(school, browser):
+def test_the_form_script_is_a_static_file(report_school, browser):
     b = browser()
     b.login("a.deputy")
     html = page(b, "student-marks")

@@ -9,7 +9,6 @@ number of statements; and every report on the demo school and the demo college."
 import io
 import json
 from datetime import date
-from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -19,113 +18,13 @@ from models import Period, PeriodMark, SubgroupMember, db
 from reports import parameters, registry
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
-from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
-                             jr_task, make_class, make_student, mv_transfer, mv_withdraw, tt_subgroup)
+from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_period_mark, jr_subject,
+                             make_student, rp_marked)
 from tests.querycount import count_queries
 
 D = date
 TODAY = D(2026, 11, 20)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def year_mark(student, subject, year, kind, value):
-    mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=year.id,
-                      kind=kind, value=value)
-    db.session.add(mark)
-    db.session.flush()
-    return mark
-
-
-def marked(lesson, type_name, weight, marks):
-    """A task on the lesson with marks {student: value}."""
-    task = jr_task(lesson, type_name, weight=Decimal(weight))
-    for student, value in marks.items():
-        jr_mark(task, student, value)
-    return task
-
-
-@pytest.fixture
-def school(world):
-    """Organization A, 2026/2027: «1 четверть» 01.09–24.10 and «2 четверть» 05.11–28.12.
-
-    5А: Учеников (a.student), Отличников, Уходов (leaves the school on 16.11), Соседов (moves to 6Б on
-    12.10); 6Б: Чужов, then Соседов; 5Б: Бэшкин.
-    Математика: a.teacher in 5А and 6Б, a.deputy in 5Б. Английский язык: a.teacher, 5А «1 группа»
-    (Учеников only). Русский язык: a.class_teacher in 5А and 6Б."""
-    a = world.a
-    ns = a
-    ns.p1 = Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=1, name="1 четверть",
-                   start_date=D(2026, 9, 1), end_date=D(2026, 10, 24))
-    db.session.add(ns.p1)
-    ns.p2 = a.period
-    ns.five_b = make_class(a.org, a.year, "5Б", 5)
-    ns.best = make_student(a.org, a.klass, "Отличников", "Олег")
-    ns.leaver = make_student(a.org, a.klass, "Уходов", "Устин")
-    ns.b_pupil = make_student(a.org, ns.five_b, "Бэшкин", "Борис")
-    db.session.commit()
-    mv_transfer(a.classmate, a.other_class, D(2026, 10, 12))
-    mv_withdraw(ns.leaver, D(2026, 11, 16))
-
-    ns.math = jr_subject(a.org, "Математика")
-    ns.english = jr_subject(a.org, "Английский язык")
-    ns.russian = jr_subject(a.org, "Русский язык")
-    ns.m5a = jr_assignment(a.org, a.year, a.klass, a.teacher, ns.math)
-    ns.m6b = jr_assignment(a.org, a.year, a.other_class, a.teacher, ns.math)
-    ns.m5b = jr_assignment(a.org, a.year, ns.five_b, a.deputy, ns.math)
-    group = tt_subgroup(a.org, a.year, a.klass, ns.english, "1 группа")
-    ns.e5a = jr_assignment(a.org, a.year, a.klass, a.teacher, ns.english, subgroup=group)
-    db.session.add(SubgroupMember(subgroup_id=group.id, student_id=a.student.id, period_id=ns.p2.id,
-                                  subject_id=ns.english.id))
-    ns.r5a = jr_assignment(a.org, a.year, a.klass, a.class_teacher, ns.russian)
-    ns.r6b = jr_assignment(a.org, a.year, a.other_class, a.class_teacher, ns.russian)
-    ns.m5a.hours_total, ns.m6b.hours_total, ns.e5a.hours_total = Decimal(170), Decimal(170), Decimal(102)
-
-    pupil, best, moved, stranger = a.student, ns.best, a.classmate, a.stranger
-    # Математика, 5А. «1 четверть»: 05.10 and 07.10; «2 четверть»: 10.11, 11.11 (cancelled), 12.11, 01.12.
-    m_oct5, m_oct7 = jr_lessons(ns.m5a, ns.p1, [D(2026, 10, 5), D(2026, 10, 7)])
-    m_nov10, m_nov12, m_dec1 = jr_lessons(ns.m5a, ns.p2, [D(2026, 11, 10), D(2026, 11, 12), D(2026, 12, 1)])
-    (m_nov11,) = jr_lessons(ns.m5a, ns.p2, [D(2026, 11, 11)], is_cancelled=True)
-    marked(m_oct5, "Ответ на уроке", 1, {pupil: "3", moved: "5"})
-    marked(m_oct7, "Контрольная работа", 3, {pupil: "4", best: "5"})
-    marked(m_nov10, "Ответ на уроке", 1, {pupil: "5", best: "4", ns.leaver: "2"})
-    marked(m_nov11, "Ответ на уроке", 1, {pupil: "2"})  # on a cancelled lesson: never counted
-    marked(m_nov12, "Контрольная работа", 3, {pupil: "4", best: "5"})
-    # Математика, 6Б: 13.11; 5Б: 10.11.
-    (m6_nov13,) = jr_lessons(ns.m6b, ns.p2, [D(2026, 11, 13)])
-    marked(m6_nov13, "Самостоятельная работа", 2, {stranger: "3", moved: "2"})
-    (m5b_nov10,) = jr_lessons(ns.m5b, ns.p2, [D(2026, 11, 10)])
-    marked(m5b_nov10, "Ответ на уроке", 1, {ns.b_pupil: "5"})
-    marked(m5b_nov10, "Тест", 2, {ns.b_pupil: "3"})
-    # Английский язык, 5А «1 группа»: 11.11.
-    (e_nov11,) = jr_lessons(ns.e5a, ns.p2, [D(2026, 11, 11)])
-    marked(e_nov11, "Ответ на уроке", 1, {pupil: "3"})
-    # Русский язык, 5А (урок № 3): 06.10; 09.11, 13.11, 16.11; 6Б: 16.11.
-    (r_oct6,) = jr_lessons(ns.r5a, ns.p1, [D(2026, 10, 6)], number=3)
-    r_nov9, r_nov13, r_nov16 = jr_lessons(ns.r5a, ns.p2, [D(2026, 11, 9), D(2026, 11, 13), D(2026, 11, 16)],
-                                          number=3)
-    marked(r_oct6, "Ответ на уроке", 1, {pupil: "4"})
-    marked(r_nov13, "Диктант", 2, {pupil: "5", best: "3"})
-    (r6_nov16,) = jr_lessons(ns.r6b, ns.p2, [D(2026, 11, 16)], number=3)
-    marked(r6_nov16, "Ответ на уроке", 1, {moved: "4", stranger: "4"})
-    # Учеников's absences: ill on 09.11 (with a note), late on 10.11, absent on 16.11; and absent on the
-    # cancelled lesson of 11.11 (not counted).
-    jr_attendance(r_nov9, pupil, "б").reason_note = "справка № 12"
-    jr_attendance(m_nov10, pupil, "оп")
-    jr_attendance(r_nov16, pupil, "н")
-    jr_attendance(m_nov11, pupil, "н")
-
-    # Period marks.
-    for student, subject, period, value in [
-            (pupil, ns.math, ns.p1, "4"), (pupil, ns.russian, ns.p1, "4"),
-            (pupil, ns.math, ns.p2, "5"), (best, ns.math, ns.p2, "4"), (ns.leaver, ns.math, ns.p2, "2"),
-            (stranger, ns.math, ns.p2, "3"), (moved, ns.math, ns.p2, "н/а"), (ns.b_pupil, ns.math, ns.p2, "5"),
-            (pupil, ns.english, ns.p2, "4")]:
-        jr_period_mark(student, subject, period, value)
-    year_mark(pupil, ns.math, a.year, "year", "5")
-    year_mark(pupil, ns.math, a.year, "exam", "4")
-    year_mark(pupil, ns.math, a.year, "final", "5")
-    db.session.commit()
-    return ns
 
 
 def build(login, name, raw, today=TODAY):
@@ -161,7 +60,7 @@ def assert_xlsx_has(doc, json_rows, sheet=0):
 
 # -- 1. Отчёт учителя-предметника ---------------------------------------------------------------------------
 
-def test_teacher_report_counted_by_hand(school):
+def test_teacher_report_counted_by_hand(report_school):
     doc = build("a.teacher", "teacher-report", {"period": "2 четверть"})
     assert doc.params[0] == ("Учитель", "Учителев Тимур Петрович")
     rows = rows_of(doc)
@@ -200,7 +99,7 @@ def test_teacher_report_counted_by_hand(school):
     assert year[1][2:] == [2, 1, 1, 0, 0, 0, 0, 100.0, 100.0, 100.0, 4.4, 6, 4, 170]
 
 
-def test_teacher_report_of_another_teacher_is_the_administrations(school):
+def test_teacher_report_of_another_teacher_is_the_administrations(report_school):
     deputy = rows_of(build("a.deputy", "teacher-report", {"period": "2 четверть"}))
     # Завучева teaches Математика in 5Б: Бэшкин «5», average (5·1 + 3·2) / 3 = 11 / 3 = 3.67.
     assert deputy[0] == ["5Б", "Математика", 1, 1, 1, 0, 0, 0, 0, 100.0, 100.0, 100.0, 3.67, 1, 1, None]
@@ -214,7 +113,7 @@ def test_teacher_report_of_another_teacher_is_the_administrations(school):
             build(login, "teacher-report", {})
     # Another organization's administrator does not find a's teacher; his own namesake has no load.
     with pytest.raises(DomainError) as refused:
-        build("b.admin", "teacher-report", {"teacher": str(school.teacher.id)})
+        build("b.admin", "teacher-report", {"teacher": str(report_school.teacher.id)})
     assert "не найден" in " ".join(refused.value.errors)
     assert rows_of(build("b.admin", "teacher-report", {"teacher": "Учителев"})) == []
     # The administrator (no teaching load of his own) is asked to pick the teacher.
@@ -225,7 +124,7 @@ def test_teacher_report_of_another_teacher_is_the_administrations(school):
 
 # -- 2. Итоги успеваемости по предмету ----------------------------------------------------------------------
 
-def test_subject_results_with_grade_totals_counted_by_hand(school):
+def test_subject_results_with_grade_totals_counted_by_hand(report_school):
     doc = build("a.deputy", "subject-results", {"subject": "Математика", "period": "2 четверть"})
     rows = by_label(rows_of(doc))
     # Columns after the class: teacher, students, N, «5», «4», «3», «2», н/а, успеваемость, качество, СОУ, балл.
@@ -256,7 +155,7 @@ def test_subject_results_with_grade_totals_counted_by_hand(school):
     assert list(narrowed) == ["5Б", "Итого 5-е классы", "Всего по школе"]
 
 
-def test_subject_results_refusals(school):
+def test_subject_results_refusals(report_school):
     with pytest.raises(DomainError) as refused:
         build("a.teacher", "subject-results", {"subject": "Русский язык"})  # not his subject
     assert "Предмет «русский язык» не найден" in " ".join(refused.value.errors)
@@ -271,7 +170,7 @@ def test_subject_results_refusals(school):
 
 # -- 3. Выполнение программы --------------------------------------------------------------------------------
 
-def test_program_fulfillment_counted_by_hand(school):
+def test_program_fulfillment_counted_by_hand(report_school):
     doc = build("a.deputy", "program-fulfillment", {"class": "5А"})
     rows = {(r[0], r[1]): r[2:] for r in rows_of(doc)}
     # Columns: teacher, curriculum hours, КТП hours, lessons in the timetable for the year, given, due by
@@ -301,7 +200,7 @@ def test_program_fulfillment_counted_by_hand(school):
 
 # -- 4. Средний балл ученика -------------------------------------------------------------------------------
 
-def test_student_average_counted_by_hand(school):
+def test_student_average_counted_by_hand(report_school):
     doc = build("a.student", "student-average", {"period": "2 четверть"})
     assert doc.params[:2] == [("Ученик", "Учеников Пётр Иванович"), ("Класс", "5А")]
     rows = by_label(rows_of(doc))
@@ -322,8 +221,8 @@ def test_student_average_counted_by_hand(school):
     assert signatures[0]["lines"] == [["Классный руководитель", "Классова К. П."]]
 
 
-def test_a_student_who_moved_keeps_the_marks_of_both_classes(school):
-    moved = school.classmate
+def test_a_student_who_moved_keeps_the_marks_of_both_classes(report_school):
+    moved = report_school.classmate
     doc = build("a.teacher", "student-average", {"student": str(moved.id), "period": "год"})
     assert doc.params[1] == ("Класс", "5А (01.09.2026–11.10.2026), 6Б (12.10.2026–30.06.2027)")
     rows = by_label(rows_of(doc))
@@ -349,7 +248,7 @@ def test_a_student_who_moved_keeps_the_marks_of_both_classes(school):
 
 # -- 5. Динамика среднего балла ученика ---------------------------------------------------------------------
 
-def test_student_dynamics_by_period_and_by_month(school):
+def test_student_dynamics_by_period_and_by_month(report_school):
     doc = build("a.parent", "student-dynamics", {})  # the parent's child by default
     assert doc.params[0] == ("Ученик", "Учеников Пётр Иванович")
     rows = by_label(rows_of(doc))
@@ -385,7 +284,7 @@ def test_student_dynamics_by_period_and_by_month(school):
 
 # -- 6. Табель успеваемости учащегося -------------------------------------------------------------------------
 
-def test_student_report_card(school):
+def test_student_report_card(report_school):
     doc = build("a.student", "student-report-card", {})
     json_doc = to_json(doc)
     table = json_doc["sheets"][0]["blocks"][0]
@@ -399,7 +298,7 @@ def test_student_report_card(school):
 
 # -- 7. Отчёт об успеваемости и посещаемости ученика --------------------------------------------------------------
 
-def test_student_marks_and_absences_counted_by_hand(school):
+def test_student_marks_and_absences_counted_by_hand(report_school):
     doc = build("a.class_teacher", "student-marks", {"student": "Учеников", "class": "5А", "from": "01.09.2026",
                                                       "to": "20.11.2026"})
     assert doc.params[-1] == ("Даты", "с 01.09.2026 по 20.11.2026")
@@ -434,8 +333,8 @@ STUDENT_REPORTS = ("student-average", "student-dynamics", "student-report-card",
 
 
 @pytest.mark.parametrize("name", STUDENT_REPORTS)
-def test_a_students_report_reaches_only_those_who_may_see_him(school, name):
-    a, stranger = school, school.stranger
+def test_a_students_report_reaches_only_those_who_may_see_him(report_school, name):
+    a, stranger = report_school, report_school.stranger
     # Himself, his parent, the teachers of his classes, the administration.
     for login in ("a.student", "a.parent"):
         assert build(login, name, {}).params[0] == ("Ученик", "Учеников Пётр Иванович"), login
@@ -466,7 +365,7 @@ def add_more(ns):
         for klass in (a.klass, a.other_class):
             assignment = jr_assignment(a.org, a.year, klass, a.teacher, subject)
             for lesson in jr_lessons(assignment, a.p2, [D(2026, 11, 9 + n), D(2026, 11, 16 + n)], number=5):
-                marked(lesson, "Ответ на уроке", 1, {s: "4" for s in [a.student, a.best, *extra]
+                rp_marked(lesson, "Ответ на уроке", 1, {s: "4" for s in [a.student, a.best, *extra]
                                                      if klass is a.klass} or {a.stranger: "5"})
                 jr_attendance(lesson, a.student if klass is a.klass else a.stranger, "н")
         for s in extra:
@@ -494,9 +393,9 @@ def statements(login, name, raw):
     return len(seen)
 
 
-def test_each_report_reads_a_fixed_number_of_statements(school):
+def test_each_report_reads_a_fixed_number_of_statements(report_school):
     before = {(name, json.dumps(raw)): statements(login, name, raw) for login, name, raw in REPORT_CASES}
-    add_more(school)
+    add_more(report_school)
     after = {(name, json.dumps(raw)): statements(login, name, raw) for login, name, raw in REPORT_CASES}
     assert after == before
     assert max(before.values()) <= 16, before
@@ -513,7 +412,7 @@ def test_each_report_reads_a_fixed_number_of_statements(school):
     ("a.student", "student-report-card", "", "Итоговая"),
     ("a.student", "student-marks", "from=01.09.2026&to=20.11.2026", "справка № 12"),
 ])
-def test_the_page_shows_each_report_and_downloads_it(school, browser, login, name, query, shown):
+def test_the_page_shows_each_report_and_downloads_it(report_school, browser, login, name, query, shown):
     b = browser()
     b.login(login)
     page = b.get(f"/reports/{name}/?{query}")
@@ -527,10 +426,10 @@ def test_the_page_shows_each_report_and_downloads_it(school, browser, login, nam
     openpyxl.load_workbook(io.BytesIO(xlsx.data))
 
 
-def test_the_page_refuses_another_students_report_with_a_message(school, browser):
+def test_the_page_refuses_another_students_report_with_a_message(report_school, browser):
     b = browser()
     b.login("a.student")
-    page = b.get(f"/reports/student-marks/?student={school.stranger.id}")
+    page = b.get(f"/reports/student-marks/?student={report_school.stranger.id}")
     assert page.status_code == 200 and "не найден" in page.get_data(as_text=True)
     assert "Чужов" not in page.get_data(as_text=True)
     assert b.get("/reports/teacher-report/").status_code == 404

@@ -11,7 +11,6 @@ from models import (AcademicYear, AuditLog, CalendarDay, ClassMembership, Curric
 from services.rollover import year as rollover
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of
-from tests.test_rollover_support import school  # noqa: F401
 
 MODELS = (AcademicYear, Period, Holiday, CalendarDay, SchoolClass, Student, ClassMembership, MovementOrder,
           Curriculum, CurriculumLine, TeachingAssignment, Subgroup, RolloverStep)
@@ -44,8 +43,8 @@ def run_all(a, admin):
     rollover.copy_planning(admin, a.year)
 
 
-def test_the_wizard_takes_a_small_school_into_the_next_year(school):
-    a, admin = school, actor_of("a.admin")
+def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
+    a, admin = rollover_school, actor_of("a.admin")
     year = rollover.source_year(a.org.id)
     assert year.id == a.year.id
     wizard = rollover.state(admin, year)
@@ -144,8 +143,8 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(school):
     assert counts() == before
 
 
-def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(school):
-    a, admin = school, actor_of("a.admin")
+def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(rollover_school):
+    a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     rollover.close_year(admin, a.year, confirmed=True)
     before = counts()
@@ -169,10 +168,10 @@ def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(sch
 
 
 def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_all_on_the_next_run(
-        school, monkeypatch):
+        rollover_school, monkeypatch):
     from services.movement import orders as movement
 
-    a, admin = school, actor_of("a.admin")
+    a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     rollover.close_year(admin, a.year, confirmed=True)
     rollover.create_next_year(admin, a.year)
@@ -201,8 +200,8 @@ def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_
     assert rollover.state(admin, a.year).step(4).done
 
 
-def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run(school, monkeypatch):
-    a, admin = school, actor_of("a.admin")
+def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run(rollover_school, monkeypatch):
+    a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     rollover.close_year(admin, a.year, confirmed=True)
     rollover.create_next_year(admin, a.year)
@@ -225,10 +224,10 @@ def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run
     assert counts() == done
 
 
-def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(school, monkeypatch):
+def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(rollover_school, monkeypatch):
     from services.journal import periods
 
-    a, admin = school, actor_of("a.admin")
+    a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     real, calls = periods.close_period, []
 
@@ -248,10 +247,10 @@ def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_r
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "close")) == 4
 
 
-def test_a_draft_order_within_the_year_stops_the_closing(school):
+def test_a_draft_order_within_the_year_stops_the_closing(rollover_school):
     from tests.factories import mv_order
 
-    a, admin = school, actor_of("a.admin")
+    a, admin = rollover_school, actor_of("a.admin")
     draft = mv_order(a.org, "transfer", date(2026, 12, 1), [(a.student, a.other_class)], number="77-п", apply=False)
     rollover.run_check(admin, a.year)
     check = rollover.preview_check(admin, a.year)
@@ -264,20 +263,20 @@ def test_a_draft_order_within_the_year_stops_the_closing(school):
 
 
 @pytest.mark.parametrize("login", ["a.deputy", "a.director", "a.hr", "a.teacher", "a.class_teacher", "b.admin"])
-def test_only_the_administrator_of_the_organization_runs_the_steps(school, login):
+def test_only_the_administrator_of_the_organization_runs_the_steps(rollover_school, login):
     actor = actor_of(login)
     with pytest.raises(PermissionDenied):
-        rollover.run_check(actor, school.year)
+        rollover.run_check(actor, rollover_school.year)
     with pytest.raises(PermissionDenied):
-        rollover.close_year(actor, school.year, confirmed=True)
+        rollover.close_year(actor, rollover_school.year, confirmed=True)
     with pytest.raises(PermissionDenied):
-        rollover.create_next_year(actor, school.year)
-    assert not fresh(AcademicYear, school.year.id).is_closed
+        rollover.create_next_year(actor, rollover_school.year)
+    assert not fresh(AcademicYear, rollover_school.year.id).is_closed
     assert db.session.scalar(select(func.count(RolloverStep.id))) == 0
 
 
-def test_the_director_sees_the_preview_and_others_do_not(school):
-    rollover.preview_check(actor_of("a.director"), school.year)
+def test_the_director_sees_the_preview_and_others_do_not(rollover_school):
+    rollover.preview_check(actor_of("a.director"), rollover_school.year)
     for login in ("a.deputy", "a.teacher", "b.admin", "b.director"):
         with pytest.raises(PermissionDenied):
-            rollover.preview_check(actor_of(login), school.year)
+            rollover.preview_check(actor_of(login), rollover_school.year)

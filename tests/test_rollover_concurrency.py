@@ -17,7 +17,6 @@ from services.planning import curriculum as curricula
 from services.rollover import year as rollover
 from services.errors import DomainError
 from tests.factories import actor_of
-from tests.test_rollover_support import ro_app, ro_browser, school  # noqa: F401
 from tests.concurrency import run_held_then
 
 ORDER_DATE = date(2027, 5, 28)
@@ -75,9 +74,9 @@ def as_admin(number, year_id):
 
 
 @pytest.mark.parametrize("number", [2, 3, 4, 5])
-def test_a_step_run_by_three_requests_at_once_is_done_once(app, school, number):
-    done_before(school, number)
-    first, others, waited, _ = run_held_then(app, *[as_admin(number, school.year.id)] * 3)
+def test_a_step_run_by_three_requests_at_once_is_done_once(app, rollover_school, number):
+    done_before(rollover_school, number)
+    first, others, waited, _ = run_held_then(app, *[as_admin(number, rollover_school.year.id)] * 3)
     results = [w.result for w in (first, *others)]
     assert [w.error for w in (first, *others)] == [None] * 3
     assert waited, "the other requests did not wait for the first one"
@@ -87,12 +86,12 @@ def test_a_step_run_by_three_requests_at_once_is_done_once(app, school, number):
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
-def test_a_step_posted_from_three_browsers_at_once_is_done_once_without_an_error_page(school, ro_app, ro_browser,
+def test_a_step_posted_from_three_browsers_at_once_is_done_once_without_an_error_page(rollover_school, ro_app, ro_browser,
                                                                                      number):
-    done_before(school, number)
+    done_before(rollover_school, number)
     db.session.commit()
     browsers = [ro_browser("a.admin") for _ in range(3)]
-    url = f"/rollover/step/{number}/?year_id={school.year.id}"
+    url = f"/rollover/step/{number}/?year_id={rollover_school.year.id}"
     form = {"confirm": "1", "order_number": "45-у", "order_date": ORDER_DATE.strftime("%d.%m.%Y")}
 
     def posting(b):
@@ -109,9 +108,9 @@ def copying(ids):
     return lambda: curricula.copy_to_next_year(actor_of("a.deputy"), ids)
 
 
-def test_two_deputies_carrying_the_curricula_at_once_make_them_once(app, school):
-    done_before(school, 4)  # the next year exists
-    ids = list(db.session.scalars(select(Curriculum.id).where(Curriculum.year_id == school.year.id)))
+def test_two_deputies_carrying_the_curricula_at_once_make_them_once(app, rollover_school):
+    done_before(rollover_school, 4)  # the next year exists
+    ids = list(db.session.scalars(select(Curriculum.id).where(Curriculum.year_id == rollover_school.year.id)))
     db.session.commit()
     first, (second,), _, _ = run_held_then(app, copying(ids), copying(ids))
     assert first.error is None and first.result == (3, 8)
@@ -121,11 +120,11 @@ def test_two_deputies_carrying_the_curricula_at_once_make_them_once(app, school)
     assert count(CurriculumLine) == 16
 
 
-def test_were_the_lock_missed_the_unique_keys_refuse_the_copy_with_the_step_s_message(app, school, monkeypatch):
-    done_before(school, 3)
+def test_were_the_lock_missed_the_unique_keys_refuse_the_copy_with_the_step_s_message(app, rollover_school, monkeypatch):
+    done_before(rollover_school, 3)
     db.session.commit()
     monkeypatch.setattr(rollover, "locked", lambda query, **options: query)  # both requests get through
-    first, (second,), _, _ = run_held_then(app, as_admin(3, school.year.id), as_admin(3, school.year.id))
+    first, (second,), _, _ = run_held_then(app, as_admin(3, rollover_school.year.id), as_admin(3, rollover_school.year.id))
     assert first.error is None and first.result.changed
     assert isinstance(second.error, DomainError), second.error
     assert str(second.error) == ("Шаг 3 «Новый учебный год» уже выполняет другой пользователь: "

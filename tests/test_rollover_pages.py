@@ -8,7 +8,6 @@ from sqlalchemy import event, func, select
 
 from models import AcademicYear, RolloverStep, SchoolClass, TeachingAssignment, db
 from tests.factories import make_class, make_student, pl_assignment, ro_school
-from tests.test_rollover_support import ro_app, ro_browser, school  # noqa: F401
 
 
 def page(b, url, **kw):
@@ -16,8 +15,8 @@ def page(b, url, **kw):
     return resp, resp.get_data(as_text=True)
 
 
-def test_the_administrator_walks_the_wizard_through_its_pages(school, ro_browser):
-    a = school
+def test_the_administrator_walks_the_wizard_through_its_pages(rollover_school, ro_browser):
+    a = rollover_school
     b = ro_browser("a.admin")
     resp = b.get("/rollover/")
     assert resp.status_code == 302 and f"/rollover/step/1/?year_id={a.year.id}" in resp.headers["Location"]
@@ -60,26 +59,26 @@ def test_the_administrator_walks_the_wizard_through_its_pages(school, ro_browser
     assert db.session.scalar(select(func.count(TeachingAssignment.id)).where(TeachingAssignment.year_id == new.id)) == 5
 
 
-def test_a_post_without_the_csrf_token_is_refused(school, ro_browser):
+def test_a_post_without_the_csrf_token_is_refused(rollover_school, ro_browser):
     b = ro_browser("a.admin")
-    assert b.post(f"/rollover/step/1/?year_id={school.year.id}", csrf=False).status_code == 400
+    assert b.post(f"/rollover/step/1/?year_id={rollover_school.year.id}", csrf=False).status_code == 400
     assert db.session.scalar(select(func.count(RolloverStep.id))) == 0
 
 
 @pytest.mark.parametrize("login,see", [("a.director", 200), ("a.deputy", 403), ("a.hr", 403), ("a.teacher", 403),
                                        ("a.class_teacher", 403), ("a.student", 403), ("a.parent", 403)])
-def test_who_opens_the_wizard_and_who_runs_it(school, ro_browser, login, see):
+def test_who_opens_the_wizard_and_who_runs_it(rollover_school, ro_browser, login, see):
     b = ro_browser(login)
-    assert b.get(f"/rollover/step/1/?year_id={school.year.id}").status_code == see
-    assert b.post(f"/rollover/step/1/?year_id={school.year.id}").status_code == 403
+    assert b.get(f"/rollover/step/1/?year_id={rollover_school.year.id}").status_code == see
+    assert b.post(f"/rollover/step/1/?year_id={rollover_school.year.id}").status_code == 403
     assert db.session.scalar(select(func.count(RolloverStep.id))) == 0
 
 
-def test_another_organization_s_year_is_not_reachable(school, ro_browser):
+def test_another_organization_s_year_is_not_reachable(rollover_school, ro_browser):
     b = ro_browser("b.admin")
-    assert b.get(f"/rollover/step/1/?year_id={school.year.id}").status_code == 404
-    assert b.post(f"/rollover/step/2/?year_id={school.year.id}", data={"confirm": "1"}).status_code == 404
-    assert not db.session.get(AcademicYear, school.year.id).is_closed
+    assert b.get(f"/rollover/step/1/?year_id={rollover_school.year.id}").status_code == 404
+    assert b.post(f"/rollover/step/2/?year_id={rollover_school.year.id}", data={"confirm": "1"}).status_code == 404
+    assert not db.session.get(AcademicYear, rollover_school.year.id).is_closed
     assert b.get("/rollover/step/9/").status_code == 404
 
 
@@ -98,7 +97,7 @@ def statements_of(app, fn):
     return len(seen)
 
 
-def test_the_step_pages_cost_the_same_whatever_the_size_of_the_school(world, school, ro_app, ro_browser):
+def test_the_step_pages_cost_the_same_whatever_the_size_of_the_school(world, rollover_school, ro_app, ro_browser):
     """Organization B is the same school with three more classes of students and assignments; every step
     page, before and after its step, issues as many statements for it as for A (no query per row)."""
     from services.rollover import year as rollover
@@ -112,7 +111,7 @@ def test_the_step_pages_cost_the_same_whatever_the_size_of_the_school(world, sch
         pl_assignment(big.org, klass, big.math, big.teacher)
     db.session.commit()
     cost = {}
-    for org, login in ((school, "a.admin"), (big, "b.admin")):
+    for org, login in ((rollover_school, "a.admin"), (big, "b.admin")):
         admin, b = actor_of(login), ro_browser(login)
         urls = [f"/rollover/step/{n}/?year_id={org.year.id}" for n in range(1, 6)]
         before = [statements_of(ro_app, lambda u=u: b.get(u)) for u in urls]

@@ -2,7 +2,6 @@
 and the read-only audit of changes and logins."""
 import io
 import re
-from html.parser import HTMLParser
 
 from flask_admin.contrib.sqla.filters import FilterEqual
 from sqlalchemy import func, select
@@ -11,82 +10,9 @@ from admin_views.audit import AuditLogView
 from app import create_app
 from models import AuditLog, LoginEvent, Student, User, db
 from tests.conftest import TEST_PASSWORD, Browser
+from tests.helpers import form_of, russian_page, submit
 
 SESSION_COOKIE = "journal_session"
-
-
-class FormReader(HTMLParser):
-    """The fields of each <form method=post> of a page, as a browser would submit them."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms, self._fields, self._select, self._textarea = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
-            self._fields = []
-        if self._fields is None:
-            return
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = (attrs.get("type") or "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in attrs:
-                    self._fields.append((name, attrs.get("value", "y")))
-            elif kind not in ("submit", "button", "file"):
-                self._fields.append((name, attrs.get("value") or ""))
-        elif tag == "select" and name:
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self._fields.append((self._select, attrs.get("value") or ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self._fields.append((name, ""))
-
-    def handle_data(self, data):
-        if self._textarea:
-            self._fields[-1] = (self._textarea, self._fields[-1][1] + data)
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self._fields is not None:
-            self.forms.append(self._fields)
-            self._fields = None
-
-
-def form_of(page):
-    """The main form of a page: the one with the most fields (not the logout button's)."""
-    reader = FormReader()
-    reader.feed(page.get_data(as_text=True))
-    return max(reader.forms, key=len)
-
-
-def submit(b, url, changes):
-    """Open the form at `url`, change some fields and post it back, as a person would (a list
-    value: the options chosen in a multiple select)."""
-    return post_form(b, url, form_of(b.get(url)), changes)
-
-
-def post_form(b, url, fields, changes, **kwargs):
-    """Post back `fields` of a form opened earlier (form_of), with some of them changed."""
-    fields = [(k, v) for k, v in fields if k not in changes]
-    fields += [(k, v) for k, values in changes.items() for v in (values if isinstance(values, list) else [values])]
-    data = {}
-    for key, value in fields:
-        data.setdefault(key, []).append(value)
-    return b.post(url, data, **kwargs)
-
-
-def russian_page(resp, code, title):
-    html = resp.get_data(as_text=True)
-    assert resp.status_code == code
-    assert '<html lang="ru">' in html
-    assert title in html and f"Код ошибки: {code}" in html
-    return html
 
 
 # -- CSRF --------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from models import Period, SemesterSwitch, Student, SubgroupMember, TeachingAssi
 from services.rollover import semester
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, make_student, ro_college
-from tests.test_rollover_support import ro_app, ro_browser  # noqa: F401
 
 AFTER = date(2027, 1, 11)
 

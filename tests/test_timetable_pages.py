@@ -1,7 +1,6 @@
 """The timetable pages as a browser uses them: the grid editor, the views by class, teacher and room
 for every role, the .xlsx, the lessons page, changes and exams through their forms."""
 import io
-import re
 from datetime import date, timedelta
 
 import openpyxl
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from models import ExamEntry, Lesson, SubgroupMember, TimetableChange, db
 from services import clock
 from services.timetable.weekly import save_class_week
+from tests.helpers import week_of
 from tests.querycount import count_queries
 from tests.timetable_fixtures import MON, TUE, WED, build_timetable_world, entries_of
 
@@ -43,11 +43,6 @@ def login(browser, who):
 
 
 TEMPLATE = "&template=1"
-
-
-def week_of(b, klass):
-    """The token of the class's week in the grid page's form (sent back with a save)."""
-    return re.search(r'name="week" value="([^"]*)"', page(b, f"/timetable/grid/?class_id={klass.id}")[1]).group(1)
 
 
 def grid_of(html):

@@ -1,5 +1,5 @@
 """Issue 13, «How it is shown»: the final-marks page and the student-report selection in a real browser
-(tests/e2e/conftest.py: the app over HTTP, Debian's Chromium). Data: tests/test_finals.py's `fw` — world
+(tests/e2e/conftest.py: the app over HTTP, Debian's Chromium). Data: tests/conftest.py's `fw` — world
 A's 5А (Учеников, Соседов), Математика by a.teacher with period marks (Учеников 5 and 4, Соседов 3 and
 4), four quarters. Every page opened is also checked for console errors and CSP violations."""
 import re
@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from models import PeriodMark, db
 from tests.e2e.conftest import login, settle
-from tests.test_finals import fw  # noqa: F401 (the fixture)
 
 
 def finals_url(a):
