@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
+from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
 from services import audit, clock, database, uploads, versions
 from services.context import Actor
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value

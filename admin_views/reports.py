@@ -52,7 +52,6 @@ class ReportsPage(SecurePage):
     @requires("list", view=REPORT_KEYS)  # and the report's own key: 404 below
     @expose("/<key>/")
     def show(self, key):
-        registry.load_all()
         rdef = registry.REGISTRY.get(key)
         if rdef is None or not permissions.allowed(self.actor, rdef.view_key, "list"):
             abort(404)

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from models import db
+from models.base import db
 
 BUSY_TIMEOUT_MS = 15_000
 SQLITE_SETTINGS = (

@@ -6,7 +6,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, In
                         String, UniqueConstraint, inspect)
 from sqlalchemy.orm import Mapped, mapped_column, orm_insert_sentinel, relationship
 
-from models import db
+from models.base import db
 from models.enums import LabelledEnum
 from models.org import OrgOwned, Versioned
 from models.people import utcnow

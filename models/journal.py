@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.org import OrgOwned, Versioned
 
 

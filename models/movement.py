@@ -11,7 +11,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignK
                         String, UniqueConstraint, inspect, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.enums import LabelledEnum
 from models.org import OrgOwned, Versioned
 from models.people import utcnow

@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.enums import OrgKind, PeriodType
 
 

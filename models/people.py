@@ -6,7 +6,7 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Foreig
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import db
+from models.base import db
 from services import clock
 from models.enums import Role, StudentStatus
 from models.org import OrgOwned, Position, Versioned

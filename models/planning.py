@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.enums import LabelledEnum
 from models.org import AcademicYear, Organization, OrgOwned, Period, Specialty, Versioned
 from models.people import utcnow

@@ -2,7 +2,7 @@
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.org import AcademicYear, Department, OrgOwned, Specialty, Versioned
 from models.people import Student
 

@@ -12,7 +12,7 @@ from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Integer, St
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models import db
+from models.base import db
 from models.enums import LabelledEnum
 from models.org import OrgOwned, Versioned
 from models.people import utcnow

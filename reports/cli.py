@@ -25,7 +25,6 @@ cli = AppGroup("report", help="Отчёты: список и построени�
 @cli.command("list")
 def list_command():
     """Названия отчётов и их параметры."""
-    registry.load_all()
     for rdef in sorted(registry.REGISTRY.values(), key=lambda r: (r.group, r.name)):
         params = " ".join(f"--{p}" + ("*" if p in rdef.required else "") for p in rdef.params)
         click.echo(f"{rdef.name:28} {rdef.title}")

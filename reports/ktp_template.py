@@ -1,10 +1,8 @@
 """The КТП workbook: the empty template a teacher fills and imports, and a plan's own topics in
 the same layout (so a downloaded plan can be edited and imported back)."""
 from reports.xlsx import Book
+from services.planning.ktp import COLUMNS, HEADER_ROW
 
-COLUMNS = [("№", 6), ("Раздел", 30), ("Тема урока", 60), ("Часов", 8), ("Домашнее задание", 40)]
-HEADER_ROW = 3  # zero-based: the fourth row of the sheet
-TITLE_HEADER = "Тема урока"
 EXAMPLE = [("Раздел 1. Повторение", "Повторение изученного в прошлом году", 2, "§1, упр. 3"),
            ("", "Входная контрольная работа", 1, "")]
 

@@ -45,20 +45,12 @@ def report(name, title, view_key, params=(), required=(), group="", description=
 
 def available(actor):
     """The reports the actor may open, in the page's order."""
-    load_all()
     defs = [r for r in REGISTRY.values() if permissions.allowed(actor, r.view_key, "list")]
     return sorted(defs, key=lambda r: (GROUPS.index(r.group) if r.group in GROUPS else len(GROUPS), r.title))
 
 
-def load_all():
-    """Import every module that registers reports (once). Inside the function: the report modules
-    import this registry (`@report`), so importing them at the top would be a cycle."""
-    from reports import catalogue  # noqa: F401
-
-
 def build(actor, name, raw, today=None):
     """Resolve the parameters and build the report `name`; DomainError / PermissionDenied otherwise."""
-    load_all()
     rdef = REGISTRY.get(name)
     if rdef is None:
         refuse(f"Отчёт «{name}» не найден; список: flask report list")

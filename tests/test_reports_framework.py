@@ -23,7 +23,6 @@ TODAY = date(2026, 11, 20)
 @pytest.fixture(autouse=True)
 def probe_report():
     """«Проба»: the class's students with the figures of made-up marks, a chart, a page break."""
-    registry.load_all()
 
     def build(actor, p):
         doc = document.Document(name="probe", title="Проба", org=p.org, filename="proba",

@@ -446,7 +446,6 @@ def build_all_on_demo(kind):
     student_login, parent_login = accounts["Обучающийся"], accounts["Родитель"]
     deputy = accounts["Заместитель директора"]
     actor = actor_of(teacher)
-    registry.load_all()
     rdef = registry.REGISTRY["subject-results"]
     subject = parameters.SUBJECT.choices(actor, rdef, db.session.scalar(select(AcademicYear)))[0]
     student = db.session.scalar(select(Student).order_by(Student.id))

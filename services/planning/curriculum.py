@@ -16,7 +16,7 @@ from models import (AcademicYear, Curriculum, CurriculumComponent, CurriculumLin
                     SchoolClass, Subject, TeachingAssignment, db)
 from services import permissions, versions
 from services.errors import DomainError, taken_is_refused
-from services.planning.subjects import check_open_year, fmt_hours, hours, raise_if, related
+from services.planning._common import check_open_year, fmt_hours, hours, raise_if, related
 from services.rules import validator
 
 # Maximum weekly load of a five-day week by grade (СанПиН 1.2.3685-21), the default of a new plan.

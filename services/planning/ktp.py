@@ -15,8 +15,15 @@ from services.planning.curriculum import CurriculumIndex
 from services.timetable.lessons import planned_and_given
 from services.errors import DomainError
 from services.params import parse_id
-from services.planning.subjects import check_open_year, is_teacher, raise_if, related
+from services.planning._common import check_open_year, raise_if, related
+from services.planning.subjects import is_teacher
 from services.rules import validator
+
+# The КТП workbook's layout (reports/ktp_template.py writes it, read_xlsx reads it back): its columns with
+# their widths, the header row (zero-based), the column a topic's title is in.
+COLUMNS = [("№", 6), ("Раздел", 30), ("Тема урока", 60), ("Часов", 8), ("Домашнее задание", 40)]
+HEADER_ROW = 3  # zero-based: the fourth row of the sheet
+TITLE_HEADER = "Тема урока"
 
 MAX_TOPICS = 1000
 MAX_ROWS = MAX_TOPICS + 30  # an imported sheet: the title rows, the header, the topics, the signatures
@@ -180,8 +187,6 @@ def save_topics(actor, plan, inputs, what="КТП не сохранён", versio
 
 def read_xlsx(data):
     """TopicInputs from a workbook made from the template (the header row holds «Тема урока»)."""
-    from reports.ktp_template import COLUMNS, TITLE_HEADER
-
     rows = uploads.xlsx_rows(data, max_rows=MAX_ROWS, max_cols=len(COLUMNS))
     header = next((i for i, row in enumerate(rows[:20])
                    if any(_text(c) == TITLE_HEADER for c in row)), None)

@@ -14,31 +14,14 @@ from models import (AcademicYear, EducationalArea, Grading, Organization, Period
 from services import clock, permissions
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_id
+from services.planning._common import check_open_year, fmt_hours, raise_if, related
+from services.planning.curriculum import CurriculumIndex
 from services.rules import validator
 
 COLLEGE_KINDS = (SubjectKind.DISCIPLINE, SubjectKind.MDK, SubjectKind.MODULE, SubjectKind.PRACTICE,
                  SubjectKind.COURSE_WORK, SubjectKind.SUBJECT)
 # A МДК and a practice belong to a professional module (ПМ).
 MODULE_PARTS = (SubjectKind.MDK.value, SubjectKind.PRACTICE.value)
-
-
-def related(obj, rel, fk, model):
-    """The related row whether a form set the relationship or the id (ids follow only at flush)."""
-    value = getattr(obj, rel)
-    if value is not None:
-        return value
-    pk = getattr(obj, fk)
-    return db.session.get(model, pk) if pk is not None else None
-
-
-def raise_if(errors, what):
-    if errors:
-        raise DomainError(what, errors)
-
-
-def check_open_year(year, errors):
-    if year is not None and year.is_closed:
-        errors.append(f"Учебный год {year.name} закрыт: его данные не меняются")
 
 
 def current_year(org_id, today=None):
@@ -54,26 +37,6 @@ def current_year(org_id, today=None):
         return upcoming[0]
     open_years = [y for y in years if not y.is_closed]
     return (open_years or years or [None])[-1]
-
-
-def hours(value):
-    """Hours from a form or a cell: '3', '1,5', 2 → Decimal (tenths at most); '' → None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        result = Decimal(str(value).strip().replace(",", "."))
-    except ArithmeticError:
-        raise ValueError(f"«{value}» — не число часов") from None
-    if not result.is_finite() or not 0 <= result <= 2000 or result != result.quantize(Decimal("0.1")):
-        raise ValueError(f"«{value}» — не число часов (от 0 до 2000, с точностью до десятых)")
-    return result
-
-
-def fmt_hours(value):
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    return str(value.quantize(Decimal("1"))) if value == value.to_integral() else str(value.normalize()).replace(".", ",")
 
 
 # -- educational areas and subjects ------------------------------------------------------
@@ -150,8 +113,6 @@ def slot_label(klass, subject, subgroup):
 
 @validator(TeachingAssignment)
 def validate_assignment(assignment):
-    from services.planning.curriculum import CurriculumIndex
-
     errors = []
     klass = related(assignment, "klass", "class_id", SchoolClass)
     subject = related(assignment, "subject", "subject_id", Subject)

@@ -35,6 +35,7 @@ from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, Cur
 from models.dialect import locked
 from services import permissions
 from services.errors import DomainError, PermissionDenied, taken_is_refused
+from services.journal.missing_marks import missing_period_marks
 # the orders of step 4: transfer, repeaters, graduates
 from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
 # The timetable's flush rules are registered before the closed-year guard below, so they run first (a teaching
@@ -282,7 +283,7 @@ def _step(actor, year, number, work):
 @dataclass
 class CheckPreview:
     open_periods: list
-    missing: list  # services.control.deadlines.MissingMarks
+    missing: list  # services.journal.missing_marks.MissingMarks
     drafts: list  # movement orders not applied
     blocking: list  # drafts that must be applied or deleted before the year closes
 
@@ -321,8 +322,6 @@ def _year_end_drafts(year):
 
 
 def preview_check(actor, year):
-    from services.control.deadlines import missing_period_marks
-
     _require(actor, year, "list")
     org = year.organization
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
