@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
+from models.dialect import unindexed
 from models.org import OrgOwned
 
 
@@ -48,7 +49,8 @@ class Scope:
 
 
 def _criteria(org_id):
-    return with_loader_criteria(OrgOwned, lambda cls: cls.org_id == org_id, include_aliases=True)
+    # A filter, not a plan: the query keeps the indexes it was written for (models/dialect.py).
+    return with_loader_criteria(OrgOwned, lambda cls: unindexed(cls.org_id) == org_id, include_aliases=True)
 
 
 _current: ContextVar = ContextVar("org_scope", default=None)

@@ -11,11 +11,11 @@ from unittest import mock
 import pytest
 from flask import session
 from flask_login import login_user
-from sqlalchemy import delete, exists, func, select, true, update
+from sqlalchemy import delete, event, exists, func, select, true, update
 from sqlalchemy.orm import aliased
 
-from models import (CalendarDay, Organization, Parent, SchoolClass, Staff, Student, TaskType, User, db, scope,
-                    student_parent)
+from models import (CalendarDay, Mark, Organization, Parent, SchoolClass, Staff, Student, TaskType, User, db,
+                    scope, student_parent)
 from services import clock, permissions
 from tests.factories import make_staff, make_student
 
@@ -178,3 +178,28 @@ def test_the_installation_administrator_working_in_a_school_still_makes_another(
         "last_name": "Петрова", "first_name": "Полина", "middle_name": "Павловна", "sex": "f"}).get_data(as_text=True)
     assert "<code>" in page
     assert db.session.scalars(select(Staff).where(Staff.last_name == "Петрова")).one().org_id == org.id
+
+
+def test_the_scope_condition_is_a_filter_not_an_index_choice(two):
+    """SQLite would plan a query by the scope's `org_id = ?` and walk ix_mark_org_id, every mark of the
+    organization, instead of the query's own index (the journal grid ×8): there the condition is
+    `+mark.org_id = ?`, which no index serves (models/dialect.unindexed); PostgreSQL keeps it plain."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with scope.organization(two["a"]):
+            db.session.execute(select(Mark.id).where(Mark.task_id == 0)).all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    statement, parameters = sent[-1]
+    if db.engine.dialect.name != "sqlite":
+        assert "mark.org_id = " in statement and "+mark.org_id" not in statement
+        return
+    assert "+mark.org_id = ?" in statement
+    plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "ix_mark_task_id" in plan and "ix_mark_org_id" not in plan
