@@ -11,9 +11,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy.orm import Mapper, object_session
 
 from models import AccessLog, AuditLog, LoginEvent, Role, Staff, StaffRole, db, utcnow
+from services.rules import rule
 
 # (user_id, org_id, address) of whoever acts in this request or command.
 _context: ContextVar = ContextVar("audit_context", default=(None, None, None))
@@ -98,7 +99,7 @@ _ROLE_EVENTS = "audit_role_events"  # session.info key: (staff id, role, granted
 ROLE_LABELS = {r.value: r.label for r in Role}
 
 
-@event.listens_for(Session, "before_flush")
+@rule("audit.role_events", "normalise")
 def _forget_role_events(session, flush_context, instances):
     session.info.pop(_ROLE_EVENTS, None)  # left over by a flush that failed
 
@@ -150,7 +151,7 @@ def _role_labels(codes):
     return [ROLE_LABELS.get(code, code) for code in sorted(codes)]
 
 
-@event.listens_for(Session, "after_flush")
+@rule("audit.log", "audit")
 def _write_audit(session, flush_context):
     user_id, ctx_org_id, address = _context.get()
     rows = []
@@ -235,3 +236,6 @@ def prune_command(days):
     count = prune_reads(days)
     db.session.commit()
     click.echo(f"Журнал доступа: удалено записей старше {days} дн.: {count}")
+
+
+RULES = (_forget_role_events, _write_audit)

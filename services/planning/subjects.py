@@ -78,7 +78,7 @@ def fmt_hours(value):
 
 # -- educational areas and subjects ------------------------------------------------------
 
-@validator(EducationalArea)
+@validator(EducationalArea, "planning.area")
 def validate_area(area):
     errors = []
     area.name = (area.name or "").strip()
@@ -93,7 +93,7 @@ def validate_area(area):
     raise_if(errors, "Образовательная область не сохранена")
 
 
-@validator(Subject)
+@validator(Subject, "planning.subject")
 def validate_subject(subject):
     errors = []
     org = db.session.get(Organization, subject.org_id)
@@ -148,7 +148,7 @@ def slot_label(klass, subject, subgroup):
     return f"{klass.name}, {subject.name}{group}"
 
 
-@validator(TeachingAssignment)
+@validator(TeachingAssignment, "planning.assignment")
 def validate_assignment(assignment):
     from services.planning.curriculum import CurriculumIndex
 
@@ -232,7 +232,7 @@ def teachers_query(org_id):
 
 # -- subgroups --------------------------------------------------------------------------
 
-@validator(Subgroup)
+@validator(Subgroup, "planning.subgroup")
 def validate_subgroup(subgroup):
     errors = []
     klass = related(subgroup, "klass", "class_id", SchoolClass)
@@ -463,3 +463,6 @@ def split_page(klass, subject, period):
             current = split_of(klass, subject, prev)
             suggested = bool(current)
     return [SplitRow(s, current.get(s.id)) for s in class_students(klass)], suggested
+
+
+RULES = (validate_area, validate_subject, validate_assignment, validate_subgroup)
