@@ -109,6 +109,7 @@ RULES = (rules.RULES, curriculum.RULES, audit.RULES, journal_dictionaries.RULES,
 
 def install_rules():
     """Every domain's flush rules, once (idempotent: the tests create the app more than once)."""
+    audit.instrument()
     rules.install(*RULES)
 
 

@@ -77,7 +77,6 @@ def _changes(obj, mode):
     return changes
 
 
-@event.listens_for(Mapper, "mapper_configured")
 def _load_old_values(mapper, cls):
     """An audited attribute set while not loaded (e.g. after a commit expired it) first loads
     its old value: otherwise the history, and so the audit, would say «— → new»."""
@@ -85,7 +84,7 @@ def _load_old_values(mapper, cls):
         return
     excluded = getattr(cls, "__audit_exclude__", set())
     for attr in mapper.column_attrs:
-        if attr.key not in excluded:
+        if attr.key not in excluded and not event.contains(getattr(cls, attr.key), "set", _keep_old_value):
             event.listen(getattr(cls, attr.key), "set", _keep_old_value, active_history=True)
 
 
@@ -104,12 +103,10 @@ def _forget_role_events(session, flush_context, instances):
     session.info.pop(_ROLE_EVENTS, None)  # left over by a flush that failed
 
 
-@event.listens_for(StaffRole, "after_insert")
 def _role_granted(mapper, connection, target):
     object_session(target).info.setdefault(_ROLE_EVENTS, []).append((target.staff_id, target.role, True))
 
 
-@event.listens_for(StaffRole, "after_delete")
 def _role_removed(mapper, connection, target):
     # Fires for a row the staff form drops from the card too (a delete-orphan never reaches
     # session.deleted), so every path is seen.
@@ -239,3 +236,16 @@ def prune_command(days):
 
 
 RULES = (_forget_role_events, _write_audit)
+
+
+def instrument():
+    """The audit's own listeners, installed by create_app() with its RULES (nothing on import): old
+    values loaded before an audited attribute is set, and the functions a flush grants or removes."""
+    if not event.contains(Mapper, "mapper_configured", _load_old_values):
+        event.listen(Mapper, "mapper_configured", _load_old_values)
+        for mapper in db.Model.registry.mappers:  # those configured before the app was created
+            if mapper.configured:
+                _load_old_values(mapper, mapper.class_)
+    if not event.contains(StaffRole, "after_insert", _role_granted):
+        event.listen(StaffRole, "after_insert", _role_granted)
+        event.listen(StaffRole, "after_delete", _role_removed)

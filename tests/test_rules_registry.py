@@ -87,8 +87,12 @@ def walk(path, prefix):
         if module.ispkg:
             walk(imported.__path__, module.name + ".")
 walk(services.__path__, "services.")
-from services import rules
+from services import audit, rules
+from models import StaffRole
+from sqlalchemy.orm import Mapper
 assert rules.registered() == [], rules.registered()
+assert not event.contains(Mapper, "mapper_configured", audit._load_old_values)
+assert not event.contains(StaffRole, "after_insert", audit._role_granted)
 for name in ("before_flush", "after_flush"):
     assert not list(getattr(Session.dispatch, name)._clslevel.get(Session, [])), name
 print("clean")

@@ -24,10 +24,12 @@ _VERSIONED = (Mark, Attendance, PeriodMark)
 def _bump_versions(session, flush_context, instances):
     """Every change of a versioned entry raises its version, whatever path made it.
 
-    Bumped by hand, not by SQLAlchemy's version_id_col (models.org.Versioned): the journal's writers
-    lock the rows they change and compare the version the page showed themselves, and they set a
-    version explicitly at times (kept as set: only an unset one is raised); a version counter would
-    add `WHERE version = …` to UPDATEs the writers already made safe under their locks."""
+    Bumped by hand, not by SQLAlchemy's version_id_col (models.org.Versioned), for two reasons: the
+    audit writes a mark's, an attendance's and a period mark's version change in its rows, and leaves a
+    version counter out of them (services/audit.py `_changes`), so the audit rows would change; and a
+    counter adds `WHERE version = …` to every UPDATE and DELETE of these rows, which the journal's
+    writers already make safe under their row locks, comparing the version the page showed themselves
+    (services/journal/grid_save.py). A version set explicitly is kept; only an unset one is raised."""
     for obj in session.dirty:
         if isinstance(obj, _VERSIONED) and session.is_modified(obj):
             history = inspect(obj).attrs.version.history
