@@ -21,11 +21,17 @@ from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
 from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
-from services import audit, clock, database, uploads, versions
+from services import audit, clock, database, rules, uploads, versions
 from services.context import Actor
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
-from services.rules import load_all_rules
+from services.journal import dictionaries as journal_dictionaries, rules as journal_rules
+from services.movement import guards as movement_guards
+from services.org import orgs
+from services.people import cards
+from services.planning import curriculum, ktp, subjects
+from services.rollover import year as rollover_year
+from services.timetable import bells, changes, exams, weekly
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -92,6 +98,22 @@ def default_config():
     }
 
 
+# The flush rules of every domain (services/rules.py), installed in this order: within a phase, rules run in
+# the order installed. The curriculum's index is dropped before the audit's role events are forgotten; the
+# card rules run before the movement book's on a student (they default a new card's status, which
+# keep_class_history reads); the guards run cards → movement → journal → timetable → closed year (a teaching
+# assignment still in the timetable is refused as such, in a closed year too).
+RULES = (rules.RULES, curriculum.RULES, audit.RULES, journal_dictionaries.RULES, orgs.RULES, cards.RULES,
+         movement_guards.RULES, journal_rules.RULES, subjects.RULES, ktp.RULES, bells.RULES, weekly.RULES,
+         changes.RULES, exams.RULES, rollover_year.RULES)
+
+
+def install_rules():
+    """Every domain's flush rules, once (idempotent: the tests create the app more than once)."""
+    audit.instrument()
+    rules.install(*RULES)
+
+
 def create_app(config=None):
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(default_config())
@@ -120,7 +142,7 @@ def create_app(config=None):
 
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
-    load_all_rules()
+    install_rules()
     init_admin(app, csp_nonce)
     _register_hooks(app)
     _register_errors(app)

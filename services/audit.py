@@ -11,9 +11,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, event, inspect, select
-from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy.orm import Mapper, object_session
 
 from models import AccessLog, AuditLog, LoginEvent, Role, Staff, StaffRole, db, utcnow
+from services.rules import rule
 
 # (user_id, org_id, address) of whoever acts in this request or command.
 _context: ContextVar = ContextVar("audit_context", default=(None, None, None))
@@ -76,7 +77,6 @@ def _changes(obj, mode):
     return changes
 
 
-@event.listens_for(Mapper, "mapper_configured")
 def _load_old_values(mapper, cls):
     """An audited attribute set while not loaded (e.g. after a commit expired it) first loads
     its old value: otherwise the history, and so the audit, would say «— → new»."""
@@ -84,7 +84,7 @@ def _load_old_values(mapper, cls):
         return
     excluded = getattr(cls, "__audit_exclude__", set())
     for attr in mapper.column_attrs:
-        if attr.key not in excluded:
+        if attr.key not in excluded and not event.contains(getattr(cls, attr.key), "set", _keep_old_value):
             event.listen(getattr(cls, attr.key), "set", _keep_old_value, active_history=True)
 
 
@@ -98,17 +98,15 @@ _ROLE_EVENTS = "audit_role_events"  # session.info key: (staff id, role, granted
 ROLE_LABELS = {r.value: r.label for r in Role}
 
 
-@event.listens_for(Session, "before_flush")
+@rule("audit.role_events", "normalise")
 def _forget_role_events(session, flush_context, instances):
     session.info.pop(_ROLE_EVENTS, None)  # left over by a flush that failed
 
 
-@event.listens_for(StaffRole, "after_insert")
 def _role_granted(mapper, connection, target):
     object_session(target).info.setdefault(_ROLE_EVENTS, []).append((target.staff_id, target.role, True))
 
 
-@event.listens_for(StaffRole, "after_delete")
 def _role_removed(mapper, connection, target):
     # Fires for a row the staff form drops from the card too (a delete-orphan never reaches
     # session.deleted), so every path is seen.
@@ -150,7 +148,7 @@ def _role_labels(codes):
     return [ROLE_LABELS.get(code, code) for code in sorted(codes)]
 
 
-@event.listens_for(Session, "after_flush")
+@rule("audit.log", "audit")
 def _write_audit(session, flush_context):
     user_id, ctx_org_id, address = _context.get()
     rows = []
@@ -235,3 +233,19 @@ def prune_command(days):
     count = prune_reads(days)
     db.session.commit()
     click.echo(f"Журнал доступа: удалено записей старше {days} дн.: {count}")
+
+
+RULES = (_forget_role_events, _write_audit)
+
+
+def instrument():
+    """The audit's own listeners, installed by create_app() with its RULES (nothing on import): old
+    values loaded before an audited attribute is set, and the functions a flush grants or removes."""
+    if not event.contains(Mapper, "mapper_configured", _load_old_values):
+        event.listen(Mapper, "mapper_configured", _load_old_values)
+        for mapper in db.Model.registry.mappers:  # those configured before the app was created
+            if mapper.configured:
+                _load_old_values(mapper, mapper.class_)
+    if not event.contains(StaffRole, "after_insert", _role_granted):
+        event.listen(StaffRole, "after_insert", _role_granted)
+        event.listen(StaffRole, "after_delete", _role_removed)

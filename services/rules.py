@@ -1,10 +1,27 @@
-"""Rules checked on every flush, so no path into the data can skip them.
+"""Rules checked on every flush, so no path into the data can skip them: one dispatcher, named phases.
 
-A validator registered for a model runs for each new or changed row of it and raises
-DomainError with Russian messages; a row that points at another organization's row
-is refused whatever its model.
+A rule is a function with a name (`domain.what`) and a phase; the phases run in this order on every
+flush: normalise → validate → guard → versions before its SQL (on `before_flush`), then audit →
+verify once its rows are written (on `after_flush`; they need the new rows' ids and the written
+values). Within a phase the rules run in the order they were installed; a phase's rules for the
+whole flush (`fn(session)`) run before its row rules (`fn(obj)` for each new or changed row of
+their model — or of every model when it names none).
+
+Nothing registers itself on import: a rule is declared with `@rule(...)` / `@validator(...)` (which
+only names it), each module that holds rules lists them in `RULES`, and `create_app()` installs
+them, in order, with `install()` — the web app, the CLI and the tests all create the app.
+
+A validator raises DomainError with Russian messages; a row that points at another organization's
+row is refused whatever its model. Work that is trusted to keep a rule itself (the movement book's
+writes, a journal service that checked its periods under their locks) runs inside
+`with trusted("why", "rule.name", …):`, which skips exactly the named rules, for that session's
+flushes and only inside the block.
 """
 import functools
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import MANYTOONE, Session
@@ -15,36 +32,133 @@ from models import db
 from services.errors import DomainError
 from services.params import bad_text
 
-_validators = {}
+BEFORE_FLUSH = ("normalise", "validate", "guard", "versions")
+AFTER_FLUSH = ("audit", "verify")
+PHASES = BEFORE_FLUSH + AFTER_FLUSH
 
 
-def load_all_rules():
-    """Import every module of services/ (its domain packages included, the demo data excepted), so
-    each @validator is registered whatever the entry point (the web app, a CLI command, an import
-    script, a test)."""
-    import importlib
-    import pkgutil
-
-    import services
-
-    def walk(path, prefix):
-        # pkgutil.walk_packages would import services.demo itself to look inside it: walked by hand, the
-        # demo package is skipped whole.
-        for module in pkgutil.iter_modules(path, prefix):
-            if module.name == "services.demo":
-                continue
-            imported = importlib.import_module(module.name)
-            if module.ispkg:
-                walk(imported.__path__, module.name + ".")
-
-    walk(services.__path__, "services.")
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    phase: str
+    fn: Callable
+    model: type | None = None  # a row rule for this model; None and phase "validate": for every row
+    row: bool = False          # fn(obj) for each new or changed row (else fn(session) once per flush)
 
 
-def validator(model):
-    def register(fn):
-        _validators.setdefault(model, []).append(fn)
+_rules = {}                                  # name → Rule, in the order installed
+_flush_rules = {phase: [] for phase in PHASES}
+_row_rules = {phase: [] for phase in PHASES}  # rules for every row's model
+_model_rules = {phase: {} for phase in PHASES}
+_TRUSTED = "rules.trusted"                   # session.info: Counter of the rule names skipped now
+
+
+def rule(name, phase, model=None, row=None):
+    """Name `fn` as a rule of `phase` (it is installed by `install()`, not by this decorator)."""
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}")
+
+    def declare(fn):
+        fn.__rule__ = Rule(name, phase, fn, model, row if row is not None else model is not None)
         return fn
-    return register
+    return declare
+
+
+def validator(model, name):
+    """A row rule of the validate phase: `fn(obj)` for each new or changed row of `model`."""
+    return rule(name, "validate", model, row=True)
+
+
+def install(*groups):
+    """Register the rules of each group (a module's `RULES`), in order; idempotent for the same rules.
+
+    A name is registered once: another function under a registered name is an error."""
+    for group in groups:
+        for item in group:
+            r = item if isinstance(item, Rule) else item.__rule__
+            known = _rules.get(r.name)
+            if known is not None:
+                if known != r:
+                    raise ValueError(f"rule {r.name!r} is registered twice")
+                continue
+            _rules[r.name] = r
+            if not r.row:
+                _flush_rules[r.phase].append(r)
+            elif r.model is None:
+                _row_rules[r.phase].append(r)
+            else:
+                _model_rules[r.phase].setdefault(r.model, []).append(r)
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def registered():
+    """The installed rules, in the order they were installed."""
+    return list(_rules.values())
+
+
+def validators():
+    """{model: [fn, …]}: the installed validators of each model (the validate phase's row rules)."""
+    return {model: [r.fn for r in found] for model, found in _model_rules["validate"].items()}
+
+
+@contextmanager
+def trusted(reason, *names):
+    """Inside, the flushes of the current session skip exactly the named rules: the work inside
+    keeps them itself (`reason` says how). An unknown name is an error, not a silent no-op."""
+    if not reason or not names:
+        raise ValueError("trusted() needs a reason and the names of the rules it skips")
+    unknown = [n for n in names if n not in _rules]
+    if unknown:
+        raise ValueError(f"unknown rules: {', '.join(unknown)}")
+    info = db.session.info
+    skipped = info.setdefault(_TRUSTED, Counter())
+    skipped.update(names)
+    try:
+        yield
+    finally:
+        skipped.subtract(names)
+        if not +skipped:
+            info.pop(_TRUSTED, None)
+
+
+def is_trusted(session, name):
+    """True inside a `trusted()` block that skips `name` (for a check made outside a flush)."""
+    return session is not None and session.info.get(_TRUSTED, {}).get(name, 0) > 0
+
+
+def _skipped(session):
+    return {name for name, count in session.info.get(_TRUSTED, {}).items() if count > 0}
+
+
+def _run_phase(phase, session, args, skipped):
+    for r in _flush_rules[phase]:
+        if r.name not in skipped:
+            r.fn(session, *args)
+    rows, models = _row_rules[phase], _model_rules[phase]
+    if not rows and not models:
+        return
+    with session.no_autoflush:
+        for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
+            for r in rows:
+                if r.name not in skipped:
+                    r.fn(session, obj)
+            for r in models.get(type(obj), ()):
+                if r.name not in skipped:
+                    r.fn(obj)
+
+
+def _before_flush(session, flush_context, instances):
+    skipped = _skipped(session)
+    for phase in BEFORE_FLUSH:
+        _run_phase(phase, session, (flush_context, instances), skipped)
+
+
+def _after_flush(session, flush_context):
+    skipped = _skipped(session)
+    for phase in AFTER_FLUSH:
+        _run_phase(phase, session, (flush_context,), skipped)
 
 
 @functools.cache
@@ -144,12 +258,21 @@ def _check_texts(obj):
         raise DomainError("Текст не сохранён", errors)
 
 
-@event.listens_for(Session, "before_flush")
-def _run_rules(session, flush_context, instances):
-    with session.no_autoflush:
-        for obj in list(session.new) + [o for o in session.dirty if session.is_modified(o)]:
-            _sync_foreign_keys(obj)
-            _check_same_organization(session, obj)
-            _check_texts(obj)
-            for fn in _validators.get(type(obj), ()):
-                fn(obj)
+# -- the rules of every row, whatever its model (the validate phase, before the model's own) ---------
+
+@rule("rows.foreign_keys", "validate", row=True)
+def _foreign_keys(session, obj):
+    _sync_foreign_keys(obj)
+
+
+@rule("rows.same_organization", "validate", row=True)
+def _same_organization(session, obj):
+    _check_same_organization(session, obj)
+
+
+@rule("rows.texts", "validate", row=True)
+def _texts(session, obj):
+    _check_texts(obj)
+
+
+RULES = (_foreign_keys, _same_organization, _texts)

@@ -59,7 +59,7 @@ def rule_problems():
     with db.session.no_autoflush:
         for year in db.session.scalars(select(AcademicYear)):
             year.is_closed = False
-        for model, checks in rules._validators.items():
+        for model, checks in rules.validators().items():
             if model in skipped:
                 continue
             for obj in db.session.scalars(select(model)):

@@ -76,7 +76,7 @@ def parse_weight(value):
     return weight.quantize(Decimal("0.01"))
 
 
-@validator(TaskType)
+@validator(TaskType, "journal.task_type")
 def validate_task_type(task_type):
     errors = []
     task_type.name = (task_type.name or "").strip()
@@ -101,7 +101,7 @@ def validate_task_type(task_type):
         raise DomainError("Тип задания не сохранён", errors)
 
 
-@validator(AttendanceCode)
+@validator(AttendanceCode, "journal.attendance_code")
 def validate_attendance_code(code):
     errors = []
     code.code = (code.code or "").strip().lower()
@@ -123,3 +123,6 @@ def validate_attendance_code(code):
             errors.append(f"Отметка «{code.code}» уже есть")
     if errors:
         raise DomainError("Отметка посещаемости не сохранена", errors)
+
+
+RULES = (validate_task_type, validate_attendance_code)

@@ -3,26 +3,33 @@ a mark's and a period mark's values (validators), versions that grow with every 
 dated in a closed period added, changed or deleted (SPEC §3 rule 1).
 
 The journal's services check their periods under their locks themselves (services/journal/_writes.py
-`_transaction` marks the session `journal_checked`); the listener then only bumps the versions.
-Registered on import: services.rules.load_all_rules imports this module.
+`_transaction` runs inside `rules.trusted(…, "journal.closed_period")`); the flush then only bumps the
+versions. Installed by create_app() (`RULES`).
 """
 from itertools import chain
 
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
 
 from models import (Attendance, Lesson, Mark, MARK_VALUES, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, Period, PeriodMark,
                     PeriodMarkKind, Task)
 from services.errors import DomainError
-from services.rules import validator
+from services.rules import rule, validator
 
 # -- rules on every flush, whatever the path ------------------------------------------------------
 
 _VERSIONED = (Mark, Attendance, PeriodMark)
 
 
-def _bump_versions(session):
-    """Every change of a versioned entry raises its version, whatever path made it."""
+@rule("journal.versions", "versions")
+def _bump_versions(session, flush_context, instances):
+    """Every change of a versioned entry raises its version, whatever path made it.
+
+    Bumped by hand, not by SQLAlchemy's version_id_col (models.org.Versioned), for two reasons: the
+    audit writes a mark's, an attendance's and a period mark's version change in its rows, and leaves a
+    version counter out of them (services/audit.py `_changes`), so the audit rows would change; and a
+    counter adds `WHERE version = …` to every UPDATE and DELETE of these rows, which the journal's
+    writers already make safe under their row locks, comparing the version the page showed themselves
+    (services/journal/grid_save.py). A version set explicitly is kept; only an unset one is raised."""
     for obj in session.dirty:
         if isinstance(obj, _VERSIONED) and session.is_modified(obj):
             history = inspect(obj).attrs.version.history
@@ -31,13 +38,13 @@ def _bump_versions(session):
                 obj.version = committed + 1
 
 
-@validator(Mark)
+@validator(Mark, "journal.mark")
 def validate_mark(mark):
     if mark.value not in MARK_VALUES + PASS_FAIL_VALUES:
         raise DomainError("Отметка не сохранена", [f"«{mark.value}» — недопустимая отметка"])
 
 
-@validator(PeriodMark)
+@validator(PeriodMark, "journal.period_mark")
 def validate_period_mark(mark):
     errors = []
     if mark.value not in PERIOD_MARK_VALUES:
@@ -59,13 +66,10 @@ def _lesson_of(session, obj):
     return task.__dict__.get("lesson") or session.get(Lesson, task.lesson_id) if task is not None else None
 
 
-@event.listens_for(Session, "before_flush")
-def _journal_flush_rules(session, flush_context, instances):
-    """Versions grow with every change; nothing dated in a closed period is added, changed or
-    deleted, by any path (SPEC §3 rule 1)."""
-    _bump_versions(session)
-    if session.info.get("journal_checked"):
-        return  # a journal service checked its periods under their locks
+@rule("journal.closed_period", "guard")
+def _closed_period(session, flush_context, instances):
+    """Nothing dated in a closed period is added, changed or deleted, by any path (SPEC §3 rule 1).
+    Skipped inside a journal service's transaction: it checked its periods under their locks."""
     watched = [o for o in chain(session.new, session.deleted, (d for d in session.dirty if session.is_modified(d)))
                if isinstance(o, (Mark, Attendance, Task, PeriodMark))]
     if not watched:
@@ -88,3 +92,6 @@ def _journal_flush_rules(session, flush_context, instances):
             if hit:
                 raise DomainError("Период закрыт для изменений: отметки, посещаемость и отметки за период "
                                   "в нём не меняются.")
+
+
+RULES = (validate_mark, validate_period_mark, _closed_period, _bump_versions)

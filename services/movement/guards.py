@@ -1,21 +1,16 @@
 """The movement book's guards, on every flush (any path: a view, the CLI, an import): a student's class
 and status, the class history and an applied order change only inside `book_writes()` — the movement
-services' writes (`_guarded`). A card created with a class opens its history.
+services' writes (`_guarded`), trusted to skip the rules in `BOOK_RULES`. A card created with a class opens
+its history. Installed by create_app() (`RULES`).
 """
-from contextlib import contextmanager
-
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (COLLEGE_KINDS, AcademicYear, ClassMembership, MovementItem, MovementKind, MovementOrder,
                     Organization, SchoolClass, Student, db)
 from services.errors import DomainError, taken_is_refused
 from services.movement._common import APPLIED_IS_FINAL, CHANGED_MEANWHILE, DRAFT, STUDYING, K
-# Registered before keep_class_history, the card rules run first on a new card: they default its status,
-# which keep_class_history reads.
-from services.people import cards  # noqa: F401
-from services.rules import validator
+from services.rules import is_trusted, rule, trusted, validator
 
 CLASS_CHANGE = ("Класс (группа) обучающегося меняется только приказом книги движения (перевод, выбытие, "
                 "зачисление): раздел «Книга движения»")
@@ -25,23 +20,18 @@ STATUS_CHANGE = ("Статус обучающегося меняется тол�
 
 # -- writes of the book: only the services below may move a student ------------------------------
 
-_BOOK = "movement_book_writes"
+# The rules the book's own writes skip: they move students, post orders and write the history themselves.
+BOOK_RULES = ("movement.order_posting", "movement.applied_order_items", "movement.class_history",
+              "movement.card_class", "movement.history_deletes")
 
 
-@contextmanager
 def book_writes():
     """Inside, the flush lets the movement services change classes, statuses and applied orders."""
-    info = db.session.info
-    info[_BOOK] = info.get(_BOOK, 0) + 1
-    try:
-        yield
-    finally:
-        info[_BOOK] -= 1
+    return trusted("the movement book's services write classes, statuses and orders", *BOOK_RULES)
 
 
 def _writing(obj):
-    session = inspect(obj).session
-    return session is not None and session.info.get(_BOOK, 0) > 0
+    return is_trusted(inspect(obj).session, "movement.card_class")
 
 
 def _old(obj, key):
@@ -71,25 +61,32 @@ def year_of(org_id, day):
     return before[-1] if before else (years[0] if years else None)
 
 
-@validator(MovementOrder)
+@validator(MovementOrder, "movement.order_posting")
+def validate_order_posting(order):
+    """An order is saved a draft and posted only by the book (skipped inside `book_writes()`)."""
+    state = inspect(order)
+    if state.persistent:
+        if _old(order, "status") != DRAFT:
+            raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
+        if _changed(order, "status"):
+            raise DomainError(f"{order} не изменён", ["Приказ проводится действием «Провести приказ»"])
+    elif order.status not in (None, DRAFT):
+        raise DomainError("Приказ не сохранён", ["Новый приказ сохраняется черновиком; проводится он "
+                                                 "действием «Провести приказ»"])
+
+
+@validator(MovementOrder, "movement.order")
 def validate_order(order):
     state = inspect(order)
-    writing = _writing(order)
     changed = set()
     if state.persistent:
         changed = {attr.key for attr in state.mapper.column_attrs if _changed(order, attr.key)}
         if _old(order, "status") != DRAFT:
-            if writing and changed <= {"status"}:
-                return
+            if changed <= {"status"}:
+                return  # posted or cancelled by the book (outside it, movement.order_posting refused it)
             raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
-        if "status" in changed and not writing:
-            raise DomainError(f"{order} не изменён", ["Приказ проводится действием «Провести приказ»"])
-    else:
-        if order.status is None:
-            order.status = DRAFT
-        if order.status != DRAFT and not writing:
-            raise DomainError("Приказ не сохранён", ["Новый приказ сохраняется черновиком; проводится он "
-                                                     "действием «Провести приказ»"])
+    elif order.status is None:
+        order.status = DRAFT
     errors = []
     org = db.session.get(Organization, order.org_id)
     order.number = (order.number or "").strip()
@@ -139,7 +136,7 @@ def validate_order(order):
         raise DomainError("Приказ не сохранён", errors)
 
 
-@validator(MovementItem)
+@validator(MovementItem, "movement.applied_order_items")
 def validate_item(item):
     if _writing(item):
         return
@@ -148,13 +145,13 @@ def validate_item(item):
         raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
 
 
-@validator(ClassMembership)
+@validator(ClassMembership, "movement.class_history")
 def validate_membership(membership):
     if not _writing(membership):
         raise DomainError("История классов не изменена", [CLASS_CHANGE])
 
 
-@validator(Student)
+@validator(Student, "movement.card_class")
 def keep_class_history(student):
     """A new card with a class opens its history; a card's class never changes outside the book."""
     state = inspect(student)
@@ -188,10 +185,8 @@ def _open_for_new_card(session, student):
                                 start_date=_membership_start(klass, student.enrollment_order_date)))
 
 
-@event.listens_for(Session, "before_flush")
+@rule("movement.history_deletes", "guard")
 def _refuse_deleting_history(session, flush_context, instances):
-    if session.info.get(_BOOK, 0) > 0:
-        return
     for obj in session.deleted:
         if isinstance(obj, MovementOrder) and _old(obj, "status") != DRAFT:
             raise DomainError(f"{obj} не удалён", [APPLIED_IS_FINAL])
@@ -225,3 +220,9 @@ def _guarded(commit, fn):
         if commit:
             db.session.rollback()
         raise
+
+
+# validate_student (services/people/cards.py, installed before) defaults a new card's status, which
+# keep_class_history reads.
+RULES = (validate_order_posting, validate_order, validate_item, validate_membership, keep_class_history,
+         _refuse_deleting_history)

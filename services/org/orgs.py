@@ -20,7 +20,7 @@ def _raise(errors, what):
         raise DomainError(f"{what} не сохранён(а)", errors)
 
 
-@validator(Organization)
+@validator(Organization, "org.organization")
 def validate_organization(org):
     errors = []
     if org.kind not in {k.value for k in OrgKind}:
@@ -39,7 +39,7 @@ def validate_organization(org):
     _raise(errors, "Карточка организации")
 
 
-@validator(AcademicYear)
+@validator(AcademicYear, "org.year")
 def validate_year(year):
     errors = []
     match = YEAR_NAME_RE.match(year.name or "")
@@ -57,7 +57,7 @@ def validate_year(year):
     _raise(errors, "Учебный год")
 
 
-@validator(Period)
+@validator(Period, "org.period")
 def validate_period(period):
     errors = []
     year = db.session.get(AcademicYear, period.year_id) if period.year_id else None
@@ -83,7 +83,7 @@ def validate_period(period):
     _raise(errors, "Учебный период")
 
 
-@validator(Holiday)
+@validator(Holiday, "org.holiday")
 def validate_holiday(holiday):
     errors = []
     year = db.session.get(AcademicYear, holiday.year_id) if holiday.year_id else None
@@ -105,7 +105,7 @@ def validate_holiday(holiday):
     _raise(errors, "Каникулы")
 
 
-@validator(SchoolClass)
+@validator(SchoolClass, "org.class")
 def validate_class(klass):
     errors = []
     org = db.session.get(Organization, klass.org_id)
@@ -164,3 +164,6 @@ def create_org_admin(org, last_name, first_name, middle_name, sex):
         staff.user = user
         db.session.commit()
     return Credential(str(org), staff.full_name, Role.ADMIN.label, user.login, password)
+
+
+RULES = (validate_organization, validate_year, validate_period, validate_holiday, validate_class)

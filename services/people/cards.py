@@ -1,13 +1,12 @@
 """Person cards: the rules of the staff, student and parent cards (SPEC §2)."""
 
-from sqlalchemy import event, inspect as sa_inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect as sa_inspect, select
 
 from models import (STAFF_ROLES, OrgKind, Organization, Parent, ParentRelation, Role, Sex, Staff, StaffRole,
                     Student, StudentStatus, db)
 from services import permissions
 from services.errors import DomainError
-from services.rules import validator
+from services.rules import rule, validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
                                  normalize_snils)
 from services import clock
@@ -48,7 +47,7 @@ def _raise(errors, what):
         raise DomainError(f"Карточка {what} не сохранена", errors)
 
 
-@validator(Student)
+@validator(Student, "people.student")
 def validate_student(student, today=None):
     today = today or clock.today()
     errors = []
@@ -111,7 +110,7 @@ def validate_student(student, today=None):
     _raise(errors, "обучающегося")
 
 
-@validator(Staff)
+@validator(Staff, "people.staff")
 def validate_staff(staff, today=None):
     today = today or clock.today()
     errors = []
@@ -179,7 +178,7 @@ def check_staff_change(actor, staff, deleting=False):
                           errors)
 
 
-@event.listens_for(Session, "before_flush")
+@rule("people.active_administrator", "guard")
 def _keep_an_active_administrator(session, flush_context, instances):
     """Whoever acts (the administrator himself, a script), an organization never loses its last
     active administrator: nobody could then issue accounts or give rights."""
@@ -204,7 +203,7 @@ def _keep_an_active_administrator(session, flush_context, instances):
                     f"сначала назначьте функцию «{Role.ADMIN.label}» другому сотруднику"])
 
 
-@validator(Parent)
+@validator(Parent, "people.parent")
 def validate_parent(parent):
     errors = []
     _check_names(parent, errors)
@@ -256,3 +255,6 @@ def class_list(klass_id):
     return db.session.scalars(select(Student).where(
         Student.class_id == klass_id, Student.status == StudentStatus.STUDYING.value)
         .order_by(Student.last_name, Student.first_name)).all()
+
+
+RULES = (validate_student, validate_staff, validate_parent, _keep_an_active_administrator)

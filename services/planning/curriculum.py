@@ -9,15 +9,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (AcademicYear, Curriculum, CurriculumComponent, CurriculumLine, Organization,
                     SchoolClass, Subject, TeachingAssignment, db)
 from services import permissions, versions
 from services.errors import DomainError, taken_is_refused
 from services.planning._common import check_open_year, fmt_hours, hours, raise_if, related
-from services.rules import validator
+from services.rules import rule, validator
 
 # Maximum weekly load of a five-day week by grade (СанПиН 1.2.3685-21), the default of a new plan.
 SCHOOL_MAX_WEEKLY = {1: 21, 2: 23, 3: 23, 4: 23, 5: 29, 6: 30, 7: 32, 8: 33, 9: 33, 10: 34, 11: 34}
@@ -109,7 +109,7 @@ def curriculum_title(curriculum):
 
 # -- rules ------------------------------------------------------------------------------
 
-@validator(Curriculum)
+@validator(Curriculum, "planning.curriculum")
 def validate_curriculum(curriculum):
     errors = []
     org = db.session.get(Organization, curriculum.org_id)
@@ -146,7 +146,7 @@ def validate_curriculum(curriculum):
     raise_if(errors, "Учебный план не сохранён")
 
 
-@validator(CurriculumLine)
+@validator(CurriculumLine, "planning.curriculum_line")
 def validate_line(line):
     errors = []
     curriculum = related(line, "curriculum", "curriculum_id", Curriculum)
@@ -411,7 +411,7 @@ class CurriculumIndex:
         return self._subject_lines[curriculum.id]
 
 
-@event.listens_for(Session, "before_flush", insert=True)
+@rule("planning.curriculum_index", "normalise")
 def _drop_index(session, flush_context, instances):
     """Every flush starts without a cached index (it runs before the rules that use it)."""
     session.info.pop("curriculum_index", None)
@@ -455,3 +455,6 @@ def class_columns(curriculum):
         by_class[a.class_id][a.subject_id].append(
             (a.teacher.short_name, a.subgroup.name if a.subgroup else None, value))
     return [ClassColumn(k, by_class[k.id]) for k in classes]
+
+
+RULES = (_drop_index, validate_curriculum, validate_line)

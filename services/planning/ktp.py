@@ -32,7 +32,7 @@ MAX_HOURS = 100
 
 # -- rules ------------------------------------------------------------------------------
 
-@validator(ThematicPlan)
+@validator(ThematicPlan, "planning.ktp")
 def validate_plan(plan):
     errors = []
     teacher = related(plan, "teacher", "teacher_id", Staff)
@@ -71,7 +71,7 @@ def validate_plan(plan):
     raise_if(errors, "КТП не сохранён")
 
 
-@validator(ThematicPlanTopic)
+@validator(ThematicPlanTopic, "planning.ktp_topic")
 def validate_topic(topic):
     plan = related(topic, "plan", "plan_id", ThematicPlan)
     if plan is not None:
@@ -440,3 +440,6 @@ def teacher_plan_choices(actor):
 
 def is_plan_owner(actor, plan):
     return actor.staff_id is not None and plan.teacher_id == actor.staff_id and permissions.allowed(actor, "thematic_plan", "author")
+
+
+RULES = (validate_plan, validate_topic)

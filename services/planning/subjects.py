@@ -41,7 +41,7 @@ def current_year(org_id, today=None):
 
 # -- educational areas and subjects ------------------------------------------------------
 
-@validator(EducationalArea)
+@validator(EducationalArea, "planning.area")
 def validate_area(area):
     errors = []
     area.name = (area.name or "").strip()
@@ -56,7 +56,7 @@ def validate_area(area):
     raise_if(errors, "Образовательная область не сохранена")
 
 
-@validator(Subject)
+@validator(Subject, "planning.subject")
 def validate_subject(subject):
     errors = []
     org = db.session.get(Organization, subject.org_id)
@@ -111,7 +111,7 @@ def slot_label(klass, subject, subgroup):
     return f"{klass.name}, {subject.name}{group}"
 
 
-@validator(TeachingAssignment)
+@validator(TeachingAssignment, "planning.assignment")
 def validate_assignment(assignment):
     errors = []
     klass = related(assignment, "klass", "class_id", SchoolClass)
@@ -193,7 +193,7 @@ def teachers_query(org_id):
 
 # -- subgroups --------------------------------------------------------------------------
 
-@validator(Subgroup)
+@validator(Subgroup, "planning.subgroup")
 def validate_subgroup(subgroup):
     errors = []
     klass = related(subgroup, "klass", "class_id", SchoolClass)
@@ -424,3 +424,6 @@ def split_page(klass, subject, period):
             current = split_of(klass, subject, prev)
             suggested = bool(current)
     return [SplitRow(s, current.get(s.id)) for s in class_students(klass)], suggested
+
+
+RULES = (validate_area, validate_subject, validate_assignment, validate_subgroup)

@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from itertools import chain
 from types import SimpleNamespace
 
-from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry, ExamResult,
                     Holiday, Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
@@ -38,9 +38,7 @@ from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.journal.missing_marks import missing_period_marks
 # the orders of step 4: transfer, repeaters, graduates
 from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
-# The timetable's flush rules are registered before the closed-year guard below, so they run first (a teaching
-# assignment still in the timetable is refused as such, in a closed year too).
-from services.timetable import weekly  # noqa: F401
+from services.rules import rule
 
 STEPS = {
     1: "Проверка закрываемого года",
@@ -109,7 +107,7 @@ def _years_of(session, obj, before=True, depth=0):
     return years
 
 
-@event.listens_for(Session, "before_flush")
+@rule("rollover.closed_year", "guard")
 def _closed_year_guard(session, flush_context, instances):
     changed = [o for o in chain(session.new, session.deleted,
                                 (d for d in session.dirty if session.is_modified(d)))]
@@ -793,3 +791,6 @@ def year_done(org_id, name):
 __all__ = ["STEPS", "state", "source_year", "preview_check", "run_check", "preview_close", "close_year",
            "plan_next_year", "create_next_year", "preview_transfer", "transfer_students", "preview_planning",
            "copy_planning", "year_done", "class_map"]
+
+
+RULES = (_closed_year_guard,)

@@ -7,7 +7,7 @@ from services.rules import validator
 from services.timetable.slots import MAX_NUMBER
 
 
-@validator(Bell)
+@validator(Bell, "timetable.bell")
 def validate_bell(bell):
     errors = []
     if bell.shift not in (1, 2):
@@ -43,3 +43,6 @@ def bell_times(org_id, year_id):
     own_shifts = {r.shift for r in rows if r.year_id is not None}
     return {(r.shift, r.number): (r.starts_at, r.ends_at) for r in rows
             if (r.year_id is not None) == (r.shift in own_shifts)}
+
+
+RULES = (validate_bell,)

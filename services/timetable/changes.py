@@ -26,7 +26,7 @@ def class_context(row, refused, missing):
     return klass, org, year
 
 
-@validator(TimetableChange)
+@validator(TimetableChange, "timetable.change")
 def validate_change(change):
     errors = []
     klass, org, year = class_context(change, "Замена не сохранена", "Укажите класс")
@@ -109,3 +109,6 @@ def validate_change(change):
     clashes = find_clashes(catalog, slots, bell_times(org.id, year.id), focus={("change", id(change))})
     if clashes:
         raise DomainError("Замена не сохранена: есть накладки", clashes)
+
+
+RULES = (validate_change,)

@@ -21,7 +21,7 @@ def _groups_clash(class_a, sub_a, class_b, sub_b):
     return class_a == class_b and (not sub_a or not sub_b or sub_a == sub_b)
 
 
-@validator(ExamEntry)
+@validator(ExamEntry, "timetable.exam")
 def validate_exam(entry):
     errors = []
     klass, org, year = class_context(entry, "Строка расписания сессии не сохранена", "Укажите группу")
@@ -123,3 +123,6 @@ def _lesson_clashes(entry, catalog, year, class_word):
 
 def _weekday_is(weekday):
     return TimetableEntry.weekday == weekday
+
+
+RULES = (validate_exam,)

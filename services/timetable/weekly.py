@@ -10,15 +10,14 @@ a change on a date by its validator; the unique keys of models/timetable.py back
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
 
 from models import AcademicYear, Organization, SchoolClass, TeachingAssignment, TimetableChange, TimetableEntry, db
 from services import clock, permissions, versions
 from services.errors import DomainError
 from services.params import parse_id
-from services.rules import validator
+from services.rules import rule, validator
 from services.terms import term
 from services.timetable.bells import bell_times
 from services.timetable.clashes import find_clashes, when_text
@@ -34,7 +33,7 @@ def _class_shift(class_id, exclude_ids=()):
         .limit(1)).first()
 
 
-@validator(TimetableEntry)
+@validator(TimetableEntry, "timetable.entry")
 def validate_entry(entry):
     """Every weekly entry, whatever wrote it: its assignment is of its class, its copies are fresh."""
     errors = []
@@ -197,7 +196,7 @@ def _dated_conflicts(catalog, week_slots, times, year, today, class_id=None):
 TRACKED_ASSIGNMENT_FIELDS = ("teacher_id", "subgroup_id", "class_id", "year_id")
 
 
-@event.listens_for(Session, "before_flush")
+@rule("timetable.assignments", "guard")
 def _note_assignment_changes(session, flush_context, instances):
     """An assignment that is in the timetable may not leave its class; its new teacher or subgroup
     is copied to its weekly entries and checked for clashes after the flush."""
@@ -217,7 +216,7 @@ def _note_assignment_changes(session, flush_context, instances):
             moved.add(obj.id)
 
 
-@event.listens_for(Session, "after_flush")
+@rule("timetable.clashes", "verify")
 def _check_flushed(session, flush_context):
     touched = [o for o in list(session.new) + list(session.dirty)
                if isinstance(o, TimetableEntry) and (o in session.new or session.is_modified(o))]
@@ -268,3 +267,6 @@ def _copy_assignment_fields(conn, assignment_ids):
         TeachingAssignment.id == TimetableEntry.assignment_id).scalar_subquery()
     conn.execute(update(TimetableEntry).where(TimetableEntry.assignment_id.in_(assignment_ids))
                  .values(teacher_id=teacher, subgroup_key=subgroup))
+
+
+RULES = (validate_entry, _note_assignment_changes, _check_flushed)
