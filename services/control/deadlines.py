@@ -29,8 +29,9 @@ from sqlalchemy.orm import aliased
 from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Grading, Holiday, Lesson, Parent, Period,
                     PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, SubgroupMember, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
-from services import clock, permissions
+from services import dates, permissions
 from services.org.calendar import WorkingCalendar
+from services.org.years import current_year
 from services.errors import PermissionDenied
 
 CARD_DAYS = 1  # a student's card after the enrollment order
@@ -317,7 +318,7 @@ def control(actor, today=None):
     permissions.require(actor, "control", "list")
     if actor.org is None:
         raise PermissionDenied()
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     org = actor.org
     days = Days(org.id, today, since=today - timedelta(days=400))
     builders = [("year", "control_year", _year), ("planning", "control_planning", _planning),
@@ -380,9 +381,7 @@ def _year(actor, org, days):
 # -- curriculum, КТП, timetable by 15 September ------------------------------------------------------
 
 def _planning_year(org, days):
-    from services.planning.subjects import current_year
-
-    year = current_year(org.id, days.today)
+    year = current_year(org, days.today)
     if year is None or year.is_closed:
         return None
     deadline = september_15(year)

@@ -10,7 +10,7 @@ from services.errors import DomainError
 from services.rules import validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
                                  normalize_snils)
-from services import clock
+from services import dates
 
 # Ages at which a person can be a student of each kind of institution.
 STUDENT_AGE = {OrgKind.SCHOOL.value: (5, 21), OrgKind.COLLEGE.value: (13, 70)}
@@ -50,7 +50,7 @@ def _raise(errors, what):
 
 @validator(Student)
 def validate_student(student, today=None):
-    today = today or clock.today()
+    today = today or dates.today(student.org_id)
     errors = []
     if student.status is None:  # the column default is applied only at INSERT, after these checks
         student.status = StudentStatus.STUDYING.value
@@ -113,7 +113,7 @@ def validate_student(student, today=None):
 
 @validator(Staff)
 def validate_staff(staff, today=None):
-    today = today or clock.today()
+    today = today or dates.today(staff.org_id)
     errors = []
     _check_names(staff, errors)
     _check_sex(staff, errors)
