@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from admin_views import formatting
 from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
@@ -144,6 +145,7 @@ def create_app(config=None):
     app.register_blueprint(auth_bp)
     install_rules()
     init_admin(app, csp_nonce)
+    formatting.register(app)  # |date, |datetime, |time: every date and time shown
     _register_hooks(app)
     _register_errors(app)
     _register_cli(app)

@@ -14,7 +14,7 @@ from models import AcademicYear, SchoolClass, db
 from reports import archive_jobs, parameters
 from reports import journal_archive as archive
 from reports.xlsx import XLSX_MIME
-from services import clock, permissions
+from services import dates, permissions
 from services.errors import DomainError, PermissionDenied
 
 
@@ -34,7 +34,7 @@ class ArchivePage(SecurePage):
 
     def _year(self):
         try:
-            return parameters.pick_year(self.actor, ArchiveQuery.from_args().year.data, clock.today())
+            return parameters.pick_year(self.actor, ArchiveQuery.from_args().year.data, dates.today(self.actor.org))
         except DomainError:
             abort(404)
 
@@ -69,7 +69,7 @@ class ArchivePage(SecurePage):
     def start_all(self):
         year = self._year()
         try:
-            job_id = archive_jobs.start(self.actor, year, clock.today())
+            job_id = archive_jobs.start(self.actor, year, dates.today(self.actor.org))
         except PermissionDenied:
             abort(403)
         return redirect(url_for(".index", year=year.name, job=job_id))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from models import AccessLog, AuditLog, LoginEvent
 from services import clock, params
 
+from admin_views import formatting
 from admin_views.base import SecureModelView
 
 ENTITY_LABELS = {
@@ -44,8 +45,7 @@ def _show(value):
 
 
 def _local_time(view, context, model, name):
-    value = getattr(model, name)
-    return clock.local(value).strftime("%d.%m.%Y %H:%M") if value is not None else ""
+    return formatting.format_datetime(getattr(model, name))
 
 
 def _day(text):
@@ -95,9 +95,6 @@ class AuditLogView(ReadOnlyView):
     column_formatters_detail = {"at": _local_time, "changes": _changes}
     column_export_list = ("at", "user", "action", "entity", "entity_id", "summary", "changes", "address")
     list_loader_options = (joinedload(AuditLog.user),)
-    column_labels = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие",
-                     "entity": "Что", "entity_id": "№ записи", "summary": "Запись",
-                     "changes": "Изменения", "address": "IP-адрес"}
 
 
 class LoginEventView(ReadOnlyView):
@@ -107,8 +104,6 @@ class LoginEventView(ReadOnlyView):
     column_choices = {"reason": [("", ""), ("bad credentials", "неверный логин или пароль"),
                                  ("throttled", "слишком много попыток"), ("blocked", "заблокирован")]}
     list_loader_options = (joinedload(LoginEvent.user),)
-    column_labels = {"at": "Когда", "login": "Логин", "success": "Успешно",
-                     "reason": "Причина отказа", "address": "IP-адрес"}
 
 
 class AccessLogView(ReadOnlyView):
@@ -125,6 +120,3 @@ class AccessLogView(ReadOnlyView):
     column_searchable_list = ("detail",)
     column_choices = {"action": list(AccessLog.ACTIONS.items()), "object_kind": list(READ_KINDS.items())}
     list_loader_options = (joinedload(AccessLog.user),)
-    column_labels = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие",
-                     "object_kind": "Что", "object_id": "№ карточки", "detail": "Подробности",
-                     "row_count": "Строк (учеников)", "address": "IP-адрес"}

@@ -34,10 +34,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import fields, widgets
 
 from models import db
+from models.labels import labels_of
 from models.dialect import is_database_busy
 from services import audit, database, params, permissions, versions
 from services.people import accounts
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
+
+from admin_views import formatting
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +178,12 @@ class RuModelConverter(AdminModelConverter):
 
 
 def _date(view, value, name=None):
-    return value.strftime("%d.%m.%Y")
+    return formatting.format_date(value)
 
 
 def _datetime(view, value, name=None):
-    return value.strftime("%d.%m.%Y %H:%M")
+    """A stored timestamp in the organization's local time (admin_views/formatting.py)."""
+    return formatting.format_datetime(value)
 
 
 def _bool(view, value, name=None):
@@ -263,6 +267,9 @@ class SecureModelView(Guarded, ModelView):
     fast_mass_delete = False
 
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
+        # Labels are declared once on the model (models/labels.py); a view names only those that differ.
+        own = type(self).column_labels  # Flask-Admin's own default is a descriptor, not a dict
+        self.column_labels = {**labels_of(model), **(own if isinstance(own, dict) else {})}
         super().__init__(model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs)
         permissions.check_rows(self.view_key, model)
         # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.

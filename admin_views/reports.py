@@ -12,7 +12,7 @@ from models import db
 from reports import parameters, registry
 from reports.document import display, log_read
 from reports.render import chart_svg, to_json, to_xlsx
-from services import clock, permissions
+from services import dates, permissions
 from services.errors import DomainError, PermissionDenied
 
 CATEGORY = None
@@ -92,7 +92,7 @@ class ReportsPage(SecurePage):
     def _form(self, rdef, params, raw):
         """The report's filters: a form of each parameter's field (reports/parameters.py `Param.field`),
         in the report's order; a parameter the actor has nothing to pick in has none."""
-        state = parameters.FormState.of(self.actor, rdef, params, raw, clock.today())
+        state = parameters.FormState.of(self.actor, rdef, params, raw, dates.today(self.actor.org))
         fields = [(name, field) for name in rdef.params
                   if (field := parameters.PARAMS[name].field(state)) is not None]
         form = BaseForm(fields)

@@ -428,10 +428,10 @@ def admin_staff(org):
 
 def targets(today, teachers=1, parents=1):
     """Everything the measurements need, with logins granted; in the current application context."""
-    from services.planning.subjects import current_year
+    from services.org.years import current_year
 
     org = first_org()
-    year = current_year(org.id, today)
+    year = current_year(org, today)
     if year is None:
         raise BenchError("у организации нет учебного года")
     t = Targets(org.id, org.short_name or org.full_name, year.id, year.name, today)

@@ -12,6 +12,8 @@ class AuditLog(db.Model):
     """One change of a record: who, when, which record, old → new per field."""
 
     __tablename__ = "audit_log"
+    __labels__ = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие", "entity": "Что",
+                  "entity_id": "№ записи", "summary": "Запись", "changes": "Изменения", "address": "IP-адрес"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -33,6 +35,9 @@ class AccessLog(db.Model):
     after ACCESS_LOG_RETENTION_DAYS by `flask audit prune`."""
 
     __tablename__ = "access_log"
+    __labels__ = {"at": "Когда", "user": "Кто", "user.login": "Логин", "action": "Действие",
+                  "object_kind": "Что", "object_id": "№ карточки", "detail": "Подробности",
+                  "row_count": "Строк (учеников)", "address": "IP-адрес"}
 
     ACTIONS = {"view_card": "просмотр карточки", "export": "выгрузка списка", "report": "отчёт",
                "diary": "просмотр дневника", "slips": "печать логинов и паролей"}
@@ -57,6 +62,8 @@ class AccessLog(db.Model):
 
 class LoginEvent(db.Model):
     __tablename__ = "login_event"
+    __labels__ = {"at": "Когда", "login": "Логин", "success": "Успешно", "reason": "Причина отказа",
+                  "address": "IP-адрес"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

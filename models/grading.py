@@ -43,6 +43,9 @@ class TaskType(OrgOwned, Versioned, db.Model):
     """Тип задания (ответ на уроке, контрольная …) with its default weight; the administrator edits it."""
 
     __tablename__ = "task_type"
+    __labels__ = {"name": "Тип задания", "short_name": "Сокращение", "default_weight": "Вес по умолчанию",
+                  "default_mandatory": "Обязательное по умолчанию", "is_homework": "Домашнее",
+                  "is_active": "Используется"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -64,6 +67,7 @@ class AttendanceCode(OrgOwned, Versioned, db.Model):
     """Отметка посещаемости: «н», «б», «у», «оп» — table-driven."""
 
     __tablename__ = "attendance_code"
+    __labels__ = {"code": "Отметка", "name": "Значение", "kind": "Для отчётов считается как"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(5))

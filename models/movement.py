@@ -60,6 +60,9 @@ class MovementOrder(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "movement_order"
     __audited__ = True
+    __labels__ = {"number": "№ приказа", "order_date": "Дата приказа", "kind": "Тип", "status": "Состояние",
+                  "effective_date": "Действует с", "students": "Учеников", "note": "Примечание",
+                  "target_year": "На учебный год"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -173,6 +176,9 @@ class ClassMembership(OrgOwned, db.Model):
 
     __tablename__ = "class_membership"
     __audited__ = True
+    __labels__ = {"student": "Обучающийся", "student.last_name": "Фамилия", "start_date": "С",
+                  "end_date": "По", "on_leave": "Академический отпуск", "start_order": "Приказ о начале",
+                  "end_order": "Приказ об окончании"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"))

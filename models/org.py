@@ -25,6 +25,13 @@ class Versioned:
 class Organization(Versioned, db.Model):
     __tablename__ = "organization"
     __audited__ = True
+    __labels__ = {"kind": "Вид", "full_name": "Полное наименование", "short_name": "Краткое наименование",
+                  "address": "Адрес", "director_name": "Директор", "phone": "Телефон", "email": "Эл. почта",
+                  "site_url": "Адрес сайта журнала", "inn": "ИНН", "licence_number": "Лицензия №",
+                  "licence_date": "Дата лицензии", "licence_issued_by": "Лицензия выдана",
+                  "accreditation_number": "Аккредитация №", "accreditation_date": "Дата аккредитации",
+                  "accreditation_valid_until": "Аккредитация действует до", "timezone": "Часовой пояс",
+                  "rounding_threshold": "Порог округления средней (0,50 или 0,60)"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default=OrgKind.SCHOOL.value)
@@ -68,6 +75,7 @@ class OrgOwned:
 class AcademicYear(OrgOwned, Versioned, db.Model):
     __tablename__ = "academic_year"
     __audited__ = True
+    __labels__ = {"name": "Учебный год", "start_date": "Начало", "end_date": "Конец", "is_closed": "Закрыт"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(20))
@@ -90,6 +98,8 @@ class AcademicYear(OrgOwned, Versioned, db.Model):
 class Period(OrgOwned, Versioned, db.Model):
     __tablename__ = "period"
     __audited__ = True
+    __labels__ = {"type": "Тип", "number": "№", "name": "Название", "start_date": "Начало",
+                  "end_date": "Конец", "is_closed": "Закрыт для изменений"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -117,6 +127,8 @@ class Holiday(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "holiday"
     __audited__ = True
+    __labels__ = {"name": "Название", "start_date": "Начало", "end_date": "Конец",
+                  "period_type": "Для периодов", "grade_from": "С параллели", "grade_to": "По параллель"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -140,6 +152,7 @@ class CalendarDay(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "calendar_day"
     __audited__ = True
+    __labels__ = {"day": "Дата", "is_working": "Рабочий день", "note": "Основание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
@@ -154,6 +167,7 @@ class CalendarDay(OrgOwned, Versioned, db.Model):
 
 class Room(OrgOwned, Versioned, db.Model):
     __tablename__ = "room"
+    __labels__ = {"name": "Аудитория (кабинет)", "capacity": "Мест", "note": "Примечание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -168,6 +182,7 @@ class Room(OrgOwned, Versioned, db.Model):
 
 class Position(OrgOwned, Versioned, db.Model):
     __tablename__ = "position"
+    __labels__ = {"name": "Должность"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -182,6 +197,7 @@ class Department(OrgOwned, Versioned, db.Model):
     """Отделение (college)."""
 
     __tablename__ = "department"
+    __labels__ = {"name": "Отделение"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -196,6 +212,8 @@ class Specialty(OrgOwned, Versioned, db.Model):
     """Специальность / профессия (college), e.g. 15.02.16 Технология машиностроения."""
 
     __tablename__ = "specialty"
+    __labels__ = {"code": "Код", "name": "Специальность / профессия", "qualification": "Квалификация",
+                  "department": "Отделение"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))

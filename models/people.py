@@ -26,6 +26,9 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "user_account"
     __audited__ = True
+    __labels__ = {"login": "Логин", "display_name": "Владелец", "is_blocked": "Заблокирована",
+                  "must_change_password": "Ждёт смены пароля", "last_login_at": "Последний вход",
+                  "created_at": "Выдана"}
     __audit_exclude__ = {"password_hash"}  # recorded as «*** → ***»: the password was changed
     __audit_ignore__ = {"session_token", "last_login_at"}  # every login and logout; the login journal has them
 
@@ -53,6 +56,10 @@ class User(UserMixin, db.Model):
 
 
 class PersonMixin:
+    __labels__ = {"last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "sex": "Пол",
+                  "birth_date": "Дата рождения", "snils": "СНИЛС", "phone": "Телефон", "email": "Эл. почта",
+                  "address": "Адрес", "account": "Логин"}
+
     last_name: Mapped[str] = mapped_column(String(100))
     first_name: Mapped[str] = mapped_column(String(100))
     middle_name: Mapped[str | None] = mapped_column(String(100))
@@ -84,6 +91,10 @@ class Staff(OrgOwned, PersonMixin, Versioned, db.Model):
 
     __tablename__ = "staff"
     __audited__ = True
+    __labels__ = {"position": "Должность", "position.name": "Должность", "roles_label": "Функции",
+                  "rank": "Разряд", "qualification_category": "Квалификационная категория",
+                  "hire_date": "Дата приёма", "hire_order_number": "Приказ о приёме №",
+                  "dismissal_date": "Дата увольнения", "role_codes": "Функции (роли)"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -138,6 +149,16 @@ class Student(OrgOwned, PersonMixin, Versioned, db.Model):
 
     __tablename__ = "student"
     __audited__ = True
+    __labels__ = {"personal_file_number": "№ личного дела", "status": "Статус",
+                  "enrollment_order_number": "Приказ о зачислении №",
+                  "enrollment_order_date": "Дата приказа о зачислении",
+                  "birth_certificate_series": "Свидетельство о рождении: серия",
+                  "birth_certificate_number": "Свидетельство о рождении: номер",
+                  "birth_certificate_date": "Свидетельство о рождении: дата выдачи",
+                  "passport_series": "Паспорт: серия", "passport_number": "Паспорт: номер",
+                  "passport_date": "Паспорт: дата выдачи", "passport_issued_by": "Паспорт: кем выдан",
+                  "parents": "Родители (законные представители)", "family_composition": "Состав семьи",
+                  "social_status": "Социальный статус", "foreign_language": "Изучаемый иностранный язык"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -181,6 +202,7 @@ class Parent(OrgOwned, PersonMixin, Versioned, db.Model):
 
     __tablename__ = "parent"
     __audited__ = True
+    __labels__ = {"relation": "Кем приходится", "children": "Дети", "workplace": "Место работы"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)

@@ -10,6 +10,7 @@ from models.base import db
 from models.enums import LabelledEnum
 from models.org import AcademicYear, Organization, OrgOwned, Period, Specialty, Versioned
 from models.people import utcnow
+from services.terms import KindText
 
 
 class SubjectKind(LabelledEnum):
@@ -39,6 +40,7 @@ class EducationalArea(OrgOwned, Versioned, db.Model):
     """Образовательная область (предметная область), e.g. «Математика и информатика»."""
 
     __tablename__ = "educational_area"
+    __labels__ = {"name": "Образовательная (предметная) область"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -54,6 +56,9 @@ class Subject(OrgOwned, Versioned, db.Model):
     """Предмет (school) or дисциплина / МДК / модуль / практика (college)."""
 
     __tablename__ = "subject"
+    __labels__ = {"code": "Индекс", "name": "Название", "short_name": "Краткое название", "kind": "Тип",
+                  "module": "Профессиональный модуль", "area": "Образовательная область",
+                  "area.name": "Образовательная область", "grading": "Оценивание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -118,6 +123,9 @@ class TeachingAssignment(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "teaching_assignment"
     __audited__ = True
+    __labels__ = {"subgroup": "Подгруппа", "teacher": KindText("teacher"),
+                  "teacher.last_name": "Фамилия учителя", "hours_per_week": "Часов в неделю",
+                  "hours_total": "Часов за год", "thematic_plan": "КТП"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -159,6 +167,9 @@ class Curriculum(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "curriculum"
     __audited__ = True
+    __labels__ = {"profile": "Профиль", "specialty": "Специальность / профессия", "load": "Нагрузка, ч",
+                  "max_hours": "Максимальная нагрузка, ч", "weeks": "Учебных недель", "lines": "Строк",
+                  "note": "Примечание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -233,6 +244,9 @@ class ThematicPlan(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "thematic_plan"
     __audited__ = True
+    __labels__ = {"name": "Название", "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя",
+                  "topics": "Тем", "hours": "Часов", "classes": "Назначен", "updated_at": "Изменён",
+                  "note": "Примечание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)

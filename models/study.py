@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 from models.base import db
 from models.org import AcademicYear, Department, OrgOwned, Specialty, Versioned
 from models.people import Student
+from services.terms import KindText
 
 
 class SchoolClass(OrgOwned, Versioned, db.Model):
@@ -12,6 +13,9 @@ class SchoolClass(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "school_class"
     __audited__ = True
+    __labels__ = {"name": "Название", "profile": "Профиль", "class_teacher": KindText("class_teacher"),
+                  "student_count": "Обучается", "department": "Отделение",
+                  "specialty": "Специальность / профессия", "max_students": "Предельная наполняемость"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)

@@ -48,6 +48,7 @@ class Bell(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "bell"
     __audited__ = True
+    __labels__ = {"shift": "Смена", "number": "Урок №", "starts_at": "Начало", "ends_at": "Конец"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int | None] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -118,6 +119,10 @@ class TimetableChange(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "timetable_change"
     __audited__ = True
+    __labels__ = {"date": "Дата", "number": "Урок №", "kind": "Изменение",
+                  "scheduled_assignment": "Урок по расписанию", "scheduled_teacher": "Учитель по расписанию",
+                  "assignment": "Другой предмет", "teacher": "Заменяющий учитель", "room": "Кабинет",
+                  "reason": "Причина"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)
@@ -164,6 +169,9 @@ class ExamEntry(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "exam_entry"
     __audited__ = True
+    __labels__ = {"date": "Дата", "starts_at": "Начало", "ends_at": "Окончание", "subgroup": "Подгруппа",
+                  "kind": "Вид", "room": "Аудитория", "examiner": "Экзаменатор", "assistant": "Ассистент",
+                  "period": "Период", "note": "Примечание"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)

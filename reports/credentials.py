@@ -2,7 +2,7 @@
 from itertools import groupby
 
 from reports.xlsx import Book, unique_sheet_name
-from services import clock
+from services import dates
 
 SLIP_ROWS = 7  # rows a slip takes, the cut line included
 
@@ -47,4 +47,4 @@ def write_slips(book, credentials, org, site, title):
 def credentials_workbook(credentials, org, site, title):
     book = Book()
     write_slips(book, credentials, org, site, title)
-    return book.response(f"логины-{clock.today():%d.%m.%Y}.xlsx")
+    return book.response(f"логины-{dates.today(org):%d.%m.%Y}.xlsx")

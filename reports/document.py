@@ -6,11 +6,11 @@ always carry the same numbers. Here too: how a value is displayed, names, file n
 and footnotes every results table shares, and the read of personal data a Document is (`log_read`).
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from models import Organization
-from services import audit
+from services import audit, dates
 from services.people.accounts import transliterate
 from services.terms import term
 
@@ -125,10 +125,8 @@ def display(value, kind="text"):
     if isinstance(value, Decimal) or (isinstance(value, float) and kind in ("pct", "avg")):
         places = 1 if kind == "pct" else 2
         return f"{Decimal(str(value)):.{places}f}".replace(".", ",")
-    if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+    if isinstance(value, date):  # a datetime too: the organization's local time (services/dates.py)
+        return dates.format_datetime(value)
     return str(value)
 
 

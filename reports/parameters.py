@@ -16,7 +16,7 @@ from models import (AcademicYear, ClassMembership, Organization, Period, SchoolC
                     TeachingAssignment, db)
 from reports import data
 from reports.document import date_range, person_name
-from services import clock, params, permissions
+from services import dates, params, permissions
 from services.errors import DomainError, PermissionDenied
 from services.terms import term
 
@@ -531,7 +531,7 @@ def resolve(actor, rdef, raw, today=None):
         raise PermissionDenied()
     if actor.org is None:
         refuse("Выберите организацию")
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     raw = {k: (v or "").strip() for k, v in (raw or {}).items() if k in PARAMS and v is not None}
     unknown = [k for k, v in raw.items() if v and k not in rdef.params]
     if unknown:

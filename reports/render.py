@@ -4,7 +4,7 @@ The workbook: A4 landscape, one page wide, the table's header rows repeated on e
 widths set, the organization, the title and the parameters on top, the signature lines where the
 report puts them; strings are always written as strings. The JSON holds the same rows and figures.
 """
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from html import escape
 
@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from reports.document import Chart, PageBreak, Signatures, Table, Text, display
 from reports.xlsx import Book
+from services import dates
 
 NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
 
@@ -209,10 +210,8 @@ def _write_chart(book, ws, chart, row):
 def _json_value(value):
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+    if isinstance(value, date):  # a datetime too: the organization's local time (services/dates.py)
+        return dates.format_datetime(value)
     return value
 
 

@@ -1,9 +1,11 @@
 """XlsxWriter groundwork shared by every printable workbook: page setup, safe strings, download."""
 import io
-from datetime import date, datetime
+from datetime import date
 
 import xlsxwriter
 from flask import send_file
+
+from services import dates
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -59,10 +61,8 @@ class Book:
             ws.write_string(row, col, "да" if value else "нет", fmt)
         elif isinstance(value, (int, float)):
             ws.write_number(row, col, value, fmt)
-        elif isinstance(value, datetime):
-            ws.write_string(row, col, value.strftime("%d.%m.%Y %H:%M"), fmt)
-        elif isinstance(value, date):
-            ws.write_string(row, col, value.strftime("%d.%m.%Y"), fmt)
+        elif isinstance(value, date):  # a datetime too: the organization's local time
+            ws.write_string(row, col, dates.format_datetime(value), fmt)
         else:
             ws.write_string(row, col, str(value), fmt)
 

@@ -6,19 +6,14 @@ or a Russian message (400), and nothing changes.
 """
 import json
 import re
-from datetime import date
+
+# Dates are read in services/dates.py, their one home; re-exported for the callers of params.
+from services.dates import DATE_HINT, MAX_DATE, MIN_DATE, date_error, parse_date  # noqa: F401
 
 # Primary and foreign keys are 4-byte integers on PostgreSQL.
 MAX_ID = 2_147_483_647
-# Far enough for any school date (birth dates included), near enough that date arithmetic never
-# leaves datetime.date's range.
-MIN_DATE = date(1900, 1, 1)
-MAX_DATE = date(2100, 12, 31)
-DATE_HINT = "дд.мм.гггг"
 
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,17}")
-_RU_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 
 
 def parse_int(value, low=1, high=MAX_ID):
@@ -38,29 +33,6 @@ def parse_int(value, low=1, high=MAX_ID):
 def parse_id(value):
     """A row id (1 … MAX_ID) or None."""
     return parse_int(value)
-
-
-def parse_date(text):
-    """A date typed as дд.мм.гггг or гггг-мм-дд (surrounding spaces ignored) between MIN_DATE and
-    MAX_DATE; None for anything else, an empty value included."""
-    text = text.strip() if isinstance(text, str) else ""
-    if match := _RU_DATE.fullmatch(text):
-        day, month, year = match.groups()
-    elif match := _ISO_DATE.fullmatch(text):
-        year, month, day = match.groups()
-    else:
-        return None
-    try:
-        value = date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-    return value if MIN_DATE <= value <= MAX_DATE else None
-
-
-def date_error(text, label=None):
-    """The Russian message for a date parse_date refused."""
-    prefix = f"{label}: " if label else ""
-    return f"{prefix}«{text}» — не дата; укажите её в виде {DATE_HINT} (с {MIN_DATE:%Y} по {MAX_DATE:%Y} год)"
 
 
 # -- text and JSON from outside --------------------------------------------------------------------

@@ -150,6 +150,7 @@ def _students_see(student_ids, outer, class_col, whole, subgroup_col, subject_co
     from models import Period, SubgroupMember
     if not student_ids:
         return false()
+    # A row filter of the current request: its organization's today (the clock's default zone).
     today = clock.today()
     member, latest_member = SubgroupMember.__table__.alias("sm"), SubgroupMember.__table__.alias("sm2")
     period, latest_period = Period.__table__.alias("sp"), Period.__table__.alias("sp2")

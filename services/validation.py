@@ -60,5 +60,5 @@ def check_phone(value, errors):
 
 
 def check_not_future(value, label, errors, today=None):
-    if value and value > (today or clock.today()):
+    if value and value > (today or clock.today()):  # callers pass the record's today (dates.today)
         errors.append(f"«{label}» не может быть в будущем")

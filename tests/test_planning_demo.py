@@ -9,6 +9,7 @@ from services.planning import ktp
 from services.planning import subjects as planning
 from services.context import Actor
 from services.demo.school import create_demo
+from services.org.years import current_year
 
 
 @pytest.mark.parametrize("kind", ["school", "college"])
@@ -16,7 +17,7 @@ def test_the_demo_has_a_complete_plan(kind):
     create_demo(kind=kind, password="demo-pass-123")
     org = db.session.scalars(select(Organization)).one()
     actor = Actor.system_actor(org)
-    year = planning.current_year(org.id)
+    year = current_year(org)
     classes = db.session.scalars(select(SchoolClass)).all()
     assert db.session.scalar(select(func.count(EducationalArea.id))) >= 4
     assert db.session.scalar(select(func.count(Subject.id))) >= 8

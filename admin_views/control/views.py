@@ -7,7 +7,7 @@ from werkzeug.routing import BuildError
 
 from admin_views.base import requires
 from admin_views.rollover.views import GuardedPage
-from services import clock
+from services import dates
 from services.control import deadlines as control
 
 
@@ -28,7 +28,7 @@ class ControlPage(GuardedPage):
     @requires("list")
     @expose("/")
     def index(self):
-        result = control.control(self.actor, clock.today())
+        result = control.control(self.actor, dates.today(self.actor.org))
         return self.render("control/index.html", result=result, link_of=link_of)
 
 

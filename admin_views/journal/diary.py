@@ -11,7 +11,7 @@ from flask import abort, redirect, url_for
 from flask_admin import expose
 
 from models import Student
-from services import audit, clock
+from services import audit, dates
 from services.journal import diary
 
 STAFF_KEY = "student_diary"
@@ -55,9 +55,9 @@ class DiaryView(SecurePage):
     @expose("/<id:student_id>/")
     def week(self, student_id):
         child, children = self._child(student_id)
-        start = diary.week_start(DiaryQuery.from_values().week.data or clock.today())
+        start = diary.week_start(DiaryQuery.from_values().week.data or dates.today(self.actor.org))
         days = diary.diary_week(child, start)
-        today = clock.today()
+        today = dates.today(self.actor.org)
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
                            next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),

@@ -19,9 +19,6 @@ class TaskTypeView(SecureModelView):
     column_searchable_list = ("name",)
     form_columns = ("name", "short_name", "default_weight", "default_mandatory", "is_homework", "sort_order",
                     "is_active")
-    column_labels = {"name": "Тип задания", "short_name": "Сокращение", "default_weight": "Вес по умолчанию",
-                     "default_mandatory": "Обязательное по умолчанию", "is_homework": "Домашнее",
-                     "sort_order": "Порядок", "is_active": "Используется"}
     column_descriptions = {
         "default_weight": "Число больше 0 и не больше 10; учитель может изменить вес отдельного задания.",
         "default_mandatory": "Без отметки за обязательное задание у ученика в журнале точка — долг.",
@@ -45,8 +42,6 @@ class AttendanceCodeView(SecureModelView):
     form_columns = ("code", "name", "kind", "sort_order")
     column_choices = {"kind": ABSENCE_KINDS}
     form_choices = {"kind": ABSENCE_KINDS}
-    column_labels = {"code": "Отметка", "name": "Значение", "kind": "Для отчётов считается как",
-                     "sort_order": "Порядок"}
     column_descriptions = {"code": "Как отметка выглядит в журнале: «н», «б», «у», «оп» — до 5 знаков."}
 
     def delete_model(self, model):

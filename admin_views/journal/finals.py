@@ -13,11 +13,12 @@ from admin_views.base import SecurePage, requires
 from admin_views.journal.forms import FinalsForm
 from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
 from models import ExamEntry, TeachingAssignment, db
-from services import clock
+from services import dates
 from services.journal import finals
 from services.journal import period_marks
 from services.errors import DomainError, PermissionDenied
 from services.journal.payload import VersionConflict
+from services.org.years import current_year
 
 
 class FinalMarksView(SecurePage):
@@ -26,10 +27,8 @@ class FinalMarksView(SecurePage):
     @requires("list", rows=TeachingAssignment)
     @expose("/")
     def index(self):
-        from services.planning.subjects import current_year
-
         actor = self.actor
-        year = current_year(actor.org_id) if actor.org_id else None
+        year = current_year(actor.org)
         sheets = finals.sheets_of(actor, year.id) if year else []
         exams = finals.visible_exams(actor, year.id) if year else []
         return self.render("journal/finals_index.html", year=year, sheets=sheets, exams=exams)
@@ -59,7 +58,7 @@ class FinalMarksView(SecurePage):
     @expose("/exam/<int:entry_id>/", methods=("GET", "POST"))
     def exam(self, entry_id):
         actor = self.actor
-        sheet = finals.exam_sheet(actor, entry_id, clock.today())
+        sheet = finals.exam_sheet(actor, entry_id, dates.today(actor.org))
         if sheet is None:
             abort(404)
         if request.method == "GET":
@@ -71,7 +70,7 @@ class FinalMarksView(SecurePage):
             flash("Изменений нет.", "success")
             return redirect(back, 303)
         return self._save(lambda: finals.save_exam_results(actor, entry_id, items), back,
-                          lambda: self._show_exam(finals.exam_sheet(actor, entry_id, clock.today())))
+                          lambda: self._show_exam(finals.exam_sheet(actor, entry_id, dates.today(actor.org))))
 
     def _show_exam(self, sheet):
         return self.render("journal/exam_results.html", sheet=sheet)

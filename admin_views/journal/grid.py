@@ -14,7 +14,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from models import Mark, SchoolClass, Student, TeachingAssignment, db
-from services import clock
+from services import dates
 from services.journal import absences, grid_save
 from services.journal import grid as jv
 from services.journal import summary as summary_reads
@@ -22,7 +22,9 @@ from services import permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal.history import cell_history
 from services.journal.payload import GridPayload, VersionConflict
+from services.org.years import current_year
 
+from admin_views import formatting
 from admin_views.args import id_arg
 from admin_views.base import SecurePage, requires
 from admin_views.journal import grid_cells
@@ -60,10 +62,8 @@ class JournalView(JournalPage):
     @requires("list", rows=TeachingAssignment)
     @expose("/")
     def index(self):
-        from services.planning.subjects import current_year
-
         actor = self.actor
-        year = current_year(actor.org_id) if actor.org_id else None
+        year = current_year(actor.org)
         assignments = jv.visible_assignments(actor, year.id if year else None)
         own = [a for a in assignments if a.teacher_id == actor.staff_id]
         others = [a for a in assignments if a.teacher_id != actor.staff_id]
@@ -83,7 +83,7 @@ class JournalView(JournalPage):
                             correct=request.args.get("correct") == "1")
         if grid is None:
             abort(404)
-        columns, today = _columns(grid), clock.today()
+        columns, today = _columns(grid), dates.today(self.actor.org)
         return self.render("journal/grid.html", grid=grid, columns=columns, body=grid_cells.body(grid, columns, today),
                            grid_config=_grid_config(grid), fmt=_fmt_decimal, cell_editable=jv.cell_editable,
                            period_mark_editable=jv.period_mark_editable, lock_shown=jv.lock_shown,
@@ -169,8 +169,6 @@ HISTORY_ACTIONS = {"insert": "поставлена", "update": "изменена
 
 def _history_rows(entries):
     """Audit rows of a cell (services.journal.history.cell_history) as lines: when, who, what, old → new."""
-    from flask_babel import format_datetime
-
     rows = []
     for entry in entries or ():
         changes = entry.changes or {}
@@ -178,7 +176,7 @@ def _history_rows(entries):
         comment = changes.get("comment") or [None, None]
         user = entry.user
         rows.append({
-            "at": format_datetime(entry.at, "dd.MM.yyyy HH:mm") if entry.at else "",
+            "at": formatting.format_datetime(entry.at),  # the organization's local time
             "who": (user.display_name or user.login) if user is not None else "система",
             "action": HISTORY_ACTIONS.get(entry.action, entry.action),
             "old": value[0] or "", "new": value[1] or "",
@@ -227,9 +225,7 @@ def _grid_config(grid):
 
 def _classes_for(actor, view_key):
     cond = permissions.row_condition(actor, view_key, "list", SchoolClass)
-    from services.planning.subjects import current_year
-
-    year = current_year(actor.org_id) if actor.org_id else None
+    year = current_year(actor.org)
     query = select(SchoolClass).where(cond).order_by(SchoolClass.grade, SchoolClass.name)
     if year is not None:
         query = query.where(SchoolClass.year_id == year.id)
@@ -284,7 +280,7 @@ class AbsenceView(JournalPage):
             permissions.row_condition(actor, "class_journal", "list", SchoolClass)))
         if klass is None:
             abort(404)
-        today = clock.today()
+        today = dates.today(self.actor.org)
         form = AbsencesForm.from_form()
         start = form.start.data or today - timedelta(days=14)
         end = form.end.data or today

@@ -26,15 +26,6 @@ class OrganizationView(SecureModelView):
                     "site_url", "inn", "licence_number", "licence_date", "licence_issued_by",
                     "accreditation_number", "accreditation_date", "accreditation_valid_until",
                     "timezone", "rounding_threshold")
-    column_labels = {
-        "kind": "Вид", "full_name": "Полное наименование", "short_name": "Краткое наименование",
-        "address": "Адрес", "director_name": "Директор", "phone": "Телефон", "email": "Эл. почта",
-        "site_url": "Адрес сайта журнала", "inn": "ИНН", "licence_number": "Лицензия №",
-        "licence_date": "Дата лицензии", "licence_issued_by": "Лицензия выдана",
-        "accreditation_number": "Аккредитация №", "accreditation_date": "Дата аккредитации",
-        "accreditation_valid_until": "Аккредитация действует до", "timezone": "Часовой пояс",
-        "rounding_threshold": "Порог округления средней (0,50 или 0,60)",
-    }
     column_descriptions = {
         "rounding_threshold": "Средний балл 4,50 при пороге 0,50 даёт «5», 4,49 — «4».",
         "site_url": "Печатается на листках с логинами; если пусто — адрес, с которого вы вошли.",
@@ -67,8 +58,6 @@ class AcademicYearView(SecureModelView):
     column_list = ("name", "start_date", "end_date", "is_closed")
     column_default_sort = ("start_date", True)
     form_columns = ("name", "start_date", "end_date")
-    column_labels = {"name": "Учебный год", "start_date": "Начало", "end_date": "Конец",
-                     "is_closed": "Закрыт"}
     column_descriptions = {"name": "В виде 2025/2026"}
 
 
@@ -82,9 +71,6 @@ class PeriodView(SecureModelView):
     column_filters = ("year.name", "type")
     list_loader_options = (joinedload(Period.year),)
     choice_filters = {"year": lambda actor: AcademicYear.is_closed.is_(False)}
-    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "type": "Тип", "number": "№",
-                     "name": "Название", "start_date": "Начало", "end_date": "Конец",
-                     "is_closed": "Закрыт для изменений"}
 
     # Closing a period freezes its marks, attendance and period marks (services/journal/periods.py).
     @action("close_period", "Закрыть период",
@@ -140,9 +126,6 @@ class HolidayView(SecureModelView):
     form_columns = ("year", "name", "start_date", "end_date", "period_type", "grade_from", "grade_to")
     list_loader_options = (joinedload(Holiday.year),)
     choice_filters = {"year": lambda actor: AcademicYear.is_closed.is_(False)}
-    column_labels = {"year": "Учебный год", "name": "Название", "start_date": "Начало",
-                     "end_date": "Конец", "period_type": "Для периодов", "grade_from": "С параллели",
-                     "grade_to": "По параллель"}
     column_descriptions = {"grade_from": "Пусто — для всех", "period_type": "Пусто — для всех"}
 
     def on_model_change(self, form, model, is_created):
@@ -156,7 +139,6 @@ class CalendarDayView(SecureModelView):
     column_default_sort = ("day", True)
     form_columns = ("day", "is_working", "note")
     column_filters = ("day", "is_working")
-    column_labels = {"day": "Дата", "is_working": "Рабочий день", "note": "Основание"}
     column_descriptions = {"is_working": "Отметьте, если выходной перенесён на этот день (рабочая суббота); "
                                          "без отметки — нерабочий будний день."}
 
@@ -169,19 +151,16 @@ class SimpleDictionaryView(SecureModelView):
 class RoomView(SimpleDictionaryView):
     view_key = "room"
     column_list = form_columns = ("name", "capacity", "note")
-    column_labels = {"name": "Аудитория (кабинет)", "capacity": "Мест", "note": "Примечание"}
 
 
 class PositionView(SimpleDictionaryView):
     view_key = "position"
     column_list = form_columns = ("name",)
-    column_labels = {"name": "Должность"}
 
 
 class DepartmentView(SimpleDictionaryView):
     view_key = "department"
     column_list = form_columns = ("name",)
-    column_labels = {"name": "Отделение"}
 
 
 class SpecialtyView(SecureModelView):
@@ -189,8 +168,6 @@ class SpecialtyView(SecureModelView):
     column_list = form_columns = ("code", "name", "qualification", "department")
     column_default_sort = "code"
     column_searchable_list = ("code", "name")
-    column_labels = {"code": "Код", "name": "Специальность / профессия",
-                     "qualification": "Квалификация", "department": "Отделение"}
 
 
 def _admin_account_row_action(page_url):

@@ -9,7 +9,6 @@ from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolCla
 from services import permissions  # people also registers the card validators
 from services.people import cards as people
 from services.movement import guards as movement_guards
-from services.terms import KindText
 
 from admin_views.movement.views import YearTransferActionMixin
 from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, reachable
@@ -19,11 +18,6 @@ QUALIFICATION = [("", "—"), ("высшая", "Высшая"), ("первая",
                  ("соответствие", "Соответствие занимаемой должности"), ("без категории", "Без категории")]
 LANGUAGES = [("", "—"), ("Английский", "Английский"), ("Немецкий", "Немецкий"),
              ("Французский", "Французский"), ("Испанский", "Испанский"), ("Китайский", "Китайский")]
-
-PERSON_LABELS = {"last_name": "Фамилия", "first_name": "Имя", "middle_name": "Отчество", "sex": "Пол",
-                 "birth_date": "Дата рождения", "snils": "СНИЛС", "phone": "Телефон",
-                 "email": "Эл. почта", "address": "Адрес", "account": "Логин"}
-
 
 def _open_years(actor):
     return AcademicYear.is_closed.is_(False)
@@ -62,11 +56,6 @@ class StaffView(StaffFunctionsMixin, LoginActionsMixin, SecureModelView):
                     "dismissal_date", "phone", "email")
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Staff.position), joinedload(Staff.user))
-    column_labels = {**PERSON_LABELS, "position": "Должность", "position.name": "Должность",
-                     "roles_label": "Функции", "rank": "Разряд",
-                     "qualification_category": "Квалификационная категория",
-                     "hire_date": "Дата приёма", "hire_order_number": "Приказ о приёме №",
-                     "dismissal_date": "Дата увольнения", "role_codes": "Функции (роли)"}
     column_descriptions = {"role_codes": "Классного руководителя назначают в карточке класса."}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "position",
                           "roles_label", "rank", "qualification_category", "hire_date", "phone", "email")
@@ -95,7 +84,6 @@ class StaffFunctionView(StaffFunctionsMixin, SecureModelView):
     column_searchable_list = ("last_name", "first_name", "middle_name")
     form_columns = ("role_codes",)
     list_loader_options = (joinedload(Staff.position),)
-    column_labels = StaffView.column_labels
     column_descriptions = StaffView.column_descriptions
 
 
@@ -138,18 +126,6 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
-    column_labels = {**PERSON_LABELS, "klass": KindText("class"), "klass.name": KindText("class"),
-                     "personal_file_number": "№ личного дела", "status": "Статус",
-                     "enrollment_order_number": "Приказ о зачислении №",
-                     "enrollment_order_date": "Дата приказа о зачислении",
-                     "birth_certificate_series": "Свидетельство о рождении: серия",
-                     "birth_certificate_number": "Свидетельство о рождении: номер",
-                     "birth_certificate_date": "Свидетельство о рождении: дата выдачи",
-                     "passport_series": "Паспорт: серия", "passport_number": "Паспорт: номер",
-                     "passport_date": "Паспорт: дата выдачи", "passport_issued_by": "Паспорт: кем выдан",
-                     "parents": "Родители (законные представители)",
-                     "family_composition": "Состав семьи", "social_status": "Социальный статус",
-                     "foreign_language": "Изучаемый иностранный язык"}
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
                            "klass": "После сохранения карточки класс меняется только приказом книги движения",
@@ -185,8 +161,6 @@ class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     column_formatters = {"account": account_status,
                          "children": lambda v, c, m, n: ", ".join(s.short_name for s in m.children)}
     list_loader_options = (joinedload(Parent.user),)  # children: Flask-Admin joins list relations itself
-    column_labels = {**PERSON_LABELS, "relation": "Кем приходится", "children": "Дети",
-                     "workplace": "Место работы"}
     column_export_list = ("last_name", "first_name", "middle_name", "relation", "phone", "email",
                           "address")
 
@@ -205,11 +179,6 @@ class SchoolClassView(YearTransferActionMixin, SecureModelView):
                       "class_teacher": lambda actor: Staff.dismissal_date.is_(None)}
     list_loader_options = (joinedload(SchoolClass.year), joinedload(SchoolClass.class_teacher),
                            joinedload(SchoolClass.department), joinedload(SchoolClass.specialty))
-    column_labels = {"name": "Название", "grade": KindText("grade"), "year": "Учебный год",
-                     "year.name": "Учебный год", "profile": "Профиль",
-                     "class_teacher": KindText("class_teacher"), "student_count": "Обучается",
-                     "department": "Отделение", "specialty": "Специальность / профессия",
-                     "max_students": "Предельная наполняемость"}
     column_descriptions = {"name": "Например, 5А или ТМ-21"}
 
 
@@ -221,6 +190,3 @@ class UserView(AccountActionsMixin, SecureModelView):
     column_default_sort = "login"
     column_searchable_list = ("login", "display_name")
     column_filters = ("is_blocked", "must_change_password", "last_login_at")
-    column_labels = {"login": "Логин", "display_name": "Владелец", "is_blocked": "Заблокирована",
-                     "must_change_password": "Ждёт смены пароля", "last_login_at": "Последний вход",
-                     "created_at": "Выдана"}

@@ -9,13 +9,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from models import (AcademicYear, Curriculum, CurriculumComponent, EducationalArea, Grading, Period, Role,
                     SchoolClass, Staff, StaffRole, Subgroup, Subject, SubjectKind, TeachingAssignment,
                     ThematicPlan, db)
-from services import clock
+from services import dates
 from services.planning import curriculum as curricula
 from services.planning import ktp
 from services import permissions
 from services.planning import subjects as planning
 from services import uploads
 from services.errors import DomainError, PermissionDenied
+from services.org.years import current_year
 from services.terms import KindText
 
 from admin_views.forms import RecordQuery
@@ -51,7 +52,7 @@ def _selected_year(actor):
         if year is None or year.org_id != actor.org_id:
             abort(404)
         return year
-    return planning.current_year(actor.org_id)
+    return current_year(actor.org)
 
 
 def _years():
@@ -73,7 +74,6 @@ class EducationalAreaView(SecureModelView):
     column_list = form_columns = ("name", "sort_order")
     column_default_sort = [("sort_order", False), ("name", False)]
     column_searchable_list = ("name",)
-    column_labels = {"name": "Образовательная (предметная) область", "sort_order": "Порядок"}
 
 
 class SubjectView(SecureModelView):
@@ -90,10 +90,6 @@ class SubjectView(SecureModelView):
     choice_filters = {"module": lambda actor: Subject.kind == SubjectKind.MODULE.value}
     list_loader_options = (joinedload(Subject.area), joinedload(Subject.module))
     column_export_list = ("code", "name", "short_name", "kind", "area", "grading")
-    column_labels = {"code": "Индекс", "name": "Название", "short_name": "Краткое название",
-                     "kind": "Тип", "module": "Профессиональный модуль", "area": "Образовательная область",
-                     "area.name": "Образовательная область", "grading": "Оценивание",
-                     "sort_order": "Порядок"}
     column_descriptions = {"code": "ОП.01, МДК.01.01, ПМ.01, УП.01",
                            "module": "Для МДК и практики: модуль, в который они входят"}
 
@@ -126,10 +122,6 @@ class CurriculumView(SecureModelView):
     column_formatters = {"load": _load, "max_hours": _hours,
                          "lines": lambda v, c, m, n: len(m.lines)}
     column_extra_row_actions = [LinkRowAction("fa fa-table", "lines/?id={row_id}", title="Предметы и часы")]
-    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "grade": KindText("grade"),
-                     "profile": "Профиль", "specialty": "Специальность / профессия",
-                     "load": "Нагрузка, ч", "max_hours": "Максимальная нагрузка, ч",
-                     "weeks": "Учебных недель", "lines": "Строк", "note": "Примечание"}
     column_descriptions = {
         "max_hours": "Школа — часов в неделю (по СанПиН: 5 кл. — 29, 9 кл. — 33; пусто — подставится); "
                      "колледж — часов за семестр. План с большей нагрузкой не сохраняется.",
@@ -207,12 +199,6 @@ class TeachingAssignmentView(SecureModelView):
                          "teacher": lambda v, c, m, n: m.teacher.short_name,
                          "subgroup": lambda v, c, m, n: m.subgroup.name if m.subgroup else "весь класс"}
     column_export_list = ("year", "klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total")
-    column_labels = {"year": "Учебный год", "year.name": "Учебный год", "klass": KindText("class"),
-                     "klass.name": KindText("class"), "subject": KindText("subject"),
-                     "subject.name": KindText("subject"), "subgroup": "Подгруппа",
-                     "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя",
-                     "hours_per_week": "Часов в неделю", "hours_total": "Часов за год",
-                     "thematic_plan": "КТП"}
     column_descriptions = {
         "hours_per_week": "Пусто — подставится из учебного плана (больше, чем по плану, нельзя)",
         "hours_total": "Пусто — подставится из учебного плана",
@@ -250,10 +236,6 @@ class ThematicPlanView(SecureModelView):
     column_formatters_export = {"hours": _plan_hours, "classes": _plan_classes,
                                 "teacher": lambda v, c, m, n: m.teacher.full_name}
     column_extra_row_actions = [LinkRowAction("fa fa-list-ol", "topics/?id={row_id}", title="Темы уроков")]
-    column_labels = {"name": "Название", "subject": KindText("subject"), "subject.name": KindText("subject"),
-                     "grade": KindText("grade"), "year": "Учебный год", "year.name": "Учебный год",
-                     "teacher": KindText("teacher"), "teacher.last_name": "Фамилия учителя", "topics": "Тем",
-                     "hours": "Часов", "classes": "Назначен", "updated_at": "Изменён", "note": "Примечание"}
     column_descriptions = {"name": "Например, «Английский язык, 5 класс (УМК Spotlight)»"}
 
     def on_model_change(self, form, model, is_created):
@@ -389,7 +371,7 @@ class SubgroupPage(PlanningPage):
 
 
 def _current_period(periods):
-    today = clock.today()
+    today = dates.today(periods[0].org_id if periods else None)
     return next((p for p in periods if p.start_date <= today <= p.end_date), None) or \
         next((p for p in periods if p.start_date > today), None) or (periods[0] if periods else None)
 

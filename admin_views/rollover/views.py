@@ -8,10 +8,11 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from models import AcademicYear, db
-from services import clock, permissions
+from services import dates, permissions
 from services.rollover import year as rollover
 from services.rollover import semester
 from services.errors import DomainError, PermissionDenied
+from services.org.years import current_year
 from services.params import parse_date
 
 from admin_views.rollover.forms import SemesterForm, StepForm, YearQuery
@@ -116,9 +117,9 @@ class RolloverPage(GuardedPage):
             from services.movement.orders import suggest_number
             order_number = suggest_number(actor.org_id, year.end_date)
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
-                           preview=preview, years=self._years(), today=clock.today(),
+                           preview=preview, years=self._years(), today=dates.today(self.actor.org),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
-                           order_date=shown.order_date.data or year.end_date.strftime("%d.%m.%Y"))
+                           order_date=shown.order_date.data or dates.format_date(year.end_date))
 
 
 class SemesterPage(GuardedPage):
@@ -132,12 +133,10 @@ class SemesterPage(GuardedPage):
     @requires("list", rows=AcademicYear)
     @expose("/", methods=("GET", "POST"))
     def index(self):
-        from services.planning.subjects import current_year
-
         actor = self.actor
         if not actor.org.is_college:
             abort(404)
-        year = self._year(current_year(actor.org_id))
+        year = self._year(current_year(actor.org))
         if year is None:
             return self.render("rollover/empty.html")
         if request.method == "POST":

@@ -28,8 +28,9 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, Parent, Period,
                     SchoolClass, Staff, Student, StudentStatus, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
-from services import clock, permissions
+from services import dates, permissions
 from services.org.calendar import WorkingCalendar
+from services.org.years import current_year
 from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
 from services.rollover.year import year_done
@@ -233,7 +234,7 @@ def control(actor, today=None):
     permissions.require(actor, "control", "list")
     if actor.org is None:
         raise PermissionDenied()
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     org = actor.org
     days = Days(org.id, today, since=today - timedelta(days=400))
     builders = [("year", "control_year", _year), ("planning", "control_planning", _planning),
@@ -294,9 +295,7 @@ def _year(actor, org, days):
 # -- curriculum, КТП, timetable by 15 September ------------------------------------------------------
 
 def _planning_year(org, days):
-    from services.planning.subjects import current_year
-
-    year = current_year(org.id, days.today)
+    year = current_year(org, days.today)
     if year is None or year.is_closed:
         return None
     deadline = september_15(year)

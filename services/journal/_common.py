@@ -2,7 +2,7 @@
 period a page opens on, and the attendance kinds that count as a missed lesson.
 """
 from models import AbsenceKind
-from services import clock
+from services import dates
 
 MISSED_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXCUSED.value)
 
@@ -14,6 +14,6 @@ def short_person(last, first, middle=None):
 
 def current_period(periods, today=None):
     """The period that contains today, else the next one, else the last one."""
-    today = today or clock.today()
+    today = today or dates.today(periods[0].org_id if periods else None)
     return next((p for p in periods if p.start_date <= today <= p.end_date), None) or \
         next((p for p in periods if p.start_date > today), None) or (periods[-1] if periods else None)

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from models import AbsenceKind, Attendance, AttendanceCode, Student, db, utcnow
-from services import clock, permissions
+from services import dates, permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal._writes import _locked, _Periods, _transaction
 from services.journal.payload import _text, _value
@@ -56,7 +56,7 @@ def _apply_absence_reason(actor, attendance_id, code, note, document_date, versi
         errors.append(f"Документ — не длиннее {MAX_NOTE} знаков")
     if document_date is not None and not isinstance(document_date, date):
         errors.append("Дата документа указывается в виде дд.мм.гггг")
-    elif document_date is not None and document_date > clock.today():
+    elif document_date is not None and document_date > dates.today(actor.org):
         errors.append("Дата документа не может быть в будущем")
     if wanted is not None and wanted.kind == AbsenceKind.EXCUSED.value and not (note or document_date):
         errors.append("Для уважительной причины укажите документ (справку, заявление) или его дату")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload
 from models import (AcademicYear, ExamEntry, ExamKind, ExamResult, Organization, Period, PeriodMark,
                     PeriodMarkKind, SchoolClass, Student, SubgroupMember, Subject,
                     TeachingAssignment, db, utcnow)
-from services import clock, permissions
+from services import dates, permissions
 from services.journal import period_marks, policy
 from services.journal._writes import _class_word, _locked, _transaction
 from services.journal.figures import suggested_mark, weighted_average
@@ -289,7 +289,7 @@ def exam_sheet(actor, entry_id, today=None):
     entry = _entry(actor, entry_id)
     if entry is None:
         return None
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     students = _examinees(entry)
     results = {r.student_id: r for r in db.session.scalars(
         select(ExamResult).where(ExamResult.exam_entry_id == entry.id))}
@@ -314,7 +314,7 @@ def save_exam_results(actor, entry_id, items, commit=True):
             raise PermissionDenied("Строка расписания сессии не найдена или недоступна.")
         if not _may_enter(actor, entry):
             raise PermissionDenied("Результаты испытания вносит его экзаменатор (или ассистент).")
-        reason = _closed_reason(entry, clock.today())
+        reason = _closed_reason(entry, dates.today(actor.org))
         if reason:
             raise DomainError("Результаты не сохранены", [reason])
         students = {s.id: s for s in _examinees(entry)}
@@ -382,7 +382,7 @@ def college_debtors(year_id, members, today=None):
     members = list(members)
     if not members:
         return set()
-    today = today or clock.today()
+    today = today or dates.today(db.session.get(AcademicYear, year_id).org_id)
     student_ids = {sid for sid, _ in members}
     class_of = defaultdict(set)
     for sid, class_id in members:

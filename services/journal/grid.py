@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from models import (AcademicYear, Attendance, AttendanceCode, Lesson, Mark, Period, PeriodMark, PeriodMarkKind,
                     SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task, TaskType,
                     TeachingAssignment, ThematicPlanTopic, db)
-from services import clock, permissions
+from services import dates, permissions
 from services.journal import policy as rules
 from services.journal._common import MISSED_KINDS, current_period, short_person
 from services.journal.figures import suggested_mark, weighted_average
@@ -403,7 +403,7 @@ def figures_for(row, tasks, code_kinds, threshold, today):
 def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     """The journal grid of one assignment and period, as the actor may see it; None when the
     assignment is out of the actor's reach."""
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     loaded = load_assignment(actor, assignment_id)
     if loaded is None:
         return None

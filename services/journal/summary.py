@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AbsenceKind, Attendance, AttendanceCode, Lesson, Mark, Period, PeriodMark, PeriodMarkKind,
                     SchoolClass, Student, StudentStatus, Subject, Task, TeachingAssignment, db)
-from services import clock, permissions
+from services import dates, permissions
 from services.journal._common import current_period, short_person
 from services.journal.figures import weighted_average
 from services.journal.absences import ABSENCE_REASON_DAYS
@@ -126,7 +126,7 @@ class AbsenceRow:
 def absences(actor, class_id, start, end, today=None):
     """Absences («н», «б», «у» … all but lateness) of the class's students in a range of dates,
     with the deadline for the reason: 2 working days after the document (or the lesson)."""
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     cond = permissions.row_condition(actor, "absence_reason", "list", Student)
     M = roster.M
     # The class's students on the lesson's date, by the movement book: his own dates only.

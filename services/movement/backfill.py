@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from models import AcademicYear, ClassMembership, SchoolClass, Student, db
-from services import clock
+from services import dates
 from services.movement._common import ONE_DAY, STUDYING
 from services.movement.guards import book_writes
 
@@ -11,7 +11,8 @@ def backfill_memberships(org_id=None, today=None):
     """Open the class history of every student who has a class but no history (cards made before
     the movement book): from his enrollment order date (not before the class's year), still open if
     he studies; for a withdrawn or graduated card, closed on the last day known. Idempotent."""
-    today = today or clock.today()
+    # Without `org_id` (installation-wide: every organization's cards) the default zone is kept.
+    today = today or dates.today(org_id)
     query = select(Student, SchoolClass, AcademicYear).join(SchoolClass, SchoolClass.id == Student.class_id) \
         .join(AcademicYear, AcademicYear.id == SchoolClass.year_id) \
         .where(~select(ClassMembership.id).where(ClassMembership.student_id == Student.id).exists())

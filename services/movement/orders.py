@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, ClassMembership, LeaveReason, MovementItem, MovementOrder, SchoolClass, Student,
                     StudentStatus, db, utcnow)
-from services import clock, permissions
+from services import dates, permissions
 from services.errors import DomainError
 from services.movement._common import (APPLIED, CANCELLED, DRAFT, GRADUATED, ONE_DAY, OPENING,
                                        STUDYING, VIEW, WITHDRAWN, K, _d, _draft_for_edit, _histories, _load, _open)
@@ -481,7 +481,7 @@ def draft_cancellation(actor, order_id, number=None, order_date=None, commit=Tru
                                                              MovementOrder.status == DRAFT))
     if existing is not None:
         return existing
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     order_date = order_date or max(today, original.order_date)
     cancel = MovementOrder(org_id=original.org_id, kind=K.CANCELLATION.value, cancels_id=original.id,
                            number=number or suggest_number(original.org_id, order_date), order_date=order_date,

@@ -9,7 +9,7 @@ from services.org.calendar import seed_official_calendar
 from services.errors import DomainError
 from services.journal.dictionaries import seed_journal_dictionaries
 from services.rules import validator
-from services import clock
+from services import dates
 
 YEAR_NAME_RE = re.compile(r"^(\d{4})/(\d{4})$")
 MAX_GRADE = {OrgKind.SCHOOL.value: 11, OrgKind.COLLEGE.value: 6}
@@ -156,7 +156,7 @@ def create_org_admin(org, last_name, first_name, middle_name, sex):
 
     with scope.organization(org.id):  # the installation's administrator may work in another one
         staff = Staff(org_id=org.id, last_name=last_name.strip(), first_name=first_name.strip(),
-                      middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=clock.today())
+                      middle_name=(middle_name or "").strip() or None, sex=sex, hire_date=dates.today(org))
         staff.role_codes = [Role.ADMIN.value]
         db.session.add(staff)
         db.session.flush()  # validates the card before an account is made for it

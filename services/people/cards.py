@@ -9,7 +9,7 @@ from services.errors import DomainError
 from services.rules import rule, validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
                                  normalize_snils)
-from services import clock
+from services import dates
 
 # Ages at which a person can be a student of each kind of institution.
 STUDENT_AGE = {OrgKind.SCHOOL.value: (5, 21), OrgKind.COLLEGE.value: (13, 70)}
@@ -49,7 +49,7 @@ def _raise(errors, what):
 
 @validator(Student, "people.student")
 def validate_student(student, today=None):
-    today = today or clock.today()
+    today = today or dates.today(student.org_id)
     errors = []
     if student.status is None:  # the column default is applied only at INSERT, after these checks
         student.status = StudentStatus.STUDYING.value
@@ -112,7 +112,7 @@ def validate_student(student, today=None):
 
 @validator(Staff, "people.staff")
 def validate_staff(staff, today=None):
-    today = today or clock.today()
+    today = today or dates.today(staff.org_id)
     errors = []
     _check_names(staff, errors)
     _check_sex(staff, errors)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Lesson, SchoolClass, Staff, Subject, TeachingAssignment,
                     ThematicPlan, ThematicPlanTopic, db, utcnow)
-from services import clock, permissions, uploads, versions
+from services import dates, permissions, uploads, versions
 from services.planning.curriculum import CurriculumIndex
 from services.timetable.lessons import planned_and_given
 from services.errors import DomainError
@@ -420,7 +420,7 @@ def program_fulfillment(actor, year, today=None, class_id=None, teacher_id=None)
     lessons given (not cancelled, dated today or earlier) and lessons in the timetable for the year
     (a cancelled one included: it was planned; services/lessons.planned_and_given).
     Rows reach only the assignments the actor may list."""
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     rows = _plan_rows(_assignments(actor, year, class_id, teacher_id), year)
     ids = [r.assignment.id for r in rows]
     counts = planned_and_given(ids, today)

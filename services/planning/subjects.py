@@ -11,7 +11,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from models import (AcademicYear, EducationalArea, Grading, Organization, Period, Role, SchoolClass,
                     Staff, StaffRole, Student, StudentStatus, Subgroup, SubgroupMember, Subject,
                     SubjectKind, TeachingAssignment, ThematicPlan, db)
-from services import clock, permissions
+from services import permissions
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_id
 from services.planning._common import check_open_year, fmt_hours, raise_if, related
@@ -24,19 +24,6 @@ COLLEGE_KINDS = (SubjectKind.DISCIPLINE, SubjectKind.MDK, SubjectKind.MODULE, Su
 MODULE_PARTS = (SubjectKind.MDK.value, SubjectKind.PRACTICE.value)
 
 
-def current_year(org_id, today=None):
-    """The academic year that contains today, else the nearest open one."""
-    today = today or clock.today()
-    years = db.session.scalars(select(AcademicYear).where(AcademicYear.org_id == org_id)
-                               .order_by(AcademicYear.start_date)).all()
-    for year in years:
-        if year.start_date <= today <= year.end_date:
-            return year
-    upcoming = [y for y in years if not y.is_closed and y.start_date > today]
-    if upcoming:
-        return upcoming[0]
-    open_years = [y for y in years if not y.is_closed]
-    return (open_years or years or [None])[-1]
 
 
 # -- educational areas and subjects ------------------------------------------------------

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Period, PeriodType, SchoolClass, SemesterSwitch, Student, StudentStatus,
                     Subgroup, SubgroupMember, Subject, TeachingAssignment, db, utcnow)
-from services import clock, permissions
+from services import dates, permissions
 from services.org.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 
@@ -107,7 +107,7 @@ def preview(actor, year, today=None):
     from services.planning.curriculum import CurriculumIndex
 
     _require(actor, year, "list")
-    today = today or clock.today()
+    today = today or dates.today(actor.org)
     terms = semesters(year)
     source = active_semester(year)
     later = [p for p in terms if source is not None and p.start_date > source.start_date]

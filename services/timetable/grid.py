@@ -6,8 +6,8 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from models import WEEKDAYS, WEEKDAYS_SHORT, AcademicYear, ChangeKind, TimetableChange, TimetableEntry, db
-from services import clock, permissions
+from models import WEEKDAYS, WEEKDAYS_SHORT, ChangeKind, TimetableChange, TimetableEntry, db
+from services import permissions
 from services.terms import term
 from services.timetable.bells import bell_times
 from services.timetable.slots import DAYS, SchoolDays, apply_changes, load_changes, load_entry_slots
@@ -15,17 +15,6 @@ from services.timetable.weekly import _class_shift
 
 
 # -- reading the timetable -------------------------------------------------------------------------
-
-def current_year(org_id, today=None):
-    """The academic year that contains today, else the latest open one."""
-    today = today or clock.today()
-    year = db.session.scalar(select(AcademicYear).where(
-        AcademicYear.org_id == org_id, AcademicYear.start_date <= today, AcademicYear.end_date >= today))
-    if year is None:
-        year = db.session.scalar(select(AcademicYear).where(AcademicYear.org_id == org_id)
-                                 .order_by(AcademicYear.is_closed, AcademicYear.start_date.desc()).limit(1))
-    return year
-
 
 def monday(day):
     return day - timedelta(days=day.isoweekday() - 1)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy import inspect as sa_inspect
 
 from models import AcademicYear, Organization, SchoolClass, TeachingAssignment, TimetableChange, TimetableEntry, db
-from services import clock, permissions, versions
+from services import dates, permissions, versions
 from services.errors import DomainError
 from services.params import parse_id
 from services.rules import rule, validator
@@ -165,7 +165,7 @@ def save_class_week(actor, class_id, shift, cells, today=None, token=None):
 def _dated_conflicts(catalog, week_slots, times, year, today, class_id=None):
     """Changes on dates from today on, laid over a new weekly timetable: clashes they would cause,
     and (as warnings) changes of `class_id` whose scheduled lesson is gone."""
-    today = today or clock.today()
+    today = today or dates.today(year.org_id)
     changes = load_changes(catalog, TimetableChange.date >= today)
     if not changes:
         return [], []
