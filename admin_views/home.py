@@ -4,9 +4,9 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Parent, SchoolClass, Staff, Student, StudentStatus, db
+from models import Parent, Role, SchoolClass, Staff, Student, StudentStatus, db
 from services import permissions
-from services.terms import role_label
+from services.terms import term
 
 from admin_views.base import signed_in
 
@@ -61,3 +61,12 @@ def _control_box(actor):
         return None
     counts = control.summary(actor)
     return (*counts, url) if counts is not None else None
+
+
+def role_label(code, org=None):
+    """A role's name as this kind of institution says it (куратор, преподаватель in a college)."""
+    if code == Role.CLASS_TEACHER.value:
+        return term("class_teacher", org)
+    if code == Role.TEACHER.value:
+        return term("teacher", org)
+    return Role(code).label

@@ -47,14 +47,3 @@ class KindText:
 
     def __hash__(self):
         return hash(self.key)
-
-
-def role_label(code, org=None):
-    """A role's name as this kind of institution says it (куратор, преподаватель in a college)."""
-    from models import Role
-
-    if code == Role.CLASS_TEACHER.value:
-        return term("class_teacher", org)
-    if code == Role.TEACHER.value:
-        return term("teacher", org)
-    return Role(code).label
