@@ -103,9 +103,6 @@ class MovementOrderView(SecureModelView):
     column_choices = {"kind": MovementKind.choices(), "status": OrderStatus.choices()}
     form_columns = ("kind", "number", "order_date", "effective_date", "target_year", "note")
     form_choices = {"kind": KIND_CHOICES}
-    # The card has always shown Flask-Admin's default here; issue 14 changes no page (a translation is
-    # for a later change, which then drops this line and gets the shared «Учебный год»).
-    column_labels = {"year": "Year"}
     form_optional_types = (Boolean, Date)  # an empty effective date means «from the order's date»
     form_args = {"effective_date": {"validators": [validators.Optional()]}}
     choice_filters = {"target_year": lambda actor: AcademicYear.is_closed.is_(False)}

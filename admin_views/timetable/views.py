@@ -147,8 +147,6 @@ class ExamEntryView(EagerChoicesMixin, SecureModelView):
     form_columns = ("period", "kind", "subject", "klass", "subgroup", "date", "starts_at", "ends_at", "room",
                     "examiner", "assistant", "note")
     form_args = {"starts_at": {"default_format": "%H:%M"}, "ends_at": {"default_format": "%H:%M"}}
-    # The card has always shown Flask-Admin's default here; issue 14 changes no page.
-    column_labels = {"year": "Year"}
     column_formatters = {"starts_at": _hhmm, "ends_at": _hhmm,
                          "examiner": lambda v, c, m, n: m.examiner.short_name if m.examiner else "",
                          "assistant": lambda v, c, m, n: m.assistant.short_name if m.assistant else ""}
