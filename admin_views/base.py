@@ -234,6 +234,18 @@ class Guarded:
         abort(403)
 
 
+class _UnitSession:
+    """The session a model view writes through: Flask-Admin's own `commit()` after a create, an edit,
+    a delete or the delete action only flushes here (a refused row still fails in Flask-Admin's
+    try, flashed by handle_view_exception); the request's unit of work commits once (services/uow.py)."""
+
+    def __getattr__(self, name):
+        return getattr(db.session, name)
+
+    def commit(self):
+        db.session.flush()
+
+
 class SecureModelView(Guarded, ModelView):
     view_key = None  # the key of this view in permissions.TABLE
     # Per relation field: actor -> extra SQL condition on the choices.
@@ -263,7 +275,7 @@ class SecureModelView(Guarded, ModelView):
     fast_mass_delete = False
 
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
-        super().__init__(model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs)
+        super().__init__(model, _UnitSession(), name=name, category=category, endpoint=endpoint, url=url, **kwargs)
         permissions.check_rows(self.view_key, model)
         # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.
         self.endpoint_verbs = dict(ENDPOINT_VERBS)
