@@ -35,6 +35,12 @@ class Worker(threading.Thread):
         self.result = self.error = self.finished_at = None
         self.was_held = False
 
+    def start(self):
+        # What the test did before (services only flush, services/uow.py) is its own unit of work,
+        # committed before a worker — a request — can see it; what the test holds stays loaded.
+        uow.checkpoint("the test's work before a worker", expire=False)
+        super().start()
+
     def _before_commit(self, session):
         if self.on_commit is not None:
             self.on_commit(session)

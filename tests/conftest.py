@@ -92,8 +92,9 @@ class Browser:
     def _request(self, method, *args, **kwargs):
         kwargs.setdefault("buffered", True)  # streamed bodies finish inside the request's context
         # What the test did before (services only flush, services/uow.py) is its own unit of work,
-        # committed as a request's or a command's would be before the next request sees it.
-        db.session.commit()
+        # committed as a request's or a command's would be before the next request sees it (on the
+        # Session itself: a test may replace the scoped session's commit to fail the request's).
+        db.session().commit()
         response = contextvars.Context().run(getattr(self.client, method), *args, **kwargs)
         db.session.expire_all()
         return response
