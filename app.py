@@ -22,7 +22,7 @@ from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
 from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
-from services import audit, clock, database, rules, uploads, versions
+from services import audit, clock, database, rules, uow, uploads, versions
 from services.context import Actor
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
@@ -53,6 +53,19 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
 babel = Babel()
+
+
+class App(Flask):
+    """The application; its dispatch is the request's unit of work (services/uow.py)."""
+
+    def dispatch_request(self):
+        """The endpoint in one unit of work: its writes committed once when it returns (a GET or HEAD
+        commits nothing), rolled back when it raises — the error handlers below then answer, once."""
+        with uow.unit(read_only=request.method in READ_ONLY_METHODS):
+            return super().dispatch_request()
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -116,7 +129,7 @@ def install_rules():
 
 
 def create_app(config=None):
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = App(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(default_config())
     app.config.update(config or {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
@@ -370,15 +383,12 @@ def _register_cli(app):
     @app.cli.command("create-admin")
     @click.argument("login")
     @click.option("--password", help="Пароль (иначе будет запрошен).")
+    @uow.command
     def create_admin(login, password):
         """Создать администратора установки (первую учётную запись)."""
         if not password:
             password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль")
-        try:
-            user = accounts.create_superadmin(login, password)
-        except DomainError as exc:
-            db.session.rollback()
-            raise click.ClickException(str(exc)) from None
+        user = accounts.create_superadmin(login, password)
         click.echo(f"Создан администратор установки «{user.login}».")
 
     @app.cli.command("demo-data")
@@ -397,6 +407,7 @@ def _register_cli(app):
     @click.option("--seed", type=int, default=2026, help="Начальное значение генератора.")
     @click.option("--accounts-file", type=click.Path(dir_okay=False),
                   help="Куда ещё записать таблицу учётных записей.")
+    @uow.command
     def demo_data(kind, size, years, schools, today, password, seed, accounts_file):
         """Создать небольшую демонстрационную школу (или колледж) и вывести учётные записи;
         с --size large (tiny) — большой набор данных для замеров производительности."""
@@ -416,8 +427,7 @@ def _register_cli(app):
                 text = format_summary(create_large_demo(
                     size=size, years=years, schools=schools, seed=seed, password=password, today=parse_today(today),
                     echo=lambda line: click.echo(line, err=True)))
-        except (DemoRefused, DomainError) as exc:
-            db.session.rollback()
+        except DemoRefused as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(text)
         if accounts_file:
@@ -427,6 +437,7 @@ def _register_cli(app):
     @click.argument("path", type=click.Path(path_type=Path))
     @click.option("--keep", type=click.IntRange(min=1),
                   help="Оставить в каталоге столько последних копий (по имени journal-…), старые удалить.")
+    @uow.command
     def backup_command(path, keep):
         """Резервная копия базы данных в файл PATH или в каталог PATH (имя journal-ГГГГ-ММ-ДД-ЧЧММ, время UTC);
         можно делать при работающем приложении."""
@@ -442,6 +453,7 @@ def _register_cli(app):
     @app.cli.command("restore")
     @click.argument("path", type=click.Path(path_type=Path))
     @click.option("--yes", is_flag=True, help="Не спрашивать подтверждения: текущие данные будут заменены.")
+    @uow.command
     def restore_command(path, yes):
         """Восстановить базу данных из резервной копии PATH (все текущие данные заменяются)
         и обновить её схему до текущей версии."""

@@ -61,7 +61,6 @@ def login():
 def logout():
     if current_user.is_authenticated:
         accounts.end_sessions(current_user)
-        db.session.commit()
         logout_user()
     session.clear()
     flash("Вы вышли из системы.", "info")

@@ -238,6 +238,18 @@ class Guarded:
         abort(403)
 
 
+class _UnitSession:
+    """The session a model view writes through: Flask-Admin's own `commit()` after a create, an edit,
+    a delete or the delete action only flushes here (a refused row still fails in Flask-Admin's
+    try, flashed by handle_view_exception); the request's unit of work commits once (services/uow.py)."""
+
+    def __getattr__(self, name):
+        return getattr(db.session, name)
+
+    def commit(self):
+        db.session.flush()
+
+
 class SecureModelView(Guarded, ModelView):
     view_key = None  # the key of this view in permissions.TABLE
     # Per relation field: actor -> extra SQL condition on the choices.
@@ -270,7 +282,7 @@ class SecureModelView(Guarded, ModelView):
         # Labels are declared once on the model (models/labels.py); a view names only those that differ.
         own = type(self).column_labels  # Flask-Admin's own default is a descriptor, not a dict
         self.column_labels = {**labels_of(model), **(own if isinstance(own, dict) else {})}
-        super().__init__(model, db, name=name, category=category, endpoint=endpoint, url=url, **kwargs)
+        super().__init__(model, _UnitSession(), name=name, category=category, endpoint=endpoint, url=url, **kwargs)
         permissions.check_rows(self.view_key, model)
         # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.
         self.endpoint_verbs = dict(ENDPOINT_VERBS)

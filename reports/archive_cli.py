@@ -6,12 +6,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from models import db, scope
+from models import scope
 from reports import parameters
 from reports import journal_archive as archive
 from reports import parameters
 from reports.cli import _actor
-from services import clock
+from services import clock, uow
 from services.errors import DomainError, PermissionDenied
 
 cli = AppGroup("archive", help="Архив: классные журналы за учебный год для печати и хранения.")
@@ -24,6 +24,7 @@ cli = AppGroup("archive", help="Архив: классные журналы за
 @click.option("--as", "login", help="От имени пользователя (его права и организация).")
 @click.option("--org", "org_ref", help="Организация (номер или краткое название), если строит оператор.")
 @click.option("--out", required=True, type=click.Path(), help="Файл .xlsx (с --class) или каталог (с --all).")
+@uow.command
 def journal_command(class_, everything, year, login, org_ref, out):
     """Классный журнал за учебный год в .xlsx для печати."""
     if bool(class_) == everything:
@@ -55,8 +56,6 @@ def _write(actor, class_, everything, year, out):
             (folder / name).write_bytes(content)
         click.echo(f"Журналы {len(classes)} классов за {year_.name} записаны в {folder}", err=True)
     except PermissionDenied:
-        db.session.rollback()
         raise click.ClickException("Архив журналов всей организации вам недоступен") from None
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException("; ".join([exc.message, *exc.errors])) from None

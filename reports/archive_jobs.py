@@ -23,7 +23,7 @@ from flask import current_app
 from models import AcademicYear, User, db, scope
 from reports import journal_archive as archive
 from reports.document import slug
-from services import clock
+from services import clock, uow
 from services.context import Actor
 from services.database import long_statements
 
@@ -66,23 +66,23 @@ def start(actor, year, today):
 def _run(app, folder, status, user_id, org_id, year_id, class_ids, today):
     with app.app_context():
         try:
-            user = db.session.get(User, user_id) if user_id else None
-            actor = Actor.for_user(user, org_id) if user is not None else None
-            year = db.session.get(AcademicYear, year_id)
-            classes = [c for c in archive.organization_classes(actor, year) if c.id in set(class_ids)]
+            with uow.unit():  # the job's own unit of work, apart from the request that started it
+                user = db.session.get(User, user_id) if user_id else None
+                actor = Actor.for_user(user, org_id) if user is not None else None
+                year = db.session.get(AcademicYear, year_id)
+                classes = [c for c in archive.organization_classes(actor, year) if c.id in set(class_ids)]
 
-            def progress(done, total, name):
-                status.update(done=done, current=name)
-                _write_status(folder, status)
+                def progress(done, total, name):
+                    status.update(done=done, current=name)
+                    _write_status(folder, status)
 
-            with long_statements(), scope.organization(org_id):
-                partial = folder / "archive.zip.part"
-                archive.write_zip(partial, archive.each_class_workbook(actor, year, classes, progress, today))
-            os.replace(partial, folder / "archive.zip")
+                with long_statements(), scope.organization(org_id):
+                    partial = folder / "archive.zip.part"
+                    archive.write_zip(partial, archive.each_class_workbook(actor, year, classes, progress, today))
+                os.replace(partial, folder / "archive.zip")
             status.update(state="done", current="")
-        except Exception as exc:  # the page shows it; the log keeps the traceback
+        except Exception as exc:  # the page shows it; the log keeps the traceback (the unit rolled back)
             app.logger.exception("journal archive failed")
-            db.session.rollback()
             status.update(state="error", error=str(exc) or exc.__class__.__name__)
         finally:
             _write_status(folder, status)

@@ -15,6 +15,7 @@ from models import Organization, User, db, scope
 from reports import parameters, registry
 from reports.document import log_read
 from reports.render import to_json, to_xlsx
+from services import uow
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_id
@@ -23,6 +24,7 @@ cli = AppGroup("report", help="Отчёты: список и построени�
 
 
 @cli.command("list")
+@uow.command
 def list_command():
     """Названия отчётов и их параметры."""
     for rdef in sorted(registry.REGISTRY.values(), key=lambda r: (r.group, r.name)):
@@ -78,6 +80,7 @@ def _organization(ref):
 @click.option("--by", help=parameters.PARAMS["by"].help)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="json", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
+@uow.command
 def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, out):
     """Построить отчёт NAME (см. `flask report list`)."""
     raw = {"year": year, "class": class_, "period": period, "student": student, "subject": subject,
@@ -93,10 +96,8 @@ def _run(actor, name, raw, fmt, out):
     try:
         doc = registry.build(actor, name, raw)
     except PermissionDenied:
-        db.session.rollback()
         raise click.ClickException("Этот отчёт вам недоступен") from None
     except DomainError as exc:
-        db.session.rollback()
         raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
     log_read(actor, doc, f"командная строка, {fmt}")
     if fmt == "json":

@@ -14,6 +14,7 @@ from sqlalchemy import delete, event, inspect, select
 from sqlalchemy.orm import Mapper, object_session
 
 from models import AccessLog, AuditLog, LoginEvent, Role, Staff, StaffRole, db, utcnow
+from services import uow
 from services.rules import rule
 
 # (user_id, org_id, address) of whoever acts in this request or command.
@@ -182,7 +183,7 @@ def log_denied(actor, entity, entity_id, summary):
     db.session.add(AuditLog(org_id=actor.org_id, user_id=actor.user_id or user_id, action="denied",
                             entity=entity, entity_id=entity_id, summary=summary[:300], changes={},
                             address=address))
-    db.session.commit()
+    uow.checkpoint("a refused attempt is logged whatever the request does next")
 
 
 # -- reads of personal data ---------------------------------------------------------------------------
@@ -200,12 +201,7 @@ def log_read(actor, action, kind, object_id=None, detail="", rows=None):
         "address": address})
     # What the request has loaded stays loaded: the page goes on rendering it (an export streams its
     # rows after this), and reloading it would cost a statement per row.
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    uow.checkpoint("a read is logged whatever the request does next", expire=False)
 
 
 def own_data(actor, student_ids):
@@ -227,11 +223,11 @@ cli = AppGroup("audit", help="Журналы аудита.")
 @cli.command("prune")
 @click.option("--days", type=click.IntRange(min=1),
               help="Хранить записи журнала доступа столько дней (по умолчанию ACCESS_LOG_RETENTION_DAYS).")
+@uow.command
 def prune_command(days):
     """Удалить записи журнала доступа старше срока хранения."""
     days = days or current_app.config["ACCESS_LOG_RETENTION_DAYS"]
     count = prune_reads(days)
-    db.session.commit()
     click.echo(f"Журнал доступа: удалено записей старше {days} дн.: {count}")
 
 

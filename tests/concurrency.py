@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event
 
 from models import db
+from services import uow
 
 WAIT = 20  # seconds: an upper bound that only a broken lock would hit (SQLite's busy timeout is 15 s)
 BLOCKED = 0.7  # how long the others must stay blocked behind the held transaction
@@ -34,6 +35,12 @@ class Worker(threading.Thread):
         self.result = self.error = self.finished_at = None
         self.was_held = False
 
+    def start(self):
+        # What the test did before (services only flush, services/uow.py) is its own unit of work,
+        # committed before a worker — a request — can see it; what the test holds stays loaded.
+        uow.checkpoint("the test's work before a worker", expire=False)
+        super().start()
+
     def _before_commit(self, session):
         if self.on_commit is not None:
             self.on_commit(session)
@@ -47,7 +54,8 @@ class Worker(threading.Thread):
             session = db.session()
             event.listen(session, "before_commit", self._before_commit)
             try:
-                self.result = self.fn()
+                with uow.unit():  # as a request runs it: its unit of work commits at the end
+                    self.result = self.fn()
             except Exception as exc:  # noqa: BLE001 — the test inspects it
                 self.error = exc
             finally:

@@ -86,8 +86,9 @@ class Browser:
 
     Each request runs in a fresh context, as on a real server: without that, Flask reuses the
     test's application context, so `g` (the CSRF token, the actor) and the database session
-    would leak from one request into the next. After a request the test's own session is
-    expired, so objects the test holds show what the request wrote.
+    would leak from one request into the next. Before a request the test's own work is committed
+    (its unit of work); after it the test's session is expired, so objects the test holds show what
+    the request wrote.
     """
 
     def __init__(self, app):
@@ -96,6 +97,10 @@ class Browser:
 
     def _request(self, method, *args, **kwargs):
         kwargs.setdefault("buffered", True)  # streamed bodies finish inside the request's context
+        # What the test did before (services only flush, services/uow.py) is its own unit of work,
+        # committed as a request's or a command's would be before the next request sees it (on the
+        # Session itself: a test may replace the scoped session's commit to fail the request's).
+        db.session().commit()
         response = contextvars.Context().run(getattr(self.client, method), *args, **kwargs)
         db.session.expire_all()
         return response

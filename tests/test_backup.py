@@ -48,6 +48,7 @@ def school(app, url):
     with serving(fresh):
         upgrade()
         admin_login = create_demo(password=PASSWORD)[0].login
+        db.session.commit()  # as the `demo-data` command's unit of work does
     return fresh, admin_login
 
 

@@ -286,6 +286,7 @@ def test_the_demo_fills_year_exam_and_final_marks_and_exam_results(app, kind):
     from services.demo.school import create_demo
 
     create_demo(kind, password="demo-pass-2026")
+    db.session.commit()  # as the `demo-data` command's unit of work does
     kinds = {k for k in db.session.scalars(select(PeriodMark.kind))}
     assert {"year", "exam", "final"} <= kinds  # a college has no semester over yet on 20.11: no period marks
     admin = next(s for s in db.session.scalars(select(Staff)) if s.user_id and "admin" in

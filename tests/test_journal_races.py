@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Lesson, Mark, PeriodMarkKind, db
+from services import uow
 from services.errors import DomainError
 from services.journal.grid_save import save_entries
 from services.journal.payload import VersionConflict
@@ -117,7 +118,8 @@ class Saver(threading.Thread):
         with self.app.app_context():
             while not self.stop.is_set() and self.refused is None:
                 try:
-                    result = self.fn_of(values[self.accepted % 2], self.version)()
+                    with uow.unit():  # as a request runs it
+                        result = self.fn_of(values[self.accepted % 2], self.version)()
                     self.version = next(iter(result.versions["marks"].values()))
                     self.accepted += 1
                 except VersionConflict as exc:  # a deadlock victim; never expected here
@@ -130,6 +132,9 @@ class Saver(threading.Thread):
 
 def start_saving(savers):
     """Start the savers and wait until each has a save in: the race is on."""
+    # The test's own work so far, before the savers (requests) see it; what it holds stays loaded (the
+    # savers read it from their threads).
+    uow.checkpoint("the test's work before the savers", expire=False)
     for saver in savers:
         saver.start()
     wait_for(savers, lambda s: s.accepted or s.refused)

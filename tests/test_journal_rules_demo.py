@@ -14,6 +14,7 @@ TODAY = date(2026, 11, 20)  # the second quarter has begun; the first is over
 
 def test_the_demo_journal_is_filled_and_consistent(app):
     create_demo(kind="school", password="demo-pass-2026", today=TODAY)
+    db.session.commit()  # as the `demo-data` command's unit of work does
     marks = Counter(db.session.scalars(select(Mark.value)))
     assert sum(marks.values()) > 300
     assert set(marks) <= {"5", "4", "3", "2"} and marks["4"] > marks["2"] and marks["5"] > marks["2"]

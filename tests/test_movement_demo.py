@@ -17,6 +17,7 @@ TODAY = date(2026, 11, 22)
 @pytest.mark.parametrize("kind", ["school", "college"])
 def test_the_demo_has_history_and_movement_to_report(kind):
     create_demo(kind=kind, password="demo-pass-2026", today=TODAY, students_per_class=4)
+    db.session.commit()  # as the `demo-data` command's unit of work does
     org = db.session.scalar(select(Organization))
     students = db.session.scalars(select(Student)).all()
     with_history = set(db.session.scalars(select(ClassMembership.student_id)))

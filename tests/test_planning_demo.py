@@ -15,6 +15,7 @@ from services.org.years import current_year
 @pytest.mark.parametrize("kind", ["school", "college"])
 def test_the_demo_has_a_complete_plan(kind):
     create_demo(kind=kind, password="demo-pass-123")
+    db.session.commit()  # as the `demo-data` command's unit of work does
     org = db.session.scalars(select(Organization)).one()
     actor = Actor.system_actor(org)
     year = current_year(org)

@@ -528,6 +528,7 @@ def build_every_report_on_the_demo(kind):
     from services.demo.school import create_demo
     today = D(2026, 11, 22)
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
+    db.session.commit()  # as the `demo-data` command's unit of work does
     logins = {acc.role: acc.login for acc in accounts}
     admin = Actor.for_user(db.session.scalar(select(User).where(User.login == logins["Администратор системы"])))
     classes = db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade, SchoolClass.name)).all()

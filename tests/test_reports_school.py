@@ -604,6 +604,7 @@ def test_the_command_line_lists_and_builds_the_movement_book_reports(school, app
 def build_everything(kind, today, period):
     from services.demo.school import create_demo
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
+    db.session.commit()  # as the `demo-data` command's unit of work does
     admin = next(a.login for a in accounts if a.role == "Администратор системы")
     klass = db.session.scalars(select(SchoolClass).order_by(SchoolClass.grade.desc(), SchoolClass.name)).first()
     docs = {}

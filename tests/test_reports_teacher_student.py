@@ -441,6 +441,7 @@ def build_all_on_demo(kind):
     from models import AcademicYear, Staff, Student, Subject
     from services.demo.school import create_demo
     accounts = {a.role: a.login for a in create_demo(kind=kind, password="demo-pass-2026", today=D(2026, 11, 22))}
+    db.session.commit()  # as the `demo-data` command's unit of work does
     today = D(2026, 11, 22)
     teacher = accounts["Учитель"]
     student_login, parent_login = accounts["Обучающийся"], accounts["Родитель"]

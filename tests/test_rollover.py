@@ -178,11 +178,11 @@ def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_
     real = movement.apply_order
     calls = []
 
-    def flaky(actor, order_id, commit=True):
+    def flaky(actor, order_id):
         calls.append(order_id)
         if len(calls) == 2:
             raise RuntimeError("обрыв связи")
-        return real(actor, order_id, commit)
+        return real(actor, order_id)
     monkeypatch.setattr(movement, "apply_order", flaky)
     with pytest.raises(RuntimeError):
         rollover.transfer_students(admin, a.year, "45-у", date(2027, 5, 28))
@@ -231,11 +231,11 @@ def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_r
     rollover.run_check(admin, a.year)
     real, calls = periods.close_period, []
 
-    def flaky(actor, period_id, commit=True):
+    def flaky(actor, period_id):
         calls.append(period_id)
         if len(calls) == 3:
             raise RuntimeError("сбой")
-        return real(actor, period_id, commit)
+        return real(actor, period_id)
     monkeypatch.setattr(periods, "close_period", flaky)
     with pytest.raises(RuntimeError):
         rollover.close_year(admin, a.year, confirmed=True)

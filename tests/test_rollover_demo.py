@@ -20,6 +20,7 @@ def counts():
 
 def test_the_demo_school_goes_into_the_next_year_and_a_rerun_changes_nothing():
     accounts = create_demo(password="demo-pass-1", today=date(2026, 11, 22))
+    db.session.commit()  # as the `demo-data` command's unit of work does
     admin_login = next(a.login for a in accounts if a.role == "Администратор системы")
     admin = Actor.for_user(db.session.scalar(select(User).where(User.login == admin_login)))
     year = rollover.source_year(admin.org_id)

@@ -17,6 +17,7 @@ def test_demo_timetable_has_no_clash_and_lessons(kind, least):
     """The week holds what the curriculum asks (a college counts pairs: hours of the semester / 17 / 2)."""
     started = clock.monotonic()
     create_demo(kind=kind, password="demo-pass-123", today=date(2026, 11, 20))
+    db.session.commit()  # as the `demo-data` command's unit of work does
     elapsed = clock.monotonic() - started
     org = db.session.scalar(select(Organization))
     year_id = db.session.scalar(select(TeachingAssignment.year_id).limit(1))

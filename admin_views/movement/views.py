@@ -230,7 +230,7 @@ class MovementOrderView(SecureModelView):
             elif do == "delete":
                 permissions.require_rows(actor, self.view_key, "delete", MovementOrder, [order.id])
                 db.session.delete(order)
-                db.session.commit()
+                db.session.flush()
                 flash("Черновик приказа удалён", "success")
                 return redirect(url_for(".index_view"))
             else:

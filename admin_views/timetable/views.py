@@ -297,7 +297,6 @@ class GridEditorView(TimetablePage):
             try:
                 cells = form.cells()
                 result = save_class_week(actor, class_id, form.shift.data, cells, token=form.week.data or "")
-                db.session.commit()
                 flash(f"Расписание {catalog.class_name(class_id)} сохранено: добавлено уроков {result.added}, "
                       f"убрано {result.removed}.", "success")
                 for text in result.warnings:
@@ -379,16 +378,13 @@ class LessonsView(TimetablePage):
             try:
                 if form.do.data == "keep":
                     count = lesson_service.keep_as_manual(actor, form.lesson_id.data)
-                    db.session.commit()
                     flash(f"Уроков оставлено вне расписания: {count}", "success")
                     return redirect(url_for(".index", period_id=chosen))
                 result = lesson_service.generate_lessons(
                     actor, chosen, start=form.start.data, class_ids=form.class_id.data,
                     dry_run=form.do.data != "generate")
                 if result.dry_run:
-                    db.session.rollback()
-                else:
-                    db.session.commit()
+                    db.session.rollback()  # a preview: nothing is kept
             except DomainError as exc:
                 db.session.rollback()
                 if isinstance(exc, permissions.PermissionDenied):

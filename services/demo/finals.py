@@ -63,7 +63,7 @@ def _final_marks(actor, org, year, klass, rnd):
                 items.append({"student_id": student_id, "kind": "exam", "value": exam})
                 final = finals.suggested_year_mark([year_mark, exam], org.rounding_threshold)
             items.append({"student_id": student_id, "kind": "final", "value": final})
-        period_marks.save_period_marks(actor, subject.id, year.id, items, commit=False)
+        period_marks.save_period_marks(actor, subject.id, year.id, items)
 
 
 def _exam_results(actor, org, year, classes, today, rnd):
@@ -87,4 +87,4 @@ def _exam_results(actor, org, year, classes, today, rnd):
         passing = ("зач",) if kind == ExamKind.CREDIT.value else ("5", "4", "3")  # no debts in the demo
         sheet = finals.exam_sheet(actor, entry.id, today)
         items = [{"student_id": row.student_id, "value": rnd.choice(passing)} for row in sheet.rows]
-        finals.save_exam_results(actor, entry.id, items, commit=False)
+        finals.save_exam_results(actor, entry.id, items)

@@ -32,22 +32,22 @@ def create_movement_demo(org, year, classes, today, college=False):
 
     newcomer = last_of(source)
     transfer = create_order(actor, K.TRANSFER.value, suggest_number(org.id, moved_on), moved_on,
-                            note="По заявлению родителей", commit=False)
-    add_items(actor, transfer.id, [ItemInput(student_id=newcomer.id, to_class_id=target.id)], commit=False)
-    apply_order(actor, transfer.id, commit=False, entries=MOVE)
+                            note="По заявлению родителей")
+    add_items(actor, transfer.id, [ItemInput(student_id=newcomer.id, to_class_id=target.id)])
+    apply_order(actor, transfer.id, entries=MOVE)
     _join_subgroups(newcomer, target, moved_on)
     kind = K.EXPULSION.value if college else K.WITHDRAWAL.value
-    leaving = create_order(actor, kind, suggest_number(org.id, left_on), left_on, commit=False)
+    leaving = create_order(actor, kind, suggest_number(org.id, left_on), left_on)
     add_items(actor, leaving.id, [ItemInput(
         student_id=last_of(leaving_class).id, reason=LeaveReason.RELOCATION.value,
-        destination="МАОУ «СОШ № 3», г. Екатеринбург")], commit=False)
-    apply_order(actor, leaving.id, commit=False, entries=KEEP)
+        destination="МАОУ «СОШ № 3», г. Екатеринбург")])
+    apply_order(actor, leaving.id, entries=KEEP)
 
 
 def _join_subgroups(student, klass, since):
     """What the class teacher did after the transfer into a split class: the newcomer joined the smaller
     subgroup of each split subject for the periods he is there. The demo writes the past at once, so a
-    period closed since is included (services/planning.save_split does it from the page, but commits:
+    period closed since is included (services/planning.save_split does it from the page, but refuses a closed period;
     the demo is made in one transaction)."""
     periods = db.session.scalars(select(Period).where(Period.year_id == klass.year_id,
                                                       Period.end_date >= since)).all()

@@ -278,7 +278,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_movement_demo(org, year, classes, today, college=college)
     # demo: final marks and exam results
     create_finals_demo(org, year, classes, today, seed=seed)
-    db.session.commit()
+    db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
 

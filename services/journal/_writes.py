@@ -91,9 +91,10 @@ def _gate_period_marks(subject_id, student_ids, exclusive):
 
 
 @contextmanager
-def _transaction(actor, commit=True):
-    """One transaction, written to the audit as the actor; a version or key race → VersionConflict.
-    With commit=False it is a part of the caller's transaction (flushed, not committed)."""
+def _transaction(actor):
+    """One write, written to the audit as the actor; a version or key race → VersionConflict. It is a
+    part of the caller's unit of work (services/uow.py): flushed here, committed by the request (the
+    locks taken here are held until then)."""
     previous = audit.get_context()
     audit.set_context(actor.user_id or previous[0], actor.org_id or previous[1], previous[2])
     # The service checks its periods under their locks: the flush's closed-period rule is skipped.
@@ -102,8 +103,6 @@ def _transaction(actor, commit=True):
     try:
         yield
         db.session.flush()
-        if commit:
-            db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise VersionConflict() from None

@@ -58,7 +58,7 @@ def seed_all_organizations():
     org_ids = list(db.session.scalars(select(Organization.id).order_by(Organization.id)))
     for org_id in org_ids:
         seed_journal_dictionaries(org_id)
-    db.session.commit()
+    db.session.flush()
     return len(org_ids)
 
 

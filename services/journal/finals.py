@@ -306,9 +306,9 @@ def exam_sheet(actor, entry_id, today=None):
     return ExamSheet(entry, values, rows, reason)
 
 
-def save_exam_results(actor, entry_id, items, commit=True):
+def save_exam_results(actor, entry_id, items):
     """Results of one line of the exam-session timetable; all saved or none."""
-    with _transaction(actor, commit):
+    with _transaction(actor):
         entry = _entry(actor, entry_id)
         if entry is None:
             raise PermissionDenied("Строка расписания сессии не найдена или недоступна.")

@@ -293,11 +293,11 @@ class _PeriodMarkSave:
             versions[key] = mark.version
 
 
-def save_period_marks(actor, subject_id, year_id, items, commit=True):
+def save_period_marks(actor, subject_id, year_id, items):
     """Period marks of one subject and year: items [{"student_id", "kind", "period_id", "value"
     ("" deletes), "version"}] (or PeriodMarkItem); one transaction. Returns {(student_id, kind,
     period_id): version}."""
-    with _transaction(actor, commit):
+    with _transaction(actor):
         subject = db.session.get(Subject, parse_id(subject_id)) if parse_id(subject_id) else None
         year = db.session.get(AcademicYear, parse_id(year_id)) if parse_id(year_id) else None
         if subject is None or year is None or subject.org_id != year.org_id or \

@@ -1,6 +1,6 @@
 """Closing a period for edits and opening it again (the administrator), audited.
 
-``close_period(actor, period_id, commit=True)`` / ``reopen_period(actor, period_id, reason)``.
+``close_period(actor, period_id)`` / ``reopen_period(actor, period_id, reason)``.
 
 A closed period's marks, attendance and period marks change by no path (services/journal/rules.py);
 year, exam and final marks close with the year's last period. A close waits for the saves already
@@ -35,11 +35,11 @@ def _log_period(actor, period, action, changes, summary):
                             entity_id=period.id, summary=summary[:300], changes=changes, address=address))
 
 
-def close_period(actor, period_id, commit=True):
+def close_period(actor, period_id):
     """Close a period for edits (the administrator). Waits for saves in flight into it; a save that
-    comes after sees it closed. Returns False if it was closed already. commit=False: a part of the
-    caller's transaction (the year's closing)."""
-    with _transaction(actor, commit):
+    comes after sees it closed. Returns False if it was closed already. A part of the caller's unit of
+    work (a request, the year's closing)."""
+    with _transaction(actor):
         period = _period_for(actor, period_id, "close_period")
         if period.is_closed:
             return False

@@ -3,6 +3,7 @@ import click
 from flask.cli import AppGroup
 
 from models import MovementOrder, Organization, db
+from services import uow
 from services.context import Actor
 from services.errors import DomainError
 from services.movement.backfill import backfill_memberships
@@ -14,14 +15,10 @@ cli = AppGroup("movement", help="Книга движения обучающих�
 
 @cli.command("backfill")
 @click.option("--org", "org_id", type=int, help="Только эта организация (id).")
+@uow.command
 def backfill_command(org_id):
     """Заполнить историю классов учеников, созданных до книги движения (повторный запуск безопасен)."""
-    try:
-        made = backfill_memberships(org_id)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    made = backfill_memberships(org_id)
     click.echo(f"Создано записей истории классов: {made}")
 
 
@@ -30,6 +27,7 @@ def backfill_command(org_id):
 @click.option("--entries", type=click.Choice(sorted(ENTRIES_CHOICES)),
               help="Записи ученика после даты приказа в журнале прежнего класса: перенести (move) "
                    "или оставить в истории (keep).")
+@uow.command
 def apply_command(order_id, entries):
     """Провести приказ (как «Провести приказ» на странице приказа)."""
     order = db.session.get(MovementOrder, order_id)

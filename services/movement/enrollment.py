@@ -95,7 +95,7 @@ def normalize_card(fields):
     return card, errors
 
 
-def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True, version=None):
+def save_card(actor, order_id, fields, to_class_id, item_id=None, version=None):
     """A new student's card in an enrollment order (HR fills it in the same flow): checked by the
     card rules now, created when the order is applied. `version`: of the card (item) the form
     was made from — a card changed since is refused (services/versions.py); None for a caller that
@@ -142,7 +142,7 @@ def save_card(actor, order_id, fields, to_class_id, item_id=None, commit=True, v
             return order.items[-1]
         item.card, item.to_class_id = card, klass.id
         return item
-    return _guarded(commit, run)
+    return _guarded(run)
 
 
 def order_is_college(order):

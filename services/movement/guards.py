@@ -200,25 +200,19 @@ def _refuse_deleting_history(session, flush_context, instances):
 
 # -- a write of the book: guards off, a concurrent twin refused ---------------------------------------
 
-def _finish(commit):
-    if commit:
-        db.session.commit()
-
-
-def _guarded(commit, fn):
+def _guarded(fn):
+    """A write of the book, flushed as a part of the caller's unit of work (services/uow.py: the
+    request, the CLI command or the year rollover's step commits it); any error rolls it back."""
     try:
         with book_writes(), taken_is_refused(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]):
             result = fn()
             db.session.flush()
-            _finish(commit)
         return result
     except StaleDataError:  # a card or order changed by a concurrent request since it was read
-        if commit:
-            db.session.rollback()
+        db.session.rollback()
         raise DomainError(CHANGED_MEANWHILE, ["Обновите страницу и повторите"]) from None
     except Exception:
-        if commit:
-            db.session.rollback()
+        db.session.rollback()
         raise
 
 

@@ -315,7 +315,7 @@ def check_order(actor, order_id):
     return []
 
 
-def apply_order(actor, order_id, commit=True, entries=None):
+def apply_order(actor, order_id, entries=None):
     """«Провести приказ»: all the students move, or (any problem, all listed) none does.
 
     A transfer or withdrawal dated before entries of its students in their former classes (marks,
@@ -323,7 +323,7 @@ def apply_order(actor, order_id, commit=True, entries=None):
     with them: "move" (to the new class's lessons of the same subject, date and number, where there
     are such; the rest stay) or "keep" (they stay in the old journal as history, outside the stay,
     so no report counts them). The choice and what moved are audited.
-    With commit=False the caller owns the transaction (and rolls it back on an error)."""
+    A part of the caller's unit of work (services/uow.py)."""
     permissions.require_rows(actor, VIEW, "apply", MovementOrder, [order_id])
     if entries not in (None, *ENTRIES_CHOICES):
         raise DomainError("Приказ не проведён", ["Записи после даты приказа: перенести (move) или оставить (keep)"])
@@ -348,7 +348,7 @@ def apply_order(actor, order_id, commit=True, entries=None):
             order.cancels.status = CANCELLED
         return order
     try:
-        return _guarded(commit, run)
+        return _guarded(run)
     except DomainError as exc:
         if exc.message.startswith("Карточка"):
             raise DomainError("Приказ не проведён", [str(exc)]) from None
@@ -369,8 +369,7 @@ def suggest_number(org_id, on_date):
     return str(candidate)
 
 
-def create_order(actor, kind, number, order_date, effective_date=None, note=None, target_year_id=None,
-                 commit=True):
+def create_order(actor, kind, number, order_date, effective_date=None, note=None, target_year_id=None):
     """A draft order (the form on the list does the same through the model's rules)."""
     permissions.require(actor, VIEW, "create")
     order = MovementOrder(org_id=actor.org_id, kind=kind, number=number, order_date=order_date,
@@ -380,7 +379,7 @@ def create_order(actor, kind, number, order_date, effective_date=None, note=None
     def run():
         db.session.add(order)
         return order
-    return _guarded(commit, run)
+    return _guarded(run)
 
 
 @dataclass
@@ -392,7 +391,7 @@ class ItemInput:
     note: str | None = None
 
 
-def add_items(actor, order_id, inputs, commit=True):
+def add_items(actor, order_id, inputs):
     """Add students to a draft order; each is checked against his history now (and again when the
     order is applied). Every problem is listed; none is added if any."""
     order = _draft_for_edit(actor, order_id)
@@ -440,7 +439,7 @@ def add_items(actor, order_id, inputs, commit=True):
         for item in made:
             order.items.append(item)
         return made
-    return _guarded(commit, run)
+    return _guarded(run)
 
 
 def _classes(ids, org_id):
@@ -453,7 +452,7 @@ def _classes(ids, org_id):
     return found
 
 
-def remove_item(actor, item_id, commit=True):
+def remove_item(actor, item_id):
     item = db.session.get(MovementItem, int(item_id))
     if item is None:
         raise DomainError("Строка приказа не найдена")
@@ -462,10 +461,10 @@ def remove_item(actor, item_id, commit=True):
     def run():
         order.items.remove(item)
         return order
-    return _guarded(commit, run)
+    return _guarded(run)
 
 
-def draft_cancellation(actor, order_id, number=None, order_date=None, commit=True, today=None):
+def draft_cancellation(actor, order_id, number=None, order_date=None, today=None):
     """«Отменить приказом»: a draft cancellation order with the original's students, dated today and
     acting from the original's date (so that, applied, the history reads as if it never happened).
     A draft cancellation already made is returned as it is."""
@@ -499,4 +498,4 @@ def draft_cancellation(actor, order_id, number=None, order_date=None, commit=Tru
     def run():
         db.session.add(cancel)
         return cancel
-    return _guarded(commit, run)
+    return _guarded(run)

@@ -91,7 +91,7 @@ def _batch_order(org_id, kind, target_year, closing, number, order_date, effecti
     return order
 
 
-def build_year_transfer(actor, class_ids, next_year, order_number, order_date, final_grades=None, commit=True):
+def build_year_transfer(actor, class_ids, next_year, order_number, order_date, final_grades=None):
     """«Перевести на следующий год»: DRAFT orders for the chosen classes of one year — the transfer
     (5А → 6А of `next_year`, course 2 → 3), the repeaters (annual «2»/«н/а», and a college's
     debts: a failed or missing result of an attestation; the same grade of the next year) and the
@@ -190,10 +190,10 @@ def build_year_transfer(actor, class_ids, next_year, order_number, order_date, f
             .order_by(MovementOrder.id)).all()
         result.orders = existing
         return result
-    return _guarded(commit, run)
+    return _guarded(run)
 
 
-def retarget_item(actor, item_id, kind, commit=True):
+def retarget_item(actor, item_id, kind):
     """Move a student between the drafts of one transfer to the next year (transfer ↔ repeaters ↔
     graduates), e.g. a 9th-grader who leaves rather than goes on to the 10th."""
     item = db.session.get(MovementItem, int(item_id))
@@ -233,5 +233,5 @@ def retarget_item(actor, item_id, kind, commit=True):
         target.items.append(MovementItem(org_id=source.org_id, student_id=student_id, from_class_id=from_class_id,
                                          to_class_id=to_class.id if to_class is not None else None))
         return target
-    return _guarded(commit, run)
+    return _guarded(run)
 

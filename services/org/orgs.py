@@ -162,7 +162,7 @@ def create_org_admin(org, last_name, first_name, middle_name, sex):
         db.session.flush()  # validates the card before an account is made for it
         user, password = new_user(unique_login(base_login(staff), set()), staff.full_name)
         staff.user = user
-        db.session.commit()
+        db.session.flush()
     return Credential(str(org), staff.full_name, Role.ADMIN.label, user.login, password)
 
 

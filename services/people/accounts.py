@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import LoginThrottle, Parent, Role, Staff, Student, User, db, scope, student_parent, utcnow
 from models.dialect import locked
-from services import permissions
+from services import permissions, uow
 from services.audit import log_login
 from services.errors import DomainError
 
@@ -162,7 +162,7 @@ def create_superadmin(login, password):
     if db.session.scalar(select(User.id).where(User.login == login)):
         raise DomainError(f"Логин «{login}» уже занят.")
     user, _ = new_user(login, SUPERADMIN_NAME, password, must_change=False, superadmin=True)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -235,7 +235,9 @@ def _wait_message(delta):
 
 
 def authenticate(login, password, address):
-    """The user, if the login and password are right and no throttle holds; commits the outcome."""
+    """The user, if the login and password are right and no throttle holds. A failure's counters and
+    log row are committed at once (uow.checkpoint: they stay when the request rolls back); a success
+    is committed with the request."""
     try:
         return _authenticate(login, password, address)
     except IntegrityError:
@@ -257,7 +259,7 @@ def _authenticate(login, password, address):
         or (_has_failed(pair_row, now) and _locked_for(account_row, now))
     if wait:
         log_login(db.session, login, user_id, address, False, "throttled")
-        db.session.commit()
+        uow.checkpoint("a throttled attempt is logged whatever the request does next")
         raise DomainError(_wait_message(wait))
     # The attempt counts as a failure of the account and of this address at it before its password
     # is checked, and that is committed: parallel guesses each count before their check, yet no
@@ -265,13 +267,13 @@ def _authenticate(login, password, address):
     # and a check takes a tenth of a second). A right password takes the count back below.
     _register_failure(_throttle_row(pair_key), PAIR_FREE_FAILURES, now)
     _register_failure(_throttle_row(account_key), ACCOUNT_FREE_FAILURES, now)
-    db.session.commit()
+    uow.checkpoint("the failure counted before the password check persists")
     if user is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
     if user is None or not password or not verify_password(user, password):
         _register_failure(_throttle_row(network_key), ADDRESS_FREE_FAILURES, now, ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
-        db.session.commit()
+        uow.checkpoint("a failed attempt stays counted and logged")
         raise DomainError("Неверный логин или пароль.")
     # Only this address is forgiven: the account's counter keeps slowing the addresses that guessed,
     # less the failure this attempt counted in advance.
@@ -281,13 +283,13 @@ def _authenticate(login, password, address):
     account_row.failures = max(0, account_row.failures - 1)
     if user.is_blocked:
         log_login(db.session, login, user.id, address, False, "blocked")
-        db.session.commit()
+        uow.checkpoint("a blocked account's attempt is logged")
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # hashed again at today's parameters
     user.last_login_at = now
     log_login(db.session, login, user.id, address, True)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -307,7 +309,7 @@ def change_password(user, old_password, new_password, confirm):
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     end_sessions(user)
-    db.session.commit()
+    db.session.flush()
 
 
 # Issuing, resetting, blocking -------------------------------------------------
@@ -367,7 +369,7 @@ def issue_logins(actor, view, model, ids):
         raise DomainError("У всех выбранных уже есть учётные записи. Чтобы выдать новый пароль, "
                           "используйте «Сбросить пароль».")
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # Two batches picked the same free login at the same moment: nothing of this one is kept.
         db.session.rollback()
@@ -451,7 +453,7 @@ def reset_passwords(actor, view, model, ids):
         role = _role_label(card) if card is not None else ""
         result.append(Credential(group, card.full_name if card else user.display_name, role,
                                  user.login, password))
-    db.session.commit()
+    db.session.flush()
     return _sorted(result)
 
 
@@ -466,7 +468,7 @@ def set_blocked(actor, view, model, ids, blocked):
             raise DomainError("Администратора установки может заблокировать только он сам.")
         user.is_blocked = blocked
         end_sessions(user)
-    db.session.commit()
+    db.session.flush()
     return len(pairs)
 
 

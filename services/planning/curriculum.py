@@ -259,7 +259,6 @@ def save_lines(actor, curriculum, rows, version=None):
             seen.add(key)
         raise_if(errors + doubled, "Учебный план не сохранён")
         db.session.flush()
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -290,7 +289,6 @@ def copy_lines(actor, source, target):
     try:
         added = _copy_missing_lines(source, target)
         db.session.flush()
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -303,10 +301,10 @@ def next_year_of(year):
         .order_by(AcademicYear.start_date)).first()
 
 
-def copy_to_next_year(actor, ids, commit=True):
+def copy_to_next_year(actor, ids):
     """Carry the chosen curricula into the next academic year: the same grade level and profile,
-    made if missing, filled with the lines it lacks. Returns (plans made, lines added).
-    commit=False: a part of the caller's transaction (the year rollover's step)."""
+    made if missing, filled with the lines it lacks. Returns (plans made, lines added). A part of the
+    caller's unit of work (the page's request, the year rollover's step)."""
     ids = permissions.require_rows(actor, "curriculum", "copy", Curriculum, ids)
     made = added = 0
     try:
@@ -328,11 +326,8 @@ def copy_to_next_year(actor, ids, commit=True):
                     made += 1
                 added += _copy_missing_lines(source, target)
             db.session.flush()
-            if commit:
-                db.session.commit()
     except Exception:
-        if commit:
-            db.session.rollback()
+        db.session.rollback()
         raise
     return made, added
 

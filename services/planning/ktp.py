@@ -178,7 +178,6 @@ def save_topics(actor, plan, inputs, what="КТП не сохранён", versio
             plan.topics.append(ThematicPlanTopic(org_id=plan.org_id, position=position, **topic))
         plan.updated_at = utcnow()
         db.session.flush()
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -224,7 +223,6 @@ def create_plan(actor, *, year, subject, grade, name, note=None):
     db.session.add(plan)
     try:
         db.session.flush()
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise
@@ -268,7 +266,6 @@ def attach(actor, plan, assignment_ids):
             elif a.thematic_plan_id == plan.id:
                 a.thematic_plan = None
         db.session.flush()
-        db.session.commit()
     except Exception:
         db.session.rollback()
         raise

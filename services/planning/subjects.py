@@ -295,7 +295,6 @@ def create_subgroups(actor, klass, subject, count):
             db.session.add(sub)
             made.append(sub)
     db.session.flush()
-    db.session.commit()
     return made
 
 
@@ -308,7 +307,7 @@ def delete_subgroup(actor, subgroup):
                           "измените нагрузку")
     db.session.execute(SubgroupMember.__table__.delete().where(SubgroupMember.subgroup_id == subgroup.id))
     db.session.delete(subgroup)
-    db.session.commit()
+    db.session.flush()
 
 
 def split_of(klass, subject, period):
@@ -379,7 +378,7 @@ def save_split(actor, klass, subject, period, choice):
                 SubgroupMember.period_id == period.id))))))
     db.session.add_all(SubgroupMember(subgroup_id=sub_id, student_id=sid, period_id=period.id,
                                       subject_id=subject.id) for sid, sub_id in result.items())
-    db.session.commit()
+    db.session.flush()
     return result
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from models import (AcademicYear, Period, PeriodType, SchoolClass, SemesterSwitch, Student, StudentStatus,
                     Subgroup, SubgroupMember, Subject, TeachingAssignment, db, utcnow)
-from services import dates, permissions
+from services import dates, permissions, uow
 from services.org.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
 
@@ -209,7 +209,7 @@ def switch(actor, year, close_previous=False, today=None):
         raise DomainError("Перевод по семестрам невозможен", plan.warnings)
     if year.is_closed:
         raise DomainError(f"Учебный год {year.name} закрыт: его данные не меняются")
-    try:
+    with uow.step():  # the switch is kept even if closing the previous semester below fails
         changed = 0
         for row in plan.rows:
             if row.changes:
@@ -226,12 +226,9 @@ def switch(actor, year, close_previous=False, today=None):
         db.session.add(SemesterSwitch(org_id=year.org_id, year_id=year.id, period_id=plan.target.id,
                                       done_at=utcnow(), done_by_id=actor.user_id, summary=summary[:1000]))
         db.session.flush()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     if close_previous and not plan.source.is_closed:
-        journal.close_period(actor, plan.source.id)
+        with uow.step():
+            journal.close_period(actor, plan.source.id)
         summary += f"; «{plan.source.name}» закрыт для изменений"
     return summary
 

@@ -33,7 +33,7 @@ from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, Cur
                     RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
                     TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange, TimetableEntry, db, utcnow)
 from models.dialect import locked
-from services import permissions
+from services import permissions, uow
 from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.journal.missing_marks import missing_period_marks
 # the orders of step 4: transfer, repeaters, graduates
@@ -261,19 +261,16 @@ def _step(actor, year, number, work):
     request for the step waits for the first one and then finds nothing left to do; were the lock
     missed, the unique keys would refuse its copies and it would get the message below."""
     _require(actor, year, "run")
-    try:
-        with taken_is_refused(f"Шаг {number} «{STEPS[number]}» уже выполняет другой пользователь",
-                              ["обновите страницу через несколько секунд"]):
-            db.session.scalar(locked(select(AcademicYear).where(AcademicYear.id == year.id), key_share=True))
-            wizard = state(actor, year)
-            if wizard.step(number).blocked:
-                raise DomainError(wizard.step(number).blocked)
-            result = work(wizard)
-            db.session.commit()
-        return result
-    except BaseException:
-        db.session.rollback()
-        raise
+    # One transaction per step (services/uow.py): the year's lock is held until the step commits.
+    with uow.step(), taken_is_refused(f"Шаг {number} «{STEPS[number]}» уже выполняет другой пользователь",
+                                      ["обновите страницу через несколько секунд"]):
+        db.session.scalar(locked(select(AcademicYear).where(AcademicYear.id == year.id), key_share=True))
+        wizard = state(actor, year)
+        if wizard.step(number).blocked:
+            raise DomainError(wizard.step(number).blocked)
+        result = work(wizard)
+        db.session.flush()  # a twin's copies refused here, inside taken_is_refused, not at the commit
+    return result
 
 
 # -- step 1: check the closing year ----------------------------------------------------------------------
@@ -374,7 +371,7 @@ def close_year(actor, year, confirmed):
         if preview.blocking:
             raise DomainError("Сначала проведите или удалите приказы учебного года",
                               [str(o) + f" ({o.kind_label})" for o in preview.blocking])
-        closed = sum(bool(journal.close_period(actor, period.id, commit=False)) for period in preview.open_periods)
+        closed = sum(bool(journal.close_period(actor, period.id)) for period in preview.open_periods)
         summary = f"Закрыто периодов: {closed}; учебный год {year.name} закрыт"
         year.is_closed = True
         _record(actor, year, 2, summary)
@@ -600,13 +597,12 @@ def transfer_students(actor, year, order_number, order_date):
             raise DomainError("Укажите номер приказа о переводе")
         if not isinstance(day, date):
             raise DomainError("Укажите дату приказа в виде дд.мм.гггг")
-        build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day,
-                            commit=False)
+        build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day)
 
     def apply(wizard):
         drafts = _year_end_drafts(year)
         for order in drafts:
-            movement.apply_order(actor, order.id, commit=False)
+            movement.apply_order(actor, order.id)
         if not drafts and 4 in _records(year):
             return Result("Обучающиеся уже переведены.", changed=False)
         left = _students_left(year)
@@ -730,7 +726,7 @@ def copy_planning(actor, year):
         ids = [c.id for c in db.session.scalars(select(Curriculum).where(Curriculum.year_id == year.id))]
         made_plans = added_lines = 0
         if ids:
-            made_plans, added_lines = curricula.copy_to_next_year(actor, ids, commit=False)
+            made_plans, added_lines = curricula.copy_to_next_year(actor, ids)
         preview = preview_planning(actor, year)
         made = subgroups = 0
         known = {(s.class_id, s.subject_id, s.name): s for s in db.session.scalars(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from models import Organization, Parent, Staff, StaffRole, User, db
-from services import clock
+from services import clock, uow
 from services.people import accounts
 from services.database import long_statements
 from services.demo.school import DemoRefused, school_calendar
@@ -78,7 +78,7 @@ def create_large_demo(size="large", years=0, schools=1, seed=2026, password=None
     if writer.postgres:
         log("Внешние ключи (проверка всех строк), последовательности")
     writer.finish()
-    db.session.commit()
+    uow.checkpoint("ANALYZE reads the loaded rows from a connection of its own")
     if writer.postgres:
         log("ANALYZE")
     writer.analyze()

@@ -140,9 +140,8 @@ class _Writer:
     def analyze(self):
         """Fresh planner statistics for the loaded tables (PostgreSQL would gather them later itself)."""
         if self.postgres:
-            with db.engine.connect() as conn:
+            with db.engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
-                conn.commit()
 
 
 def _table(model):

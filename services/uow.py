@@ -1,0 +1,75 @@
+"""One unit of work (issue 14): services only flush; one place commits.
+
+- a request: `App.dispatch_request` (app.py) runs the endpoint in `unit()` — its writes are committed
+  once when it returns (a GET/HEAD is read-only: nothing is committed, the session is discarded at
+  teardown as before), rolled back when it raises; app.py's error handlers then turn the error (a
+  DomainError, a stale version, a busy database) into the Russian page or message, once;
+- a CLI command: `command` wraps it the same way, and a DomainError it does not answer itself
+  becomes the Russian message on stderr and exit code 1;
+- a background job (reports/archive_jobs.py): its own `unit()`.
+
+Where work must commit in the middle, it says so with `checkpoint(reason)` (what the unit has done so
+far is kept whatever follows: a login throttle counter, an audit row of a refused attempt) or `step()`
+(one transaction of multi-transaction work, such as a step of the year rollover). Nothing else in
+services/, admin_views/, reports/ or app.py calls `commit()` (tests/test_unit_of_work.py checks it).
+"""
+import functools
+from contextlib import contextmanager
+
+import click
+
+from models import db
+from services.errors import DomainError
+
+
+@contextmanager
+def unit(read_only=False):
+    """The work of one request, command or job: committed when the block ends (`read_only`: left to
+    be discarded at teardown), rolled back and re-raised when it raises or the commit fails."""
+    try:
+        yield
+        if not read_only:
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+@contextmanager
+def step():
+    """One transaction of multi-transaction work: committed when the block ends, rolled back (and
+    re-raised) whatever breaks it; the units' boundaries were chosen for concurrency (locks held until
+    the step commits), so each step keeps its own."""
+    with unit():
+        yield
+
+
+def checkpoint(reason, expire=True):
+    """Commit what the unit has done so far, for `reason` (said at the call: it must persist whatever
+    the rest of the unit does). `expire=False`: what is loaded stays loaded (no reload per row)."""
+    assert reason, "a checkpoint says why it commits"
+    session = db.session()
+    previous = session.expire_on_commit
+    session.expire_on_commit = expire and previous
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = previous
+
+
+def rollback():
+    """Discard what the unit has done so far (a refused attempt answered by the page itself)."""
+    db.session.rollback()
+
+
+def command(fn):
+    """A CLI command's unit of work: committed when it ends, rolled back when it fails; a DomainError
+    it does not answer itself is printed (Russian) to stderr with exit code 1."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            with unit():
+                return fn(*args, **kwargs)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from None
+    return run
