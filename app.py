@@ -33,6 +33,17 @@ from services.people import cards
 from services.planning import curriculum, ktp, subjects
 from services.rollover import year as rollover_year
 from services.timetable import bells, changes, exams, weekly
+from admin_views.args import IdConverter
+from admin_views.auth import bp as auth_bp
+from admin_views.registry import init_admin
+from services.terms import term
+from services.context import organizations_of
+from werkzeug.exceptions import HTTPException
+from reports.archive_cli import cli as archive_cli
+from reports.cli import cli as report_cli
+from services import backup
+from services.people import accounts
+from services.movement.cli import cli as movement_cli
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -150,9 +161,6 @@ def create_app(config=None):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from admin_views.args import IdConverter
-    from admin_views.auth import bp as auth_bp
-    from admin_views.registry import init_admin
 
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
@@ -267,8 +275,6 @@ def _register_hooks(app):
 
     @app.context_processor
     def inject():
-        from services.terms import term
-        from services.context import organizations_of
         return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce}
 
     @app.route("/healthz")
@@ -343,7 +349,6 @@ def _register_errors(app):
 
     @app.errorhandler(Exception)
     def unexpected(exc):
-        from werkzeug.exceptions import HTTPException
         if isinstance(exc, HTTPException):
             # any other HTTP error (416, 429 …) gets the Russian page too; a redirect stays one
             return render(exc.code) if exc.code and exc.code >= 400 else exc
@@ -369,12 +374,6 @@ def _register_errors(app):
 
 
 def _register_cli(app):
-    from reports.archive_cli import cli as archive_cli
-    from reports.cli import cli as report_cli
-    from services import backup
-    from services.people import accounts
-    from services.movement.cli import cli as movement_cli
-
     app.cli.add_command(movement_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)

@@ -41,6 +41,7 @@ from services.people import accounts
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 from admin_views import formatting
+from reports.credentials import credentials_workbook
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,12 @@ class _UnitSession:
 
     def __getattr__(self, name):
         return getattr(db.session, name)
+
+    @property
+    def session(self):
+        """Flask-Admin 2.2 takes an object with `.session` as the db object (no deprecation of a session
+        passed directly) and then calls its session methods on it: this object is both."""
+        return self
 
     def commit(self):
         db.session.flush()
@@ -527,8 +534,6 @@ class AccountActionsMixin:
     """«Сбросить пароль», «Заблокировать», «Разблокировать»: on accounts and on person cards."""
 
     def _credentials_response(self, credentials, title):
-        from reports.credentials import credentials_workbook
-
         org = self.actor.org
         site = (org.site_url if org is not None and org.site_url else request.host_url.rstrip("/"))
         audit.log_read(self.actor, "slips", self.model.__tablename__, detail=f"{title}: {self.name}",

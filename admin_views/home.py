@@ -9,6 +9,9 @@ from services import permissions
 from services.terms import term
 
 from admin_views.base import signed_in
+from flask import g
+from werkzeug.routing import BuildError
+from services.control import deadlines as control
 
 
 class HomeView(AdminIndexView):
@@ -21,8 +24,6 @@ class HomeView(AdminIndexView):
     @signed_in
     @expose("/")
     def index(self):
-        from flask import g
-
         actor = g.actor
         counts = {}
         if actor.org is not None and permissions.allowed(actor, "organization", "head_count"):
@@ -51,9 +52,7 @@ class HomeView(AdminIndexView):
 
 def _control_box(actor):
     """«Контроль»: (overdue, due soon, its page) of the actor's deadlines, or None without the page."""
-    from werkzeug.routing import BuildError
 
-    from services.control import deadlines as control
 
     try:
         url = url_for("control.index")

@@ -9,7 +9,6 @@ from flask.cli import AppGroup
 from models import scope
 from reports import parameters
 from reports import journal_archive as archive
-from reports import parameters
 from reports.cli import _actor
 from services import clock, uow
 from services.errors import DomainError, PermissionDenied

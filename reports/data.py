@@ -20,6 +20,11 @@ from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, School
                     TeachingAssignment, db)
 from services.journal.figures import AttendanceCounts
 from services.movement.roster import rosters_between, stayed
+from models import Staff, Subject
+from sqlalchemy import or_
+from models import ClassMembership as M
+from models import Period, SubgroupMember
+from models import TaskType
 
 NUMERIC = {"5": 5, "4": 4, "3": 3, "2": 2, "1": 1}
 
@@ -194,7 +199,6 @@ def attendance_counts(student_ids, start, end, class_id=None, subject_id=None, b
 def class_subjects(class_ids, year_id):
     """{class id: [(subject, [teacher, …])]} from the teaching assignments, in the curriculum's order;
     one statement."""
-    from models import Staff, Subject
     result = defaultdict(list)
     class_ids = list(class_ids)
     if not class_ids:
@@ -233,9 +237,7 @@ def memberships_of(student_ids, start, end):
     """{student id: [(class, first day, last day)]}: the classes each student belonged to on some day of
     [start, end] (academic leave included), the days clipped to the window, oldest first; the classes
     come with their class teachers. One statement."""
-    from sqlalchemy import or_
 
-    from models import ClassMembership as M
     result = defaultdict(list)
     student_ids = list(student_ids)
     if not student_ids:
@@ -254,7 +256,6 @@ def memberships_of(student_ids, start, end):
 def subgroup_students(subgroup_ids, period_ids):
     """{subgroup id: {student id}}: who studies in each subgroup, by the membership of the latest of
     `period_ids` a student has one in for the subject (one period: that period's lists). One statement."""
-    from models import Period, SubgroupMember
     result = defaultdict(set)
     subgroup_ids, period_ids = list(subgroup_ids), list(period_ids)
     if not subgroup_ids or not period_ids:
@@ -310,7 +311,6 @@ def mark_list(student_ids, start, end):
     """Every task mark of the students on lessons (not cancelled) dated in [start, end], in the
     curriculum's order of subjects, then by date: rows with .student_id .date .number .Subject
     .class_id .class_name .task_type .topic .weight .value. One statement."""
-    from models import Subject, TaskType
     student_ids = list(student_ids)
     if not student_ids:
         return []
@@ -333,7 +333,6 @@ def absence_list(student_ids, start, end):
     """The attendance marks of the students on lessons (not cancelled) dated in [start, end], by date
     and lesson number: rows with .student_id .date .number .subject_name .code .code_name .kind
     .reason_note. One statement."""
-    from models import Subject
     student_ids = list(student_ids)
     if not student_ids:
         return []

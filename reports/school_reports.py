@@ -30,10 +30,10 @@ from reports.registry import report, report_document
 from services.journal.figures import (TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average,
                                      student_category)
 from services.database import long_statements
-from services.journal.figures import (TWO_PLACES, AttendanceCounts, figures, mark_category, pooled_average,
-                                     student_category)
 from services.journal.policy import no_marks
 from services.terms import term
+from reports.class_fill import class_fill
+from reports.movement import order_lines, school_movement
 
 ADMINISTRATION = "Администрации"
 CLASS_TEACHER = "Классному руководителю"
@@ -517,7 +517,6 @@ def students_summary_class(actor, p):
         description="На дату («по»): по классам — учащиеся, мальчики, девочки, классный руководитель; итоги по "
                     "параллелям")
 def class_fill_report(actor, p):
-    from reports.class_fill import class_fill
     fill = class_fill(actor, p.end)
     org = fill.org
     doc = Document(name="class-fill", title=fill.title, org=org,
@@ -544,7 +543,6 @@ def class_fill_report(actor, p):
         description="За диапазон дат: на начало, прибыло, выбыло (по причинам), на конец — по классам и "
                     "параллелям; приказы")
 def movement_report(actor, p):
-    from reports.movement import order_lines, school_movement
     moves = school_movement(actor, p.start, p.end)
     org = moves.org
     doc = Document(name="movement", title=moves.title, org=org,

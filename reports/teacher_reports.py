@@ -19,10 +19,11 @@ from reports.document import (Column, average_note, date_range, director_line, f
 from reports.registry import report, report_document
 from services.journal.figures import figures, percent, pooled_average
 from services import permissions
-from services.journal.figures import figures, percent, pooled_average
 from services.planning import ktp
 from services.timetable.lessons import planned_and_given
 from services.terms import term
+from datetime import timedelta
+from services.org.calendar import WorkingCalendar
 
 GROUP = "Учителю"
 TA = TeachingAssignment
@@ -186,9 +187,7 @@ def subject_results(actor, p):
 def year_pace(org_id, p):
     """The share of the year's study time gone by `p.today`: working days of the periods up to today
     over the working days of all periods (the year's bounds when it has no periods). One statement."""
-    from datetime import timedelta
 
-    from services.org.calendar import WorkingCalendar
     spans = [(x.start_date, x.end_date) for x in p.periods] or [(p.year.start_date, p.year.end_date)]
     calendar = WorkingCalendar(org_id, p.year.start_date, p.year.end_date)
     day_before = timedelta(days=1)

@@ -3,6 +3,7 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError
 
 from models.dialect import is_unique_violation
+from sqlalchemy.exc import DataError, StatementError
 
 # A write that waited the whole busy timeout for SQLite's write lock (models/dialect.py).
 DATABASE_BUSY = "База данных занята, повторите через несколько секунд"
@@ -33,7 +34,6 @@ def is_bad_value(exc):
     """The database or the calendar could not hold a value that came with the request: a 4-byte
     column overflowed (PostgreSQL: DataError), the SQLite driver could not bind a big integer
     (OverflowError), a bind processor refused the value, or date arithmetic left the calendar."""
-    from sqlalchemy.exc import DataError, StatementError
 
     if isinstance(exc, (DataError, OverflowError)):
         return True

@@ -24,6 +24,10 @@ from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, Cal
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
+from sqlalchemy import func
+from models import SubgroupMember
+from sqlalchemy import and_
+from models import db
 
 READ = frozenset({"list", "details"})
 CRUD = READ | {"create", "edit", "delete"}
@@ -105,27 +109,23 @@ def organization_login_events(actor):
 @rows_of(TeachingAssignment)
 def own_assignments(actor):
     """A teacher's own teaching load."""
-    from models import TeachingAssignment
     return TeachingAssignment.teacher_id == actor.staff_id if actor.staff_id else false()
 
 
 @rows_of(TeachingAssignment)
 def own_class_assignments(actor):
     """Every subject's load of the classes this person leads."""
-    from models import TeachingAssignment
     return TeachingAssignment.class_id.in_(actor.own_class_ids)
 
 
 @rows_of(Subgroup)
 def own_class_subgroups(actor):
-    from models import Subgroup
     return Subgroup.class_id.in_(actor.own_class_ids)
 
 
 @rows_of(Subgroup)
 def taught_subgroups(actor):
     """Subgroups of the classes and subjects the teacher teaches."""
-    from models import Subgroup, TeachingAssignment
     if not actor.staff_id:
         return false()
     return select(TeachingAssignment.id).where(
@@ -135,7 +135,6 @@ def taught_subgroups(actor):
 
 @rows_of(ThematicPlan)
 def own_thematic_plans(actor):
-    from models import ThematicPlan
     return ThematicPlan.teacher_id == actor.staff_id if actor.staff_id else false()
 
 
@@ -145,9 +144,7 @@ def own_thematic_plans(actor):
 def _students_see(student_ids, outer, class_col, whole, subgroup_col, subject_col):
     """Rows of the students' classes: whole-class ones, those of the subgroup a student is in now
     (his membership of the latest period begun), and every subgroup of a subject he is not split in."""
-    from sqlalchemy import func
 
-    from models import Period, SubgroupMember
     if not student_ids:
         return false()
     # A row filter of the current request: its organization's today (the clock's default zone).
@@ -169,35 +166,28 @@ def _students_see(student_ids, outer, class_col, whole, subgroup_col, subject_co
 
 
 def _entry_subject():
-    from models import TeachingAssignment, TimetableEntry
     return select(TeachingAssignment.subject_id).where(
         TeachingAssignment.id == TimetableEntry.assignment_id).correlate(TimetableEntry).scalar_subquery()
 
 
 def _change_assignment(column):
-    from sqlalchemy import func
-
-    from models import TeachingAssignment, TimetableChange
     return select(column).where(TeachingAssignment.id == func.coalesce(
         TimetableChange.assignment_id, TimetableChange.scheduled_assignment_id)).correlate(TimetableChange) \
         .scalar_subquery()
 
 
 def _own_timetable_students(student_ids):
-    from models import TimetableEntry
     return _students_see(student_ids, TimetableEntry, TimetableEntry.class_id, TimetableEntry.subgroup_key == 0,
                          TimetableEntry.subgroup_key, _entry_subject())
 
 
 @rows_of(TimetableEntry)
 def own_class_timetable(actor):
-    from models import TimetableEntry
     return TimetableEntry.class_id.in_(actor.own_class_ids)
 
 
 @rows_of(TimetableEntry)
 def own_lessons_timetable(actor):
-    from models import TimetableEntry
     return TimetableEntry.teacher_id == actor.staff_id if actor.staff_id else false()
 
 
@@ -213,14 +203,12 @@ def children_timetable(actor):
 
 @rows_of(TimetableChange)
 def own_class_changes(actor):
-    from models import TimetableChange
     return TimetableChange.class_id.in_(actor.own_class_ids)
 
 
 @rows_of(TimetableChange)
 def own_lessons_changes(actor):
     """Changes a teacher takes part in: he substitutes, or his lesson is replaced or cancelled."""
-    from models import TeachingAssignment, TimetableChange
     if not actor.staff_id:
         return false()
     mine = select(TeachingAssignment.id).where(TeachingAssignment.teacher_id == actor.staff_id)
@@ -229,7 +217,6 @@ def own_lessons_changes(actor):
 
 
 def _students_changes(student_ids):
-    from models import TeachingAssignment, TimetableChange
     subgroup = _change_assignment(TeachingAssignment.subgroup_id)
     return _students_see(student_ids, TimetableChange, TimetableChange.class_id, subgroup.is_(None), subgroup,
                          _change_assignment(TeachingAssignment.subject_id))
@@ -247,20 +234,17 @@ def children_changes(actor):
 
 @rows_of(ExamEntry)
 def own_class_exams(actor):
-    from models import ExamEntry
     return ExamEntry.class_id.in_(actor.own_class_ids)
 
 
 @rows_of(ExamEntry)
 def own_exams(actor):
-    from models import ExamEntry
     if not actor.staff_id:
         return false()
     return or_(ExamEntry.examiner_id == actor.staff_id, ExamEntry.assistant_id == actor.staff_id)
 
 
 def _students_exams(student_ids):
-    from models import ExamEntry
     return _students_see(student_ids, ExamEntry, ExamEntry.class_id, ExamEntry.subgroup_id.is_(None),
                          ExamEntry.subgroup_id, ExamEntry.subject_id)
 
@@ -296,7 +280,6 @@ def own_children(actor):
 @rows_of(TeachingAssignment)
 def own_or_substituted_journals(actor):
     """A teacher's own journals, and those where he gives a lesson on a substitution (замена)."""
-    from models import Lesson, TeachingAssignment
     if not actor.staff_id:
         return false()
     return or_(TeachingAssignment.teacher_id == actor.staff_id,
@@ -309,7 +292,6 @@ def own_or_substituted_journals(actor):
 @rows_of(SchoolClass)
 def taught_classes(actor):
     """Classes where the teacher has a teaching assignment (seed 001 §10.1: the teachers who work there)."""
-    from models import TeachingAssignment
     if not actor.staff_id:
         return false()
     return SchoolClass.id.in_(select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
@@ -318,7 +300,6 @@ def taught_classes(actor):
 @rows_of(Student)
 def taught_students(actor):
     """Students of the classes the teacher works in."""
-    from models import ClassMembership, TeachingAssignment
     if not actor.staff_id:
         return false()
     return Student.id.in_(select(ClassMembership.student_id).where(ClassMembership.class_id.in_(
@@ -328,7 +309,6 @@ def taught_students(actor):
 @rows_of(Student)
 def own_class_history_students(actor):
     """Students who were in the classes this person leads at some time (by the class history)."""
-    from models import ClassMembership
     return Student.id.in_(select(ClassMembership.student_id).where(ClassMembership.class_id.in_(actor.own_class_ids)))
 
 
@@ -338,9 +318,7 @@ def own_class_history_students(actor):
 @rows_of(Lesson)
 def own_given_lessons(actor):
     """Lessons a teacher gives: his own, unless another teacher substitutes, and those he substitutes."""
-    from sqlalchemy import and_
 
-    from models import Lesson, TeachingAssignment
     if not actor.staff_id:
         return false()
     return or_(Lesson.teacher_id == actor.staff_id,
@@ -354,7 +332,6 @@ def own_given_lessons(actor):
 @rows_of(ClassMembership)
 def own_class_memberships(actor):
     """The class history (ClassMembership) of the classes this person leads."""
-    from models import ClassMembership
     return ClassMembership.class_id.in_(actor.own_class_ids)
 
 
@@ -633,7 +610,6 @@ def require(actor, view, verb):
 def scoped_ids(actor, view, verb, model, ids):
     """Re-select ids through the actor's rows: anything outside is silently dropped (every id, when
     the verb is not granted at all)."""
-    from models import db
 
     wanted = [pk for pk in map(parse_id, ids) if pk is not None]
     if not wanted or not allowed(actor, view, verb):

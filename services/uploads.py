@@ -24,6 +24,7 @@ import math
 import zipfile
 
 from services.errors import DomainError
+from openpyxl import load_workbook
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 300
@@ -96,8 +97,6 @@ def _too_many_rows(sheet, rows, max_rows):
 
 
 def _first_sheet_rows(data, max_rows, max_cols):
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:

@@ -2,12 +2,15 @@
 forms as a person fills them, the grid's and the final marks' requests. No fixtures here (they live in
 conftest.py) and no data builders (tests/factories.py); a test module never imports another test module.
 """
+import functools
+import inspect
 import json
 import re
 from html.parser import HTMLParser
 
 from admin_views.base import SecureModelView
 from models import db
+from services import uow
 from services.validation import snils_with_checksum
 from tests.factories import PASSWORD as TEST_PASSWORD
 
@@ -202,3 +205,27 @@ def movement_registered(app):
 
 def rollover_pages_registered(app):
     return {"rollover.index", "semester.index", "control.index"} <= set(app.view_functions)
+
+
+def in_unit(fn):
+    """`fn` (a service) called as one request or command calls it: in its own unit of work (services/uow.py), after
+    the test's own work is committed (a request sees committed rows only), so a refused call rolls back only itself,
+    as between two requests."""
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        db.session.commit()
+        with uow.unit():
+            return fn(*args, **kwargs)
+    return call
+
+
+class InUnits:
+    """A service module whose functions are each called in their own unit of work (`in_unit`); its classes and
+    constants are the module's own."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        value = getattr(self._module, name)
+        return in_unit(value) if inspect.isfunction(value) else value

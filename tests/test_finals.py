@@ -18,6 +18,11 @@ from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.journal.payload import VersionConflict
 from services.journal.period_marks import set_period_mark
+from tests.helpers import InUnits, in_unit
+
+# Each service call is its own unit of work, as each request is (services/uow.py).
+finals = InUnits(finals)
+set_period_mark = in_unit(set_period_mark)
 from tests.factories import (ORDER_DATE, actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
                              next_year, ro_college)
 from tests.helpers import field, login

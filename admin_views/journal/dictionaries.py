@@ -3,7 +3,6 @@ from flask import flash
 from sqlalchemy import select
 
 from models import AbsenceKind, Attendance, AttendanceCode, Task, TaskType, db
-from services.journal import dictionaries as journal_dictionaries
 
 from admin_views.base import SecureModelView
 

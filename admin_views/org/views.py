@@ -10,6 +10,8 @@ from services.errors import DomainError
 
 from admin_views.base import SecureModelView, requires
 from admin_views.org.forms import OrgAdminForm, ReopenForm
+from services.journal import periods as journal
+from flask_admin.model.template import LinkRowAction
 
 PERIOD_TYPES = PeriodType.choices()
 
@@ -77,8 +79,6 @@ class PeriodView(SecureModelView):
             "Закрыть выбранные периоды для изменений? Отметки, посещаемость и отметки за период в них "
             "больше никто не сможет изменить, пока администратор не откроет период снова.")
     def action_close_period(self, ids):
-        from services.journal import periods as journal
-
         closed = 0
         try:
             for pid in ids:
@@ -96,7 +96,6 @@ class PeriodView(SecureModelView):
     @expose("/reopen/", methods=("GET", "POST"))
     def reopen_view(self):
         """Reopening needs a stated reason, written to the audit with the change."""
-        from services.journal import periods as journal
 
         form = ReopenForm.from_form()
         ids = form.period_ids()
@@ -171,8 +170,6 @@ class SpecialtyView(SecureModelView):
 
 
 def _admin_account_row_action(page_url):
-    from flask_admin.model.template import LinkRowAction
-
     return LinkRowAction("fa fa-user-plus", page_url + "?id={row_id}", title="Создать администратора")
 
 

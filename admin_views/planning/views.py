@@ -22,6 +22,7 @@ from services.terms import KindText
 from admin_views.forms import RecordQuery
 from admin_views.planning.forms import CurriculumLinesForm, KtpControlQuery, SubgroupForm, TopicsForm, YearQuery
 from admin_views.base import SecureModelView, SecurePage, requires
+from reports.ktp_template import ktp_workbook
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
@@ -258,13 +259,11 @@ class ThematicPlanView(SecureModelView):
     @requires("list")
     @expose("/template/")
     def template_view(self):
-        from reports.ktp_template import ktp_workbook
         return ktp_workbook().response("ktp-shablon.xlsx")
 
     @requires("details")
     @expose("/download/")
     def download_view(self):
-        from reports.ktp_template import ktp_workbook
         plan = self.get_one_for(RecordQuery.from_values().id.data, "details")
         return ktp_workbook(plan, plan.topics).response(f"ktp-{plan.id}.xlsx")
 

@@ -34,6 +34,7 @@ from services.org.years import current_year
 from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
 from services.rollover.year import year_done
+from services.planning.curriculum import CurriculumIndex
 
 CARD_DAYS = 1  # a student's card after the enrollment order
 STAFF_CARD_DAYS = 3  # a staff card after the hiring (seed 000 §4.2)
@@ -305,8 +306,6 @@ def _planning_year(org, days):
 
 
 def _planning(actor, org, days):
-    from services.planning.curriculum import CurriculumIndex
-
     year = _planning_year(org, days)
     if year is None:
         return []

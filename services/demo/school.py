@@ -16,7 +16,6 @@ from services.demo.planning import create_planning_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
 from services.org import orgs
-from services.people import cards as people
 from services.validation import snils_with_checksum
 
 

@@ -10,6 +10,7 @@ from services.errors import DomainError
 from services.journal.dictionaries import seed_journal_dictionaries
 from services.rules import validator
 from services import dates
+from services.people.accounts import Credential, base_login, new_user, unique_login
 
 YEAR_NAME_RE = re.compile(r"^(\d{4})/(\d{4})$")
 MAX_GRADE = {OrgKind.SCHOOL.value: 11, OrgKind.COLLEGE.value: 6}
@@ -152,7 +153,6 @@ def ensure_admin_role(staff):
 
 def create_org_admin(org, last_name, first_name, middle_name, sex):
     """The first administrator of an organization: a staff card with the admin role and an account."""
-    from services.people.accounts import Credential, base_login, new_user, unique_login
 
     with scope.organization(org.id):  # the installation's administrator may work in another one
         staff = Staff(org_id=org.id, last_name=last_name.strip(), first_name=first_name.strip(),

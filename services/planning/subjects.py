@@ -238,7 +238,6 @@ def require_split(actor, klass, subject, verb="edit"):
 def splittable_pairs(actor, year):
     """(class, subject) pairs of a year the actor may split, among the subjects each class has in
     its teaching assignments or its curriculum; a bounded number of queries."""
-    from services.planning.curriculum import CurriculumIndex
 
     if not permissions.allowed(actor, "subgroup", "edit"):
         return []

@@ -26,6 +26,8 @@ from models import (AcademicYear, Period, PeriodType, SchoolClass, SemesterSwitc
 from services import dates, permissions, uow
 from services.org.calendar import WorkingCalendar
 from services.errors import DomainError, PermissionDenied
+from services.planning.curriculum import CurriculumIndex
+from services.journal import periods as journal
 
 
 def semesters(year):
@@ -104,7 +106,6 @@ def _require(actor, year, verb):
 
 def preview(actor, year, today=None):
     """What the transfer into the next semester changes; nothing is written."""
-    from services.planning.curriculum import CurriculumIndex
 
     _require(actor, year, "list")
     today = today or dates.today(actor.org)
@@ -199,7 +200,6 @@ def _splits(year, source, target):
 def switch(actor, year, close_previous=False, today=None):
     """Transfer the groups into the next semester (see the module's docstring); returns a Russian
     summary. A second run finds the transfer recorded and changes nothing."""
-    from services.journal import periods as journal
 
     _require(actor, year, "run")
     plan = preview(actor, year, today)

@@ -39,6 +39,12 @@ from services.journal.missing_marks import missing_period_marks
 # the orders of step 4: transfer, repeaters, graduates
 from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
 from services.rules import rule
+from services.journal import periods as journal
+from services.org.orgs import MAX_GRADE
+from services.movement import orders as movement
+from services.planning.curriculum import CurriculumIndex, _find_twin
+from services.planning.subjects import is_teacher
+from services.planning import curriculum as curricula
 
 STEPS = {
     1: "Проверка закрываемого года",
@@ -360,7 +366,6 @@ def preview_close(actor, year):
 def close_year(actor, year, confirmed):
     """Step 2: close every open period (services/journal.close_period: it waits for saves in
     flight and writes the audit), then the year. Running it again on a closed year does nothing."""
-    from services.journal import periods as journal
 
     def work(wizard):
         if year.is_closed:
@@ -555,8 +560,6 @@ def _class_target(klass, top, college):
 
 
 def preview_transfer(actor, year):
-    from services.org.orgs import MAX_GRADE
-
     _require(actor, year, "list")
     org = year.organization
     rows = db.session.execute(
@@ -583,7 +586,6 @@ def transfer_students(actor, year, order_number, order_date):
     makes no class twice), then applied (services/movement/orders.apply_order). Two transactions: the
     drafts are kept if applying them fails, for the administrator to correct them in the movement
     book; the next run applies them, all at once or none."""
-    from services.movement import orders as movement
 
     def build(wizard):
         preview = preview_transfer(actor, year)
@@ -655,9 +657,6 @@ class PlanningPreview:
 
 
 def preview_planning(actor, year):
-    from services.planning.curriculum import CurriculumIndex, _find_twin
-    from services.planning.subjects import is_teacher
-
     _require(actor, year, "list")
     nxt = next_year_of(year)
     curricula = db.session.scalars(select(Curriculum).where(Curriculum.year_id == year.id)
@@ -719,7 +718,6 @@ def copy_planning(actor, year):
     twins made if missing, lines they lack added), then the teaching assignments of each class
     given to the class it became, with its subgroups' names, for the deputy to review. Hours come
     from the new curriculum; the КТП is the teacher's new one (the control page asks for it)."""
-    from services.planning import curriculum as curricula
 
     def work(wizard):
         nxt = wizard.next_year
