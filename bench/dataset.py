@@ -13,6 +13,7 @@
   period open, no period mark yet), a parent's child and a week with lessons, a class and a period.
 """
 import hashlib
+import logging
 import os
 import secrets
 import shutil
@@ -23,6 +24,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import count
 from pathlib import Path
+
+import psycopg
+from flask_migrate import upgrade
+from sqlalchemy import func, select, update
+
+from app import create_app
+from models import (Lesson, Organization, Parent, Period, PeriodMark, PeriodMarkKind, Role, SchoolClass, Staff,
+                    StaffRole, Student, StudentStatus, Subject, Task, TeachingAssignment, User, db, student_parent)
+from models import TeachingAssignment as TA
+from services.demo.school import create_demo
+from services.journal.diary import week_start
+from services.journal.policy import mark_values
+from services.movement.roster import rosters_between
+from services.people import accounts
+from services.org.years import current_year
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -50,7 +66,6 @@ def _plain(url):
 
 
 def pg_server_version():
-    import psycopg
     try:
         with psycopg.connect(_plain(PG_SERVER), connect_timeout=5) as conn:
             return conn.execute("show server_version").fetchone()[0]
@@ -71,7 +86,6 @@ class Database:
             tmpdir = tempfile.mkdtemp(prefix="journal-bench-")
             path = Path(tmpdir) / "bench.db"
             return cls(kind, f"sqlite:///{path}", str(path), tmpdir)
-        import psycopg
         name = f"{PG_PREFIX}_{os.getpid()}_{next(_numbers)}"
         base = PG_SERVER.rsplit("/", 1)[0]
         try:
@@ -87,19 +101,16 @@ class Database:
             if self.tmpdir:
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
             return
-        import psycopg
         with psycopg.connect(_plain(PG_SERVER), autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def make_app(url):
     """The application as a server runs it (CSRF on, production password hashing)."""
-    from app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key"})
 
 
 def dispose(app):
-    from models import db
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -129,7 +140,7 @@ class Config:
 def generator():
     """services/demo/large/run.py, or None while it is not there."""
     try:
-        from services.demo.large import run as demo_large
+        from services.demo.large import run as demo_large  # noqa: PLC0415 — optional: services/demo/large/ may be absent
     except ImportError:
         return None
     return demo_large
@@ -150,12 +161,10 @@ def _code_hash(config, today):
 
 def load_dataset(config, today):
     """Fill the (empty, migrated) database of the current application context with the data set."""
-    from models import db
     gen = generator()
     if gen is None:
         if config.years or config.schools > 1:
             raise BenchError("история (прошлые годы, другие школы) требует services/demo/large/")
-        from services.demo.school import create_demo
         create_demo(password=PASSWORD, seed=config.seed, today=today)
         db.session.commit()
         return
@@ -174,7 +183,6 @@ def set_today():
 
 def prepare(kind, config, today, use_cache=True):
     """A fresh database of `kind` with the schema and the data set → (Database, app)."""
-    from flask_migrate import upgrade
 
     database = Database.create(kind)
     cached = CACHE / f"{config.size}-s{config.seed}-y{config.years}-n{config.schools}-{_code_hash(config, today)}.db"
@@ -185,7 +193,6 @@ def prepare(kind, config, today, use_cache=True):
     app = make_app(database.url)
     started = time.perf_counter()
     with app.app_context():
-        import logging
         upgrade()
         logging.getLogger("alembic").setLevel(logging.WARNING)
         log(f"{kind}: загрузка набора «{config.label}» ({generator_name()}) …")
@@ -206,10 +213,7 @@ def prepare(kind, config, today, use_cache=True):
 def grant_logins(staff_ids=(), parent_ids=(), prefix="bench"):
     """{("staff"|"parent", id): login}: each card gets a login with the bench password (an existing
     account is reused, its password replaced: the database is the bench's own)."""
-    from sqlalchemy import select, update
 
-    from models import Parent, Staff, User, db
-    from services.people import accounts
 
     password_hash = accounts.hash_password(PASSWORD)
     result = {}
@@ -287,9 +291,6 @@ class Targets:
 
 
 def first_org():
-    from sqlalchemy import select
-
-    from models import Organization, db
     org = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
     if org is None:
         raise BenchError("в базе нет ни одной организации: набор данных не загружен")
@@ -299,12 +300,7 @@ def first_org():
 def journal_targets(org, year, today, wanted):
     """Up to `wanted` journals of different teachers, classes nearest 30 students first, each with
     its latest lesson (up to today, in the open period) that has a task."""
-    from sqlalchemy import func, select
 
-    from models import (Lesson, Period, PeriodMark, PeriodMarkKind, SchoolClass, StudentStatus, Subject, Task,
-                        TeachingAssignment as TA, db)
-    from services.journal.policy import mark_values
-    from services.movement.roster import rosters_between
 
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.start_date)).all()
     open_periods = [p for p in periods if not p.is_closed and p.start_date <= today]
@@ -364,9 +360,7 @@ def journal_targets(org, year, today, wanted):
 
 def period_lessons(assignment_id):
     """[(period, lessons of the assignment in it)] of the assignment's year, in order."""
-    from sqlalchemy import func, select
 
-    from models import Lesson, Period, TeachingAssignment, db
     rows = db.session.execute(
         select(Period, func.count(Lesson.id)).join(TeachingAssignment, TeachingAssignment.year_id == Period.year_id)
         .outerjoin(Lesson, (Lesson.assignment_id == TeachingAssignment.id) & (Lesson.date >= Period.start_date)
@@ -379,10 +373,7 @@ def period_lessons(assignment_id):
 def diary_targets(org, year, today, wanted):
     """Up to `wanted` parents, each with one child studying in a class of the year and a week of it
     with lessons (the latest up to today)."""
-    from sqlalchemy import func, select
 
-    from models import Lesson, Parent, SchoolClass, Student, StudentStatus, TeachingAssignment, db, student_parent
-    from services.journal.diary import week_start
 
     rows = db.session.execute(
         select(Parent.id, Student.id, Student.class_id)
@@ -414,9 +405,6 @@ def diary_targets(org, year, today, wanted):
 
 
 def admin_staff(org):
-    from sqlalchemy import select
-
-    from models import Role, Staff, StaffRole, db
     for role in (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value):
         staff_id = db.session.scalar(select(Staff.id).join(StaffRole, StaffRole.staff_id == Staff.id)
                                      .where(Staff.org_id == org.id, StaffRole.role == role)
@@ -428,7 +416,6 @@ def admin_staff(org):
 
 def targets(today, teachers=1, parents=1):
     """Everything the measurements need, with logins granted; in the current application context."""
-    from services.org.years import current_year
 
     org = first_org()
     year = current_year(org, today)
@@ -453,9 +440,7 @@ def targets(today, teachers=1, parents=1):
             t.grids.append((period.id, f"{period.name} ({state}), {lessons} ур."))
     t.report_class, t.report_class_id = main.class_name, main.class_id
     # «Итоги успеваемости»: the last period that is over (its period marks are set), else the current
-    from sqlalchemy import select
 
-    from models import Period, db
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.start_date)).all()
     over = [p for p in periods if p.end_date < today] or periods[:1]
     t.report_period, t.report_period_id = over[-1].name, over[-1].id

@@ -55,7 +55,11 @@ from datetime import timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode
 
-from bench.dataset import PASSWORD, ROOT, OUT, BenchError, Config, log
+import psycopg
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.dataset import OUT, PASSWORD, ROOT, BenchError, Config, dispose, log, prepare, set_today, targets
 from bench.measure import percentile
 
 REQUEST_TIMEOUT = 30
@@ -356,8 +360,6 @@ def _children(pid):
 
 def _pg_backends(url):
     """Pids of the PostgreSQL backends serving the database of `url` (this one's own left out)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
     name = make_url(url).database
     try:
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), connect_timeout=5) as conn:
@@ -503,7 +505,6 @@ def run_load(url, t, duration=60, teachers=50, parents=50, workers=2, seed=7):
 def check_consistency(url, teachers, result):
     """Every accepted save is in the database with the last value and the counted version; no cell
     (task, student) holds two marks."""
-    from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     try:
@@ -713,7 +714,6 @@ class ContentionResult:
 
 def read_rival_state(url, targets):
     """(the rivals' records {key: {field: value, "version": …}}, whether their period is closed)."""
-    from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     try:
@@ -804,8 +804,6 @@ def run_contention(url, t, duration=20, pairs=4, workers=2, threads=8, close_at=
 
 
 def main(argv=None):
-    from bench.dataset import dispose, prepare, targets
-
     parser = argparse.ArgumentParser(
         prog="python -m bench.load",
         description="Нагрузочный тест: gunicorn (2 воркера) на PostgreSQL с набором данных, учителя сохраняют "
@@ -822,7 +820,6 @@ def main(argv=None):
     parser.add_argument("--pairs", type=int, default=8, help="пар сессий (--contention; по умолчанию 8)")
     parser.add_argument("--threads", type=int, default=16, help="потоков в воркере (--contention; по умолчанию 16)")
     args = parser.parse_args(argv)
-    from bench.dataset import set_today
     today = set_today()
     database, app = prepare("postgresql", Config(args.size, args.seed), today, use_cache=False)
     try:

@@ -11,10 +11,13 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from sqlalchemy import event, select, text
 
 from bench.dataset import PASSWORD, BenchError
+from models import Attendance, AttendanceCode, Mark, db
+from reports import catalogue, registry  # noqa: F401 — catalogue registers every report
 
 WARMUP = 2
 
@@ -153,7 +156,6 @@ def measure_grid(app, counter, t, repeat_count, period_id=None):
 
 def lesson_state(app, journal):
     """{student id: (mark value, version)} on the task and {student id: (code, version)} on the lesson."""
-    from models import Attendance, AttendanceCode, Mark, db
     with app.app_context():
         marks = {sid: (value, version) for sid, value, version in db.session.execute(
             select(Mark.student_id, Mark.value, Mark.version).where(Mark.task_id == journal.task_id))}
@@ -230,14 +232,10 @@ REPORTS = {
 
 
 def report_registered(name):
-    from reports import catalogue, registry  # noqa: F401 — catalogue registers every report
     return name in registry.REGISTRY
 
 
 def report_url(name, t):
-    from urllib.parse import urlencode
-
-    from reports import registry
     accepted = registry.REGISTRY[name].params
     values = {"class": t.report_class, "year": t.year_name, "period": t.report_period}
     query = {k: v for k, v in values.items() if k in accepted and k in REPORTS[name][1]}
@@ -278,7 +276,6 @@ RAW_SQL = {
 
 def measure_raw(app, t, name, repeat_count):
     """(Sample, rows) of the raw aggregate, fetched to the last row."""
-    from models import db
     params = {"year_id": t.year_id, "class_id": t.report_class_id, "period_id": t.report_period_id}
     sample, rows = Sample(), 0
     with app.app_context():

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from bench.snapshot import PASSWORD, SEED, TODAY, demo_data, log, make_app
+from models import db
 
 VERSION = "0.1.0"
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -49,7 +50,6 @@ def build(version=VERSION, out=OUT):
         path = Path(tmp) / "release.db"
         app = make_app(path)
         accounts, _ = demo_data(app)
-        from models import db
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

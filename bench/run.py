@@ -24,9 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import dataset, measure
+from sqlalchemy import func, select
+
+from bench import dataset, load, measure
 from bench.dataset import BenchError, Config, log
 from bench.machine import describe
+from models import AcademicYear, Lesson, Mark, Organization, PeriodMark, SchoolClass, Student, db
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 ANALYSIS = "## Разбор"
@@ -65,7 +68,6 @@ def mark(ok):
 
 def measure_database(kind, app, t, repeat):
     """The rows of one database, in-process."""
-    from models import db
 
     rows = []
     with app.app_context():
@@ -165,7 +167,6 @@ def measure_history(kind, size, seed, repeat, today, base=None, notes=None):
 def paired(a, b, repeat):
     """{"grid"|"diary": (Sample of a, Sample of b)}: the same requests to two databases, in turns.
     `a`, `b` = (app, targets)."""
-    from models import db
 
     sides = []
     for app, t in (a, b):
@@ -200,9 +201,7 @@ def paired(a, b, repeat):
 
 def dataset_summary():
     """One line: what the loaded database holds (all organizations)."""
-    from sqlalchemy import func, select
 
-    from models import AcademicYear, Lesson, Mark, Organization, PeriodMark, SchoolClass, Student, db
     counts = {label: db.session.scalar(select(func.count()).select_from(model)) for label, model in (
         ("организаций", Organization), ("учебных лет", AcademicYear), ("классов", SchoolClass),
         ("учеников", Student), ("уроков", Lesson), ("отметок", Mark), ("отметок за период", PeriodMark))}
@@ -240,7 +239,8 @@ def main(argv=None):
         description="Бенчмарк issue 7: журнал, дневник и отчёты на большом наборе (SQLite и PostgreSQL), "
                     "нагрузочный тест; таблица с бюджетами печатается и пишется в bench/RESULTS.md.")
     parser.add_argument("--size", choices=dataset.SIZES, default="large", help="набор данных (по умолчанию large)")
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both", help="база (по умолчанию обе)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both",
+                        help="база (по умолчанию обе)")
     parser.add_argument("--repeat", type=int, default=20, help="запросов на измерение (по умолчанию 20)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--history", action="store_true", help="сетка и дневник с 9 прошлыми годами и 9 школами")
@@ -279,7 +279,6 @@ def main(argv=None):
                 rows += measure_history(kind, history_size, args.seed, args.repeat, today,
                                         (app, t) if history_size == args.size else None, notes)
             if kind == "postgresql" and not args.no_load:
-                from bench import load
                 dataset.dispose(app)
                 result = load.run_load(database.url, t, args.load_duration, args.teachers, args.parents)
                 ok = result.saves_per_second >= 200 and result.errors == 0 and result.consistent

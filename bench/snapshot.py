@@ -24,6 +24,7 @@ the way a user reaches it, so the same script runs before and after a refactor.
 """
 import argparse
 import difflib
+import json
 import os
 import re
 import shutil
@@ -33,6 +34,18 @@ import time
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
+
+from flask import g
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from app import create_app
+from models import User, db
+from reports import registry
+from reports.render import to_json
+from services import clock
+from services.context import Actor
+from services.errors import DomainError
 
 TODAY = date(2026, 11, 20)
 SEED = 2026
@@ -78,10 +91,6 @@ def log(message):
 
 def make_app(path):
     """The app on a new SQLite file at `path`, its schema by the migrations, the clock frozen at TODAY."""
-    from app import create_app
-    from flask_migrate import upgrade
-    from models import db
-    from services import clock
 
     url = f"sqlite:///{path}"
     os.environ["DATABASE_URL"] = url  # read by create_app's defaults; the config below says it again
@@ -260,16 +269,8 @@ def snapshot_report(app, visitor, login, key, out):
 
 def document_json(app, login, key):
     """The report `key` of the user `login`, default parameters, as the JSON of reports/render.py."""
-    import json
 
-    from flask import g
-    from sqlalchemy import select
 
-    from models import User, db
-    from reports import registry
-    from reports.render import to_json
-    from services.context import Actor
-    from services.errors import DomainError
 
     with app.test_request_context():
         try:
@@ -301,7 +302,6 @@ def take(out_dir):
         for role, login in accounts:
             pages, reports = snapshot_role(app, role, login, out_dir / role)
             log(f"{role:14} {login:16} {pages:3} pages, {reports:2} reports  ({time.monotonic() - started:.1f} s)")
-        from models import db
         with app.app_context():
             db.engine.dispose()
     log(f"snapshot written to {out_dir} in {time.monotonic() - started:.1f} s")

@@ -1,12 +1,20 @@
 """Builders of test data through the domain services (rules run on every flush)."""
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import date as d
 from decimal import Decimal
 from types import SimpleNamespace
 
-from models import (AcademicYear, Parent, ParentRelation, Period, PeriodMark, Role, SchoolClass, Staff, Student,
-                    SubgroupMember, db)
-from services.people import accounts
+from sqlalchemy import func, select
+
+from models import (AcademicYear, Attendance, AttendanceCode, Bell, Curriculum, CurriculumLine, Holiday, Lesson, Mark,
+                    Organization, Parent, ParentRelation, Period, PeriodMark, Role, Room, SchoolClass, Staff, Student,
+                    Subgroup, SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan,
+                    ThematicPlanTopic, User, db)
+from services.context import Actor
+from services.movement import orders as movement
+from services.movement.backfill import backfill_memberships
 from services.org import orgs
+from services.people import accounts
 from services.validation import snils_with_checksum
 
 PASSWORD = "test-pass-123"
@@ -86,7 +94,8 @@ def build_org(prefix, kind="school"):
     ns = SimpleNamespace(org=org, year=year, period=period, prefix=prefix)
     ns.admin = make_staff(org, "Админов", "Антон", [Role.ADMIN.value], f"{prefix}.admin")
     ns.hr = make_staff(org, "Кадрова", "Анна", [Role.HR.value], f"{prefix}.hr", sex="f")
-    ns.deputy = make_staff(org, "Завучева", "Вера", [Role.DEPUTY.value, Role.TEACHER.value], f"{prefix}.deputy", sex="f")
+    ns.deputy = make_staff(org, "Завучева", "Вера", [Role.DEPUTY.value, Role.TEACHER.value], f"{prefix}.deputy",
+                           sex="f")
     ns.director = make_staff(org, "Директоров", "Дмитрий", [Role.DIRECTOR.value], f"{prefix}.director")
     ns.teacher = make_staff(org, "Учителев", "Тимур", [Role.TEACHER.value], f"{prefix}.teacher")
     ns.class_teacher = make_staff(org, "Классова", "Клара", [Role.TEACHER.value], f"{prefix}.class_teacher", sex="f")
@@ -114,7 +123,6 @@ def build_world():
 # -- timetable helpers (subjects, rooms, assignments, bells made directly for timetable tests) --
 
 def tt_subject(org, name):
-    from models import Subject
     subject = Subject(org_id=org.id, name=name)
     db.session.add(subject)
     db.session.flush()
@@ -122,7 +130,6 @@ def tt_subject(org, name):
 
 
 def tt_room(org, name):
-    from models import Room
     room = Room(org_id=org.id, name=name)
     db.session.add(room)
     db.session.flush()
@@ -130,7 +137,6 @@ def tt_room(org, name):
 
 
 def tt_subgroup(org, year, klass, subject, name):
-    from models import Subgroup
     subgroup = Subgroup(org_id=org.id, year_id=year.id, class_id=klass.id, subject_id=subject.id, name=name)
     db.session.add(subgroup)
     db.session.flush()
@@ -138,7 +144,6 @@ def tt_subgroup(org, year, klass, subject, name):
 
 
 def tt_assignment(org, year, klass, teacher, subject, subgroup=None, hours=None):
-    from models import TeachingAssignment
     assignment = TeachingAssignment(org_id=org.id, year_id=year.id, class_id=klass.id, teacher_id=teacher.id,
                                     subject_id=subject.id, subgroup_id=subgroup.id if subgroup else None,
                                     hours_per_week=hours)
@@ -149,9 +154,7 @@ def tt_assignment(org, year, klass, teacher, subject, subgroup=None, hours=None)
 
 def tt_bells(org, shift=1, count=7, year=None, first=(8, 30), minutes=40, pause=10):
     """A bell schedule: `count` lessons of `minutes` from `first`, `pause` minutes apart."""
-    from datetime import datetime, timedelta
 
-    from models import Bell
     start = datetime(2000, 1, 1, *first)
     bells = []
     for number in range(1, count + 1):
@@ -168,15 +171,11 @@ def tt_bells(org, shift=1, count=7, year=None, first=(8, 30), minutes=40, pause=
 
 def actor_of(login):
     """The Actor a login gets in its first organization, as a request would build it."""
-    from sqlalchemy import select
 
-    from models import User
-    from services.context import Actor
     return Actor.for_user(db.session.scalar(select(User).where(User.login == login)))
 
 
 def pl_subject(org, name, **extra):
-    from models import Subject
     subject = Subject(org_id=org.id, name=name, **extra)
     db.session.add(subject)
     db.session.flush()
@@ -185,9 +184,7 @@ def pl_subject(org, name, **extra):
 
 def pl_curriculum(org, year, grade, lines=(), max_hours=None, profile=None, weeks=34):
     """A curriculum with lines [(subject, hours per week[, component])] (school) made as the system."""
-    from decimal import Decimal
 
-    from models import Curriculum, CurriculumLine
     curriculum = Curriculum(org_id=org.id, year_id=year.id, grade=grade, profile=profile, weeks=weeks,
                             max_hours=Decimal(max_hours) if max_hours is not None else None)
     for subject, hours, *component in lines:
@@ -200,7 +197,6 @@ def pl_curriculum(org, year, grade, lines=(), max_hours=None, profile=None, week
 
 
 def pl_assignment(org, klass, subject, teacher, subgroup=None, hours=None, plan=None):
-    from models import TeachingAssignment
     assignment = TeachingAssignment(org_id=org.id, year_id=klass.year_id, class_id=klass.id,
                                     subject_id=subject.id, teacher_id=teacher.id,
                                     subgroup_id=subgroup.id if subgroup else None, hours_per_week=hours,
@@ -212,7 +208,6 @@ def pl_assignment(org, klass, subject, teacher, subgroup=None, hours=None, plan=
 
 def pl_plan(org, year, teacher, subject, grade, name="КТП", topics=()):
     """A КТП with topics [(title, hours)]."""
-    from models import ThematicPlan, ThematicPlanTopic
     plan = ThematicPlan(org_id=org.id, year_id=year.id, teacher_id=teacher.id, subject_id=subject.id,
                         grade=grade, name=name)
     for position, (title, hours) in enumerate(topics, start=1):
@@ -225,7 +220,6 @@ def pl_plan(org, year, teacher, subject, grade, name="КТП", topics=()):
 # -- journal helpers (grid and diary tests): subjects, assignments, lessons, tasks, marks --------
 
 def jr_subject(org, name, grading="marks"):
-    from models import Subject
     subject = Subject(org_id=org.id, name=name, grading=grading)
     db.session.add(subject)
     db.session.flush()
@@ -233,7 +227,6 @@ def jr_subject(org, name, grading="marks"):
 
 
 def jr_assignment(org, year, klass, teacher, subject, subgroup=None):
-    from models import TeachingAssignment
     assignment = TeachingAssignment(org_id=org.id, year_id=year.id, class_id=klass.id, teacher_id=teacher.id,
                                     subject_id=subject.id, subgroup_id=subgroup.id if subgroup else None)
     db.session.add(assignment)
@@ -243,7 +236,6 @@ def jr_assignment(org, year, klass, teacher, subject, subgroup=None):
 
 def jr_lessons(assignment, period, days, number=2, **extra):
     """Lessons of an assignment on the given dates (as the timetable would generate them)."""
-    from models import Lesson
     lessons = [Lesson(org_id=assignment.org_id, assignment_id=assignment.id, period_id=period.id, date=day,
                       number=number, teacher_id=assignment.teacher_id, **extra) for day in days]
     db.session.add_all(lessons)
@@ -253,16 +245,11 @@ def jr_lessons(assignment, period, days, number=2, **extra):
 
 def jr_task_type(org_id, name="Ответ на уроке"):
     """A task type seeded with the organization (services/journal/dictionaries.py)."""
-    from sqlalchemy import select
 
-    from models import TaskType
     return db.session.scalar(select(TaskType).where(TaskType.org_id == org_id, TaskType.name == name))
 
 
 def jr_task(lesson, type_name="Ответ на уроке", weight=None, mandatory=None, topic=None):
-    from sqlalchemy import func, select
-
-    from models import Task
     kind = jr_task_type(lesson.org_id, type_name)
     position = (db.session.scalar(select(func.max(Task.position)).where(Task.lesson_id == lesson.id)) or 0) + 1
     task = Task(org_id=lesson.org_id, lesson_id=lesson.id, type_id=kind.id,
@@ -275,7 +262,6 @@ def jr_task(lesson, type_name="Ответ на уроке", weight=None, mandato
 
 
 def jr_mark(task, student, value, comment=None):
-    from models import Mark
     mark = Mark(org_id=task.org_id, task_id=task.id, student_id=student.id, value=value, comment=comment)
     db.session.add(mark)
     db.session.flush()
@@ -283,9 +269,6 @@ def jr_mark(task, student, value, comment=None):
 
 
 def jr_attendance(lesson, student, code="н"):
-    from sqlalchemy import select
-
-    from models import Attendance, AttendanceCode
     code_row = db.session.scalar(select(AttendanceCode).where(AttendanceCode.org_id == lesson.org_id,
                                                               AttendanceCode.code == code))
     row = Attendance(org_id=lesson.org_id, lesson_id=lesson.id, student_id=student.id, code_id=code_row.id)
@@ -296,7 +279,6 @@ def jr_attendance(lesson, student, code="н"):
 
 
 def jr_period_mark(student, subject, period, value):
-    from models import PeriodMark
     mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=period.year_id,
                       kind="period", period_id=period.id, slot=period.id, value=value)
     db.session.add(mark)
@@ -307,19 +289,16 @@ def jr_period_mark(student, subject, period, value):
 # -- movement book helpers (orders through services/movement/orders.py, as the operator at the console) ------
 
 def mv_actor(org):
-    from services.context import Actor
     return Actor.system_actor(org)
 
 
 def mv_backfill(org):
     """The class history of students made without it (idempotent; cards made now open it themselves)."""
-    from services.movement.backfill import backfill_memberships
     return backfill_memberships(org.id)
 
 
 def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=None, apply=True, note=None):
     """An order with items [(student, to_class[, reason, destination])], applied unless apply=False."""
-    from services.movement import orders as movement
     actor = mv_actor(org)
     order = movement.create_order(actor, kind, number or movement.suggest_number(org.id, day), day,
                                   effective_date=effective, note=note,
@@ -335,13 +314,11 @@ def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=
 
 
 def mv_transfer(student, to_class, day, **kw):
-    from models import Organization
     return mv_order(db.session.get(Organization, student.org_id), "transfer", day, [(student, to_class)], **kw)
 
 
 def mv_withdraw(student, day, reason="other_school", destination="МБОУ «СОШ № 1», г. Тест", **kw):
     """Выбытие: the student leaves (status withdrawn, his class kept as the one he left from)."""
-    from models import Organization
     return mv_order(db.session.get(Organization, student.org_id), "withdrawal", day,
                     [(student, None, reason, destination)], **kw)
 
@@ -352,9 +329,7 @@ def ro_school(ns):
     """The world's organization `ns` (2026/2027, 5А and 6Б) made a small school with a year to close:
     four quarters, three holidays, an 11th grade, subjects, curricula of grades 5, 6 and 11 (ОДНКНР only
     in the 5th), assignments (5А English split between two teachers), some period marks."""
-    from datetime import date as d
 
-    from models import Holiday, Period, Subgroup
     org, year = ns.org, ns.year
     for number, name, start, end in ((1, "1 четверть", d(2026, 9, 1), d(2026, 10, 25)),
                                      (3, "3 четверть", d(2027, 1, 12), d(2027, 3, 21)),
@@ -393,10 +368,7 @@ def ro_college(prefix="c"):
     """A college (logins '<prefix>.admin', '<prefix>.deputy', '<prefix>.teacher') with two semesters of
     2026/2027 and the group ТМ-21 (2nd course, three students): ОП.01 is taught in the 1st semester only,
     МДК.01.01 in both (split into two subgroups in the 1st), ОП.02 only in the 2nd (no teacher yet)."""
-    from datetime import date as d
-    from decimal import Decimal
 
-    from models import Curriculum, CurriculumLine, Period, Subgroup, SubgroupMember
     org, year, _ = make_org(prefix, kind="college")
     ns = SimpleNamespace(org=org, year=year)
     ns.admin = make_staff(org, "Админов", "Антон", [Role.ADMIN.value], f"{prefix}.admin")
@@ -434,7 +406,6 @@ def ro_college(prefix="c"):
 
 
 def ro_year_mark(student, subject, year, value):
-    from models import PeriodMark
     mark = PeriodMark(org_id=student.org_id, student_id=student.id, subject_id=subject.id, year_id=year.id,
                       kind="year", value=value)
     db.session.add(mark)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models import AttendanceCode, Lesson, Subject, TaskType, TeachingAssignment, db
 from tests.factories import actor_of, make_class, make_staff, make_student
+from services.journal.grid_save import save_entries
 
 LESSON_DATES = (date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 12))
 
@@ -65,7 +66,6 @@ def new_task(ns, lesson, key="k1", type_row=None, **extra):
 
 def add_task(ns, lesson=None, type_row=None):
     """A saved task on a lesson (made through the service as the teacher); returns its id."""
-    from services.journal.grid_save import save_entries
     lesson = lesson or ns.lessons[0]
     result = save_entries(actor_of("a.teacher"), ns.assignment.id,
                           {"tasks": [new_task(ns, lesson, "t", type_row)]})

@@ -20,6 +20,8 @@ from models import LoginEvent, db
 from services import backup, clock
 from services.demo.school import create_demo
 from tests.conftest import TEST_TODAY, Browser
+from alembic.script import ScriptDirectory
+from flask import current_app
 
 PASSWORD = "demo-pass-2026"
 DIGESTED = ("mark", "student", "audit_log")
@@ -77,9 +79,6 @@ def revision():
 
 
 def head_revision():
-    from alembic.script import ScriptDirectory
-    from flask import current_app
-
     config = current_app.extensions["migrate"].migrate.get_config()
     return ScriptDirectory.from_config(config).get_current_head()
 

@@ -2,8 +2,10 @@
 strings, forms and the grid's JSON get a Russian 400/404 page or message and change nothing —
 on SQLite (OverflowError in the driver above 2^63) and on PostgreSQL (4-byte integer columns
 overflow above 2147483647: DataError)."""
+import io
 import json
 import re
+import zipfile
 from datetime import date
 
 import pytest
@@ -15,6 +17,9 @@ from reports import registry
 from services import params
 from tests.factories import (jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, mv_order, pl_curriculum,
                              pl_plan)
+from tests.factories import actor_of
+from reports.ktp_template import ktp_workbook
+from services.planning import ktp
 
 # Ids the database cannot hold, or that are no canonical id at all.
 HOSTILE_IDS = ("99999999999999999999", "2147483648", "9223372036854775808", "17.9", "1e3", "-1", " 17", "0",
@@ -84,7 +89,6 @@ DATE_URLS = (
 
 def report_urls(actor_login):
     """One report per parameter the actor may open, with the hostile value in that parameter."""
-    from tests.factories import actor_of
 
     urls, seen = [], set()
     for rdef in registry.available(actor_of(actor_login)):
@@ -249,10 +253,7 @@ def test_a_value_the_database_cannot_hold_is_a_russian_400_not_a_500(app, world,
 
 def broken_xlsx():
     """A workbook made from the КТП template whose sheet's XML is cut in half."""
-    import io
-    import zipfile
 
-    from reports.ktp_template import ktp_workbook
 
     source, out = zipfile.ZipFile(io.BytesIO(ktp_workbook().bytes())), io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
@@ -263,8 +264,6 @@ def broken_xlsx():
 
 
 def test_an_upload_its_reader_chokes_on_gets_a_russian_message(scene, browser):
-    import io
-
     b = browser()
     b.login("a.teacher")
     before = table_counts()
@@ -272,13 +271,13 @@ def test_an_upload_its_reader_chokes_on_gets_a_russian_message(scene, browser):
                                                                                        "ktp.xlsx")},
                   content_type="multipart/form-data", follow_redirects=True)
     # services/uploads.py names the problem; the net in app.py (a 400) is only for what it misses.
-    assert resp.status_code == 200 and "файл повреждён или содержит недопустимую разметку" in resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "файл повреждён или содержит недопустимую разметку" in resp.get_data(as_text=True)
     assert table_counts() == before
 
 
 def test_hours_of_a_topic_are_never_an_exponent_worked_out():
     """«1e999999999» in a КТП's hours would have int() compute a billion digits (minutes of CPU)."""
-    from services.planning import ktp
 
     assert ktp._hours("1e100000") == "1e100000"
     assert ktp._hours("12") == 12 and ktp._hours("2,0") == 2 and ktp._hours("\u00b2") == "\u00b2"

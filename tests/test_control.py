@@ -15,6 +15,7 @@ from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
                              pl_subject, tt_assignment)
 from tests.querycount import count_queries
+from admin_views.control.views import link_of
 
 MON, TUE, THU, FRI, NEXT_MON = (date(2026, 11, 2), date(2026, 11, 3), date(2026, 11, 5), date(2026, 11, 6),
                                 date(2026, 11, 9))
@@ -66,7 +67,8 @@ def test_absence_reasons_count_working_days_across_the_holiday_and_the_weekend(c
 
 
 def test_each_class_teacher_sees_his_class_and_the_deputy_all(ctl):
-    assert [t for t in titles("a.class_teacher", "absences", FRI)] == ["5А, Учеников П. И.: пропуски без причины — 1 ур."]
+    assert [t for t in titles("a.class_teacher", "absences", FRI)] == [
+        "5А, Учеников П. И.: пропуски без причины — 1 ур."]
     assert [t for t in titles("a.ct2", "absences", FRI)] == ["6Б, Чужов И. И.: пропуски без причины — 1 ур."]
     assert len(titles("a.deputy", "absences", FRI)) == 2
     assert titles("a.teacher", "absences", FRI) is None
@@ -163,7 +165,8 @@ def test_student_cards_hr_all_the_class_teacher_his_class_and_late_entries(ctl):
     assert len(titles("a.hr", "cards", FRI)) == 3
     assert [t.split(",")[0] for t in titles("a.class_teacher", "cards", FRI)] == ["5А", "5А"]
     card = db.session.get(Student, a.student.id)
-    card.address, card.birth_certificate_series, card.birth_certificate_number = "г. Тест, ул. Мира, 1", "II-АБ", "123456"
+    card.address = "г. Тест, ул. Мира, 1"
+    card.birth_certificate_series, card.birth_certificate_number = "II-АБ", "123456"
     card.family_composition, card.social_status, card.foreign_language = "полная", "—", "Английский"
     db.session.commit()
     assert not any("Учеников" in t for t in titles("a.hr", "cards", FRI))
@@ -287,8 +290,6 @@ def test_the_control_costs_the_same_whatever_the_size_of_the_school(ctl):
 
 
 def test_every_item_links_to_the_page_where_it_is_fixed(ctl, ro_app):
-    from admin_views.control.views import link_of
-
     a = ctl
     pl_curriculum(a.org, a.year, 6, [])  # an empty plan
     db.session.add(Period(org_id=a.org.id, year_id=a.year.id, type="quarter", number=3, name="3 четверть",

@@ -26,7 +26,7 @@ def line_count(plan_id):
 
 
 def hours_of(plan_id):
-    return sorted((l.subject.name, l.hours_per_week) for l in db.session.scalars(
+    return sorted((line.subject.name, line.hours_per_week) for line in db.session.scalars(
         select(CurriculumLine).where(CurriculumLine.curriculum_id == plan_id)))
 
 
@@ -45,7 +45,7 @@ def test_a_line_over_the_maximum_is_refused_naming_total_and_maximum(world, plan
 
 def test_within_the_maximum_the_grid_saves_all_rows_at_once(world, plan5):
     plan, math, russian, english = plan5
-    math_line = next(l for l in plan.lines if l.subject_id == math.id)
+    math_line = next(line for line in plan.lines if line.subject_id == math.id)
     curricula.save_lines(actor_of("a.deputy"), plan, [
         curricula.LineInput(id=math_line.id, hours_per_week="4"),
         curricula.LineInput(subject_id=english.id, component="school", hours_per_week="2")])
@@ -56,7 +56,7 @@ def test_within_the_maximum_the_grid_saves_all_rows_at_once(world, plan5):
 
 def test_one_bad_row_of_the_grid_changes_nothing(world, plan5):
     plan, math, russian, english = plan5
-    math_line = next(l for l in plan.lines if l.subject_id == math.id)
+    math_line = next(line for line in plan.lines if line.subject_id == math.id)
     with pytest.raises(DomainError) as err:
         curricula.save_lines(actor_of("a.deputy"), plan, [
             curricula.LineInput(id=math_line.id, hours_per_week="1"),

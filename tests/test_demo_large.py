@@ -20,6 +20,8 @@ from services.journal.figures import suggested_mark, weighted_average
 from services.journal.grid_save import save_entries
 from services.timetable.lessons import generate_lessons
 from tests.helpers import open_browser
+from services import rules
+from tests.conftest import _wipe as wipe
 
 M = ClassMembership
 
@@ -53,7 +55,6 @@ def rule_problems():
     """Every flush-time rule (services/rules.py validators) run on every row, as if it were saved now;
     closed years are opened in the session for it (never flushed), else their rows would be refused
     as changes of a closed year. The history's rules refuse any change at all, so they are left out."""
-    from services import rules
     skipped = {ClassMembership, MovementOrder, MovementItem}
     problems = []
     with db.session.no_autoflush:
@@ -265,7 +266,6 @@ def test_the_same_seed_gives_the_same_data(app):
 
 
 def _wipe():
-    from tests.conftest import _wipe as wipe
     db.session.remove()
     wipe()
 
@@ -324,7 +324,6 @@ def test_the_command_line(app):
     small = runner.invoke(args=["demo-data", "--years", "2"])
     assert small.exit_code != 0 and "--size large или tiny" in small.output
     db.session.remove()
-    from tests.conftest import _wipe as wipe
     wipe()
     bad = runner.invoke(args=["demo-data", "--size", "tiny", "--today", "31.02.2027"])
     assert bad.exit_code != 0 and "не дата" in bad.output and "Traceback" not in bad.output

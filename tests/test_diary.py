@@ -9,6 +9,8 @@ from models import AuditLog, Mark, db
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
                              jr_task, make_parent, make_student, tt_bells)
 from tests.querycount import count_queries
+from tests.factories import tt_subgroup
+from models import SubgroupMember
 
 MONDAY = date(2026, 11, 9)
 
@@ -111,8 +113,6 @@ def test_staff_have_no_diary(world, browser):
 
 
 def test_only_the_students_subgroup_lessons(world, browser):
-    from tests.factories import tt_subgroup
-    from models import SubgroupMember
     a = world.a
     english = jr_subject(a.org, "Английский язык")
     g1 = tt_subgroup(a.org, a.year, a.klass, english, "1 группа")

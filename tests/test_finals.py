@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import AuditLog, ExamEntry, ExamResult, Period, PeriodMark, Role, SchoolClass, Staff, db
+from models import AuditLog, ExamEntry, ExamResult, PeriodMark, SchoolClass, Staff, db
 from reports.registry import build
 from reports.render import to_json
 from services.journal import finals
@@ -18,14 +18,17 @@ from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.journal.payload import VersionConflict
 from services.journal.period_marks import set_period_mark
+from tests.factories import (ORDER_DATE, actor_of, mv_actor,
+                             next_year, ro_college)
+from tests.helpers import field, login
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from services.demo.school import create_demo
 from tests.helpers import InUnits, in_unit
 
 # Each service call is its own unit of work, as each request is (services/uow.py).
 finals = InUnits(finals)
 set_period_mark = in_unit(set_period_mark)
-from tests.factories import (ORDER_DATE, actor_of, jr_assignment, jr_period_mark, jr_subject, make_staff, mv_actor,
-                             next_year, ro_college)
-from tests.helpers import field, login
 
 D = date
 
@@ -81,7 +84,8 @@ def test_the_teacher_sets_year_marks_of_his_subject(fw, browser):
     assert f'name="{a.student.id}:year"' in html and 'src="/static/finals.js"' in html and "<script>" not in html
     resp = b.post(page(a, a.math), {**field(a.student, "year", "5"), **field(a.classmate, "year", "4")})
     assert resp.status_code == 303
-    assert marks(a, "year") == {(a.student.id, a.math.id, "year"): ("5", 1), (a.classmate.id, a.math.id, "year"): ("4", 1)}
+    assert marks(a, "year") == {(a.student.id, a.math.id, "year"): ("5", 1),
+                                (a.classmate.id, a.math.id, "year"): ("4", 1)}
     audit = db.session.scalars(select(AuditLog).where(AuditLog.entity == "period_mark", AuditLog.action == "insert",
                                                       AuditLog.user_id == a.teacher.user_id)).all()
     assert sorted(r.changes["kind"][1] for r in audit) == ["year", "year"]
@@ -276,9 +280,6 @@ def test_college_debts_make_repeaters(college):
 
 
 def test_the_migration_builds_the_exam_result_table(app):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     with db.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert [d for d in differences if "exam_result" in repr(d)] == []
@@ -288,8 +289,6 @@ def test_the_migration_builds_the_exam_result_table(app):
 
 @pytest.mark.parametrize("kind", ["school", "college"])
 def test_the_demo_fills_year_exam_and_final_marks_and_exam_results(app, kind):
-    from services.demo.school import create_demo
-
     create_demo(kind, password="demo-pass-2026")
     db.session.commit()  # as the `demo-data` command's unit of work does
     kinds = {k for k in db.session.scalars(select(PeriodMark.kind))}

@@ -34,7 +34,8 @@ def grid(world, browser):
 def test_a_topic_longer_than_its_field_is_refused_naming_the_field_and_limit(grid):
     a, assignment, lessons, b = grid
     before = counts()
-    resp = post_payload(b, assignment, a.period, {"lessons": [{"lesson_id": lessons[0].id, "version": lessons[0].version,
+    resp = post_payload(b, assignment, a.period, {"lessons": [{"lesson_id": lessons[0].id,
+                                                                   "version": lessons[0].version,
                                                                    "topic": "Д" * 501}]})
     message = resp.get_json()["message"]
     assert resp.status_code == 400 and "«Тема урока» длиннее 500 символов (501)" in message, message

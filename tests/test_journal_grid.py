@@ -16,6 +16,12 @@ from tests.factories import (DAYS, journal, jr_assignment, jr_attendance, jr_les
                              jr_subject, jr_task, make_class, make_student, mv_withdraw)
 from tests.helpers import grid_url, post_payload
 from tests.querycount import count_queries
+from tests.factories import jr_task_type
+from tests.factories import pl_plan
+from tests.factories import make_staff
+from admin_views.journal.grid import _columns
+from services.journal.period_marks import set_period_mark
+from tests.factories import actor_of
 
 def mark_inputs(html):
     return re.findall(r'<input class="jc m"[^>]*>', html)
@@ -96,8 +102,9 @@ def test_save_then_parent_diary_shows_the_mark_at_once(world, browser):
     payload = {
         "lessons": [{"lesson_id": lesson.id, "version": lesson.version, "topic": "Сложение дробей",
                      "homework": "№ 12, 14", "homework_due_lesson_id": lessons[1].id}],
-        "tasks": [{"task_id": None, "key": "n1", "lesson_id": lesson.id, "type_id": _type_id(a, "Самостоятельная работа"),
-                   "weight": "2", "is_mandatory": False, "topic": "", "delete": False}],
+        "tasks": [{"task_id": None, "key": "n1", "lesson_id": lesson.id,
+                   "type_id": _type_id(a, "Самостоятельная работа"), "weight": "2", "is_mandatory": False,
+                   "topic": "", "delete": False}],
         "marks": [{"task_key": "n1", "student_id": a.student.id, "value": "4", "comment": "", "version": None}],
         "attendance": [{"lesson_id": lesson.id, "student_id": a.classmate.id, "code": "н", "version": None}],
     }
@@ -114,7 +121,6 @@ def test_save_then_parent_diary_shows_the_mark_at_once(world, browser):
 
 
 def _type_id(ns, name):
-    from tests.factories import jr_task_type
     return jr_task_type(ns.org.id, name).id
 
 
@@ -400,7 +406,6 @@ def _quarter(world, students, weeks):
 
 
 def test_grid_page_costs_at_most_ten_statements_whatever_the_size(world, browser):
-    from tests.factories import pl_plan
     small = _quarter(world, 3, 1)
     big = _quarter(world, 30, 8)  # 30 students × a quarter's lessons × 2 tasks
     for assignment in (small, big):  # the КТП's topics come in the same statements
@@ -438,10 +443,10 @@ def test_debts_count_mandatory_tasks_without_a_mark(world):
 
 
 def test_empty_topics_are_offered_from_the_ktp(world, browser):
-    from tests.factories import pl_plan
     a = world.a
     subject, assignment, lessons = journal(world)
-    plan = pl_plan(a.org, a.year, a.teacher, subject, 5, topics=[("Натуральные числа", 2), ("Дроби", 1), ("Проценты", 1)])
+    plan = pl_plan(a.org, a.year, a.teacher, subject, 5,
+                   topics=[("Натуральные числа", 2), ("Дроби", 1), ("Проценты", 1)])
     assignment.thematic_plan_id = plan.id
     jr_lessons(assignment, a.period, [date(2026, 10, 20)])  # the first lesson, before the period
     jr_lessons(assignment, a.period, [date(2026, 10, 21)], is_cancelled=True)  # not counted
@@ -457,7 +462,6 @@ def test_empty_topics_are_offered_from_the_ktp(world, browser):
 
 
 def test_a_substitute_writes_only_the_lessons_he_gave(world, browser):
-    from tests.factories import make_staff
     a = world.a
     substitute = make_staff(a.org, "Заменов", "Захар", ["teacher"], "a.substitute")
     subject, assignment, lessons = journal(world)
@@ -495,7 +499,6 @@ def test_cells_built_in_python_keep_their_states_and_escape_comments(world, brow
     """The presenter (admin_views/journal/grid_cells.py) decides each cell once (issue 7: the page's
     speed); the markup static/journal.js reads is unchanged, and a comment or a value is escaped in
     the hand-built cells."""
-    from admin_views.journal.grid import _columns
 
     a = world.a
     subject, assignment, lessons = journal(world)
@@ -542,8 +545,6 @@ def _row(html, student):
 def test_a_year_or_final_mark_closes_the_grid_to_the_teacher(world, browser, kind, reason):
     """Issue 13.1: a year or final mark locks every mark under it (services.journal.period_marks.LOCKS): the grid shows
     the student's task marks and period mark read-only with the reason, and its save refuses them."""
-    from services.journal.period_marks import set_period_mark
-    from tests.factories import actor_of
 
     a = world.a
     subject, assignment, lessons = journal(world)

@@ -13,6 +13,7 @@ from services.journal import grid as journal_grid
 from services.journal import summary as journal_summary
 from services.journal.grid_save import save_entries
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_transfer)
+from tests.factories import jr_attendance
 
 DAYS = [date(2026, 11, 9), date(2026, 11, 11), date(2026, 11, 13)]
 MOVED_ON = date(2026, 11, 11)  # Соседов goes from 5А to 6Б; his last day in 5А is 10.11
@@ -126,7 +127,6 @@ def test_a_mark_before_the_move_in_the_old_class_and_after_it_in_the_new_is_acce
 
 def test_class_summary_and_absences_follow_his_own_dates(moved):
     a, five_a, six_b, lessons, tasks = moved
-    from tests.factories import jr_attendance
     for lesson in lessons[five_a.id][:1] + lessons[six_b.id][1:]:  # absent on every lesson of his own
         jr_attendance(lesson, a.classmate, "н")
     db.session.commit()

@@ -23,6 +23,7 @@ absences, period_marks = InUnits(absences), InUnits(period_marks)
 save_entries, set_period_mark = in_unit(save_entries), in_unit(set_period_mark)
 from tests.factories import actor_of, make_class, make_student, mv_withdraw
 from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
+from tests.factories import make_org, make_staff
 
 
 @pytest.fixture
@@ -339,7 +340,8 @@ def test_tasks_are_added_changed_and_deleted_with_their_marks(jw):
     deleted = save_entries(teacher, jw.assignment.id, {"tasks": [{"task_id": first, "delete": True}]})
     assert deleted.counts["tasks_deleted"] == 1 and deleted.counts["marks_deleted"] == 1
     assert deleted.versions["marks"] == {(first, a.classmate.id): None}
-    audit = db.session.scalars(select(AuditLog.action).where(AuditLog.entity == "mark", AuditLog.action == "delete")).all()
+    audit = db.session.scalars(
+        select(AuditLog.action).where(AuditLog.entity == "mark", AuditLog.action == "delete")).all()
     assert audit == ["delete"]  # the mark went through the audit, not a silent cascade
     assert db.session.get(Task, first) is None
 
@@ -396,7 +398,8 @@ def test_the_teacher_cannot_delete_his_period_mark_change_the_marks_and_set_it_a
     set_period_mark(teacher, a.student.id, jw.math.id, a.year.id, "period", a.period.id, "3")
     set_period_mark(teacher, a.student.id, jw.math.id, a.year.id, "year", None, "3")
     audited = db.session.scalar(select(func.count(AuditLog.id)))
-    refusal = "отметка «3» уже выставлена — изменить или удалить её могут только заместитель директора или администратор"
+    refusal = ("отметка «3» уже выставлена — изменить или удалить её могут только заместитель директора "
+               "или администратор")
     for login in ("a.teacher", "a.class_teacher"):  # in a school the class teacher sets them too
         actor = actor_of(login)
         with pytest.raises(DomainError) as caught:
@@ -464,7 +467,6 @@ def test_period_marks_refused_to_others(jw, login):
 
 
 def test_another_teacher_and_a_college_curator_cannot_set_period_marks(world):
-    from tests.factories import make_org, make_staff
     ns = journal_world(world)
     a = ns.a
     other = make_staff(a.org, "Другов", "Данила", ["teacher"], "a.other_teacher")
@@ -548,7 +550,8 @@ def test_cell_history_lists_every_change_of_the_cell_for_the_deputy(jw):
     with pytest.raises(PermissionDenied):
         history.cell_history(actor_of("b.deputy"), task_id, a.student.id)
     absence(jw, a.student, "н")
-    assert [r.action for r in history.attendance_history(actor_of("a.admin"), jw.lessons[0].id, a.student.id)] == ["insert"]
+    rows = history.attendance_history(actor_of("a.admin"), jw.lessons[0].id, a.student.id)
+    assert [r.action for r in rows] == ["insert"]
     pm(jw, "a.teacher", a.student, "4")
     pm(jw, "a.deputy", a.student, "5", version=1)
     rows = history.period_mark_history(actor_of("a.deputy"), a.student.id, jw.math.id, a.year.id, "period", a.period.id)

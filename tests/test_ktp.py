@@ -13,6 +13,8 @@ from models import (Curriculum, CurriculumLine, Lesson, Staff, TeachingAssignmen
 from services.planning import ktp
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, pl_assignment, pl_curriculum, pl_plan, pl_subject
+from tests.factories import make_class, make_staff
+from tests.querycount import count_queries
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -333,9 +335,6 @@ def test_program_fulfillment_counts_lessons_given_up_to_today(world, control):
 
 
 def test_plan_lists_and_the_control_page_cost_the_same_for_more_rows(world, browser, setup):
-    from tests.factories import make_class, make_staff
-    from tests.querycount import count_queries
-
     english, assignment, mine, theirs = setup
     a = world.a
     assignment.thematic_plan_id = mine.id

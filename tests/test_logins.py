@@ -10,6 +10,7 @@ from services.errors import DomainError
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_parent, make_staff, make_student
 from tests.helpers import action, flashes, fresh, logs_in, open_browser, user_of
+from services.context import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -273,8 +274,6 @@ def test_class_teacher_cannot_reset_an_account_that_also_opens_a_staff_card(worl
 
 
 def test_services_refuse_rows_outside_the_actor_reach(world):
-    from services.context import Actor
-
     ct = Actor.for_user(world.a.class_teacher.user)
     try:
         accounts.issue_logins(ct, "student", Student, [world.a.stranger.id])

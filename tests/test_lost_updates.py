@@ -16,6 +16,8 @@ from tests.factories import actor_of, mv_order, pl_curriculum, pl_subject
 from tests.helpers import flashes, form_of, open_browser, post_form, russian_page, week_of
 from tests.journal_rules_fixtures import add_task, journal_world
 from tests.timetable_fixtures import MON, TUE, build_timetable_world, entries_of
+from sqlalchemy.orm.exc import StaleDataError
+from services.planning import curriculum
 
 CONFLICT = "пока вы работали, эти записи изменил другой пользователь"
 
@@ -263,9 +265,7 @@ def test_an_absence_reason_for_an_attendance_changed_meanwhile_is_refused(jw, br
 def test_two_saves_that_meet_at_their_update_get_the_russian_conflict_page(world, browser, monkeypatch):
     """A StaleDataError (the second of two saves made from one version, refused by its UPDATE …
     WHERE version = …) from a hand-made page is the 409 page in Russian, nothing saved."""
-    from sqlalchemy.orm.exc import StaleDataError
 
-    from services.planning import curriculum
 
     def racing(*args, **kwargs):
         raise StaleDataError("UPDATE statement on table 'curriculum' expected to update 1 row(s); 0 were matched.")

@@ -14,7 +14,8 @@ def test_existing_rows_get_version_one_and_keep_their_data(tmp_path):
     with app.app_context():
         upgrade(revision="0001_initial")
         with db.engine.begin() as conn:
-            conn.execute(text("INSERT INTO organization (id, kind, full_name, short_name, timezone, rounding_threshold) "
+            conn.execute(text("INSERT INTO organization "
+                              "(id, kind, full_name, short_name, timezone, rounding_threshold) "
                               "VALUES (1, 'school', 'МБОУ СОШ № 1', 'СОШ № 1', 'Europe/Moscow', 0.5)"))
             conn.execute(text("INSERT INTO academic_year (id, org_id, name, start_date, end_date, is_closed) "
                               "VALUES (1, 1, '2026/2027', '2026-09-01', '2027-06-30', 0)"))

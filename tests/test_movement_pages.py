@@ -13,6 +13,7 @@ from services.context import Actor
 from tests.factories import make_class, make_student, mv_actor, mv_order, mv_transfer, next_snils
 from tests.helpers import flashes, student_form
 from tests.querycount import count_queries
+from models import AcademicYear
 
 D = date
 ORDERS = "/movement/orders"
@@ -230,7 +231,6 @@ def test_the_lists_cost_the_same_whatever_the_number_of_orders(world, mv_browser
 
 
 def test_the_year_transfer_page_prepares_the_drafts(world, mv_browser):
-    from models import AcademicYear
     a = world.a
     nxt = AcademicYear(org_id=a.org.id, name="2027/2028", start_date=D(2027, 9, 1), end_date=D(2028, 6, 30))
     db.session.add(nxt)

@@ -14,6 +14,8 @@ from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from tests.factories import jr_subject, make_class, make_org, make_staff, make_student, mv_actor, next_year, ORDER_DATE
 from tests.helpers import movement_registered
+from admin_views.movement.views import YearTransferActionMixin
+from services.permissions import TABLE
 
 D = date
 def year_mark(student, year, value, subject):
@@ -176,9 +178,6 @@ def test_bad_input_prepares_nothing(school):
 
 
 def test_the_classes_list_action_opens_the_transfer_page_with_the_chosen_classes(world, app, browser):
-    from admin_views.movement.views import YearTransferActionMixin
-    from services.permissions import TABLE
-
     view = next(v for v in app.extensions["journal_admin"]._views if getattr(v, "endpoint", None) == "school_class")
     if not (isinstance(view, YearTransferActionMixin) and movement_registered(app)
             and "transfer_next_year" in TABLE["school_class"]["admin"].verbs):
@@ -192,4 +191,5 @@ def test_the_classes_list_action_opens_the_transfer_page_with_the_chosen_classes
     assert f"class_id={a.klass.id}" in resp.headers["Location"]
     deputy = browser()
     deputy.login("a.deputy")
-    assert deputy.post("/classes/action/", data={"action": "transfer_next_year", "rowid": a.klass.id}).status_code == 403
+    resp = deputy.post("/classes/action/", data={"action": "transfer_next_year", "rowid": a.klass.id})
+    assert resp.status_code == 403

@@ -17,7 +17,8 @@ def count(model, *where):
 
 
 def menu(page):
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<a class="(?:nav-link|dropdown-item)[^"]*"[^>]*>(.*?)</a>', page, re.S)]
+    return [re.sub(r"\s+", " ", m).strip()
+            for m in re.findall(r'<a class="(?:nav-link|dropdown-item)[^"]*"[^>]*>(.*?)</a>', page, re.S)]
 
 
 def headers(page):

@@ -12,6 +12,9 @@ from models import Parent, Staff, Student, db
 from services.people.cards import class_list
 from services.validation import snils_with_checksum
 from tests.helpers import flashes, open_browser, SNILS, student_form
+from services.context import Actor
+from services.errors import DomainError
+from services.people.cards import check_staff_change
 
 def count(model):
     return db.session.scalar(select(func.count(model.id)))
@@ -168,10 +171,6 @@ def test_another_organizations_parent_cannot_be_linked(world, browser):
 
 
 def test_hr_changes_no_functions(world):
-    from services.context import Actor
-    from services.errors import DomainError
-    from services.people.cards import check_staff_change
-
     hr, admin = Actor.for_user(world.a.hr.user), Actor.for_user(world.a.admin.user)
     card = db.session.get(Staff, world.a.hr.id)
     check_staff_change(hr, card)  # unchanged: HR may save the card

@@ -87,7 +87,6 @@ def test_year_marks_close_with_the_year_s_last_period(jw):
 
 
 def test_absence_reasons_are_closed_too(jw):
-    a = jw.a
     with_entries(jw)
     att_id = db.session.scalar(select(Attendance.id))
     with pytest.raises(DomainError) as caught:

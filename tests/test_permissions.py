@@ -12,6 +12,7 @@ from models import (LoginEvent, Organization, Parent, Staff, Student, User, db)
 from services import permissions
 from services.context import Actor
 from tests.helpers import registered_views
+from services.errors import DomainError
 
 ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher", "student", "parent", "root")
 DENIED = (403, 404)
@@ -203,7 +204,6 @@ def test_export_is_capped_and_formula_safe(world, browser, app):
 
 def test_service_layer_refuses_links_across_organizations(world):
     """Whatever the path (a form, a script, an import), a row cannot point into another organization."""
-    from services.errors import DomainError
 
     a, other = world.a, world.b
     a.classmate.klass = other.klass

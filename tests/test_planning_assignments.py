@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from models import TeachingAssignment, db
 from services.errors import DomainError
 from tests.factories import (make_staff, pl_assignment, pl_curriculum, pl_subject, tt_subgroup)
+from tests.querycount import count_queries
 
 
 @pytest.fixture
@@ -141,8 +142,6 @@ def test_a_teacher_sees_his_own_assignments_and_a_class_teacher_those_of_his_cla
 
 
 def test_the_assignment_list_costs_the_same_for_many_rows(world, browser, english):
-    from tests.querycount import count_queries
-
     a = world.a
     b = browser()
     b.login("a.deputy")

@@ -18,6 +18,10 @@ from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark,
                              jr_subject, jr_task, make_class, make_staff, make_student, mv_transfer)
 from tests.querycount import count_queries
+from tests.factories import ro_year_mark
+from models import SchoolClass, User
+from services.context import Actor
+from services.demo.school import create_demo
 
 D = date
 TODAY = D(2026, 11, 25)
@@ -285,7 +289,6 @@ def test_class_results_counted_by_hand(school):
 
 
 def test_class_results_for_the_year_use_year_marks(school):
-    from tests.factories import ro_year_mark
     a, s = school.a, school.s
     math = school.subjects[0]
     ro_year_mark(s["alekseev"], math, a.year, "5")
@@ -523,9 +526,6 @@ def test_the_reports_page_shows_and_downloads_each_report(school, browser):
 # -- the demo school and the demo college ----------------------------------------------------------------
 
 def build_every_report_on_the_demo(kind):
-    from models import SchoolClass, User
-    from services.context import Actor
-    from services.demo.school import create_demo
     today = D(2026, 11, 22)
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
     db.session.commit()  # as the `demo-data` command's unit of work does

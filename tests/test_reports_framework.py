@@ -163,8 +163,10 @@ def test_the_shared_helpers_of_every_report():
     assert document.slug("", None, "Щука Ёж") == "shchuka-ezh"
     assert document.slug("«»", "") == "otchet"
     school, college = Organization(kind="school"), Organization(kind="college")
-    assert (document.grade_label(school, 5), document.grade_label(school, 5, total=True)) == ("5-е классы", "Итого 5-е классы")
-    assert (document.grade_label(college, 2), document.grade_label(college, 2, total=True)) == ("2 курс", "Итого 2 курс")
+    assert (document.grade_label(school, 5), document.grade_label(school, 5, total=True)) == (
+        "5-е классы", "Итого 5-е классы")
+    assert (document.grade_label(college, 2), document.grade_label(college, 2, total=True)) == (
+        "2 курс", "Итого 2 курс")
     assert (document.total_label(school), document.total_label(college)) == ("Всего по школе", "Всего по техникуму")
     assert document.next_month(date(2026, 12, 31)) == date(2027, 1, 1) and document.next_month(date(2027, 1, 31)) == \
         date(2027, 2, 1)

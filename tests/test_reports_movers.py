@@ -22,6 +22,7 @@ from reports import registry
 from reports.render import to_json, to_xlsx
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
                              jr_task, make_class, make_student, mv_transfer, mv_withdraw)
+from services.journal.diary import diary_period
 
 D = date
 TODAY = D(2027, 1, 20)
@@ -225,7 +226,8 @@ def json_cells(data, sheet):
             rows += [[block["title"]], ["", *block["categories"]]]
             rows += [[s["name"], *s["values"]] for s in block["series"]]
         elif block["type"] == "signatures":
-            rows += [[label, "", "________________ / " + (name or "________________")] for label, name in block["lines"]]
+            rows += [[label, "", "________________ / " + (name or "________________")]
+                     for label, name in block["lines"]]
     return [cells for cells in (_filled(r) for r in rows) if cells]
 
 
@@ -259,7 +261,6 @@ def test_the_json_holds_every_cell_of_the_workbook(movers):
 
 
 def test_the_diary_shows_a_movers_marks_where_he_was(movers):
-    from services.journal.diary import diary_period
     a, s = movers.a, movers.s
     db.session.expire_all()
     # Чужов: 6Б's «2» (12.11, weight 1) and 5А's «5» (weight 2), «4» → 16/4 = 4.00 as «Средний балл ученика»;

@@ -3,6 +3,7 @@ hand on a small school (a student who moved mid-period, one who left, «осв»
 the workbook equal to the JSON, the institution's workbook (a sheet per class, printable), bounded
 statement counts, roles, the other organization, and every report on the demo school and college."""
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons,
                              jr_subject, jr_task, make_class, make_staff, mv_order, mv_transfer, mv_withdraw,
                              next_snils, ro_year_mark)
 from tests.querycount import count_queries
+from services.demo.school import create_demo
 
 D = date
 TODAY = D(2027, 1, 20)
@@ -581,7 +583,6 @@ def test_every_report_opens_on_the_page_and_downloads(school, browser):
 
 
 def test_the_command_line_lists_and_builds_the_movement_book_reports(school, app):
-    import json
     cli = app.test_cli_runner()
     listing = cli.invoke(args=["report", "list"]).output
     for name in ("class-fill", "movement", "institution-ledgers", "students-summary-class"):
@@ -602,7 +603,6 @@ def test_the_command_line_lists_and_builds_the_movement_book_reports(school, app
 # -- the demo school and the demo college ------------------------------------------------------------------------
 
 def build_everything(kind, today, period):
-    from services.demo.school import create_demo
     accounts = create_demo(kind=kind, password="demo-pass-1", today=today)
     db.session.commit()  # as the `demo-data` command's unit of work does
     admin = next(a.login for a in accounts if a.role == "Администратор системы")

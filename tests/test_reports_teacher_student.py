@@ -14,13 +14,15 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from models import Period, PeriodMark, SubgroupMember, db
+from models import db
 from reports import parameters, registry
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_period_mark, jr_subject,
                              make_student, rp_marked)
 from tests.querycount import count_queries
+from models import AcademicYear, Staff, Student, Subject
+from services.demo.school import create_demo
 
 D = date
 TODAY = D(2026, 11, 20)
@@ -438,8 +440,6 @@ def test_the_page_refuses_another_students_report_with_a_message(report_school, 
 # -- the demo school and the demo college --------------------------------------------------------------------------
 
 def build_all_on_demo(kind):
-    from models import AcademicYear, Staff, Student, Subject
-    from services.demo.school import create_demo
     accounts = {a.role: a.login for a in create_demo(kind=kind, password="demo-pass-2026", today=D(2026, 11, 22))}
     db.session.commit()  # as the `demo-data` command's unit of work does
     today = D(2026, 11, 22)

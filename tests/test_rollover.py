@@ -11,6 +11,9 @@ from models import (AcademicYear, AuditLog, CalendarDay, ClassMembership, Curric
 from services.rollover import year as rollover
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of
+from services.movement import orders as movement
+from services.journal import periods
+from tests.factories import mv_order
 
 MODELS = (AcademicYear, Period, Holiday, CalendarDay, SchoolClass, Student, ClassMembership, MovementOrder,
           Curriculum, CurriculumLine, TeachingAssignment, Subgroup, RolloverStep)
@@ -117,7 +120,8 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
 
     # 5. Curricula and assignments: each class's load goes to the class it became, hours from the plan.
     preview = rollover.preview_planning(admin, year)
-    statuses = {(r.source.klass.name, r.source.subject.name, r.source.teacher_id): r.status for r in preview.assignments}
+    statuses = {(r.source.klass.name, r.source.subject.name, r.source.teacher_id): r.status
+                for r in preview.assignments}
     assert statuses[("5А", "ОДНКНР", a.deputy.id)].startswith("предмета нет в учебном плане 6")
     assert statuses[("11А", "Математика", a.teacher.id)] == "11А не переводится в новый год"
     assert len(preview.new_assignments) == 5
@@ -137,7 +141,8 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
     # Every step again: nothing more is made.
     before = counts()
     results = [rollover.run_check(admin, year), rollover.close_year(admin, year, confirmed=True),
-               rollover.create_next_year(admin, year), rollover.transfer_students(admin, year, "46-у", date(2027, 5, 29)),
+               rollover.create_next_year(admin, year),
+               rollover.transfer_students(admin, year, "46-у", date(2027, 5, 29)),
                rollover.copy_planning(admin, year)]
     assert not any(r.changed for r in results)
     assert counts() == before
@@ -162,14 +167,14 @@ def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(rol
     assert not rollover.state(admin, a.year).step(3).done
     rollover.create_next_year(admin, a.year)
     after = counts()
-    assert (after["AcademicYear"], after["Period"] - before["Period"], after["Holiday"] - before["Holiday"]) == (3, 4, 3)
+    assert (after["AcademicYear"], after["Period"] - before["Period"],
+            after["Holiday"] - before["Holiday"]) == (3, 4, 3)
     rollover.create_next_year(admin, a.year)
     assert counts() == after
 
 
 def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_all_on_the_next_run(
         rollover_school, monkeypatch):
-    from services.movement import orders as movement
 
     a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
@@ -225,8 +230,6 @@ def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run
 
 
 def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_run(rollover_school, monkeypatch):
-    from services.journal import periods
-
     a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
     real, calls = periods.close_period, []
@@ -248,8 +251,6 @@ def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_r
 
 
 def test_a_draft_order_within_the_year_stops_the_closing(rollover_school):
-    from tests.factories import mv_order
-
     a, admin = rollover_school, actor_of("a.admin")
     draft = mv_order(a.org, "transfer", date(2026, 12, 1), [(a.student, a.other_class)], number="77-п", apply=False)
     rollover.run_check(admin, a.year)

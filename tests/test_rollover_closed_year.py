@@ -102,8 +102,8 @@ def test_no_path_changes_a_row_of_the_closed_year(closed):
     def subgroup():
         db.session.scalars(select(Subgroup).where(Subgroup.year_id == a.year.id)).first().name = "3 группа"
 
-    for change in (rename_class, rename_year, reopen_year, move_period, drop_holiday, change_hours, topic, new_lesson, mark,
-                   absence, year_mark, subgroup):
+    for change in (rename_class, rename_year, reopen_year, move_period, drop_holiday, change_hours, topic, new_lesson,
+                   mark, absence, year_mark, subgroup):
         refused(change)
     db.session.expire_all()
     assert db.session.get(SchoolClass, a.klass.id).name == "5А"
@@ -114,7 +114,8 @@ def test_no_path_changes_a_row_of_the_closed_year(closed):
 
 
 def test_the_curriculum_of_a_closed_year_is_not_edited(closed):
-    plan = db.session.scalars(select(curricula.Curriculum).where(curricula.Curriculum.year_id == closed.year.id)).first()
+    plan = db.session.scalars(
+        select(curricula.Curriculum).where(curricula.Curriculum.year_id == closed.year.id)).first()
     line = plan.lines[0]
     with pytest.raises(DomainError, match=CLOSED):
         curricula.save_lines(actor_of("a.admin"), plan, [curricula.LineInput(id=line.id, hours_per_week="1")])

@@ -86,8 +86,8 @@ def test_a_step_run_by_three_requests_at_once_is_done_once(app, rollover_school,
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4, 5])
-def test_a_step_posted_from_three_browsers_at_once_is_done_once_without_an_error_page(rollover_school, ro_app, ro_browser,
-                                                                                     number):
+def test_a_step_posted_from_three_browsers_at_once_is_done_once_without_an_error_page(rollover_school, ro_app,
+                                                                                     ro_browser, number):
     done_before(rollover_school, number)
     db.session.commit()
     browsers = [ro_browser("a.admin") for _ in range(3)]
@@ -120,11 +120,13 @@ def test_two_deputies_carrying_the_curricula_at_once_make_them_once(app, rollove
     assert count(CurriculumLine) == 16
 
 
-def test_were_the_lock_missed_the_unique_keys_refuse_the_copy_with_the_step_s_message(app, rollover_school, monkeypatch):
+def test_were_the_lock_missed_the_unique_keys_refuse_the_copy_with_the_step_s_message(app, rollover_school,
+                                                                                      monkeypatch):
     done_before(rollover_school, 3)
     db.session.commit()
     monkeypatch.setattr(rollover, "locked", lambda query, **options: query)  # both requests get through
-    first, (second,), _, _ = run_held_then(app, as_admin(3, rollover_school.year.id), as_admin(3, rollover_school.year.id))
+    year_id = rollover_school.year.id
+    first, (second,), _, _ = run_held_then(app, as_admin(3, year_id), as_admin(3, year_id))
     assert first.error is None and first.result.changed
     assert isinstance(second.error, DomainError), second.error
     assert str(second.error) == ("Шаг 3 «Новый учебный год» уже выполняет другой пользователь: "

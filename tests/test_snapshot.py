@@ -18,7 +18,8 @@ def test_tokens_and_nonces_are_normalised_and_nothing_else():
 def test_links_are_this_sites_pages_once_each():
     html = ('<a href="/journal/">Журнал</a><a class="x" href="/journal/">again</a><a href="//evil/">x</a>'
             '<a href="https://example.org/">x</a><a href="/static/app.js">x</a><a href="/staff/export/csv/">x</a>'
-            '<a href="/reports/summary-ledger/?format=xlsx&amp;class=5А">x</a><a href="/students/?page=2&amp;sort=1">x</a>')
+            '<a href="/reports/summary-ledger/?format=xlsx&amp;class=5А">x</a>'
+            '<a href="/students/?page=2&amp;sort=1">x</a>')
     assert links(html) == ["/journal/", "/students/?page=2&sort=1"]
 
 

@@ -9,6 +9,7 @@ from models import Bell, ExamEntry, TimetableChange, db
 from services import permissions
 from services.timetable.weekly import save_class_week
 from tests.timetable_fixtures import MON, TUE, actor_of, build_timetable_world
+from models import SubgroupMember
 
 
 @pytest.fixture
@@ -31,7 +32,6 @@ def tt(world):
     ns.exam_g2 = ExamEntry(kind="credit", subject_id=ns.eng.id, class_id=a.klass.id, subgroup_id=ns.g2.id,
                            date=date(2027, 1, 30), starts_at=time(9), ends_at=time(11), examiner_id=a.deputy.id)
     db.session.add_all([ns.sub, ns.cancel, ns.group2, ns.exam5, ns.exam6, ns.exam_g2])
-    from models import SubgroupMember
     db.session.add(SubgroupMember(subgroup_id=ns.g1.id, student_id=a.student.id, period_id=a.period.id,
                                   subject_id=ns.eng.id))
     db.session.commit()

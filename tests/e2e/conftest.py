@@ -166,7 +166,8 @@ def context(chromium, live_server, page_problems):
     context.add_init_script(_WATCH)
 
     def watch(page):
-        page.on("console", lambda msg: msg.type == "error" and page_problems.append(f"console: {msg.text} ({page.url})"))
+        page.on("console",
+                lambda msg: msg.type == "error" and page_problems.append(f"console: {msg.text} ({page.url})"))
         page.on("pageerror", lambda exc: page_problems.append(f"exception: {exc} ({page.url})"))
 
     context.on("page", watch)

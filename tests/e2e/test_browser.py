@@ -95,7 +95,6 @@ def test_the_server_refuses_a_wrong_value_in_russian_without_the_script(fw, chro
 
 
 def test_the_deputy_picks_a_class_then_a_student_for_the_report_card(fw, page, page_problems, screenshot_dir):
-    a = fw
     login(page, "a.deputy")
     page.goto("/reports/student-report-card/")
     student = page.locator("#f-student")
@@ -121,7 +120,6 @@ def test_the_deputy_picks_a_class_then_a_student_for_the_report_card(fw, page, p
 
 
 def test_the_class_teacher_s_form_opens_on_her_class(fw, page, page_problems):
-    a = fw
     login(page, "a.class_teacher")
     page.goto("/reports/student-report-card/")
     assert page.locator("#f-class").input_value() == "5А"
