@@ -512,7 +512,8 @@ class SecureModelView(Guarded, ModelView):
         count, data = super()._export_data()
         conditions = unquote_plus(request.query_string.decode())
         audit.log_read(self.actor, "export", self.model.__tablename__, rows=len(data),
-                       detail=f"Список «{self.name}», {request.view_args.get('export_type', '').upper()}" + (f"; отбор: {conditions}" if conditions else ""))
+                       detail=f"Список «{self.name}», {request.view_args.get('export_type', '').upper()}"
+                       + (f"; отбор: {conditions}" if conditions else ""))
         return count, data
 
     def _export_csv(self, return_url):

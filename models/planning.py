@@ -97,7 +97,8 @@ class Subgroup(OrgOwned, db.Model):
     __table_args__ = (UniqueConstraint("class_id", "subject_id", "name"),)
 
     def __str__(self):
-        return f"{self.klass.name if self.klass else ''} {self.subject.name if self.subject else ''}: {self.name}".strip()
+        klass, subject = self.klass.name if self.klass else "", self.subject.name if self.subject else ""
+        return f"{klass} {subject}: {self.name}".strip()
 
 
 class SubgroupMember(db.Model):

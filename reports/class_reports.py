@@ -115,7 +115,8 @@ def class_attendance(actor, p):
         staying = data.in_class_on(entry, p.end)
         if staying:
             total += c
-        table.add([number, doc.student_name(entry.student), movement_note(entry, p.start, p.end)] + attendance_values(c),
+        table.add([number, doc.student_name(entry.student), movement_note(entry, p.start, p.end)]
+                  + attendance_values(c),
                   "" if staying else "muted")
     table.add(["", f"Итого по {'группе' if p.org.is_college else 'классу'}", ""] + attendance_values(total), "total")
     if not entries:

@@ -58,7 +58,8 @@ def _actor(login, org_ref):
 
 def _organization(ref):
     query = select(Organization)
-    query = query.where(Organization.id == parse_id(ref)) if ref.isdigit() else query.where(Organization.short_name == ref)
+    query = query.where(Organization.id == parse_id(ref)) if ref.isdigit() else \
+        query.where(Organization.short_name == ref)
     org = db.session.scalar(query)
     if org is None:
         raise click.ClickException(f"Организация «{ref}» не найдена")
@@ -79,7 +80,8 @@ def _organization(ref):
 @click.option("--to", help=parameters.PARAMS["to"].help)
 @click.option("--by", help=parameters.PARAMS["by"].help)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="json", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
 @uow.command
 def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, out):
     """Построить отчёт NAME (см. `flask report list`)."""

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import aliased, joinedload
 
-from models import (Attendance, AttendanceCode, ClassMembership, Lesson, Mark, Period, PeriodMark, PeriodMarkKind, SchoolClass,
-                    Staff, SubgroupMember, Task, TaskType, TeachingAssignment, db)
+from models import (Attendance, AttendanceCode, ClassMembership, Lesson, Mark, Period, PeriodMark, PeriodMarkKind,
+                    SchoolClass, Staff, SubgroupMember, Task, TaskType, TeachingAssignment, db)
 from reports import data
 from reports.document import movement_note, person_name, slug
 from reports.xlsx import Book, unique_sheet_name
@@ -330,8 +330,8 @@ def _grid_sheet(book, formats, journal, org, year, assignment, period, last, tak
         c = 2
         for lesson, task in columns:
             inside = data.in_class_on(entry, lesson.date)
-            code = journal.attendance.get((lesson.id, student.id), "") if (not lesson.tasks or task is lesson.tasks[0]) \
-                else ""
+            first_column = not lesson.tasks or task is lesson.tasks[0]
+            code = journal.attendance.get((lesson.id, student.id), "") if first_column else ""
             mark = journal.marks.get((task[0], student.id), "") if task else ""
             value = " ".join(v for v in (code, mark) if v)
             fmt = formats.absent if code and not mark else formats.cell

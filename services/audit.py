@@ -160,7 +160,8 @@ def _write_audit(session, flush_context):
             changes = _changes(obj, mode)
             if not changes:
                 continue
-            org_id = getattr(obj, "org_id", None) or (obj.id if type(obj).__tablename__ == "organization" else None) or ctx_org_id
+            own = obj.id if type(obj).__tablename__ == "organization" else None
+            org_id = getattr(obj, "org_id", None) or own or ctx_org_id
             rows.append({
                 "at": utcnow(), "org_id": org_id, "user_id": user_id, "action": mode,
                 "entity": type(obj).__tablename__, "entity_id": getattr(obj, "id", None),

@@ -294,7 +294,8 @@ def taught_classes(actor):
     """Classes where the teacher has a teaching assignment (seed 001 §10.1: the teachers who work there)."""
     if not actor.staff_id:
         return false()
-    return SchoolClass.id.in_(select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
+    return SchoolClass.id.in_(
+        select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
 
 
 @rows_of(Student)

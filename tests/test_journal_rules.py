@@ -17,13 +17,13 @@ from services.journal.grid_save import save_entries
 from services.journal.payload import VersionConflict
 from services.journal.period_marks import set_period_mark
 from tests.helpers import InUnits, in_unit
+from tests.factories import actor_of, make_class, make_student, mv_withdraw
+from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
+from tests.factories import make_org, make_staff
 
 # Each service call is its own unit of work, as each request is (services/uow.py).
 absences, period_marks = InUnits(absences), InUnits(period_marks)
 save_entries, set_period_mark = in_unit(save_entries), in_unit(set_period_mark)
-from tests.factories import actor_of, make_class, make_student, mv_withdraw
-from tests.journal_rules_fixtures import (add_task, assignment, journal_world, lessons, new_task, subject)
-from tests.factories import make_org, make_staff
 
 
 @pytest.fixture

@@ -16,13 +16,13 @@ from services.errors import DomainError, PermissionDenied
 from services.journal.grid_save import save_entries
 from services.journal.period_marks import set_period_mark
 from tests.helpers import InUnits, in_unit
+from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_order, mv_transfer,
+                             mv_withdraw, ro_college)
+from tests.helpers import field, grid_url, login, post_payload
 
 # Each service call is its own unit of work, as each request is (services/uow.py).
 finals = InUnits(finals)
 save_entries, set_period_mark = in_unit(save_entries), in_unit(set_period_mark)
-from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, jr_task, mv_order, mv_transfer,
-                             mv_withdraw, ro_college)
-from tests.helpers import field, grid_url, login, post_payload
 
 D = date
 

@@ -155,7 +155,8 @@ def test_a_rule_is_kept_through_a_service_and_through_a_model_view(world, browse
     db.session.commit()
     with pytest.raises(DomainError) as refused:
         jr_mark(task, world.a.student, "7")
-    assert str(refused.value).startswith("Отметка не сохранена") and refused.value.errors == ["«7» — недопустимая отметка"]
+    assert str(refused.value).startswith("Отметка не сохранена")
+    assert refused.value.errors == ["«7» — недопустимая отметка"]
     db.session.rollback()
 
     # A model view's POST: the same validator, the same Russian message, nothing saved.

@@ -2,7 +2,8 @@
 with topics, homework, marks and attendance, and a period's averages and period marks.
 
 The deputy director and the director (the key "student_diary") open one student's diary from his
-card; each such opening is a read of personal data, written to the access log. A diary of any other student, asked for by id in the URL or a form, is
+card; each such opening is a read of personal data, written to the access log. A diary of any other student,
+asked for by id in the URL or a form, is
 refused with 404 and the attempt is written to the audit log.
 """
 from datetime import timedelta
@@ -14,10 +15,10 @@ from models import Student
 from services import audit, dates
 from services.journal import diary
 
-STAFF_KEY = "student_diary"
-
-from admin_views.journal.forms import DiaryQuery
 from admin_views.base import SecurePage, requires
+from admin_views.journal.forms import DiaryQuery
+
+STAFF_KEY = "student_diary"
 
 
 class DiaryView(SecurePage):

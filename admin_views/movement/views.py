@@ -30,6 +30,7 @@ from services.params import parse_date, parse_int
 from admin_views.movement.forms import (CardForm, ClassFillQuery, FileQuery, MovementReportQuery, OrderItemsForm,
                                         YearTransferForm)
 from admin_views.base import SecureModelView, SecurePage, requires
+from services.movement.roster import class_counts
 
 CATEGORY = "Движение"
 K = MovementKind
@@ -391,7 +392,6 @@ class YearTransferPage(MovementPage):
                 error = str(exc)
         counts = {}
         if classes:
-            from services.movement.roster import class_counts
             counts = class_counts([c.id for c in classes], max(min(today, year.end_date), year.start_date))
         return self.render("movement/year_transfer.html", years=years, year=year, later=later, classes=classes,
                            picked=picked, form=form, result=result, error=error, counts=counts, d=_d)

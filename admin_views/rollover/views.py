@@ -17,6 +17,7 @@ from services.params import parse_date
 
 from admin_views.rollover.forms import SemesterForm, StepForm, YearQuery
 from admin_views.base import SecurePage, requires
+from services.movement.orders import suggest_number
 
 ORG = "Организация"
 
@@ -114,7 +115,6 @@ class RolloverPage(GuardedPage):
         shown = StepForm.from_args()
         order_number = shown.order_number.data
         if number == 4 and not order_number:
-            from services.movement.orders import suggest_number
             order_number = suggest_number(actor.org_id, year.end_date)
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
                            preview=preview, years=self._years(), today=dates.today(self.actor.org),

@@ -675,4 +675,4 @@ def _staff(actor, org, days):
     return [i for i in items if i is not None]
 
 
-__all__ = ["control", "summary", "missing_period_marks", "Days", "Item", "Section", "Control", "MissingMarks"]
+__all__ = ["control", "summary", "Days", "Item", "Section", "Control"]

@@ -56,7 +56,8 @@ class _Demo:
         # Each student's usual level, so his marks, average and period mark agree.
         self.level = {s.id: min(4.9, max(2.7, rnd.gauss(4.0, 0.55))) for s in students}
         self.types = {t.name: t for t in db.session.scalars(select(TaskType).where(TaskType.org_id == org.id))}
-        self.codes = {c.code: c for c in db.session.scalars(select(AttendanceCode).where(AttendanceCode.org_id == org.id))}
+        self.codes = {c.code: c for c in db.session.scalars(
+            select(AttendanceCode).where(AttendanceCode.org_id == org.id))}
         self.users = dict(db.session.execute(select(Staff.id, Staff.user_id).where(Staff.org_id == org.id)).all())
         self.class_teacher_users = {a.class_id: self.users.get(a.klass.class_teacher_id) for a in assignments.values()}
         self.mark_count = 0
@@ -93,7 +94,8 @@ class _Demo:
         self.load_splits(period)
         lessons = db.session.scalars(select(Lesson).where(
             Lesson.org_id == self.org.id, Lesson.period_id == period.id, Lesson.is_cancelled.is_(False),
-            Lesson.assignment_id.in_(self.assignments)).order_by(Lesson.assignment_id, Lesson.date, Lesson.number)).all()
+            Lesson.assignment_id.in_(self.assignments))
+            .order_by(Lesson.assignment_id, Lesson.date, Lesson.number)).all()
         plans = {a.thematic_plan_id for a in self.assignments.values() if a.thematic_plan_id}
         topics = defaultdict(list)
         if plans:

@@ -47,7 +47,8 @@ def suggested_mark(average, threshold=Decimal("0.50")):
 #   качество      = (n5 + n4) / N × 100
 #   СОУ           = (100·n5 + 64·n4 + 36·n3 + 16·n2 + 7·n«н/а») / N
 # For one subject nX counts the students whose mark is X («1» counts with «2»); in a pass/fail subject
-# «зач» and «незач» are in N and in the успеваемость, and have no place in the quality or the СОУ. Over all subjects each student falls in his worst
+# «зач» and «незач» are in N and in the успеваемость, and have no place in the quality or the СОУ. Over all
+# subjects each student falls in his worst
 # category: «н/а» if any mark is «н/а», else «2» if any is «2», «1» or «незач», else «3» if any is «3»,
 # else «4» if any is «4» (хорошист), else «5» (отличник); «зач» and «осв» neither raise nor lower it.
 # Students who left the set before the period's end are not passed in (services/roster decides the set).
@@ -111,7 +112,8 @@ class Figures:
 
     def as_dict(self):
         return {"students": self.students, "n5": self.n5, "n4": self.n4, "n3": self.n3, "n2": self.n2,
-                "n_na": self.n_na, "n_pass": self.n_pass, "n_fail": self.n_fail, "n_exempt": self.n_exempt, "n_none": self.n_none,
+                "n_na": self.n_na, "n_pass": self.n_pass, "n_fail": self.n_fail, "n_exempt": self.n_exempt,
+                "n_none": self.n_none,
                 "N": self.N, "success": self.success, "quality": self.quality, "sou": self.sou,
                 "average": self.average}
 

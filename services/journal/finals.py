@@ -230,7 +230,8 @@ def _entry(actor, entry_id, verb="list"):
     if entry_id is None:
         return None
     return db.session.scalar(
-        select(ExamEntry).where(ExamEntry.id == entry_id, permissions.row_condition(actor, "exam_entry", verb, ExamEntry))
+        select(ExamEntry).where(ExamEntry.id == entry_id,
+                                permissions.row_condition(actor, "exam_entry", verb, ExamEntry))
         .options(joinedload(ExamEntry.subject), joinedload(ExamEntry.klass), joinedload(ExamEntry.period),
                  joinedload(ExamEntry.year), joinedload(ExamEntry.subgroup), joinedload(ExamEntry.examiner)))
 
@@ -260,7 +261,8 @@ def _outsider(raw_id, entry):
     if student is None or student.org_id != entry.org_id:
         return "обучающийся не найден"
     if not roster.is_member(student.id, entry.class_id, entry.date):
-        return (f"{student.short_name} не числится в составе {_class_word(db.session.get(Organization, entry.org_id))} {entry.klass.name} "
+        word = _class_word(db.session.get(Organization, entry.org_id))
+        return (f"{student.short_name} не числится в составе {word} {entry.klass.name} "
                 f"на {entry.date:%d.%m.%Y} — результат испытания не вносится")
     return f"{student.short_name} не сдаёт это испытание (другая подгруппа)"
 

@@ -561,7 +561,8 @@ class _GridSave:
                 continue
             if existing is None and not value:
                 continue
-            if existing is not None and existing.value == value and (comment is None or comment == (existing.comment or "")):
+            if existing is not None and existing.value == value \
+                    and (comment is None or comment == (existing.comment or "")):
                 continue
             closed = self._closed_by_period_mark(student_id, lesson)
             if closed:

@@ -42,4 +42,6 @@ def fmt_hours(value):
     if value is None:
         return "—"
     value = Decimal(value)
-    return str(value.quantize(Decimal("1"))) if value == value.to_integral() else str(value.normalize()).replace(".", ",")
+    if value == value.to_integral():
+        return str(value.quantize(Decimal("1")))
+    return str(value.normalize()).replace(".", ",")

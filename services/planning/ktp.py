@@ -145,7 +145,8 @@ def check_topics(inputs):
         hours = _hours(item.hours)
         problems = topic_problems(title, hours, section, homework)
         if problems:
-            shown = f" («{item.hours}»)" if any(p.startswith("часы") for p in problems) and item.hours not in (None, "") else ""
+            hours_refused = any(p.startswith("часы") for p in problems) and item.hours not in (None, "")
+            shown = f" («{item.hours}»)" if hours_refused else ""
             errors.append(f"{item.row}: " + "; ".join(problems) + shown)
         else:
             clean.append({"title": title, "hours": hours, "section": section, "homework": homework})
@@ -436,7 +437,8 @@ def teacher_plan_choices(actor):
 
 
 def is_plan_owner(actor, plan):
-    return actor.staff_id is not None and plan.teacher_id == actor.staff_id and permissions.allowed(actor, "thematic_plan", "author")
+    return (actor.staff_id is not None and plan.teacher_id == actor.staff_id
+            and permissions.allowed(actor, "thematic_plan", "author"))
 
 
 RULES = (validate_plan, validate_topic)

@@ -89,7 +89,8 @@ class SwitchPreview:
     target: Period | None
     weeks: int = 0
     rows: list = field(default_factory=list)
-    unassigned: list = field(default_factory=list)  # (class, subject, hours): the semester's disciplines without a teacher
+    # (class, subject, hours): the semester's disciplines without a teacher
+    unassigned: list = field(default_factory=list)
     splits: list = field(default_factory=list)
     done: SemesterSwitch | None = None
     warnings: list = field(default_factory=list)

@@ -452,7 +452,8 @@ def plan_next_year(actor, year):
         have_holidays = {h.name.strip().lower(): h for h in db.session.scalars(
             select(Holiday).where(Holiday.year_id == existing.id))}
     periods = []
-    for p in db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.type, Period.start_date)):
+    old_periods = select(Period).where(Period.year_id == year.id).order_by(Period.type, Period.start_date)
+    for p in db.session.scalars(old_periods):
         dates = _shift_range(p.start_date, p.end_date, year, start, end)
         if dates is not None:
             periods.append(PlannedRow(p, *dates, have_periods.get((p.type, p.number))))
