@@ -294,7 +294,9 @@ def mv_actor(org):
 
 def mv_backfill(org):
     """The class history of students made without it (idempotent; cards made now open it themselves)."""
-    return backfill_memberships(org.id)
+    result = backfill_memberships(org.id)
+    db.session.commit()  # as the command would (services/uow.py)
+    return result
 
 
 def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=None, apply=True, note=None):
@@ -310,6 +312,7 @@ def mv_order(org, kind, day, items=(), number=None, effective=None, target_year=
             for s, c, *rest in items])
     if apply:
         movement.apply_order(actor, order.id)
+    db.session.commit()  # as the order's request would (services only flush: services/uow.py)
     return order
 
 

@@ -8,13 +8,17 @@ from sqlalchemy import func, select
 
 from models import ClassMembership, MovementItem, MovementOrder, Student, db
 from services.movement import enrollment, guards
-from services.movement import orders as movement
+from services.movement import orders as movement_service
 from services.movement.cli import cli as movement_cli
 from services.movement import roster
 from services.errors import DomainError
 from tests.factories import (make_class, make_org, make_student, mv_actor, mv_backfill, mv_order, mv_transfer,
                              mv_withdraw, next_snils)
+from tests.helpers import InUnits
 from tests.querycount import count_queries
+
+# Each service call is its own unit of work, as each request or command is (services/uow.py).
+movement, enrollment = InUnits(movement_service), InUnits(enrollment)
 
 D = date
 
