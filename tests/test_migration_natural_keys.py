@@ -102,6 +102,7 @@ def test_copies_are_removed_and_the_natural_keys_then_hold(before_0003):
     copy_row("class_membership", open_stay(a.classmate))
     cancel = movement.draft_cancellation(mv_actor(a.org), transfer.id)
     movement.apply_order(mv_actor(a.org), cancel.id)
+    db.session.commit()  # as the order's request would (services only flush: services/uow.py)
     assert len([s for s in stays(a.classmate) if s[1] is None]) == 2
 
     upgrade()

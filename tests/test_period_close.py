@@ -12,6 +12,12 @@ from services.journal.period_marks import set_period_mark
 from services.journal.periods import close_period, reopen_period
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
+from tests.helpers import InUnits, in_unit
+
+# Each service call is its own unit of work, as each request or command is (services/uow.py).
+absences = InUnits(absences)
+save_entries, set_period_mark = in_unit(save_entries), in_unit(set_period_mark)
+close_period, reopen_period = in_unit(close_period), in_unit(reopen_period)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from models import MovementOrder, Organization, db
+from models import MovementOrder, Organization, db, scope
 from services import uow
 from services.context import Actor
 from services.errors import DomainError
@@ -18,7 +18,12 @@ cli = AppGroup("movement", help="Книга движения обучающих�
 @uow.command
 def backfill_command(org_id):
     """Заполнить историю классов учеников, созданных до книги движения (повторный запуск безопасен)."""
-    made = backfill_memberships(org_id)
+    if org_id is None:
+        with scope.installation("the class history of every organization's students"):
+            made = backfill_memberships(None)
+    else:
+        with scope.organization(org_id):
+            made = backfill_memberships(org_id)
     click.echo(f"Создано записей истории классов: {made}")
 
 
@@ -34,8 +39,9 @@ def apply_command(order_id, entries):
     if order is None:
         raise click.ClickException("Приказ не найден")
     try:
-        applied = apply_order(Actor.system_actor(db.session.get(Organization, order.org_id)), order_id,
-                              entries=entries)
+        with scope.organization(order.org_id):  # the command acts in the order's organization
+            applied = apply_order(Actor.system_actor(db.session.get(Organization, order.org_id)), order_id,
+                                  entries=entries)
     except DomainError as exc:
         raise click.ClickException("\n".join([exc.message, *(exc.errors or [])])) from None
     click.echo(f"{applied} проведён: учеников — {len(applied.items)}")
