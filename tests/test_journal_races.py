@@ -77,7 +77,9 @@ def period_mark(big, student_id, value="5"):
 
 
 def mark_change(big, task_id, student_id, value, version):
-    assignment_id = big.assignment.id
+    """`big`: the world, or the assignment's id read before (a saver's thread must not load what the test's session
+    expired: that session is the main thread's)."""
+    assignment_id = big if isinstance(big, int) else big.assignment.id
     return lambda: save_entries(actor_of("a.big_teacher"), assignment_id, {"marks": [
         {"task_id": task_id, "student_id": student_id, "value": value, "version": version}]})
 
@@ -159,10 +161,11 @@ def test_after_a_period_mark_commits_no_mark_under_it_changes(app, big):
     """Teachers' saves hammer one student's marks while his period mark is set, round after round:
     the marks at the period mark's commit (read inside its transaction) are the marks for good."""
     tasks = make_tasks(big, 4)
+    assignment_id = big.assignment.id
     for round_, student in enumerate(big.students[:5]):
         stop = threading.Event()
-        savers = [Saver(app, lambda value, version, t=t, s=student.id: mark_change(big, t, s, value, version), stop)
-                  for t in tasks]
+        savers = [Saver(app, lambda value, version, t=t, s=student.id: mark_change(assignment_id, t, s, value, version),
+                        stop) for t in tasks]
         start_saving(savers)
         snapshot = []
         setter = Worker(app, period_mark(big, student.id),
