@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import fields, widgets
 
-from models import db
+from models import AcademicYear, Role, Staff, StaffRole, db
 from models.labels import labels_of
 from models.dialect import is_database_busy
 from services import audit, database, params, permissions, versions
@@ -523,6 +523,17 @@ class SecureModelView(Guarded, ModelView):
         response = super()._export_csv(return_url)
         response.make_sequence()
         return response
+
+
+def open_years(actor):
+    """Choice filter: only the years still open (a closed year's data does not change)."""
+    return AcademicYear.is_closed.is_(False)
+
+
+def active_teachers(actor):
+    """Choice filter: staff not dismissed who have the teacher's function."""
+    return Staff.dismissal_date.is_(None) & Staff.id.in_(
+        select(StaffRole.staff_id).where(StaffRole.role == Role.TEACHER.value))
 
 
 def reachable(view_key, model, verb="edit"):

@@ -11,17 +11,14 @@ from services.people import cards as people
 from services.movement import guards as movement_guards
 
 from admin_views.movement.views import YearTransferActionMixin
-from admin_views.base import AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, reachable
+from admin_views.base import (AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, open_years,
+                              reachable)
 
 SEXES = Sex.choices()
 QUALIFICATION = [("", "—"), ("высшая", "Высшая"), ("первая", "Первая"),
                  ("соответствие", "Соответствие занимаемой должности"), ("без категории", "Без категории")]
 LANGUAGES = [("", "—"), ("Английский", "Английский"), ("Немецкий", "Немецкий"),
              ("Французский", "Французский"), ("Испанский", "Испанский"), ("Китайский", "Китайский")]
-
-def _open_years(actor):
-    return AcademicYear.is_closed.is_(False)
-
 
 def _classes_for(actor):
     """HR and the administrator place a student in any open class; a class teacher only in his own."""
@@ -175,7 +172,7 @@ class SchoolClassView(YearTransferActionMixin, SecureModelView):
     column_filters = ("year.name", "grade")
     form_columns = ("year", "grade", "name", "profile", "class_teacher", "max_students", "department",
                     "specialty")
-    choice_filters = {"year": _open_years,
+    choice_filters = {"year": open_years,
                       "class_teacher": lambda actor: Staff.dismissal_date.is_(None)}
     list_loader_options = (joinedload(SchoolClass.year), joinedload(SchoolClass.class_teacher),
                            joinedload(SchoolClass.department), joinedload(SchoolClass.specialty))

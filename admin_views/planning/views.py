@@ -1,14 +1,13 @@
 """Views of subjects, curriculum, teaching assignments, subgroups, КТП."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import LinkRowAction
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import (AcademicYear, Curriculum, CurriculumComponent, EducationalArea, Grading, Period, Role,
-                    SchoolClass, Staff, StaffRole, Subgroup, Subject, SubjectKind, TeachingAssignment,
-                    ThematicPlan, db)
+from models import (AcademicYear, Curriculum, CurriculumComponent, EducationalArea, Grading, Period, SchoolClass,
+                    Staff, Subgroup, Subject, SubjectKind, TeachingAssignment, ThematicPlan, db)
 from services import dates
 from services.planning import curriculum as curricula
 from services.planning import ktp
@@ -21,24 +20,11 @@ from services.terms import KindText
 
 from admin_views.forms import RecordQuery
 from admin_views.planning.forms import CurriculumLinesForm, KtpControlQuery, SubgroupForm, TopicsForm, YearQuery
-from admin_views.base import SecureModelView, SecurePage, requires
+from admin_views.base import SecureModelView, SecurePage, active_teachers, open_years, requires
 from reports.ktp_template import ktp_workbook
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
-
-
-def _actor():
-    return g.get("actor")
-
-
-def _open_years(actor):
-    return AcademicYear.is_closed.is_(False)
-
-
-def _teachers(actor):
-    return Staff.dismissal_date.is_(None) & Staff.id.in_(
-        select(StaffRole.staff_id).where(StaffRole.role == Role.TEACHER.value))
 
 
 def _hours(view, context, model, name):
@@ -117,7 +103,7 @@ class CurriculumView(SecureModelView):
     column_default_sort = [("grade", False), ("profile", False)]
     column_filters = ("year.name", "grade")
     form_columns = ("year", "grade", "profile", "specialty", "max_hours", "weeks", "note")
-    choice_filters = {"year": _open_years}
+    choice_filters = {"year": open_years}
     list_loader_options = (joinedload(Curriculum.year), joinedload(Curriculum.specialty),
                            joinedload(Curriculum.organization), selectinload(Curriculum.lines))
     column_formatters = {"load": _load, "max_hours": _hours,
@@ -192,7 +178,7 @@ class TeachingAssignmentView(SecureModelView):
     form_columns = ("klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total",
                     "thematic_plan")
     choice_filters = {"klass": lambda actor: SchoolClass.year.has(AcademicYear.is_closed.is_(False)),
-                      "teacher": _teachers}
+                      "teacher": active_teachers}
     list_loader_options = (joinedload(TeachingAssignment.year), joinedload(TeachingAssignment.klass),
                            joinedload(TeachingAssignment.subject), joinedload(TeachingAssignment.subgroup),
                            joinedload(TeachingAssignment.teacher), joinedload(TeachingAssignment.thematic_plan))
@@ -226,7 +212,7 @@ class ThematicPlanView(SecureModelView):
     column_searchable_list = ("name",)
     column_filters = ("year.name", "subject.name", "grade", "teacher.last_name")
     form_columns = ("year", "subject", "grade", "name", "note")
-    choice_filters = {"year": _open_years}
+    choice_filters = {"year": open_years}
     list_loader_options = (joinedload(ThematicPlan.year), joinedload(ThematicPlan.subject),
                            joinedload(ThematicPlan.teacher), selectinload(ThematicPlan.topics),
                            selectinload(ThematicPlan.assignments).joinedload(TeachingAssignment.klass),

@@ -2,14 +2,14 @@
 from collections import defaultdict
 from datetime import timedelta
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson, Period, Role, SchoolClass,
-                    Staff, StaffRole, Student, Subgroup, TeachingAssignment, TimetableChange,
+from models import (AcademicYear, Bell, ChangeKind, ExamEntry, ExamKind, Lesson, Period, SchoolClass,
+                    Student, Subgroup, TeachingAssignment, TimetableChange,
                     TimetableEntry, WEEKDAYS, db)
 from reports.timetable_xlsx import exams_workbook, grid_workbook
 from services import dates
@@ -25,24 +25,11 @@ from services.terms import KindText
 
 from admin_views import formatting
 from admin_views.timetable.forms import LessonsForm, TimetableQuery, WeekGridForm
-from admin_views.base import SecureModelView, SecurePage, requires
+from admin_views.base import SecureModelView, SecurePage, active_teachers, open_years, requires
 
 PLANNING = "Планирование"
 TIMETABLE = "Расписание"
 SHIFTS = [(1, "1 смена"), (2, "2 смена")]
-
-
-def _actor():
-    return g.get("actor")
-
-
-def _open_years(actor):
-    return AcademicYear.is_closed.is_(False)
-
-
-def _teachers(actor):
-    return Staff.dismissal_date.is_(None) & Staff.id.in_(
-        select(StaffRole.staff_id).where(StaffRole.role == Role.TEACHER.value))
 
 
 def _open_assignments(actor):
@@ -90,7 +77,7 @@ class BellView(SecureModelView):
     form_args = {"starts_at": {"default_format": "%H:%M"}, "ends_at": {"default_format": "%H:%M"},
                  "shift": {"coerce": int, "default": 1}}
     list_loader_options = (joinedload(Bell.year),)
-    choice_filters = {"year": _open_years}
+    choice_filters = {"year": open_years}
     column_descriptions = {"year": "Пусто — расписание звонков на все годы; звонки года заменяют его в этом году",
                            "number": "0 — «нулевой» урок", "starts_at": "В виде 08:30"}
 
@@ -111,7 +98,7 @@ class TimetableChangeView(EagerChoicesMixin, SecureModelView):
                                *ASSIGNMENT_LOADS, joinedload(TeachingAssignment.teacher)),
                            joinedload(TimetableChange.assignment).options(*ASSIGNMENT_LOADS))
     choice_filters = {"klass": _open_classes, "scheduled_assignment": _open_assignments,
-                      "assignment": _open_assignments, "teacher": _teachers}
+                      "assignment": _open_assignments, "teacher": active_teachers}
     eager_choices = {"scheduled_assignment": ASSIGNMENT_LOADS, "assignment": ASSIGNMENT_LOADS}
     column_formatters = {
         "scheduled_assignment": lambda v, c, m, n: _assignment_label(m.scheduled_assignment),
@@ -155,7 +142,7 @@ class ExamEntryView(EagerChoicesMixin, SecureModelView):
                            joinedload(ExamEntry.examiner), joinedload(ExamEntry.assistant))
     choice_filters = {"klass": _open_classes,
                       "period": lambda actor: Period.year.has(AcademicYear.is_closed.is_(False)),
-                      "examiner": _teachers, "assistant": _teachers}
+                      "examiner": active_teachers, "assistant": active_teachers}
     eager_choices = {"period": (joinedload(Period.year),),
                      "subgroup": (joinedload(Subgroup.klass), joinedload(Subgroup.subject))}
 
