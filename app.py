@@ -12,8 +12,9 @@ from flask import cli as flask_cli
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_login import LoginManager, current_user, logout_user
-from flask_migrate import Migrate
+from flask_migrate import Migrate, upgrade as migrate_upgrade
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -355,6 +356,9 @@ def _register_errors(app):
         if database.is_unavailable(exc):
             return unavailable(exc)
         db.session.rollback()
+        if database.is_missing_schema(exc):  # `flask db upgrade` was never run on this database
+            app.logger.error("the database has no schema: %s", str(exc).splitlines()[0][:200])
+            return render(503, database.NO_SCHEMA)
         if is_database_busy(exc):  # SQLite's write lock held longer than the busy timeout
             app.logger.warning("database busy: %s", exc)
             body, code = render(503)
@@ -415,6 +419,10 @@ def _register_cli(app):
 
         if size == "small" and (years or schools != 1 or today):
             raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
+        if not sa_inspect(db.engine).has_table("alembic_version"):
+            # An empty database (a new file, a new PostgreSQL database): its tables first, as `flask db upgrade`.
+            click.echo("База данных пуста: создаю таблицы (flask db upgrade) …", err=True)
+            migrate_upgrade()
         try:
             if size == "small":
                 text = format_accounts(create_demo(kind=kind, password=password, seed=seed))

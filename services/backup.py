@@ -114,10 +114,18 @@ STORES = {"sqlite": SQLiteStore, "postgresql": PostgreSQLStore}
 
 
 def backup(path, keep=None):
-    """Copy the application's database to `path` (a file, or a directory for a default name);
+    """Copy the application's database to `path` (a file, or a directory for a default name — made if
+    it does not exist and its name has no extension);
     with `keep`, leave only that many newest default-named copies in the directory."""
     store = _store()
     path = Path(path)
+    if not path.exists() and not path.suffix:
+        # a folder named without a file's extension (/var/backups/journal/daily): made on first use, the
+        # owner's only, as a cron line's first night would need
+        try:
+            path.mkdir(mode=0o700, parents=True)
+        except OSError as exc:
+            raise _file_error(exc) from None
     if keep and not path.is_dir():
         raise BackupError("Ключ --keep задаётся только вместе с каталогом.")
     target = path / default_name(store) if path.is_dir() else path

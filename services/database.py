@@ -72,6 +72,20 @@ def is_unavailable(exc):
     return not isinstance(cause, sqlite3.Error) or any(state in str(cause) for state in SQLITE_UNAVAILABLE)
 
 
+# The schema was never created (or not upgraded): `flask db upgrade` was not run on this database.
+NO_SCHEMA = ("База данных не подготовлена: в ней нет таблиц программы. Выполните «.venv/bin/flask --app app db "
+             "upgrade» с той же настройкой DATABASE_URL и повторите.")
+
+
+def is_missing_schema(exc):
+    """A statement failed because a table of the program is not in the database (SQLite's «no such table»,
+    PostgreSQL's undefined table): the migrations were not applied."""
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, psycopg.errors.UndefinedTable):
+        return True
+    return isinstance(cause, sqlite3.OperationalError) and str(cause).startswith("no such table")
+
+
 def _ms(seconds):
     return int(seconds * 1000)
 

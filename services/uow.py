@@ -5,7 +5,7 @@
   teardown as before), rolled back when it raises; app.py's error handlers then turn the error (a
   DomainError, a stale version, a busy database) into the Russian page or message, once;
 - a CLI command: `command` wraps it the same way, and a DomainError it does not answer itself
-  becomes the Russian message on stderr and exit code 1;
+  becomes the Russian message on stderr and exit code 1 (so does a database without the program's tables);
 - a background job (reports/archive_jobs.py): its own `unit()`.
 
 Where work must commit in the middle, it says so with `checkpoint(reason)` (what the unit has done so
@@ -19,6 +19,7 @@ from contextlib import contextmanager
 import click
 
 from models import db
+from services import database
 from services.errors import DomainError
 
 
@@ -72,4 +73,8 @@ def command(fn):
                 return fn(*args, **kwargs)
         except DomainError as exc:
             raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            if database.is_missing_schema(exc):
+                raise click.ClickException(database.NO_SCHEMA) from None
+            raise
     return run

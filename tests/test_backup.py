@@ -344,3 +344,14 @@ def test_restore_drill_on_postgresql(app, pg_urls, tmp_path):
             con.execute("CREATE TABLE t (id INTEGER)")
         assert_refused(flask(restored, "restore", sqlite_copy, "--yes"),
                        "резервная копия базы SQLite, а приложение работает с базой PostgreSQL")
+
+
+def test_a_folder_named_without_an_extension_is_made_on_first_use(app, tmp_path):
+    """A cron line's folder (/var/backups/journal/daily) need not exist before the first night."""
+    fresh, _ = school(app, f"sqlite:///{tmp_path / 'live.db'}")
+    folder = tmp_path / "backups" / "journal" / "daily"
+    with serving(fresh):
+        result = flask(fresh, "backup", folder, "--keep", 30)
+    assert result.exit_code == 0, result.output
+    assert folder.is_dir() and len(list(folder.glob("journal-*.sqlite3"))) == 1
+    assert folder.stat().st_mode & 0o077 == 0
