@@ -11,6 +11,7 @@ newer version, on SQLite or PostgreSQL, without any lock held while the user typ
 import hashlib
 
 from services.errors import DomainError
+from services.params import parse_int
 
 STALE = ("Запись изменена другим пользователем, пока вы её редактировали: ничего не сохранено. "
          "Откройте её заново и внесите свои изменения ещё раз.")
@@ -26,7 +27,7 @@ class StaleEdit(DomainError):
 def parse(raw):
     """The version a form sent back; None if it sent none or not a number."""
     text = str(raw).strip() if raw is not None else ""
-    return int(text) if text.isdigit() else None
+    return parse_int(text, low=0)  # «²» or «١» is no version (str.isdigit says it is)
 
 
 def fingerprint(rows):

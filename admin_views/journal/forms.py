@@ -4,7 +4,7 @@ from flask import abort
 
 from admin_views.forms import DateField, IdField, PageForm, TextField
 from services.journal import finals
-from services.params import date_error, parse_date, parse_id
+from services.params import date_error, parse_date, parse_id, parse_int
 
 
 class DiaryQuery(PageForm):
@@ -70,20 +70,21 @@ class FinalsForm(PageForm):
             if name.startswith(("o:", "v:", "csrf")) or not name.startswith(prefix):
                 continue
             student, _, key = name[len(prefix):].partition(":")
-            if not student.isdigit():
+            student_id = parse_id(student)
+            if student_id is None:
                 continue
             if value.strip() == (form.get(f"o:{name}") or "").strip():
                 continue
             version = form.get(f"v:{name}") or ""
-            cells.append((int(student), key, value.strip(), int(version) if version.isdigit() else None))
+            cells.append((student_id, key, value.strip(), parse_int(version, low=0)))
         return cells
 
     def period_mark_items(self):
         """The sheet's changed cells as services.journal.writes.save_period_marks items."""
         items = []
         for student_id, key, value, version in self.changed_cells():
-            if key.startswith("p") and key[1:].isdigit():
-                kind, period_id = "period", int(key[1:])
+            if key.startswith("p") and parse_id(key[1:]) is not None:
+                kind, period_id = "period", parse_id(key[1:])
             elif key in finals.FINAL_KINDS:
                 kind, period_id = key, None
             else:
