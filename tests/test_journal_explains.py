@@ -145,8 +145,11 @@ def test_future_lessons_cells_are_read_only_with_a_tooltip(jw, browser):
     assert f'<td class="ja ro nf" title="{NOT_GIVEN}">' in row and f'<td class="jm ro nf" title="{NOT_GIVEN}">' in row
     assert sum(1 for c in cells if " nf" in c) == 2
     assert f'data-lesson="{a.future.id}"' in html and " future\" colspan" in html
-    # its topic and homework are still editable below the grid
+    # its topic and homework are still editable below the grid; «посещаемость отмечена» waits for the day
     assert f'data-lesson="{a.future.id}" data-f="topic"' in html
+    assert f'data-lesson="{a.future.id}" data-f="homework"' in html
+    assert f'data-lesson="{a.future.id}" data-f="attendance_taken"' not in html
+    assert f'data-lesson="{a.today.id}" data-f="attendance_taken"' in html
 
 
 def test_a_locked_row_says_why_and_differs_from_days_outside_a_stay(jw, browser):
@@ -164,7 +167,8 @@ def test_a_locked_row_says_why_and_differs_from_days_outside_a_stay(jw, browser)
     assert f'title="{reason}">5</td>' in locked
     assert locked.count('<td class="jm ro lk"') == 2 and " out" not in locked  # past and today; the future: nf
     assert '<input class="jc m"' not in locked and '<input class="jc a"' in locked
-    assert newcomer.count('class="ja ro out"') == 1 and newcomer.count('class="jm ro out"') == 1  # 18.11
+    assert newcomer.count('class="ja ro out" title="не в составе класса 5А в этот день"') == 1  # 18.11
+    assert newcomer.count('class="jm ro out" title="не в составе класса 5А в этот день"') == 1
     assert " lk" not in newcomer and "jlock" not in newcomer and '<input class="jc m"' in newcomer
     # the deputy correcting sees no lock and writes the cells
     corrected = _row(login(browser, "a.deputy").get(grid_url(a.assignment) + "?correct=1").get_data(as_text=True),

@@ -4,13 +4,14 @@ debt, comment, history link) is decided once here and the markup static/journal.
 every value escaped — the template's per-cell work was most of the page's time (issue 7).
 
 A read-only cell says why (issue 15.6), by its class: `out` — a day the student was not in the class
-(not yet enrolled, or already left); `lk` — his marks a set period (year, final) mark closes to the teacher
-(the row's lock icon gives the reason); `nf` — a lesson not given yet (dated after today), with the
-tooltip «урок ещё не проведён».
+(not yet enrolled, or already left; its tooltip says so); `lk` — his marks a set period (year, final)
+mark closes to the teacher (the row's lock icon gives the reason); `nf` — a lesson not given yet (dated
+after today), with the tooltip «урок ещё не проведён».
 """
 from markupsafe import Markup, escape
 
 from services.journal.policy import NOT_GIVEN
+from services.terms import term
 
 DEBT_PLACEHOLDER = ' placeholder="."'
 NOT_GIVEN_TITLE = f' title="{NOT_GIVEN}"'
@@ -35,10 +36,11 @@ def body(grid, columns, today):
             cols.append((False, lesson.date, editable, str(c.index), task.key, saved and task.is_mandatory,
                          f' data-history="{task.id}:' if saved and grid.can_history else "", future))
     escaped = _EscapedValues()
-    return [(row, _row_cells(grid, row, cols, today, escaped)) for row in grid.rows]
+    out = f' title="не в составе {term("class_gen")} {escape(grid.klass.name)} в этот день"'
+    return [(row, _row_cells(grid, row, cols, today, escaped, out)) for row in grid.rows]
 
 
-def _row_cells(grid, row, cols, today, escaped):
+def _row_cells(grid, row, cols, today, escaped, out_title):
     withdrawn = row.withdrawn
     writes = grid.can_write  # cell_editable(), less the dates: his cells within his stay, whatever his status
     marks_ok = writes and not grid.no_marks and (grid.correcting or not row.marks_locked)
@@ -61,7 +63,7 @@ def _row_cells(grid, row, cols, today, escaped):
                     add(f'<td class="ja"><input class="jc a" data-col="{index}" data-v="{cell.version}" '
                         f'value="{escaped[cell.value]}"></td>')
             elif not covers:
-                add(f'<td class="ja ro out">{escaped[cell.value] if cell else ""}</td>')
+                add(f'<td class="ja ro out"{out_title}>{escaped[cell.value] if cell else ""}</td>')
             elif future:
                 add(f'<td class="ja ro nf"{NOT_GIVEN_TITLE}>{escaped[cell.value] if cell else ""}</td>')
             else:
@@ -83,7 +85,8 @@ def _row_cells(grid, row, cols, today, escaped):
             add(f'<td class="jm{" has-comment" if comment else ""}"><input class="jc m" data-col="{index}"'
                 f'{attrs}{DEBT_PLACEHOLDER if debt else ""}></td>')
         else:
-            title = f' title="{escape(comment)}"' if comment else (NOT_GIVEN_TITLE if future and covers else "")
+            title = f' title="{escape(comment)}"' if comment else \
+                (out_title if not covers else NOT_GIVEN_TITLE if future else "")
             state = " out" if not covers else (" nf" if future else locked)
             add(f'<td class="jm ro{state}{" has-comment" if comment else ""}'
                 f'{" debt" if debt else ""}"{title}{history + history_end if history else ""}>'
