@@ -33,6 +33,7 @@ from app import create_app
 from models import (Lesson, Organization, Parent, Period, PeriodMark, PeriodMarkKind, Role, SchoolClass, Staff,
                     StaffRole, Student, StudentStatus, Subject, Task, TeachingAssignment, User, db, student_parent)
 from models import TeachingAssignment as TA
+from services import clock, dates
 from services.demo.school import create_demo
 from services.journal.diary import week_start
 from services.journal.policy import mark_values
@@ -110,6 +111,18 @@ def make_app(url):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key"})
 
 
+TODAY_ENV = "BENCH_TODAY"
+
+
+def server_app():
+    """The application gunicorn serves in the load test (bench/load.py Server): create_app() on the
+    clock of the data set's «today» (BENCH_TODAY, дд.мм.гггг or ISO; see set_today)."""
+    today = dates.parse_date(os.environ.get(TODAY_ENV) or "")
+    if today is not None:
+        clock.freeze(today)
+    return create_app()
+
+
 def dispose(app):
     with app.app_context():
         db.session.remove()
@@ -176,9 +189,13 @@ def load_dataset(config, today):
 def set_today():
     """«Today» of the data set: the last day of the 4th quarter of the current academic year (every
     lesson of the year given, the 4th quarter still open) with services/demo/large/; the real date
-    with the small demo."""
+    with the small demo. The application of this process runs on it from now on (services/clock.freeze;
+    gunicorn's: server_app): its lessons up to it are given, so the journal takes their marks — none
+    is taken on a lesson after the organization's today (issue 15.6)."""
     gen = generator()
-    return gen.default_today() if gen is not None else date.today()
+    today = gen.default_today() if gen is not None else date.today()
+    clock.freeze(today)
+    return today
 
 
 def prepare(kind, config, today, use_cache=True):

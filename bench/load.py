@@ -59,7 +59,8 @@ import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.dataset import OUT, PASSWORD, ROOT, BenchError, Config, dispose, log, prepare, set_today, targets
+from bench.dataset import (OUT, PASSWORD, ROOT, TODAY_ENV, BenchError, Config, dispose, log, prepare, set_today,
+                           targets)
 from bench.measure import percentile
 
 REQUEST_TIMEOUT = 30
@@ -281,8 +282,8 @@ class Server:
     """gunicorn on 127.0.0.1:<free port> with `workers` sync workers (or threaded ones, with
     `threads`); its log in bench/out/."""
 
-    def __init__(self, url, workers=2, threads=None):
-        self.url, self.workers, self.threads = url, workers, threads
+    def __init__(self, url, workers=2, threads=None, today=None):
+        self.url, self.workers, self.threads, self.today = url, workers, threads, today
         self.port = free_port()
         OUT.mkdir(parents=True, exist_ok=True)
         self.log_path = OUT / f"gunicorn-{self.port}.log"
@@ -291,12 +292,14 @@ class Server:
     def __enter__(self):
         env = dict(os.environ, DATABASE_URL=self.url, SECRET_KEY=secrets.token_hex(32))
         env.pop("TRUSTED_PROXIES", None)
+        if self.today is not None:  # the data set's «today»: its lessons up to it are given (bench/dataset.py)
+            env[TODAY_ENV] = self.today.isoformat()
         self.log_file = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
              *(["--threads", str(self.threads)] if self.threads else []),
              "--timeout", "120", "--graceful-timeout", "5", "--backlog", "2048", "--log-level", "warning",
-             "app:create_app()"],
+             "bench.dataset:server_app()" if self.today is not None else "app:create_app()"],
             cwd=str(ROOT), env=env, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -461,7 +464,7 @@ def run_load(url, t, duration=60, teachers=50, parents=50, workers=2, seed=7):
         log(f"нагрузка: в наборе только {len(journals)} учителей и {len(diaries)} родителей для теста")
     result = LoadResult(duration=duration, teachers=len(journals), parents=len(diaries), workers=workers)
     start_event, deadline_box = threading.Event(), [0.0]
-    with Server(url, workers) as server:
+    with Server(url, workers, today=t.today) as server:
         log(f"нагрузка: gunicorn ({workers} воркера) на 127.0.0.1:{server.port}; вход "
             f"{len(journals)} учителей и {len(diaries)} родителей …")
         users = [Teacher(server.port, j, start_event, deadline_box, seed + n) for n, j in enumerate(journals)]
@@ -768,7 +771,7 @@ def run_contention(url, t, duration=20, pairs=4, workers=2, threads=8, close_at=
     journals = [j for j in t.journals[:pairs] if j.period_id == t.journals[0].period_id]
     result = ContentionResult(duration=duration, pairs=len(journals), workers=workers, threads=threads)
     start_event, deadline_box, began_box = threading.Event(), [0.0], [0.0]
-    with Server(url, workers, threads) as server:
+    with Server(url, workers, threads, today=t.today) as server:
         rivals = [Rival(server.port, j, start_event, deadline_box, seed + 2 * n + i, i)
                   for n, j in enumerate(journals) for i in (0, 1)]
         closer = Closer(server.port, t.admin_login, journals[0].period_id, start_event, began_box,

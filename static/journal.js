@@ -252,10 +252,15 @@
     heads[last].parentNode.insertBefore(th, heads[last].nextSibling);
     var dateHead = grid.querySelector('thead tr.jh-dates th[data-lesson="' + lessonId + '"]');
     if (dateHead) { dateHead.colSpan = dateHead.colSpan + 1; }
+    // A lesson not given yet (after today) takes no marks: its new column stays read-only (grid_save refuses them).
+    var future = !!(dateHead && dateHead.classList.contains("future"));
     grid.querySelectorAll("tbody tr").forEach(function (tr) {
       var td = document.createElement("td");
       td.className = "jm";
-      if (tr.getAttribute("data-marks") === "1") {
+      if (future) {
+        td.className = "jm ro nf";
+        td.title = "урок ещё не проведён";
+      } else if (tr.getAttribute("data-marks") === "1") {
         var input = document.createElement("input");
         input.className = "jc m";
         td.appendChild(input);

@@ -20,7 +20,7 @@ from services.journal.figures import suggested_mark, weighted_average
 from services.journal.grid_save import save_entries
 from services.timetable.lessons import generate_lessons
 from tests.helpers import open_browser
-from services import rules
+from services import clock, rules
 from tests.conftest import _wipe as wipe
 
 M = ClassMembership
@@ -290,9 +290,11 @@ def test_a_teacher_and_a_parent_of_the_set_log_in_and_work(browser):
         .where(Lesson.assignment_id == assignment.id, Lesson.period_id == period.id)
         .order_by(Lesson.date.desc(), Mark.student_id)).first()
     before = db.session.scalar(select(func.max(Mark.id)))
-    result = save_entries(Actor.for_user(db.session.get(User, teacher.user_id)), assignment.id, {
-        "tasks": [{"task_id": None, "key": "new", "lesson_id": lesson_id}],
-        "marks": [{"task_key": "new", "student_id": student_id, "value": "5", "version": None}]})
+    # on the set's «today» (the bench runs on it, bench/dataset.py set_today): its lessons up to it are given
+    with clock.frozen(summary.today):
+        result = save_entries(Actor.for_user(db.session.get(User, teacher.user_id)), assignment.id, {
+            "tasks": [{"task_id": None, "key": "new", "lesson_id": lesson_id}],
+            "marks": [{"task_key": "new", "student_id": student_id, "value": "5", "version": None}]})
     assert result.counts["marks_created"] == 1
     assert db.session.scalar(select(func.max(Mark.id))) == before + 1
 

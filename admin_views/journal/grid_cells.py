@@ -2,43 +2,55 @@
 templates/journal/grid.html. Each cell's state (its own input or read-only, greyed outside his dates,
 debt, comment, history link) is decided once here and the markup static/journal.js reads is built with
 every value escaped — the template's per-cell work was most of the page's time (issue 7).
+
+A read-only cell says why (issue 15.6), by its class: `out` — a day the student was not in the class
+(not yet enrolled, or already left; its tooltip says so); `lk` — his marks a set period (year, final)
+mark closes to the teacher (the row's lock icon gives the reason); `nf` — a lesson not given yet (dated
+after today), with the tooltip «урок ещё не проведён».
 """
 from markupsafe import Markup, escape
 
+from services.journal.policy import NOT_GIVEN
+from services.terms import term
+
 DEBT_PLACEHOLDER = ' placeholder="."'
+NOT_GIVEN_TITLE = f' title="{NOT_GIVEN}"'
 
 
 def body(grid, columns, today):
     """[(row, Markup of the row's cells)] for templates/journal/grid.html, in the order of `columns`
     (admin_views/journal/grid.py `_columns`)."""
-    lesson_editable = {}
+    lesson_state = {}
     cols = []
     for c in columns:
         lesson = c.lesson
-        editable = lesson_editable.get(lesson.id)
-        if editable is None:
-            editable = lesson_editable[lesson.id] = grid.lesson_editable(lesson)
+        state = lesson_state.get(lesson.id)
+        if state is None:  # (marks and attendance editable, not given yet)
+            state = lesson_state[lesson.id] = (grid.entries_editable(lesson), grid.not_given(lesson))
+        editable, future = state
         task = c.task
         if c.kind == "att":
-            cols.append((True, lesson.date, editable, str(c.index), lesson.id, False, ""))
+            cols.append((True, lesson.date, editable, str(c.index), lesson.id, False, "", future))
         else:
             saved = task.id is not None
             cols.append((False, lesson.date, editable, str(c.index), task.key, saved and task.is_mandatory,
-                         f' data-history="{task.id}:' if saved and grid.can_history else ""))
+                         f' data-history="{task.id}:' if saved and grid.can_history else "", future))
     escaped = _EscapedValues()
-    return [(row, _row_cells(grid, row, cols, today, escaped)) for row in grid.rows]
+    out = f' title="не в составе {term("class_gen")} {escape(grid.klass.name)} в этот день"'
+    return [(row, _row_cells(grid, row, cols, today, escaped, out)) for row in grid.rows]
 
 
-def _row_cells(grid, row, cols, today, escaped):
+def _row_cells(grid, row, cols, today, escaped, out_title):
     withdrawn = row.withdrawn
     writes = grid.can_write  # cell_editable(), less the dates: his cells within his stay, whatever his status
     marks_ok = writes and not grid.no_marks and (grid.correcting or not row.marks_locked)
+    locked = " lk" if writes and not grid.no_marks and not marks_ok else ""  # closed by his period mark
     marks, attendance = row.marks, row.attendance
     history_end = f'{row.student_id}"'
     covered = {}
     out = []
     add = out.append
-    for is_att, day, editable, index, ref, mandatory, history in cols:
+    for is_att, day, editable, index, ref, mandatory, history, future in cols:
         covers = covered.get(day)
         if covers is None:
             covers = covered[day] = row.covers(day)
@@ -50,8 +62,12 @@ def _row_cells(grid, row, cols, today, escaped):
                 else:
                     add(f'<td class="ja"><input class="jc a" data-col="{index}" data-v="{cell.version}" '
                         f'value="{escaped[cell.value]}"></td>')
+            elif not covers:
+                add(f'<td class="ja ro out"{out_title}>{escaped[cell.value] if cell else ""}</td>')
+            elif future:
+                add(f'<td class="ja ro nf"{NOT_GIVEN_TITLE}>{escaped[cell.value] if cell else ""}</td>')
             else:
-                add(f'<td class="ja ro{"" if covers else " out"}">{escaped[cell.value] if cell else ""}</td>')
+                add(f'<td class="ja ro">{escaped[cell.value] if cell else ""}</td>')
             continue
         cell = marks.get(ref)
         value = cell.value if cell is not None else ""
@@ -69,8 +85,10 @@ def _row_cells(grid, row, cols, today, escaped):
             add(f'<td class="jm{" has-comment" if comment else ""}"><input class="jc m" data-col="{index}"'
                 f'{attrs}{DEBT_PLACEHOLDER if debt else ""}></td>')
         else:
-            title = f' title="{escape(comment)}"' if comment else ""
-            add(f'<td class="jm ro{"" if covers else " out"}{" has-comment" if comment else ""}'
+            title = f' title="{escape(comment)}"' if comment else \
+                (out_title if not covers else NOT_GIVEN_TITLE if future else "")
+            state = " out" if not covers else (" nf" if future else locked)
+            add(f'<td class="jm ro{state}{" has-comment" if comment else ""}'
                 f'{" debt" if debt else ""}"{title}{history + history_end if history else ""}>'
                 f'{escaped[value] if value else ("." if debt else "")}</td>')
     return Markup("".join(out))

@@ -138,11 +138,6 @@ class GridLesson:
         return [t for t in self.tasks if t.id is not None]
 
 
-LOCK_REASONS = {PeriodMarkKind.FINAL.value: "выставлена итоговая отметка — правка у заместителя директора",
-                PeriodMarkKind.YEAR.value: "выставлена годовая отметка — правка у заместителя директора",
-                PeriodMarkKind.PERIOD.value: "выставлена отметка за период — правка у заместителя директора"}
-
-
 @dataclass
 class GridRow:
     number: int
@@ -161,6 +156,7 @@ class GridRow:
     ranges: list | None = None  # his own dates in the class within the period (None: the whole period)
     year_mark: str = ""  # his year and final marks of the subject: they close everything under them
     final_mark: str = ""
+    set_on: dict = field(default_factory=dict)  # kind -> the organization's date his period/year/final mark was set
 
     def covers(self, day):
         """He belonged to the class on `day`: his cell of that lesson is his, not greyed."""
@@ -178,13 +174,20 @@ class GridRow:
         return bool(self.year_mark or self.final_mark)
 
     @property
-    def lock_reason(self):
-        """Why the teacher cannot change this student's marks, for the grid's lock icon ('' if he can)."""
+    def lock_kind(self):
+        """The kind of the set mark that closes his marks to the teacher (final, year, period), or None."""
         if self.final_mark:
-            return LOCK_REASONS[PeriodMarkKind.FINAL.value]
+            return PeriodMarkKind.FINAL.value
         if self.year_mark:
-            return LOCK_REASONS[PeriodMarkKind.YEAR.value]
-        return LOCK_REASONS[PeriodMarkKind.PERIOD.value] if self.period_mark.value else ""
+            return PeriodMarkKind.YEAR.value
+        return PeriodMarkKind.PERIOD.value if self.period_mark.value else None
+
+    @property
+    def lock_reason(self):
+        """Why the teacher cannot change this student's marks, for the grid's lock icon ('' if he can):
+        «отметка за период выставлена 12.12 — правка у заместителя директора» (policy.lock_reason)."""
+        kind = self.lock_kind
+        return rules.lock_reason(kind, self.set_on.get(kind)) if kind else ""
 
 
 @dataclass
@@ -214,11 +217,22 @@ class Grid:
     read_only_reason: str = ""
     focus_lesson_id: int | None = None  # the latest lesson up to today: the grid opens scrolled to it
     substitute_lessons: frozenset | None = None  # a substitute writes only the lessons he gave
+    today: date | None = None  # the organization's: a lesson after it takes no marks and attendance yet
+    can_form_lessons: bool = False  # no lessons: the actor may form them from the timetable (link shown)
 
     def lesson_editable(self, lesson):
+        """Its topic, homework and tasks (planned ahead too)."""
         if not self.can_write or lesson.is_cancelled:
             return False
         return self.substitute_lessons is None or lesson.id in self.substitute_lessons
+
+    def not_given(self, lesson):
+        """The lesson is dated after today: its marks and attendance cells are read-only (policy.not_given)."""
+        return self.today is not None and rules.not_given(lesson, self.today)
+
+    def entries_editable(self, lesson):
+        """Its marks and attendance: an editable lesson already given (grid_save refuses a later one)."""
+        return self.lesson_editable(lesson) and not self.not_given(lesson)
 
     @property
     def task_columns(self):
@@ -267,13 +281,13 @@ def load_assignment(actor, assignment_id, verb="list"):
             bool(target[2]))
 
 
-def _upper_mark(assignment, kind):
-    """The student's year or final mark of the assignment's subject and year, as a column of the rows'
-    statement (no statement of its own)."""
+def _upper_mark(assignment, kind, column="value"):
+    """The student's year or final mark (or the time it was set) of the assignment's subject and year, as
+    a column of the rows' statement (no statement of its own)."""
     upper = aliased(PeriodMark)
-    return select(upper.value).where(upper.student_id == Student.id, upper.subject_id == assignment.subject_id,
-                                     upper.year_id == assignment.year_id, upper.kind == kind) \
-        .limit(1).correlate(Student).scalar_subquery()
+    return select(getattr(upper, column)).where(
+        upper.student_id == Student.id, upper.subject_id == assignment.subject_id,
+        upper.year_id == assignment.year_id, upper.kind == kind).limit(1).correlate(Student).scalar_subquery()
 
 
 def _student_rows(assignment, period):
@@ -286,7 +300,9 @@ def _student_rows(assignment, period):
     start, end = period.start_date, period.end_date
     columns = [Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.status,
                PeriodMark.id, PeriodMark.value, PeriodMark.version, M.start_date, M.end_date, M.on_leave,
-               _upper_mark(assignment, PeriodMarkKind.YEAR.value), _upper_mark(assignment, PeriodMarkKind.FINAL.value)]
+               _upper_mark(assignment, PeriodMarkKind.YEAR.value), _upper_mark(assignment, PeriodMarkKind.FINAL.value),
+               PeriodMark.set_at, _upper_mark(assignment, PeriodMarkKind.YEAR.value, "set_at"),
+               _upper_mark(assignment, PeriodMarkKind.FINAL.value, "set_at")]
     query = select(*columns, member.id if assignment.subgroup_id else literal(None)) \
         .join(M, and_(M.student_id == Student.id, M.class_id == assignment.class_id, roster.overlaps(start, end))) \
         .outerjoin(PeriodMark, and_(PeriodMark.student_id == Student.id, PeriodMark.subject_id == subject_id,
@@ -427,16 +443,20 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     grid.types, grid.codes = types, codes
     grid.lessons = _lessons(assignment, period, topics)
     entries = _entries(assignment, period)
+    grid.today = today
     _decide_access(actor, grid, correct)
     if grid.can_write and not grid.no_marks:
-        add_empty_columns(grid.lessons, types, grid.lesson_editable)
+        add_empty_columns(grid.lessons, types, grid.entries_editable)
+    if not grid.lessons:  # «Уроки не сформированы»: the link to form them, for those who may
+        grid.can_form_lessons = permissions.allowed(actor, "timetable", "generate")
 
     rows = {}
     for n, r in enumerate(student_rows, start=1):
         rows[r[0]] = GridRow(n, r[0], short_person(r[1], r[2], r[3]), " ".join(p for p in r[1:4] if p),
                              r[4] == StudentStatus.WITHDRAWN.value,
                              period_mark=Cell(r[6] or "", "", r[7], r[5]), ranges=ranges.get(r[0], []),
-                             year_mark=r[11] or "", final_mark=r[12] or "")
+                             year_mark=r[11] or "", final_mark=r[12] or "",
+                             set_on=_set_on(r[6], r[11], r[12], r[13:16], org))
     for kind, ref, student_id, value, comment, version, id_ in entries:
         row = rows.get(student_id)
         if row is None:
@@ -456,6 +476,13 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     for row in grid.rows:
         figures_for(row, tasks, code_kinds, threshold, today)
     return grid
+
+
+def _set_on(period_value, year_value, final_value, set_at, org):
+    """{kind: the organization's date} of the student's set period, year and final marks."""
+    kinds = (PeriodMarkKind.PERIOD.value, PeriodMarkKind.YEAR.value, PeriodMarkKind.FINAL.value)
+    return {kind: dates.local(at, org).date() for kind, value, at in zip(kinds, (period_value, year_value, final_value),
+                                                                         set_at) if value and at is not None}
 
 
 def _decide_access(actor, grid, correct):
@@ -486,7 +513,7 @@ def cell_editable(grid, row, mark=False, lesson=None):
     date he was not in the class — the cell is greyed)?"""
     if not grid.can_write:
         return False
-    if lesson is not None and not row.covers(lesson.date):
+    if lesson is not None and (not row.covers(lesson.date) or grid.not_given(lesson)):
         return False
     if mark:
         return not grid.no_marks and (grid.correcting or not row.marks_locked)

@@ -2,7 +2,9 @@
 attendance and the period marks of its subject, in one transaction — all of it or nothing.
 
 Every rule of SPEC §3 (1–4) and issue 4 is enforced here, below the pages, so a direct POST, a
-script or an import obeys it too.
+script or an import obeys it too. A lesson dated after the organization's today (services/dates.today)
+takes no mark and no attendance yet (issue 15.6; policy.not_given) — its topic, homework and tasks may
+be planned ahead; a mark or an attendance already on it may still be deleted.
 
 ``save_entries(actor, assignment_id, payload) -> SaveResult``
     payload: a GridPayload (services/journal/payload.py: the page's JSON, parsed once by the page)
@@ -40,13 +42,14 @@ from sqlalchemy.orm import joinedload
 
 from models import (Attendance, AttendanceCode, Grading, Lesson, Mark, Organization, PeriodMark, PeriodMarkKind,
                     Student, Subgroup, SubgroupMember, Task, TaskType, TeachingAssignment, db, utcnow)
-from services import permissions
+from services import dates, permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal._writes import _class_word, _gate_period_marks, _locked, _name, _Periods, _transaction
 from services.journal.payload import (MAX_COMMENT, MAX_HOMEWORK, MAX_TASK_TOPIC, MAX_TOPIC, NOT_AN_ID, NOT_SAVED,
                                       GridPayload, SaveResult, VersionConflict)
 from services.journal.period_marks import LOCKS, _PeriodMarkSave
-from services.journal.policy import NO_MARKS_FIRST_GRADE, can_correct, can_write, mark_values, no_marks
+from services.journal.policy import (NO_MARKS_FIRST_GRADE, NOT_GIVEN, NOT_GIVEN_ATTENDANCE, NOT_GIVEN_MARK,
+                                     can_correct, can_write, mark_values, no_marks, not_given)
 from services.movement.roster import rosters_between
 from services.params import parse_id
 
@@ -98,6 +101,7 @@ class _GridSave:
         self.assignment = assignment
         self.org = actor.org if actor.org_id == assignment.org_id else db.session.get(Organization, assignment.org_id)
         self.klass, self.subject = assignment.klass, assignment.subject
+        self.today = dates.today(self.org)  # the organization's: a lesson after it is not given yet
         self.writer = can_write(actor, assignment)
         self.corrector = can_correct(actor)
         self._load_tasks_and_lessons()
@@ -335,6 +339,9 @@ class _GridSave:
                 if item.attendance_taken and lesson.is_cancelled:
                     self.errors.append(f"Урок {lesson}: урок отменён, посещаемость не отмечается")
                     continue
+                if item.attendance_taken and not lesson.attendance_taken and not_given(lesson, self.today):
+                    self.errors.append(f"Урок {lesson}: {NOT_GIVEN} — посещаемость отмечают в день урока")
+                    continue
                 changes["attendance_taken"] = item.attendance_taken
             if "homework_due_lesson_id" not in changes and changes.get("homework") is None and \
                     "homework" in changes:
@@ -564,6 +571,9 @@ class _GridSave:
             if existing is not None and existing.value == value \
                     and (comment is None or comment == (existing.comment or "")):
                 continue
+            if value and not_given(lesson, self.today):
+                self.errors.append(f"{where}: {NOT_GIVEN_MARK}")
+                continue
             closed = self._closed_by_period_mark(student_id, lesson)
             if closed:
                 self.errors.append(f"{where}: " + ("отметка за период уже выставлена — отметки периода"
@@ -651,6 +661,9 @@ class _GridSave:
                 continue
             if (existing is None and code is None) or (existing is not None and code is not None
                                                        and existing.code_id == code.id):
+                continue
+            if code is not None and not_given(lesson, self.today):
+                self.errors.append(f"{where}: {NOT_GIVEN_ATTENDANCE}")
                 continue
             self.ops.append(lambda lesson=lesson, student=student, existing=existing, code=code:
                             self._apply_attendance(lesson, student, existing, code))

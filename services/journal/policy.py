@@ -4,6 +4,8 @@ journal's writes check and its pages show (a cell read-only when the actor may n
 ``can_write(actor, assignment, lesson=None)`` / ``can_correct(actor)`` — for showing cells read-only.
 ``mark_values(subject, klass, org)`` / ``period_mark_values(subject, kind, klass, org)`` — allowed values.
 ``no_marks(org, klass, subject)`` — grade 1 of a school and subjects «без отметок».
+``not_given(lesson, today)`` — a lesson dated after the organization's today takes no marks and no attendance.
+``lock_reason(kind, set_on)`` — why a set period (year, final) mark closes a student's marks to the teacher.
 
 Who writes what: the teacher of the assignment writes its journal, the teacher who gives a
 lesson on a substitution (Lesson.teacher_id) writes that lesson; the deputy director and the
@@ -15,12 +17,23 @@ Once set, a period (year, exam, final) mark is changed or deleted only by a corr
 cannot delete it, change the marks it closed and set it again.
 A period's marks close with the period; year, exam and final marks with the year's last period.
 Grade 1 of a school and subjects «без отметок» keep attendance and topics only.
+A lesson not given yet (dated after the organization's today, services/dates.today(org)) takes no
+marks and no attendance; its topic, homework and tasks may be planned ahead.
 """
 from models import Grading, MARK_VALUES, PASS_FAIL_VALUES, PERIOD_MARK_VALUES, PeriodMarkKind
 from services import permissions
+from services.dates import DAY_FORMAT
 
 NO_MARKS_FIRST_GRADE = "в 1 классе отметки не ставятся: только посещаемость и темы уроков"
 PERIOD_EXTRA = ("н/а", "осв")
+NOT_GIVEN = "урок ещё не проведён"
+NOT_GIVEN_MARK = NOT_GIVEN + " — отметку ставят в день урока или после него"
+NOT_GIVEN_ATTENDANCE = NOT_GIVEN + " — посещаемость отмечают в день урока или после него"
+# Who changes the marks a set period mark closes (can_correct: the deputy director, who controls the
+# journals (SPEC §3 rule 2), and the administrator); the grid's lock says it in short.
+CORRECTED_BY = "правка у заместителя директора"
+_LOCKED_BY = {PeriodMarkKind.PERIOD.value: "отметка за период", PeriodMarkKind.YEAR.value: "годовая отметка",
+              PeriodMarkKind.EXAM.value: "экзаменационная отметка", PeriodMarkKind.FINAL.value: "итоговая отметка"}
 
 
 # -- who may write ------------------------------------------------------------------------------
@@ -41,6 +54,20 @@ def can_write(actor, assignment, lesson=None):
         return False
     return assignment.teacher_id == actor.staff_id or \
         (lesson is not None and lesson.teacher_id == actor.staff_id)
+
+
+def not_given(lesson, today):
+    """The lesson is dated after the organization's today: no marks, no attendance on it yet (its topic,
+    homework and tasks may be planned ahead). `today`: services.dates.today(org) of the journal's organization."""
+    return lesson.date > today
+
+
+def lock_reason(kind, set_on=None):
+    """Why a set period (year, final) mark of `kind` closes the student's marks to the teacher, with the
+    day it was set (`set_on`, the organization's date), e.g. «отметка за период выставлена 12.12 — правка у
+    заместителя директора»."""
+    when = f" {set_on.strftime(DAY_FORMAT)}" if set_on is not None else ""
+    return f"{_LOCKED_BY.get(kind, _LOCKED_BY[PeriodMarkKind.PERIOD.value])} выставлена{when} — {CORRECTED_BY}"
 
 
 def no_marks(org, klass, subject):
