@@ -23,6 +23,8 @@ from services.journal import diary, today as journal_today
 
 ADMINISTRATION = (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.HR.value)
 TEACHER_SECTIONS = ("lessons", "period_marks", "planning")
+# What a teacher's part of a control section is about (for him «planning» is his КТП only).
+TEACHER_TITLES = {"lessons": "Темы уроков и посещаемость", "planning": "Календарно-тематическое планирование"}
 CLASS_SECTIONS = ("absences", "cards", "accounts")
 REPORT_BEFORE = timedelta(days=7)  # a class report is listed from a week before its period ends …
 REPORT_AFTER = timedelta(days=14)  # … until two weeks after, while the period is open
@@ -52,7 +54,7 @@ class Due:
         return sum(1 for i in self.items if i.overdue) + self.more_overdue
 
 
-def _due(result, keys=None):
+def _due(result, keys=None, titles=None):
     """The sections of a control result with something to do (the late-but-done facts left to the control page)."""
     out = []
     for section in result.sections:
@@ -61,7 +63,8 @@ def _due(result, keys=None):
         items = [i for i in section.items if i.state in ("overdue", "soon")]
         if items:
             hidden = items[ITEMS_SHOWN:]
-            out.append(Due(section.key, section.title, items[:ITEMS_SHOWN], len(hidden),
+            title = (titles or {}).get(section.key, section.title)
+            out.append(Due(section.key, title, items[:ITEMS_SHOWN], len(hidden),
                            sum(1 for i in hidden if i.overdue)))
     return out
 
@@ -136,7 +139,7 @@ def build(actor, since=None, today=None):
 def teacher_home(actor, today):
     lessons = journal_today.teacher_lessons(actor, today)
     result = deadlines.control(actor, today)
-    return TeacherHome(today, lessons, _due(result, TEACHER_SECTIONS))
+    return TeacherHome(today, lessons, _due(result, TEACHER_SECTIONS, TEACHER_TITLES))
 
 
 def class_teacher_home(actor, today):
