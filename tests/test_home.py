@@ -212,3 +212,14 @@ def test_school_menu_has_no_college_sections_and_college_menu_has(world, browser
     db.session.commit()
     html = signed_in(browser, "b.admin").get("/").get_data(as_text=True)
     assert "Отделения" in html and "Специальности" in html
+
+
+def test_menu_offers_only_what_the_role_opens(world, browser):
+    for login in ("a.class_teacher", "a.parent"):
+        b = signed_in(browser, login)
+        html = b.get("/").get_data(as_text=True)
+        nav = html[html.index("<nav"):html.index("</nav>")]
+        links = [url.replace("&amp;", "&") for url in re.findall(r'href="(/[^"#]*)"', nav)]
+        assert links, login
+        statuses = {url: b.get(url).status_code for url in links}
+        assert {url: code for url, code in statuses.items() if code not in (200, 302)} == {}, login
