@@ -66,6 +66,8 @@ def _due(result, keys=None, titles=None):
             title = (titles or {}).get(section.key, section.title)
             out.append(Due(section.key, title, items[:ITEMS_SHOWN], len(hidden),
                            sum(1 for i in hidden if i.overdue)))
+    if keys is not None:
+        out.sort(key=lambda due: keys.index(due.key))
     return out
 
 

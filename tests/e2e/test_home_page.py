@@ -25,6 +25,10 @@ def school_week(world):
         for lesson in lessons[:-2]:
             lesson.topic, lesson.attendance_taken = f"{subject}: тема урока", True
         lessons[-2].homework = f"{subject}: упражнения 3–5 на с. 41"
+        if n == 0:
+            lessons[-2].topic = "Проценты"
+        if n == 1:
+            lessons[3].attendance_taken = False  # Thursday's roll call not taken: a debt
         jr_mark(jr_task(lessons[1], "Контрольная работа"), a.student, str(5 - n))
         jr_mark(jr_task(lessons[3]), a.student, "4")
     db.session.commit()
@@ -53,6 +57,7 @@ def test_home_pages_and_the_one_line_menu(world, context, page, page_problems):
     settle(page)
     assert page.locator("#home-teacher h5", has_text="Уроки сегодня").count() == 1
     assert page.locator("#home-teacher .home-lesson").count() == 2
+    assert page.locator("#home-debts", has_text="5А, Физика — без отметки посещаемости: 1").count() == 1
     one_line = navbar_height(page)
     assert one_line < 75 and menu_lines(page) == [1, False], (one_line, menu_lines(page))
     page.screenshot(path=str(SCREENSHOTS / "home-teacher.png"), full_page=True)
