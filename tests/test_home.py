@@ -223,3 +223,10 @@ def test_menu_offers_only_what_the_role_opens(world, browser):
         assert links, login
         statuses = {url: b.get(url).status_code for url in links}
         assert {url: code for url, code in statuses.items() if code not in (200, 302)} == {}, login
+
+
+def test_installation_admin_and_a_user_without_cards_get_their_page(world, browser):
+    text = text_of(signed_in(browser, "root").get("/").get_data(as_text=True))
+    assert "Администратор установки: создаёт организации" in text and "Уроки сегодня" not in text
+    home = sections.build(actor_of("root"))
+    assert (home.teacher, home.class_teacher, home.family, home.admin) == (None, None, None, None)

@@ -18,13 +18,14 @@ def school_week(world):
     a = world.a
     tt_bells(a.org)
     week = [FRI - timedelta(days=n) for n in range(4, -1, -1)] + [FRI + timedelta(days=3)]
-    for n, (subject, teacher) in enumerate((("Математика", a.teacher), ("Физика", a.teacher),
-                                            ("Русский язык", a.class_teacher))):
+    for n, (subject, teacher, homework) in enumerate((("Математика", a.teacher, "№ 214, 215"),
+                                                      ("Физика", a.teacher, "§ 12, вопросы 1–3 письменно"),
+                                                      ("Русский язык", a.class_teacher, "упр. 148"))):
         load = jr_assignment(a.org, a.year, a.klass, teacher, jr_subject(a.org, subject))
         lessons = jr_lessons(load, a.period, week, number=n + 1)
         for lesson in lessons[:-2]:
             lesson.topic, lesson.attendance_taken = f"{subject}: тема урока", True
-        lessons[-2].homework = f"{subject}: упражнения 3–5 на с. 41"
+        lessons[-2].homework = homework
         if n == 0:
             lessons[-2].topic = "Проценты"
         if n == 1:
