@@ -265,6 +265,8 @@ class SecureModelView(Guarded, ModelView):
     list_loader_options = ()
     # Columns and form fields that only a college has (отделение, специальность …).
     college_only = ()
+    # A college's own section (Отделения, Специальности): not in a school's menu.
+    college_section = False
     # Opening a card of this view (its details or its edit form) is a read of personal data
     # (152-ФЗ art. 19), written to the access log. Every export of every view is, with its rows.
     card_reads_logged = False
@@ -316,6 +318,9 @@ class SecureModelView(Guarded, ModelView):
     can_export = property(lambda self: self.allowed("export"))
 
     def is_visible(self):
+        if self.college_section and not (self.actor is not None and self.actor.org is not None
+                                         and self.actor.org.is_college):
+            return False
         return self.is_accessible() and self.allowed("list")
 
     def _handle_view(self, name, **kwargs):

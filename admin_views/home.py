@@ -1,17 +1,18 @@
-"""The start page: who you are, where you work, and what you can open."""
-from flask import redirect, request, url_for
+"""The start page: «what do I do today» for each of the user's roles (services/home/sections.py)."""
+from flask import g, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user
-from sqlalchemy import func, select
+from werkzeug.routing import BuildError
 
-from models import Parent, Role, SchoolClass, Staff, Student, StudentStatus, db
-from services import permissions
+from models import Role
+from services.home import sections, visits
+from services.journal.diary import WEEKDAY_NAMES
 from services.terms import term
 
 from admin_views.base import signed_in
-from flask import g
-from werkzeug.routing import BuildError
-from services.control import deadlines as control
+from admin_views.control.views import link_of
+
+WEEKDAYS_SHORT = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 
 
 class HomeView(AdminIndexView):
@@ -25,41 +26,21 @@ class HomeView(AdminIndexView):
     @expose("/")
     def index(self):
         actor = g.actor
-        counts = {}
-        if actor.org is not None and permissions.allowed(actor, "organization", "head_count"):
-            counts = {
-                "Обучающихся": db.session.scalar(select(func.count(Student.id)).where(
-                    Student.status == StudentStatus.STUDYING.value)),
-                "Сотрудников": db.session.scalar(select(func.count(Staff.id)).where(Staff.dismissal_date.is_(None))),
-                "Родителей": db.session.scalar(select(func.count(Parent.id))),
-            }
-        own_classes = []
-        if actor.own_class_ids:
-            own_classes = db.session.scalars(select(SchoolClass).where(
-                SchoolClass.id.in_(actor.own_class_ids)).order_by(SchoolClass.name)).all()
+        since = None
+        if actor.org is not None and actor.user_id and actor.has(Role.PARENT, Role.STUDENT):
+            since = visits.since_last_visit(actor.user_id)
+        home = sections.build(actor, since)
         roles = [role_label(r, actor.org) for r in sorted(actor.roles)]
-        links = [(item.name, item.get_url()) for item in self._visible_entries()]
-        return self.render("home.html", counts=counts, roles=roles, own_classes=own_classes, links=links,
-                           control=_control_box(actor))
-
-    def _visible_entries(self):
-        for item in self.admin.menu():
-            children = item.get_children() if item.is_category() else [item]
-            for child in children:
-                if child.is_accessible() and child.is_visible() and child.get_url() != request.path:
-                    yield child
+        return self.render("home.html", home=home, roles=roles, link_of=link_of, url_or_none=url_or_none,
+                           weekday=lambda d: WEEKDAY_NAMES[d.weekday()].lower(), weekday_short=WEEKDAYS_SHORT)
 
 
-def _control_box(actor):
-    """«Контроль»: (overdue, due soon, its page) of the actor's deadlines, or None without the page."""
-
-
+def url_or_none(endpoint, **args):
+    """The page's address, or None when that page is not installed."""
     try:
-        url = url_for("control.index")
+        return url_for(endpoint, **args)
     except BuildError:
         return None
-    counts = control.summary(actor)
-    return (*counts, url) if counts is not None else None
 
 
 def role_label(code, org=None):

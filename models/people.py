@@ -30,7 +30,8 @@ class User(UserMixin, db.Model):
                   "must_change_password": "Ждёт смены пароля", "last_login_at": "Последний вход",
                   "created_at": "Выдана"}
     __audit_exclude__ = {"password_hash"}  # recorded as «*** → ***»: the password was changed
-    __audit_ignore__ = {"session_token", "last_login_at"}  # every login and logout; the login journal has them
+    # every login and logout (the login journal has them); the start page's visits
+    __audit_ignore__ = {"session_token", "last_login_at", "home_seen_at", "home_since"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(64), unique=True)
@@ -43,6 +44,10 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The start page's «new since your last visit» (services/home/visits.py): when it was last opened,
+    # and the moment its news are counted from (the visit before, kept while the page is reloaded).
+    home_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    home_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     def get_id(self):
         return f"{self.id}:{self.session_token}"

@@ -159,11 +159,13 @@ class PositionView(SimpleDictionaryView):
 
 class DepartmentView(SimpleDictionaryView):
     view_key = "department"
+    college_section = True
     column_list = form_columns = ("name",)
 
 
 class SpecialtyView(SecureModelView):
     view_key = "specialty"
+    college_section = True
     column_list = form_columns = ("code", "name", "qualification", "department")
     column_default_sort = "code"
     column_searchable_list = ("code", "name")
