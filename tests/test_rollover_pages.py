@@ -80,7 +80,8 @@ def test_who_opens_the_wizard_and_who_runs_it(rollover_school, ro_browser, login
 def test_another_organization_s_year_is_not_reachable(rollover_school, ro_browser):
     b = ro_browser("b.admin")
     assert b.get(f"/rollover/step/1/?year_id={rollover_school.year.id}").status_code == 404
-    assert b.post(f"/rollover/step/2/?year_id={rollover_school.year.id}", data={"confirm": "2026/2027", "reason": EARLY_REASON}).status_code == 404
+    assert b.post(f"/rollover/step/2/?year_id={rollover_school.year.id}",
+                  data={"confirm": "2026/2027", "reason": EARLY_REASON}).status_code == 404
     assert not db.session.get(AcademicYear, rollover_school.year.id).is_closed
     assert b.get("/rollover/step/9/").status_code == 404
 
