@@ -25,7 +25,7 @@ ENTITY_LABELS = {
 }
 READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт"}
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
-                 "close": "закрытие периода", "reopen": "открытие периода",
+                 "close": "закрытие периода", "reopen": "открытие периода", "close_year": "закрытие учебного года",
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
 
 

@@ -37,6 +37,7 @@ logins from 127.0.0.1 pass without any bypass, and none is added to the applicat
 logs in with the right passwords only; a refused login counts as an error.
 """
 import argparse
+import html
 import http.client
 import json
 import os
@@ -657,10 +658,14 @@ class Closer(threading.Thread):
     def run(self):
         try:
             self.session.login(self.login)
-            status, _, page = self.session.request("GET", "/periods/")
+            # The «Закрыть период» page (issue 15): a period not ended or with marks missing closes with
+            # its name typed, as the administrator would type it from the page.
+            status, _, page = self.session.request("GET", f"/periods/close/?ids={self.period_id}")
             token = re.search(rb'name="csrf-token" content="([^"]+)"', page)
             if status != 200 or token is None:
-                raise BenchError(f"список периодов: ответ {status}")
+                raise BenchError(f"закрытие периода: ответ {status}")
+            name = re.search(r'data-period-name="([^"]*)"', page.decode())
+            self.confirm = html.unescape(name.group(1)) if name else ""
             self.ready = True
         except (BenchError, OSError) as exc:
             self.error = f"администратор {self.login}: {exc}"
@@ -669,8 +674,8 @@ class Closer(threading.Thread):
         time.sleep(max(0.0, self.began_box[0] + self.at - time.monotonic()))
         sent = time.monotonic()
         try:
-            status, _, _ = self.session.request("POST", "/periods/action/", form={
-                "action": "close_period", "rowid": self.period_id, "url": "/periods/",
+            status, _, _ = self.session.request("POST", "/periods/close/", form={
+                "ids": str(self.period_id), f"confirm-{self.period_id}": self.confirm,
                 "csrf_token": token.group(1).decode()})
         except (OSError, http.client.HTTPException) as exc:
             self.error = f"закрытие периода без ответа: {exc!r}"

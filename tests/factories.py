@@ -328,6 +328,11 @@ def mv_withdraw(student, day, reason="other_school", destination="МБОУ «С�
 
 # -- rollover and control helpers: a small school with a whole year to close ----------------------
 
+# The reason a test gives for closing a year before its end (the tests' today is 20.11.2026): with the year's
+# name typed, services/rollover/year.close_year closes it and writes the reason to the audit.
+EARLY_REASON = "Закрытие года до его окончания для проверки"
+
+
 def ro_school(ns):
     """The world's organization `ns` (2026/2027, 5А and 6Б) made a small school with a year to close:
     four quarters, three holidays, an 11th grade, subjects, curricula of grades 5, 6 and 11 (ОДНКНР only

@@ -62,7 +62,7 @@ def test_two_new_copies_of_one_mark_one_wins_the_other_gets_a_conflict(app, jw):
 
 def closer(ns):
     period_id = ns.a.period.id
-    return lambda: close_period(actor_of("a.admin"), period_id)
+    return lambda: close_period(actor_of("a.admin"), period_id, "2 четверть")
 
 
 def test_a_close_waits_for_the_save_in_flight(app, jw):

@@ -194,7 +194,7 @@ def test_a_close_under_a_stream_of_saves_finishes_at_once_and_refuses_the_saves_
     time.sleep(0.2)
     snapshot = []
     period_id, student_ids = big.ns.a.period.id, [s.id for s in big.students]
-    closer = Worker(app, lambda: close_period(actor_of("a.admin"), period_id),
+    closer = Worker(app, lambda: close_period(actor_of("a.admin"), period_id, "2 четверть"),
                     at_commit=lambda session: snapshot.extend(marks_of(student_ids, session)))
     started = time.monotonic()
     closer.start()

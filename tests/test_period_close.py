@@ -18,6 +18,7 @@ from tests.helpers import InUnits, in_unit
 absences = InUnits(absences)
 save_entries, set_period_mark = in_unit(save_entries), in_unit(set_period_mark)
 close_period, reopen_period = in_unit(close_period), in_unit(reopen_period)
+EARLY = "2 четверть"  # the period ends 28.12.2026, after the tests' today: its name typed confirms the close
 
 
 @pytest.fixture
@@ -39,22 +40,23 @@ def with_entries(ns):
         "marks": [{"task_id": task_id, "student_id": a.student.id, "value": "4"}],
         "attendance": [{"lesson_id": ns.lessons[1].id, "student_id": a.classmate.id, "code": "н"}]})
     set_period_mark(teacher, a.classmate.id, ns.math.id, a.year.id, "period", a.period.id, "5")
-    assert close_period(actor_of("a.admin"), a.period.id) is True
+    assert close_period(actor_of("a.admin"), a.period.id, EARLY) is True
     return task_id
 
 
 def test_the_administrator_closes_a_period_and_it_is_audited(jw):
-    assert close_period(actor_of("a.admin"), jw.a.period.id) is True
+    assert close_period(actor_of("a.admin"), jw.a.period.id, EARLY) is True
     assert period(jw).is_closed
-    assert close_period(actor_of("a.admin"), jw.a.period.id) is False  # already closed: nothing happens
+    assert close_period(actor_of("a.admin"), jw.a.period.id, EARLY) is False  # already closed: nothing happens
     row = db.session.scalars(select(AuditLog).where(AuditLog.entity == "period", AuditLog.action == "close")).one()
-    assert row.user_id == jw.a.admin.user_id and row.changes == {"is_closed": [False, True]}
+    assert row.user_id == jw.a.admin.user_id and row.changes["is_closed"] == [False, True]
+    assert "28.12.2026" in row.changes["warnings"][1][0] and "подтверждено" in row.summary
 
 
 @pytest.mark.parametrize("login", ["a.deputy", "a.director", "a.teacher", "a.class_teacher", "b.admin"])
 def test_only_the_administrator_of_the_organization_closes_it(jw, login):
     with pytest.raises(PermissionDenied):
-        close_period(actor_of(login), jw.a.period.id)
+        close_period(actor_of(login), jw.a.period.id, EARLY)
     assert not period(jw).is_closed
 
 
@@ -87,7 +89,7 @@ def test_nobody_changes_marks_or_attendance_in_a_closed_period(jw, login):
 
 def test_year_marks_close_with_the_year_s_last_period(jw):
     a = jw.a
-    close_period(actor_of("a.admin"), a.period.id)  # the only (so the last) period of the test year
+    close_period(actor_of("a.admin"), a.period.id, EARLY)  # the only (so the last) period of the test year
     with pytest.raises(DomainError):
         set_period_mark(actor_of("a.teacher"), a.student.id, jw.math.id, a.year.id, "year", None, "5")
 
@@ -141,7 +143,7 @@ def test_reopening_needs_the_administrator_and_a_reason(jw):
 
 def test_a_closed_year_s_period_is_not_reopened(jw):
     a = jw.a
-    close_period(actor_of("a.admin"), a.period.id)
+    close_period(actor_of("a.admin"), a.period.id, EARLY)
     db.session.get(AcademicYear, a.year.id).is_closed = True
     db.session.commit()
     with pytest.raises(DomainError) as caught:
@@ -158,6 +160,9 @@ def test_close_and_reopen_from_the_periods_page(jw, browser):
     page = b.get("/periods/").get_data(as_text=True)
     assert "Закрыть период" in page and "Открыть период" in page
     resp = b.post("/periods/action/", data={"action": "close_period", "rowid": pid, "url": "/periods/"})
+    assert resp.status_code == 302 and "/periods/close/" in resp.headers["Location"]  # not ended: confirm first
+    assert not period(jw).is_closed
+    resp = b.post("/periods/close/", data={"ids": str(pid), f"confirm-{pid}": "2 четверть"})
     assert resp.status_code == 302
     assert period(jw).is_closed
     resp = b.post("/periods/action/", data={"action": "reopen_period", "rowid": pid})
@@ -175,7 +180,7 @@ def test_close_and_reopen_from_the_periods_page(jw, browser):
 @pytest.mark.parametrize("login", ["a.deputy", "a.teacher", "b.admin"])
 def test_the_periods_page_refuses_others(jw, browser, login):
     pid = jw.a.period.id
-    close_period(actor_of("a.admin"), pid)
+    close_period(actor_of("a.admin"), pid, EARLY)
     b = browser()
     b.login(login)
     resp = b.post("/periods/action/", data={"action": "reopen_period", "rowid": pid})
@@ -185,6 +190,8 @@ def test_the_periods_page_refuses_others(jw, browser, login):
     assert period(jw).is_closed
     reopen_period(actor_of("a.admin"), pid, "Возврат для проверки")
     resp = b.post("/periods/action/", data={"action": "close_period", "rowid": pid})
+    assert resp.status_code in (403, 404)
+    resp = b.post("/periods/close/", data={"ids": str(pid), f"confirm-{pid}": "2 четверть"})
     assert resp.status_code in (403, 404)
     assert not period(jw).is_closed
 

@@ -10,7 +10,7 @@ from models import (AcademicYear, AuditLog, CalendarDay, ClassMembership, Curric
                     MovementOrder, Period, RolloverStep, SchoolClass, Student, Subgroup, TeachingAssignment, db)
 from services.rollover import year as rollover
 from services.errors import DomainError, PermissionDenied
-from tests.factories import actor_of
+from tests.factories import EARLY_REASON, actor_of
 from services.movement import orders as movement
 from services.journal import periods
 from tests.factories import mv_order
@@ -40,7 +40,7 @@ def class_named(year, name):
 
 def run_all(a, admin):
     rollover.run_check(admin, a.year)
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     rollover.create_next_year(admin, a.year)
     rollover.transfer_students(admin, a.year, "45-у", date(2027, 5, 28))
     rollover.copy_planning(admin, a.year)
@@ -54,7 +54,7 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
     assert [s.done for s in wizard.steps] == [False] * 5 and wizard.current == 1
     assert wizard.step(3).blocked.startswith("Сначала выполните шаг 1")
     with pytest.raises(DomainError):
-        rollover.close_year(admin, year, confirmed=True)  # step by step
+        rollover.close_year(admin, year, year.name, EARLY_REASON)  # step by step
 
     # 1. The check lists open periods, marks not set (per class, subject and period), drafts.
     check = rollover.preview_check(admin, year)
@@ -71,9 +71,9 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
     # 2. Closing: refused without the confirmation, then every period and the year.
     assert len(rollover.preview_close(admin, year).open_periods) == 4
     with pytest.raises(DomainError, match="Подтвердите"):
-        rollover.close_year(admin, year, confirmed=False)
+        rollover.close_year(admin, year, "", EARLY_REASON)
     assert not fresh(AcademicYear, year.id).is_closed
-    rollover.close_year(admin, year, confirmed=True)
+    rollover.close_year(admin, year, year.name, EARLY_REASON)
     assert fresh(AcademicYear, year.id).is_closed
     assert db.session.scalar(select(func.count(Period.id)).where(Period.year_id == year.id,
                                                                  Period.is_closed.is_(False))) == 0
@@ -140,7 +140,7 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
 
     # Every step again: nothing more is made.
     before = counts()
-    results = [rollover.run_check(admin, year), rollover.close_year(admin, year, confirmed=True),
+    results = [rollover.run_check(admin, year), rollover.close_year(admin, year, year.name, EARLY_REASON),
                rollover.create_next_year(admin, year),
                rollover.transfer_students(admin, year, "46-у", date(2027, 5, 29)),
                rollover.copy_planning(admin, year)]
@@ -151,7 +151,7 @@ def test_the_wizard_takes_a_small_school_into_the_next_year(rollover_school):
 def test_step_three_interrupted_is_rolled_back_and_completes_on_the_next_run(rollover_school):
     a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     before = counts()
 
     def broken(session, flush_context, instances):  # the year and its periods are flushed already
@@ -178,7 +178,7 @@ def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_
 
     a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     rollover.create_next_year(admin, a.year)
     real = movement.apply_order
     calls = []
@@ -208,7 +208,7 @@ def test_step_four_interrupted_between_orders_keeps_the_drafts_and_applies_them_
 def test_step_five_interrupted_is_rolled_back_and_completes_once_on_the_next_run(rollover_school, monkeypatch):
     a, admin = rollover_school, actor_of("a.admin")
     rollover.run_check(admin, a.year)
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     rollover.create_next_year(admin, a.year)
     rollover.transfer_students(admin, a.year, "45-у", date(2027, 5, 28))
 
@@ -234,18 +234,18 @@ def test_step_two_interrupted_is_rolled_back_and_closes_everything_on_the_next_r
     rollover.run_check(admin, a.year)
     real, calls = periods.close_period, []
 
-    def flaky(actor, period_id):
+    def flaky(actor, period_id, confirm=None):
         calls.append(period_id)
         if len(calls) == 3:
             raise RuntimeError("сбой")
-        return real(actor, period_id)
+        return real(actor, period_id, confirm)
     monkeypatch.setattr(periods, "close_period", flaky)
     with pytest.raises(RuntimeError):
-        rollover.close_year(admin, a.year, confirmed=True)
+        rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     assert not fresh(AcademicYear, a.year.id).is_closed
     assert db.session.scalar(select(func.count(Period.id)).where(Period.is_closed.is_(True))) == 0
     monkeypatch.undo()
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     assert fresh(AcademicYear, a.year.id).is_closed
     assert db.session.scalar(select(func.count(AuditLog.id)).where(AuditLog.action == "close")) == 4
 
@@ -257,7 +257,7 @@ def test_a_draft_order_within_the_year_stops_the_closing(rollover_school):
     check = rollover.preview_check(admin, a.year)
     assert [o.id for o in check.blocking] == [draft.id]
     with pytest.raises(DomainError) as caught:
-        rollover.close_year(admin, a.year, confirmed=True)
+        rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     assert "77-п" in str(caught.value)
     assert not fresh(AcademicYear, a.year.id).is_closed
     assert db.session.scalar(select(func.count(Period.id)).where(Period.is_closed.is_(True))) == 0
@@ -269,7 +269,7 @@ def test_only_the_administrator_of_the_organization_runs_the_steps(rollover_scho
     with pytest.raises(PermissionDenied):
         rollover.run_check(actor, rollover_school.year)
     with pytest.raises(PermissionDenied):
-        rollover.close_year(actor, rollover_school.year, confirmed=True)
+        rollover.close_year(actor, rollover_school.year, rollover_school.year.name, EARLY_REASON)
     with pytest.raises(PermissionDenied):
         rollover.create_next_year(actor, rollover_school.year)
     assert not fresh(AcademicYear, rollover_school.year.id).is_closed

@@ -12,7 +12,7 @@ from services.planning import curriculum as curricula
 from services.journal import grid_save, period_marks, periods
 from services.rollover import year as rollover
 from services.errors import DomainError
-from tests.factories import actor_of, jr_attendance, jr_lessons, jr_mark, jr_task, make_class, ro_school
+from tests.factories import EARLY_REASON, actor_of, jr_attendance, jr_lessons, jr_mark, jr_task, make_class, ro_school
 
 CLOSED = "закрыт"
 
@@ -29,7 +29,7 @@ def closed(world):
     db.session.commit()
     admin = actor_of("a.admin")
     rollover.run_check(admin, a.year)
-    rollover.close_year(admin, a.year, confirmed=True)
+    rollover.close_year(admin, a.year, a.year.name, EARLY_REASON)
     return a
 
 

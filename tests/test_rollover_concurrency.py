@@ -16,13 +16,13 @@ from models import (AcademicYear, AuditLog, ClassMembership, Curriculum, Curricu
 from services.planning import curriculum as curricula
 from services.rollover import year as rollover
 from services.errors import DomainError
-from tests.factories import actor_of
+from tests.factories import EARLY_REASON, actor_of
 from tests.concurrency import run_held_then
 
 ORDER_DATE = date(2027, 5, 28)
 RUNS = {
     1: lambda admin, year: rollover.run_check(admin, year),
-    2: lambda admin, year: rollover.close_year(admin, year, confirmed=True),
+    2: lambda admin, year: rollover.close_year(admin, year, year.name, EARLY_REASON),
     3: lambda admin, year: rollover.create_next_year(admin, year),
     4: lambda admin, year: rollover.transfer_students(admin, year, "45-у", ORDER_DATE),
     5: lambda admin, year: rollover.copy_planning(admin, year),
@@ -92,7 +92,8 @@ def test_a_step_posted_from_three_browsers_at_once_is_done_once_without_an_error
     db.session.commit()
     browsers = [ro_browser("a.admin") for _ in range(3)]
     url = f"/rollover/step/{number}/?year_id={rollover_school.year.id}"
-    form = {"confirm": "1", "order_number": "45-у", "order_date": ORDER_DATE.strftime("%d.%m.%Y")}
+    form = {"confirm": rollover_school.year.name, "reason": EARLY_REASON, "order_number": "45-у",
+            "order_date": ORDER_DATE.strftime("%d.%m.%Y")}
 
     def posting(b):
         return lambda: b.client.post(url, data={**form, "csrf_token": b.token})

@@ -9,6 +9,7 @@ from models import (AcademicYear, ClassMembership, MovementOrder, Period, School
 from services.rollover import year as rollover
 from services.context import Actor
 from services.demo.school import create_demo
+from tests.factories import EARLY_REASON
 
 MODELS = (AcademicYear, Period, SchoolClass, Student, ClassMembership, MovementOrder, TeachingAssignment)
 
@@ -31,7 +32,7 @@ def test_the_demo_school_goes_into_the_next_year_and_a_rerun_changes_nothing():
 
     def run_all():
         rollover.run_check(admin, year)
-        rollover.close_year(admin, year, confirmed=True)
+        rollover.close_year(admin, year, year.name, EARLY_REASON)
         rollover.create_next_year(admin, year)
         rollover.transfer_students(admin, year, "45-у", date(2027, 5, 28))
         rollover.copy_planning(admin, year)

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from models import AcademicYear, RolloverStep, SchoolClass, TeachingAssignment, db
 from tests.factories import make_class, make_student, pl_assignment, ro_school
 from services.rollover import year as rollover
-from tests.factories import actor_of
+from tests.factories import EARLY_REASON, actor_of
 
 
 def page(b, url, **kw):
@@ -31,11 +31,11 @@ def test_the_administrator_walks_the_wizard_through_its_pages(rollover_school, r
     _, html = page(b, f"/rollover/step/2/?year_id={a.year.id}")
     assert "Будут закрыты периоды: 4" in html and "Отменить закрытие нельзя" in html
 
-    b.post(f"/rollover/step/2/?year_id={a.year.id}")  # the confirmation is not ticked
+    b.post(f"/rollover/step/2/?year_id={a.year.id}")  # the year's name is not typed
     _, html = page(b, f"/rollover/step/2/?year_id={a.year.id}")
     assert "Подтвердите закрытие" in html
     assert not db.session.get(AcademicYear, a.year.id).is_closed
-    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "1"})
+    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "2026/2027", "reason": EARLY_REASON})
     assert db.session.get(AcademicYear, a.year.id).is_closed
 
     _, html = page(b, f"/rollover/step/3/?year_id={a.year.id}")
@@ -80,7 +80,8 @@ def test_who_opens_the_wizard_and_who_runs_it(rollover_school, ro_browser, login
 def test_another_organization_s_year_is_not_reachable(rollover_school, ro_browser):
     b = ro_browser("b.admin")
     assert b.get(f"/rollover/step/1/?year_id={rollover_school.year.id}").status_code == 404
-    assert b.post(f"/rollover/step/2/?year_id={rollover_school.year.id}", data={"confirm": "1"}).status_code == 404
+    assert b.post(f"/rollover/step/2/?year_id={rollover_school.year.id}",
+                  data={"confirm": "2026/2027", "reason": EARLY_REASON}).status_code == 404
     assert not db.session.get(AcademicYear, rollover_school.year.id).is_closed
     assert b.get("/rollover/step/9/").status_code == 404
 
@@ -117,7 +118,7 @@ def test_the_step_pages_cost_the_same_whatever_the_size_of_the_school(world, rol
         urls = [f"/rollover/step/{n}/?year_id={org.year.id}" for n in range(1, 6)]
         before = [statements_of(ro_app, lambda u=u: b.get(u)) for u in urls]
         rollover.run_check(admin, org.year)
-        rollover.close_year(admin, org.year, confirmed=True)
+        rollover.close_year(admin, org.year, org.year.name, EARLY_REASON)
         rollover.create_next_year(admin, org.year)
         rollover.transfer_students(admin, org.year, "45-у", date(2027, 5, 28))
         rollover.copy_planning(admin, org.year)

@@ -50,7 +50,10 @@ def test_the_switch_makes_the_second_semester_active_once(college):
     assert "2 семестр" in summary
     assert hours(c.graphics_load) == 0 and hours(c.mdk_load) == Decimal("2.4")
     assert semester.active_semester(c.year).id == c.sem2.id
-    assert db.session.get(Period, c.sem1.id).is_closed
+    # The 1st semester has not ended by the tests' today and its marks are not set: closing it needs its name
+    # typed on the periods page (issue 15), so the switch leaves it open and says why.
+    assert "«1 семестр» не закрыт" in summary and "«Учебные периоды»" in summary
+    assert not db.session.get(Period, c.sem1.id).is_closed
     carried = dict(db.session.execute(select(SubgroupMember.student_id, SubgroupMember.subgroup_id)
                                       .where(SubgroupMember.period_id == c.sem2.id)).all())
     assert carried == {c.students[0].id: c.subgroups[0].id, c.students[1].id: c.subgroups[1].id,

@@ -21,3 +21,18 @@ class ReopenForm(PageForm):
     def period_ids(self):
         """The ids as sent (each read by `get_one_for`), empty ones skipped."""
         return [i for i in (self.ids.data or "").split(",") if i.strip()]
+
+
+class CloseForm(PageForm):
+    """Closing periods: their ids (?ids=1,2, or in the form) and, for each period that needs it, its name
+    typed as the confirmation (`confirm-<id>`)."""
+
+    ids = TextField(source="values")
+
+    def period_ids(self):
+        """The ids as sent (each read by `get_one_for`), empty ones skipped."""
+        return [i for i in (self.ids.data or "").split(",") if i.strip()]
+
+    def confirmation(self, period_id):
+        """The text typed to confirm closing the period `period_id`."""
+        return self.value(f"confirm-{period_id}") or ""

@@ -9,7 +9,7 @@ from services.org import orgs
 from services.errors import DomainError
 
 from admin_views.base import SecureModelView, requires
-from admin_views.org.forms import OrgAdminForm, ReopenForm
+from admin_views.org.forms import CloseForm, OrgAdminForm, ReopenForm
 from services.journal import periods as journal
 from flask_admin.model.template import LinkRowAction
 
@@ -74,19 +74,55 @@ class PeriodView(SecureModelView):
     list_loader_options = (joinedload(Period.year),)
     choice_filters = {"year": lambda actor: AcademicYear.is_closed.is_(False)}
 
-    # Closing a period freezes its marks, attendance and period marks (services/journal/periods.py).
+    # Closing a period freezes its marks, attendance and period marks (services/journal/periods.py). A period
+    # closed before its last day or with period marks missing needs its name typed: the «Закрыть период»
+    # page shows what is missing; periods that have ended with every mark set close at once.
     @action("close_period", "Закрыть период",
             "Закрыть выбранные периоды для изменений? Отметки, посещаемость и отметки за период в них "
             "больше никто не сможет изменить, пока администратор не откроет период снова.")
     def action_close_period(self, ids):
+        try:
+            checks = [journal.close_check(self.actor, pid) for pid in ids]
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return None
+        if any(c.needs_confirmation for c in checks if not c.period.is_closed):
+            return redirect(self.get_url(".close_view", ids=",".join(str(c.period.id) for c in checks)))
         closed = 0
         try:
-            for pid in ids:
-                closed += journal.close_period(self.actor, pid)
+            for c in checks:
+                closed += journal.close_period(self.actor, c.period.id)
         except DomainError as exc:
+            db.session.rollback()
             flash(str(exc), "error")
         else:
             flash(f"Закрыто периодов: {closed}" if closed else "Выбранные периоды уже закрыты.", "success")
+        return None
+
+    @requires("close_period")
+    @expose("/close/", methods=("GET", "POST"))
+    def close_view(self):
+        """What closing leaves behind (the dates, the period marks not set per class and subject), and the
+        period's name typed where it is closed early or incomplete."""
+        form = CloseForm.from_form()
+        periods = [self.get_one_for(i, "close_period") for i in form.period_ids()[:20]]
+        if not periods:
+            return redirect(self.get_url(".index_view"))
+        error = None
+        if request.method == "POST":
+            try:
+                closed = sum(journal.close_period(self.actor, p.id, confirm=form.confirmation(p.id))
+                             for p in periods)
+            except DomainError as exc:
+                db.session.rollback()
+                error = str(exc)
+            else:
+                flash(f"Закрыто периодов: {closed}" if closed else "Выбранные периоды уже закрыты.", "success")
+                return redirect(self.get_url(".index_view"))
+        checks = [journal.close_check(self.actor, p.id) for p in periods]
+        typed = {p.id: form.confirmation(p.id) for p in periods} if request.method == "POST" else {}
+        return self.render("journal/period_close.html", checks=checks, ids=",".join(str(p.id) for p in periods),
+                           error=error, typed=typed)
 
     @action("reopen_period", "Открыть период")
     def action_reopen_period(self, ids):

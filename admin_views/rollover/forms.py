@@ -9,10 +9,12 @@ class YearQuery(PageForm):
 
 
 class StepForm(PageForm):
-    """A step of the wizard: «закрыть год» confirmed; the transfer order's number and date (typed in the
-    form, or shown again from the query string after a refusal)."""
+    """A step of the wizard: «закрыть год» confirmed by the year's name typed, and the reason of a close
+    before the year's end; the transfer order's number and date (typed in the form, or shown again from
+    the query string after a refusal)."""
 
     confirm = TextField()
+    reason = TextField()
     order_number = TextField()
     order_date = TextField()
 

@@ -94,7 +94,7 @@ class RolloverPage(GuardedPage):
             form = StepForm.from_form()
             runs = {
                 1: lambda: rollover.run_check(actor, year),
-                2: lambda: rollover.close_year(actor, year, form.confirm.data == "1"),
+                2: lambda: rollover.close_year(actor, year, form.confirm.data, form.reason.data),
                 3: lambda: rollover.create_next_year(actor, year),
                 4: lambda: rollover.transfer_students(actor, year, form.order_number.data,
                                                       parse_date(form.order_date.data)),
@@ -104,8 +104,11 @@ class RolloverPage(GuardedPage):
             db.session.expire_all()
             wizard = rollover.state(actor, year)
             following = number + 1 if ok and number < 5 and wizard.step(number).done else number
-            args = {"order_number": form.order_number.data, "order_date": form.order_date.data} \
-                if number == 4 and not ok else {}
+            args = {}
+            if number == 4 and not ok:
+                args = {"order_number": form.order_number.data, "order_date": form.order_date.data}
+            elif number == 2 and not ok and form.reason.data:  # the reason typed is not lost to a refusal
+                args = {"reason": form.reason.data[:300]}
             return redirect(url_for(".step", number=following, year_id=year.id, **args))
         previews = {
             1: rollover.preview_check, 2: rollover.preview_close, 3: rollover.plan_next_year,
@@ -119,7 +122,8 @@ class RolloverPage(GuardedPage):
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
                            preview=preview, years=self._years(), today=dates.today(self.actor.org),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
-                           order_date=shown.order_date.data or dates.format_date(year.end_date))
+                           order_date=shown.order_date.data or dates.format_date(year.end_date),
+                           reason=shown.reason.data or "", reason_min=rollover.REASON_MIN)
 
 
 class SemesterPage(GuardedPage):

@@ -72,6 +72,19 @@ def missing_period_marks(org, year_ids, *, periods_where=None, condition=None, y
     return rows
 
 
+def grid(rows):
+    """MissingMarks rows as one table: (period names in order of their ends, [(class, subject, [missing per
+    period or None])]) — the rollover's check, the year's and a period's close."""
+    ends = {}
+    for r in rows:
+        ends[r.period_name] = r.period_end or date.max
+    columns = sorted(ends, key=lambda name: (ends[name], name))
+    table = {}
+    for r in rows:
+        table.setdefault((r.class_name, r.subject_name), {})[r.period_name] = r.missing
+    return columns, [(c, s, [cells.get(col) for col in columns]) for (c, s), cells in table.items()]
+
+
 def _semester_hours_only(rows):
     """A college sets a semester's mark only in the disciplines the semester has hours of."""
     periods = {p.id: p for p in db.session.scalars(select(Period).where(

@@ -228,9 +228,14 @@ def switch(actor, year, close_previous=False, today=None):
                                       done_at=utcnow(), done_by_id=actor.user_id, summary=summary[:1000]))
         db.session.flush()
     if close_previous and not plan.source.is_closed:
-        with uow.step():
-            journal.close_period(actor, plan.source.id)
-        summary += f"; «{plan.source.name}» закрыт для изменений"
+        check = journal.close_check(actor, plan.source.id)
+        if check.needs_confirmation:  # the typed name is asked on the periods page (issue 15), not here
+            summary += (f"; «{plan.source.name}» не закрыт: " + "; ".join(check.problems())
+                        + " — закройте его на странице «Учебные периоды»")
+        else:
+            with uow.step():
+                journal.close_period(actor, plan.source.id)
+            summary += f"; «{plan.source.name}» закрыт для изменений"
     return summary
 
 

@@ -28,18 +28,22 @@ from types import SimpleNamespace
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import (AcademicYear, Attendance, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry, ExamResult,
-                    Holiday, Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period, PeriodMark,
-                    RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
-                    TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange, TimetableEntry, db, utcnow)
+from models import (AcademicYear, Attendance, AuditLog, Bell, CalendarDay, Curriculum, CurriculumLine, ExamEntry,
+                    ExamResult, Holiday, Lesson, Mark, MovementItem, MovementKind, MovementOrder, OrderStatus, Period,
+                    PeriodMark, RolloverStep, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember,
+                    Subject, Task, TeachingAssignment, ThematicPlan, ThematicPlanTopic, TimetableChange,
+                    TimetableEntry, db, utcnow)
 from models.dialect import locked
-from services import permissions, uow
+from services import audit, permissions, uow
+from services.dates import format_date, today as today_of
 from services.errors import DomainError, PermissionDenied, taken_is_refused
+from services.journal import missing_marks
 from services.journal.missing_marks import missing_period_marks
 # the orders of step 4: transfer, repeaters, graduates
 from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
 from services.rules import rule
 from services.journal import periods as journal
+from services.journal.periods import typed
 from services.org.orgs import MAX_GRADE
 from services.movement import orders as movement
 from services.planning.curriculum import CurriculumIndex, _find_twin
@@ -294,15 +298,7 @@ class CheckPreview:
 
     @property
     def missing_grid(self):
-        """(period names in order, [(class, subject, [missing per period or None])]) for one table."""
-        ends = {}
-        for r in self.missing:
-            ends[r.period_name] = r.period_end or date.max
-        columns = sorted(ends, key=lambda name: (ends[name], name))
-        rows = {}
-        for r in self.missing:
-            rows.setdefault((r.class_name, r.subject_name), {})[r.period_name] = r.missing
-        return columns, [(c, s, [cells.get(col) for col in columns]) for (c, s), cells in rows.items()]
+        return missing_marks.grid(self.missing)
 
 
 def _drafts(year):
@@ -352,33 +348,106 @@ def run_check(actor, year):
 
 @dataclass
 class ClosePreview:
+    """What closing the year today leaves behind: its open periods, the orders that stop it, the period and
+    year marks not set, and whether the year has ended (issue 15: an irreversible step checks the calendar)."""
+
+    year: AcademicYear
     open_periods: list
     blocking: list
+    missing: list = field(default_factory=list)  # services.journal.missing_marks.MissingMarks
+    today: date | None = None
+
+    @property
+    def early(self):
+        return self.today is not None and self.today < self.year.end_date
+
+    @property
+    def missing_total(self):
+        return sum(r.missing for r in self.missing)
+
+    @property
+    def missing_grid(self):
+        return missing_marks.grid(self.missing)
+
+    def problems(self):
+        lines = []
+        if self.early:
+            lines.append(f"учебный год ещё не окончен: его последний день — {format_date(self.year.end_date)}, "
+                         f"сегодня {format_date(self.today)}")
+        if self.missing:
+            lines.append(f"не выставлено отметок за период и годовых: {self.missing_total}")
+        return lines
+
+
+REASON_MIN, REASON_MAX = 10, 250
 
 
 def preview_close(actor, year):
     _require(actor, year, "list")
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id, Period.is_closed.is_(False))
                                  .order_by(Period.start_date)).all()
-    return ClosePreview(periods, [o for o in _drafts(year) if o.kind not in YEAR_END_KINDS])
+    org = year.organization
+    return ClosePreview(year, periods, [o for o in _drafts(year) if o.kind not in YEAR_END_KINDS],
+                        missing_period_marks(org, [year.id], year_marks=True), today_of(org))
 
 
-def close_year(actor, year, confirmed):
+def _confirmation(year, preview, confirm, reason):
+    """The year closes only when its name is typed (`confirm`): closing is irreversible. Before the year's
+    last day a reason is needed too (written to the audit). Returns the reason, cleaned."""
+    reason = " ".join(str(reason or "").split())
+    if typed(confirm) != typed(year.name):
+        if typed(confirm):
+            raise DomainError(f"Название учебного года введено неверно: нужно «{year.name}». Год не закрыт")
+        warning = "; ".join(preview.problems())
+        raise DomainError(f"Подтвердите закрытие: введите название учебного года «{year.name}» — после закрытия "
+                          "данные учебного года изменить нельзя" + (f" ({warning})" if warning else ""))
+    if preview.early and len(reason) < REASON_MIN:
+        raise DomainError(f"Учебный год {year.name} ещё не окончен (последний день — "
+                          f"{format_date(year.end_date)}): закрыть его раньше можно, только указав причину "
+                          f"(не короче {REASON_MIN} знаков). Год не закрыт")
+    if len(reason) > REASON_MAX:
+        raise DomainError(f"Причина — не длиннее {REASON_MAX} знаков. Год не закрыт")
+    return reason
+
+
+def _log_year_close(actor, year, preview, reason):
+    """The year's closing in the audit: what it left behind and why (services/audit.py writes the change of
+    the year's row itself; this row says why, as a period's reopening does)."""
+    _, _, address = audit.get_context()
+    changes = {"is_closed": [False, True]}
+    if preview.problems():
+        changes["warnings"] = [None, preview.problems()]
+    if reason:
+        changes["reason"] = [None, reason]
+    summary = f"Учебный год {year.name} закрыт" + (f": {reason}" if reason else "")
+    db.session.add(AuditLog(org_id=year.org_id, user_id=actor.user_id, action="close_year", entity="academic_year",
+                            entity_id=year.id, summary=summary[:300], changes=changes, address=address))
+
+
+def close_year(actor, year, confirm=None, reason=None):
     """Step 2: close every open period (services/journal.close_period: it waits for saves in
-    flight and writes the audit), then the year. Running it again on a closed year does nothing."""
+    flight and writes the audit), then the year. `confirm`: the year's name typed by the administrator;
+    `reason`: why a year is closed before its last day (required then, in the audit). Running it again
+    on a closed year does nothing."""
 
     def work(wizard):
         if year.is_closed:
             return Result(f"Учебный год {year.name} уже закрыт.", changed=False)
-        if not confirmed:
-            raise DomainError("Подтвердите закрытие: после него данные учебного года изменить нельзя")
         preview = preview_close(actor, year)
+        cause = _confirmation(year, preview, confirm, reason)
         if preview.blocking:
             raise DomainError("Сначала проведите или удалите приказы учебного года",
                               [str(o) + f" ({o.kind_label})" for o in preview.blocking])
-        closed = sum(bool(journal.close_period(actor, period.id)) for period in preview.open_periods)
+        # The year's name typed covers its periods: each is closed as confirmed by its own name.
+        closed = sum(bool(journal.close_period(actor, period.id, confirm=period.name))
+                     for period in preview.open_periods)
         summary = f"Закрыто периодов: {closed}; учебный год {year.name} закрыт"
+        if preview.early:
+            summary += f" до окончания ({format_date(year.end_date)}), причина: {cause}"
+        if preview.missing:
+            summary += f"; не было выставлено отметок: {preview.missing_total}"
         year.is_closed = True
+        _log_year_close(actor, year, preview, cause)
         _record(actor, year, 2, summary)
         return Result(summary)
     return _step(actor, year, 2, work)
