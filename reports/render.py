@@ -255,8 +255,15 @@ def to_json(doc):
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
 
-def chart_svg(chart, width=720, height=260):
-    """A line chart as inline SVG (no script): the y axis from y_min to y_max, a point per category."""
+def chart_svg(chart, width=720, height=260, compact=False):
+    """A line chart as inline SVG (no script): the y axis from y_min to y_max, a point per category.
+
+    `compact`: the phone's drawing (issue 15.10), shown instead of the wide one below 576 px (static/reports.css):
+    a narrow viewBox drawn at about its own size, so its letters stay 12–14 px; the legend under the plot,
+    every k-th category named (at most five; long words shortened where they do not fit, each point's title
+    says it in full)."""
+    if compact:
+        return _compact_chart_svg(chart)
     left, right, top, bottom = 40, 150, 24, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(1, len(chart.categories))
@@ -268,30 +275,85 @@ def chart_svg(chart, width=720, height=260):
     def y(v):
         return top + plot_h * (1 - (float(v) - chart.y_min) / span)
 
-    parts = [f'<svg class="report-chart" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg class="report-chart report-chart-wide" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
              f'<text x="{left}" y="14" font-size="13" font-weight="bold">{escape(chart.title)}</text>']
-    step = 1 if span <= 5 else span / 5
-    tick = chart.y_min
-    while tick <= chart.y_max + 1e-9:
-        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-                     f'stroke="#ddd"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" '
-                     f'text-anchor="end">{display(Decimal(str(tick)).normalize())}</text>')
-        tick += step
+    parts += _y_ticks(chart, left, left + plot_w, y, 11)
     for i, category in enumerate(chart.categories):
         parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" font-size="11" text-anchor="middle">'
                      f'{escape(str(category))}</text>')
     for n, (name, values) in enumerate(chart.series):
         color = COLORS[n % len(COLORS)]
-        points = [(x(i), y(v)) for i, v in enumerate(values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{path}"/>')
-        for (px, py), value in zip(points, [v for v in values if v is not None]):
-            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}">'
-                         f'<title>{escape(name)}: {display(value, "avg")}</title></circle>')
+        parts += _series(chart, name, values, color, x, y, 2, 3.5)
         ly = top + 14 + n * 18
         parts.append(f'<rect x="{left + plot_w + 12}" y="{ly - 9}" width="12" height="4" fill="{color}"/>'
                      f'<text x="{left + plot_w + 30}" y="{ly - 4}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _y_ticks(chart, x1, x2, y, size):
+    parts, span = [], (chart.y_max - chart.y_min) or 1
+    step = 1 if span <= 5 else span / 5
+    tick = chart.y_min
+    while tick <= chart.y_max + 1e-9:
+        parts.append(f'<line x1="{x1}" x2="{x2}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'stroke="#ddd"/><text x="{x1 - 6}" y="{y(tick) + size / 3:.1f}" font-size="{size}" '
+                     f'text-anchor="end">{display(Decimal(str(tick)).normalize())}</text>')
+        tick += step
+    return parts
+
+
+def _series(chart, name, values, color, x, y, stroke, radius):
+    parts = []
+    points = [(x(i), y(v), chart.categories[i] if i < len(chart.categories) else "", v)
+              for i, v in enumerate(values) if v is not None]
+    if len(points) > 1:
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in points)
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="{stroke}" points="{path}"/>')
+    for px, py, category, value in points:
+        where = f" ({escape(str(category))})" if radius > 4 and category != "" else ""
+        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{radius}" fill="{color}">'
+                     f'<title>{escape(name)}{where}: {display(value, "avg")}</title></circle>')
+    return parts
+
+
+def _short_label(text):
+    """«Сентябрь 26» → «Сен. 26», «1 четверть» → «1 чет.»: words over five letters cut to three."""
+    return " ".join(f"{word[:3]}." if len(word) > 5 and word.isalpha() else word for word in str(text).split())
+
+
+def _compact_chart_svg(chart, width=360):
+    left, right, top, plot_h = 34, 14, 30, 170
+    plot_w = width - left - right
+    count = max(1, len(chart.categories))
+    span = (chart.y_max - chart.y_min) or 1
+    every = -(-count // 5)  # at most five names under the axis
+    legend_top = top + plot_h + 44
+    height = legend_top + 20 * len(chart.series)
+
+    def x(i):
+        return left + (plot_w * (i + 0.5) / count)
+
+    def y(v):
+        return top + plot_h * (1 - (float(v) - chart.y_min) / span)
+
+    parts = [f'<svg class="report-chart report-chart-compact" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
+             f'<text x="0" y="16" font-size="14" font-weight="bold">{escape(chart.title)}</text>']
+    parts += _y_ticks(chart, left, left + plot_w, y, 12)
+    for i, category in enumerate(chart.categories):
+        if i % every == 0:
+            label = str(category)
+            if len(label) * 7 > plot_w * every / count - 4:  # about 7 px a letter at 12 px
+                label = _short_label(label)
+            parts.append(f'<text x="{x(i):.1f}" y="{top + plot_h + 20}" font-size="12" text-anchor="middle">'
+                         f'{escape(label)}</text>')
+    for n, (name, values) in enumerate(chart.series):
+        color = COLORS[n % len(COLORS)]
+        parts += _series(chart, name, values, color, x, y, 2.5, 4.5)
+        ly = legend_top + n * 20
+        parts.append(f'<rect x="0" y="{ly - 7}" width="16" height="5" fill="{color}"/>'
+                     f'<text x="22" y="{ly}" font-size="13">{escape(name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -24,3 +24,31 @@
     }
   });
 })();
+
+/* Phones: each cell of a model list gets its column's name (data-label), shown above the value when
+   static/app.css lays the rows out as cards. */
+(function () {
+  "use strict";
+  function labelLists() {
+    document.querySelectorAll("table.model-list").forEach(function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      table.querySelectorAll("tbody tr, tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (cell.tagName === "TD" && names[i] && !cell.hasAttribute("colspan")) {
+            cell.setAttribute("data-label", names[i]);
+            if (!cell.textContent.trim() && !cell.querySelector("input, select, a, img, svg")) {
+              cell.classList.add("cell-empty");  // a card leaves out the columns this row has nothing in
+            }
+          }
+        });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", labelLists);
+  } else {
+    labelLists();
+  }
+})();

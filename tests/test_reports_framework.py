@@ -4,6 +4,7 @@ numbers on the screen, in the .xlsx and in the JSON, strings kept as text, and t
 registered here exercises every kind of block; the real reports have their own tests."""
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ import pytest
 
 from models import Organization, db
 from reports import document, registry
-from reports.render import to_json, to_xlsx
+from reports.render import chart_svg, to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
 from services.journal.figures import figures
 from tests.factories import actor_of
@@ -190,3 +191,28 @@ def test_the_shared_helpers_of_every_report():
     overall = [c.title for c in document.figure_columns(overall=True, average=False)]
     assert overall[:5] == ["N", "Отличники", "Хорошисты", "С «3»", "С «2»"]
     assert [c.kind for c in document.figure_columns(students=True)] == ["int"] * 7 + ["pct"] * 3 + ["avg"]
+
+
+def test_the_chart_has_a_narrow_drawing_for_phones():
+    """Issue 15.10: beside the wide drawing (720 units, shrunk to half on a phone), a 360-unit one drawn at about
+    its own size: letters of 12–14, the legend under the plot, at most five names under the axis."""
+    months = ["Сентябрь 26", "Октябрь 26", "Ноябрь 26", "Декабрь 26", "Январь 27", "Февраль 27", "Март 27",
+              "Апрель 27", "Май 27", "Июнь 27"]
+    chart = document.Chart(title="Средний балл: ученик и класс", categories=months,
+                           series=[("Учеников П. И.", [Decimal("4.5"), None, Decimal("3.75")] + [None] * 7),
+                                   ("Класс (все предметы)", [Decimal("4")] * 10)], y_min=2, y_max=5)
+    wide, narrow = str(chart_svg(chart)), str(chart_svg(chart, compact=True))
+    assert 'class="report-chart report-chart-wide" viewBox="0 0 720 260"' in wide
+    assert 'class="report-chart report-chart-compact" viewBox="0 0 360 ' in narrow
+    assert min(int(size) for size in re.findall(r'font-size="(\d+)"', narrow)) >= 12
+    axis = re.findall(r'text-anchor="middle">([^<]+)</text>', narrow)
+    assert axis == ["Сен. 26", "Ноя. 26", "Янв. 27", "Март 27", "Май 27"]  # every other month, long names cut
+    assert "<title>Учеников П. И. (Ноябрь 26): 3,75</title>" in narrow  # each point names its month in full
+    legend = re.findall(r'<text x="22" y="(\d+)"[^>]*>([^<]+)</text>', narrow)
+    assert [name for _, name in legend] == ["Учеников П. И.", "Класс (все предметы)"]
+    height = int(re.search(r'viewBox="0 0 360 (\d+)"', narrow).group(1))
+    assert all(int(y) < height for y, _ in legend)
+    quarters = document.Chart(title="Т", categories=["1 четверть", "2 четверть", "3 четверть", "4 четверть"],
+                              series=[("У", [Decimal(4)] * 4)])
+    assert re.findall(r'text-anchor="middle">([^<]+)</text>', str(chart_svg(quarters, compact=True))) == [
+        "1 четверть", "2 четверть", "3 четверть", "4 четверть"]  # they fit: said in full

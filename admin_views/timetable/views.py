@@ -205,7 +205,7 @@ class TimetableView(TimetablePage):
                            week=week, weekly=weekly, by_labels=dict(BY_CHOICES),
                            can_export=permissions.allowed(actor, self.view_key, "export"),
                            can_edit=permissions.allowed(actor, self.view_key, "edit"),
-                           timedelta=timedelta)
+                           timedelta=timedelta, today=dates.today(actor.org))
 
     @staticmethod
     def _wide(actor):
