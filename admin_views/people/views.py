@@ -1,14 +1,16 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
-from flask_admin.form import rules
+from flask import flash
+from flask_admin.form import Select2Field, rules
 from flask_admin.model.template import EndpointLinkRowAction
 from sqlalchemy.orm import joinedload
 from wtforms import fields
+from wtforms.validators import InputRequired, StopValidation
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
                     StudentStatus)
-from services import permissions  # people also registers the card validators
+from services import dates, permissions  # people also registers the card validators
 from services.people import cards as people
-from services.movement import guards as movement_guards
+from services.movement import admission, enrollment, guards as movement_guards
 
 from admin_views.movement.views import YearTransferActionMixin
 from admin_views.base import (AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, open_years,
@@ -19,6 +21,51 @@ QUALIFICATION = [("", "—"), ("высшая", "Высшая"), ("первая",
                  ("соответствие", "Соответствие занимаемой должности"), ("без категории", "Без категории")]
 LANGUAGES = [("", "—"), ("Английский", "Английский"), ("Немецкий", "Немецкий"),
              ("Французский", "Французский"), ("Испанский", "Испанский"), ("Китайский", "Китайский")]
+
+class ChosenField(Select2Field):
+    """A required choice that starts empty: nothing is chosen for the user (no silent «Мужской»)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.update(allow_blank=True, blank_text="— выберите —")
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            raise StopValidation(self.gettext("This field is required."))
+        super().pre_validate(form)
+
+
+class MarkedRequired(InputRequired):
+    """Marks a field required in the form (its asterisk); the rule itself is the service's, with its message."""
+
+    def __call__(self, form, field):
+        pass
+
+
+def _parent_label(parent):
+    """A parent among the choices, found by his name or phone."""
+    return ", ".join(p for p in (parent.full_name, parent.phone) if p)
+
+
+# New parents typed in the student's form («Ученики → Создать»): two blocks of these fields.
+NEW_PARENTS = (1, 2)
+NEW_PARENT_FIELDS = (("last_name", "Фамилия"), ("first_name", "Имя"), ("middle_name", "Отчество"),
+                     ("relation", "Кем приходится"), ("phone", "Телефон"), ("email", "Электронная почта"))
+
+
+def _new_parent_field(name, label):
+    if name == "relation":
+        return fields.SelectField(label, choices=[("", "—"), *ParentRelation.choices()], default="")
+    return fields.StringField(label, filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+
+def _new_parent_rules():
+    made = []
+    for n in NEW_PARENTS:
+        made.append(rules.Header(f"Новый родитель {n} — если его нет в списке выше"))
+        made += [f"parent{n}_{name}" for name, _ in NEW_PARENT_FIELDS]
+    return made
+
 
 def _classes_for(actor):
     """HR and the administrator place a student in any open class; a class teacher only in his own."""
@@ -108,7 +155,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         "address", "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
         "passport_series", "passport_number", "passport_date", "passport_issued_by",
         "parents", "family_composition", "social_status", "foreign_language")
-    form_create_rules = form_edit_rules = (
+    form_edit_rules = (
         rules.Header("Основные сведения"),
         "last_name", "first_name", "middle_name", "sex", "birth_date", "snils",
         rules.Header("Зачисление"),
@@ -119,14 +166,38 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         rules.Header("Семья, адрес, социальный статус"),
         "parents", "address", "family_composition", "social_status", "foreign_language",
     )
-    form_args = {"status": {"default": StudentStatus.STUDYING.value}}
+    # A new card is an enrollment order of the movement book, applied (services/movement/admission.py),
+    # with the child's parents: found among the cards, or typed here.
+    form_create_rules = (
+        rules.Header("Основные сведения"),
+        "last_name", "first_name", "middle_name", "sex", "birth_date", "snils",
+        rules.Header("Зачисление (приказ книги движения)"),
+        "klass", "enrollment_order_number", "enrollment_order_date", "personal_file_number",
+        rules.Header("Документы"),
+        "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
+        "passport_series", "passport_number", "passport_date", "passport_issued_by",
+        rules.Header("Семья, адрес, социальный статус"),
+        "address", "family_composition", "social_status", "foreign_language",
+        rules.Header("Родители (законные представители)"),
+        "parents", *_new_parent_rules(),
+    )
+    form_overrides = {"sex": ChosenField}
+    form_args = {"status": {"default": StudentStatus.STUDYING.value},
+                 "sex": {"choices": SEXES},
+                 "klass": {"validators": [MarkedRequired()]},
+                 "parents": {"get_label": _parent_label}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
                            "klass": "После сохранения карточки класс меняется только приказом книги движения",
-                           "status": "После сохранения карточки статус меняется только приказом книги движения"}
+                           "status": "После сохранения карточки статус меняется только приказом книги движения",
+                           "enrollment_order_number": "Новая карточка — это приказ о зачислении в книге движения: "
+                                                      "ученик добавляется в проведённый приказ с этим номером и "
+                                                      "датой или в новый",
+                           "parents": "Найдите родителя по фамилии или телефону; если его карточки нет — "
+                                      "заполните блок «Новый родитель» ниже"}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "klass",
                           "personal_file_number", "snils", "status", "enrollment_order_number",
                           "enrollment_order_date", "address", "social_status", "foreign_language")
@@ -136,6 +207,34 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         if permissions.allowed(self.actor, "student_diary", "details"):
             actions.append(EndpointLinkRowAction("fa fa-book", "diary.week", title="Дневник", id_arg="student_id"))
         return actions
+
+    def get_create_form(self):
+        form = super().get_create_form()
+        extra = {f"parent{n}_{name}": _new_parent_field(name, label)
+                 for n in NEW_PARENTS for name, label in NEW_PARENT_FIELDS}
+        # The status of a new card is the order's («Обучается»).
+        return type("StudentEnrollmentForm", (form,), {**extra, "status": None})
+
+    def create_model(self, form):
+        """The card is enrolled by an applied order of the movement book, its parents linked, in one step."""
+        new_parents = [admission.NewParent(**{name: form[f"parent{n}_{name}"].data for name, _ in NEW_PARENT_FIELDS})
+                       for n in NEW_PARENTS]
+        try:
+            student = admission.enroll_student(
+                self.actor, {name: form[name].data for name in enrollment.CARD_KEYS if name in form},
+                form.klass.data.id if form.klass.data is not None else None,
+                form.enrollment_order_number.data, form.enrollment_order_date.data,
+                parent_ids=[p.id for p in form.parents.data or ()], new_parents=new_parents)
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        flash(f"{student.full_name} зачислен(а) в «{student.klass.name}» приказом № "
+              f"{student.enrollment_order_number} от {dates.format_date(student.enrollment_order_date)} "
+              "(книга движения)",
+              "success")
+        self.after_model_change(form, student, True)
+        return student
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
