@@ -1,14 +1,16 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
-from flask import flash
+from flask import flash, g, has_request_context
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.form import Select2Field, rules
 from flask_admin.model.template import EndpointLinkRowAction
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import fields
 from wtforms.validators import InputRequired, StopValidation
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
-                    StudentStatus)
-from services import dates, permissions  # people also registers the card validators
+                    StudentStatus, User, db, student_parent)
+from services import dates, params, permissions  # people also registers the card validators
 from services.people import cards as people
 from services.movement import admission, enrollment, guards as movement_guards
 
@@ -65,6 +67,69 @@ def _new_parent_rules():
         made.append(rules.Header(f"Новый родитель {n} — если его нет в списке выше"))
         made += [f"parent{n}_{name}" for name, _ in NEW_PARENT_FIELDS]
     return made
+
+
+class _ClassOptions:
+    """The choices of a class filter, read each time a list is shown (Flask-Admin reads a filter's options once,
+    at start-up, and iterates them per page): the classes of the actor's organization he may see, the open
+    years' first, labelled with the year when there are several."""
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        actor = g.get("actor") if has_request_context() else None
+        if actor is None or actor.org_id is None or not permissions.allowed(actor, "school_class", "list"):
+            return iter(())
+        rows = db.session.execute(
+            select(SchoolClass.id, SchoolClass.name, AcademicYear.name)
+            .join(AcademicYear, AcademicYear.id == SchoolClass.year_id)
+            .where(SchoolClass.org_id == actor.org_id,
+                   permissions.row_condition(actor, "school_class", "list", SchoolClass))
+            .order_by(AcademicYear.is_closed, AcademicYear.start_date.desc(), SchoolClass.grade, SchoolClass.name)
+        ).all()
+        several = len({year for _, _, year in rows}) > 1
+        return iter([(str(pk), f"{name} ({year})" if several else name) for pk, name, year in rows])
+
+
+def _students_of(class_id):
+    """Students (ids) of a class of the actor's organization."""
+    return select(Student.id).where(Student.class_id == class_id, Student.org_id == g.actor.org_id)
+
+
+class ClassFilter(BaseSQLAFilter):
+    """«Класс (группа)» on a list of people, chosen from the classes (a student's class is his card's; a parent's,
+    his children's; an account's, that of the student or parent cards it opens). It narrows the view's rows,
+    already limited by the permission table (SecureModelView.get_query)."""
+
+    NAME = "Класс (группа)"
+
+    def __init__(self, model, condition):
+        super().__init__(model.id, self.NAME, options=_ClassOptions())
+        self.condition = condition
+
+    def operation(self):
+        return "равно"
+
+    def clean(self, value):
+        class_id = params.parse_id(value)
+        if class_id is None:
+            raise ValueError("not a class id")  # Flask-Admin leaves the filter out
+        return class_id
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.condition(value))
+
+
+def _parents_of(class_id):
+    return select(student_parent.c.parent_id).where(student_parent.c.student_id.in_(_students_of(class_id)))
+
+
+STUDENTS_BY_CLASS = ClassFilter(Student, lambda class_id: Student.id.in_(_students_of(class_id)))
+PARENTS_BY_CLASS = ClassFilter(Parent, lambda class_id: Parent.id.in_(_parents_of(class_id)))
+ACCOUNTS_BY_CLASS = ClassFilter(User, lambda class_id: or_(
+    User.id.in_(select(Student.user_id).where(Student.id.in_(_students_of(class_id)), Student.user_id.is_not(None))),
+    User.id.in_(select(Parent.user_id).where(Parent.id.in_(_parents_of(class_id)), Parent.user_id.is_not(None)))))
 
 
 def _classes_for(actor):
@@ -146,7 +211,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                    "personal_file_number", "status", "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_searchable_list = ("last_name", "first_name", "middle_name", "snils", "personal_file_number")
-    column_filters = ("klass.name", "status", "sex", "birth_date", "enrollment_order_date")
+    column_filters = ("klass.name", "status", "sex", "birth_date", "enrollment_order_date", STUDENTS_BY_CLASS)
     column_choices = {"sex": SEXES, "status": StudentStatus.choices()}
     form_choices = {"sex": SEXES, "status": StudentStatus.choices(), "foreign_language": LANGUAGES}
     form_columns = (
@@ -249,6 +314,7 @@ class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                    "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_searchable_list = ("last_name", "first_name", "middle_name", "phone", "email")
+    column_filters = (PARENTS_BY_CLASS,)
     column_choices = {"relation": ParentRelation.choices()}
     form_choices = {"relation": ParentRelation.choices()}
     form_columns = ("last_name", "first_name", "middle_name", "relation", "children", "phone", "email",
@@ -285,4 +351,4 @@ class UserView(AccountActionsMixin, SecureModelView):
     column_details_list = column_list
     column_default_sort = "login"
     column_searchable_list = ("login", "display_name")
-    column_filters = ("is_blocked", "must_change_password", "last_login_at")
+    column_filters = ("is_blocked", "must_change_password", "last_login_at", ACCOUNTS_BY_CLASS)
