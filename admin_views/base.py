@@ -610,10 +610,11 @@ class LoginActionsMixin(AccountActionsMixin):
                   .format(len(credentials), self.get_url(".slips_view")), "success")
         self._run(run)
 
-    @requires("issue_logins")
+    @requires("list")
     @expose("/slips/")
     def slips_view(self):
-        """The slips of the logins this user has just issued on this list: once, not cached."""
+        """The slips of the logins this user has just issued on this list: once, not cached. The list's verb
+        is enough: what answers is only what this session's «Выдать логины» kept, for this user."""
         data = slips.take(self.actor.user_id, session.pop(self._slips_key(), None))
         if data is None:
             flash("Файл с логинами уже получен или устарел: пароли показываются один раз. Чтобы выдать "
