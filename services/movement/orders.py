@@ -8,8 +8,9 @@ applied with the original's date, leaves the history as if the original never ha
 with a later date, it moves the students back from that date).
 
 `Student.class_id` is the class of the student's latest membership and changes only here: the
-card form, an import or a script that tries to move a student is refused. A card created with a
-class (HR's card form) opens a membership from its enrollment order date. A withdrawn or
+card form, an import or a script that tries to move a student is refused. HR's card form enrolls a new
+student by an applied enrollment order (admission.py); a card created with a class elsewhere (an import, a
+script) opens a membership from its enrollment order date, with no order. A withdrawn or
 graduated student keeps `class_id` (the class he left from: his journals still show him, greyed,
 with all his marks) and his status says he has left.
 """
