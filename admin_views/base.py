@@ -11,6 +11,7 @@ Every endpoint declares what it needs where it is written (as Flask-AppBuilder's
 `@signed_in` on a route open to anyone or to any signed-in user. `endpoint_access(app)` lists
 every endpoint of the application with its declaration (tests/test_page_matrix.py walks them).
 """
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -19,8 +20,8 @@ from decimal import Decimal
 from urllib.parse import unquote_plus
 
 import flask_admin.model.base as admin_model_base
-from flask import abort, flash, g, has_request_context, redirect, request, url_for
-from flask_admin import BaseView
+from flask import abort, flash, g, has_request_context, redirect, request, send_file, session, url_for
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
@@ -37,11 +38,12 @@ from models import AcademicYear, Role, Staff, StaffRole, db
 from models.labels import labels_of
 from models.dialect import is_database_busy
 from services import audit, database, params, permissions, versions
-from services.people import accounts
+from services.people import accounts, slips
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 from admin_views import formatting
-from reports.credentials import credentials_workbook
+from reports.credentials import credentials_bytes, credentials_workbook, slips_filename
+from reports.xlsx import XLSX_MIME
 
 log = logging.getLogger(__name__)
 
@@ -550,12 +552,17 @@ def reachable(view_key, model, verb="edit"):
 class AccountActionsMixin:
     """«Сбросить пароль», «Заблокировать», «Разблокировать»: on accounts and on person cards."""
 
-    def _credentials_response(self, credentials, title):
+    def _site(self):
         org = self.actor.org
-        site = (org.site_url if org is not None and org.site_url else request.host_url.rstrip("/"))
+        return org.site_url if org is not None and org.site_url else request.host_url.rstrip("/")
+
+    def _log_slips(self, credentials, title):
         audit.log_read(self.actor, "slips", self.model.__tablename__, detail=f"{title}: {self.name}",
                        rows=len(credentials))
-        return credentials_workbook(credentials, org, site, title)
+
+    def _credentials_response(self, credentials, title):
+        self._log_slips(credentials, title)
+        return credentials_workbook(credentials, self.actor.org, self._site(), title)
 
     def _run(self, fn):
         try:
@@ -587,13 +594,41 @@ class AccountActionsMixin:
 
 
 class LoginActionsMixin(AccountActionsMixin):
-    """Adds «Выдать логины» to the account actions of a person card."""
+    """Adds «Выдать логины» to the account actions of a person card. The action answers with the list, which
+    now shows the logins, and a link to the slips kept for a one-time download by this user's session
+    (services/people/slips.py); static/app.js starts the download by itself."""
+
+    def _slips_key(self):
+        return f"slips.{self.endpoint}"
 
     @action("issue_logins", "Выдать логины",
             "Выдать учётные записи выбранным? Пароли будут показаны один раз — в файле для печати.")
     def action_issue_logins(self, ids):
-        return self._run(lambda: self._credentials_response(
-            accounts.issue_logins(self.actor, self.view_key, self.model, ids), "Учётные данные"))
+        def run():
+            title = "Учётные данные"
+            credentials = accounts.issue_logins(self.actor, self.view_key, self.model, ids)
+            self._log_slips(credentials, title)
+            data = credentials_bytes(credentials, self.actor.org, self._site(), title)
+            session[self._slips_key()] = slips.store(self.actor.user_id, data)
+            flash(Markup("Выдано логинов: {}. <a href=\"{}\" data-autodownload>Скачать листки с логинами и "
+                         "паролями</a> — файл можно получить один раз, пароли больше нигде не показываются.")
+                  .format(len(credentials), self.get_url(".slips_view")), "success")
+        self._run(run)
+
+    @requires("list")
+    @expose("/slips/")
+    def slips_view(self):
+        """The slips of the logins this user has just issued on this list: once, not cached. The list's verb
+        is enough: what answers is only what this session's «Выдать логины» kept, for this user."""
+        data = slips.take(self.actor.user_id, session.pop(self._slips_key(), None))
+        if data is None:
+            flash("Файл с логинами уже получен или устарел: пароли показываются один раз. Чтобы выдать "
+                  "новые, используйте «Сбросить пароль».", "warning")
+            return redirect(self.get_url(".index_view"))
+        response = send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
+                             download_name=slips_filename(self.actor.org))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def account_status(view, context, model, name):

@@ -44,7 +44,18 @@ def write_slips(book, credentials, org, site, title):
     return sheets
 
 
+def slips_filename(org):
+    return f"логины-{dates.today(org):%d.%m.%Y}.xlsx"
+
+
 def credentials_workbook(credentials, org, site, title):
     book = Book()
     write_slips(book, credentials, org, site, title)
-    return book.response(f"логины-{dates.today(org):%d.%m.%Y}.xlsx")
+    return book.response(slips_filename(org))
+
+
+def credentials_bytes(credentials, org, site, title):
+    """The slips' workbook as bytes (kept for a one-time download: services/people/slips.py)."""
+    book = Book()
+    write_slips(book, credentials, org, site, title)
+    return book.bytes()

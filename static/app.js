@@ -1,6 +1,7 @@
 /* What the templates used to say in on* attributes, which the Content-Security-Policy does not run:
    data-autosubmit (a select that sends its form), data-print, data-confirm (a button that asks first),
-   data-model-action (Flask-Admin's «С выбранными» menu). Plain JavaScript, no library needed. */
+   data-model-action (Flask-Admin's «С выбранными» menu); data-autodownload (a link followed once the page is
+   shown: the slips of logins just issued). Plain JavaScript, no library needed. */
 (function () {
   "use strict";
 
@@ -23,6 +24,16 @@
       event.preventDefault();  // Flask-Admin's placeholder links (javascript:void(0)) lead nowhere
     }
   });
+
+  function autodownload() {
+    var link = document.querySelector("a[data-autodownload]");
+    if (link) { link.removeAttribute("data-autodownload"); link.click(); }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", autodownload);
+  } else {
+    autodownload();
+  }
 })();
 
 /* Phones: each cell of a model list gets its column's name (data-label), shown above the value when

@@ -53,6 +53,7 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "SLIPS_DIR": str(tmp_path_factory.mktemp("slips")),
         # Cheap Argon2id parameters: the suite hashes hundreds of passwords.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
     })

@@ -65,7 +65,10 @@ def test_an_export_is_one_read_with_its_rows(world, browser):
 def test_credential_slips_are_a_read_of_accounts(world, browser):
     a = world.a
     b = signed_in(browser, "a.admin")
-    resp = b.post("/students/action/", data={"action": "issue_logins", "rowid": [a.classmate.id, a.stranger.id]})
+    resp = b.post("/students/action/", data={"action": "issue_logins", "rowid": [a.classmate.id, a.stranger.id]},
+                  follow_redirects=True)
+    assert resp.status_code == 200 and "Выдано логинов: 2" in resp.get_data(as_text=True)
+    resp = b.get("/students/slips/")
     assert resp.status_code == 200 and "spreadsheet" in resp.headers["Content-Type"]
     [row] = reads()
     assert (row.action, row.object_kind, row.row_count, row.user_id) == ("slips", "student", 2, a.admin.user_id)

@@ -1,5 +1,6 @@
 """Logins: issuing (students, parents, staff), printable slips, reset, block; the class teacher's reach."""
 import io
+import re
 
 import openpyxl
 from sqlalchemy import func, select
@@ -15,8 +16,12 @@ from services.context import Actor
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def slips(resp):
-    """{sheet title: [{'ФИО':…, 'Логин':…, 'Пароль':…, …}, …]} and the workbook, from a slips file."""
+def slips(resp, b=None):
+    """{sheet title: [{'ФИО':…, 'Логин':…, 'Пароль':…, …}, …]} and the workbook, from a slips file: the
+    response itself (a reset), or, given the browser `b`, the one-time download linked from the list the
+    issuing action goes back to."""
+    if b is not None:
+        resp = b.get(downloaded_from(b, resp))
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
     assert resp.mimetype == XLSX
     assert resp.headers["Cache-Control"] == "no-store"
@@ -34,6 +39,15 @@ def slips(resp):
                 current["cut"] = True
         result[ws.title] = people
     return result, book
+
+
+def downloaded_from(b, resp):
+    """The slips' link on the list «Выдать логины» redirected to (the list shows the new logins)."""
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    page = b.get(resp.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+/slips/)" data-autodownload>', page)
+    assert link, page[:3000]
+    return link.group(1)
 
 
 # -- logins from names ------------------------------------------------------------------
@@ -62,7 +76,7 @@ def test_admin_issues_student_logins_as_slips_by_class_and_each_logs_in(world, b
     admin = open_browser(browser, "a.admin")
 
     resp = action(admin, "/students/action/", "issue_logins", [a.classmate.id, namesake.id, a.stranger.id])
-    by_class, book = slips(resp)
+    by_class, book = slips(resp, admin)
 
     assert set(by_class) == {"5А", "6Б"}  # one sheet (so one printed page run) per class
     assert [p["ФИО"] for p in by_class["5А"]] == ["Соседов Семён Иванович"]
@@ -91,7 +105,7 @@ def test_admin_issues_student_logins_as_slips_by_class_and_each_logs_in(world, b
 
     # Logins are unique across the installation: the namesake in organization B gets the next one.
     admin_b = open_browser(browser, "b.admin")
-    by_class, _ = slips(action(admin_b, "/students/action/", "issue_logins", [world.b.stranger.id]))
+    by_class, _ = slips(action(admin_b, "/students/action/", "issue_logins", [world.b.stranger.id]), admin_b)
     assert by_class["6Б"][0]["Логин"] == "chuzhov.ii2"
 
 
@@ -99,13 +113,13 @@ def test_site_address_on_slips_comes_from_the_organization_card(world, browser):
     world.a.org.site_url = "https://journal.school7.ru"
     db.session.commit()
     admin = open_browser(browser, "a.admin")
-    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [world.a.classmate.id]))
+    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [world.a.classmate.id]), admin)
     assert by_class["5А"][0]["Адрес сайта"] == "https://journal.school7.ru"
 
 
 def test_an_issued_account_must_change_its_password_at_first_login(world, browser):
     admin = open_browser(browser, "a.admin")
-    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [world.a.classmate.id]))
+    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [world.a.classmate.id]), admin)
     slip = by_class["5А"][0]
 
     student = logs_in(browser, slip["Логин"], slip["Пароль"])
@@ -137,7 +151,8 @@ def test_issuing_again_changes_nothing_and_says_so(world, browser):
 
     # In a mixed batch only those without an account get one; the others keep theirs.
     users_before = db.session.scalar(select(func.count(User.id)))
-    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [a.student.id, a.classmate.id]))
+    by_class, _ = slips(action(admin, "/students/action/", "issue_logins", [a.student.id, a.classmate.id]),
+                        admin)
     assert [p["ФИО"] for p in by_class["5А"]] == ["Соседов Семён Иванович"]
     fresh()
     assert db.session.scalar(select(func.count(User.id))) == users_before + 1
@@ -151,14 +166,15 @@ def test_admin_issues_parent_and_staff_logins(world, browser):
     db.session.commit()
     admin = open_browser(browser, "a.admin")
 
-    by_class, _ = slips(action(admin, "/parents/action/", "issue_logins", [mother.id, a.stranger_parent.id]))
+    by_class, _ = slips(action(admin, "/parents/action/", "issue_logins", [mother.id, a.stranger_parent.id]),
+                        admin)
     assert set(by_class) == {"5А, 6Б", "6Б"}
     slip = by_class["5А, 6Б"][0]
     assert slip["Логин"] == "sosedova.gi" and slip["Роль"].startswith("Родитель (")
     logs_in(browser, slip["Логин"], slip["Пароль"])
     logs_in(browser, by_class["6Б"][0]["Логин"], by_class["6Б"][0]["Пароль"])
 
-    by_class, _ = slips(action(admin, "/staff/action/", "issue_logins", [newcomer.id]))
+    by_class, _ = slips(action(admin, "/staff/action/", "issue_logins", [newcomer.id]), admin)
     slip = by_class["Сотрудники"][0]
     assert slip["Логин"] == "novikova.np" and slip["Роль"] == "Учитель"
     teacher = logs_in(browser, slip["Логин"], slip["Пароль"])
@@ -221,9 +237,9 @@ def test_class_teacher_manages_logins_of_own_students_and_their_parents(world, b
     db.session.commit()
     ct = open_browser(browser, "a.class_teacher")
 
-    by_class, _ = slips(action(ct, "/students/action/", "issue_logins", [a.classmate.id]))
+    by_class, _ = slips(action(ct, "/students/action/", "issue_logins", [a.classmate.id]), ct)
     logs_in(browser, by_class["5А"][0]["Логин"], by_class["5А"][0]["Пароль"])
-    by_class, _ = slips(action(ct, "/parents/action/", "issue_logins", [mother.id]))
+    by_class, _ = slips(action(ct, "/parents/action/", "issue_logins", [mother.id]), ct)
     logs_in(browser, by_class["5А"][0]["Логин"], by_class["5А"][0]["Пароль"])
 
     by_class, _ = slips(action(ct, "/parents/action/", "reset_password", [a.parent.id]))

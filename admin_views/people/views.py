@@ -1,14 +1,18 @@
 """Person cards: staff, students, parents, classes; the accounts list."""
-from flask_admin.form import rules
+from flask import flash, g, has_request_context
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.form import Select2Field, rules
 from flask_admin.model.template import EndpointLinkRowAction
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 from wtforms import fields
+from wtforms.validators import InputRequired, StopValidation
 
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
-                    StudentStatus)
-from services import permissions  # people also registers the card validators
+                    StudentStatus, User, db, student_parent)
+from services import dates, params, permissions  # people also registers the card validators
 from services.people import cards as people
-from services.movement import guards as movement_guards
+from services.movement import admission, enrollment, guards as movement_guards
 
 from admin_views.movement.views import YearTransferActionMixin
 from admin_views.base import (AccountActionsMixin, LoginActionsMixin, SecureModelView, account_status, open_years,
@@ -19,6 +23,114 @@ QUALIFICATION = [("", "—"), ("высшая", "Высшая"), ("первая",
                  ("соответствие", "Соответствие занимаемой должности"), ("без категории", "Без категории")]
 LANGUAGES = [("", "—"), ("Английский", "Английский"), ("Немецкий", "Немецкий"),
              ("Французский", "Французский"), ("Испанский", "Испанский"), ("Китайский", "Китайский")]
+
+class ChosenField(Select2Field):
+    """A required choice that starts empty: nothing is chosen for the user (no silent «Мужской»)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.update(allow_blank=True, blank_text="— выберите —")
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form):
+        if self.data is None:
+            raise StopValidation(self.gettext("This field is required."))
+        super().pre_validate(form)
+
+
+class MarkedRequired(InputRequired):
+    """Marks a field required in the form (its asterisk); the rule itself is the service's, with its message."""
+
+    def __call__(self, form, field):
+        pass
+
+
+def _parent_label(parent):
+    """A parent among the choices, found by his name or phone."""
+    return ", ".join(p for p in (parent.full_name, parent.phone) if p)
+
+
+# New parents typed in the student's form («Ученики → Создать»): two blocks of these fields.
+NEW_PARENTS = (1, 2)
+NEW_PARENT_FIELDS = (("last_name", "Фамилия"), ("first_name", "Имя"), ("middle_name", "Отчество"),
+                     ("relation", "Кем приходится"), ("phone", "Телефон"), ("email", "Электронная почта"))
+
+
+def _new_parent_field(name, label):
+    if name == "relation":
+        return fields.SelectField(label, choices=[("", "—"), *ParentRelation.choices()], default="")
+    return fields.StringField(label, filters=[lambda v: v.strip() if isinstance(v, str) else v])
+
+
+def _new_parent_rules():
+    made = []
+    for n in NEW_PARENTS:
+        made.append(rules.Header(f"Новый родитель {n} — если его нет в списке выше"))
+        made += [f"parent{n}_{name}" for name, _ in NEW_PARENT_FIELDS]
+    return made
+
+
+class _ClassOptions:
+    """The choices of a class filter, read each time a list is shown (Flask-Admin reads a filter's options once,
+    at start-up, and iterates them per page): the classes of the actor's organization he may see, the open
+    years' first, labelled with the year when there are several."""
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        actor = g.get("actor") if has_request_context() else None
+        if actor is None or actor.org_id is None or not permissions.allowed(actor, "school_class", "list"):
+            return iter(())
+        rows = db.session.execute(
+            select(SchoolClass.id, SchoolClass.name, AcademicYear.name)
+            .join(AcademicYear, AcademicYear.id == SchoolClass.year_id)
+            .where(SchoolClass.org_id == actor.org_id,
+                   permissions.row_condition(actor, "school_class", "list", SchoolClass))
+            .order_by(AcademicYear.is_closed, AcademicYear.start_date.desc(), SchoolClass.grade, SchoolClass.name)
+        ).all()
+        several = len({year for _, _, year in rows}) > 1
+        return iter([(str(pk), f"{name} ({year})" if several else name) for pk, name, year in rows])
+
+
+def _students_of(class_id):
+    """Students (ids) of a class of the actor's organization."""
+    return select(Student.id).where(Student.class_id == class_id, Student.org_id == g.actor.org_id)
+
+
+class ClassFilter(BaseSQLAFilter):
+    """«Класс (группа)» on a list of people, chosen from the classes (a student's class is his card's; a parent's,
+    his children's; an account's, that of the student or parent cards it opens). It narrows the view's rows,
+    already limited by the permission table (SecureModelView.get_query)."""
+
+    NAME = "Класс (группа)"
+
+    def __init__(self, model, condition):
+        super().__init__(model.id, self.NAME, options=_ClassOptions())
+        self.condition = condition
+
+    def operation(self):
+        return "равно"
+
+    def clean(self, value):
+        class_id = params.parse_id(value)
+        if class_id is None:
+            raise ValueError("not a class id")  # Flask-Admin leaves the filter out
+        return class_id
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.condition(value))
+
+
+def _parents_of(class_id):
+    return select(student_parent.c.parent_id).where(student_parent.c.student_id.in_(_students_of(class_id)))
+
+
+STUDENTS_BY_CLASS = ClassFilter(Student, lambda class_id: Student.id.in_(_students_of(class_id)))
+PARENTS_BY_CLASS = ClassFilter(Parent, lambda class_id: Parent.id.in_(_parents_of(class_id)))
+ACCOUNTS_BY_CLASS = ClassFilter(User, lambda class_id: or_(
+    User.id.in_(select(Student.user_id).where(Student.id.in_(_students_of(class_id)), Student.user_id.is_not(None))),
+    User.id.in_(select(Parent.user_id).where(Parent.id.in_(_parents_of(class_id)), Parent.user_id.is_not(None)))))
+
 
 def _classes_for(actor):
     """HR and the administrator place a student in any open class; a class teacher only in his own."""
@@ -99,7 +211,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                    "personal_file_number", "status", "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_searchable_list = ("last_name", "first_name", "middle_name", "snils", "personal_file_number")
-    column_filters = ("klass.name", "status", "sex", "birth_date", "enrollment_order_date")
+    column_filters = ("klass.name", "status", "sex", "birth_date", "enrollment_order_date", STUDENTS_BY_CLASS)
     column_choices = {"sex": SEXES, "status": StudentStatus.choices()}
     form_choices = {"sex": SEXES, "status": StudentStatus.choices(), "foreign_language": LANGUAGES}
     form_columns = (
@@ -108,7 +220,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         "address", "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
         "passport_series", "passport_number", "passport_date", "passport_issued_by",
         "parents", "family_composition", "social_status", "foreign_language")
-    form_create_rules = form_edit_rules = (
+    form_edit_rules = (
         rules.Header("Основные сведения"),
         "last_name", "first_name", "middle_name", "sex", "birth_date", "snils",
         rules.Header("Зачисление"),
@@ -119,14 +231,38 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         rules.Header("Семья, адрес, социальный статус"),
         "parents", "address", "family_composition", "social_status", "foreign_language",
     )
-    form_args = {"status": {"default": StudentStatus.STUDYING.value}}
+    # A new card is an enrollment order of the movement book, applied (services/movement/admission.py),
+    # with the child's parents: found among the cards, or typed here.
+    form_create_rules = (
+        rules.Header("Основные сведения"),
+        "last_name", "first_name", "middle_name", "sex", "birth_date", "snils",
+        rules.Header("Зачисление (приказ книги движения)"),
+        "klass", "enrollment_order_number", "enrollment_order_date", "personal_file_number",
+        rules.Header("Документы"),
+        "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
+        "passport_series", "passport_number", "passport_date", "passport_issued_by",
+        rules.Header("Семья, адрес, социальный статус"),
+        "address", "family_composition", "social_status", "foreign_language",
+        rules.Header("Родители (законные представители)"),
+        "parents", *_new_parent_rules(),
+    )
+    form_overrides = {"sex": ChosenField}
+    form_args = {"status": {"default": StudentStatus.STUDYING.value},
+                 "sex": {"choices": SEXES},
+                 "klass": {"validators": [MarkedRequired()]},
+                 "parents": {"get_label": _parent_label}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
     column_formatters = {"account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
                            "klass": "После сохранения карточки класс меняется только приказом книги движения",
-                           "status": "После сохранения карточки статус меняется только приказом книги движения"}
+                           "status": "После сохранения карточки статус меняется только приказом книги движения",
+                           "enrollment_order_number": "Новая карточка — это приказ о зачислении в книге движения: "
+                                                      "ученик добавляется в проведённый приказ с этим номером и "
+                                                      "датой или в новый",
+                           "parents": "Найдите родителя по фамилии или телефону; если его карточки нет — "
+                                      "заполните блок «Новый родитель» ниже"}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "klass",
                           "personal_file_number", "snils", "status", "enrollment_order_number",
                           "enrollment_order_date", "address", "social_status", "foreign_language")
@@ -136,6 +272,34 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         if permissions.allowed(self.actor, "student_diary", "details"):
             actions.append(EndpointLinkRowAction("fa fa-book", "diary.week", title="Дневник", id_arg="student_id"))
         return actions
+
+    def get_create_form(self):
+        form = super().get_create_form()
+        extra = {f"parent{n}_{name}": _new_parent_field(name, label)
+                 for n in NEW_PARENTS for name, label in NEW_PARENT_FIELDS}
+        # The status of a new card is the order's («Обучается»).
+        return type("StudentEnrollmentForm", (form,), {**extra, "status": None})
+
+    def create_model(self, form):
+        """The card is enrolled by an applied order of the movement book, its parents linked, in one step."""
+        new_parents = [admission.NewParent(**{name: form[f"parent{n}_{name}"].data for name, _ in NEW_PARENT_FIELDS})
+                       for n in NEW_PARENTS]
+        try:
+            student = admission.enroll_student(
+                self.actor, {name: form[name].data for name in enrollment.CARD_KEYS if name in form},
+                form.klass.data.id if form.klass.data is not None else None,
+                form.enrollment_order_number.data, form.enrollment_order_date.data,
+                parent_ids=[p.id for p in form.parents.data or ()], new_parents=new_parents)
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                raise
+            return False
+        flash(f"{student.full_name} зачислен(а) в «{student.klass.name}» приказом № "
+              f"{student.enrollment_order_number} от {dates.format_date(student.enrollment_order_date)} "
+              "(книга движения)",
+              "success")
+        self.after_model_change(form, student, True)
+        return student
 
     def on_model_change(self, form, model, is_created):
         super().on_model_change(form, model, is_created)
@@ -150,6 +314,7 @@ class ParentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                    "account")
     column_default_sort = [("last_name", False), ("first_name", False)]
     column_searchable_list = ("last_name", "first_name", "middle_name", "phone", "email")
+    column_filters = (PARENTS_BY_CLASS,)
     column_choices = {"relation": ParentRelation.choices()}
     form_choices = {"relation": ParentRelation.choices()}
     form_columns = ("last_name", "first_name", "middle_name", "relation", "children", "phone", "email",
@@ -186,4 +351,4 @@ class UserView(AccountActionsMixin, SecureModelView):
     column_details_list = column_list
     column_default_sort = "login"
     column_searchable_list = ("login", "display_name")
-    column_filters = ("is_blocked", "must_change_password", "last_login_at")
+    column_filters = ("is_blocked", "must_change_password", "last_login_at", ACCOUNTS_BY_CLASS)

@@ -8,8 +8,9 @@ applied with the original's date, leaves the history as if the original never ha
 with a later date, it moves the students back from that date).
 
 `Student.class_id` is the class of the student's latest membership and changes only here: the
-card form, an import or a script that tries to move a student is refused. A card created with a
-class (HR's card form) opens a membership from its enrollment order date. A withdrawn or
+card form, an import or a script that tries to move a student is refused. HR's card form enrolls a new
+student by an applied enrollment order (admission.py); a card created with a class elsewhere (an import, a
+script) opens a membership from its enrollment order date, with no order. A withdrawn or
 graduated student keeps `class_id` (the class he left from: his journals still show him, greyed,
 with all his marks) and his status says he has left.
 """
@@ -353,6 +354,34 @@ def apply_order(actor, order_id, entries=None):
         if exc.message.startswith("Карточка"):
             raise DomainError("Приказ не проведён", [str(exc)]) from None
         raise
+
+
+def apply_new_card(actor, order_id, card, to_class_id):
+    """A new student's card added to an applied enrollment order of the book and applied at once: the
+    order lists the children enrolled by it, entered one card at a time (HR's card form). The card is
+    checked as applying an order checks it; returns the new Student. A part of the caller's unit of work."""
+    permissions.require_rows(actor, VIEW, "apply", MovementOrder, [order_id])
+
+    def run():
+        order = _load(order_id, lock=True)
+        if order.kind != K.ENROLLMENT.value or order.status != APPLIED:
+            raise DomainError(f"{order} не изменён", ["Ученика добавляют только в проведённый приказ о зачислении"])
+        day = order.effective_date
+        problems = [p for p in (_closed_year_problem(order, day),) if p]
+        item = MovementItem(org_id=order.org_id, card=card, to_class_id=to_class_id,
+                            to_class=db.session.get(SchoolClass, to_class_id))
+        with db.session.no_autoflush:
+            try:
+                step = _plan_item(order, item, [], day)
+            except _Problem as problem:
+                problems.append(f"{item.person_name}: {problem}")
+            problems += _card_problems(order, [item])
+        if problems:
+            raise DomainError(f"{order}: ученик не зачислен", problems)
+        order.items.append(item)
+        _execute(order, [step])
+        return step.item.student
+    return _guarded(run)
 
 
 # -- drafting --------------------------------------------------------------------------------------

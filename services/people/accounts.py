@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.exc import IntegrityError
 
 from models import LoginThrottle, Parent, Role, Staff, Student, User, db, scope, student_parent, utcnow
@@ -437,11 +438,27 @@ def _users_of(actor, view, model, verb, ids):
     return pairs
 
 
+def _cards_of_users(org_id, user_ids):
+    """{user id: his cards in the organization} (staff first), for the role on a slip reset from the accounts
+    list; their classes, positions and children loaded at once."""
+    found = {}
+    if not user_ids:
+        return found
+    for model, options in ((Staff, (selectinload(Staff.role_rows), joinedload(Staff.position))),
+                           (Student, (joinedload(Student.klass),)),
+                           (Parent, (selectinload(Parent.children).joinedload(Student.klass),))):
+        for card in db.session.scalars(select(model).where(model.org_id == org_id, model.user_id.in_(user_ids))
+                                       .options(*options).order_by(model.id)):
+            found.setdefault(card.user_id, []).append(card)
+    return found
+
+
 def reset_passwords(actor, view, model, ids):
     pairs = _users_of(actor, view, model, "reset_password", ids)
     if not pairs:
         raise DomainError("У выбранных нет учётных записей. Сначала выдайте логины.")
     result = []
+    behind = _cards_of_users(actor.org_id, [user.id for user, card in pairs if card is None])
     for user, card in pairs:
         if user.is_superadmin and not permissions.allowed(actor, "user", "all_accounts"):
             raise DomainError("Пароль администратора установки меняет только он сам.")
@@ -450,7 +467,8 @@ def reset_passwords(actor, view, model, ids):
         user.must_change_password = True
         end_sessions(user)
         group = _group_of(card) if card is not None else "Учётные записи"
-        role = _role_label(card) if card is not None else ""
+        role = _role_label(card) if card is not None else \
+            "; ".join(_role_label(c) for c in behind.get(user.id, ())) or "Учётная запись"
         result.append(Credential(group, card.full_name if card else user.display_name, role,
                                  user.login, password))
     db.session.flush()
