@@ -1,15 +1,27 @@
 """Test harness: the schema is built by the migrations, on SQLite or on PostgreSQL
-(DATABASE_URL=postgresql+psycopg://...), and every test starts from empty tables."""
+(DATABASE_URL=postgresql+psycopg://...), and every test starts from empty tables — or from the `world`
+alone, if it asks for it.
+
+The world is built once per test module, in a transaction of the module's own connection that is never
+committed; every test runs inside a SAVEPOINT of it, rolled back after the test, and every session of the
+test (its own, each request's, a CLI command's, a second app's on the same database) works on that
+connection, in a SAVEPOINT of its own: a commit releases it, a rollback rolls back to it. A test that needs
+real commits — other connections or threads that must see its data, subprocesses, backups, migrations —
+is marked `real_commits`: it gets the database to itself, builds its world and empties every table after
+itself, as every test did before. JOURNAL_TESTS_REAL_COMMITS=1 runs every test so."""
 import contextvars
 import os
 import re
 import threading
 import time
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
+from flask import has_app_context
 from flask_migrate import upgrade
-from sqlalchemy import text
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, text
 
 from admin_views.control import views as control_views
 from admin_views.movement import views as movement_views
@@ -64,22 +76,151 @@ def app(tmp_path_factory):
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.session.remove()
+    # A session joins the module's connection in a SAVEPOINT of its own (commit: RELEASE; rollback: ROLLBACK TO).
+    db.session.session_factory.kw["join_transaction_mode"] = "create_savepoint"
     return app
 
 
 def _wipe():
-    """Empty every table, children first (DELETE is far cheaper than TRUNCATE on small tables)."""
+    """Empty every table, children first (DELETE is far cheaper than TRUNCATE on small tables); inside the
+    test's SAVEPOINT when the module's connection is open."""
+    if _shared.connection is not None:
+        for table in reversed(db.metadata.sorted_tables):
+            _shared.connection.execute(table.delete())
+        return
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 
 
+class SharedTransaction:
+    """A test module's connection, in a transaction never committed, which holds the module's world."""
+
+    def __init__(self):
+        self.engine = self.connection = self.outer = self.world = self.thread = None
+
+    def open(self):
+        if self.connection is not None:
+            return
+        self.engine = db.engine
+        self.connection = self.engine.connect()
+        self.outer = self.connection.begin()
+        if self.connection.dialect.name == "sqlite":
+            # pysqlite (legacy transaction control) begins no transaction for a SAVEPOINT: without this BEGIN
+            # the first SAVEPOINT would begin it, and its RELEASE (a session's commit) would commit it.
+            self.connection.exec_driver_sql("BEGIN")
+        self.thread = threading.get_ident()
+
+    def bind_for(self, engine):
+        """The module's connection for a session of this thread on this database, else None."""
+        if self.connection is not None and threading.get_ident() == self.thread and engine is not None \
+                and engine.url == self.engine.url:
+            return self.connection
+        return None
+
+    def build_world(self):
+        """The world, built at the module's level (outside any test's SAVEPOINT) on first demand, kept as
+        detached expired instances that each test merges into its session (no statement)."""
+        if self.world is None:
+            self.world = build_world()
+            db.session.remove()
+
+    def attach(self, value):
+        if isinstance(value, SimpleNamespace):
+            return SimpleNamespace(**{key: self.attach(item) for key, item in vars(value).items()})
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.attach(item) for item in value)
+        if isinstance(value, dict):
+            return {key: self.attach(item) for key, item in value.items()}
+        if hasattr(value, "_sa_instance_state"):
+            row = db.session.merge(value, load=False)
+            db.session.expire(row)  # as after build_world()'s commit: read again on first use
+            return row
+        return value
+
+    def close(self):
+        """Roll the module's transaction back: the database is empty again."""
+        if self.connection is not None:
+            try:
+                self.outer.rollback()
+            finally:
+                self.connection.close()
+        self.engine = self.connection = self.outer = self.world = self.thread = None
+
+
+_shared = SharedTransaction()
+_REAL_COMMITS_ONLY = os.environ.get("JOURNAL_TESTS_REAL_COMMITS") == "1"
+_flask_get_bind = FlaskSession.get_bind
+_FLUSHED = "tests.flushed"  # session.info: this transaction of the session has written
+
+
+@event.listens_for(FlaskSession, "after_flush")
+def _flushed(session, flush_context):
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(FlaskSession, "after_transaction_end")
+def _transaction_ended(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_FLUSHED, None)
+
+
+def end_reading_transaction():
+    """Before a request: the test's session ends a transaction that has only read, as on a server, where it
+    would hold nothing. Else the request's SAVEPOINT would be taken inside the test session's, and a later
+    rollback of the test session (a refused flush) would take the request's commit back with it."""
+    if _shared.connection is None:
+        return
+    session = db.session()
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted) \
+            and not session.info.get(_FLUSHED):
+        session.rollback()
+
+
+def _get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+    """Flask-SQLAlchemy's choice of engine, but the module's connection while it is open."""
+    if bind is None and _shared.connection is not None and has_app_context():
+        connection = _shared.bind_for(self._db.engines.get(None))
+        if connection is not None:
+            return connection
+    return _flask_get_bind(self, mapper, clause, bind, **kwargs)
+
+
+FlaskSession.get_bind = _get_bind
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_transaction(app):
+    yield
+    _shared.close()
+
+
 @pytest.fixture(autouse=True)
-def ctx(app):
+def ctx(app, request):
+    real_commits = _REAL_COMMITS_ONLY or request.node.get_closest_marker("real_commits") is not None
     with app.app_context(), clock.frozen(TEST_TODAY):
-        yield app
-        db.session.remove()
-        _wipe()
+        if real_commits:
+            _shared.close()
+            yield app
+            db.session.remove()
+            _wipe()
+            return
+        _shared.open()
+        wants_world = "world" in request.fixturenames
+        if wants_world:
+            _shared.build_world()
+        savepoint = _shared.connection.begin_nested()
+        if not wants_world and _shared.world is not None:
+            _wipe()  # a test without the world starts from empty tables
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            try:
+                savepoint.rollback()
+            except Exception:
+                _shared.close()  # whatever the test left open: the next test starts a new transaction
+                raise
 
 
 class Browser:
@@ -139,9 +280,10 @@ def browser(app):
 
 
 @pytest.fixture
-def world():
-    """Two organizations, each with one person in every role (see tests/factories.py)."""
-    return build_world()
+def world(ctx):
+    """Two organizations, each with one person in every role (see tests/factories.py): the module's, in this
+    test's session, or built for this test alone (`real_commits`)."""
+    return build_world() if _shared.world is None else _shared.attach(_shared.world)
 
 
 # -- the data of several test modules ------------------------------------------------------------------------

@@ -23,6 +23,9 @@ from tests.conftest import TEST_TODAY, Browser
 from alembic.script import ScriptDirectory
 from flask import current_app
 
+# Real commits: backups and restores: other connections, pg_dump/pg_restore, the engine disposed.
+pytestmark = pytest.mark.real_commits
+
 PASSWORD = "demo-pass-2026"
 DIGESTED = ("mark", "student", "audit_log")
 ON_POSTGRESQL = (os.environ.get("DATABASE_URL") or "").startswith("postgresql")

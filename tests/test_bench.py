@@ -11,6 +11,9 @@ from sqlalchemy import select, update
 from bench import dataset, load, measure, run
 from models import Lesson, Mark, db
 
+# Real commits: the benchmark's data set and its load test (gunicorn on PostgreSQL).
+pytestmark = pytest.mark.real_commits
+
 
 def row(rows, title):
     found = [r for r in rows if r.what.startswith(title)]

@@ -13,6 +13,9 @@ from models.dialect import locked
 from services.rollover import year as rollover
 from tests.factories import ro_school
 
+# Real commits: the engine's settings, seen from connections of their own.
+pytestmark = pytest.mark.real_commits
+
 BUSY = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
 
 

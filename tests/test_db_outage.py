@@ -35,6 +35,9 @@ from tests.conftest import Browser
 from tests.factories import build_world
 from tests.querycount import count_queries
 
+# Real commits: a PostgreSQL server of its own, stopped and frozen.
+pytestmark = pytest.mark.real_commits
+
 TITLE = "Сервис временно недоступен"
 
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import and_, func, or_, select
 
 from models import (AcademicYear, Attendance, AttendanceCode, ClassMembership, Lesson, Mark, MovementItem,
@@ -22,6 +23,9 @@ from services.timetable.lessons import generate_lessons
 from tests.helpers import open_browser
 from services import clock, rules
 from tests.conftest import _wipe as wipe
+
+# Real commits: the large data set, loaded and emptied again.
+pytestmark = pytest.mark.real_commits
 
 M = ClassMembership
 

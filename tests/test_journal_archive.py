@@ -172,6 +172,7 @@ def wait(b, url, seconds=60):
     raise AssertionError("the archive did not finish")
 
 
+@pytest.mark.real_commits  # the archive is built in a thread of its own, on a connection of its own
 def test_the_whole_organization_in_the_background(report_school, browser, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "ARCHIVE_DIR", str(tmp_path))
     b = browser()

@@ -19,7 +19,8 @@ from tests.concurrency import needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import add_task, journal_world
 
-pytestmark = needs_postgresql
+# Real commits: threads with connections of their own (tests/concurrency.py).
+pytestmark = [needs_postgresql, pytest.mark.real_commits]
 
 
 @pytest.fixture

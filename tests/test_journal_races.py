@@ -24,7 +24,8 @@ from tests.concurrency import WAIT, Worker, needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import big_class, journal_world, new_task
 
-pytestmark = needs_postgresql
+# Real commits: threads with connections of their own (tests/concurrency.py).
+pytestmark = [needs_postgresql, pytest.mark.real_commits]
 
 PERIOD_MARK_SET = "отметка за период уже выставлена"
 

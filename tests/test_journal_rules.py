@@ -187,6 +187,7 @@ def test_a_stale_version_is_a_conflict_not_a_lost_update(jw):
         save_entries(teacher, jw.assignment.id, {"marks": [mark_item(task_id, a.student, "3", 1)]})
 
 
+@pytest.mark.real_commits  # another connection changes the mark meanwhile
 def test_versions_are_read_fresh_under_the_lock_and_grow_with_any_change(jw):
     """The session may hold an old copy of the mark (a page read it earlier): the save reads it
     again under its lock, so a change made meanwhile is seen. And any change bumps the version."""

@@ -186,6 +186,7 @@ def test_an_order_saved_from_an_older_form_is_refused(world, browser):
     assert (order.number, order.note) == ("77", "исправлен номер")
 
 
+@pytest.mark.real_commits  # another connection commits meanwhile
 def test_a_save_between_the_check_and_the_write_fails_its_update(world):
     """The version check is also the UPDATE's condition: a change committed after the form's
     version was compared still stops the write (StaleDataError), on any database."""

@@ -16,6 +16,9 @@ from models import ClassMembership, Curriculum, CurriculumLine, TeachingAssignme
 from services.movement import orders as movement
 from tests.factories import build_world, mv_actor, mv_transfer, pl_assignment, pl_curriculum, pl_subject
 
+# Real commits: migrations, on a database of their own.
+pytestmark = pytest.mark.real_commits
+
 REVISION = "0004_natural_keys"
 
 

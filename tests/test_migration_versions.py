@@ -1,11 +1,15 @@
 """Migration 0003_versions on a database with data (issue 12): the rows of a released schema get
 version 1 and keep everything else; the edit forms work on them at once. On its own SQLite file,
 whatever DATABASE_URL the suite runs on."""
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
 from models import Organization, db
+
+# Real commits: migrations, on a database of their own.
+pytestmark = pytest.mark.real_commits
 
 
 def test_existing_rows_get_version_one_and_keep_their_data(tmp_path):

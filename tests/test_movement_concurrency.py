@@ -7,6 +7,7 @@ at once — a transfer and a withdrawal, two enrollments — leave him in one pl
 Russian message, never a second stay."""
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from models import ClassMembership, MovementOrder, Organization, Student, db
@@ -15,6 +16,9 @@ from services.context import Actor
 from services.errors import DomainError
 from tests.factories import mv_order, next_snils
 from tests.concurrency import run_held_then
+
+# Real commits: threads with connections of their own (tests/concurrency.py).
+pytestmark = pytest.mark.real_commits
 
 D = date
 

@@ -19,6 +19,9 @@ from services.errors import DomainError
 from tests.factories import EARLY_REASON, actor_of
 from tests.concurrency import run_held_then
 
+# Real commits: threads with connections of their own (tests/concurrency.py).
+pytestmark = pytest.mark.real_commits
+
 ORDER_DATE = date(2027, 5, 28)
 RUNS = {
     1: lambda admin, year: rollover.run_check(admin, year),

@@ -47,6 +47,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.real_commits)  # the server answers in a thread of its own
             if reason:
                 item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
 
