@@ -18,7 +18,7 @@ from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
 from services.terms import KindText
 
-from admin_views.forms import RecordQuery
+from admin_views.forms import REFUSED, RecordQuery, Sent, refused
 from admin_views.planning.forms import CurriculumLinesForm, KtpControlQuery, SubgroupForm, TopicsForm, YearQuery
 from admin_views.base import SecureModelView, SecurePage, active_teachers, open_years, requires
 from reports.ktp_template import ktp_workbook
@@ -131,6 +131,7 @@ class CurriculumView(SecureModelView):
     def lines_view(self):
         form = CurriculumLinesForm.from_form()
         plan = self.get_one_for(form.id.data, "details")
+        sent = Sent()
         if request.method == "POST":
             try:
                 if form.do.data == "copy":
@@ -141,9 +142,17 @@ class CurriculumView(SecureModelView):
                 else:
                     curricula.save_lines(self.actor, plan, form.lines(), version=form.version.data or "")
                     flash("Учебный план сохранён", "success")
+                return redirect(url_for(".lines_view", id=plan.id))
             except DomainError as exc:
-                _flash_error(exc)
-            return redirect(url_for(".lines_view", id=plan.id))
+                if form.do.data == "copy":
+                    _flash_error(exc)
+                    return redirect(url_for(".lines_view", id=plan.id))
+                sent = refused(exc, fields=CurriculumLinesForm.input_name)
+                plan = self.get_one_for(plan.id, "details")
+        page = self._lines_page(plan, sent)
+        return (page, REFUSED) if sent else page
+
+    def _lines_page(self, plan, sent):
         can_edit = permissions.allowed(self.actor, "curriculum", "edit") and not plan.year.is_closed
         subjects = db.session.scalars(select(Subject).options(joinedload(Subject.area))
                                       .order_by(Subject.sort_order, Subject.name)).all()
@@ -161,10 +170,12 @@ class CurriculumView(SecureModelView):
         for line in plan.lines:
             by_subject.setdefault(line.subject_id, []).append(line)
         planned = {sid: curricula.planned_hours(plan, ls) for sid, ls in by_subject.items()}
+        # the new rows a refused save sent come back under their numbers, then the blank ones
+        blank = max([4, *sent.numbers("new-")]) + 1
         return self.render("planning/curriculum_lines.html", plan=plan, lines=lines, load=load,
                            subjects=subjects, others=others, can_edit=can_edit, columns=columns,
                            planned=planned, components=CurriculumComponent, college=plan.is_college,
-                           fmt=planning.fmt_hours, blank_rows=range(5))
+                           fmt=planning.fmt_hours, blank_rows=range(blank), sent=sent)
 
 
 # -- teaching assignments ---------------------------------------------------------------
