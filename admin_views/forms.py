@@ -28,8 +28,10 @@ from services import uow
 from services.errors import DomainError, PermissionDenied
 from services.params import MAX_ID, date_error, parse_date, parse_id, parse_int
 
-# The status of a form shown again after a refused save: the page with the form, not a success.
-REFUSED = 400
+# The status of a form shown again after a refused save: the page, as the absences page always answered
+# (a save that succeeds redirects, so a client tells them apart; a 4xx document is a console error in
+# the browser).
+REFUSED = 200
 
 
 class PageForm(Form):

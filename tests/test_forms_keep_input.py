@@ -2,13 +2,14 @@
 again with everything the user sent (the rows he added included), marks the wrong inputs (`is-invalid`)
 with their Russian message beside them, and the database is unchanged."""
 import re
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import CurriculumLine, db
+from models import Attendance, CurriculumLine, db
 from admin_views.forms import REFUSED
-from tests.factories import pl_curriculum, pl_subject
+from tests.factories import jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_subject
 
 
 def marked(html, name):
@@ -86,3 +87,71 @@ def test_curriculum_lines_mark_a_new_row_without_hours_and_keep_its_subject(worl
     assert selected(html, "new-0-subject") == str(physics.id)
     assert input_value(html, f"line-{line_id}-hours") == "4"
     assert _curriculum_lines(plan.id) == [("Математика", "federal", Decimal("5.0"))]
+
+
+# -- «Причины пропусков» ----------------------------------------------------------------------------
+
+def _absence_scene(world):
+    a = world.a
+    subject = jr_subject(a.org, "Математика")
+    lessons = jr_lessons(jr_assignment(a.org, a.year, a.klass, a.teacher, subject), a.period,
+                         [date(2026, 11, 13), date(2026, 11, 16)])
+    rows = [jr_attendance(lessons[0], a.student, "н"), jr_attendance(lessons[0], a.classmate, "н"),
+            jr_attendance(lessons[1], a.classmate, "н")]
+    db.session.commit()
+    return rows
+
+
+def _reasons(ids):
+    db.session.expire_all()
+    return [(row.code.code, row.reason_note, row.document_date) for row in
+            (db.session.get(Attendance, i) for i in ids)]
+
+
+def _absence_post(rows, typed):
+    data = {}
+    for row, (code, note, doc) in zip(rows, typed):
+        data.update({f"code-{row.id}": code, f"note-{row.id}": note, f"doc-{row.id}": doc,
+                     f"orig-{row.id}": "н||", f"v-{row.id}": row.version})
+    return data
+
+
+def test_absence_reasons_keep_the_right_rows_beside_a_refused_one(world, browser):
+    rows = _absence_scene(world)
+    ids = [row.id for row in rows]
+    before = _reasons(ids)
+    b = browser()
+    b.login("a.class_teacher")
+    url = f"/absences/{world.a.klass.id}/?start=2026-11-09&end=2026-11-20"
+    typed = [("б", "справка № 17", "16.11.2026"), ("у", "", ""), ("б", "справка № 18", "")]
+    resp = b.post(url, data=_absence_post(rows, typed))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    first, bad, third = ids
+    assert selected(html, f"code-{first}") == "б" and input_value(html, f"note-{first}") == "справка № 17"
+    assert input_value(html, f"doc-{first}") == "16.11.2026"
+    assert selected(html, f"code-{third}") == "б" and input_value(html, f"note-{third}") == "справка № 18"
+    assert selected(html, f"code-{bad}") == "у" and marked(html, f"note-{bad}")
+    assert not marked(html, f"note-{first}") and not marked(html, f"code-{third}")
+    assert "укажите документ (справку, заявление) или его дату" in html
+    assert _reasons(ids) == before
+    # sent again as it is shown, once the wrong row is put right, every row is saved
+    again = dict(re.findall(r'<input type="hidden" name="((?:orig|v)-\d+)" value="([^"]*)"', html))
+    typed[1] = ("у", "заявление родителей", "")
+    resp = b.post(url, data={**_absence_post(rows, typed), **again})
+    assert resp.status_code == 302
+    assert [code for code, _, _ in _reasons(ids)] == ["б", "у", "б"]
+
+
+def test_absence_reasons_keep_every_row_beside_a_document_date_that_is_no_date(world, browser):
+    rows = _absence_scene(world)
+    ids = [row.id for row in rows]
+    before = _reasons(ids)
+    b = browser()
+    b.login("a.class_teacher")
+    url = f"/absences/{world.a.klass.id}/?start=2026-11-09&end=2026-11-20"
+    typed = [("б", "справка", "31.02.2026"), ("н", "", ""), ("б", "справка № 2", "17.11.2026")]
+    html = b.post(url, data=_absence_post(rows, typed)).get_data(as_text=True)
+    assert marked(html, f"doc-{ids[0]}") and input_value(html, f"doc-{ids[0]}") == "31.02.2026"
+    assert input_value(html, f"doc-{ids[2]}") == "17.11.2026" and selected(html, f"code-{ids[2]}") == "б"
+    assert _reasons(ids) == before

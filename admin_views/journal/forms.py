@@ -58,6 +58,16 @@ class AbsencesForm(PageForm):
         return items, typed, failed
 
 
+    INPUTS = {"code": "code", "note": "note", "document_date": "doc"}
+
+    @classmethod
+    def input_name(cls, field):
+        """The input of a set_absence_reasons error `(attendance id, field)`: `doc-17`."""
+        if isinstance(field, tuple) and field[1] in cls.INPUTS:
+            return f"{cls.INPUTS[field[1]]}-{field[0]}"
+        return None
+
+
 class FinalsForm(PageForm):
     """«Итоговые отметки» and an exam's results: every cell an input «<prefix><student id>:<key>» with the
     value the page showed beside it («o:…») and its version («v:…»); only the changed cells count."""
