@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import Attendance, CurriculumLine, db
+from models import Attendance, CurriculumLine, ThematicPlanTopic, db
 from admin_views.forms import REFUSED
-from tests.factories import jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_subject
+from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_plan,
+                             pl_subject)
 
 
 def marked(html, name):
@@ -155,3 +156,32 @@ def test_absence_reasons_keep_every_row_beside_a_document_date_that_is_no_date(w
     assert marked(html, f"doc-{ids[0]}") and input_value(html, f"doc-{ids[0]}") == "31.02.2026"
     assert input_value(html, f"doc-{ids[2]}") == "17.11.2026" and selected(html, f"code-{ids[2]}") == "б"
     assert _reasons(ids) == before
+
+
+# -- КТП: the topics ------------------------------------------------------------------------------
+
+def _topics(plan_id):
+    db.session.expire_all()
+    return [(t.title, t.hours) for t in db.session.scalars(
+        select(ThematicPlanTopic).where(ThematicPlanTopic.plan_id == plan_id).order_by(ThematicPlanTopic.position))]
+
+
+def test_ktp_topics_keep_every_row_and_the_new_ones_after_bad_hours(world, browser):
+    a = world.a
+    english = pl_subject(a.org, "Английский язык")
+    plan = pl_plan(a.org, a.year, a.teacher, english, 5, "Английский, 5 класс", [("Тема 1", 2), ("Тема 2", 1)])
+    db.session.commit()
+    before = _topics(plan.id)
+    b = browser()
+    b.login("a.teacher")
+    resp = b.post(f"/ktp/topics/?id={plan.id}", data={
+        "id": plan.id, "do": "save", "version": plan.version,
+        "title-1": "Знакомство", "hours-1": "3", "title-2": "Тема 2", "hours-2": "два",
+        "title-3": "Новая тема", "hours-3": "1", "homework-3": "§5", "title-4": "", "hours-4": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert input_value(html, "title-1") == "Знакомство" and input_value(html, "hours-1") == "3"
+    assert input_value(html, "hours-2") == "два" and marked(html, "hours-2") and not marked(html, "title-2")
+    assert input_value(html, "title-3") == "Новая тема" and input_value(html, "homework-3") == "§5"
+    assert "Часы — целое число" in html
+    assert _topics(plan.id) == before

@@ -75,8 +75,15 @@ class TopicsForm(PageForm):
             if not any(values.values()):
                 continue
             inputs.append(ktp.TopicInput(row=f"Строка {shown}", title=values["title"], hours=values["hours"],
-                                         section=values["section"], homework=values["homework"]))
+                                         section=values["section"], homework=values["homework"], key=n))
         return inputs
+
+    @staticmethod
+    def input_name(field):
+        """The input of a save_topics error `(row number, field)`: `hours-3`."""
+        if isinstance(field, tuple) and field[0] is not None:
+            return f"{field[1]}-{field[0]}"
+        return None
 
 
 class SubgroupForm(PageForm):

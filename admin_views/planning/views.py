@@ -269,6 +269,7 @@ class ThematicPlanView(SecureModelView):
     def topics_view(self):
         form = TopicsForm.from_form()
         plan = self.get_one_for(form.id.data, "details")
+        sent = Sent()
         if request.method == "POST":
             do = form.do.data
             try:
@@ -281,15 +282,24 @@ class ThematicPlanView(SecureModelView):
                 else:
                     count = ktp.save_topics(self.actor, plan, form.topics(), version=form.version.data or "")
                     flash(f"КТП сохранён, тем: {count}", "success")
+                return redirect(url_for(".topics_view", id=plan.id))
             except DomainError as exc:
-                _flash_error(exc)
-            return redirect(url_for(".topics_view", id=plan.id))
+                if do in ("import", "attach"):  # nothing typed on the page to keep
+                    _flash_error(exc)
+                    return redirect(url_for(".topics_view", id=plan.id))
+                sent = refused(exc, fields=TopicsForm.input_name)
+                plan = self.get_one_for(plan.id, "details")
         can_edit = bool(permissions.scoped_ids(self.actor, "thematic_plan", "edit", ThematicPlan, [plan.id])) \
             and not plan.year.is_closed
         extra = min(form.extra.data or 10, 200)
-        return self.render("planning/ktp_topics.html", plan=plan, topics=plan.topics, can_edit=can_edit,
+        topics = list(plan.topics)
+        # the rows with inputs: those a refused save sent (as sent), else the stored topics and blank rows
+        numbers = sent.numbers("title-") or range(1, len(topics) + extra + 1)
+        page = self.render("planning/ktp_topics.html", plan=plan, topics=topics, can_edit=can_edit,
                            assignments=ktp.attachable_assignments(plan) if can_edit else plan.assignments,
-                           total=sum(t.hours for t in plan.topics), blank_rows=range(extra))
+                           total=sum(t.hours for t in topics), numbers=numbers,
+                           stored=dict(enumerate(topics, start=1)), sent=sent)
+        return (page, REFUSED) if sent else page
 
 
 # -- hand-made pages -----------------------------------------------------------------------
