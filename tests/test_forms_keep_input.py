@@ -9,8 +9,11 @@ from sqlalchemy import select
 
 from models import Attendance, CurriculumLine, ThematicPlanTopic, db
 from admin_views.forms import REFUSED
+from services.timetable.weekly import save_class_week
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_plan,
                              pl_subject)
+from tests.helpers import week_of
+from tests.timetable_fixtures import TUE, build_timetable_world, entries_of
 
 
 def marked(html, name):
@@ -185,3 +188,28 @@ def test_ktp_topics_keep_every_row_and_the_new_ones_after_bad_hours(world, brows
     assert input_value(html, "title-3") == "Новая тема" and input_value(html, "homework-3") == "§5"
     assert "Часы — целое число" in html
     assert _topics(plan.id) == before
+
+
+# -- «Составление расписания»: a class's week ------------------------------------------------------
+
+def test_the_timetable_grid_keeps_every_cell_and_marks_the_clashing_one(world, browser):
+    tt = build_timetable_world(world)
+    a = tt.a
+    save_class_week(tt.deputy, a.other_class.id, 1, [(TUE, 1, tt.math6.id, tt.r201.id)], today=date(2026, 9, 1))
+    db.session.commit()
+    before = entries_of(a.klass)
+    b = browser()
+    b.login("a.deputy")
+    resp = b.post("/timetable/grid/", data={
+        "class_id": a.klass.id, "shift": "1", "week": week_of(b, a.klass),
+        "c-1-1-0-a": tt.rus5.id, "c-1-1-0-r": tt.r101.id,  # right
+        "c-2-1-0-a": tt.math5.id, "c-2-1-0-r": tt.r102.id,  # the teacher is in 6Б then
+        "c-3-2-0-a": tt.eng5_1.id, "c-3-2-0-r": tt.r102.id})  # right
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert selected(html, "c-1-1-0-a") == str(tt.rus5.id) and selected(html, "c-1-1-0-r") == str(tt.r101.id)
+    assert selected(html, "c-3-2-0-a") == str(tt.eng5_1.id)
+    assert selected(html, "c-2-1-0-a") == str(tt.math5.id) and marked(html, "c-2-1-0-a")
+    assert not marked(html, "c-1-1-0-a") and not marked(html, "c-3-2-0-a")
+    assert "уже ведёт урок во вторник, 1-й урок, в 6Б" in html
+    assert entries_of(a.klass) == before
