@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import Attendance, CurriculumLine, ThematicPlanTopic, db
+from models import Attendance, CurriculumLine, PeriodMark, ThematicPlanTopic, db
 from admin_views.forms import REFUSED
 from services.timetable.weekly import save_class_week
 from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_plan,
@@ -213,3 +213,27 @@ def test_the_timetable_grid_keeps_every_cell_and_marks_the_clashing_one(world, b
     assert not marked(html, "c-1-1-0-a") and not marked(html, "c-3-2-0-a")
     assert "уже ведёт урок во вторник, 1-й урок, в 6Б" in html
     assert entries_of(a.klass) == before
+
+
+# -- «Итоговые отметки» ----------------------------------------------------------------------------
+
+def _final_marks(a):
+    db.session.expire_all()
+    return sorted(db.session.execute(select(PeriodMark.student_id, PeriodMark.kind, PeriodMark.value)
+                                     .where(PeriodMark.subject_id == a.math.id)).all())
+
+
+def test_the_finals_sheet_keeps_the_right_marks_beside_a_wrong_one(fw, browser):
+    a = fw
+    before = _final_marks(a)
+    b = browser()
+    b.login("a.teacher")
+    resp = b.post(f"/finals/{a.klass.id}/{a.math.id}/", data={
+        f"{a.student.id}:year": "5", f"o:{a.student.id}:year": "",
+        f"{a.classmate.id}:year": "7", f"o:{a.classmate.id}:year": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert input_value(html, f"{a.student.id}:year") == "5" and not marked(html, f"{a.student.id}:year")
+    assert input_value(html, f"{a.classmate.id}:year") == "7" and marked(html, f"{a.classmate.id}:year")
+    assert "«7» — недопустимая отметка" in html
+    assert _final_marks(a) == before

@@ -88,6 +88,19 @@ class FinalsForm(PageForm):
             cells.append((int(student), key, value.strip(), int(version) if version.isdigit() else None))
         return cells
 
+    @staticmethod
+    def sheet_input(field):
+        """The sheet's input of a save_period_marks error `(student id, kind, period id)`: `17:p3`, `17:year`."""
+        if not isinstance(field, tuple) or len(field) != 3:
+            return None
+        student_id, kind, period_id = field
+        return f"{student_id}:p{period_id}" if kind == "period" else f"{student_id}:{kind}"
+
+    @staticmethod
+    def exam_input(student_id):
+        """The exam sheet's input of a save_exam_results error (the student's id): `r:17:result`."""
+        return f"r:{student_id}:result"
+
     def period_mark_items(self):
         """The sheet's changed cells as services.journal.writes.save_period_marks items."""
         items = []
