@@ -236,6 +236,12 @@ class Sent:
         """Is `option` the chosen value of the select `name`?"""
         return str(self.value(name, "" if stored is None else stored)) == str(option)
 
+    def chosen(self, name, option, stored=None):
+        """A radio button or a box of a group: ticked as sent (none ticked sends nothing), else as stored."""
+        if self.formdata is None:
+            return str(stored) == str(option)
+        return str(option) in self.formdata.getlist(name)
+
     def numbers(self, prefix):
         """The numbers n of the inputs named «<prefix><n>…» that were sent (the rows a user added)."""
         found = set()

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from models import Attendance, CurriculumLine, PeriodMark, ThematicPlanTopic, db
+from models import Attendance, CurriculumLine, PeriodMark, SubgroupMember, ThematicPlanTopic, db
 from admin_views.forms import REFUSED
+from services.planning import subjects
 from services.timetable.weekly import save_class_week
-from tests.factories import (jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_curriculum, pl_plan,
-                             pl_subject)
+from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_assignment,
+                             pl_curriculum, pl_plan, pl_subject)
 from tests.helpers import week_of
 from tests.timetable_fixtures import TUE, build_timetable_world, entries_of
 
@@ -237,3 +238,39 @@ def test_the_finals_sheet_keeps_the_right_marks_beside_a_wrong_one(fw, browser):
     assert input_value(html, f"{a.classmate.id}:year") == "7" and marked(html, f"{a.classmate.id}:year")
     assert "«7» — недопустимая отметка" in html
     assert _final_marks(a) == before
+
+
+# -- «Подгруппы»: the split of a class ----------------------------------------------------------
+
+def _members(period):
+    db.session.expire_all()
+    return dict(db.session.execute(select(SubgroupMember.student_id, SubgroupMember.subgroup_id)
+                                   .where(SubgroupMember.period_id == period.id)).all())
+
+
+def _radio_checked(html, name, value):
+    tag = re.search(r'<input[^>]*name="%s" value="%s"[^>]*>' % (re.escape(name), value), html, re.S)
+    assert tag is not None, f"no radio {name}={value}"
+    return " checked" in tag.group(0)
+
+
+def test_the_subgroup_split_keeps_the_ticks_and_marks_the_student_left_out(world, browser):
+    a = world.a
+    english = pl_subject(a.org, "Английский язык")
+    pl_curriculum(a.org, a.year, 5, [(english, 3)], max_hours=29)
+    pl_assignment(a.org, a.klass, english, a.teacher)
+    db.session.commit()
+    g1, g2 = subjects.create_subgroups(actor_of("a.deputy"), a.klass, english, 2)
+    db.session.commit()
+    b = browser()
+    b.login("a.class_teacher")
+    url = (f"/subgroups/?year_id={a.year.id}&class_id={a.klass.id}&subject_id={english.id}"
+           f"&period_id={a.period.id}")
+    resp = b.post(url, data={"do": "save", f"member-{a.student.id}": g2.id})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert _radio_checked(html, f"member-{a.student.id}", g2.id)
+    assert not _radio_checked(html, f"member-{a.student.id}", g1.id)
+    assert "is-invalid" in re.search(r'<input[^>]*name="member-%d"[^>]*>' % a.classmate.id, html).group(0)
+    assert "Выберите подгруппу" in html and "не распределены" in html
+    assert _members(a.period) == {}

@@ -337,23 +337,29 @@ class SubgroupPage(PlanningPage):
                 abort(404)
         period_id = form.period_id.data
         period = next((p for p in periods if p.id == period_id), None) or _current_period(periods)
+        sent = Sent()
         if request.method == "POST":
             if klass is None or period is None:
                 abort(400)
-            self._post(form, klass, subject, period)
-            return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
-                                    period_id=period.id))
+            sent = self._post(form, klass, subject, period)
+            if not sent:
+                return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
+                                        period_id=period.id))
         rows, suggested, subgroups, can_edit = [], False, [], False
         if klass is not None and period is not None:
             rows, suggested = planning.split_page(klass, subject, period)
             subgroups = planning.subgroups_of(klass, subject)
             can_edit = planning.can_split(actor, klass, subject) and not period.is_closed
-        return self.render("planning/subgroups.html", year=year, years=_years(), pairs=pairs,
+        page = self.render("planning/subgroups.html", year=year, years=_years(), pairs=pairs,
                            periods=periods, klass=klass, subject=subject, period=period, rows=rows,
                            suggested=suggested, subgroups=subgroups, can_edit=can_edit,
-                           can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"))
+                           can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"),
+                           sent=sent)
+        return (page, REFUSED) if sent else page
 
     def _post(self, form, klass, subject, period):
+        """Do what the form asks; a Sent to show the split again as it was ticked when its save is refused
+        (an empty one otherwise: the page redirects)."""
         actor = self.actor
         do = form.do.data
         try:
@@ -370,10 +376,14 @@ class SubgroupPage(PlanningPage):
                 planning.delete_subgroup(actor, sub)
                 flash(f"Подгруппа «{sub.name}» удалена", "success")
             else:
-                planning.save_split(actor, klass, subject, period, form.members())
+                try:
+                    planning.save_split(actor, klass, subject, period, form.members())
+                except DomainError as exc:
+                    return refused(exc, fields=lambda student_id: f"member-{student_id}")
                 flash("Деление на подгруппы сохранено", "success")
         except DomainError as exc:
             _flash_error(exc)
+        return Sent()
 
 
 def _current_period(periods):
