@@ -5,14 +5,15 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import Attendance, CurriculumLine, PeriodMark, SubgroupMember, ThematicPlanTopic, db
+from models import (Attendance, CurriculumLine, MovementItem, MovementOrder, PeriodMark, SubgroupMember,
+                    ThematicPlanTopic, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
-from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, pl_assignment,
-                             pl_curriculum, pl_plan, pl_subject)
+from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, mv_order,
+                             next_snils, pl_assignment, pl_curriculum, pl_plan, pl_subject)
 from tests.helpers import week_of
 from tests.timetable_fixtures import TUE, build_timetable_world, entries_of
 
@@ -274,3 +275,41 @@ def test_the_subgroup_split_keeps_the_ticks_and_marks_the_student_left_out(world
     assert "is-invalid" in re.search(r'<input[^>]*name="member-%d"[^>]*>' % a.classmate.id, html).group(0)
     assert "Выберите подгруппу" in html and "не распределены" in html
     assert _members(a.period) == {}
+
+
+# -- the movement book: a new student's card, the students of an order ----------------------------
+
+def test_an_enrollment_card_keeps_what_was_typed_and_marks_the_bad_date(world, mv_browser):
+    a = world.a
+    order = mv_order(a.org, "enrollment", date(2026, 11, 9), apply=False)
+    hr = mv_browser("a.hr")
+    card = {"id": order.id, "to_class_id": a.klass.id, "last_name": "Морозова", "first_name": "Алина",
+            "middle_name": "Сергеевна", "sex": "f", "birth_date": "14.03.2015", "snils": next_snils(),
+            "personal_file_number": "М-17", "birth_certificate_date": "31.02.2015"}
+    resp = hr.post(f"/movement/orders/card/?id={order.id}", data=card)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert input_value(html, "last_name") == "Морозова" and input_value(html, "personal_file_number") == "М-17"
+    assert selected(html, "sex") == "f" and selected(html, "to_class_id") == str(a.klass.id)
+    assert input_value(html, "birth_certificate_date") == "31.02.2015" and marked(html, "birth_certificate_date")
+    assert not marked(html, "last_name")
+    assert db.session.scalar(select(func.count(MovementItem.id))) == 0
+
+
+def test_the_students_to_add_to_an_order_stay_chosen_when_it_is_refused(world, mv_browser):
+    a = world.a
+    order = mv_order(a.org, "transfer", date(2026, 11, 10), [(a.classmate, a.other_class)], apply=False)
+    hr = mv_browser("a.hr")
+    resp = hr.post("/movement/orders/items/", data={
+        "id": order.id, "do": "add", "student_id": [a.student.id, a.classmate.id], "to_class_id": a.other_class.id,
+        "note": "по заявлению родителей"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert "уже есть в этом приказе" in html
+    assert re.search(r'<option value="%d" selected>' % a.student.id, html)
+    assert selected(html, "to_class_id") == str(a.other_class.id)
+    assert input_value(html, "note") == "по заявлению родителей"
+    db.session.expire_all()
+    assert [item.student_id for item in db.session.get(MovementOrder, order.id).items] == [a.classmate.id]
+    resp = hr.post("/movement/orders/items/", data={"id": order.id, "do": "add", "to_class_id": a.other_class.id})
+    assert marked(resp.get_data(as_text=True), "student_id")
