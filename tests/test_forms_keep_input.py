@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from models import (Attendance, CurriculumLine, MovementItem, MovementOrder, PeriodMark, SubgroupMember,
-                    ThematicPlanTopic, db)
+from models import (Attendance, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
+                    SubgroupMember, ThematicPlanTopic, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
@@ -313,3 +313,21 @@ def test_the_students_to_add_to_an_order_stay_chosen_when_it_is_refused(world, m
     assert [item.student_id for item in db.session.get(MovementOrder, order.id).items] == [a.classmate.id]
     resp = hr.post("/movement/orders/items/", data={"id": order.id, "do": "add", "to_class_id": a.other_class.id})
     assert marked(resp.get_data(as_text=True), "student_id")
+
+
+# -- the year rollover: the transfer order's number and date ----------------------------------------
+
+def test_the_rollover_transfer_keeps_the_order_number_and_marks_the_bad_date(rollover_school, ro_browser):
+    a = rollover_school
+    b = ro_browser("a.admin")
+    b.post(f"/rollover/step/1/?year_id={a.year.id}")
+    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "1"})
+    b.post(f"/rollover/step/3/?year_id={a.year.id}")
+    resp = b.post(f"/rollover/step/4/?year_id={a.year.id}", data={"order_number": "45-у", "order_date": "32.05.2027"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == REFUSED
+    assert input_value(html, "order_number") == "45-у" and not marked(html, "order_number")
+    assert input_value(html, "order_date") == "32.05.2027" and marked(html, "order_date")
+    assert "Дата приказа указывается в виде дд.мм.гггг" in html
+    assert db.session.scalar(select(func.count(RolloverStep.id)).where(RolloverStep.step == 4)) == 0
+    assert db.session.scalar(select(func.count(MovementOrder.id))) == 0
