@@ -8,12 +8,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from models import (Attendance, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
-                    SubgroupMember, ThematicPlanTopic, db)
+                    SubgroupMember, ThematicPlanTopic, User, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
 from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, mv_order,
                              next_snils, pl_assignment, pl_curriculum, pl_plan, pl_subject)
+from tests.conftest import TEST_PASSWORD
 from tests.helpers import week_of
 from tests.timetable_fixtures import TUE, build_timetable_world, entries_of
 
@@ -331,3 +332,26 @@ def test_the_rollover_transfer_keeps_the_order_number_and_marks_the_bad_date(rol
     assert "Дата приказа указывается в виде дд.мм.гггг" in html
     assert db.session.scalar(select(func.count(RolloverStep.id)).where(RolloverStep.step == 4)) == 0
     assert db.session.scalar(select(func.count(MovementOrder.id))) == 0
+
+
+# -- the password change: the input marked, no password sent back ----------------------------------
+
+def _password_hash(login):
+    db.session.expire_all()
+    return db.session.scalar(select(User.password_hash).where(User.login == login))
+
+
+def test_the_password_change_marks_the_input_it_refuses_and_echoes_no_password(world, browser):
+    b = browser()
+    b.login("a.teacher")
+    before = _password_hash("a.teacher")
+    resp = b.post("/change-password", data={"old_password": TEST_PASSWORD, "new_password": "qwerty123",
+                                            "confirm_password": "qwerty123"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert marked(html, "new_password") and not marked(html, "old_password")
+    assert not re.search(r'type="password"[^>]*value=', html) and TEST_PASSWORD not in html
+    resp = b.post("/change-password", data={"old_password": "не тот", "new_password": "тихий-клён-вокзал",
+                                            "confirm_password": "тихий-клён-вокзал"})
+    assert marked(resp.get_data(as_text=True), "old_password")
+    assert _password_hash("a.teacher") == before
