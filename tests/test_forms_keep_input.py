@@ -2,12 +2,12 @@
 again with everything the user sent (the rows he added included), marks the wrong inputs (`is-invalid`)
 with their Russian message beside them, and the database is unchanged."""
 import re
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from models import (Attendance, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
+from models import (Attendance, Bell, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
                     SubgroupMember, ThematicPlanTopic, User, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
@@ -355,3 +355,20 @@ def test_the_password_change_marks_the_input_it_refuses_and_echoes_no_password(w
                                             "confirm_password": "тихий-клён-вокзал"})
     assert marked(resp.get_data(as_text=True), "old_password")
     assert _password_hash("a.teacher") == before
+
+
+# -- a model view's form (bells): Flask-Admin shows what was typed, the refusal marks its field ---------
+
+def test_a_refused_bell_keeps_the_form_and_marks_the_clashing_time(world, browser):
+    a = world.a
+    db.session.add(Bell(org_id=a.org.id, shift=2, number=1, starts_at=time(13, 30), ends_at=time(14, 10)))
+    db.session.commit()
+    b = browser()
+    b.login("a.deputy")
+    resp = b.post("/bells/new/", data={"shift": "2", "number": "2", "starts_at": "14:00", "ends_at": "14:40"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert input_value(html, "starts_at") == "14:00" and input_value(html, "ends_at") == "14:40"
+    assert marked(html, "starts_at") and not marked(html, "ends_at")
+    assert "Время пересекается с 1-м уроком (13:30–14:10)" in html
+    assert db.session.scalar(select(func.count(Bell.id))) == 1
