@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from models import (Attendance, Bell, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
-                    SubgroupMember, ThematicPlanTopic, User, db)
+                    SubgroupMember, ThematicPlanTopic, TimetableChange, User, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
@@ -372,3 +372,22 @@ def test_a_refused_bell_keeps_the_form_and_marks_the_clashing_time(world, browse
     assert marked(html, "starts_at") and not marked(html, "ends_at")
     assert "Время пересекается с 1-м уроком (13:30–14:10)" in html
     assert db.session.scalar(select(func.count(Bell.id))) == 1
+
+
+def test_a_refused_timetable_change_marks_the_busy_teacher(world, browser):
+    tt = build_timetable_world(world)
+    a = tt.a
+    save_class_week(tt.deputy, a.klass.id, 1, [(TUE, 1, tt.rus5.id, tt.r102.id)], today=date(2026, 9, 1))
+    save_class_week(tt.deputy, a.other_class.id, 1, [(TUE, 1, tt.math6.id, tt.r201.id)], today=date(2026, 9, 1))
+    db.session.commit()
+    b = browser()
+    b.login("a.deputy")
+    resp = b.post("/timetable-changes/new/", data={
+        "date": "10.11.2026", "klass": a.klass.id, "number": "1", "kind": "replace",
+        "scheduled_assignment": tt.rus5.id, "teacher": a.teacher.id, "reason": "болезнь"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "уже ведёт урок 10.11.2026 (вторник), 1-й урок, в 6Б" in html
+    assert marked(html, "teacher") and not marked(html, "date")
+    assert input_value(html, "date") == "10.11.2026" and input_value(html, "reason") == "болезнь"
+    assert db.session.scalar(select(func.count(TimetableChange.id))) == 0

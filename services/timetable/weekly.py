@@ -148,7 +148,7 @@ def save_class_week(actor, class_id, shift, cells, today=None, token=None):
                            culprits=culprits)
     if clashes:
         raise DomainError("Расписание не сохранено: есть накладки", clashes, {
-            ("cell", s.day, s.number, s.assignment_id): culprits[s.key] for s in new_slots if s.key in culprits})
+            ("cell", s.day, s.number, s.assignment_id): culprits[s.key][1] for s in new_slots if s.key in culprits})
     clashes, stale = _dated_conflicts(catalog, others + new_slots, times, year, today, klass.id)
     if clashes:
         raise DomainError("Расписание не сохранено: оно противоречит заменам на даты", clashes)
