@@ -391,3 +391,15 @@ def test_a_refused_timetable_change_marks_the_busy_teacher(world, browser):
     assert marked(html, "teacher") and not marked(html, "date")
     assert input_value(html, "date") == "10.11.2026" and input_value(html, "reason") == "болезнь"
     assert db.session.scalar(select(func.count(TimetableChange.id))) == 0
+
+
+# -- a report's parameters: what was typed stays, the wrong one is marked -----------------------------
+
+def test_a_report_form_keeps_its_parameters_and_marks_the_bad_date(world, browser):
+    b = browser()
+    b.login("a.class_teacher")
+    resp = b.get(f"/reports/class-attendance/?class={world.a.klass.id}&from=31.02.2026&to=20.11.2026")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "не дата" in html
+    assert input_value(html, "from") == "31.02.2026" and marked(html, "from")
+    assert input_value(html, "to") == "20.11.2026" and not marked(html, "to")
