@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from models import (Attendance, Bell, CurriculumLine, MovementItem, MovementOrder, PeriodMark, RolloverStep,
-                    SubgroupMember, ThematicPlanTopic, TimetableChange, User, db)
+from models import (Attendance, AttendanceCode, Bell, CurriculumLine, MovementItem, MovementOrder, PeriodMark,
+                    RolloverStep, SubgroupMember, ThematicPlanTopic, TimetableChange, User, db)
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
@@ -403,3 +403,17 @@ def test_a_report_form_keeps_its_parameters_and_marks_the_bad_date(world, browse
     assert resp.status_code == 200 and "не дата" in html
     assert input_value(html, "from") == "31.02.2026" and marked(html, "from")
     assert input_value(html, "to") == "20.11.2026" and not marked(html, "to")
+
+
+def test_a_refused_attendance_code_keeps_the_form_and_marks_the_taken_code(world, browser):
+    b = browser()
+    b.login("a.admin")
+    resp = b.post("/attendance-codes/new/", data={"code": "Н", "name": "Отсутствовал", "kind": "absent",
+                                                  "sort_order": "7"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Отметка «н» уже есть" in html
+    assert marked(html, "code") and not marked(html, "name")
+    assert input_value(html, "name") == "Отсутствовал" and input_value(html, "sort_order") == "7"
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(AttendanceCode.id)).where(
+        AttendanceCode.code == "н", AttendanceCode.org_id == world.a.org.id)) == 1
