@@ -417,3 +417,16 @@ def test_a_refused_attendance_code_keeps_the_form_and_marks_the_taken_code(world
     db.session.expire_all()
     assert db.session.scalar(select(func.count(AttendanceCode.id)).where(
         AttendanceCode.code == "н", AttendanceCode.org_id == world.a.org.id)) == 1
+
+
+def test_a_refused_movement_order_keeps_the_form_and_marks_the_taken_number(world, mv_browser):
+    a = world.a
+    mv_order(a.org, "transfer", date(2026, 11, 9), number="101", apply=False)
+    hr = mv_browser("a.hr")
+    resp = hr.post("/movement/orders/new/", data={"kind": "transfer", "number": "101", "order_date": "10.11.2026",
+                                                   "effective_date": "", "note": "по заявлениям родителей"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Приказ № 101 за 2026 год уже есть" in html
+    assert marked(html, "number") and not marked(html, "order_date")
+    assert input_value(html, "order_date") == "10.11.2026" and "по заявлениям родителей" in html
+    assert db.session.scalar(select(func.count(MovementOrder.id))) == 1
