@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_views.base import local_url, public, signed_in
-from admin_views.forms import IntField, PageForm, TextField
+from admin_views.forms import IntField, PageForm, Sent, TextField
 from models import db
 from services import clock
 from services.people import accounts
@@ -71,7 +71,7 @@ def logout():
 @signed_in
 @login_required
 def change_password():
-    error = None
+    error, sent = None, Sent()
     if request.method == "POST":
         form = PasswordForm.from_form()
         try:
@@ -80,13 +80,14 @@ def change_password():
         except DomainError as exc:
             db.session.rollback()
             error = str(exc)
+            sent = Sent(request.form, exc.fields)  # the input marked; a password is never sent back
         else:
             # The session token was rotated: keep this session alive. The user object, not the
             # `current_user` proxy, which would then resolve to itself.
             login_user(current_user._get_current_object())
             flash("Пароль изменён.", "success")
             return redirect(url_for("admin.index"))
-    return render_template("change_password.html", error=error,
+    return render_template("change_password.html", error=error, sent=sent,
                            forced=current_user.must_change_password), (400 if error else 200)
 
 

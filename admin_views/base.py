@@ -478,6 +478,13 @@ class SecureModelView(Guarded, ModelView):
         if is_created and hasattr(model, "org_id"):
             model.org_id = self.actor.org_id
 
+    def create_model(self, form):
+        g.saving_form = form  # a refusal marks the fields it names (handle_view_exception); per request:
+        try:                  # the view object is shared by the server's threads
+            return super().create_model(form)
+        finally:
+            g.saving_form = None
+
     def update_model(self, form, model):
         """An edit made from an older version of the record is refused, nothing saved (issue 12):
         two people who opened one card cannot silently overwrite each other."""
@@ -487,7 +494,22 @@ class SecureModelView(Guarded, ModelView):
             except versions.StaleEdit as exc:
                 flash(exc.message, "error")
                 return False
-        return super().update_model(form, model)
+        g.saving_form = form
+        try:
+            return super().update_model(form, model)
+        finally:
+            g.saving_form = None
+
+    def _mark_fields(self, exc):
+        """A refused save's form is shown again by Flask-Admin with what was typed; the fields the
+        DomainError names get its message beside them (the form's own `is-invalid` and feedback)."""
+        form = g.get("saving_form")
+        if form is None:
+            return
+        for name, message in exc.fields.items():
+            if isinstance(name, str) and name in form:
+                field = form[name]
+                field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
 
     def handle_view_exception(self, exc):
         if database.is_unavailable(exc):
@@ -497,6 +519,7 @@ class SecureModelView(Guarded, ModelView):
             flash(versions.STALE, "error")
         elif isinstance(exc, DomainError):
             flash(exc.message + (": " + "; ".join(exc.errors) if exc.errors else ""), "error")
+            self._mark_fields(exc)
         elif isinstance(exc, IntegrityError):
             flash("Запись не сохранена: такие данные уже есть или на запись ссылаются другие данные.",
                   "error")

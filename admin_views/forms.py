@@ -12,14 +12,26 @@ the form is made: a field the page does not read in a request refuses nothing, a
 same point of the page as the hand reading did.
 
 No CSRF field here: `CSRFProtect` (app.py) checks every POST before the page runs.
+
+A form never loses what was typed (issue 15.2): a save refused (a DomainError) is answered by the page
+itself, not by a redirect — `refused(exc, form)` rolls the unit back (nothing of the save is written),
+flashes the message (every detail) and returns a `Sent`, and the page renders its template again with it (status
+`REFUSED`): every input shows what the user sent, rows he added included, and the inputs the error names
+(`exc.fields`) are marked `is-invalid` with their message beside them (templates/_sent.html).
 """
-from flask import abort, request
+from flask import abort, flash, request
 from wtforms import Field, Form
 from wtforms.utils import unset_value
 from wtforms.widgets import TextInput
 
-from services.errors import DomainError
+from services import uow
+from services.errors import DomainError, PermissionDenied
 from services.params import MAX_ID, date_error, parse_date, parse_id, parse_int
+
+# The status of a form shown again after a refused save: the page, as the absences page always answered
+# (a save that succeeds redirects, so a client tells them apart; a 4xx document is a console error in
+# the browser).
+REFUSED = 200
 
 
 class PageForm(Form):
@@ -191,3 +203,80 @@ class RecordQuery(PageForm):
     so is none (`SecureModelView.get_one_for`)."""
 
     id = IdField()
+
+
+class Sent:
+    """What a form sent, shown again after a refused save; on a first showing (`Sent()`) every input
+    shows what is stored. `errors`: {input name: Russian message} of the inputs to mark."""
+
+    def __init__(self, formdata=None, errors=None):
+        self.formdata = formdata
+        self.errors = dict(errors or {})
+
+    def __bool__(self):
+        return self.formdata is not None
+
+    def value(self, name, stored=""):
+        """What the input `name` sent (as typed), else what is stored."""
+        if self.formdata is None or name not in self.formdata:
+            return "" if stored is None else stored
+        return self.formdata.get(name)
+
+    def values(self, name, stored=()):
+        """Every value of a repeated input (a multiple select), else the stored ones."""
+        if self.formdata is None:
+            return [str(v) for v in stored]
+        return self.formdata.getlist(name)
+
+    def checked(self, name, stored=False):
+        """A checkbox: as sent (an unticked box sends nothing), else as stored."""
+        return (name in self.formdata) if self.formdata is not None else bool(stored)
+
+    def selected(self, name, option, stored=None):
+        """Is `option` the chosen value of the select `name`?"""
+        return str(self.value(name, "" if stored is None else stored)) == str(option)
+
+    def chosen(self, name, option, stored=None):
+        """A radio button or a box of a group: ticked as sent (none ticked sends nothing), else as stored."""
+        if self.formdata is None:
+            return str(stored) == str(option)
+        return str(option) in self.formdata.getlist(name)
+
+    def numbers(self, prefix):
+        """The numbers n of the inputs named «<prefix><n>…» that were sent (the rows a user added)."""
+        found = set()
+        for key in self.formdata or ():
+            if key.startswith(prefix):
+                digits = ""
+                for ch in key[len(prefix):]:
+                    if not ch.isdigit():
+                        break
+                    digits += ch
+                n = parse_int(digits, low=0) if digits else None
+                if n is not None:
+                    found.add(n)
+        return sorted(found)
+
+    def invalid(self, name):
+        """The input's CSS class: `is-invalid` when the error names it."""
+        return "is-invalid" if name in self.errors else ""
+
+    def error(self, name):
+        return self.errors.get(name, "")
+
+
+def refused(exc, formdata=None, fields=None):
+    """A DomainError of a form's save, answered on the form: the unit rolled back (the save changed
+    nothing), the message flashed, the `Sent` to render the form
+    again with. `fields`: the exception's field names → the page's input names (a function or a dict;
+    names it does not map are kept as they are). A refused right stays the 403 page."""
+    uow.rollback()
+    if isinstance(exc, PermissionDenied):
+        raise exc
+    errors = {}
+    for name, message in exc.fields.items():
+        mapped = fields(name) if callable(fields) else (fields or {}).get(name, name)
+        if mapped is not None:
+            errors[mapped] = message
+    flash(str(exc), "error")  # every detail in words, the marked ones too
+    return Sent(request.form if formdata is None else formdata, errors)

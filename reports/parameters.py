@@ -6,6 +6,7 @@ report's key in the permission table: a class, a student or a subject the actor 
 «не найден», exactly like one that does not exist), the rows it offers the actor (`choices`) and its
 WTForms field on the report's page (`field`, admin_views/reports.py puts them into one form).
 """
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -524,6 +525,19 @@ PARAMS = {param.name: param for param in (YEAR, CLASS, PERIOD, STUDENT, SUBJECT,
 RESOLVED = (CLASS, STUDENT, SUBJECT, TEACHER, PERIOD, BY, FROM, TO)
 
 
+@contextmanager
+def _naming(name):
+    """A refusal while resolving the parameter `name` names it in the DomainError's `fields` (the report's
+    form marks its input)."""
+    try:
+        yield
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        text = exc.errors[0] if exc.errors else exc.message
+        raise DomainError(exc.message, exc.errors, {name: text, **exc.fields}) from None
+
+
 def resolve(actor, rdef, raw, today=None):
     """Text parameters → Params, checked against the actor's reach and the year. Raises DomainError
     with every problem in Russian, or PermissionDenied when the report is not his at all."""
@@ -536,13 +550,15 @@ def resolve(actor, rdef, raw, today=None):
     unknown = [k for k, v in raw.items() if v and k not in rdef.params]
     if unknown:
         refuse(f"Отчёт «{rdef.title}» не принимает параметров: {', '.join(unknown)}")
-    year = pick_year(actor, raw.get(YEAR.name), today)
+    with _naming(YEAR.name):
+        year = pick_year(actor, raw.get(YEAR.name), today)
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id)
                                  .order_by(Period.start_date, Period.number)).all()
     p = Params(org=actor.org, year=year, today=today, raw=raw, periods=periods)
     for param in RESOLVED:
         if param.name in rdef.params:
-            param.resolve(actor, rdef, p)
+            with _naming(param.name):
+                param.resolve(actor, rdef, p)
     if FROM.name in rdef.params or TO.name in rdef.params:
         settle_range(rdef, p)
     missing = [PARAMS[name].required_label() for name in rdef.required

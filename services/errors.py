@@ -10,12 +10,19 @@ DATABASE_BUSY = "База данных занята, повторите чере
 
 
 class DomainError(Exception):
-    """A rule was violated; the message is Russian and shown to the user as is."""
+    """A rule was violated; the message is Russian and shown to the user as is.
 
-    def __init__(self, message, errors=None):
+    `errors`: the Russian details (every one, said in words: a CLI or an import prints them);
+    `fields`: {the input it is about: its message} for those of them a form can show beside the input
+    (issue 15.2: a page keeps what was typed and marks the wrong inputs). The names are the caller's:
+    a service names a row's input after the key the caller gave the row (`(row key, attribute)` or a
+    plain name), and the page maps them to its inputs."""
+
+    def __init__(self, message, errors=None, fields=None):
         super().__init__(message)
         self.message = message
         self.errors = list(errors or [])
+        self.fields = dict(fields or {})
 
     def __str__(self):
         if self.errors:

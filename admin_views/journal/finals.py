@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
 from admin_views.base import SecurePage, requires
+from admin_views.forms import Sent, refused
 from admin_views.journal.forms import FinalsForm
 from admin_views.journal.grid import CONFLICT_MESSAGE, JOURNAL, _message
 from models import ExamEntry, TeachingAssignment, db
@@ -48,10 +49,11 @@ class FinalMarksView(SecurePage):
             flash("Изменений нет.", "success")
             return redirect(back, 303)
         return self._save(lambda: period_marks.save_period_marks(actor, subject_id, sheet.year.id, items), back,
-                          lambda: self._show_sheet(finals.final_sheet(actor, class_id, subject_id)))
+                          lambda sent: self._show_sheet(finals.final_sheet(actor, class_id, subject_id), sent),
+                          FinalsForm.sheet_input)
 
-    def _show_sheet(self, sheet):
-        return self.render("journal/finals_sheet.html", sheet=sheet)
+    def _show_sheet(self, sheet, sent=None):
+        return self.render("journal/finals_sheet.html", sheet=sheet, sent=sent or Sent())
 
     @requires("list", rows=TeachingAssignment)
     @requires("list", rows=ExamEntry, view="exam_entry")  # the results: their examiner (finals.save_exam_results)
@@ -70,14 +72,16 @@ class FinalMarksView(SecurePage):
             flash("Изменений нет.", "success")
             return redirect(back, 303)
         return self._save(lambda: finals.save_exam_results(actor, entry_id, items), back,
-                          lambda: self._show_exam(finals.exam_sheet(actor, entry_id, dates.today(actor.org))))
+                          lambda sent: self._show_exam(finals.exam_sheet(actor, entry_id, dates.today(actor.org)),
+                                                       sent), FinalsForm.exam_input)
 
-    def _show_exam(self, sheet):
-        return self.render("journal/exam_results.html", sheet=sheet)
+    def _show_exam(self, sheet, sent=None):
+        return self.render("journal/exam_results.html", sheet=sheet, sent=sent or Sent())
 
-    def _save(self, save, back, show):
+    def _save(self, save, back, show, fields):
         """Run a save: a redirect with «Сохранено» on success; the page again with the reason and 409
-        (a version conflict), 403 or 400 otherwise — nothing saved."""
+        (a version conflict: the page as it is now, to make the changes on it anew), 403, or 400 with
+        every cell as it was typed and the refused ones marked — nothing saved."""
         try:
             save()
         except VersionConflict as exc:
@@ -85,13 +89,13 @@ class FinalMarksView(SecurePage):
         except PermissionDenied as exc:
             status, message = 403, _message(exc) or "Недостаточно прав."
         except DomainError as exc:
-            status, message = 400, str(exc)
+            return show(refused(exc, fields=fields)), 400
         else:
             flash("Отметки сохранены.", "success")
             return redirect(back, 303)
         db.session.rollback()
         flash(message, "error")
-        return show(), status
+        return show(None), status
 
 
 def _details(errors):

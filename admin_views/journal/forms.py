@@ -58,6 +58,16 @@ class AbsencesForm(PageForm):
         return items, typed, failed
 
 
+    INPUTS = {"code": "code", "note": "note", "document_date": "doc"}
+
+    @classmethod
+    def input_name(cls, field):
+        """The input of a set_absence_reasons error `(attendance id, field)`: `doc-17`."""
+        if isinstance(field, tuple) and field[1] in cls.INPUTS:
+            return f"{cls.INPUTS[field[1]]}-{field[0]}"
+        return None
+
+
 class FinalsForm(PageForm):
     """«Итоговые отметки» and an exam's results: every cell an input «<prefix><student id>:<key>» with the
     value the page showed beside it («o:…») and its version («v:…»); only the changed cells count."""
@@ -78,6 +88,19 @@ class FinalsForm(PageForm):
             version = form.get(f"v:{name}") or ""
             cells.append((student_id, key, value.strip(), parse_int(version, low=0)))
         return cells
+
+    @staticmethod
+    def sheet_input(field):
+        """The sheet's input of a save_period_marks error `(student id, kind, period id)`: `17:p3`, `17:year`."""
+        if not isinstance(field, tuple) or len(field) != 3:
+            return None
+        student_id, kind, period_id = field
+        return f"{student_id}:p{period_id}" if kind == "period" else f"{student_id}:{kind}"
+
+    @staticmethod
+    def exam_input(student_id):
+        """The exam sheet's input of a save_exam_results error (the student's id): `r:17:result`."""
+        return f"r:{student_id}:result"
 
     def period_mark_items(self):
         """The sheet's changed cells as services.journal.writes.save_period_marks items."""

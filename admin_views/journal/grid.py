@@ -27,6 +27,7 @@ from services.org.years import current_year
 from admin_views import formatting
 from admin_views.args import id_arg
 from admin_views.base import SecurePage, requires
+from admin_views.forms import REFUSED, Sent, refused
 from admin_views.journal import grid_cells
 from admin_views.journal.forms import AbsencesForm, HistoryQuery
 
@@ -285,42 +286,38 @@ class AbsenceView(JournalPage):
         start = form.start.data or today - timedelta(days=14)
         end = form.end.data or today
         can_edit = permissions.allowed(actor, "absence_reason", "edit")
-        failed = {}
+        sent = Sent()
         if request.method == "POST":
             if not can_edit:
                 abort(403)
-            failed = self._save(form)
-            if not failed:
+            sent = self._save(form)
+            if not sent:
                 return redirect(url_for(".absences", class_id=class_id, start=start.isoformat(),
                                         end=end.isoformat()))
         rows = summary_reads.absences(actor, class_id, start, end, today)
-        for row in rows:
-            if row.attendance_id in failed:  # keep what was typed (and from which version), next to why not
-                row.code, row.note, row.document_text, row.error = failed[row.attendance_id]
-                row.version = form.version(row.attendance_id)
         _, codes, _ = jv.load_reference(actor.org_id)
+        # a refused save shows every row as it was sent (the right ones too), the wrong inputs marked
         return self.render("journal/absences.html", klass=klass, rows=rows, start=start, end=end,
-                           codes=[c for c in codes if c.kind != "late"], can_edit=can_edit, today=today)
+                           codes=[c for c in codes if c.kind != "late"], can_edit=can_edit, today=today,
+                           sent=sent), REFUSED if sent else 200
 
     def _save(self, form):
-        """The changed rows in one transaction: all saved, or none — then every wrong row is shown
-        again with its message and what was typed."""
+        """The changed rows in one transaction: all saved (an empty Sent), or none — then the Sent to show
+        every row again as it was typed, each wrong one with its message."""
         items, typed, failed = form.changes()
-        if not failed and items:
-            try:
+        try:
+            if failed:  # a document date that is no date: refused before the service is asked
+                raise DomainError("Причины пропусков не сохранены", [text for *_, text in failed.values()],
+                                  {(i, "document_date"): text for i, (*_, text) in failed.items()})
+            if items:
                 saved = absences.set_absence_reasons(self.actor, items)
-            except absences.AbsenceReasonsRefused as exc:
-                db.session.rollback()
-                failed = {i: (*typed[i], message) for i, message in exc.row_errors.items()}
-            else:
-                flash(f"Сохранено причин пропусков: {saved}", "success")
-                return {}
-        if failed:
-            flash(f"Причины пропусков не сохранены: исправьте строки, выделенные красным ({len(failed)}), "
-                  "и сохраните снова.", "error")
-        elif not items:
+        except DomainError as exc:
+            return refused(exc, fields=AbsencesForm.input_name)
+        if items:
+            flash(f"Сохранено причин пропусков: {saved}", "success")
+        else:
             flash("Изменений нет.", "success")
-        return failed
+        return Sent()
 
 
 def pages():

@@ -30,6 +30,7 @@ from services.params import parse_date, parse_int
 from admin_views.movement.forms import (CardForm, ClassFillQuery, FileQuery, MovementReportQuery, OrderItemsForm,
                                         YearTransferForm)
 from admin_views.base import SecureModelView, SecurePage, requires
+from admin_views.forms import Sent, refused
 from services.movement.roster import class_counts
 
 CATEGORY = "Движение"
@@ -178,8 +179,12 @@ class MovementOrderView(SecureModelView):
     @expose("/items/", methods=("GET", "POST"))
     def items_view(self):
         order = self.get_one_for(OrderItemsForm.from_form().id.data, "details")
+        sent = Sent()
         if request.method == "POST":
-            return self._items_post(order)
+            answer = self._items_post(order)
+            if not isinstance(answer, Sent):
+                return answer
+            sent = answer  # students to add refused: the page again with the choice as it was made
         actor = self.actor
         order = movement._load(order.id)
         can_edit_header = permissions.allowed(actor, self.view_key, "edit") and order.is_draft
@@ -198,7 +203,8 @@ class MovementOrderView(SecureModelView):
                        can_cancel=order.status == OrderStatus.APPLIED.value and order.kind != K.CANCELLATION.value
                        and permissions.allowed(actor, self.view_key, "cancel"),
                        cancellation=cancellation, kinds=K, reasons=LeaveReason.choices(), d=_d,
-                       year_end=order.kind in year_transfer.YEAR_END_KINDS and order.target_year_id is not None)
+                       year_end=order.kind in year_transfer.YEAR_END_KINDS and order.target_year_id is not None,
+                       sent=sent)
         if can_edit:
             context.update(self._add_choices(order))
         return self.render("movement/items.html", **context)
@@ -214,7 +220,10 @@ class MovementOrderView(SecureModelView):
                                              reason=form.reason.data or None,
                                              destination=form.destination.data, note=form.note.data)
                           for sid in form.student_id.data]
-                made = movement.add_items(actor, order.id, inputs)
+                try:
+                    made = movement.add_items(actor, order.id, inputs)
+                except DomainError as exc:
+                    return refused(exc)
                 flash(f"Добавлено учеников: {len(made)}", "success")
             elif do == "remove":
                 movement.remove_item(actor, form.item_id.data or 0)
@@ -278,6 +287,7 @@ class MovementOrderView(SecureModelView):
             abort(404)
         values = dict(item.card or {}) if item is not None else {}
         to_class_id = item.to_class_id if item is not None else None
+        sent = Sent()
         if request.method == "POST":
             values = form.card()
             to_class_id = form.to_class_id.data
@@ -289,7 +299,7 @@ class MovementOrderView(SecureModelView):
                     return redirect(url_for(".card_view", id=order.id))
                 return redirect(url_for(".items_view", id=order.id))
             except DomainError as exc:
-                _fail(exc)
+                sent = refused(exc)  # the values typed stay (`values`), the fields it names marked
         for name, _, kind in enrollment.CARD_FIELDS:
             value = values.get(name)
             if kind == "date" and value and "-" in str(value):
@@ -297,7 +307,8 @@ class MovementOrderView(SecureModelView):
                 values[name] = _d(parsed) if parsed else value
         classes = _class_choices(order)
         return self.render("movement/card.html", order=order, item=item, values=values, fields=enrollment.CARD_FIELDS,
-                           classes=classes, to_class_id=to_class_id, sexes=Sex.choices(), languages=LANGUAGES)
+                           classes=classes, to_class_id=to_class_id, sexes=Sex.choices(), languages=LANGUAGES,
+                           sent=sent)
 
 
 def _class_choices(order):

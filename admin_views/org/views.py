@@ -9,6 +9,7 @@ from services.org import orgs
 from services.errors import DomainError
 
 from admin_views.base import SecureModelView, requires
+from admin_views.forms import Sent
 from admin_views.org.forms import CloseForm, OrgAdminForm, ReopenForm
 from services.journal import periods as journal
 from flask_admin.model.template import LinkRowAction
@@ -43,16 +44,16 @@ class OrganizationView(SecureModelView):
         """The installation administrator gives an organization its first administrator."""
         form = OrgAdminForm.from_form()
         org = self.get_one_for(form.id.data, "create")
-        credential, error = None, None
+        credential, error, sent = None, None, Sent()
         if request.method == "POST":
             try:
                 credential = orgs.create_org_admin(org, form.last_name.data or "", form.first_name.data or "",
                                                    form.middle_name.data or "", form.sex.data or "")
             except DomainError as exc:
                 db.session.rollback()
-                error = str(exc)
+                error, sent = str(exc), Sent(request.form, exc.fields)  # the name typed stays
         return self.render("org_admin_account.html", org=org, credential=credential, error=error,
-                           sexes=Sex.choices())
+                           sexes=Sex.choices(), sent=sent)
 
 
 class AcademicYearView(SecureModelView):

@@ -36,11 +36,22 @@ class CurriculumLinesForm(PageForm):
                 id=n if kind == "line" else None,
                 component=values.get("component") or None,
                 hours_per_week=values.get("hours"), period1_hours=values.get("p1"), period2_hours=values.get("p2"),
-                delete=values.get("delete") in ("1", "on", "y"))
+                delete=values.get("delete") in ("1", "on", "y"), key=f"{kind}-{n}")
             if kind == "new":
                 item.subject_id = parse_id(values.get("subject"))
             result.append(item)
         return result
+
+
+    INPUTS = {"subject_id": "subject", "component": "component", "hours_per_week": "hours",
+              "period1_hours": "p1", "period2_hours": "p2"}
+
+    @classmethod
+    def input_name(cls, field):
+        """The input of a save_lines error `(row key, attribute)`: `new-0-hours`."""
+        if isinstance(field, tuple) and field[0] is not None and field[1] in cls.INPUTS:
+            return f"{field[0]}-{cls.INPUTS[field[1]]}"
+        return None
 
 
 class TopicsForm(PageForm):
@@ -64,8 +75,15 @@ class TopicsForm(PageForm):
             if not any(values.values()):
                 continue
             inputs.append(ktp.TopicInput(row=f"Строка {shown}", title=values["title"], hours=values["hours"],
-                                         section=values["section"], homework=values["homework"]))
+                                         section=values["section"], homework=values["homework"], key=n))
         return inputs
+
+    @staticmethod
+    def input_name(field):
+        """The input of a save_topics error `(row number, field)`: `hours-3`."""
+        if isinstance(field, tuple) and field[0] is not None:
+            return f"{field[1]}-{field[0]}"
+        return None
 
 
 class SubgroupForm(PageForm):

@@ -18,7 +18,7 @@ from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
 from services.terms import KindText
 
-from admin_views.forms import RecordQuery
+from admin_views.forms import REFUSED, RecordQuery, Sent, refused
 from admin_views.planning.forms import CurriculumLinesForm, KtpControlQuery, SubgroupForm, TopicsForm, YearQuery
 from admin_views.base import SecureModelView, SecurePage, active_teachers, open_years, requires
 from reports.ktp_template import ktp_workbook
@@ -131,6 +131,7 @@ class CurriculumView(SecureModelView):
     def lines_view(self):
         form = CurriculumLinesForm.from_form()
         plan = self.get_one_for(form.id.data, "details")
+        sent = Sent()
         if request.method == "POST":
             try:
                 if form.do.data == "copy":
@@ -141,9 +142,17 @@ class CurriculumView(SecureModelView):
                 else:
                     curricula.save_lines(self.actor, plan, form.lines(), version=form.version.data or "")
                     flash("Учебный план сохранён", "success")
+                return redirect(url_for(".lines_view", id=plan.id))
             except DomainError as exc:
-                _flash_error(exc)
-            return redirect(url_for(".lines_view", id=plan.id))
+                if form.do.data == "copy":
+                    _flash_error(exc)
+                    return redirect(url_for(".lines_view", id=plan.id))
+                sent = refused(exc, fields=CurriculumLinesForm.input_name)
+                plan = self.get_one_for(plan.id, "details")
+        page = self._lines_page(plan, sent)
+        return (page, REFUSED) if sent else page
+
+    def _lines_page(self, plan, sent):
         can_edit = permissions.allowed(self.actor, "curriculum", "edit") and not plan.year.is_closed
         subjects = db.session.scalars(select(Subject).options(joinedload(Subject.area))
                                       .order_by(Subject.sort_order, Subject.name)).all()
@@ -161,10 +170,12 @@ class CurriculumView(SecureModelView):
         for line in plan.lines:
             by_subject.setdefault(line.subject_id, []).append(line)
         planned = {sid: curricula.planned_hours(plan, ls) for sid, ls in by_subject.items()}
+        # the new rows a refused save sent come back under their numbers, then the blank ones
+        blank = max([4, *sent.numbers("new-")]) + 1
         return self.render("planning/curriculum_lines.html", plan=plan, lines=lines, load=load,
                            subjects=subjects, others=others, can_edit=can_edit, columns=columns,
                            planned=planned, components=CurriculumComponent, college=plan.is_college,
-                           fmt=planning.fmt_hours, blank_rows=range(5))
+                           fmt=planning.fmt_hours, blank_rows=range(blank), sent=sent)
 
 
 # -- teaching assignments ---------------------------------------------------------------
@@ -258,6 +269,7 @@ class ThematicPlanView(SecureModelView):
     def topics_view(self):
         form = TopicsForm.from_form()
         plan = self.get_one_for(form.id.data, "details")
+        sent = Sent()
         if request.method == "POST":
             do = form.do.data
             try:
@@ -270,15 +282,24 @@ class ThematicPlanView(SecureModelView):
                 else:
                     count = ktp.save_topics(self.actor, plan, form.topics(), version=form.version.data or "")
                     flash(f"КТП сохранён, тем: {count}", "success")
+                return redirect(url_for(".topics_view", id=plan.id))
             except DomainError as exc:
-                _flash_error(exc)
-            return redirect(url_for(".topics_view", id=plan.id))
+                if do in ("import", "attach"):  # nothing typed on the page to keep
+                    _flash_error(exc)
+                    return redirect(url_for(".topics_view", id=plan.id))
+                sent = refused(exc, fields=TopicsForm.input_name)
+                plan = self.get_one_for(plan.id, "details")
         can_edit = bool(permissions.scoped_ids(self.actor, "thematic_plan", "edit", ThematicPlan, [plan.id])) \
             and not plan.year.is_closed
         extra = min(form.extra.data or 10, 200)
-        return self.render("planning/ktp_topics.html", plan=plan, topics=plan.topics, can_edit=can_edit,
+        topics = list(plan.topics)
+        # the rows with inputs: those a refused save sent (as sent), else the stored topics and blank rows
+        numbers = sent.numbers("title-") or range(1, len(topics) + extra + 1)
+        page = self.render("planning/ktp_topics.html", plan=plan, topics=topics, can_edit=can_edit,
                            assignments=ktp.attachable_assignments(plan) if can_edit else plan.assignments,
-                           total=sum(t.hours for t in plan.topics), blank_rows=range(extra))
+                           total=sum(t.hours for t in topics), numbers=numbers,
+                           stored=dict(enumerate(topics, start=1)), sent=sent)
+        return (page, REFUSED) if sent else page
 
 
 # -- hand-made pages -----------------------------------------------------------------------
@@ -316,23 +337,29 @@ class SubgroupPage(PlanningPage):
                 abort(404)
         period_id = form.period_id.data
         period = next((p for p in periods if p.id == period_id), None) or _current_period(periods)
+        sent = Sent()
         if request.method == "POST":
             if klass is None or period is None:
                 abort(400)
-            self._post(form, klass, subject, period)
-            return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
-                                    period_id=period.id))
+            sent = self._post(form, klass, subject, period)
+            if not sent:
+                return redirect(url_for(".index", year_id=year.id, class_id=klass.id, subject_id=subject.id,
+                                        period_id=period.id))
         rows, suggested, subgroups, can_edit = [], False, [], False
         if klass is not None and period is not None:
             rows, suggested = planning.split_page(klass, subject, period)
             subgroups = planning.subgroups_of(klass, subject)
             can_edit = planning.can_split(actor, klass, subject) and not period.is_closed
-        return self.render("planning/subgroups.html", year=year, years=_years(), pairs=pairs,
+        page = self.render("planning/subgroups.html", year=year, years=_years(), pairs=pairs,
                            periods=periods, klass=klass, subject=subject, period=period, rows=rows,
                            suggested=suggested, subgroups=subgroups, can_edit=can_edit,
-                           can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"))
+                           can_delete=klass is not None and planning.can_split(actor, klass, subject, "delete"),
+                           sent=sent)
+        return (page, REFUSED) if sent else page
 
     def _post(self, form, klass, subject, period):
+        """Do what the form asks; a Sent to show the split again as it was ticked when its save is refused
+        (an empty one otherwise: the page redirects)."""
         actor = self.actor
         do = form.do.data
         try:
@@ -349,10 +376,14 @@ class SubgroupPage(PlanningPage):
                 planning.delete_subgroup(actor, sub)
                 flash(f"Подгруппа «{sub.name}» удалена", "success")
             else:
-                planning.save_split(actor, klass, subject, period, form.members())
+                try:
+                    planning.save_split(actor, klass, subject, period, form.members())
+                except DomainError as exc:
+                    return refused(exc, fields=lambda student_id: f"member-{student_id}")
                 flash("Деление на подгруппы сохранено", "success")
         except DomainError as exc:
             _flash_error(exc)
+        return Sent()
 
 
 def _current_period(periods):

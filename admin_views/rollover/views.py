@@ -17,6 +17,7 @@ from services.params import parse_date
 
 from admin_views.rollover.forms import SemesterForm, StepForm, YearQuery
 from admin_views.base import SecurePage, requires
+from admin_views.forms import Sent, refused
 from services.movement.orders import suggest_number
 
 ORG = "Организация"
@@ -42,8 +43,9 @@ class GuardedPage(SecurePage):
     def _years(self):
         return db.session.scalars(select(AcademicYear).order_by(AcademicYear.start_date.desc())).all()
 
-    def _perform(self, fn):
-        """Run a step: its summary shown on success, the rule's message on refusal (nothing saved)."""
+    def _perform(self, fn, typed=False):
+        """Run a step: its summary shown on success, the rule's message on refusal (nothing saved);
+        `typed`: the step's form has inputs — a refusal returns the Sent to show them again."""
         if not permissions.allowed(self.actor, self.view_key, "run"):
             abort(403)
         try:
@@ -52,6 +54,8 @@ class GuardedPage(SecurePage):
             db.session.rollback()
             abort(403)
         except DomainError as exc:
+            if typed:
+                return refused(exc)
             db.session.rollback()
             flash(str(exc), "error")
             return False
@@ -100,16 +104,17 @@ class RolloverPage(GuardedPage):
                                                       parse_date(form.order_date.data)),
                 5: lambda: rollover.copy_planning(actor, year),
             }
-            ok = self._perform(runs[number])
+            ok = self._perform(runs[number], typed=number in (2, 4))
+            if isinstance(ok, Sent):  # step 2's reason, step 4's order number and date shown again as typed
+                return self._show(number, year, rollover.state(actor, year), ok)
             db.session.expire_all()
             wizard = rollover.state(actor, year)
             following = number + 1 if ok and number < 5 and wizard.step(number).done else number
-            args = {}
-            if number == 4 and not ok:
-                args = {"order_number": form.order_number.data, "order_date": form.order_date.data}
-            elif number == 2 and not ok and form.reason.data:  # the reason typed is not lost to a refusal
-                args = {"reason": form.reason.data[:300]}
-            return redirect(url_for(".step", number=following, year_id=year.id, **args))
+            return redirect(url_for(".step", number=following, year_id=year.id))
+        return self._show(number, year, wizard, Sent())
+
+    def _show(self, number, year, wizard, sent):
+        actor = self.actor
         previews = {
             1: rollover.preview_check, 2: rollover.preview_close, 3: rollover.plan_next_year,
             4: rollover.preview_transfer, 5: rollover.preview_planning,
@@ -122,8 +127,8 @@ class RolloverPage(GuardedPage):
         return self.render(f"rollover/step{number}.html", year=year, wizard=wizard, number=number,
                            preview=preview, years=self._years(), today=dates.today(self.actor.org),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
-                           order_date=shown.order_date.data or dates.format_date(year.end_date),
-                           reason=shown.reason.data or "", reason_min=rollover.REASON_MIN)
+                           order_date=shown.order_date.data or dates.format_date(year.end_date), sent=sent,
+                           reason=sent.value("reason", shown.reason.data or ""), reason_min=rollover.REASON_MIN)
 
 
 class SemesterPage(GuardedPage):

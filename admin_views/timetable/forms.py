@@ -40,6 +40,12 @@ class WeekGridForm(PageForm):
             cells.append((day, number, assignment_id, room_id))
         return cells
 
+    @staticmethod
+    def mark(field):
+        """The name a cell's select is marked by (templates/timetable/grid.html) for a save_class_week error
+        `("cell" | "room", weekday, number, assignment_id)`: `cell-1-2-17`."""
+        return "-".join(str(part) for part in field) if isinstance(field, tuple) else None
+
     def safe_cells(self):
         """The cells as typed, to show the grid again after a refusal (none when malformed)."""
         try:

@@ -24,6 +24,7 @@ from services.errors import DomainError
 from services.terms import KindText
 
 from admin_views import formatting
+from admin_views.forms import Sent
 from admin_views.timetable.forms import LessonsForm, TimetableQuery, WeekGridForm
 from admin_views.base import SecureModelView, SecurePage, active_teachers, open_years, requires
 
@@ -279,7 +280,7 @@ class GridEditorView(TimetablePage):
             return self.render("timetable/grid.html", year=year, klass=None, classes=[])
         if class_id not in catalog.classes:
             abort(404)
-        errors = []
+        errors, sent = [], Sent()
         if request.method == "POST":
             try:
                 cells = form.cells()
@@ -300,6 +301,7 @@ class GridEditorView(TimetablePage):
                 if isinstance(exc, permissions.PermissionDenied):
                     abort(403)
                 errors = [exc.message] + exc.errors
+                sent = Sent(request.form, {WeekGridForm.mark(f): text for f, text in exc.fields.items()})
                 shift = form.shift_number.data or 1
                 placed = [(d, n, a, r) for d, n, a, r in form.safe_cells()]
                 week = form.week.data or ""
@@ -327,7 +329,7 @@ class GridEditorView(TimetablePage):
                            classes=list(catalog.classes.values()), shift=shift, shifts=SHIFTS, numbers=numbers,
                            days=DAYS, weekdays=WEEKDAYS, times=times, assignments=assignments,
                            by_cell=by_cell, width=width, counts=counts, errors=errors, rooms=catalog.rooms,
-                           week=week)
+                           week=week, sent=sent)
 
 
     def _remind_to_regenerate(self, class_id):

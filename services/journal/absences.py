@@ -25,15 +25,22 @@ REASON_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXC
 class AbsenceReasonsRefused(DomainError):
     """Some rows of a batch are wrong: nothing is saved; `row_errors` says why, per attendance id."""
 
-    def __init__(self, row_errors):
-        super().__init__("Причины пропусков не сохранены", list(row_errors.values()))
+    def __init__(self, row_errors, fields=None):
+        super().__init__("Причины пропусков не сохранены", list(row_errors.values()), fields)
         self.row_errors = row_errors
 
 
-def _apply_absence_reason(actor, attendance_id, code, note, document_date, version=None):
+def _apply_absence_reason(actor, attendance_id, code, note, document_date, version=None, fields=None):
     """Check one reason and, if it is right, write it into the open transaction; returns
     (row, errors). The caller's transaction commits or rolls back the whole batch. `version`: of
-    the attendance the page showed (the teacher may have changed its code since); None — unknown."""
+    the attendance the page showed (the teacher may have changed its code since); None — unknown.
+    `fields` (a dict) gets each error under the input it is about: "code", "note", "document_date"."""
+    fields = {} if fields is None else fields
+
+    def refuse(field, message):
+        errors.append(message)
+        fields.setdefault(field, message)
+
     row = db.session.get(Attendance, parse_id(attendance_id)) if parse_id(attendance_id) else None
     if row is not None:  # the period's gate first, then the row: the order every save takes them in
         periods = _Periods(row.org_id, [row.lesson])
@@ -42,27 +49,28 @@ def _apply_absence_reason(actor, attendance_id, code, note, document_date, versi
     if row is None or (actor.org_id is not None and row.org_id != actor.org_id):
         raise PermissionDenied("Отметка посещаемости не найдена или недоступна.")
     permissions.require_rows(actor, "absence_reason", "edit", Student, [row.student_id])
-    if version is not None and parse_id(version) != row.version:
-        return row, ["запись изменил другой пользователь — обновите страницу и укажите причину заново"]
     errors = []
+    if version is not None and parse_id(version) != row.version:
+        refuse("code", "запись изменил другой пользователь — обновите страницу и укажите причину заново")
+        return row, errors
     wanted = db.session.scalar(select(AttendanceCode).where(
         AttendanceCode.org_id == row.org_id, AttendanceCode.code == _value(code)))
     if wanted is None or wanted.kind not in REASON_KINDS:
-        errors.append("Выберите причину: болезнь, уважительная причина или без уважительной причины")
+        refuse("code", "Выберите причину: болезнь, уважительная причина или без уважительной причины")
     if row.code is not None and row.code.kind == AbsenceKind.LATE.value:
-        errors.append("Опоздание не требует причины")
+        refuse("code", "Опоздание не требует причины")
     note = _text(note)
     if len(note) > MAX_NOTE:
-        errors.append(f"Документ — не длиннее {MAX_NOTE} знаков")
+        refuse("note", f"Документ — не длиннее {MAX_NOTE} знаков")
     if document_date is not None and not isinstance(document_date, date):
-        errors.append("Дата документа указывается в виде дд.мм.гггг")
+        refuse("document_date", "Дата документа указывается в виде дд.мм.гггг")
     elif document_date is not None and document_date > dates.today(actor.org):
-        errors.append("Дата документа не может быть в будущем")
+        refuse("document_date", "Дата документа не может быть в будущем")
     if wanted is not None and wanted.kind == AbsenceKind.EXCUSED.value and not (note or document_date):
-        errors.append("Для уважительной причины укажите документ (справку, заявление) или его дату")
+        refuse("note", "Для уважительной причины укажите документ (справку, заявление) или его дату")
     closed = periods.closed_for(row.lesson)
     if closed is not None:
-        errors.append(f"Период «{closed.name}» закрыт для изменений")
+        refuse("code", f"Период «{closed.name}» закрыт для изменений")
     if not errors:
         row.code_id, row.code = wanted.id, wanted
         row.reason_note, row.document_date = note or None, document_date
@@ -85,16 +93,19 @@ def set_absence_reasons(actor, items):
     """Several reasons at once (the absences page): all of them saved, or none.
 
     items: [{"attendance_id", "code", "note", "document_date", "version"?}]. Raises
-    AbsenceReasonsRefused with every wrong row's message. Returns how many were saved."""
+    AbsenceReasonsRefused with every wrong row's message (and in its `fields`, under
+    (attendance id, "code" | "note" | "document_date"), the input each is about). Returns how many were saved."""
     with _transaction(actor):
-        row_errors = {}
+        row_errors, fields = {}, {}
         for item in items:
+            row_fields = {}
             _, errors = _apply_absence_reason(actor, item["attendance_id"], item["code"], item.get("note"),
-                                              item.get("document_date"), item.get("version"))
+                                              item.get("document_date"), item.get("version"), row_fields)
             if errors:
                 row_errors[int(item["attendance_id"])] = "; ".join(errors)
+                fields.update({(int(item["attendance_id"]), field): text for field, text in row_fields.items()})
         if row_errors:
-            raise AbsenceReasonsRefused(row_errors)
+            raise AbsenceReasonsRefused(row_errors, fields)
         db.session.flush()
         return len(items)
 

@@ -78,51 +78,63 @@ def parse_weight(value):
 
 @validator(TaskType, "journal.task_type")
 def validate_task_type(task_type):
-    errors = []
+    """Refusals name the fields they are about (a model form marks them)."""
+    errors, fields = [], {}
+
+    def refuse(field, message):
+        errors.append(message)
+        fields.setdefault(field, message)
+
     task_type.name = (task_type.name or "").strip()
     task_type.short_name = (task_type.short_name or "").strip()
     if not task_type.name:
-        errors.append("Поле «Название» обязательно")
+        refuse("name", "Поле «Название» обязательно")
     if not task_type.short_name:
-        errors.append("Поле «Сокращение» обязательно")
+        refuse("short_name", "Поле «Сокращение» обязательно")
     elif len(task_type.short_name) > 10:
-        errors.append("Сокращение — не длиннее 10 знаков")
+        refuse("short_name", "Сокращение — не длиннее 10 знаков")
     try:
         task_type.default_weight = parse_weight(task_type.default_weight)
     except ValueError as exc:
-        errors.append(f"Вес по умолчанию: {exc}")
+        refuse("default_weight", f"Вес по умолчанию: {exc}")
     if task_type.name:
         twin = db.session.scalar(select(TaskType.id).where(
             TaskType.org_id == task_type.org_id, TaskType.name == task_type.name,
             TaskType.id != (task_type.id or 0)))
         if twin is not None:
-            errors.append(f"Тип задания «{task_type.name}» уже есть")
+            refuse("name", f"Тип задания «{task_type.name}» уже есть")
     if errors:
-        raise DomainError("Тип задания не сохранён", errors)
+        raise DomainError("Тип задания не сохранён", errors, fields)
 
 
 @validator(AttendanceCode, "journal.attendance_code")
 def validate_attendance_code(code):
-    errors = []
+    """Refusals name the fields they are about (a model form marks them)."""
+    errors, fields = [], {}
+
+    def refuse(field, message):
+        errors.append(message)
+        fields.setdefault(field, message)
+
     code.code = (code.code or "").strip().lower()
     code.name = (code.name or "").strip()
     if not code.code:
-        errors.append("Поле «Отметка» обязательно")
+        refuse("code", "Поле «Отметка» обязательно")
     elif len(code.code) > 5:
-        errors.append("Отметка — не длиннее 5 знаков")
+        refuse("code", "Отметка — не длиннее 5 знаков")
     if not code.name:
-        errors.append("Поле «Значение» обязательно")
+        refuse("name", "Поле «Значение» обязательно")
     if code.kind not in {k.value for k in AbsenceKind}:
-        errors.append("Укажите, что означает отметка: пропуск без причины, болезнь, уважительная причина "
-                      "или опоздание")
+        refuse("kind", "Укажите, что означает отметка: пропуск без причины, болезнь, уважительная причина "
+                       "или опоздание")
     if code.code:
         twin = db.session.scalar(select(AttendanceCode.id).where(
             AttendanceCode.org_id == code.org_id, AttendanceCode.code == code.code,
             AttendanceCode.id != (code.id or 0)))
         if twin is not None:
-            errors.append(f"Отметка «{code.code}» уже есть")
+            refuse("code", f"Отметка «{code.code}» уже есть")
     if errors:
-        raise DomainError("Отметка посещаемости не сохранена", errors)
+        raise DomainError("Отметка посещаемости не сохранена", errors, fields)
 
 
 RULES = (validate_task_type, validate_attendance_code)

@@ -323,16 +323,17 @@ def save_exam_results(actor, entry_id, items):
         existing = {r.student_id: r for r in _locked(
             select(ExamResult).where(ExamResult.exam_entry_id == entry.id).order_by(ExamResult.id), exclusive=True)}
         values, corrector = result_values(entry.kind), policy.can_correct(actor)
-        errors, conflicts, ops, seen = [], [], [], set()
-        for n, item in enumerate(items, start=1):
+        errors, conflicts, ops, seen, fields = [], [], [], set(), {}
+
+        def check(n, item):
             student = students.get(parse_id(item.get("student_id")))
             if student is None:
                 errors.append(f"Строка {n}: {_outsider(item.get('student_id'), entry)}")
-                continue
+                return
             where = f"{student.short_name}, {entry}"
             if student.id in seen:
                 errors.append(f"{where}: результат указан дважды")
-                continue
+                return
             seen.add(student.id)
             version = _version(item, errors, where)
             value = _value(item.get("value"))
@@ -342,15 +343,21 @@ def save_exam_results(actor, entry_id, items):
             elif (current is None and version is not None) or (current is not None and version != current.version):
                 conflicts.append(f"{where}: результат уже изменён другим пользователем")
             elif (current.value if current else "") == value:
-                continue
+                return
             elif current is not None and not corrector:
                 errors.append(f"{where}: {period_marks.PERIOD_MARK_SET.format(value=current.value)}")
             else:
                 ops.append((student, current, value))
+
+        for n, item in enumerate(items, start=1):
+            before = len(errors)
+            check(n, item)
+            if len(errors) > before:  # the form marks the student's cell (by the id as sent)
+                fields.setdefault(item.get("student_id"), errors[before].partition(": ")[2] or errors[before])
         if conflicts:
             raise VersionConflict(conflicts + errors)
         if errors:
-            raise DomainError("Результаты не сохранены", errors)
+            raise DomainError("Результаты не сохранены", errors, fields)
         now, touched, versions = utcnow(), [], {}
         for student, current, value in ops:
             if not value:

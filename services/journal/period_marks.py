@@ -80,6 +80,7 @@ class _PeriodMarkSave:
         self.actor, self.org, self.subject, self.year = actor, org, subject, year
         self.errors, self.conflicts, self.periods, self.items = errors, conflicts, periods, items
         self.corrector = can_correct(actor)
+        self.fields = {}  # {(student id, kind, period id) as sent: its first error}, for a form to mark
         self.ops = []
         self.touched = []
         self.now = utcnow()
@@ -100,7 +101,11 @@ class _PeriodMarkSave:
         self._check_permission()
         seen = set()
         for n, item in enumerate(self.items, start=1):
+            before = len(self.errors)
             self._item(n, item, seen)
+            if len(self.errors) > before:
+                where, _, text = self.errors[before].partition(": ")
+                self.fields.setdefault((item.student_id, item.kind, item.period_id), text or where)
 
     # who may set them (SPEC §3 rule 4) ----------------------------------------------------------
 
@@ -296,7 +301,8 @@ class _PeriodMarkSave:
 def save_period_marks(actor, subject_id, year_id, items):
     """Period marks of one subject and year: items [{"student_id", "kind", "period_id", "value"
     ("" deletes), "version"}] (or PeriodMarkItem); one transaction. Returns {(student_id, kind,
-    period_id): version}."""
+    period_id): version}. A DomainError names each refused item in its `fields` by (student_id, kind,
+    period_id) as sent."""
     with _transaction(actor):
         subject = db.session.get(Subject, parse_id(subject_id)) if parse_id(subject_id) else None
         year = db.session.get(AcademicYear, parse_id(year_id)) if parse_id(year_id) else None
@@ -312,7 +318,7 @@ def save_period_marks(actor, subject_id, year_id, items):
         if conflicts:
             raise VersionConflict(conflicts + errors)
         if errors:
-            raise DomainError("Отметки за период не сохранены", errors)
+            raise DomainError("Отметки за период не сохранены", errors, saver.fields)
         result = SaveResult()
         saver.apply(result)
         db.session.flush()

@@ -119,7 +119,6 @@ class AbsenceRow:
     deadline: date | None
     overdue: bool
     document_text: str = ""  # the document's date as typed (dd.mm.yyyy)
-    error: str = ""  # why a reason typed on the page was refused
     version: int | None = None  # of the attendance, sent back with the reason (a stale one is refused)
 
 

@@ -74,9 +74,11 @@ def card_student(order, card, to_class_id):
                    enrollment_order_number=order.number, enrollment_order_date=order.order_date, **values)
 
 
-def normalize_card(fields):
-    """Card fields from a form: text stripped, dates as dd.mm.yyyy or ISO; errors in Russian."""
+def normalize_card(fields, bad=None):
+    """Card fields from a form: text stripped, dates as dd.mm.yyyy or ISO; errors in Russian (and in
+    `bad`, a dict, each under its field's name)."""
     card, errors = {}, []
+    bad = {} if bad is None else bad
     for name, label, kind in CARD_FIELDS:
         value = fields.get(name)
         if isinstance(value, str):
@@ -88,6 +90,7 @@ def normalize_card(fields):
             parsed = parse_date(value)
             if parsed is None:
                 errors.append(f"«{label}»: дата указывается в виде дд.мм.гггг")
+                bad[name] = "Дата указывается в виде дд.мм.гггг"
                 card[name] = None
                 continue
             value = parsed
@@ -97,21 +100,24 @@ def normalize_card(fields):
 
 def save_card(actor, order_id, fields, to_class_id, item_id=None, version=None):
     """A new student's card in an enrollment order (HR fills it in the same flow): checked by the
-    card rules now, created when the order is applied. `version`: of the card (item) the form
+    card rules now, created when the order is applied; a DomainError names the card's fields it can
+    (CARD_KEYS, `to_class_id`) in its `fields`. `version`: of the card (item) the form
     was made from — a card changed since is refused (services/versions.py); None for a caller that
     does not claim to know it."""
     order = _draft_for_edit(actor, order_id)
     if order.kind != K.ENROLLMENT.value:
         raise DomainError("Карточка не сохранена", ["Новых учеников добавляют в приказ о зачислении"])
-    card, errors = normalize_card(fields)
+    bad = {}
+    card, errors = normalize_card(fields, bad)
     klass = None
     if to_class_id:
         klass = db.session.scalar(select(SchoolClass).where(SchoolClass.id == int(to_class_id),
                                                             SchoolClass.org_id == order.org_id))
     if klass is None:
         errors.append(f"Укажите {'группу' if order_is_college(order) else 'класс'}, в который зачисляется ученик")
+        bad["to_class_id"] = errors[-1]
     if errors:
-        raise DomainError("Карточка обучающегося не сохранена", errors)
+        raise DomainError("Карточка обучающегося не сохранена", errors, bad)
     item = None
     if item_id:
         item = next((i for i in order.items if i.id == int(item_id) and i.student_id is None), None)
@@ -133,8 +139,9 @@ def save_card(actor, order_id, fields, to_class_id, item_id=None, version=None):
         for key, label in (("snils", "СНИЛС"), ("personal_file_number", "№ личного дела")):
             if card.get(key) and other.card.get(key) == card.get(key):
                 twins.append(f"{label} {card[key]} уже указан у «{other.person_name}» в этом приказе")
+                bad.setdefault(key, twins[-1])
     if twins:
-        raise DomainError("Карточка обучающегося не сохранена", twins)
+        raise DomainError("Карточка обучающегося не сохранена", twins, bad)
 
     def run():
         if item is None:

@@ -87,38 +87,43 @@ def validate_order(order):
             raise DomainError(f"{order} не изменён", [APPLIED_IS_FINAL])
     elif order.status is None:
         order.status = DRAFT
-    errors = []
+    errors, fields = [], {}
+
+    def refuse(field, message):  # the order form marks the field a refusal is about
+        errors.append(message)
+        fields.setdefault(field, message)
+
     org = db.session.get(Organization, order.org_id)
     order.number = (order.number or "").strip()
     if not order.number:
-        errors.append("Поле «Номер приказа» обязательно")
+        refuse("number", "Поле «Номер приказа» обязательно")
     elif len(order.number) > 30:
-        errors.append("Номер приказа — не длиннее 30 знаков")
+        refuse("number", "Номер приказа — не длиннее 30 знаков")
     kinds = {k.value for k in MovementKind}
     if order.kind not in kinds:
-        errors.append("Укажите тип приказа")
+        refuse("kind", "Укажите тип приказа")
     elif order.kind in COLLEGE_KINDS and not (org and org.is_college):
-        errors.append(f"Приказ «{MovementKind(order.kind).label}» издаётся только в колледже (техникуме)")
+        refuse("kind", f"Приказ «{MovementKind(order.kind).label}» издаётся только в колледже (техникуме)")
     elif order.kind == K.CANCELLATION.value and order.cancels_id is None:
-        errors.append("Приказ об отмене создаётся действием «Отменить приказом» в списке приказов")
+        refuse("kind", "Приказ об отмене создаётся действием «Отменить приказом» в списке приказов")
     if "kind" in changed and order.items:
-        errors.append("Тип приказа, в котором уже есть ученики, менять нельзя: создайте новый приказ")
+        refuse("kind", "Тип приказа, в котором уже есть ученики, менять нельзя: создайте новый приказ")
     year = None
     if order.order_date is None:
-        errors.append("Поле «Дата приказа» обязательно")
+        refuse("order_date", "Поле «Дата приказа» обязательно")
     else:
         order.number_year = order.order_date.year
         year = year_of(order.org_id, order.order_date)
         if year is None:
-            errors.append("В организации нет учебного года: сначала создайте его")
+            refuse("order_date", "В организации нет учебного года: сначала создайте его")
         else:
             order.year_id = year.id
     if order.kind in (K.NEXT_YEAR.value, K.REPEAT.value):
         target = db.session.get(AcademicYear, order.target_year_id) if order.target_year_id else None
         if target is None:
-            errors.append("Укажите учебный год, на который переводятся ученики")
+            refuse("target_year", "Укажите учебный год, на который переводятся ученики")
         elif year is not None and target.start_date <= year.start_date:
-            errors.append(f"Учебный год перевода должен быть позже {year.name}")
+            refuse("target_year", f"Учебный год перевода должен быть позже {year.name}")
         elif order.effective_date is None:
             order.effective_date = target.start_date
     elif order.kind != K.GRADUATION.value and order.target_year_id is not None:
@@ -130,10 +135,10 @@ def validate_order(order):
             MovementOrder.org_id == order.org_id, MovementOrder.number_year == order.number_year,
             MovementOrder.number == order.number, MovementOrder.id != (order.id or 0)))
         if twin is not None:
-            errors.append(f"Приказ № {order.number} за {order.number_year} год уже есть "
-                          f"(от {twin.order_date:%d.%m.%Y}, «{twin.kind_label}»)")
+            refuse("number", f"Приказ № {order.number} за {order.number_year} год уже есть "
+                             f"(от {twin.order_date:%d.%m.%Y}, «{twin.kind_label}»)")
     if errors:
-        raise DomainError("Приказ не сохранён", errors)
+        raise DomainError("Приказ не сохранён", errors, fields)
 
 
 @validator(MovementItem, "movement.applied_order_items")

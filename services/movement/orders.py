@@ -426,7 +426,8 @@ def add_items(actor, order_id, inputs):
     order = _draft_for_edit(actor, order_id)
     inputs = [i for i in inputs if i.student_id]
     if not inputs:
-        raise DomainError("Ученики не добавлены", ["Выберите хотя бы одного ученика"])
+        raise DomainError("Ученики не добавлены", ["Выберите хотя бы одного ученика"],
+                          {"student_id": "Выберите хотя бы одного ученика"})
     ids = [int(i.student_id) for i in inputs]
     if set(permissions.scoped_ids(actor, "student", "list", Student, ids)) != set(ids):
         raise DomainError("Ученики не добавлены", ["Нет доступа к одному или нескольким выбранным ученикам"])

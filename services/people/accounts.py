@@ -300,13 +300,20 @@ def end_sessions(user):
 
 
 def change_password(user, old_password, new_password, confirm):
+    """A refusal names its input in the DomainError's `fields`: old_password, new_password, confirm_password."""
+    def refuse(field, message):
+        raise DomainError(message, fields={field: message})
+
     if not verify_password(user, old_password):
-        raise DomainError("Текущий пароль указан неверно.")
+        refuse("old_password", "Текущий пароль указан неверно.")
     if new_password != confirm:
-        raise DomainError("Новый пароль и подтверждение не совпадают.")
-    check_password_strength(new_password, user.login, [user.display_name])
+        refuse("confirm_password", "Новый пароль и подтверждение не совпадают.")
+    try:
+        check_password_strength(new_password, user.login, [user.display_name])
+    except DomainError as exc:
+        refuse("new_password", str(exc))
     if old_password == new_password:
-        raise DomainError("Новый пароль должен отличаться от текущего.")
+        refuse("new_password", "Новый пароль должен отличаться от текущего.")
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     end_sessions(user)

@@ -15,9 +15,9 @@ def related(obj, rel, fk, model):
     return db.session.get(model, pk) if pk is not None else None
 
 
-def raise_if(errors, what):
+def raise_if(errors, what, fields=None):
     if errors:
-        raise DomainError(what, errors)
+        raise DomainError(what, errors, fields)
 
 
 def check_open_year(year, errors):

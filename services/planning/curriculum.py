@@ -202,18 +202,32 @@ class LineInput:
     period1_hours: str | None = None
     period2_hours: str | None = None
     delete: bool = False
+    key: str | None = None  # the row's name in the caller's form: its errors are `fields[(key, attribute)]`
 
 
-def _parse(value, label, errors):
+def _parse(row, attribute, label, errors, fields):
     try:
-        return hours(value)
+        return hours(getattr(row, attribute))
     except ValueError as exc:
         errors.append(f"{label}: {exc}")
+        fields[(row.key, attribute)] = str(exc)
         return None
 
 
+def _require_hours(row, line, label, college, errors, fields):
+    """A row without its hours is refused here, beside its input (the flush rule says it only in words)."""
+    if college:
+        if not (line.period1_hours or line.period2_hours):
+            errors.append(f"{label}: укажите часы хотя бы одного семестра")
+            fields[(row.key, "period1_hours")] = "Укажите часы хотя бы одного семестра"
+    elif not line.hours_per_week:
+        errors.append(f"{label}: укажите часы в неделю (больше нуля)")
+        fields[(row.key, "hours_per_week")] = "Укажите часы в неделю (больше нуля)"
+
+
 def save_lines(actor, curriculum, rows, version=None):
-    """Apply the grid: change, add and delete lines at once; any bad row refuses them all.
+    """Apply the grid: change, add and delete lines at once; any bad row refuses them all, the
+    DomainError naming each wrong input as `(row.key, attribute)` in its `fields`.
 
     `version`: the plan's version the grid was made from — a grid made before someone else saved
     the plan is refused, not written over it (services/versions.py; the page passes what its form
@@ -224,7 +238,8 @@ def save_lines(actor, curriculum, rows, version=None):
     existing = {line.id: line for line in curriculum.lines}
     subjects = {s.id: s for s in db.session.scalars(select(Subject).where(Subject.org_id == curriculum.org_id))}
     next_order = max((line.sort_order or 0 for line in curriculum.lines), default=0) + 1
-    errors = []
+    college = is_college(curriculum)
+    errors, fields, keys = [], {}, {}
     try:
         for row in rows:
             if row.id is not None:
@@ -240,6 +255,7 @@ def save_lines(actor, curriculum, rows, version=None):
                     continue  # an empty row of the form
                 if row.subject_id not in subjects:
                     errors.append("Выбран предмет другой организации")
+                    fields[(row.key, "subject_id")] = "Выбран предмет другой организации"
                     continue
                 label = subjects[row.subject_id].name
                 line = CurriculumLine(org_id=curriculum.org_id, subject_id=row.subject_id,
@@ -248,16 +264,24 @@ def save_lines(actor, curriculum, rows, version=None):
                 curriculum.lines.append(line)
             if row.component is not None:
                 line.component = row.component
-            line.hours_per_week = _parse(row.hours_per_week, label, errors)
-            line.period1_hours = _parse(row.period1_hours, label, errors)
-            line.period2_hours = _parse(row.period2_hours, label, errors)
-        seen, doubled = set(), []
+            keys[id(line)] = row.key
+            before = len(errors)
+            line.hours_per_week = _parse(row, "hours_per_week", label, errors, fields)
+            line.period1_hours = _parse(row, "period1_hours", label, errors, fields)
+            line.period2_hours = _parse(row, "period2_hours", label, errors, fields)
+            if len(errors) == before:
+                _require_hours(row, line, label, college, errors, fields)
+        seen, doubled = {}, []
         for line in curriculum.lines:
             key = (line.subject_id, line.component)
             if key in seen:
-                doubled.append(f"предмет «{line.subject.name}» указан дважды в одном компоненте")
-            seen.add(key)
-        raise_if(errors + doubled, "Учебный план не сохранён")
+                text = f"предмет «{line.subject.name}» указан дважды в одном компоненте"
+                doubled.append(text)
+                for twin in (seen[key], line):
+                    if keys.get(id(twin)) is not None:
+                        fields[(keys[id(twin)], "component")] = "Этот предмет уже есть в этом компоненте"
+            seen[key] = line
+        raise_if(errors + doubled, "Учебный план не сохранён", fields)
         db.session.flush()
     except Exception:
         db.session.rollback()

@@ -81,17 +81,22 @@ def validate_topic(topic):
 
 
 def topic_problems(title, hours, section, homework):
+    return [text for _, text in _topic_problems(title, hours, section, homework)]
+
+
+def _topic_problems(title, hours, section, homework):
+    """[(the field it is about, the problem)] of one topic."""
     problems = []
     if not (title or "").strip():
-        problems.append("не указана тема урока")
+        problems.append(("title", "не указана тема урока"))
     elif len(title.strip()) > 500:
-        problems.append("тема длиннее 500 знаков")
+        problems.append(("title", "тема длиннее 500 знаков"))
     if not isinstance(hours, int) or isinstance(hours, bool) or not 1 <= hours <= MAX_HOURS:
-        problems.append(f"часы — целое число от 1 до {MAX_HOURS}")
+        problems.append(("hours", f"часы — целое число от 1 до {MAX_HOURS}"))
     if section and len(section) > 300:
-        problems.append("раздел длиннее 300 знаков")
+        problems.append(("section", "раздел длиннее 300 знаков"))
     if homework and len(homework) > 500:
-        problems.append("домашнее задание длиннее 500 знаков")
+        problems.append(("homework", "домашнее задание длиннее 500 знаков"))
     return problems
 
 
@@ -99,13 +104,15 @@ def topic_problems(title, hours, section, homework):
 
 @dataclass
 class TopicInput:
-    """One topic as typed or read: texts not yet checked; `row` names it in messages."""
+    """One topic as typed or read: texts not yet checked; `row` names it in messages, `key` (the caller's
+    name of the row) in the DomainError's `fields`: `(key, "title" | "hours" | "section" | "homework")`."""
 
     row: str
     title: object = None
     hours: object = None
     section: object = None
     homework: object = None
+    key: object = None
 
 
 def _text(value):
@@ -137,17 +144,21 @@ def _hours(value):
     return int(number) if small and number == number.to_integral() else text
 
 
-def check_topics(inputs):
-    """(clean topic dicts, errors naming every bad row)."""
+def check_topics(inputs, fields=None):
+    """(clean topic dicts, errors naming every bad row); `fields` (a dict) gets each problem under
+    `(item.key, field)`."""
     clean, errors = [], []
     for item in inputs:
         title, section, homework = _text(item.title), _text(item.section), _text(item.homework)
         hours = _hours(item.hours)
-        problems = topic_problems(title, hours, section, homework)
+        problems = _topic_problems(title, hours, section, homework)
         if problems:
-            hours_refused = any(p.startswith("часы") for p in problems) and item.hours not in (None, "")
+            hours_refused = any(field == "hours" for field, _ in problems) and item.hours not in (None, "")
             shown = f" («{item.hours}»)" if hours_refused else ""
-            errors.append(f"{item.row}: " + "; ".join(problems) + shown)
+            errors.append(f"{item.row}: " + "; ".join(text for _, text in problems) + shown)
+            if fields is not None:
+                for field, text in problems:
+                    fields.setdefault((item.key, field), text[:1].upper() + text[1:])
         else:
             clean.append({"title": title, "hours": hours, "section": section, "homework": homework})
     if not errors and not clean:
@@ -170,8 +181,9 @@ def save_topics(actor, plan, inputs, what="КТП не сохранён", versio
     require_own_plan(actor, plan)
     if version is not None:
         versions.claim(plan, version)
-    clean, errors = check_topics(inputs)
-    raise_if(errors, what)
+    fields = {}
+    clean, errors = check_topics(inputs, fields)
+    raise_if(errors, what, fields)
     try:
         plan.topics.clear()
         db.session.flush()  # old positions go before new ones take them

@@ -346,15 +346,18 @@ def save_split(actor, klass, subject, period, choice):
     students = class_students(klass)
     known = {s.id for s in students}
     missing, doubled, foreign = [], [], []
-    result = {}
+    result, fields = {}, {}
     for student in students:
         chosen = {parse_id(x) for x in choice.get(student.id, ()) if x != ""}
         if any(c not in subgroups for c in chosen):
             foreign.append(student.full_name)
+            fields[student.id] = "Выбрана подгруппа другого класса или предмета"
         elif not chosen:
             missing.append(student.full_name)
+            fields[student.id] = "Выберите подгруппу"
         elif len(chosen) > 1:
             doubled.append(f"{student.full_name} ({', '.join(subgroups[c].name for c in sorted(chosen))})")
+            fields[student.id] = "Выберите одну подгруппу"
         else:
             result[student.id] = chosen.pop()
     strangers = [sid for sid in choice if sid not in known]
@@ -367,7 +370,7 @@ def save_split(actor, klass, subject, period, choice):
         errors.append("выбрана подгруппа другого класса или предмета: " + ", ".join(foreign))
     if strangers:
         errors.append("в форме есть обучающиеся не из этого класса")
-    raise_if(errors, "Деление не сохранено: каждый обучающийся должен быть ровно в одной подгруппе")
+    raise_if(errors, "Деление не сохранено: каждый обучающийся должен быть ровно в одной подгруппе", fields)
     # Replace the period's split of this class and subject in one statement pair.
     db.session.execute(SubgroupMember.__table__.delete().where(
         SubgroupMember.subject_id == subject.id, SubgroupMember.period_id == period.id,

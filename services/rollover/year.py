@@ -666,9 +666,10 @@ def transfer_students(actor, year, order_number, order_date):
         if draft is not None and not number:  # more students for the drafts begun earlier
             number, day = re.sub(r"-(в|вып)$", "", draft.number), draft.order_date
         if not number:
-            raise DomainError("Укажите номер приказа о переводе")
+            raise DomainError("Укажите номер приказа о переводе", fields={"order_number": "Укажите номер приказа"})
         if not isinstance(day, date):
-            raise DomainError("Укажите дату приказа в виде дд.мм.гггг")
+            raise DomainError("Укажите дату приказа в виде дд.мм.гггг",
+                              fields={"order_date": "Дата приказа указывается в виде дд.мм.гггг"})
         build_year_transfer(actor, [c.klass.id for c in preview.classes], wizard.next_year, number, day)
 
     def apply(wizard):

@@ -22,10 +22,12 @@ def _overlap(a, b, times):
     return bool(ta and tb and ta[0] < tb[1] and tb[0] < ta[1])
 
 
-def find_clashes(catalog, slots, times, focus=None):
+def find_clashes(catalog, slots, times, focus=None, culprits=None):
     """Russian messages naming every booking of a teacher, a room or a class twice at one time.
 
-    `focus` limits the report to clashes that involve those slot keys (the ones being saved).
+    `focus` limits the report to clashes that involve those slot keys (the ones being saved);
+    `culprits` (a dict) gets the first clash of each such slot, by its key: (what is booked twice — "teacher",
+    "room" or "class" —, the message), for a form to mark its input.
     """
     org = catalog.org
     teacher_word, class_word = term("teacher", org), term("class_gen", org)
@@ -38,6 +40,8 @@ def find_clashes(catalog, slots, times, focus=None):
 
     def report(kind, a, b, text):
         pair = (kind, frozenset((a.key, b.key)))
+        if culprits is not None:
+            culprits.setdefault(a.key, (kind, text))
         if pair not in seen:
             seen.add(pair)
             if text not in messages:

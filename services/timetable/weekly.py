@@ -93,6 +93,8 @@ def save_class_week(actor, class_id, shift, cells, today=None, token=None):
     on a date, refuses the whole grid with every clash named. `token`: week_token() of the week
     the grid was made from — a week changed since is refused, not written over (the page passes
     what its form sent); None for a caller that does not claim to know it.
+    The DomainError names the cells it is about in its `fields`: `("cell" | "room", weekday, number,
+    assignment_id)` (the subject, the room of that lesson).
     """
     permissions.require(actor, "timetable", "edit")
     klass = class_for(actor, class_id)
@@ -111,33 +113,42 @@ def save_class_week(actor, class_id, shift, cells, today=None, token=None):
     if token is not None:
         versions.check(token, week_token(load_entry_slots(catalog, TimetableEntry.class_id == klass.id)))
     mine = {a.id for a in catalog.class_assignments(klass.id)}
-    errors, wanted = [], {}
+    errors, wanted, fields = [], {}, {}
+
+    def refuse(field, where, text):
+        errors.append(f"{where}: {text}")
+        fields.setdefault(field, text[:1].upper() + text[1:])
+
     for weekday, number, assignment_id, room_id in cells:
         where = when_text(weekday, shift, number) if weekday in DAYS else f"день {weekday}"
         if weekday not in DAYS or not 0 <= number <= MAX_NUMBER:
             errors.append(f"Неверная ячейка: {where}")
             continue
+        cell = ("cell", weekday, number, assignment_id)
         if assignment_id not in mine:
-            errors.append(f"{where}: выбранного предмета нет в нагрузке {term('class_gen', actor.org)} {klass.name}")
+            refuse(cell, where, f"выбранного предмета нет в нагрузке {term('class_gen', actor.org)} {klass.name}")
             continue
         if room_id is not None and room_id not in catalog.rooms:
-            errors.append(f"{where}: кабинет не найден")
+            refuse(("room", weekday, number, assignment_id), where, "кабинет не найден")
             continue
         key = (weekday, number, assignment_id)
         if key in wanted:
-            errors.append(f"{where}: предмет «{catalog.assignments[assignment_id].label}» выбран дважды")
+            refuse(cell, where, f"предмет «{catalog.assignments[assignment_id].label}» выбран дважды")
             continue
         wanted[key] = room_id
     if errors:
-        raise DomainError("Расписание не сохранено", errors)
+        raise DomainError("Расписание не сохранено", errors, fields)
 
     new_slots = [entry_slot(catalog, None, klass.id, a, d, shift, n, r, key=("new", i))
                  for i, ((d, n, a), r) in enumerate(sorted(wanted.items()))]
     others = load_entry_slots(catalog, TimetableEntry.class_id != klass.id)
     times = bell_times(actor.org_id, year.id)
-    clashes = find_clashes(catalog, others + new_slots, times, focus={s.key for s in new_slots})
+    culprits = {}
+    clashes = find_clashes(catalog, others + new_slots, times, focus={s.key for s in new_slots},
+                           culprits=culprits)
     if clashes:
-        raise DomainError("Расписание не сохранено: есть накладки", clashes)
+        raise DomainError("Расписание не сохранено: есть накладки", clashes, {
+            ("cell", s.day, s.number, s.assignment_id): culprits[s.key][1] for s in new_slots if s.key in culprits})
     clashes, stale = _dated_conflicts(catalog, others + new_slots, times, year, today, klass.id)
     if clashes:
         raise DomainError("Расписание не сохранено: оно противоречит заменам на даты", clashes)
