@@ -11,6 +11,8 @@ Every endpoint declares what it needs where it is written (as Flask-AppBuilder's
 `@signed_in` on a route open to anyone or to any signed-in user. `endpoint_access(app)` lists
 every endpoint of the application with its declaration (tests/test_page_matrix.py walks them).
 """
+import csv
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from decimal import Decimal
 from urllib.parse import unquote_plus
 
 import flask_admin.model.base as admin_model_base
-from flask import abort, flash, g, has_request_context, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
 from flask_admin import BaseView
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -36,12 +38,13 @@ from wtforms import fields, widgets
 from models import AcademicYear, Role, Staff, StaffRole, db
 from models.labels import labels_of
 from models.dialect import is_database_busy
-from services import audit, database, params, permissions, versions
+from services import audit, database, dates, params, permissions, versions
 from services.people import accounts
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 
 from admin_views import formatting
 from reports.credentials import credentials_workbook
+from reports.xlsx import XLSX_MIME, Book
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +284,8 @@ class SecureModelView(Guarded, ModelView):
     edit_template = "versioned_edit.html"
     page_size = 50
     can_set_page_size = True
-    export_types = ["csv"]
+    export_types = ["xlsx", "csv"]
+    export_type_labels = {"xlsx": "Excel (.xlsx)", "csv": "CSV (Excel, «;»)"}
     export_max_rows = 5000
     fast_mass_delete = False
 
@@ -506,7 +510,12 @@ class SecureModelView(Guarded, ModelView):
     def get_export_value(self, model, name):
         # Every column passes here: plain text, a related record (its __str__), a dotted path, a list
         # of records, whatever a column_formatters_export returns.
-        return formula_safe(super().get_export_value(model, name))
+        return formula_safe(self.export_text(model, name))
+
+    def export_text(self, model, name):
+        """A column's value as the export shows it (dates дд.мм.гггг, a record by its name), unescaped: the
+        .xlsx writes it as a text cell, which no spreadsheet evaluates."""
+        return super().get_export_value(model, name)
 
     def _export_data(self):
         count, data = super()._export_data()
@@ -516,13 +525,62 @@ class SecureModelView(Guarded, ModelView):
                        + (f"; отбор: {conditions}" if conditions else ""))
         return count, data
 
+    def _export_table(self, value):
+        """(headers, rows) of the list as it is selected (its row filter, search, filters and sort: the
+        rows of get_query, capped at export_max_rows), each cell `value(row, column)`."""
+        count, data = self._export_data()
+        columns = self._export_columns
+        rows = [[value(row, name) for name, _ in columns] for row in data]
+        return [str(label) for _, label in columns], rows
+
+    def _export_file_name(self, extension):
+        org = self.actor.org if self.actor is not None else None
+        return f"{export_slug(self.name)}-{dates.today(org):%d.%m.%Y}.{extension}"
+
     def _export_csv(self, return_url):
-        # Flask-Admin streams the file after the request's database session is closed, so a related
-        # record whose __str__ loads another (a subgroup names its class) broke the file halfway. The
-        # export is capped (export_max_rows): it is written whole while the session is open.
-        response = super()._export_csv(return_url)
-        response.make_sequence()
+        """CSV as Russian Excel opens it: UTF-8 with a BOM, «;» between fields. Written whole inside the
+        request (Flask-Admin streamed it after the database session had closed: a related record whose
+        __str__ loads another broke the file halfway); the export is capped (export_max_rows)."""
+        headers, rows = self._export_table(self.get_export_value)
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return self._download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", "csv")
+
+    def _export_tablib(self, export_type, return_url):
+        """.xlsx through the reports' Book (no tablib): text written as text, so a value like «=cmd» is never
+        a formula; printable (A4 landscape, fit to width, the header row on every page)."""
+        if export_type != "xlsx":
+            abort(404)
+        headers, rows = self._export_table(self.export_text)
+        book = Book()
+        ws = book.sheet(self.name or "Список", repeat_rows=(0, 0))
+        ws.set_header(f"&C{str(self.name).replace('&', '&&')}")
+        ws.set_footer("&CСтр. &P из &N")
+        for col, header in enumerate(headers):
+            book.put(ws, 0, col, header, book.header)
+            width = max([len(header), *(len(str(row[col])) for row in rows[:200])]) + 2
+            ws.set_column(col, col, min(max(width, 8), 60))
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                book.put(ws, r, col, float(value) if isinstance(value, Decimal) else value, book.cell)
+        if rows:
+            ws.autofilter(0, 0, len(rows), len(headers) - 1)
+        ws.freeze_panes(1, 0)
+        return self._download(book.bytes(), XLSX_MIME, "xlsx")
+
+    def _download(self, body, mimetype, extension):
+        response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True,
+                             download_name=self._export_file_name(extension))
+        response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def export_slug(name):
+    """A list's file name: its Russian name as it is shown, without what a file system refuses."""
+    text = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in str(name)).strip()
+    return "-".join(text.split()) or "spisok"
 
 
 def open_years(actor):
