@@ -1,0 +1,131 @@
+"""Russian everywhere (issue 15.7): every page each demo role reaches from its home page, in a school and in a
+college, shows no English word of the interface, no «None», no field's code name, none of the clumsy phrases
+of Flask-Admin's shipped catalogue, and in a college no school word."""
+import re
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+from models import db
+from tests.helpers import open_browser
+
+PASSWORD = "demo-pass-2026"
+NOT_PAGES = ("/static/", "/export/", "format=", "/logout", ".xlsx", ".json", "/download")
+# Attributes a user reads; the rest (classes, names, ids, data-* but the confirmation) is not shown.
+SHOWN = ("title", "placeholder", "alt", "aria-label", "data-confirm")
+ENGLISH = re.compile(
+    r"\b(items?|User|Created|Applied|None|Organization|Shift|Cancels|Number|Year|Save|Delete|Filter|Edit|List|"
+    r"Create|Details|Add|Search|Export|Home|Cancel|Submit|Record|records|Actions|With selected|Are you sure|"
+    r"Yes|No|Select|Remove|Back|View|Name|Date|Title|Kind|Type|Status|True|False|Page|Next|Previous|Apply|"
+    r"Reset|Clear|equals|contains|greater|smaller|empty|between|Government|decree|Saturday|At|By)\b")
+CODE_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")  # a column's name (`class_id`, `last_name`) shown as it is
+CLUMSY = re.compile(r"элементы|Добавить Фильтр|добавить новый объект|Вы уверены что|удалено 0|Сброс Фильтров|"
+                    r"С выбранным\b|Было удалено")
+SCHOOL_WORDS = re.compile(
+    r"по классу|[Дд]вижение учащихся|[Кк]лассн(ый|ого|ому|ым) руководител|весь класс|\bУчеников\b|\bучащи|"
+    r"\b[Кк]ласс(а|ы|ов|у|ом|е|ам|ах)?\b|\b[Уу]чени(к|ки|ков|ку|ком|ка)\b|\b[Уу]чител(ь|я|ю|ем|ей|ям)\b|"
+    r"\b[Чч]етверт")
+
+
+class ShownText(HTMLParser):
+    """The text a user sees (text outside <script>, <style>, <template>; the shown attributes; a button's
+    value) and the page's local links."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.links, self._hidden = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "style", "template"):
+            self._hidden += 1
+        self.parts += [attrs[name] for name in SHOWN if attrs.get(name)]
+        if tag in ("input", "button") and (attrs.get("type") or "") in ("submit", "button") and attrs.get("value"):
+            self.parts.append(attrs["value"])
+        href = attrs.get("href") or ""
+        if tag == "a" and href.startswith("/") and not href.startswith("//") and not any(n in href for n in NOT_PAGES):
+            self.links.append(href)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template") and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data):
+        if not self._hidden and data.strip():
+            self.parts.append(data.strip())
+
+
+def shown(resp):
+    parser = ShownText()
+    parser.feed(resp.get_data(as_text=True))
+    return " | ".join(parser.parts), parser.links
+
+
+def crawl(b):
+    """{url: shown text} of the home page, every page it links to (the menu) and every page those link to
+    (a list's cards, forms, a journal's grid …): one page per path, ids aside."""
+    seen, found = set(), {}
+    level = ["/"]
+    for depth in range(3):
+        following = []
+        for url in level:
+            path = re.sub(r"\d+", "N", url.split("?")[0])
+            if path in seen:
+                continue
+            seen.add(path)
+            resp = b.get(url)
+            assert resp.status_code in (200, 302, 403, 404), (url, resp.status_code)
+            if resp.status_code != 200 or not resp.content_type.startswith("text/html"):
+                continue
+            found[url], links = shown(resp)
+            following += links
+        level = following
+    return found
+
+
+def problems(text, college):
+    bad = {m.group(0) for m in ENGLISH.finditer(text)} | {m.group(0) for m in CODE_NAME.finditer(text)} | \
+        {m.group(0) for m in CLUMSY.finditer(text)}
+    if college:
+        bad |= {m.group(0) for m in SCHOOL_WORDS.finditer(text)}
+    return sorted(bad)
+
+
+def demo_accounts(app, kind):
+    """[(role, login)] of the demo data's accounts, one per role (`flask demo-data`)."""
+    result = app.test_cli_runner().invoke(args=["demo-data", "--kind", kind, "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    accounts = []
+    for line in result.output.splitlines()[2:]:
+        match = re.match(r"^(\S.*?)\s{2,}(\S+)\s{2,}\S+\s+.+$", line)
+        if match:
+            accounts.append(match.group(1, 2))
+    assert len(accounts) == 8, result.output
+    return accounts
+
+
+@pytest.mark.parametrize("kind", ["school", "college"])
+def test_every_page_of_every_role_is_in_russian(app, browser, kind):
+    started = time.monotonic()
+    found = {}
+    for role, login in demo_accounts(app, kind):
+        t0 = time.monotonic()
+        pages = crawl(open_browser(browser, login, PASSWORD))
+        print(role, len(pages), round(time.monotonic() - t0, 1))
+        assert len(pages) > (3 if role in ("Обучающийся", "Родитель") else 8), (role, list(pages))
+        for url, text in pages.items():
+            bad = problems(text, kind == "college")
+            if bad:
+                found[(role, url)] = bad
+    print(kind, round(time.monotonic() - started, 1))
+    import collections
+    words = collections.defaultdict(list)
+    for (role, url), bad in found.items():
+        for w in bad:
+            words[w].append((role, url))
+    with open(f"/tmp/found-{kind}.txt", "w") as fh:
+        for w, where in sorted(words.items(), key=lambda x: -len(x[1])):
+            fh.write(f"{w} {len(where)} {where[:4]}\n")
+    assert found == {}
