@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from models import AccessLog, AuditLog, LoginEvent, db
 from models.labels import field_label
+from services.terms import KindText
 from services import clock, params
 
 from admin_views import formatting
@@ -15,14 +16,16 @@ from admin_views.base import SecureModelView
 
 ENTITY_LABELS = {
     "organization": "Организация", "academic_year": "Учебный год", "period": "Учебный период",
-    "holiday": "Каникулы", "calendar_day": "Календарь", "school_class": "Класс (группа)",
+    "holiday": "Каникулы", "calendar_day": "Календарь", "school_class": KindText("class"),
     "staff": "Сотрудник", "student": "Обучающийся", "parent": "Родитель", "user_account": "Учётная запись",
-    "teaching_assignment": "Нагрузка учителя", "curriculum": "Учебный план",
-    "curriculum_line": "Строка учебного плана", "thematic_plan": "КТП", "subject": "Предмет",
+    "teaching_assignment": KindText("teaching_assignment"), "curriculum": "Учебный план",
+    "curriculum_line": "Строка учебного плана", "thematic_plan": "КТП", "subject": KindText("subject"),
     "mark": "Отметка", "attendance": "Посещаемость", "period_mark": "Отметка за период",
     "lesson": "Урок", "task": "Задание", "bell": "Звонок", "timetable_entry": "Расписание",
     "timetable_change": "Замена", "exam_entry": "Экзамен",
-    "movement_order": "Приказ", "class_membership": "Состав класса",
+    "movement_order": "Приказ", "class_membership": KindText("class_membership"),
+    "movement_item": "Строка приказа", "exam_result": "Результат экзамена (зачёта)",
+    "rollover_step": "Шаг перехода на новый учебный год", "semester_switch": "Переход в новый семестр",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

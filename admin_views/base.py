@@ -41,6 +41,7 @@ from models.dialect import is_database_busy
 from services import audit, database, dates, params, permissions, versions
 from services.people import accounts
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
+from services.terms import kind_phrase
 
 from admin_views import formatting
 from reports.credentials import credentials_workbook
@@ -292,7 +293,11 @@ class SecureModelView(Guarded, ModelView):
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
         # Labels are declared once on the model (models/labels.py); a view names only those that differ.
         own = type(self).column_labels  # Flask-Admin's own default is a descriptor, not a dict
-        self.column_labels = {**labels_of(model), **(own if isinstance(own, dict) else {})}
+        # … in a school's words, said in a college's in a college (класс → группа, учитель → преподаватель).
+        self.column_labels = {key: kind_phrase(label) for key, label in
+                              {**labels_of(model), **(own if isinstance(own, dict) else {})}.items()}
+        self.column_descriptions = {key: kind_phrase(text) for key, text in
+                                    (type(self).column_descriptions or {}).items()}
         super().__init__(model, _UnitSession(), name=name, category=category, endpoint=endpoint, url=url, **kwargs)
         permissions.check_rows(self.view_key, model)
         # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.
@@ -555,7 +560,7 @@ class SecureModelView(Guarded, ModelView):
             abort(404)
         headers, rows = self._export_table(self.export_text)
         book = Book()
-        ws = book.sheet(self.name or "Список", repeat_rows=(0, 0))
+        ws = book.sheet(str(self.name) or "Список", repeat_rows=(0, 0))
         ws.set_header(f"&C{str(self.name).replace('&', '&&')}")
         ws.set_footer("&CСтр. &P из &N")
         for col, header in enumerate(headers):

@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 import flask_babel
 
-from services import dates
+from services import dates, terms
 
 # Babel's patterns of services/dates.py's DATE_FORMAT, DAY_FORMAT, DATETIME_FORMAT, TIME_FORMAT.
 DATE = "dd.MM.yyyy"
@@ -62,6 +62,7 @@ def register(app):
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_time, "time")
+    app.add_template_filter(terms.for_kind, "kind")  # a school's text in a college's words in a college
 
 
 __all__ = ["format_date", "format_datetime", "format_time", "register"]

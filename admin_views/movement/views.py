@@ -498,6 +498,6 @@ def pages():
                          url="/movement/year-transfer"),
         ClassFillPage(name=KindName("Наполняемость классов", "Наполняемость групп"), category=CATEGORY,
                       endpoint="report_class_fill", url="/reports/class-fill"),
-        MovementReportPage(name="Движение учащихся", category=CATEGORY, endpoint="report_movement",
-                           url="/reports/movement"),
+        MovementReportPage(name=KindName("Движение учащихся", "Движение студентов"), category=CATEGORY,
+                           endpoint="report_movement", url="/reports/movement"),
     ]
