@@ -24,6 +24,8 @@ import flask_admin.model.base as admin_model_base
 from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
 from flask_admin import BaseView
 from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext, ngettext
+from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
@@ -195,7 +197,9 @@ def _bool(view, value, name=None):
     return "да" if value else "нет"
 
 
-TYPE_FORMATTERS = {date: _date, datetime: _datetime, bool: _bool, type(None): lambda v, x, n=None: ""}
+# datetime before date: Flask-Admin takes the first type the value is an instance of, and a datetime is a date
+# (a timestamp was shown without its time, and as the UTC day).
+TYPE_FORMATTERS = {datetime: _datetime, date: _date, bool: _bool, type(None): lambda v, x, n=None: ""}
 
 
 def formula_safe(value):
@@ -276,7 +280,7 @@ class SecureModelView(Guarded, ModelView):
     model_form_converter = RuModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
-    column_type_formatters_export = {date: _date, datetime: _datetime, bool: _bool, list: list_formatter,
+    column_type_formatters_export = {datetime: _datetime, date: _date, bool: _bool, list: list_formatter,
                                      type(None): lambda v, x, n=None: ""}
     column_default_sort = "id"
     column_display_pk = False
@@ -403,6 +407,18 @@ class SecureModelView(Guarded, ModelView):
 
     def ajax_lookup(self):
         abort(404)
+
+    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        """Flask-Admin's «Удалить» of the selected rows, but all or nothing: a row refused stops it (its reason
+        flashed, the request rolled back), and nothing says «Удалено 0 записей» as if it were a success."""
+        rows = get_query_for_ids(self.get_query(), self.model, ids).all()
+        for row in rows:
+            if not self.delete_model(row):
+                db.session.rollback()
+                return
+        flash(ngettext("Record was successfully deleted.", "%(count)s records were successfully deleted.",
+                       len(rows), count=len(rows)), "success")
 
     # -- what a school does not show (nor anyone: a record's version counter) ---------------
 

@@ -22,6 +22,7 @@ from reports.document import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import dates, permissions
+from services.terms import KindPhrase, for_kind
 from services.movement import enrollment, entries, guards, year_transfer
 from services.movement import orders as movement
 from services.errors import DomainError, PermissionDenied
@@ -108,10 +109,11 @@ class MovementOrderView(SecureModelView):
     form_args = {"effective_date": {"validators": [validators.Optional()]}}
     choice_filters = {"target_year": lambda actor: AcademicYear.is_closed.is_(False)}
     list_loader_options = (selectinload(MovementOrder.items),)
-    column_formatters = {"students": lambda v, c, m, n: len(m.items), "number": _order_link}
+    column_formatters = {"students": lambda v, c, m, n: len(m.items), "number": _order_link,
+                         "kind": lambda v, c, m, n: for_kind(m.kind_label)}
     column_formatters_export = {"students": lambda v, c, m, n: len(m.items)}
     column_export_list = ("number", "order_date", "kind", "status", "effective_date", "students", "note")
-    column_extra_row_actions = [LinkRowAction("fa fa-users", "items/?id={row_id}", title="Ученики приказа")]
+    column_extra_row_actions = [LinkRowAction("fa fa-users", "items/?id={row_id}", title=KindPhrase("Ученики приказа"))]
     column_descriptions = {
         "number": "Номер уникален в пределах календарного года",
         "effective_date": "Первый день нового положения учеников; пусто — дата приказа "

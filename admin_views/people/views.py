@@ -7,6 +7,7 @@ from wtforms import fields
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
                     StudentStatus)
 from services import permissions  # people also registers the card validators
+from services.terms import for_kind
 from services.people import cards as people
 from services.movement import guards as movement_guards
 
@@ -33,6 +34,8 @@ class StaffFunctionsMixin:
 
     form_extra_fields = {"role_codes": fields.SelectMultipleField(
         "Функции (роли) в системе", choices=[(r.value, r.label) for r in STAFF_ROLES])}
+    # «Учитель, Классный руководитель» in a college: «Преподаватель, Куратор».
+    column_formatters = {"roles_label": lambda view, context, model, name: for_kind(model.roles_label)}
 
     def on_model_change(self, form, model, is_created):
         people.check_staff_change(self.actor, model)
@@ -51,7 +54,7 @@ class StaffView(StaffFunctionsMixin, LoginActionsMixin, SecureModelView):
     form_columns = ("last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "position",
                     "role_codes", "rank", "qualification_category", "hire_date", "hire_order_number",
                     "dismissal_date", "phone", "email")
-    column_formatters = {"account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
     list_loader_options = (joinedload(Staff.position), joinedload(Staff.user))
     column_descriptions = {"role_codes": "Классного руководителя назначают в карточке класса."}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "position",
@@ -121,7 +124,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     )
     form_args = {"status": {"default": StudentStatus.STUDYING.value}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
-    column_formatters = {"account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
