@@ -22,7 +22,7 @@ from reports.document import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import dates, permissions
-from services.terms import KindPhrase, for_kind
+from services.terms import KindPhrase, for_kind, kind_phrase
 from services.movement import enrollment, entries, guards, year_transfer
 from services.movement import orders as movement
 from services.errors import DomainError, PermissionDenied
@@ -35,7 +35,7 @@ from services.movement.roster import class_counts
 
 CATEGORY = "Движение"
 K = MovementKind
-KIND_CHOICES = [(k.value, k.label) for k in MovementKind if k is not K.CANCELLATION]
+KIND_CHOICES = [(k.value, kind_phrase(k.label)) for k in MovementKind if k is not K.CANCELLATION]
 LANGUAGES = ["Английский", "Немецкий", "Французский", "Испанский", "Китайский"]
 
 

@@ -7,7 +7,7 @@ from wtforms import fields
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
                     StudentStatus)
 from services import permissions  # people also registers the card validators
-from services.terms import for_kind
+from services.terms import for_kind, kind_phrase
 from services.people import cards as people
 from services.movement import guards as movement_guards
 
@@ -33,7 +33,7 @@ class StaffFunctionsMixin:
     services/people.check_staff_change (who appoints, who gives administrator rights)."""
 
     form_extra_fields = {"role_codes": fields.SelectMultipleField(
-        "Функции (роли) в системе", choices=[(r.value, r.label) for r in STAFF_ROLES])}
+        "Функции (роли) в системе", choices=[(r.value, kind_phrase(r.label)) for r in STAFF_ROLES])}
     # «Учитель, Классный руководитель» in a college: «Преподаватель, Куратор».
     column_formatters = {"roles_label": lambda view, context, model, name: for_kind(model.roles_label)}
 
