@@ -6,7 +6,9 @@ from flask_admin.contrib.sqla.filters import DateBetweenFilter, FilterEqual, Int
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
-from models import AccessLog, AuditLog, LoginEvent
+from models import AccessLog, AuditLog, LoginEvent, db
+from models.labels import field_label
+from services.terms import KindText
 from services import clock, params
 
 from admin_views import formatting
@@ -14,26 +16,45 @@ from admin_views.base import SecureModelView
 
 ENTITY_LABELS = {
     "organization": "Организация", "academic_year": "Учебный год", "period": "Учебный период",
-    "holiday": "Каникулы", "calendar_day": "Календарь", "school_class": "Класс (группа)",
+    "holiday": "Каникулы", "calendar_day": "Календарь", "school_class": KindText("class"),
     "staff": "Сотрудник", "student": "Обучающийся", "parent": "Родитель", "user_account": "Учётная запись",
-    "teaching_assignment": "Нагрузка учителя", "curriculum": "Учебный план",
-    "curriculum_line": "Строка учебного плана", "thematic_plan": "КТП", "subject": "Предмет",
+    "teaching_assignment": KindText("teaching_assignment"), "curriculum": "Учебный план",
+    "curriculum_line": "Строка учебного плана", "thematic_plan": "КТП", "subject": KindText("subject"),
     "mark": "Отметка", "attendance": "Посещаемость", "period_mark": "Отметка за период",
     "lesson": "Урок", "task": "Задание", "bell": "Звонок", "timetable_entry": "Расписание",
     "timetable_change": "Замена", "exam_entry": "Экзамен",
-    "movement_order": "Приказ", "class_membership": "Состав класса",
+    "movement_order": "Приказ", "class_membership": KindText("class_membership"),
+    "movement_item": "Строка приказа", "exam_result": "Результат экзамена (зачёта)",
+    "rollover_step": "Шаг перехода на новый учебный год", "semester_switch": "Переход в новый семестр",
 }
+MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
+                   if hasattr(mapper.class_, "__tablename__")}
 READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт"}
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
                  "close": "закрытие периода", "reopen": "открытие периода", "close_year": "закрытие учебного года",
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
 
 
+def _changed_fields(entry):
+    """(label, old, new) of a change log entry, each field by its column's Russian label (models/labels.py),
+    never the column's name."""
+    model = MODELS_BY_TABLE.get(entry.entity)
+    found = []
+    for key, (old, new) in (entry.changes or {}).items():
+        label = (field_label(model, key) if model is not None else None) or "Служебное поле"
+        found.append((label, old, new))
+    return sorted(found, key=lambda item: item[0])
+
+
 def _changes(view, context, model, name):
     rows = "".join(
-        f"<tr><td>{escape(field)}</td><td>{escape(_show(old))}</td><td>{escape(_show(new))}</td></tr>"
-        for field, (old, new) in sorted((model.changes or {}).items()))
+        f"<tr><td>{escape(label)}</td><td>{escape(_show(old))}</td><td>{escape(_show(new))}</td></tr>"
+        for label, old, new in _changed_fields(model))
     return Markup(f'<table class="table table-sm mb-0"><tr><th>Поле</th><th>Было</th><th>Стало</th></tr>{rows}</table>')
+
+
+def _changes_text(view, context, model, name):
+    return "; ".join(f"{label}: {_show(old)} → {_show(new)}" for label, old, new in _changed_fields(model))
 
 
 def _show(value):
@@ -93,6 +114,7 @@ class AuditLogView(ReadOnlyView):
     column_searchable_list = ("summary",)
     column_choices = {"entity": list(ENTITY_LABELS.items()), "action": list(ACTION_LABELS.items())}
     column_formatters_detail = {"at": _local_time, "changes": _changes}
+    column_formatters_export = {"at": _local_time, "changes": _changes_text}
     column_export_list = ("at", "user", "action", "entity", "entity_id", "summary", "changes", "address")
     list_loader_options = (joinedload(AuditLog.user),)
 

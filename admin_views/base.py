@@ -11,6 +11,7 @@ Every endpoint declares what it needs where it is written (as Flask-AppBuilder's
 `@signed_in` on a route open to anyone or to any signed-in user. `endpoint_access(app)` lists
 every endpoint of the application with its declaration (tests/test_page_matrix.py walks them).
 """
+import csv
 import io
 import logging
 import re
@@ -23,6 +24,8 @@ import flask_admin.model.base as admin_model_base
 from flask import abort, flash, g, has_request_context, redirect, request, send_file, session, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext, ngettext
+from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
@@ -37,13 +40,14 @@ from wtforms import fields, widgets
 from models import AcademicYear, Role, Staff, StaffRole, db
 from models.labels import labels_of
 from models.dialect import is_database_busy
-from services import audit, database, params, permissions, versions
+from services import audit, database, dates, params, permissions, versions
 from services.people import accounts, slips
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
+from services.terms import kind_phrase
 
 from admin_views import formatting
 from reports.credentials import credentials_bytes, credentials_workbook, slips_filename
-from reports.xlsx import XLSX_MIME
+from reports.xlsx import XLSX_MIME, Book
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +197,9 @@ def _bool(view, value, name=None):
     return "да" if value else "нет"
 
 
-TYPE_FORMATTERS = {date: _date, datetime: _datetime, bool: _bool, type(None): lambda v, x, n=None: ""}
+# datetime before date: Flask-Admin takes the first type the value is an instance of, and a datetime is a date
+# (a timestamp was shown without its time, and as the UTC day).
+TYPE_FORMATTERS = {datetime: _datetime, date: _date, bool: _bool, type(None): lambda v, x, n=None: ""}
 
 
 def formula_safe(value):
@@ -276,7 +282,7 @@ class SecureModelView(Guarded, ModelView):
     model_form_converter = RuModelConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
-    column_type_formatters_export = {date: _date, datetime: _datetime, bool: _bool, list: list_formatter,
+    column_type_formatters_export = {datetime: _datetime, date: _date, bool: _bool, list: list_formatter,
                                      type(None): lambda v, x, n=None: ""}
     column_default_sort = "id"
     column_display_pk = False
@@ -285,14 +291,19 @@ class SecureModelView(Guarded, ModelView):
     edit_template = "versioned_edit.html"
     page_size = 50
     can_set_page_size = True
-    export_types = ["csv"]
+    export_types = ["xlsx", "csv"]
+    export_type_labels = {"xlsx": "Excel (.xlsx)", "csv": "CSV (Excel, «;»)"}
     export_max_rows = 5000
     fast_mass_delete = False
 
     def __init__(self, model, name=None, category=None, endpoint=None, url=None, **kwargs):
         # Labels are declared once on the model (models/labels.py); a view names only those that differ.
         own = type(self).column_labels  # Flask-Admin's own default is a descriptor, not a dict
-        self.column_labels = {**labels_of(model), **(own if isinstance(own, dict) else {})}
+        # … in a school's words, said in a college's in a college (класс → группа, учитель → преподаватель).
+        self.column_labels = {key: kind_phrase(label) for key, label in
+                              {**labels_of(model), **(own if isinstance(own, dict) else {})}.items()}
+        self.column_descriptions = {key: kind_phrase(text) for key, text in
+                                    (type(self).column_descriptions or {}).items()}
         super().__init__(model, _UnitSession(), name=name, category=category, endpoint=endpoint, url=url, **kwargs)
         permissions.check_rows(self.view_key, model)
         # The verb of each endpoint: Flask-Admin's, and those a subclass's own endpoints declare.
@@ -401,6 +412,18 @@ class SecureModelView(Guarded, ModelView):
 
     def ajax_lookup(self):
         abort(404)
+
+    @action("delete", lazy_gettext("Delete"), lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        """Flask-Admin's «Удалить» of the selected rows, but all or nothing: a row refused stops it (its reason
+        flashed, the request rolled back), and nothing says «Удалено 0 записей» as if it were a success."""
+        rows = get_query_for_ids(self.get_query(), self.model, ids).all()
+        for row in rows:
+            if not self.delete_model(row):
+                db.session.rollback()
+                return
+        flash(ngettext("Record was successfully deleted.", "%(count)s records were successfully deleted.",
+                       len(rows), count=len(rows)), "success")
 
     # -- what a school does not show (nor anyone: a record's version counter) ---------------
 
@@ -536,7 +559,12 @@ class SecureModelView(Guarded, ModelView):
     def get_export_value(self, model, name):
         # Every column passes here: plain text, a related record (its __str__), a dotted path, a list
         # of records, whatever a column_formatters_export returns.
-        return formula_safe(super().get_export_value(model, name))
+        return formula_safe(self.export_text(model, name))
+
+    def export_text(self, model, name):
+        """A column's value as the export shows it (dates дд.мм.гггг, a record by its name), unescaped: the
+        .xlsx writes it as a text cell, which no spreadsheet evaluates."""
+        return super().get_export_value(model, name)
 
     def _export_data(self):
         count, data = super()._export_data()
@@ -546,13 +574,62 @@ class SecureModelView(Guarded, ModelView):
                        + (f"; отбор: {conditions}" if conditions else ""))
         return count, data
 
+    def _export_table(self, value):
+        """(headers, rows) of the list as it is selected (its row filter, search, filters and sort: the
+        rows of get_query, capped at export_max_rows), each cell `value(row, column)`."""
+        count, data = self._export_data()
+        columns = self._export_columns
+        rows = [[value(row, name) for name, _ in columns] for row in data]
+        return [str(label) for _, label in columns], rows
+
+    def _export_file_name(self, extension):
+        org = self.actor.org if self.actor is not None else None
+        return f"{export_slug(self.name)}-{dates.today(org):%d.%m.%Y}.{extension}"
+
     def _export_csv(self, return_url):
-        # Flask-Admin streams the file after the request's database session is closed, so a related
-        # record whose __str__ loads another (a subgroup names its class) broke the file halfway. The
-        # export is capped (export_max_rows): it is written whole while the session is open.
-        response = super()._export_csv(return_url)
-        response.make_sequence()
+        """CSV as Russian Excel opens it: UTF-8 with a BOM, «;» between fields. Written whole inside the
+        request (Flask-Admin streamed it after the database session had closed: a related record whose
+        __str__ loads another broke the file halfway); the export is capped (export_max_rows)."""
+        headers, rows = self._export_table(self.get_export_value)
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return self._download(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", "csv")
+
+    def _export_tablib(self, export_type, return_url):
+        """.xlsx through the reports' Book (no tablib): text written as text, so a value like «=cmd» is never
+        a formula; printable (A4 landscape, fit to width, the header row on every page)."""
+        if export_type != "xlsx":
+            abort(404)
+        headers, rows = self._export_table(self.export_text)
+        book = Book()
+        ws = book.sheet(str(self.name) or "Список", repeat_rows=(0, 0))
+        ws.set_header(f"&C{str(self.name).replace('&', '&&')}")
+        ws.set_footer("&CСтр. &P из &N")
+        for col, header in enumerate(headers):
+            book.put(ws, 0, col, header, book.header)
+            width = max([len(header), *(len(str(row[col])) for row in rows[:200])]) + 2
+            ws.set_column(col, col, min(max(width, 8), 60))
+        for r, row in enumerate(rows, start=1):
+            for col, value in enumerate(row):
+                book.put(ws, r, col, float(value) if isinstance(value, Decimal) else value, book.cell)
+        if rows:
+            ws.autofilter(0, 0, len(rows), len(headers) - 1)
+        ws.freeze_panes(1, 0)
+        return self._download(book.bytes(), XLSX_MIME, "xlsx")
+
+    def _download(self, body, mimetype, extension):
+        response = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True,
+                             download_name=self._export_file_name(extension))
+        response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def export_slug(name):
+    """A list's file name: its Russian name as it is shown, without what a file system refuses."""
+    text = "".join(ch if ch.isalnum() or ch in " -_" else " " for ch in str(name)).strip()
+    return "-".join(text.split()) or "spisok"
 
 
 def open_years(actor):

@@ -12,8 +12,9 @@ hundreds of them and Babel's formatter costs four times as much.
 from datetime import datetime, time
 
 import flask_babel
+from jinja2 import pass_context
 
-from services import dates
+from services import dates, terms
 
 # Babel's patterns of services/dates.py's DATE_FORMAT, DAY_FORMAT, DATETIME_FORMAT, TIME_FORMAT.
 DATE = "dd.MM.yyyy"
@@ -57,11 +58,17 @@ def format_time(value):
     return str(value)
 
 
+@pass_context  # never folded into the compiled template: `{{ "…"|kind }}` of a school's page stays a school's
+def _for_kind(context, text, org=None):
+    return terms.for_kind(text, org)
+
+
 def register(app):
     """The filters of every template."""
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_time, "time")
+    app.add_template_filter(_for_kind, "kind")  # a school's text in a college's words in a college
 
 
 __all__ = ["format_date", "format_datetime", "format_time", "register"]

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import flask_admin
 from flask_admin import Admin
+from flask_admin import babel as flask_admin_babel
 from flask_admin.theme import Bootstrap4Theme
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
@@ -26,7 +27,9 @@ from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
 from admin_views.timetable import views as timetable
 
-# Flask-Admin's own Russian catalogue, completed (its shipped .mo lacks many messages).
+# Flask-Admin's own Russian catalogue, completed and reworded (its shipped one lacks many messages and says
+# «50 элементы», «Добавить Фильтр», «Вы уверены что хотите удалить ?»). The compiled .mo is in the repository
+# next to its .po (tests/test_russian_ui.py checks they agree): nothing is compiled at install.
 TRANSLATIONS = str(Path(__file__).resolve().parent.parent / "translations")
 ORG = "Организация"
 PEOPLE = "Люди"
@@ -67,13 +70,23 @@ def pages():
             *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
 
 
+def _catalogue_over_flask_admins():
+    """Flask-Babel merges a domain's directories in order, each over the one before; Flask-Admin puts an
+    Admin's `translations_path` first, so its own shipped wording won wherever both had a message (and the
+    path was left out when a message was first translated outside a view). Ours goes last, always."""
+    shipped = [path for path in flask_admin_babel.domain._translation_directories if path != TRANSLATIONS]
+    flask_admin_babel.domain._translation_directories = [*shipped, TRANSLATIONS]
+    flask_admin_babel.domain.cache.clear()
+
+
 def init_admin(app, csp_nonce):
     theme = Bootstrap4Theme(base_template="layout.html", fluid=True)
     # templates/admin/ replaces the few macros of Flask-Admin that carry inline handlers; the rest of
     # those files stays Flask-Admin's, reachable as flask_admin/admin/...
     original = Path(flask_admin.__file__).resolve().parent / "templates" / theme.folder
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader({"flask_admin": FileSystemLoader(original)})])
-    admin = Admin(app, name="Электронный журнал", url="/", translations_path=TRANSLATIONS,
+    _catalogue_over_flask_admins()
+    admin = Admin(app, name="Электронный журнал", url="/",
                   index_view=HomeView(name="Главная", url="/", endpoint="admin"), theme=theme,
                   csp_nonce_generator=csp_nonce)
     for view in [*model_views(), *pages()]:

@@ -87,7 +87,7 @@ class ReportsPage(SecurePage):
                            form=self._form(rdef, params, raw), chart_svg=chart_svg, display=display,
                            can_export=permissions.allowed(self.actor, rdef.view_key, "export"),
                            first_open=not any(raw.get(n) for n in (rdef.required or rdef.params)),
-                           query=query.links())
+                           query=query.links(), org=self.actor.org)
 
     def _form(self, rdef, params, raw):
         """The report's filters: a form of each parameter's field (reports/parameters.py `Param.field`),

@@ -15,6 +15,7 @@ from models.base import db
 from models.enums import LabelledEnum
 from models.org import OrgOwned, Versioned
 from models.people import utcnow
+from services.terms import KindText
 
 
 class MovementKind(LabelledEnum):
@@ -61,8 +62,9 @@ class MovementOrder(OrgOwned, Versioned, db.Model):
     __tablename__ = "movement_order"
     __audited__ = True
     __labels__ = {"number": "№ приказа", "order_date": "Дата приказа", "kind": "Тип", "status": "Состояние",
-                  "effective_date": "Действует с", "students": "Учеников", "note": "Примечание",
-                  "target_year": "На учебный год"}
+                  "effective_date": "Действует с", "students": KindText("students_count"), "note": "Примечание",
+                  "target_year": "На учебный год", "number_year": "Год нумерации", "cancels": "Отменяет приказ",
+                  "created_at": "Создан", "applied_at": "Проведён", "applied_by": "Провёл"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("academic_year.id"), index=True)

@@ -211,7 +211,8 @@ class ExamEntry(OrgOwned, Versioned, db.Model):
 
     def __str__(self):
         label = self.kind_label
-        return f"{label}: {self.subject} ({self.date:%d.%m.%Y})" if self.date else label
+        subject = f": {self.subject}" if self.subject is not None else ""  # not loaded yet as it is inserted
+        return f"{label}{subject} ({self.date:%d.%m.%Y})" if self.date else label
 
 
 class ExamResult(OrgOwned, db.Model):

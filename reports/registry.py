@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reports.document import Document
 from reports.parameters import refuse, resolve
 from services import permissions
+from services.terms import college_words
 
 
 @dataclass
@@ -24,7 +25,9 @@ class ReportDef:
     page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
 
     def title_for(self, org):
-        return self.college_title if org is not None and org.is_college and self.college_title else self.title
+        if org is not None and org.is_college:
+            return self.college_title or college_words(self.title)
+        return self.title
 
 
 REGISTRY = {}

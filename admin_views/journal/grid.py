@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from models import Mark, SchoolClass, Student, TeachingAssignment, db
 from services import dates
+from services.terms import KindPhrase
 from services.journal import absences, grid_save
 from services.journal import grid as jv
 from services.journal import summary as summary_reads
@@ -324,7 +325,7 @@ def pages():
     """Hand-made pages of the journal; registered in admin_views/registry.py."""
     return [
         JournalView(name="Журнал оценок", category=JOURNAL, endpoint="journal", url="/journal"),
-        ClassJournalView(name="Сводная по классу", category=JOURNAL, endpoint="class_journal",
+        ClassJournalView(name=KindPhrase("Сводная по классу"), category=JOURNAL, endpoint="class_journal",
                          url="/class-journal"),
         AbsenceView(name="Причины пропусков", category=JOURNAL, endpoint="absences", url="/absences"),
     ]

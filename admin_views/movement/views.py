@@ -22,6 +22,7 @@ from reports.document import Document, log_read
 from reports.class_fill import class_fill, class_fill_xlsx
 from reports.movement import movement_xlsx, order_lines, school_movement
 from services import dates, permissions
+from services.terms import KindPhrase, for_kind, kind_phrase
 from services.movement import enrollment, entries, guards, year_transfer
 from services.movement import orders as movement
 from services.errors import DomainError, PermissionDenied
@@ -35,7 +36,7 @@ from services.movement.roster import class_counts
 
 CATEGORY = "Движение"
 K = MovementKind
-KIND_CHOICES = [(k.value, k.label) for k in MovementKind if k is not K.CANCELLATION]
+KIND_CHOICES = [(k.value, kind_phrase(k.label)) for k in MovementKind if k is not K.CANCELLATION]
 LANGUAGES = ["Английский", "Немецкий", "Французский", "Испанский", "Китайский"]
 
 
@@ -109,10 +110,11 @@ class MovementOrderView(SecureModelView):
     form_args = {"effective_date": {"validators": [validators.Optional()]}}
     choice_filters = {"target_year": lambda actor: AcademicYear.is_closed.is_(False)}
     list_loader_options = (selectinload(MovementOrder.items),)
-    column_formatters = {"students": lambda v, c, m, n: len(m.items), "number": _order_link}
+    column_formatters = {"students": lambda v, c, m, n: len(m.items), "number": _order_link,
+                         "kind": lambda v, c, m, n: for_kind(m.kind_label)}
     column_formatters_export = {"students": lambda v, c, m, n: len(m.items)}
     column_export_list = ("number", "order_date", "kind", "status", "effective_date", "students", "note")
-    column_extra_row_actions = [LinkRowAction("fa fa-users", "items/?id={row_id}", title="Ученики приказа")]
+    column_extra_row_actions = [LinkRowAction("fa fa-users", "items/?id={row_id}", title=KindPhrase("Ученики приказа"))]
     column_descriptions = {
         "number": "Номер уникален в пределах календарного года",
         "effective_date": "Первый день нового положения учеников; пусто — дата приказа "
@@ -509,6 +511,6 @@ def pages():
                          url="/movement/year-transfer"),
         ClassFillPage(name=KindName("Наполняемость классов", "Наполняемость групп"), category=CATEGORY,
                       endpoint="report_class_fill", url="/reports/class-fill"),
-        MovementReportPage(name="Движение учащихся", category=CATEGORY, endpoint="report_movement",
-                           url="/reports/movement"),
+        MovementReportPage(name=KindName("Движение учащихся", "Движение студентов"), category=CATEGORY,
+                           endpoint="report_movement", url="/reports/movement"),
     ]

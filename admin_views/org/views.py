@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 
 from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Sex, db
 from services.org import orgs
+from services.org.calendar import russian_note
 from services.errors import DomainError
 
 from admin_views.base import SecureModelView, requires
@@ -157,7 +158,7 @@ class HolidayView(SecureModelView):
     view_key = "holiday"
     column_list = ("year", "name", "start_date", "end_date", "period_type", "grade_from", "grade_to")
     column_default_sort = ("start_date", False)
-    column_choices = {"period_type": PERIOD_TYPES}
+    column_choices = {"period_type": [(None, "для всех"), ("", "для всех")] + PERIOD_TYPES}
     form_choices = {"period_type": [("", "для всех")] + PERIOD_TYPES}
     form_columns = ("year", "name", "start_date", "end_date", "period_type", "grade_from", "grade_to")
     list_loader_options = (joinedload(Holiday.year),)
@@ -177,6 +178,11 @@ class CalendarDayView(SecureModelView):
     column_filters = ("day", "is_working")
     column_descriptions = {"is_working": "Отметьте, если выходной перенесён на этот день (рабочая суббота); "
                                          "без отметки — нерабочий будний день."}
+    # Days seeded before the notes were Russian keep the shipped file's English source: shown in Russian.
+    column_formatters = column_formatters_export = {"note": lambda view, context, model, name: russian_note(model.note)}
+
+    def on_form_prefill(self, form, id):
+        form.note.data = russian_note(form.note.data)
 
 
 class SimpleDictionaryView(SecureModelView):

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, StopValidation
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
                     StudentStatus, User, db, student_parent)
 from services import dates, params, permissions  # people also registers the card validators
+from services.terms import for_kind, kind_phrase
 from services.people import cards as people
 from services.movement import admission, enrollment, guards as movement_guards
 
@@ -144,7 +145,9 @@ class StaffFunctionsMixin:
     services/people.check_staff_change (who appoints, who gives administrator rights)."""
 
     form_extra_fields = {"role_codes": fields.SelectMultipleField(
-        "Функции (роли) в системе", choices=[(r.value, r.label) for r in STAFF_ROLES])}
+        "Функции (роли) в системе", choices=[(r.value, kind_phrase(r.label)) for r in STAFF_ROLES])}
+    # «Учитель, Классный руководитель» in a college: «Преподаватель, Куратор».
+    column_formatters = {"roles_label": lambda view, context, model, name: for_kind(model.roles_label)}
 
     def on_model_change(self, form, model, is_created):
         people.check_staff_change(self.actor, model)
@@ -163,7 +166,7 @@ class StaffView(StaffFunctionsMixin, LoginActionsMixin, SecureModelView):
     form_columns = ("last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "position",
                     "role_codes", "rank", "qualification_category", "hire_date", "hire_order_number",
                     "dismissal_date", "phone", "email")
-    column_formatters = {"account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
     list_loader_options = (joinedload(Staff.position), joinedload(Staff.user))
     column_descriptions = {"role_codes": "Классного руководителя назначают в карточке класса."}
     column_export_list = ("last_name", "first_name", "middle_name", "sex", "birth_date", "position",
@@ -252,7 +255,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                  "klass": {"validators": [MarkedRequired()]},
                  "parents": {"get_label": _parent_label}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
-    column_formatters = {"account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",

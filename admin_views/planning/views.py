@@ -14,6 +14,7 @@ from services.planning import ktp
 from services import permissions
 from services.planning import subjects as planning
 from services import uploads
+from services.terms import for_kind
 from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
 from services.terms import KindText
@@ -195,7 +196,7 @@ class TeachingAssignmentView(SecureModelView):
                            joinedload(TeachingAssignment.teacher), joinedload(TeachingAssignment.thematic_plan))
     column_formatters = {"hours_per_week": _hours, "hours_total": _hours,
                          "teacher": lambda v, c, m, n: m.teacher.short_name,
-                         "subgroup": lambda v, c, m, n: m.subgroup.name if m.subgroup else "весь класс"}
+                         "subgroup": lambda v, c, m, n: m.subgroup.name if m.subgroup else for_kind("весь класс")}
     column_export_list = ("year", "klass", "subject", "subgroup", "teacher", "hours_per_week", "hours_total")
     column_descriptions = {
         "hours_per_week": "Пусто — подставится из учебного плана (больше, чем по плану, нельзя)",

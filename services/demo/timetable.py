@@ -208,7 +208,8 @@ def _demo_changes(org, year, placed, today, period):
     if substitute is not None:
         db.session.add(TimetableChange(org_id=org.id, year_id=year.id, date=day, kind="replace",
                                        class_id=first.class_id, number=number, scheduled_assignment_id=first.id,
-                                       teacher_id=substitute, reason="Болезнь учителя"))
+                                       teacher_id=substitute,
+                                       reason="Болезнь преподавателя" if org.is_college else "Болезнь учителя"))
     if (second.class_id, number2) != (first.class_id, number):
         db.session.add(TimetableChange(org_id=org.id, year_id=year.id, date=day, kind="cancel",
                                        class_id=second.class_id, number=number2,

@@ -3,6 +3,7 @@
 Every deadline of the regulations is counted here, in working days.
 """
 import csv
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,11 +14,30 @@ from models import CalendarDay, db
 OFFICIAL_CSV = Path(__file__).resolve().parents[2] / "data" / "ru-working-calendar.csv"
 
 
+# The shipped file names its sources in English (it is shared data); a note is shown in Russian. Each
+# pattern of its `source` column → the Russian note.
+SOURCE_NOTES = (
+    (re.compile(r"^\d{4}: Government decree of (\d\d\.\d\d\.\d{4}) No\. (\d+)$"),
+     r"Постановление Правительства РФ от \1 № \2"),
+    (re.compile(r"^\d{4}: Saturday made a working day \(decree No\. (\d+)\)$"),
+     r"Рабочая суббота (перенос выходного, постановление Правительства РФ № \1)"),
+)
+
+
+def russian_note(note):
+    """A calendar day's note as shown: a source of the shipped file (stored so by an earlier seeding) in
+    Russian; any other note as it was typed."""
+    for pattern, russian in SOURCE_NOTES:
+        if note and pattern.match(note):
+            return pattern.sub(russian, note)
+    return note
+
+
 def official_exceptions(path=OFFICIAL_CSV):
-    """(day, is_working, note) rows of the Government decrees shipped with the product."""
+    """(day, is_working, note) rows of the Government decrees shipped with the product, noted in Russian."""
     with open(path, encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            yield date.fromisoformat(row["date"]), row["kind"] == "working", row["source"]
+            yield date.fromisoformat(row["date"]), row["kind"] == "working", russian_note(row["source"])
 
 
 def seed_official_calendar(org_id):
