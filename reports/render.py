@@ -119,11 +119,12 @@ def column_widths(sheet):
 
 
 def _key_columns(table):
-    """The last of the columns that name a row (№ and the name): repeated on every page of a split sheet."""
+    """The last of the columns that name a row (№ and the name), repeated on every page of a split sheet; None
+    when the table has no such column (a table of figures only is shrunk to the page, not split)."""
     for col, column in enumerate(table.columns[:4]):
         if column.kind == "text":
             return col
-    return 0
+    return None
 
 
 def _column_breaks(table, widths, first, room):
@@ -160,13 +161,13 @@ def _page_setup(book, doc, sheet, widths, paper):
     last = max(widths) if widths else 0
     content = sum(column_pixels(widths.get(c, 0)) for c in range(last + 1))
     tables = [b for b in sheet.blocks if isinstance(b, Table)]
-    split = bool(tables) and content * MIN_FIT > printable
+    widest = max(tables, key=lambda t: len(t.columns)) if tables else None
+    key = _key_columns(widest) if widest is not None else None
+    split = key is not None and content * MIN_FIT > printable
     ws = book.sheet(sheet.name, landscape=doc.landscape, fit_width=not split, paper=paper,
                     header=(doc.org.short_name or doc.org.full_name, doc.title))
     if not split:
         return ws, (0, last), (0, last)
-    widest = max(tables, key=lambda t: len(t.columns))
-    key = _key_columns(widest)
     room = printable * 100 / SPLIT_SCALE
     key_width = sum(column_pixels(widths.get(c, 0)) for c in range(key + 1))
     breaks = _column_breaks(widest, widths, key + 1, room - key_width)
