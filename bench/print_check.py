@@ -86,10 +86,11 @@ def report_raw(actor, rdef, year, klass):
     return raw
 
 
-def write_reports(app, kind, out, only=()):
-    """Every registered report (or `only` these) of the demo as .xlsx in `out`: [(name, path)]."""
+def write_reports(kind, out, only=(), today=TODAY):
+    """Every registered report (or `only` these) of the demo in the database as .xlsx in `out`: [(name, path)].
+    In an application context, on the day `today`."""
     written = []
-    with app.app_context(), clock.frozen(TODAY):
+    with clock.frozen(today):
         org = db.session.scalar(select(Organization))
         actor = Actor.system_actor(org)
         with scope.organization(org.id):
@@ -104,10 +105,9 @@ def write_reports(app, kind, out, only=()):
                 except DomainError as exc:
                     print(f"{kind} {name}: не построен — {exc.message}; {'; '.join(exc.errors)}", file=sys.stderr)
                     continue
-                path = out / f"{kind}-{name}.xlsx"
+                path = Path(out) / f"{kind}-{name}.xlsx"
                 path.write_bytes(to_xlsx(doc).bytes())
                 written.append((name, path))
-        db.session.remove()
     return written
 
 
@@ -146,8 +146,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="print-check-db-") as workdir:
         for kind in (KINDS if args.kind == "both" else (args.kind,)):
             app = demo_app(kind, workdir)
-            written += [path for _, path in write_reports(app, kind, args.out, set(args.only))]
             with app.app_context():
+                written += [path for _, path in write_reports(kind, args.out, set(args.only))]
+                db.session.remove()
                 db.engine.dispose()
     print(f"{len(written)} книг .xlsx в {args.out}")
     if not args.no_png:
