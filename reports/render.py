@@ -23,6 +23,8 @@ NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
 TEXT_CAP = 40  # a text column grows to its longest value up to this width (in digits) and wraps beyond
 MIN_FIT = 0.78  # a sheet is shrunk to one page wide down to this scale (10 pt prints at 7.8 pt) ...
 SPLIT_SCALE = 85  # ... a wider one is printed at this scale (%) over several pages
+KEY_WIDTH = 25  # the columns repeated on those pages: the name's, and the next text column while narrower
+BOLD_ROWS = ("total", "group")
 
 
 def _number(value):
@@ -107,9 +109,9 @@ def column_widths(sheet):
         if isinstance(block, Table):
             for col, column in enumerate(block.columns):
                 need(col, max(column.width, longest_word(column.title, bold=True) + PAD))
-                shown = {_shown(r.values[col], column.kind) for r in block.rows
-                         if col < len(r.values) and r.values[col] not in (None, "")}
-                widest = max((text_width(text, bold=column.kind != "text") for text in shown), default=0) + PAD
+                shown = {(_shown(r.values[col], column.kind), column.kind != "text" or r.style in BOLD_ROWS)
+                         for r in block.rows if col < len(r.values) and r.values[col] not in (None, "")}
+                widest = max((text_width(text, bold) for text, bold in shown), default=0) + PAD
                 need(col, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
         elif isinstance(block, Chart):
             need(0, max((text_width(name) for name, _ in block.series), default=0) + PAD)
@@ -118,11 +120,15 @@ def column_widths(sheet):
     return widths
 
 
-def _key_columns(table):
-    """The last of the columns that name a row (№ and the name), repeated on every page of a split sheet; None
-    when the table has no such column (a table of figures only is shrunk to the page, not split)."""
+def _key_columns(table, widths):
+    """The last of the columns that name a row (№ and the name; a class and its teacher), repeated on every
+    page of a split sheet; None when the table has no such column (a table of figures only is shrunk to the
+    page, not split)."""
     for col, column in enumerate(table.columns[:4]):
         if column.kind == "text":
+            while (col + 1 < len(table.columns) and table.columns[col + 1].kind == "text"
+                   and sum(widths.get(c, 0) for c in range(col + 1)) < KEY_WIDTH):
+                col += 1
             return col
     return None
 
@@ -132,7 +138,9 @@ def _column_breaks(table, widths, first, room):
     one page), each page `room` pixels wide after the repeated columns; `first` is the first column after them."""
     units, start = [], 0
     for _, span in (table.groups or [("", 1)] * len(table.columns)):
-        units.append((start, start + span - 1))
+        wide = sum(column_pixels(widths.get(c, 0)) for c in range(start, start + span)) > room / 2
+        # A group wider than half a page is broken between its columns, not moved whole to the next page.
+        units += [(c, c) for c in range(start, start + span)] if wide else [(start, start + span - 1)]
         start += span
     breaks, used = [], 0
     for lo, hi in units:
@@ -157,12 +165,13 @@ def _page_setup(book, doc, sheet, widths, paper):
     every page shows them whole), the notes and the signatures over the rest of the first page (so no page
     shows them cut)."""
     _, landscape_width, portrait_width = PAPERS[paper]
-    printable = (landscape_width if doc.landscape else portrait_width) * 96  # pixels at 100 %
+    # Pixels at 100 %; LibreOffice draws a column some 7 % wider than Excel's pixels (Arial's digit is 7.4 px).
+    printable = (landscape_width if doc.landscape else portrait_width) * 96 * 0.92
     last = max(widths) if widths else 0
     content = sum(column_pixels(widths.get(c, 0)) for c in range(last + 1))
     tables = [b for b in sheet.blocks if isinstance(b, Table)]
     widest = max(tables, key=lambda t: len(t.columns)) if tables else None
-    key = _key_columns(widest) if widest is not None else None
+    key = _key_columns(widest, widths) if widest is not None else None
     split = key is not None and content * MIN_FIT > printable
     ws = book.sheet(sheet.name, landscape=doc.landscape, fit_width=not split, paper=paper,
                     header=(doc.org.short_name or doc.org.full_name, doc.title))
@@ -279,9 +288,16 @@ def _write_signatures(book, ws, block, row, widths, span):
             ws.merge_range(row, first, row, end, label, book.text)
         else:
             book.put(ws, row, first, label)
-        book.put(ws, row, at, "________________ / " + (name or "________________"))
+        _merge(book, ws, row, at, last, "________________ / " + (name or "________________"))
         row += 2
     return row - 2
+
+
+def _merge(book, ws, row, first, last, text):
+    if last > first:
+        ws.merge_range(row, first, row, last, text, book.text)
+    else:
+        book.put(ws, row, first, text)
 
 
 def _write_rows(ws, formats, table, row, widths):
@@ -309,7 +325,7 @@ def _row_heights(ws, table, row, widths):
     texts = [(col, widths.get(col, 0)) for col, column in enumerate(table.columns) if column.kind == "text"]
     for item in table.rows:
         lines = 1
-        bold = item.style in ("total", "group")
+        bold = item.style in BOLD_ROWS
         for col, width in texts:
             value = item.values[col] if col < len(item.values) else None
             if type(value) is str and value:

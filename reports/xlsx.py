@@ -54,7 +54,7 @@ def wrapped_lines(text, width, bold=False):
         used, count = 0.0, 1
         for word in paragraph.split():
             w = text_width(word, bold)
-            if used and used + space + w > room:
+            if used and used + space + w > room + 0.01:
                 count += 1
                 used = 0.0
             if w > room:  # a word wider than the cell breaks where it must
