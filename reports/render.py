@@ -25,6 +25,9 @@ MIN_FIT = 0.78  # a sheet is shrunk to one page wide down to this scale (10 pt p
 SPLIT_SCALE = 85  # ... a wider one is printed at this scale (%) over several pages
 KEY_WIDTH = 25  # the columns repeated on those pages: the name's, and the next text column while narrower
 BOLD_ROWS = ("total", "group")
+CHART_WIDTH = 720  # pixels
+CHART_ROWS = 12  # rows above a chart that still leave it room on their page (300 pixels, 17 rows)
+DEFAULT_WIDTH = 8.43  # a column's width when not set
 
 
 def _number(value):
@@ -105,19 +108,47 @@ def column_widths(sheet):
     def need(col, width):
         widths[col] = max(widths.get(col, 0), width)
 
+    stretched = _stretched(sheet)
     for block in sheet.blocks:
         if isinstance(block, Table):
             for col, column in enumerate(block.columns):
-                need(col, max(column.width, longest_word(column.title, bold=True) + PAD))
-                shown = {(_shown(r.values[col], column.kind), column.kind != "text" or r.style in BOLD_ROWS)
-                         for r in block.rows if col < len(r.values) and r.values[col] not in (None, "")}
-                widest = max((text_width(text, bold) for text, bold in shown), default=0) + PAD
-                need(col, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
+                if stretched.get(id(block)) == col:
+                    continue
+                need(col, _column_need(block, col, column))
         elif isinstance(block, Chart):
             need(0, max((text_width(name) for name, _ in block.series), default=0) + PAD)
             for col, category in enumerate(block.categories, start=1):
                 need(col, max(6, text_width(str(category), bold=True) + PAD))
     return widths
+
+
+def _column_need(table, col, column):
+    """How wide the table's column wants to be (see `column_widths`)."""
+    shown = {(_shown(r.values[col], column.kind), column.kind != "text" or r.style in BOLD_ROWS)
+             for r in table.rows if col < len(r.values) and r.values[col] not in (None, "")}
+    widest = max((text_width(text, bold) for text, bold in shown), default=0) + PAD
+    own = max(column.width, longest_word(column.title, bold=True) + PAD)
+    return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
+
+
+def _stretched(sheet):
+    """{id(table): its last column} of the tables narrower than the sheet's widest whose last column is text (a
+    list of subjects): that column is merged over the columns to its right as far as it needs, rather than
+    widening a column the wider table uses for a number."""
+    tables = [b for b in sheet.blocks if isinstance(b, Table)]
+    most = max((len(t.columns) for t in tables), default=0)
+    return {id(t): len(t.columns) - 1 for t in tables
+            if 0 < len(t.columns) < most and t.columns[-1].kind == "text"}
+
+
+def _stretch_span(table, widths):
+    """{last column: the column its cells are merged to} of a stretched table (see `_stretched`)."""
+    col = len(table.columns) - 1
+    need, end, width = _column_need(table, col, table.columns[-1]), col, widths.get(col, 0)
+    while width < need and end < max(widths):
+        end += 1
+        width += widths.get(end, 0)
+    return {col: end} if end > col else {}
 
 
 def _key_columns(table, widths):
@@ -214,6 +245,7 @@ def _write_sheet(book, formats, doc, sheet, paper):
         row += 1
     row += 1
     repeated = not sheet.repeat_header
+    stretched = _stretched(sheet)
     breaks = []
     end = row
     for block in sheet.blocks:
@@ -224,17 +256,21 @@ def _write_sheet(book, formats, doc, sheet, paper):
             first_header = row
             if block.groups:
                 row = _write_groups(book, ws, block, widths, row)
+            spans = _stretch_span(block, widths) if id(block) in stretched else {}
             lines = 1
             for col, column in enumerate(block.columns):
-                book.put(ws, row, col, column.title, book.header)
-                lines = max(lines, wrapped_lines(column.title, widths.get(col, 0), bold=True))
+                if col in spans:
+                    ws.merge_range(row, col, row, spans[col], column.title, book.header)
+                else:
+                    book.put(ws, row, col, column.title, book.header)
+                lines = max(lines, wrapped_lines(column.title, _span_width(widths, col, spans), bold=True))
             if lines > 1:
                 ws.set_row(row, lines * LINE + 2)
             if not repeated:
                 ws.repeat_rows(first_header, row)
                 repeated = True
             row += 1
-            row = _write_rows(ws, formats, block, row, widths)
+            row = _write_rows(ws, formats, block, row, widths, spans)
             end = row - 1
             row += 1
         elif isinstance(block, Text):
@@ -242,7 +278,7 @@ def _write_sheet(book, formats, doc, sheet, paper):
             end = row
             row += 1
         elif isinstance(block, Chart):
-            row = _write_chart(book, ws, block, row)
+            row = _write_chart(book, ws, block, row, breaks)
             end = row - 1
         elif isinstance(block, Signatures):
             row += 1
@@ -254,7 +290,18 @@ def _write_sheet(book, formats, doc, sheet, paper):
         ws.set_column(col, col, width)
     if breaks:
         ws.set_h_pagebreaks(breaks)
-    ws.print_area(0, 0, max(end, row - 1), max(widths))
+    ws.print_area(0, 0, max(end, row - 1), max(max(widths), _chart_columns(sheet, widths)))
+
+
+def _chart_columns(sheet, widths):
+    """The last column a chart of the sheet covers (CHART_WIDTH pixels from column A), for the print area."""
+    if not any(isinstance(b, Chart) for b in sheet.blocks):
+        return 0
+    col, pixels = 0, column_pixels(widths.get(0, DEFAULT_WIDTH))
+    while pixels < CHART_WIDTH:
+        col += 1
+        pixels += column_pixels(widths.get(col, DEFAULT_WIDTH))
+    return col
 
 
 def _write_groups(book, ws, table, widths, row):
@@ -300,12 +347,16 @@ def _merge(book, ws, row, first, last, text):
         book.put(ws, row, first, text)
 
 
-def _write_rows(ws, formats, table, row, widths):
+def _span_width(widths, col, spans):
+    return sum(widths.get(c, 0) for c in range(col, spans.get(col, col) + 1))
+
+
+def _write_rows(ws, formats, table, row, widths, spans):
     """The table's rows from `row`; returns the row after the last. The hot loop of the biggest workbooks
     (the whole institution's ledgers: 200 000 cells), so it dispatches on the exact type once per cell.
     Empty cells are not written one by one: a conditional format per run of rows of one style gives them
     the border (and a total's shading)."""
-    last_col = len(table.columns) - 1
+    last_col = max([len(table.columns) - 1, *spans.values()])
     run_start, run_style = row, None
     for item in table.rows:
         if item.style != run_style:
@@ -316,13 +367,21 @@ def _write_rows(ws, formats, table, row, widths):
     if row > run_start:
         _blank_rule(ws, formats, run_start, row - 1, last_col, run_style)
     first = row - len(table.rows)
-    _row_heights(ws, table, first, widths)
-    return _write_values(ws, formats, table, first)
+    _row_heights(ws, table, first, widths, spans)
+    end = _write_values(ws, formats, table, first)
+    for col, last in spans.items():  # a stretched column's cells, merged to the right
+        fmts = {}
+        for n, item in enumerate(table.rows):
+            value = item.values[col] if col < len(item.values) else None
+            fmt = fmts.get(item.style) or fmts.setdefault(item.style, formats.get(item.style, "text"))
+            ws.merge_range(first + n, col, first + n, last, "" if value is None else display(value), fmt)
+    return end
 
 
-def _row_heights(ws, table, row, widths):
+def _row_heights(ws, table, row, widths, spans):
     """A row whose text wraps gets the height of its lines (a printed row does not grow by itself)."""
-    texts = [(col, widths.get(col, 0)) for col, column in enumerate(table.columns) if column.kind == "text"]
+    texts = [(col, _span_width(widths, col, spans)) for col, column in enumerate(table.columns)
+             if column.kind == "text"]
     for item in table.rows:
         lines = 1
         bold = item.style in BOLD_ROWS
@@ -368,8 +427,9 @@ def _write_values(ws, formats, table, row):
     return row
 
 
-def _write_chart(book, ws, chart, row):
-    """The chart's data as a small table, and the chart over it below."""
+def _write_chart(book, ws, chart, row, breaks):
+    """The chart's data as a small table, and the chart over it below: on a page of its own (a page break
+    in `breaks`) when more than CHART_ROWS rows come before it, so that no page cuts it."""
     book.put(ws, row, 0, chart.title, book.bold)
     row += 1
     header = row
@@ -389,8 +449,10 @@ def _write_chart(book, ws, chart, row):
                        "marker": {"type": "circle"}})
     xl.set_title({"name": chart.title})
     xl.set_y_axis({"min": chart.y_min, "max": chart.y_max})
-    xl.set_size({"width": 720, "height": 300})
+    xl.set_size({"width": CHART_WIDTH, "height": 300})
     row = header + len(chart.series) + 2
+    if row > CHART_ROWS:
+        breaks.append(row)
     ws.insert_chart(row, 0, xl)
     return row + 17
 
