@@ -124,9 +124,12 @@ def column_widths(sheet):
 
 def _column_need(table, col, column):
     """How wide the table's column wants to be (see `column_widths`)."""
-    shown = {(_shown(r.values[col], column.kind), column.kind != "text" or r.style in BOLD_ROWS)
-             for r in table.rows if col < len(r.values) and r.values[col] not in (None, "")}
-    widest = max((text_width(text, bold) for text, bold in shown), default=0) + PAD
+    if column.kind == "text":
+        values = {(r.values[col], r.style in BOLD_ROWS) for r in table.rows if col < len(r.values)}
+    else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
+        values = {(value, True) for value in {r.values[col] for r in table.rows if col < len(r.values)}}
+    widest = max((text_width(_shown(value, column.kind), bold) for value, bold in values
+                  if value is not None and value != ""), default=0) + PAD
     own = max(column.width, longest_word(column.title, bold=True) + PAD)
     return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
 
