@@ -106,8 +106,8 @@ class Book:
 
     def sheet(self, name, landscape=True, repeat_rows=None, fit_width=True, paper="A4", header=None):
         """A worksheet set up for print: the paper, its orientation, the margins, one page wide (`fit_width`),
-        the rows repeated on every page; `header` — (left, right) texts of the page's header, with the page
-        number in its footer."""
+        the rows repeated on every page, the page numbers in the footer; `header` — (left, right) texts of
+        the page's header (the organization and the document's title)."""
         safe = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or "Лист"
         ws = self.wb.add_worksheet(safe)
         ws.set_paper(PAPERS.get(paper, PAPERS["A4"])[0])
@@ -123,7 +123,7 @@ class Book:
         if header is not None:
             left, right = (_header_text(text)[:110] for text in header)
             ws.set_header(f"&L&8{left}&R&8{right}", {"margin": 0.3})
-            ws.set_footer("&C&8Страница &P из &N", {"margin": 0.3})
+        ws.set_footer("&C&8Страница &P из &N", {"margin": 0.3})
         return ws
 
     @staticmethod
