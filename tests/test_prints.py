@@ -196,3 +196,20 @@ def test_print_check_renders_pages(tmp_path):
     out = tmp_path / "prints"
     assert print_check.main(["--kind", "school", "--only", "parent-letter", "--out", str(out), "--pages", "1"]) == 0
     assert list(out.glob("school-parent-letter-*.png"))
+
+
+def test_a_school_printing_on_a3_gets_a3(app, report_school, tmp_path):
+    """`flask report run --paper A3` and REPORT_PAPER (the page's download) set the workbook's paper."""
+    out = tmp_path / "ledger.xlsx"
+    done = app.test_cli_runner().invoke(args=["report", "run", "summary-ledger", "--org", str(report_school.org.id),
+                                              "--class", "5А", "--format", "xlsx", "--paper", "A3", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert openpyxl.load_workbook(out).active.page_setup.paperSize == 8
+    app.config["REPORT_PAPER"] = "A3"
+    try:
+        done = app.test_cli_runner().invoke(args=["report", "run", "summary-ledger", "--org",
+                                                  str(report_school.org.id), "--class", "5А", "--format", "xlsx",
+                                                  "--out", str(out)])
+    finally:
+        app.config["REPORT_PAPER"] = "A4"
+    assert done.exit_code == 0 and openpyxl.load_workbook(out).active.page_setup.paperSize == 8
