@@ -1,6 +1,7 @@
 """`make print-check`: every report's print, rendered to look at (issue 15.9).
 
-    python -m bench.print_check [--kind school|college|both] [--only NAME ...] [--out DIR] [--pages N] [--no-png]
+    python -m bench.print_check [--kind school|college|both] [--only NAME ...] [--out DIR] [--pages N]
+                                [--paper A4|A3] [--no-png]
 
 Builds the demo school and the demo college (`flask demo-data`, on the day TODAY: four quarters nearly done, so
 the ledgers are full) in a throwaway SQLite database, builds every registered report as the operator would
@@ -86,7 +87,7 @@ def report_raw(actor, rdef, year, klass):
     return raw
 
 
-def write_reports(kind, out, only=(), today=TODAY):
+def write_reports(kind, out, only=(), today=TODAY, paper="A4"):
     """Every registered report (or `only` these) of the demo in the database as .xlsx in `out`: [(name, path)].
     In an application context, on the day `today`."""
     written = []
@@ -106,7 +107,7 @@ def write_reports(kind, out, only=(), today=TODAY):
                     print(f"{kind} {name}: не построен — {exc.message}; {'; '.join(exc.errors)}", file=sys.stderr)
                     continue
                 path = Path(out) / f"{kind}-{name}.xlsx"
-                path.write_bytes(to_xlsx(doc).bytes())
+                path.write_bytes(to_xlsx(doc, paper).bytes())
                 written.append((name, path))
     return written
 
@@ -137,6 +138,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", default=(), help="только эти отчёты (имена из `flask report list`)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--pages", type=int, default=4, help="сколько первых страниц каждого отчёта в PNG")
+    parser.add_argument("--paper", choices=("A4", "A3"), default="A4", help="формат листа")
     parser.add_argument("--no-png", action="store_true", help="только .xlsx, без LibreOffice")
     args = parser.parse_args(argv)
     if args.out.exists():
@@ -147,7 +149,7 @@ def main(argv=None):
         for kind in (KINDS if args.kind == "both" else (args.kind,)):
             app = demo_app(kind, workdir)
             with app.app_context():
-                written += [path for _, path in write_reports(kind, args.out, set(args.only))]
+                written += [path for _, path in write_reports(kind, args.out, set(args.only), paper=args.paper)]
                 db.session.remove()
                 db.engine.dispose()
     print(f"{len(written)} книг .xlsx в {args.out}")
