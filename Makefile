@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint bench migration clean
+.PHONY: run test lint bench print-check migration clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ lint: $(BIN)/.installed-dev
 # The benchmark of issue 7 (bench/RESULTS.md); e.g. make bench BENCH_ARGS="--size tiny --db sqlite".
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Every report's print, looked at (issue 15.9): the demo school and college, each report's .xlsx converted by
+# LibreOffice to PDF and its first pages to PNG in bench/out/prints (-r 60); open them and look. Needs
+# libreoffice-calc and poppler-utils (apt-get install -y libreoffice-calc poppler-utils); not part of `make test`.
+print-check: $(BIN)/.installed
+	$(BIN)/python -m bench.print_check $(PRINT_CHECK_ARGS)
 
 # The schema is released: a change is a NEW Alembic revision, never a rewrite of 0001_initial.
 # make migration MSG="what changes" writes migrations/versions/<rev>_*.py from the models; read and

@@ -120,6 +120,8 @@ def default_config():
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # How long the access log keeps a read of personal data; `flask audit prune` deletes older ones.
         "ACCESS_LOG_RETENTION_DAYS": int(os.environ.get("ACCESS_LOG_RETENTION_DAYS") or 365),
+        # The paper of the reports' .xlsx (reports/render.py): A4, or A3 where a school prints its ledgers so.
+        "REPORT_PAPER": os.environ.get("REPORT_PAPER", "A4"),
         **database.settings_from_environment(),
     }
 

@@ -2,7 +2,7 @@
 its filters on top, and the same Document as printable .xlsx or as JSON."""
 import json
 
-from flask import Response, abort
+from flask import Response, abort, current_app
 from flask_admin import expose
 from wtforms.form import BaseForm
 
@@ -74,7 +74,7 @@ class ReportsPage(SecurePage):
         if doc is not None:
             log_read(self.actor, doc, fmt or "экран")
         if doc is not None and fmt == "xlsx":
-            return to_xlsx(doc).response(f"{doc.filename}.xlsx")
+            return to_xlsx(doc, current_app.config.get("REPORT_PAPER", "A4")).response(f"{doc.filename}.xlsx")
         if doc is not None and fmt == "json":
             response = Response(json.dumps(to_json(doc), ensure_ascii=False, indent=1),
                                 mimetype="application/json")

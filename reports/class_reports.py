@@ -448,7 +448,8 @@ def parent_letter(actor, p):
         params.append((term("student", org), person_name(p.student)))
     doc = _document("parent-letter", p, *params,
                     filename=("pismo-roditeliam", f"{p.start:%Y%m%d}", f"{p.end:%Y%m%d}"))
-    sheet = doc.sheet("Письма родителям")
+    doc.landscape = False  # a letter: a portrait page per student, no table header carried over from the last
+    sheet = doc.sheet("Письма родителям", repeat_header=False)
     if not entries:
         _no_students(sheet, p)
     for index, entry in enumerate(entries):

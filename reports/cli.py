@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -80,20 +81,23 @@ def _organization(ref):
 @click.option("--to", help=parameters.PARAMS["to"].help)
 @click.option("--by", help=parameters.PARAMS["by"].help)
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "json"]), default="json", show_default=True)
+@click.option("--paper", type=click.Choice(["A4", "A3"]), default=None,
+              help="Формат листа .xlsx (по умолчанию REPORT_PAPER настроек, иначе A4).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Файл; по умолчанию JSON печатается, .xlsx — в файл с именем отчёта.")
 @uow.command
-def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, out):
+def run_command(name, login, org_ref, year, class_, period, student, subject, teacher, from_, to, by, fmt, paper,
+                out):
     """Построить отчёт NAME (см. `flask report list`)."""
     raw = {"year": year, "class": class_, "period": period, "student": student, "subject": subject,
            "teacher": teacher, "from": from_, "to": to, "by": by}
     raw = {k: v for k, v in raw.items() if v}
     actor = _actor(login, org_ref)
     with scope.organization(actor.org_id):  # the report reads the organization it is built in
-        _run(actor, name, raw, fmt, out)
+        _run(actor, name, raw, fmt, out, paper or current_app.config.get("REPORT_PAPER", "A4"))
 
 
-def _run(actor, name, raw, fmt, out):
+def _run(actor, name, raw, fmt, out, paper="A4"):
     """Build the report as `actor` and write it."""
     try:
         doc = registry.build(actor, name, raw)
@@ -111,5 +115,5 @@ def _run(actor, name, raw, fmt, out):
             return
     else:
         out = out or f"{doc.filename}.xlsx"
-        Path(out).write_bytes(to_xlsx(doc).bytes())
+        Path(out).write_bytes(to_xlsx(doc, paper).bytes())
     click.echo(f"Отчёт «{doc.title}» записан в {out}", err=True)

@@ -73,6 +73,7 @@ class PageBreak:
 class Sheet:
     name: str
     blocks: list = field(default_factory=list)
+    repeat_header: bool = True  # the first table's header rows on every printed page (not in a page per student)
 
     def table(self, columns, title="", groups=None):
         table = Table(columns=list(columns), title=title, groups=list(groups or []))
@@ -100,11 +101,11 @@ class Document:
     params: list = field(default_factory=list)  # [(label, text)] printed under the title
     sheets: list = field(default_factory=list)
     filename: str = "otchet"
-    landscape: bool = True
+    landscape: bool = True  # False: printed portrait (a letter)
     students: set = field(default_factory=set)  # ids of the students it names (`student_name`)
 
-    def sheet(self, name):
-        self.sheets.append(Sheet(name))
+    def sheet(self, name, repeat_header=True):
+        self.sheets.append(Sheet(name, repeat_header=repeat_header))
         return self.sheets[-1]
 
     def student_name(self, student, short=False):

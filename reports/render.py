@@ -1,8 +1,13 @@
 """A report's Document as .xlsx (XlsxWriter), as JSON, and its chart as SVG for the screen.
 
-The workbook: A4 landscape, one page wide, the table's header rows repeated on every page, column
-widths set, the organization, the title and the parameters on top, the signature lines where the
-report puts them; strings are always written as strings. The JSON holds the same rows and figures.
+The workbook prints readably (issue 15.9; `make print-check` renders every report to look at it): A4 (or A3)
+landscape unless the report is a letter; column widths from the content (a percentage fits «100,0», a header
+wraps between words only), rows as tall as their wrapped text; one page wide when that keeps the text at
+MIN_FIT or more, else split over pages between column groups with the names repeated; the first table's header
+rows repeated on every page (not in a letter, a page per student); the print area; the organization and the
+title in the page header, the page numbers in its footer; the organization, the title and the parameters on
+top, the signature lines where the report puts them; strings are always written as strings. The JSON holds
+the same rows and figures.
 """
 from datetime import date
 from decimal import Decimal
@@ -11,10 +16,18 @@ from html import escape
 from markupsafe import Markup
 
 from reports.document import Chart, PageBreak, Signatures, Table, Text, display
-from reports.xlsx import Book
+from reports.xlsx import LINE, PAD, PAPERS, Book, column_pixels, longest_word, text_width, wrapped_lines
 from services import dates
 
 NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
+TEXT_CAP = 40  # a text column grows to its longest value up to this width (in digits) and wraps beyond
+MIN_FIT = 0.78  # a sheet is shrunk to one page wide down to this scale (10 pt prints at 7.8 pt) ...
+SPLIT_SCALE = 85  # ... a wider one is printed at this scale (%) over several pages
+KEY_WIDTH = 25  # the columns repeated on those pages: the name's, and the next text column while narrower
+BOLD_ROWS = ("total", "group")
+CHART_WIDTH = 720  # pixels
+CHART_ROWS = 12  # rows above a chart that still leave it room on their page (300 pixels, 17 rows)
+DEFAULT_WIDTH = 8.43  # a column's width when not set
 
 
 def _number(value):
@@ -35,6 +48,13 @@ class _Formats:
                      "risk": {"border": 1, "bg_color": "#FDECEA", "text_wrap": True}}
         self.add = add
         self.blanks = {}
+        # The lines above and under the tables, wrapped within the table's width: (format, font size, bold).
+        wrap = {"text_wrap": True, "valign": "top"}
+        self.lines = {"org": (add({**wrap, "bold": True}), 10, True),
+                      "title": (add({**wrap, "bold": True, "font_size": 14}), 14, True),
+                      "heading": (add({**wrap, "bold": True}), 10, True),
+                      "note": (add({**wrap, "italic": True, "font_size": 9}), 9, False),
+                      "": (add(wrap), 10, False)}
 
     def blank(self, style):
         """The conditional format of a row's empty cells: the border, and the style's shading."""
@@ -61,26 +81,176 @@ class _Formats:
         return self.cache[key]
 
 
-def to_xlsx(doc):
+def to_xlsx(doc, paper="A4"):
+    """The Document as a printable workbook on `paper` (A4 or A3, as the school prints)."""
     book = Book()
     formats = _Formats(book)
     for sheet in doc.sheets:
-        _write_sheet(book, formats, doc, sheet)
+        _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
     return book
 
 
-def _write_sheet(book, formats, doc, sheet):
-    ws = book.sheet(sheet.name, landscape=doc.landscape)
+# -- the sheet's layout: widths from the content, the page setup from the widths ------------------------------
+
+def _shown(value, kind):
+    """A value of a number or mark column as the cell shows it (to measure it)."""
+    if isinstance(value, (float, Decimal)) and kind in NUMBER_FORMATS:
+        return display(Decimal(str(value)), kind)
+    return display(value, kind)
+
+
+def column_widths(sheet):
+    """{column: width} of the sheet's columns (every table on it shares them): at least the column's own width,
+    its title's longest word (a header wraps between words only) and every value of a number, mark or date
+    column; a text column grows to its longest value up to TEXT_CAP and wraps beyond."""
     widths = {}
-    book.put(ws, 0, 0, doc.org.full_name, book.bold)
-    book.put(ws, 1, 0, doc.title, book.title)
+
+    def need(col, width):
+        widths[col] = max(widths.get(col, 0), width)
+
+    stretched = _stretched(sheet)
+    for block in sheet.blocks:
+        if isinstance(block, Table):
+            for col, column in enumerate(block.columns):
+                if stretched.get(id(block)) == col:
+                    continue
+                need(col, _column_need(block, col, column))
+        elif isinstance(block, Chart):
+            need(0, max((text_width(name) for name, _ in block.series), default=0) + PAD)
+            for col, category in enumerate(block.categories, start=1):
+                need(col, max(6, text_width(str(category), bold=True) + PAD))
+    return widths
+
+
+def _column_need(table, col, column):
+    """How wide the table's column wants to be (see `column_widths`)."""
+    if column.kind == "text":
+        values = {(r.values[col], r.style in BOLD_ROWS) for r in table.rows if col < len(r.values)}
+    else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
+        values = {(value, True) for value in {r.values[col] for r in table.rows if col < len(r.values)}}
+    widest = max((text_width(_shown(value, column.kind), bold) for value, bold in values
+                  if value is not None and value != ""), default=0) + PAD
+    own = max(column.width, longest_word(column.title, bold=True) + PAD)
+    return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
+
+
+def _stretched(sheet):
+    """{id(table): its last column} of the tables narrower than the sheet's widest whose last column is text (a
+    list of subjects): that column is merged over the columns to its right as far as it needs, rather than
+    widening a column the wider table uses for a number."""
+    tables = [b for b in sheet.blocks if isinstance(b, Table)]
+    most = max((len(t.columns) for t in tables), default=0)
+    return {id(t): len(t.columns) - 1 for t in tables
+            if 0 < len(t.columns) < most and t.columns[-1].kind == "text"}
+
+
+def _stretch_span(table, widths):
+    """{last column: the column its cells are merged to} of a stretched table (see `_stretched`)."""
+    col = len(table.columns) - 1
+    need, end, width = _column_need(table, col, table.columns[-1]), col, widths.get(col, 0)
+    while width < need and end < max(widths):
+        end += 1
+        width += widths.get(end, 0)
+    return {col: end} if end > col else {}
+
+
+def _key_columns(table, widths):
+    """The last of the columns that name a row (№ and the name; a class and its teacher), repeated on every
+    page of a split sheet; None when the table has no such column (a table of figures only is shrunk to the
+    page, not split)."""
+    for col, column in enumerate(table.columns[:4]):
+        if column.kind == "text":
+            while (col + 1 < len(table.columns) and table.columns[col + 1].kind == "text"
+                   and sum(widths.get(c, 0) for c in range(col + 1)) < KEY_WIDTH):
+                col += 1
+            return col
+    return None
+
+
+def _column_breaks(table, widths, first, room):
+    """Where a sheet split over pages breaks: between the table's column groups (a subject's columns stay on
+    one page), each page `room` pixels wide after the repeated columns; `first` is the first column after them."""
+    units, start = [], 0
+    for _, span in (table.groups or [("", 1)] * len(table.columns)):
+        wide = sum(column_pixels(widths.get(c, 0)) for c in range(start, start + span)) > room / 2
+        # A group wider than half a page is broken between its columns, not moved whole to the next page.
+        units += [(c, c) for c in range(start, start + span)] if wide else [(start, start + span - 1)]
+        start += span
+    breaks, used = [], 0
+    for lo, hi in units:
+        lo = max(lo, first)
+        if lo > hi:
+            continue
+        width = sum(column_pixels(widths.get(c, 0)) for c in range(lo, hi + 1))
+        if used and used + width > room:
+            breaks.append(lo)
+            used = 0
+        used += width
+    return breaks
+
+
+def _page_setup(book, doc, sheet, widths, paper):
+    """The worksheet with its page set up, and the columns its lines go over: (first, last) of the lines that
+    name it (the organization, the title, the parameters, a heading) and of the others (notes, signatures).
+
+    A sheet that fits one page wide at MIN_FIT or more is printed so; a wider one (a ledger of every subject
+    and period) is printed at SPLIT_SCALE over as many pages as it needs, broken between column groups, with
+    the columns that name a row repeated on every page: the lines that name the sheet go over those columns (so
+    every page shows them whole), the notes and the signatures over the rest of the first page (so no page
+    shows them cut)."""
+    _, landscape_width, portrait_width = PAPERS[paper]
+    # Pixels at 100 %; LibreOffice draws a column some 7 % wider than Excel's pixels (Arial's digit is 7.4 px).
+    printable = (landscape_width if doc.landscape else portrait_width) * 96 * 0.92
+    last = max(widths) if widths else 0
+    content = sum(column_pixels(widths.get(c, 0)) for c in range(last + 1))
+    tables = [b for b in sheet.blocks if isinstance(b, Table)]
+    widest = max(tables, key=lambda t: len(t.columns)) if tables else None
+    key = _key_columns(widest, widths) if widest is not None else None
+    split = key is not None and content * MIN_FIT > printable
+    ws = book.sheet(sheet.name, landscape=doc.landscape, fit_width=not split, paper=paper,
+                    header=(doc.org.short_name or doc.org.full_name, doc.title))
+    if not split:
+        return ws, (0, last), (0, last)
+    room = printable * 100 / SPLIT_SCALE
+    key_width = sum(column_pixels(widths.get(c, 0)) for c in range(key + 1))
+    breaks = _column_breaks(widest, widths, key + 1, room - key_width)
+    ws.set_print_scale(SPLIT_SCALE)
+    ws.print_across()
+    ws.repeat_columns(0, key)
+    if breaks:
+        ws.set_v_pagebreaks(breaks)
+    first_page = breaks[0] - 1 if breaks else last
+    return ws, (0, key), (key + 1 if key < first_page else 0, first_page)
+
+
+def _line(book, formats, ws, row, text, style, widths, span):
+    """A line above or under the tables, merged over the columns `span`, wrapped, its row tall enough."""
+    fmt, size, bold = formats.lines[style]
+    first, last = span
+    if last > first:
+        ws.merge_range(row, first, row, last, text, fmt)
+    else:
+        book.put(ws, row, first, text, fmt)
+    width = sum(widths.get(c, 0) for c in range(first, last + 1)) * 10 / size
+    lines = wrapped_lines(text, width, bold)
+    if lines > 1 or size > 10:
+        ws.set_row(row, lines * LINE * size / 10 + 1)
+
+
+def _write_sheet(book, formats, doc, sheet, paper):
+    widths = column_widths(sheet) or {0: 90}
+    ws, top, body = _page_setup(book, doc, sheet, widths, paper)
+    _line(book, formats, ws, 0, doc.org.full_name, "org", widths, top)
+    _line(book, formats, ws, 1, doc.title, "title", widths, top)
     row = 2
     for label, text in doc.params:
-        book.put(ws, row, 0, f"{label}: {text}")
+        _line(book, formats, ws, row, f"{label}: {text}", "", widths, top)
         row += 1
     row += 1
-    repeated = False
+    repeated = not sheet.repeat_header
+    stretched = _stretched(sheet)
     breaks = []
+    end = row
     for block in sheet.blocks:
         if isinstance(block, Table):
             if block.title:
@@ -88,53 +258,108 @@ def _write_sheet(book, formats, doc, sheet):
                 row += 1
             first_header = row
             if block.groups:
-                col = 0
-                for title, span in block.groups:
-                    if span > 1:
-                        ws.merge_range(row, col, row, col + span - 1, title, book.header)
-                    else:
-                        book.put(ws, row, col, title, book.header)
-                    col += span
-                row += 1
+                row = _write_groups(book, ws, block, widths, row)
+            spans = _stretch_span(block, widths) if id(block) in stretched else {}
+            lines = 1
             for col, column in enumerate(block.columns):
-                book.put(ws, row, col, column.title, book.header)
-                widths[col] = max(widths.get(col, 0), column.width)
+                if col in spans:
+                    ws.merge_range(row, col, row, spans[col], column.title, book.header)
+                else:
+                    book.put(ws, row, col, column.title, book.header)
+                lines = max(lines, wrapped_lines(column.title, _span_width(widths, col, spans), bold=True))
+            if lines > 1:
+                ws.set_row(row, lines * LINE + 2)
             if not repeated:
                 ws.repeat_rows(first_header, row)
                 repeated = True
             row += 1
-            row = _write_rows(ws, formats, block, row)
+            row = _write_rows(ws, formats, block, row, widths, spans)
+            end = row - 1
             row += 1
         elif isinstance(block, Text):
-            fmt = book.bold if block.style == "heading" else (book.small if block.style == "note" else book.text)
-            book.put(ws, row, 0, block.text, fmt)
-            lines = max(1, len(block.text) // 120 + block.text.count("\n") + 1)
-            if block.style not in ("heading", "note") and lines > 1:
-                ws.merge_range(row, 0, row, max(6, len(widths) - 1), block.text, book.text)
-                ws.set_row(row, 15 * lines)
+            _line(book, formats, ws, row, block.text, block.style, widths, top if block.style == "heading" else body)
+            end = row
             row += 1
         elif isinstance(block, Chart):
-            row = _write_chart(book, ws, block, row)
+            row = _write_chart(book, ws, block, row, breaks)
+            end = row - 1
         elif isinstance(block, Signatures):
             row += 1
-            for label, name in block.lines:
-                book.put(ws, row, 0, label)
-                book.put(ws, row, 2, "________________ / " + (name or "________________"))
-                row += 2
+            end = _write_signatures(book, ws, block, row, widths, body)
+            row = end + 2
         elif isinstance(block, PageBreak):
             breaks.append(row)
     for col, width in widths.items():
         ws.set_column(col, col, width)
     if breaks:
         ws.set_h_pagebreaks(breaks)
+    ws.print_area(0, 0, max(end, row - 1), max(max(widths), _chart_columns(sheet, widths)))
 
 
-def _write_rows(ws, formats, table, row):
+def _chart_columns(sheet, widths):
+    """The last column a chart of the sheet covers (CHART_WIDTH pixels from column A), for the print area."""
+    if not any(isinstance(b, Chart) for b in sheet.blocks):
+        return 0
+    col, pixels = 0, column_pixels(widths.get(0, DEFAULT_WIDTH))
+    while pixels < CHART_WIDTH:
+        col += 1
+        pixels += column_pixels(widths.get(col, DEFAULT_WIDTH))
+    return col
+
+
+def _write_groups(book, ws, table, widths, row):
+    """The groups' row above the columns' titles (a subject over its periods); tall enough for a long title."""
+    col, lines = 0, 1
+    for title, span in table.groups:
+        if span > 1:
+            ws.merge_range(row, col, row, col + span - 1, title, book.header)
+        else:
+            book.put(ws, row, col, title, book.header)
+        width = sum(widths.get(c, 0) for c in range(col, col + span))
+        lines = max(lines, wrapped_lines(title, width, bold=True))
+        col += span
+    if lines > 1:
+        ws.set_row(row, lines * LINE + 2)
+    return row + 1
+
+
+def _write_signatures(book, ws, block, row, widths, span):
+    """«Классный руководитель ____ / Фамилия И. О.» in the columns `span`: the labels over as many columns as
+    they need, the lines after them; returns the last row written."""
+    first, last = span
+    label_width = max((text_width(label) for label, _ in block.lines), default=0) + PAD
+    end, width = first, widths.get(first, 0)
+    while width < label_width and end < last:
+        end += 1
+        width += widths.get(end, 0)
+    at = end + 1 if end < last else min(first + 2, last)
+    for label, name in block.lines:
+        if end > first and at > end:
+            ws.merge_range(row, first, row, end, label, book.text)
+        else:
+            book.put(ws, row, first, label)
+        _merge(book, ws, row, at, last, "________________ / " + (name or "________________"))
+        row += 2
+    return row - 2
+
+
+def _merge(book, ws, row, first, last, text):
+    if last > first:
+        ws.merge_range(row, first, row, last, text, book.text)
+    else:
+        book.put(ws, row, first, text)
+
+
+def _span_width(widths, col, spans):
+    return sum(widths.get(c, 0) for c in range(col, spans.get(col, col) + 1))
+
+
+def _write_rows(ws, formats, table, row, widths, spans):
     """The table's rows from `row`; returns the row after the last. The hot loop of the biggest workbooks
     (the whole institution's ledgers: 200 000 cells), so it dispatches on the exact type once per cell.
     Empty cells are not written one by one: a conditional format per run of rows of one style gives them
     the border (and a total's shading)."""
-    last_col = len(table.columns) - 1
+    last_col = max([len(table.columns) - 1, *spans.values()])
     run_start, run_style = row, None
     for item in table.rows:
         if item.style != run_style:
@@ -144,7 +369,32 @@ def _write_rows(ws, formats, table, row):
         row += 1
     if row > run_start:
         _blank_rule(ws, formats, run_start, row - 1, last_col, run_style)
-    return _write_values(ws, formats, table, row - len(table.rows))
+    first = row - len(table.rows)
+    _row_heights(ws, table, first, widths, spans)
+    end = _write_values(ws, formats, table, first)
+    for col, last in spans.items():  # a stretched column's cells, merged to the right
+        fmts = {}
+        for n, item in enumerate(table.rows):
+            value = item.values[col] if col < len(item.values) else None
+            fmt = fmts.get(item.style) or fmts.setdefault(item.style, formats.get(item.style, "text"))
+            ws.merge_range(first + n, col, first + n, last, "" if value is None else display(value), fmt)
+    return end
+
+
+def _row_heights(ws, table, row, widths, spans):
+    """A row whose text wraps gets the height of its lines (a printed row does not grow by itself)."""
+    texts = [(col, _span_width(widths, col, spans)) for col, column in enumerate(table.columns)
+             if column.kind == "text"]
+    for item in table.rows:
+        lines = 1
+        bold = item.style in BOLD_ROWS
+        for col, width in texts:
+            value = item.values[col] if col < len(item.values) else None
+            if type(value) is str and value:
+                lines = max(lines, wrapped_lines(value, width, bold))
+        if lines > 1:
+            ws.set_row(row, lines * LINE + 1)
+        row += 1
 
 
 def _blank_rule(ws, formats, first, last, last_col, style):
@@ -180,8 +430,9 @@ def _write_values(ws, formats, table, row):
     return row
 
 
-def _write_chart(book, ws, chart, row):
-    """The chart's data as a small table, and the chart over it below."""
+def _write_chart(book, ws, chart, row, breaks):
+    """The chart's data as a small table, and the chart over it below: on a page of its own (a page break
+    in `breaks`) when more than CHART_ROWS rows come before it, so that no page cuts it."""
     book.put(ws, row, 0, chart.title, book.bold)
     row += 1
     header = row
@@ -201,8 +452,10 @@ def _write_chart(book, ws, chart, row):
                        "marker": {"type": "circle"}})
     xl.set_title({"name": chart.title})
     xl.set_y_axis({"min": chart.y_min, "max": chart.y_max})
-    xl.set_size({"width": 720, "height": 300})
+    xl.set_size({"width": CHART_WIDTH, "height": 300})
     row = header + len(chart.series) + 2
+    if row > CHART_ROWS:
+        breaks.append(row)
     ws.insert_chart(row, 0, xl)
     return row + 17
 
