@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import psycopg
 from flask import current_app
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import event, exc as sa_exc, inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from models import db
@@ -78,12 +78,18 @@ NO_SCHEMA = ("База данных не подготовлена: в ней н�
 
 
 def is_missing_schema(exc):
-    """A statement failed because a table of the program is not in the database (SQLite's «no such table»,
-    PostgreSQL's undefined table): the migrations were not applied."""
+    """A statement failed because a table is not in the database (SQLite's «no such table», PostgreSQL's
+    undefined table) and the database has no migration applied at all: `flask db upgrade` was never run. A
+    table missing from a migrated database is a bug of the request, not this."""
     cause = getattr(exc, "orig", None) or exc
-    if isinstance(cause, psycopg.errors.UndefinedTable):
-        return True
-    return isinstance(cause, sqlite3.OperationalError) and str(cause).startswith("no such table")
+    missing = isinstance(cause, psycopg.errors.UndefinedTable) or (
+        isinstance(cause, sqlite3.OperationalError) and str(cause).startswith("no such table"))
+    if not missing:
+        return False
+    try:
+        return not sa_inspect(db.engine).has_table("alembic_version")
+    except Exception:  # noqa: BLE001 — the question is asked while answering another error
+        return False
 
 
 def _ms(seconds):

@@ -12,7 +12,7 @@ from models import (Attendance, AttendanceCode, Bell, CurriculumLine, MovementIt
 from admin_views.forms import REFUSED
 from services.planning import subjects
 from services.timetable.weekly import save_class_week
-from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, mv_order,
+from tests.factories import (EARLY_REASON, actor_of, jr_assignment, jr_attendance, jr_lessons, jr_subject, mv_order,
                              next_snils, pl_assignment, pl_curriculum, pl_plan, pl_subject)
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import week_of
@@ -322,7 +322,7 @@ def test_the_rollover_transfer_keeps_the_order_number_and_marks_the_bad_date(rol
     a = rollover_school
     b = ro_browser("a.admin")
     b.post(f"/rollover/step/1/?year_id={a.year.id}")
-    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "1"})
+    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "2026/2027", "reason": EARLY_REASON})
     b.post(f"/rollover/step/3/?year_id={a.year.id}")
     resp = b.post(f"/rollover/step/4/?year_id={a.year.id}", data={"order_number": "45-у", "order_date": "32.05.2027"})
     html = resp.get_data(as_text=True)
