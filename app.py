@@ -42,7 +42,7 @@ from services.context import organizations_of
 from werkzeug.exceptions import HTTPException
 from reports.archive_cli import cli as archive_cli
 from reports.cli import cli as report_cli
-from services import backup
+from services import backup, files
 from services.people import accounts
 from services.movement.cli import cli as movement_cli
 
@@ -441,6 +441,18 @@ def _register_cli(app):
         click.echo(text)
         if accounts_file:
             Path(accounts_file).write_text(text + "\n", encoding="utf-8")
+
+    @app.cli.group("files")
+    def files_cli():
+        """Файлы, приложенные пользователями (хранятся вне базы, FILES_DIR)."""
+
+    @files_cli.command("prune")
+    @uow.command
+    def files_prune():
+        """Удалить из хранилища файлы, которых нет в базе (загрузка отменена, файл удалён), старше часа;
+        запускайте раз в сутки из cron."""
+        removed = files.prune(clock.timestamp())
+        click.echo(f"Удалено файлов без записи в базе: {len(removed)}.")
 
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(path_type=Path))
