@@ -28,6 +28,7 @@ class User(UserMixin, db.Model):
     __audited__ = True
     __labels__ = {"login": "Логин", "display_name": "Владелец", "is_blocked": "Заблокирована",
                   "must_change_password": "Ждёт смены пароля", "last_login_at": "Последний вход",
+                  "home_seen_at": "Главная страница открыта", "home_since": "Новое на главной — с",
                   "created_at": "Выдана"}
     __audit_exclude__ = {"password_hash"}  # recorded as «*** → ***»: the password was changed
     # every login and logout (the login journal has them); the start page's visits

@@ -51,7 +51,7 @@ def test_the_administrator_grants_and_removes_functions_on_the_staff_form(world,
     assert "изменение прав" in listing and "Учителев Тимур Петрович" in listing
     assert "20.11.2026 12:00" in listing  # the organization's time (Moscow), not UTC's 09:00
     details = b.get(f"/audit/details/?id={removed.id}").get_data(as_text=True)
-    assert "Заместитель директора, Учитель" in details and "role_codes" in details
+    assert "Заместитель директора, Учитель" in details and "Функции (роли)" in details
 
 
 def test_hr_cannot_grant_so_nothing_is_logged(world, browser):

@@ -21,8 +21,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def class_filter(page):
     """The class filter's URL argument and its choices {name: id}, read from a list page."""
     raw = re.search(r'id="filter-groups-data"[^>]*>(.*?)</div>', page, re.S).group(1)
-    flt, = json.loads(html.unescape(raw))["Класс (группа)"]
-    assert flt["operation"] == "равно"
+    # «Группа» in a college; on the students' list beside the class name's own filters (text, «пусто»)
+    flt, = [f for f in json.loads(html.unescape(raw))["Класс"] if f["operation"] == "равно" and f.get("options")]
     return flt["arg"], {name: value for value, name in flt["options"]}
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, StopValidation
 from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolClass, Sex, Staff, Student,
                     StudentStatus, User, db, student_parent)
 from services import dates, params, permissions  # people also registers the card validators
-from services.terms import for_kind, kind_phrase
+from services.terms import KindPhrase, for_kind, kind_phrase
 from services.people import cards as people
 from services.movement import admission, enrollment, guards as movement_guards
 
@@ -103,7 +103,7 @@ class ClassFilter(BaseSQLAFilter):
     his children's; an account's, that of the student or parent cards it opens). It narrows the view's rows,
     already limited by the permission table (SecureModelView.get_query)."""
 
-    NAME = "Класс (группа)"
+    NAME = KindPhrase("Класс")  # «Группа» in a college, resolved when the list is rendered
 
     def __init__(self, model, condition):
         super().__init__(model.id, self.NAME, options=_ClassOptions())
