@@ -16,7 +16,8 @@ from models import LessonFile, StoredFile, db
 from services.errors import DomainError, PermissionDenied
 from services.journal import lesson_files
 from services.timetable.lessons import lesson_has_content
-from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, make_parent, make_staff, mv_withdraw)
+from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_subject, make_parent, make_staff, make_student,
+                             mv_withdraw)
 from tests.helpers import in_unit
 from tests.querycount import count_queries
 
@@ -39,6 +40,7 @@ def lf(world, app, tmp_path):
     a.other_lesson, = jr_lessons(a.m6, a.period, [MONDAY])
     a.stranger_parent_login = make_parent(a.org, [a.stranger], "Чужова", "Анна", "a.stranger_parent")
     a.other_teacher = make_staff(a.org, "Другов", "Денис", ["teacher"], "a.other_teacher")
+    make_student(a.org, a.other_class, "Чужаков", "Олег", "a.other_student")
     db.session.commit()
     yield a
     app.config.pop("FILES_DIR", None)
@@ -94,7 +96,7 @@ def test_readers_download_and_everyone_else_gets_404(lf, browser):
         assert response.status_code == 200, login
         assert response.data == PDF
         assert response.headers["Content-Disposition"].startswith("attachment;")
-    for login in ("a.other_teacher", "a.hr", "b.student", "b.parent", "b.teacher", "b.admin"):
+    for login in ("a.other_student", "a.other_teacher", "a.hr", "b.student", "b.parent", "b.teacher", "b.admin"):
         b = browser()
         b.login(login)
         assert b.get(url).status_code == 404, login
