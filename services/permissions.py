@@ -286,6 +286,48 @@ def own_or_substituted_journals(actor):
                TeachingAssignment.id.in_(select(Lesson.assignment_id).where(Lesson.teacher_id == actor.staff_id)))
 
 
+# Lesson files (issue 16.6): who reads the files of a lesson, and who attaches them.
+@rows_of(Lesson)
+def own_or_substituted_lessons(actor):
+    """The lessons of a teacher's own journals, and those he gives on a substitution (замена)."""
+    if not actor.staff_id:
+        return false()
+    return or_(Lesson.teacher_id == actor.staff_id, Lesson.assignment_id.in_(
+        select(TeachingAssignment.id).where(TeachingAssignment.teacher_id == actor.staff_id)))
+
+
+@rows_of(Lesson)
+def own_class_lessons(actor):
+    """Every lesson of the classes this person leads."""
+    return Lesson.assignment_id.in_(
+        select(TeachingAssignment.id).where(TeachingAssignment.class_id.in_(actor.own_class_ids)))
+
+
+def _lessons_of_students(student_ids):
+    """Lessons of the classes the students studied in on the lessons' dates (the movement book's history)."""
+    return select(ClassMembership.id).join(
+        TeachingAssignment, TeachingAssignment.class_id == ClassMembership.class_id).where(
+        TeachingAssignment.id == Lesson.assignment_id, ClassMembership.student_id.in_(student_ids),
+        ClassMembership.start_date <= Lesson.date,
+        or_(ClassMembership.end_date.is_(None), ClassMembership.end_date >= Lesson.date),
+        ClassMembership.on_leave.is_(False)).correlate(Lesson).exists()
+
+
+@rows_of(Lesson)
+def student_lessons(actor):
+    """A student's lessons: of the classes he studied in on their dates."""
+    return _lessons_of_students([actor.student_id]) if actor.student_id else false()
+
+
+@rows_of(Lesson)
+def children_lessons(actor):
+    """A parent's children's lessons: of the classes they studied in on their dates."""
+    if not actor.parent_id:
+        return false()
+    return _lessons_of_students(select(student_parent.c.student_id).where(
+        student_parent.c.parent_id == actor.parent_id))
+
+
 # -- end row filters: journal --
 
 # -- row filters: reports --
@@ -474,6 +516,13 @@ TABLE = {
     # A student's diary opened from his card by those who read all journals (SPEC §1: the deputy and
     # the director). Each opening is a logged read (152-ФЗ art. 19).
     "student_diary": Entry(Student, {DEP: Grant(READ), DIR: Grant(READ)}),
+    # Files of a lesson's homework and topic (issue 16.6): the lesson's teachers attach them ("create",
+    # "delete"); the class teacher, the administration, the class's students and their parents read them.
+    "lesson_file": Entry(Lesson, {
+        T: Grant(CRUD, rows=own_or_substituted_lessons), CT: Grant(READ, rows=own_class_lessons),
+        DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
+        ST: Grant(READ, rows=student_lessons), PA: Grant(READ, rows=children_lessons),
+    }),
     # -- end journal --
     # -- rollover and control --
     # The year rollover wizard ("run" performs a step) and the colleges' transfer between semesters.

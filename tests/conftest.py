@@ -66,6 +66,7 @@ def app(tmp_path_factory):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "SLIPS_DIR": str(tmp_path_factory.mktemp("slips")),
+        "FILES_DIR": str(tmp_path_factory.mktemp("files")),  # stored files (services/files.py)
         # Cheap Argon2id parameters: the suite hashes hundreds of passwords.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
     })

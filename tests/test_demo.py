@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from models import (STAFF_ROLES, Organization, Parent, SchoolClass, Staff, StaffRole, Student, User, db)
+from models import (STAFF_ROLES, LessonFile, Organization, Parent, SchoolClass, Staff, StaffRole, StoredFile, Student,
+                    User, db)
 from services.context import Actor
 from services.demo.school import patronymic
 from services.validation import normalize_snils
@@ -66,6 +67,9 @@ def test_demo_school_is_realistic_and_every_printed_account_works(app, browser):
                     (student.full_name, parent.full_name)
     roles = set(db.session.scalars(select(StaffRole.role)))
     assert {r.value for r in STAFF_ROLES} <= roles
+    # the demo class's homework of this week has files to download (issue 16.6)
+    assert sorted(db.session.scalars(select(StoredFile.content_type).join(
+        LessonFile, LessonFile.stored_file_id == StoredFile.id))) == ["application/pdf", "text/plain; charset=utf-8"]
 
     accounts = printed_accounts(result.output)
     assert [r for r, _, _ in accounts] == [

@@ -29,6 +29,7 @@ ABSENT = {
     "semester.index": "a school has no semesters (a college's page)",
     "journal_archive.job_status": "no archive job was started",
     "journal_archive.download": "no archive job was started",
+    "lesson_files.download": "no file was attached to a lesson",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}

@@ -115,3 +115,9 @@ class FinalsForm(PageForm):
             items.append({"student_id": student_id, "kind": kind, "period_id": period_id, "value": value,
                           "version": version})
         return items
+
+
+class LessonFilesForm(PageForm):
+    """«Файлы урока»: what the files sent (input files, several) are attached to — the homework or the topic."""
+
+    kind = TextField("К чему", strip=True)

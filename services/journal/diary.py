@@ -16,6 +16,7 @@ from models import (Attendance, AttendanceCode, Bell, ClassMembership, Lesson, M
 from services import audit, permissions
 from services.journal._common import MISSED_KINDS, short_person
 from services.journal._common import current_period as current_period  # the diary page opens on it
+from services.journal import lesson_files
 from services.journal.figures import suggested_mark, weighted_average
 from services.movement import roster
 from services.movement.roster import stayed
@@ -99,6 +100,15 @@ class DiaryLesson:
     attendance_name: str = ""
     debts: int = 0
     due_work: list = field(default_factory=list)  # (date given, homework) due on this lesson
+    files: list = field(default_factory=list)  # lesson_files.FileRow: attached to its homework or topic
+
+    @property
+    def topic_files(self):
+        return [f for f in self.files if f.kind == "topic"]
+
+    @property
+    def homework_files(self):
+        return [f for f in self.files if f.kind != "topic"]
 
 
 @dataclass
@@ -176,6 +186,8 @@ def diary_week(child, start):
     if lessons:
         _attach_marks(child, lessons)
         _attach_due_work(lessons)
+        for lesson_id, rows in lesson_files.files_of(lessons).items():  # one statement for the week
+            lessons[lesson_id].files = rows
     return list(days.values())
 
 
