@@ -18,9 +18,9 @@ from sqlalchemy import false, or_, select, true
 
 from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
                     Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
-                    Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff, Student,
-                    Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange, TimetableEntry,
-                    User, student_parent)
+                    MarkFlag, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff,
+                    Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
+                    TimetableEntry, User, student_parent)
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -286,6 +286,21 @@ def own_or_substituted_journals(actor):
                TeachingAssignment.id.in_(select(Lesson.assignment_id).where(Lesson.teacher_id == actor.staff_id)))
 
 
+@rows_of(MarkFlag)
+def own_flags(actor):
+    """The flags («отметка ошибочна») a student or a parent sent himself."""
+    return MarkFlag.flagged_by_id == actor.user_id if actor.user_id else false()
+
+
+@rows_of(MarkFlag)
+def own_journal_flags(actor):
+    """The flags of the marks of a teacher's own journals (his teaching assignments)."""
+    if not actor.staff_id:
+        return false()
+    return MarkFlag.assignment_id.in_(select(TeachingAssignment.id).where(
+        TeachingAssignment.teacher_id == actor.staff_id))
+
+
 # -- end row filters: journal --
 
 # -- row filters: reports --
@@ -474,6 +489,13 @@ TABLE = {
     # A student's diary opened from his card by those who read all journals (SPEC §1: the deputy and
     # the director). Each opening is a logged read (152-ФЗ art. 19).
     "student_diary": Entry(Student, {DEP: Grant(READ), DIR: Grant(READ)}),
+    # «Отметка ошибочна» (seed 000 §4.4): a student or a parent flags a mark of his diary ("create": the
+    # diary's row filter says whose marks) and reads his flags; the teacher answers those of his journals;
+    # the deputy (who corrects closed periods) answers any; the director reads them.
+    "mark_flag": Entry(MarkFlag, {
+        ST: Grant(READ | {"create"}, rows=own_flags), PA: Grant(READ | {"create"}, rows=own_flags),
+        T: Grant(READ | {"answer"}, rows=own_journal_flags), DEP: Grant(READ | {"answer"}), DIR: Grant(READ),
+    }),
     # -- end journal --
     # -- rollover and control --
     # The year rollover wizard ("run" performs a step) and the colleges' transfer between semesters.
