@@ -149,10 +149,10 @@ def get_item(actor, flag_id):
     return found[0] if found else None
 
 
-def open_flags_of_lessons(lesson_ids):
-    """(student id, task id, comment) of the open flags of these lessons' marks: the grid's markers. Used
-    inside the grid's one statement of entries (services/journal/grid.py) as a UNION branch."""
-    return select(MarkFlag.student_id, Mark.task_id, MarkFlag.comment) \
+def open_flags_of_lessons(lesson_ids, *columns):
+    """The `columns` (of MarkFlag and Mark) of the open flags of these lessons' marks: the grid's markers, a
+    UNION branch of the grid's one statement of entries (services/journal/grid.py)."""
+    return select(*columns).select_from(MarkFlag) \
         .join(Mark, Mark.id == MarkFlag.mark_id) \
         .where(MarkFlag.lesson_id.in_(lesson_ids), MarkFlag.status == MarkFlagStatus.OPEN)
 
