@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, select
 
 from models import (AcademicYear, Lesson, Mark, MarkFlag, MarkFlagStatus, Period, PeriodMark, PeriodMarkKind,
-                    SchoolClass, Student, Subject, Task, TeachingAssignment, db)
+                    SchoolClass, Student, Subject, Task, TaskType, TeachingAssignment, db)
 from services import clock, notify, permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal import policy
@@ -63,6 +63,26 @@ def flag_mark(actor, mark_id, comment):
     db.session.add(flag)
     db.session.flush()
     return flag
+
+
+def can_flag(actor):
+    return permissions.allowed(actor, "mark_flag", "create") and permissions.allowed(actor, "diary", "list")
+
+
+def mark_shown(mark_id, student_id):
+    """What the flag form shows of a student's mark (value, comment, task type, subject, date), or None. The
+    caller has checked the student is in the actor's diaries; flag_mark checks it again."""
+    row = db.session.execute(
+        select(Mark.value, Mark.comment, TaskType.name, Subject.name, Lesson.date)
+        .join(Task, Task.id == Mark.task_id).join(TaskType, TaskType.id == Task.type_id)
+        .join(Lesson, Lesson.id == Task.lesson_id)
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .where(Mark.id == mark_id, Mark.student_id == student_id)).first()
+    if row is None:
+        return None
+    return {"id": mark_id, "value": row[0], "comment": row[1] or "", "type": row[2], "subject": row[3],
+            "date": row[4]}
 
 
 def my_flags(actor, student_id):
