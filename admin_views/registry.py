@@ -20,6 +20,7 @@ from admin_views import archive, reports
 from admin_views.control import views as control
 from admin_views.journal import diary
 from admin_views.journal import finals
+from admin_views.journal import flags as mark_flags
 from admin_views.journal import grid as journal
 from admin_views.journal import lesson_files
 from admin_views.journal import dictionaries as journal_admin
@@ -68,8 +69,8 @@ def model_views():
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
-            *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(),
-            *archive.pages()]
+            *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
+            *reports.pages(), *archive.pages()]
 
 
 def _catalogue_over_flask_admins():

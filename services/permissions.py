@@ -18,9 +18,9 @@ from sqlalchemy import false, or_, select, true
 
 from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
                     Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
-                    Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff, Student,
-                    Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange, TimetableEntry,
-                    User, student_parent)
+                    MarkFlag, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff,
+                    Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
+                    TimetableEntry, User, student_parent)
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -326,6 +326,19 @@ def children_lessons(actor):
         return false()
     return _lessons_of_students(select(student_parent.c.student_id).where(
         student_parent.c.parent_id == actor.parent_id))
+@rows_of(MarkFlag)
+def own_flags(actor):
+    """The flags («отметка ошибочна») a student or a parent sent himself."""
+    return MarkFlag.flagged_by_id == actor.user_id if actor.user_id else false()
+
+
+@rows_of(MarkFlag)
+def own_journal_flags(actor):
+    """The flags of the marks of a teacher's own journals (his teaching assignments)."""
+    if not actor.staff_id:
+        return false()
+    return MarkFlag.assignment_id.in_(select(TeachingAssignment.id).where(
+        TeachingAssignment.teacher_id == actor.staff_id))
 
 
 # -- end row filters: journal --
@@ -522,6 +535,13 @@ TABLE = {
         T: Grant(CRUD, rows=own_or_substituted_lessons), CT: Grant(READ, rows=own_class_lessons),
         DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
         ST: Grant(READ, rows=student_lessons), PA: Grant(READ, rows=children_lessons),
+    }),
+    # «Отметка ошибочна» (seed 000 §4.4): a student or a parent flags a mark of his diary ("create": the
+    # diary's row filter says whose marks) and reads his flags; the teacher answers those of his journals;
+    # the deputy (who corrects closed periods) answers any; the director reads them.
+    "mark_flag": Entry(MarkFlag, {
+        ST: Grant(READ | {"create"}, rows=own_flags), PA: Grant(READ | {"create"}, rows=own_flags),
+        T: Grant(READ | {"answer"}, rows=own_journal_flags), DEP: Grant(READ | {"answer"}), DIR: Grant(READ),
     }),
     # -- end journal --
     # -- rollover and control --

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from models import (AcademicYear, Attendance, AttendanceCode, Bell, Curriculum, CurriculumLine, Holiday, Lesson, Mark,
-                    Organization, Parent, ParentRelation, Period, PeriodMark, Role, Room, SchoolClass, Staff, Student,
-                    Subgroup, SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan,
+                    MarkFlag, Organization, Parent, ParentRelation, Period, PeriodMark, Role, Room, SchoolClass, Staff,
+                    Student, Subgroup, SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan,
                     ThematicPlanTopic, User, db)
 from services.context import Actor
 from services.movement import orders as movement
@@ -276,6 +276,18 @@ def jr_attendance(lesson, student, code="н"):
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def jr_flag(mark, user_id, comment="Отметка ошибочна"):
+    """An open «отметка ошибочна» of a mark by a user (services/journal/flags.py makes them with the rules)."""
+    task = db.session.get(Task, mark.task_id)
+    lesson = db.session.get(Lesson, task.lesson_id)
+    flag = MarkFlag(org_id=mark.org_id, mark_id=mark.id, student_id=mark.student_id, lesson_id=lesson.id,
+                    assignment_id=lesson.assignment_id, mark_value=mark.value, mark_version=mark.version or 1,
+                    flagged_by_id=user_id, comment=comment, status="open")
+    db.session.add(flag)
+    db.session.flush()
+    return flag
 
 
 def jr_period_mark(student, subject, period, value):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from models import (STAFF_ROLES, LessonFile, Organization, Parent, SchoolClass, Staff, StaffRole, StoredFile, Student,
-                    User, db)
+from models import (STAFF_ROLES, LessonFile, MarkFlag, Organization, Parent, SchoolClass, Staff, StaffRole, StoredFile,
+                    Student, User, db)
 from services.context import Actor
 from services.demo.school import patronymic
 from services.validation import normalize_snils
@@ -76,6 +76,9 @@ def test_demo_school_is_realistic_and_every_printed_account_works(app, browser):
         "Администратор системы", "Специалист отдела кадров", "Заместитель директора", "Директор",
         "Учитель", "Классный руководитель", "Обучающийся", "Родитель"]
     assert count(User) == len(accounts)  # one account per role, no more
+    flag = db.session.scalar(select(MarkFlag))  # «отметка ошибочна» (issue 16.4): the parent's, on the student's mark
+    parent_login = dict((r, login) for r, login, _ in accounts)["Родитель"]
+    assert count(MarkFlag) == 1 and flag.is_open and flag.flagged_by.login == parent_login
     wanted = {"Администратор системы": "admin", "Специалист отдела кадров": "hr",
               "Заместитель директора": "deputy", "Директор": "director", "Учитель": "teacher",
               "Классный руководитель": "class_teacher", "Обучающийся": "student", "Родитель": "parent"}

@@ -20,7 +20,7 @@ from models import ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
 from services.context import Actor
-from tests.factories import jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
+from tests.factories import jr_flag, jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
 
 ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher", "student", "parent", "root")
 DENIED = (403, 404)
@@ -43,7 +43,9 @@ def school(world):
     mark, an exam, a КТП and a draft order."""
     a = ro_school(world.a)
     lesson, = jr_lessons(a.assignments[0], a.period, [date(2026, 11, 16)])
-    jr_mark(jr_task(lesson), a.student, "5")
+    mark = jr_mark(jr_task(lesson), a.student, "5")
+    for person in (a.student, a.parent):  # «отметка ошибочна» of the mark, by the student and by the parent
+        jr_flag(mark, person.user_id)
     db.session.add(ExamEntry(org_id=a.org.id, year_id=a.year.id, kind="exam", subject_id=a.math.id,
                              class_id=a.klass.id, date=date(2027, 1, 23), starts_at=time(9), ends_at=time(11),
                              examiner_id=a.teacher.id))

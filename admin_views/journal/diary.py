@@ -8,15 +8,16 @@ refused with 404 and the attempt is written to the audit log.
 """
 from datetime import timedelta
 
-from flask import abort, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
-from models import Student
+from models import MarkFlag, Student
 from services import audit, dates
-from services.journal import diary
+from services.errors import DomainError, PermissionDenied
+from services.journal import diary, flags
 
 from admin_views.base import SecurePage, requires
-from admin_views.journal.forms import DiaryQuery
+from admin_views.journal.forms import DiaryQuery, FlagForm
 
 STAFF_KEY = "student_diary"
 
@@ -59,10 +60,44 @@ class DiaryView(SecurePage):
         start = diary.week_start(DiaryQuery.from_values().week.data or dates.today(self.actor.org))
         days = diary.diary_week(child, start)
         today = dates.today(self.actor.org)
+        by_mark, my_flags = flags.my_flags(self.actor, child.id)
+        for day in days:
+            for lesson in day.lessons:
+                for mark in lesson.marks:
+                    mark.flag = by_mark.get(mark.id)
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
+                           can_flag=flags.can_flag(self.actor), my_flags=my_flags[:20],
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
                            next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),
                            months=diary.MONTHS_GEN)
+
+    @requires("create", rows=MarkFlag, view="mark_flag")  # whose marks: the diary's rows (services)
+    @expose("/<id:student_id>/flag/<id:mark_id>/", methods=("GET", "POST"))
+    def flag(self, student_id, mark_id):
+        """«Отметка ошибочна?»: the flagger's comment on one mark of his diary, sent to the teacher."""
+        children = diary.diary_children(self.actor)
+        child = next((c for c in children if c.id == student_id), None)
+        mark = flags.mark_shown(mark_id, student_id) if child is not None else None
+        if mark is None:
+            diary.log_refused(self.actor, "mark", mark_id, f"Отказано: «отметка ошибочна» чужой отметки (id {mark_id})")
+            abort(404)
+        back = url_for(".week", student_id=child.id, week=diary.week_start(mark["date"]).isoformat())
+        error, comment = None, ""
+        if request.method == "POST":
+            comment = FlagForm.from_form().comment.data or ""
+            try:
+                flags.flag_mark(self.actor, mark_id, comment)
+            except PermissionDenied:
+                diary.log_refused(self.actor, "mark", mark_id,
+                                  f"Отказано: «отметка ошибочна» чужой отметки (id {mark_id})")
+                abort(404)
+            except DomainError as exc:
+                error = str(exc)
+            else:
+                flash("Сообщение об ошибочной отметке отправлено учителю.", "success")
+                return redirect(back, 303)
+        return self.render("diary/flag.html", child=child, children=children, mark=mark, back=back, error=error,
+                           comment=comment), 400 if error else 200
 
     @requires("details", rows=Student, view=("diary", STAFF_KEY))
     @expose("/<id:student_id>/period/")

@@ -15,6 +15,19 @@ class DiaryQuery(PageForm):
     period = IdField()
 
 
+class FlagForm(PageForm):
+    """«Отметка ошибочна?»: the flagger's comment."""
+
+    comment = TextField("Комментарий", strip=True)
+
+
+class FlagAnswerForm(PageForm):
+    """The teacher's answer to a flag: «исправлено» or «оценка верна», with a comment."""
+
+    verdict = TextField("Ответ", strip=True)
+    comment = TextField("Комментарий", strip=True)
+
+
 class HistoryQuery(PageForm):
     """A cell's history: the task and the student; as a fragment (the grid's pop-up) or a page."""
 

@@ -7,6 +7,9 @@ A read-only cell says why (issue 15.6), by its class: `out` — a day the studen
 (not yet enrolled, or already left; its tooltip says so); `lk` — his marks a set period (year, final)
 mark closes to the teacher (the row's lock icon gives the reason); `nf` — a lesson not given yet (dated
 after today), with the tooltip «урок ещё не проведён».
+
+A mark a student or a parent flagged as wrong (issue 16.4, an open flag) has the class `flagged` (a small
+marker, static/journal.css) and its cell says «Отметка ошибочна?» with the flagger's comment in its tooltip.
 """
 from markupsafe import Markup, escape
 
@@ -45,7 +48,7 @@ def _row_cells(grid, row, cols, today, escaped, out_title):
     writes = grid.can_write  # cell_editable(), less the dates: his cells within his stay, whatever his status
     marks_ok = writes and not grid.no_marks and (grid.correcting or not row.marks_locked)
     locked = " lk" if writes and not grid.no_marks and not marks_ok else ""  # closed by his period mark
-    marks, attendance = row.marks, row.attendance
+    marks, attendance, flags = row.marks, row.attendance, row.flags
     history_end = f'{row.student_id}"'
     covered = {}
     out = []
@@ -73,6 +76,11 @@ def _row_cells(grid, row, cols, today, escaped, out_title):
         value = cell.value if cell is not None else ""
         comment = cell.comment if cell is not None else ""
         debt = mandatory and not value and day <= today and not withdrawn and covers
+        flagged = flags.get(ref) if flags else None
+        if flagged:
+            add(_flagged_cell(cell, value, comment, flagged, escaped, editable and marks_ok and covers, index,
+                               history + history_end if history else ""))
+            continue
         if editable and marks_ok and covers:
             if cell is None:
                 attrs = ""
@@ -92,6 +100,20 @@ def _row_cells(grid, row, cols, today, escaped, out_title):
                 f'{" debt" if debt else ""}"{title}{history + history_end if history else ""}>'
                 f'{escaped[value] if value else ("." if debt else "")}</td>')
     return Markup("".join(out))
+
+
+def _flagged_cell(cell, value, comment, flagged, escaped, editable, index, history):
+    """A mark with an open «отметка ошибочна»: the marker and the flaggers' comments in the tooltip (the
+    input stays the grid's own, so the teacher corrects the mark by the normal save)."""
+    tip = "Отметка ошибочна? " + " / ".join(flagged) + (f" (комментарий к отметке: {comment})" if comment else "")
+    tip = escape(tip)
+    if editable:
+        attrs = f' data-v="{cell.version}" value="{escaped[value]}"' if cell is not None else ""
+        if cell is not None and comment:
+            attrs += f' data-c="{escape(comment)}"'
+        return (f'<td class="jm flagged" title="{tip}"><input class="jc m" data-col="{index}"{attrs}'
+                f' title="{tip}"></td>')
+    return f'<td class="jm ro flagged" title="{tip}"{history}>{escaped[value] if value else ""}</td>'
 
 
 class _EscapedValues(dict):

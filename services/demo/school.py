@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
+from services.demo.flags import create_flags_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.lesson_files import create_lesson_files_demo
@@ -279,6 +280,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     # demo: final marks and exam results
     create_finals_demo(org, year, classes, today, seed=seed)
     create_lesson_files_demo(org, classes[1], today)  # demo: homework files of the demo class this week
+    create_flags_demo(demo_student, demo_parent, today)  # demo: «отметка ошибочна»
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

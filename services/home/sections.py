@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from models import Parent, Period, Role, SchoolClass, Staff, Student, StudentStatus, db
 from services import clock, dates, permissions
 from services.control import deadlines
-from services.journal import diary, today as journal_today
+from services.journal import diary, flags as mark_flags, today as journal_today
 
 ADMINISTRATION = (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.HR.value)
 TEACHER_SECTIONS = ("lessons", "period_marks", "planning")
@@ -76,6 +76,8 @@ class TeacherHome:
     day: object
     lessons: list  # journal.today.TodayLesson
     debts: list  # Due
+    flags: list = field(default_factory=list)  # journal.flags.FlagItem: «Отметки, отмеченные как ошибочные»
+    more_flags: bool = False
 
 
 @dataclass
@@ -109,6 +111,8 @@ class AdminHome:
     due: list  # Due
     overdue: int
     soon: int
+    flags: list = field(default_factory=list)  # the open «отметка ошибочна» flags the deputy may answer
+    more_flags: bool = False
 
 
 @dataclass
@@ -141,7 +145,9 @@ def build(actor, since=None, today=None):
 def teacher_home(actor, today):
     lessons = journal_today.teacher_lessons(actor, today)
     result = deadlines.control(actor, today)
-    return TeacherHome(today, lessons, _due(result, TEACHER_SECTIONS, TEACHER_TITLES))
+    flags = mark_flags.open_flags(actor, limit=ITEMS_SHOWN + 1)
+    return TeacherHome(today, lessons, _due(result, TEACHER_SECTIONS, TEACHER_TITLES), flags[:ITEMS_SHOWN],
+                       len(flags) > ITEMS_SHOWN)
 
 
 def class_teacher_home(actor, today):
@@ -173,7 +179,8 @@ def admin_home(actor, today):
             "Сотрудников": db.session.scalar(select(func.count(Staff.id)).where(Staff.dismissal_date.is_(None))),
             "Родителей": db.session.scalar(select(func.count(Parent.id))),
         }
+    flags = mark_flags.open_flags(actor, limit=ITEMS_SHOWN + 1)
     if not permissions.allowed(actor, "control", "list"):
-        return AdminHome(counts, [], 0, 0)
+        return AdminHome(counts, [], 0, 0, flags[:ITEMS_SHOWN], len(flags) > ITEMS_SHOWN)
     result = deadlines.control(actor, today)
-    return AdminHome(counts, _due(result), result.overdue, result.soon)
+    return AdminHome(counts, _due(result), result.overdue, result.soon, flags[:ITEMS_SHOWN], len(flags) > ITEMS_SHOWN)

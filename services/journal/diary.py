@@ -76,6 +76,8 @@ class DiaryMark:
     weight: Decimal
     is_mandatory: bool
     topic: str
+    id: int | None = None  # the mark's (the week view flags it: «Отметка ошибочна?»)
+    flag: object = None  # the actor's latest MarkFlag of it (services/journal/flags.py)
 
     @property
     def weight_label(self):
@@ -222,28 +224,28 @@ def _attach_marks(child, lessons):
     marks = select(literal("m").label("kind"), Task.lesson_id, cast(Mark.value, text).label("value"),
                    cast(Mark.comment, text).label("comment"), cast(TaskType.name, text).label("type_name"),
                    cast(TaskType.short_name, text).label("short"), Task.weight, Task.is_mandatory,
-                   cast(Task.topic, text).label("topic"), Task.position) \
+                   cast(Task.topic, text).label("topic"), Task.position, Mark.id.label("mark_id")) \
         .join(Task, Task.id == Mark.task_id).join(TaskType, TaskType.id == Task.type_id) \
         .where(Mark.student_id == child.id, Task.lesson_id.in_(ids))
     debts = select(literal("d"), Task.lesson_id, cast(null(), text), cast(null(), text),
                    cast(TaskType.name, text), cast(TaskType.short_name, text), Task.weight, Task.is_mandatory,
-                   cast(Task.topic, text), Task.position) \
+                   cast(Task.topic, text), Task.position, cast(null(), Integer)) \
         .join(TaskType, TaskType.id == Task.type_id) \
         .where(Task.lesson_id.in_(ids), Task.is_mandatory.is_(True),
                ~select(Mark.id).where(Mark.task_id == Task.id, Mark.student_id == child.id).exists())
     attendance = select(literal("a"), Attendance.lesson_id, cast(AttendanceCode.code, text),
                         cast(AttendanceCode.name, text), cast(null(), text), cast(null(), text),
                         cast(null(), Numeric(4, 2)), cast(null(), Boolean), cast(null(), text),
-                        cast(null(), Integer)) \
+                        cast(null(), Integer), cast(null(), Integer)) \
         .join(AttendanceCode, AttendanceCode.id == Attendance.code_id) \
         .where(Attendance.student_id == child.id, Attendance.lesson_id.in_(ids))
     rows = db.session.execute(union_all(marks, debts, attendance)).all()
-    for kind, lesson_id, value, comment, type_name, short, weight, mandatory, topic, position in \
+    for kind, lesson_id, value, comment, type_name, short, weight, mandatory, topic, position, mark_id in \
             sorted(rows, key=lambda r: (r[0], r[9] or 0)):
         lesson = lessons[lesson_id]
         if kind == "m":
             lesson.marks.append(DiaryMark(value, comment or "", type_name, short, Decimal(str(weight)),
-                                          bool(mandatory), topic or ""))
+                                          bool(mandatory), topic or "", mark_id))
         elif kind == "d":
             lesson.debts += 1
         else:

@@ -15,12 +15,13 @@ from decimal import Decimal
 from sqlalchemy import Integer, Numeric, String, and_, cast, false, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
-from models import (AcademicYear, Attendance, AttendanceCode, Lesson, Mark, Period, PeriodMark, PeriodMarkKind,
-                    SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task, TaskType,
-                    TeachingAssignment, ThematicPlanTopic, db)
+from models import (AcademicYear, Attendance, AttendanceCode, Lesson, Mark, MarkFlag, Period, PeriodMark,
+                    PeriodMarkKind, SchoolClass, Staff, Student, StudentStatus, Subgroup, SubgroupMember, Subject, Task,
+                    TaskType, TeachingAssignment, ThematicPlanTopic, db)
 from services import dates, permissions
 from services.journal import policy as rules
 from services.journal._common import MISSED_KINDS, current_period, short_person
+from services.journal.flags import open_flags_of_lessons
 from services.journal.figures import suggested_mark, weighted_average
 from services.movement import roster
 from services.planning.ktp import topic_at
@@ -157,6 +158,7 @@ class GridRow:
     year_mark: str = ""  # his year and final marks of the subject: they close everything under them
     final_mark: str = ""
     set_on: dict = field(default_factory=dict)  # kind -> the organization's date his period/year/final mark was set
+    flags: dict = field(default_factory=dict)  # task key -> the comments of the open «отметка ошибочна» flags
 
     def covers(self, day):
         """He belonged to the class on `day`: his cell of that lesson is his, not greyed."""
@@ -219,6 +221,7 @@ class Grid:
     substitute_lessons: frozenset | None = None  # a substitute writes only the lessons he gave
     today: date | None = None  # the organization's: a lesson after it takes no marks and attendance yet
     can_form_lessons: bool = False  # no lessons: the actor may form them from the timetable (link shown)
+    show_flags: bool = False  # the actor answers «отметка ошибочна» flags: the cells show the open ones
 
     def lesson_editable(self, lesson):
         """Its topic, homework and tasks (planned ahead too)."""
@@ -385,7 +388,11 @@ def _entries(assignment, period):
                         Attendance.version, Attendance.id) \
         .join(AttendanceCode, AttendanceCode.id == Attendance.code_id) \
         .where(Attendance.lesson_id.in_(lesson_ids))
-    return db.session.execute(union_all(marks, attendance)).all()
+    # the open «отметка ошибочна» flags of the lessons' marks (issue 16.4), in the same statement
+    flags = open_flags_of_lessons(lesson_ids, literal("f"), Mark.task_id, MarkFlag.student_id,
+                                  cast(MarkFlag.mark_value, text), cast(MarkFlag.comment, text), MarkFlag.id,
+                                  MarkFlag.mark_id)
+    return db.session.execute(union_all(marks, attendance, flags)).all()
 
 
 def add_empty_columns(lessons, types, editable):
@@ -444,6 +451,7 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     grid.lessons = _lessons(assignment, period, topics)
     entries = _entries(assignment, period)
     grid.today = today
+    grid.show_flags = permissions.allowed(actor, "mark_flag", "answer")
     _decide_access(actor, grid, correct)
     if grid.can_write and not grid.no_marks:
         add_empty_columns(grid.lessons, types, grid.entries_editable)
@@ -460,6 +468,10 @@ def load_grid(actor, assignment_id, period_id=None, today=None, correct=False):
     for kind, ref, student_id, value, comment, version, id_ in entries:
         row = rows.get(student_id)
         if row is None:
+            continue
+        if kind == "f":
+            if grid.show_flags:
+                row.flags.setdefault(f"t{ref}", []).append(comment or "")
             continue
         cell = Cell(value or "", comment or "", version, id_)
         if kind == "m":
