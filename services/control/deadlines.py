@@ -234,6 +234,10 @@ SECTIONS = {
 }
 
 
+# Sections shown only when they have something: not a deadline of the regulations, a failure to look at.
+ONLY_WHEN_ANY = {"notifications"}
+
+
 def control(actor, today=None):
     """The «Контроль» page of the actor: the sections his roles are responsible for."""
     permissions.require(actor, "control", "list")
@@ -252,10 +256,13 @@ def control(actor, today=None):
     for key, grant, build in builders:
         if not permissions.allowed(actor, grant, "list"):
             continue
+        items = build(actor, org, days) or []
+        if key in ONLY_WHEN_ANY and not items:
+            continue
         section = sections.get(key)
         if section is None:
             section = sections[key] = Section(key, *SECTIONS[key])
-        section.items += build(actor, org, days) or []
+        section.items += items
     for section in sections.values():
         order = {"overdue": 0, "soon": 1, "late": 2}
         section.items.sort(key=lambda i: (order[i.state], -i.late_days, i.due, i.title))
