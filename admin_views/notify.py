@@ -88,9 +88,10 @@ class NotificationView(SecureModelView):
     view_key = "notification"
     column_list = ("created_at", "user", "address", "kind", "subject", "state", "attempts", "next_attempt_at",
                    "sent_at", "last_error")
-    column_details_list = ("created_at", "user", "address", "kind", "subject", "body", "state", "attempts",
+    # The body is not shown: a message's text is its participants' alone (issue 16.1), not the administrator's.
+    column_details_list = ("created_at", "user", "address", "kind", "subject", "state", "attempts",
                            "next_attempt_at", "sent_at", "failed", "last_error")
-    column_labels = {"state": "Состояние", "next_attempt_at": "Следующая попытка", "body": "Текст"}
+    column_labels = {"state": "Состояние", "next_attempt_at": "Следующая попытка"}
     column_default_sort = [("created_at", True), ("id", True)]
     column_formatters = {"kind": _kind, "state": _state, "created_at": _when, "sent_at": _when,
                          "next_attempt_at": _when}

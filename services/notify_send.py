@@ -176,7 +176,7 @@ def claim(limit, now, token=None):
     token = token or uuid.uuid4().hex
     due = select(Notification.id).where(_due(now), _unclaimed(now)) \
         .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-    db.session.execute(update(Notification).where(Notification.id.in_(due.scalar_subquery()), _due(now),
+    db.session.execute(update(Notification).where(Notification.id.in_(due), _due(now),
                                                   _unclaimed(now))
                        .values(claimed_by=token, claimed_at=now).execution_options(synchronize_session=False))
     uow.checkpoint("a claim is seen by every other sender before anything is sent")

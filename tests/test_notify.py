@@ -265,13 +265,15 @@ def test_the_digest_queries_are_few_whatever_the_families(app, mailed):
 
 def test_the_admins_queue_shows_only_his_organizations_rows(mailed, browser):
     a, b_org = mailed.a, mailed.b
-    notify.enqueue(a.parent.user_id, "message", "Письмо школы А", "Текст", org_id=a.org.id)
+    own = notify.enqueue(a.parent.user_id, "message", "Письмо школы А", "Личный текст переписки", org_id=a.org.id)
     notify.enqueue(b_org.parent.user_id, "message", "Письмо школы Б", "Текст", org_id=b_org.org.id)
     db.session.commit()
     b = browser()
     b.login("a.admin")
     page = b.get("/notification-queue/").get_data(as_text=True)
     assert "Письмо школы А" in page and "Письмо школы Б" not in page
+    card = b.get(f"/notification-queue/details/?id={own.id}").get_data(as_text=True)
+    assert "Письмо школы А" in card and "Личный текст переписки" not in card  # a message is its participants'
     other = db.session.scalar(select(Notification.id).where(Notification.org_id == b_org.org.id))
     assert b.get(f"/notification-queue/details/?id={other}").status_code in (302, 404)
     failed = b.get("/notification-queue/?flt0_0=1").status_code
