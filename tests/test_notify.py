@@ -103,6 +103,7 @@ def test_mail_disabled_sends_nothing_and_says_so(app, mailed, monkeypatch):
     monkeypatch.setattr(smtplib, "SMTP", refuse)
     output = run(app, "send")
     assert "Отправка почты выключена" in output
+    assert "Отправка почты выключена" in run(app, "worker")  # the service's loop does not start
     [note] = queued()
     assert note.sent_at is None and note.attempts == 0 and note.claimed_by is None
 
