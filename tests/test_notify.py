@@ -290,3 +290,22 @@ def test_settings_rows_are_a_users_own_choice(mailed):
     assert notify.wants(a.parent.user_id, "digest") is False and notify.wants(a.parent.user_id, "flag") is True
     notify.save_choices(a.parent.user_id, ["digest"], ["digest"])
     assert notify.wants(a.parent.user_id, "digest") is True and notify.wants(a.parent.user_id, "flag") is True
+
+
+def test_the_queue_page_costs_the_same_with_many_rows(mailed, browser):
+    a = mailed.a
+    b = browser()
+    b.login("a.admin")
+
+    def page_cost(rows):
+        for n in range(rows):
+            notify.enqueue(a.parent.user_id if n % 2 else a.teacher.user_id, "message", f"Тема {n}", "Текст",
+                           org_id=a.org.id)
+        db.session.commit()
+        with count_queries() as counted:
+            assert b.get("/notification-queue/").status_code == 200
+        return len(counted)
+
+    few = page_cost(2)
+    many = page_cost(40)
+    assert many <= few
