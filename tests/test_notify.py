@@ -3,6 +3,7 @@
 enqueue, the parents' weekly digest, two senders never sending one e-mail twice."""
 import smtplib
 import socket
+import threading
 from datetime import date, timedelta, timezone
 from email import message_from_bytes, policy
 
@@ -11,7 +12,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from models import Notification, NotificationSetting, db
-from services import clock, notify, notify_digest, notify_send
+from services import clock, notify, notify_digest, notify_send, uow
 from tests.querycount import count_queries
 from tests.factories import jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_subject, jr_task
 
@@ -309,3 +310,33 @@ def test_the_queue_page_costs_the_same_with_many_rows(mailed, browser):
     few = page_cost(2)
     many = page_cost(40)
     assert many <= few
+
+
+@pytest.mark.real_commits
+def test_two_senders_at_the_same_time_send_each_email_once(app, mailed, sink):
+    """Two `flask notify send` running at once (threads, each its own session and transaction)."""
+    a = mailed.a
+    for n in range(30):
+        notify.enqueue(a.parent.user_id, "message", f"Тема {n}", "Текст", org_id=a.org.id)
+    db.session.commit()
+    moment = clock.now_aware()
+    outcomes, errors = [], []
+
+    def sender():
+        try:
+            with app.app_context(), clock.frozen(moment):
+                with uow.unit():
+                    outcomes.append(notify_send.send_due(app.config, limit=20))
+                db.session.remove()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    subjects = [m["Subject"] for _, m in sink.messages]
+    assert sorted(subjects) == sorted(f"Тема {n}" for n in range(30))  # each once, none lost
+    assert sum(o.sent for o in outcomes) == 30
