@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db
-from models.org import Organization, OrgOwned
+from models.org import OrgOwned
 from models.people import User, utcnow
 
 
@@ -61,7 +61,6 @@ class Notification(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship(User)
-    organization = relationship(Organization)
 
     # `flask notify` takes the due ones in order: not sent, not given up, due.
     __table_args__ = (Index("ix_notification_due", "sent_at", "failed", "next_attempt_at"),
