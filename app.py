@@ -42,9 +42,10 @@ from services.context import organizations_of
 from werkzeug.exceptions import HTTPException
 from reports.archive_cli import cli as archive_cli
 from reports.cli import cli as report_cli
-from services import backup, files
+from services import backup, files, notify_send
 from services.people import accounts
 from services.movement.cli import cli as movement_cli
+from services.notify_cli import cli as notify_cli
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -123,6 +124,8 @@ def default_config():
         # The paper of the reports' .xlsx (reports/render.py): A4, or A3 where a school prints its ledgers so.
         "REPORT_PAPER": os.environ.get("REPORT_PAPER", "A4"),
         **database.settings_from_environment(),
+        # E-mail notifications (services/notify_send.py): MAIL_ENABLED=1 and the SMTP server's settings.
+        **notify_send.settings_from_environment(),
     }
 
 
@@ -384,6 +387,7 @@ def _register_cli(app):
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)
+    app.cli.add_command(notify_cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

@@ -7,8 +7,8 @@ from flask_admin import babel as flask_admin_babel
 from flask_admin.theme import Bootstrap4Theme
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-from models import (AccessLog, AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Organization,
-                    Parent, Period, Position, Room, SchoolClass, Specialty, Staff, Student, User)
+from models import (AccessLog, AcademicYear, AuditLog, CalendarDay, Department, Holiday, LoginEvent, Notification,
+                    Organization, Parent, Period, Position, Room, SchoolClass, Specialty, Staff, Student, User)
 from services.terms import KindText
 
 from admin_views.audit import AccessLogView, AuditLogView, LoginEventView
@@ -17,6 +17,7 @@ from admin_views.org.views import (AcademicYearView, CalendarDayView, Department
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import archive, reports
+from admin_views import notify
 from admin_views.control import views as control
 from admin_views.journal import diary
 from admin_views.journal import finals
@@ -59,6 +60,7 @@ def model_views():
         AuditLogView(AuditLog, "Журнал изменений", ACCESS, "audit_log", "/audit"),
         AccessLogView(AccessLog, "Журнал доступа", ACCESS, "access_log", "/access-log"),
         LoginEventView(LoginEvent, "Журнал входов", ACCESS, "login_event", "/logins"),
+        notify.NotificationView(Notification, "Очередь уведомлений", ACCESS, "notification", "/notification-queue"),
         *planning.views(),
         *timetable.views(),
         *journal_admin.views(),
@@ -70,7 +72,7 @@ def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
-            *reports.pages(), *archive.pages()]
+            *reports.pages(), *archive.pages(), *notify.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -55,6 +55,10 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A sender's claim (services/notify_send.py): the row is his while `claimed_at` is recent, so two senders
+    # never send one e-mail twice (an UPDATE … WHERE not claimed; SQLite has no SELECT … FOR UPDATE).
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user = relationship(User)
 
@@ -63,4 +67,19 @@ class Notification(db.Model):
                       Index("ix_notification_user_id_created_at", "user_id", "created_at"))
 
 
-__all__ = ["StoredFile", "Notification"]
+class NotificationSetting(db.Model):
+    """A user's choice for one kind of e-mail (services/notify.py KINDS): a row only where he has chosen;
+    without one the kind's default holds (everything on but the weekly digest)."""
+
+    __tablename__ = "notification_setting"
+    __labels__ = {"user": "Пользователь", "kind": "Вид", "enabled": "Присылать"}
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    user = relationship(User)
+
+
+__all__ = ["StoredFile", "Notification", "NotificationSetting"]

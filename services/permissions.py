@@ -18,8 +18,8 @@ from sqlalchemy import false, or_, select, true
 
 from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
                     Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
-                    MarkFlag, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff,
-                    Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
+                    MarkFlag, Notification, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty,
+                    Staff, Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
                     TimetableEntry, User, student_parent)
 from services import clock
 from services.errors import PermissionDenied
@@ -564,6 +564,8 @@ TABLE = {
     "control_planning": Entry(Curriculum, {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)}),  # and timetable
     "control_holidays": Entry(Holiday, {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)}),
     "control_year": Entry(AcademicYear, {A: Grant(READ), DIR: Grant(READ)}),  # the new year, the organization card
+    # E-mails of the organization given up after every retry (services/notify_send.py).
+    "control_notifications": Entry(Notification, {A: Grant(READ)}),
     # -- end rollover and control --
     # -- movement --
     # The movement book: "apply" «Провести приказ», "cancel" «Отменить приказом», "year_transfer" builds
@@ -603,6 +605,11 @@ TABLE = {
     "report_school": Entry(SchoolClass, {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
                                          DIR: Grant(READ | {"export"})}),
     # -- end reports --
+    # -- notifications --
+    # «Очередь уведомлений»: the organization's queued, sent and failed e-mails, read-only (the sending side's
+    # failures shown to the administrator). Everyone's own choices are the page «Уведомления» (signed in).
+    "notification": Entry(Notification, {A: Grant(READ)}),
+    # -- end notifications --
 }
 
 

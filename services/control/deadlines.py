@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, Parent, Period,
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, Notification, Parent,
+                    Period,
                     SchoolClass, Staff, Student, StudentStatus, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
 from services import dates, permissions
@@ -227,7 +228,14 @@ SECTIONS = {
                  "Учётные записи — в течение 3 рабочих дней после зачисления (§2.6)"),
     "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
               "в течение 3 рабочих дней (§2.6)"),
+    "notifications": ("Уведомления по почте",
+                      "Письма, которые не удалось отправить после всех попыток: проверьте адреса и настройки "
+                      "почтового сервера (очередь уведомлений)"),
 }
+
+
+# Sections shown only when they have something: not a deadline of the regulations, a failure to look at.
+ONLY_WHEN_ANY = {"notifications"}
 
 
 def control(actor, today=None):
@@ -242,15 +250,19 @@ def control(actor, today=None):
                 ("planning", "control_ktp", _ktp), ("holidays", "control_holidays", _holidays),
                 ("lessons", "control_lessons", _lessons), ("period_marks", "control_period_marks", _period_marks),
                 ("absences", "control_absences", _absences), ("cards", "control_cards", _cards),
-                ("accounts", "control_accounts", _accounts), ("staff", "control_staff", _staff)]
+                ("accounts", "control_accounts", _accounts), ("staff", "control_staff", _staff),
+                ("notifications", "control_notifications", _notifications)]
     sections = {}
     for key, grant, build in builders:
         if not permissions.allowed(actor, grant, "list"):
             continue
+        items = build(actor, org, days) or []
+        if key in ONLY_WHEN_ANY and not items:
+            continue
         section = sections.get(key)
         if section is None:
             section = sections[key] = Section(key, *SECTIONS[key])
-        section.items += build(actor, org, days) or []
+        section.items += items
     for section in sections.values():
         order = {"overdue": 0, "soon": 1, "late": 2}
         section.items.sort(key=lambda i: (order[i.state], -i.late_days, i.due, i.title))
@@ -673,6 +685,23 @@ def _staff(actor, org, days):
             items.append(_late(days, f"{_person(last, first, middle)}: личное дело внесено {_fmt(entered)}", due,
                                entered, detail=f"Принят(а) {_fmt(hired)}", link=("staff.edit_view", {"id": sid})))
     return [i for i in items if i is not None]
+
+
+# -- e-mails given up ------------------------------------------------------------------------------------
+
+def _notifications(actor, org, days):
+    """The organization's e-mails given up after every retry (services/notify_send.py): one item, one statement."""
+    count, first, last_error = db.session.execute(
+        select(func.count(Notification.id), func.min(Notification.created_at), func.max(Notification.last_error))
+        .where(_condition(actor, "control_notifications", Notification), Notification.org_id == org.id,
+               Notification.failed.is_(True))).one()
+    if not count:
+        return []
+    tz = ZoneInfo(org.timezone or "Europe/Moscow")
+    due = min(_local_date(first, tz), days.today)
+    late = days.between(due, days.today) if due < days.today else 0
+    return [Item(f"Не отправлено писем-уведомлений: {count}", due, "overdue", late,
+                 f"Ошибка: {last_error}" if last_error else "", ("notification.index_view", {}), count, days.today)]
 
 
 __all__ = ["control", "summary", "Days", "Item", "Section", "Control"]

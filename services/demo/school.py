@@ -14,6 +14,7 @@ from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.movement import create_movement_demo
+from services.demo.notify import create_notify_demo
 from services.demo.planning import create_planning_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
@@ -281,6 +282,8 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_finals_demo(org, year, classes, today, seed=seed)
     create_lesson_files_demo(org, classes[1], today)  # demo: homework files of the demo class this week
     create_flags_demo(demo_student, demo_parent, today)  # demo: «отметка ошибочна»
+    # demo: notifications
+    create_notify_demo(org, today)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
