@@ -23,6 +23,7 @@ from admin_views.journal import finals
 from admin_views.journal import grid as journal
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.movement import views as movement
+from admin_views.people import requests as data_requests
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
 from admin_views.timetable import views as timetable
@@ -67,7 +68,8 @@ def model_views():
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *planning.pages(),
-            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
+            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages(),
+            *data_requests.pages()]
 
 
 def _catalogue_over_flask_admins():
