@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from models import AuditLog, DataRequest, Notification, Parent, Student, db
 from services import clock
 from services.errors import DomainError, PermissionDenied
+from services.demo.school import create_demo
 from services.people import requests as data_requests
 from tests.factories import actor_of
 
@@ -217,3 +218,12 @@ def test_control_page_and_home_show_open_requests(family, browser):
     b = browser()
     b.login(a.logins["hr"])
     assert f"Запрос № {request.id}" not in b.get("/control/").get_data(as_text=True)
+
+
+def test_the_demo_parent_has_an_open_and_a_closed_request(app):
+    create_demo(password="demo-pass-123!")
+    rows = db.session.scalars(select(DataRequest).order_by(DataRequest.id)).all()
+    assert [r.status for r in rows] == ["applied", "open"]
+    closed, opened = rows
+    assert closed.audit_id is not None and db.session.get(Student, closed.student_id).address == closed.new_value
+    assert opened.field == "phone" and opened.author_id == closed.author_id
