@@ -21,7 +21,8 @@ class DataRequest(OrgOwned, Versioned, db.Model):
     __labels__ = {"author": "Кто просит", "student": "Карточка ребёнка", "parent": "Карточка родителя",
                   "field": "Что изменить", "proposed": "Предлагаемое значение", "comment": "Комментарий",
                   "status": "Состояние", "answer": "Ответ", "closed_at": "Закрыт", "closed_by": "Кто закрыл",
-                  "old_value": "Было", "new_value": "Записано", "scan": "Скан документа"}
+                  "old_value": "Было", "new_value": "Записано", "scan": "Скан документа",
+                  "author_user": "Учётная запись родителя", "audit_id": "Запись журнала изменений"}
 
     STATUSES = {"open": "ждёт ответа", "applied": "исправлено", "refused": "отклонено"}
 
