@@ -9,6 +9,7 @@ from models import DataRequest, Role
 from services import audit, permissions
 from services.errors import DomainError, PermissionDenied
 from services.people import requests as data_requests
+from services.terms import for_kind
 from services.uploads import read_upload
 
 from admin_views.base import SecurePage, requires
@@ -80,7 +81,7 @@ class DataRequestsPage(SecurePage):
             abort(404)
         except DomainError as exc:
             return self._new_page(refused(exc), REFUSED)
-        flash(f"Запрос № {sent.id} отправлен классному руководителю и специалисту отдела кадров.", "success")
+        flash(for_kind(f"Запрос № {sent.id} отправлен классному руководителю и специалисту отдела кадров."), "success")
         return redirect(url_for(".index"))
 
     @requires("details", rows=DataRequest, denied=404)

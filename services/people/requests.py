@@ -30,6 +30,7 @@ from models.labels import labels_of
 from services import clock, dates, files, notify, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.params import parse_id
+from services.terms import KindPhrase
 from services.validation import check_email, check_phone, normalize_snils
 
 KEY = "data_request"
@@ -53,8 +54,9 @@ MAX_ANSWER = 1000
 # No deadline for an answer is written in the regulations; the class teacher checks his class's data «регулярно,
 # не реже одного раза в неделю» (seed 000 §4.3): a request waits at most a working week.
 ANSWER_DAYS = 5
-RULE = ("Запрос родителя об исправлении персональных данных рассматривается в течение недели (5 рабочих дней): "
-        "классный руководитель проверяет изменение данных не реже раза в неделю (регламент, §§4.3, 4.5)")
+RULE = KindPhrase("Запрос родителя об исправлении персональных данных рассматривается в течение недели "
+                  "(5 рабочих дней): классный руководитель проверяет изменение данных не реже раза в неделю "
+                  "(регламент, §§4.3, 4.5)")
 
 
 def label(model, field):
