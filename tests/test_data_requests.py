@@ -14,6 +14,7 @@ from services.errors import DomainError, PermissionDenied
 from services.demo.school import create_demo
 from services.people import requests as data_requests
 from tests.factories import actor_of
+from tests.querycount import count_queries
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
@@ -227,3 +228,37 @@ def test_the_demo_parent_has_an_open_and_a_closed_request(app):
     closed, opened = rows
     assert closed.audit_id is not None and db.session.get(Student, closed.student_id).address == closed.new_value
     assert opened.field == "phone" and opened.author_id == closed.author_id
+
+
+def _many(a, count):
+    for n in range(count):
+        child = a.student if n % 2 else a.classmate
+        db.session.add(DataRequest(org_id=a.org.id, author_id=a.parent.id, author_user_id=a.parent.user_id,
+                                   student_id=child.id if n % 3 else None, parent_id=None if n % 3 else a.parent.id,
+                                   field="address", proposed=f"ул. Новая, д. {n}",
+                                   comment="<script>alert(1)</script>"))
+    db.session.commit()
+
+
+def _statements(b, url):
+    with count_queries() as statements:
+        resp = b.get(url)
+    assert resp.status_code == 200
+    return len(statements), resp.get_data(as_text=True)
+
+
+def test_lists_and_control_take_a_bounded_number_of_statements(family, browser):
+    a = family
+    a.classmate.parents.append(a.parent)
+    _many(a, 5)
+    hr = browser()
+    hr.login(a.logins["hr"])
+    few = {url: _statements(hr, url)[0] for url in ("/requests/", "/control/", "/")}
+    _many(a, 60)
+    for url, before in few.items():
+        after, page = _statements(hr, url)
+        assert after <= before + 2, (url, before, after)
+        assert "<script>alert(1)</script>" not in page
+    first = db.session.scalars(select(DataRequest).order_by(DataRequest.id)).first()
+    page = hr.get(f"/requests/{first.id}/").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
