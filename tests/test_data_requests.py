@@ -65,6 +65,10 @@ def test_applied_round_trip_changes_the_card_audits_it_and_notifies_the_parent(f
 def test_a_parent_corrects_his_own_phone_through_hr(family):
     a = family
     request = _send(a, field="phone", proposed="+7 (900) 123-45-67", card="parent")
+    with pytest.raises(DomainError, match="ещё ждёт ответа"):
+        _send(a, field="phone", proposed="+7 (900) 765-43-21", card="parent")
+    with pytest.raises(DomainError, match="изменена другим пользователем"):
+        data_requests.apply(actor_of(a.logins["hr"]), request.id, request.version + 1)
     data_requests.apply(actor_of(a.logins["hr"]), request.id, request.version)
     assert db.session.get(Parent, a.parent.id).phone == "+7 (900) 123-45-67"
     assert db.session.get(AuditLog, request.audit_id).entity == "parent"

@@ -164,6 +164,12 @@ def send(actor, card, card_id, field, proposed, comment=None, scan=None):
     if comment and len(comment) > MAX_COMMENT:
         raise DomainError("Запрос не отправлен", [f"комментарий не длиннее {MAX_COMMENT} символов"],
                           fields={"comment": f"Не длиннее {MAX_COMMENT} символов"})
+    card_column = DataRequest.student_id if model is Student else DataRequest.parent_id
+    waiting = db.session.scalar(select(DataRequest.id).where(
+        card_column == target.id, DataRequest.field == field, DataRequest.status == "open").limit(1))
+    if waiting is not None:
+        raise DomainError("Запрос не отправлен", [f"запрос № {waiting} об этом же поле ещё ждёт ответа"],
+                          fields={"field": f"Запрос № {waiting} ещё ждёт ответа"})
     stored = None
     if scan is not None and scan[1]:
         try:
