@@ -26,6 +26,7 @@ from admin_views.journal import grid as journal
 from admin_views.journal import lesson_files
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.movement import views as movement
+from admin_views.people import requests as data_requests
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
 from admin_views.timetable import views as timetable
@@ -72,7 +73,8 @@ def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
-            *reports.pages(), *archive.pages(), *notify.pages()]
+            *reports.pages(), *archive.pages(), *notify.pages(),
+            *data_requests.pages()]
 
 
 def _catalogue_over_flask_admins():

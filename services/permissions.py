@@ -17,6 +17,7 @@ from flask import abort
 from sqlalchemy import false, or_, select, true
 
 from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
+                    DataRequest,
                     Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
                     MarkFlag, Notification, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty,
                     Staff, Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
@@ -394,6 +395,26 @@ def own_class_memberships(actor):
 # -- end row filters: movement --
 
 
+# -- row filters: data requests --
+@rows_of(DataRequest)
+def own_data_requests(actor):
+    """The requests a parent sent himself."""
+    return DataRequest.author_id == actor.parent_id if actor.parent_id else false()
+
+
+@rows_of(DataRequest)
+def own_class_data_requests(actor):
+    """Requests about the cards a class teacher keeps: his class's students and their parents (the card
+    rows of the "student" and "parent" keys)."""
+    if not actor.own_class_ids:
+        return false()
+    students = select(Student.id).where(Student.class_id.in_(actor.own_class_ids))
+    parents = select(student_parent.c.parent_id).where(student_parent.c.student_id.in_(students))
+    return or_(DataRequest.student_id.in_(students), DataRequest.parent_id.in_(parents))
+
+
+# -- end row filters: data requests --
+
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
@@ -610,6 +631,16 @@ TABLE = {
     # failures shown to the administrator). Everyone's own choices are the page «Уведомления» (signed in).
     "notification": Entry(Notification, {A: Grant(READ)}),
     # -- end notifications --
+    # -- data requests --
+    # Requests to correct personal data (seed 000 §4.5): a parent sends ("create") and reads his own; the class
+    # teacher (his class's cards) and HR (every card) read and "answer" them: the change made or refused.
+    "data_request": Entry(DataRequest, {
+        PA: Grant(READ | {"create"}, rows=own_data_requests),
+        CT: Grant(READ | {"answer"}, rows=own_class_data_requests),
+        HR: Grant(READ | {"answer"}),
+    }),
+    "control_requests": Entry(DataRequest, {CT: Grant(READ, rows=own_class_data_requests), HR: Grant(READ)}),
+    # -- end data requests --
 }
 
 

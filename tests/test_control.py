@@ -249,9 +249,9 @@ def test_the_new_year_and_the_organization_card_by_15_september(ctl):
 
 @pytest.mark.parametrize("login,keys", [
     ("a.admin", {"year", "planning", "holidays", "accounts", "staff"}),
-    ("a.hr", {"cards", "staff"}),
+    ("a.hr", {"cards", "requests", "staff"}),
     ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences"}),
-    ("a.class_teacher", {"planning", "lessons", "period_marks", "absences", "cards", "accounts"}),
+    ("a.class_teacher", {"planning", "lessons", "period_marks", "absences", "cards", "accounts", "requests"}),
     ("a.teacher", {"planning", "lessons", "period_marks"}),
     ("a.director", {"year", "planning", "holidays", "lessons", "period_marks", "absences", "cards", "accounts",
                     "staff"}),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import ExamEntry, Mark, Organization, User, db
+from models import DataRequest, ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
 from services.context import Actor
@@ -30,6 +30,7 @@ ABSENT = {
     "journal_archive.job_status": "no archive job was started",
     "journal_archive.download": "no archive job was started",
     "lesson_files.download": "no file was attached to a lesson",
+    "data_requests.scan": "the world's request has no scan",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -52,6 +53,8 @@ def school(world):
     pl_plan(a.org, a.year, a.teacher, a.math, 5, topics=[("Натуральные числа", 2)])
     db.session.commit()
     mv_order(a.org, "enrollment", date(2026, 11, 2), apply=False)
+    db.session.add(DataRequest(org_id=a.org.id, author_id=a.parent.id, author_user_id=a.parent.user_id,
+                               student_id=a.student.id, field="address", proposed="г. Тест, ул. Новая, д. 5"))
     db.session.commit()
     return world
 

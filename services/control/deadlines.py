@@ -36,6 +36,7 @@ from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
 from services.rollover.year import year_done
 from services.planning.curriculum import CurriculumIndex
+from services.people import requests as data_requests
 
 CARD_DAYS = 1  # a student's card after the enrollment order
 STAFF_CARD_DAYS = 3  # a staff card after the hiring (seed 000 §4.2)
@@ -226,6 +227,7 @@ SECTIONS = {
               "до 15 сентября (§§5.6–5.9)"),
     "accounts": ("Учётные записи обучающихся и родителей",
                  "Учётные записи — в течение 3 рабочих дней после зачисления (§2.6)"),
+    "requests": ("Запросы родителей об исправлении данных", data_requests.RULE),
     "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
               "в течение 3 рабочих дней (§2.6)"),
     "notifications": ("Уведомления по почте",
@@ -250,8 +252,8 @@ def control(actor, today=None):
                 ("planning", "control_ktp", _ktp), ("holidays", "control_holidays", _holidays),
                 ("lessons", "control_lessons", _lessons), ("period_marks", "control_period_marks", _period_marks),
                 ("absences", "control_absences", _absences), ("cards", "control_cards", _cards),
-                ("accounts", "control_accounts", _accounts), ("staff", "control_staff", _staff),
-                ("notifications", "control_notifications", _notifications)]
+                ("accounts", "control_accounts", _accounts), ("requests", "control_requests", _requests),
+                ("staff", "control_staff", _staff), ("notifications", "control_notifications", _notifications)]
     sections = {}
     for key, grant, build in builders:
         if not permissions.allowed(actor, grant, "list"):
@@ -656,6 +658,12 @@ def _accounts(actor, org, days):
                                days.after(enrolled_on, ACCOUNT_DAYS),
                                detail=f"Зачисление {_fmt(enrolled_on)}", link=link))
     return [i for i in items if i is not None]
+
+
+# -- parents' requests to correct personal data (services/people/requests.py) -------------------------
+
+def _requests(actor, org, days):
+    return data_requests.control_items(actor, days, _item)
 
 
 # -- staff: cards entered late, accounts ----------------------------------------------------------------

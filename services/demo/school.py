@@ -16,6 +16,7 @@ from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
 from services.demo.planning import create_planning_demo
+from services.demo.requests import create_requests_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
 from services.org import orgs
@@ -284,6 +285,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_flags_demo(demo_student, demo_parent, today)  # demo: «отметка ошибочна»
     # demo: notifications
     create_notify_demo(org, today)
+    create_requests_demo(org, demo_parent, hr)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
