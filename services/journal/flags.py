@@ -15,6 +15,7 @@ from sqlalchemy import and_, select
 
 from models import (AcademicYear, Lesson, Mark, MarkFlag, MarkFlagStatus, Period, PeriodMark, PeriodMarkKind,
                     SchoolClass, Student, Subject, Task, TaskType, TeachingAssignment, db)
+from services.terms import for_kind
 from services import clock, notify, permissions
 from services.errors import DomainError, PermissionDenied
 from services.journal import policy
@@ -56,7 +57,7 @@ def flag_mark(actor, mark_id, comment):
         MarkFlag.mark_id == mark.id, MarkFlag.flagged_by_id == actor.user_id,
         MarkFlag.status == MarkFlagStatus.OPEN))
     if already is not None:
-        raise DomainError("Вы уже отметили эту отметку как ошибочную: ответ учителя ещё не получен.")
+        raise DomainError(for_kind("Вы уже отметили эту отметку как ошибочную: ответ учителя ещё не получен."))
     flag = MarkFlag(org_id=mark.org_id, mark_id=mark.id, student_id=mark.student_id, lesson_id=lesson_id,
                     assignment_id=assignment_id, mark_value=mark.value, mark_version=mark.version or 1,
                     flagged_by_id=actor.user_id, comment=text, status=MarkFlagStatus.OPEN)
@@ -254,9 +255,9 @@ def _notify(flag):
     if flag.status == MarkFlagStatus.CORRECTED:
         result = "отметка исправлена" + (f" на «{flag.corrected_value}»" if flag.corrected_value else " (удалена)")
     else:
-        result = "учитель считает оценку верной"
+        result = for_kind("учитель считает оценку верной")
     body = (f"Вы отметили как ошибочную отметку «{flag.mark_value}» по предмету «{subject}»{when}.\n"
-            f"Ответ: {result}." + (f"\nКомментарий учителя: {flag.answer}" if flag.answer else "") +
+            f"Ответ: {result}." + (f"\n{for_kind('Комментарий учителя')}: {flag.answer}" if flag.answer else "") +
             "\nОтвет виден в дневнике.")
     notify.enqueue(flag.flagged_by_id, "flag", f"Ответ на «отметка ошибочна»: {subject}", body,
                    org_id=flag.org_id)
