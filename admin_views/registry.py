@@ -18,6 +18,7 @@ from admin_views.org.views import (AcademicYearView, CalendarDayView, Department
 from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import archive, reports
 from admin_views.control import views as control
+from admin_views.messages import views as messages
 from admin_views.journal import diary
 from admin_views.journal import finals
 from admin_views.journal import grid as journal
@@ -67,7 +68,8 @@ def model_views():
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *planning.pages(),
-            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
+            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages(),
+            *messages.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -21,6 +21,7 @@ from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, Cal
                     Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff, Student,
                     Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange, TimetableEntry,
                     User, student_parent)
+from models import Message, MessageCopy
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -339,6 +340,13 @@ def own_class_memberships(actor):
 # -- end row filters: movement --
 
 
+# -- row filters: messages --
+@rows_of(MessageCopy)
+def own_questions(actor):
+    """The parents' questions addressed to the actor (a class teacher's control page)."""
+    return MessageCopy.user_id.in_(select(Staff.user_id).where(Staff.id == actor.staff_id))
+
+
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
@@ -496,6 +504,15 @@ TABLE = {
     "control_holidays": Entry(Holiday, {DEP: Grant(READ), A: Grant(READ), DIR: Grant(READ)}),
     "control_year": Entry(AcademicYear, {A: Grant(READ), DIR: Grant(READ)}),  # the new year, the organization card
     # -- end rollover and control --
+    # -- messages (issue 16.1–2) --
+    # The mail: every role writes ("create") and reads his own mail; who may write to whom is
+    # services/messages/rules.py, who reads a message is its participants only (services/messages/mail.py):
+    # no role, the administrator's neither, lists the messages of others.
+    "messages": Entry(Message, {role: Grant(READ | {"create"}) for role in (A, HR, DEP, DIR, CT, T, ST, PA)}),
+    # Parents' questions unanswered after 3 days (seed 000 §3.4) on the control and start pages: a class
+    # teacher his own, the administration everyone's (who asked whom and when, never the text).
+    "control_questions": Entry(MessageCopy, {CT: Grant(READ, rows=own_questions), A: Grant(READ), DEP: Grant(READ),
+                                             DIR: Grant(READ)}),
     # -- movement --
     # The movement book: "apply" «Провести приказ», "cancel" «Отменить приказом», "year_transfer" builds
     # the draft orders of the transfer to the next year.
