@@ -231,7 +231,8 @@ def open_message(actor, message_id, mark=True):
         copy = None if message.sent_at is None else copy
     if mark and copy is not None and copy.read_at is None:
         copy.read_at = clock.utcnow()
-        db.session.flush()
+        # Reading is a GET, which commits nothing else: the receipt must stay.
+        uow.checkpoint("a message's read receipt", expire=False)
     return message, copy
 
 
@@ -293,8 +294,12 @@ def _search(q):
     q = " ".join((q or "").split())[:100]
     if not q:
         return None
-    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return or_(Message.subject.ilike(like, escape="\\"), Message.body.ilike(like, escape="\\"))
+    # SQLite folds the case of Latin letters only: the usual spellings of a Cyrillic word are asked for too.
+    conds = []
+    for variant in dict.fromkeys((q, q.lower(), q.upper(), q.capitalize())):
+        like = "%" + variant.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds += [Message.subject.ilike(like, escape="\\"), Message.body.ilike(like, escape="\\")]
+    return or_(*conds)
 
 
 def folder(actor, name, q=None, page=1):
