@@ -19,6 +19,7 @@ from admin_views.reports import REPORT_KEYS
 from models import ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
+from services.messages import mail
 from services.context import Actor
 from tests.factories import jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
 
@@ -49,6 +50,9 @@ def school(world):
     pl_plan(a.org, a.year, a.teacher, a.math, 5, topics=[("Натуральные числа", 2)])
     db.session.commit()
     mv_order(a.org, "enrollment", date(2026, 11, 2), apply=False)
+    db.session.commit()
+    mail.save(Actor.for_user(db.session.get(User, a.parent.user_id)), mail.Draft(
+        to=[a.class_teacher.user_id], groups=[], subject="Вопрос", body="Текст", files=[("a.txt", b"text")]))
     db.session.commit()
     return world
 

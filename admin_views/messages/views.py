@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from markupsafe import Markup, escape
 
-from models import Message
+from models import Message, MessageAttachment
 from services import uploads
 from services.errors import DomainError
 from services.messages import mail, rules
@@ -133,7 +133,7 @@ class MessagesPage(SecurePage):
         flash("Сообщение удалено.", "success")
         return redirect(url_for(".index"))
 
-    @requires("details", rows=Message, denied=404)
+    @requires("details", rows=MessageAttachment, view="message_files", denied=404)
     @expose("/file/<id:attachment_id>")
     def file(self, attachment_id):
         try:
