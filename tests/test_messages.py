@@ -2,7 +2,7 @@
 a POST, a forged reply recipient too), group messages as private copies, read receipts, drafts, search, the
 unread counter, attachments for participants only, the 3-day control of parents' questions (calendar days, seed
 000 §3.4) on the control and start pages, and the inbox's query count with 1,000 messages."""
-import io
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -327,4 +327,15 @@ def test_pages_are_in_russian_and_the_compose_form_offers_allowed_people_and_gro
     assert f'value="{mw.u["parent"]}" selected' in page
     assert "Входящие" in b.get("/messages/").get_data(as_text=True)
     assert b.get("/messages/99999/").status_code == 404
-    _ = io
+
+
+
+def test_the_demo_mailbox_has_an_overdue_question(app):
+    result = app.test_cli_runner().invoke(args=["demo-data", "--password", "demo-pass-2026"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    teacher_user = db.session.scalar(select(Message.sender_id).where(Message.subject == "Родительское собрание"))
+    ct = actor_of(db.session.get(User, teacher_user).login)
+    section = next(s for s in deadlines.control(ct).sections if s.key == "questions")
+    assert [i.late_days for i in section.items] == [2] and "Справка после болезни" in section.items[0].title
+    assert mail.folder(ct, "inbox")[1] >= 4 and mail.unread_count(ct) >= 1
