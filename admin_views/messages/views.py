@@ -41,6 +41,9 @@ class MessagesPage(SecurePage):
     view_key = "messages"
     needs_organization = True
 
+    def is_visible(self):
+        return False  # reached from the top bar's «Почта» with its unread counter (templates/layout.html)
+
     def _open(self, message_id, mark=True):
         try:
             return mail.open_message(self.actor, message_id, mark=mark)
