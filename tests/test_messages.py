@@ -125,6 +125,7 @@ def test_a_group_message_is_private_copies_and_replies_go_to_the_sender(mw, brow
     answer = db.session.scalar(select(Message).where(Message.reply_to_id == message.id))
     assert [c.user_id for c in answer.copies] == [mw.u["class_teacher"]]
     assert answer.thread_id == message.id
+    assert answer.copies[0].is_question  # a parent's every message to the class teacher is a question
 
 
 def test_a_forged_reply_recipient_is_ignored(mw, browser):
@@ -316,6 +317,16 @@ def test_prune_deletes_messages_older_than_the_retention(mw):
     old_id, new_id = old.id, new.id
     assert mail.prune(365) == 1
     assert db.session.get(Message, old_id) is None and db.session.get(Message, new_id) is not None
+
+
+def test_the_prune_command_keeps_mail_without_a_retention_setting(mw, app):
+    with clock.frozen(datetime(2025, 1, 10, 9, 0)):
+        mail.save(actor_of("a.parent"), draft([mw.u["teacher"]], subject="Старое"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["messages", "prune"])
+    assert result.exit_code == 0 and "ничего не удалено" in result.output
+    result = app.test_cli_runner().invoke(args=["messages", "prune", "--days", "30"])
+    assert result.exit_code == 0 and "Удалено сообщений: 1." in result.output, result.output
 
 
 def test_pages_are_in_russian_and_the_compose_form_offers_allowed_people_and_groups(mw, browser):

@@ -186,7 +186,10 @@ def reply(actor, message_id, body, uploads=()):
                       thread_id=original.thread_id or original.id, reply_to_id=original.id, sent_at=clock.utcnow())
     db.session.add(message)
     _attach(actor, message, list(uploads))
-    message.copies.append(MessageCopy(org_id=actor.org_id, user_id=sender.id))
+    # A parent's every message to his child's class teacher is a question, a reply too (seed 000 §3.4).
+    asks = Role.PARENT.value in actor.roles and sender.id in _class_teacher_users(actor)
+    message.is_question = asks
+    message.copies.append(MessageCopy(org_id=actor.org_id, user_id=sender.id, is_question=asks))
     db.session.flush()
     name = actor.user.display_name or actor.user.login
     if copy.is_question and copy.answered_at is None:
