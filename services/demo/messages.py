@@ -31,7 +31,7 @@ def create_messages_demo(org, today, parent, student, class_teacher, teacher, ad
     meeting = _send(org, class_teacher, [parent, *[p for p in class_parents if p is not parent]],
                     "Родительское собрание", "Уважаемые родители! Родительское собрание состоится в четверг в 18:00 "
                     "в кабинете 21. Повестка: итоги четверти, экскурсия.", meeting_at,
-                    group="Все родители класса", read=meeting_at + timedelta(hours=2))
+                    group="Все родители", read=meeting_at + timedelta(hours=2))
     _send(org, parent, [class_teacher], "Re: Родительское собрание", "Спасибо, будем обязательно.",
           meeting_at + timedelta(hours=3), reply_to=meeting, question=True, read=meeting_at + timedelta(hours=4),
           answered=meeting_at + timedelta(hours=5))
@@ -48,8 +48,8 @@ def create_messages_demo(org, today, parent, student, class_teacher, teacher, ad
           asked_at + timedelta(hours=14), reply_to=homework)
     _send(org, admin, [class_teacher, teacher, deputy], "Педсовет",
           "Коллеги, педагогический совет — в среду в 15:00 в актовом зале. Явка обязательна.",
-          _at(org, today, 3, 8, 30), group="Все учителя", read=_at(org, today, 3, 9, 0))
+          _at(org, today, 3, 8, 30), group="Педагогический коллектив", read=_at(org, today, 3, 9, 0))
     _send(org, deputy, [class_teacher], "Отчёт за четверть",
-          "Прошу до пятницы сдать отчёт классного руководителя за четверть.", _at(org, today, 1, 11, 15))
+          "Прошу до пятницы сдать отчёт за четверть.", _at(org, today, 1, 11, 15))
     _send(org, student, [class_teacher], "Экскурсия", "Здравствуйте! Можно ли взять на экскурсию фотоаппарат?",
           _at(org, today, 1, 16, 40))

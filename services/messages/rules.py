@@ -133,13 +133,15 @@ def groups(actor):
     roles = actor.roles
     admin = bool(roles & set(ADMINISTRATION))
     if admin:
-        out += [Group("staff", "Все сотрудники"), Group("teachers", "Все учителя"),
+        college = actor.org.is_college
+        out += [Group("staff", "Все сотрудники"), Group("teachers", "Все преподаватели" if college else "Все учителя"),
                 Group("parents", "Все родители"), Group("students", "Все обучающиеся")]
         classes = db.session.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade).where(
             SchoolClass.id.in_(_open_classes(actor.org_id))).order_by(SchoolClass.grade, SchoolClass.name)).all()
         for grade in sorted({c.grade for c in classes if c.grade is not None}):
-            out += [Group(f"parents_grade:{grade}", f"Все родители {grade}-х классов"),
-                    Group(f"students_grade:{grade}", f"Все обучающиеся {grade}-х классов")]
+            of = f"{grade} курса" if college else f"{grade}-х классов"
+            out += [Group(f"parents_grade:{grade}", f"Все родители {of}"),
+                    Group(f"students_grade:{grade}", f"Все обучающиеся {of}")]
     elif Role.CLASS_TEACHER.value in roles and actor.own_class_ids:
         classes = db.session.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.grade).where(
             SchoolClass.id.in_(actor.own_class_ids)).order_by(SchoolClass.name)).all()
