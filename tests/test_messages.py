@@ -350,3 +350,17 @@ def test_the_demo_mailbox_has_an_overdue_question(app):
     section = next(s for s in deadlines.control(ct).sections if s.key == "questions")
     assert [i.late_days for i in section.items] == [2] and "Справка после болезни" in section.items[0].title
     assert mail.folder(ct, "inbox")[1] >= 4 and mail.unread_count(ct) >= 1
+
+
+def test_an_answer_anywhere_in_the_conversation_closes_its_open_questions(mw):
+    first = _ask(mw, date(2026, 11, 10))
+    ct = actor_of("a.class_teacher")
+    with clock.frozen(datetime(2026, 11, 11, 10, 0)):
+        answer = mail.reply(ct, first.id, "Уточните, пожалуйста")
+    with clock.frozen(datetime(2026, 11, 12, 10, 0)):
+        later = mail.reply(actor_of("a.parent"), answer.id, "Про четверть")
+    assert later.copies[0].is_question and later.thread_id == first.id
+    section = next(s for s in deadlines.control(ct).sections if s.key == "questions")
+    assert [i.late_days for i in section.items] == [5]  # 12.11 + 3 days = 15.11; today 20.11
+    mail.reply(ct, first.id, "Ответ на оба вопроса")
+    assert not next(s for s in deadlines.control(ct).sections if s.key == "questions").items

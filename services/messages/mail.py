@@ -192,8 +192,16 @@ def reply(actor, message_id, body, uploads=()):
     message.copies.append(MessageCopy(org_id=actor.org_id, user_id=sender.id, is_question=asks))
     db.session.flush()
     name = actor.user.display_name or actor.user.login
-    if copy.is_question and copy.answered_at is None:
-        copy.answered_at = message.sent_at
+    # The answer closes the parent's open questions of this conversation to the actor (an answer to his
+    # later message answers the earlier ones too).
+    root = original.thread_id or original.id
+    open_questions = db.session.scalars(select(MessageCopy).where(
+        MessageCopy.user_id == actor.user_id, MessageCopy.is_question.is_(True), MessageCopy.answered_at.is_(None),
+        MessageCopy.message_id.in_(select(Message.id).where(
+            Message.sender_id == sender.id, or_(Message.id == root, Message.thread_id == root))))).all()
+    if open_questions:
+        for question in open_questions:
+            question.answered_at = message.sent_at
         notify.enqueue(sender.id, "answer", f"Ответ на ваш вопрос: {original.subject}",
                        f"{name} ответил(а) на ваш вопрос «{original.subject}». Откройте раздел «Сообщения».",
                        org_id=actor.org_id)
