@@ -43,6 +43,7 @@ from werkzeug.exceptions import HTTPException
 from reports.archive_cli import cli as archive_cli
 from reports.cli import cli as report_cli
 from services import backup, files, notify_send
+from services.messages import mail as messages_mail
 from services.people import accounts
 from services.movement.cli import cli as movement_cli
 from services.notify_cli import cli as notify_cli
@@ -121,6 +122,8 @@ def default_config():
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # How long the access log keeps a read of personal data; `flask audit prune` deletes older ones.
         "ACCESS_LOG_RETENTION_DAYS": int(os.environ.get("ACCESS_LOG_RETENTION_DAYS") or 365),
+        # How long internal mail is kept (days; 0: for ever); `flask messages prune` deletes older messages.
+        "MESSAGE_RETENTION_DAYS": int(os.environ.get("MESSAGE_RETENTION_DAYS") or 0),
         # The paper of the reports' .xlsx (reports/render.py): A4, or A3 where a school prints its ledgers so.
         "REPORT_PAPER": os.environ.get("REPORT_PAPER", "A4"),
         **database.settings_from_environment(),
@@ -281,7 +284,8 @@ def _register_hooks(app):
 
     @app.context_processor
     def inject():
-        return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce}
+        return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce,
+                "unread_messages": lambda: messages_mail.unread_count(g.get("actor"))}
 
     @app.route("/healthz")
     @public
@@ -388,6 +392,7 @@ def _register_cli(app):
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(messages_mail.cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

@@ -19,6 +19,7 @@ from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionV
 from admin_views import archive, reports
 from admin_views import notify
 from admin_views.control import views as control
+from admin_views.messages import views as messages
 from admin_views.journal import diary
 from admin_views.journal import finals
 from admin_views.journal import flags as mark_flags
@@ -74,7 +75,7 @@ def pages():
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
-            *data_requests.pages()]
+            *data_requests.pages(), *messages.pages()]
 
 
 def _catalogue_over_flask_admins():

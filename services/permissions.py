@@ -22,6 +22,7 @@ from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, Cal
                     MarkFlag, Notification, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty,
                     Staff, Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
                     TimetableEntry, User, student_parent)
+from models import Message, MessageAttachment, MessageCopy
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -414,6 +415,40 @@ def own_class_data_requests(actor):
 
 
 # -- end row filters: data requests --
+# -- row filters: messages --
+def _own_user(actor):
+    """The actor's account, through his cards (a row filter sees only the actor's cards)."""
+    return select(Staff.user_id).where(Staff.id == actor.staff_id).union(
+        select(Student.user_id).where(Student.id == actor.student_id),
+        select(Parent.user_id).where(Parent.id == actor.parent_id))
+
+
+@rows_of(Message)
+def own_mail(actor):
+    """The messages the actor took part in: sent by him (his drafts too) or received (a copy, sent, not deleted);
+    nobody else's — the administration's neither (services/messages/mail.py checks the same)."""
+    me = _own_user(actor)
+    return or_((Message.sender_id.in_(me) & Message.sender_deleted.is_(False)),
+               Message.sent_at.is_not(None) & Message.id.in_(
+                   select(MessageCopy.message_id).where(MessageCopy.user_id.in_(me), MessageCopy.deleted.is_(False))))
+
+
+@rows_of(MessageAttachment)
+def own_mail_files(actor):
+    """The files of the messages the actor took part in."""
+    me = _own_user(actor)
+    mine = select(Message.id).where(or_(
+        Message.sender_id.in_(me) & Message.sender_deleted.is_(False),
+        Message.sent_at.is_not(None) & Message.id.in_(
+            select(MessageCopy.message_id).where(MessageCopy.user_id.in_(me), MessageCopy.deleted.is_(False)))))
+    return MessageAttachment.message_id.in_(mine)
+
+
+@rows_of(MessageCopy)
+def own_questions(actor):
+    """The parents' questions addressed to the actor (a class teacher's control page)."""
+    return MessageCopy.user_id.in_(select(Staff.user_id).where(Staff.id == actor.staff_id))
+
 
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
@@ -588,6 +623,18 @@ TABLE = {
     # E-mails of the organization given up after every retry (services/notify_send.py).
     "control_notifications": Entry(Notification, {A: Grant(READ)}),
     # -- end rollover and control --
+    # -- messages (issue 16.1–2) --
+    # The mail: every role writes ("create") and reads his own mail; who may write to whom is
+    # services/messages/rules.py, who reads a message is its participants only (services/messages/mail.py):
+    # no role, the administrator's neither, lists the messages of others.
+    "messages": Entry(Message, {role: Grant(READ | {"create"}, rows=own_mail)
+                                for role in (A, HR, DEP, DIR, CT, T, ST, PA)}),
+    "message_files": Entry(MessageAttachment, {role: Grant(READ, rows=own_mail_files)
+                                               for role in (A, HR, DEP, DIR, CT, T, ST, PA)}),
+    # Parents' questions unanswered after 3 days (seed 000 §3.4) on the control and start pages: a class
+    # teacher his own, the administration everyone's (who asked whom and when, never the text).
+    "control_questions": Entry(MessageCopy, {CT: Grant(READ, rows=own_questions), A: Grant(READ), DEP: Grant(READ),
+                                             DIR: Grant(READ)}),
     # -- movement --
     # The movement book: "apply" «Провести приказ», "cancel" «Отменить приказом», "year_transfer" builds
     # the draft orders of the transfer to the next year.

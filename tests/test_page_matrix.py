@@ -19,6 +19,7 @@ from admin_views.reports import REPORT_KEYS
 from models import DataRequest, ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
+from services.messages import mail
 from services.context import Actor
 from tests.factories import jr_flag, jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
 
@@ -55,6 +56,9 @@ def school(world):
     mv_order(a.org, "enrollment", date(2026, 11, 2), apply=False)
     db.session.add(DataRequest(org_id=a.org.id, author_id=a.parent.id, author_user_id=a.parent.user_id,
                                student_id=a.student.id, field="address", proposed="г. Тест, ул. Новая, д. 5"))
+    db.session.commit()
+    mail.save(Actor.for_user(db.session.get(User, a.parent.user_id)), mail.Draft(
+        to=[a.class_teacher.user_id], groups=[], subject="Вопрос", body="Текст", files=[("a.txt", b"text")]))
     db.session.commit()
     return world
 

@@ -25,9 +25,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, Notification, Parent,
-                    Period,
-                    SchoolClass, Staff, Student, StudentStatus, Subject,
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, MessageCopy, Notification,
+                    Parent, Period, SchoolClass, Staff, Student, StudentStatus, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
 from services import dates, permissions
 from services.org.calendar import WorkingCalendar
@@ -35,6 +34,7 @@ from services.org.years import current_year
 from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
 from services.rollover.year import year_done
+from services.messages import questions
 from services.planning.curriculum import CurriculumIndex
 from services.people import requests as data_requests
 
@@ -105,6 +105,7 @@ class Item:
     link: tuple | None = None  # (endpoint, {arguments})
     count: int = 1
     today: date | None = None
+    calendar_days: bool = False  # late_days counted in calendar days (a parent's question, seed 000 §3.4)
 
     @property
     def overdue(self):
@@ -114,7 +115,8 @@ class Item:
     def status_label(self):
         if self.state == "soon":
             return "срок — сегодня" if self.due == self.today else f"срок — {self.due:%d.%m.%Y}"
-        days = f" на {self.late_days} раб. дн." if self.late_days else ""
+        unit = "дн." if self.calendar_days else "раб. дн."
+        days = f" на {self.late_days} {unit}" if self.late_days else ""
         return ("внесено с опозданием" if self.state == "late" else "просрочено") + days
 
 
@@ -228,6 +230,8 @@ SECTIONS = {
     "accounts": ("Учётные записи обучающихся и родителей",
                  "Учётные записи — в течение 3 рабочих дней после зачисления (§2.6)"),
     "requests": ("Запросы родителей об исправлении данных", data_requests.RULE),
+    "questions": ("Вопросы родителей без ответа",
+                  "Ответ на вопрос родителей — в течение 3 дней (календарных, §3.4)"),
     "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
               "в течение 3 рабочих дней (§2.6)"),
     "notifications": ("Уведомления по почте",
@@ -253,7 +257,8 @@ def control(actor, today=None):
                 ("lessons", "control_lessons", _lessons), ("period_marks", "control_period_marks", _period_marks),
                 ("absences", "control_absences", _absences), ("cards", "control_cards", _cards),
                 ("accounts", "control_accounts", _accounts), ("requests", "control_requests", _requests),
-                ("staff", "control_staff", _staff), ("notifications", "control_notifications", _notifications)]
+                ("staff", "control_staff", _staff), ("notifications", "control_notifications", _notifications),
+                ("questions", "control_questions", _questions)]
     sections = {}
     for key, grant, build in builders:
         if not permissions.allowed(actor, grant, "list"):
@@ -521,6 +526,22 @@ def _absences(actor, org, days):
                            link=("absences.absences", {"class_id": class_id, "start": first_day.isoformat(),
                                                        "end": entries[-1][0].isoformat()}), count=lessons))
     return [i for i in items if i is not None]
+
+
+# -- parents' questions (services/messages/questions.py) ----------------------------------------------
+
+def _questions(actor, org, days):
+    """A parent's questions unanswered after 3 calendar days: the addressee sees its subject and opens it, the
+    administration only who asked whom and when (a message is read by its participants alone)."""
+    rows = questions.overdue(_condition(actor, "control_questions", MessageCopy), org, days.today)
+    items = []
+    for user_id, message_id, subject, asker, to, due, late in rows:
+        mine = user_id == actor.user_id
+        title = f"{asker} → {to}: " + (f"«{subject}»" if mine else "вопрос без ответа")
+        items.append(Item(title, due, "overdue", late, detail=f"вопрос от {_fmt(due - timedelta(days=3))}",
+                          link=("messages.show", {"message_id": message_id}) if mine else None,
+                          today=days.today, calendar_days=True))
+    return items
 
 
 # -- student cards -----------------------------------------------------------------------------------

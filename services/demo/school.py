@@ -13,6 +13,7 @@ from services.demo.flags import create_flags_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.lesson_files import create_lesson_files_demo
+from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
 from services.demo.planning import create_planning_demo
@@ -286,6 +287,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     # demo: notifications
     create_notify_demo(org, today)
     create_requests_demo(org, demo_parent, hr)
+    create_messages_demo(org, today, demo_parent, demo_student, class_teacher, subject_teacher, admin, deputy)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

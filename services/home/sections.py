@@ -25,7 +25,7 @@ ADMINISTRATION = (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role
 TEACHER_SECTIONS = ("lessons", "period_marks", "planning")
 # What a teacher's part of a control section is about (for him «planning» is his КТП only).
 TEACHER_TITLES = {"lessons": "Темы уроков и посещаемость", "planning": "Календарно-тематическое планирование"}
-CLASS_SECTIONS = ("requests", "absences", "cards", "accounts")
+CLASS_SECTIONS = ("requests", "absences", "cards", "accounts", "questions")
 REPORT_BEFORE = timedelta(days=7)  # a class report is listed from a week before its period ends …
 REPORT_AFTER = timedelta(days=14)  # … until two weeks after, while the period is open
 ITEMS_SHOWN = 5  # items of a control section on the start page; the control page has all

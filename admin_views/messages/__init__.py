@@ -1,0 +1,1 @@
+"""«Сообщения»: the internal mail's pages (services/messages/)."""
