@@ -17,6 +17,7 @@ from admin_views.org.views import (AcademicYearView, CalendarDayView, Department
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import archive, reports
+from admin_views.announcements import views as announcements
 from admin_views.control import views as control
 from admin_views.journal import diary
 from admin_views.journal import finals
@@ -67,7 +68,8 @@ def model_views():
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *planning.pages(),
-            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
+            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages(),
+            *announcements.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -13,6 +13,7 @@ from flask_admin import expose
 
 from models import Student
 from services import audit, dates
+from services.announcements.board import text_parts
 from services.journal import diary
 
 from admin_views.base import SecurePage, requires
@@ -62,7 +63,9 @@ class DiaryView(SecurePage):
         return self.render("diary/week.html", child=child, children=children, days=days, start=start,
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
                            next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),
-                           months=diary.MONTHS_GEN)
+                           months=diary.MONTHS_GEN, parts=text_parts,
+                           announcements=diary.diary_announcements(child, self.actor.org_id, start,
+                                                                   start + timedelta(days=6)))
 
     @requires("details", rows=Student, view=("diary", STAFF_KEY))
     @expose("/<id:student_id>/period/")
