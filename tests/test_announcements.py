@@ -250,3 +250,22 @@ def test_publishing_queues_a_notification_for_each_concerned_person_with_an_addr
     assert not later.notified
     assert board.notify_due(a.org, TODAY + timedelta(days=2)) == 4  # admin, ct, teacher, the parent
     assert later.notified and board.notify_due(a.org, TODAY + timedelta(days=2)) == 0
+
+
+def test_the_administration_publishes_with_an_attachment_through_the_page(world, browser, files_dir):
+    a = world.a
+    b = signed_in(browser, "a.deputy")
+    assert b.get("/announcements/new/").status_code == 200
+    resp = b.post("/announcements/new/", data={
+        "title": "Экскурсия", "body": "Сбор в 9:00", "audience": "grade", "grade": "5", "publish_date": "20.11.2026",
+        "end_date": "25.11.2026", "file": (BytesIO(PDF), "Маршрут.pdf")})
+    assert resp.status_code == 302
+    made = db.session.scalar(select(Announcement))
+    assert made.grade == 5 and made.attachment.name == "Маршрут.pdf"
+    assert signed_in(browser, "a.student").get(f"/announcements/{made.id}/file/").data == PDF
+    refused = b.post("/announcements/new/", data={
+        "title": "Скрипт", "body": "x", "audience": "all", "publish_date": "20.11.2026", "end_date": "25.11.2026",
+        "file": (BytesIO(b"<html><script>alert(1)</script>"), "x.html")})
+    assert refused.status_code == 200 and "Скрипт" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Announcement.id))) == 1
+    assert a.org is not None

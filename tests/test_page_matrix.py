@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import ExamEntry, Mark, Organization, User, db
+from models import Announcement, ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
 from services.context import Actor
@@ -29,6 +29,7 @@ ABSENT = {
     "semester.index": "a school has no semesters (a college's page)",
     "journal_archive.job_status": "no archive job was started",
     "journal_archive.download": "no archive job was started",
+    "announcements.file": "the announcement has no attachment (tests/test_announcements.py downloads one)",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -49,6 +50,9 @@ def school(world):
     pl_plan(a.org, a.year, a.teacher, a.math, 5, topics=[("Натуральные числа", 2)])
     db.session.commit()
     mv_order(a.org, "enrollment", date(2026, 11, 2), apply=False)
+    db.session.add(Announcement(org_id=a.org.id, audience="all", title="Собрание", body="В 18:00",
+                                publish_date=date(2026, 11, 20), end_date=date(2026, 11, 27),
+                                author_id=a.admin.user_id))
     db.session.commit()
     return world
 
