@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
+from services.demo.announcements import create_announcements_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.movement import create_movement_demo
@@ -277,6 +278,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_movement_demo(org, year, classes, today, college=college)
     # demo: final marks and exam results
     create_finals_demo(org, year, classes, today, seed=seed)
+    create_announcements_demo(org, today, director, deputy, class_teacher, classes[1], college=college)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
