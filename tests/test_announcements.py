@@ -10,11 +10,12 @@ from io import BytesIO
 import pytest
 from sqlalchemy import func, select
 
-from models import Announcement, Audience, Notification, db
+from models import Announcement, Audience, Notification, Parent, Staff, db
 from services import clock
 from services.announcements import board
 from services.announcements.board import AnnouncementInput
 from services.context import Actor
+from services.demo.school import create_demo
 from services.people import accounts
 from services.errors import DomainError, PermissionDenied
 from tests.factories import PASSWORD, actor_of, tt_assignment, tt_subject
@@ -269,3 +270,16 @@ def test_the_administration_publishes_with_an_attachment_through_the_page(world,
     assert refused.status_code == 200 and "Скрипт" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Announcement.id))) == 1
     assert a.org is not None
+
+
+def test_the_demo_school_has_its_announcements():
+    create_demo(kind="school", password="demo-pass-2026", today=TODAY, students_per_class=3)
+    db.session.commit()
+    parent = Actor.for_user(db.session.scalar(select(Parent).where(Parent.user_id.is_not(None))).user)
+    seen = {x.title for x in board.reading_list(parent, TODAY)}
+    assert "День открытых дверей" in seen and any(t.startswith("Родительское собрание") for t in seen)
+    assert "Педагогический совет" not in seen and "Вакцинация против гриппа" not in seen
+    deputy = Actor.for_user(db.session.scalar(select(Staff).where(Staff.role_rows.any(role="deputy"))).user)
+    assert "Педагогический совет" in {x.title for x in board.for_home(deputy, TODAY)[0]}
+    assert len(board.managed_list(deputy)) == 4
+    assert db.session.scalar(select(func.count(Notification.id))) == 0
