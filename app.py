@@ -45,6 +45,7 @@ from reports.cli import cli as report_cli
 from services import backup, files
 from services.people import accounts
 from services.movement.cli import cli as movement_cli
+from services.announcements.cli import cli as announcements_cli
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -381,6 +382,7 @@ def _register_errors(app):
 
 def _register_cli(app):
     app.cli.add_command(movement_cli)
+    app.cli.add_command(announcements_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)

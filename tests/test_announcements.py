@@ -283,3 +283,17 @@ def test_the_demo_school_has_its_announcements():
     assert "Педагогический совет" in {x.title for x in board.for_home(deputy, TODAY)[0]}
     assert len(board.managed_list(deputy)) == 4
     assert db.session.scalar(select(func.count(Notification.id))) == 0
+
+
+def test_the_daily_command_queues_the_announcements_whose_day_has_come(world, app):
+    a = world.a
+    a.parent.email = "parent@example.org"
+    later = ann(actor_of("a.admin"), "Каникулы", start=TODAY + timedelta(days=1))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "поставлено в очередь: 0" in runner.invoke(args=["announcements", "notify"]).output
+    with clock.frozen(TODAY + timedelta(days=1)):
+        result = runner.invoke(args=["announcements", "notify"])
+    assert result.exit_code == 0 and "поставлено в очередь: 1" in result.output, result.output
+    db.session.expire_all()
+    assert db.session.get(Announcement, later.id).notified

@@ -29,7 +29,8 @@ class AnnouncementsPage(SecurePage):
         today = self._today()
         return self.render("announcements/index.html", shown=board.reading_list(self.actor, today),
                            managed=board.managed_list(self.actor), may_publish=board.may_publish(self.actor),
-                           today=today, parts=board.text_parts, audience=board.audience_label)
+                           today=today, parts=board.text_parts,
+                           audience=lambda a: board.audience_label(a, self.actor.org))
 
     def _form(self, announcement, sent, status=200):
         return self.render("announcements/edit.html", announcement=announcement, sent=sent,

@@ -74,12 +74,21 @@ def publish_any(actor):
     return permissions.allowed(actor, EDIT_KEY, "publish_any")
 
 
+def _labels(org):
+    """The audiences' names as this kind of institution says them (курс, группа in a college)."""
+    labels = dict(Audience.LABELS)
+    if org is not None and org.is_college:
+        labels.update({Audience.GRADE: "Курсу", Audience.CLASS: "Группе"})
+    return labels
+
+
 def audiences(actor):
     """The kinds of announcement the actor may publish: [(code, label)]."""
+    labels = _labels(actor.org)
     if publish_any(actor):
-        return list(Audience.LABELS.items())
+        return list(labels.items())
     if may_publish(actor) and actor.own_class_ids:
-        return [(Audience.CLASS, Audience.LABELS[Audience.CLASS])]
+        return [(Audience.CLASS, labels[Audience.CLASS])]
     return []
 
 
@@ -356,12 +365,13 @@ def readable(actor, announcement_id, today):
         Announcement.id == announcement_id, Announcement.org_id == actor.org_id, cond, _shown(today)))
 
 
-def audience_label(announcement):
-    """«Всем», «Сотрудникам», «5 параллель», «Класс 5А»."""
+def audience_label(announcement, org=None):
+    """«Всем», «Сотрудникам», «5-я параллель» (a college: «2-й курс»), the class's name."""
     if announcement.audience == Audience.GRADE:
-        return f"{announcement.grade}-я параллель"
-    if announcement.audience == Audience.CLASS:
-        return announcement.klass.name if announcement.klass is not None else "Классу"
-    return Audience.LABELS.get(announcement.audience, "")
+        college = org is not None and org.is_college
+        return f"{announcement.grade}-{'й курс' if college else 'я параллель'}"
+    if announcement.audience == Audience.CLASS and announcement.klass is not None:
+        return announcement.klass.name
+    return _labels(org).get(announcement.audience, "")
 
 
