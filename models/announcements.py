@@ -24,7 +24,7 @@ class Announcement(OrgOwned, Versioned, db.Model):
     __tablename__ = "announcement"
     __audited__ = True
     __labels__ = {"title": "Заголовок", "body": "Текст", "audience": "Кому", "grade": "Параллель",
-                  "klass": "Класс", "publish_date": "Опубликовано с", "end_date": "Показывать по",
+                  "publish_date": "Опубликовано с", "end_date": "Показывать по",
                   "author": "Автор", "attachment": "Вложение", "withdrawn": "Снято с публикации",
                   "created_at": "Создано"}
 
