@@ -232,24 +232,25 @@ def test_publishing_queues_a_notification_for_each_concerned_person_with_an_addr
     a = world.a
     for person, email in ((a.parent, "parent@example.org"), (a.stranger_parent, "other@example.org"),
                           (a.class_teacher, "ct@example.org"), (a.teacher, "t@example.org"),
-                          (a.admin, "admin@example.org")):
+                          (a.admin, "admin@example.org"), (a.deputy, "deputy@example.org")):
         person.email = email
     db.session.flush()
     a.stranger_parent.user_id = accounts.new_user("a.other.parent", "Чужова Ольга", PASSWORD, must_change=False)[0].id
+    tt_assignment(a.org, a.year, a.klass, a.deputy, tt_subject(a.org, "Литература"))
     admin = actor_of("a.admin")
     with count_queries() as statements:
         made = ann(admin, "Собрание 5А", Audience.CLASS, klass=a.klass)
     queued = db.session.execute(select(Notification.address, Notification.kind, Notification.subject)
                                 .order_by(Notification.address)).all()
-    assert [q.address for q in queued] == ["ct@example.org", "parent@example.org"]
+    assert [q.address for q in queued] == ["ct@example.org", "deputy@example.org", "parent@example.org"]
     assert {q.kind for q in queued} == {"announcement"} and queued[0].subject == "Объявление: Собрание 5А"
     assert made.notified and len(statements) <= 8
     ann(admin, "Педсовет", Audience.STAFF)
     staff = set(db.session.scalars(select(Notification.address).where(Notification.subject == "Объявление: Педсовет")))
-    assert staff == {"ct@example.org", "t@example.org", "admin@example.org"}
+    assert staff == {"ct@example.org", "t@example.org", "admin@example.org", "deputy@example.org"}
     later = ann(admin, "Потом", start=TODAY + timedelta(days=2))
     assert not later.notified
-    assert board.notify_due(a.org, TODAY + timedelta(days=2)) == 4  # admin, ct, teacher, the parent
+    assert board.notify_due(a.org, TODAY + timedelta(days=2)) == 5  # admin, deputy, ct, teacher, the parent
     assert later.notified and board.notify_due(a.org, TODAY + timedelta(days=2)) == 0
 
 

@@ -20,8 +20,8 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from models import (Announcement, Audience, Notification, Parent, SchoolClass, Staff, Student, StudentStatus, User,
-                    db, student_parent)
+from models import (Announcement, Audience, Notification, Parent, SchoolClass, Staff, Student, StudentStatus,
+                    TeachingAssignment, User, db, student_parent)
 from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.notify import MAX_BODY, MAX_SUBJECT
@@ -255,7 +255,9 @@ def recipients(announcement):
     students = _class_condition(announcement)
     if announcement.audience in (Audience.CLASS, Audience.GRADE):
         classes = select(Student.class_id).where(Student.org_id == org_id, students)
-        staff = and_(staff, Staff.id.in_(select(SchoolClass.class_teacher_id).where(SchoolClass.id.in_(classes))))
+        staff = and_(staff, or_(
+            Staff.id.in_(select(SchoolClass.class_teacher_id).where(SchoolClass.id.in_(classes))),
+            Staff.id.in_(select(TeachingAssignment.teacher_id).where(TeachingAssignment.class_id.in_(classes)))))
     parts = [select(Staff.user_id.label("user_id"), Staff.email.label("email")).where(staff)]
     if students is not None:
         parts.append(select(Parent.user_id, Parent.email).where(
