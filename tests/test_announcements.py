@@ -298,3 +298,19 @@ def test_the_daily_command_queues_the_announcements_whose_day_has_come(world, ap
     assert result.exit_code == 0 and "поставлено в очередь: 1" in result.output, result.output
     db.session.expire_all()
     assert db.session.get(Announcement, later.id).notified
+
+
+def test_an_edit_made_from_an_older_version_is_refused_and_keeps_what_was_typed(world, browser):
+    a = world.a
+    made = ann(actor_of("a.admin"), "Собрание", Audience.CLASS, klass=a.klass)
+    db.session.commit()
+    form = {"title": "Собрание в четверг", "body": "В 18:30", "audience": "class", "class_id": a.klass.id,
+            "publish_date": "20.11.2026", "end_date": "26.11.2026", "version": made.version}
+    b = signed_in(browser, "a.admin")
+    assert b.post(f"/announcements/{made.id}/edit/", data=form).status_code == 302
+    again = b.post(f"/announcements/{made.id}/edit/", data={**form, "title": "Собрание в пятницу"})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "Собрание в пятницу" in html and "изменена другим" in html
+    refused = b.post(f"/announcements/{made.id}/edit/", data={**form, "version": made.version, "title": ""})
+    assert refused.status_code == 200 and "Укажите заголовок" in refused.get_data(as_text=True)
+    assert db.session.get(Announcement, made.id).title == "Собрание в четверг"
