@@ -47,6 +47,7 @@ from services.messages import mail as messages_mail
 from services.people import accounts
 from services.movement.cli import cli as movement_cli
 from services.notify_cli import cli as notify_cli
+from services.announcements.cli import cli as announcements_cli
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -388,6 +389,7 @@ def _register_errors(app):
 
 def _register_cli(app):
     app.cli.add_command(movement_cli)
+    app.cli.add_command(announcements_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)

@@ -27,6 +27,7 @@ ENTITY_LABELS = {
     "movement_item": "Строка приказа", "exam_result": "Результат экзамена (зачёта)",
     "rollover_step": "Шаг перехода на новый учебный год", "semester_switch": "Переход в новый семестр",
     "data_request": "Запрос об исправлении данных",
+    "announcement": "Объявление",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}
@@ -61,6 +62,8 @@ def _changes_text(view, context, model, name):
 def _show(value):
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "да" if value else "нет"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     return str(value)

@@ -5,6 +5,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from models import Role
+from services.announcements.board import text_parts
 from services.home import sections, visits
 from services.journal.diary import WEEKDAY_NAMES
 from services.terms import term
@@ -32,6 +33,7 @@ class HomeView(AdminIndexView):
         home = sections.build(actor, since)
         roles = [role_label(r, actor.org) for r in sorted(actor.roles)]
         return self.render("home.html", home=home, roles=roles, link_of=link_of, url_or_none=url_or_none,
+                           announcement_parts=text_parts,
                            weekday=lambda d: WEEKDAY_NAMES[d.weekday()].lower(), weekday_short=WEEKDAYS_SHORT)
 
 

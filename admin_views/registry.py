@@ -18,6 +18,7 @@ from admin_views.org.views import (AcademicYearView, CalendarDayView, Department
 from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import archive, reports
 from admin_views import notify
+from admin_views.announcements import views as announcements
 from admin_views.control import views as control
 from admin_views.messages import views as messages
 from admin_views.journal import diary
@@ -75,7 +76,8 @@ def pages():
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
-            *data_requests.pages(), *messages.pages()]
+            *data_requests.pages(), *messages.pages(),
+            *announcements.pages()]
 
 
 def _catalogue_over_flask_admins():

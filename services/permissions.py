@@ -16,8 +16,8 @@ from typing import Callable
 from flask import abort
 from sqlalchemy import false, or_, select, true
 
-from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, CalendarDay, ClassMembership, Curriculum,
-                    DataRequest,
+from models import (AcademicYear, AccessLog, Announcement, Audience, AttendanceCode, AuditLog, Bell, CalendarDay,
+                    ClassMembership, Curriculum, DataRequest,
                     Department, EducationalArea, ExamEntry, Holiday, Lesson, LoginEvent, Mark, MovementOrder,
                     MarkFlag, Notification, Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty,
                     Staff, Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
@@ -395,6 +395,43 @@ def own_class_memberships(actor):
 
 # -- end row filters: movement --
 
+# -- row filters: announcements --
+def announcement_classes(actor):
+    """The classes an actor's announcements come through (a select of class ids): his own class as a student,
+    his children's, the classes he leads and those he teaches."""
+    parts = [select(SchoolClass.id).where(SchoolClass.id.in_(actor.own_class_ids))]
+    if actor.student_id:
+        parts.append(select(Student.class_id).where(Student.id == actor.student_id))
+    if actor.parent_id:
+        parts.append(select(Student.class_id).where(Student.id.in_(
+            select(student_parent.c.student_id).where(student_parent.c.parent_id == actor.parent_id))))
+    if actor.staff_id:
+        parts.append(select(TeachingAssignment.class_id).where(TeachingAssignment.teacher_id == actor.staff_id))
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+@rows_of(Announcement)
+def concerned_announcements(actor):
+    """Announcements that concern the actor: the whole organization's, the staff's (a staff card), his classes'
+    and their grades'."""
+    classes = announcement_classes(actor)
+    conds = [Announcement.audience == Audience.ALL,
+             and_(Announcement.audience == Audience.CLASS, Announcement.class_id.in_(classes)),
+             and_(Announcement.audience == Audience.GRADE, Announcement.grade.in_(
+                 select(SchoolClass.grade).where(SchoolClass.id.in_(classes))))]
+    if actor.staff_id:
+        conds.append(Announcement.audience == Audience.STAFF)
+    return or_(*conds)
+
+
+@rows_of(Announcement)
+def own_announcements(actor):
+    """Announcements the actor wrote."""
+    return Announcement.author_id == actor.user_id if actor.user_id else false()
+
+
+# -- end row filters: announcements --
+
 
 # -- row filters: data requests --
 @rows_of(DataRequest)
@@ -688,6 +725,18 @@ TABLE = {
     }),
     "control_requests": Entry(DataRequest, {CT: Grant(READ, rows=own_class_data_requests), HR: Grant(READ)}),
     # -- end data requests --
+    # -- announcements --
+    # Reading: the administration every announcement of the organization, everyone else those that concern him.
+    # Publishing ("announcement_edit"): the administration any kind ("publish_any"), a class teacher only for
+    # his own class (services/announcements/board.py checks the class) and edits only his own.
+    "announcement": Entry(Announcement, {
+        A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ), HR: Grant(READ, rows=concerned_announcements),
+        CT: Grant(READ, rows=concerned_announcements), T: Grant(READ, rows=concerned_announcements),
+        ST: Grant(READ, rows=concerned_announcements), PA: Grant(READ, rows=concerned_announcements)}),
+    "announcement_edit": Entry(Announcement, {
+        A: Grant(CRUD | {"publish_any"}), DEP: Grant(CRUD | {"publish_any"}), DIR: Grant(CRUD | {"publish_any"}),
+        CT: Grant(CRUD, rows=own_announcements)}),
+    # -- end announcements --
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import DataRequest, ExamEntry, Mark, Organization, User, db
+from models import Announcement, DataRequest, ExamEntry, Mark, Organization, User, db
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
@@ -32,6 +32,7 @@ ABSENT = {
     "journal_archive.download": "no archive job was started",
     "lesson_files.download": "no file was attached to a lesson",
     "data_requests.scan": "the world's request has no scan",
+    "announcements.file": "the announcement has no attachment (tests/test_announcements.py downloads one)",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -56,9 +57,11 @@ def school(world):
     mv_order(a.org, "enrollment", date(2026, 11, 2), apply=False)
     db.session.add(DataRequest(org_id=a.org.id, author_id=a.parent.id, author_user_id=a.parent.user_id,
                                student_id=a.student.id, field="address", proposed="г. Тест, ул. Новая, д. 5"))
-    db.session.commit()
     mail.save(Actor.for_user(db.session.get(User, a.parent.user_id)), mail.Draft(
         to=[a.class_teacher.user_id], groups=[], subject="Вопрос", body="Текст", files=[("a.txt", b"text")]))
+    db.session.add(Announcement(org_id=a.org.id, audience="all", title="Собрание", body="В 18:00",
+                                publish_date=date(2026, 11, 20), end_date=date(2026, 11, 27),
+                                author_id=a.admin.user_id))
     db.session.commit()
     return world
 

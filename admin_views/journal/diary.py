@@ -13,6 +13,7 @@ from flask_admin import expose
 
 from models import MarkFlag, Student
 from services import audit, dates
+from services.announcements.board import text_parts
 from services.errors import DomainError, PermissionDenied
 from services.journal import diary, flags
 
@@ -69,7 +70,9 @@ class DiaryView(SecurePage):
                            can_flag=flags.can_flag(self.actor), my_flags=my_flags[:20],
                            end=start + timedelta(days=5), prev=start - timedelta(days=7),
                            next=start + timedelta(days=7), today=today, this_week=diary.week_start(today),
-                           months=diary.MONTHS_GEN)
+                           months=diary.MONTHS_GEN, parts=text_parts,
+                           announcements=diary.diary_announcements(child, self.actor.org_id, start,
+                                                                   start + timedelta(days=6)))
 
     @requires("create", rows=MarkFlag, view="mark_flag")  # whose marks: the diary's rows (services)
     @expose("/<id:student_id>/flag/<id:mark_id>/", methods=("GET", "POST"))

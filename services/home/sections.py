@@ -5,7 +5,8 @@
 - a class teacher: his class's absences without reason, cards and accounts not complete, the class
   reports of periods that end soon or have just ended;
 - a parent or a student: marks since the last visit, the homework of the next school day, the week
-  in brief; announcements once they exist;
+  in brief;
+- everyone: the announcements that concern him, shown today (services/announcements/board.py);
 - the administration (admin, deputy, director, HR): the control page's overdue and near items by section.
 
 The control page's sections are computed for the actor acting in that role only (`acting_as`), so a
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 
 from models import Parent, Period, Role, SchoolClass, Staff, Student, StudentStatus, db
 from services import clock, dates, permissions
+from services.announcements import board as announcements
 from services.control import deadlines
 from services.journal import diary, flags as mark_flags, today as journal_today
 
@@ -102,7 +104,7 @@ class FamilyHome:
     new_marks: list  # journal.today.NewMark
     weeks: list  # journal.today.ChildWeek
     names: dict  # child id → name (for the marks of several children)
-    announcements: list = field(default_factory=list)  # none yet: the page keeps their place
+    announcements: list = field(default_factory=list)  # shown for every role: Home.announcements
 
 
 @dataclass
@@ -122,6 +124,8 @@ class Home:
     class_teacher: ClassTeacherHome | None = None
     family: FamilyHome | None = None
     admin: AdminHome | None = None
+    announcements: list = field(default_factory=list)  # models.Announcement, newest first
+    more_announcements: bool = False  # more on the «Объявления» page
 
 
 def build(actor, since=None, today=None):
@@ -131,6 +135,8 @@ def build(actor, since=None, today=None):
     if actor.org is None:
         return home
     today = home.today
+    shown, total = announcements.for_home(actor, today)
+    home.announcements, home.more_announcements = shown, total > len(shown)
     if actor.has(Role.TEACHER) and actor.staff_id:
         home.teacher = teacher_home(acting_as(actor, {Role.TEACHER.value}), today)
     if actor.has(Role.CLASS_TEACHER) and actor.own_class_ids:

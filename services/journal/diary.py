@@ -14,6 +14,7 @@ from models import (Attendance, AttendanceCode, Bell, ClassMembership, Lesson, M
                     PeriodMarkKind, SchoolClass, Staff, Student, SubgroupMember, Subject, Task, TaskType,
                     TeachingAssignment, db)
 from services import audit, permissions
+from services.announcements import board as announcements
 from services.journal._common import MISSED_KINDS, short_person
 from services.journal._common import current_period as current_period  # the diary page opens on it
 from services.journal import lesson_files
@@ -121,6 +122,12 @@ class DiaryDay:
     @property
     def title(self):
         return f"{WEEKDAY_NAMES[self.date.weekday()]}, {self.date.day} {MONTHS_GEN[self.date.month - 1]}"
+
+
+def diary_announcements(child, org_id, start, end):
+    """The announcements of the week for the student: the organization's, his class's and his grade's shown on
+    some day of it (one statement)."""
+    return announcements.for_student_week(org_id, child.class_id, start, end)
 
 
 def week_start(day):

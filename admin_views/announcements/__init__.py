@@ -1,0 +1,1 @@
+"""«Объявления»: the reading list, publishing and editing (services/announcements/board.py)."""
