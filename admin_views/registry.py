@@ -22,6 +22,7 @@ from admin_views.journal import diary
 from admin_views.journal import finals
 from admin_views.journal import grid as journal
 from admin_views.journal import dictionaries as journal_admin
+from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
@@ -66,8 +67,9 @@ def model_views():
 
 def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
-    return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *planning.pages(),
-            *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(), *archive.pages()]
+    return [*control.pages(), *journal.pages(), *finals.pages(), *diary.pages(), *paper_reports.pages(),
+            *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(), *reports.pages(),
+            *archive.pages()]
 
 
 def _catalogue_over_flask_admins():

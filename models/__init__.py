@@ -15,4 +15,5 @@ from models.audit import *  # noqa: F401,F403
 from models.rollover import *  # noqa: F401,F403
 from models.movement import *  # noqa: F401,F403
 from models.files import *  # noqa: F401,F403
+from models.paper_reports import *  # noqa: F401,F403
 from models import scope  # noqa: F401 — the organization scope (every query of a request sees one organization)

@@ -21,6 +21,7 @@ from models import (AcademicYear, AccessLog, AttendanceCode, AuditLog, Bell, Cal
                     Organization, Parent, Period, Position, Role, Room, SchoolClass, Specialty, Staff, Student,
                     Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange, TimetableEntry,
                     User, student_parent)
+from models import PaperReportPrint, PaperReportRequest
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -90,6 +91,11 @@ def own_class_parents(actor):
     return Parent.id.in_(
         select(student_parent.c.parent_id).join(Student, Student.id == student_parent.c.student_id)
         .where(Student.class_id.in_(actor.own_class_ids)))
+
+
+@rows_of(PaperReportRequest)
+def own_class_paper_requests(actor):
+    return PaperReportRequest.student_id.in_(select(Student.id).where(Student.class_id.in_(actor.own_class_ids)))
 
 
 @rows_of(User)
@@ -534,6 +540,16 @@ TABLE = {
     "report_school": Entry(SchoolClass, {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
                                          DIR: Grant(READ | {"export"})}),
     # -- end reports --
+    # -- paper reports (seed 001 §8.12) --
+    # «Заявления на бумажный отчёт»: the class teacher records his class's; the administration any. A request
+    # is never deleted: its end (the withdrawal) is an edit. The weekly print: the administrator and the deputy.
+    "paper_report_request": Entry(PaperReportRequest, {
+        A: Grant(READ | {"create", "edit"}), DEP: Grant(READ | {"create", "edit"}), DIR: Grant(READ),
+        CT: Grant(READ | {"create", "edit"}, rows=own_class_paper_requests)}),
+    "paper_report_print": Entry(PaperReportPrint, {A: Grant(READ | {"create"}), DEP: Grant(READ | {"create"}),
+                                                   DIR: Grant(READ)}),
+    "control_paper_reports": Entry(PaperReportPrint, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
+    # -- end paper reports --
 }
 
 

@@ -115,3 +115,25 @@ class FinalsForm(PageForm):
             items.append({"student_id": student_id, "kind": kind, "period_id": period_id, "value": value,
                           "version": version})
         return items
+
+
+class PaperRequestForm(PageForm):
+    """«Заявления на бумажный отчёт»: a new request (the student, the parent who wrote it, its dates, a note)."""
+
+    student_id = IdField()
+    parent_id = IdField()
+    requested_on = DateField("Дата заявления", strip=True)
+    ends_on = DateField("Действует по", strip=True)
+    note = TextField(strip=True)
+
+
+class PaperRequestEndForm(PageForm):
+    """A request's end (the parent withdrew it)."""
+
+    ends_on = DateField("Дата окончания", strip=True)
+
+
+class PaperWeekForm(PageForm):
+    """The week to print: any day of it (its Monday by default)."""
+
+    week = DateField("Неделя", strip=True)

@@ -12,6 +12,7 @@ from services import clock
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.movement import create_movement_demo
+from services.demo.paper_reports import create_paper_reports_demo
 from services.demo.planning import create_planning_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
@@ -277,6 +278,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_movement_demo(org, year, classes, today, college=college)
     # demo: final marks and exam results
     create_finals_demo(org, year, classes, today, seed=seed)
+    create_paper_reports_demo(org, year, classes, today)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
