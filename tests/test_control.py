@@ -248,13 +248,13 @@ def test_the_new_year_and_the_organization_card_by_15_september(ctl):
 
 
 @pytest.mark.parametrize("login,keys", [
-    ("a.admin", {"year", "planning", "holidays", "accounts", "staff"}),
+    ("a.admin", {"year", "planning", "holidays", "accounts", "staff", "paper_reports"}),
     ("a.hr", {"cards", "staff"}),
-    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences"}),
+    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences", "paper_reports"}),
     ("a.class_teacher", {"planning", "lessons", "period_marks", "absences", "cards", "accounts"}),
     ("a.teacher", {"planning", "lessons", "period_marks"}),
     ("a.director", {"year", "planning", "holidays", "lessons", "period_marks", "absences", "cards", "accounts",
-                    "staff"}),
+                    "staff", "paper_reports"}),
 ])
 def test_each_role_sees_its_own_sections(ctl, login, keys):
     assert {s.key for s in control.control(actor_of(login), FRI).sections} == keys
