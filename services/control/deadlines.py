@@ -688,7 +688,7 @@ def _paper_reports(actor, org, days):
     items = []
     for week in paper_reports.missed_weeks(org.id, days.today, days):
         items.append(_item(days, f"Не напечатаны отчёты за неделю {paper_reports.week_label(week.monday)}",
-                           week.due, detail=f"Учеников с действующим заявлением: {week.students}",
+                           week.due, detail=f"Обучающихся с действующим заявлением: {week.students}",
                            link=("paper_reports.index", {"week": _fmt(week.monday)})))
     return [i for i in items if i is not None]
 

@@ -26,6 +26,7 @@ from models import (AcademicYear, PaperReportPrint, PaperReportRequest, Parent, 
                     db, student_parent)
 from services import dates, permissions
 from services.errors import DomainError
+from services.terms import for_kind
 
 KEY = "paper_report_request"
 PRINT_KEY = "paper_report_print"
@@ -43,6 +44,7 @@ def week_label(monday):
 
 
 def _refuse(message, field=None):
+    message = for_kind(message)
     raise DomainError("Заявление не сохранено", [message], {field: message} if field else None)
 
 
@@ -96,7 +98,7 @@ def end_request(actor, request_id, ends_on):
         PaperReportRequest.id == request_id, PaperReportRequest.org_id == actor.org_id,
         permissions.row_condition(actor, KEY, "edit", PaperReportRequest)))
     if request is None:
-        raise DomainError("Заявление не найдено или не из вашего класса")
+        raise DomainError(for_kind("Заявление не найдено или не из вашего класса"))
     if ends_on is None:
         _refuse("Укажите дату окончания", "ends_on")
     if ends_on < request.requested_on:
