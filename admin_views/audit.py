@@ -26,6 +26,7 @@ ENTITY_LABELS = {
     "movement_order": "Приказ", "class_membership": KindText("class_membership"),
     "movement_item": "Строка приказа", "exam_result": "Результат экзамена (зачёта)",
     "rollover_step": "Шаг перехода на новый учебный год", "semester_switch": "Переход в новый семестр",
+    "paper_report_request": "Заявление на бумажный отчёт",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

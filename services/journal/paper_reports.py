@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from models.dialect import locked
 from models import (AcademicYear, PaperReportPrint, PaperReportRequest, Parent, SchoolClass, Student, StudentStatus,
                     db, student_parent)
 from services import dates, permissions
@@ -76,6 +77,8 @@ def add_request(actor, student_id, parent_id, requested_on, ends_on=None, note=N
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_LENGTH:
         _refuse(f"Примечание длиннее {NOTE_LENGTH} символов", "note")
+    # Two requests recorded at once (a double click) must not both pass: the student's row is locked first.
+    db.session.execute(locked(select(Student.id).where(Student.id == student.id), key_share=True))
     overlapping = db.session.scalar(select(PaperReportRequest.id).where(
         PaperReportRequest.org_id == actor.org_id, PaperReportRequest.student_id == student.id,
         or_(PaperReportRequest.ends_on.is_(None), PaperReportRequest.ends_on >= requested_on),
