@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import db
 from models.org import OrgOwned
 from models.people import Parent, Student, User, utcnow
+from services.terms import KindText
 
 
 class PaperReportRequest(OrgOwned, db.Model):
@@ -16,7 +17,7 @@ class PaperReportRequest(OrgOwned, db.Model):
 
     __tablename__ = "paper_report_request"
     __audited__ = True
-    __labels__ = {"student": "Ученик", "parent": "Родитель", "requested_on": "Дата заявления",
+    __labels__ = {"student": KindText("student"), "parent": "Родитель", "requested_on": "Дата заявления",
                   "ends_on": "Действует по", "note": "Примечание", "created_at": "Внесено",
                   "created_by": "Кто внёс"}
 

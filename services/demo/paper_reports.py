@@ -10,6 +10,7 @@ from models import Student, StudentStatus, db
 from services import dates
 from services.context import Actor
 from services.journal import paper_reports
+from services.terms import for_kind
 
 
 def create_paper_reports_demo(org, year, classes, today):
@@ -26,4 +27,4 @@ def create_paper_reports_demo(org, year, classes, today):
     if requested > dates.today(org):
         return None
     return paper_reports.add_request(Actor.system_actor(org), student.id, student.parents[0].id, requested,
-                                     note="Заявление принято классным руководителем")
+                                     note=for_kind("Заявление принято классным руководителем", org))
