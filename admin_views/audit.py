@@ -28,6 +28,7 @@ ENTITY_LABELS = {
     "rollover_step": "Шаг перехода на новый учебный год", "semester_switch": "Переход в новый семестр",
     "data_request": "Запрос об исправлении данных",
     "announcement": "Объявление",
+    "paper_report_request": "Заявление на бумажный отчёт",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

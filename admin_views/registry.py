@@ -27,6 +27,7 @@ from admin_views.journal import flags as mark_flags
 from admin_views.journal import grid as journal
 from admin_views.journal import lesson_files
 from admin_views.journal import dictionaries as journal_admin
+from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
 from admin_views.people import requests as data_requests
 from admin_views.planning import views as planning
@@ -77,7 +78,7 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *messages.pages(),
-            *announcements.pages()]
+            *announcements.pages(), *paper_reports.pages()]
 
 
 def _catalogue_over_flask_admins():

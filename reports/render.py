@@ -90,6 +90,17 @@ def to_xlsx(doc, paper="A4"):
     return book
 
 
+def documents_to_xlsx(docs, paper="A4"):
+    """Several Documents as one printable workbook, each sheet laid out as `to_xlsx` lays it (the weekly
+    printed reports: a sheet per student). The sheets' names must be unique (`xlsx.unique_sheet_name`)."""
+    book = Book()
+    formats = _Formats(book)
+    for doc in docs:
+        for sheet in doc.sheets:
+            _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
+    return book
+
+
 # -- the sheet's layout: widths from the content, the page setup from the widths ------------------------------
 
 def _shown(value, kind):

@@ -23,6 +23,7 @@ from models import (AcademicYear, AccessLog, Announcement, Audience, AttendanceC
                     Staff, Student, Subgroup, Subject, TaskType, TeachingAssignment, ThematicPlan, TimetableChange,
                     TimetableEntry, User, student_parent)
 from models import Message, MessageAttachment, MessageCopy
+from models import PaperReportPrint, PaperReportRequest
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -92,6 +93,11 @@ def own_class_parents(actor):
     return Parent.id.in_(
         select(student_parent.c.parent_id).join(Student, Student.id == student_parent.c.student_id)
         .where(Student.class_id.in_(actor.own_class_ids)))
+
+
+@rows_of(PaperReportRequest)
+def own_class_paper_requests(actor):
+    return PaperReportRequest.student_id.in_(select(Student.id).where(Student.class_id.in_(actor.own_class_ids)))
 
 
 @rows_of(User)
@@ -737,6 +743,16 @@ TABLE = {
         A: Grant(CRUD | {"publish_any"}), DEP: Grant(CRUD | {"publish_any"}), DIR: Grant(CRUD | {"publish_any"}),
         CT: Grant(CRUD, rows=own_announcements)}),
     # -- end announcements --
+    # -- paper reports (seed 001 §8.12) --
+    # «Заявления на бумажный отчёт»: the class teacher records his class's; the administration any. A request
+    # is never deleted: its end (the withdrawal) is an edit. The weekly print: the administrator and the deputy.
+    "paper_report_request": Entry(PaperReportRequest, {
+        A: Grant(READ | {"create", "edit"}), DEP: Grant(READ | {"create", "edit"}), DIR: Grant(READ),
+        CT: Grant(READ | {"create", "edit"}, rows=own_class_paper_requests)}),
+    "paper_report_print": Entry(PaperReportPrint, {A: Grant(READ | {"create"}), DEP: Grant(READ | {"create"}),
+                                                   DIR: Grant(READ)}),
+    "control_paper_reports": Entry(PaperReportPrint, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
+    # -- end paper reports --
 }
 
 

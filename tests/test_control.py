@@ -248,14 +248,14 @@ def test_the_new_year_and_the_organization_card_by_15_september(ctl):
 
 
 @pytest.mark.parametrize("login,keys", [
-    ("a.admin", {"year", "planning", "holidays", "accounts", "staff", "questions"}),
+    ("a.admin", {"year", "planning", "holidays", "accounts", "staff", "questions", "paper_reports"}),
     ("a.hr", {"cards", "requests", "staff"}),
-    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences", "questions"}),
+    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences", "questions", "paper_reports"}),
     ("a.class_teacher", {"planning", "lessons", "period_marks", "absences", "cards", "accounts", "requests",
                          "questions"}),
     ("a.teacher", {"planning", "lessons", "period_marks"}),
     ("a.director", {"year", "planning", "holidays", "lessons", "period_marks", "absences", "cards", "accounts",
-                    "staff", "questions"}),
+                    "staff", "questions", "paper_reports"}),
 ])
 def test_each_role_sees_its_own_sections(ctl, login, keys):
     assert {s.key for s in control.control(actor_of(login), FRI).sections} == keys

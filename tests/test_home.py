@@ -190,7 +190,9 @@ def test_admin_page_query_budget(world, browser):
         text = text_of(b.get("/").get_data(as_text=True))
     assert "Морев И. П.: 6Б, Предмет 4" in text or "и ещё" in text
     assert len(many) == len(few), many
-    assert len(many) <= 32, many  # the administration's control and the teacher's: each a fixed few
+    # the administration's control (with the parents' questions, the data requests, the failed e-mails) and the
+    # teacher's sections, the announcements: each a fixed few
+    assert len(many) <= 40, many
 
 
 def test_several_roles_build_each_section(world):

@@ -134,3 +134,25 @@ class LessonFilesForm(PageForm):
     """«Файлы урока»: what the files sent (input files, several) are attached to — the homework or the topic."""
 
     kind = TextField("К чему", strip=True)
+
+
+class PaperRequestForm(PageForm):
+    """«Заявления на бумажный отчёт»: a new request (the student, the parent who wrote it, its dates, a note)."""
+
+    student_id = IdField()
+    parent_id = IdField()
+    requested_on = DateField("Дата заявления", strip=True)
+    ends_on = DateField("Действует по", strip=True)
+    note = TextField(strip=True)
+
+
+class PaperRequestEndForm(PageForm):
+    """A request's end (the parent withdrew it)."""
+
+    ends_on = DateField("Дата окончания", strip=True)
+
+
+class PaperWeekForm(PageForm):
+    """The week to print: any day of it (its Monday by default)."""
+
+    week = DateField("Неделя", strip=True)

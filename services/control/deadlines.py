@@ -10,7 +10,9 @@ The regulations' deadlines, each counted in the organization's working-day calen
 - lesson topics on the lesson's day (§8.6); period marks by the period's last day (§8.7);
 - the curriculum, the КТП and the timetable by 15 September (§§6.4, 6.6, 7.3);
 - holidays 2 weeks before they begin (§7.3);
-- the new academic year and the organization's card by 15 September (§§3.3, 4.2).
+- the new academic year and the organization's card by 15 September (§§3.3, 4.2);
+- the weekly printed progress report on a parent's written request (§8.12): a week's print by the end of
+  the first working day after the week (services/journal/paper_reports.py).
 
 Who sees which section is the permission table's "control_*" keys; their row filters limit the
 rows (a teacher his lessons, a class teacher his class). Every section is a few set-based
@@ -33,6 +35,7 @@ from services.org.calendar import WorkingCalendar
 from services.org.years import current_year
 from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
+from services.journal import paper_reports
 from services.rollover.year import year_done
 from services.messages import questions
 from services.planning.curriculum import CurriculumIndex
@@ -232,6 +235,9 @@ SECTIONS = {
     "requests": ("Запросы родителей об исправлении данных", data_requests.RULE),
     "questions": ("Вопросы родителей без ответа",
                   "Ответ на вопрос родителей — в течение 3 дней (календарных, §3.4)"),
+    "paper_reports": ("Печатные отчёты по заявлениям родителей",
+                      "Отчёт об успеваемости и посещаемости — в печатном виде не реже 1 раза в неделю по письменному "
+                      "заявлению родителя: за прошедшую неделю — не позднее следующего рабочего дня (§8.12)"),
     "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
               "в течение 3 рабочих дней (§2.6)"),
     "notifications": ("Уведомления по почте",
@@ -258,7 +264,8 @@ def control(actor, today=None):
                 ("absences", "control_absences", _absences), ("cards", "control_cards", _cards),
                 ("accounts", "control_accounts", _accounts), ("requests", "control_requests", _requests),
                 ("staff", "control_staff", _staff), ("notifications", "control_notifications", _notifications),
-                ("questions", "control_questions", _questions)]
+                ("questions", "control_questions", _questions),
+                ("paper_reports", "control_paper_reports", _paper_reports)]
     sections = {}
     for key, grant, build in builders:
         if not permissions.allowed(actor, grant, "list"):
@@ -731,6 +738,17 @@ def _notifications(actor, org, days):
     late = days.between(due, days.today) if due < days.today else 0
     return [Item(f"Не отправлено писем-уведомлений: {count}", due, "overdue", late,
                  f"Ошибка: {last_error}" if last_error else "", ("notification.index_view", {}), count, days.today)]
+
+
+# -- the weekly printed reports on parents' requests ---------------------------------------------------------
+
+def _paper_reports(actor, org, days):
+    items = []
+    for week in paper_reports.missed_weeks(org.id, days.today, days):
+        items.append(_item(days, f"Не напечатаны отчёты за неделю {paper_reports.week_label(week.monday)}",
+                           week.due, detail=f"Обучающихся с действующим заявлением: {week.students}",
+                           link=("paper_reports.index", {"week": _fmt(week.monday)})))
+    return [i for i in items if i is not None]
 
 
 __all__ = ["control", "summary", "Days", "Item", "Section", "Control"]

@@ -17,6 +17,7 @@ from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
+from services.demo.paper_reports import create_paper_reports_demo
 from services.demo.planning import create_planning_demo
 from services.demo.requests import create_requests_demo
 from services.demo.timetable import create_timetable_demo
@@ -290,6 +291,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_requests_demo(org, demo_parent, hr)
     create_messages_demo(org, today, demo_parent, demo_student, class_teacher, subject_teacher, admin, deputy)
     create_announcements_demo(org, today, director, deputy, class_teacher, classes[1], college=college)
+    create_paper_reports_demo(org, year, classes, today)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
