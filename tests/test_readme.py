@@ -108,7 +108,7 @@ def installation(app, tmp_path, monkeypatch):
             db.engine.dispose()
 
 
-SECTIONS_ON_THE_DEMO_SCHOOL = ("Резервное копирование", "Отчёты из командной строки")
+SECTIONS_ON_THE_DEMO_SCHOOL = ("Резервное копирование", "Отчёты из командной строки", "Уведомления по почте")
 
 
 def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
