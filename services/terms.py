@@ -32,14 +32,12 @@ def term(key, org=None):
     return college if org is not None and org.is_college else school
 
 
-class KindText:
-    """A label resolved when rendered, so one view serves schools and colleges."""
+class _Resolved:
+    """Text resolved when rendered (str() in the request that shows it), compared and hashed as what it
+    stands for; subclasses say how it resolves."""
 
-    def __init__(self, key):
-        self.key = key
-
-    def __str__(self):
-        return term(self.key)
+    def __init__(self, source):
+        self.source = source
 
     def __html__(self):
         return str(self)
@@ -51,7 +49,18 @@ class KindText:
         return str(self) == str(other)
 
     def __hash__(self):
-        return hash(self.key)
+        return hash(self.source)
+
+
+class KindText(_Resolved):
+    """A label resolved when rendered, so one view serves schools and colleges."""
+
+    @property
+    def key(self):
+        return self.source
+
+    def __str__(self):
+        return term(self.source)
 
 
 # A school's text in a college's words: phrases first (an adjective agrees with «группа», feminine), then
@@ -115,23 +124,12 @@ def kind_phrase(text):
     return KindPhrase(text) if isinstance(text, str) and college_words(text) != text else text
 
 
-class KindPhrase:
+class KindPhrase(_Resolved):
     """A school's text (a help line, a title) resolved when rendered: in college words in a college."""
 
-    def __init__(self, text):
-        self.text = text
+    @property
+    def text(self):
+        return self.source
 
     def __str__(self):
-        return str(for_kind(self.text))
-
-    def __html__(self):
-        return str(self)
-
-    def lower(self):
-        return str(self).lower()
-
-    def __eq__(self, other):
-        return str(self) == str(other)
-
-    def __hash__(self):
-        return hash(self.text)
+        return str(for_kind(self.source))

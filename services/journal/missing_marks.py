@@ -103,3 +103,16 @@ def _semester_hours_only(rows):
         if any((line.period1_hours if period.number == 1 else line.period2_hours) for line in lines):
             kept.append(r)
     return kept
+
+
+class Missing:
+    """What a check that lists missing marks (`self.missing`: [MissingMarks]) says of them: a period's close,
+    the rollover's check and the year's close."""
+
+    @property
+    def missing_total(self):
+        return sum(r.missing for r in self.missing)
+
+    @property
+    def missing_grid(self):
+        return grid(self.missing)

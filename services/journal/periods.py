@@ -39,7 +39,7 @@ def typed(value):
 
 
 @dataclass
-class CloseCheck:
+class CloseCheck(missing_marks.Missing):
     """What closing `period` today leaves behind: is it before its last day, which period marks are
     not set (per class and subject, services/journal/missing_marks.MissingMarks)."""
 
@@ -50,14 +50,6 @@ class CloseCheck:
     @property
     def early(self):
         return self.today < self.period.end_date
-
-    @property
-    def missing_total(self):
-        return sum(r.missing for r in self.missing)
-
-    @property
-    def missing_grid(self):
-        return missing_marks.grid(self.missing)
 
     @property
     def needs_confirmation(self):

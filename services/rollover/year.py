@@ -286,19 +286,11 @@ def _step(actor, year, number, work):
 # -- step 1: check the closing year ----------------------------------------------------------------------
 
 @dataclass
-class CheckPreview:
+class CheckPreview(missing_marks.Missing):
     open_periods: list
     missing: list  # services.journal.missing_marks.MissingMarks
     drafts: list  # movement orders not applied
     blocking: list  # drafts that must be applied or deleted before the year closes
-
-    @property
-    def missing_total(self):
-        return sum(r.missing for r in self.missing)
-
-    @property
-    def missing_grid(self):
-        return missing_marks.grid(self.missing)
 
 
 def _drafts(year):
@@ -347,7 +339,7 @@ def run_check(actor, year):
 # -- step 2: close the periods and the year ------------------------------------------------------------
 
 @dataclass
-class ClosePreview:
+class ClosePreview(missing_marks.Missing):
     """What closing the year today leaves behind: its open periods, the orders that stop it, the period and
     year marks not set, and whether the year has ended (issue 15: an irreversible step checks the calendar)."""
 
@@ -360,14 +352,6 @@ class ClosePreview:
     @property
     def early(self):
         return self.today is not None and self.today < self.year.end_date
-
-    @property
-    def missing_total(self):
-        return sum(r.missing for r in self.missing)
-
-    @property
-    def missing_grid(self):
-        return missing_marks.grid(self.missing)
 
     def problems(self):
         lines = []
