@@ -25,7 +25,7 @@ class Announcement(OrgOwned, Versioned, db.Model):
     __audited__ = True
     __labels__ = {"title": "Заголовок", "body": "Текст", "audience": "Кому", "grade": "Параллель",
                   "publish_date": "Опубликовано с", "end_date": "Показывать по",
-                  "author": "Автор", "attachment": "Вложение", "withdrawn": "Снято с публикации",
+                  "author": "Автор", "files": "Вложения", "withdrawn": "Снято с публикации",
                   "created_at": "Создано"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,19 +37,37 @@ class Announcement(OrgOwned, Versioned, db.Model):
     publish_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_file.id"))
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     notified: Mapped[bool] = mapped_column(Boolean, default=False)  # the notifications are queued
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     klass = relationship(SchoolClass)
     author = relationship(User)
-    attachment = relationship(StoredFile)
+    files = relationship("AnnouncementFile", back_populates="announcement", order_by="AnnouncementFile.position",
+                         cascade="all, delete-orphan")
 
     __table_args__ = (Index("ix_announcement_org_id_end_date", "org_id", "end_date"),)
 
     def __str__(self):
         return self.title
 
+    @property
+    def attachments(self):
+        """The attached files (StoredFile), in their order."""
+        return [link.stored_file for link in self.files]
 
-__all__ = ["Announcement", "Audience"]
+
+class AnnouncementFile(db.Model):
+    """One attached file of an announcement (up to MAX_FILES, services/announcements/board.py)."""
+    __tablename__ = "announcement_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("announcement.id"), index=True)
+    stored_file_id: Mapped[int] = mapped_column(ForeignKey("stored_file.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    announcement = relationship(Announcement, back_populates="files")
+    stored_file = relationship(StoredFile)
+
+
+__all__ = ["Announcement", "AnnouncementFile", "Audience"]

@@ -1,10 +1,10 @@
 """The inputs of the announcements' pages (admin_views/forms.py)."""
-from admin_views.forms import DateField, IdField, IntField, PageForm, TextField
+from admin_views.forms import DateField, IdField, IdListField, IntField, PageForm, TextField
 from services.announcements.board import AnnouncementInput
 
 
 class AnnouncementForm(PageForm):
-    """A new or edited announcement; its attachment is the upload «file» (services/uploads.read_upload)."""
+    """A new or edited announcement; its attachments are the uploads «file» (several) (services/uploads.read_upload)."""
 
     title = TextField("Заголовок")
     body = TextField("Текст")
@@ -14,7 +14,8 @@ class AnnouncementForm(PageForm):
     publish_date = DateField("Дата публикации", strip=True)
     end_date = DateField("Показывать по", strip=True)
     version = TextField()
-    drop_file = TextField()
+    drop_file = TextField()  # remove every attachment (kept for old forms and direct POSTs)
+    drop = IdListField()  # the attachments (StoredFile ids) ticked «удалить»
     action = TextField()  # withdraw: "restore" publishes again
 
     def announcement(self):

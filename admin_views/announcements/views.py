@@ -35,13 +35,13 @@ class AnnouncementsPage(SecurePage):
     def _form(self, announcement, sent, status=200):
         return self.render("announcements/edit.html", announcement=announcement, sent=sent,
                            audiences=board.audiences(self.actor), classes=board.class_choices(self.actor),
-                           grades=board.grade_choices(self.actor), today=self._today()), status
+                           grades=board.grade_choices(self.actor), today=self._today(),
+                           max_files=board.MAX_FILES), status
 
     def _upload(self):
-        file = request.files.get("file")
-        if file is None or not file.filename:
-            return None
-        return file.filename, uploads.read_upload(file)
+        """Every file chosen in the input «file» (multiple): [(filename, bytes)]."""
+        return [(file.filename, uploads.read_upload(file)) for file in request.files.getlist("file")
+                if file is not None and file.filename]
 
     @requires("create", rows=Announcement, view=EDIT)
     @expose("/new/", methods=("GET", "POST"))
@@ -68,7 +68,8 @@ class AnnouncementsPage(SecurePage):
             form = AnnouncementForm.from_form()
             try:
                 board.update(self.actor, announcement_id, form.announcement(), form.version.data,
-                             self._upload(), drop_file=bool(form.drop_file.data))
+                             self._upload(), drop_file=bool(form.drop_file.data),
+                             drop_ids=form.drop.data or ())
             except DomainError as exc:
                 sent = refused(exc)
                 return self._form(db.session.get(Announcement, announcement_id), sent, REFUSED)
@@ -88,11 +89,17 @@ class AnnouncementsPage(SecurePage):
 
     @requires("details", rows=Announcement, denied=404)
     @expose("/<id:announcement_id>/file/")
-    def file(self, announcement_id):
+    @expose("/<id:announcement_id>/file/<id:file_id>/")
+    def file(self, announcement_id, file_id=None):
+        """An attachment, only to those the announcement concerns (404 otherwise); without a file id, the
+        first one (the address of the single attachment of old)."""
         announcement = board.readable(self.actor, announcement_id, self._today())
-        if announcement is None or announcement.attachment is None:
+        if announcement is None or not announcement.files:
             abort(404)
-        return download(announcement.attachment)
+        stored = announcement.files[0].stored_file if file_id is None else board.attachment(announcement, file_id)
+        if stored is None:
+            abort(404)
+        return download(stored)
 
 
 def pages():

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
-from models import (Announcement, Audience, Notification, Parent, SchoolClass, Staff, Student, StudentStatus,
+from models import (Announcement, AnnouncementFile, Audience, Notification, Parent, SchoolClass, Staff, Student, StudentStatus,
                     TeachingAssignment, User, db, student_parent)
 from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
@@ -28,6 +28,7 @@ from services.notify import MAX_BODY, MAX_SUBJECT
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
+MAX_FILES = 10  # attachments of one announcement
 HOME_SHOWN = 5  # announcements on the start page; the reading list has all
 READ_KEY, EDIT_KEY = "announcement", "announcement_edit"
 _URL = re.compile(r"https?://[^\s<>\"'«»]+", re.I)
@@ -171,16 +172,42 @@ def editable(actor, announcement_id):
 
 # -- writes ----------------------------------------------------------------------------------------------------
 
-def _attach(actor, announcement, upload):
-    """upload: (filename, bytes) or None."""
-    if upload is None:
-        return
-    filename, data = upload
-    old = announcement.attachment
-    announcement.attachment = files.store(actor.org_id, actor.user_id, filename, data)
-    if old is not None:
+def _attach(actor, announcement, uploads=(), drop_ids=()):
+    """uploads: [(filename, bytes)]; drop_ids: the StoredFile ids of attachments to remove. Every upload is
+    checked before any is kept: one bad file among good ones keeps none (a DomainError); more than MAX_FILES
+    attached is refused."""
+    uploads = [u for u in (uploads or []) if u is not None]
+    drop = {int(i) for i in (drop_ids or ())}
+    kept = [link for link in announcement.files if link.stored_file_id not in drop]
+    if len(kept) + len(uploads) > MAX_FILES:
+        raise DomainError(f"К объявлению можно приложить не больше {MAX_FILES} файлов.",
+                          fields={"file": f"Не больше {MAX_FILES} файлов."})
+    for filename, data in uploads:
+        try:
+            files.check(filename, data)
+        except DomainError as exc:
+            raise DomainError(f"Объявление не сохранено: {exc}", fields={"file": str(exc)}) from None
+    dropped = [link for link in announcement.files if link.stored_file_id in drop]
+    for link in dropped:
+        announcement.files.remove(link)
+    if dropped:
         db.session.flush()
-        files.discard(old)
+        for link in dropped:
+            files.discard(link.stored_file)
+    position = max((link.position for link in kept), default=-1)
+    for filename, data in uploads:
+        position += 1
+        announcement.files.append(AnnouncementFile(
+            stored_file=files.store(actor.org_id, actor.user_id, filename, data), position=position))
+
+
+def _as_list(upload):
+    """One upload (filename, bytes), a list of them, or None → a list."""
+    if upload is None:
+        return []
+    if isinstance(upload, tuple):
+        return [upload]
+    return list(upload)
 
 
 def publish(actor, data, upload=None):
@@ -192,15 +219,16 @@ def publish(actor, data, upload=None):
         class_id=klass.id if klass is not None else None,
         publish_date=data.publish_date, end_date=data.end_date, author_id=actor.user_id)
     db.session.add(announcement)
-    _attach(actor, announcement, upload)
+    _attach(actor, announcement, _as_list(upload))
     db.session.flush()
     if announcement.publish_date <= dates.today(actor.org):
         queue_notifications(announcement)
     return announcement
 
 
-def update(actor, announcement_id, data, seen_version=None, upload=None, drop_file=False):
-    """The author's or the administration's edit; the audience checked as for a new one."""
+def update(actor, announcement_id, data, seen_version=None, upload=None, drop_file=False, drop_ids=()):
+    """The author's or the administration's edit; the audience checked as for a new one. upload: one (filename,
+    bytes) or a list; drop_ids: the attachments (StoredFile ids) to remove; drop_file: remove them all."""
     announcement = _editable(actor, announcement_id)
     if seen_version is not None:
         versions.claim(announcement, seen_version)
@@ -209,12 +237,9 @@ def update(actor, announcement_id, data, seen_version=None, upload=None, drop_fi
     announcement.grade = data.grade if data.audience == Audience.GRADE else None
     announcement.class_id = klass.id if klass is not None else None
     announcement.publish_date, announcement.end_date = data.publish_date, data.end_date
-    if drop_file and announcement.attachment is not None and upload is None:
-        old = announcement.attachment
-        announcement.attachment = None
-        db.session.flush()
-        files.discard(old)
-    _attach(actor, announcement, upload)
+    if drop_file:
+        drop_ids = [link.stored_file_id for link in announcement.files]
+    _attach(actor, announcement, _as_list(upload), drop_ids)
     db.session.flush()
     if not announcement.notified and not announcement.withdrawn and \
             announcement.publish_date <= dates.today(actor.org):
@@ -304,8 +329,10 @@ def _shown(today):
 
 
 def _loaded(query):
+    """The author, the class and the attachments of every announcement: the attachments of all of them in one
+    more statement (no query per announcement)."""
     return query.options(joinedload(Announcement.author), joinedload(Announcement.klass),
-                         joinedload(Announcement.attachment))
+                         selectinload(Announcement.files).joinedload(AnnouncementFile.stored_file))
 
 
 def reading_list(actor, today):
@@ -352,6 +379,14 @@ def for_student_week(org_id, class_id, start, end):
         Announcement.org_id == org_id, Announcement.withdrawn.is_(False), grade_cond,
         Announcement.publish_date <= end, Announcement.end_date >= start)
         .order_by(Announcement.publish_date.desc(), Announcement.id.desc())).unique().all()
+
+
+def attachment(announcement, stored_file_id):
+    """The announcement's attached file of that id, else None."""
+    for link in announcement.files:
+        if link.stored_file_id == stored_file_id:
+            return link.stored_file
+    return None
 
 
 def readable(actor, announcement_id, today):
