@@ -10,7 +10,7 @@ from io import BytesIO
 import pytest
 from sqlalchemy import func, select
 
-from models import Announcement, Audience, Notification, Parent, Staff, db
+from models import Announcement, AnnouncementFile, Audience, Notification, Parent, Staff, StoredFile, db
 from services import clock
 from services.announcements import board
 from services.announcements.board import AnnouncementInput
@@ -183,6 +183,82 @@ def test_attachment_downloaded_only_by_those_concerned(world, browser, files_dir
     assert signed_in(browser, "a.class_teacher").get(url).status_code == 200
 
 
+def test_several_attachments_each_downloaded_only_by_those_concerned(world, browser, files_dir):
+    a = world.a
+    made = ann(actor_of("a.admin"), "Собрание 5А", Audience.CLASS, klass=a.klass,
+               upload=[("Повестка.pdf", PDF), ("Список.txt", b"1. \xd0\x98\xd1\x82\xd0\xbe\xd0\xb3\xd0\xb8"),
+                       ("План.pdf", PDF + b" 2")])
+    db.session.commit()
+    assert [f.name for f in made.attachments] == ["Повестка.pdf", "Список.txt", "План.pdf"]
+    urls = [f"/announcements/{made.id}/file/{f.id}/" for f in made.attachments]
+    parent = signed_in(browser, "a.parent")
+    assert [parent.get(url).data for url in urls] == [PDF, "1. Итоги".encode(), PDF + b" 2"]
+    assert parent.get(f"/announcements/{made.id}/file/").data == PDF  # the old address: the first one
+    for login in ("a.teacher", "a.hr", "b.parent", "b.admin"):
+        who = signed_in(browser, login)
+        assert [who.get(url).status_code for url in urls] == [404] * 3, login
+    other = ann(actor_of("a.admin"), "Другое", upload=("Чужое.pdf", PDF))
+    db.session.commit()
+    # a file of another announcement is not served under this one's address
+    assert parent.get(f"/announcements/{made.id}/file/{other.attachments[0].id}/").status_code == 404
+    html = parent.get("/").get_data(as_text=True)
+    assert all(f'href="{url}"' in html for url in urls)
+
+
+def test_removing_one_attachment_keeps_the_others(world, browser, files_dir):
+    a = world.a
+    made = ann(actor_of("a.admin"), "Собрание", upload=[("Один.pdf", PDF), ("Два.pdf", PDF + b"2")])
+    db.session.commit()
+    first_id, second_id = (f.id for f in made.attachments)
+    b = signed_in(browser, "a.admin")
+    page = b.get(f"/announcements/{made.id}/edit/").get_data(as_text=True)
+    assert page.count('name="drop"') == 2 and "multiple" in page
+    resp = b.post(f"/announcements/{made.id}/edit/", data={
+        "title": "Собрание", "body": "Текст", "audience": "all", "publish_date": "20.11.2026",
+        "end_date": "27.11.2026", "version": made.version, "drop": str(first_id),
+        "file": [(BytesIO(PDF + b"3"), "Три.pdf")]})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    got = db.session.get(Announcement, made.id)
+    assert [f.name for f in got.attachments] == ["Два.pdf", "Три.pdf"]
+    assert db.session.get(StoredFile, first_id) is None
+    assert signed_in(browser, "a.parent").get(f"/announcements/{made.id}/file/{second_id}/").data == PDF + b"2"
+    assert signed_in(browser, "a.parent").get(f"/announcements/{made.id}/file/{first_id}/").status_code == 404
+    assert a.org is not None
+
+
+def test_a_bad_file_among_good_ones_keeps_none_and_the_typed_text(world, browser, files_dir):
+    b = signed_in(browser, "a.admin")
+    resp = b.post("/announcements/new/", data={
+        "title": "Экскурсия в музей", "body": "Сбор у школы в 9:00", "audience": "all",
+        "publish_date": "20.11.2026", "end_date": "25.11.2026",
+        "file": [(BytesIO(PDF), "Маршрут.pdf"), (BytesIO(b"MZ\x90\x00 program"), "virus.exe"),
+                 (BytesIO(PDF + b"2"), "Список.pdf")]})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Экскурсия в музей" in html and "Сбор у школы в 9:00" in html
+    assert "такой файл приложить нельзя" in html
+    assert db.session.scalar(select(func.count(Announcement.id))) == 0
+    assert db.session.scalar(select(func.count(StoredFile.id))) == 0
+    made = ann(actor_of("a.admin"), "Собрание", upload=("Один.pdf", PDF))
+    db.session.commit()
+    edit = b.post(f"/announcements/{made.id}/edit/", data={
+        "title": "Собрание в пятницу", "body": "Текст", "audience": "all", "publish_date": "20.11.2026",
+        "end_date": "27.11.2026", "version": made.version, "drop": str(made.attachments[0].id),
+        "file": [(BytesIO(PDF), "Два.pdf"), (BytesIO(b""), "пустой.pdf")]})
+    assert edit.status_code == 200 and "Собрание в пятницу" in edit.get_data(as_text=True)
+    db.session.expire_all()
+    got = db.session.get(Announcement, made.id)
+    assert got.title == "Собрание" and [f.name for f in got.attachments] == ["Один.pdf"]
+
+
+def test_at_most_ten_attachments(world, files_dir):
+    admin = actor_of("a.admin")
+    with pytest.raises(DomainError, match="не больше 10"):
+        ann(admin, "Много", upload=[(f"Ф{n}.pdf", PDF + bytes([n])) for n in range(board.MAX_FILES + 1)])
+    made = ann(admin, "Десять", upload=[(f"Ф{n}.pdf", PDF + bytes([n])) for n in range(board.MAX_FILES)])
+    assert len(made.attachments) == board.MAX_FILES
+
+
 def test_home_and_diary_show_them_escaped_with_links(world, browser):
     a = world.a
     admin = actor_of("a.admin")
@@ -214,14 +290,18 @@ def test_home_query_count_does_not_grow_with_the_announcements(world, browser):
     b.get("/")
     with count_queries() as few:
         assert b.get("/").status_code == 200
-    db.session.add_all(Announcement(org_id=a.org.id, audience=Audience.ALL if n % 2 else Audience.CLASS,
-                                    class_id=a.klass.id, title=f"Объявление {n}", body="Текст",
-                                    publish_date=TODAY, end_date=TODAY, author_id=admin.user_id)
-                       for n in range(300))
+    db.session.add_all(Announcement(
+        org_id=a.org.id, audience=Audience.ALL if n % 2 else Audience.CLASS, class_id=a.klass.id,
+        title=f"Объявление {n}", body="Текст", publish_date=TODAY, end_date=TODAY, author_id=admin.user_id,
+        files=[AnnouncementFile(position=k, stored_file=StoredFile(
+            org_id=a.org.id, name=f"Файл {n}-{k}.pdf", content_type="application/pdf", size=1, sha256="0" * 64,
+            storage_key=f"k{n}-{k}")) for k in range(3)])
+        for n in range(300))
     db.session.commit()
     with count_queries() as many:
         html = b.get("/").get_data(as_text=True)
     assert html.count('class="announcement"') == board.HOME_SHOWN and "Все объявления" in html
+    assert html.count("Вложение: Файл ") == 3 * board.HOME_SHOWN  # every file of every shown announcement
     assert len(many) <= len(few) + 1, (len(few), len(many))
     with count_queries() as listing:
         assert b.get("/announcements/").status_code == 200
@@ -263,7 +343,7 @@ def test_the_administration_publishes_with_an_attachment_through_the_page(world,
         "end_date": "25.11.2026", "file": (BytesIO(PDF), "Маршрут.pdf")})
     assert resp.status_code == 302
     made = db.session.scalar(select(Announcement))
-    assert made.grade == 5 and made.attachment.name == "Маршрут.pdf"
+    assert made.grade == 5 and [f.name for f in made.attachments] == ["Маршрут.pdf"]
     assert signed_in(browser, "a.student").get(f"/announcements/{made.id}/file/").data == PDF
     refused = b.post("/announcements/new/", data={
         "title": "Скрипт", "body": "x", "audience": "all", "publish_date": "20.11.2026", "end_date": "25.11.2026",

@@ -7,6 +7,10 @@ Create Date: 2026-12-04 19:10:00
 A new table announcement_file (announcement, stored file, position); every existing announcement's single
 attachment (announcement.file_id) is moved into it (INSERT … SELECT), then announcement.file_id is dropped.
 The downgrade puts back the first attachment of each announcement.
+
+SQLite (foreign keys enforced) recreates a table to drop a column: announcement cannot be recreated while rows of
+announcement_file refer to it, so the reference announcement_file → announcement is added after file_id is gone
+(and dropped first on the way down).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,8 +30,6 @@ def upgrade():
         sa.Column("announcement_id", sa.Integer(), nullable=False),
         sa.Column("stored_file_id", sa.Integer(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["announcement_id"], ["announcement.id"],
-                                name=op.f("fk_announcement_file_announcement_id_announcement")),
         sa.ForeignKeyConstraint(["stored_file_id"], ["stored_file.id"],
                                 name=op.f("fk_announcement_file_stored_file_id_stored_file")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_announcement_file")),
@@ -39,9 +41,14 @@ def upgrade():
     with op.batch_alter_table("announcement", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_announcement_file_id_stored_file"), type_="foreignkey")
         batch_op.drop_column("file_id")
+    with op.batch_alter_table("announcement_file", schema=None) as batch_op:
+        batch_op.create_foreign_key(batch_op.f("fk_announcement_file_announcement_id_announcement"), "announcement",
+                                    ["announcement_id"], ["id"])
 
 
 def downgrade():
+    with op.batch_alter_table("announcement_file", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_announcement_file_announcement_id_announcement"), type_="foreignkey")
     with op.batch_alter_table("announcement", schema=None) as batch_op:
         batch_op.add_column(sa.Column("file_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f("fk_announcement_file_id_stored_file"), "stored_file",
