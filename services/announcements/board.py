@@ -20,8 +20,8 @@ from datetime import date
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import (Announcement, AnnouncementFile, Audience, Notification, Parent, SchoolClass, Staff, Student, StudentStatus,
-                    TeachingAssignment, User, db, student_parent)
+from models import (Announcement, AnnouncementFile, Audience, Notification, Parent, SchoolClass, Staff, Student,
+                    StudentStatus, TeachingAssignment, User, db, student_parent)
 from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.notify import MAX_BODY, MAX_SUBJECT
