@@ -43,9 +43,11 @@ def megabytes(size):
     return f"{math.ceil(size / (1024 * 1024))} МБ"
 
 
-def read_upload(file):
+def read_upload(file, expected=".xlsx"):
+    """`expected`: what the message about an empty file asks for (an import's .xlsx; None for an attachment,
+    which may be of several types)."""
     data = file.read(MAX_UPLOAD_BYTES + 1) if file is not None else b""
-    _check_size(data)
+    _check_size(data, expected)
     return data
 
 
@@ -55,9 +57,10 @@ def xlsx_rows(data, *, max_rows, max_cols):
     return _first_sheet_rows(data, max_rows, max_cols)
 
 
-def _check_size(data):
+def _check_size(data, expected=".xlsx"):
     if not data:
-        raise DomainError("Файл не выбран или пустой: выберите файл .xlsx")
+        raise DomainError("Файл не выбран или пустой" + (f": выберите файл {expected}" if expected else
+                                                         ": приложите файл с содержимым"))
     if len(data) > MAX_UPLOAD_BYTES:
         raise DomainError(f"Файл больше {megabytes(MAX_UPLOAD_BYTES)}: такой файл не загружается")
 

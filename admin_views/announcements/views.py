@@ -40,7 +40,7 @@ class AnnouncementsPage(SecurePage):
 
     def _upload(self):
         """Every file chosen in the input «file» (multiple): [(filename, bytes)]."""
-        return [(file.filename, uploads.read_upload(file)) for file in request.files.getlist("file")
+        return [(file.filename, uploads.read_upload(file, expected=None)) for file in request.files.getlist("file")
                 if file is not None and file.filename]
 
     @requires("create", rows=Announcement, view=EDIT)

@@ -34,7 +34,8 @@ def linkify(text):
 
 
 def _uploads():
-    return [(f.filename or "файл", uploads.read_upload(f)) for f in request.files.getlist("file") if f and f.filename]
+    return [(f.filename or "файл", uploads.read_upload(f, expected=None))
+            for f in request.files.getlist("file") if f and f.filename]
 
 
 class MessagesPage(SecurePage):

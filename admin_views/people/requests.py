@@ -73,7 +73,8 @@ class DataRequestsPage(SecurePage):
         form = DataRequestForm.from_form()
         try:
             upload = request.files.get("scan")
-            scan = (upload.filename, read_upload(upload)) if upload is not None and upload.filename else None
+            scan = (upload.filename, read_upload(upload, expected=None)) \
+                if upload is not None and upload.filename else None
             kind, card_id = form.card_kind_and_id()
             sent = data_requests.send(self.actor, kind, card_id, form.field.data, form.proposed.data,
                                       form.comment.data, scan)
