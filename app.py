@@ -23,7 +23,7 @@ from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
 from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
-from services import audit, clock, database, rules, uow, uploads, versions
+from services import audit, clock, database, permissions, rules, uow, uploads, versions
 from services.context import Actor
 from services.errors import DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
@@ -286,7 +286,9 @@ def _register_hooks(app):
     @app.context_processor
     def inject():
         return {"actor": g.get("actor"), "term": term, "organizations_of": organizations_of, "csp_nonce": csp_nonce,
-                "unread_messages": lambda: messages_mail.unread_count(g.get("actor"))}
+                "unread_messages": lambda: messages_mail.unread_count(g.get("actor")),
+                "may_read_announcements": lambda: g.get("actor") is not None and permissions.allowed(
+                    g.get("actor"), "announcement", "list")}
 
     @app.route("/healthz")
     @public

@@ -26,7 +26,7 @@ class Announcement(OrgOwned, Versioned, db.Model):
     __labels__ = {"title": "Заголовок", "body": "Текст", "audience": "Кому", "grade": "Параллель",
                   "publish_date": "Опубликовано с", "end_date": "Показывать по",
                   "author": "Автор", "files": "Вложения", "withdrawn": "Снято с публикации",
-                  "created_at": "Создано"}
+                  "created_at": "Создано", "notified": "Уведомления отправлены"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audience: Mapped[str] = mapped_column(String(10))

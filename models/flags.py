@@ -27,7 +27,9 @@ class MarkFlag(OrgOwned, db.Model):
     __tablename__ = "mark_flag"
     __audited__ = True
     __labels__ = {"mark_value": "Отметка", "comment": "Комментарий", "status": "Состояние", "answer": "Ответ",
-                  "corrected_value": "Исправленная отметка", "created_at": "Отмечено", "answered_at": "Ответ дан"}
+                  "corrected_value": "Исправленная отметка", "created_at": "Отмечено", "answered_at": "Ответ дан",
+                  "mark_id": "№ отметки", "mark_version": "Версия отметки", "flagged_by_id": "Кто отметил",
+                  "answered_by_id": "Кто ответил"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The mark; NULL once it is deleted (the flag then shows the mark gone).

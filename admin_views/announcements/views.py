@@ -20,6 +20,9 @@ class AnnouncementsPage(SecurePage):
     view_key = board.READ_KEY
     needs_organization = True
 
+    def is_visible(self):
+        return False  # reached from the top bar, beside «Почта» (templates/layout.html), and from the start page
+
     def _today(self):
         return dates.today(self.actor.org)
 
