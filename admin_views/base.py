@@ -417,7 +417,9 @@ class SecureModelView(Guarded, ModelView):
     def action_delete(self, ids):
         """Flask-Admin's «Удалить» of the selected rows, but all or nothing: a row refused stops it (its reason
         flashed, the request rolled back), and nothing says «Удалено 0 записей» as if it were a success."""
-        rows = get_query_for_ids(self.get_query(), self.model, ids).all()
+        # the ids are the scoped ones (digits, see `action_view`), compared as numbers (PostgreSQL refuses
+        # integer = varchar)
+        rows = get_query_for_ids(self.get_query(), self.model, [int(i) for i in ids]).all()
         for row in rows:
             if not self.delete_model(row):
                 db.session.rollback()

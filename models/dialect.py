@@ -54,6 +54,16 @@ def locked(query, **for_update):
     return query
 
 
+def skip_locked(query):
+    """`query` (a select of rows to claim) passing over the rows another transaction holds locked: PostgreSQL
+    `FOR UPDATE SKIP LOCKED`, so that two workers claiming at once each take different rows instead of the
+    second waiting for the first's and then finding them taken; SQLite writes one statement at a time and
+    needs nothing."""
+    if db.session.connection().dialect.name == "sqlite":
+        return query
+    return query.with_for_update(skip_locked=True)
+
+
 class unindexed(FunctionElement):
     """An integer column in a condition that must stay a filter, never the index a query is planned by
     (the organization scope's `org_id = ?`, models/scope.py). SQLite would walk `ix_mark_org_id` — every

@@ -24,7 +24,7 @@ from email.utils import format_datetime, make_msgid
 
 from sqlalchemy import and_, func, or_, select, update
 
-from models import Notification, Organization, db
+from models import Notification, Organization, db, dialect
 from services import clock, uow
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
@@ -172,11 +172,13 @@ def _due(now):
 def claim(limit, now, token=None):
     """Mark up to `limit` due rows as this sender's and commit that; their ids, in order. The outer WHERE
     repeats the conditions: a row another sender claimed meanwhile is not taken (PostgreSQL re-checks the
-    updated row; SQLite writes one statement at a time)."""
+    updated row, and its select skips the rows another claim holds: models/dialect.skip_locked; SQLite writes one
+    statement at a time)."""
     token = token or uuid.uuid4().hex
-    due = select(Notification.id).where(_due(now), _unclaimed(now)) \
-        .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
-    db.session.execute(update(Notification).where(Notification.id.in_(due), _due(now),
+    # One statement; the rows picked once (a CTE: PostgreSQL evaluates a locking subquery of IN again per row)
+    due = dialect.skip_locked(select(Notification.id).where(_due(now), _unclaimed(now))
+                              .order_by(Notification.next_attempt_at, Notification.id).limit(limit)).cte("due")
+    db.session.execute(update(Notification).where(Notification.id.in_(select(due.c.id)), _due(now),
                                                   _unclaimed(now))
                        .values(claimed_by=token, claimed_at=now).execution_options(synchronize_session=False))
     uow.checkpoint("a claim is seen by every other sender before anything is sent")
