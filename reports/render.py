@@ -533,11 +533,7 @@ def chart_svg(chart, width=720, height=260, compact=False):
     count = max(1, len(chart.categories))
     span = (chart.y_max - chart.y_min) or 1
 
-    def x(i):
-        return left + (plot_w * (i + 0.5) / count)
-
-    def y(v):
-        return top + plot_h * (1 - (float(v) - chart.y_min) / span)
+    x, y = _scales(chart, left, top, plot_w, plot_h, count, span)
 
     parts = [f'<svg class="report-chart report-chart-wide" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
@@ -587,6 +583,16 @@ def _short_label(text):
     return " ".join(f"{word[:3]}." if len(word) > 5 and word.isalpha() else word for word in str(text).split())
 
 
+def _scales(chart, left, top, plot_w, plot_h, count, span):
+    """The chart's x (a category's centre) and y (a value's height) in the drawing's coordinates."""
+    def x(i):
+        return left + (plot_w * (i + 0.5) / count)
+
+    def y(v):
+        return top + plot_h * (1 - (float(v) - chart.y_min) / span)
+    return x, y
+
+
 def _compact_chart_svg(chart, width=360):
     left, right, top, plot_h = 34, 14, 30, 170
     plot_w = width - left - right
@@ -596,11 +602,7 @@ def _compact_chart_svg(chart, width=360):
     legend_top = top + plot_h + 44
     height = legend_top + 20 * len(chart.series)
 
-    def x(i):
-        return left + (plot_w * (i + 0.5) / count)
-
-    def y(v):
-        return top + plot_h * (1 - (float(v) - chart.y_min) / span)
+    x, y = _scales(chart, left, top, plot_w, plot_h, count, span)
 
     parts = [f'<svg class="report-chart report-chart-compact" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
