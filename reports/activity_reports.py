@@ -156,9 +156,9 @@ def _by_class(doc, org, data):
         table.add([number, klass.name, person_name(klass.class_teacher, short=True)]
                   + _four(kids) + _four(parents))
     table.add(["", "Всего", ""] + _four(total[0]) + _four(total[1]), "total")
-    sheet.text(f"{term('students', org)} — обучающиеся сейчас, по их нынешнему {term('class_gen', org)}; родитель "
-               f"— в {'группе' if org.is_college else 'классе'} каждого своего ребёнка (во «Всего» — один раз).",
-               "note")
+    now_in, where = ("их нынешней группе", "группе") if org.is_college else ("их нынешнему классу", "классе")
+    sheet.text(f"{term('students', org)} — обучающиеся сейчас, по {now_in}; родитель — в {where} каждого своего "
+               "ребёнка (во «Всего» — один раз).", "note")
 
 
 def _four(tally):
