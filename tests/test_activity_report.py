@@ -7,10 +7,12 @@ from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
+from sqlalchemy import func, select
 
 from models import LoginEvent, User, db
 from reports import registry
 from reports.render import to_json
+from services.demo.school import create_demo
 from services.errors import DomainError, PermissionDenied
 from tests.factories import actor_of, make_parent, make_student, ro_college
 from tests.helpers import fresh, open_browser
@@ -236,3 +238,24 @@ def test_a_college_says_group(world):
     roles = {row[0] for row in t["По ролям"]}
     assert "Преподаватель" in roles and "Куратор" in roles and "Учитель" not in roles
     assert to_json(doc)["sheets"][1]["blocks"][0]["columns"][2] == "Куратор"
+
+
+def test_the_demo_school_shows_who_uses_the_system():
+    accounts = create_demo(kind="school", password="demo-pass-2026", today=TODAY)
+    db.session.commit()
+    admin = next(a.login for a in accounts if a.role == "Администратор системы")
+    t = tables(registry.build(actor_of(admin), "user-activity", {}, today=TODAY))
+    roles = {row[0]: row[1:] for row in t["По ролям"]}
+    for role in ("Обучающийся", "Родитель"):
+        people, issued, active, never, logins, _ = roles[role]
+        assert 0 < active < issued < people and logins > active and never > people - issued
+    by_class = {row[1]: row[3:] for row in t["По классам"] if row[1] != "Всего"}
+    assert sum(1 for row in by_class.values() if row[2]) >= 2  # students of two classes logged in
+    assert any(row[2] == 0 for row in by_class.values())  # a class where nobody has
+    never = [row[4] for row in t["Ни разу не входили"]]
+    assert "нет" in never and any(x.startswith("да, ") for x in never)  # issued and not used, and not issued
+    # the earlier weeks have their logins too, and nothing is dated after today
+    earlier = tables(registry.build(actor_of(admin), "user-activity", {"from": "01.10.2026", "to": "06.11.2026"},
+                                    today=TODAY))
+    assert {row[0]: row[1:] for row in earlier["По ролям"]}["Всего"][4] > 0
+    assert db.session.scalar(select(func.max(LoginEvent.at))) < datetime(2026, 11, 20)
