@@ -18,7 +18,7 @@ from services.errors import DomainError, PermissionDenied
 CATEGORY = None
 # The keys of the reports (reports/registry.py REGISTRY): the page is open to whoever may list one of them.
 REPORT_KEYS = ("report_class", "report_teacher", "report_student", "report_school", "report_class_fill",
-               "report_movement")
+               "report_movement", "report_activity")
 
 
 class ReportQuery(PageForm):

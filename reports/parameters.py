@@ -8,7 +8,7 @@ WTForms field on the report's page (`field`, admin_views/reports.py puts them in
 """
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from wtforms import SelectField, StringField
@@ -497,7 +497,14 @@ class DateParam(Param):
 
 def settle_range(rdef, p):
     """The range's ends not given: from the period's (or the year's) start, to today within it (or
-    its end); a range that is reversed or leaves the year is refused."""
+    its end); a range that is reversed or leaves the year is refused. A report of the last days
+    (`rdef.recent_days`) ends today and starts that many days before its end, in any year."""
+    if rdef.recent_days:
+        p.end = p.end or p.today
+        p.start = p.start or p.end - timedelta(days=rdef.recent_days - 1)
+        if p.start > p.end:
+            refuse(f"Начало диапазона {p.start:%d.%m.%Y} позже его конца {p.end:%d.%m.%Y}")
+        return
     default_start = p.period_start if PERIOD.name in rdef.params else p.year.start_date
     default_end = p.period_end if PERIOD.name in rdef.params else p.year.end_date
     year, today = p.year, p.today

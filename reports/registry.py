@@ -23,6 +23,8 @@ class ReportDef:
     description: str = ""
     college_title: str = ""
     page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
+    # A range of the last days up to today by default (the activity report: two weeks), not bound to the year
+    recent_days: int = 0
 
     def title_for(self, org):
         if org is not None and org.is_college:
@@ -36,12 +38,13 @@ REGISTRY = {}
 GROUPS = ("Классному руководителю", "Учителю", "Ученику и родителям", "Администрации")
 
 
-def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page=""):
+def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page="",
+           recent_days=0):
     """Register a report builder: `build(actor, p)` returns a Document."""
     def register(build):
         assert name not in REGISTRY, name
         REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
-                                   description, college_title, page)
+                                   description, college_title, page, recent_days)
         return build
     return register
 

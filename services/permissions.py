@@ -715,6 +715,11 @@ TABLE = {
         PA: Grant(READ | {"export"}, rows=own_children)}),
     "report_school": Entry(SchoolClass, {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
                                          DIR: Grant(READ | {"export"})}),
+    # «Отчёт по активности пользователей» (seed 000 §4.1, §4.3, §6.1): the administration the whole organization
+    # ("whole_org": the staff too), a class teacher the students and parents of his classes.
+    "report_activity": Entry(SchoolClass, {
+        A: Grant(READ | {"export", "whole_org"}), DEP: Grant(READ | {"export", "whole_org"}),
+        DIR: Grant(READ | {"export", "whole_org"}), CT: Grant(READ | {"export"}, rows=own_class_rows)}),
     # -- end reports --
     # -- notifications --
     # «Очередь уведомлений»: the organization's queued, sent and failed e-mails, read-only (the sending side's

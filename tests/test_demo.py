@@ -75,7 +75,13 @@ def test_demo_school_is_realistic_and_every_printed_account_works(app, browser):
     assert [r for r, _, _ in accounts] == [
         "Администратор системы", "Специалист отдела кадров", "Заместитель директора", "Директор",
         "Учитель", "Классный руководитель", "Обучающийся", "Родитель"]
-    assert count(User) == len(accounts)  # one account per role, no more
+    # one printed account per role; the other accounts are logins issued to students and parents (the activity
+    # report's demo): their password unknown, to be changed at the first login
+    printed = {login for _, login, _ in accounts}
+    others = db.session.scalars(select(User).where(User.login.not_in(printed))).all()
+    assert len(printed) == len(accounts) and all(u.must_change_password for u in others)
+    assert {u.id for u in others} <= set(db.session.scalars(select(Student.user_id))) | set(
+        db.session.scalars(select(Parent.user_id)))
     flag = db.session.scalar(select(MarkFlag))  # «отметка ошибочна» (issue 16.4): the parent's, on the student's mark
     parent_login = dict((r, login) for r, login, _ in accounts)["Родитель"]
     assert count(MarkFlag) == 1 and flag.is_open and flag.flagged_by.login == parent_login

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import (AcademicYear, Department, Holiday, Organization, Parent, ParentRelation, Period,
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
+from services.demo.activity import create_activity_demo
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
 from services.demo.finals import create_finals_demo
@@ -292,6 +293,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_messages_demo(org, today, demo_parent, demo_student, class_teacher, subject_teacher, admin, deputy)
     create_announcements_demo(org, today, director, deputy, class_teacher, classes[1], college=college)
     create_paper_reports_demo(org, year, classes, today)
+    create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
