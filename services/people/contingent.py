@@ -12,6 +12,9 @@ regional segment of the federal register of students, «ФИС ФРДО / Кон
 """
 import json
 from datetime import date
+
+import click
+from flask.cli import AppGroup
 from xml.etree import ElementTree as ET
 
 from sqlalchemy import and_, func, or_, select
@@ -19,11 +22,14 @@ from sqlalchemy.orm import selectinload
 
 from models import (Citizenship, DisabilityCategory, Funding, HealthGroup, Organization, PreviousDocument,
                     SchoolClass, Sex, Student, StudentStatus, StudyForm, YesNo, db)
-from services import audit, dates, permissions
+from models import scope
+from services import audit, dates, permissions, uow
+from services.context import Actor
 from services.errors import DomainError
 from services.validation import age_on
 
 LAYOUT_VERSION = "1.0"
+VIEW_KEY = "contingent"
 FORMATS = ("json", "xml")
 PASSPORT_AGE = 14  # a Russian passport is issued from the 14th birthday (the one constant; deadlines use it)
 
@@ -184,15 +190,20 @@ def incomplete(today):
                and_(Student.birth_date > adult, _blank_sql(Student.birth_certificate_number)))
 
 
-def completeness(actor, class_ids, today):
-    """[(class, [(student, [missing])])] of the studying students of the classes (ids already limited to
-    what the actor may see), every student listed — the complete ones with an empty list. Two statements."""
-    if not class_ids:
-        return []
-    classes = db.session.scalars(select(SchoolClass).where(SchoolClass.id.in_(class_ids))
+def completeness(actor, year, today, class_id=None):
+    """[(class, [(student, [missing])])]: the classes of `year` the actor may check (a class teacher his own,
+    the administration every one; `class_id`: that one only), the studying students of each, every student
+    listed — the complete ones with an empty list. Two statements, whatever the size of the school."""
+    condition = and_(SchoolClass.org_id == actor.org_id, SchoolClass.year_id == year.id,
+                     permissions.row_condition(actor, VIEW_KEY, "list", SchoolClass))
+    if class_id is not None:
+        condition = and_(condition, SchoolClass.id == class_id)
+    classes = db.session.scalars(select(SchoolClass).where(condition)
                                  .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    if not classes:
+        return []
     students = db.session.scalars(select(Student).where(
-        Student.class_id.in_(class_ids), Student.status == StudentStatus.STUDYING.value)
+        Student.class_id.in_([k.id for k in classes]), Student.status == StudentStatus.STUDYING.value)
         .order_by(Student.last_name, Student.first_name, Student.middle_name, Student.id)).all()
     by_class = {}
     for s in students:
@@ -310,8 +321,8 @@ def render(document, fmt):
 
 def export(actor, fmt="json", today=None):
     """The organization's contingent (docs/CONTINGENT.md) as (bytes, file name); the administrator's (the
-    permission table's "contingent_export"), the CLI's system actor; the read logged (access_log "export")."""
-    permissions.require(actor, "contingent_export", "export")
+    permission table's "contingent" "export"), the CLI's system actor; the read logged (access_log "export")."""
+    permissions.require(actor, VIEW_KEY, "export")
     if fmt not in FORMATS:
         raise DomainError("Выгрузка не сформирована", [f"Формат «{fmt}» не поддерживается: json или xml"],
                           fields={"format": "Выберите json или xml"})
@@ -320,3 +331,30 @@ def export(actor, fmt="json", today=None):
     audit.log_read(actor, "export", "contingent", detail=f"ФИС «Контингент», версия {LAYOUT_VERSION}, {fmt}",
                    rows=len(document["students"]))
     return render(document, fmt), f"contingent-{actor.org_id}-{today:%Y%m%d}.{fmt}"
+
+
+# -- `flask contingent export` ---------------------------------------------------------------------------------
+
+cli = AppGroup("contingent", help="Данные для ФИС «Контингент».")
+
+
+@cli.command("export")
+@click.option("--org", "org_id", type=int, required=True, help="Организация (id).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True,
+              help="Формат выгрузки (docs/CONTINGENT.md).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
+              help="Файл; без него — в стандартный вывод.")
+@uow.command
+def export_command(org_id, fmt, output):
+    """Выгрузить контингент организации (обучающиеся, версия раскладки 1.0)."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise click.ClickException(f"Организация {org_id} не найдена")
+    with scope.organization(org_id):
+        content, name = export(Actor.system_actor(org), fmt)
+    if output:
+        with open(output, "wb") as f:
+            f.write(content)
+        click.echo(f"Выгрузка записана: {output}", err=True)
+    else:
+        click.echo(content.decode("utf-8"))
