@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db
 from services import clock
-from models.enums import Role, StudentStatus
+from models.enums import (Citizenship, DisabilityCategory, Funding, HealthGroup, PreviousDocument, Role,
+                          StudentStatus, StudyForm, YesNo)
 from models.org import OrgOwned, Position, Versioned
 
 
@@ -179,6 +180,12 @@ class Student(OrgOwned, PersonMixin, Versioned, db.Model):
                   "previous_doc_number": "Документ о предыдущем образовании: номер",
                   "previous_doc_date": "Документ о предыдущем образовании: дата выдачи",
                   "previous_doc_issued_by": "Документ о предыдущем образовании: кем выдан"}
+
+    # The words of the coded columns (the change log shows them, never the codes).
+    __value_labels__ = {name: {c.value: c.label for c in codes} for name, codes in (
+        ("citizenship", Citizenship), ("health_group", HealthGroup), ("disability", YesNo),
+        ("disability_category", DisabilityCategory), ("ovz", YesNo), ("study_form", StudyForm),
+        ("funding", Funding), ("previous_doc_kind", PreviousDocument))}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)

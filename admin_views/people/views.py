@@ -154,6 +154,11 @@ CONTINGENT_RULES = (
 CONTINGENT_FIELDS = tuple(r for r in CONTINGENT_RULES if isinstance(r, str))
 
 
+def _coded(words):
+    """A coded column shown by its words (empty when not filled)."""
+    return lambda view, context, model, name: words.get(getattr(model, name), getattr(model, name) or "")
+
+
 class StaffFunctionsMixin:
     """Functions on a staff card are access rights: every save goes through
     services/people.check_staff_change (who appoints, who gives administrator rights)."""
@@ -272,7 +277,8 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                  "klass": {"validators": [MarkedRequired()]},
                  "parents": {"get_label": _parent_label}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
-    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status,
+                         **{name: _coded(words) for name, words in Student.__value_labels__.items()}}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
