@@ -324,3 +324,16 @@ def test_the_upgrade_keeps_existing_students_and_adds_empty_columns(tmp_path):
             assert conn.execute(text("SELECT last_name, address FROM student")).one() == ("Старый", "г. Тест")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_page_costs_the_same_statements_for_a_bigger_school(world, browser):
+    deputy = open_browser(browser, "a.deputy")
+    deputy.get("/contingent/")
+    with count_queries() as few:
+        assert deputy.get("/contingent/").status_code == 200
+    for name in ("Андреев", "Борисов", "Васильев", "Григорьев", "Дмитриев", "Егоров"):
+        make_student(world.a.org, world.a.other_class, name, "Иван")
+    with count_queries() as many:
+        page = deputy.get("/contingent/")
+    assert "Егоров" in page.get_data(as_text=True)
+    assert len(many) == len(few), (len(few), len(many))
