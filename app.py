@@ -44,7 +44,7 @@ from reports.archive_cli import cli as archive_cli
 from reports.cli import cli as report_cli
 from services import backup, files, notify_send
 from services.messages import mail as messages_mail
-from services.people import accounts
+from services.people import accounts, contingent
 from services.movement.cli import cli as movement_cli
 from services.notify_cli import cli as notify_cli
 from services.announcements.cli import cli as announcements_cli
@@ -397,6 +397,7 @@ def _register_cli(app):
     app.cli.add_command(audit.cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(messages_mail.cli)
+    app.cli.add_command(contingent.cli)
 
     @app.cli.command("create-admin")
     @click.argument("login")

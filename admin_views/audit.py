@@ -32,7 +32,7 @@ ENTITY_LABELS = {
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}
-READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт"}
+READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт", "contingent": "Контингент (ФИС «Контингент»)"}
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
                  "close": "закрытие периода", "reopen": "открытие периода", "close_year": "закрытие учебного года",
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
@@ -45,7 +45,8 @@ def _changed_fields(entry):
     found = []
     for key, (old, new) in (entry.changes or {}).items():
         label = (field_label(model, key) if model is not None else None) or "Служебное поле"
-        found.append((label, old, new))
+        words = getattr(model, "__value_labels__", {}).get(key, {})  # a coded column: its words
+        found.append((label, words.get(old, old), words.get(new, new)))
     return sorted(found, key=lambda item: item[0])
 
 

@@ -29,6 +29,7 @@ from admin_views.journal import lesson_files
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
+from admin_views.people import contingent
 from admin_views.people import requests as data_requests
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
@@ -77,7 +78,7 @@ def pages():
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
-            *data_requests.pages(), *messages.pages(),
+            *data_requests.pages(), *contingent.pages(), *messages.pages(),
             *announcements.pages(), *paper_reports.pages()]
 
 

@@ -66,7 +66,60 @@ class ParentRelation(LabelledEnum):
     OTHER = "other", "Иной законный представитель"
 
 
+# -- the federal contingent register's code lists (seed 000 §4.3; docs/CONTINGENT.md) --------------------
+
+class Citizenship(LabelledEnum):
+    RUSSIA = "rf", "Российская Федерация"
+    FOREIGN = "foreign", "Иностранное государство"
+    STATELESS = "stateless", "Без гражданства"
+
+
+class HealthGroup(LabelledEnum):
+    I = "I", "I"  # noqa: E741
+    II = "II", "II"
+    III = "III", "III"
+    IV = "IV", "IV"
+    V = "V", "V"
+
+
+class YesNo(LabelledEnum):
+    YES = "yes", "Да"
+    NO = "no", "Нет"
+
+
+class DisabilityCategory(LabelledEnum):
+    CHILD = "child", "Ребёнок-инвалид"
+    GROUP_1 = "group1", "I группа"
+    GROUP_2 = "group2", "II группа"
+    GROUP_3 = "group3", "III группа"
+
+
+class StudyForm(LabelledEnum):
+    FULL_TIME = "full_time", "Очная"
+    PART_TIME = "part_time", "Очно-заочная"
+    EXTRAMURAL = "extramural", "Заочная"
+    FAMILY = "family", "Семейное образование"
+    SELF = "self", "Самообразование"
+
+
+class Funding(LabelledEnum):
+    FEDERAL = "federal", "Бюджет: федеральный"
+    REGIONAL = "regional", "Бюджет: региональный"
+    MUNICIPAL = "municipal", "Бюджет: местный"
+    CONTRACT = "contract", "Договор об оказании платных образовательных услуг"
+
+
+class PreviousDocument(LabelledEnum):
+    PERSONAL_FILE = "personal_file", "Личное дело обучающегося (из другой организации)"
+    STUDY_CERTIFICATE = "study_cert", "Справка об обучении"
+    BASIC_GENERAL = "basic_general", "Аттестат об основном общем образовании"
+    SECONDARY_GENERAL = "secondary_general", "Аттестат о среднем общем образовании"
+    VOCATIONAL = "vocational", "Диплом о среднем профессиональном образовании"
+    OTHER = "other", "Иной документ"
+
+
 __all__ = [
     "LabelledEnum", "OrgKind", "PeriodType", "Sex", "StudentStatus", "Role",
-    "STAFF_ROLES", "ParentRelation",
+    "STAFF_ROLES", "ParentRelation", "Citizenship", "HealthGroup", "YesNo", "DisabilityCategory",
+    "StudyForm", "Funding", "PreviousDocument",
 ]

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db
 from services import clock
-from models.enums import Role, StudentStatus
+from models.enums import (Citizenship, DisabilityCategory, Funding, HealthGroup, PreviousDocument, Role,
+                          StudentStatus, StudyForm, YesNo)
 from models.org import OrgOwned, Position, Versioned
 
 
@@ -164,7 +165,27 @@ class Student(OrgOwned, PersonMixin, Versioned, db.Model):
                   "passport_series": "Паспорт: серия", "passport_number": "Паспорт: номер",
                   "passport_date": "Паспорт: дата выдачи", "passport_issued_by": "Паспорт: кем выдан",
                   "parents": "Родители (законные представители)", "family_composition": "Состав семьи",
-                  "social_status": "Социальный статус", "foreign_language": "Изучаемый иностранный язык"}
+                  "social_status": "Социальный статус", "foreign_language": "Изучаемый иностранный язык",
+                  # The federal contingent register's data (seed 000 §4.3; docs/CONTINGENT.md).
+                  "citizenship": "Гражданство", "citizenship_country": "Страна гражданства",
+                  "birth_place": "Место рождения", "registration_address": "Адрес регистрации",
+                  "address": "Адрес проживания", "health_group": "Группа здоровья",
+                  "disability": "Инвалидность", "disability_category": "Категория инвалидности",
+                  "disability_until": "Инвалидность установлена до",
+                  "ovz": "Ограниченные возможности здоровья (ОВЗ)",
+                  "adapted_program": "Адаптированная программа (АООП, вариант)",
+                  "study_form": "Форма обучения", "funding": "Форма финансирования",
+                  "previous_doc_kind": "Документ о предыдущем образовании: вид",
+                  "previous_doc_series": "Документ о предыдущем образовании: серия",
+                  "previous_doc_number": "Документ о предыдущем образовании: номер",
+                  "previous_doc_date": "Документ о предыдущем образовании: дата выдачи",
+                  "previous_doc_issued_by": "Документ о предыдущем образовании: кем выдан"}
+
+    # The words of the coded columns (the change log shows them, never the codes).
+    __value_labels__ = {name: {c.value: c.label for c in codes} for name, codes in (
+        ("citizenship", Citizenship), ("health_group", HealthGroup), ("disability", YesNo),
+        ("disability_category", DisabilityCategory), ("ovz", YesNo), ("study_form", StudyForm),
+        ("funding", Funding), ("previous_doc_kind", PreviousDocument))}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -183,6 +204,25 @@ class Student(OrgOwned, PersonMixin, Versioned, db.Model):
     family_composition: Mapped[str | None] = mapped_column(String(300))
     social_status: Mapped[str | None] = mapped_column(String(200))
     foreign_language: Mapped[str | None] = mapped_column(String(50))
+    # The federal contingent register's data (seed 000 §4.3): codes of models/enums.py, checked by
+    # services/people/cards.py; empty on the cards made before them (services/people/contingent.py lists gaps).
+    citizenship: Mapped[str | None] = mapped_column(String(16))
+    citizenship_country: Mapped[str | None] = mapped_column(String(100))
+    birth_place: Mapped[str | None] = mapped_column(String(300))
+    registration_address: Mapped[str | None] = mapped_column(String(500))
+    health_group: Mapped[str | None] = mapped_column(String(3))
+    disability: Mapped[str | None] = mapped_column(String(3))
+    disability_category: Mapped[str | None] = mapped_column(String(16))
+    disability_until: Mapped[date | None] = mapped_column(Date)
+    ovz: Mapped[str | None] = mapped_column(String(3))
+    adapted_program: Mapped[str | None] = mapped_column(String(300))
+    study_form: Mapped[str | None] = mapped_column(String(16))
+    funding: Mapped[str | None] = mapped_column(String(16))
+    previous_doc_kind: Mapped[str | None] = mapped_column(String(20))
+    previous_doc_series: Mapped[str | None] = mapped_column(String(20))
+    previous_doc_number: Mapped[str | None] = mapped_column(String(30))
+    previous_doc_date: Mapped[date | None] = mapped_column(Date)
+    previous_doc_issued_by: Mapped[str | None] = mapped_column(String(300))
     class_id: Mapped[int | None] = mapped_column(ForeignKey("school_class.id"), index=True)
     enrollment_order_number: Mapped[str] = mapped_column(String(50))
     enrollment_order_date: Mapped[date] = mapped_column(Date)

@@ -618,6 +618,11 @@ TABLE = {
     # administration any class's and ("all") the whole organization's in one go.
     "journal_archive": Entry(SchoolClass, {CT: Grant(READ, rows=own_class_rows), DEP: Grant(READ | {"all"}),
                                            DIR: Grant(READ | {"all"}), A: Grant(READ | {"all"})}),
+    # «Данные для ФИС «Контингент»» (issue 17.6, seed 000 §4.3): the class teacher checks his class's cards in the
+    # first week of September, the administration every class; the administrator exports the contingent
+    # ("export": services/people/contingent.py, docs/CONTINGENT.md).
+    "contingent": Entry(SchoolClass, {CT: Grant(READ, rows=own_class_rows), HR: Grant(READ), DEP: Grant(READ),
+                                      DIR: Grant(READ), A: Grant(READ | {"export"})}),
     # Absence reasons of a class's students.
     "absence_reason": Entry(Student, {CT: Grant(READ | {"edit"}, rows=own_class_students), DEP: Grant(READ),
                                       A: Grant(READ)}),

@@ -249,7 +249,8 @@ def _check_texts(obj):
         value = getattr(obj, prop.key)
         if not isinstance(value, str):
             continue
-        label = column.info.get("label") or TEXT_LABELS.get(column.name, column.name)
+        label = column.info.get("label") or TEXT_LABELS.get(column.name) or \
+            getattr(type(obj), "__labels__", {}).get(prop.key, column.name)
         if column.type.length and len(value) > column.type.length:
             errors.append(f"«{label}» — не длиннее {column.type.length} символов (введено {len(value)})")
         elif (reason := bad_text(value)) is not None:

@@ -77,6 +77,19 @@ def make_student(org, klass, last, first, login=None, birth=date(2015, 3, 1), **
     return card
 
 
+# A card complete for the federal contingent register (services/people/contingent.py `gaps` finds nothing new).
+CONTINGENT_COMPLETE = {"citizenship": "rf", "birth_place": "г. Барнаул",
+                       "registration_address": "г. Барнаул, ул. Мира, 1", "health_group": "II",
+                       "disability": "no", "ovz": "no", "study_form": "full_time",
+                       "funding": "municipal", "previous_doc_kind": "personal_file"}
+
+
+def fill_contingent(card):
+    for name, value in CONTINGENT_COMPLETE.items():
+        setattr(card, name, value)
+    return card
+
+
 def make_parent(org, children, last, first, login=None):
     card = Parent(org_id=org.id, last_name=last, first_name=first, middle_name="Ивановна",
                   relation=ParentRelation.MOTHER.value)

@@ -12,8 +12,8 @@ from services.people import accounts
 from services.control import deadlines as control
 from services.journal import absences, grid_save, period_marks
 from services.errors import DomainError, PermissionDenied
-from tests.factories import (actor_of, jr_attendance, jr_lessons, make_staff, make_student, pl_curriculum,
-                             pl_subject, tt_assignment)
+from tests.factories import (actor_of, fill_contingent, jr_attendance, jr_lessons, make_staff, make_student,
+                             pl_curriculum, pl_subject, tt_assignment)
 from tests.querycount import count_queries
 from admin_views.control.views import link_of
 
@@ -168,6 +168,9 @@ def test_student_cards_hr_all_the_class_teacher_his_class_and_late_entries(ctl):
     card.address = "г. Тест, ул. Мира, 1"
     card.birth_certificate_series, card.birth_certificate_number = "II-АБ", "123456"
     card.family_composition, card.social_status, card.foreign_language = "полная", "—", "Английский"
+    db.session.commit()
+    assert any("Учеников" in t for t in titles("a.hr", "cards", FRI))  # the contingent register's data missing
+    fill_contingent(card)
     db.session.commit()
     assert not any("Учеников" in t for t in titles("a.hr", "cards", FRI))
 

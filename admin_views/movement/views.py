@@ -33,6 +33,7 @@ from admin_views.movement.forms import (CardForm, ClassFillQuery, FileQuery, Mov
 from admin_views.base import SecureModelView, SecurePage, requires
 from admin_views.forms import Sent, refused
 from services.movement.roster import class_counts
+from services.people import contingent
 
 CATEGORY = "Движение"
 K = MovementKind
@@ -310,7 +311,7 @@ class MovementOrderView(SecureModelView):
         classes = _class_choices(order)
         return self.render("movement/card.html", order=order, item=item, values=values, fields=enrollment.CARD_FIELDS,
                            classes=classes, to_class_id=to_class_id, sexes=Sex.choices(), languages=LANGUAGES,
-                           sent=sent)
+                           codes=contingent.choices(), sent=sent)
 
 
 def _class_choices(order):

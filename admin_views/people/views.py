@@ -13,6 +13,7 @@ from models import (STAFF_ROLES, AcademicYear, Parent, ParentRelation, SchoolCla
 from services import dates, params, permissions  # people also registers the card validators
 from services.terms import KindPhrase, for_kind, kind_phrase
 from services.people import cards as people
+from services.people import contingent
 from services.movement import admission, enrollment, guards as movement_guards
 
 from admin_views.movement.views import YearTransferActionMixin
@@ -140,6 +141,24 @@ def _classes_for(actor):
     return SchoolClass.id.in_(actor.own_class_ids)
 
 
+# The federal contingent register's data (services/people/contingent.py, docs/CONTINGENT.md).
+CONTINGENT_RULES = (
+    rules.Header("Для ФИС «Контингент»: гражданство, адреса, здоровье, обучение"),
+    "citizenship", "citizenship_country", "birth_place", "registration_address",
+    "health_group", "disability", "disability_category", "disability_until", "ovz", "adapted_program",
+    "study_form", "funding",
+    rules.Header("Документ о предыдущем образовании"),
+    "previous_doc_kind", "previous_doc_series", "previous_doc_number", "previous_doc_date",
+    "previous_doc_issued_by",
+)
+CONTINGENT_FIELDS = tuple(r for r in CONTINGENT_RULES if isinstance(r, str))
+
+
+def _coded(words):
+    """A coded column shown by its words (empty when not filled)."""
+    return lambda view, context, model, name: words.get(getattr(model, name), getattr(model, name) or "")
+
+
 class StaffFunctionsMixin:
     """Functions on a staff card are access rights: every save goes through
     services/people.check_staff_change (who appoints, who gives administrator rights)."""
@@ -216,13 +235,14 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
     column_searchable_list = ("last_name", "first_name", "middle_name", "snils", "personal_file_number")
     column_filters = ("klass.name", "status", "sex", "birth_date", "enrollment_order_date", STUDENTS_BY_CLASS)
     column_choices = {"sex": SEXES, "status": StudentStatus.choices()}
-    form_choices = {"sex": SEXES, "status": StudentStatus.choices(), "foreign_language": LANGUAGES}
+    form_choices = {"sex": SEXES, "status": StudentStatus.choices(), "foreign_language": LANGUAGES,
+                    **contingent.choices()}
     form_columns = (
         "last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "klass",
         "enrollment_order_number", "enrollment_order_date", "personal_file_number", "status",
         "address", "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
         "passport_series", "passport_number", "passport_date", "passport_issued_by",
-        "parents", "family_composition", "social_status", "foreign_language")
+        "parents", "family_composition", "social_status", "foreign_language", *CONTINGENT_FIELDS)
     form_edit_rules = (
         rules.Header("Основные сведения"),
         "last_name", "first_name", "middle_name", "sex", "birth_date", "snils",
@@ -233,6 +253,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         "passport_series", "passport_number", "passport_date", "passport_issued_by",
         rules.Header("Семья, адрес, социальный статус"),
         "parents", "address", "family_composition", "social_status", "foreign_language",
+        *CONTINGENT_RULES,
     )
     # A new card is an enrollment order of the movement book, applied (services/movement/admission.py),
     # with the child's parents: found among the cards, or typed here.
@@ -246,6 +267,7 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
         "passport_series", "passport_number", "passport_date", "passport_issued_by",
         rules.Header("Семья, адрес, социальный статус"),
         "address", "family_composition", "social_status", "foreign_language",
+        *CONTINGENT_RULES,
         rules.Header("Родители (законные представители)"),
         "parents", *_new_parent_rules(),
     )
@@ -255,10 +277,17 @@ class StudentView(FamilyLinksMixin, LoginActionsMixin, SecureModelView):
                  "klass": {"validators": [MarkedRequired()]},
                  "parents": {"get_label": _parent_label}}
     choice_filters = {"klass": _classes_for, "parents": reachable("parent", Parent)}
-    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status}
+    column_formatters = {**StaffFunctionsMixin.column_formatters, "account": account_status,
+                         **{name: _coded(words) for name, words in Student.__value_labels__.items()}}
     list_loader_options = (joinedload(Student.klass), joinedload(Student.user))
     column_descriptions = {"snils": "11 цифр, проверяется контрольная сумма",
                            "passport_series": "Обязателен с 14 лет",
+                           "passport_date": "Не раньше 14-летия",
+                           "address": "Где обучающийся живёт фактически",
+                           "registration_address": "Адрес регистрации по месту жительства (пребывания)",
+                           "citizenship_country": "Только для иностранного гражданства",
+                           "adapted_program": "Для обучающегося с ОВЗ: наименование АООП и вариант, например "
+                                              "«АООП НОО для обучающихся с ТНР, вариант 5.1»",
                            "klass": "После сохранения карточки класс меняется только приказом книги движения",
                            "status": "После сохранения карточки статус меняется только приказом книги движения",
                            "enrollment_order_number": "Новая карточка — это приказ о зачислении в книге движения: "

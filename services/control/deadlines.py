@@ -4,7 +4,8 @@ The regulations' deadlines, each counted in the organization's working-day calen
 (services/org/calendar.py):
 
 - a student's card within 1 working day of the enrollment order (seed 000 §4.2), its data by
-  15 September (seed 001 §5.9);
+  15 September (seed 001 §5.9), the federal contingent register's data in the first week of September
+  (seed 000 §4.3; services/people/contingent.py says what is missing);
 - accounts within 3 working days of the enrollment or the hiring (seed 001 §2.6);
 - absence reasons within 2 working days (seed 001 §8.5);
 - lesson topics on the lesson's day (§8.6); period marks by the period's last day (§8.7);
@@ -40,6 +41,8 @@ from services.rollover.year import year_done
 from services.messages import questions
 from services.planning.curriculum import CurriculumIndex
 from services.people import requests as data_requests
+from services.people import contingent
+from services.people.contingent import PASSPORT_AGE
 
 CARD_DAYS = 1  # a student's card after the enrollment order
 STAFF_CARD_DAYS = 3  # a staff card after the hiring (seed 000 §4.2)
@@ -50,7 +53,8 @@ SOON = 3  # working days ahead that count as «due soon»
 SOON_LONG = 10  # … for the deadlines of 15 September and the holidays
 LATE_WINDOW = timedelta(days=30)  # cards entered late are listed for a month
 GROUP_OVER = 30  # more rows than this are grouped by class
-PASSPORT_AGE = 14
+CONTINGENT_DAY = 7  # the contingent register's data: the first week of September (seed 000 §4.3)
+_CARD_COLUMNS = {"address", "birth_certificate_number", "birth_date", "passport_number"}
 
 
 def september_15(year):
@@ -554,6 +558,7 @@ def _questions(actor, org, days):
 # -- student cards -----------------------------------------------------------------------------------
 
 def _card_gaps(row, today):
+    """(the card's gaps of seed 001 §5.9, the federal contingent register's gaps of seed 000 §4.3)."""
     gaps = []
     if not (row.address or "").strip():
         gaps.append("адрес")
@@ -569,7 +574,8 @@ def _card_gaps(row, today):
         gaps.append("иностранный язык")
     if not row.parents:
         gaps.append("родители")
-    return gaps
+    said = {*gaps, "адрес проживания"}
+    return gaps, [g for g in contingent.gaps(row, today) if g not in said]
 
 
 def _age(birth, today):
@@ -588,23 +594,30 @@ def _cards(actor, org, days):
                SchoolClass.name.label("class_name"), AcademicYear.start_date.label("year_start"),
                Student.enrollment_order_date, Student.address, Student.birth_certificate_number,
                Student.birth_date, Student.passport_number, Student.family_composition, Student.social_status,
-               Student.foreign_language, has_parents.label("parents"))
+               Student.foreign_language, has_parents.label("parents"),
+               *(getattr(Student, c) for c in contingent.COLUMNS if c not in _CARD_COLUMNS))
         .outerjoin(SchoolClass, SchoolClass.id == Student.class_id)
         .outerjoin(AcademicYear, AcademicYear.id == SchoolClass.year_id)
         .where(cond, Student.status == StudentStatus.STUDYING.value,
                or_(blank(Student.address), blank(Student.birth_certificate_number), blank(Student.family_composition),
                    blank(Student.social_status), blank(Student.foreign_language), ~has_parents,
-                   and_(Student.birth_date <= adult, blank(Student.passport_number))))
+                   and_(Student.birth_date <= adult, blank(Student.passport_number)), contingent.incomplete(today)))
         .order_by(SchoolClass.name, Student.last_name, Student.first_name)).all()
     pending = []
     for r in rows:
-        gaps = _card_gaps(r, today)
-        if not gaps:
+        card_gaps, register_gaps = _card_gaps(r, today)
+        if not card_gaps and not register_gaps:
             continue
         due = days.after(r.enrollment_order_date, CARD_DAYS)
+        dues = []
         if r.year_start is not None:
-            due = max(due, date(r.year_start.year, 9, 15))
-        pending.append((r, gaps, due))
+            # The card's data by 15 September (seed 001 §5.9); the contingent register's in the first week of
+            # September (seed 000 §4.3: the class teacher enters them).
+            if card_gaps:
+                dues.append(max(due, date(r.year_start.year, 9, 15)))
+            if register_gaps:
+                dues.append(max(due, date(r.year_start.year, 9, CONTINGENT_DAY)))
+        pending.append((r, card_gaps + register_gaps, min(dues) if dues else due))
     items = []
     if len(pending) > GROUP_OVER:
         by_class = defaultdict(list)

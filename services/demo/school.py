@@ -10,6 +10,7 @@ from models import (AcademicYear, Department, Holiday, Organization, Parent, Par
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
 from services.demo.activity import create_activity_demo
+from services.demo.contingent import create_contingent_demo
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
 from services.demo.finals import create_finals_demo
@@ -235,9 +236,12 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
             if age >= 14 or (born + timedelta(days=365 * 14 + 4)) <= today:
                 student.passport_series = f"65{rnd.randint(10, 24):02d}"
                 student.passport_number = f"{rnd.randint(100000, 999999)}"
-                student.passport_date = born + timedelta(days=365 * 14 + 30)
-                if student.passport_date > today:
-                    student.passport_date = today - timedelta(days=10)
+                # Issued after the 14th birthday (services/people/contingent.check_documents), never in the future.
+                fourteenth = date(born.year + 14, born.month, 28 if (born.month, born.day) == (2, 29) else born.day)
+                student.passport_date = max(fourteenth, min(born + timedelta(days=365 * 14 + 30),
+                                                            today - timedelta(days=10)))
+                if student.passport_date > today:  # 14 only in a few days: no passport yet
+                    student.passport_series = student.passport_number = student.passport_date = None
             mother_last, mother_first, mother_middle, _ = names.person(female=True, family=family)
             mother = Parent(org_id=org.id, last_name=mother_last, first_name=mother_first,
                             middle_name=mother_middle, relation=ParentRelation.MOTHER.value,
@@ -294,6 +298,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_announcements_demo(org, today, director, deputy, class_teacher, classes[1], college=college)
     create_paper_reports_demo(org, year, classes, today)
     create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
+    create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

@@ -106,7 +106,8 @@ def enroll_student(actor, card_fields, to_class_id, number, order_date, parent_i
     permissions.require(actor, VIEW, "create")
     permissions.require(actor, VIEW, "apply")
     number = (number or "").strip()
-    card, errors = enrollment.normalize_card(card_fields)
+    bad = {}
+    card, errors = enrollment.normalize_card(card_fields, bad)
     klass = _class(actor, to_class_id, errors)
     with db.session.no_autoflush:
         found, made = _parents(actor, parent_ids, new_parents, errors)
@@ -116,8 +117,9 @@ def enroll_student(actor, card_fields, to_class_id, number, order_date, parent_i
             card_rules.validate_student(probe)
         except DomainError as exc:
             errors += exc.errors or [exc.message]
+            bad = {**exc.fields, **bad}
     if errors:
-        raise DomainError(REFUSED, errors)
+        raise DomainError(REFUSED, errors, bad)
     card["snils"] = probe.snils
     order = _order_of(actor, number, order_date)
     if order is not None:

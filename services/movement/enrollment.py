@@ -16,7 +16,7 @@ from services.people import cards as card_rules
 CARD_FIELDS = (
     ("last_name", "Фамилия", "str"), ("first_name", "Имя", "str"), ("middle_name", "Отчество", "str"),
     ("sex", "Пол", "str"), ("birth_date", "Дата рождения", "date"), ("snils", "СНИЛС", "str"),
-    ("personal_file_number", "№ личного дела", "str"), ("address", "Адрес", "str"),
+    ("personal_file_number", "№ личного дела", "str"), ("address", "Адрес проживания", "str"),
     ("birth_certificate_series", "Свидетельство о рождении: серия", "str"),
     ("birth_certificate_number", "Свидетельство о рождении: номер", "str"),
     ("birth_certificate_date", "Свидетельство о рождении: дата выдачи", "date"),
@@ -24,6 +24,19 @@ CARD_FIELDS = (
     ("passport_date", "Паспорт: дата выдачи", "date"), ("passport_issued_by", "Паспорт: кем выдан", "str"),
     ("family_composition", "Состав семьи", "str"), ("social_status", "Социальный статус", "str"),
     ("foreign_language", "Изучаемый иностранный язык", "str"),
+    # The federal contingent register's data (services/people/contingent.py; "code": one of its code lists).
+    ("citizenship", "Гражданство", "code"), ("citizenship_country", "Страна гражданства", "str"),
+    ("birth_place", "Место рождения", "str"), ("registration_address", "Адрес регистрации", "str"),
+    ("health_group", "Группа здоровья", "code"), ("disability", "Инвалидность", "code"),
+    ("disability_category", "Категория инвалидности", "code"),
+    ("disability_until", "Инвалидность установлена до", "date"), ("ovz", "ОВЗ", "code"),
+    ("adapted_program", "Адаптированная программа (АООП, вариант)", "str"),
+    ("study_form", "Форма обучения", "code"), ("funding", "Форма финансирования", "code"),
+    ("previous_doc_kind", "Документ о предыдущем образовании: вид", "code"),
+    ("previous_doc_series", "Документ о предыдущем образовании: серия", "str"),
+    ("previous_doc_number", "Документ о предыдущем образовании: номер", "str"),
+    ("previous_doc_date", "Документ о предыдущем образовании: дата выдачи", "date"),
+    ("previous_doc_issued_by", "Документ о предыдущем образовании: кем выдан", "str"),
 )
 CARD_KEYS = tuple(name for name, _, _ in CARD_FIELDS)
 
@@ -130,7 +143,8 @@ def save_card(actor, order_id, fields, to_class_id, item_id=None, version=None):
         try:
             card_rules.validate_student(probe)
         except DomainError as exc:
-            raise DomainError("Карточка обучающегося не сохранена", exc.errors) from None
+            raise DomainError("Карточка обучающегося не сохранена", exc.errors,
+                              {**exc.fields, **bad}) from None
     card["snils"] = probe.snils
     twins = []
     for other in order.items:

@@ -10,10 +10,11 @@ from services.rules import rule, validator
 from services.validation import (age_on, check_email, check_name, check_not_future, check_phone,
                                  normalize_snils)
 from services import dates
+from services.people import contingent
+from services.people.contingent import PASSPORT_AGE
 
 # Ages at which a person can be a student of each kind of institution.
 STUDENT_AGE = {OrgKind.SCHOOL.value: (5, 21), OrgKind.COLLEGE.value: (13, 70)}
-PASSPORT_AGE = 14
 
 
 def _check_names(card, errors):
@@ -42,9 +43,9 @@ def _snils(card, errors, required):
         errors.append(str(exc))
 
 
-def _raise(errors, what):
+def _raise(errors, what, fields=None):
     if errors:
-        raise DomainError(f"Карточка {what} не сохранена", errors)
+        raise DomainError(f"Карточка {what} не сохранена", errors, fields)
 
 
 @validator(Student, "people.student")
@@ -85,11 +86,10 @@ def validate_student(student, today=None):
         errors.append("Поле «Дата приказа о зачислении» обязательно")
     else:
         check_not_future(student.enrollment_order_date, "Дата приказа о зачислении", errors, today)
-    for label, value in (("Дата выдачи свидетельства о рождении", student.birth_certificate_date),
-                         ("Дата выдачи паспорта", student.passport_date)):
-        check_not_future(value, label, errors, today)
-        if value and student.birth_date and value < student.birth_date:
-            errors.append(f"«{label}» раньше даты рождения")
+    fields = {}
+    # The documents' dates (a passport not before the 14th birthday) and the contingent register's data.
+    contingent.check_documents(student, today, errors, fields)
+    contingent.check(student, today, errors, fields)
     if student.status not in {s.value for s in StudentStatus}:
         errors.append("Неизвестный статус обучающегося")
     if student.status == StudentStatus.STUDYING.value and student.class_id is None:
@@ -107,7 +107,7 @@ def validate_student(student, today=None):
             Student.id != (student.id or 0)))
         if twin is not None:
             errors.append(f"Номер личного дела {student.personal_file_number} уже занят: {twin.full_name}")
-    _raise(errors, "обучающегося")
+    _raise(errors, "обучающегося", fields)
 
 
 @validator(Staff, "people.staff")

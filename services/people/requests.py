@@ -45,7 +45,7 @@ FIELDS = {
               "address": TEXT, "birth_certificate_series": TEXT, "birth_certificate_number": TEXT,
               "birth_certificate_date": DATE, "passport_series": TEXT, "passport_number": TEXT,
               "passport_date": DATE, "passport_issued_by": TEXT, "family_composition": TEXT,
-              "social_status": TEXT},
+              "social_status": TEXT, "birth_place": TEXT, "registration_address": TEXT},
     Parent: {"last_name": TEXT, "first_name": TEXT, "middle_name": TEXT, "phone": PHONE, "email": EMAIL,
              "address": TEXT, "workplace": TEXT},
 }
