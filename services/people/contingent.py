@@ -17,7 +17,7 @@ import click
 from flask.cli import AppGroup
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import inspect, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import (Citizenship, DisabilityCategory, Funding, HealthGroup, Organization, PreviousDocument,
@@ -123,6 +123,8 @@ def check_documents(student, today, errors, fields):
         errors.append(message)
         fields.setdefault(field, message)
 
+    if not _documents_touched(student):  # a card saved before this rule is not blocked by what nobody changed
+        return
     birth = student.birth_date
     for field, label in (("birth_certificate_date", "Дата выдачи свидетельства о рождении"),
                          ("passport_date", "Дата выдачи паспорта")):
@@ -136,6 +138,17 @@ def check_documents(student, today, errors, fields):
         elif birth and field == "passport_date" and age_on(birth, value) < PASSPORT_AGE:
             refuse(field, f"Паспорт выдаётся с {PASSPORT_AGE} лет: дата выдачи {_fmt(value)} раньше "
                           f"{PASSPORT_AGE}-летия ({_fmt(_birthday(birth, PASSPORT_AGE))})")
+
+
+def _documents_touched(student):
+    """A new card, or a saved one whose birth date or documents' dates change now. A card saved before these
+    rules existed (data of a real school, upgraded) still takes a movement order or an edit of its other
+    fields; the control page lists what it lacks, and the next change of those dates is checked."""
+    state = inspect(student)
+    if not state.persistent:
+        return True
+    return any(state.attrs[name].history.has_changes()
+               for name in ("birth_date", "birth_certificate_date", "passport_date"))
 
 
 def _birthday(birth, years):
