@@ -1,0 +1,184 @@
+"""Imports and exports of the lists (issue 17.1–17.2): staff, classes, subjects, the curriculum — all or nothing,
+every bad row with its column and message, a re-import and an export → import change nothing."""
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from models import Position, Role, Staff, db
+from services.errors import PermissionDenied
+from services.imports import core, get
+from tests.factories import actor_of
+
+
+def csv_file(kind, rows):
+    """A CSV in the kind's layout: the header of its columns and `rows` ({column key: text})."""
+    importer = get(kind)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([c.header for c in importer.columns])
+    for row in rows:
+        writer.writerow([str(row.get(c.key, "") or "") for c in importer.columns])
+    return out.getvalue().encode("utf-8")
+
+
+def run(actor, kind, data, apply=True):
+    return core.run(actor, get(kind), data, apply=apply)
+
+
+def export(actor, kind, fmt="xlsx"):
+    return core.export(actor, get(kind), fmt)[0]
+
+
+def count(model, org):
+    return db.session.scalar(select(func.count()).select_from(model).where(model.org_id == org.id))
+
+
+def errors_of(preview):
+    return [(e.row, e.column, e.message) for e in preview.errors]
+
+
+# -- staff --------------------------------------------------------------------------------------------------------
+
+STAFF = [
+    {"last_name": "Иванова", "first_name": "Мария", "middle_name": "Петровна", "sex": "ж", "birth_date": "12.04.1985",
+     "snils": "112-233-445 95", "position": "учитель", "functions": "учитель, классный руководитель",
+     "hire_date": "25.08.2015", "hire_order_number": "45-к", "phone": "+7 900 123-45-67",
+     "email": "ivanova@example.ru", "qualification_category": "первая"},
+    {"last_name": "Петров", "first_name": "Олег", "sex": "м", "birth_date": "01.02.1970", "position": "Завхоз",
+     "hire_date": "01.09.2001"},
+    {"last_name": "Сидорова", "first_name": "Анна", "sex": "Женский", "birth_date": "03.03.1990",
+     "functions": "Заместитель директора; учитель", "hire_date": "01.09.2020",
+     "qualification_category": "соответствие занимаемой должности"},
+]
+
+
+def test_staff_clean_file_imports_with_positions_and_functions(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    before = count(Staff, a.org)
+    preview = run(admin, "staff", csv_file("staff", STAFF), apply=False)
+    assert preview.ok and not preview.errors, errors_of(preview)
+    assert preview.count(core.CREATE, "Сотрудник") == 3
+    assert count(Staff, a.org) == before  # the preview writes nothing
+    applied = run(admin, "staff", csv_file("staff", STAFF))
+    assert applied.applied and count(Staff, a.org) == before + 3
+    ivanova = db.session.scalar(select(Staff).where(Staff.last_name == "Иванова"))
+    assert ivanova.role_codes == [Role.TEACHER.value]  # the class teacher comes from the class card
+    assert ivanova.position.name == "учитель" and ivanova.snils == "112-233-445 95"
+    assert ivanova.qualification_category == "первая" and ivanova.hire_date == date(2015, 8, 25)
+    sidorova = db.session.scalar(select(Staff).where(Staff.last_name == "Сидорова"))
+    assert sidorova.role_codes == sorted([Role.DEPUTY.value, Role.TEACHER.value]) and sidorova.sex == "f"
+    assert sidorova.qualification_category == "соответствие"
+    assert {p.name for p in db.session.scalars(select(Position).where(Position.org_id == a.org.id))} >= {
+        "учитель", "Завхоз"}
+    again = run(admin, "staff", csv_file("staff", STAFF))
+    assert again.count(core.SKIP) == 3 and not again.count(core.CREATE) and not again.count(core.UPDATE)
+    assert count(Staff, a.org) == before + 3
+
+
+def test_staff_one_bad_row_imports_nothing(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    rows = [dict(r) for r in STAFF]
+    rows[1]["birth_date"] = "31.02.1970"
+    rows[2]["functions"] = "учитель, волшебник"
+    before = (count(Staff, a.org), count(Position, a.org))
+    preview = run(admin, "staff", csv_file("staff", rows))
+    assert not preview.applied
+    assert (3, "Дата рождения", "«31.02.1970» — не дата; нужна дата в виде дд.мм.гггг") in errors_of(preview)
+    assert any(e.row == 4 and e.column == "Функции" and "волшебник" in e.message for e in preview.errors)
+    assert (count(Staff, a.org), count(Position, a.org)) == before
+
+
+def test_staff_rules_of_the_card_and_duplicates_are_row_errors(world):
+    admin = actor_of("a.admin")
+    rows = [dict(STAFF[0]), dict(STAFF[0], phone="+7 900 000-00-01"), dict(STAFF[1], phone="12"),
+            dict(STAFF[1], hire_date="01.01.1960"),
+            dict(STAFF[2], email="нет", last_name="Smith")]
+    preview = run(admin, "staff", csv_file("staff", rows))
+    found = errors_of(preview)
+    assert any(r == 3 and "тот же сотрудник, что в строке 2" in m for r, _, m in found)
+    assert any(r == 4 and c == "Телефон" for r, c, m in found)
+    assert any(r == 5 and c == "Дата приёма" and "раньше даты рождения" in m for r, c, m in found), found
+    assert any(r == 6 and c == "Эл. почта" for r, c, m in found)
+    assert any(r == 6 and c == "Фамилия" and "русские буквы" in m for r, c, m in found)
+
+
+def test_staff_matched_by_snils_or_name_and_birth_date_updates_changed_fields(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    run(admin, "staff", csv_file("staff", STAFF))
+    before = count(Staff, a.org)
+    rows = [dict(STAFF[0], last_name="Смирнова", phone="+7 900 000-00-00"), dict(STAFF[1], rank="5")]
+    preview = run(admin, "staff", csv_file("staff", rows))
+    assert preview.applied and count(Staff, a.org) == before, errors_of(preview)
+    details = {c.label: c.detail for c in preview.changes if c.action == core.UPDATE}
+    assert details == {"Иванова Мария Петровна": "фамилия, телефон", "Петров Олег": "разряд"}
+    card = db.session.scalar(select(Staff).where(Staff.snils == "112-233-445 95"))
+    assert card.last_name == "Смирнова" and card.phone == "+7 900 000-00-00"
+
+
+def test_staff_export_import_round_trip_is_a_no_op(world):
+    admin = actor_of("a.admin")
+    run(admin, "staff", csv_file("staff", STAFF))
+    for fmt in ("xlsx", "csv"):
+        preview = run(admin, "staff", export(admin, "staff", fmt))
+        assert preview.applied and not preview.count(core.CREATE) and not preview.count(core.UPDATE), \
+            (fmt, errors_of(preview), [(c.label, c.detail) for c in preview.changes if c.action != core.SKIP])
+        assert preview.count(core.SKIP) == preview.rows
+
+
+def test_staff_template_example_imports(world):
+    admin = actor_of("a.admin")
+    preview = run(admin, "staff", core.template(get("staff")), apply=False)
+    assert preview.ok, errors_of(preview)
+    book = openpyxl.load_workbook(io.BytesIO(core.template(get("staff"))))
+    assert book.worksheets[0]["A1"].value == "Фамилия *"
+
+
+def test_staff_of_another_organization_never_matched(world):
+    b_admin = actor_of("b.admin")
+    a_admin = actor_of("a.admin")
+    run(a_admin, "staff", csv_file("staff", STAFF))
+    before_a = count(Staff, world.a.org)
+    preview = run(b_admin, "staff", csv_file("staff", [dict(STAFF[0], phone="+7 911 111-11-11")]))
+    assert preview.applied and preview.count(core.CREATE, "Сотрудник") == 1 and not preview.count(core.UPDATE)
+    assert count(Staff, world.a.org) == before_a
+    a_card = db.session.scalar(select(Staff).where(Staff.org_id == world.a.org.id, Staff.last_name == "Иванова"))
+    assert a_card.phone == "+7 900 123-45-67"
+
+
+def test_staff_hr_imports_cards_but_not_functions(world):
+    hr = actor_of("a.hr")
+    plain = [dict(STAFF[1], position="")]
+    assert run(hr, "staff", csv_file("staff", plain)).applied
+    preview = run(hr, "staff", csv_file("staff", [dict(STAFF[2])]))
+    assert not preview.applied
+    assert any(e.column == "Функции" and "назначают директор и администратор" in e.message for e in preview.errors)
+    # the director's function, given by the director, is refused (the administrator's right)
+    director = actor_of("a.director")
+    with pytest.raises(PermissionDenied):
+        run(director, "staff", csv_file("staff", plain))
+    admin = actor_of("a.admin")
+    preview = run(admin, "staff", csv_file("staff", [dict(STAFF[1], functions="директор")]))
+    assert preview.applied, errors_of(preview)
+
+
+def test_staff_position_unknown_to_hr_is_a_row_error(world):
+    hr = actor_of("a.hr")
+    preview = run(hr, "staff", csv_file("staff", [dict(STAFF[1], position="Звездочёт")]))
+    assert not preview.applied
+    assert any(e.row == 2 and e.column == "Должность" and "Звездочёт" in e.message for e in preview.errors)
+
+
+def test_teacher_cannot_import_lists(world):
+    teacher = actor_of("a.teacher")
+    for kind in ("staff", "classes", "subjects", "curriculum"):
+        with pytest.raises(PermissionDenied):
+            run(teacher, kind, core.template(get(kind)), apply=False)
+        with pytest.raises(PermissionDenied):
+            get(kind).export_rows(teacher)
