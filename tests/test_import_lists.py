@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import Position, Role, Staff, db
+from models import Position, Role, SchoolClass, Staff, db
 from services.errors import PermissionDenied
 from services.imports import core, get
 from tests.factories import actor_of
@@ -182,3 +182,64 @@ def test_teacher_cannot_import_lists(world):
             run(teacher, kind, core.template(get(kind)), apply=False)
         with pytest.raises(PermissionDenied):
             get(kind).export_rows(teacher)
+
+
+# -- classes ------------------------------------------------------------------------------------------------------
+
+CLASSES = [
+    {"name": "7в", "grade": "7", "class_teacher": "Учителев Тимур Петрович", "max_students": "25"},
+    {"name": "8А", "grade": "8", "profile": "Физико-математический", "class_teacher": "Классова К. П."},
+    {"name": "5А", "grade": "5"},  # the world's 5А, unchanged
+]
+
+
+def test_classes_clean_file_imports_and_reimport_changes_nothing(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    before = count(SchoolClass, a.org)
+    preview = run(admin, "classes", csv_file("classes", CLASSES), apply=False)
+    assert preview.ok, errors_of(preview)
+    assert (preview.count(core.CREATE), preview.count(core.SKIP)) == (2, 1)
+    applied = run(admin, "classes", csv_file("classes", CLASSES))
+    assert applied.applied and count(SchoolClass, a.org) == before + 2
+    seventh = db.session.scalar(select(SchoolClass).where(SchoolClass.org_id == a.org.id,
+                                                          SchoolClass.name == "7В"))
+    assert seventh.class_teacher_id == a.teacher.id and seventh.max_students == 25 and seventh.year_id == a.year.id
+    eighth = db.session.scalar(select(SchoolClass).where(SchoolClass.org_id == a.org.id, SchoolClass.name == "8А"))
+    assert eighth.class_teacher_id == a.class_teacher.id and eighth.profile == "Физико-математический"
+    again = run(admin, "classes", csv_file("classes", CLASSES))
+    assert again.count(core.SKIP) == 3 and again.count(core.SKIP) == again.rows
+    changed = run(admin, "classes", csv_file("classes", [dict(CLASSES[0], max_students="28")]))
+    assert [(c.action, c.detail) for c in changed.changes] == [(core.UPDATE, "наполняемость")]
+
+
+def test_classes_one_bad_row_imports_nothing(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    before = count(SchoolClass, a.org)
+    rows = CLASSES + [{"name": "9Б", "grade": "12"}, {"name": "10А", "grade": "10", "class_teacher": "Никто Н. Н."},
+                      {"name": "7В", "grade": "7"}, {"name": "11А", "grade": "девять"}]
+    preview = run(admin, "classes", csv_file("classes", rows))
+    assert not preview.applied and count(SchoolClass, a.org) == before
+    found = errors_of(preview)
+    assert any(r == 5 and c == "Параллель" for r, c, m in found), found
+    assert any(r == 6 and c == "Классный руководитель" and "Никто" in m for r, c, m in found), found
+    assert any(r == 7 and c == "Класс" and "строке 2" in m for r, c, m in found), found
+    assert any(r == 8 and c == "Параллель" and "девять" in m for r, c, m in found), found
+
+
+def test_classes_export_import_round_trip_and_other_organization(world):
+    admin, b_admin = actor_of("a.admin"), actor_of("b.admin")
+    run(admin, "classes", csv_file("classes", CLASSES))
+    for fmt in ("xlsx", "csv"):
+        preview = run(admin, "classes", export(admin, "classes", fmt))
+        assert preview.applied and preview.count(core.SKIP) == preview.rows == 4, errors_of(preview)
+    # B's file names A's teacher: not found in B; B's own 5А is matched, A's is not touched
+    run(admin, "staff", csv_file("staff", STAFF[:1]))
+    ivanova = csv_file("classes", [dict(CLASSES[0], class_teacher="Иванова Мария Петровна")])
+    assert run(admin, "classes", ivanova).applied
+    preview = run(b_admin, "classes", ivanova)
+    assert not preview.applied and preview.errors[0].column == "Классный руководитель"
+    preview = run(b_admin, "classes", csv_file("classes", [{"name": "5а", "grade": "5", "max_students": "20"}]))
+    assert preview.applied and preview.count(core.UPDATE) == 1
+    assert world.a.klass.max_students is None and world.b.klass.max_students == 20

@@ -21,5 +21,7 @@ def get(code):
 # The kinds, in the page's order. A kind's module does not import this package (that would be a cycle in
 # the import graph): it is registered here, one line each.
 from services.imports.staff import StaffImport  # noqa: E402
+from services.imports.classes import ClassesImport  # noqa: E402
 
 register(StaffImport)
+register(ClassesImport)
