@@ -3,15 +3,16 @@ every bad row with its column and message, a re-import and an export → import 
 import csv
 import io
 from datetime import date
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import Position, Role, SchoolClass, Staff, db
+from models import EducationalArea, Position, Role, SchoolClass, Staff, Subject, db
 from services.errors import PermissionDenied
 from services.imports import core, get
-from tests.factories import actor_of
+from tests.factories import actor_of, make_org, make_staff
 
 
 def csv_file(kind, rows):
@@ -243,3 +244,66 @@ def test_classes_export_import_round_trip_and_other_organization(world):
     preview = run(b_admin, "classes", csv_file("classes", [{"name": "5а", "grade": "5", "max_students": "20"}]))
     assert preview.applied and preview.count(core.UPDATE) == 1
     assert world.a.klass.max_students is None and world.b.klass.max_students == 20
+
+
+# -- subjects -----------------------------------------------------------------------------------------------------
+
+SUBJECTS = [
+    {"name": "Математика", "short_name": "Матем.", "area": "Математика и информатика", "grading": "Отметки 5…1"},
+    {"name": "Информатика", "area": "Математика и информатика"},
+    {"name": "Физкультура", "grading": "зачёт"},
+]
+
+
+def test_subjects_clean_file_imports_and_reimport_changes_nothing(world):
+    a = world.a
+    deputy = actor_of("a.deputy")
+    preview = run(deputy, "subjects", csv_file("subjects", SUBJECTS), apply=False)
+    assert preview.ok, errors_of(preview)
+    assert preview.count(core.CREATE, "Предмет") == 3 and preview.count(core.CREATE, "Образовательная область") == 1
+    assert run(deputy, "subjects", csv_file("subjects", SUBJECTS)).applied
+    subjects = {s.name: s for s in db.session.scalars(select(Subject).where(Subject.org_id == a.org.id))}
+    assert set(subjects) == {"Математика", "Информатика", "Физкультура"}
+    assert subjects["Математика"].area_id == subjects["Информатика"].area_id is not None
+    assert subjects["Физкультура"].grading == "pass_fail" and subjects["Математика"].short_name == "Матем."
+    assert count(EducationalArea, a.org) == 1
+    again = run(deputy, "subjects", csv_file("subjects", SUBJECTS))
+    assert again.count(core.SKIP) == again.rows == 3
+    for fmt in ("xlsx", "csv"):
+        round_trip = run(deputy, "subjects", export(deputy, "subjects", fmt))
+        assert round_trip.applied and round_trip.count(core.SKIP) == 3, errors_of(round_trip)
+    changed = run(deputy, "subjects", csv_file("subjects", [{"name": "математика", "short_name": "Мат."}]))
+    assert [(c.action, c.label, c.detail) for c in changed.changes] == [(core.UPDATE, "Математика", "краткое название")]
+
+
+def test_subjects_one_bad_row_imports_nothing(world):
+    a = world.a
+    admin = actor_of("a.admin")
+    rows = SUBJECTS + [{"name": "Черчение", "kind": "МДК"}, {"name": "Музыка", "grading": "по настроению"},
+                       {"name": "математика"}]
+    preview = run(admin, "subjects", csv_file("subjects", rows))
+    assert not preview.applied and count(Subject, a.org) == 0 and count(EducationalArea, a.org) == 0
+    found = errors_of(preview)
+    assert any(r == 5 and c == "Тип" and "В школе" in m for r, c, m in found), found
+    assert any(r == 6 and c == "Оценивание" and "по настроению" in m for r, c, m in found), found
+    assert any(r == 7 and c == "Предмет" and "строке 2" in m for r, c, m in found), found
+
+
+def test_subjects_of_a_college_with_their_modules_and_another_organization(world):
+    college = SimpleNamespace()
+    college.org, college.year, _ = make_org("c", "college")
+    make_staff(college.org, "Админов", "Антон", [Role.ADMIN.value], "c.admin")
+    admin = actor_of("c.admin")
+    rows = [{"name": "Технология обработки металлов", "code": "МДК.01.01", "kind": "МДК", "module": "ПМ.01"},
+            {"name": "Обработка деталей", "code": "ПМ.01", "kind": "Профессиональный модуль"},
+            {"name": "Математика", "kind": "Дисциплина"}]
+    preview = run(admin, "subjects", csv_file("subjects", rows))
+    assert preview.applied, errors_of(preview)
+    mdk = db.session.scalar(select(Subject).where(Subject.org_id == college.org.id, Subject.code == "МДК.01.01"))
+    assert mdk.module.code == "ПМ.01"
+    assert run(admin, "subjects", export(admin, "subjects")).count(core.SKIP) == 3
+    # A's «Математика» is not matched by the college's file, nor changed
+    assert count(Subject, world.a.org) == 0
+    a_admin = actor_of("a.admin")
+    bad = run(a_admin, "subjects", csv_file("subjects", rows[:1]))
+    assert not bad.applied and any(e.column == "Профессиональный модуль" for e in bad.errors)

@@ -22,6 +22,8 @@ def get(code):
 # the import graph): it is registered here, one line each.
 from services.imports.staff import StaffImport  # noqa: E402
 from services.imports.classes import ClassesImport  # noqa: E402
+from services.imports.subjects import SubjectsImport  # noqa: E402
 
 register(StaffImport)
 register(ClassesImport)
+register(SubjectsImport)
