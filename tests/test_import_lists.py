@@ -3,16 +3,17 @@ every bad row with its column and message, a re-import and an export → import 
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from types import SimpleNamespace
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import EducationalArea, Position, Role, SchoolClass, Staff, Subject, db
+from models import Curriculum, CurriculumLine, EducationalArea, Position, Role, SchoolClass, Staff, Subject, db
 from services.errors import PermissionDenied
 from services.imports import core, get
-from tests.factories import actor_of, make_org, make_staff
+from tests.factories import actor_of, make_org, make_staff, pl_curriculum, pl_subject
 
 
 def csv_file(kind, rows):
@@ -307,3 +308,102 @@ def test_subjects_of_a_college_with_their_modules_and_another_organization(world
     a_admin = actor_of("a.admin")
     bad = run(a_admin, "subjects", csv_file("subjects", rows[:1]))
     assert not bad.applied and any(e.column == "Профессиональный модуль" for e in bad.errors)
+
+
+# -- the curriculum -----------------------------------------------------------------------------------------------
+
+def _subjects(org, *names):
+    return [pl_subject(org, name) for name in names]
+
+
+def curriculum_rows():
+    return [
+        {"grade": "5", "subject": "Математика", "hours_per_week": "5"},
+        {"grade": "5", "subject": "Русский язык", "hours_per_week": "4,5", "max_hours": "29", "weeks": "34"},
+        {"klass": "6Б", "subject": "Математика", "hours_per_week": "5",
+         "component": "Обязательная часть (федеральный компонент)"},
+        {"grade": "6", "subject": "Математика", "hours_per_week": "1", "component": "Региональный компонент"},
+    ]
+
+
+def test_curriculum_clean_file_imports_and_reimport_changes_nothing(world):
+    a = world.a
+    _subjects(a.org, "Математика", "Русский язык")
+    deputy = actor_of("a.deputy")
+    preview = run(deputy, "curriculum", csv_file("curriculum", curriculum_rows()), apply=False)
+    assert preview.ok, errors_of(preview)
+    assert preview.count(core.CREATE, "Учебный план") == 2 and preview.count(core.CREATE, "Строка учебного плана") == 4
+    assert run(deputy, "curriculum", csv_file("curriculum", curriculum_rows())).applied
+    plans = {c.grade: c for c in db.session.scalars(select(Curriculum).where(Curriculum.org_id == a.org.id))}
+    assert set(plans) == {5, 6} and plans[5].year_id == a.year.id and plans[5].max_hours == 29
+    hours = {(line.subject.name, line.component): line.hours_per_week for line in plans[5].lines}
+    assert hours == {("Математика", "federal"): Decimal("5"), ("Русский язык", "federal"): Decimal("4.5")}
+    assert {line.component for line in plans[6].lines} == {"federal", "regional"}
+    again = run(deputy, "curriculum", csv_file("curriculum", curriculum_rows()))
+    assert again.count(core.SKIP) == again.rows == 4 and not again.count(core.CREATE)
+    for fmt in ("xlsx", "csv"):
+        round_trip = run(deputy, "curriculum", export(deputy, "curriculum", fmt))
+        assert round_trip.applied and round_trip.count(core.SKIP) == round_trip.rows == 4, errors_of(round_trip)
+    changed = run(deputy, "curriculum", csv_file("curriculum", [{"grade": "5", "subject": "математика",
+                                                                 "hours_per_week": "6"}]))
+    assert [(c.action, c.detail) for c in changed.changes] == [(core.UPDATE, "часы")]
+    assert count(CurriculumLine, a.org) == 4
+
+
+def test_curriculum_keeps_lines_the_file_does_not_name(world):
+    a = world.a
+    math, russian = _subjects(a.org, "Математика", "Русский язык")
+    pl_curriculum(a.org, a.year, 5, [(math, 5), (russian, 4)])
+    admin = actor_of("a.admin")
+    preview = run(admin, "curriculum", csv_file("curriculum", [{"grade": "5", "subject": "Русский язык",
+                                                                "hours_per_week": "5"}]))
+    assert preview.applied and preview.count(core.UPDATE) == 1, errors_of(preview)
+    lines = db.session.scalars(select(CurriculumLine).where(CurriculumLine.org_id == a.org.id)).all()
+    assert sorted((line.subject_id, line.hours_per_week) for line in lines) == sorted(
+        [(math.id, Decimal(5)), (russian.id, Decimal(5))])
+
+
+def test_curriculum_one_bad_row_imports_nothing(world):
+    a = world.a
+    _subjects(a.org, "Математика", "Русский язык")
+    admin = actor_of("a.admin")
+    rows = curriculum_rows() + [
+        {"grade": "7", "subject": "Алхимия", "hours_per_week": "2"},
+        {"klass": "9Я", "subject": "Математика", "hours_per_week": "2"},
+        {"grade": "5", "subject": "Математика", "hours_per_week": "3"},
+        {"grade": "7", "subject": "Математика"},
+        {"grade": "7", "subject": "Русский язык", "hours_per_week": "много"},
+    ]
+    preview = run(admin, "curriculum", csv_file("curriculum", rows))
+    assert not preview.applied and count(Curriculum, a.org) == 0 and count(CurriculumLine, a.org) == 0
+    found = errors_of(preview)
+    assert any(r == 6 and c == "Предмет" and "Алхимия" in m for r, c, m in found), found
+    assert any(r == 7 and c == "Класс" and "9Я" in m for r, c, m in found), found
+    assert any(r == 8 and c == "Предмет" and "строке 2" in m for r, c, m in found), found
+    assert any(r == 9 and c == "Часов в неделю" and "укажите часы" in m for r, c, m in found), found
+    assert any(r == 10 and c == "Часов в неделю" and "много" in m for r, c, m in found), found
+
+
+def test_curriculum_load_over_the_maximum_is_a_row_error(world):
+    a = world.a
+    _subjects(a.org, "Математика", "Русский язык")
+    admin = actor_of("a.admin")
+    rows = [{"grade": "1", "subject": "Математика", "hours_per_week": "15"},
+            {"grade": "1", "subject": "Русский язык", "hours_per_week": "10"}]
+    preview = run(admin, "curriculum", csv_file("curriculum", rows))
+    assert not preview.applied and count(Curriculum, a.org) == 0
+    assert [(e.row, e.column) for e in preview.errors] == [(3, "Часов в неделю")]
+    assert "больше максимально допустимой 21" in preview.errors[0].message
+
+
+def test_curriculum_of_another_organization_is_not_matched(world):
+    a, b = world.a, world.b
+    _subjects(a.org, "Математика")
+    _subjects(b.org, "Математика")
+    pl_curriculum(a.org, a.year, 5, [(db.session.scalar(select(Subject).where(Subject.org_id == a.org.id)), 3)])
+    b_deputy = actor_of("b.deputy")
+    preview = run(b_deputy, "curriculum", csv_file("curriculum", curriculum_rows()[:1]))
+    assert preview.applied and preview.count(core.CREATE, "Учебный план") == 1, errors_of(preview)
+    a_line = db.session.scalar(select(CurriculumLine).where(CurriculumLine.org_id == a.org.id))
+    assert a_line.hours_per_week == 3 and count(Curriculum, b.org) == 1
+    assert len(get("curriculum").export_rows(actor_of("a.admin"))) == 1

@@ -23,7 +23,9 @@ def get(code):
 from services.imports.staff import StaffImport  # noqa: E402
 from services.imports.classes import ClassesImport  # noqa: E402
 from services.imports.subjects import SubjectsImport  # noqa: E402
+from services.imports.curriculum import CurriculumImport  # noqa: E402
 
 register(StaffImport)
 register(ClassesImport)
 register(SubjectsImport)
+register(CurriculumImport)
