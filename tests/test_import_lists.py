@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from models import Curriculum, CurriculumLine, EducationalArea, Position, Role, SchoolClass, Staff, Subject, db
 from services.errors import PermissionDenied
 from services.imports import core, get
+from tests.querycount import count_queries
 from tests.factories import actor_of, make_org, make_staff, pl_curriculum, pl_subject
 
 
@@ -122,6 +123,11 @@ def test_staff_matched_by_snils_or_name_and_birth_date_updates_changed_fields(wo
     assert details == {"Иванова Мария Петровна": "фамилия, телефон", "Петров Олег": "разряд"}
     card = db.session.scalar(select(Staff).where(Staff.snils == "112-233-445 95"))
     assert card.last_name == "Смирнова" and card.phone == "+7 900 000-00-00"
+    # a file without patronymics finds the cards by surname, name and date of birth
+    no_patronymic = dict(STAFF[0], last_name="Смирнова", middle_name="", snils="", phone="+7 900 555-55-55")
+    preview = run(admin, "staff", csv_file("staff", [no_patronymic]))
+    assert preview.applied and preview.count(core.UPDATE) == 1 and count(Staff, a.org) == before
+    assert card.phone == "+7 900 555-55-55" and card.middle_name == "Петровна"
 
 
 def test_staff_export_import_round_trip_is_a_no_op(world):
@@ -407,3 +413,39 @@ def test_curriculum_of_another_organization_is_not_matched(world):
     a_line = db.session.scalar(select(CurriculumLine).where(CurriculumLine.org_id == a.org.id))
     assert a_line.hours_per_week == 3 and count(Curriculum, b.org) == 1
     assert len(get("curriculum").export_rows(actor_of("a.admin"))) == 1
+
+
+# -- set-based: the statements of a plan do not grow with the file ------------------------------------------------
+
+def _staff_rows(n):
+    return [{"last_name": "Сотрудникова", "first_name": "Анна", "middle_name": "Ивановна", "sex": "ж",
+             "birth_date": f"{1 + i % 28:02d}.{1 + i // 28 % 12:02d}.{1960 + i // 336}", "position": "учитель",
+             "functions": "учитель", "hire_date": "01.09.2020", "phone": f"+7 900 000-{i:04d}"[:20]}
+            for i in range(n)]
+
+
+def _plan_statements(actor, kind, data):
+    importer = get(kind)
+    with count_queries() as statements:
+        preview = core.run(actor, importer, data, apply=False)
+    assert preview.ok, errors_of(preview)
+    return len(statements)
+
+
+def test_plans_read_the_organization_once_whatever_the_file(world):
+    admin = actor_of("a.admin")
+    small = _plan_statements(admin, "staff", csv_file("staff", _staff_rows(5)))
+    large = _plan_statements(admin, "staff", csv_file("staff", _staff_rows(200)))
+    assert large == small, (small, large)
+    run(admin, "staff", csv_file("staff", _staff_rows(200)))
+    assert _plan_statements(admin, "staff", export(admin, "staff")) == small  # 206 cards, every one unchanged
+    _subjects(world.a.org, *[f"Предмет {chr(0x410 + i)}" for i in range(20)])
+    rows = [{"grade": str(1 + i % 11), "subject": f"Предмет {chr(0x410 + i // 11)}", "hours_per_week": "1"}
+            for i in range(200)]
+    small = _plan_statements(admin, "curriculum", csv_file("curriculum", rows[:11]))
+    large = _plan_statements(admin, "curriculum", csv_file("curriculum", rows))
+    assert large == small  # a plan's own rule once per plan (11 of them), never per line
+    run(admin, "classes", csv_file("classes", CLASSES))
+    run(admin, "subjects", csv_file("subjects", SUBJECTS))
+    for kind in ("classes", "subjects"):
+        assert _plan_statements(admin, kind, export(admin, kind)) <= 6

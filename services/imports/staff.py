@@ -93,9 +93,10 @@ class StaffImport(Importer):
         self.positions = {norm(p.name): p for p in db.session.scalars(
             select(Position).where(Position.org_id == actor.org_id))}
         self.by_snils = {c.snils: c for c in self.cards if c.snils}
-        self.by_name = {}
+        self.by_name, self.by_two_names = {}, {}
         for card in self.cards:
             self.by_name.setdefault(norm(card.full_name), []).append(card)
+            self.by_two_names.setdefault(norm(f"{card.last_name} {card.first_name}"), []).append(card)
 
     def _values(self, row, preview):
         """The row's cells as the card's values (only the filled ones); errors on their columns."""
@@ -156,7 +157,9 @@ class StaffImport(Importer):
         snils = values.get("snils")
         if snils and snils in self.by_snils:
             return self.by_snils[snils]
-        named = self.by_name.get(_full(values), [])
+        # a file without patronymics still finds the cards that have one
+        named = self.by_name.get(_full(values), []) if values.get("middle_name") else \
+            self.by_two_names.get(_full(values), [])
         birth = values.get("birth_date")
         if birth is not None:
             found = [c for c in named if c.birth_date == birth] or [c for c in named if c.birth_date is None]
