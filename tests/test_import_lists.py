@@ -449,3 +449,28 @@ def test_plans_read_the_organization_once_whatever_the_file(world):
     run(admin, "subjects", csv_file("subjects", SUBJECTS))
     for kind in ("classes", "subjects"):
         assert _plan_statements(admin, kind, export(admin, kind)) <= 6
+
+
+def test_staff_functions_of_stored_cards_follow_check_staff_change(world):
+    a = world.a
+    teacher_row = {"last_name": "Учителев", "first_name": "Тимур", "middle_name": "Петрович", "sex": "м",
+                   "hire_date": "25.08.2020"}
+    hr = actor_of("a.hr")
+    preview = run(hr, "staff", csv_file("staff", [dict(teacher_row, functions="Учитель, Завуч")]))
+    assert not preview.applied and [(e.row, e.column) for e in preview.errors] == [(2, "Функции")]
+    assert a.teacher.role_codes == [Role.TEACHER.value]
+    # the same cells with the functions the card has: HR keeps the card, nothing to appoint
+    preview = run(hr, "staff", csv_file("staff", [dict(teacher_row, functions="учитель", phone="+7 900 222-22-22")]))
+    assert preview.applied and preview.changes[0].detail == "телефон", errors_of(preview)
+    director = actor_of("a.director")
+    with pytest.raises(PermissionDenied):
+        run(director, "staff", csv_file("staff", [teacher_row]))
+    admin = actor_of("a.admin")
+    preview = run(admin, "staff", csv_file("staff", [dict(teacher_row, functions="Учитель, Заместитель директора")]))
+    assert preview.applied and preview.changes[0].detail == "функции"
+    assert a.teacher.role_codes == sorted([Role.DEPUTY.value, Role.TEACHER.value])
+    # the last administrator never loses his function, by an import neither
+    admin_row = {"last_name": "Админов", "first_name": "Антон", "middle_name": "Петрович", "sex": "м",
+                 "hire_date": "25.08.2020", "functions": "учитель"}
+    with pytest.raises(core.ImportRefused):
+        run(admin, "staff", csv_file("staff", [admin_row]))
