@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import Curriculum, CurriculumLine, EducationalArea, Position, Role, SchoolClass, Staff, Subject, db
+from models import Curriculum, CurriculumLine, EducationalArea, Position, Role, SchoolClass, Staff, Subject, db, scope
 from services.errors import PermissionDenied
 from services.imports import core, get
 from tests.querycount import count_queries
@@ -474,3 +474,18 @@ def test_staff_functions_of_stored_cards_follow_check_staff_change(world):
                  "hire_date": "25.08.2020", "functions": "учитель"}
     with pytest.raises(core.ImportRefused):
         run(admin, "staff", csv_file("staff", [admin_row]))
+
+
+def test_templates_read_back_with_every_column(world):
+    for kind in ("staff", "classes", "subjects", "curriculum"):
+        importer = get(kind)
+        rows = core.read_table(core.template(importer), importer.columns)
+        assert len(rows) == 1 and set(rows[0].cells) == {c.key for c in importer.columns}
+
+
+def test_import_inside_the_request_scope_of_the_organization(world):
+    admin = actor_of("a.admin")
+    with scope.organization(world.a.org.id):
+        assert run(admin, "staff", csv_file("staff", STAFF)).applied
+        preview = run(admin, "staff", csv_file("staff", [dict(STAFF[2], functions="учитель")]))
+    assert preview.applied and preview.changes[0].detail == "функции"
