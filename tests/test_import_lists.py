@@ -128,6 +128,9 @@ def test_staff_matched_by_snils_or_name_and_birth_date_updates_changed_fields(wo
     preview = run(admin, "staff", csv_file("staff", [no_patronymic]))
     assert preview.applied and preview.count(core.UPDATE) == 1 and count(Staff, a.org) == before
     assert card.phone == "+7 900 555-55-55" and card.middle_name == "Петровна"
+    # the same person with another СНИЛС is a bad row, not a second card
+    preview = run(admin, "staff", csv_file("staff", [dict(no_patronymic, snils="112-233-446 96")]))
+    assert not preview.applied and [(e.row, e.column) for e in preview.errors] == [(2, "СНИЛС")], errors_of(preview)
 
 
 def test_staff_export_import_round_trip_is_a_no_op(world):

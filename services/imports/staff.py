@@ -165,7 +165,12 @@ class StaffImport(Importer):
             found = [c for c in named if c.birth_date == birth] or [c for c in named if c.birth_date is None]
         else:
             found = named
-        found = [c for c in found if not (snils and c.snils and c.snils != snils)]
+        other = [c for c in found if snils and c.snils and c.snils != snils]
+        found = [c for c in found if c not in other]
+        if other and not found:  # the same person by name and birth date, another СНИЛС: never a second card
+            preview.error(row, self.column("snils"), f"у сотрудника «{other[0].full_name}» с той же датой рождения "
+                          f"в карточке СНИЛС {other[0].snils}: исправьте СНИЛС в файле или в карточке")
+            return False
         if len(found) > 1:
             preview.error(row, self.column("birth_date" if birth is None else "snils"),
                           f"сотрудников «{found[0].full_name}» несколько: укажите СНИЛС или дату рождения")
