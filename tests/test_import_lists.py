@@ -309,6 +309,7 @@ def test_subjects_of_a_college_with_their_modules_and_another_organization(world
             {"name": "Математика", "kind": "Дисциплина"}]
     preview = run(admin, "subjects", csv_file("subjects", rows))
     assert preview.applied, errors_of(preview)
+    assert preview.title == "Дисциплины" and preview.count(core.CREATE, "Дисциплина") == 3
     mdk = db.session.scalar(select(Subject).where(Subject.org_id == college.org.id, Subject.code == "МДК.01.01"))
     assert mdk.module.code == "ПМ.01"
     assert run(admin, "subjects", export(admin, "subjects")).count(core.SKIP) == 3

@@ -14,6 +14,7 @@ from services.imports._lists import Lookup, person_names, put_errors, require, y
 from services.imports.core import CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm
 from services.org.orgs import validate_class
 from services.params import parse_int
+from services.terms import term
 
 COLUMNS = (
     Column("name", "Класс", True, "5А", "Название класса (группы): 5А, ТМ-21",
@@ -86,6 +87,7 @@ class ClassesImport(Importer):
     def _analyse(self, actor, rows, preview):
         require(actor, self.resource, "create", "edit")
         self._load(actor)
+        preview.title, what = term("classes", self.org), term("class", self.org)  # a college's «Группы»
         check_lengths(rows, self.columns, preview, LIMITS)
         planned, seen = [], {}
         for row in rows:
@@ -103,7 +105,7 @@ class ClassesImport(Importer):
                 continue
             changed = [k for k, v in values.items() if klass is None or getattr(klass, k) != v]
             if klass is not None and not changed:
-                preview.change(SKIP, "Класс", klass.name, row)
+                preview.change(SKIP, what, klass.name, row)
                 continue
             twin = SchoolClass(org_id=self.org.id, year_id=self.year.id, name=name)
             if klass is not None:
@@ -120,7 +122,7 @@ class ClassesImport(Importer):
                                                (("назван", "уже есть"), self.column("name")),
                                                (("наполняемость",), self.column("max_students"))])
                 continue
-            preview.change(UPDATE if klass else CREATE, "Класс", klass.name if klass else twin.name, row,
+            preview.change(UPDATE if klass else CREATE, what, klass.name if klass else twin.name, row,
                            ", ".join(FIELDS[k] for k in changed) if klass else "")
             planned.append((klass, name, {k: values[k] for k in changed}))
         return planned

@@ -8,12 +8,13 @@ row that creates or changes a subject.
 """
 from sqlalchemy import select
 
-from models import EducationalArea, Grading, Subject, SubjectKind, db
+from models import EducationalArea, Grading, Organization, Subject, SubjectKind, db
 from services import permissions
 from services.errors import DomainError
 from services.imports._lists import Lookup, put_errors, require
 from services.imports.core import CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm
 from services.planning.subjects import validate_subject
+from services.terms import term
 
 KINDS = {**{norm(k.label): k.value for k in SubjectKind}, "пм": SubjectKind.MODULE.value,
          "модуль": SubjectKind.MODULE.value, "курсовая": SubjectKind.COURSE_WORK.value}
@@ -59,6 +60,8 @@ class SubjectsImport(Importer):
     def _analyse(self, actor, rows, preview):
         require(actor, self.resource, "create", "edit")
         self._load(actor)
+        org = db.session.get(Organization, actor.org_id)
+        preview.title, what = term("subjects", org), term("subject", org)  # a college's «Дисциплины»
         may_add_areas = permissions.allowed(actor, "educational_area", "create")
         check_lengths(rows, self.columns, preview, LIMITS)
         col = self.column
@@ -115,7 +118,7 @@ class SubjectsImport(Importer):
                 continue
             changed = self._changes(subject, values, module)
             if subject is not None and not changed:
-                preview.change(SKIP, "Предмет", subject.name, row)
+                preview.change(SKIP, what, subject.name, row)
                 continue
             twin.module = module if module is not None else (
                 self.by_id.get(subject.module_id) if subject is not None else None)
@@ -131,7 +134,7 @@ class SubjectsImport(Importer):
             if "area" in changed and norm(values["area"]) not in self.areas:
                 preview.change(CREATE, "Образовательная область", values["area"], row)
                 self.areas[norm(values["area"])] = None  # one new area for every row that names it
-            preview.change(UPDATE if subject else CREATE, "Предмет", subject.name if subject else twin.name, row,
+            preview.change(UPDATE if subject else CREATE, what, subject.name if subject else twin.name, row,
                            ", ".join(FIELDS[k] for k in changed) if subject else "")
             planned.append((row, subject, twin.name, values, changed, row.get("module")))
         return planned
