@@ -10,7 +10,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import Curriculum, CurriculumLine, EducationalArea, Position, Role, SchoolClass, Staff, Subject, db, scope
+from models import (Curriculum, CurriculumLine, EducationalArea, Organization, Position, Role, SchoolClass, Staff,
+                    StaffRole, Subject, db, scope)
+from services.context import Actor
 from services.errors import PermissionDenied
 from services.imports import core, get
 from tests.querycount import count_queries
@@ -493,3 +495,22 @@ def test_import_inside_the_request_scope_of_the_organization(world):
         assert run(admin, "staff", csv_file("staff", STAFF)).applied
         preview = run(admin, "staff", csv_file("staff", [dict(STAFF[2], functions="учитель")]))
     assert preview.applied and preview.changes[0].detail == "функции"
+
+
+@pytest.mark.parametrize("kind", ["school", "college"])
+def test_the_demo_organization_moves_out_and_back_in_unchanged(app, kind):
+    """Every list of the demo school (college), exported and imported by its administrator, changes nothing."""
+    result = app.test_cli_runner().invoke(args=["demo-data", "--kind", kind])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    org = db.session.scalar(select(Organization))
+    card = db.session.scalar(select(Staff).join(StaffRole).where(Staff.org_id == org.id,
+                                                                 StaffRole.role == Role.ADMIN.value))
+    admin = Actor.for_user(card.user)
+    for name in ("staff", "classes", "subjects", "curriculum"):
+        for fmt in ("xlsx", "csv"):
+            data = export(admin, name, fmt)
+            preview = run(admin, name, data)
+            assert preview.applied and preview.rows > 0, (name, fmt, errors_of(preview)[:5])
+            assert preview.count(core.SKIP) == preview.rows, (name, fmt, [
+                (c.label, c.detail) for c in preview.changes if c.action != core.SKIP][:5])
