@@ -2,7 +2,10 @@
 the current academic year, a name looked up among the organization's rows loaded once, the messages of a
 card's own rules put on the file's columns."""
 from services import permissions
-from services.errors import DomainError, PermissionDenied
+from contextlib import contextmanager
+
+from models import db
+from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.imports.core import norm
 from services.org.years import current_year
 
@@ -62,3 +65,17 @@ def put_errors(preview, row, exc, columns, default=""):
         low = message.lower()
         column = next((col for words, col in columns if any(w in low for w in words)), default)
         preview.error(row, column, message)
+
+
+@contextmanager
+def writing(preview):
+    """Around an apply's writes: a refusal of the rules at the flush (one the plan could not see), or a row
+    another user has just written under the same key, becomes the preview's error (the caller then rolls
+    everything back: services/imports/core.py run)."""
+    try:
+        with taken_is_refused("Файл не загружен", ["такую же запись только что создал другой пользователь: "
+                                                   "проверьте файл ещё раз"]):
+            yield
+            db.session.flush()
+    except DomainError as exc:
+        preview.error(0, "", str(exc))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import Department, Organization, SchoolClass, Specialty, Staff, db
 from services.errors import DomainError
-from services.imports._lists import Lookup, person_names, put_errors, require, year_of
+from services.imports._lists import writing, Lookup, person_names, put_errors, require, year_of
 from services.imports.core import CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm
 from services.org.orgs import validate_class
 from services.params import parse_int
@@ -142,10 +142,8 @@ class ClassesImport(Importer):
                 setattr(klass, key, value)
             if progress:
                 progress(done, len(planned))
-        try:
+        with writing(preview):
             db.session.flush()
-        except DomainError as exc:
-            preview.error(0, "", str(exc))
 
     def export_rows(self, actor):
         require(actor, self.resource, "export")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from models import Curriculum, CurriculumComponent, CurriculumLine, Organization, SchoolClass, Specialty, Subject, db
 from services.errors import DomainError
-from services.imports._lists import Lookup, put_errors, require, year_of
+from services.imports._lists import writing, Lookup, put_errors, require, year_of
 from services.imports.core import CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm
 from services.params import parse_int
 from services.planning.curriculum import (CurriculumIndex, LineInput, curriculum_title, hours, load_of, save_lines,
@@ -274,7 +274,7 @@ class CurriculumImport(Importer):
         if preview.errors:
             return
         total, done = sum(len(p.inputs) for p in plans), 0
-        try:
+        with writing(preview):
             for plan in plans:
                 curriculum = plan.curriculum
                 if curriculum is None:
@@ -295,8 +295,6 @@ class CurriculumImport(Importer):
                 done += len(inputs)
                 if progress:
                     progress(done, total)
-        except DomainError as exc:
-            preview.error(0, "", str(exc))
 
     def export_rows(self, actor):
         require(actor, self.resource, "export")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models import STAFF_ROLES, Position, Role, Sex, Staff, db
 from services import permissions
 from services.errors import DomainError
-from services.imports._lists import put_errors, require
+from services.imports._lists import writing, put_errors, require
 from services.imports.core import (CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm, parse_choice,
                                    parse_date_cell)
 from services.people.cards import check_staff_change, validate_staff
@@ -319,10 +319,8 @@ class StaffImport(Importer):
             check_staff_change(actor, card)
             if progress:
                 progress(done, len(planned))
-        try:
+        with writing(preview):
             db.session.flush()
-        except DomainError as exc:
-            preview.error(0, "", str(exc))
 
     def export_rows(self, actor):
         require(actor, self.resource, "export")

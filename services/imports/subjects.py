@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import EducationalArea, Grading, Organization, Subject, SubjectKind, db
 from services import permissions
 from services.errors import DomainError
-from services.imports._lists import Lookup, put_errors, require
+from services.imports._lists import writing, Lookup, put_errors, require
 from services.imports.core import CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm
 from services.planning.subjects import validate_subject
 from services.terms import term
@@ -184,10 +184,8 @@ class SubjectsImport(Importer):
                 made[norm(name)].module = names.find(module)[0]
             if progress:
                 progress(done, len(planned))
-        try:
+        with writing(preview):
             db.session.flush()
-        except DomainError as exc:
-            preview.error(0, "", str(exc))
 
     def export_rows(self, actor):
         require(actor, self.resource, "export")
