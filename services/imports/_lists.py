@@ -1,10 +1,10 @@
 """What the imports of lists (staff, classes, subjects, the curriculum) share: the permission a kind needs,
 the current academic year, a name looked up among the organization's rows loaded once, the messages of a
 card's own rules put on the file's columns."""
-from services import permissions
 from contextlib import contextmanager
 
 from models import db
+from services import permissions
 from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.imports.core import norm
 from services.org.years import current_year
