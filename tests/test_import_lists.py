@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from models import (Curriculum, CurriculumLine, EducationalArea, Organization, Position, Role, SchoolClass, Staff,
-                    StaffRole, Subject, db, scope)
+from models import (Curriculum, CurriculumLine, Department, EducationalArea, Organization, Position, Role, SchoolClass,
+                    Specialty, Staff, StaffRole, Subject, db, scope)
 from services.context import Actor
 from services.errors import PermissionDenied
 from services.imports import core, get
@@ -514,3 +514,41 @@ def test_the_demo_organization_moves_out_and_back_in_unchanged(app, kind):
             assert preview.applied and preview.rows > 0, (name, fmt, errors_of(preview)[:5])
             assert preview.count(core.SKIP) == preview.rows, (name, fmt, [
                 (c.label, c.detail) for c in preview.changes if c.action != core.SKIP][:5])
+
+
+def test_a_college_imports_its_groups_and_semester_curriculum(world):
+    college = SimpleNamespace()
+    college.org, college.year, _ = make_org("c", "college")
+    make_staff(college.org, "Админов", "Антон", [Role.ADMIN.value], "c.admin")
+    curator = make_staff(college.org, "Кураторова", "Вера", [Role.TEACHER.value], sex="f")
+    department = Department(org_id=college.org.id, name="Механическое отделение")
+    db.session.add(department)
+    db.session.flush()
+    specialty = Specialty(org_id=college.org.id, department_id=department.id, code="15.02.08",
+                          name="Технология машиностроения")
+    db.session.add(specialty)
+    pl_subject(college.org, "Математика", kind="discipline")
+    db.session.flush()
+    admin = actor_of("c.admin")
+    groups = [{"name": "ТМ-21", "grade": "2", "class_teacher": "Кураторова Вера Петровна",
+               "department": "Механическое отделение", "specialty": "15.02.08"}]
+    preview = run(admin, "classes", csv_file("classes", groups))
+    assert preview.applied and preview.title == "Группы" and preview.count(core.CREATE, "Группа") == 1, \
+        errors_of(preview)
+    group = db.session.scalar(select(SchoolClass).where(SchoolClass.org_id == college.org.id))
+    assert (group.name, group.specialty_id, group.department_id, group.class_teacher_id) == (
+        "ТМ-21", specialty.id, department.id, curator.id)
+    lines = [{"klass": "ТМ-21", "subject": "Математика", "period1_hours": "48", "period2_hours": "40"}]
+    preview = run(admin, "curriculum", csv_file("curriculum", lines))
+    assert not preview.applied and [(e.row, e.column) for e in preview.errors] == [(2, "Максимальная нагрузка")]
+    preview = run(admin, "curriculum", csv_file("curriculum", [dict(lines[0], max_hours="612")]))
+    assert preview.applied, errors_of(preview)
+    plan = db.session.scalar(select(Curriculum).where(Curriculum.org_id == college.org.id))
+    assert (plan.grade, plan.specialty_id, plan.max_hours) == (2, specialty.id, 612)
+    assert [(line.period1_hours, line.period2_hours, line.hours_per_week) for line in plan.lines] == [(48, 40, None)]
+    for name in ("classes", "curriculum"):
+        again = run(admin, name, export(admin, name, "csv"))
+        assert again.applied and again.count(core.SKIP) == again.rows == 1, errors_of(again)
+    bad = run(admin, "curriculum", csv_file("curriculum", [{"grade": "2", "specialty": "15.02.08",
+                                                            "subject": "Математика", "hours_per_week": "4"}]))
+    assert [(e.row, e.column) for e in bad.errors] == [(2, "Часов в 1 семестре")]
