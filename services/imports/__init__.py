@@ -18,8 +18,8 @@ def get(code):
     return cls()
 
 
-# The kinds, in the page's order. A kind's module does not import this package (that would be a cycle in
-# the import graph): it is registered here, one line each.
+# The kinds, in the page's order. A kind's module does not import this package (`from services.imports import
+# register` in it is a cycle of the import graph, tests/import_graph.py): it is imported and registered here.
 from services.imports.staff import StaffImport  # noqa: E402
 from services.imports.classes import ClassesImport  # noqa: E402
 from services.imports.subjects import SubjectsImport  # noqa: E402
