@@ -51,7 +51,7 @@ def _header():
     return [c.header for c in COLUMNS], [c.key for c in COLUMNS]
 
 
-def student_rows(classes, students=2000, parents=3500, snils_base=300_000_000):
+def student_rows(classes, students=2000, parents=3500, snils_base=300_000_000, file_prefix="Л-"):
     """The rows (dicts by column key) of a school's families: `classes` [(name, grade)]; every tenth student
     is the sibling of the one before (the same parents); the other families have two parents, or one
     when `parents` runs short; every seventh family with two parents puts the second on a row of its own."""
@@ -66,7 +66,7 @@ def student_rows(classes, students=2000, parents=3500, snils_base=300_000_000):
         row = {"last_name": last, "first_name": FIRST[(i // len(LAST)) % len(FIRST)],
                "middle_name": MIDDLE[(i // (len(LAST) * len(FIRST))) % len(MIDDLE)], "sex": "м",
                "birth_date": birth.strftime("%d.%m.%Y"), "snils": snils_with_checksum(f"{snils_base + i * 7:09d}"),
-               "klass": name, "personal_file_number": f"Л-{i + 1}", "order_number": ORDER[0],
+               "klass": name, "personal_file_number": f"{file_prefix}{i + 1}", "order_number": ORDER[0],
                "order_date": ORDER[1].strftime("%d.%m.%Y"), "address": f"г. Тест, ул. Школьная, д. {i % 90 + 1}"}
         if (TODAY.year - birth.year) - ((TODAY.month, TODAY.day) < (birth.month, birth.day)) >= 14:
             issued = date(birth.year + 14, birth.month, birth.day) + timedelta(days=20)

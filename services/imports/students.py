@@ -91,10 +91,10 @@ LIMITS = {"last_name": 100, "first_name": 100, "middle_name": 100, "snils": 14, 
           "passport_series": 4, "passport_number": 6, "passport_issued_by": 300, "klass": 30,
           **{f"p{n}_{k}": v for n in range(1, PARENTS + 1) for k, v in
              (("last_name", 100), ("first_name", 100), ("middle_name", 100), ("phone", 50), ("email", 200))}}
-SEX = {"м": Sex.MALE.value, "муж": Sex.MALE.value, "мужской": Sex.MALE.value, "m": Sex.MALE.value,
-       "ж": Sex.FEMALE.value, "жен": Sex.FEMALE.value, "женский": Sex.FEMALE.value, "f": Sex.FEMALE.value}
+SEX = {"м": Sex.MALE.value, "муж": Sex.MALE.value, "мужской": Sex.MALE.value,
+       "ж": Sex.FEMALE.value, "жен": Sex.FEMALE.value, "женский": Sex.FEMALE.value}
 SEX_LABEL = {Sex.MALE.value: "м", Sex.FEMALE.value: "ж"}
-RELATIONS = {**{norm(r.label): r.value for r in ParentRelation}, **{r.value: r.value for r in ParentRelation},
+RELATIONS = {**{norm(r.label): r.value for r in ParentRelation},
              "опекун": ParentRelation.GUARDIAN.value, "попечитель": ParentRelation.GUARDIAN.value}
 RELATION_LABEL = {r.value: r.label.lower() for r in ParentRelation}
 FIELD_LABELS = {"last_name": "фамилия", "first_name": "имя", "middle_name": "отчество", "sex": "пол",
