@@ -69,6 +69,7 @@ PARENT_FIELDS = (("last_name", "фамилия", "Иванова"), ("first_name
                  ("middle_name", "отчество", "Ивановна"), ("relation", "кем приходится", "мать"),
                  ("phone", "телефон", "+7 900 123-45-67"), ("email", "эл. почта", "ivanova@example.ru"))
 PARENTS = 2
+CHUNK = 250  # students enrolled, parents written, between two steps of the progress bar
 
 
 def _parent_columns(n):
@@ -463,30 +464,31 @@ class StudentsImporter(Importer):
             if student.card is None:
                 groups.setdefault(student.order, []).append(student)
         for (number, day), members in groups.items():
-            entries = []
-            for student in members:
-                card, errors = enrollment.normalize_card(student.values)
-                entries.append((card, student.klass.id))
-            made = admission.enroll_cards(actor, number, day, entries)
-            for student, new in zip(members, made):
-                student.new = new
-            step(len(members))
-        for parent in self.new_parents:
-            card = parent.card
-            if card is None:
-                card = Parent(org_id=actor.org_id, **parent.values)
-                card.children = []
-                db.session.add(card)
-            else:
-                for key, (_, new) in parent.changes.items():
-                    setattr(card, key, new)
-            have = {c.id for c in card.children} if parent.card is not None else set()
-            for student in parent.students:
-                child = student.card or student.new
-                if child.id not in have:
-                    card.children.append(child)
-        db.session.flush()
-        step(len(self.new_parents))
+            # One order per number and date: the first part makes and applies it, the next ones join it (the
+            # applied order of that number and date), so the progress moves and nothing is planned twice.
+            for start in range(0, len(members), CHUNK):
+                part = members[start:start + CHUNK]
+                entries = [(enrollment.normalize_card(student.values)[0], student.klass.id) for student in part]
+                for student, new in zip(part, admission.enroll_cards(actor, number, day, entries)):
+                    student.new = new
+                step(len(part))
+        for start in range(0, len(self.new_parents), CHUNK):
+            for parent in self.new_parents[start:start + CHUNK]:
+                card = parent.card
+                if card is None:
+                    card = Parent(org_id=actor.org_id, **parent.values)
+                    card.children = []
+                    db.session.add(card)
+                else:
+                    for key, (_, new) in parent.changes.items():
+                        setattr(card, key, new)
+                have = {c.id for c in card.children} if parent.card is not None else set()
+                for student in parent.students:
+                    child = student.card or student.new
+                    if child.id not in have:
+                        card.children.append(child)
+            db.session.flush()
+            step(len(self.new_parents[start:start + CHUNK]))
         self._record(preview)
 
     # -- exporting --------------------------------------------------------------------------------------
