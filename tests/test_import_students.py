@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bench.import_students import student_rows, workbook
 from models import (AccessLog, AuditLog, ClassMembership, MovementItem, MovementOrder, Organization, Parent,
-                    SchoolClass, Student, db)
+                    Student, db)
 from services import imports
 from services.context import Actor
 from services.errors import DomainError
@@ -20,6 +20,7 @@ from services.imports import core
 from services.imports.students import COLUMNS
 from services.validation import snils_with_checksum
 from tests.factories import actor_of, make_class
+from tests.helpers import flashes, fresh, open_browser
 from tests.querycount import count_queries
 
 CLASSES = [("5А", 5), ("6Б", 6)]
@@ -277,4 +278,106 @@ def test_the_system_actor_of_another_organization_does_not_see_these_students(wo
     data, _, _, count = core.export(b, imports.get("students"), "csv")
     assert SMALL_ROWS[0]["snils"] not in data.decode("utf-8-sig")
     assert db.session.scalar(select(func.count(MovementItem.id))) >= 30
-    assert SchoolClass and AccessLog  # imported for the page's tests below
+
+
+# -- the page ---------------------------------------------------------------------------------------------------
+
+PAGE = "/imports/"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def jobs_dir(app, tmp_path):
+    before = app.config.get("IMPORT_DIR")
+    app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+    yield tmp_path / "imports"
+    app.config["IMPORT_DIR"] = before
+
+
+def upload(b, data, name="ucheniki.xlsx", kind="students"):
+    return b.post(f"{PAGE}check/", data={"kind": kind, "file": (io.BytesIO(data), name)},
+                  content_type="multipart/form-data")
+
+
+def job_of(resp):
+    location = resp.headers["Location"]
+    assert "/imports/job/" in location, location
+    return location.rstrip("/").split("/")[-1]
+
+
+def test_the_page_is_the_administrators_and_hrs_not_a_teachers(world, browser, jobs_dir):
+    for login, code in (("a.teacher", 403), ("a.class_teacher", 403), ("a.parent", 403), ("a.deputy", 403),
+                        ("a.admin", 200), ("a.hr", 200)):
+        b = open_browser(browser, login)
+        resp = b.get(PAGE)
+        assert resp.status_code == code, login
+        if code == 200:
+            page = resp.get_data(as_text=True)
+            assert "Ученики и родители" in page and "Скачать шаблон" in page and "Выгрузить данные" in page
+        assert upload(b, SMALL).status_code in ((302,) if code == 200 else (403,)), login
+    teacher = open_browser(browser, "a.teacher")
+    assert teacher.get(f"{PAGE}template/?kind=students").status_code == 403
+    assert teacher.get(f"{PAGE}export/?kind=students").status_code == 403
+
+
+def test_upload_preview_and_apply_through_the_page(world, browser, jobs_dir):
+    b = open_browser(browser, "a.admin")
+    before = counts()
+    resp = upload(b, SMALL)
+    job_id = job_of(resp)
+    page = b.get(f"{PAGE}job/{job_id}/").get_data(as_text=True)
+    assert f"Строк с данными: {len(SMALL_ROWS)}." in page and "Ошибок нет" in page and 'id="import-apply"' in page
+    assert "будет создано" in page and SMALL_ROWS[0]["last_name"] in page
+    fresh()
+    assert counts() == before
+    assert b.get(f"{PAGE}job/{job_id}/status/").get_json()["state"] == "checked"
+    done = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "Загружено — Ученик: создано 30" in flashes(done)
+    fresh()
+    assert counts()[0] == before[0] + 30
+    status = b.get(f"{PAGE}job/{job_id}/status/").get_json()
+    assert status == {"state": "applied", "done": status["total"], "total": status["total"]} and status["total"] > 0
+    again = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "уже загружен" in flashes(again)
+    # the job is its uploader's: another organization's administrator gets nothing, not even its status
+    other = open_browser(browser, "b.admin")
+    for url in (f"{PAGE}job/{job_id}/", f"{PAGE}job/{job_id}/status/"):
+        assert other.get(url).status_code == 404
+    assert other.post(f"{PAGE}job/{job_id}/apply/").status_code == 404
+    assert open_browser(browser, "a.hr").get(f"{PAGE}job/{job_id}/").status_code == 404
+    assert b.get(f"{PAGE}job/..%2F..%2Fetc/").status_code == 404
+
+
+def test_a_file_with_a_bad_row_lists_it_and_applies_nothing(world, browser, jobs_dir):
+    b = open_browser(browser, "a.hr")
+    bad = workbook([*SMALL_ROWS[:5], row(sex="?"), *SMALL_ROWS[5:]])
+    job_id = job_of(upload(b, bad))
+    page = b.get(f"{PAGE}job/{job_id}/").get_data(as_text=True)
+    assert "Строк с ошибками: 1" in page and "«?» — нет такого значения" in page
+    assert 'id="import-apply"' not in page
+    before = counts()
+    resp = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "ни одна строка не импортирована" in flashes(resp)
+    fresh()
+    assert counts() == before
+    refused = upload(b, b"\x00garbage\x00" * 10, name="x.xlsx")
+    assert refused.status_code == 302 and "/imports/" in refused.headers["Location"]
+    assert "Файл не принят" in flashes(b.get(refused.headers["Location"]))
+
+
+def test_template_and_export_downloads_and_the_export_is_logged(world, browser, jobs_dir):
+    run(admin(world), SMALL, apply=True)
+    db.session.commit()
+    b = open_browser(browser, "a.hr")
+    template = b.get(f"{PAGE}template/?kind=students")
+    assert template.status_code == 200 and template.mimetype == XLSX
+    resp = b.get(f"{PAGE}export/?kind=students&format=csv")
+    assert resp.status_code == 200 and SMALL_ROWS[0]["snils"] in resp.get_data(as_text=True)
+    fresh()
+    logged = db.session.scalars(select(AccessLog).where(AccessLog.action == "export",
+                                                        AccessLog.object_kind == "student")).all()
+    assert logged and logged[-1].row_count >= 30 and logged[-1].user_id == world.a.hr.user_id
+    other = open_browser(browser, "b.admin").get(f"{PAGE}export/?kind=students&format=xlsx")
+    exported = load_workbook(io.BytesIO(other.get_data())).worksheets[0]
+    assert SMALL_ROWS[0]["snils"] not in [c.value for r in exported.iter_rows() for c in r]
+    assert b.get(f"{PAGE}export/?kind=nothing").status_code == 404
