@@ -41,9 +41,10 @@ class ImportPage(SecurePage):
     needs_organization = True
 
     def _kind(self, code=None):
-        """The chosen kind, one the actor may import (another: 404)."""
+        """The chosen kind, one the actor may import (another: 404); none chosen: the first of the list."""
         code = code if code is not None else (KindQuery.from_values().kind.data or "")
-        cls = next((c for c in writable_kinds(self.actor) if c.code == code), None)
+        kinds = writable_kinds(self.actor)
+        cls = next((c for c in kinds if c.code == code), None) if code else (kinds[0] if kinds else None)
         if cls is None:
             abort(404)
         return cls
