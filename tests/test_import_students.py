@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 
 from bench.import_students import student_rows, workbook
 from models import (AccessLog, AuditLog, ClassMembership, MovementItem, MovementOrder, Organization, Parent,
-                    Student, db)
+                    Student, db, scope)
 from services import imports
 from services.context import Actor
 from services.errors import DomainError
 from services.imports import core
 from services.imports.students import COLUMNS
 from services.validation import snils_with_checksum
-from tests.factories import actor_of, make_class
+from tests.factories import actor_of, make_class, make_org
 from tests.helpers import flashes, fresh, open_browser
 from tests.querycount import count_queries
 
@@ -381,3 +381,21 @@ def test_template_and_export_downloads_and_the_export_is_logged(world, browser, 
     exported = load_workbook(io.BytesIO(other.get_data())).worksheets[0]
     assert SMALL_ROWS[0]["snils"] not in [c.value for r in exported.iter_rows() for c in r]
     assert b.get(f"{PAGE}export/?kind=nothing").status_code == 404
+
+
+def test_a_college_reads_its_groups_by_the_column_group(world):
+    org, year, _ = make_org("c", kind="college")
+    make_class(org, year, "ТМ-21", 1)
+    actor = Actor.system_actor(org)
+    header = [("Группа *" if c.key == "klass" else c.header) for c in COLUMNS]
+    student = row(klass="ТМ-21", birth_date="02.02.2009", passport_series="4509", passport_number="123456",
+                  passport_date="10.03.2023")
+    with scope.organization(org.id):
+        preview = run(actor, workbook([student, row(klass="ТМ-99", last_name="Другой",
+                                                    snils=snils_with_checksum("500000099"),
+                                                    personal_file_number="Н-99")], header=header, keys=KEYS))
+    assert [str(e) for e in preview.errors] == ["Строка 3, «Класс (группа)»: группа «ТМ-99» не найдена в учебном "
+                                                "году 2026/2027"]
+    with scope.organization(org.id):
+        done = run(actor, workbook([student], header=header, keys=KEYS), apply=True)
+    assert done.applied and done.count("create", "Ученик") == 1
