@@ -151,7 +151,6 @@ class _Parent:
         self.row, self.values = row, values
         self.card = None  # an existing Parent, or None
         self.changes = {}
-        self.made = None  # the new Parent
         self.students = []
 
     @property
@@ -183,7 +182,6 @@ class StudentsImporter(Importer):
         self.by_name = {}
         for s in students:
             self.by_name.setdefault((_name_key(s.last_name, s.first_name, s.middle_name), s.birth_date), s)
-        self.by_file = {s.personal_file_number: s for s in students}
         parents = db.session.scalars(select(Parent).where(Parent.org_id == org_id)
                                      .options(selectinload(Parent.children))).all()
         self.parent_by_key = {}
