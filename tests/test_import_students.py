@@ -399,3 +399,11 @@ def test_a_college_reads_its_groups_by_the_column_group(world):
     with scope.organization(org.id):
         done = run(actor, workbook([student], header=header, keys=KEYS), apply=True)
     assert done.applied and done.count("create", "Ученик") == 1
+
+
+def test_applying_reports_its_progress(world):
+    calls = []
+    done = core.run(admin(world), imports.get("students"), SMALL, apply=True,
+                    progress=lambda n, total: calls.append((n, total)))
+    assert done.applied and len(calls) >= 3
+    assert [n for n, _ in calls] == sorted(n for n, _ in calls) and calls[-1][0] == calls[-1][1] == 30 + 50
