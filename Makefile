@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 
-.PHONY: run test lint bench print-check migration clean
+.PHONY: run test lint bench bench-import print-check migration clean
 
 $(BIN)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ lint: $(BIN)/.installed-dev
 # The benchmark of issue 7 (bench/RESULTS.md); e.g. make bench BENCH_ARGS="--size tiny --db sqlite".
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-import: $(BIN)/.installed
+	$(BIN)/python -m bench.import_students
 
 # Every report's print, looked at (issue 15.9): the demo school and college, each report's .xlsx converted by
 # LibreOffice to PDF and its first pages to PNG in bench/out/prints (-r 60); open them and look. Needs

@@ -20,6 +20,7 @@ from admin_views import archive, reports
 from admin_views import notify
 from admin_views.announcements import views as announcements
 from admin_views.control import views as control
+from admin_views.imports import views as data_import
 from admin_views.messages import views as messages
 from admin_views.journal import diary
 from admin_views.journal import finals
@@ -79,7 +80,7 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
-            *announcements.pages(), *paper_reports.pages()]
+            *announcements.pages(), *paper_reports.pages(), *data_import.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -543,6 +543,10 @@ TABLE = {
     }),
     # "all_accounts": every account, whatever cards are behind it, the installation administrators' own
     # included (only they reset the password of, or block, one of them).
+    # «Импорт и выгрузка данных» (issue 17.1–17.2): "import" loads a file of a kind whose records the role may
+    # create (the kind's own key, e.g. "student"), "export" writes the organization's records of a kind the
+    # role may export; the administrator, and HR for the people (its keys decide which kinds).
+    "data_import": Entry(None, {A: Grant(READ | {"import", "export"}), HR: Grant(READ | {"import", "export"})}),
     "user": Entry(User, {
         SUPER: Grant(READ | {"reset_password", "block", "unblock", "all_accounts"}, installation=True),
         A: Grant(READ | {"reset_password", "block", "unblock"}, rows=organization_users),

@@ -20,11 +20,13 @@ def get(code):
 
 # The kinds, in the page's order. A kind's module does not import this package (`from services.imports import
 # register` in it is a cycle of the import graph, tests/import_graph.py): it is imported and registered here.
+from services.imports.students import StudentsImporter  # noqa: E402
 from services.imports.staff import StaffImport  # noqa: E402
 from services.imports.classes import ClassesImport  # noqa: E402
 from services.imports.subjects import SubjectsImport  # noqa: E402
 from services.imports.curriculum import CurriculumImport  # noqa: E402
 
+register(StudentsImporter)
 register(StaffImport)
 register(ClassesImport)
 register(SubjectsImport)

@@ -98,6 +98,35 @@ def _order_of(actor, number, order_date):
                                 "укажите номер приказа о зачислении этого ученика"])
 
 
+def order_conflict(actor, number, order_date):
+    """Why new students can't be enrolled by order `number` of `order_date` (a draft of the book, another
+    kind of order under that number), or None: the import's preview asks before anything is written."""
+    try:
+        _order_of(actor, number, order_date)
+    except DomainError as exc:
+        return "; ".join(exc.errors or [exc.message])
+    return None
+
+
+def enroll_cards(actor, number, order_date, entries):
+    """Many new students enrolled by one order of the book (an import), as `enroll_student` enrolls one:
+    the applied enrollment order of this number and date gets them, or a new order is made with all of
+    them and applied. `entries`: (card, class id) with the card as `enrollment.normalize_card` makes it and
+    checked by the card rules. Returns the new Students in the entries' order. Their parents are linked by
+    the caller (the import matches them among the organization's parents)."""
+    permissions.require(actor, "student", "create")
+    permissions.require(actor, VIEW, "create")
+    permissions.require(actor, VIEW, "apply")
+    number = (number or "").strip()
+    order = _order_of(actor, number, order_date)
+    if order is not None:
+        return orders.apply_new_cards(actor, order.id, entries)
+    order = orders.create_order(actor, K.ENROLLMENT.value, number, order_date)
+    items = enrollment.add_cards(actor, order.id, entries)
+    orders.apply_order(actor, order.id)
+    return [item.student for item in items]
+
+
 def enroll_student(actor, card_fields, to_class_id, number, order_date, parent_ids=(), new_parents=()):
     """A new student's card, enrolled by an applied order of the book, with his parents; returns the Student.
     `card_fields`: enrollment.CARD_FIELDS (text as typed or dates); `parent_ids`: existing parents' cards;

@@ -41,6 +41,7 @@ CARD_FIELDS = (
 CARD_KEYS = tuple(name for name, _, _ in CARD_FIELDS)
 
 TWIN_KEYS = (("snils", "СНИЛС"), ("personal_file_number", "№ личного дела"))
+BATCH = 20  # more cards than this are checked against the organization's cards read at once
 
 
 def _card_problems(order, items, full=True):
@@ -57,11 +58,13 @@ def _card_problems(order, items, full=True):
             for value, name in db.session.execute(select(column, Student.last_name).where(
                     Student.org_id == order.org_id, column.in_(values))):
                 taken[(key, value)] = name
+    # Many cards (an import's order): the СНИЛС and file numbers taken are read once, not per card.
+    known = card_rules.TakenKeys(order.org_id) if full and len(cards) > BATCH else None
     for item in cards:
         name = item.person_name
         if full:
             try:
-                card_rules.validate_student(card_student(order, item.card, item.to_class_id))
+                card_rules.validate_student(card_student(order, item.card, item.to_class_id), taken=known)
             except DomainError as exc:
                 problems.append(f"{name}: " + "; ".join(exc.errors or [exc.message]))
                 continue
@@ -163,6 +166,44 @@ def save_card(actor, order_id, fields, to_class_id, item_id=None, version=None):
             return order.items[-1]
         item.card, item.to_class_id = card, klass.id
         return item
+    return _guarded(run)
+
+
+def add_cards(actor, order_id, entries):
+    """Many new students' cards added to a draft enrollment order at once (an import): `entries` are
+    (card, class id) with the card as `normalize_card` makes it, already checked by the card rules (the
+    order's «Провести» checks them again). The order's cards and these must not share a СНИЛС or a file
+    number. Every problem is listed; nothing is added if any. Returns the new items."""
+    order = _draft_for_edit(actor, order_id)
+    if order.kind != K.ENROLLMENT.value:
+        raise DomainError("Карточки не сохранены", ["Новых учеников добавляют в приказ о зачислении"])
+    class_ids = {class_id for _, class_id in entries}
+    found = set(db.session.scalars(select(SchoolClass.id).where(SchoolClass.id.in_(class_ids),
+                                                                SchoolClass.org_id == order.org_id)))
+    problems, seen = [], {}
+    for other in order.items:
+        for key, _ in TWIN_KEYS:
+            if other.card and other.card.get(key):
+                seen[(key, other.card[key])] = other.person_name
+    items = []
+    for card, class_id in entries:
+        item = MovementItem(org_id=order.org_id, card=card, to_class_id=class_id)
+        if class_id not in found:
+            problems.append(f"{item.person_name}: {'группа' if order_is_college(order) else 'класс'} не найден")
+        for key, label in TWIN_KEYS:
+            value = card.get(key)
+            if value and (key, value) in seen:
+                problems.append(f"{item.person_name}: {label} {value} уже указан у «{seen[(key, value)]}» "
+                                "в этом приказе")
+            if value:
+                seen[(key, value)] = item.person_name
+        items.append(item)
+    if problems:
+        raise DomainError("Карточки обучающихся не сохранены", problems)
+
+    def run():
+        order.items.extend(items)
+        return items
     return _guarded(run)
 
 

@@ -360,6 +360,13 @@ def apply_new_card(actor, order_id, card, to_class_id):
     """A new student's card added to an applied enrollment order of the book and applied at once: the
     order lists the children enrolled by it, entered one card at a time (HR's card form). The card is
     checked as applying an order checks it; returns the new Student. A part of the caller's unit of work."""
+    return apply_new_cards(actor, order_id, [(card, to_class_id)])[0]
+
+
+def apply_new_cards(actor, order_id, entries):
+    """New students' cards — (card, class id) each — added to an applied enrollment order and applied at
+    once (apply_new_card for many: an import whose order is already in the book). All are checked as
+    applying an order checks them; any problem, none is added. Returns the new Students, in order."""
     permissions.require_rows(actor, VIEW, "apply", MovementOrder, [order_id])
 
     def run():
@@ -368,19 +375,26 @@ def apply_new_card(actor, order_id, card, to_class_id):
             raise DomainError(f"{order} не изменён", ["Ученика добавляют только в проведённый приказ о зачислении"])
         day = order.effective_date
         problems = [p for p in (_closed_year_problem(order, day),) if p]
-        item = MovementItem(org_id=order.org_id, card=card, to_class_id=to_class_id,
-                            to_class=db.session.get(SchoolClass, to_class_id))
+        class_ids = {class_id for _, class_id in entries}
+        classes = {c.id: c for c in db.session.scalars(select(SchoolClass).where(
+            SchoolClass.id.in_(class_ids), SchoolClass.org_id == order.org_id).options(joinedload(SchoolClass.year)))}
+        items, steps = [], []
         with db.session.no_autoflush:
-            try:
-                step = _plan_item(order, item, [], day)
-            except _Problem as problem:
-                problems.append(f"{item.person_name}: {problem}")
-            problems += _card_problems(order, [item])
+            for card, to_class_id in entries:
+                item = MovementItem(org_id=order.org_id, card=card, to_class_id=to_class_id)
+                item.to_class = classes.get(to_class_id)
+                items.append(item)
+                try:
+                    steps.append(_plan_item(order, item, [], day))
+                except _Problem as problem:
+                    problems.append(f"{item.person_name}: {problem}")
+            problems += _card_problems(order, items)
         if problems:
-            raise DomainError(f"{order}: ученик не зачислен", problems)
-        order.items.append(item)
-        _execute(order, [step])
-        return step.item.student
+            raise DomainError(f"{order}: ученик не зачислен" if len(entries) == 1
+                              else f"{order}: ученики не зачислены", problems)
+        order.items.extend(items)
+        _execute(order, steps)
+        return [step.item.student for step in steps]
     return _guarded(run)
 
 
