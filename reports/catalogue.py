@@ -1,3 +1,3 @@
 """Every module that registers reports (reports/registry.py `@report`). create_app() imports it, so the
 registry is complete in every request, command and test; nothing else imports the report modules for it."""
-from reports import class_reports, school_reports, student_reports, teacher_reports  # noqa: F401
+from reports import class_reports, journal_work_reports, school_reports, student_reports, teacher_reports  # noqa: F401

@@ -23,6 +23,7 @@ class ReportDef:
     description: str = ""
     college_title: str = ""
     page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
+    default_range: str = ""  # "month": a range not given is the current month up to today (else the year's)
 
     def title_for(self, org):
         if org is not None and org.is_college:
@@ -36,12 +37,13 @@ REGISTRY = {}
 GROUPS = ("Классному руководителю", "Учителю", "Ученику и родителям", "Администрации")
 
 
-def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page=""):
+def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page="",
+           default_range=""):
     """Register a report builder: `build(actor, p)` returns a Document."""
     def register(build):
         assert name not in REGISTRY, name
         REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
-                                   description, college_title, page)
+                                   description, college_title, page, default_range)
         return build
     return register
 
