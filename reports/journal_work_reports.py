@@ -46,6 +46,7 @@ def journal_work_report(actor, p):
     # The administration: the whole organization, or the teacher it picks; a teacher: himself (the parameter
     # resolves to his card, another's is refused) — the lessons he gave, his journals' period marks.
     chosen = p.teacher if p.raw.get("teacher") or not whole else None
+    p.teacher = chosen  # the form shows whom the report is of: «—», the whole organization, for a deputy who teaches
     rows = [] if chosen is None and not whole else journal_work(
         org, p.year, p.start, p.end, p.today, teacher_id=chosen.id if chosen is not None else None,
         class_id=p.klass.id if p.klass else None,

@@ -135,6 +135,7 @@ def journal_work(org, year, start, end, today, *, condition=None, teacher_id=Non
         # 2. the marks on them and when each was entered: its audit row's moment (the first `insert` of the
         # mark), else the mark's own; only the audit rows from the range's first local day on are read (an
         # entry before it is not late whichever moment is taken).
+        next_day = {}
         entered = (select(AuditLog.entity_id.label("mark_id"), func.min(AuditLog.at).label("at"))
                    .where(AuditLog.entity == "mark", AuditLog.action == "insert", AuditLog.org_id == org.id,
                           AuditLog.at >= clock.day_start(start, org))
@@ -147,7 +148,11 @@ def journal_work(org, year, start, end, today, *, condition=None, teacher_id=Non
                 .where(*where, *given, Mark.org_id == org.id)).all():
             r = row(assignment_id, who)
             r.marks += 1
-            late = (dates.local(at, org).date() - day).days if at is not None else 0
+            if day not in next_day:  # the UTC moment the lesson's local day ends: later is late
+                next_day[day] = clock.day_start(day + timedelta(days=1), org)
+            if at is None or at < next_day[day]:
+                continue
+            late = (dates.local(at, org).date() - day).days
             if late > 0:
                 r.late += 1
                 r.late_days += late
