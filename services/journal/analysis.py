@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, case, func, select
 
 from models import AuditLog, Lesson, Mark, Period, SchoolClass, Staff, Subgroup, Subject, Task, TeachingAssignment, db
+from models.dialect import unindexed
 from services import clock, dates
 from services.journal.figures import TWO_PLACES, percent
 from services.journal.missing_marks import missing_period_marks
@@ -134,28 +135,32 @@ def journal_work(org, year, start, end, today, *, condition=None, teacher_id=Non
                 lessons, int(topics or 0), int(homework or 0), int(roll_calls or 0))
         # 2. the marks on them and when each was entered: its audit row's moment (the first `insert` of the
         # mark), else the mark's own; only the audit rows from the range's first local day on are read (an
-        # entry before it is not late whichever moment is taken).
+        # entry before it is not late whichever moment is taken). Counted per moment: one save of a lesson's
+        # grid enters its marks at one moment, so the rows are saves, not marks.
         next_day = {}
         entered = (select(AuditLog.entity_id.label("mark_id"), func.min(AuditLog.at).label("at"))
-                   .where(AuditLog.entity == "mark", AuditLog.action == "insert", AuditLog.org_id == org.id,
+                   .where(AuditLog.entity == "mark", AuditLog.action == "insert",
+                          unindexed(AuditLog.org_id) == org.id,  # SQLite: by `at`, not every row of the org
                           AuditLog.at >= clock.day_start(start, org))
                    .group_by(AuditLog.entity_id).subquery())
-        for assignment_id, who, day, at in db.session.execute(
-                select(Lesson.assignment_id, teacher, Lesson.date, func.coalesce(entered.c.at, Mark.created_at))
+        moment = func.coalesce(entered.c.at, Mark.created_at)
+        for assignment_id, who, day, at, count in db.session.execute(
+                select(Lesson.assignment_id, teacher, Lesson.date, moment, func.count(Mark.id))
                 .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
                 .join(TA, TA.id == Lesson.assignment_id)
                 .outerjoin(entered, entered.c.mark_id == Mark.id)
-                .where(*where, *given, Mark.org_id == org.id)).all():
+                .where(*where, *given, Mark.org_id == org.id)
+                .group_by(Lesson.assignment_id, teacher, Lesson.date, moment)).all():
             r = row(assignment_id, who)
-            r.marks += 1
+            r.marks += count
             if day not in next_day:  # the UTC moment the lesson's local day ends: later is late
                 next_day[day] = clock.day_start(day + timedelta(days=1), org)
             if at is None or at < next_day[day]:
                 continue
             late = (dates.local(at, org).date() - day).days
             if late > 0:
-                r.late += 1
-                r.late_days += late
+                r.late += count
+                r.late_days += late * count
                 r.late_max = max(r.late_max, late)
     # 3. period marks missing of the periods that ended in the range (by today), on the journal where they are
     # set: the assignment's teacher's
