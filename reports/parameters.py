@@ -497,7 +497,8 @@ class DateParam(Param):
 
 def settle_range(rdef, p):
     """The range's ends not given: from the period's (or the year's) start, to today within it (or
-    its end); a range that is reversed or leaves the year is refused. A report of the last days
+    its end) — or, for a report whose `default_range` is "month", from the first of today's month (within
+    the year); a range that is reversed or leaves the year is refused. A report of the last days
     (`rdef.recent_days`) ends today and starts that many days before its end, in any year."""
     if rdef.recent_days:
         p.end = p.end or p.today
@@ -508,6 +509,8 @@ def settle_range(rdef, p):
     default_start = p.period_start if PERIOD.name in rdef.params else p.year.start_date
     default_end = p.period_end if PERIOD.name in rdef.params else p.year.end_date
     year, today = p.year, p.today
+    if rdef.default_range == "month":
+        default_start = min(max(today.replace(day=1), default_start), default_end)
     p.start = p.start or default_start
     p.end = p.end or (min(max(today, default_start), default_end))
     problems = []

@@ -15,6 +15,7 @@ from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
+from services.demo.journal_analysis import create_journal_analysis_demo
 from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
@@ -299,6 +300,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_paper_reports_demo(org, year, classes, today)
     create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
     create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
+    create_journal_analysis_demo(org, year, today, seed=seed)  # demo: late entries, lessons without a topic
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
