@@ -31,6 +31,7 @@ from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holid
                     Parent, Period, SchoolClass, Staff, Student, StudentStatus, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
 from services import dates, permissions
+from services.control import rules as deadline_rules
 from services.org.calendar import WorkingCalendar
 from services.org.years import current_year
 from services.errors import PermissionDenied
@@ -41,11 +42,6 @@ from services.messages import questions
 from services.planning.curriculum import CurriculumIndex
 from services.people import requests as data_requests
 
-CARD_DAYS = 1  # a student's card after the enrollment order
-STAFF_CARD_DAYS = 3  # a staff card after the hiring (seed 000 §4.2)
-ACCOUNT_DAYS = 3  # accounts after the enrollment or the hiring
-ABSENCE_DAYS = 2  # absence reasons
-HOLIDAY_NOTICE = timedelta(weeks=2)
 SOON = 3  # working days ahead that count as «due soon»
 SOON_LONG = 10  # … for the deadlines of 15 September and the holidays
 LATE_WINDOW = timedelta(days=30)  # cards entered late are listed for a month
@@ -53,8 +49,10 @@ GROUP_OVER = 30  # more rows than this are grouped by class
 PASSPORT_AGE = 14
 
 
-def september_15(year):
-    return date(year.start_date.year, 9, 15)
+def september_15(year, rules=None):
+    """The «15 September» deadline of a year (the rule `planning` unless another is named)."""
+    rule = (rules or deadline_rules.Rules())["planning"] if not isinstance(rules, deadline_rules.Rule) else rules
+    return rule.date_in(year.start_date.year)
 
 
 # -- working days, fast for many rows ---------------------------------------------------------------
@@ -63,7 +61,8 @@ class Days:
     """Working-day arithmetic over one loaded calendar; answers are memoized, so thousands of rows
     with a few hundred distinct dates cost little."""
 
-    def __init__(self, org_id, today, since=None):
+    def __init__(self, org_id, today, since=None, rules=None):
+        self.rules = rules if rules is not None else deadline_rules.load(org_id)
         start = min(since or today, today) - timedelta(days=31)
         self.today = today
         self.start, end = start, today + timedelta(days=400)
@@ -296,8 +295,10 @@ def summary(actor, today=None):
 def _year(actor, org, days):
     today = days.today
     items = []
+    if not days.rules.on("new_year"):
+        return []
     start = today.year if today.month >= 7 else today.year - 1
-    deadline = date(start, 9, 15)
+    deadline = days.rules["new_year"].date_in(start)
     name = f"{start}/{start + 1}"
     if today >= date(start, 8, 1):
         problem = year_done(org.id, name)
@@ -322,10 +323,12 @@ def _year(actor, org, days):
 # -- curriculum, КТП, timetable by 15 September ------------------------------------------------------
 
 def _planning_year(org, days):
+    if not days.rules.on("planning"):
+        return None
     year = current_year(org, days.today)
     if year is None or year.is_closed:
         return None
-    deadline = september_15(year)
+    deadline = september_15(year, days.rules)
     if days.today < deadline - timedelta(days=45):
         return None  # too early to nag: the year is being prepared
     return year
@@ -335,7 +338,7 @@ def _planning(actor, org, days):
     year = _planning_year(org, days)
     if year is None:
         return []
-    deadline = september_15(year)
+    deadline = september_15(year, days.rules)
     classes = db.session.scalars(select(SchoolClass).where(
         SchoolClass.org_id == org.id, SchoolClass.year_id == year.id)
         .order_by(SchoolClass.grade, SchoolClass.name)).all()
@@ -376,7 +379,7 @@ def _ktp(actor, org, days):
     year = _planning_year(org, days)
     if year is None:
         return []
-    deadline = september_15(year)
+    deadline = september_15(year, days.rules)
     cond = _condition(actor, "control_ktp", TeachingAssignment)
     has_topics = exists().where(ThematicPlanTopic.plan_id == TeachingAssignment.thematic_plan_id)
     rows = db.session.execute(
@@ -406,6 +409,8 @@ def _ktp(actor, org, days):
 
 def _holidays(actor, org, days):
     today = days.today
+    if not days.rules.on("holidays"):
+        return []
     years = db.session.scalars(select(AcademicYear).where(
         AcademicYear.org_id == org.id, AcademicYear.is_closed.is_(False),
         AcademicYear.end_date >= today)).all()
@@ -427,7 +432,7 @@ def _holidays(actor, org, days):
             continue  # only a weekend between the periods
         if any(h.year_id == prev.year_id and h.start_date <= last and h.end_date >= first for h in holidays):
             continue
-        due = first - HOLIDAY_NOTICE
+        due = first - days.rules["holidays"].period
         item = _item(days, f"Не внесены каникулы между периодами «{prev.name}» и «{nxt.name}»", due,
                      detail=f"Перерыв {_fmt(first)}–{_fmt(last)}", link=("holiday.create_view", {}),
                      horizon=SOON_LONG)
@@ -441,6 +446,8 @@ def _holidays(actor, org, days):
 def _lessons(actor, org, days):
     """Past lessons of open periods whose topic is empty or whose roll call was not taken (§8.6)."""
     today = days.today
+    if not days.rules.on("lesson_topics"):
+        return []
     years = _open_years(org.id, today)
     if not years:
         return []
@@ -471,7 +478,8 @@ def _lessons(actor, org, days):
         dates = _fmt(first) if first == last else f"{_fmt(first)}–{_fmt(last)}"
         gaps = "; ".join(f"{text}: {count}" for text, count in (("без темы", topics),
                                                                 ("без отметки посещаемости", roll_calls)) if count)
-        items.append(_item(days, f"{who}{class_name}, {subject_name} — {gaps}", first,
+        items.append(_item(days, f"{who}{class_name}, {subject_name} — {gaps}",
+                           days.after(first, days.rules.days("lesson_topics")),
                            detail=f"Уроки {dates}", link=("journal.grid", {"assignment_id": assignment_id}),
                            count=max(topics, roll_calls)))
     return [i for i in items if i is not None]
@@ -481,6 +489,8 @@ def _lessons(actor, org, days):
 
 def _period_marks(actor, org, days):
     today = days.today
+    if not days.rules.on("period_marks"):
+        return []
     years = _open_years(org.id, today)
     if not years:
         return []
@@ -491,7 +501,7 @@ def _period_marks(actor, org, days):
     items = []
     for r in rows:
         items.append(_item(days, f"{r.class_name}, {r.subject_name}: {r.period_name} — нет отметок: {r.missing}",
-                           r.period_end, link=("journal.grid", {"assignment_id": r.assignment_id,
+                           days.after(r.period_end, days.rules.days("period_marks")), link=("journal.grid", {"assignment_id": r.assignment_id,
                                                                 "period": r.period_id}), count=r.missing))
     return [i for i in items if i is not None]
 
@@ -500,6 +510,8 @@ def _period_marks(actor, org, days):
 
 def _absences(actor, org, days):
     today = days.today
+    if not days.rules.on("absences"):
+        return []
     years = _open_years(org.id, today)
     if not years:
         return []
@@ -529,7 +541,7 @@ def _absences(actor, org, days):
         lessons = sum(c for _, c in entries)
         detail = ", ".join(f"{_fmt(d)} ({c} ур.)" for d, c in entries[:6]) + (" …" if len(entries) > 6 else "")
         items.append(_item(days, f"{class_name}, {name}: пропуски без причины — {lessons} ур.",
-                           days.after(first_day, ABSENCE_DAYS), detail=detail,
+                           days.after(first_day, days.rules.days("absences")), detail=detail,
                            link=("absences.absences", {"class_id": class_id, "start": first_day.isoformat(),
                                                        "end": entries[-1][0].isoformat()}), count=lessons))
     return [i for i in items if i is not None]
@@ -578,6 +590,7 @@ def _age(birth, today):
 
 def _cards(actor, org, days):
     today = days.today
+    card_days, late_cards = days.rules.days("card"), days.rules.on("card")
     cond = _condition(actor, "control_cards", Student)
     tz = ZoneInfo(org.timezone or "Europe/Moscow")
     has_parents = exists().where(student_parent.c.student_id == Student.id)
@@ -601,9 +614,9 @@ def _cards(actor, org, days):
         gaps = _card_gaps(r, today)
         if not gaps:
             continue
-        due = days.after(r.enrollment_order_date, CARD_DAYS)
-        if r.year_start is not None:
-            due = max(due, date(r.year_start.year, 9, 15))
+        due = days.after(r.enrollment_order_date, card_days)
+        if r.year_start is not None and days.rules.on("card_data"):
+            due = max(due, days.rules["card_data"].date_in(r.year_start.year))
         pending.append((r, gaps, due))
     items = []
     if len(pending) > GROUP_OVER:
@@ -635,8 +648,8 @@ def _cards(actor, org, days):
         .order_by(Student.created_at)).all()
     for sid, last, first, middle, class_name, order_date, order_number, created in late:
         entered = _local_date(created, tz)
-        due = days.after(order_date, CARD_DAYS)
-        if entered is not None and entered > due and _recent(due, today):
+        due = days.after(order_date, card_days)
+        if late_cards and entered is not None and entered > due and _recent(due, today):
             items.append(_late(days, f"{class_name or 'без класса'}, {_person(last, first, middle)}: карточка "
                                      f"внесена {_fmt(entered)}", due,
                                entered, detail=f"Приказ о зачислении № {order_number} от {_fmt(order_date)}",
@@ -647,6 +660,9 @@ def _cards(actor, org, days):
 # -- accounts of students and parents ----------------------------------------------------------------
 
 def _accounts(actor, org, days):
+    if not days.rules.on("accounts"):
+        return []
+    account_days = days.rules.days("accounts")
     cond = _condition(actor, "control_accounts", Student)
     students = db.session.execute(
         select(Student.id, Student.last_name, Student.first_name, Student.middle_name, Student.class_id,
@@ -677,13 +693,13 @@ def _accounts(actor, org, days):
         for class_name, group in sorted(by_class.items()):
             kids = [e for e in group if e[1] == "обучающийся"]
             items.append(_item(days, f"{class_name}: не выданы учётные записи — {len(group)}",
-                               min(days.after(e[3], ACCOUNT_DAYS) for e in group),
+                               min(days.after(e[3], account_days) for e in group),
                                detail=f"обучающимся: {len(kids)}, родителям: {len(group) - len(kids)}",
                                link=("student.index_view", {}), count=len(group)))
     else:
         for class_name, who, name, enrolled_on, link in entries:
             items.append(_item(days, f"{class_name}, {who} {name}: не выдана учётная запись",
-                               days.after(enrolled_on, ACCOUNT_DAYS),
+                               days.after(enrolled_on, account_days),
                                detail=f"Зачисление {_fmt(enrolled_on)}", link=link))
     return [i for i in items if i is not None]
 
@@ -700,14 +716,14 @@ def _staff(actor, org, days):
     today = days.today
     tz = ZoneInfo(org.timezone or "Europe/Moscow")
     items = []
-    if permissions.allowed(actor, "control_accounts", "list"):
+    if permissions.allowed(actor, "control_accounts", "list") and days.rules.on("accounts"):
         rows = db.session.execute(
             select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name, Staff.hire_date)
             .where(_condition(actor, "control_staff", Staff), Staff.user_id.is_(None),
                    Staff.dismissal_date.is_(None)).order_by(Staff.last_name, Staff.first_name)).all()
         for sid, last, first, middle, hired in rows:
             items.append(_item(days, f"{_person(last, first, middle)}: не выдана учётная запись",
-                               days.after(hired, ACCOUNT_DAYS), detail=f"Принят(а) {_fmt(hired)}",
+                               days.after(hired, days.rules.days("accounts")), detail=f"Принят(а) {_fmt(hired)}",
                                link=("staff.edit_view", {"id": sid})))
     since, until = _window(today)
     rows = db.session.execute(
@@ -716,8 +732,8 @@ def _staff(actor, org, days):
         .order_by(Staff.created_at)).all()
     for sid, last, first, middle, hired, created in rows:
         entered = _local_date(created, tz)
-        due = days.after(hired, STAFF_CARD_DAYS)
-        if entered is not None and entered > due and _recent(due, today):
+        due = days.after(hired, days.rules.days("staff_card"))
+        if days.rules.on("staff_card") and entered is not None and entered > due and _recent(due, today):
             items.append(_late(days, f"{_person(last, first, middle)}: личное дело внесено {_fmt(entered)}", due,
                                entered, detail=f"Принят(а) {_fmt(hired)}", link=("staff.edit_view", {"id": sid})))
     return [i for i in items if i is not None]
