@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, or_, select
 
-from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, Holiday, Lesson, MessageCopy, Notification,
+from models import (AbsenceKind, AcademicYear, Attendance, AttendanceCode, ClassMembership, Holiday, Lesson,
+                    MessageCopy, MovementItem, MovementKind, MovementOrder, Notification, OrderStatus, ReportBuild,
                     Parent, Period, SchoolClass, Staff, Student, StudentStatus, Subject,
                     TeachingAssignment, ThematicPlanTopic, TimetableEntry, db, student_parent)
 from services import dates, permissions
@@ -205,11 +206,14 @@ def _condition(actor, key, model):
     return permissions.row_condition(actor, key, "list", model)
 
 
-def _open_years(org_id, today):
-    """The organization's open years that have begun (their deadlines can still be met)."""
-    return db.session.scalars(select(AcademicYear).where(
-        AcademicYear.org_id == org_id, AcademicYear.is_closed.is_(False),
-        AcademicYear.start_date <= today).order_by(AcademicYear.start_date)).all()
+def _open_years(org_id, today, days=None):
+    """The organization's open years that have begun (their deadlines can still be met); read once per page."""
+    memo = days.__dict__.setdefault("_open_years", {}) if days is not None else {}
+    if (org_id, today) not in memo:
+        memo[(org_id, today)] = db.session.scalars(select(AcademicYear).where(
+            AcademicYear.org_id == org_id, AcademicYear.is_closed.is_(False),
+            AcademicYear.start_date <= today).order_by(AcademicYear.start_date)).all()
+    return memo[(org_id, today)]
 
 
 # -- the sections ------------------------------------------------------------------------------------
@@ -239,6 +243,17 @@ SECTIONS = {
                       "заявлению родителя: за прошедшую неделю — не позднее следующего рабочего дня (§8.12)"),
     "staff": ("Сотрудники", "Личное дело — в течение 3 рабочих дней после приёма, учётная запись — "
               "в течение 3 рабочих дней (§2.6)"),
+    "movement": ("Приказы о движении обучающихся",
+                 "Приказы о зачислении и выбытии — в течение 3 рабочих дней с момента события, об отчислении — "
+                 "1 рабочего дня; о переводе на следующий год, второгодниках и выпуске — до 31 августа; о "
+                 "формировании 1-х классов — с 1 по 7 сентября (Положение 001 §9.2, Положение 000 §4.2; сроки "
+                 "организации — «Сроки регламента»)"),
+    "homework": ("Домашние задания", "Домашнее задание вносится в день урока (§8.10)"),
+    "reports": ("Отчёты по регламенту",
+                "Отчёты за учебный период — не позднее 1 рабочего дня после его окончания, сводные — 2 рабочих "
+                "дней; предварительный отчёт — раз в 2 недели, о посещаемости — ежемесячно; «Итоговые данные» — "
+                "до 1 октября; отчёт по активности пользователей — раз в 2 недели (§§10.3–10.4; Положение 000 "
+                "§6.1; сроки организации — «Сроки регламента»)"),
     "notifications": ("Уведомления по почте",
                       "Письма, которые не удалось отправить после всех попыток: проверьте адреса и настройки "
                       "почтового сервера (очередь уведомлений)"),
@@ -264,10 +279,13 @@ def control(actor, today=None):
                 ("accounts", "control_accounts", _accounts), ("requests", "control_requests", _requests),
                 ("staff", "control_staff", _staff), ("notifications", "control_notifications", _notifications),
                 ("questions", "control_questions", _questions),
-                ("paper_reports", "control_paper_reports", _paper_reports)]
+                ("paper_reports", "control_paper_reports", _paper_reports),
+                ("movement", "control_movement", _movement), ("homework", "control_homework", _homework),
+                ("reports", ("control_reports_school", "control_reports_class", "control_reports_teacher"),
+                 _reports)]
     sections = {}
-    for key, grant, build in builders:
-        if not permissions.allowed(actor, grant, "list"):
+    for key, grants, build in builders:
+        if not any(permissions.allowed(actor, g, "list") for g in ((grants,) if isinstance(grants, str) else grants)):
             continue
         items = build(actor, org, days) or []
         if key in ONLY_WHEN_ANY and not items:
@@ -448,7 +466,7 @@ def _lessons(actor, org, days):
     today = days.today
     if not days.rules.on("lesson_topics"):
         return []
-    years = _open_years(org.id, today)
+    years = _open_years(org.id, today, days)
     if not years:
         return []
     cond = _condition(actor, "control_lessons", Lesson)
@@ -491,7 +509,7 @@ def _period_marks(actor, org, days):
     today = days.today
     if not days.rules.on("period_marks"):
         return []
-    years = _open_years(org.id, today)
+    years = _open_years(org.id, today, days)
     if not years:
         return []
     horizon = days.after(today, SOON)
@@ -501,7 +519,8 @@ def _period_marks(actor, org, days):
     items = []
     for r in rows:
         items.append(_item(days, f"{r.class_name}, {r.subject_name}: {r.period_name} — нет отметок: {r.missing}",
-                           days.after(r.period_end, days.rules.days("period_marks")), link=("journal.grid", {"assignment_id": r.assignment_id,
+                           days.after(r.period_end, days.rules.days("period_marks")),
+                           link=("journal.grid", {"assignment_id": r.assignment_id,
                                                                 "period": r.period_id}), count=r.missing))
     return [i for i in items if i is not None]
 
@@ -512,7 +531,7 @@ def _absences(actor, org, days):
     today = days.today
     if not days.rules.on("absences"):
         return []
-    years = _open_years(org.id, today)
+    years = _open_years(org.id, today, days)
     if not years:
         return []
     cond = _condition(actor, "control_absences", Student)
@@ -765,6 +784,410 @@ def _paper_reports(actor, org, days):
                            week.due, detail=f"Обучающихся с действующим заявлением: {week.students}",
                            link=("paper_reports.index", {"week": _fmt(week.monday)})))
     return [i for i in items if i is not None]
+
+
+# -- the movement book's orders (seed 001 §9.2, seed 000 §4.2) -------------------------------------------
+
+# An order's kind → the rule of its deadline after the event (its effective date).
+ORDER_RULES = {MovementKind.ENROLLMENT.value: "order_enrollment", MovementKind.WITHDRAWAL.value: "order_withdrawal",
+               MovementKind.EXPULSION.value: "order_expulsion"}
+YEAR_ORDER_KINDS = (MovementKind.NEXT_YEAR.value, MovementKind.REPEAT.value, MovementKind.GRADUATION.value)
+
+
+def _order_done(order_date, applied_at, tz):
+    """The day an order was issued in the system: its date, or the day it was applied if later (a backdated
+    order entered late is late)."""
+    applied = _local_date(applied_at, tz)
+    return max(order_date, applied) if applied is not None else order_date
+
+
+def _movement(actor, org, days):
+    """Orders of enrollment, withdrawal and expulsion within their working days of the event (drafts past the
+    deadline overdue, applied ones issued late listed for a month); the year's transfers, repeaters and
+    graduates by 31 August; the first classes formed 1–7 September. Three statements."""
+    today, rules = days.today, days.rules
+    tz = ZoneInfo(org.timezone or "Europe/Moscow")
+    cond = _condition(actor, "control_movement", MovementOrder)
+    since, _ = _window(today)
+    kinds = [k for k, code in ORDER_RULES.items() if rules.on(code)]
+    if rules.on("year_orders"):
+        kinds += YEAR_ORDER_KINDS
+    items = []
+    if kinds:
+        students = (select(func.count(MovementItem.id)).where(MovementItem.order_id == MovementOrder.id)
+                    .correlate(MovementOrder).scalar_subquery())
+        rows = db.session.execute(
+            select(MovementOrder.id, MovementOrder.number, MovementOrder.kind, MovementOrder.status,
+                   MovementOrder.order_date, MovementOrder.effective_date, MovementOrder.applied_at,
+                   AcademicYear.start_date, students)
+            .join(AcademicYear, AcademicYear.id == MovementOrder.year_id)
+            .where(cond, MovementOrder.org_id == org.id, MovementOrder.kind.in_(kinds), or_(
+                MovementOrder.status == OrderStatus.DRAFT.value,
+                and_(MovementOrder.status == OrderStatus.APPLIED.value, MovementOrder.applied_at >= since)))
+            .order_by(MovementOrder.effective_date, MovementOrder.id)).all()
+        for oid, number, kind, status, order_date, effective, applied_at, year_start, count in rows:
+            if kind in ORDER_RULES:
+                due = days.after(effective, rules.days(ORDER_RULES[kind]))
+                event = f"{MovementKind(kind).label}: событие {_fmt(effective)}"
+            else:
+                due = rules["year_orders"].date_in(year_start.year)
+                event = MovementKind(kind).label
+            title = f"Приказ № {number} от {_fmt(order_date)} ({MovementKind(kind).label.lower()})"
+            link = ("movement_order.items_view", {"id": oid})
+            detail = f"{event}; учеников: {count}"
+            if status == OrderStatus.DRAFT.value:
+                items.append(_item(days, f"{title} не проведён", due, detail=detail, link=link))
+                continue
+            done = _order_done(order_date, applied_at, tz)
+            if done > due and _recent(due, today):
+                items.append(_late(days, f"{title} издан {_fmt(done)}", due, done, detail=detail, link=link))
+    if rules.on("year_orders"):
+        items += _year_orders_missing(org, days)
+    if rules.on("first_classes") and not org.is_college:
+        items += _first_classes(org, days)
+    return [i for i in items if i is not None]
+
+
+def _year_orders_missing(org, days):
+    """Students still in a class of a year that has ended: no order moved them (next year, repeat, graduation)."""
+    today = days.today
+    rows = db.session.execute(
+        select(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, SchoolClass.name,
+               func.count(Student.id))
+        .join(SchoolClass, SchoolClass.year_id == AcademicYear.id)
+        .join(Student, Student.class_id == SchoolClass.id)
+        .where(AcademicYear.org_id == org.id, AcademicYear.end_date < today,
+               AcademicYear.end_date >= today - timedelta(days=400), Student.status == StudentStatus.STUDYING.value)
+        .group_by(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, SchoolClass.name)
+        .order_by(AcademicYear.start_date, SchoolClass.name)).all()
+    by_year = defaultdict(list)
+    for year_id, name, start, class_name, count in rows:
+        by_year[(year_id, name, start)].append((class_name, count))
+    items = []
+    for (year_id, name, start), classes in by_year.items():
+        total = sum(c for _, c in classes)
+        items.append(_item(days, f"{name}: не изданы приказы о переводе, оставлении на повторное обучение или "
+                                 f"выпуске — обучающихся: {total}", days.rules["year_orders"].date_in(start.year),
+                           detail=_names(f"{c} ({n})" for c, n in classes),
+                           link=("movement_year_transfer.index", {}), count=total, horizon=SOON_LONG))
+    return items
+
+
+def _first_classes(org, days):
+    """The first classes of the current year without a student on 7 September (their forming orders)."""
+    today = days.today
+    year = current_year(org, today)
+    if year is None or year.is_closed:
+        return []
+    first, due = days.rules["first_classes"].window_in(year.start_date.year)
+    if today < first - timedelta(days=31):
+        return []
+    has_students = exists().where(ClassMembership.class_id == SchoolClass.id)
+    names = db.session.scalars(select(SchoolClass.name).where(
+        SchoolClass.org_id == org.id, SchoolClass.year_id == year.id, SchoolClass.grade == 1, ~has_students)
+        .order_by(SchoolClass.name)).all()
+    if not names:
+        return []
+    return [_item(days, f"Не изданы приказы о формировании 1-х классов: {len(names)}", due,
+                  detail=f"{_names(names)}; срок — с {_fmt(first)} по {_fmt(due)}",
+                  link=("movement_order.index_view", {}), count=len(names), horizon=SOON_LONG)]
+
+
+# -- homework on lessons (seed 001 §8.10) -----------------------------------------------------------------
+
+def _homework(actor, org, days):
+    """Past lessons of open periods with no homework, per journal."""
+    today = days.today
+    if not days.rules.on("homework"):
+        return []
+    years = _open_years(org.id, today, days)
+    if not years:
+        return []
+    cond = _condition(actor, "control_homework", Lesson)
+    teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
+    no_homework = or_(Lesson.homework.is_(None), func.trim(Lesson.homework) == "")
+    open_period = or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
+        select(Period.id).where(Period.is_closed.is_(False))))
+    rows = db.session.execute(
+        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name, func.count(Lesson.id),
+               func.min(Lesson.date), func.max(Lesson.date))
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
+        .join(Subject, Subject.id == TeachingAssignment.subject_id)
+        .where(cond, TeachingAssignment.year_id.in_([y.id for y in years]), Lesson.date < today,
+               Lesson.is_cancelled.is_(False), no_homework, open_period)
+        .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name)
+        .order_by(SchoolClass.name, Subject.name)).all()
+    if not rows:
+        return []
+    teachers = {r.id: _person(r.last_name, r.first_name, r.middle_name) for r in db.session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
+        .where(Staff.id.in_({r[1] for r in rows}))).all()}
+    items = []
+    for assignment_id, teacher_id, class_name, subject_name, count, first, last in rows:
+        who = "" if teacher_id == actor.staff_id else f"{teachers.get(teacher_id, '')}: "
+        span = _fmt(first) if first == last else f"{_fmt(first)}–{_fmt(last)}"
+        items.append(_item(days, f"{who}{class_name}, {subject_name} — без домашнего задания: {count}",
+                           days.after(first, days.rules.days("homework")), detail=f"Уроки {span}",
+                           link=("journal.grid", {"assignment_id": assignment_id}), count=count))
+    return [i for i in items if i is not None]
+
+
+# -- the reports of the regulations (seed 001 §§10.3–10.4, seed 000 §6.1) ------------------------------------
+
+# The registry's names of the reports each deadline asks for (reports/*_reports.py). A class's period reports:
+# each group is one report of the seed's list (either of a group's names does).
+CLASS_PERIOD_REPORTS = (("class-period-report",), ("summary-ledger", "class-results"), ("class-attendance-ledger",))
+TEACHER_PERIOD_REPORT = "teacher-report"
+SUMMARY_REPORTS = ("class-teachers-summary", "school-progress-summary")
+PRELIMINARY_REPORT = "class-preliminary"
+ATTENDANCE_REPORT = "class-attendance"
+STUDENTS_SUMMARY_REPORTS = ("students-summary", "students-summary-class")
+# «Отчёт по активности пользователей» (issue 17.3, seed 000 §6.1): the one name this module knows it by.
+ACTIVITY_REPORT = "user-activity"
+REPORT_TITLES = {"class-period-report": "Отчёт классного руководителя за учебный период",
+                 "summary-ledger": "Сводная ведомость учёта успеваемости / Итоги успеваемости класса",
+                 "class-attendance-ledger": "Сводная ведомость учёта посещаемости",
+                 "teacher-report": "Отчёт учителя-предметника",
+                 "class-teachers-summary": "Сводный отчёт классного руководителя (по школе)",
+                 "school-progress-summary": "Сводный отчёт об успеваемости по школе",
+                 "class-preliminary": "Предварительный отчёт классного руководителя",
+                 "class-attendance": "Отчёт о посещаемости класса",
+                 "students-summary": "Итоговые данные по учащимся; Общие сведения об обучающихся",
+                 ACTIVITY_REPORT: "Отчёт по активности пользователей"}
+
+
+class _Builds:
+    """The reports built since a day (models.ReportBuild, one statement): the first build of a report on or
+    after a day, for a class, period or teacher."""
+
+    def __init__(self, org, names, since):
+        tz = ZoneInfo(org.timezone or "Europe/Moscow")
+        start = datetime.combine(since - timedelta(days=1), datetime.min.time())
+        self.rows = [(name, class_id, period_id, teacher_id, _local_date(at, tz)) for name, class_id, period_id,
+                     teacher_id, at in db.session.execute(
+            select(ReportBuild.report, ReportBuild.class_id, ReportBuild.period_id, ReportBuild.teacher_id,
+                   ReportBuild.built_at)
+            .where(ReportBuild.org_id == org.id, ReportBuild.report.in_(list(names)), ReportBuild.built_at >= start)
+            .order_by(ReportBuild.built_at)).all()]
+        self.by_name = defaultdict(list)
+        for row in self.rows:
+            self.by_name[row[0]].append(row)
+
+    def first(self, names, on_or_after, class_id=None, period_id=None, teacher_id=None, any_class=()):
+        """The first day one of `names` was built on or after `on_or_after` for that class (or for every class:
+        a name of `any_class`), that period (or for none) and that teacher."""
+        for name in names:
+            for _, c, p, t, day in self.by_name.get(name, ()):
+                if day is None or day < on_or_after:
+                    continue
+                if class_id is not None and c != class_id and name not in any_class:
+                    continue
+                if period_id is not None and p not in (period_id, None):
+                    continue
+                if teacher_id is not None and t != teacher_id:
+                    continue
+                return day
+        return None
+
+    def last(self, names, class_id=None):
+        found = [day for name in names for _, c, _, _, day in self.by_name.get(name, ())
+                 if day is not None and (class_id is None or c == class_id)]
+        return max(found) if found else None
+
+
+def _on_working(days, day):
+    """The day itself if it is a working day, else the next working day."""
+    return day if days.is_working(day) else days.after(day, 1)
+
+
+def _period_deadlines(days, code, periods, builds, names_groups, key, horizon):
+    """[(period, due, missing names, built late on)] for one class or teacher (`key`: class_id/teacher_id)."""
+    out = []
+    for period in periods:
+        due = days.after(period.end_date, days.rules.days(code))
+        if due > horizon:
+            continue
+        missing, late = [], None
+        for group in names_groups:
+            built = builds.first(group, period.end_date, period_id=period.id, **key)
+            if built is None:
+                missing.append(group[0])
+            elif built > due:
+                late = max(late or built, built)
+        out.append((period, due, missing, late))
+    return out
+
+
+def _reports(actor, org, days):
+    today, rules = days.today, days.rules
+    years = _open_years(org.id, today, days)
+    if not years:
+        return []
+    year_ids = [y.id for y in years]
+    first_start = min(y.start_date for y in years)
+    horizon = days.after(today, SOON)
+    names = {n for g in CLASS_PERIOD_REPORTS for n in g} | {TEACHER_PERIOD_REPORT, PRELIMINARY_REPORT,
+                                                           ATTENDANCE_REPORT, ACTIVITY_REPORT, *SUMMARY_REPORTS,
+                                                           *STUDENTS_SUMMARY_REPORTS}
+    builds = _Builds(org, names, first_start)
+    periods = {p.id: p for p in db.session.scalars(select(Period).where(
+        Period.year_id.in_(year_ids), Period.end_date <= today + timedelta(days=31)).order_by(Period.end_date))}
+    items = []
+    school = permissions.allowed(actor, "control_reports_school", "list")
+    if school:
+        items += _school_reports(days, org, years, periods, builds, horizon)
+    if permissions.allowed(actor, "control_reports_class", "list"):
+        items += _class_reports(actor, org, days, years, periods, builds, horizon)
+    if permissions.allowed(actor, "control_reports_teacher", "list") and rules.on("teacher_period_report"):
+        items += _teacher_reports(actor, org, days, year_ids, periods, builds, horizon)
+    return [i for i in items if i is not None]
+
+
+def _report_link(name, **args):
+    return ("reports.show", {"key": name, **args})
+
+
+def _school_reports(days, org, years, periods, builds, horizon):
+    today, rules, items = days.today, days.rules, []
+    if rules.on("summary_reports"):
+        for period, due, missing, late in _period_deadlines(days, "summary_reports", periods.values(), builds,
+                                                             [(n,) for n in SUMMARY_REPORTS], {}, horizon):
+            if missing:
+                items.append(_item(days, f"«{period.name}»: не сформированы сводные отчёты — {len(missing)}", due,
+                                   detail=", ".join(f"«{REPORT_TITLES[n]}»" for n in missing),
+                                   link=_report_link(missing[0], period=period.id)))
+            elif late is not None and _recent(due, today):
+                items.append(_late(days, f"«{period.name}»: сводные отчёты сформированы {_fmt(late)}", due, late))
+    if rules.on("activity_report"):
+        year = next((y for y in years if y.start_date <= today <= y.end_date), None)
+        if year is not None:
+            last = builds.last((ACTIVITY_REPORT,))
+            due = _on_working(days, (last or year.start_date) + rules["activity_report"].period)
+            detail = f"последний — {_fmt(last)}" if last else "ещё не формировался в этом учебном году"
+            items.append(_item(days, f"«{REPORT_TITLES[ACTIVITY_REPORT]}» — {rules['activity_report'].term}", due,
+                               detail=detail, link=_report_link(ACTIVITY_REPORT)))
+    return items
+
+
+def _class_reports(actor, org, days, years, periods, builds, horizon):
+    """A class's period reports (1 working day after the period), its preliminary report and its attendance
+    report (at least every N days), «Итоговые данные» (by 1 October): one item per deadline and period, naming
+    the classes."""
+    today, rules = days.today, days.rules
+    cond = _condition(actor, "control_reports_class", SchoolClass)
+    classes = db.session.execute(select(SchoolClass.id, SchoolClass.name, SchoolClass.year_id).where(
+        cond, SchoolClass.org_id == org.id, SchoolClass.year_id.in_([y.id for y in years]))
+        .order_by(SchoolClass.grade, SchoolClass.name)).all()
+    if not classes:
+        return []
+    class_ids = [c.id for c in classes]
+    # The periods a class's journals run in (a class of quarters, a class of half-years): from its lessons.
+    class_periods = defaultdict(list)
+    if periods and rules.on("class_period_reports"):
+        for class_id, period_id in db.session.execute(
+                select(TeachingAssignment.class_id, Lesson.period_id).distinct()
+                .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+                .where(TeachingAssignment.class_id.in_(class_ids), Lesson.period_id.in_(list(periods)))).all():
+            class_periods[class_id].append(periods[period_id])
+    missing_by, late_by = defaultdict(list), defaultdict(list)
+    for klass in classes:
+        for period, due, missing, late in _period_deadlines(
+                days, "class_period_reports", sorted(class_periods[klass.id], key=lambda p: p.end_date), builds,
+                CLASS_PERIOD_REPORTS, {"class_id": klass.id}, horizon):
+            if missing:
+                missing_by[(period.end_date, period.id, period.name, due)].append((klass, missing))
+            elif late is not None and _recent(due, today):
+                late_by[(period.id, period.name, due, late)].append(klass.name)
+    items = []
+    for (_, period_id, period_name, due), entries in missing_by.items():
+        names = [k.name for k, _ in entries]
+        reports = sorted({n for _, missing in entries for n in missing})
+        items.append(_item(days, f"{_names(names, 4)}: не сформированы отчёты за «{period_name}»", due,
+                           detail=", ".join(f"«{REPORT_TITLES[n]}»" for n in reports),
+                           link=_report_link(reports[0], **{"class": entries[0][0].id, "period": period_id}),
+                           count=len(entries)))
+    for (_, period_name, due, late), names in late_by.items():
+        items.append(_late(days, f"{_names(names, 4)}: отчёты за «{period_name}» сформированы {_fmt(late)}", due,
+                           late))
+    current = {y.id: y for y in years if y.start_date <= today <= y.end_date}
+    for code, name in (("preliminary_report", PRELIMINARY_REPORT), ("attendance_report", ATTENDANCE_REPORT)):
+        if not rules.on(code):
+            continue
+        due_classes = defaultdict(list)
+        for klass in classes:
+            year = current.get(klass.year_id)
+            if year is None:
+                continue
+            last = builds.last((name,), class_id=klass.id)
+            due = _on_working(days, (last or year.start_date) + rules[code].period)
+            if due <= year.end_date:
+                due_classes[due].append(klass)
+        for due, group in sorted(due_classes.items()):
+            items.append(_item(days, f"{_names([k.name for k in group], 4)}: «{REPORT_TITLES[name]}» — "
+                                     f"{rules[code].term}", due, link=_report_link(name, **{"class": group[0].id}),
+                               count=len(group)))
+    if rules.on("students_summary"):
+        pending = defaultdict(list)
+        for klass in classes:
+            year = current.get(klass.year_id)
+            if year is None:
+                continue
+            if builds.first(STUDENTS_SUMMARY_REPORTS, year.start_date, class_id=klass.id,
+                            any_class=("students-summary",)) is None:
+                pending[rules["students_summary"].date_in(year.start_date.year)].append(klass)
+        for due, group in pending.items():
+            items.append(_item(days, f"{_names([k.name for k in group], 4)}: «{REPORT_TITLES['students-summary']}» "
+                                     f"не сформированы", due,
+                               link=_report_link("students-summary-class", **{"class": group[0].id}),
+                               count=len(group), horizon=SOON_LONG))
+    return items
+
+
+def _teacher_reports(actor, org, days, year_ids, periods, builds, horizon):
+    """«Отчёт учителя-предметника» of each teacher for each period his lessons ran in."""
+    today = days.today
+    if not periods:
+        return []
+    cond = _condition(actor, "control_reports_teacher", TeachingAssignment)
+    teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
+    rows = db.session.execute(
+        select(teacher, Lesson.period_id).distinct()
+        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+        .where(cond, TeachingAssignment.year_id.in_(year_ids), Lesson.period_id.in_(list(periods)),
+               Lesson.is_cancelled.is_(False))).all()
+    by_teacher = defaultdict(list)
+    for teacher_id, period_id in rows:
+        if teacher_id is not None:
+            by_teacher[teacher_id].append(periods[period_id])
+    if not by_teacher:
+        return []
+    others = [t for t in by_teacher if t != actor.staff_id]
+    names = {r.id: _person(r.last_name, r.first_name, r.middle_name) for r in db.session.execute(
+        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
+        .where(Staff.id.in_(others))).all()} if others else {}
+    missing_by = defaultdict(list)
+    items = []
+    for teacher_id, tperiods in by_teacher.items():
+        for period, due, missing, late in _period_deadlines(
+                days, "teacher_period_report", sorted(set(tperiods), key=lambda p: (p.end_date, p.id)), builds,
+                [(TEACHER_PERIOD_REPORT,)], {"teacher_id": teacher_id}, horizon):
+            if missing:
+                missing_by[(period.end_date, period.id, period.name, due)].append(teacher_id)
+            elif late is not None and _recent(due, today) and teacher_id == actor.staff_id:
+                items.append(_late(days, f"«{REPORT_TITLES[TEACHER_PERIOD_REPORT]}» за «{period.name}» сформирован "
+                                         f"{_fmt(late)}", due, late))
+    for (_, period_id, period_name, due), teacher_ids in sorted(missing_by.items()):
+        if teacher_ids == [actor.staff_id]:
+            items.append(_item(days, f"Не сформирован «{REPORT_TITLES[TEACHER_PERIOD_REPORT]}» за «{period_name}»",
+                               due, link=_report_link(TEACHER_PERIOD_REPORT, period=period_id,
+                                                      teacher=actor.staff_id)))
+        else:
+            who = sorted(names.get(t, "") for t in teacher_ids)
+            items.append(_item(days, f"«{REPORT_TITLES[TEACHER_PERIOD_REPORT]}» за «{period_name}» не сформирован: "
+                                     f"учителей — {len(who)}", due, detail=_names(who),
+                               link=_report_link(TEACHER_PERIOD_REPORT, period=period_id), count=len(who)))
+    return items
 
 
 __all__ = ["control", "summary", "Days", "Item", "Section", "Control"]
