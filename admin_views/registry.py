@@ -69,6 +69,7 @@ def model_views():
         *timetable.views(),
         *journal_admin.views(),
         *movement.views(),
+        *control.views(),
     ]
 
 

@@ -7,11 +7,11 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import db
-from models.org import OrgOwned
+from models.org import OrgOwned, Versioned
 from models.people import User, utcnow
 
 
-class DeadlineRule(OrgOwned, db.Model):
+class DeadlineRule(OrgOwned, Versioned, db.Model):
     """One deadline of the regulations as the organization keeps it.
 
     `kind`: "days" — `days` working days after the event (0: on the event's day); "calendar_days" —

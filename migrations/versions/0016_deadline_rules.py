@@ -33,6 +33,7 @@ def upgrade():
         sa.Column("day", sa.Integer(), nullable=True),
         sa.Column("from_day", sa.Integer(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.Column("org_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["organization.id"], name=op.f("fk_deadline_rule_org_id_organization")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deadline_rule")),

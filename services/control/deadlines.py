@@ -64,6 +64,7 @@ class Days:
 
     def __init__(self, org_id, today, since=None, rules=None):
         self.rules = rules if rules is not None else deadline_rules.load(org_id)
+        self.until = None  # items due up to this day count as «due soon» too (the start page's week)
         start = min(since or today, today) - timedelta(days=31)
         self.today = today
         self.start, end = start, today + timedelta(days=400)
@@ -158,7 +159,7 @@ def _item(days, title, due, *, detail="", link=None, count=1, horizon=SOON):
     today = days.today
     if today > due:
         return Item(title, due, "overdue", days.between(due, today), detail, link, count, today)
-    if due == today or due <= days.after(today, horizon):
+    if due == today or due <= days.after(today, horizon) or (days.until is not None and due <= days.until):
         return Item(title, due, "soon", 0, detail, link, count, today)
     return None
 
@@ -264,14 +265,16 @@ SECTIONS = {
 ONLY_WHEN_ANY = {"notifications"}
 
 
-def control(actor, today=None):
-    """The «Контроль» page of the actor: the sections his roles are responsible for."""
+def control(actor, today=None, until=None):
+    """The «Контроль» page of the actor: the sections his roles are responsible for. `until`: a deadline up to
+    that day is «due soon» whatever the working days (the start page's «this week»)."""
     permissions.require(actor, "control", "list")
     if actor.org is None:
         raise PermissionDenied()
     today = today or dates.today(actor.org)
     org = actor.org
     days = Days(org.id, today, since=today - timedelta(days=400))
+    days.until = until
     builders = [("year", "control_year", _year), ("planning", "control_planning", _planning),
                 ("planning", "control_ktp", _ktp), ("holidays", "control_holidays", _holidays),
                 ("lessons", "control_lessons", _lessons), ("period_marks", "control_period_marks", _period_marks),

@@ -103,11 +103,9 @@ class Rules:
     def __init__(self, rows=()):
         self.rules = dict(DEFAULTS)
         for row in rows:
-            base = DEFAULTS.get(row.code)
-            if base is None:
-                continue
-            self.rules[row.code] = replace(base, title=row.title or base.title, days=row.days, month=row.month,
-                                           day=row.day, from_day=row.from_day, enabled=bool(row.enabled))
+            rule = rule_of(row)
+            if rule is not None:
+                self.rules[row.code] = rule
 
     def __getitem__(self, code):
         return self.rules[code]
@@ -117,6 +115,15 @@ class Rules:
 
     def days(self, code):
         return self.rules[code].days or 0
+
+
+def rule_of(row):
+    """A row of models.DeadlineRule as a Rule (its code's default where the row says nothing)."""
+    base = DEFAULTS.get(row.code)
+    if base is None:
+        return None
+    return replace(base, title=row.title or base.title, days=row.days, month=row.month, day=row.day,
+                   from_day=row.from_day, enabled=bool(row.enabled))
 
 
 def load(org_id):
