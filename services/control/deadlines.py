@@ -822,18 +822,18 @@ def _movement(actor, org, days):
         rows = db.session.execute(
             select(MovementOrder.id, MovementOrder.number, MovementOrder.kind, MovementOrder.status,
                    MovementOrder.order_date, MovementOrder.effective_date, MovementOrder.applied_at,
-                   AcademicYear.start_date, students)
+                   AcademicYear.start_date, AcademicYear.end_date, students)
             .join(AcademicYear, AcademicYear.id == MovementOrder.year_id)
             .where(cond, MovementOrder.org_id == org.id, MovementOrder.kind.in_(kinds), or_(
                 MovementOrder.status == OrderStatus.DRAFT.value,
                 and_(MovementOrder.status == OrderStatus.APPLIED.value, MovementOrder.applied_at >= since)))
             .order_by(MovementOrder.effective_date, MovementOrder.id)).all()
-        for oid, number, kind, status, order_date, effective, applied_at, year_start, count in rows:
+        for oid, number, kind, status, order_date, effective, applied_at, year_start, year_end, count in rows:
             if kind in ORDER_RULES:
                 due = days.after(effective, rules.days(ORDER_RULES[kind]))
                 event = f"{MovementKind(kind).label}: событие {_fmt(effective)}"
             else:
-                due = rules["year_orders"].date_in(year_start.year)
+                due = _year_orders_due(rules["year_orders"], year_start, year_end)
                 event = MovementKind(kind).label
             title = f"Приказ № {number} от {_fmt(order_date)} ({MovementKind(kind).label.lower()})"
             link = ("movement_order.items_view", {"id": oid})
@@ -851,26 +851,34 @@ def _movement(actor, org, days):
     return [i for i in items if i is not None]
 
 
+def _year_orders_due(rule, start, end):
+    """The year orders' deadline of the academic year [start, end]: the rule's date after the year's end (31 August
+    by default; a school that moves it to 15 September means the September after)."""
+    due = rule.date_in(start.year)
+    return due if due > end else rule.date_in(start.year + 1)
+
+
 def _year_orders_missing(org, days):
     """Students still in a class of a year that has ended: no order moved them (next year, repeat, graduation)."""
     today = days.today
     rows = db.session.execute(
-        select(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, SchoolClass.name,
+        select(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, AcademicYear.end_date, SchoolClass.name,
                func.count(Student.id))
         .join(SchoolClass, SchoolClass.year_id == AcademicYear.id)
         .join(Student, Student.class_id == SchoolClass.id)
         .where(AcademicYear.org_id == org.id, AcademicYear.end_date < today,
                AcademicYear.end_date >= today - timedelta(days=400), Student.status == StudentStatus.STUDYING.value)
-        .group_by(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, SchoolClass.name)
+        .group_by(AcademicYear.id, AcademicYear.name, AcademicYear.start_date, AcademicYear.end_date, SchoolClass.name)
         .order_by(AcademicYear.start_date, SchoolClass.name)).all()
     by_year = defaultdict(list)
-    for year_id, name, start, class_name, count in rows:
-        by_year[(year_id, name, start)].append((class_name, count))
+    for year_id, name, start, end, class_name, count in rows:
+        by_year[(year_id, name, start, end)].append((class_name, count))
     items = []
-    for (year_id, name, start), classes in by_year.items():
+    for (year_id, name, start, end), classes in by_year.items():
         total = sum(c for _, c in classes)
         items.append(_item(days, f"{name}: не изданы приказы о переводе, оставлении на повторное обучение или "
-                                 f"выпуске — обучающихся: {total}", days.rules["year_orders"].date_in(start.year),
+                                 f"выпуске — обучающихся: {total}",
+                           _year_orders_due(days.rules["year_orders"], start, end),
                            detail=_names(f"{c} ({n})" for c, n in classes),
                            link=("movement_year_transfer.index", {}), count=total, horizon=SOON_LONG))
     return items
@@ -1059,7 +1067,7 @@ def _school_reports(days, org, years, periods, builds, horizon):
             if missing:
                 items.append(_item(days, f"«{period.name}»: не сформированы сводные отчёты — {len(missing)}", due,
                                    detail=", ".join(f"«{REPORT_TITLES[n]}»" for n in missing),
-                                   link=_report_link(missing[0], period=period.id)))
+                                   link=_report_link(missing[0], period=period.name)))
             elif late is not None and _recent(due, today):
                 items.append(_late(days, f"«{period.name}»: сводные отчёты сформированы {_fmt(late)}", due, late))
     if rules.on("activity_report"):
@@ -1108,7 +1116,7 @@ def _class_reports(actor, org, days, years, periods, builds, horizon):
         reports = sorted({n for _, missing in entries for n in missing})
         items.append(_item(days, f"{_names(names, 4)}: не сформированы отчёты за «{period_name}»", due,
                            detail=", ".join(f"«{REPORT_TITLES[n]}»" for n in reports),
-                           link=_report_link(reports[0], **{"class": entries[0][0].id, "period": period_id}),
+                           link=_report_link(reports[0], **{"class": entries[0][0].id, "period": period_name}),
                            count=len(entries)))
     for (_, period_name, due, late), names in late_by.items():
         items.append(_late(days, f"{_names(names, 4)}: отчёты за «{period_name}» сформированы {_fmt(late)}", due,
@@ -1183,13 +1191,13 @@ def _teacher_reports(actor, org, days, year_ids, periods, builds, horizon):
     for (_, period_id, period_name, due), teacher_ids in sorted(missing_by.items()):
         if teacher_ids == [actor.staff_id]:
             items.append(_item(days, f"Не сформирован «{REPORT_TITLES[TEACHER_PERIOD_REPORT]}» за «{period_name}»",
-                               due, link=_report_link(TEACHER_PERIOD_REPORT, period=period_id,
+                               due, link=_report_link(TEACHER_PERIOD_REPORT, period=period_name,
                                                       teacher=actor.staff_id)))
         else:
             who = sorted(names.get(t, "") for t in teacher_ids)
             items.append(_item(days, f"«{REPORT_TITLES[TEACHER_PERIOD_REPORT]}» за «{period_name}» не сформирован: "
                                      f"учителей — {len(who)}", due, detail=_names(who),
-                               link=_report_link(TEACHER_PERIOD_REPORT, period=period_id), count=len(who)))
+                               link=_report_link(TEACHER_PERIOD_REPORT, period=period_name), count=len(who)))
     return items
 
 
