@@ -21,6 +21,7 @@ class DeadlineRule(OrgOwned, Versioned, db.Model):
 
     __tablename__ = "deadline_rule"
     __audited__ = True
+    __audit_exclude__ = {"code", "kind"}  # the product's identifiers, never changed (the title names the row)
     __labels__ = {"code": "Код", "title": "Срок", "reference": "Основание", "kind": "Вид срока",
                   "days": "Дней", "month": "Месяц", "day": "Число", "from_day": "С числа",
                   "enabled": "Контролируется"}

@@ -35,6 +35,7 @@ from services import dates, permissions
 from services.control import rules as deadline_rules
 from services.org.calendar import WorkingCalendar
 from services.org.years import current_year
+from services.terms import college_words
 from services.errors import PermissionDenied
 from services.journal.missing_marks import missing_period_marks
 from services.journal import paper_reports
@@ -261,6 +262,9 @@ SECTIONS = {
 }
 
 
+# Sections whose texts say «класс», «учитель» …: put in a college's words in a college (services/terms.py).
+COLLEGE_WORDED = {"movement", "homework", "reports"}
+
 # Sections shown only when they have something: not a deadline of the regulations, a failure to look at.
 ONLY_WHEN_ANY = {"notifications"}
 
@@ -297,6 +301,12 @@ def control(actor, today=None, until=None):
         if section is None:
             section = sections[key] = Section(key, *SECTIONS[key])
         section.items += items
+    if org.is_college:  # the sections of issue 17.5 are written in a school's words: a college's here
+        for section in sections.values():
+            if section.key in COLLEGE_WORDED:
+                section.title, section.rule = college_words(section.title), college_words(section.rule)
+                for i in section.items:
+                    i.title, i.detail = college_words(i.title), college_words(i.detail)
     for section in sections.values():
         order = {"overdue": 0, "soon": 1, "late": 2}
         section.items.sort(key=lambda i: (order[i.state], -i.late_days, i.due, i.title))

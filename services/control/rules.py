@@ -12,9 +12,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import inspect, select
 
-from models import DeadlineRule, db
+from models import DeadlineRule, Organization, db
 from services.errors import DomainError
 from services.rules import validator
+from services.terms import college_words
 
 DAYS, CALENDAR_DAYS, DATE, EVERY = "days", "calendar_days", "date", "every"
 KINDS = {DAYS: "рабочих дней после события", CALENDAR_DAYS: "календарных дней до события",
@@ -136,9 +137,11 @@ def ensure_rows(org_id):
     whether anything was added."""
     have = set(db.session.scalars(select(DeadlineRule.code).where(DeadlineRule.org_id == org_id)))
     missing = [r for code, r in DEFAULTS.items() if code not in have]
+    org = db.session.get(Organization, org_id) if missing else None
+    words = college_words if org is not None and org.is_college else str
     for r in missing:
-        db.session.add(DeadlineRule(org_id=org_id, code=r.code, title=r.title, reference=r.reference, kind=r.kind,
-                                    days=r.days, month=r.month, day=r.day, from_day=r.from_day,
+        db.session.add(DeadlineRule(org_id=org_id, code=r.code, title=words(r.title), reference=r.reference,
+                                    kind=r.kind, days=r.days, month=r.month, day=r.day, from_day=r.from_day,
                                     enabled=r.enabled))
     if missing:
         db.session.flush()
