@@ -13,6 +13,7 @@ from models import AcademicYear, CalendarDay, ClassMembership, DeadlineRule, Les
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
 from services.errors import DomainError
+from services.journal import absences
 from tests.factories import (actor_of, jr_lessons, make_class, make_student, mv_order, mv_withdraw, pl_subject,
                              tt_assignment)
 from tests.querycount import count_queries
@@ -323,3 +324,13 @@ def test_the_start_page_shows_what_is_due_this_week(lessons, browser):
     week = t.get("/").get_data(as_text=True).split('id="home-week"')[1].split("</section>")[0]
     assert "5А, Математика — без домашнего задания: 1" in week and "16.11.2026" in week
     assert "35-у" not in week  # the teacher has no movement book
+
+
+def test_the_absence_reasons_rule_is_the_one_of_the_journal_too(world):
+    a = world.a
+    assert absences.reason_deadline(a.org.id, THU_12) == MON_16  # Fri 13, Mon 16
+    transfers(a.org)
+    set_rule(a.org, "absences", days=3)  # Fri 13, Sat 14 (worked), Mon 16
+    assert absences.reason_deadline(a.org.id, THU_12) == MON_16
+    set_rule(a.org, "absences", days=4)  # … Tue 17 is off: Wed 18
+    assert absences.reason_deadline(a.org.id, THU_12) == WED_18

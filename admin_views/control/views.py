@@ -4,6 +4,7 @@ values of those deadlines (services/control/rules.py), which its administrator a
 
 from flask import url_for
 from flask_admin import expose
+from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import BuildError
 
 from admin_views.base import SecureModelView, requires
@@ -62,8 +63,12 @@ class DeadlineRuleView(SecureModelView):
 
     def get_list(self, *args, **kwargs):
         # The organization's rows are made from the defaults the first time the list is opened (a new code too).
-        if self.allowed("edit") and deadline_rules.ensure_rows(self.actor.org_id):
-            uow.checkpoint("the organization's deadline rules, made from the defaults, are listed and edited")
+        if self.allowed("edit"):
+            try:
+                if deadline_rules.ensure_rows(self.actor.org_id):
+                    uow.checkpoint("the organization's deadline rules, made from the defaults, are listed and edited")
+            except IntegrityError:  # another request made them at the same moment: they are there
+                uow.rollback()
         return super().get_list(*args, **kwargs)
 
 
