@@ -12,7 +12,28 @@ The regulations' deadlines, each counted in the organization's working-day calen
 - holidays 2 weeks before they begin (§7.3);
 - the new academic year and the organization's card by 15 September (§§3.3, 4.2);
 - the weekly printed progress report on a parent's written request (§8.12): a week's print by the end of
-  the first working day after the week (services/journal/paper_reports.py).
+  the first working day after the week (services/journal/paper_reports.py);
+- issue 17.5 — the movement book (seed 001 §9.2, seed 000 §4.2): enrollment and withdrawal orders within 3
+  working days of the event (the order's effective date), expulsion within 1; an order counts as issued on the
+  later of its date and the day it was applied (a backdated order entered late is late); a draft past its
+  deadline is overdue. Transfers to the next year, repeaters and graduates by 31 August: students still in a
+  class of a year that has ended; the first classes 1–7 September: a first class of the year with nobody in it;
+- homework on every past lesson of an open period, on the lesson's day (seed 001 §8.10);
+- the reports (seed 001 §§10.3–10.4, seed 000 §6.1): a class's period reports (the class teacher's report,
+  «Сводная ведомость учёта успеваемости» or «Итоги успеваемости класса», «Сводная ведомость учёта посещаемости»)
+  and «Отчёт учителя-предметника» within 1 working day after each period its lessons ran in, the two summary
+  reports within 2; the preliminary report at least every 14 days and the attendance report every 31 (from the
+  last build, or from the year's start), «Итоговые данные» by 1 October, «Отчёт по активности пользователей»
+  every 14 days (its registry name is the one constant ACTIVITY_REPORT).
+
+A report counts as made when it was built (shown or written: the page, .xlsx, JSON, `flask report run`) on or
+after the period's last day: models.ReportBuild, written by reports/document.log_read with the class, period and
+teacher it was built for (services/control/report_builds.py says why not the access log: that keeps only reports
+naming others' students, as text, and is pruned). A report built for the class (or for no period: the year's
+ledger) counts for that class; the school's «Итоговые данные» counts for every class.
+
+Every number of days and every date above is the organization's rule (services/control/rules.py: the seeds'
+values by default, «Сроки регламента» to adjust them; a rule switched off is not checked).
 
 Who sees which section is the permission table's "control_*" keys; their row filters limit the
 rows (a teacher his lessons, a class teacher his class). Every section is a few set-based
