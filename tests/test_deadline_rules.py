@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AcademicYear, CalendarDay, ClassMembership, DeadlineRule, Lesson, Period, ReportBuild, db
+from admin_views.control.views import link_of
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
 from services.errors import DomainError
@@ -334,3 +335,23 @@ def test_the_absence_reasons_rule_is_the_one_of_the_journal_too(world):
     assert absences.reason_deadline(a.org.id, THU_12) == MON_16
     set_rule(a.org, "absences", days=4)  # … Tue 17 is off: Wed 18
     assert absences.reason_deadline(a.org.id, THU_12) == WED_18
+
+
+def test_the_control_page_shows_the_new_sections_with_their_links(lessons, browser, app):
+    a = lessons
+    old = AcademicYear(org_id=a.org.id, name="2025/2026", start_date=date(2025, 9, 1), end_date=date(2026, 6, 30))
+    db.session.add(old)
+    db.session.flush()
+    make_student(a.org, make_class(a.org, old, "4А", 4), "Старов", "Олег")
+    make_class(a.org, a.year, "1А", 1)
+    mv_order(a.org, "enrollment", THU_12, effective=THU_12, number="37-у", apply=False)
+    result = control.control(actor_of("a.director"), TODAY)
+    new = [i for s in result.sections if s.key in ("movement", "homework", "reports") for i in s.items]
+    assert len(new) >= 8
+    b = browser()
+    assert b.login("a.director").status_code == 302
+    html = b.get("/control/").get_data(as_text=True)
+    for title in ("Приказы о движении обучающихся", "Домашние задания", "Отчёты по регламенту"):
+        assert title in html
+    with app.test_request_context():
+        assert all(link_of(i) is not None for i in new if i.link is not None), [i.link for i in new]
