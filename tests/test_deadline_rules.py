@@ -9,7 +9,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from models import AcademicYear, CalendarDay, ClassMembership, DeadlineRule, Lesson, Period, ReportBuild, db
+from models import (AcademicYear, CalendarDay, ClassMembership, DeadlineRule, Lesson, Organization, Period,
+                    ReportBuild, Role, Staff, User, db)
+from services.context import Actor
 from admin_views.control.views import link_of
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
@@ -355,3 +357,18 @@ def test_the_control_page_shows_the_new_sections_with_their_links(lessons, brows
         assert title in html
     with app.test_request_context():
         assert all(link_of(i) is not None for i in new if i.link is not None), [i.link for i in new]
+
+
+def test_the_demo_school_shows_reports_built_late_and_due(app):
+    result = app.test_cli_runner().invoke(args=["demo-data", "--password", "demo-pass-2026"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    org = db.session.scalar(select(Organization))
+    assert db.session.scalar(select(func.count(DeadlineRule.id)).where(DeadlineRule.org_id == org.id)) == len(
+        deadline_rules.DEFAULTS)
+    staff = db.session.scalars(select(Staff)).all()
+    director = next(s for s in staff if Role.DIRECTOR.value in s.role_codes)
+    result = control.control(Actor.for_user(db.session.get(User, director.user_id), org.id), TODAY)
+    reports = next(s for s in result.sections if s.key == "reports")
+    states = {i.state for i in reports.items}
+    assert "late" in states and "overdue" in states, [(i.title, i.state) for i in reports.items]

@@ -11,6 +11,7 @@ from models import (AcademicYear, Department, Holiday, Organization, Parent, Par
 from services import clock
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
+from services.demo.deadlines import create_deadlines_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.lesson_files import create_lesson_files_demo
@@ -292,6 +293,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_messages_demo(org, today, demo_parent, demo_student, class_teacher, subject_teacher, admin, deputy)
     create_announcements_demo(org, today, director, deputy, class_teacher, classes[1], college=college)
     create_paper_reports_demo(org, year, classes, today)
+    create_deadlines_demo(org, year, classes, today, class_teacher, deputy, admin)  # demo: reports built, the rules
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
