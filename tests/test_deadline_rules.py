@@ -291,6 +291,11 @@ def test_the_administrator_edits_his_own_organizations_rules_only(world, browser
     assert "Поле «Дней» — целое число от 0 до 60" in answer.get_data(as_text=True)
     assert db.session.get(DeadlineRule, mine).days == 3
     answer = b.post(f"/deadline-rules/edit/?id={mine}", data={
+        "title": "Приказ о зачислении", "days": "три", "enabled": "y", "_version": version})
+    text = answer.get_data(as_text=True)
+    assert "Not a valid" not in text and db.session.get(DeadlineRule, mine).days == 3
+    assert "Неверное целое число" in text
+    answer = b.post(f"/deadline-rules/edit/?id={mine}", data={
         "title": "Приказ о зачислении", "days": "5", "enabled": "y", "_version": version, "code": "hacked"})
     assert answer.status_code == 302
     db.session.expire_all()
