@@ -24,15 +24,16 @@ from models import Parent, Period, Role, SchoolClass, Staff, Student, StudentSta
 from services import clock, dates, permissions
 from services.announcements import board as announcements
 from services.control import deadlines
+from services.terms import kind_phrase
 from services.journal import diary, flags as mark_flags, today as journal_today
 
 ADMINISTRATION = (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.HR.value)
 TEACHER_SECTIONS = ("lessons", "homework", "period_marks", "planning", "reports")
 # What a teacher's part of a control section is about (for him «planning» is his КТП only).
 TEACHER_TITLES = {"lessons": "Темы уроков и посещаемость", "planning": "Календарно-тематическое планирование",
-                  "reports": "Отчёт учителя-предметника"}
+                  "reports": kind_phrase("Отчёт учителя-предметника")}
 CLASS_SECTIONS = ("requests", "absences", "cards", "accounts", "questions", "reports")
-CLASS_TITLES = {"reports": "Отчёты классного руководителя"}
+CLASS_TITLES = {"reports": kind_phrase("Отчёты классного руководителя")}  # «куратора» in a college
 REPORT_BEFORE = timedelta(days=7)  # a class report is listed from a week before its period ends …
 REPORT_AFTER = timedelta(days=14)  # … until two weeks after, while the period is open
 ITEMS_SHOWN = 5  # items of a control section on the start page; the control page has all
@@ -169,7 +170,7 @@ def _week(results, today):
                     continue
                 seen.add((item.title, item.due))
                 out.append(WeekItem(item.due, item.title, (titles or {}).get(section.key, section.title), item))
-    out.sort(key=lambda w: (w.due, w.section, w.title))
+    out.sort(key=lambda w: (w.due, str(w.section), w.title))
     return out
 
 
