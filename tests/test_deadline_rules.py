@@ -223,6 +223,12 @@ def test_a_report_built_on_its_page_is_recorded(lessons, browser):
     assert response.status_code == 200, response.status_code
     row = db.session.scalar(select(ReportBuild).where(ReportBuild.report == "class-period-report"))
     assert (row.class_id, row.period_id, row.org_id) == (a.klass.id, a.q1.id, a.org.id)
+    assert any("предметника" in i.title for i in items("a.teacher", "reports"))
+    t = browser()
+    assert t.login("a.teacher").status_code == 302
+    assert t.get("/reports/teacher-report/?period=1&format=xlsx").status_code == 200  # his own, as a file
+    mine = [i for i in items("a.teacher", "reports") if "предметника" in i.title]
+    assert [(i.state, i.late_days) for i in mine] == [("late", 11)]  # due 05.11; built today, 20.11
 
 
 def test_the_control_page_costs_the_same_whatever_the_size_of_the_school(lessons):
