@@ -160,6 +160,8 @@ def test_homework_missing_on_a_lesson_on_working_days(lessons):
     set_rule(a.org, "homework", days=1)  # the next working day: Wednesday (Tuesday is off)
     item = one("a.teacher", "homework", "5А")
     assert (item.due, item.late_days) == (WED_18, 2)
+    rule = next(s for s in control.control(actor_of("a.teacher"), TODAY).sections if s.key == "homework").rule
+    assert "не позднее 1 раб. дн. после урока" in rule
     db.session.get(Lesson, a.monday.id).homework = "§ 5"
     db.session.commit()
     assert items("a.teacher", "homework") == [] and items("b.deputy", "homework") == []

@@ -320,7 +320,8 @@ def control(actor, today=None, until=None):
             continue
         section = sections.get(key)
         if section is None:
-            section = sections[key] = Section(key, *SECTIONS[key])
+            title, rule = SECTIONS[key]
+            section = sections[key] = Section(key, title, _rule_text(key, days.rules) or rule)
         section.items += items
     if org.is_college:  # the sections of issue 17.5 are written in a school's words: a college's here
         for section in sections.values():
@@ -332,6 +333,27 @@ def control(actor, today=None, until=None):
         order = {"overdue": 0, "soon": 1, "late": 2}
         section.items.sort(key=lambda i: (order[i.state], -i.late_days, i.due, i.title))
     return Control(today, list(sections.values()))
+
+
+def _rule_text(key, rules):
+    """The rule line of a section of issue 17.5 with the organization's own values («Сроки регламента»)."""
+    t = {code: rules[code].term for code in deadline_rules.DEFAULTS}
+    if key == "movement":
+        return (f"Приказы о зачислении — {t['order_enrollment']} с момента события, о выбытии — "
+                f"{t['order_withdrawal']}, об отчислении — {t['order_expulsion']}; о переводе на следующий год, "
+                f"второгодниках и выпуске — {t['year_orders']}; о формировании 1-х классов — {t['first_classes']} "
+                "(Положение 001 §9.2, Положение 000 §4.2; значения — «Сроки регламента»)")
+    if key == "homework":
+        when = "в день урока" if not rules.days("homework") else f"не позднее {t['homework']} после урока"
+        return f"Домашнее задание вносится {when} (§8.10; значения — «Сроки регламента»)"
+    if key == "reports":
+        return (f"Отчёты классного руководителя за учебный период — {t['class_period_reports']} после его окончания, "
+                f"отчёт учителя-предметника — {t['teacher_period_report']}, сводные отчёты по школе — "
+                f"{t['summary_reports']}; предварительный отчёт — {t['preliminary_report']}, отчёт о посещаемости — "
+                f"{t['attendance_report']}; «Итоговые данные» — {t['students_summary']}; отчёт по активности "
+                f"пользователей — {t['activity_report']} (Положение 001 §§10.3–10.4, Положение 000 §6.1; значения — "
+                "«Сроки регламента»)")
+    return None
 
 
 def summary(actor, today=None):
