@@ -71,6 +71,7 @@ def model_views():
         *timetable.views(),
         *journal_admin.views(),
         *movement.views(),
+        *control.views(),
     ]
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from models import Organization
 from services import audit, dates
+from services.control import report_builds
 from services.people.accounts import transliterate
 from services.terms import term
 
@@ -103,6 +104,7 @@ class Document:
     filename: str = "otchet"
     landscape: bool = True  # False: printed portrait (a letter)
     students: set = field(default_factory=set)  # ids of the students it names (`student_name`)
+    built_for: dict = field(default_factory=dict)  # class_id, period_id, teacher_id it was built for (registry)
 
     def sheet(self, name, repeat_header=True):
         self.sheets.append(Sheet(name, repeat_header=repeat_header))
@@ -291,7 +293,9 @@ def director_line(org):
 def log_read(actor, doc, output):
     """A report that names students, shown or written once (`output`: экран, xlsx, json, командная
     строка), is a read of their personal data (152-ФЗ art. 19): the access log keeps the report, its
-    parameters and how many students it names. A student's or his parent's own report is not logged."""
+    parameters and how many students it names. A student's or his parent's own report is not logged.
+    Every output is also a report built (services/control/report_builds.py: the control page's deadlines)."""
+    report_builds.record(actor, doc.name, **doc.built_for)
     if doc.students and not audit.own_data(actor, doc.students):
         params = "; ".join(f"{label}: {text}" for label, text in doc.params)
         audit.log_read(actor, "report", "report", rows=len(doc.students),

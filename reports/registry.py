@@ -3,6 +3,7 @@ registered with `@report(...)` in a `reports/*_reports.py` module (reports/catal
 `build` resolves a report's text parameters (reports/parameters.py) and builds it; the page, the files and
 `flask report run` all go through it or through `parameters.resolve` and `ReportDef.build`.
 """
+import functools
 from dataclasses import dataclass
 
 from reports.document import Document
@@ -44,10 +45,23 @@ def report(name, title, view_key, params=(), required=(), group="", description=
     """Register a report builder: `build(actor, p)` returns a Document."""
     def register(build):
         assert name not in REGISTRY, name
-        REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
+        REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), _noting(build), group,
                                    description, college_title, page, recent_days, default_range)
         return build
     return register
+
+
+def _noting(build):
+    """The builder, its Document noting the class, period and teacher it was built for (the record of reports
+    built, services/control/report_builds.py)."""
+    @functools.wraps(build)
+    def built(actor, p):
+        doc = build(actor, p)
+        if isinstance(doc, Document):
+            doc.built_for = {"class_id": getattr(p.klass, "id", None), "period_id": getattr(p.period, "id", None),
+                             "teacher_id": getattr(p.teacher, "id", None)}
+        return doc
+    return built
 
 
 def available(actor):

@@ -24,6 +24,7 @@ from models import (AcademicYear, AccessLog, Announcement, Audience, AttendanceC
                     TimetableEntry, User, student_parent)
 from models import Message, MessageAttachment, MessageCopy
 from models import PaperReportPrint, PaperReportRequest
+from models import DeadlineRule, ReportBuild
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -674,6 +675,17 @@ TABLE = {
     "control_year": Entry(AcademicYear, {A: Grant(READ), DIR: Grant(READ)}),  # the new year, the organization card
     # E-mails of the organization given up after every retry (services/notify_send.py).
     "control_notifications": Entry(Notification, {A: Grant(READ)}),
+    # Issue 17.5: the movement book's orders (seed 001 §9.2, seed 000 §4.2), homework on lessons (seed 001 §8.10),
+    # the reports of the regulations (seed 001 §§10.3–10.4, seed 000 §6.1): the school's, a class's, a teacher's.
+    "control_movement": Entry(MovementOrder, {A: Grant(READ), HR: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
+    "control_homework": Entry(Lesson, {T: Grant(READ, rows=own_given_lessons), DEP: Grant(READ), DIR: Grant(READ)}),
+    "control_reports_school": Entry(ReportBuild, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
+    "control_reports_class": Entry(SchoolClass, {CT: Grant(READ, rows=own_class_rows), A: Grant(READ),
+                                                 DEP: Grant(READ), DIR: Grant(READ)}),
+    "control_reports_teacher": Entry(TeachingAssignment, {T: Grant(READ, rows=own_assignments), DEP: Grant(READ),
+                                                          DIR: Grant(READ)}),
+    # «Сроки регламента»: the organization's values of those deadlines; its administrator adjusts them.
+    "deadline_rule": Entry(DeadlineRule, {A: Grant(READ | {"edit"}), DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end rollover and control --
     # -- messages (issue 16.1–2) --
     # The mail: every role writes ("create") and reads his own mail; who may write to whom is

@@ -303,7 +303,7 @@ def test_the_upgrade_keeps_existing_students_and_adds_empty_columns(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'released.db'}", "TESTING": True,
                       "SECRET_KEY": "test"})
     with app.app_context():
-        upgrade(revision="0015_announcement_files")
+        upgrade(revision="0016_deadline_rules")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO organization (id, kind, full_name, short_name, timezone, "
                               "rounding_threshold) VALUES (1, 'school', 'МБОУ СОШ № 1', 'СОШ № 1', "
@@ -319,7 +319,7 @@ def test_the_upgrade_keeps_existing_students_and_adds_empty_columns(tmp_path):
                                     "version FROM student")).one()
         assert tuple(row) == ("Старый", "г. Тест", None, None, None, 1)
         db.session.remove()
-        downgrade(revision="0015_announcement_files")
+        downgrade(revision="0016_deadline_rules")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT last_name, address FROM student")).one() == ("Старый", "г. Тест")
         db.session.remove()

@@ -251,14 +251,16 @@ def test_the_new_year_and_the_organization_card_by_15_september(ctl):
 
 
 @pytest.mark.parametrize("login,keys", [
-    ("a.admin", {"year", "planning", "holidays", "accounts", "staff", "questions", "paper_reports"}),
-    ("a.hr", {"cards", "requests", "staff"}),
-    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences", "questions", "paper_reports"}),
+    ("a.admin", {"year", "planning", "holidays", "accounts", "staff", "questions", "paper_reports", "movement",
+                 "reports"}),
+    ("a.hr", {"cards", "requests", "staff", "movement"}),
+    ("a.deputy", {"planning", "holidays", "lessons", "period_marks", "absences", "questions", "paper_reports",
+                  "movement", "homework", "reports"}),
     ("a.class_teacher", {"planning", "lessons", "period_marks", "absences", "cards", "accounts", "requests",
-                         "questions"}),
-    ("a.teacher", {"planning", "lessons", "period_marks"}),
+                         "questions", "homework", "reports"}),
+    ("a.teacher", {"planning", "lessons", "period_marks", "homework", "reports"}),
     ("a.director", {"year", "planning", "holidays", "lessons", "period_marks", "absences", "cards", "accounts",
-                    "staff", "questions", "paper_reports"}),
+                    "staff", "questions", "paper_reports", "movement", "homework", "reports"}),
 ])
 def test_each_role_sees_its_own_sections(ctl, login, keys):
     assert {s.key for s in control.control(actor_of(login), FRI).sections} == keys

@@ -1,7 +1,7 @@
 """contingent: the federal contingent register's data on the student card (issue 17.6, seed 000 §4.3)
 
 Revision ID: 0017_contingent
-Revises: 0015_announcement_files
+Revises: 0016_deadline_rules
 Create Date: 2026-12-04 20:40:00
 
 Nullable columns of student: citizenship (and its country), place of birth, registration address, health group,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0017_contingent"
-down_revision = "0015_announcement_files"
+down_revision = "0016_deadline_rules"
 branch_labels = None
 depends_on = None
 

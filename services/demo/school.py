@@ -13,6 +13,7 @@ from services.demo.activity import create_activity_demo
 from services.demo.contingent import create_contingent_demo
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
+from services.demo.deadlines import create_deadlines_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.journal_analysis import create_journal_analysis_demo
@@ -301,6 +302,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
     create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
     create_journal_analysis_demo(org, year, today, seed=seed)  # demo: late entries, lessons without a topic
+    create_deadlines_demo(org, year, classes, today, class_teacher, deputy, admin)  # demo: reports built, the rules
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

@@ -7,7 +7,10 @@
 - a parent or a student: marks since the last visit, the homework of the next school day, the week
   in brief;
 - everyone: the announcements that concern him, shown today (services/announcements/board.py);
-- the administration (admin, deputy, director, HR): the control page's overdue and near items by section.
+- the administration (admin, deputy, director, HR): the control page's overdue and near items by section;
+- everyone with a control page: «На этой неделе» — what is due from Monday to Sunday of this week in his roles'
+  sections (the control page's row filters: a teacher his lessons and reports, a class teacher his class), each
+  deadline counted in working days by the organization's rules (services/control/rules.py).
 
 The control page's sections are computed for the actor acting in that role only (`acting_as`), so a
 deputy who also teaches finds his own lessons under «Учитель» and the school's under «Администрация».
@@ -21,13 +24,16 @@ from models import Parent, Period, Role, SchoolClass, Staff, Student, StudentSta
 from services import clock, dates, permissions
 from services.announcements import board as announcements
 from services.control import deadlines
+from services.terms import kind_phrase
 from services.journal import diary, flags as mark_flags, today as journal_today
 
 ADMINISTRATION = (Role.ADMIN.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.HR.value)
-TEACHER_SECTIONS = ("lessons", "period_marks", "planning")
+TEACHER_SECTIONS = ("lessons", "homework", "period_marks", "planning", "reports")
 # What a teacher's part of a control section is about (for him «planning» is his КТП only).
-TEACHER_TITLES = {"lessons": "Темы уроков и посещаемость", "planning": "Календарно-тематическое планирование"}
-CLASS_SECTIONS = ("requests", "absences", "cards", "accounts", "questions")
+TEACHER_TITLES = {"lessons": "Темы уроков и посещаемость", "planning": "Календарно-тематическое планирование",
+                  "reports": kind_phrase("Отчёт учителя-предметника")}
+CLASS_SECTIONS = ("requests", "absences", "cards", "accounts", "questions", "reports")
+CLASS_TITLES = {"reports": kind_phrase("Отчёты классного руководителя")}  # «куратора» in a college
 REPORT_BEFORE = timedelta(days=7)  # a class report is listed from a week before its period ends …
 REPORT_AFTER = timedelta(days=14)  # … until two weeks after, while the period is open
 ITEMS_SHOWN = 5  # items of a control section on the start page; the control page has all
@@ -118,6 +124,19 @@ class AdminHome:
 
 
 @dataclass
+class WeekItem:
+    """A deadline of this week on the start page: its day, what, the control section it is in."""
+    due: object
+    title: str
+    section: str
+    item: object  # deadlines.Item (its link, its state)
+
+    @property
+    def overdue(self):
+        return self.item.overdue
+
+
+@dataclass
 class Home:
     today: object
     teacher: TeacherHome | None = None
@@ -126,6 +145,38 @@ class Home:
     admin: AdminHome | None = None
     announcements: list = field(default_factory=list)  # models.Announcement, newest first
     more_announcements: bool = False  # more on the «Объявления» page
+    week: list = field(default_factory=list)  # WeekItem: due this week (Monday … Sunday), by day
+
+
+def week_of(today):
+    """(Monday, Sunday) of the week of `today`."""
+    monday = today - timedelta(days=today.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def _week(results, today):
+    """The items of the control results (one per role) due this week and not done: overdue since Monday, or due
+    from today to Sunday; each deadline once."""
+    monday, sunday = week_of(today)
+    seen, out = set(), []
+    for result, keys, titles in results:
+        for section in result.sections:
+            if keys is not None and section.key not in keys:
+                continue
+            for item in section.items:
+                if item.state not in ("overdue", "soon") or not monday <= item.due <= sunday:
+                    continue
+                if (item.title, item.due) in seen:
+                    continue
+                seen.add((item.title, item.due))
+                out.append(WeekItem(item.due, item.title, (titles or {}).get(section.key, section.title), item))
+    out.sort(key=lambda w: (w.due, str(w.section), w.title))
+    return out
+
+
+def _control(actor, today):
+    """The control page of the actor in one role, due-soon reaching the end of this week."""
+    return deadlines.control(actor, today, until=week_of(today)[1])
 
 
 def build(actor, since=None, today=None):
@@ -137,26 +188,30 @@ def build(actor, since=None, today=None):
     today = home.today
     shown, total = announcements.for_home(actor, today)
     home.announcements, home.more_announcements = shown, total > len(shown)
+    results = []
     if actor.has(Role.TEACHER) and actor.staff_id:
-        home.teacher = teacher_home(acting_as(actor, {Role.TEACHER.value}), today)
+        home.teacher = teacher_home(acting_as(actor, {Role.TEACHER.value}), today, results)
     if actor.has(Role.CLASS_TEACHER) and actor.own_class_ids:
-        home.class_teacher = class_teacher_home(acting_as(actor, {Role.CLASS_TEACHER.value}), today)
+        home.class_teacher = class_teacher_home(acting_as(actor, {Role.CLASS_TEACHER.value}), today, results)
     if actor.has(Role.PARENT, Role.STUDENT):
         home.family = family_home(acting_as(actor, {Role.PARENT.value, Role.STUDENT.value}), today, since)
     if actor.has(*ADMINISTRATION):
-        home.admin = admin_home(acting_as(actor, set(ADMINISTRATION)), today)
+        home.admin = admin_home(acting_as(actor, set(ADMINISTRATION)), today, results)
+    home.week = _week(results, today)
     return home
 
 
-def teacher_home(actor, today):
+def teacher_home(actor, today, results=None):
     lessons = journal_today.teacher_lessons(actor, today)
-    result = deadlines.control(actor, today)
+    result = _control(actor, today)
+    if results is not None:
+        results.append((result, TEACHER_SECTIONS, TEACHER_TITLES))
     flags = mark_flags.open_flags(actor, limit=ITEMS_SHOWN + 1)
     return TeacherHome(today, lessons, _due(result, TEACHER_SECTIONS, TEACHER_TITLES), flags[:ITEMS_SHOWN],
                        len(flags) > ITEMS_SHOWN)
 
 
-def class_teacher_home(actor, today):
+def class_teacher_home(actor, today, results=None):
     classes = db.session.execute(
         select(SchoolClass.id, SchoolClass.name, Period.id, Period.name, Period.end_date)
         .outerjoin(Period, (Period.year_id == SchoolClass.year_id) & Period.is_closed.is_(False)
@@ -165,8 +220,10 @@ def class_teacher_home(actor, today):
         .order_by(SchoolClass.name, Period.end_date, Period.type)).all()
     names = list(dict.fromkeys(r[1] for r in classes))
     reports = [ClassReport(*r) for r in classes if r[2] is not None]
-    result = deadlines.control(actor, today)
-    return ClassTeacherHome(names, _due(result, CLASS_SECTIONS), reports)
+    result = _control(actor, today)
+    if results is not None:
+        results.append((result, CLASS_SECTIONS, CLASS_TITLES))
+    return ClassTeacherHome(names, _due(result, CLASS_SECTIONS, CLASS_TITLES), reports)
 
 
 def family_home(actor, today, since):
@@ -176,7 +233,7 @@ def family_home(actor, today, since):
     return FamilyHome(since, journal_today.new_marks(children, since), weeks, {c.id: c.name for c in children})
 
 
-def admin_home(actor, today):
+def admin_home(actor, today, results=None):
     counts = {}
     if permissions.allowed(actor, "organization", "head_count"):
         counts = {
@@ -188,5 +245,7 @@ def admin_home(actor, today):
     flags = mark_flags.open_flags(actor, limit=ITEMS_SHOWN + 1)
     if not permissions.allowed(actor, "control", "list"):
         return AdminHome(counts, [], 0, 0, flags[:ITEMS_SHOWN], len(flags) > ITEMS_SHOWN)
-    result = deadlines.control(actor, today)
+    result = _control(actor, today)
+    if results is not None:
+        results.append((result, None, None))
     return AdminHome(counts, _due(result), result.overdue, result.soon, flags[:ITEMS_SHOWN], len(flags) > ITEMS_SHOWN)

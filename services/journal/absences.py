@@ -3,7 +3,8 @@ the document), «н» (without a reason), written over the attendance the teache
 
 ``set_absence_reason(actor, attendance_id, code, note, document_date) -> int`` — the class teacher;
 ``set_absence_reasons(actor, items) -> int`` — several at once, all or none (AbsenceReasonsRefused);
-``reason_deadline(org_id, document_date)`` — the last day for it (2 working days).
+``reason_deadline(org_id, document_date)`` — the last day for it (2 working days unless the organization's rule
+says otherwise).
 """
 from datetime import date, timedelta
 
@@ -11,13 +12,13 @@ from sqlalchemy import select
 
 from models import AbsenceKind, Attendance, AttendanceCode, Student, db, utcnow
 from services import dates, permissions
+from services.control import rules as deadline_rules
 from services.errors import DomainError, PermissionDenied
 from services.journal._writes import _locked, _Periods, _transaction
 from services.journal.payload import _text, _value
 from services.org.calendar import WorkingCalendar
 from services.params import parse_id
 
-ABSENCE_REASON_DAYS = 2  # working days after the document (SPEC §3 rule 5)
 MAX_NOTE = 300
 REASON_KINDS = (AbsenceKind.ABSENT.value, AbsenceKind.ILL.value, AbsenceKind.EXCUSED.value)
 
@@ -111,6 +112,7 @@ def set_absence_reasons(actor, items):
 
 
 def reason_deadline(org_id, document_date):
-    """The last day to enter an absence reason: 2 working days after the document."""
-    calendar = WorkingCalendar(org_id, document_date, document_date + timedelta(days=60))
-    return calendar.add_working_days(document_date, ABSENCE_REASON_DAYS)
+    """The last day to enter an absence reason: the organization's working days after the document (its rule
+    «absences», 2 by default: services/control/rules.py)."""
+    calendar = WorkingCalendar(org_id, document_date, document_date + timedelta(days=120))
+    return calendar.add_working_days(document_date, deadline_rules.load(org_id).days("absences"))

@@ -16,7 +16,7 @@ from models import (AbsenceKind, Attendance, AttendanceCode, Lesson, Mark, Perio
 from services import dates, permissions
 from services.journal._common import current_period, short_person
 from services.journal.figures import weighted_average
-from services.journal.absences import ABSENCE_REASON_DAYS
+from services.control import rules as deadline_rules
 from services.movement import roster
 from services.org.calendar import WorkingCalendar
 
@@ -144,11 +144,12 @@ def absences(actor, class_id, start, end, today=None):
         .where(cond, in_class, AttendanceCode.kind != AbsenceKind.LATE.value,
                Lesson.date >= start, Lesson.date <= end)
         .order_by(Lesson.date, Student.last_name, Student.first_name, Lesson.number)).all()
-    calendar = WorkingCalendar(actor.org_id, start - timedelta(days=31), max(end, today) + timedelta(days=31))
+    calendar = WorkingCalendar(actor.org_id, start - timedelta(days=31), max(end, today) + timedelta(days=120))
+    reason_days = deadline_rules.load(actor.org_id).days("absences")  # the organization's rule (2 by default)
     result = []
     for r in rows:
         base = r[10] or r[4]
-        deadline = calendar.add_working_days(base, ABSENCE_REASON_DAYS)
+        deadline = calendar.add_working_days(base, reason_days)
         result.append(AbsenceRow(r[0], short_person(r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8],
                                  r[9] or "", r[10], r[11] is not None, deadline,
                                  r[11] is None and today > deadline,
