@@ -404,8 +404,8 @@ class StudentsImporter(Importer):
                     preview.error(student.row, self.column("order_number"), problem)
 
     def _record(self, preview):
-        if preview.errors:
-            return
+        """What the rows without errors will do: listed even when other rows are bad (the file then loads
+        nothing, but the preview shows the rest of it)."""
         for parent in self.new_parents:
             card = parent.card
             if card is not None:
