@@ -217,6 +217,22 @@ def test_the_preliminary_attendance_activity_and_students_summary_reports(lesson
     assert "Посещаемости" not in " ".join(i.title for i in items("a.teacher", "reports"))
 
 
+def test_the_monthly_journal_control_of_the_administration(lessons):
+    """Seed 000 §5: the director or the deputy checks the journals at least monthly — «Анализ работы с журналом»
+    built every 31 days at the latest, from the year's start; a build moves the next deadline."""
+    a = lessons
+    control_item = one("a.deputy", "reports", "Анализ работы с журналом")
+    assert control_item.due == date(2026, 10, 2) and control_item.state == "overdue"  # 01.09 + 31 days
+    assert control_item.link == ("reports.show", {"key": control.JOURNAL_CONTROL_REPORT})
+    build(a.org, control.JOURNAL_CONTROL_REPORT, date(2026, 11, 2))
+    assert not [i for i in items("a.deputy", "reports") if "Анализ" in i.title]  # next: 03.12, not soon yet
+    set_rule(a.org, "journal_control", days=20)
+    assert one("a.deputy", "reports", "Анализ работы с журналом").due == date(2026, 11, 23)  # Sun 22.11 → Mon
+    assert not [i for i in items("a.class_teacher", "reports") if "Анализ" in i.title]
+    set_rule(a.org, "journal_control", enabled=False)
+    assert not [i for i in items("a.deputy", "reports") if "Анализ" in i.title]
+
+
 def test_a_report_built_on_its_page_is_recorded(lessons, browser):
     a = lessons
     b = browser()

@@ -1023,6 +1023,8 @@ ATTENDANCE_REPORT = "class-attendance"
 STUDENTS_SUMMARY_REPORTS = ("students-summary", "students-summary-class")
 # «Отчёт по активности пользователей» (issue 17.3, seed 000 §6.1): the one name this module knows it by.
 ACTIVITY_REPORT = "user-activity"
+# «Анализ работы с журналом» (issue 17.4): the director's or deputy's control, at least monthly (seed 000 §5).
+JOURNAL_CONTROL_REPORT = "journal-work"
 REPORT_TITLES = {"class-period-report": "Отчёт классного руководителя за учебный период",
                  "summary-ledger": "Сводная ведомость учёта успеваемости / Итоги успеваемости класса",
                  "class-attendance-ledger": "Сводная ведомость учёта посещаемости",
@@ -1032,7 +1034,8 @@ REPORT_TITLES = {"class-period-report": "Отчёт классного руко�
                  "class-preliminary": "Предварительный отчёт классного руководителя",
                  "class-attendance": "Отчёт о посещаемости класса",
                  "students-summary": "Итоговые данные по учащимся; Общие сведения об обучающихся",
-                 ACTIVITY_REPORT: "Отчёт по активности пользователей"}
+                 ACTIVITY_REPORT: "Отчёт по активности пользователей",
+                 JOURNAL_CONTROL_REPORT: "Анализ работы с журналом"}
 
 
 class _Builds:
@@ -1106,7 +1109,8 @@ def _reports(actor, org, days):
     first_start = min(y.start_date for y in years)
     horizon = days.after(today, SOON)
     names = {n for g in CLASS_PERIOD_REPORTS for n in g} | {TEACHER_PERIOD_REPORT, PRELIMINARY_REPORT,
-                                                           ATTENDANCE_REPORT, ACTIVITY_REPORT, *SUMMARY_REPORTS,
+                                                           ATTENDANCE_REPORT, ACTIVITY_REPORT, JOURNAL_CONTROL_REPORT,
+                                                           *SUMMARY_REPORTS,
                                                            *STUDENTS_SUMMARY_REPORTS}
     builds = _Builds(org, names, first_start)
     periods = {p.id: p for p in db.session.scalars(select(Period).where(
@@ -1137,14 +1141,15 @@ def _school_reports(days, org, years, periods, builds, horizon):
                                    link=_report_link(missing[0], period=period.name)))
             elif late is not None and _recent(due, today):
                 items.append(_late(days, f"«{period.name}»: сводные отчёты сформированы {_fmt(late)}", due, late))
-    if rules.on("activity_report"):
-        year = next((y for y in years if y.start_date <= today <= y.end_date), None)
-        if year is not None:
-            last = builds.last((ACTIVITY_REPORT,))
-            due = _on_working(days, (last or year.start_date) + rules["activity_report"].period)
-            detail = f"последний — {_fmt(last)}" if last else "ещё не формировался в этом учебном году"
-            items.append(_item(days, f"«{REPORT_TITLES[ACTIVITY_REPORT]}» — {rules['activity_report'].term}", due,
-                               detail=detail, link=_report_link(ACTIVITY_REPORT)))
+    year = next((y for y in years if y.start_date <= today <= y.end_date), None)
+    for code, name in (("activity_report", ACTIVITY_REPORT), ("journal_control", JOURNAL_CONTROL_REPORT)):
+        if year is None or not rules.on(code):
+            continue
+        last = builds.last((name,))
+        due = _on_working(days, (last or year.start_date) + rules[code].period)
+        detail = f"последний — {_fmt(last)}" if last else "ещё не формировался в этом учебном году"
+        items.append(_item(days, f"«{REPORT_TITLES[name]}» — {rules[code].term}", due,
+                           detail=detail, link=_report_link(name)))
     return items
 
 
