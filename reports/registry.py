@@ -25,6 +25,9 @@ class ReportDef:
     page: str = ""  # the endpoint of a page of its own (the movement book's reports), if it has one
     # A range of the last days up to today by default (the activity report: two weeks), not bound to the year
     recent_days: int = 0
+    # `drill(actor, p, cell) -> Document`: who a cell of the report counts (ОО-1); the cell's address is
+    # the report's own text, checked by it (an unknown one: DomainError)
+    drill: object = None
 
     def title_for(self, org):
         if org is not None and org.is_college:
@@ -39,12 +42,12 @@ GROUPS = ("Классному руководителю", "Учителю", "Уч
 
 
 def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page="",
-           recent_days=0):
+           recent_days=0, drill=None):
     """Register a report builder: `build(actor, p)` returns a Document."""
     def register(build):
         assert name not in REGISTRY, name
         REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), build, group,
-                                   description, college_title, page, recent_days)
+                                   description, college_title, page, recent_days, drill)
         return build
     return register
 
