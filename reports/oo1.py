@@ -147,9 +147,9 @@ def build_form(actor, p):
     _ages(form, present, bands)
     _languages(form, present, bands)
     _health(form, present, bands)
+    _movement(form, moves, grades)
     if form.college:
         _admission(form, moves, specialties)
-    _movement(form, moves, grades)
     _previous_year(form, org, year, by_id)
     _staff(form, on)
     return form
@@ -352,7 +352,7 @@ def _movement(form, moves, grades):
         members = [r for r in class_rows if r.grade == grade]
         table.add(f"{grade} {unit}", [_move_cell(members, key) for key, _ in keys])
     table.add("Всего", [_move_cell(class_rows, key) for key, _ in keys], "total")
-    table.note = ("По книге движения, как в отчёте «Движение учащихся»: прибывшие и выбывшие между "
+    table.note = (f"По книге движения, как в отчёте «{moves.title}»: прибывшие и выбывшие между "
                   f"{'группами' if form.college else 'классами'} учтены в своих строках; на дату формы = на начало "
                   "+ прибыло − выбыло.")
     form.sections.append(table)
@@ -416,7 +416,7 @@ def _previous_year(form, org, year, by_id):
     row("Переведено на следующий год обучения", lambda k, kind: kind == K.NEXT_YEAR.value)
     row("Оставлено на повторное обучение", lambda k, kind: kind == K.REPEAT.value)
     table.note = ("По проведённым приказам книги движения о выпуске, переводе и оставлении на повторное обучение "
-                  "обучающихся классов предыдущего учебного года." if prev is not None
+                  f"обучающихся {'групп' if form.college else 'классов'} предыдущего учебного года." if prev is not None
                   else "Предыдущий учебный год в системе не вёлся.")
     form.sections.append(table)
 
