@@ -42,6 +42,11 @@ SIZE_BANDS = (("до 10 обучающихся", 0, 10), ("11–15", 11, 15), ("
 # The reasons a school's students leave by (a college's: every reason); another one that occurs is shown too.
 SCHOOL_REASONS = (LeaveReason.OTHER_SCHOOL.value, LeaveReason.RELOCATION.value, LeaveReason.FAMILY.value,
                   LeaveReason.HEALTH.value, LeaveReason.OTHER.value)
+REASON_SHORT = {LeaveReason.OTHER_SCHOOL.value: "в другую организацию", LeaveReason.RELOCATION.value: "смена места "
+                "жительства", LeaveReason.FAMILY.value: "по заявлению родителей", LeaveReason.OWN_WISH.value:
+                "по собственному желанию", LeaveReason.HEALTH.value: "по состоянию здоровья",
+                LeaveReason.FAILURE.value: "за неуспеваемость", LeaveReason.DISCIPLINE.value: "за нарушение устава",
+                LeaveReason.OTHER.value: "по иным причинам"}
 ADDRESS = re.compile(r"^(\d(?:\.\d){1,2}):(\d{2}):(\d{1,2})$")
 
 
@@ -342,7 +347,7 @@ def _movement(form, moves, grades):
             ("graduated", "выпущено"), ("left_institution", f"выбыло из {where}")]
     if form.college:
         keys.insert(6, ("on_leave", "ушли в академический отпуск"))
-    keys += [(f"reason:{r}", f"в т. ч. {LeaveReason(r).label.lower()}") for r in reasons]
+    keys += [(f"reason:{r}", f"в т. ч. {REASON_SHORT.get(r, LeaveReason(r).label.lower())}") for r in reasons]
     keys.append(("at_end", "На дату формы"))
     unit = "курс" if form.college else "класс"
     table = FormTable("2.5", f"Движение обучающихся с {moves.start:%d.%m.%Y} по {moves.end:%d.%m.%Y}",
@@ -477,20 +482,20 @@ def oo1_report(actor, p):
     org = form.org
     doc = Document(name="oo-1", title=_title(org), org=org, params=_params(form),
                    filename=slug("spo-1" if form.college else "oo-1", f"{form.on:%d.%m.%Y}"))
-    students, staff = [s for s in form.sections if s.code[0] == "2"], [s for s in form.sections if s.code[0] == "3"]
-    for name, sections in (("Раздел 2. Обучающиеся", students), ("Раздел 3. Работники", staff)):
-        sheet = doc.sheet(name)
-        for section in sections:
-            columns = [Column("Наименование показателя", "text", 34), Column("№ строки", "text", 6)]
-            columns += [Column(title, "int", 9) for title in section.columns]
-            table = sheet.table(columns, title=f"{section.code}. {section.title}")
-            table.add(["1", "2"] + [str(n) for n in range(3, 3 + len(section.columns))], "group")
-            for line, label, cells, style in section.rows:
-                links = {i: f"{section.code}:{line}:{i + 1}" for i, cell in enumerate(cells, start=2) if cell.value}
-                table.add([label, line] + [cell.value for cell in cells], style, links=links)
-            if section.note:
-                sheet.text(section.note, "note")
-        sheet.sign(director_line(org))
+    # A sheet per section: a wide one (the movement's reasons) is split over pages alone, the rest print one
+    # page wide each (reports/render.py decides per sheet).
+    for section in form.sections:
+        sheet = doc.sheet(f"Раздел {section.code}")
+        columns = [Column("Наименование показателя", "text", 30), Column("№ строки", "text", 5)]
+        columns += [Column(title, "int", 8) for title in section.columns]
+        table = sheet.table(columns, title=f"Раздел {section.code}. {section.title}")
+        table.add(["1", "2"] + [str(n) for n in range(3, 3 + len(section.columns))], "group")
+        for line, label, cells, style in section.rows:
+            links = {i: f"{section.code}:{line}:{i + 1}" for i, cell in enumerate(cells, start=2) if cell.value}
+            table.add([label, line] + [cell.value for cell in cells], style, links=links)
+        if section.note:
+            sheet.text(section.note, "note")
+    doc.sheets[-1].sign(director_line(org))
     return doc
 
 

@@ -112,7 +112,7 @@ def test_movement_from_the_start_of_the_year(movers):
     graph = {title: n for n, title in enumerate(section.columns, start=3)}
     keys = ("На начало учебного года", "Прибыло всего", "из них зачислено (из других организаций)", "Выбыло всего",
             "из них переведено в другие классы", "выбыло из школы",
-            "в т. ч. перевод в другую образовательную организацию", "На дату формы")
+            "в т. ч. в другую организацию", "На дату формы")
     assert [value(form, "2.5", "05", graph[k]) for k in keys] == [3, 1, 1, 2, 1, 1, 1, 2]
     assert [value(form, "2.5", "06", graph[k]) for k in keys] == [1, 1, 0, 0, 0, 0, 0, 2]
     assert [value(form, "2.5", "12", graph[k]) for k in keys] == [4, 2, 1, 2, 1, 1, 1, 4]
