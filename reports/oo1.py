@@ -133,6 +133,7 @@ def build_form(actor, p):
     permissions.require(actor, VIEW, "list")
     org, year = p.org, p.year
     on = form_date(p)
+    p.end = on  # the page's field «По» shows the form's date
     form = Form(org=org, year=year, on=on, age_day=date(year.start_date.year + 1, 1, 1))
     classes = data.classes_of_year(org.id, year.id, permissions.row_condition(actor, VIEW, "list", SchoolClass))
     by_id = {c.id: c for c in classes}

@@ -84,6 +84,7 @@ def test_headcount_by_grade_counted_by_hand(movers):
     _, early = form_of(a.admin, to="14.09.2026")
     assert [value(early, "2.1.1", line, 4) for line in ("05", "06", "12")] == [3, 1, 4]
     assert listed(actor, "2.1.1:05:4", to="14.09.2026") == ["Девочкина", "Соседов", "Учеников"]
+    assert listed(actor, "2.1.1:12:3", to="20.10.2026") == ["5А", "6Б"]  # the classes counted
     # 2.1.2: two classes of up to 10 students
     assert (value(form, "2.1.2", "01", 3), value(form, "2.1.2", "01", 4), value(form, "2.1.2", "07", 3)) == (2, 4, 2)
 
@@ -171,6 +172,11 @@ def test_the_pages_roles_and_the_other_organization(movers, browser):
     a = movers.a
     b = browser()
     assert b.login("a.deputy").status_code == 302
+    default = b.get("/reports/oo-1/").get_data(as_text=True)
+    assert "По состоянию на: <strong>20.09.2026</strong>" in default and 'value="20.09.2026"' in default
+    refused = b.get("/reports/oo-1/?to=15.07.2027")
+    assert refused.status_code == 200 and "выходит за 2026/2027 учебный год" in refused.get_data(as_text=True)
+    assert b.get("/reports/oo-1/?to=20.10.2026&format=json").status_code == 200
     page = b.get("/reports/oo-1/?to=20.10.2026")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Численность обучающихся по классам" in html
