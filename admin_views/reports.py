@@ -18,7 +18,7 @@ from services.errors import DomainError, PermissionDenied
 CATEGORY = None
 # The keys of the reports (reports/registry.py REGISTRY): the page is open to whoever may list one of them.
 REPORT_KEYS = ("report_class", "report_teacher", "report_student", "report_school", "report_class_fill",
-               "report_movement", "report_activity")
+               "report_movement", "report_activity", "report_oo1")
 
 
 class ReportQuery(PageForm):
@@ -26,6 +26,7 @@ class ReportQuery(PageForm):
     asked for (`format`: xlsx or json)."""
 
     format = TextField()
+    cell = TextField()  # a cell's address (`cell`): the report checks it
 
     def raw(self, rdef):
         """The report's parameters given (not empty), as typed."""
@@ -33,7 +34,7 @@ class ReportQuery(PageForm):
 
     def links(self):
         """The query without `format`: the file links of the page shown."""
-        return {k: v for k, v in self.formdata.items() if k != "format"}
+        return {k: v for k, v in self.formdata.items() if k not in ("format", "cell")}
 
 
 class ReportsPage(SecurePage):
@@ -87,6 +88,29 @@ class ReportsPage(SecurePage):
                            form=self._form(rdef, params, raw), chart_svg=chart_svg, display=display,
                            can_export=permissions.allowed(self.actor, rdef.view_key, "export"),
                            first_open=not any(raw.get(n) for n in (rdef.required or rdef.params)),
+                           query=query.links(), org=self.actor.org)
+
+    @requires("list", view=REPORT_KEYS)  # and the report's own key: 404 below
+    @expose("/<key>/cell/")
+    def cell(self, key):
+        """Who a cell of the report counts (a report with `drill`: ОО-1): the list of the students or staff,
+        read through the actor's rows; an address the report does not have is «не найдена» (404)."""
+        rdef = registry.REGISTRY.get(key)
+        if rdef is None or rdef.drill is None or not permissions.allowed(self.actor, rdef.view_key, "list"):
+            abort(404)
+        query = ReportQuery.from_args()
+        raw = query.raw(rdef)
+        try:
+            params = parameters.resolve(self.actor, rdef, raw)
+            doc = rdef.drill(self.actor, params, query.cell.data or "")
+        except PermissionDenied:
+            abort(404)
+        except DomainError as exc:
+            db.session.rollback()
+            return self.render("reports/cell.html", rdef=rdef, doc=None, error=exc, display=display,
+                               query=query.links(), org=self.actor.org), 404
+        log_read(self.actor, doc, "ячейка отчёта")
+        return self.render("reports/cell.html", rdef=rdef, doc=doc, error=None, display=display,
                            query=query.links(), org=self.actor.org)
 
     def _form(self, rdef, params, raw):

@@ -29,6 +29,7 @@ class Column:
 class Row:
     values: list
     style: str = ""  # "" | total | group | muted (a student who left) | risk
+    links: dict = field(default_factory=dict)  # {column index: a cell's address}: the screen links it (`drill`)
 
 
 @dataclass
@@ -38,8 +39,8 @@ class Table:
     title: str = ""
     groups: list = field(default_factory=list)  # [(title, span)]: a header row above the columns
 
-    def add(self, values, style=""):
-        self.rows.append(Row(list(values), style))
+    def add(self, values, style="", links=None):
+        self.rows.append(Row(list(values), style, dict(links or {})))
         return self.rows[-1]
 
 
@@ -105,6 +106,7 @@ class Document:
     landscape: bool = True  # False: printed portrait (a letter)
     students: set = field(default_factory=set)  # ids of the students it names (`student_name`)
     built_for: dict = field(default_factory=dict)  # class_id, period_id, teacher_id it was built for (registry)
+    staff: set = field(default_factory=set)  # ids of the staff it names with their data (`staff_name`)
 
     def sheet(self, name, repeat_header=True):
         self.sheets.append(Sheet(name, repeat_header=repeat_header))
@@ -115,6 +117,11 @@ class Document:
         names, since a report naming students is a read of their personal data (`log_read`)."""
         self.students.add(student.id)
         return person_name(student, short)
+
+    def staff_name(self, staff):
+        """A staff member's name in a list of staff with their data (ОО-1's cell): a read like a student's."""
+        self.staff.add(staff.id)
+        return person_name(staff)
 
 
 # -- values ------------------------------------------------------------------------------------------
@@ -296,7 +303,7 @@ def log_read(actor, doc, output):
     parameters and how many students it names. A student's or his parent's own report is not logged.
     Every output is also a report built (services/control/report_builds.py: the control page's deadlines)."""
     report_builds.record(actor, doc.name, **doc.built_for)
-    if doc.students and not audit.own_data(actor, doc.students):
+    if (doc.students and not audit.own_data(actor, doc.students)) or doc.staff:
         params = "; ".join(f"{label}: {text}" for label, text in doc.params)
-        audit.log_read(actor, "report", "report", rows=len(doc.students),
+        audit.log_read(actor, "report", "report", rows=len(doc.students) + len(doc.staff),
                        detail=f"«{doc.title}» ({doc.name}, {output})" + (f"; {params}" if params else ""))

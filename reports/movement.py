@@ -47,6 +47,9 @@ class MoveRow:
     other: int = 0
     reasons: dict = field(default_factory=dict)  # LeaveReason value -> students
     at_end: int = 0
+    class_id: int | None = None
+    # key (a counter's name, "reason:<LeaveReason>") -> {student id}: who each figure counts (ОО-1's cells)
+    ids: dict = field(default_factory=dict)
 
     @property
     def arrived(self):
@@ -66,6 +69,16 @@ class MoveRow:
             setattr(self, key, getattr(self, key) + getattr(other, key))
         for reason, n in other.reasons.items():
             self.reasons[reason] = self.reasons.get(reason, 0) + n
+        for key, ids in other.ids.items():
+            self.ids.setdefault(key, set()).update(ids)
+
+    def students(self, key):
+        """The ids of the students the figure `key` counts (a sum's: its parts' together)."""
+        parts = {"arrived": ("enrolled", "from_class", "restored"),
+                 "left_institution": tuple(k for k in self.ids if k.startswith("reason:")),
+                 "left": ("to_class", "graduated", "on_leave", "other")
+                 + tuple(k for k in self.ids if k.startswith("reason:"))}.get(key, (key,))
+        return set().union(*(self.ids.get(k, set()) for k in parts))
 
     def value(self, key):
         if key.startswith("reason:"):
@@ -153,15 +166,15 @@ def school_movement(actor, start, end):
     rows = []
     if classes:
         rows = db.session.execute(
-            select(M.class_id, M.start_date, M.end_date, began.kind, ended.kind, MovementItem.reason)
+            select(M.class_id, M.start_date, M.end_date, began.kind, ended.kind, MovementItem.reason, M.student_id)
             .outerjoin(began, began.id == M.start_order_id)
             .outerjoin(ended, ended.id == M.end_order_id)
             .outerjoin(MovementItem, and_(MovementItem.order_id == M.end_order_id,
                                           MovementItem.student_id == M.student_id))
             .where(M.class_id.in_([c.id for c in classes]), M.on_leave.is_(False), overlaps(start, end))).all()
-    per_class = {c.id: MoveRow(label=c.name, grade=c.grade) for c in classes}
-    for class_id, since, until, began_kind, ended_kind, reason in rows:
-        _count(per_class[class_id], start, end, since, until, began_kind, ended_kind, reason)
+    per_class = {c.id: MoveRow(label=c.name, grade=c.grade, class_id=c.id) for c in classes}
+    for class_id, since, until, began_kind, ended_kind, reason, student_id in rows:
+        _count(per_class[class_id], start, end, since, until, began_kind, ended_kind, reason, student_id)
     report = MovementReport(org=org, year=year, start=start, end=end)
     report.total = MoveRow(label=total_label(org), kind="total")
     group = None
@@ -189,29 +202,36 @@ def school_movement(actor, start, end):
     return report
 
 
-def _count(row, start, end, since, until, began_kind, ended_kind, reason):
+def _count(row, start, end, since, until, began_kind, ended_kind, reason, student_id=None):
+    def counted(key):
+        if key.startswith("reason:"):
+            row.reasons[key[7:]] = row.reasons.get(key[7:], 0) + 1
+        else:
+            setattr(row, key, getattr(row, key) + 1)
+        row.ids.setdefault(key, set()).add(student_id)
+
     if since <= start and (until is None or until >= start):
-        row.at_start += 1
+        counted("at_start")
     if since <= end and (until is None or until >= end):
-        row.at_end += 1
+        counted("at_end")
     if start < since <= end:
         if began_kind in (None, K.ENROLLMENT.value):
-            row.enrolled += 1
+            counted("enrolled")
         elif began_kind in TO_CLASS:
-            row.from_class += 1
+            counted("from_class")
         else:  # back from academic leave, or put back by a cancellation order
-            row.restored += 1
+            counted("restored")
     if until is not None and start <= until < end:
         if ended_kind in TO_CLASS:
-            row.to_class += 1
+            counted("to_class")
         elif ended_kind == K.GRADUATION.value:
-            row.graduated += 1
+            counted("graduated")
         elif ended_kind == K.LEAVE.value:
-            row.on_leave += 1
+            counted("on_leave")
         elif ended_kind in LEFT_INSTITUTION and reason:
-            row.reasons[reason] = row.reasons.get(reason, 0) + 1
+            counted(f"reason:{reason}")
         else:
-            row.other += 1
+            counted("other")
 
 
 def order_lines(report):

@@ -27,6 +27,9 @@ class ReportDef:
     # A range of the last days up to today by default (the activity report: two weeks), not bound to the year
     recent_days: int = 0
     default_range: str = ""  # "month": a range not given is the current month up to today (else the year's)
+    # `drill(actor, p, cell) -> Document`: who a cell of the report counts (ОО-1); the cell's address is
+    # the report's own text, checked by it (an unknown one: DomainError)
+    drill: object = None
 
     def title_for(self, org):
         if org is not None and org.is_college:
@@ -41,12 +44,12 @@ GROUPS = ("Классному руководителю", "Учителю", "Уч
 
 
 def report(name, title, view_key, params=(), required=(), group="", description="", college_title="", page="",
-           recent_days=0, default_range=""):
+           recent_days=0, default_range="", drill=None):
     """Register a report builder: `build(actor, p)` returns a Document."""
     def register(build):
         assert name not in REGISTRY, name
         REGISTRY[name] = ReportDef(name, title, view_key, tuple(params), tuple(required), _noting(build), group,
-                                   description, college_title, page, recent_days, default_range)
+                                   description, college_title, page, recent_days, default_range, drill)
         return build
     return register
 

@@ -741,6 +741,10 @@ TABLE = {
     "report_activity": Entry(SchoolClass, {
         A: Grant(READ | {"export", "whole_org"}), DEP: Grant(READ | {"export", "whole_org"}),
         DIR: Grant(READ | {"export", "whole_org"}), CT: Grant(READ | {"export"}, rows=own_class_rows)}),
+    # The federal statistical form ОО-1 (СПО-1 in a college), seed 001 §10.3: the administration; a cell's list
+    # of students or staff goes through "student" / "staff" rows as well.
+    "report_oo1": Entry(SchoolClass, {A: Grant(READ | {"export"}), DEP: Grant(READ | {"export"}),
+                                      DIR: Grant(READ | {"export"})}),
     # -- end reports --
     # -- notifications --
     # «Очередь уведомлений»: the organization's queued, sent and failed e-mails, read-only (the sending side's

@@ -24,16 +24,19 @@ def test_the_demo_has_history_and_movement_to_report(kind):
     assert {s.id for s in students} == with_history
     orders = db.session.scalars(select(MovementOrder).order_by(MovementOrder.effective_date)).all()
     leaving = "expulsion" if kind == "college" else "withdrawal"
-    assert [(o.kind, o.status) for o in orders] == [("transfer", "applied"), (leaving, "applied")]
-    assert orders[1].items[0].destination and orders[1].items[0].reason
-    left = db.session.get(Student, orders[1].items[0].student_id)
+    # ОО-1's movers before its date (services/demo/oo1.py), then the transfer and the one who left
+    assert [(o.kind, o.status) for o in orders] == [("enrollment", "applied"), (leaving, "applied"),
+                                                    ("transfer", "applied"), (leaving, "applied")]
+    assert orders[3].items[0].destination and orders[3].items[0].reason
+    left = db.session.get(Student, orders[3].items[0].student_id)
     assert left.status == "withdrawn"
     admin = db.session.scalar(select(Staff).where(Staff.user_id.is_not(None), Staff.role_rows.any(role="admin")))
     actor = Actor.for_user(admin.user)
     year_start = orders[0].year.start_date
     report = school_movement(actor, year_start, TODAY)
-    assert (report.total.from_class, report.total.to_class, report.total.left_institution) == (1, 1, 1)
-    assert report.total.at_end == report.total.at_start - 1 == len(students) - 1
-    assert class_fill(actor, TODAY).total.total == len(students) - 1
+    assert (report.total.enrolled, report.total.from_class, report.total.to_class,
+            report.total.left_institution) == (1, 1, 1, 2)
+    assert report.total.at_end == report.total.at_start + 1 - 2 == len(students) - 2
+    assert class_fill(actor, TODAY).total.total == len(students) - 2
     assert db.session.scalar(select(func.count(ClassMembership.id))) == len(students) + 1
     assert org is not None

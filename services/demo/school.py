@@ -21,6 +21,7 @@ from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
+from services.demo.oo1 import create_oo1_demo
 from services.demo.paper_reports import create_paper_reports_demo
 from services.demo.planning import create_planning_demo
 from services.demo.requests import create_requests_demo
@@ -303,6 +304,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
     create_journal_analysis_demo(org, year, today, seed=seed)  # demo: late entries, lessons without a topic
     create_deadlines_demo(org, year, classes, today, class_teacher, deputy, admin)  # demo: reports built, the rules
+    create_oo1_demo(org, year, classes, today)  # demo: ОО-1's movers before its date (20 September)
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
