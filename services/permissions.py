@@ -883,11 +883,13 @@ TABLE = {
     # -- end paper reports --
     # -- learning materials (issue 18.4, seed 001 stage IV) --
     # Reading ("material", "course"): a teacher his own and his colleagues' shared ones, the administration every
-    # one of the organization, a student and a parent only what is assigned to him (his child). Keeping them
+    # one of the organization ("library": the page «Учебные материалы»), a student and a parent only what is
+    # assigned to him (his child), from the diary. Keeping them
     # ("material_edit", "course_edit"): a teacher his own. Assigning ("material_assignment"): a teacher, to a
     # lesson he gives or a class he teaches the subject in (services/learning/materials.py); he removes his own.
     "material": Entry(Material, {
-        T: Grant(READ, rows=own_or_shared_materials), DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
+        T: Grant(READ | {"library"}, rows=own_or_shared_materials), DEP: Grant(READ | {"library"}),
+        DIR: Grant(READ | {"library"}), A: Grant(READ | {"library"}),
         ST: Grant(READ, rows=student_materials), PA: Grant(READ, rows=children_materials)}),
     "material_edit": Entry(Material, {T: Grant(CRUD, rows=own_materials)}),
     "course": Entry(Course, {
