@@ -29,6 +29,8 @@ ENTITY_LABELS = {
     "data_request": "Запрос об исправлении данных",
     "announcement": "Объявление",
     "paper_report_request": "Заявление на бумажный отчёт",
+    "material": "Учебный материал", "course": "Курс (учебные материалы)",
+    "material_assignment": "Назначение учебного материала",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}
@@ -46,8 +48,13 @@ def _changed_fields(entry):
     for key, (old, new) in (entry.changes or {}).items():
         label = (field_label(model, key) if model is not None else None) or "Служебное поле"
         words = getattr(model, "__value_labels__", {}).get(key, {})  # a coded column: its words
-        found.append((label, words.get(old, old), words.get(new, new)))
+        found.append((label, _word(words, old), _word(words, new)))
     return sorted(found, key=lambda item: item[0])
+
+
+def _word(words, value):
+    """A coded value's word; a list (a collection's ids) is no code and stays as it is."""
+    return value if isinstance(value, (list, dict)) else words.get(value, value)
 
 
 def _changes(view, context, model, name):
