@@ -133,6 +133,18 @@ def test_a_subgroup_material_and_a_course_reach_only_their_students_in_the_windo
     page = s.get(f"/diary/{lm.student.id}/materials/").get_data(as_text=True)
     assert "Слова урока 5" not in page and "Дроби за неделю" in page
     assert s.get(f"/materials/{word.id}/").status_code == 404
+    # a material of the second group's lesson: on that lesson of Соседов's diary, never Учеников's
+    two = jr_assignment(lm.org, lm.year, lm.klass, lm.teacher, lm.english, lm.g2)
+    lesson, = jr_lessons(two, lm.period, [MONDAY], number=5, topic="Урок второй группы")
+    db.session.commit()
+    song = text_material(lm, "Песня второй группы", "la-la", subject=lm.english)
+    assign(lm.actor, AssignInput(target="lesson", lesson_id=lesson.id), material_id=song.id)
+    assert [m.title for m in materials.student_materials(lm.classmate.id, lm.org.id, date(2026, 11, 20))
+            .for_lessons] == ["Песня второй группы"]
+    assert "Песня второй группы" in c.get(f"/diary/{lm.classmate.id}/?week={MONDAY.isoformat()}").get_data(
+        as_text=True)
+    assert "Песня второй группы" not in week(s, lm.student)
+    assert s.get(f"/materials/{song.id}/").status_code == 404
     # the course's sections in the teacher's order
     html = s.get(f"/diary/{lm.student.id}/course/{course.id}/").get_data(as_text=True)
     assert html.index("Раздел 2. Сложение") < html.index("Раздел 1. Дроби") and "Как складывать" in html

@@ -75,7 +75,8 @@ class MaterialsPage(SecurePage):
             abort(404)
         return self.render("materials/show.html", m=material,
                            editable=learning.editable(self.actor, material.id) is not None,
-                           assignments=learning.assignments_of(self.actor, material_id=material.id),
+                           assignments=learning.assignments_of(self.actor, material_id=material.id)
+                           if permissions.allowed(self.actor, learning.READ_KEY, "library") else [],
                            may_assign=self.actor.staff_id is not None and permissions.allowed(
                                self.actor, ASSIGN, "create"))
 

@@ -26,7 +26,9 @@ from models import (MATERIAL_KINDS, Course, CourseItem, Lesson, Material, Materi
                     Subgroup, Subject, TeachingAssignment, db)
 from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
+from services.org.years import current_year
 from services.params import parse_id
+from services.timetable.lessons import register_content
 
 READ_KEY, EDIT_KEY = "material", "material_edit"
 COURSE_KEY, COURSE_EDIT_KEY = "course", "course_edit"
@@ -40,6 +42,10 @@ MAX_GRADE = 11
 LESSONS_BACK, LESSONS_AHEAD = 14, 42  # the lessons offered on the assign form, around today
 STUDENT_LESSONS_BACK = 30  # the student's list: materials of his lessons of the last days and those ahead
 STUDENT_LESSONS_AHEAD = 14
+
+# A lesson given a material holds content: regeneration from the timetable never deletes it (as lesson files).
+register_content(lambda: select(MaterialAssignment.lesson_id).where(MaterialAssignment.lesson_id == Lesson.id)
+                 .exists())
 
 
 @dataclass
@@ -404,9 +410,11 @@ def lesson_choices(actor, subject_id, today):
 
 
 def _teaching(actor, subject_id):
-    """The actor's teaching assignments of the subject (every class's, for the system)."""
+    """The actor's teaching assignments of the subject in the current year (every class's, for the system)."""
+    year = current_year(actor.org)
     query = select(TeachingAssignment).where(TeachingAssignment.org_id == actor.org_id,
-                                             TeachingAssignment.subject_id == subject_id)
+                                             TeachingAssignment.subject_id == subject_id,
+                                             TeachingAssignment.year_id == (year.id if year else None))
     if not actor.system:
         query = query.where(TeachingAssignment.teacher_id == actor.staff_id)
     return db.session.scalars(query.options(joinedload(TeachingAssignment.klass),
