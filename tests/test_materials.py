@@ -309,3 +309,29 @@ def test_a_course_keeps_only_readable_materials_of_its_subject_and_its_author_ed
     d.login("a.deputy")
     assert d.get(f"/materials/courses/{course.id}/edit/").status_code == 404
     assert d.get(f"/materials/courses/{course.id}/").status_code == 200  # the deputy reads every course
+
+
+def test_the_author_edits_replaces_the_file_and_deletes_with_his_assignments(lm, browser):
+    b = browser()
+    b.login("a.teacher")
+    b.post("/materials/new/", data={"title": "Файл", "kind": "file", "subject_id": lm.math.id, "grade": 5,
+                                    "file": (BytesIO(PDF), "a.pdf")}, content_type="multipart/form-data")
+    material = db.session.scalar(select(Material))
+    old_file = material.stored_file_id
+    answer = b.post(f"/materials/{material.id}/edit/",
+                    data={"title": "Файл, вторая редакция", "subject_id": lm.math.id, "grade": 6,
+                          "version": material.version, "shared": "1",
+                          "file": (BytesIO("новый текст".encode()), "b.txt")}, content_type="multipart/form-data")
+    assert answer.status_code == 302
+    db.session.expire_all()
+    material = db.session.get(Material, material.id)
+    assert (material.title, material.grade, material.shared, material.kind) == ("Файл, вторая редакция", 6, True,
+                                                                                 "file")
+    assert material.stored_file_id != old_file and material.stored_file.name == "b.txt"
+    # a stale form is refused
+    stale = b.post(f"/materials/{material.id}/edit/", data={"title": "Старое", "subject_id": lm.math.id, "grade": 5,
+                                                            "version": 1})
+    assert "изменена другим пользователем" in stale.get_data(as_text=True)
+    assign(lm.actor, AssignInput(target="lesson", lesson_id=lm.mon.id), material_id=material.id)
+    assert b.post(f"/materials/{material.id}/delete/").status_code == 302
+    assert count(Material) == 0 and count(MaterialAssignment) == 0
