@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import (MATERIAL_KINDS, Course, CourseItem, Lesson, Material, MaterialAssignment, SchoolClass, StoredFile,
                     Subgroup, Subject, TeachingAssignment, db)
+from models.dialect import locked
 from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
@@ -458,6 +459,9 @@ def assign(actor, target, material_id=None, course_id=None):
     course = course_readable(actor, course_id) if course_id is not None else None
     if material is None and course is None:
         raise DomainError("Материал не найден." if material_id is not None else "Курс не найден.")
+    # two assignments at once (a double click) wait for each other here, so the second sees the first's row
+    model, held = (Material, material) if material is not None else (Course, course)
+    db.session.execute(locked(select(model.id).where(model.id == held.id), key_share=True))
     subject_id = _subject_of(material, course)
     row = MaterialAssignment(org_id=actor.org_id, material_id=material.id if material else None,
                              course_id=course.id if course else None, assigned_by_id=actor.staff_id)
