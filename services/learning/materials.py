@@ -29,6 +29,7 @@ from services import dates, files, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
 from services.params import parse_id
+from services.terms import for_kind
 from services.timetable.lessons import register_content
 
 READ_KEY, EDIT_KEY = "material", "material_edit"
@@ -387,7 +388,8 @@ def material_choices(actor, subject_id):
     """The materials a course of the subject may hold: the actor's own and the shared ones. [(id, label)]"""
     if subject_id is None:
         return []
-    return [(m.id, f"{m.title} ({m.kind_label.lower()}, {m.grade} кл.)") for m in library(actor, subject_id)]
+    return [(m.id, for_kind(f"{m.title} ({m.kind_label.lower()}, параллель {m.grade})", actor.org))
+            for m in library(actor, subject_id)]
 
 
 # -- assignments -------------------------------------------------------------------------------------------------
