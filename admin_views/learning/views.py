@@ -121,10 +121,11 @@ class MaterialsPage(SecurePage):
     # -- assignments ---------------------------------------------------------------------------------------------
 
     def _assign_page(self, material, course, sent, status=200):
-        subject_id = (material or course).subject_id
+        subject_id, today = (material or course).subject_id, self._today()
+        lessons = learning.lesson_choices(self.actor, subject_id, today) if material is not None else []
+        upcoming = next((lesson_id for lesson_id, _, day in lessons if day >= today), None)
         return self.render("materials/assign.html", material=material, course=course, sent=sent,
-                           lessons=learning.lesson_choices(self.actor, subject_id, self._today())
-                           if material is not None else [],
+                           lessons=lessons, upcoming=upcoming,
                            groups=learning.class_choices(self.actor, subject_id),
                            assignments=learning.assignments_of(
                                self.actor, material_id=material.id if material else None,

@@ -396,7 +396,7 @@ def material_choices(actor, subject_id):
 
 def lesson_choices(actor, subject_id, today):
     """The lessons of the subject the actor gives around today (his own journals, his substitutions):
-    [(id, label)], by date. One statement."""
+    [(id, label, date)], by date. One statement."""
     if subject_id is None or not permissions.allowed(actor, LESSON_KEY, "create"):
         return []
     rows = db.session.execute(
@@ -409,7 +409,7 @@ def lesson_choices(actor, subject_id, today):
                Lesson.date <= today + timedelta(days=LESSONS_AHEAD),
                Lesson.is_cancelled.is_(False), permissions.row_condition(actor, LESSON_KEY, "create", Lesson))
         .order_by(Lesson.date, Lesson.number, SchoolClass.name)).all()
-    return [(r[0], f"{r[1]:%d.%m.%Y}, урок {r[2]} — {r[3]}" + (f" ({r[4]})" if r[4] else "")) for r in rows]
+    return [(r[0], f"{r[1]:%d.%m.%Y}, урок {r[2]} — {r[3]}" + (f" ({r[4]})" if r[4] else ""), r[1]) for r in rows]
 
 
 def _teaching(actor, subject_id):
