@@ -77,6 +77,7 @@ class MaterialsPage(SecurePage):
                            editable=learning.editable(self.actor, material.id) is not None,
                            assignments=learning.assignments_of(self.actor, material_id=material.id)
                            if permissions.allowed(self.actor, learning.READ_KEY, "library") else [],
+                           diary_link=permissions.allowed(self.actor, "diary", "list"),
                            may_assign=self.actor.staff_id is not None and permissions.allowed(
                                self.actor, ASSIGN, "create"))
 
