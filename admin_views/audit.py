@@ -30,6 +30,8 @@ ENTITY_LABELS = {
     "announcement": "Объявление",
     "paper_report_request": "Заявление на бумажный отчёт",
     "deadline_rule": "Срок регламента",
+    "material": "Учебный материал", "course": "Курс (учебные материалы)",
+    "material_assignment": "Назначение учебного материала",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}
@@ -37,11 +39,6 @@ READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт", "contingent": "Конти
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
                  "close": "закрытие периода", "reopen": "открытие периода", "close_year": "закрытие учебного года",
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
-
-
-def _word(words, value):
-    """A coded value's word; a list (a staff card's functions) or any other value as it is."""
-    return words.get(value, value) if isinstance(value, (str, int)) else value
 
 
 def _changed_fields(entry):
@@ -54,6 +51,11 @@ def _changed_fields(entry):
         words = getattr(model, "__value_labels__", {}).get(key, {})  # a coded column: its words
         found.append((label, _word(words, old), _word(words, new)))
     return sorted(found, key=lambda item: item[0])
+
+
+def _word(words, value):
+    """A coded value's word; a list (a collection's ids) is no code and stays as it is."""
+    return value if isinstance(value, (list, dict)) else words.get(value, value)
 
 
 def _changes(view, context, model, name):

@@ -27,6 +27,7 @@ from admin_views.journal import finals
 from admin_views.journal import flags as mark_flags
 from admin_views.journal import grid as journal
 from admin_views.journal import lesson_files
+from admin_views.learning import views as learning_materials
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
@@ -81,7 +82,7 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
-            *announcements.pages(), *paper_reports.pages(), *data_import.pages()]
+            *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages()]
 
 
 def _catalogue_over_flask_admins():

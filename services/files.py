@@ -197,6 +197,15 @@ def store(org_id, owner_id, filename, data, max_bytes=MAX_FILE_BYTES):
     return stored
 
 
+def size_label(size):
+    """A file's size as people read it: «512 Б», «12 КБ», «1,5 МБ»."""
+    if size < 1024:
+        return f"{size} Б"
+    if size < 1024 * 1024:
+        return f"{round(size / 1024)} КБ"
+    return f"{size / 1024 / 1024:.1f} МБ".replace(".", ",")
+
+
 def read(stored):
     """The file's bytes; a DomainError if the storage lost them."""
     try:

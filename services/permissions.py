@@ -25,6 +25,8 @@ from models import (AcademicYear, AccessLog, Announcement, Audience, AttendanceC
 from models import Message, MessageAttachment, MessageCopy
 from models import PaperReportPrint, PaperReportRequest
 from models import DeadlineRule, ReportBuild
+from models import Course, CourseItem, Material, MaterialAssignment
+from sqlalchemy.orm import aliased
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -439,6 +441,118 @@ def own_announcements(actor):
 
 # -- end row filters: announcements --
 
+# -- row filters: learning materials (issue 18.4) --
+def material_assignments_seen(entity, student_ids, today=None):
+    """A condition on `entity` (MaterialAssignment or an alias of it): the assignments the students see — to a
+    lesson of a class they studied in on its date, whole-class or of their subgroup in its period (or of a subject
+    they are not split in: as the diary shows lessons); to a class they are in today, inside its window, and when
+    it names a subgroup, only to its members (their subgroup of the latest period begun)."""
+    today = today or clock.today()  # a row filter of the current request: its organization's today
+    ta = TeachingAssignment
+    member, split = aliased(SubgroupMember), aliased(SubgroupMember)
+    in_subgroup = select(member.id).where(member.student_id.in_(student_ids), member.subgroup_id == ta.subgroup_id,
+                                          member.period_id == Lesson.period_id).exists()
+    not_split = ~select(split.id).where(split.student_id.in_(student_ids), split.subject_id == ta.subject_id,
+                                        split.period_id == Lesson.period_id).exists()
+    lessons = select(Lesson.id).join(ta, ta.id == Lesson.assignment_id).where(
+        _lessons_of_students(student_ids), or_(ta.subgroup_id.is_(None), in_subgroup, not_split))
+    classes = select(ClassMembership.class_id).where(
+        ClassMembership.student_id.in_(student_ids), ClassMembership.start_date <= today,
+        or_(ClassMembership.end_date.is_(None), ClassMembership.end_date >= today),
+        ClassMembership.on_leave.is_(False))
+    sm, later, sp, later_period = (aliased(SubgroupMember), aliased(SubgroupMember), aliased(Period),
+                                   aliased(Period))
+    newer = select(later.id).join(later_period, later_period.id == later.period_id).where(
+        later.student_id == sm.student_id, later.subject_id == sm.subject_id,
+        later_period.start_date > sp.start_date, later_period.start_date <= today).exists()
+    subgroups = select(sm.subgroup_id).join(sp, sp.id == sm.period_id).where(
+        sm.student_id.in_(student_ids), sp.start_date <= today, ~newer)
+    return or_(
+        and_(entity.lesson_id.is_not(None), entity.lesson_id.in_(lessons)),
+        and_(entity.class_id.in_(classes),
+             or_(entity.start_date.is_(None), entity.start_date <= today),
+             or_(entity.end_date.is_(None), entity.end_date >= today),
+             or_(entity.subgroup_id.is_(None), entity.subgroup_id.in_(subgroups))))
+
+
+def _children_ids(actor):
+    return select(student_parent.c.student_id).where(student_parent.c.parent_id == actor.parent_id)
+
+
+def _materials_seen(student_ids):
+    ma = aliased(MaterialAssignment)
+    seen = material_assignments_seen(ma, student_ids)
+    return or_(Material.id.in_(select(ma.material_id).where(ma.material_id.is_not(None), seen)),
+               Material.id.in_(select(CourseItem.material_id).join(ma, ma.course_id == CourseItem.course_id)
+                               .where(seen)))
+
+
+def _courses_seen(student_ids):
+    ma = aliased(MaterialAssignment)
+    return Course.id.in_(select(ma.course_id).where(ma.course_id.is_not(None),
+                                                    material_assignments_seen(ma, student_ids)))
+
+
+@rows_of(Material)
+def own_or_shared_materials(actor):
+    """A teacher's own materials and those his colleagues share."""
+    return or_(Material.author_id == actor.staff_id, Material.shared.is_(True)) if actor.staff_id else false()
+
+
+@rows_of(Material)
+def own_materials(actor):
+    return Material.author_id == actor.staff_id if actor.staff_id else false()
+
+
+@rows_of(Material)
+def student_materials(actor):
+    """The materials assigned to the student (to his lessons, his class, his subgroup, in a course given to them)."""
+    return _materials_seen([actor.student_id]) if actor.student_id else false()
+
+
+@rows_of(Material)
+def children_materials(actor):
+    return _materials_seen(_children_ids(actor)) if actor.parent_id else false()
+
+
+@rows_of(Course)
+def own_or_shared_courses(actor):
+    return or_(Course.author_id == actor.staff_id, Course.shared.is_(True)) if actor.staff_id else false()
+
+
+@rows_of(Course)
+def own_courses(actor):
+    return Course.author_id == actor.staff_id if actor.staff_id else false()
+
+
+@rows_of(Course)
+def student_courses(actor):
+    return _courses_seen([actor.student_id]) if actor.student_id else false()
+
+
+@rows_of(Course)
+def children_courses(actor):
+    return _courses_seen(_children_ids(actor)) if actor.parent_id else false()
+
+
+@rows_of(MaterialAssignment)
+def own_material_assignments(actor):
+    """The assignments a teacher made."""
+    return MaterialAssignment.assigned_by_id == actor.staff_id if actor.staff_id else false()
+
+
+@rows_of(MaterialAssignment)
+def student_material_assignments(actor):
+    return material_assignments_seen(MaterialAssignment, [actor.student_id]) if actor.student_id else false()
+
+
+@rows_of(MaterialAssignment)
+def children_material_assignments(actor):
+    return material_assignments_seen(MaterialAssignment, _children_ids(actor)) if actor.parent_id else false()
+
+
+# -- end row filters: learning materials --
+
 
 # -- row filters: data requests --
 @rows_of(DataRequest)
@@ -783,6 +897,25 @@ TABLE = {
                                                    DIR: Grant(READ)}),
     "control_paper_reports": Entry(PaperReportPrint, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end paper reports --
+    # -- learning materials (issue 18.4, seed 001 stage IV) --
+    # Reading ("material", "course"): a teacher his own and his colleagues' shared ones, the administration every
+    # one of the organization ("library": the page «Учебные материалы»), a student and a parent only what is
+    # assigned to him (his child), from the diary. Keeping them
+    # ("material_edit", "course_edit"): a teacher his own. Assigning ("material_assignment"): a teacher, to a
+    # lesson he gives or a class he teaches the subject in (services/learning/materials.py); he removes his own.
+    "material": Entry(Material, {
+        T: Grant(READ | {"library"}, rows=own_or_shared_materials), DEP: Grant(READ | {"library"}),
+        DIR: Grant(READ | {"library"}), A: Grant(READ | {"library"}),
+        ST: Grant(READ, rows=student_materials), PA: Grant(READ, rows=children_materials)}),
+    "material_edit": Entry(Material, {T: Grant(CRUD, rows=own_materials)}),
+    "course": Entry(Course, {
+        T: Grant(READ, rows=own_or_shared_courses), DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
+        ST: Grant(READ, rows=student_courses), PA: Grant(READ, rows=children_courses)}),
+    "course_edit": Entry(Course, {T: Grant(CRUD, rows=own_courses)}),
+    "material_assignment": Entry(MaterialAssignment, {
+        T: Grant(CRUD, rows=own_material_assignments), DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
+        ST: Grant(READ, rows=student_material_assignments), PA: Grant(READ, rows=children_material_assignments)}),
+    # -- end learning materials --
 }
 
 

@@ -20,6 +20,7 @@ from models import Announcement, DataRequest, ExamEntry, Mark, Organization, Use
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
+from services.learning import materials
 from services.context import Actor
 from tests.factories import jr_flag, jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
 
@@ -65,6 +66,14 @@ def school(world):
     db.session.add(Announcement(org_id=a.org.id, audience="all", title="Собрание", body="В 18:00",
                                 publish_date=date(2026, 11, 20), end_date=date(2026, 11, 27),
                                 author_id=a.admin.user_id))
+    db.session.commit()
+    teacher = _actor("a.teacher")  # a learning material (a file) in a course, both given to the lesson's class
+    material = materials.create_material(teacher, materials.MaterialInput(
+        title="Памятка", kind="file", subject_id=a.math.id, grade=5, upload=("памятка.txt", b"text")))
+    course = materials.create_course(teacher, materials.CourseInput(title="Курс", subject_id=a.math.id, grade=5,
+                                                                    material_ids=[material.id]))
+    materials.assign(teacher, materials.AssignInput(target="class", class_id=lesson.assignment.class_id),
+                     course_id=course.id)
     db.session.commit()
     return world
 

@@ -16,6 +16,7 @@ from services import audit, dates
 from services.announcements.board import text_parts
 from services.errors import DomainError, PermissionDenied
 from services.journal import diary, flags
+from services.learning import materials as learning
 
 from admin_views.base import SecurePage, requires
 from admin_views.journal.forms import DiaryQuery, FlagForm
@@ -112,6 +113,27 @@ class DiaryView(SecurePage):
         subjects = diary.diary_period(child, period, self.actor.org) if period is not None else []
         return self.render("diary/period.html", child=child, children=children, periods=periods, period=period,
                            subjects=subjects, fmt=_fmt_decimal)
+
+
+    @requires("details", rows=Student, view=("diary", STAFF_KEY))
+    @expose("/<id:student_id>/materials/")
+    def materials(self, student_id):
+        """«Материалы»: the materials and courses given to the student's class (his subgroup) in their window, and
+        those of his lessons of the last and next days."""
+        child, children = self._child(student_id)
+        today = dates.today(self.actor.org)
+        found = learning.student_materials(child.id, self.actor.org_id, today)
+        return self.render("diary/materials.html", child=child, children=children, found=found, today=today)
+
+    @requires("details", rows=Student, view=("diary", STAFF_KEY))
+    @expose("/<id:student_id>/course/<id:course_id>/")
+    def course(self, student_id, course_id):
+        """A course given to the student: its sections in order."""
+        child, children = self._child(student_id)
+        course = learning.student_course(child.id, self.actor.org_id, course_id, dates.today(self.actor.org))
+        if course is None:
+            abort(404)
+        return self.render("diary/course.html", child=child, children=children, course=course)
 
 
 def _fmt_decimal(value):

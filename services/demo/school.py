@@ -18,6 +18,7 @@ from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.journal_analysis import create_journal_analysis_demo
 from services.demo.lesson_files import create_lesson_files_demo
+from services.demo.materials import create_materials_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
@@ -293,6 +294,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     # demo: final marks and exam results
     create_finals_demo(org, year, classes, today, seed=seed)
     create_lesson_files_demo(org, classes[1], today)  # demo: homework files of the demo class this week
+    create_materials_demo(org, classes[1], today)  # demo: learning materials and a course of the demo class
     create_flags_demo(demo_student, demo_parent, today)  # demo: «отметка ошибочна»
     # demo: notifications
     create_notify_demo(org, today)

@@ -18,6 +18,7 @@ from services.announcements import board as announcements
 from services.journal._common import MISSED_KINDS, short_person
 from services.journal._common import current_period as current_period  # the diary page opens on it
 from services.journal import lesson_files
+from services.learning import materials
 from services.journal.figures import suggested_mark, weighted_average
 from services.movement import roster
 from services.movement.roster import stayed
@@ -104,6 +105,7 @@ class DiaryLesson:
     debts: int = 0
     due_work: list = field(default_factory=list)  # (date given, homework) due on this lesson
     files: list = field(default_factory=list)  # lesson_files.FileRow: attached to its homework or topic
+    materials: list = field(default_factory=list)  # learning.materials.MaterialRow assigned to the lesson
 
     @property
     def topic_files(self):
@@ -197,6 +199,8 @@ def diary_week(child, start):
         _attach_due_work(lessons)
         for lesson_id, rows in lesson_files.files_of(lessons).items():  # one statement for the week
             lessons[lesson_id].files = rows
+        for lesson_id, rows in materials.lesson_materials(lessons).items():  # one statement for the week
+            lessons[lesson_id].materials = rows
     return list(days.values())
 
 

@@ -48,11 +48,7 @@ class FileRow:
 
     @property
     def size_label(self):
-        if self.size < 1024:
-            return f"{self.size} Б"
-        if self.size < 1024 * 1024:
-            return f"{round(self.size / 1024)} КБ"
-        return f"{self.size / 1024 / 1024:.1f} МБ".replace(".", ",")
+        return files.size_label(self.size)
 
 
 def lesson_for(actor, lesson_id, verb="list"):
