@@ -107,9 +107,12 @@ def open_stay(student):
 
 
 def stays(student):
+    # The student's id from its identity, not its (expired) attributes: refreshing the card would read columns
+    # a later revision adds (the contingent's), absent from the released schema `as_released()` restores.
+    student_id = sa_inspect(student).identity[0]
     db.session.expire_all()
     return [(m.class_id, m.end_date) for m in db.session.scalars(
-        select(ClassMembership).where(ClassMembership.student_id == student.id).order_by(ClassMembership.id))]
+        select(ClassMembership).where(ClassMembership.student_id == student_id).order_by(ClassMembership.id))]
 
 
 def count(model, *where):
