@@ -24,6 +24,7 @@ from models import (AcademicYear, AccessLog, Announcement, Audience, AttendanceC
                     TimetableEntry, User, student_parent)
 from models import Message, MessageAttachment, MessageCopy
 from models import PaperReportPrint, PaperReportRequest
+from models import SavedReport
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -493,6 +494,17 @@ def own_questions(actor):
     return MessageCopy.user_id.in_(select(Staff.user_id).where(Staff.id == actor.staff_id))
 
 
+# -- row filters: report builder --
+@rows_of(SavedReport)
+def visible_saved_reports(actor):
+    """The builder's saved reports an actor sees: his own and those his colleagues shared."""
+    return or_(SavedReport.owner_id == actor.user_id, SavedReport.shared.is_(True)) if actor.user_id \
+        else SavedReport.shared.is_(True)
+
+
+# -- end row filters: report builder --
+
+
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
@@ -767,6 +779,16 @@ TABLE = {
                                                    DIR: Grant(READ)}),
     "control_paper_reports": Entry(PaperReportPrint, {A: Grant(READ), DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end paper reports --
+    # -- report builder (issue 18.1, seed 001 §10.5) --
+    # «Конструктор отчётов»: the administrator and the deputy (a class teacher too: he reads only what the
+    # entities' own keys give him, his class). Rows: the saved reports he sees (his own and the shared ones);
+    # "edit"/"delete" only his own (services/report_builder/saved.py). Each entity reads through its own key's
+    # row filters, each column needs its key's verb (services/report_builder/catalogue.py).
+    "report_builder": Entry(SavedReport, {
+        A: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports),
+        DEP: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports),
+        CT: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports)}),
+    # -- end report builder --
 }
 
 
