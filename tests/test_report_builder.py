@@ -9,8 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from models import AccessLog, SavedReport, db
+from models import AccessLog, SavedReport, SchoolClass, Staff, User, db
 from services import database
+from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.report_builder import catalogue, definition as definitions, run as runs, saved
 from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, make_parent,
@@ -268,3 +269,24 @@ def test_a_report_past_its_timeout_is_stopped_with_a_russian_message(world, app,
     monkeypatch.setattr(database, "PROGRESS_STEPS", 1)
     with pytest.raises(DomainError, match="дольше"):
         _run("a.admin", {"entity": "students", "columns": ["full_name", "parent_phones", "class_name"]})
+
+
+def test_the_demo_school_has_shared_builder_reports_each_role_reads_its_own(app):
+    result = app.test_cli_runner().invoke(args=["demo-data", "--password", "demo-pass-2026"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    reports = {r.name: r for r in db.session.scalars(select(SavedReport))}
+    phones = next(r for name, r in reports.items() if "телефонами родителей" in name)
+    assert phones.shared and "Средний балл по предметам" in reports
+    admin = Actor.for_user(db.session.get(User, phones.owner_id))
+    rows = runs.run(admin, definitions.check(admin, phones.definition)).rows
+    assert len({row[1] for row in rows}) >= 1 and all(row[4] for row in rows)  # every student's parents' phones
+    klass = db.session.scalar(select(SchoolClass).where(SchoolClass.name == rows[0][1]))
+    teacher = Actor.for_user(db.session.get(Staff, klass.class_teacher_id).user)
+    if teacher.user is not None:
+        mine = runs.run(teacher, definitions.check(teacher, phones.definition)).rows
+        assert mine and {row[1] for row in mine} == {klass.name} and len(mine) < len(rows) + 1
+    marks = reports["Средний балл по предметам"]
+    deputy = Actor.for_user(db.session.get(User, marks.owner_id))
+    averages = runs.run(deputy, definitions.check(deputy, marks.definition)).rows
+    assert averages and all(row[1] > 0 and 1 <= row[2] <= 5 for row in averages)

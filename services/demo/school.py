@@ -21,6 +21,7 @@ from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
 from services.demo.paper_reports import create_paper_reports_demo
 from services.demo.planning import create_planning_demo
+from services.demo.report_builder import create_report_builder_demo
 from services.demo.requests import create_requests_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
@@ -299,6 +300,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_paper_reports_demo(org, year, classes, today)
     create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
     create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
+    create_report_builder_demo(org, classes, admin, deputy)  # demo: shared reports of «Конструктор отчётов»
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
