@@ -502,6 +502,12 @@ def visible_saved_reports(actor):
         else SavedReport.shared.is_(True)
 
 
+@rows_of(SavedReport)
+def own_saved_reports(actor):
+    """The builder's saved reports the actor wrote himself."""
+    return SavedReport.owner_id == actor.user_id if actor.user_id else false()
+
+
 # -- end row filters: report builder --
 
 
@@ -781,13 +787,14 @@ TABLE = {
     # -- end paper reports --
     # -- report builder (issue 18.1, seed 001 §10.5) --
     # «Конструктор отчётов»: the administrator and the deputy (a class teacher too: he reads only what the
-    # entities' own keys give him, his class). Rows: the saved reports he sees (his own and the shared ones);
-    # "edit"/"delete" only his own (services/report_builder/saved.py). Each entity reads through its own key's
-    # row filters, each column needs its key's verb (services/report_builder/catalogue.py).
+    # entities' own keys give him, his class). Rows: the saved reports he sees (his own and the shared ones).
+    # Each entity reads through its own key's row filters, each column needs its key's verb
+    # (services/report_builder/catalogue.py). "report_builder_own": a saved report is changed and deleted by
+    # its author only.
     "report_builder": Entry(SavedReport, {
-        A: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports),
-        DEP: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports),
-        CT: Grant(READ | {"create", "edit", "delete", "export"}, rows=visible_saved_reports)}),
+        role: Grant(READ | {"create", "export"}, rows=visible_saved_reports) for role in (A, DEP, CT)}),
+    "report_builder_own": Entry(SavedReport, {
+        role: Grant(READ | {"edit", "delete"}, rows=own_saved_reports) for role in (A, DEP, CT)}),
     # -- end report builder --
 }
 

@@ -59,7 +59,8 @@ class ReportBuilderPage(SecurePage):
             filter_columns=[c for c in columns if c.shown], filter_rows=rows, ops=definitions.OPS,
             aggregates=aggregates, classes=definitions.class_choices(self.actor) if entity and entity.key == "students"
             else [], can_export=permissions.allowed(self.actor, KEY, "export"),
-            can_save=permissions.allowed(self.actor, KEY, "create" if report is None else "edit")), status
+            can_save=permissions.allowed(self.actor, KEY, "create") if report is None
+            else permissions.allowed(self.actor, saved.OWN_KEY, "edit")), status
 
     def _posted(self, report=None):
         form = BuilderForm.from_form()
@@ -115,7 +116,7 @@ class ReportBuilderPage(SecurePage):
         state = _state({"entity": BuilderForm.from_args().entity.data or ""})
         return self._builder(state)
 
-    @requires("edit", rows=SavedReport, denied=404)
+    @requires("edit", rows=SavedReport, view=saved.OWN_KEY, denied=404)
     @expose("/<id:report_id>/edit/", methods=("GET", "POST"))
     def edit(self, report_id):
         report = self._own(report_id)
@@ -124,11 +125,8 @@ class ReportBuilderPage(SecurePage):
         return self._builder(_state(report.definition, report.name, report.shared, str(report.version)), report)
 
     def _own(self, report_id):
-        try:
-            report = saved.get(self.actor, report_id)
-        except DomainError:
-            abort(404)
-        if report.owner_id != self.actor.user_id:
+        report = saved.own(self.actor, report_id)
+        if report is None:
             abort(404)
         return report
 
@@ -157,7 +155,7 @@ class ReportBuilderPage(SecurePage):
                            own=report.owner_id == self.actor.user_id,
                            can_export=permissions.allowed(self.actor, KEY, "export"))
 
-    @requires("delete", rows=SavedReport, denied=404)
+    @requires("delete", rows=SavedReport, view=saved.OWN_KEY, denied=404)
     @expose("/<id:report_id>/delete/", methods=("POST",))
     def delete(self, report_id):
         report = self._own(report_id)

@@ -9,6 +9,7 @@ from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.report_builder import definition as definitions
 
 KEY = "report_builder"
+OWN_KEY = "report_builder_own"  # the author's own: edited and deleted
 MAX_NAME = 200
 
 
@@ -29,11 +30,21 @@ def get(actor, report_id):
 
 
 def _own(actor, report_id, verb):
-    permissions.require(actor, KEY, verb)
+    """The actor's own report for `verb` (the table's "report_builder_own" rows); another's he sees (shared) is
+    refused, one he does not see is «не найден»."""
+    permissions.require(actor, OWN_KEY, verb)
     report = get(actor, report_id)
-    if report.owner_id != actor.user_id:
+    if not permissions.scoped_ids(actor, OWN_KEY, verb, SavedReport, [report.id]):
         raise PermissionDenied("Изменить или удалить отчёт может только его автор.")
     return report
+
+
+def own(actor, report_id):
+    """The actor's own report to edit, or None (another's, or none he sees)."""
+    try:
+        return _own(actor, report_id, "edit")
+    except DomainError:
+        return None
 
 
 def _name(name):
