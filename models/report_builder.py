@@ -15,7 +15,6 @@ class SavedReport(OrgOwned, Versioned, db.Model):
     the permissions of whoever runs it."""
 
     __tablename__ = "saved_report"
-    __audited__ = True
     __labels__ = {"name": "Название", "owner": "Автор", "shared": "Доступен коллегам",
                   "definition": "Описание отчёта", "created_at": "Создан", "updated_at": "Изменён"}
 

@@ -5,6 +5,7 @@ from datetime import date
 
 from services import dates
 from services.report_builder.catalogue import NUMBER
+from services.terms import for_kind
 
 from reports.xlsx import Book, text_width
 
@@ -16,11 +17,12 @@ def builder_xlsx(result, org):
     ws.write_string(0, 0, result.title, book.title)
     row = 1
     for label, text in result.params:
-        ws.write_string(row, 0, f"{label}: {text}", book.small)
+        ws.write_string(row, 0, for_kind(f"{label}: {text}", org), book.small)
         row += 1
     row += 1
     widths = []
     for col, (label, _) in enumerate(result.headers):
+        label = for_kind(label, org)
         ws.write_string(row, col, label, book.header)
         widths.append(max(8.0, min(40.0, text_width(label, bold=True) / 2 + 2)))
     number = book.wb.add_format({"border": 1, "valign": "top"})

@@ -75,13 +75,13 @@ def test_personal_data_columns_are_not_offered_and_refused_when_posted(world, br
     b.login("a.class_teacher")
     page = b.get(f"{URL}/new/").get_data(as_text=True)
     assert 'value="snils"' not in page and "СНИЛС" not in page
-    resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name", "snils"], "action": "run"})
+    resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name", "snils"], "run": "1"})
     text = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "недоступен" in text and world.a.student.snils not in text
-    resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["snils"], "action": "save", "name": "СНИЛС"})
+    resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["snils"], "save": "1", "name": "СНИЛС"})
     assert "недоступен" in resp.get_data(as_text=True)
     assert db.session.scalar(select(SavedReport.id).where(SavedReport.name == "СНИЛС")) is None
-    resp = b.post(f"{URL}/new/", {"entity": "staff", "column": ["full_name"], "action": "run"})
+    resp = b.post(f"{URL}/new/", {"entity": "staff", "column": ["full_name"], "run": "1"})
     assert "недоступна" in resp.get_data(as_text=True)
 
 
@@ -159,7 +159,7 @@ def test_xlsx_writes_formulas_as_text_and_is_logged(world, browser):
     b = browser()
     b.login("a.admin")
     resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name", "foreign_language"],
-                                  "action": "xlsx"})
+                                  "xlsx": "1"})
     assert resp.status_code == 200 and resp.mimetype.endswith("sheet")
     sheet = openpyxl.load_workbook(io.BytesIO(resp.data)).active
     cells = [c for row in sheet.iter_rows() for c in row if c.value == a.stranger.foreign_language]
@@ -175,7 +175,7 @@ def test_rows_are_capped_and_the_cut_is_said(world, browser, monkeypatch):
     monkeypatch.setattr(runs, "SCREEN_CAP", 2)
     b = browser()
     b.login("a.admin")
-    page = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name"], "action": "run"})
+    page = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name"], "run": "1"})
     assert "Показаны первые 2 из 3 строк" in page.get_data(as_text=True)
 
 
@@ -251,14 +251,14 @@ def test_saved_definition_round_trips_and_a_stale_edit_is_refused(world, browser
     b.login("a.admin")
     resp = b.post(f"{URL}/new/", {"entity": "students", "column": ["full_name", "class_name"],
                                   "filter-0-column": "class_name", "filter-0-op": "eq", "filter-0-value": "5а",
-                                  "sort1": "full_name", "action": "save", "name": "Пятый А", "shared": "1"})
+                                  "sort1": "full_name", "save": "1", "name": "Пятый А", "shared": "1"})
     assert resp.status_code == 302
     report = db.session.scalar(select(SavedReport).where(SavedReport.name == "Пятый А"))
     assert report.shared and report.definition["filters"][0]["value"] == "5а"
     page = b.get(f"{URL}/{report.id}/").get_data(as_text=True)
     assert world.a.student.full_name in page and world.a.stranger.full_name not in page
     resp = b.post(f"{URL}/{report.id}/edit/", {"entity": "students", "column": ["full_name"], "name": "Пятый А",
-                                               "version": "0", "action": "save"})
+                                               "version": "0", "save": "1"})
     assert "изменена другим" in resp.get_data(as_text=True).lower() or resp.status_code == 409
 
 

@@ -23,7 +23,10 @@ class BuilderForm(PageForm):
     name = TextField(strip=True)
     shared = TextField()
     version = TextField()
-    action = TextField(strip=True)
+    run = TextField()
+    save = TextField()
+    xlsx = TextField()
+    add_filter = TextField()
     page = IntField(low=1, high=1000)
 
     def filters(self):
@@ -35,6 +38,14 @@ class BuilderForm(PageForm):
             if n is not None and part in ("column", "op", "value", "value2"):
                 rows.setdefault(n, {})[part] = value
         return [rows[n] for n in sorted(rows) if rows[n].get("column")][:MAX_FILTER_ROWS + 1]
+
+    def action(self):
+        """The button pressed: «Сохранить», «Excel», «Добавить условие», «Показать» (a page of the table too);
+        none — the entity was changed (the page is shown again)."""
+        for name in ("save", "xlsx", "add_filter", "run"):
+            if getattr(self, name).data:
+                return name
+        return "run" if self.page.data else "show"
 
     def definition(self):
         """The definition as sent (the service checks every part of it)."""

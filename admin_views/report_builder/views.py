@@ -66,7 +66,7 @@ class ReportBuilderPage(SecurePage):
         form = BuilderForm.from_form()
         raw = form.definition()
         state = _state(raw, form.name.data or "", bool(form.shared.data), form.version.data or "")
-        action = form.action.data or ("run" if form.page.data else "show")
+        action = form.action()
         if action == "add_filter":
             return self._builder(state, report, extra_rows=1)
         if action not in ("run", "save", "xlsx"):
