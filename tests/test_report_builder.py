@@ -14,8 +14,8 @@ from services import database
 from services.context import Actor
 from services.errors import DomainError, PermissionDenied
 from services.report_builder import catalogue, definition as definitions, run as runs, saved
-from tests.factories import (actor_of, jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, make_parent,
-                             mv_backfill, mv_transfer)
+from tests.factories import (actor_of, jr_assignment, jr_attendance, jr_lessons, jr_mark, jr_period_mark, jr_subject,
+                             jr_task, make_parent, mv_backfill, mv_transfer)
 from tests.querycount import count_queries
 
 URL = "/report-builder"
@@ -290,3 +290,28 @@ def test_the_demo_school_has_shared_builder_reports_each_role_reads_its_own(app)
     deputy = Actor.for_user(db.session.get(User, marks.owner_id))
     averages = runs.run(deputy, definitions.check(deputy, marks.definition)).rows
     assert averages and all(row[1] > 0 and 1 <= row[2] <= 5 for row in averages)
+
+
+def test_every_entity_runs_with_every_column_filter_and_total_it_offers(world):
+    a = world.a
+    subject = jr_subject(a.org, "Русский язык")
+    lesson, = jr_lessons(jr_assignment(a.org, a.year, a.klass, a.teacher, subject), a.period, [date(2026, 11, 12)])
+    jr_mark(jr_task(lesson), a.student, "4")
+    jr_attendance(lesson, a.classmate)
+    jr_period_mark(a.student, subject, a.period, "4")
+    mv_backfill(a.org)
+    mv_transfer(a.stranger, a.klass, date(2026, 10, 5))
+    admin = actor_of("a.admin")
+    for entity in catalogue.entities_for(admin):
+        columns = [c for c in catalogue.columns_for(admin, entity) if c.shown]
+        result = runs.run(admin, definitions.check(admin, {"entity": entity.key, "columns": [c.key for c in columns]}))
+        assert result.total >= 1, entity.key
+        assert len(result.headers) == len(columns)
+        for column in columns:
+            op = "contains" if column.many or column.kind == "text" else \
+                {"number": "between", "date": "between", "choice": "filled", "bool": "no"}[column.kind]
+            value = {"between": "1" if column.kind == "number" else "01.01.2000"}.get(op, "а")
+            raw = {"entity": entity.key, "columns": [column.key], "group_by": [column.key],
+                   "aggregates": [key for key, _ in definitions.aggregate_options(admin, entity)],
+                   "filters": [{"column": column.key, "op": op, "value": value}]}
+            runs.run(admin, definitions.check(admin, raw))
