@@ -315,3 +315,13 @@ def test_every_entity_runs_with_every_column_filter_and_total_it_offers(world):
                    "aggregates": [key for key, _ in definitions.aggregate_options(admin, entity)],
                    "filters": [{"column": column.key, "op": op, "value": value}]}
             runs.run(admin, definitions.check(admin, raw))
+
+
+def test_related_rows_in_a_cell_are_only_those_the_role_reads(world):
+    a = world.a
+    make_parent(a.org, [a.classmate, a.stranger], "Двоедетова", "Анна")
+    raw = {"entity": "parents", "columns": ["full_name", "children"],
+           "filters": [{"column": "last_name", "op": "eq", "value": "ДВОЕДЕТОВА"}]}
+    children = _run("a.admin", raw).rows[0][1]
+    assert a.classmate.full_name in children and a.stranger.full_name in children
+    assert _run("a.class_teacher", raw).rows == [("Двоедетова Анна Ивановна", a.classmate.full_name)]

@@ -30,6 +30,11 @@ class Column:
     choices: tuple = ()  # (code, label) of a choice column
     many: bool = False  # the values of related rows joined in one cell
     shown: bool = True  # False: a filter only («в классе на дату»)
+    scoped: bool = False  # `expr(actor)`: its related rows limited by their own key's row filter
+
+    def sql(self, actor):
+        """The column's SQL expression for the actor's report."""
+        return self.expr(actor) if self.scoped else self.expr()
 
     def label_of(self, value):
         if self.kind == CHOICE and value is not None:
@@ -70,8 +75,10 @@ def _class_of_student(attr):
 
 
 def _parents_of_student(value):
-    return lambda: _scalar(select(joined_text(value())).select_from(student_parent).join(
-        Parent, Parent.id == student_parent.c.parent_id).where(student_parent.c.student_id == Student.id))
+    """The student's parents' values in one cell: only the parents the actor reads (the "parent" key's rows)."""
+    return lambda actor: _scalar(select(joined_text(value())).select_from(student_parent).join(
+        Parent, Parent.id == student_parent.c.parent_id).where(
+        student_parent.c.student_id == Student.id, permissions.row_condition(actor, "parent", "list", Parent)))
 
 
 def _personal(key):
@@ -104,11 +111,11 @@ def _student_columns():
         Column("enrollment_order_date", "Дата приказа о зачислении", DATE, lambda: Student.enrollment_order_date),
         Column("foreign_language", "Иностранный язык", TEXT, lambda: Student.foreign_language),
         Column("parents", "Родители", TEXT, _parents_of_student(lambda: _person_name(Parent)), many=True,
-               needs=(("parent", "list"),)),
+               needs=(("parent", "list"),), scoped=True),
         Column("parent_phones", "Телефоны родителей", TEXT, _parents_of_student(lambda: Parent.phone), many=True,
-               needs=(("parent", "list"),)),
+               needs=(("parent", "list"),), scoped=True),
         Column("parent_emails", "Эл. почта родителей", TEXT, _parents_of_student(lambda: Parent.email), many=True,
-               needs=(("parent", "list"),)),
+               needs=(("parent", "list"),), scoped=True),
         Column("snils", "СНИЛС", TEXT, lambda: Student.snils, needs=personal),
         Column("address", "Адрес проживания", TEXT, lambda: Student.address, needs=personal),
         Column("registration_address", "Адрес регистрации", TEXT, lambda: Student.registration_address,
@@ -130,8 +137,10 @@ def _student_columns():
 
 # -- parents ------------------------------------------------------------------------------------------------
 def _children_of_parent(value):
-    return lambda: _scalar(select(joined_text(value())).select_from(student_parent).join(
-        Student, Student.id == student_parent.c.student_id).where(student_parent.c.parent_id == Parent.id))
+    """The parent's children's values in one cell: only the students the actor reads (the "student" key's rows)."""
+    return lambda actor: _scalar(select(joined_text(value())).select_from(student_parent).join(
+        Student, Student.id == student_parent.c.student_id).where(
+        student_parent.c.parent_id == Parent.id, permissions.row_condition(actor, "student", "list", Student)))
 
 
 def _parent_columns():
@@ -147,12 +156,13 @@ def _parent_columns():
         Column("workplace", "Место работы", TEXT, lambda: Parent.workplace, needs=_personal("parent")),
         Column("address", "Адрес", TEXT, lambda: Parent.address, needs=_personal("parent")),
         Column("children", "Дети", TEXT, _children_of_parent(lambda: _person_name(Student)), many=True,
-               needs=(("student", "list"),)),
-        Column("children_classes", "Классы детей", TEXT, lambda: _scalar(
+               needs=(("student", "list"),), scoped=True),
+        Column("children_classes", "Классы детей", TEXT, lambda actor: _scalar(
             select(joined_text(SchoolClass.name)).select_from(student_parent).join(
                 Student, Student.id == student_parent.c.student_id).join(
-                SchoolClass, SchoolClass.id == Student.class_id).where(student_parent.c.parent_id == Parent.id)),
-            many=True, needs=(("student", "list"),)),
+                SchoolClass, SchoolClass.id == Student.class_id).where(
+                student_parent.c.parent_id == Parent.id, permissions.row_condition(actor, "student", "list", Student))),
+            many=True, needs=(("student", "list"),), scoped=True),
     )
 
 
@@ -310,9 +320,12 @@ def _order_columns():
         Column("note", "Примечание", TEXT, lambda: MovementOrder.note),
         Column("students_count", "Учеников в приказе", NUMBER, lambda: _scalar(
             select(func.count(MovementItem.id)).where(MovementItem.order_id == MovementOrder.id))),
-        Column("students", "Ученики", TEXT, lambda: _scalar(select(joined_text(_person_name(Student))).select_from(
-            MovementItem).join(Student, Student.id == MovementItem.student_id).where(
-            MovementItem.order_id == MovementOrder.id)), many=True, needs=(("student", "list"),)),
+        Column("students", "Ученики", TEXT, lambda actor: _scalar(
+            select(joined_text(_person_name(Student))).select_from(MovementItem).join(
+                Student, Student.id == MovementItem.student_id).where(
+                MovementItem.order_id == MovementOrder.id,
+                permissions.row_condition(actor, "student", "list", Student))),
+            many=True, needs=(("student", "list"),), scoped=True),
     )
 
 

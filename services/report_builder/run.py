@@ -50,8 +50,8 @@ class Result:
         return f"Показаны первые {self.cap:,} из {self.total:,} строк: уточните условия отбора.".replace(",", " ")
 
 
-def _condition(f):
-    expr = f.column.expr()
+def _condition(actor, f):
+    expr = f.column.sql(actor)
     if f.op == "in_class_on":
         return expr.in_(roster.member_ids(f.value, f.value2))
     if f.op == "empty":
@@ -80,10 +80,10 @@ def _condition(f):
 def statements(actor, definition):
     """(rows SELECT without paging, count SELECT, headers, the columns' post-processing) of a definition."""
     entity = definition.entity
-    where = [entity.rows(actor), *(_condition(f) for f in definition.filters)]
+    where = [entity.rows(actor), *(_condition(actor, f) for f in definition.filters)]
     if not definition.grouped:
         columns = definition.columns
-        query = select(*(c.expr().label(f"c{n}") for n, c in enumerate(columns))).select_from(entity.model) \
+        query = select(*(c.sql(actor).label(f"c{n}") for n, c in enumerate(columns))).select_from(entity.model) \
             .where(*where)
         labels = {c.key: f"c{n}" for n, c in enumerate(columns)}
         order = [(key, desc) for key, desc in definition.sort] or [
@@ -94,8 +94,8 @@ def statements(actor, definition):
         headers = [(c.label, c.kind if not c.many else TEXT) for c in columns]
         return query, count, headers, columns
     groups, aggregates = definition.group_by, definition.aggregates
-    inner_columns = [c.expr().label(f"g{n}") for n, c in enumerate(groups)]
-    inner_columns += [a.column.expr().label(f"a{n}") for n, a in enumerate(aggregates) if a.column is not None]
+    inner_columns = [c.sql(actor).label(f"g{n}") for n, c in enumerate(groups)]
+    inner_columns += [a.column.sql(actor).label(f"a{n}") for n, a in enumerate(aggregates) if a.column is not None]
     if not inner_columns:
         inner_columns = [entity.model.id.label("id")]
     inner = select(*inner_columns).select_from(entity.model).where(*where).subquery()
