@@ -28,6 +28,12 @@ def _run(login, raw, **kw):
     return runs.run(actor, definitions.check(actor, raw), **kw)
 
 
+def browser_of_admin(browser):
+    b = browser()
+    b.login("a.admin")
+    return b
+
+
 def _files(result, column=2):
     return sorted(row[column] for row in result.rows)
 
@@ -83,6 +89,12 @@ def test_personal_data_columns_are_not_offered_and_refused_when_posted(world, br
     assert db.session.scalar(select(SavedReport.id).where(SavedReport.name == "СНИЛС")) is None
     resp = b.post(f"{URL}/new/", {"entity": "staff", "column": ["full_name"], "run": "1"})
     assert "недоступна" in resp.get_data(as_text=True)
+    # An administrator's shared report with a personal data column: refused to the class teacher, nothing shown.
+    report = saved.create(actor_of("a.admin"), "Со СНИЛС", True, {**PHONES, "columns": ["full_name", "personal_file_number", "snils"]})
+    db.session.commit()
+    page = b.get(f"{URL}/{report.id}/").get_data(as_text=True)
+    assert "«СНИЛС» вам недоступен" in page and world.a.student.snils not in page
+    assert world.a.student.snils in browser_of_admin(browser).get(f"{URL}/{report.id}/").get_data(as_text=True)
 
 
 def test_unknown_column_operator_and_bad_values_are_refused_in_russian(world):
@@ -244,6 +256,13 @@ def test_one_select_and_one_count_whatever_the_columns(world):
     with count_queries() as statements:
         runs.run(admin, checked)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+
+
+def test_choosing_another_entity_starts_the_form_afresh(world, browser):
+    b = browser_of_admin(browser)
+    page = b.post(f"{URL}/new/", {"entity": "classes", "shown_entity": "students", "column": ["full_name"]})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'value="class_teacher" checked' in text and "full_name" not in text
 
 
 def test_saved_definition_round_trips_and_a_stale_edit_is_refused(world, browser):

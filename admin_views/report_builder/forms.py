@@ -10,6 +10,7 @@ MAX_FILTER_ROWS = 20
 
 class BuilderForm(PageForm):
     entity = TextField(strip=True)
+    shown_entity = TextField(strip=True)  # the entity the form was shown for: another one chosen starts afresh
     column = TextListField()
     group1 = TextField(strip=True)
     group2 = TextField(strip=True)

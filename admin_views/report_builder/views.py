@@ -47,9 +47,10 @@ class ReportBuilderPage(SecurePage):
         entity = catalogue.ENTITIES.get(state["entity"]) if state["entity"] else None
         if entity is None or entity not in entities:
             entity = entities[0] if entities else None
-            if entity is not None and not state["columns"]:
-                state["columns"] = list(entity.default)
             state["entity"] = entity.key if entity is not None else ""
+        if entity is not None and not state["columns"] and not any(state["group_by"]) and not result \
+                and not errors:
+            state["columns"] = list(entity.default)  # a new report starts with the entity's usual columns
         columns = catalogue.columns_for(self.actor, entity) if entity is not None else []
         aggregates = definitions.aggregate_options(self.actor, entity) if entity is not None else []
         rows = state["filters"] + [{} for _ in range(1 + extra_rows)]
@@ -67,6 +68,8 @@ class ReportBuilderPage(SecurePage):
         raw = form.definition()
         state = _state(raw, form.name.data or "", bool(form.shared.data), form.version.data or "")
         action = form.action()
+        if action == "show" and form.shown_entity.data and form.shown_entity.data != state["entity"]:
+            state = _state({"entity": state["entity"]}, state["name"], state["shared"], state["version"])
         if action == "add_filter":
             return self._builder(state, report, extra_rows=1)
         if action not in ("run", "save", "xlsx"):
