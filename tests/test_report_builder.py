@@ -90,7 +90,8 @@ def test_personal_data_columns_are_not_offered_and_refused_when_posted(world, br
     resp = b.post(f"{URL}/new/", {"entity": "staff", "column": ["full_name"], "run": "1"})
     assert "недоступна" in resp.get_data(as_text=True)
     # An administrator's shared report with a personal data column: refused to the class teacher, nothing shown.
-    report = saved.create(actor_of("a.admin"), "Со СНИЛС", True, {**PHONES, "columns": ["full_name", "personal_file_number", "snils"]})
+    report = saved.create(actor_of("a.admin"), "Со СНИЛС", True,
+                          {**PHONES, "columns": ["full_name", "personal_file_number", "snils"]})
     db.session.commit()
     page = b.get(f"{URL}/{report.id}/").get_data(as_text=True)
     assert "«СНИЛС» вам недоступен" in page and world.a.student.snils not in page
