@@ -33,6 +33,7 @@ from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
 from admin_views.people import contingent
 from admin_views.people import requests as data_requests
+from admin_views.report_builder import views as report_builder
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
 from admin_views.timetable import views as timetable
@@ -82,7 +83,8 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
-            *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages()]
+            *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages(),
+            *report_builder.pages()]
 
 
 def _catalogue_over_flask_admins():

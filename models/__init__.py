@@ -24,3 +24,4 @@ from models import scope  # noqa: F401 — the organization scope (every query o
 from models.flags import *  # noqa: F401,F403
 from models.deadlines import *  # noqa: F401,F403
 from models.materials import *  # noqa: F401,F403
+from models.report_builder import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ was applied up to eight times). So `locked()` takes the write lock before the ro
 BEGIN IMMEDIATE, unless this transaction has written already and so holds it — and nothing that
 is read after it can change until the transaction ends: PostgreSQL's guarantee, coarser.
 """
-from sqlalchemy import Integer, event
+from sqlalchemy import Integer, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
@@ -38,6 +38,12 @@ def _sqlite_settings(dbapi_connection, connection_record):
         for setting in SQLITE_SETTINGS:
             cursor.execute(f"PRAGMA {setting}")
         cursor.close()
+        # SQLite's own lower() folds ASCII only: `folded()` below needs Cyrillic folded too.
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def locked(query, **for_update):
@@ -84,6 +90,45 @@ def _unindexed(element, compiler, **kw):
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element, compiler, **kw):
     return "+" + compiler.process(element.clauses, **kw)
+
+
+class joined_text(FunctionElement):
+    """An aggregate: the text of a group's values joined by «, » (a student's parents' phones in one cell, in one
+    statement): PostgreSQL's `string_agg`, in the values' order; SQLite's `group_concat`."""
+
+    type = String()
+    name = "joined_text"
+    inherit_cache = True
+
+
+@compiles(joined_text)
+def _joined_text(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"string_agg(CAST({value} AS TEXT), ', ' ORDER BY CAST({value} AS TEXT))"
+
+
+@compiles(joined_text, "sqlite")
+def _joined_text_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ', ')"
+
+
+class folded(FunctionElement):
+    """Text folded to lower case for a comparison whatever the case, Cyrillic too: PostgreSQL's `lower` (by the
+    database's locale), SQLite's `unicode_lower` (Python's, registered on every connection above)."""
+
+    type = String()
+    name = "folded"
+    inherit_cache = True
+
+
+@compiles(folded)
+def _folded(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element, compiler, **kw):
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
 
 
 def _cause(exc):

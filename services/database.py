@@ -195,6 +195,46 @@ def _set_statement_timeout(connection, ms):
     connection.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
 
 
+PROGRESS_STEPS = 200  # SQLite: how many steps of its virtual machine between two looks at the clock
+
+
+class StatementTimedOut(Exception):
+    """A statement of a `bounded_statements` block ran past its limit and was stopped."""
+
+
+@contextmanager
+def bounded_statements(seconds):
+    """Statements in the block are stopped after `seconds` each (a user's ad hoc query: «Конструктор отчётов»):
+    PostgreSQL's `statement_timeout` (`SET LOCAL`, put back to the connection's own — or the long one — after
+    the block), SQLite's progress handler (checked every PROGRESS_STEPS steps of its virtual machine). A statement
+    so stopped raises StatementTimedOut (the transaction is then to be rolled back); other errors pass."""
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    raw = None
+    if postgres:
+        _set_statement_timeout(connection, _ms(seconds))
+    else:
+        raw = connection.connection.driver_connection
+        deadline = time.monotonic() + seconds
+        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, PROGRESS_STEPS)
+    try:
+        yield
+    except sa_exc.OperationalError as exc:
+        cause = getattr(exc, "orig", None)
+        if isinstance(cause, psycopg.errors.QueryCanceled) or (
+                isinstance(cause, sqlite3.OperationalError) and "interrupted" in str(cause)):
+            raise StatementTimedOut() from exc
+        raise
+    else:
+        if postgres:
+            long_ms = _long_timeout.get()
+            connection.exec_driver_sql("SET LOCAL statement_timeout = DEFAULT" if long_ms is None
+                                       else f"SET LOCAL statement_timeout = {long_ms}")
+    finally:
+        if raw is not None:
+            raw.set_progress_handler(None, 0)
+
+
 # -- the log and the health check --------------------------------------------------------------------------
 
 def _cause(exc):

@@ -27,6 +27,7 @@ from models import PaperReportPrint, PaperReportRequest
 from models import DeadlineRule, ReportBuild
 from models import Course, CourseItem, Material, MaterialAssignment
 from sqlalchemy.orm import aliased
+from models import SavedReport
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -608,6 +609,23 @@ def own_questions(actor):
     return MessageCopy.user_id.in_(select(Staff.user_id).where(Staff.id == actor.staff_id))
 
 
+# -- row filters: report builder --
+@rows_of(SavedReport)
+def visible_saved_reports(actor):
+    """The builder's saved reports an actor sees: his own and those his colleagues shared."""
+    return or_(SavedReport.owner_id == actor.user_id, SavedReport.shared.is_(True)) if actor.user_id \
+        else SavedReport.shared.is_(True)
+
+
+@rows_of(SavedReport)
+def own_saved_reports(actor):
+    """The builder's saved reports the actor wrote himself."""
+    return SavedReport.owner_id == actor.user_id if actor.user_id else false()
+
+
+# -- end row filters: report builder --
+
+
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
@@ -916,6 +934,17 @@ TABLE = {
         T: Grant(CRUD, rows=own_material_assignments), DEP: Grant(READ), DIR: Grant(READ), A: Grant(READ),
         ST: Grant(READ, rows=student_material_assignments), PA: Grant(READ, rows=children_material_assignments)}),
     # -- end learning materials --
+    # -- report builder (issue 18.1, seed 001 §10.5) --
+    # «Конструктор отчётов»: the administrator and the deputy (a class teacher too: he reads only what the
+    # entities' own keys give him, his class). Rows: the saved reports he sees (his own and the shared ones).
+    # Each entity reads through its own key's row filters, each column needs its key's verb
+    # (services/report_builder/catalogue.py). "report_builder_own": a saved report is changed and deleted by
+    # its author only.
+    "report_builder": Entry(SavedReport, {
+        role: Grant(READ | {"create", "export"}, rows=visible_saved_reports) for role in (A, DEP, CT)}),
+    "report_builder_own": Entry(SavedReport, {
+        role: Grant(READ | {"edit", "delete"}, rows=own_saved_reports) for role in (A, DEP, CT)}),
+    # -- end report builder --
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import Announcement, DataRequest, ExamEntry, Mark, Organization, User, db
+from models import Announcement, DataRequest, ExamEntry, Mark, Organization, SavedReport, User, db
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
@@ -66,6 +66,8 @@ def school(world):
     db.session.add(Announcement(org_id=a.org.id, audience="all", title="Собрание", body="В 18:00",
                                 publish_date=date(2026, 11, 20), end_date=date(2026, 11, 27),
                                 author_id=a.admin.user_id))
+    db.session.add(SavedReport(org_id=a.org.id, owner_id=a.admin.user_id, name="Ученики", shared=True,
+                               definition={"entity": "students", "columns": ["full_name", "class_name"]}))
     db.session.commit()
     teacher = _actor("a.teacher")  # a learning material (a file) in a course, both given to the lesson's class
     material = materials.create_material(teacher, materials.MaterialInput(

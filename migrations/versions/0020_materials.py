@@ -1,7 +1,7 @@
 """materials: learning materials, distance courses and their assignments (seed 001 stage IV, issue 18.4)
 
 Revision ID: 0020_materials
-Revises: 0017_contingent
+Revises: 0018_report_builder
 Create Date: 2026-12-04 21:00:00
 
 Four new tables (material, course, course_item, material_assignment); nothing existing changes.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0020_materials"
-down_revision = "0017_contingent"
+down_revision = "0018_report_builder"
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ from services.demo.notify import create_notify_demo
 from services.demo.oo1 import create_oo1_demo
 from services.demo.paper_reports import create_paper_reports_demo
 from services.demo.planning import create_planning_demo
+from services.demo.report_builder import create_report_builder_demo
 from services.demo.requests import create_requests_demo
 from services.demo.timetable import create_timetable_demo
 from services.people import accounts
@@ -307,6 +308,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_journal_analysis_demo(org, year, today, seed=seed)  # demo: late entries, lessons without a topic
     create_deadlines_demo(org, year, classes, today, class_teacher, deputy, admin)  # demo: reports built, the rules
     create_oo1_demo(org, year, classes, today)  # demo: ОО-1's movers before its date (20 September)
+    create_report_builder_demo(org, classes, admin, deputy)  # demo: shared reports of «Конструктор отчётов»
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
