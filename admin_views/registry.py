@@ -29,6 +29,7 @@ from admin_views.journal import grid as journal
 from admin_views.journal import lesson_files
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.journal import paper_reports
+from admin_views.learning import quizzes as learning_quizzes
 from admin_views.movement import views as movement
 from admin_views.people import contingent
 from admin_views.people import requests as data_requests
@@ -80,7 +81,8 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
-            *announcements.pages(), *paper_reports.pages(), *data_import.pages()]
+            *announcements.pages(), *paper_reports.pages(), *data_import.pages(),
+            *learning_quizzes.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -520,14 +520,14 @@ def attempt_view(attempt, reveal=False):
 
 def _right_text(question):
     if question.kind == "number":
-        value = _plain(question.number_answer)
-        return value + (f" (±{_plain(question.tolerance)})" if question.tolerance else "")
+        value = plain_number(question.number_answer)
+        return value + (f" (±{plain_number(question.tolerance)})" if question.tolerance else "")
     if question.kind == "text":
         return "; ".join((question.accepted or "").splitlines())
     return ""
 
 
-def _plain(number):
+def plain_number(number):
     text = format(Decimal(number).normalize(), "f") if number is not None else ""
     return text.replace(".", ",")
 
