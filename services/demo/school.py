@@ -16,6 +16,7 @@ from services.demo.announcements import create_announcements_demo
 from services.demo.finals import create_finals_demo
 from services.demo.journal import create_journal_demo
 from services.demo.lesson_files import create_lesson_files_demo
+from services.demo.quizzes import create_quizzes_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
@@ -299,6 +300,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_paper_reports_demo(org, year, classes, today)
     create_activity_demo(org, classes, today, seed=seed)  # demo: logins issued and used (the activity report)
     create_contingent_demo(org, classes, today, seed=seed)  # demo: ФИС «Контингент» data, some cards incomplete
+    create_quizzes_demo(org, classes[1], today, seed=seed)  # demo: an electronic test taken, its marks in the journal
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

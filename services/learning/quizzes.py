@@ -437,13 +437,22 @@ def start(actor, qa_id):
     going = next((a for a in attempts if a.state == "open" and not is_expired(a, now)), None)
     if going is not None:
         return going
+    if len(attempts) >= row.quiz.max_attempts:
+        raise DomainError(f"Все попытки использованы ({row.quiz.max_attempts}).")
+    attempt = new_attempt(row, actor.student_id, len(attempts) + 1, now)
+    with taken_is_refused("Попытка уже начата в другой вкладке: обновите страницу."):
+        db.session.flush()
+    return attempt
+
+
+def new_attempt(row, student_id, number, now, shuffler=None):
+    """A student's attempt of an assignment begun at `now` (after `start`'s checks; the demo data too): its
+    questions' and options' order, its deadline (the limit, never past the window's end), its points."""
     quiz = row.quiz
-    if len(attempts) >= quiz.max_attempts:
-        raise DomainError(f"Все попытки использованы ({quiz.max_attempts}).")
     items = questions_of([quiz.id]).get(quiz.id, [])
     if not items:
         raise DomainError("В тесте нет вопросов.")
-    shuffler = random.SystemRandom()
+    shuffler = shuffler or random.SystemRandom()
     layout = [[q.id, [o.id for o in opts]] for q, opts in items]
     if quiz.shuffle:
         shuffler.shuffle(layout)
@@ -452,12 +461,10 @@ def start(actor, qa_id):
     deadline = row.closes_at
     if quiz.time_limit:
         deadline = min(deadline, now + timedelta(minutes=quiz.time_limit))
-    attempt = QuizAttempt(org_id=row.org_id, quiz_assignment_id=row.id, student_id=actor.student_id,
-                          number=len(attempts) + 1, state="open", layout=json.dumps(layout), started_at=now,
-                          deadline=deadline, max_score=sum(q.points for q, _ in items))
+    attempt = QuizAttempt(org_id=row.org_id, quiz_assignment_id=row.id, student_id=student_id, number=number,
+                          state="open", layout=json.dumps(layout), started_at=now, deadline=deadline,
+                          max_score=sum(q.points for q, _ in items))
     db.session.add(attempt)
-    with taken_is_refused("Попытка уже начата в другой вкладке: обновите страницу."):
-        db.session.flush()
     return attempt
 
 
@@ -559,13 +566,22 @@ def submit(actor, attempt_id, responses):
     if attempt.state != "open":
         raise DomainError("Ответы этой попытки уже отправлены: они засчитаны один раз.")
     now = clock.utcnow()
-    layout = json.loads(attempt.layout)
-    if not isinstance(responses, dict) or len(responses) > len(layout):
+    if not isinstance(responses, dict) or len(responses) > len(json.loads(attempt.layout)):
         raise DomainError("Ответы не приняты: в форме лишние поля.")
     if now > attempt.deadline + GRACE:
         attempt.state, attempt.finished_at, attempt.late, attempt.score = "done", now, True, Decimal(0)
         db.session.flush()
         return Submitted(attempt, True)
+    score(attempt, responses, now)
+    with taken_is_refused("Ответы этой попытки уже отправлены: они засчитаны один раз."):
+        db.session.flush()
+    return Submitted(attempt, False)
+
+
+def score(attempt, responses, now):
+    """Score an open attempt's answers {question id: [values]} and finish it (after `submit`'s checks; the demo
+    data too). Garbage is a DomainError and nothing is added."""
+    layout = json.loads(attempt.layout)
     allowed = {qid: set(opts) for qid, opts in layout}
     questions = {q.id: q for q in db.session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(list(allowed))))}
     right = {}
@@ -624,9 +640,6 @@ def submit(actor, attempt_id, responses):
         raise DomainError("Ответы не отправлены, исправьте", errors, fields)
     db.session.add_all(answers)
     attempt.state, attempt.finished_at, attempt.score = "done", now, total
-    with taken_is_refused("Ответы этой попытки уже отправлены: они засчитаны один раз."):
-        db.session.flush()
-    return Submitted(attempt, False)
 
 
 # -- results --------------------------------------------------------------------------------------------------
