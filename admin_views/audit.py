@@ -29,6 +29,8 @@ ENTITY_LABELS = {
     "data_request": "Запрос об исправлении данных",
     "announcement": "Объявление",
     "paper_report_request": "Заявление на бумажный отчёт",
+    "quiz": "Электронный тест", "quiz_question": "Вопрос теста", "quiz_assignment": "Назначение теста",
+    "quiz_attempt": "Попытка теста", "quiz_answer": "Ответ на вопрос теста",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

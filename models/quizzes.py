@@ -22,6 +22,9 @@ class Quiz(OrgOwned, db.Model):
 
     __tablename__ = "quiz"
     __audited__ = True
+    __labels__ = {"title": "Название", "subject": "Предмет", "grade": "Параллель", "time_limit": "Время, минут",
+                  "max_attempts": "Попыток", "shuffle": "Перемешивать", "show_answers": "Показывать ответы",
+                  "author": "Автор", "created_at": "Создан"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
@@ -52,6 +55,8 @@ class QuizQuestion(OrgOwned, db.Model):
 
     __tablename__ = "quiz_question"
     __audited__ = True
+    __labels__ = {"kind": "Тип", "text": "Вопрос", "points": "Баллы", "number_answer": "Верный ответ (число)",
+                  "tolerance": "Допуск", "accepted": "Верные ответы", "position": "Номер"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), index=True)
@@ -93,6 +98,8 @@ class QuizAssignment(OrgOwned, db.Model):
 
     __tablename__ = "quiz_assignment"
     __audited__ = True
+    __labels__ = {"opens_at": "Открыт с", "closes_at": "Открыт до", "task": "Задание урока",
+                  "threshold5": "Порог «5», %", "threshold4": "Порог «4», %", "threshold3": "Порог «3», %"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"), index=True)
@@ -122,6 +129,9 @@ class QuizAttempt(OrgOwned, db.Model):
 
     __tablename__ = "quiz_attempt"
     __audited__ = True
+    __labels__ = {"number": "Попытка", "state": "Состояние", "started_at": "Начата", "deadline": "Срок",
+                  "finished_at": "Отправлена", "score": "Баллы", "max_score": "Из баллов", "late": "После срока",
+                  "student": "Обучающийся"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_assignment_id: Mapped[int] = mapped_column(ForeignKey("quiz_assignment.id"), index=True)
@@ -156,6 +166,7 @@ class QuizAnswer(OrgOwned, db.Model):
 
     __tablename__ = "quiz_answer"
     __audited__ = True
+    __labels__ = {"response": "Ответ", "points": "Баллы", "is_correct": "Верно", "manual": "Проверено учителем"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"), index=True)

@@ -312,7 +312,7 @@ def test_bad_input_is_refused_in_russian(qz, frozen_now, browser):
     Q = quizzes.QuestionInput
     with pytest.raises(DomainError, match="Предмет"):
         create_quiz(teacher, quizzes.QuizInput(title="X", subject_id="99999", grade="5"))
-    with pytest.raises(DomainError, match="Класс"):
+    with pytest.raises(DomainError, match="Параллель"):
         create_quiz(teacher, quizzes.QuizInput(title="X", subject_id=str(qz.math.id), grade="５"))
     quiz = build(qz)
     with pytest.raises(DomainError, match="ровно один"):

@@ -42,7 +42,7 @@ class QuestionForm(PageForm):
 
 
 class AssignForm(PageForm):
-    assignment_id = TextField("Класс")
+    assignment_id = TextField("Назначение")
     opens_date = TextField("Начало, дата")
     opens_time = TextField("Начало, время")
     closes_date = TextField("Окончание, дата")

@@ -37,6 +37,7 @@ from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.journal import grid_save
 from services.movement import roster
 from services.params import parse_date, parse_id
+from services.terms import for_kind
 
 KEY, ASSIGN_KEY, TAKE_KEY = "quiz", "quiz_assignment", "quiz_take"
 GRACE = timedelta(seconds=60)  # the network's delay after the deadline still counted
@@ -145,7 +146,7 @@ def _quiz_fields(actor, data):
     if subject_id is None or subject_id not in {s.id for s in teacher_subjects(actor)}:
         raise DomainError("Предмет: выберите один из ваших предметов.", fields={"subject_id": "Выберите предмет."})
     return dict(title=title, subject_id=subject_id,
-                grade=_int(data.grade, 1, 11, "Класс (параллель)", "grade"),
+                grade=_int(data.grade, 1, 11, "Параллель", "grade"),
                 time_limit=_int(data.time_limit, 1, 600, "Время на выполнение, минут", "time_limit", optional=True),
                 max_attempts=_int(data.max_attempts, 1, 20, "Число попыток", "max_attempts"),
                 shuffle=bool(data.shuffle), show_answers=bool(data.show_answers))
@@ -182,7 +183,7 @@ def _editable(actor, quiz_id):
     quiz = get_quiz(actor, quiz_id, "edit")
     db.session.execute(locked(select(Quiz.id).where(Quiz.id == quiz.id)))
     if _tried(quiz.id):
-        raise DomainError("Тест уже выполняли ученики: его вопросы менять нельзя. Сделайте копию теста.")
+        raise DomainError(for_kind("Тест уже выполняли ученики: его вопросы менять нельзя.", actor.org))
     return quiz
 
 
@@ -304,8 +305,9 @@ def assign(actor, quiz_id, data):
     ta_id = parse_id(data.assignment_id)
     ta = next((t for t in teacher_assignments(actor, quiz) if t.id == ta_id), None)
     if ta is None:
-        raise DomainError("Класс: выберите класс или подгруппу из вашей нагрузки по предмету теста.",
-                          fields={"assignment_id": "Выберите класс."})
+        raise DomainError(for_kind("Класс: выберите класс или подгруппу из вашей нагрузки по предмету теста.",
+                                   actor.org),
+                          fields={"assignment_id": for_kind("Выберите класс.", actor.org)})
     opens = parse_moment(data.opens_date, data.opens_time, actor.org, "Начало", "opens")
     closes = parse_moment(data.closes_date, data.closes_time, actor.org, "Окончание", "closes")
     if closes <= opens:
@@ -420,7 +422,7 @@ def _eligible(student_id, ta, day):
 def start(actor, qa_id):
     """Begin (or go on with) the student's attempt: within the window, attempts left. Returns the attempt."""
     if not actor.student_id:
-        raise PermissionDenied("Тест выполняет только ученик.")
+        raise PermissionDenied(for_kind("Тест выполняет только ученик.", actor.org))
     row = get_taken(actor, qa_id, "take")
     db.session.execute(locked(select(QuizAssignment.id).where(QuizAssignment.id == row.id)))
     now = clock.utcnow()
@@ -560,7 +562,7 @@ def submit(actor, attempt_id, responses):
     sent them. Refused: another's attempt (404), a finished one (counted once), garbage. After the deadline +
     GRACE the attempt ends with no answer counted (Submitted.late)."""
     if not actor.student_id:
-        raise PermissionDenied("Тест выполняет только ученик.")
+        raise PermissionDenied(for_kind("Тест выполняет только ученик.", actor.org))
     attempt = get_attempt(actor, attempt_id)
     attempt = db.session.scalars(locked(select(QuizAttempt).where(QuizAttempt.id == attempt.id))).one()
     if attempt.state != "open":
