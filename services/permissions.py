@@ -528,7 +528,7 @@ def student_quiz_assignments(actor):
     """A student's tests: given to his class (subgroup) today, or tried by him."""
     if not actor.student_id:
         return false()
-    return _quiz_assignments_of_students([actor.student_id], clock.today(actor.org))
+    return _quiz_assignments_of_students([actor.student_id], clock.today())
 
 
 @rows_of(QuizAssignment)
@@ -537,7 +537,7 @@ def children_quiz_assignments(actor):
     if not actor.parent_id:
         return false()
     return _quiz_assignments_of_students(select(student_parent.c.student_id).where(
-        student_parent.c.parent_id == actor.parent_id), clock.today(actor.org))
+        student_parent.c.parent_id == actor.parent_id), clock.today())
 
 
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
