@@ -511,7 +511,9 @@ def own_quiz_assignments(actor):
 
 
 def _quiz_assignments_of_students(student_ids, today):
-    """Tests given to the classes (and subgroups) the students are in today, or that they have tried."""
+    """Tests given to the classes (and subgroups) the students are in today, while their window is open, and
+    those they have tried (their results)."""
+    now = clock.utcnow()
     in_class = select(TeachingAssignment.id).join(
         ClassMembership, ClassMembership.class_id == TeachingAssignment.class_id).where(
         ClassMembership.student_id.in_(student_ids), ClassMembership.start_date <= today,
@@ -520,12 +522,14 @@ def _quiz_assignments_of_students(student_ids, today):
         or_(TeachingAssignment.subgroup_id.is_(None), TeachingAssignment.subgroup_id.in_(
             select(SubgroupMember.subgroup_id).where(SubgroupMember.student_id.in_(student_ids)))))
     tried = select(QuizAttempt.quiz_assignment_id).where(QuizAttempt.student_id.in_(student_ids))
-    return or_(QuizAssignment.assignment_id.in_(in_class), QuizAssignment.id.in_(tried))
+    return or_(and_(QuizAssignment.assignment_id.in_(in_class), QuizAssignment.opens_at <= now,
+                    QuizAssignment.closes_at > now),
+               QuizAssignment.id.in_(tried))
 
 
 @rows_of(QuizAssignment)
 def student_quiz_assignments(actor):
-    """A student's tests: given to his class (subgroup) today, or tried by him."""
+    """A student's tests: given to his class (subgroup), within their window; those he tried."""
     if not actor.student_id:
         return false()
     return _quiz_assignments_of_students([actor.student_id], clock.today())

@@ -143,6 +143,7 @@ def test_nothing_of_the_answers_reaches_the_students_page_before_he_submits(qz, 
     row = give(qz, quiz, lesson=False)
     b = browser()
     b.login("a.student")
+    assert "/my-tests/" in b.get("/diary/", follow_redirects=True).get_data(as_text=True)  # the diary leads there
     page = b.get(f"/my-tests/{row.id}/")
     assert page.status_code == 200 and "Дроби" in page.get_data(as_text=True)
     started = b.post(f"/my-tests/{row.id}/start")
@@ -200,11 +201,21 @@ def test_attempts_are_limited(qz, frozen_now):
         start(student, row.id)
 
 
-def test_outside_the_window_refused(qz):
+def test_outside_the_window_refused(qz, browser):
+    """Before its window and after it (untried) the test is not the student's: not found, nothing started."""
     with clock.frozen(datetime(2026, 11, 20, 8, 0), "Europe/Moscow"):
         row = give(qz, build(qz), lesson=False)
-        with pytest.raises(DomainError, match="ещё не открыт"):
+        with pytest.raises(PermissionDenied):
             start(actor_of("a.student"), row.id)
+        b = browser()
+        b.login("a.student")
+        assert b.get(f"/my-tests/{row.id}/").status_code == 404
+        assert "Дроби" not in b.get("/my-tests/").get_data(as_text=True)
+        clock.advance(hours=1, minutes=1)  # 09:01: open
+        assert b.get(f"/my-tests/{row.id}/").status_code == 200
+        clock.advance(hours=9)  # 18:01: closed
+        assert b.post(f"/my-tests/{row.id}/start").status_code == 404
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 0
 
 
 def test_student_of_another_class_and_a_parent_cannot_take_it(qz, frozen_now, browser):
