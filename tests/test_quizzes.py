@@ -21,6 +21,7 @@ from services.journal import periods
 from services.learning import quizzes
 from tests.factories import (account, actor_of, jr_assignment, jr_lessons, jr_subject, jr_task_type, make_staff,
                              make_student)
+from tests.concurrency import run_held_then
 from tests.helpers import in_unit
 from tests.querycount import count_queries
 
@@ -364,3 +365,32 @@ def test_bad_input_is_refused_in_russian(qz, frozen_now, browser):
     # once tried, the questions stay as they are
     with pytest.raises(DomainError, match="менять нельзя"):
         add_question(teacher, quiz.id, Q(kind="text", text="Ещё?", accepted="да"))
+
+
+@pytest.mark.real_commits
+def test_two_submits_at_once_count_once_and_two_starts_make_one_attempt(app, qz, frozen_now):
+    """A double click or two tabs: the second submit waits for the first (the attempt's row lock; SQLite: the write
+    lock), then finds it finished and is refused; two starts at once make one attempt."""
+    row = give(qz, build(qz), lesson=False)
+    row_id = row.id
+
+    def starting():
+        return quizzes.start(actor_of("a.student"), row_id).id
+
+    first, (second,), waited, _ = run_held_then(app, starting, starting)
+    assert first.error is None and second.error is None and first.result == second.result
+    assert waited, "the second start did not wait for the first"
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
+    attempt = db.session.get(QuizAttempt, first.result)
+    right, wrong = answers_for(attempt), answers_for(attempt, right=False)
+
+    def submitting(answers):
+        return lambda: quizzes.submit(actor_of("a.student"), attempt.id, answers).attempt.score
+
+    first, (second,), waited, _ = run_held_then(app, submitting(right), submitting(wrong))
+    assert first.error is None and first.result == 6
+    assert isinstance(second.error, DomainError) and "уже отправлены" in str(second.error)
+    assert waited, "the second submit did not wait for the first"
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt.id).score == 6
+    assert db.session.scalar(select(func.count(QuizAnswer.id))) == 5
