@@ -165,7 +165,19 @@ def test_nothing_of_the_answers_reaches_the_students_page_before_he_submits(qz, 
     resp = b.post(f"/my-tests/attempt/{attempt.id}/", data=data)
     assert resp.status_code in (302, 303)
     result = b.get(f"/my-tests/attempt/{attempt.id}/").get_data(as_text=True)
-    assert "6 из 10" in result and "половина" in result
+    assert "6 из 10" in result and "половина" in result and "неверно" in result
+
+
+def test_the_right_answers_stay_hidden_after_submitting_unless_the_teacher_allows(qz, frozen_now, browser):
+    row = give(qz, build(qz, show_answers=False), lesson=False)
+    attempt = start(actor_of("a.student"), row.id)
+    submit(actor_of("a.student"), attempt.id, answers_for(attempt))
+    b = browser()
+    b.login("a.student")
+    result = b.get(f"/my-tests/attempt/{attempt.id}/").get_data(as_text=True)
+    assert "6 из 10" in result and "не открыл верные ответы" in result
+    for secret in ("3,75", "Москва", "половина", "неверно"):
+        assert secret not in result, secret
 
 
 def test_the_time_limit_is_kept_by_the_server(qz, frozen_now):

@@ -57,7 +57,7 @@ class QuizView(SecurePage):
         own = self._owns(quiz)
         assignments = quizzes.assignments_of_quiz(quiz.id)
         targets = quizzes.teacher_assignments(self.actor, quiz) if own else []
-        lessons = [(ta, quizzes.lessons_for(ta)) for ta in targets]
+        lessons = quizzes.lessons_for(targets)
         types = db.session.scalars(select(TaskType).where(TaskType.is_active.is_(True))
                                    .order_by(TaskType.sort_order, TaskType.name)).all() if own else []
         today = clock.now(self.actor.org)

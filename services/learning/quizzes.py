@@ -28,6 +28,7 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from models import (Lesson, Mark, Organization, Quiz, QuizAnswer, QuizAssignment, QuizAttempt, QuizOption,
                     QuizQuestion, SchoolClass, Student, Subject, SubgroupMember, Task, TaskType, TeachingAssignment, db)
@@ -280,6 +281,7 @@ def teacher_assignments(actor, quiz):
                               .where(permissions.row_condition(actor, "journal", "edit", TeachingAssignment),
                                      TeachingAssignment.subject_id == quiz.subject_id,
                                      SchoolClass.grade == quiz.grade)
+                              .options(joinedload(TeachingAssignment.klass), joinedload(TeachingAssignment.subgroup))
                               .order_by(SchoolClass.name, TeachingAssignment.id)).all()
 
 
@@ -342,15 +344,23 @@ def _new_task(actor, ta, lesson_id, type_id, quiz):
     return result.task_ids["quiz"]
 
 
-def lessons_for(ta):
-    """Lessons of a journal a test's mark may go to (the assignment's, by date)."""
-    return db.session.scalars(select(Lesson).where(Lesson.assignment_id == ta.id, Lesson.is_cancelled.is_(False))
-                              .order_by(Lesson.date, Lesson.number)).all()
+def lessons_for(assignments):
+    """[(teaching assignment, its lessons by date)] a test's mark may go to, in one statement."""
+    by_ta = {}
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.assignment_id.in_([ta.id for ta in assignments]),
+                                                          Lesson.is_cancelled.is_(False))
+                                     .order_by(Lesson.date, Lesson.number)):
+        by_ta.setdefault(lesson.assignment_id, []).append(lesson)
+    return [(ta, by_ta.get(ta.id, [])) for ta in assignments]
 
 
 def assignments_of_quiz(quiz_id):
+    """The test's assignments with their classes, subgroups and tasks' lessons (one statement)."""
     return db.session.scalars(select(QuizAssignment).where(QuizAssignment.quiz_id == quiz_id)
-                              .order_by(QuizAssignment.opens_at)).all()
+                              .options(joinedload(QuizAssignment.assignment).joinedload(TeachingAssignment.klass),
+                                       joinedload(QuizAssignment.assignment).joinedload(TeachingAssignment.subgroup),
+                                       joinedload(QuizAssignment.task).joinedload(Task.lesson))
+                              .order_by(QuizAssignment.opens_at)).unique().all()
 
 
 def mark_for(row, percent):
@@ -500,14 +510,14 @@ class ShownQuestion:
 
 
 def attempt_view(attempt, reveal=False):
-    """The attempt's questions in its own order. `reveal`: the answers given and (if allowed) the right ones —
-    only for a finished attempt."""
+    """The attempt's questions in its own order. `reveal`: the answers given, whether each was right and the right
+    ones — only for a finished attempt, only if the teacher allows it (`Quiz.show_answers`)."""
     layout = json.loads(attempt.layout)
     ids = [q for q, _ in layout]
     questions = {q.id: q for q in db.session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
     options = {o.id: o for o in db.session.scalars(select(QuizOption).where(QuizOption.question_id.in_(ids)))}
     answers = {}
-    if reveal and attempt.state == "done":
+    if reveal and attempt.state == "done" and attempt.quiz_assignment.quiz.show_answers:
         answers = {a.question_id: a for a in db.session.scalars(select(QuizAnswer).where(
             QuizAnswer.attempt_id == attempt.id))}
     shown = []
@@ -517,12 +527,11 @@ def attempt_view(attempt, reveal=False):
             continue
         item = ShownQuestion(q.id, n, q.kind, q.text, q.points,
                              [(oid, options[oid].text) for oid in option_ids if oid in options])
-        if reveal and attempt.state == "done":
+        if answers:
             item.answer = answers.get(q.id)
-            if attempt.quiz_assignment.quiz.show_answers:
-                item.right_options = [options[oid].text for oid in option_ids if oid in options
-                                      and options[oid].is_correct]
-                item.right_text = _right_text(q)
+            item.right_options = [options[oid].text for oid in option_ids if oid in options
+                                  and options[oid].is_correct]
+            item.right_text = _right_text(q)
         shown.append(item)
     return shown
 
