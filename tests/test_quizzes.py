@@ -19,8 +19,8 @@ from services import clock
 from services.errors import DomainError, PermissionDenied
 from services.journal import periods
 from services.learning import quizzes
-from tests.factories import (account, actor_of, jr_assignment, jr_lessons, jr_subject, jr_task_type, make_staff,
-                             make_student)
+from tests.factories import (account, actor_of, jr_assignment, jr_lessons, jr_subject, jr_task_type, make_class,
+                             make_staff, make_student)
 from tests.concurrency import run_held_then
 from tests.helpers import in_unit
 from tests.querycount import count_queries
@@ -320,7 +320,24 @@ def test_the_teachers_pages_and_their_query_counts(qz, frozen_now, browser):
         results = b.get(f"/quizzes/results/{row.id}/")
     html = results.get_data(as_text=True)
     assert results.status_code == 200 and "Учеников" in html and "6 из 10" in html and "Три четверти от 5?" in html
-    assert len(queries) < 40
+    with count_queries() as quiz_page:
+        assert b.get(f"/quizzes/{quiz.id}/").status_code == 200
+    # three more students take it, and a second class is given it: the pages read as many statements as before
+    for n in range(3):
+        account(make_student(qz.org, qz.klass, ("Новиков", "Петров", "Сидоров")[n], "Иван"), f"a.new{n}")
+        db.session.commit()
+        tried = start(actor_of(f"a.new{n}"), row.id)
+        submit(actor_of(f"a.new{n}"), tried.id, answers_for(tried, right=bool(n % 2)))
+    klass = make_class(qz.org, qz.year, "5Б", 5)
+    other = jr_assignment(qz.org, qz.year, klass, qz.teacher, qz.math)
+    jr_lessons(other, qz.period, [date(2026, 11, 17)])
+    give(qz, quiz, lesson=False, assignment=other)
+    with count_queries() as more:
+        assert "Сидоров" in b.get(f"/quizzes/results/{row.id}/").get_data(as_text=True)
+    with count_queries() as quiz_page_more:
+        assert "5Б" in b.get(f"/quizzes/{quiz.id}/").get_data(as_text=True)
+    assert len(more) == len(queries) < 40, (len(queries), len(more))
+    assert len(quiz_page_more) == len(quiz_page) < 40, (len(quiz_page), len(quiz_page_more))
     detail = b.get(f"/quizzes/results/{row.id}/attempt/{attempt.id}/").get_data(as_text=True)
     assert "полвина" in detail
     # another teacher of the school: not his test
