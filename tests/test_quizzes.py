@@ -423,3 +423,26 @@ def test_two_submits_at_once_count_once_and_two_starts_make_one_attempt(app, qz,
     db.session.expire_all()
     assert db.session.get(QuizAttempt, attempt.id).score == 6
     assert db.session.scalar(select(func.count(QuizAnswer.id))) == 5
+
+
+def test_the_teachers_forms_refuse_bad_input_in_russian_and_keep_what_was_typed(qz, frozen_now, browser):
+    b = browser()
+    b.login("a.teacher")
+    resp = b.post("/quizzes/create", data={"title": "Мой тест", "subject_id": str(qz.math.id), "grade": "1７",
+                                           "max_attempts": "1"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Параллель" in html and 'value="Мой тест"' in html
+    assert db.session.scalar(select(func.count(quizzes.Quiz.id))) == 0
+    quiz = build(qz)
+    resp = b.post(f"/quizzes/{quiz.id}/questions", data={"kind": "single", "text": "Вопрос без верного", "points": "1",
+                                                         "option-1": "да", "option-2": "нет"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "ровно один верный" in html and "Вопрос без верного" in html
+    resp = b.post(f"/quizzes/{quiz.id}/assign", data={"assignment_id": str(qz.m5.id), "opens_date": "20.11.2026",
+                                                      "opens_time": "25:00", "closes_date": "20.11.2026",
+                                                      "closes_time": "18:00", "threshold5": "85", "threshold4": "65",
+                                                      "threshold3": "45"})
+    assert resp.status_code == 200 and "чч:мм" in resp.get_data(as_text=True)
+    assert b.post(f"/quizzes/{quiz.id}/questions/abc/delete").status_code == 404
+    assert b.post("/quizzes/999999999999/questions", data={"kind": "text"}).status_code == 404
+    assert len(quizzes.questions_of([quiz.id])[quiz.id]) == 5 and not quizzes.assignments_of_quiz(quiz.id)
