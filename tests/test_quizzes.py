@@ -109,14 +109,18 @@ def test_round_trip_build_assign_take_score_mark_in_the_journal(qz, frozen_now):
     assert attempt.deadline == datetime(2026, 11, 20, 7, 20) and attempt.max_score == 10
     done = submit(student, attempt.id, answers_for(attempt))
     assert not done.late and done.attempt.score == 6 and done.attempt.percent == 60  # 1+2+2+1, «полвина» wrong
+    # the mark is in the journal as he submits: 60 % is a «3», written by the journal's save (its audit)
+    mark = db.session.scalar(select(Mark).where(Mark.task_id == task.id))
+    assert (mark.student_id, mark.value, mark.created_by_id) == (qz.student.id, "3", None) and done.journal is None
     # the teacher accepts «полвина» by hand: 10 of 10
     answer = db.session.scalar(select(QuizAnswer).where(QuizAnswer.attempt_id == attempt.id,
                                                         QuizAnswer.points == 0))
     rescore(actor_of("a.teacher"), row.id, answer.id, True)
     assert db.session.get(QuizAttempt, attempt.id).score == 10
-    assert push_marks(actor_of("a.teacher"), row.id) == 1
+    assert push_marks(actor_of("a.teacher"), row.id) == 1  # the re-scored mark into the journal
+    db.session.expire_all()
     mark = db.session.scalar(select(Mark).where(Mark.task_id == task.id))
-    assert (mark.student_id, mark.value) == (qz.student.id, "5")
+    assert (mark.student_id, mark.value, mark.updated_by_id) == (qz.student.id, "5", qz.teacher.user_id)
     assert push_marks(actor_of("a.teacher"), row.id) == 0  # nothing changed: nothing written
     results = quizzes.results(db.session.get(quizzes.QuizAssignment, row.id))
     mine = next(r for r in results if r.student.id == qz.student.id)
@@ -279,9 +283,10 @@ def test_a_double_submit_counts_once(qz, frozen_now, browser):
 
 def test_a_closed_period_refuses_the_mark_and_keeps_the_score(qz, frozen_now, browser):
     row = give(qz, build(qz))
-    attempt = start(actor_of("a.student"), row.id)
-    submit(actor_of("a.student"), attempt.id, answers_for(attempt))
     in_unit(periods.close_period)(actor_of("a.admin"), qz.period.id, confirm=qz.period.name)
+    attempt = start(actor_of("a.student"), row.id)
+    done = submit(actor_of("a.student"), attempt.id, answers_for(attempt))
+    assert done.attempt.score == 6 and "закрыт" in done.journal  # the journal refused the mark, the score is kept
     with pytest.raises(DomainError) as refused:
         push_marks(actor_of("a.teacher"), row.id)
     assert "закрыт" in str(refused.value)

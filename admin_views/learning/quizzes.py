@@ -247,6 +247,8 @@ class MyTestsView(SecurePage):
             return self.attempt(attempt_id, sent=refused(exc)), REFUSED
         if result.late:
             flash("Время на выполнение теста истекло: ответы не засчитаны.", "error")
+        elif result.journal:
+            flash("Ответы отправлены. Отметку в журнал учитель выставит позже.", "success")
         else:
             flash("Ответы отправлены.", "success")
         return redirect(url_for(".attempt", attempt_id=attempt_id), 303)

@@ -33,7 +33,8 @@ from sqlalchemy.orm import joinedload
 from models import (Lesson, Mark, Organization, Quiz, QuizAnswer, QuizAssignment, QuizAttempt, QuizOption,
                     QuizQuestion, SchoolClass, Student, Subject, SubgroupMember, Task, TaskType, TeachingAssignment, db)
 from models.dialect import locked
-from services import clock, permissions
+from services import audit, clock, permissions, uow
+from services.context import Actor
 from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.journal import grid_save
 from services.movement import roster
@@ -564,6 +565,7 @@ def answer_text(answer, options_by_id):
 class Submitted:
     attempt: QuizAttempt
     late: bool
+    journal: str | None = None  # the journal's refusal of the mark (the score stays)
 
 
 def submit(actor, attempt_id, responses):
@@ -586,7 +588,28 @@ def submit(actor, attempt_id, responses):
     score(attempt, responses, now)
     with taken_is_refused("Ответы этой попытки уже отправлены: они засчитаны один раз."):
         db.session.flush()
-    return Submitted(attempt, False)
+    return Submitted(attempt, False, _mark_now(attempt))
+
+
+def _mark_now(attempt):
+    """The teacher chose a task of a lesson: the student's mark goes into the journal as he submits, written by the
+    system (no one's account) through the journal's own save, every rule of it applying. The score is committed
+    first, so a refusal (a closed period, a lesson not given yet) leaves it; the teacher then sees the mark missing
+    on the results page and puts it later (`push_marks`). Returns the journal's message, or None."""
+    row = attempt.quiz_assignment
+    if row.task_id is None:
+        return None
+    uow.checkpoint("the score is kept whatever the journal answers its mark")
+    previous = audit.get_context()
+    audit.set_context(None, row.org_id, previous[2])
+    try:
+        push_marks(Actor.system_actor(db.session.get(Organization, row.org_id)), row.id, [attempt.student_id])
+    except DomainError as exc:
+        uow.rollback()
+        return str(exc)
+    finally:
+        audit.set_context(*previous)
+    return None
 
 
 def score(attempt, responses, now):
@@ -783,18 +806,21 @@ def rescore(actor, qa_id, answer_id, correct):
     return attempt
 
 
-def push_marks(actor, qa_id):
+def push_marks(actor, qa_id, student_ids=None):
     """Each student's mark (his best finished attempt, by the thresholds) onto the assignment's task, by the
     journal's own save: a closed period, a student no longer in the class, a lesson not given yet — the
-    journal's message, and nothing is written (the scores stay). Returns how many marks changed."""
+    journal's message, and nothing is written (the scores stay). `student_ids`: only theirs. Returns how many
+    marks changed."""
     row = get_assignment(actor, qa_id, "push")
     if row.task_id is None:
         raise DomainError("Тест не связан с заданием урока: отметки в журнал не переносятся.")
     task = db.session.get(Task, row.task_id)
     if task is None:
         raise DomainError("Задание урока удалено: отметки в журнал не переносятся.")
-    wanted = {r.student.id: r.mark for r in results(row) if r.mark}
-    existing = {m.student_id: m for m in db.session.scalars(select(Mark).where(Mark.task_id == task.id))}
+    wanted = {r.student.id: r.mark for r in results(row) if r.mark
+              and (student_ids is None or r.student.id in student_ids)}
+    existing = {m.student_id: m for m in db.session.scalars(select(Mark).where(
+        Mark.task_id == task.id, Mark.student_id.in_(list(wanted))))}
     marks = [{"task_id": task.id, "student_id": sid, "value": value,
               "version": existing[sid].version if sid in existing else None}
              for sid, value in wanted.items() if sid not in existing or existing[sid].value != value]
