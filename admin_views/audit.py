@@ -32,6 +32,8 @@ ENTITY_LABELS = {
     "deadline_rule": "Срок регламента",
     "material": "Учебный материал", "course": "Курс (учебные материалы)",
     "material_assignment": "Назначение учебного материала",
+    "quiz": "Электронный тест", "quiz_question": "Вопрос теста", "quiz_assignment": "Назначение теста",
+    "quiz_attempt": "Попытка теста", "quiz_answer": "Ответ на вопрос теста",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

@@ -30,6 +30,7 @@ from admin_views.journal import lesson_files
 from admin_views.learning import views as learning_materials
 from admin_views.journal import dictionaries as journal_admin
 from admin_views.journal import paper_reports
+from admin_views.learning import quizzes as learning_quizzes
 from admin_views.movement import views as movement
 from admin_views.people import contingent
 from admin_views.people import requests as data_requests
@@ -84,7 +85,7 @@ def pages():
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
             *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages(),
-            *report_builder.pages()]
+            *report_builder.pages(), *learning_quizzes.pages()]
 
 
 def _catalogue_over_flask_admins():

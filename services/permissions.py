@@ -28,6 +28,7 @@ from models import DeadlineRule, ReportBuild
 from models import Course, CourseItem, Material, MaterialAssignment
 from sqlalchemy.orm import aliased
 from models import SavedReport
+from models import Quiz, QuizAssignment, QuizAttempt
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -624,6 +625,54 @@ def own_saved_reports(actor):
 
 
 # -- end row filters: report builder --
+# -- row filters: electronic tests (issue 18.4) --
+@rows_of(Quiz)
+def own_quizzes(actor):
+    """The tests a teacher built himself."""
+    return Quiz.author_id == actor.staff_id if actor.staff_id else false()
+
+
+@rows_of(QuizAssignment)
+def own_quiz_assignments(actor):
+    """A test given to the classes of a teacher's own teaching assignments."""
+    if not actor.staff_id:
+        return false()
+    return QuizAssignment.assignment_id.in_(select(TeachingAssignment.id).where(
+        TeachingAssignment.teacher_id == actor.staff_id))
+
+
+def _quiz_assignments_of_students(student_ids, today):
+    """Tests given to the classes (and subgroups) the students are in today, while their window is open, and
+    those they have tried (their results)."""
+    now = clock.utcnow()
+    in_class = select(TeachingAssignment.id).join(
+        ClassMembership, ClassMembership.class_id == TeachingAssignment.class_id).where(
+        ClassMembership.student_id.in_(student_ids), ClassMembership.start_date <= today,
+        or_(ClassMembership.end_date.is_(None), ClassMembership.end_date >= today),
+        ClassMembership.on_leave.is_(False),
+        or_(TeachingAssignment.subgroup_id.is_(None), TeachingAssignment.subgroup_id.in_(
+            select(SubgroupMember.subgroup_id).where(SubgroupMember.student_id.in_(student_ids)))))
+    tried = select(QuizAttempt.quiz_assignment_id).where(QuizAttempt.student_id.in_(student_ids))
+    return or_(and_(QuizAssignment.assignment_id.in_(in_class), QuizAssignment.opens_at <= now,
+                    QuizAssignment.closes_at > now),
+               QuizAssignment.id.in_(tried))
+
+
+@rows_of(QuizAssignment)
+def student_quiz_assignments(actor):
+    """A student's tests: given to his class (subgroup), within their window; those he tried."""
+    if not actor.student_id:
+        return false()
+    return _quiz_assignments_of_students([actor.student_id], clock.today())
+
+
+@rows_of(QuizAssignment)
+def children_quiz_assignments(actor):
+    """A parent's children's tests."""
+    if not actor.parent_id:
+        return false()
+    return _quiz_assignments_of_students(select(student_parent.c.student_id).where(
+        student_parent.c.parent_id == actor.parent_id), clock.today())
 
 
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
@@ -945,6 +994,17 @@ TABLE = {
     "report_builder_own": Entry(SavedReport, {
         role: Grant(READ | {"edit", "delete"}, rows=own_saved_reports) for role in (A, DEP, CT)}),
     # -- end report builder --
+    # -- electronic tests (issue 18.4, seed 001 stage IV) --
+    # A teacher builds his own tests ("quiz"), gives them to the classes of his teaching assignments, sees the
+    # results, re-scores an answer ("rescore") and puts the marks into the journal ("push": the journal's rules
+    # apply); the administration reads. A student takes ("take") the tests given to his class within their
+    # window; a parent reads his children's results and cannot take them.
+    "quiz": Entry(Quiz, {T: Grant(CRUD, rows=own_quizzes), DEP: Grant(READ), DIR: Grant(READ)}),
+    "quiz_assignment": Entry(QuizAssignment, {
+        T: Grant(CRUD | {"rescore", "push"}, rows=own_quiz_assignments), DEP: Grant(READ), DIR: Grant(READ)}),
+    "quiz_take": Entry(QuizAssignment, {ST: Grant(READ | {"take"}, rows=student_quiz_assignments),
+                                        PA: Grant(READ, rows=children_quiz_assignments)}),
+    # -- end electronic tests --
 }
 
 

@@ -8,7 +8,7 @@ allows gets the page (200, or a redirect) for a row it reaches, 403/404 for a ro
 views' own endpoints (list, card, form, export, actions) are walked row by row by
 tests/test_permissions.py; here, their hand-made endpoints are.
 """
-from datetime import date, time
+from datetime import date, datetime, time
 
 import pytest
 from flask import url_for
@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import Announcement, DataRequest, ExamEntry, Mark, Organization, SavedReport, User, db
+from models import (Announcement, DataRequest, ExamEntry, Mark, Organization, Quiz, QuizAssignment, QuizQuestion,
+                    SavedReport, User, db)
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
@@ -37,6 +38,8 @@ ABSENT = {
     "data_requests.scan": "the world's request has no scan",
     "announcements.file": "the announcement has no attachment (tests/test_announcements.py downloads one)",
     "reports.cell": "the first report a role opens has no cells to list (ОО-1's: tests/test_oo1.py)",
+    "quizzes.attempt": "the world's test has no attempt (tests/test_quizzes.py takes one)",
+    "my_tests.attempt": "the world's test has no attempt (tests/test_quizzes.py takes one)",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -76,6 +79,13 @@ def school(world):
                                                                     material_ids=[material.id]))
     materials.assign(teacher, materials.AssignInput(target="class", class_id=lesson.assignment.class_id),
                      course_id=course.id)
+    quiz = Quiz(org_id=a.org.id, author_id=a.teacher.id, subject_id=a.math.id, grade=5, title="Дроби", max_attempts=1)
+    db.session.add(quiz)
+    db.session.flush()
+    db.session.add(QuizQuestion(org_id=a.org.id, quiz_id=quiz.id, position=1, kind="text", text="Ответ?", points=1,
+                                accepted="да"))
+    db.session.add(QuizAssignment(org_id=a.org.id, quiz_id=quiz.id, assignment_id=a.assignments[0].id,
+                                  opens_at=datetime(2026, 11, 19, 6), closes_at=datetime(2026, 11, 27, 15)))
     db.session.commit()
     return world
 

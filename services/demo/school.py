@@ -19,6 +19,7 @@ from services.demo.journal import create_journal_demo
 from services.demo.journal_analysis import create_journal_analysis_demo
 from services.demo.lesson_files import create_lesson_files_demo
 from services.demo.materials import create_materials_demo
+from services.demo.quizzes import create_quizzes_demo
 from services.demo.messages import create_messages_demo
 from services.demo.movement import create_movement_demo
 from services.demo.notify import create_notify_demo
@@ -309,6 +310,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_deadlines_demo(org, year, classes, today, class_teacher, deputy, admin)  # demo: reports built, the rules
     create_oo1_demo(org, year, classes, today)  # demo: ОО-1's movers before its date (20 September)
     create_report_builder_demo(org, classes, admin, deputy)  # demo: shared reports of «Конструктор отчётов»
+    create_quizzes_demo(org, classes[1], today, seed=seed)  # demo: an electronic test taken, its marks in the journal
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
