@@ -22,3 +22,4 @@ from models.announcements import *  # noqa: F401,F403
 from models.paper_reports import *  # noqa: F401,F403
 from models import scope  # noqa: F401 — the organization scope (every query of a request sees one organization)
 from models.flags import *  # noqa: F401,F403
+from models.portfolio import *  # noqa: F401,F403
