@@ -31,6 +31,7 @@ from admin_views.journal import dictionaries as journal_admin
 from admin_views.journal import paper_reports
 from admin_views.movement import views as movement
 from admin_views.people import contingent
+from admin_views.portfolio import views as portfolio
 from admin_views.people import requests as data_requests
 from admin_views.planning import views as planning
 from admin_views.rollover import views as rollover
@@ -71,6 +72,7 @@ def model_views():
         *timetable.views(),
         *journal_admin.views(),
         *movement.views(),
+        *portfolio.views(),
     ]
 
 
@@ -80,7 +82,8 @@ def pages():
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
             *reports.pages(), *archive.pages(), *notify.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
-            *announcements.pages(), *paper_reports.pages(), *data_import.pages()]
+            *announcements.pages(), *paper_reports.pages(), *data_import.pages(),
+            *portfolio.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -158,3 +158,8 @@ def set_result_file(actor, project_id, upload=None, drop=False):
     if old is not None:
         files.discard(old)
     return project
+
+
+def editable_condition(actor):
+    """The projects the actor may edit (a stage's project choices)."""
+    return permissions.reachable(actor, KEY, "edit", Project)
