@@ -32,10 +32,10 @@ class PortfolioPage(SecurePage):
     @requires("list", rows=Student)
     @expose("/")
     def index(self):
-        own = entries.students_list(self.actor) if not entries.classes_list(self.actor) else []
-        if len(own) == 1 and (self.actor.student_id == own[0].id or self.actor.parent_id):
+        own = [] if entries.picks_class(self.actor) else entries.students_list(self.actor)
+        if len(own) == 1:
             return redirect(url_for(".student", student_id=own[0].id))
-        classes = entries.classes_list(self.actor)
+        classes = entries.classes_list(self.actor) if entries.picks_class(self.actor) else []
         class_id = ClassQuery.from_args().class_id.data
         if class_id is not None and class_id not in {c[0] for c in classes}:
             abort(404)

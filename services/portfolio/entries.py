@@ -57,6 +57,11 @@ def student_for(actor, student_id, verb="list"):
         Student.id == student_id, Student.org_id == actor.org_id, students_condition(actor, verb)))
 
 
+def picks_class(actor):
+    """Staff open a class, then a student's portfolio; a student or a parent opens his own (his children's)."""
+    return actor.student_id is None and not actor.parent_id
+
+
 def may_add(actor, student):
     return student is not None and student_for(actor, student.id, "create") is not None
 
