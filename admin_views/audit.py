@@ -38,6 +38,11 @@ ACTION_LABELS = {"insert": "создание", "update": "изменение", "
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
 
 
+def _word(words, value):
+    """A coded value's word; a list (a collection's ids, a project's participants) as it is."""
+    return value if isinstance(value, (list, dict)) else words.get(value, value)
+
+
 def _changed_fields(entry):
     """(label, old, new) of a change log entry, each field by its column's Russian label (models/labels.py),
     never the column's name."""
@@ -46,7 +51,7 @@ def _changed_fields(entry):
     for key, (old, new) in (entry.changes or {}).items():
         label = (field_label(model, key) if model is not None else None) or "Служебное поле"
         words = getattr(model, "__value_labels__", {}).get(key, {})  # a coded column: its words
-        found.append((label, words.get(old, old), words.get(new, new)))
+        found.append((label, _word(words, old), _word(words, new)))
     return sorted(found, key=lambda item: item[0])
 
 

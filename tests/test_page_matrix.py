@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import Announcement, DataRequest, ExamEntry, Mark, Organization, User, db
+from models import (Announcement, DataRequest, ExamEntry, Mark, Organization, PortfolioEntry, Project, ProjectStage,
+                    User, db)
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
@@ -35,6 +36,8 @@ ABSENT = {
     "lesson_files.download": "no file was attached to a lesson",
     "data_requests.scan": "the world's request has no scan",
     "announcements.file": "the announcement has no attachment (tests/test_announcements.py downloads one)",
+    "portfolio.file": "the portfolio entry has no file (tests/test_portfolio.py downloads one)",
+    "portfolio.project_file": "the project has no result file (tests/test_portfolio.py downloads one)",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -64,6 +67,12 @@ def school(world):
     db.session.add(Announcement(org_id=a.org.id, audience="all", title="Собрание", body="В 18:00",
                                 publish_date=date(2026, 11, 20), end_date=date(2026, 11, 27),
                                 author_id=a.admin.user_id))
+    # the portfolio: a.teacher's confirmed entry of Учеников, and a project he supervises with Учеников in it
+    db.session.add(PortfolioEntry(org_id=a.org.id, student_id=a.student.id, kind="olympiad", title="Олимпиада",
+                                  level="school", event_date=date(2026, 11, 2), place="winner", status="confirmed",
+                                  author_id=a.teacher.user_id))
+    db.session.add(Project(org_id=a.org.id, title="Проект", supervisor_id=a.teacher.id, participants=[a.student],
+                           stages=[ProjectStage(org_id=a.org.id, title="Этап", planned_date=date(2026, 12, 1))]))
     db.session.commit()
     return world
 

@@ -86,10 +86,10 @@ class PortfolioPage(SecurePage):
             abort(404)
         return entry
 
-    @requires("list", rows=PortfolioEntry, view=ENTRY, denied=404)
+    @requires("edit", rows=PortfolioEntry, view=ENTRY, denied=404)
     @expose("/entry/<id:entry_id>/edit/", methods=("GET", "POST"))
     def edit(self, entry_id):
-        entry = self._entry(entry_id)
+        entry = self._entry(entry_id, "edit")
         if not entries.may_change(self.actor, entry):
             abort(404)
         student_id = entry.student_id
@@ -106,7 +106,7 @@ class PortfolioPage(SecurePage):
             return redirect(url_for(".student", student_id=student_id))
         return self._student_page(entry.student, Sent(), editing=entry)
 
-    @requires("list", rows=PortfolioEntry, view=ENTRY, denied=404)
+    @requires("delete", rows=PortfolioEntry, view=ENTRY, denied=404)
     @expose("/entry/<id:entry_id>/delete/", methods=("POST",))
     def delete(self, entry_id):
         entry = self._entry(entry_id)
@@ -192,6 +192,7 @@ class ProjectView(SecureModelView):
     column_formatters = {"participants": _names, "supervisor": lambda v, c, m, n: m.supervisor.short_name}
     column_export_list = ("title", "subject", "supervisor", "participants", "start_date", "result_text", "mark")
     choice_filters = {"participants": projects.participant_choices, "supervisor": projects.supervisor_choices}
+    column_auto_select_related = False  # list_loader_options loads the participants with their classes
     list_loader_options = (joinedload(Project.subject), joinedload(Project.supervisor),
                            selectinload(Project.participants).joinedload(Student.klass))
     form_args = {"mark": {"description": "От 1 до 5; можно не ставить"}}
