@@ -29,6 +29,9 @@ ENTITY_LABELS = {
     "data_request": "Запрос об исправлении данных",
     "announcement": "Объявление",
     "paper_report_request": "Заявление на бумажный отчёт",
+    "portfolio_entry": "Запись портфолио",
+    "portfolio_project": "Проект (портфолио)",
+    "portfolio_project_stage": "Этап проекта",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

@@ -188,7 +188,7 @@ class ProjectView(SecureModelView):
     column_searchable_list = ("title",)
     column_filters = ("subject.name", "supervisor.last_name", "start_date")
     form_columns = ("title", "subject", "supervisor", "start_date", "participants", "result_text", "mark")
-    column_labels = {"subject": "Предмет"}
+    column_labels = {"subject": "Предмет", "subject.name": "Предмет", "supervisor.last_name": "Руководитель"}
     column_formatters = {"participants": _names, "supervisor": lambda v, c, m, n: m.supervisor.short_name}
     column_export_list = ("title", "subject", "supervisor", "participants", "start_date", "result_text", "mark")
     choice_filters = {"participants": projects.participant_choices, "supervisor": projects.supervisor_choices}
@@ -208,6 +208,7 @@ class ProjectStageView(SecureModelView):
     column_list = ("project", "title", "planned_date", "done_date", "note")
     column_default_sort = [("planned_date", False), ("id", False)]
     column_filters = ("project.title", "planned_date", "done_date")
+    column_labels = {"project.title": "Проект"}
     form_columns = ("project", "title", "planned_date", "done_date", "note")
     choice_filters = {"project": lambda actor: projects.editable_condition(actor)}
     list_loader_options = (joinedload(ProjectStage.project),)
@@ -220,5 +221,5 @@ def views():
 
 
 def pages():
-    return [PortfolioPage(name="Портфолио учеников", category=PORTFOLIO, endpoint="portfolio", url="/portfolio")]
+    return [PortfolioPage(name="Портфолио обучающихся", category=PORTFOLIO, endpoint="portfolio", url="/portfolio")]
 
