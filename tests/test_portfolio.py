@@ -395,3 +395,44 @@ def test_demo_has_a_portfolio(app):
     project = db.session.scalar(select(Project))
     assert project is not None and len(project.stages) >= 3 and len(project.participants) >= 2
     db.session.rollback()
+
+
+def test_student_page_statements_do_not_grow(pf, browser):
+    a = pf
+    ct = actor_of("a.class_teacher")
+    entries.add(ct, a.student.id, entry_input("Первая"), upload=("Диплом.pdf", PDF))
+    db.session.commit()
+    b = signed_in(browser, "a.class_teacher")
+    page = f"/portfolio/student/{a.student.id}/"
+    with count_queries() as few:
+        assert b.get(page).status_code == 200
+    for n in range(8):
+        entries.add(ct, a.student.id, entry_input(f"Олимпиада {n}"), upload=(f"Диплом {n}.pdf", PDF))
+        entries.add(actor_of("a.student"), a.student.id, entry_input(f"Предложение {n}"))
+        _project(a, [a.student], title=f"Проект {n}")
+    db.session.commit()
+    with count_queries() as many:
+        html = b.get(page).get_data(as_text=True)
+    assert html.count("Подтвердить") == 8 and "Проект 7" in html
+    assert len(many) <= len(few) + 2, (len(few), len(many))
+
+
+def test_student_withdraws_his_waiting_proposal_only(pf, browser):
+    a = pf
+    waiting = entries.add(actor_of("a.student"), a.student.id, entry_input("Моё предложение"))
+    confirmed = entries.add(actor_of("a.class_teacher"), a.student.id, entry_input("Подтверждённое"))
+    db.session.commit()
+    waiting_id, confirmed_id = waiting.id, confirmed.id
+    b = signed_in(browser, "a.student")
+    assert b.post(f"/portfolio/entry/{confirmed_id}/delete/").status_code == 404
+    assert b.post(f"/portfolio/entry/{waiting_id}/delete/").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(PortfolioEntry, waiting_id) is None
+    assert db.session.get(PortfolioEntry, confirmed_id) is not None
+    # a teacher deletes only what he added; the class teacher any of his class's
+    mine = entries.add(actor_of("a.teacher"), a.student.id, entry_input("От учителя"))
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        entries.delete(actor_of("a.teacher"), confirmed_id)
+    entries.delete(actor_of("a.teacher"), mine.id)
+    entries.delete(actor_of("a.class_teacher"), confirmed_id)

@@ -47,11 +47,13 @@ class PortfolioPage(SecurePage):
                            pending=entries.pending(self.actor), kinds=EntryKind.LABELS)
 
     def _student_page(self, student, sent, status=200, editing=None):
+        items = entries.entries_of(self.actor, student.id)
+        changeable = entries.changeable(self.actor, items)
         return self.render(
-            "portfolio/student.html", student=student, items=entries.entries_of(self.actor, student.id),
+            "portfolio/student.html", student=student, items=items,
             projects=projects.projects_of(self.actor, student.id), sent=sent, editing=editing,
             may_add=entries.may_add(self.actor, student), may_propose=entries.may_propose(self.actor, student),
-            may_confirm=entries.may_confirm(self.actor), may_change=lambda e: entries.may_change(self.actor, e),
+            may_confirm=entries.may_confirm(self.actor), may_change=lambda e: e.id in changeable,
             kinds=EntryKind.LABELS, levels=EntryLevel.LABELS, places=EntryPlace.LABELS,
             statuses=EntryStatus.LABELS, subjects=entries.subject_choices(self.actor),
             today=dates.today(self.actor.org), max_mb=entries.MAX_FILE_BYTES // (1024 * 1024)), status

@@ -86,18 +86,34 @@ def entry_for(actor, entry_id, verb="details"):
         PortfolioEntry.id == entry_id, PortfolioEntry.org_id == actor.org_id, entries_condition(actor, verb)))
 
 
+def _author_may(actor, entry):
+    """The author changes his entry; a student only his proposal while it waits."""
+    if entry.author_id is None or entry.author_id != actor.user_id:
+        return False
+    if actor.student_id is not None and entry.student_id == actor.student_id:
+        return entry.status == EntryStatus.PROPOSED
+    return True
+
+
+def changeable(actor, items):
+    """The ids of the entries the actor may change or delete (the class teacher and the administration any they
+    confirm, the author his own), in at most two statements for any number of entries."""
+    ids = [e.id for e in items]
+    found = set()
+    if ids and may_confirm(actor):
+        found |= set(db.session.scalars(select(PortfolioEntry.id).where(
+            PortfolioEntry.id.in_(ids), entries_condition(actor, "confirm"))))
+    own = [e for e in items if e.id not in found and _author_may(actor, e)]
+    if own and permissions.allowed(actor, KEY, "delete"):
+        found |= set(db.session.scalars(select(PortfolioEntry.id).where(
+            PortfolioEntry.id.in_([e.id for e in own]), entries_condition(actor, "delete"))))
+    return found
+
+
 def may_change(actor, entry):
     """The class teacher and the administration change any entry they see; the author his own (a student only
     his proposal while it waits)."""
-    if entry is None:
-        return False
-    if may_confirm(actor) and entry_for(actor, entry.id, "confirm") is not None:
-        return True
-    if entry.author_id is None or entry.author_id != actor.user_id:
-        return False
-    if may_propose(actor, entry.student) and not may_add(actor, entry.student):
-        return entry.status == EntryStatus.PROPOSED
-    return entry_for(actor, entry.id, "delete") is not None
+    return entry is not None and entry.id in changeable(actor, [entry])
 
 
 # -- checks -----------------------------------------------------------------------------------------------------
