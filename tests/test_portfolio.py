@@ -436,3 +436,10 @@ def test_student_withdraws_his_waiting_proposal_only(pf, browser):
         entries.delete(actor_of("a.teacher"), confirmed_id)
     entries.delete(actor_of("a.teacher"), mine.id)
     entries.delete(actor_of("a.class_teacher"), confirmed_id)
+
+
+def test_the_diary_leads_to_the_portfolio(pf, browser):
+    a = pf
+    for login in ("a.student", "a.parent"):
+        html = signed_in(browser, login).get(f"/diary/{a.student.id}/").get_data(as_text=True)
+        assert f'href="/portfolio/student/{a.student.id}/">Портфолио</a>' in html, login
