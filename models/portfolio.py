@@ -57,7 +57,11 @@ class PortfolioEntry(OrgOwned, Versioned, db.Model):
     __audited__ = True
     __labels__ = {"kind": "Вид", "title": "Название", "level": "Уровень", "event_date": "Дата",
                   "place": "Результат", "result": "Результат (подробно)", "student": "Ученик",
-                  "status": "Состояние", "reject_reason": "Причина отклонения", "stored_file": "Файл"}
+                  "status": "Состояние", "reject_reason": "Причина отклонения", "stored_file": "Файл",
+                  "subject": "Предмет", "author": "Кто внёс", "decided_by": "Кто подтвердил или отклонил",
+                  "decided_at": "Когда подтверждено или отклонено", "created_at": "Внесено"}
+    __value_labels__ = {"kind": EntryKind.LABELS, "level": EntryLevel.LABELS, "place": EntryPlace.LABELS,
+                        "status": EntryStatus.LABELS}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id", ondelete="CASCADE"), index=True)
@@ -104,7 +108,8 @@ class Project(OrgOwned, Versioned, db.Model):
     __audited__ = True
     __labels__ = {"title": "Тема проекта", "supervisor": "Руководитель", "participants": "Участники",
                   "stages": "Этапы", "result_text": "Результат", "result_file": "Файл результата",
-                  "mark": "Отметка", "start_date": "Начат"}
+                  "mark": "Отметка", "start_date": "Начат", "subject": "Предмет", "created_by_id": "Кто создал",
+                  "created_at": "Создан"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

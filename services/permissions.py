@@ -876,7 +876,7 @@ TABLE = {
     # Projects («портфолио проектов»): the administration all; a class teacher those of his class's students and
     # his own; a teacher those he supervises or began; participants and their parents read theirs.
     "portfolio_project": Entry(Project, {
-        A: Grant(CRUD | {"export"}), DEP: Grant(CRUD | {"export"}), DIR: Grant(READ | {"export"}),
+        A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
         CT: Grant(CRUD, rows=own_class_projects), T: Grant(CRUD, rows=supervised_projects),
         ST: Grant(READ, rows=own_projects_student), PA: Grant(READ, rows=children_projects)}),
     "portfolio_stage": Entry(ProjectStage, {
