@@ -443,3 +443,30 @@ def test_the_diary_leads_to_the_portfolio(pf, browser):
     for login in ("a.student", "a.parent"):
         html = signed_in(browser, login).get(f"/diary/{a.student.id}/").get_data(as_text=True)
         assert f'href="/portfolio/student/{a.student.id}/">Портфолио</a>' in html, login
+
+
+def test_project_model_view_refuses_bad_input_and_saves_good(pf, browser):
+    a = pf
+    b = signed_in(browser, "a.teacher")
+    count = db.session.scalar(select(func.count(Project.id)))
+    response = b.post("/portfolio-projects/new/", data={"title": "Проект без участников",
+                                                       "supervisor": str(a.teacher.id), "mark": "4"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Укажите участников проекта" in html
+    response = b.post("/portfolio-projects/new/", data={"title": "Проект", "supervisor": str(a.teacher.id),
+                                                       "participants": [str(a.student.id)], "mark": "9"})
+    assert "от 1 до 5" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Project.id))) == count
+    response = b.post("/portfolio-projects/new/", data={
+        "title": "Живой уголок", "supervisor": str(a.teacher.id), "mark": "",
+        "participants": [str(a.student.id), str(a.stranger.id)]})
+    assert response.status_code == 302
+    project = db.session.scalar(select(Project).where(Project.title == "Живой уголок"))
+    assert sorted(s.id for s in project.participants) == sorted([a.student.id, a.stranger.id])
+    assert project.created_by_id == a.teacher.user_id
+    # both participants see it in their portfolio; another organization's student is no choice
+    assert [p.title for p in projects.projects_of(actor_of("a.student"), a.student.id)] == ["Живой уголок"]
+    b_student = db.session.get(Student, actor_of("b.student").student_id)
+    response = b.post("/portfolio-projects/new/", data={"title": "Чужой", "supervisor": str(a.teacher.id),
+                                                       "participants": [str(b_student.id)]})
+    assert db.session.scalar(select(Project).where(Project.title == "Чужой")) is None
