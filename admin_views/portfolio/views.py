@@ -54,6 +54,7 @@ class PortfolioPage(SecurePage):
             projects=projects.projects_of(self.actor, student.id), sent=sent, editing=editing,
             may_add=entries.may_add(self.actor, student), may_propose=entries.may_propose(self.actor, student),
             may_confirm=entries.may_confirm(self.actor), may_change=lambda e: e.id in changeable,
+            can_edit=entries.may_edit(self.actor),
             kinds=EntryKind.LABELS, levels=EntryLevel.LABELS, places=EntryPlace.LABELS,
             statuses=EntryStatus.LABELS, subjects=entries.subject_choices(self.actor),
             today=dates.today(self.actor.org), max_mb=entries.MAX_FILE_BYTES // (1024 * 1024)), status

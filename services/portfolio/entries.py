@@ -22,6 +22,7 @@ from models import (EntryKind, EntryLevel, EntryPlace, EntryStatus, PortfolioEnt
                     StudentStatus, Subject, db)
 from services import clock, dates, files, notify, permissions, versions
 from services.errors import DomainError, PermissionDenied
+from services.rules import validator
 
 KEY, STUDENT_KEY = "portfolio", "portfolio_student"
 MAX_TITLE = 300
@@ -72,6 +73,11 @@ def may_propose(actor, student):
 
 def may_confirm(actor):
     return permissions.allowed(actor, KEY, "confirm")
+
+
+def may_edit(actor):
+    """The page's form edits entries (a student withdraws his proposal, he does not edit it)."""
+    return permissions.allowed(actor, KEY, "edit")
 
 
 def entries_condition(actor, verb="list"):
@@ -174,6 +180,31 @@ def _store_file(actor, entry, upload):
     if old is not None:
         db.session.flush()
         files.discard(old)
+
+
+@validator(PortfolioEntry, "portfolio.entry")
+def validate_entry(entry):
+    """What every path keeps (the services check the rest with the actor): known codes, a title, a date, a
+    student and a subject of the entry's organization."""
+    errors = []
+    if entry.kind not in EntryKind.LABELS or entry.level not in EntryLevel.LABELS:
+        errors.append("укажите вид и уровень из списка")
+    if entry.status not in EntryStatus.LABELS or (entry.place is not None and entry.place not in EntryPlace.LABELS):
+        errors.append("неизвестное состояние или результат")
+    if not (entry.title or "").strip() or entry.event_date is None:
+        errors.append("укажите название и дату")
+    student = db.session.get(Student, entry.student_id) if entry.student_id else None
+    if student is None or student.org_id != entry.org_id:
+        errors.append("ученик не из этой организации")
+    if entry.subject_id is not None:
+        subject = db.session.get(Subject, entry.subject_id)
+        if subject is None or subject.org_id != entry.org_id:
+            errors.append("предмет не из этой организации")
+    if errors:
+        raise DomainError("Запись портфолио не сохранена", errors)
+
+
+RULES = (validate_entry,)
 
 
 # -- writes -----------------------------------------------------------------------------------------------------
