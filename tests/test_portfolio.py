@@ -470,3 +470,26 @@ def test_project_model_view_refuses_bad_input_and_saves_good(pf, browser):
     response = b.post("/portfolio-projects/new/", data={"title": "Чужой", "supervisor": str(a.teacher.id),
                                                        "participants": [str(b_student.id)]})
     assert db.session.scalar(select(Project).where(Project.title == "Чужой")) is None
+
+
+def test_edit_through_the_page_keeps_input_and_refuses_a_stale_version(pf, browser):
+    a = pf
+    entry = entries.add(actor_of("a.class_teacher"), a.student.id, entry_input("Старое название"))
+    db.session.commit()
+    entry_id, version = entry.id, entry.version
+    b = signed_in(browser, "a.class_teacher")
+    form = {"kind": "olympiad", "title": "Новое название", "level": "regional", "event_date": "02.11.2026",
+            "place": "winner", "result": "", "version": str(version)}
+    response = b.post(f"/portfolio/entry/{entry_id}/edit/", data={**form, "title": "", "result": "100 баллов"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Укажите название" in html and "100 баллов" in html
+    assert b.post(f"/portfolio/entry/{entry_id}/edit/", data=form).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(PortfolioEntry, entry_id)
+    assert saved.title == "Новое название" and saved.level == EntryLevel.REGIONAL
+    response = b.post(f"/portfolio/entry/{entry_id}/edit/", data={**form, "title": "Поверх чужой правки"})
+    assert "изменена другим пользователем" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PortfolioEntry, entry_id).title == "Новое название"
+    # a teacher who did not add it may not edit it
+    assert signed_in(browser, "a.teacher").post(f"/portfolio/entry/{entry_id}/edit/", data=form).status_code == 404
