@@ -35,6 +35,7 @@ from services.planning import curriculum, ktp, subjects
 from services.rollover import year as rollover_year
 from services.control import rules as deadline_rules
 from services.timetable import bells, changes, exams, weekly
+from services.portfolio import entries as portfolio_entries, projects as portfolio_projects
 from admin_views.args import IdConverter
 from admin_views.auth import bp as auth_bp
 from admin_views.registry import init_admin
@@ -142,7 +143,8 @@ def default_config():
 # assignment still in the timetable is refused as such, in a closed year too).
 RULES = (rules.RULES, curriculum.RULES, audit.RULES, journal_dictionaries.RULES, orgs.RULES, cards.RULES,
          movement_guards.RULES, journal_rules.RULES, subjects.RULES, ktp.RULES, bells.RULES, weekly.RULES,
-         changes.RULES, exams.RULES, rollover_year.RULES, deadline_rules.RULES)
+         changes.RULES, exams.RULES, rollover_year.RULES, deadline_rules.RULES, portfolio_entries.RULES,
+         portfolio_projects.RULES)
 
 
 def install_rules():

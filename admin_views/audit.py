@@ -34,6 +34,9 @@ ENTITY_LABELS = {
     "material_assignment": "Назначение учебного материала",
     "quiz": "Электронный тест", "quiz_question": "Вопрос теста", "quiz_assignment": "Назначение теста",
     "quiz_attempt": "Попытка теста", "quiz_answer": "Ответ на вопрос теста",
+    "portfolio_entry": "Запись портфолио",
+    "portfolio_project": "Проект (портфолио)",
+    "portfolio_project_stage": "Этап проекта",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}
@@ -41,6 +44,11 @@ READ_KINDS = {**ENTITY_LABELS, "report": "Отчёт", "contingent": "Конти
 ACTION_LABELS = {"insert": "создание", "update": "изменение", "delete": "удаление",
                  "close": "закрытие периода", "reopen": "открытие периода", "close_year": "закрытие учебного года",
                  "denied": "отказ в доступе", "roles": "изменение прав (функций)"}
+
+
+def _word(words, value):
+    """A coded value's word; a list (a collection's ids, a project's participants) as it is."""
+    return value if isinstance(value, (list, dict)) else words.get(value, value)
 
 
 def _changed_fields(entry):
@@ -54,10 +62,6 @@ def _changed_fields(entry):
         found.append((label, _word(words, old), _word(words, new)))
     return sorted(found, key=lambda item: item[0])
 
-
-def _word(words, value):
-    """A coded value's word; a list (a collection's ids) is no code and stays as it is."""
-    return value if isinstance(value, (list, dict)) else words.get(value, value)
 
 
 def _changes(view, context, model, name):

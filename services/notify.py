@@ -24,6 +24,7 @@ KINDS = {
     "announcement": "объявление",
     "flag": "ответ на «отметка ошибочна»",
     "request": "ответ на запрос об исправлении данных",
+    "portfolio": "предложения в портфолио и ответы на них",
     "digest": "отметки и пропуски за неделю",
 }
 # Without a choice of his, a user gets every kind but the digest (a parent opts in to it).

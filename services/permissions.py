@@ -29,6 +29,7 @@ from models import Course, CourseItem, Material, MaterialAssignment
 from sqlalchemy.orm import aliased
 from models import SavedReport
 from models import Quiz, QuizAssignment, QuizAttempt
+from models import EntryStatus, PortfolioEntry, Project, ProjectStage, project_participant
 from services import clock
 from services.errors import PermissionDenied
 from services.params import parse_id
@@ -673,6 +674,92 @@ def children_quiz_assignments(actor):
         return false()
     return _quiz_assignments_of_students(select(student_parent.c.student_id).where(
         student_parent.c.parent_id == actor.parent_id), clock.today())
+# -- row filters: portfolio (issue 18.3) --
+@rows_of(Student)
+def taught_current_students(actor):
+    """Students whose class (now) the teacher teaches."""
+    if not actor.staff_id:
+        return false()
+    return Student.class_id.in_(select(TeachingAssignment.class_id).where(
+        TeachingAssignment.teacher_id == actor.staff_id))
+
+
+def _entries_of(students):
+    return PortfolioEntry.student_id.in_(select(Student.id).where(students))
+
+
+@rows_of(PortfolioEntry)
+def own_class_portfolio(actor):
+    """Every entry (proposals too) of the students of the classes this person leads."""
+    return _entries_of(own_class_students(actor))
+
+
+@rows_of(PortfolioEntry)
+def taught_portfolio(actor):
+    """The confirmed entries of a teacher's students, and those he added himself."""
+    if not actor.staff_id:
+        return false()
+    return and_(_entries_of(taught_current_students(actor)),
+                or_(PortfolioEntry.status == EntryStatus.CONFIRMED, PortfolioEntry.author_id == actor.user_id))
+
+
+@rows_of(PortfolioEntry)
+def own_portfolio(actor):
+    """A student's own entries: the confirmed ones and his proposals (waiting or rejected, with the reason)."""
+    return PortfolioEntry.student_id == actor.student_id if actor.student_id else false()
+
+
+@rows_of(PortfolioEntry)
+def children_portfolio(actor):
+    """The confirmed entries of a parent's children."""
+    if not actor.parent_id:
+        return false()
+    return and_(_entries_of(own_children(actor)), PortfolioEntry.status == EntryStatus.CONFIRMED)
+
+
+def _projects_with(students):
+    return select(project_participant.c.project_id).where(
+        project_participant.c.student_id.in_(select(Student.id).where(students)))
+
+
+def _own_projects(actor):
+    return or_(Project.supervisor_id == actor.staff_id if actor.staff_id else false(),
+               Project.created_by_id == actor.user_id if actor.user_id else false())
+
+
+@rows_of(Project)
+def own_class_projects(actor):
+    """Projects a participant of which is in a class this person leads, and those he supervises or began."""
+    return or_(Project.id.in_(_projects_with(own_class_students(actor))), _own_projects(actor))
+
+
+@rows_of(Project)
+def supervised_projects(actor):
+    """Projects the teacher supervises or began."""
+    return _own_projects(actor)
+
+
+@rows_of(Project)
+def own_projects_student(actor):
+    return Project.id.in_(_projects_with(own_student_card(actor))) if actor.student_id else false()
+
+
+@rows_of(Project)
+def children_projects(actor):
+    return Project.id.in_(_projects_with(own_children(actor))) if actor.parent_id else false()
+
+
+@rows_of(ProjectStage)
+def own_class_project_stages(actor):
+    return ProjectStage.project_id.in_(select(Project.id).where(own_class_projects(actor)))
+
+
+@rows_of(ProjectStage)
+def supervised_project_stages(actor):
+    return ProjectStage.project_id.in_(select(Project.id).where(supervised_projects(actor)))
+
+
+# -- end row filters: portfolio --
 
 
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
@@ -1005,6 +1092,33 @@ TABLE = {
     "quiz_take": Entry(QuizAssignment, {ST: Grant(READ | {"take"}, rows=student_quiz_assignments),
                                         PA: Grant(READ, rows=children_quiz_assignments)}),
     # -- end electronic tests --
+    # -- portfolio (issue 18.3, seed 000 §3.4, §4.3) --
+    # Whose portfolio one opens ("list"), adds entries to ("create") or proposes his own entries in ("propose"):
+    # the administration any student's, a class teacher his class's, a teacher the students of the classes he
+    # teaches, a student his own, a parent his children's.
+    "portfolio_student": Entry(Student, {
+        A: Grant(READ | {"create"}), DEP: Grant(READ | {"create"}), DIR: Grant(READ),
+        CT: Grant(READ | {"create"}, rows=own_class_students),
+        T: Grant(READ | {"create"}, rows=taught_current_students),
+        ST: Grant(READ | {"propose"}, rows=own_student_card), PA: Grant(READ, rows=own_children)}),
+    # The entries: the administration and the class teacher see all of theirs and "confirm" (or reject) the
+    # students' proposals; a teacher the confirmed ones and his own; a parent the confirmed ones of his children;
+    # a student his own. Changing an entry: the class teacher and the administration, or its author
+    # (services/portfolio/entries.py).
+    "portfolio": Entry(PortfolioEntry, {
+        A: Grant(CRUD | {"confirm"}), DEP: Grant(CRUD | {"confirm"}), DIR: Grant(READ),
+        CT: Grant(CRUD | {"confirm"}, rows=own_class_portfolio), T: Grant(CRUD, rows=taught_portfolio),
+        ST: Grant(READ | {"delete"}, rows=own_portfolio), PA: Grant(READ, rows=children_portfolio)}),
+    # Projects («портфолио проектов»): the administration all; a class teacher those of his class's students and
+    # his own; a teacher those he supervises or began; participants and their parents read theirs.
+    "portfolio_project": Entry(Project, {
+        A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
+        CT: Grant(CRUD, rows=own_class_projects), T: Grant(CRUD, rows=supervised_projects),
+        ST: Grant(READ, rows=own_projects_student), PA: Grant(READ, rows=children_projects)}),
+    "portfolio_stage": Entry(ProjectStage, {
+        A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
+        CT: Grant(CRUD, rows=own_class_project_stages), T: Grant(CRUD, rows=supervised_project_stages)}),
+    # -- end portfolio --
 }
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from admin_views.base import DECLARED, ENDPOINT_VERBS, SecureModelView, SecurePage, access_of, endpoint_access
 from admin_views.reports import REPORT_KEYS
-from models import (Announcement, DataRequest, ExamEntry, Mark, Organization, Quiz, QuizAssignment, QuizQuestion,
-                    SavedReport, User, db)
+from models import (Announcement, DataRequest, ExamEntry, Mark, Organization, PortfolioEntry, Project, ProjectStage,
+                    Quiz, QuizAssignment, QuizQuestion, SavedReport, User, db)
 from reports import registry as reports
 from services import permissions
 from services.messages import mail
@@ -40,6 +40,8 @@ ABSENT = {
     "reports.cell": "the first report a role opens has no cells to list (ОО-1's: tests/test_oo1.py)",
     "quizzes.attempt": "the world's test has no attempt (tests/test_quizzes.py takes one)",
     "my_tests.attempt": "the world's test has no attempt (tests/test_quizzes.py takes one)",
+    "portfolio.file": "the portfolio entry has no file (tests/test_portfolio.py downloads one)",
+    "portfolio.project_file": "the project has no result file (tests/test_portfolio.py downloads one)",
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
@@ -86,6 +88,12 @@ def school(world):
                                 accepted="да"))
     db.session.add(QuizAssignment(org_id=a.org.id, quiz_id=quiz.id, assignment_id=a.assignments[0].id,
                                   opens_at=datetime(2026, 11, 19, 6), closes_at=datetime(2026, 11, 27, 15)))
+    # the portfolio: a.teacher's confirmed entry of Учеников, and a project he supervises with Учеников in it
+    db.session.add(PortfolioEntry(org_id=a.org.id, student_id=a.student.id, kind="olympiad", title="Олимпиада",
+                                  level="school", event_date=date(2026, 11, 2), place="winner", status="confirmed",
+                                  author_id=a.teacher.user_id))
+    db.session.add(Project(org_id=a.org.id, title="Проект", supervisor_id=a.teacher.id, participants=[a.student],
+                           stages=[ProjectStage(org_id=a.org.id, title="Этап", planned_date=date(2026, 12, 1))]))
     db.session.commit()
     return world
 

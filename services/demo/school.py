@@ -10,6 +10,7 @@ from models import (AcademicYear, Department, Holiday, Organization, Parent, Par
                     PeriodType, Position, Role, Room, SchoolClass, Specialty, Staff, Student, db)
 from services import clock
 from services.demo.activity import create_activity_demo
+from services.demo.portfolio import create_portfolio_demo
 from services.demo.contingent import create_contingent_demo
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
@@ -311,6 +312,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_oo1_demo(org, year, classes, today)  # demo: ОО-1's movers before its date (20 September)
     create_report_builder_demo(org, classes, admin, deputy)  # demo: shared reports of «Конструктор отчётов»
     create_quizzes_demo(org, classes[1], today, seed=seed)  # demo: an electronic test taken, its marks in the journal
+    create_portfolio_demo(org, demo_student, class_teacher, subject_teacher, today, college=college)  # demo: portfolio
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 

@@ -1,0 +1,1 @@
+"""«Портфолио»: the students' portfolio pages and the projects' model views (services/portfolio/)."""
