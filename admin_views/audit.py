@@ -63,7 +63,6 @@ def _changed_fields(entry):
     return sorted(found, key=lambda item: item[0])
 
 
-
 def _changes(view, context, model, name):
     rows = "".join(
         f"<tr><td>{escape(label)}</td><td>{escape(_show(old))}</td><td>{escape(_show(new))}</td></tr>"

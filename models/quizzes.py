@@ -56,7 +56,7 @@ class QuizQuestion(OrgOwned, db.Model):
     __tablename__ = "quiz_question"
     __audited__ = True
     __labels__ = {"kind": "Тип", "text": "Вопрос", "points": "Баллы", "number_answer": "Верный ответ (число)",
-                  "tolerance": "Допуск", "accepted": "Верные ответы", "position": "Номер"}
+                  "tolerance": "Допуск", "accepted": "Верные ответы", "position": "Номер", "quiz_id": "Тест"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id", ondelete="CASCADE"), index=True)
@@ -98,7 +98,7 @@ class QuizAssignment(OrgOwned, db.Model):
 
     __tablename__ = "quiz_assignment"
     __audited__ = True
-    __labels__ = {"opens_at": "Открыт с", "closes_at": "Открыт до", "task": "Задание урока",
+    __labels__ = {"quiz_id": "Тест", "opens_at": "Открыт с", "closes_at": "Открыт до", "task": "Задание урока",
                   "threshold5": "Порог «5», %", "threshold4": "Порог «4», %", "threshold3": "Порог «3», %"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +131,8 @@ class QuizAttempt(OrgOwned, db.Model):
     __audited__ = True
     __labels__ = {"number": "Попытка", "state": "Состояние", "started_at": "Начата", "deadline": "Срок",
                   "finished_at": "Отправлена", "score": "Баллы", "max_score": "Из баллов", "late": "После срока",
-                  "student": "Обучающийся"}
+                  "student": "Обучающийся", "quiz_assignment_id": "Назначение теста",
+                  "layout": "Порядок вопросов и вариантов"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quiz_assignment_id: Mapped[int] = mapped_column(ForeignKey("quiz_assignment.id"), index=True)
@@ -166,7 +167,8 @@ class QuizAnswer(OrgOwned, db.Model):
 
     __tablename__ = "quiz_answer"
     __audited__ = True
-    __labels__ = {"response": "Ответ", "points": "Баллы", "is_correct": "Верно", "manual": "Проверено учителем"}
+    __labels__ = {"response": "Ответ", "points": "Баллы", "is_correct": "Верно", "manual": "Проверено учителем",
+                  "attempt_id": "Попытка", "question_id": "Вопрос"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempt.id", ondelete="CASCADE"), index=True)
