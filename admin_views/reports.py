@@ -48,7 +48,8 @@ class ReportsPage(SecurePage):
         reports = registry.available(self.actor)
         groups = [(group, [r for r in reports if r.group == group]) for group in registry.GROUPS]
         groups = [(g, rs) for g, rs in groups if rs]
-        return self.render("reports/index.html", groups=groups, org=self.actor.org)
+        builder = permissions.allowed(self.actor, "report_builder", "list")
+        return self.render("reports/index.html", groups=groups, org=self.actor.org, builder=builder)
 
     @requires("list", view=REPORT_KEYS)  # and the report's own key: 404 below
     @expose("/<key>/")

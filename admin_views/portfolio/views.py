@@ -15,11 +15,21 @@ from admin_views.files import download
 from admin_views.forms import REFUSED, Sent, refused
 from admin_views.portfolio.forms import ClassQuery, DecideForm, EntryForm
 
-PORTFOLIO = "Портфолио"
+# The staff find the portfolio under «Люди» (the top menu stays one line at 1366 px); a student and a parent
+# reach it from the diary's «Портфолио» tab, so the menu does not list it for them.
+PORTFOLIO = "Люди"
+
+
+class StaffMenu:
+    def is_visible(self):
+        actor = self.actor
+        if actor is not None and (actor.student_id or actor.parent_id):
+            return False
+        return super().is_visible()
 ENTRY, PROJECT = entries.KEY, projects.KEY
 
 
-class PortfolioPage(SecurePage):
+class PortfolioPage(StaffMenu, SecurePage):
     view_key = entries.STUDENT_KEY
     needs_organization = True
 
@@ -184,7 +194,7 @@ def _names(view, context, model, name):
                      for s in model.participants)
 
 
-class ProjectView(SecureModelView):
+class ProjectView(StaffMenu, SecureModelView):
     view_key = PROJECT
     column_list = ("title", "subject", "supervisor", "participants", "start_date", "mark")
     column_default_sort = [("start_date", True), ("id", True)]
@@ -206,7 +216,7 @@ class ProjectView(SecureModelView):
             model.created_by_id = self.actor.user_id
 
 
-class ProjectStageView(SecureModelView):
+class ProjectStageView(StaffMenu, SecureModelView):
     view_key = projects.STAGE_KEY
     column_list = ("project", "title", "planned_date", "done_date", "note")
     column_default_sort = [("planned_date", False), ("id", False)]
