@@ -48,7 +48,7 @@ from services import backup, files, notify_send
 from services.messages import mail as messages_mail
 from services.people import accounts, contingent
 from services.movement.cli import cli as movement_cli
-from services.imports.cli import import_command
+from services.imports.cli import export_command, import_command
 from services.notify_cli import cli as notify_cli
 from services.announcements.cli import cli as announcements_cli
 
@@ -396,6 +396,7 @@ def _register_errors(app):
 def _register_cli(app):
     app.cli.add_command(movement_cli)
     app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(announcements_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(archive_cli)

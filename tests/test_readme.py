@@ -108,7 +108,8 @@ def installation(app, tmp_path, monkeypatch):
             db.engine.dispose()
 
 
-SECTIONS_ON_THE_DEMO_SCHOOL = ("Резервное копирование", "Отчёты из командной строки", "Уведомления по почте")
+SECTIONS_ON_THE_DEMO_SCHOOL = ("Резервное копирование", "Отчёты из командной строки", "Уведомления по почте",
+                               "Импорт из командной строки")
 
 
 def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
@@ -136,6 +137,7 @@ def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
     assert (tmp_path / "backups" / "journal" / "journal-2026-11-20-1530.sqlite3").exists()
     assert (tmp_path / "itogi-5A.xlsx").stat().st_size > 0
     assert (tmp_path / "ved.json").stat().st_size > 0
+    assert "import" in ran and "export" in ran and (tmp_path / "kontingent.json").stat().st_size > 0
 
 
 def test_a_command_on_a_database_without_tables_says_what_to_do(installation):

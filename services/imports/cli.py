@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from models import Organization, db, scope
-from services import imports, uow, uploads
+from services import audit, imports, uow, uploads
 from services.context import Actor
 from services.errors import DomainError
 from services.imports import core
@@ -70,4 +70,29 @@ def import_command(kind, path, org_id, do_apply, details):
         click.echo("Это проверка: ничего не записано. Чтобы загрузить, повторите с --apply.")
 
 
-__all__ = ["import_command"]
+@click.command("export")
+@click.argument("kind")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--org", "org_id", type=int, required=True, help="Организация (номер), данные которой выгружаются.")
+@uow.command
+def export_command(kind, path, org_id):
+    """Выгрузка списка в том же виде, что и импорт: KIND — вид (students …), FILE — файл .xlsx или .csv (по
+    расширению). Выгрузку можно исправить и загрузить обратно: `flask import`."""
+    importer = imports.get(kind)
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        raise click.ClickException(f"Организация № {org_id} не найдена")
+    fmt = "csv" if Path(path).suffix.lower() == ".csv" else "xlsx"
+    with scope.organization(org.id):
+        actor = Actor.system_actor(org)
+        content, _, ext, count = core.export(actor, importer, fmt)
+        audit.log_read(actor, "export", importer.resource,
+                       detail=f"flask export: {importer.title}, .{ext}", rows=count)
+    try:
+        Path(path).write_bytes(content)
+    except OSError as exc:
+        raise click.ClickException(f"Файл не записывается: {exc.strerror or exc}") from None
+    click.echo(f"Выгружено — «{importer.title}»: строк {count}, файл {path}")
+
+
+__all__ = ["import_command", "export_command"]
