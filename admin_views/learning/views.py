@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 
 from models import MATERIAL_KINDS, Course, Material, MaterialAssignment, db
-from services import dates, permissions, uploads
+from services import dates, permissions
 from services.errors import DomainError
 from services.files import ALLOWED_HINT, MAX_FILE_BYTES
 from services.learning import materials as learning
@@ -15,7 +15,7 @@ from services.params import parse_id
 from services.uploads import megabytes
 
 from admin_views.base import SecurePage, requires
-from admin_views.files import download
+from admin_views.files import download, uploaded
 from admin_views.forms import REFUSED, Sent, refused
 from admin_views.learning.forms import AssignForm, CourseForm, LibraryQuery, MaterialForm
 
@@ -30,12 +30,6 @@ class MaterialsPage(SecurePage):
 
     def _today(self):
         return dates.today(self.actor.org)
-
-    def _upload(self):
-        file = request.files.get("file")
-        if file is None or not file.filename:
-            return None
-        return file.filename, uploads.read_upload(file, expected=None)
 
     @requires("library", rows=Material)
     @expose("/")
@@ -60,7 +54,7 @@ class MaterialsPage(SecurePage):
         if request.method == "POST":
             form = MaterialForm.from_form()
             try:
-                material = learning.create_material(self.actor, form.material(self._upload()))
+                material = learning.create_material(self.actor, form.material(uploaded()))
             except DomainError as exc:
                 return self._form(None, refused(exc), REFUSED)
             flash("Материал сохранён.", "success")
@@ -98,7 +92,7 @@ class MaterialsPage(SecurePage):
         if request.method == "POST":
             form = MaterialForm.from_form()
             try:
-                learning.update_material(self.actor, material_id, form.material(self._upload()), form.version.data)
+                learning.update_material(self.actor, material_id, form.material(uploaded()), form.version.data)
             except DomainError as exc:
                 sent = refused(exc)
                 return self._form(db.session.get(Material, material_id), sent, REFUSED)

@@ -6,12 +6,12 @@ from flask_admin import expose
 from sqlalchemy.orm import joinedload, selectinload
 
 from models import EntryKind, EntryLevel, EntryPlace, EntryStatus, PortfolioEntry, Project, ProjectStage, Student, db
-from services import dates, uploads
+from services import dates
 from services.errors import DomainError, PermissionDenied
 from services.portfolio import entries, projects
 
 from admin_views.base import SecureModelView, SecurePage, requires
-from admin_views.files import download
+from admin_views.files import download, uploaded
 from admin_views.forms import REFUSED, Sent, refused
 from admin_views.portfolio.forms import ClassQuery, DecideForm, EntryForm
 
@@ -32,12 +32,6 @@ ENTRY, PROJECT = entries.KEY, projects.KEY
 class PortfolioPage(StaffMenu, SecurePage):
     view_key = entries.STUDENT_KEY
     needs_organization = True
-
-    def _upload(self):
-        file = request.files.get("file")
-        if file is None or not file.filename:
-            return None
-        return file.filename, uploads.read_upload(file, expected=None)
 
     @requires("list", rows=Student)
     @expose("/")
@@ -85,7 +79,7 @@ class PortfolioPage(StaffMenu, SecurePage):
             abort(404)
         form = EntryForm.from_form()
         try:
-            entry = entries.add(self.actor, student_id, form.entry(), self._upload())
+            entry = entries.add(self.actor, student_id, form.entry(), uploaded())
         except DomainError as exc:
             sent = refused(exc)
             return self._student_page(db.session.get(Student, student_id), sent, REFUSED)
@@ -109,7 +103,7 @@ class PortfolioPage(StaffMenu, SecurePage):
         if request.method == "POST":
             form = EntryForm.from_form()
             try:
-                entries.update(self.actor, entry_id, form.entry(), form.version.data, self._upload(),
+                entries.update(self.actor, entry_id, form.entry(), form.version.data, uploaded(),
                                drop_file=bool(form.drop_file.data))
             except DomainError as exc:
                 sent = refused(exc)
@@ -180,7 +174,7 @@ class PortfolioPage(StaffMenu, SecurePage):
             abort(404)
         form = DecideForm.from_form()
         try:
-            projects.set_result_file(self.actor, project_id, self._upload(), drop=form.action.data == "drop")
+            projects.set_result_file(self.actor, project_id, uploaded(), drop=form.action.data == "drop")
         except DomainError as exc:
             sent = refused(exc)
             return self.render("portfolio/project.html", project=projects.project_for(self.actor, project_id),
