@@ -101,7 +101,10 @@ def current_year_json(actor):
 
 
 def card(actor, school_id):
-    """schools/{id}/card: the organization's card; only the school the login chose."""
+    """schools/{id}/card: the organization's card; only the school the login chose (an id below 1 — what
+    netschoolapi sends when its login was given the school's id, not its name — means that school)."""
+    if school_id < 1:
+        school_id = actor.org_id
     if school_id != actor.org_id:
         raise NotFound()
     org = actor.org
