@@ -15,6 +15,7 @@ from services.errors import DomainError
 from services.journal import diary
 from tests.factories import (jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, make_student,
                              tt_bells)
+from tests.querycount import count_queries
 
 MONDAY = date(2026, 11, 16)  # the frozen today (20.11.2026) is its Friday
 TEST_PASSWORD = "test-pass-123"
@@ -341,3 +342,40 @@ def test_marks_of_every_kind_keep_the_clients_shapes(world, app):
     assert [(m["mark"], m.get("abbr")) for m in marks] == [(None, "незач"), (1, None), (None, "зач")]
     assert all(isinstance(x["weight"], int) for x in data["weekDays"][0]["lessons"][0]["assignments"])
     assert len(api.get("student/diary/init").get_json()["students"]) == 2
+
+
+def test_diary_statements_do_not_grow_with_the_week(world, app):
+    a = world.a
+    tt_bells(a.org)
+    api = logged_in(app, world)
+    counts = []
+    for subjects in (1, 6):
+        for n in range(subjects):
+            subject = jr_subject(a.org, f"Предмет {n}-{subjects}")
+            lessons = jr_lessons(jr_assignment(a.org, a.year, a.klass, a.teacher, subject), a.period,
+                                 [MONDAY + timedelta(days=d) for d in range(5)], number=n + 1,
+                                 homework="Упражнение")
+            for lesson in lessons:
+                jr_mark(jr_task(lesson, "Контрольная работа", weight=Decimal("1.5")), a.student, "4")
+                jr_task(lesson, "Ответ на уроке", mandatory=True)
+        db.session.commit()
+        with count_queries() as statements:
+            response = api.get("student/diary", query_string={"studentId": a.student.id,
+                                                              "weekStart": MONDAY.isoformat(),
+                                                              "weekEnd": (MONDAY + timedelta(days=5)).isoformat()})
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1] and counts[1] <= 20, counts
+
+
+def test_a_teacher_who_is_a_parent_reads_only_his_children(world, app):
+    a = world.a
+    card = Parent(org_id=a.org.id, last_name="Учителев", first_name="Тимур", middle_name="Иванович",
+                  relation=ParentRelation.FATHER.value, user_id=a.teacher.user_id)
+    card.children = [a.classmate]
+    db.session.add(card)
+    db.session.commit()
+    api = logged_in(app, world, "a.teacher")
+    assert [s["studentId"] for s in api.get("student/diary/init").get_json()["students"]] == [a.classmate.id]
+    for student in (a.student, a.stranger):  # pupils of his lessons or class are not his through the API
+        assert api.get("student/diary/pastMandatory", query_string={"studentId": student.id}).status_code == 404
