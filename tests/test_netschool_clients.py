@@ -51,9 +51,9 @@ def _make_venv(name, version):
             try:
                 subprocess.run([sys.executable, "-m", "venv", "--clear", str(folder)], check=True,
                                capture_output=True, timeout=120, env=env)
-                installed = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
-                                            "-q", f"{name}=={version}"], capture_output=True, text=True,
-                                           timeout=600, env=env)
+                pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--timeout", "20",
+                       "--retries", "1", "-q", f"{name}=={version}"]
+                installed = subprocess.run(pip, capture_output=True, text=True, timeout=600, env=env)
             except (subprocess.SubprocessError, OSError) as exc:
                 return python, f"the virtualenv of {name} could not be made: {exc}"
             if installed.returncode != 0:
