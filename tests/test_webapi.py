@@ -379,3 +379,30 @@ def test_a_teacher_who_is_a_parent_reads_only_his_children(world, app):
     assert [s["studentId"] for s in api.get("student/diary/init").get_json()["students"]] == [a.classmate.id]
     for student in (a.student, a.stranger):  # pupils of his lessons or class are not his through the API
         assert api.get("student/diary/pastMandatory", query_string={"studentId": student.id}).status_code == 404
+
+
+def test_hostile_input_gets_json_never_a_traceback(world, app):
+    _, password = new_password("a.parent")
+    api = Api(app)
+    for form in ({}, {"lt": "garbage", "un": "a.parent", "pw2": "x"},
+                 {"lt": "x" * 5000, "scid": "9" * 40, "un": "a" * 500, "pw2": "Ж" * 300},
+                 {"lt": api.post("auth/getdata").get_json()["lt"], "scid": "-1", "un": "a.parent", "pw2": "0"}):
+        response = api.post("login", data=form)
+        assert response.status_code == 409 and response.get_json()["message"]
+    api = logged_in(app, world)
+    sid = str(world.a.student.id)
+    for url, args in (("student/diary", {"studentId": sid, "weekStart": "2026-02-30"}),
+                      ("student/diary", {"studentId": sid, "weekStart": "2026-01-01", "weekEnd": "2027-01-01"}),
+                      ("student/diary", {"studentId": "9" * 30}), ("student/diary/assigns/abc", {"studentId": sid}),
+                      ("student/diary/assigns/" + "9" * 30, {"studentId": sid}), ("schools/x/card", {})):
+        response = api.get(url, query_string=args)
+        assert response.status_code in (400, 404) and response.get_json()["message"], (url, response.status_code)
+    for body in ("not json", {"assignId": "1"}, {"assignId": [[1]]}, {"assignId": ["x"]}, [1]):
+        kwargs = {"data": body} if isinstance(body, str) else {"json": body}
+        response = api.post("student/diary/get-attachments", query_string={"studentId": sid}, **kwargs)
+        assert response.status_code == 400 and response.get_json()["message"]
+    response = api.post("student/diary/get-attachments", query_string={"studentId": sid},
+                        json={"assignId": [2 ** 40, -(2 ** 40), 0]})
+    assert response.status_code == 200 and response.get_json() == []
+    assert api.request("delete", "student/diary").status_code == 404
+    assert api.get("student/diary/init").status_code == 200  # the token still lives
