@@ -38,6 +38,7 @@ from services.timetable import bells, changes, exams, weekly
 from services.portfolio import entries as portfolio_entries, projects as portfolio_projects
 from admin_views.args import IdConverter
 from admin_views.auth import bp as auth_bp
+from admin_views.webapi import bp as webapi_bp
 from admin_views.registry import init_admin
 from services.terms import term
 from services.context import organizations_of
@@ -45,6 +46,7 @@ from werkzeug.exceptions import HTTPException
 from reports.archive_cli import cli as archive_cli
 from reports.cli import cli as report_cli
 from services import backup, files, notify_send
+from services.api import passwords as app_passwords
 from services.messages import mail as messages_mail
 from services.people import accounts, contingent
 from services.movement.cli import cli as movement_cli
@@ -116,6 +118,9 @@ def default_config():
         "SESSION_COOKIE_NAME": "journal_session",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,  # an idle session ends after 8 h …
         "SESSION_ABSOLUTE_LIFETIME": 12 * 3600,  # … and a busy one 12 h after the login
+        # The apps' API tokens (/webapi/, services/api/sessions.py): idle 30 min, at most 12 h after the login.
+        "API_TOKEN_IDLE": int(os.environ.get("API_TOKEN_IDLE") or 30 * 60),
+        "API_TOKEN_LIFETIME": int(os.environ.get("API_TOKEN_LIFETIME") or 12 * 3600),
         # A request body: no page takes more than one uploaded file (services/uploads.py); form
         # fields are capped apart by Flask's MAX_FORM_MEMORY_SIZE (500 000 bytes).
         "MAX_CONTENT_LENGTH": uploads.MAX_UPLOAD_BYTES,
@@ -178,6 +183,8 @@ def create_app(config=None):
 
     app.url_map.converters["id"] = IdConverter
     app.register_blueprint(auth_bp)
+    app.register_blueprint(webapi_bp)  # /webapi/: the apps' API, its own token and no page session
+    csrf.exempt(webapi_bp)
     install_rules()
     init_admin(app, csp_nonce)
     formatting.register(app)  # |date, |datetime, |time: every date and time shown
@@ -251,6 +258,8 @@ def _register_hooks(app):
     def load_actor():
         g.actor = None
         audit.set_context(None, None, client_address())
+        if request.blueprint == "webapi":
+            return None  # the apps' API authenticates by its own token, never by the page session
         if request.endpoint in ("healthz", "static") or not current_user.is_authenticated:
             return None
         if _session_outlived():
@@ -415,6 +424,16 @@ def _register_cli(app):
             password = click.prompt("Пароль", hide_input=True, confirmation_prompt="Повторите пароль")
         user = accounts.create_superadmin(login, password)
         click.echo(f"Создан администратор установки «{user.login}».")
+
+    @app.cli.command("api-password")
+    @click.argument("login")
+    @click.option("--name", default="Приложение", help="Название пароля (например, «бот в Telegram»).")
+    @uow.command
+    def api_password(login, name):
+        """Создать пароль приложения для учётной записи; новый пароль — в последней строке вывода."""
+        row, password = app_passwords.create_for_login(login, name)
+        click.echo(f"Пароль приложения «{row.name}» для «{row.user.login}» создан; он показывается один раз:")
+        click.echo(password)
 
     @app.cli.command("demo-data")
     @click.option("--kind", type=click.Choice(["school", "college"]), default="school",

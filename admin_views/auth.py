@@ -3,9 +3,10 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from admin_views.base import local_url, public, signed_in
-from admin_views.forms import IntField, PageForm, Sent, TextField
+from admin_views.forms import IdField, IntField, PageForm, Sent, TextField
 from models import db
 from services import clock
+from services.api import passwords as app_passwords
 from services.people import accounts
 from services.errors import DomainError
 
@@ -25,6 +26,14 @@ class PasswordForm(PageForm):
     old_password = TextField()
     new_password = TextField()
     confirm_password = TextField()
+
+
+class AppPasswordForm(PageForm):
+    name = TextField(strip=True)
+
+
+class RevokeForm(PageForm):
+    password_id = IdField()
 
 
 class SwitchOrganizationForm(PageForm):
@@ -100,3 +109,38 @@ def switch_organization():
         abort(403)
     session["org_id"] = org_id
     return redirect(url_for("admin.index"))
+
+
+def _app_passwords_page(new=None, error=None, sent=None, status=200):
+    return render_template("app_passwords.html", rows=app_passwords.listed(current_user), new=new, error=error,
+                           sent=sent or Sent(), may_have=app_passwords.may_have(current_user),
+                           limit=app_passwords.MAX_ACTIVE), status
+
+
+@bp.route("/app-passwords", methods=["GET", "POST"])
+@signed_in
+@login_required
+def app_password_list():
+    """«Пароли приложений» of the signed-in user: create (the password shown once), list, revoke."""
+    if request.method == "POST":
+        try:
+            row, password = app_passwords.create(current_user, AppPasswordForm.from_form().name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            return _app_passwords_page(error=str(exc), sent=Sent(request.form, exc.fields), status=400)
+        return _app_passwords_page(new=(row.name, password))
+    return _app_passwords_page()
+
+
+@bp.route("/app-passwords/revoke", methods=["POST"])
+@signed_in
+@login_required
+def app_password_revoke():
+    password_id = RevokeForm.from_form().password_id.data
+    try:
+        row = app_passwords.revoke(current_user, password_id)
+    except DomainError as exc:
+        db.session.rollback()
+        return _app_passwords_page(error=str(exc), status=404)
+    flash(f"Пароль приложения «{row.name}» отозван: приложения с ним больше не войдут.", "success")
+    return redirect(url_for("auth.app_password_list"))

@@ -328,3 +328,29 @@ def diary_period(child, period, org):
         item.average = weighted_average((m.value, m.weight) for _, m in item.marks)
         item.suggested = suggested_mark(item.average, threshold)
     return sorted(subjects.values(), key=lambda s: order.get(s.subject_id, (0, s.name)))
+
+
+def overdue_mandatory(child, start, today):
+    """Overdue mandatory work (the API's pastMandatory): the mandatory tasks of the student's lessons from
+    `start` to the day before `today` that have no mark of his — the diary's debts («.») — oldest first.
+    Rows (task id, type id, topic, type name, weight, lesson id, lesson date, subject); one statement."""
+    if child.class_id is None:
+        return []
+    TA = TeachingAssignment
+    return db.session.execute(
+        select(Task.id, Task.type_id, Task.topic, TaskType.name, Task.weight, Lesson.id, Lesson.date, Subject.name)
+        .select_from(Task).join(Lesson, Lesson.id == Task.lesson_id).join(TaskType, TaskType.id == Task.type_id)
+        .join(TA, TA.id == Lesson.assignment_id).join(Subject, Subject.id == TA.subject_id)
+        .where(_student_lessons(child, start, today - timedelta(days=1)), Task.is_mandatory.is_(True),
+               ~select(Mark.id).where(Mark.task_id == Task.id, Mark.student_id == child.id).exists())
+        .order_by(Lesson.date, Lesson.number, Task.position)).all()
+
+
+def lesson_of_student(child, lesson_id):
+    """The lesson, if it is one of the student's (as his diary shows it), else None; one statement."""
+    TA = TeachingAssignment
+    found = db.session.execute(select(Lesson.date).where(Lesson.id == lesson_id)).first()
+    if found is None or child.class_id is None:
+        return None
+    return db.session.scalar(select(Lesson).join(TA, TA.id == Lesson.assignment_id).where(
+        Lesson.id == lesson_id, _student_lessons(child, found[0], found[0])))

@@ -235,19 +235,20 @@ def _wait_message(delta):
     return f"Слишком много неудачных попыток входа. Повторите через {seconds} с."
 
 
-def authenticate(login, password, address):
+def authenticate(login, password, address, verify=None):
     """The user, if the login and password are right and no throttle holds. A failure's counters and
     log row are committed at once (uow.checkpoint: they stay when the request rolls back); a success
-    is committed with the request."""
+    is committed with the request. `verify(user, password)`: another proof than the account's password
+    (the API's app passwords, services/api/sessions.py), counted by the same throttle."""
     try:
-        return _authenticate(login, password, address)
+        return _authenticate(login, password, address, verify)
     except IntegrityError:
         # Another worker created the same counter row at this very moment; now it exists.
         db.session.rollback()
-        return _authenticate(login, password, address)
+        return _authenticate(login, password, address, verify)
 
 
-def _authenticate(login, password, address):
+def _authenticate(login, password, address, verify=None):
     login = (login or "").strip().lower()[:64]
     now = utcnow()
     user = db.session.scalar(select(User).where(User.login == login)) if login else None
@@ -271,7 +272,9 @@ def _authenticate(login, password, address):
     uow.checkpoint("the failure counted before the password check persists")
     if user is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
-    if user is None or not password or not verify_password(user, password):
+    proven = (verify(user, password) if verify is not None else verify_password(user, password)) \
+        if user is not None and password else False
+    if not proven:
         _register_failure(_throttle_row(network_key), ADDRESS_FREE_FAILURES, now, ADDRESS_FORGETS_ONE_PER)
         log_login(db.session, login, user_id, address, False, "bad credentials")
         uow.checkpoint("a failed attempt stays counted and logged")
@@ -286,6 +289,10 @@ def _authenticate(login, password, address):
         log_login(db.session, login, user.id, address, False, "blocked")
         uow.checkpoint("a blocked account's attempt is logged")
         raise DomainError("Учётная запись заблокирована. Обратитесь к администратору.")
+    if verify is not None:  # an app's login: the account's password and its last page login stay
+        log_login(db.session, login, user.id, address, True)
+        db.session.flush()
+        return user
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # hashed again at today's parameters
     user.last_login_at = now
