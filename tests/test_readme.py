@@ -98,8 +98,9 @@ def installation(app, tmp_path, monkeypatch):
                 accounts = create_demo(password=PASSWORD)
                 db.session.commit()  # as the `demo-data` command's unit of work does
                 deputy = next(account.login for account in accounts if account.role == "Заместитель директора")
+                parent = next(account.login for account in accounts if account.role == "Родитель")
                 db.session.remove()
-        return fresh, deputy
+        return fresh, (deputy, parent) if demo else (None, None)
 
     yield make_app
     for fresh in made:
@@ -109,7 +110,7 @@ def installation(app, tmp_path, monkeypatch):
 
 
 SECTIONS_ON_THE_DEMO_SCHOOL = ("Резервное копирование", "Отчёты из командной строки", "Уведомления по почте",
-                               "Импорт из командной строки")
+                               "Импорт из командной строки", "API для приложений")
 
 
 def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
@@ -121,10 +122,11 @@ def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
             commands = [command for command in commands if FLASK in command]
             if not commands:
                 continue
-            fresh, deputy = installation(f"section{number}", demo=heading in SECTIONS_ON_THE_DEMO_SCHOOL)
+            fresh, (deputy, parent) = installation(f"section{number}", demo=heading in SECTIONS_ON_THE_DEMO_SCHOOL)
+            # LOGIN: the deputy (a report as his), a parent where the command is the family's (an app password)
             for command in commands:
                 args = [arg.replace("/var/backups", str(tmp_path / "backups")) for arg in flask_args(command)]
-                args = [deputy if arg == "LOGIN" else arg for arg in args]
+                args = [(parent if args[0] == "api-password" else deputy) if arg == "LOGIN" else arg for arg in args]
                 # create-admin asks for the password twice; restore asks to confirm
                 answer = f"{PASSWORD}\n{PASSWORD}\n" if args[0] == "create-admin" else "y\n"
                 with fresh.app_context():
@@ -137,7 +139,8 @@ def test_the_readme_s_flask_commands_run_as_printed(installation, tmp_path):
     assert (tmp_path / "backups" / "journal" / "journal-2026-11-20-1530.sqlite3").exists()
     assert (tmp_path / "itogi-5A.xlsx").stat().st_size > 0
     assert (tmp_path / "ved.json").stat().st_size > 0
-    assert "import" in ran and "export" in ran and (tmp_path / "kontingent.json").stat().st_size > 0
+    assert "api-password" in ran and "import" in ran and "export" in ran
+    assert (tmp_path / "kontingent.json").stat().st_size > 0
 
 
 def test_a_command_on_a_database_without_tables_says_what_to_do(installation):

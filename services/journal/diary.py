@@ -10,9 +10,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Integer, Numeric, String, and_, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from models import (Attendance, AttendanceCode, Bell, ClassMembership, Lesson, Mark, Period, PeriodMark,
-                    PeriodMarkKind, SchoolClass, Staff, Student, SubgroupMember, Subject, Task, TaskType,
-                    TeachingAssignment, db)
+from models import (Attendance, AttendanceCode, Bell, ClassMembership, Lesson, LessonFile, Mark, MaterialAssignment,
+                    Period, PeriodMark, PeriodMarkKind, SchoolClass, Staff, Student, SubgroupMember, Subject, Task,
+                    TaskType, TeachingAssignment, db)
 from services import audit, permissions
 from services.announcements import board as announcements
 from services.journal._common import MISSED_KINDS, short_person
@@ -176,7 +176,10 @@ def diary_week(child, start):
         later.assignment_id == Lesson.assignment_id, later.is_cancelled.is_(False),
         or_(later.date > Lesson.date, and_(later.date == Lesson.date, later.number > Lesson.number))) \
         .scalar_subquery()
-    query = select(*columns, func.coalesce(due_lesson.date, next_date)) \
+    # Whether the lesson has files or materials at all: the week's two extra statements run only when one has.
+    has_files = select(LessonFile.id).where(LessonFile.lesson_id == Lesson.id).exists()
+    has_materials = select(MaterialAssignment.id).where(MaterialAssignment.lesson_id == Lesson.id).exists()
+    query = select(*columns, func.coalesce(due_lesson.date, next_date), has_files, has_materials) \
         .join(TA, TA.id == Lesson.assignment_id).join(Subject, Subject.id == TA.subject_id) \
         .outerjoin(Staff, Staff.id == func.coalesce(Lesson.teacher_id, TA.teacher_id)) \
         .outerjoin(year_bell, and_(year_bell.org_id == Lesson.org_id, year_bell.year_id == TA.year_id,
@@ -197,10 +200,12 @@ def diary_week(child, start):
     if lessons:
         _attach_marks(child, lessons)
         _attach_due_work(lessons)
-        for lesson_id, rows in lesson_files.files_of(lessons).items():  # one statement for the week
-            lessons[lesson_id].files = rows
-        for lesson_id, rows in materials.lesson_materials(lessons).items():  # one statement for the week
-            lessons[lesson_id].materials = rows
+        with_files = [r[0] for r in rows if r[14]]
+        with_materials = [r[0] for r in rows if r[15]]
+        for lesson_id, found in lesson_files.files_of(with_files).items():  # one statement, if any has files
+            lessons[lesson_id].files = found
+        for lesson_id, found in materials.lesson_materials(with_materials).items():  # one, if any has materials
+            lessons[lesson_id].materials = found
     return list(days.values())
 
 

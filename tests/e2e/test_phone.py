@@ -13,7 +13,7 @@ from tests.e2e.conftest import login, settle
 
 PHONE = {"width": 390, "height": 844}
 SHOW = "button:text-is('Показать')"
-MAX_PAGES = 14  # per account: the menu, the reports, the diary's tab
+MAX_PAGES = 24  # per account: the menu, the reports, the diary's tabs
 
 
 def demo_accounts():
