@@ -211,8 +211,8 @@ def bounded_statements(seconds):
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
     raw = None
-    if postgres:
-        _set_statement_timeout(connection, _ms(seconds))
+    if postgres:  # at least a millisecond: 0 would be no limit at all, a negative one the server's error
+        _set_statement_timeout(connection, max(1, _ms(seconds)))
     else:
         raw = connection.connection.driver_connection
         deadline = time.monotonic() + seconds

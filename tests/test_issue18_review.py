@@ -1,0 +1,204 @@
+"""Issue 18 as its acceptance tests would walk it: the builder posted around its form (columns a role may not read
+in a filter, a grouping, a total or a sort; unknown entities and operators; SQL-looking and oversized values) and
+its statement timeout really stopping a statement on either database, however small the setting; nothing of an
+e-test's answers in any page a student opens before he submits; every number of ОО-1 listed by its drill-down."""
+import re
+
+import pytest
+from sqlalchemy import func, select, text
+
+from models import QuizAttempt, Student, db
+from reports import registry
+from reports.oo1 import build_form
+from reports.parameters import resolve
+from services import database
+from services.context import Actor
+from services.errors import DomainError
+from services.learning import quizzes
+from services.report_builder import definition as definitions, run as runs
+from tests.factories import actor_of
+from tests.test_oo1 import movers  # noqa: F401 (the fixture)
+from tests.test_quizzes import add_question, create_quiz, frozen_now, give, qz  # noqa: F401 (fixtures)
+
+URL = "/report-builder"
+
+
+# -- the builder ----------------------------------------------------------------------------------------------
+
+def _raw(**kw):
+    raw = {"entity": "students", "columns": ["full_name"], "filters": [], "group_by": [], "aggregates": [],
+           "sort": []}
+    raw.update(kw)
+    return raw
+
+
+@pytest.mark.parametrize("raw, message", [
+    (_raw(filters=[{"column": "snils", "op": "contains", "value": "1"}]), "СНИЛС.*недоступен"),
+    (_raw(filters=[{"column": "snils", "op": "empty"}]), "СНИЛС.*недоступен"),
+    (_raw(filters=[{"column": "passport", "op": "filled"}]), "Паспорт.*недоступен"),
+    (_raw(filters=[{"column": "ovz", "op": "eq", "value": "yes"}]), "ОВЗ.*недоступен"),
+    (_raw(filters=[{"column": "address", "op": "eq", "value": "x"}]), "недоступен"),
+    (_raw(group_by=["snils"]), "СНИЛС.*недоступен"),
+    (_raw(group_by=["health_group"]), "недоступен"),
+    (_raw(aggregates=["min:snils"]), "недоступен"),
+    (_raw(sort=[{"column": "snils", "desc": True}]), "нет среди столбцов"),
+    (_raw(columns=["full_name", "snils"], sort=[{"column": "snils"}]), "СНИЛС.*недоступен"),
+    (_raw(entity="staff", columns=["full_name"]), "недоступна"),
+    (_raw(entity="users"), "нет в конструкторе"),
+    (_raw(entity=["students"]), "нет в конструкторе"),
+    (_raw(filters=[{"column": "full_name", "op": "'; DROP TABLE student; --", "value": "x"}]), "нет операции"),
+    (_raw(filters=[{"column": "full_name", "op": "in", "value": list(range(100000))}]), "нет операции"),
+    (_raw(filters=[{"column": "full_name", "op": "eq", "value": list(range(100000))}]), "повреждено"),
+    (_raw(filters=[{"column": "full_name", "op": "eq", "value": "x" * 201}]), "длиннее"),
+    (_raw(filters=[{"column": "full_name", "op": "contains", "value": "a"}] * 21), "Не больше 20"),
+    (_raw(filters=[{"column": "student.snils", "op": "eq", "value": "1"}]), "нет у сущности"),
+    (_raw(filters=[{"column": "birth_date", "op": "between", "value": "01.01.2010", "value2": "1=1"}]), "дат"),
+    (_raw(filters=[{"column": "grade", "op": "eq", "value": "5 OR 1=1"}]), "не число"),
+    (_raw(columns=["full_name"] * 31), "Не больше 30"),
+    (_raw(sort=[{"column": "full_name"}] * 3), "не больше чем по двум"),
+    (_raw(group_by=["class_name", "sex", "status"]), "не больше чем по двум"),
+])
+def test_a_class_teacher_posting_around_the_form_is_refused(world, raw, message):
+    teacher = actor_of("a.class_teacher")
+    with pytest.raises(DomainError, match=message):
+        definitions.check(teacher, raw)
+
+
+def test_sql_looking_values_are_only_values(world):
+    admin = actor_of("a.admin")
+    for value in ("' OR '1'='1", "%", "_", "\\", "'); DELETE FROM student; --"):
+        for op in ("contains", "eq"):
+            result = runs.run(admin, definitions.check(admin, _raw(
+                filters=[{"column": "full_name", "op": op, "value": value}])))
+            assert result.total == 0, (op, value)
+    assert runs.run(admin, definitions.check(admin, _raw())).total == 3
+
+
+def test_the_same_posts_through_the_page_are_refused_in_russian_with_no_rows(world, browser):
+    b = browser()
+    b.login("a.class_teacher")
+    for data in ({"entity": "students", "column": ["full_name"], "filter-0-column": "snils",
+                  "filter-0-op": "contains", "filter-0-value": "1", "run": "1"},
+                 {"entity": "students", "column": ["full_name"], "group1": "snils", "run": "1"},
+                 {"entity": "students", "column": ["full_name"], "sort1": "snils", "run": "1"},
+                 {"entity": "students", "column": ["full_name", "snils"], "xlsx": "1"},
+                 {"entity": "students", "column": ["full_name"], "page": "99999999999999999999", "run": "1"}):
+        resp = b.post(f"{URL}/new/", data=data)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code in (200, 403, 409, 422), (data, resp.status_code)
+        assert "Traceback" not in html and world.a.student.snils not in html, data
+
+
+@pytest.mark.parametrize("seconds", [0.0001, 0, -1])
+def test_the_statement_timeout_stops_a_statement_however_small_the_setting(world, seconds):
+    """A tiny setting once became `statement_timeout = 0` on PostgreSQL — no limit at all — and a negative one
+    an error of the server: the limit is at least a millisecond."""
+    if db.engine.dialect.name == "postgresql":
+        slow = "SELECT pg_sleep(0.3)"
+    else:
+        slow = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) "
+                "SELECT count(*) FROM n")
+    with pytest.raises(database.StatementTimedOut):
+        with database.bounded_statements(seconds):
+            db.session.execute(text(slow))
+    db.session.rollback()
+
+
+def test_a_report_stopped_by_the_timeout_says_so_and_the_page_still_answers(world, app, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "REPORT_BUILDER_TIMEOUT", 0.0001)
+    monkeypatch.setattr(database, "PROGRESS_STEPS", 1)
+    if db.engine.dialect.name == "postgresql":  # a statement of the report that surely outlasts a millisecond
+        real = runs.statements
+
+        def slow(actor, definition):
+            query, count, headers, shaped = real(actor, definition)
+            return query, select(func.count()).select_from(select(func.pg_sleep(0.3)).subquery()), headers, shaped
+        monkeypatch.setattr(runs, "statements", slow)
+    b = browser()
+    b.login("a.admin")
+    resp = b.post(f"{URL}/new/", data={"entity": "students", "column": ["full_name", "parent_phones"], "run": "1"})
+    assert resp.status_code in (200, 409, 422) and "дольше" in resp.get_data(as_text=True)
+    assert b.get("/").status_code == 200
+
+
+# -- e-tests: nothing of the answers before the submit -----------------------------------------------------------
+
+SECRETS = ("731,5", "731.5", "Квазимодо", "квазимодо", "0,25", "is_correct", "accepted", "tolerance",
+           "number_answer", "ПРАВИЛЬНЫЙ")
+
+
+def _secret_quiz(a):
+    teacher = actor_of("a.teacher")
+    quiz = create_quiz(teacher, quizzes.QuizInput(title="Тайный тест", subject_id=str(a.math.id), grade="5",
+                                                  time_limit="20", max_attempts="2", show_answers=True))
+    Q = quizzes.QuestionInput
+    add_question(teacher, quiz.id, Q(kind="number", text="Сколько?", points="2", number="731,5", tolerance="0,25"))
+    add_question(teacher, quiz.id, Q(kind="text", text="Звонарь собора?", points="1", accepted="Квазимодо"))
+    add_question(teacher, quiz.id, Q(kind="single", text="Выберите", points="1",
+                                     options=[("Альфа", True), ("Бета", False)]))
+    return quiz
+
+
+def _student_urls(app, row, attempt, student_id):
+    urls = {"/", "/diary/", f"/diary/{student_id}/", f"/diary/{student_id}/materials/", "/my-tests/",
+            f"/my-tests/{row.id}/", f"/my-tests/attempt/{attempt.id}/", f"/quizzes/{row.quiz_id}/",
+            f"/quizzes/results/{row.id}/", f"/quizzes/results/{row.id}/attempt/{attempt.id}/", "/quizzes/"}
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(("/static", "/logout")):
+            urls.add(rule.rule)
+    return sorted(urls)
+
+
+def test_no_page_or_endpoint_a_student_opens_holds_an_answer_before_he_submits(qz, frozen_now, app, browser):  # noqa: F811
+    row = give(qz, _secret_quiz(qz), lesson=False)
+    b = browser()
+    b.login("a.student")
+    assert b.post(f"/my-tests/{row.id}/start").status_code in (302, 303)
+    attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.student_id == qz.student.id))
+    walked = 0
+    for url in _student_urls(app, row, attempt, qz.student.id):
+        resp = b.get(url)
+        if resp.status_code != 200:
+            continue
+        walked += 1
+        body = resp.get_data(as_text=True)
+        for secret in SECRETS:
+            assert secret not in body, (url, secret)
+        # which option is right is not told by any attribute or class of the option
+        assert not re.search(r'(correct|right|is-ok)[^>]*value="\d+"', body), url
+    assert walked > 5
+    # the attempt page's options: id and text only, the right one indistinguishable from the wrong one
+    html = b.get(f"/my-tests/attempt/{attempt.id}/").get_data(as_text=True)
+    lines = [line for line in html.splitlines() if 'name="q-' in line and 'type="radio"' in line]
+    assert len(lines) == 2 and re.sub(r"\d+", "N", lines[0]) == re.sub(r"\d+", "N", lines[1])
+    # a parent is never shown the questions of the open attempt, and his post scores nothing
+    p = browser()
+    p.login("a.parent")
+    assert "Звонарь" not in p.get(f"/my-tests/attempt/{attempt.id}/", follow_redirects=True).get_data(as_text=True)
+    assert p.post(f"/my-tests/attempt/{attempt.id}/", data={}).status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(QuizAttempt, attempt.id).state == "open"
+
+
+# -- ОО-1: every number is the list of its drill-down ------------------------------------------------------------
+
+def test_every_number_of_oo1_lists_exactly_the_people_it_counts(movers):  # noqa: F811
+    for login in ("a.admin", "b.admin"):
+        actor = Actor.for_user(getattr(movers, login[0]).admin.user)
+        p = resolve(actor, registry.REGISTRY["oo-1"], {"to": "20.10.2026"})
+        form = build_form(actor, p)
+        own = set(db.session.scalars(select(Student.id).where(Student.org_id == actor.org_id)))
+        checked = 0
+        for section in form.sections:
+            for line, _label, cells, _style in section.rows:
+                for graph, cell in enumerate(cells, start=3):
+                    if not cell.value or cell.kind != "student":
+                        continue
+                    assert set(cell.ids) <= own, (section.code, line, graph)
+                    doc = registry.REGISTRY["oo-1"].drill(
+                        actor, resolve(actor, registry.REGISTRY["oo-1"], {"to": "20.10.2026"}),
+                        f"{section.code}:{line}:{graph}")
+                    listed = doc.sheets[0].blocks[0].rows
+                    assert len(listed) == cell.value, (login, section.code, line, graph)
+                    checked += 1
+        assert checked > 10, login
