@@ -7,17 +7,20 @@ import re
 import pytest
 from sqlalchemy import func, select, text
 
-from models import QuizAttempt, Student, db
+from models import PortfolioEntry, QuizAttempt, Student, db
 from reports import registry
 from reports.oo1 import build_form
 from reports.parameters import resolve
-from services import database
+from services import clock, database
 from services.context import Actor
 from services.errors import DomainError
 from services.learning import quizzes
+from services.portfolio import entries
 from services.report_builder import definition as definitions, run as runs
-from tests.factories import actor_of
+from tests.factories import actor_of, make_parent, make_student
+from tests.helpers import in_unit
 from tests.test_oo1 import movers  # noqa: F401 (the fixture)
+from tests.test_portfolio import entry_input, pf  # noqa: F401 (the fixture)
 from tests.test_quizzes import add_question, create_quiz, frozen_now, give, qz  # noqa: F401 (fixtures)
 
 URL = "/report-builder"
@@ -202,3 +205,70 @@ def test_every_number_of_oo1_lists_exactly_the_people_it_counts(movers):  # noqa
                     assert len(listed) == cell.value, (login, section.code, line, graph)
                     checked += 1
         assert checked > 10, login
+
+
+# -- portfolio: who adds, confirms and reads -----------------------------------------------------------------------
+
+def test_portfolio_writes_by_the_wrong_people_are_refused_and_nothing_is_kept(pf):  # noqa: F811
+    a = pf
+    make_parent(a.org, [a.classmate], "Соседова", "Анна", "a.classmate_parent")
+    make_student(a.org, a.other_class, "Чужаков", "Олег", "a.other_student")
+    proposal = entries.add(actor_of("a.student"), a.student.id, entry_input("Моё предложение"))
+    confirmed = entries.add(actor_of("a.class_teacher"), a.student.id, entry_input("Подтверждённая"))
+    db.session.commit()
+    before = db.session.scalar(select(func.count(PortfolioEntry.id)))
+    refusals = [
+        lambda: entries.add(actor_of("a.parent"), a.student.id, entry_input("От родителя")),
+        lambda: entries.add(actor_of("a.classmate_parent"), a.student.id, entry_input("Чужой родитель")),
+        lambda: entries.add(actor_of("a.student"), a.classmate.id, entry_input("За соседа")),
+        lambda: entries.add(actor_of("a.t6"), a.student.id, entry_input("Учитель другого класса")),
+        lambda: entries.add(actor_of("b.admin"), a.student.id, entry_input("Чужая школа")),
+        lambda: entries.decide(actor_of("a.student"), proposal.id, True),
+        lambda: entries.decide(actor_of("a.parent"), proposal.id, True),
+        lambda: entries.decide(actor_of("a.ct6"), proposal.id, True),
+        lambda: entries.update(actor_of("a.student"), confirmed.id, entry_input("Исправил сам")),
+        lambda: entries.delete(actor_of("a.student"), confirmed.id),
+        lambda: entries.delete(actor_of("a.parent"), confirmed.id),
+    ]
+    for n, refusal in enumerate(refusals):
+        with pytest.raises(DomainError):
+            refusal()
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(PortfolioEntry.id))) == before, n
+    db.session.expire_all()
+    assert db.session.get(PortfolioEntry, proposal.id).status == "proposed"
+    assert db.session.get(PortfolioEntry, confirmed.id).title == "Подтверждённая"
+    # the parent and another class's student never read the proposal
+    assert [e.title for e in entries.entries_of(actor_of("a.parent"), a.student.id)] == ["Подтверждённая"]
+    assert entries.entry_for(actor_of("a.parent"), proposal.id) is None
+    assert entries.entry_for(actor_of("a.other_student"), confirmed.id) is None
+    assert entries.entry_for(actor_of("a.classmate_parent"), confirmed.id) is None
+    assert entries.entries_of(actor_of("a.other_student"), a.student.id) == []
+
+
+def test_the_right_answers_wait_until_no_attempt_is_left(qz, frozen_now, browser):  # noqa: F811
+    """With a second attempt left, the first one's right answers (and which of his were wrong) would be the
+    answers of the second: shown only once the attempts are used up or the window has closed, to the parent too."""
+
+    start, submit = in_unit(quizzes.start), in_unit(quizzes.submit)
+    row = give(qz, _secret_quiz(qz), lesson=False)
+    student = actor_of("a.student")
+    first = start(student, row.id)
+    submit(student, first.id, {})
+    assert not quizzes.answers_open(first)
+    assert all(item.right_text == "" and not item.right_options and item.answer is None
+               for item in quizzes.attempt_view(first, reveal=True))
+    for login in ("a.student", "a.parent"):
+        b = browser()
+        b.login(login)
+        html = b.get(f"/my-tests/attempt/{first.id}/").get_data(as_text=True)
+        assert "откроются" in html, login
+        for secret in ("731,5", "Квазимодо", "Альфа", "неверно"):
+            assert secret not in html, (login, secret)
+    clock.advance(hours=9)  # the window closed at 18:00: no attempt can use them now
+    assert quizzes.answers_open(first)
+    b = browser()
+    b.login("a.parent")
+    html = b.get(f"/my-tests/attempt/{first.id}/").get_data(as_text=True)
+    assert "731,5" in html and "квазимодо" in html.lower() and "неверно" in html, html[html.find("Результат"):][:1500]
+
