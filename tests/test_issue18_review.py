@@ -16,7 +16,7 @@ from services.context import Actor
 from services.errors import DomainError
 from services.learning import quizzes
 from services.portfolio import entries
-from services.report_builder import definition as definitions, run as runs
+from services.report_builder import definition as definitions, run as runs, saved
 from tests.factories import actor_of, make_parent, make_student
 from tests.helpers import in_unit
 from tests.test_oo1 import movers  # noqa: F401 (the fixture)
@@ -294,3 +294,26 @@ def test_the_printable_portfolio_of_another_child_is_never_reached(pf, browser):
     own.login("a.parent")
     assert "Олимпиада пятиклассника" in own.get(f"/reports/student-portfolio/?student={a.student.id}") \
         .get_data(as_text=True)
+
+
+HOSTILE = ("/report-builder/new/?entity=%27%3B--", "/report-builder/new/?entity=students&source=999999",
+           "/report-builder/new/?source=-1", "/report-builder/new/?source=abc", "/report-builder/999999/",
+           "/report-builder/1/?page=0", "/report-builder/1/?page=99999999999999999999",
+           "/report-builder/1/?format=xlsx&page=-5", "/report-builder/1/?format=csv", "/report-builder/1/edit/",
+           "/reports/oo-1/?to=31.02.2027", "/reports/oo-1/?to=99.99.9999", "/reports/oo-1/?year=999999",
+           "/reports/oo-1/cell/?cell=2.1.1:05:99", "/reports/oo-1/cell/?cell=9.9:05:3&to=20.10.2026",
+           "/reports/oo-1/cell/?cell=%3Cscript%3E", "/my-tests/999999/", "/my-tests/attempt/999999/",
+           "/quizzes/999999/", "/quizzes/results/999999/", "/portfolio/student/999999/", "/portfolio/entry/1/file/",
+           "/materials/999999/", "/materials/courses/999999/")
+
+
+@pytest.mark.parametrize("login", ["a.admin", "a.class_teacher", "a.teacher", "a.student", "a.parent", "b.admin"])
+def test_hostile_addresses_answer_without_a_traceback(world, browser, login):
+    saved.create(actor_of("a.admin"), "Общий", True, _raw(columns=["full_name", "class_name"]))
+    db.session.commit()
+    b = browser()
+    assert b.login(login).status_code == 302
+    for url in HOSTILE:
+        resp = b.get(url)
+        assert resp.status_code < 500, (login, url, resp.status_code)
+        assert b"Traceback" not in resp.get_data(), (login, url)
