@@ -12,7 +12,6 @@ from reports import registry
 from reports.oo1 import build_form
 from reports.parameters import resolve
 from services import clock, database
-from services.context import Actor
 from services.errors import DomainError
 from services.learning import quizzes
 from services.portfolio import entries
@@ -186,8 +185,8 @@ def test_no_page_or_endpoint_a_student_opens_holds_an_answer_before_he_submits(q
 # -- ОО-1: every number is the list of its drill-down ------------------------------------------------------------
 
 def test_every_number_of_oo1_lists_exactly_the_people_it_counts(movers):  # noqa: F811
-    for login in ("a.admin", "b.admin"):
-        actor = Actor.for_user(getattr(movers, login[0]).admin.user)
+    for login in ("a.admin", "a.deputy", "a.director", "b.admin"):
+        actor = actor_of(login)
         p = resolve(actor, registry.REGISTRY["oo-1"], {"to": "20.10.2026"})
         form = build_form(actor, p)
         own = set(db.session.scalars(select(Student.id).where(Student.org_id == actor.org_id)))
