@@ -3,6 +3,7 @@ in a filter, a grouping, a total or a sort; unknown entities and operators; SQL-
 its statement timeout really stopping a statement on either database, however small the setting; nothing of an
 e-test's answers in any page a student opens before he submits; every number of ОО-1 listed by its drill-down."""
 import re
+from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select, text
@@ -14,6 +15,7 @@ from reports.parameters import resolve
 from services import clock, database
 from services.errors import DomainError
 from services.learning import quizzes
+from services.movement import roster
 from services.portfolio import entries
 from services.report_builder import definition as definitions, run as runs, saved
 from tests.factories import actor_of, make_parent, make_student
@@ -316,3 +318,20 @@ def test_hostile_addresses_answer_without_a_traceback(world, browser, login):
         resp = b.get(url)
         assert resp.status_code < 500, (login, url, resp.status_code)
         assert b"Traceback" not in resp.get_data(), (login, url)
+
+
+@pytest.mark.parametrize("day", ["01.09.2026", "14.09.2026", "15.09.2026", "30.09.2026", "01.10.2026",
+                                 "11.10.2026", "12.10.2026", "08.11.2026", "09.11.2026", "20.11.2026"])
+def test_oo1_headcount_is_the_movement_books_roster_on_every_day(movers, day):  # noqa: F811
+    """Around each move (enrolled 15.09, left 01.10, moved 12.10, enrolled 09.11) the form counts, per grade, the
+    students the movement book puts in its classes on the form's date — the roster read another way."""
+    on = datetime.strptime(day, "%d.%m.%Y").date()
+    a = movers.a
+    actor = actor_of("a.admin")
+    form = build_form(actor, resolve(actor, registry.REGISTRY["oo-1"], {"to": day}))
+    for klass, line in ((a.klass, "05"), (a.other_class, "06")):
+        ids = set(db.session.scalars(roster.member_ids(klass.id, on)))
+        assert set(form.section("2.1.1").cell(line, 4).ids) == ids, (day, klass.name)
+    total = set(form.section("2.1.1").cell("12", 4).ids)
+    assert set(form.section("2.2").cell("15", 3).ids) == total  # ages: the same students
+    assert set(form.section("2.5").cell("12", 3 + len(form.section("2.5").columns) - 1).ids) == total, day
