@@ -8,11 +8,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from models import PortfolioEntry, QuizAttempt, Student, db
+from models import Organization, PortfolioEntry, QuizAttempt, Student, User, db
 from reports import registry
 from reports.oo1 import build_form
 from reports.parameters import resolve
-from services import clock, database
+from services import clock, database, permissions
+from services.demo.school import create_demo
 from services.errors import DomainError
 from services.learning import quizzes
 from services.movement import roster
@@ -335,3 +336,25 @@ def test_oo1_headcount_is_the_movement_books_roster_on_every_day(movers, day):  
     total = set(form.section("2.1.1").cell("12", 4).ids)
     assert set(form.section("2.2").cell("15", 3).ids) == total  # ages: the same students
     assert set(form.section("2.5").cell("12", 3 + len(form.section("2.5").columns) - 1).ids) == total, day
+
+
+def test_the_demo_schools_oo1_is_filled_movers_counted_and_every_number_listed(app):
+    create_demo()
+    db.session.flush()
+    org = db.session.scalar(select(Organization).order_by(Organization.id))
+    actor = next(actor for actor in (actor_of(u.login) for u in db.session.scalars(select(User).order_by(User.id)))
+                 if actor.org_id == org.id and actor.staff_id and permissions.allowed(actor, "report_oo1", "list"))
+    p = resolve(actor, registry.REGISTRY["oo-1"], {})
+    form = build_form(actor, p)
+    assert form.section("2.1.1").cell("12", 4).value > 20  # students
+    moved = form.section("2.5")
+    assert sum(cell.value for _, _, cells, _ in moved.rows for cell in cells[1:-1]) > 0, "no mover in the demo"
+    assert any(cell.value for _, _, cells, _ in form.sections[-1].rows for cell in cells)  # staff
+    for section in form.sections:
+        for line, _label, cells, _style in section.rows:
+            for graph, cell in enumerate(cells, start=3):
+                if cell.value:
+                    doc = registry.REGISTRY["oo-1"].drill(actor, resolve(actor, registry.REGISTRY["oo-1"], {}),
+                                                          f"{section.code}:{line}:{graph}")
+                    assert len(doc.sheets[0].blocks[0].rows) == cell.value, (section.code, line, graph)
+    db.session.rollback()
