@@ -43,6 +43,7 @@ SETTINGS = {
     "DB_LOCK_TIMEOUT": 5,  # waiting for a row or table lock
     "DB_HEALTH_TIMEOUT": 1,  # /healthz's answer
     "DB_OUTAGE_LOG_INTERVAL": 60,  # at most one log line per interval while the database keeps failing
+    "REPORT_BUILDER_TIMEOUT": 10,  # one statement of «Конструктор отчётов» (`bounded_statements`)
 }
 
 # TCP keepalives: an idle connection to a host that is gone is dropped after about 10 + 3 × 3 s.

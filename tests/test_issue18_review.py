@@ -358,3 +358,10 @@ def test_the_demo_schools_oo1_is_filled_movers_counted_and_every_number_listed(a
                                                           f"{section.code}:{line}:{graph}")
                     assert len(doc.sheets[0].blocks[0].rows) == cell.value, (section.code, line, graph)
     db.session.rollback()
+
+
+def test_the_builders_timeout_is_set_by_the_environment_as_the_other_timeouts(monkeypatch):
+    monkeypatch.setenv("REPORT_BUILDER_TIMEOUT", "2.5")
+    assert database.settings_from_environment()["REPORT_BUILDER_TIMEOUT"] == 2.5
+    monkeypatch.delenv("REPORT_BUILDER_TIMEOUT")
+    assert database.settings_from_environment()["REPORT_BUILDER_TIMEOUT"] == runs.DEFAULT_TIMEOUT
