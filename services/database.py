@@ -43,6 +43,7 @@ SETTINGS = {
     "DB_LOCK_TIMEOUT": 5,  # waiting for a row or table lock
     "DB_HEALTH_TIMEOUT": 1,  # /healthz's answer
     "DB_OUTAGE_LOG_INTERVAL": 60,  # at most one log line per interval while the database keeps failing
+    "REPORT_BUILDER_TIMEOUT": 10,  # one statement of «Конструктор отчётов» (`bounded_statements`)
 }
 
 # TCP keepalives: an idle connection to a host that is gone is dropped after about 10 + 3 × 3 s.
@@ -211,8 +212,8 @@ def bounded_statements(seconds):
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
     raw = None
-    if postgres:
-        _set_statement_timeout(connection, _ms(seconds))
+    if postgres:  # at least a millisecond: 0 would be no limit at all, a negative one the server's error
+        _set_statement_timeout(connection, max(1, _ms(seconds)))
     else:
         raw = connection.connection.driver_connection
         deadline = time.monotonic() + seconds

@@ -169,6 +169,14 @@ def test_nothing_of_the_answers_reaches_the_students_page_before_he_submits(qz, 
     resp = b.post(f"/my-tests/attempt/{attempt.id}/", data=data)
     assert resp.status_code in (302, 303)
     result = b.get(f"/my-tests/attempt/{attempt.id}/").get_data(as_text=True)
+    assert "6 из 10" in result and "откроются" in result  # a second attempt is left: nothing of the answers yet
+    for secret in ("3,75", "половина", "неверно", "верно:"):
+        assert secret not in result.lower(), secret
+    b.post(f"/my-tests/{row.id}/start")
+    second = db.session.scalar(select(QuizAttempt).where(QuizAttempt.student_id == qz.student.id,
+                                                         QuizAttempt.number == 2))
+    b.post(f"/my-tests/attempt/{second.id}/", data={f"q-{k}": v for k, v in answers_for(second).items()})
+    result = b.get(f"/my-tests/attempt/{attempt.id}/").get_data(as_text=True)
     assert "6 из 10" in result and "половина" in result and "неверно" in result
 
 

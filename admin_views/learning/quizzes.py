@@ -224,12 +224,14 @@ class MyTestsView(SecurePage):
         # The questions (no answers) only to their student while the attempt goes on; a parent sees results only.
         if not done and not self.actor.student_id:
             return redirect(url_for(".test", qa_id=row.id), 303)
-        items = quizzes.attempt_view(attempt, reveal=done)
+        revealed = done and quizzes.answers_open(attempt)
+        items = quizzes.attempt_view(attempt, reveal=revealed)
         options = {}
         if done:
             options = {o.id: o for o in db.session.scalars(select(QuizOption).where(
                 QuizOption.question_id.in_([i.id for i in items])))}
         return self.render("learning/attempt.html", attempt=attempt, row=row, quiz=row.quiz, items=items, done=done,
+                           revealed=revealed,
                            expired=quizzes.is_expired(attempt), sent=sent or Sent(), options=options,
                            answer_text=quizzes.answer_text, kinds=QUESTION_KINDS,
                            mark=quizzes.mark_for(row, attempt.percent) if done else "",

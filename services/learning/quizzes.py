@@ -510,15 +510,29 @@ class ShownQuestion:
     right_text: str = ""
 
 
+def answers_open(attempt, now=None):
+    """May the student (and his parent) see which of his answers were right and the right ones: a finished attempt,
+    the teacher allows it (`Quiz.show_answers`), and the student can take the test no more — his attempts used up
+    or the window closed. Never while another attempt of his could use them."""
+    row = attempt.quiz_assignment
+    if attempt.state != "done" or not row.quiz.show_answers:
+        return False
+    if window_state(row, now) == "after":
+        return True
+    used = db.session.scalar(select(func.count(QuizAttempt.id)).where(
+        QuizAttempt.quiz_assignment_id == row.id, QuizAttempt.student_id == attempt.student_id))
+    return used >= row.quiz.max_attempts
+
+
 def attempt_view(attempt, reveal=False):
     """The attempt's questions in its own order. `reveal`: the answers given, whether each was right and the right
-    ones — only for a finished attempt, only if the teacher allows it (`Quiz.show_answers`)."""
+    ones — only when `answers_open` (a finished attempt, the teacher allows it, no attempt left to the student)."""
     layout = json.loads(attempt.layout)
     ids = [q for q, _ in layout]
     questions = {q.id: q for q in db.session.scalars(select(QuizQuestion).where(QuizQuestion.id.in_(ids)))}
     options = {o.id: o for o in db.session.scalars(select(QuizOption).where(QuizOption.question_id.in_(ids)))}
     answers = {}
-    if reveal and attempt.state == "done" and attempt.quiz_assignment.quiz.show_answers:
+    if reveal and answers_open(attempt):
         answers = {a.question_id: a for a in db.session.scalars(select(QuizAnswer).where(
             QuizAnswer.attempt_id == attempt.id))}
     shown = []
