@@ -211,7 +211,8 @@ def school_card(school_id):
     return _json(netschool.card(g.actor, wanted))
 
 
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @public
 def unknown(rest):
     return _json({"message": "Этот метод API не поддерживается."}, 404)

@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, or_, select
 
-from models import ApiToken, AppPassword, Organization, Parent, Student, User, db, scope
+from models import ApiToken, AppPassword, Organization, Parent, Role, Student, User, db, scope
 from services import clock, uow
 from services.api import passwords
 from services.context import Actor
@@ -24,13 +24,15 @@ from services.people import accounts
 LOGIN_WINDOW = 600  # seconds between auth/getdata and login
 DEFAULT_IDLE = 30 * 60
 DEFAULT_LIFETIME = 12 * 3600
-TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute
+TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute (and a quarter idle)
 VERSION = "5.43.60"
 BAD_CREDENTIALS = "Неверный логин или пароль приложения. Войдите с паролем приложения: его создают в профиле " \
                   "электронного журнала («Пароли приложений»); обычный пароль здесь не подходит."
 STALE_LOGIN = "Сеанс входа устарел. Повторите вход."
-NO_FAMILY = "Через приложения открыт только дневник ученика и родителя: в этой школе у учётной записи нет " \
-            "карточки ученика или родителя."
+# «Нет доступа» first: netschoolpy sorts a 409 by its words, and these are refusals (LoginRejected), not an outage.
+NO_FAMILY = "Нет доступа: через приложения открыт только дневник ученика и родителя, а в этой школе у учётной " \
+            "записи нет карточки ученика или родителя."
+NO_SCHOOL = "Нет доступа: школа не найдена. Выберите школу из списка."
 
 
 class Refused(DomainError):
@@ -95,7 +97,7 @@ def login(form, address):
     org = db.session.get(Organization, org_id) if org_id is not None else None
     student_id, parent_id = _family_cards(user.id, org_id) if org is not None else (None, None)
     if org is None:
-        raise Refused("Школа не найдена. Выберите школу из списка.")
+        raise Refused(NO_SCHOOL)
     if student_id is None and parent_id is None:
         raise Refused(NO_FAMILY)
     if db.session.scalar(select(ApiToken.id).where(ApiToken.nonce == nonce)) is not None:
@@ -147,11 +149,15 @@ def actor_for(token):
     org = db.session.get(Organization, row.org_id)
     if org is None or (student_id is None and parent_id is None):
         return None
-    if now - row.last_used_at >= TOUCH_EVERY:
+    if now - row.last_used_at >= min(TOUCH_EVERY, timedelta(seconds=idle_seconds() / 4)):
         row.last_used_at = now
         app_password.last_used_at = now
         uow.checkpoint("the token's last use keeps it alive whatever the request does next")
-    actor = Actor(user=user, org=org, student_id=student_id, parent_id=parent_id, org_ids=(org.id,), orgs=(org,))
+    # Its roles are the family's only: an account that is also staff or the installation's administrator reads
+    # here no more than his own (or his children's) diary.
+    roles = frozenset(r for r, card in ((Role.STUDENT.value, student_id), (Role.PARENT.value, parent_id)) if card)
+    actor = Actor(user=user, org=org, student_id=student_id, parent_id=parent_id, org_ids=(org.id,), orgs=(org,),
+                  _roles=roles)
     actor.user_id  # noqa: B018 — read while the user row is fresh
     return actor
 
