@@ -115,13 +115,15 @@ def schools_search():
 @bp.route("/login", methods=["POST"])
 @public
 def login():
-    token, org = sessions.login(request.form, _address())
+    token, org, cookie = sessions.login(request.form, _address(), request.cookies.get(COOKIE))
     idle = sessions.idle_seconds()
-    return _json({"at": token, "code": None, "timeOut": idle * 1000, "accessToken": token, "refreshToken": None,
+    response = _json({"at": token, "code": None, "timeOut": idle * 1000, "accessToken": token, "refreshToken": None,
                   "accountInfo": {"activeToken": None, "secureActiveToken": True, "currentOrganization": {
                       "id": org.id, "name": org.short_name}, "userRoles": []},
                   "tokenType": "Bearer", "entryPoint": "/app/school/studentdiary/", "requestData": {},
                   "errorMessage": None})
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="Lax", path="/webapi", secure=request.is_secure)
+    return response
 
 
 @bp.route("/auth/logout", methods=["POST"])

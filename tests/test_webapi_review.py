@@ -134,3 +134,30 @@ def test_an_unknown_login_costs_the_api_no_password_hash(world, app, monkeypatch
     monkeypatch.setattr(accounts, "hash_password", lambda password: calls.append(1) or real(password))
     assert Api(app).login("nobody-at-all", "x" * 24, world.a.org.id).status_code == 409
     assert calls == []
+
+
+def test_a_login_again_revives_the_apps_expired_token_as_netschoolapi_retries_it(world, app):
+    """netschoolapi repeats the request that got 401 with the `at` it was built with, after logging in again."""
+    _, password = new_password("a.parent")
+    api = Api(app)
+    assert api.login("a.parent", password, world.a.org.id).status_code == 200
+    old = api.at
+    clock.advance(minutes=31)
+    assert api.get("years/current").status_code == 401
+    assert api.login("a.parent", password, world.a.org.id).status_code == 200  # the same app, its cookie
+    assert api.at != old
+    api.at = old
+    assert api.get("years/current").status_code == 200  # the retried request passes
+    other = Api(app)  # another app (no cookie of that session) with the same password revives nothing
+    assert other.login("a.parent", password, world.a.org.id).status_code == 200
+    clock.advance(minutes=31)
+    assert other.login("a.parent", password, world.a.org.id).status_code == 200
+    other.at = old
+    assert other.get("years/current").status_code == 401
+    ended = Api(app)
+    assert ended.login("a.parent", password, world.a.org.id).status_code == 200
+    first = ended.at
+    assert ended.post("auth/logout").status_code == 200  # ended by logout: never again
+    assert ended.login("a.parent", password, world.a.org.id).status_code == 200
+    ended.at = first
+    assert ended.get("years/current").status_code == 401

@@ -80,8 +80,10 @@ def _family_cards(user_id, org_id):
     return student_id, parent_id
 
 
-def login(form, address):
-    """POST login: the token, or Refused (409). `form`: scid, un, pw2, lt (what both clients send)."""
+def login(form, address, session_cookie=None):
+    """POST login: (the token, the organization, the NSSESSIONID cookie to set), or Refused (409). `form`: scid,
+    un, pw2, lt (what both clients send). `session_cookie`: the app's NSSESSIONID, which names its previous token
+    (see `_revive`)."""
     salt, nonce = _read_lt(form.get("lt"))
     org_id = _school_id(form.get("scid"))
     used = {}
@@ -107,10 +109,31 @@ def login(form, address):
     token = secrets.token_urlsafe(32)
     row = used["row"]
     row.last_used_at = now
-    db.session.add(ApiToken(token_hash=_hash(token), nonce=nonce, app_password_id=row.id, user_id=user.id,
-                            org_id=org.id, created_at=now, last_used_at=now))
+    _revive(session_cookie, row.id, user.id, org.id, now)
+    fresh = ApiToken(token_hash=_hash(token), nonce=nonce, app_password_id=row.id, user_id=user.id, org_id=org.id,
+                     created_at=now, last_used_at=now)
+    db.session.add(fresh)
     db.session.flush()
-    return token, org
+    return token, org, _cookies().dumps(fresh.id)
+
+
+def _cookies():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="webapi-session")
+
+
+def _revive(session_cookie, app_password_id, user_id, org_id, now):
+    """A login again, from the app whose cookie names its previous token, brings that token back to life when it
+    ended only by time (never after logout or revocation): netschoolapi repeats the request that got its 401 as
+    it was built — with the old `at` — after logging in again, and would otherwise loop. The login has just
+    proven the same app password, for the same account and school, so nothing is granted that it did not."""
+    try:
+        token_id = int(_cookies().loads(session_cookie or ""))
+    except (BadSignature, TypeError, ValueError):
+        return
+    row = db.session.get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None and (row.app_password_id, row.user_id, row.org_id) == \
+            (app_password_id, user_id, org_id):
+        row.created_at = row.last_used_at = now
 
 
 def _school_id(value):
