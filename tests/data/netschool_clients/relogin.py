@@ -11,10 +11,10 @@ import sys
 async def main(client, url, login, password, school, start):
     start = datetime.date.fromisoformat(start)
     if client == "netschoolapi":
-        from netschoolapi import NetSchoolAPI
+        from netschoolapi import NetSchoolAPI  # noqa: PLC0415 — only one client is installed here
         ns = NetSchoolAPI(url, default_requests_timeout=20)
     else:
-        from netschoolpy import NetSchool
+        from netschoolpy import NetSchool  # noqa: PLC0415 — only one client is installed here
         ns = NetSchool(url, timeout=20)
     await ns.login(login, password, school)
     before, token = await ns.diary(start), ns._access_token
