@@ -115,13 +115,15 @@ def schools_search():
 @bp.route("/login", methods=["POST"])
 @public
 def login():
-    token, org = sessions.login(request.form, _address())
+    token, org, cookie = sessions.login(request.form, _address(), request.cookies.get(COOKIE))
     idle = sessions.idle_seconds()
-    return _json({"at": token, "code": None, "timeOut": idle * 1000, "accessToken": token, "refreshToken": None,
+    response = _json({"at": token, "code": None, "timeOut": idle * 1000, "accessToken": token, "refreshToken": None,
                   "accountInfo": {"activeToken": None, "secureActiveToken": True, "currentOrganization": {
                       "id": org.id, "name": org.short_name}, "userRoles": []},
                   "tokenType": "Bearer", "entryPoint": "/app/school/studentdiary/", "requestData": {},
                   "errorMessage": None})
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="Lax", path="/webapi", secure=request.is_secure)
+    return response
 
 
 @bp.route("/auth/logout", methods=["POST"])
@@ -211,7 +213,8 @@ def school_card(school_id):
     return _json(netschool.card(g.actor, wanted))
 
 
-@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "DELETE"])
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @public
 def unknown(rest):
     return _json({"message": "Этот метод API не поддерживается."}, 404)

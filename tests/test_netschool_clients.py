@@ -20,6 +20,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from models import Announcement, Parent, ParentRelation, db
+from services import clock
 from services.api import passwords as app_passwords
 from services.journal import diary
 from tests.factories import jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, tt_bells
@@ -193,3 +194,23 @@ def test_a_revoked_app_password_stops_both_clients(world, server, client_pythons
         # netschoolapi's response hook raises before the body is read: its AuthError carries no message
         said = "AuthError" if client == "netschoolapi" else "Неверный логин или пароль приложения"
         assert done.returncode != 0 and said in done.stderr, done.stderr[-2000:]
+
+
+def test_both_clients_log_in_again_when_their_token_expires(world, server, client_pythons):
+    """An idle token answers 401; each client logs in again by itself and its next read succeeds (netschoolapi
+    repeats the refused request with its old `at`: the login from the same app revives that token)."""
+    password = family_week(world)
+    for client in PINNED:
+        process = subprocess.Popen([str(client_pythons[client]), str(SCRIPTS / "relogin.py"), client, server,
+                                    "a.parent", password, world.a.org.short_name, MONDAY.isoformat()],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=_env())
+        try:
+            assert process.stdout.readline().strip() == "READY", process.stderr.read()[-3000:]
+            clock.advance(minutes=31)  # idle past API_TOKEN_IDLE (30 min)
+            out, err = process.communicate("go\n", timeout=RUN_TIMEOUT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, err[-3000:]
+        assert json.loads(out.strip().splitlines()[-1]) == {"before": 3, "after": 3, "relogged": True}, client

@@ -155,9 +155,20 @@ def _logged(actor, child, what):
                    + (f", {child.class_name}" if child.class_name else ""))
 
 
+def _day_param(value):
+    """A date parameter: гггг-мм-дд (what both clients send), also with NetSchool's own time part
+    («2026-11-16T00:00:00», as its dates are written) or дд.мм.гггг; None when unreadable."""
+    text = str(value or "").strip()[:40]
+    if "T" in text:
+        text, _, time_part = text.partition("T")
+        if not all(ch.isdigit() or ch in ":.Z+-" for ch in time_part):
+            return None
+    return dates.parse_date(text)
+
+
 def _range(week_start, week_end, today):
-    start = dates.parse_date(week_start) if week_start else diary.week_start(today)
-    end = dates.parse_date(week_end) if week_end else (start + timedelta(days=5) if start else None)
+    start = _day_param(week_start) if week_start else diary.week_start(today)
+    end = _day_param(week_end) if week_end else (start + timedelta(days=5) if start else None)
     if start is None or end is None:
         raise BadRequest("Даты недели не прочитаны: ожидается гггг-мм-дд.")
     if end < start or (end - start).days > MAX_DAYS:
@@ -200,7 +211,7 @@ def _attachment_json(f):
 
 
 def _homework_json(lesson):
-    return {"id": -lesson.id, "typeId": HOMEWORK_TYPE, "assignmentName": lesson.homework.strip(),
+    return {"id": -lesson.id, "typeId": HOMEWORK_TYPE, "assignmentName": lesson.homework.strip() or HOMEWORK_NAME,
             "dueDate": day(lesson.homework_due or lesson.date), "weight": 1, "weightExact": "0",
             "mark": None, "markComment": None, "classMeetingId": lesson.id,
             "attachments": [_attachment_json(f) for f in lesson.homework_files]}
@@ -227,7 +238,7 @@ def diary_json(actor, student_id, week_start, week_end):
             "subjectName": lesson.subject, "teacher": lesson.teacher, "topic": lesson.topic,
             "isCancelled": lesson.is_cancelled, "isDistanceLesson": False, "isEaLesson": False,
             "attendance": lesson.attendance,
-            "assignments": ([_homework_json(lesson)] if lesson.homework.strip() else [])
+            "assignments": ([_homework_json(lesson)] if lesson.homework.strip() or lesson.homework_files else [])
             + [_task_json(child, lesson.date, row) for row in tasks.get(lesson.id, [])],
         } for lesson in d.lessons]})
     _logged(actor, child, f"неделя с {dates.format_date(start)}")
@@ -260,24 +271,42 @@ def assignment_types(actor):
         {"id": t.id, "name": t.name, "abbr": t.short_name, "order": t.sort_order} for t in rows]
 
 
-def _lesson_of(child, assignment_id):
-    """(lesson, task or None) of an assignment id the student's diary shows, else NotFound."""
+def _homework_files(lesson_id):
+    return [f for f in lesson_files.files_of([lesson_id]).get(lesson_id, []) if f.kind != "topic"]
+
+
+def _lesson_of(actor, child, assignment_id):
+    """(lesson, task or None) of an assignment id the student's diary shows, else NotFound; an id of a lesson or
+    task that exists but is not the student's is logged as a refused attempt (another family's assignment)."""
     if assignment_id < 0:
         lesson = diary.lesson_of_student(child, -assignment_id)
-        if lesson is None or not (lesson.homework or "").strip():
+        if lesson is None:
+            _refuse_foreign(actor, child, Lesson, -assignment_id, assignment_id)
+        if not (lesson.homework or "").strip() and not _homework_files(lesson.id):
             raise NotFound()
         return lesson, None
     task = db.session.get(Task, assignment_id)
     lesson = diary.lesson_of_student(child, task.lesson_id) if task is not None else None
     if lesson is None:
-        raise NotFound()
+        _refuse_foreign(actor, child, Task, assignment_id, assignment_id)
     return lesson, task
+
+
+def _refuse_foreign(actor, child, model, row_id, assignment_id):
+    """NotFound; logged as refused when the row exists (another class's, another school's): an app asking for
+    assignments not in the student's diary is probing."""
+    with scope.installation("whether an assignment id an app asked for exists in another school"):
+        exists = db.session.scalar(select(model.id).where(model.id == row_id)) is not None
+    if exists:
+        diary.log_refused(actor, "lesson" if model is Lesson else "task", row_id,
+                          f"API: отказано в доступе к заданию {assignment_id} (дневник обучающегося id {child.id})")
+    raise NotFound()
 
 
 def assignment_card(actor, assignment_id, student_id):
     """student/diary/assigns/{id}: one assignment with its teacher and subject."""
     child = child_of(actor, student_id)
-    lesson, task = _lesson_of(child, assignment_id)
+    lesson, task = _lesson_of(actor, child, assignment_id)
     ta = db.session.get(TeachingAssignment, lesson.assignment_id)
     subject = db.session.get(Subject, ta.subject_id)
     teacher = db.session.get(Staff, lesson.teacher_id or ta.teacher_id) if (lesson.teacher_id or ta.teacher_id) \
@@ -285,7 +314,8 @@ def assignment_card(actor, assignment_id, student_id):
     files = lesson_files.files_of([lesson.id]).get(lesson.id, [])
     _logged(actor, child, "карточка задания")
     if task is None:
-        name, weight, description = lesson.homework.strip(), Decimal("1"), lesson.homework.strip()
+        text = (lesson.homework or "").strip()
+        name, weight, description = text or HOMEWORK_NAME, Decimal("1"), text
         attachments = [_attachment_json(f) for f in files if f.kind != "topic"]
         type_id = HOMEWORK_TYPE
     else:
@@ -313,7 +343,7 @@ def attachments(actor, student_id, assignment_ids):
         if not -2 ** 31 < assignment_id < 2 ** 31:
             continue
         try:
-            lesson, task = _lesson_of(child, assignment_id)
+            lesson, task = _lesson_of(actor, child, assignment_id)
         except NotFound:
             continue
         if task is not None:

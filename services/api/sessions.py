@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, or_, select
 
-from models import ApiToken, AppPassword, Organization, Parent, Student, User, db, scope
+from models import ApiToken, AppPassword, Organization, Parent, Role, Student, User, db, scope
 from services import clock, uow
 from services.api import passwords
 from services.context import Actor
@@ -24,13 +24,15 @@ from services.people import accounts
 LOGIN_WINDOW = 600  # seconds between auth/getdata and login
 DEFAULT_IDLE = 30 * 60
 DEFAULT_LIFETIME = 12 * 3600
-TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute
+TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute (and a quarter idle)
 VERSION = "5.43.60"
 BAD_CREDENTIALS = "Неверный логин или пароль приложения. Войдите с паролем приложения: его создают в профиле " \
                   "электронного журнала («Пароли приложений»); обычный пароль здесь не подходит."
 STALE_LOGIN = "Сеанс входа устарел. Повторите вход."
-NO_FAMILY = "Через приложения открыт только дневник ученика и родителя: в этой школе у учётной записи нет " \
-            "карточки ученика или родителя."
+# «Нет доступа» first: netschoolpy sorts a 409 by its words, and these are refusals (LoginRejected), not an outage.
+NO_FAMILY = "Нет доступа: через приложения открыт только дневник ученика и родителя, а в этой школе у учётной " \
+            "записи нет карточки ученика или родителя."
+NO_SCHOOL = "Нет доступа: школа не найдена. Выберите школу из списка."
 
 
 class Refused(DomainError):
@@ -78,8 +80,10 @@ def _family_cards(user_id, org_id):
     return student_id, parent_id
 
 
-def login(form, address):
-    """POST login: the token, or Refused (409). `form`: scid, un, pw2, lt (what both clients send)."""
+def login(form, address, session_cookie=None):
+    """POST login: (the token, the organization, the NSSESSIONID cookie to set), or Refused (409). `form`: scid,
+    un, pw2, lt (what both clients send). `session_cookie`: the app's NSSESSIONID, which names its previous token
+    (see `_revive`)."""
     salt, nonce = _read_lt(form.get("lt"))
     org_id = _school_id(form.get("scid"))
     used = {}
@@ -95,7 +99,7 @@ def login(form, address):
     org = db.session.get(Organization, org_id) if org_id is not None else None
     student_id, parent_id = _family_cards(user.id, org_id) if org is not None else (None, None)
     if org is None:
-        raise Refused("Школа не найдена. Выберите школу из списка.")
+        raise Refused(NO_SCHOOL)
     if student_id is None and parent_id is None:
         raise Refused(NO_FAMILY)
     if db.session.scalar(select(ApiToken.id).where(ApiToken.nonce == nonce)) is not None:
@@ -105,10 +109,31 @@ def login(form, address):
     token = secrets.token_urlsafe(32)
     row = used["row"]
     row.last_used_at = now
-    db.session.add(ApiToken(token_hash=_hash(token), nonce=nonce, app_password_id=row.id, user_id=user.id,
-                            org_id=org.id, created_at=now, last_used_at=now))
+    _revive(session_cookie, row.id, user.id, org.id, now)
+    fresh = ApiToken(token_hash=_hash(token), nonce=nonce, app_password_id=row.id, user_id=user.id, org_id=org.id,
+                     created_at=now, last_used_at=now)
+    db.session.add(fresh)
     db.session.flush()
-    return token, org
+    return token, org, _cookies().dumps(fresh.id)
+
+
+def _cookies():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="webapi-session")
+
+
+def _revive(session_cookie, app_password_id, user_id, org_id, now):
+    """A login again, from the app whose cookie names its previous token, brings that token back to life when it
+    ended only by time (never after logout or revocation): netschoolapi repeats the request that got its 401 as
+    it was built — with the old `at` — after logging in again, and would otherwise loop. The login has just
+    proven the same app password, for the same account and school, so nothing is granted that it did not."""
+    try:
+        token_id = int(_cookies().loads(session_cookie or ""))
+    except (BadSignature, TypeError, ValueError):
+        return
+    row = db.session.get(ApiToken, token_id)
+    if row is not None and row.revoked_at is None and (row.app_password_id, row.user_id, row.org_id) == \
+            (app_password_id, user_id, org_id):
+        row.created_at = row.last_used_at = now
 
 
 def _school_id(value):
@@ -147,11 +172,15 @@ def actor_for(token):
     org = db.session.get(Organization, row.org_id)
     if org is None or (student_id is None and parent_id is None):
         return None
-    if now - row.last_used_at >= TOUCH_EVERY:
+    if now - row.last_used_at >= min(TOUCH_EVERY, timedelta(seconds=idle_seconds() / 4)):
         row.last_used_at = now
         app_password.last_used_at = now
         uow.checkpoint("the token's last use keeps it alive whatever the request does next")
-    actor = Actor(user=user, org=org, student_id=student_id, parent_id=parent_id, org_ids=(org.id,), orgs=(org,))
+    # Its roles are the family's only: an account that is also staff or the installation's administrator reads
+    # here no more than his own (or his children's) diary.
+    roles = frozenset(r for r, card in ((Role.STUDENT.value, student_id), (Role.PARENT.value, parent_id)) if card)
+    actor = Actor(user=user, org=org, student_id=student_id, parent_id=parent_id, org_ids=(org.id,), orgs=(org,),
+                  _roles=roles)
     actor.user_id  # noqa: B018 — read while the user row is fresh
     return actor
 

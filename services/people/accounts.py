@@ -270,8 +270,9 @@ def _authenticate(login, password, address, verify=None):
     _register_failure(_throttle_row(pair_key), PAIR_FREE_FAILURES, now)
     _register_failure(_throttle_row(account_key), ACCOUNT_FREE_FAILURES, now)
     uow.checkpoint("the failure counted before the password check persists")
-    if user is None:
+    if user is None and verify is None:
         hash_password(password or "-")  # as slow as a real check: timing does not reveal logins
+        # (an app's proof — the API's md5 — is as fast for an unknown login as for a known one)
     proven = (verify(user, password) if verify is not None else verify_password(user, password)) \
         if user is not None and password else False
     if not proven:
