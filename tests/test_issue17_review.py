@@ -1,0 +1,205 @@
+"""Issue 17 reviewed as acceptance tests would: the students import carries the contingent register's fields
+(coded values by their Russian labels, exported as labels: export → import is a no-op), bad input on the import
+doors, the permission on the import's kind checked by the service, two «Загрузить» of one job import once."""
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.import_students import workbook
+from models import MovementOrder, Student, db
+from services import imports
+from services.errors import DomainError, PermissionDenied
+from services.imports import core, jobs
+from services.imports.students import COLUMNS
+from services.validation import snils_with_checksum
+from tests.factories import actor_of
+from tests.helpers import flashes, fresh, open_browser
+
+KEYS = [c.key for c in COLUMNS]
+HEADER = [c.header for c in COLUMNS]
+PAGE = "/imports/"
+
+
+def run(actor, data, apply=False, kind="students"):
+    return core.run(actor, imports.get(kind), data, apply=apply)
+
+
+def row(**values):
+    base = {"last_name": "Контингентов", "first_name": "Олег", "middle_name": "Петрович", "sex": "м",
+            "birth_date": "02.02.2015", "snils": snils_with_checksum("600000001"), "klass": "5А",
+            "personal_file_number": "К-1", "order_number": "91-у", "order_date": "02.09.2026",
+            "citizenship": "Российская Федерация", "birth_place": "г. Тест", "registration_address": "г. Тест, д. 5",
+            "health_group": "2", "disability": "нет", "ovz": "Да", "adapted_program": "АООП, вариант 7.1",
+            "study_form": "Очная", "funding": "Бюджет: местный",
+            "previous_doc_kind": "Справка об обучении", "previous_doc_number": "15", "previous_doc_date": "30.05.2026"}
+    base.update(values)
+    return base
+
+
+def book(*rows):
+    return workbook(list(rows), header=HEADER, keys=KEYS)
+
+
+def csv_of(*rows):
+    lines = [";".join(HEADER)] + [";".join(str(r.get(k) or "") for k in KEYS) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def student(snils=None):
+    return db.session.scalar(select(Student).where(Student.snils == (snils or row()["snils"])))
+
+
+def test_the_students_import_carries_the_contingent_fields_by_their_labels(world):
+    actor = actor_of("a.admin")
+    assert {"Гражданство", "Группа здоровья", "ОВЗ", "Форма обучения", "Форма финансирования",
+            "Документ о предыдущем образовании: вид", "Адрес регистрации", "Место рождения"} <= set(HEADER)
+    done = run(actor, book(row()), apply=True)
+    assert done.applied, [str(e) for e in done.errors]
+    card = student()
+    assert (card.citizenship, card.health_group, card.disability, card.ovz, card.study_form, card.funding,
+            card.previous_doc_kind) == ("rf", "II", "no", "yes", "full_time", "municipal", "study_cert")
+    assert (card.birth_place, card.registration_address, card.adapted_program) == \
+        ("г. Тест", "г. Тест, д. 5", "АООП, вариант 7.1")
+    # the same file twice: nothing changes; the export (labels, not codes) read back: nothing changes
+    assert {c.action for c in run(actor, book(row()), apply=True).changes} == {"skip"}
+    for fmt in ("xlsx", "csv"):
+        data = core.export(actor, imports.get("students"), fmt)[0]
+        if fmt == "csv":
+            text = data.decode("utf-8-sig")
+            assert "Российская Федерация" in text and "Бюджет: местный" in text and ";municipal;" not in text
+        again = run(actor, data, apply=True)
+        assert again.applied and {c.action for c in again.changes} == {"skip"}, \
+            [(c.label, c.detail) for c in again.changes if c.action != "skip"]
+    # a change of a coded field is shown by its labels, and written as the code
+    changed = run(actor, book(row(funding="Бюджет: региональный")), apply=True)
+    assert [c.detail for c in changed.changes if c.what == "Ученик"] == \
+        ["форма финансирования: Бюджет: местный → Бюджет: региональный"]
+    assert student().funding == "regional"
+
+
+def test_contingent_cells_are_checked_by_the_cards_rules(world):
+    actor = actor_of("a.admin")
+    before = db.session.scalar(select(func.count(Student.id)))
+    preview = run(actor, book(
+        row(citizenship="Марс"),
+        row(snils=snils_with_checksum("600000002"), personal_file_number="К-2", last_name="Второй",
+            adapted_program=None),
+        row(snils=snils_with_checksum("600000003"), personal_file_number="К-3", last_name="Третий",
+            passport_series="4509", passport_number="123456", passport_date="01.09.2026"),
+        row(snils=snils_with_checksum("600000004"), personal_file_number="К-4", last_name="Четвёртый",
+            previous_doc_date="01.01.2027")), apply=True)
+    found = {(e.row, e.column): e.message for e in preview.errors}
+    assert "«Марс» — нет в справочнике" in found[(2, "Гражданство")]
+    assert "Российская Федерация; Иностранное государство; Без гражданства" in found[(2, "Гражданство")]
+    assert "адаптированную образовательную программу" in found[(3, "")]
+    assert "Паспорт выдаётся с 14 лет" in found[(4, "")]
+    assert "не может быть в будущем" in found[(5, "")]
+    assert not preview.applied and db.session.scalar(select(func.count(Student.id))) == before
+
+
+def test_a_formula_in_a_csv_is_exported_escaped_and_read_back_as_it_was(world):
+    actor = actor_of("a.admin")
+    assert run(actor, csv_of(row(birth_place="=cmd|' /C calc'!A0", address="@SUM(1)")), apply=True).applied
+    card = student()
+    assert card.birth_place == "=cmd|' /C calc'!A0"
+    text = core.export(actor, imports.get("students"), "csv")[0].decode("utf-8-sig")
+    assert "'=cmd|" in text and "'@SUM(1)" in text and ";=cmd" not in text
+    again = run(actor, text.encode("utf-8"), apply=True)
+    assert {c.action for c in again.changes} == {"skip"}, [c.detail for c in again.changes]
+    fresh()
+    assert student().birth_place == "=cmd|' /C calc'!A0"
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06\x00\x00\x00" + b"\x00" * 200
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "Файл не выбран или пустой"),
+    (PNG, "не .xlsx и не .csv"),
+    (";".join(HEADER).encode("utf-16"), "не .xlsx и не .csv"),
+    ((";".join(HEADER) + "\r\n" + "Иванов;\r\n" * 6000).encode("utf-8"), "можно не больше 5000"),
+    ((";".join(HEADER) + ";Класс *\r\n").encode("utf-8"), "встречается в заголовке дважды"),
+    (b"PK\x03\x04 not really a zip" + b"\x00" * 100, ""),
+])
+def test_bad_files_are_refused_in_russian_and_write_nothing(world, data, message):
+    before = db.session.scalar(select(func.count(Student.id)))
+    with pytest.raises(DomainError) as refused:
+        run(actor_of("a.admin"), data, apply=True)
+    assert message in refused.value.message and refused.value.message
+    assert not any(ch in refused.value.message for ch in ("Traceback", "Error:"))
+    assert db.session.scalar(select(func.count(Student.id))) == before
+
+
+def test_a_header_only_file_is_one_bad_row_not_an_import(world):
+    preview = run(actor_of("a.admin"), (";".join(HEADER) + "\r\n").encode("utf-8"), apply=True)
+    assert not preview.applied and [str(e) for e in preview.errors] == \
+        ["Файл: в файле нет ни одной строки с данными под заголовком"]
+
+
+def test_the_service_checks_the_kind_whatever_the_door(world):
+    """HR imports people, not the curriculum; a teacher nothing: the service refuses, not only the page."""
+    with pytest.raises(PermissionDenied):
+        run(actor_of("a.hr"), b"x;y\r\n1;2\r\n", kind="curriculum")
+    with pytest.raises(PermissionDenied):
+        run(actor_of("a.teacher"), book(row()), kind="students")
+    with pytest.raises(PermissionDenied):
+        run(actor_of("a.deputy"), book(row()), kind="staff")
+
+
+@pytest.fixture
+def jobs_dir(app, tmp_path):
+    before = app.config.get("IMPORT_DIR")
+    app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+    yield tmp_path / "imports"
+    app.config["IMPORT_DIR"] = before
+
+
+def test_a_job_is_claimed_once_two_applies_import_once(world, app, jobs_dir):
+    """Two «Загрузить» of one job at once (a double click, two tabs): only the first may apply; the lock is
+    a file created exclusively, so it holds on SQLite (no row locks) and across workers."""
+    actor = actor_of("a.admin")
+    with app.test_request_context():
+        preview = run(actor, book(row()))
+        job_id = jobs.create(actor, "students", "f.xlsx", book(row()), preview)
+        assert jobs.claim(actor, job_id) is not None
+        assert jobs.claim(actor, job_id) is None  # the second click while the first runs
+        assert jobs.claim(actor_of("b.admin"), job_id) is None
+        jobs.release(job_id)  # the first was refused: the job may be applied again
+        assert jobs.claim(actor, job_id) is not None
+        jobs.record(actor, job_id, jobs.APPLIED, preview)
+        jobs.release(job_id)
+        assert jobs.claim(actor, job_id) is None  # applied for good
+
+
+def test_a_second_apply_while_the_first_runs_is_refused_through_the_page(world, browser, jobs_dir):
+    b = open_browser(browser, "a.admin")
+    resp = b.post(f"{PAGE}check/", data={"kind": "students", "file": (io.BytesIO(book(row())), "k.xlsx")},
+                  content_type="multipart/form-data")
+    job_id = resp.headers["Location"].rstrip("/").split("/")[-1]
+    (jobs_dir / job_id / jobs.LOCK).write_text("")  # another request holds it
+    orders = db.session.scalar(select(func.count(MovementOrder.id)))
+    second = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "уже загружается" in flashes(second)
+    fresh()
+    assert student() is None and db.session.scalar(select(func.count(MovementOrder.id))) == orders
+    (jobs_dir / job_id / jobs.LOCK).unlink()
+    done = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "Загружено" in flashes(done)
+    again = b.post(f"{PAGE}job/{job_id}/apply/", follow_redirects=True)
+    assert "уже загружен" in flashes(again)
+    fresh()
+    assert student() is not None
+
+
+def test_bad_files_through_the_page_and_the_cli(world, browser, app, jobs_dir, tmp_path):
+    b = open_browser(browser, "a.hr")
+    for data, name in ((PNG, "photo.xlsx"), (b"", "empty.csv")):
+        resp = b.post(f"{PAGE}check/", data={"kind": "students", "file": (io.BytesIO(data), name)},
+                      content_type="multipart/form-data")
+        assert resp.status_code == 302
+        assert "Файл не принят" in flashes(b.get(resp.headers["Location"])) or "/job/" not in resp.headers["Location"]
+    path = tmp_path / "photo.xlsx"
+    path.write_bytes(PNG)
+    out = app.test_cli_runner().invoke(args=["import", "students", str(path), "--org", str(world.a.org.id)])
+    assert out.exit_code != 0 and "Traceback" not in out.output and "не .xlsx и не .csv" in out.output
