@@ -2,13 +2,16 @@
 (coded values by their Russian labels, exported as labels: export → import is a no-op), bad input on the import
 doors, the permission on the import's kind checked by the service, two «Загрузить» of one job import once."""
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from bench.import_students import workbook
-from models import MovementOrder, Student, db
+from models import DeadlineRule, MovementOrder, Student, db
 from services import imports
+from services.control import deadlines as control
+from services.control import rules as deadline_rules
 from services.errors import DomainError, PermissionDenied
 from services.imports import core, jobs
 from services.imports.students import COLUMNS
@@ -203,3 +206,29 @@ def test_bad_files_through_the_page_and_the_cli(world, browser, app, jobs_dir, t
     path.write_bytes(PNG)
     out = app.test_cli_runner().invoke(args=["import", "students", str(path), "--org", str(world.a.org.id)])
     assert out.exit_code != 0 and "Traceback" not in out.output and "не .xlsx и не .csv" in out.output
+
+
+# -- deadlines: a rule turned off lists nothing ------------------------------------------------------------
+
+def _card_items(login="a.class_teacher"):
+    result = control.control(actor_of(login), date(2026, 11, 20))
+    section = next((s for s in result.sections if s.key == "cards"), None)
+    return [] if section is None else [f"{i.title} {i.detail}" for i in section.items]
+
+
+def _set_rule(org, code, **values):
+    deadline_rules.ensure_rows(org.id)
+    rule = db.session.scalar(select(DeadlineRule).where(DeadlineRule.org_id == org.id, DeadlineRule.code == code))
+    for name, value in values.items():
+        setattr(rule, name, value)
+    db.session.commit()
+
+
+def test_turning_off_the_card_and_contingent_rules_removes_their_items(world):
+    listed = _card_items()
+    assert any("гражданство" in text for text in listed), listed
+    _set_rule(world.a.org, "contingent_data", enabled=False)
+    listed = _card_items()
+    assert not any("гражданство" in text or "группа здоровья" in text for text in listed), listed
+    _set_rule(world.a.org, "card_data", enabled=False)
+    assert _card_items() == []
