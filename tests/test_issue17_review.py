@@ -12,6 +12,7 @@ from models import DeadlineRule, MovementOrder, Student, db
 from services import imports
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
+from services.demo.school import create_demo
 from services.errors import DomainError, PermissionDenied
 from services.imports import core, jobs
 from services.imports.students import COLUMNS
@@ -232,3 +233,30 @@ def test_turning_off_the_card_and_contingent_rules_removes_their_items(world):
     assert not any("гражданство" in text or "группа здоровья" in text for text in listed), listed
     _set_rule(world.a.org, "card_data", enabled=False)
     assert _card_items() == []
+
+
+@pytest.mark.parametrize("kind", sorted(imports.KINDS))
+def test_every_kinds_export_read_back_changes_nothing(world, kind):
+    actor = actor_of("a.admin")
+    for fmt in ("xlsx", "csv"):
+        data, _, _, count = core.export(actor, imports.get(kind), fmt)
+        if not count:
+            continue
+        preview = run(actor, data, apply=True, kind=kind)
+        assert preview.applied, [str(e) for e in preview.errors]
+        assert {c.action for c in preview.changes} == {"skip"}, \
+            [(c.what, c.label, c.detail) for c in preview.changes if c.action != "skip"]
+
+
+def test_the_demo_schools_exports_read_back_change_nothing():
+    accounts = create_demo(kind="school", password="demo-pass-2026", today=date(2026, 11, 20))
+    db.session.commit()
+    actor = actor_of(next(a.login for a in accounts if a.role == "Администратор системы"))
+    for kind in sorted(imports.KINDS):
+        data, _, _, count = core.export(actor, imports.get(kind), "csv")
+        assert count, kind
+        preview = run(actor, data, apply=True, kind=kind)
+        assert preview.applied, (kind, [str(e) for e in preview.errors[:10]])
+        assert {c.action for c in preview.changes} == {"skip"}, \
+            (kind, [(c.what, c.label, c.detail) for c in preview.changes if c.action != "skip"][:10])
+        db.session.rollback()
