@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.import_students import workbook
-from models import DeadlineRule, MovementOrder, Student, db
+from models import CalendarDay, DeadlineRule, MovementOrder, Student, db
 from services import imports
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
@@ -16,6 +16,8 @@ from services.demo.school import create_demo
 from services.errors import DomainError, PermissionDenied
 from services.imports import core, jobs
 from services.imports.students import COLUMNS
+from services.org.calendar import WorkingCalendar
+from services.org.orgs import initialize_organization
 from services.validation import snils_with_checksum
 from tests.factories import actor_of
 from tests.helpers import flashes, fresh, open_browser
@@ -260,3 +262,22 @@ def test_the_demo_schools_exports_read_back_change_nothing():
         assert {c.action for c in preview.changes} == {"skip"}, \
             (kind, [(c.what, c.label, c.detail) for c in preview.changes if c.action != "skip"][:10])
         db.session.rollback()
+
+
+def test_a_new_organizations_calendar_rests_on_the_statutory_holidays_after_the_shipped_decrees(world):
+    """The shipped decrees end with 2026; the academic year 2026/2027 runs into 2027: 1–8 January, 23 February,
+    8 March… are still days off (ст. 112 ТК РФ), so a deadline across the New Year counts working days."""
+    org = world.a.org
+    initialize_organization(org)
+    db.session.commit()
+    calendar = WorkingCalendar(org.id)
+    assert calendar.add_working_days(date(2026, 11, 3), 1) == date(2026, 11, 5)  # 4 November (the decree)
+    # 31.12.2026 (the decree), 1–8.01.2027 (the Code), the weekend: 11, 12, 13 January
+    assert calendar.add_working_days(date(2026, 12, 30), 3) == date(2027, 1, 13)
+    assert not calendar.is_working(date(2027, 2, 23)) and not calendar.is_working(date(2027, 3, 8))
+    # 1 May and 12 June 2027 are Saturdays, 9 May a Sunday: Mondays 3 May, 10 May and 14 June are off (ч. 2 ст. 112)
+    assert [d for d in (date(2027, 5, 3), date(2027, 5, 10), date(2027, 6, 14)) if calendar.is_working(d)] == []
+    initialize_organization(org)  # idempotent
+    db.session.commit()
+    assert db.session.scalar(select(func.count(CalendarDay.id)).where(
+        CalendarDay.org_id == org.id, CalendarDay.day == date(2027, 1, 4))) == 1
