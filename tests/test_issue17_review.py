@@ -123,7 +123,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\
 @pytest.mark.parametrize("data, message", [
     (b"", "Файл не выбран или пустой"),
     (PNG, "не .xlsx и не .csv"),
-    (";".join(HEADER).encode("utf-16"), "не .xlsx и не .csv"),
+    (b"\xff\xfe" + ";".join(HEADER).encode("utf-16-le") + b"\x00\xd8", "Файл не читается"),
     ((";".join(HEADER) + "\r\n" + "Иванов;\r\n" * 6000).encode("utf-8"), "можно не больше 5000"),
     ((";".join(HEADER) + ";Класс *\r\n").encode("utf-8"), "встречается в заголовке дважды"),
     (b"PK\x03\x04 not really a zip" + b"\x00" * 100, ""),
@@ -135,6 +135,12 @@ def test_bad_files_are_refused_in_russian_and_write_nothing(world, data, message
     assert message in refused.value.message and refused.value.message
     assert not any(ch in refused.value.message for ch in ("Traceback", "Error:"))
     assert db.session.scalar(select(func.count(Student.id))) == before
+
+
+def test_a_unicode_text_file_of_excel_is_read(world):
+    text = "\t".join(HEADER) + "\r\n" + "\t".join(str(row().get(k) or "") for k in KEYS) + "\r\n"
+    preview = run(actor_of("a.admin"), text.encode("utf-16"), apply=True)
+    assert preview.applied and student().birth_place == "г. Тест"
 
 
 def test_a_header_only_file_is_one_bad_row_not_an_import(world):

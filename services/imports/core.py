@@ -183,13 +183,15 @@ def _cell_text(value):
 
 
 def _csv_rows(data):
-    for encoding in CSV_ENCODINGS:
+    # Excel's «Текст Юникод (*.txt)» is UTF-16 with its byte order mark: read as such, not refused as binary.
+    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else CSV_ENCODINGS
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - cp1251 decodes almost anything; a binary file fails below
+    else:  # cp1251 decodes almost anything; a broken UTF-16 file or a binary one fails here or below
         raise DomainError("Файл не читается: сохраните его как «Книга Excel (*.xlsx)» или «CSV UTF-8»")
     if "\x00" in text:
         raise DomainError("Файл не читается как таблица: это не .xlsx и не .csv (сохраните его как «Книга Excel "
