@@ -15,7 +15,8 @@ from services.control import rules as deadline_rules
 from services.demo.school import create_demo
 from services.errors import DomainError, PermissionDenied
 from services.imports import core, jobs
-from services.imports.students import COLUMNS
+from services.imports.staff import COLUMNS as STAFF
+from services.imports.students import COLUMNS, StudentsImporter
 from services.org.calendar import WorkingCalendar
 from services.org.orgs import initialize_organization
 from services.validation import snils_with_checksum
@@ -287,3 +288,36 @@ def test_a_new_organizations_calendar_rests_on_the_statutory_holidays_after_the_
     db.session.commit()
     assert db.session.scalar(select(func.count(CalendarDay.id)).where(
         CalendarDay.org_id == org.id, CalendarDay.day == date(2027, 1, 4))) == 1
+
+
+def test_hr_imports_staff_but_gives_no_functions_and_no_administrator_rights(world):
+    head = [c.header for c in STAFF]
+    keys = [c.key for c in STAFF]
+
+    def staff_file(functions):
+        values = {"last_name": "Кадрова", "first_name": "Анна", "sex": "ж", "birth_date": "12.04.1985",
+                  "hire_date": "25.08.2020", "functions": functions}
+        return workbook([values], header=head, keys=keys)
+
+    preview = run(actor_of("a.hr"), staff_file("Администратор системы"), apply=True, kind="staff")
+    assert not preview.applied and preview.errors and all(e.column == "Функции" for e in preview.errors), \
+        [str(e) for e in preview.errors]
+    assert run(actor_of("a.hr"), staff_file(None), apply=True, kind="staff").applied
+
+
+def test_a_student_another_user_wrote_meanwhile_refuses_the_file_in_russian(world, monkeypatch):
+    """Two uploads of one file applied at once: the second's plan saw no such student, its flush meets the one
+    the first has just written (the unique СНИЛС on PostgreSQL, the card rules): a refusal, not a 500."""
+    planned = StudentsImporter.plan
+
+    def plan_then_another_writes(self, actor, rows, preview):
+        planned(self, actor, rows, preview)
+        klass = world.a.classmate.klass
+        db.session.add(Student(org_id=world.a.org.id, class_id=klass.id, last_name="Другой", first_name="Ученик",
+                               sex="m", birth_date=date(2015, 1, 1), snils=row()["snils"],
+                               personal_file_number="Д-1", enrollment_order_number="1-у",
+                               enrollment_order_date=date(2026, 8, 28)))
+    monkeypatch.setattr(StudentsImporter, "plan", plan_then_another_writes)
+    with pytest.raises(core.ImportRefused) as refused:
+        run(actor_of("a.admin"), book(row()), apply=True)
+    assert "Файл не загружен" in refused.value.message and refused.value.preview.errors

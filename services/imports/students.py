@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 from models import Parent, ParentRelation, SchoolClass, Sex, Student, StudentStatus, db
 from services import dates, permissions
 from services.errors import DomainError
+from services.imports._lists import writing
 from services.imports.core import (CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm, parse_choice,
                                    parse_date_cell)
 from services.movement import admission, enrollment
@@ -514,41 +515,45 @@ class StudentsImporter(Importer):
             if progress is not None:
                 progress(min(done, total), total)
 
-        for student in self.students:  # the existing cards' changes
-            for key, (_, new) in student.changes.items():
-                setattr(student.card, key, new)
-        step(sum(1 for s in self.students if s.card is not None))
-        groups = {}
-        for student in self.students:
-            if student.card is None:
-                groups.setdefault(student.order, []).append(student)
-        for (number, day), members in groups.items():
-            # One order per number and date: the first part makes and applies it, the next ones join it (the
-            # applied order of that number and date), so the progress moves and nothing is planned twice.
-            for start in range(0, len(members), CHUNK):
-                part = members[start:start + CHUNK]
-                entries = [(enrollment.normalize_card(student.values)[0], student.klass.id) for student in part]
-                for student, new in zip(part, admission.enroll_cards(actor, number, day, entries)):
-                    student.new = new
-                step(len(part))
-        for start in range(0, len(self.new_parents), CHUNK):
-            for parent in self.new_parents[start:start + CHUNK]:
-                card = parent.card
-                if card is None:
-                    card = Parent(org_id=actor.org_id, **parent.values)
-                    card.children = []
-                    db.session.add(card)
-                else:
-                    for key, (_, new) in parent.changes.items():
-                        setattr(card, key, new)
-                have = {c.id for c in card.children} if parent.card is not None else set()
-                for student in parent.students:
-                    child = student.card or student.new
-                    if child.id not in have:
-                        card.children.append(child)
-            db.session.flush()
-            step(len(self.new_parents[start:start + CHUNK]))
-        self._record(preview)
+        # A row another user (another tab, another worker) has just written under the same СНИЛС or file number
+        # is refused like a bad row, and nothing of the file stays.
+        with writing(preview):
+            for student in self.students:  # the existing cards' changes
+                for key, (_, new) in student.changes.items():
+                    setattr(student.card, key, new)
+            step(sum(1 for s in self.students if s.card is not None))
+            groups = {}
+            for student in self.students:
+                if student.card is None:
+                    groups.setdefault(student.order, []).append(student)
+            for (number, day), members in groups.items():
+                # One order per number and date: the first part makes and applies it, the next ones join it (the
+                # applied order of that number and date), so the progress moves and nothing is planned twice.
+                for start in range(0, len(members), CHUNK):
+                    part = members[start:start + CHUNK]
+                    entries = [(enrollment.normalize_card(student.values)[0], student.klass.id) for student in part]
+                    for student, new in zip(part, admission.enroll_cards(actor, number, day, entries)):
+                        student.new = new
+                    step(len(part))
+            for start in range(0, len(self.new_parents), CHUNK):
+                for parent in self.new_parents[start:start + CHUNK]:
+                    card = parent.card
+                    if card is None:
+                        card = Parent(org_id=actor.org_id, **parent.values)
+                        card.children = []
+                        db.session.add(card)
+                    else:
+                        for key, (_, new) in parent.changes.items():
+                            setattr(card, key, new)
+                    have = {c.id for c in card.children} if parent.card is not None else set()
+                    for student in parent.students:
+                        child = student.card or student.new
+                        if child.id not in have:
+                            card.children.append(child)
+                db.session.flush()
+                step(len(self.new_parents[start:start + CHUNK]))
+        if not preview.errors:
+            self._record(preview)
 
     # -- exporting --------------------------------------------------------------------------------------
 
