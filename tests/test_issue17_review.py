@@ -321,3 +321,16 @@ def test_a_student_another_user_wrote_meanwhile_refuses_the_file_in_russian(worl
     with pytest.raises(core.ImportRefused) as refused:
         run(actor_of("a.admin"), book(row()), apply=True)
     assert "Файл не загружен" in refused.value.message and refused.value.preview.errors
+
+
+def test_every_roles_home_page_answers_with_its_week(world, browser):
+    """The start page of each role (its «На этой неделе» built from the control page of each of its roles)."""
+    _set_rule(world.a.org, "contingent_data", enabled=False)  # the organization's own rows, one turned off
+    for login in ("a.admin", "a.hr", "a.deputy", "a.director", "a.teacher", "a.class_teacher", "a.student",
+                  "a.parent", "b.admin"):
+        b = browser()
+        if b.login(login).status_code != 302:
+            continue  # no such login in the test world
+        resp = b.get("/")
+        assert resp.status_code == 200, login
+        assert "Traceback" not in resp.get_data(as_text=True)
