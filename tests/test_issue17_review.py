@@ -2,14 +2,14 @@
 (coded values by their Russian labels, exported as labels: export → import is a no-op), bad input on the import
 doors, the permission on the import's kind checked by the service, two «Загрузить» of one job import once."""
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bench.import_students import workbook
 from models import CalendarDay, DeadlineRule, MovementOrder, Student, db
-from services import imports
+from services import clock, imports
 from services.control import deadlines as control
 from services.control import rules as deadline_rules
 from services.demo.school import create_demo
@@ -334,3 +334,17 @@ def test_every_roles_home_page_answers_with_its_week(world, browser):
         resp = b.get("/")
         assert resp.status_code == 200, login
         assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_a_job_a_dead_worker_left_applying_is_removed_after_two_days(world, app, jobs_dir):
+    actor = actor_of("a.admin")
+    with app.test_request_context():
+        preview = run(actor, book(row()))
+        job_id = jobs.create(actor, "students", "f.xlsx", book(row()), preview)
+        assert jobs.claim(actor, job_id) is not None  # the worker dies here: no release, no record
+        with clock.frozen(clock.utcnow() + timedelta(hours=30)):
+            jobs.create(actor, "students", "g.xlsx", book(row()), preview)  # prunes
+            assert (jobs_dir / job_id).is_dir()  # maybe still applying: kept a day longer
+        with clock.frozen(clock.utcnow() + timedelta(hours=60)):
+            jobs.create(actor, "students", "h.xlsx", book(row()), preview)
+            assert not (jobs_dir / job_id).exists()

@@ -145,10 +145,12 @@ def progress(actor, job_id):
 def _prune():
     root = _root()
     limit = (clock.utcnow() - timedelta(hours=KEEP_HOURS)).isoformat(timespec="seconds")
+    # a job left «applying» by a worker that died (its lock never released) goes a day later than the others
+    stuck = (clock.utcnow() - timedelta(hours=2 * KEEP_HOURS)).isoformat(timespec="seconds")
     for folder in root.iterdir() if root.is_dir() else ():
         try:
             job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if job.get("state") != APPLYING and str(job.get("started", "")) < limit:
+        if str(job.get("started", "")) < (stuck if job.get("state") == APPLYING else limit):
             shutil.rmtree(folder, ignore_errors=True)
