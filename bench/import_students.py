@@ -67,7 +67,13 @@ def student_rows(classes, students=2000, parents=3500, snils_base=300_000_000, f
                "middle_name": MIDDLE[(i // (len(LAST) * len(FIRST))) % len(MIDDLE)], "sex": "м",
                "birth_date": birth.strftime("%d.%m.%Y"), "snils": snils_with_checksum(f"{snils_base + i * 7:09d}"),
                "klass": name, "personal_file_number": f"{file_prefix}{i + 1}", "order_number": ORDER[0],
-               "order_date": ORDER[1].strftime("%d.%m.%Y"), "address": f"г. Тест, ул. Школьная, д. {i % 90 + 1}"}
+               "order_date": ORDER[1].strftime("%d.%m.%Y"), "address": f"г. Тест, ул. Школьная, д. {i % 90 + 1}",
+               # the contingent register's data, as labels (every third student's left for the class teacher)
+               **({} if i % 3 == 2 else {
+                   "citizenship": "Российская Федерация", "birth_place": "г. Тест",
+                   "registration_address": f"г. Тест, ул. Школьная, д. {i % 90 + 1}",
+                   "health_group": ("I", "II", "III")[i % 3], "disability": "Нет", "ovz": "Нет",
+                   "study_form": "Очная", "funding": "Бюджет: местный"})}
         if (TODAY.year - birth.year) - ((TODAY.month, TODAY.day) < (birth.month, birth.day)) >= 14:
             issued = date(birth.year + 14, birth.month, birth.day) + timedelta(days=20)
             row.update(passport_series="45" + f"{grade:02d}", passport_number=f"{100000 + i:06d}",

@@ -135,27 +135,40 @@ class ImportPage(SecurePage):
         if job["state"] == jobs.APPLIED:
             flash("Этот файл уже загружен", "info")
             return redirect(url_for(".job", job_id=job_id))
+        if jobs.claim(self.actor, job_id) is None:  # a second «Загрузить» while the first runs (or after it)
+            state = (jobs.load(self.actor, job_id) or {}).get("state")
+            flash("Этот файл уже загружен" if state == jobs.APPLIED
+                  else "Этот файл уже загружается: дождитесь окончания", "info")
+            return redirect(url_for(".job", job_id=job_id))
         data = jobs.data(self.actor, job_id)
-        jobs.record(self.actor, job_id, jobs.APPLYING)
         try:
             preview = core.run(self.actor, cls(), data, apply=True, progress=jobs.progress_writer(job_id))
         except core.ImportRefused as exc:
             uow.rollback()
             jobs.record(self.actor, job_id, jobs.REFUSED, exc.preview, exc.message)
+            jobs.release(job_id)
             flash(str(exc.message), "error")
             return redirect(url_for(".job", job_id=job_id))
         except PermissionDenied:
             uow.rollback()
             jobs.record(self.actor, job_id, jobs.CHECKED)
+            jobs.release(job_id)
             raise
         except DomainError as exc:
             uow.rollback()
             jobs.record(self.actor, job_id, jobs.REFUSED, message=str(exc))
+            jobs.release(job_id)
             flash(f"Файл не загружен: {exc}", "error")
             return redirect(url_for(".job", job_id=job_id))
+        except Exception:
+            uow.rollback()
+            jobs.record(self.actor, job_id, jobs.CHECKED)
+            jobs.release(job_id)
+            raise
         if not preview.applied:
             uow.rollback()
             jobs.record(self.actor, job_id, jobs.REFUSED, preview, "Файл не загружен: в нём есть строки с ошибками")
+            jobs.release(job_id)
             flash("Файл не загружен, ни одна строка не импортирована: в нём есть строки с ошибками", "error")
         else:
             jobs.record(self.actor, job_id, jobs.APPLIED, preview)

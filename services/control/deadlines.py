@@ -691,8 +691,12 @@ def _cards(actor, org, days):
                    and_(Student.birth_date <= adult, blank(Student.passport_number)), contingent.incomplete(today)))
         .order_by(SchoolClass.name, Student.last_name, Student.first_name)).all()
     pending = []
+    card_data_on, register_on = days.rules.on("card_data"), days.rules.on("contingent_data")
     for r in rows:
         card_gaps, register_gaps = _card_gaps(r, today)
+        # A rule the administrator turned off («Сроки регламента») lists nothing: its gaps are not asked for.
+        card_gaps = card_gaps if card_data_on else []
+        register_gaps = register_gaps if register_on else []
         if not card_gaps and not register_gaps:
             continue
         due = days.after(r.enrollment_order_date, card_days)
@@ -701,11 +705,9 @@ def _cards(actor, org, days):
             # The card's data by 15 September (seed 001 §5.9); the contingent register's in the first week of
             # September (seed 000 §4.3: the class teacher enters them). Both dates are the organization's rules.
             if card_gaps:
-                dues.append(max(due, days.rules["card_data"].date_in(r.year_start.year))
-                            if days.rules.on("card_data") else due)
+                dues.append(max(due, days.rules["card_data"].date_in(r.year_start.year)))
             if register_gaps:
-                dues.append(max(due, days.rules["contingent_data"].date_in(r.year_start.year))
-                            if days.rules.on("contingent_data") else due)
+                dues.append(max(due, days.rules["contingent_data"].date_in(r.year_start.year)))
         pending.append((r, card_gaps + register_gaps, min(dues) if dues else due))
     items = []
     if len(pending) > GROUP_OVER:

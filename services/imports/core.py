@@ -30,7 +30,7 @@ from datetime import date, datetime
 
 import xlsxwriter
 
-from services import dates, uploads
+from services import dates, permissions, uploads
 from services.errors import DomainError
 
 MAX_ROWS = 5000  # data rows of one file: a large school's students (2 000) with room to spare
@@ -183,13 +183,15 @@ def _cell_text(value):
 
 
 def _csv_rows(data):
-    for encoding in CSV_ENCODINGS:
+    # Excel's «Текст Юникод (*.txt)» is UTF-16 with its byte order mark: read as such, not refused as binary.
+    encodings = ("utf-16",) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else CSV_ENCODINGS
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - cp1251 decodes almost anything; a binary file fails below
+    else:  # cp1251 decodes almost anything; a broken UTF-16 file or a binary one fails here or below
         raise DomainError("Файл не читается: сохраните его как «Книга Excel (*.xlsx)» или «CSV UTF-8»")
     if "\x00" in text:
         raise DomainError("Файл не читается как таблица: это не .xlsx и не .csv (сохраните его как «Книга Excel "
@@ -199,13 +201,26 @@ def _csv_rows(data):
     try:
         rows = []
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            rows.append(tuple(row))
+            rows.append(tuple(_unescape(cell) for cell in row))
             if len(rows) > MAX_ROWS + HEADER_SEARCH:
                 raise DomainError(f"В файле больше {MAX_ROWS} строк, а загрузить можно не больше "
                                           f"{MAX_ROWS}: разделите файл на части")
     except csv.Error as exc:
         raise DomainError(f"Файл CSV повреждён: {exc}") from exc
     return rows
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _unescape(cell):
+    """A CSV cell the export protected from running as a formula («'=…», see `_export_text`) as it was: an
+    export read back changes nothing."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_START and _escaped(cell[1:]) else cell
+
+
+def _escaped(text):
+    return text[:1] in FORMULA_START and not re.fullmatch(r"[+-]?[0-9 ()-]+", text)
 
 
 def _raw_rows(data, width):
@@ -281,6 +296,7 @@ def run(actor, importer, data, *, apply=False, progress=None):
     A file that can't be read raises DomainError. With `apply` and any bad row, nothing is written and the
     preview lists the bad rows (`preview.applied` stays False). `progress(done, total)`, if given, is called
     while rows are applied."""
+    permissions.require(actor, importer.resource, "create")  # the page lists only these kinds; any door checks
     rows = read_table(data, importer.columns)
     preview = Preview(importer.code, importer.title, rows=len(rows))
     if not rows:
@@ -381,7 +397,7 @@ def _export_text(value):
         return value.strftime(dates.DATE_FORMAT)
     text = str(value)
     # A cell a spreadsheet would run as a formula (CSV injection) is written as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not re.fullmatch(r"[+-]?[0-9 ()-]+", text) else text
+    return "'" + text if _escaped(text) else text
 
 
 # -- cells --------------------------------------------------------------------------------------------------------

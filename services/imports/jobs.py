@@ -74,6 +74,39 @@ def data(actor, job_id):
     return (_root() / job_id / "upload.bin").read_bytes()
 
 
+LOCK = "apply.lock"
+
+
+def claim(actor, job_id):
+    """Take the actor's job for applying, atomically (the lock file is created only if it does not exist: two
+    «Загрузить» at once — a double click, two tabs, two workers — and only one applies; the database's row
+    locks can't say it, SQLite has none). Returns the job, or None when it is not his, is applied already, or
+    is being applied now. The lock stays after a successful apply (the job is then «applied» for good);
+    `release` frees it when the apply did not go through."""
+    job = load(actor, job_id)
+    if job is None or job.get("state") == APPLIED:
+        return None
+    try:
+        handle = os.open(_root() / job_id / LOCK, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return None
+    os.close(handle)
+    job = load(actor, job_id)  # its state after the lock: another apply may have finished just before
+    if job is None or job.get("state") == APPLIED:
+        return None
+    record(actor, job_id, APPLYING)
+    return job
+
+
+def release(job_id):
+    """The job may be applied again (the apply was refused or failed; its state says why)."""
+    if JOB_ID.match(job_id or ""):
+        try:
+            os.unlink(_root() / job_id / LOCK)
+        except FileNotFoundError:
+            pass
+
+
 def record(actor, job_id, state, preview=None, message=""):
     """The job's new state, with the result's preview (applied, or the bad rows that stopped it)."""
     job = load(actor, job_id)
@@ -112,10 +145,12 @@ def progress(actor, job_id):
 def _prune():
     root = _root()
     limit = (clock.utcnow() - timedelta(hours=KEEP_HOURS)).isoformat(timespec="seconds")
+    # a job left «applying» by a worker that died (its lock never released) goes a day later than the others
+    stuck = (clock.utcnow() - timedelta(hours=2 * KEEP_HOURS)).isoformat(timespec="seconds")
     for folder in root.iterdir() if root.is_dir() else ():
         try:
             job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if job.get("state") != APPLYING and str(job.get("started", "")) < limit:
+        if str(job.get("started", "")) < (stuck if job.get("state") == APPLYING else limit):
             shutil.rmtree(folder, ignore_errors=True)

@@ -34,12 +34,59 @@ from sqlalchemy.orm import selectinload
 from models import Parent, ParentRelation, SchoolClass, Sex, Student, StudentStatus, db
 from services import dates, permissions
 from services.errors import DomainError
+from services.imports._lists import writing
 from services.imports.core import (CREATE, SKIP, UPDATE, Column, Importer, check_lengths, norm, parse_choice,
                                    parse_date_cell)
 from services.movement import admission, enrollment
 from services.org.years import current_year
 from services.people import cards as card_rules
+from services.people import contingent
 from services.validation import normalize_snils
+
+def _code_hint(field):
+    return "Одно из: " + "; ".join(c.label for c in contingent.CODES[field])
+
+
+# The federal contingent register's data of the card (services/people/contingent.py): optional columns; a coded
+# one holds the Russian label of its code list (the export writes the labels), the empty cell changes nothing.
+CONTINGENT_COLUMNS = (
+    Column("citizenship", "Гражданство", False, "Российская Федерация", _code_hint("citizenship")),
+    Column("citizenship_country", "Страна гражданства", False, "", "Только для иностранного гражданства"),
+    Column("birth_place", "Место рождения", False, "г. Тест"),
+    Column("registration_address", "Адрес регистрации", False, "г. Тест, ул. Школьная, д. 1, кв. 2",
+           "По месту жительства (регистрации); может отличаться от адреса проживания"),
+    Column("health_group", "Группа здоровья", False, "II", "I, II, III, IV или V (или 1–5)"),
+    Column("disability", "Инвалидность", False, "Нет", "Да или Нет"),
+    Column("disability_category", "Категория инвалидности", False, "", _code_hint("disability_category")),
+    Column("disability_until", "Инвалидность установлена до", False, "", "дд.мм.гггг"),
+    Column("ovz", "ОВЗ", False, "Нет", "Ограниченные возможности здоровья: Да или Нет",
+           aliases=("Ограниченные возможности здоровья (ОВЗ)",)),
+    Column("adapted_program", "Адаптированная программа (АООП, вариант)", False, "",
+           "Обязательна для обучающегося с ОВЗ", aliases=("Адаптированная программа",)),
+    Column("study_form", "Форма обучения", False, "Очная", _code_hint("study_form")),
+    Column("funding", "Форма финансирования", False, "Бюджет: местный", _code_hint("funding")),
+    Column("previous_doc_kind", "Документ о предыдущем образовании: вид", False, "", _code_hint("previous_doc_kind")),
+    Column("previous_doc_series", "Документ о предыдущем образовании: серия", False, ""),
+    Column("previous_doc_number", "Документ о предыдущем образовании: номер", False, ""),
+    Column("previous_doc_date", "Документ о предыдущем образовании: дата выдачи", False, "", "дд.мм.гггг"),
+    Column("previous_doc_issued_by", "Документ о предыдущем образовании: кем выдан", False, ""),
+)
+CONTINGENT_KEYS = tuple(c.key for c in CONTINGENT_COLUMNS)
+
+
+def _code_choices(field):
+    """{normalized text: code}: the label, the code itself; «да»/«нет»; a health group also as 1–5."""
+    out = {}
+    for c in contingent.CODES[field]:
+        out[norm(c.label)] = c.value
+        out[norm(c.value)] = c.value
+    if field == "health_group":
+        out.update({norm(arabic): roman for arabic, roman in contingent.ARABIC_HEALTH.items()})
+    return out
+
+
+CODE_CHOICES = {field: _code_choices(field) for field in contingent.CODES}
+CODE_LABELS = {field: {c.value: c.label for c in codes} for field, codes in contingent.CODES.items()}
 
 STUDENT_COLUMNS = (
     Column("last_name", "Фамилия", True, "Иванов", "Фамилия ученика"),
@@ -64,7 +111,7 @@ STUDENT_COLUMNS = (
     Column("passport_number", "Паспорт: номер", False, "", "6 цифр"),
     Column("passport_date", "Паспорт: дата выдачи", False, "", "дд.мм.гггг"),
     Column("passport_issued_by", "Паспорт: кем выдан", False, ""),
-)
+) + CONTINGENT_COLUMNS
 PARENT_FIELDS = (("last_name", "фамилия", "Иванова"), ("first_name", "имя", "Мария"),
                  ("middle_name", "отчество", "Ивановна"), ("relation", "кем приходится", "мать"),
                  ("phone", "телефон", "+7 900 123-45-67"), ("email", "эл. почта", "ivanova@example.ru"))
@@ -84,14 +131,15 @@ COLUMNS = STUDENT_COLUMNS + tuple(c for n in range(1, PARENTS + 1) for c in _par
 # The card's own fields the file may change (the class and the enrollment order are the movement book's).
 CARD_KEYS = ("last_name", "first_name", "middle_name", "sex", "birth_date", "snils", "personal_file_number",
              "address", "birth_certificate_series", "birth_certificate_number", "birth_certificate_date",
-             "passport_series", "passport_number", "passport_date", "passport_issued_by")
-DATE_KEYS = ("birth_date", "birth_certificate_date", "passport_date")
+             "passport_series", "passport_number", "passport_date", "passport_issued_by") + CONTINGENT_KEYS
+DATE_KEYS = ("birth_date", "birth_certificate_date", "passport_date", "disability_until", "previous_doc_date")
 PARENT_KEYS = ("last_name", "first_name", "middle_name", "relation", "phone", "email")
 LIMITS = {"last_name": 100, "first_name": 100, "middle_name": 100, "snils": 14, "personal_file_number": 50,
           "order_number": 50, "address": 500, "birth_certificate_series": 20, "birth_certificate_number": 20,
           "passport_series": 4, "passport_number": 6, "passport_issued_by": 300, "klass": 30,
           **{f"p{n}_{k}": v for n in range(1, PARENTS + 1) for k, v in
-             (("last_name", 100), ("first_name", 100), ("middle_name", 100), ("phone", 50), ("email", 200))}}
+             (("last_name", 100), ("first_name", 100), ("middle_name", 100), ("phone", 50), ("email", 200))},
+          **{k: Student.__table__.c[k].type.length for k in contingent.TEXTS}}
 SEX = {"м": Sex.MALE.value, "муж": Sex.MALE.value, "мужской": Sex.MALE.value,
        "ж": Sex.FEMALE.value, "жен": Sex.FEMALE.value, "женский": Sex.FEMALE.value}
 SEX_LABEL = {Sex.MALE.value: "м", Sex.FEMALE.value: "ж"}
@@ -104,7 +152,8 @@ FIELD_LABELS = {"last_name": "фамилия", "first_name": "имя", "middle_n
                 "birth_certificate_number": "номер свидетельства", "birth_certificate_date": "дата свидетельства",
                 "passport_series": "серия паспорта", "passport_number": "номер паспорта",
                 "passport_date": "дата выдачи паспорта", "passport_issued_by": "кем выдан паспорт",
-                "relation": "кем приходится", "phone": "телефон", "email": "эл. почта"}
+                "relation": "кем приходится", "phone": "телефон", "email": "эл. почта",
+                **{k: Student.__labels__[k].lower() for k in CONTINGENT_KEYS}}
 
 
 def _name_key(last, first, middle):
@@ -256,6 +305,9 @@ class StudentsImporter(Importer):
             values[key] = parse_date_cell(row, self.column(key), preview)
         if row.get("sex") is not None:
             values["sex"] = parse_choice(row, self.column("sex"), preview, SEX)
+        for key in contingent.CODES:
+            if row.get(key) is not None:
+                values[key] = self._code(row, key, preview)
         if values["snils"]:
             try:
                 values["snils"] = normalize_snils(values["snils"])
@@ -279,6 +331,15 @@ class StudentsImporter(Importer):
         if len(preview.errors) > errors_before:
             return None
         return _Student(row, values, klass, order)
+
+    def _code(self, row, key, preview):
+        """A coded cell (its Russian label, or the code) as the code; another text is a bad row naming the list."""
+        value = row.get(key)
+        found = CODE_CHOICES[key].get(norm(value))
+        if found is None:
+            preview.error(row, self.column(key), f"«{value}» — нет в справочнике; допустимо: "
+                          + "; ".join(CODE_LABELS[key].values()))
+        return found
 
     def _probe(self, student, card=None):
         """A transient card with the row's values over the existing card's, for the card's rules."""
@@ -418,7 +479,8 @@ class StudentsImporter(Importer):
                                f"приказ о зачислении № {number} от {dates.format_date(day)}")
                 continue
             linked = {p.id for p in self.parents_of.get(student.card.id, ())}
-            detail = [f"{FIELD_LABELS[k]}: {_shown(old)} → {_shown(new)}" for k, (old, new) in student.changes.items()]
+            detail = [f"{FIELD_LABELS[k]}: {_shown(old, k)} → {_shown(new, k)}"
+                      for k, (old, new) in student.changes.items()]
             detail += [f"новый родитель: {p.label}" for p in student.parents
                        if p.card is None or p.card.id not in linked]
             preview.change(UPDATE if detail else SKIP, "Ученик", student.label, student.row, "; ".join(detail))
@@ -453,41 +515,45 @@ class StudentsImporter(Importer):
             if progress is not None:
                 progress(min(done, total), total)
 
-        for student in self.students:  # the existing cards' changes
-            for key, (_, new) in student.changes.items():
-                setattr(student.card, key, new)
-        step(sum(1 for s in self.students if s.card is not None))
-        groups = {}
-        for student in self.students:
-            if student.card is None:
-                groups.setdefault(student.order, []).append(student)
-        for (number, day), members in groups.items():
-            # One order per number and date: the first part makes and applies it, the next ones join it (the
-            # applied order of that number and date), so the progress moves and nothing is planned twice.
-            for start in range(0, len(members), CHUNK):
-                part = members[start:start + CHUNK]
-                entries = [(enrollment.normalize_card(student.values)[0], student.klass.id) for student in part]
-                for student, new in zip(part, admission.enroll_cards(actor, number, day, entries)):
-                    student.new = new
-                step(len(part))
-        for start in range(0, len(self.new_parents), CHUNK):
-            for parent in self.new_parents[start:start + CHUNK]:
-                card = parent.card
-                if card is None:
-                    card = Parent(org_id=actor.org_id, **parent.values)
-                    card.children = []
-                    db.session.add(card)
-                else:
-                    for key, (_, new) in parent.changes.items():
-                        setattr(card, key, new)
-                have = {c.id for c in card.children} if parent.card is not None else set()
-                for student in parent.students:
-                    child = student.card or student.new
-                    if child.id not in have:
-                        card.children.append(child)
-            db.session.flush()
-            step(len(self.new_parents[start:start + CHUNK]))
-        self._record(preview)
+        # A row another user (another tab, another worker) has just written under the same СНИЛС or file number
+        # is refused like a bad row, and nothing of the file stays.
+        with writing(preview):
+            for student in self.students:  # the existing cards' changes
+                for key, (_, new) in student.changes.items():
+                    setattr(student.card, key, new)
+            step(sum(1 for s in self.students if s.card is not None))
+            groups = {}
+            for student in self.students:
+                if student.card is None:
+                    groups.setdefault(student.order, []).append(student)
+            for (number, day), members in groups.items():
+                # One order per number and date: the first part makes and applies it, the next ones join it (the
+                # applied order of that number and date), so the progress moves and nothing is planned twice.
+                for start in range(0, len(members), CHUNK):
+                    part = members[start:start + CHUNK]
+                    entries = [(enrollment.normalize_card(student.values)[0], student.klass.id) for student in part]
+                    for student, new in zip(part, admission.enroll_cards(actor, number, day, entries)):
+                        student.new = new
+                    step(len(part))
+            for start in range(0, len(self.new_parents), CHUNK):
+                for parent in self.new_parents[start:start + CHUNK]:
+                    card = parent.card
+                    if card is None:
+                        card = Parent(org_id=actor.org_id, **parent.values)
+                        card.children = []
+                        db.session.add(card)
+                    else:
+                        for key, (_, new) in parent.changes.items():
+                            setattr(card, key, new)
+                    have = {c.id for c in card.children} if parent.card is not None else set()
+                    for student in parent.students:
+                        child = student.card or student.new
+                        if child.id not in have:
+                            card.children.append(child)
+                db.session.flush()
+                step(len(self.new_parents[start:start + CHUNK]))
+        if not preview.errors:
+            self._record(preview)
 
     # -- exporting --------------------------------------------------------------------------------------
 
@@ -499,6 +565,8 @@ class StudentsImporter(Importer):
         rows = []
         for s in students:
             base = {k: getattr(s, k) for k in CARD_KEYS}
+            for key in contingent.CODES:
+                base[key] = CODE_LABELS[key].get(base[key], base[key])
             base.update(sex=SEX_LABEL.get(s.sex, s.sex), klass=s.klass.name if s.klass else None,
                         order_number=s.enrollment_order_number, order_date=s.enrollment_order_date)
             parents = sorted(s.parents, key=lambda p: p.id)
@@ -520,4 +588,6 @@ def _shown(value, key=None):
         return dates.format_date(value)
     if key == "relation":
         return RELATION_LABEL.get(value, value)
+    if key in CODE_LABELS:
+        return CODE_LABELS[key].get(value, value)
     return str(value)

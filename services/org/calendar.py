@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from models import CalendarDay, db
+from services import clock
 
 OFFICIAL_CSV = Path(__file__).resolve().parents[2] / "data" / "ru-working-calendar.csv"
 
@@ -40,11 +41,42 @@ def official_exceptions(path=OFFICIAL_CSV):
             yield date.fromisoformat(row["date"]), row["kind"] == "working", russian_note(row["source"])
 
 
+# Нерабочие праздничные дни (ст. 112 ТК РФ): the same calendar date every year.
+PUBLIC_HOLIDAYS = [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
+STATUTORY_NOTE = "Нерабочий праздничный день (ст. 112 ТК РФ)"
+
+
+def statutory_exceptions(years):
+    """(day, False, note) of the public holidays of ст. 112 ТК РФ falling on a weekday in `years`: a year the
+    shipped decrees don't cover yet still rests on 1–8 January, 23 February… (its transfers are the decree's,
+    entered when it is published)."""
+    for year in years:
+        days = {date(year, month, day) for month, day in PUBLIC_HOLIDAYS}
+        off = {d for d in days if d.weekday() < 5}
+        for d in sorted(days - off):
+            if d.month == 1:  # the January days off falling on a weekend are moved by the decree only
+                continue
+            moved = d  # ч. 2 ст. 112: a holiday on a weekend moves to the next working day
+            while moved.weekday() >= 5 or moved in off:
+                moved += timedelta(days=1)
+            off.add(moved)
+        for d in sorted(off):
+            yield d, False, STATUTORY_NOTE
+
+
 def seed_official_calendar(org_id):
-    """Copy the official exceptions into an organization's editable calendar (idempotent)."""
+    """Copy the official exceptions into an organization's editable calendar (idempotent); the days after the
+    shipped file up to the end of the current academic year get the statutory holidays."""
     have = set(db.session.scalars(select(CalendarDay.day).where(CalendarDay.org_id == org_id)))
-    for day, working, note in official_exceptions():
+    official = list(official_exceptions())
+    last = max((day.year for day, _, _ in official), default=clock.today().year - 1)
+    today = clock.today()
+    # up to the end of the current academic year (31 August): the next one's are the year rollover's
+    until = date(today.year + (1 if today.month >= 9 else 0), 8, 31)
+    later = [row for row in statutory_exceptions(range(last + 1, until.year + 1)) if row[0] <= until]
+    for day, working, note in [*official, *later]:
         if day not in have:
+            have.add(day)
             db.session.add(CalendarDay(org_id=org_id, day=day, is_working=working, note=note))
 
 

@@ -39,6 +39,7 @@ from services.dates import format_date, today as today_of
 from services.errors import DomainError, PermissionDenied, taken_is_refused
 from services.journal import missing_marks
 from services.journal.missing_marks import missing_period_marks
+from services.org.calendar import PUBLIC_HOLIDAYS, statutory_exceptions
 # the orders of step 4: transfer, repeaters, graduates
 from services.movement.year_transfer import YEAR_END_KINDS, build_year_transfer
 from services.rules import rule
@@ -58,8 +59,6 @@ STEPS = {
     5: "Учебные планы и нагрузка",
 }
 WEEKS_52 = timedelta(days=364)
-# Нерабочие праздничные дни (ст. 112 ТК РФ): the same calendar date every year.
-PUBLIC_HOLIDAYS = [(1, d) for d in range(1, 9)] + [(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)]
 DRAFT, APPLIED = OrderStatus.DRAFT.value, OrderStatus.APPLIED.value
 NEXT_YEAR = MovementKind.NEXT_YEAR.value
 
@@ -531,14 +530,13 @@ def _calendar_days(year, new_start):
         CalendarDay.org_id == year.org_id, CalendarDay.day >= min(old_span[0], new_span[0]),
         CalendarDay.day <= max(old_span[1], new_span[1]))).all())
     wanted = {}
-    for y in range(new_span[0].year, new_span[1].year + 1):
-        for month, day in PUBLIC_HOLIDAYS:
-            d = date(y, month, day)
-            if new_span[0] <= d <= new_span[1] and d.weekday() < 5:
-                wanted[d] = (False, "Нерабочий праздничный день (ст. 112 ТК РФ)")
+    for d, working, note in statutory_exceptions(range(new_span[0].year, new_span[1].year + 1)):
+        if new_span[0] <= d <= new_span[1]:
+            wanted[d] = (working, note)
     public = set(PUBLIC_HOLIDAYS)
+    statutory = {d for d, _, _ in statutory_exceptions(range(old_span[0].year, old_span[1].year + 1))}
     for d, working in sorted(have.items()):
-        if not old_span[0] <= d <= old_span[1] or (d.month, d.day) in public:
+        if not old_span[0] <= d <= old_span[1] or (d.month, d.day) in public or d in statutory:
             continue
         new_day = a_year_on_same_weekday(d)
         if not new_span[0] <= new_day <= new_span[1] or new_day in wanted:
