@@ -25,7 +25,7 @@ from models.dialect import is_database_busy
 from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
 from services import audit, clock, database, permissions, rules, uow, uploads, versions
 from services.context import Actor
-from services.errors import DATABASE_BUSY, DomainError, is_bad_value
+from services.errors import CommandError, DATABASE_BUSY, DomainError, is_bad_value
 from services.params import parse_id
 from services.journal import dictionaries as journal_dictionaries, rules as journal_rules
 from services.movement import guards as movement_guards
@@ -459,7 +459,7 @@ def _register_cli(app):
         from services.demo.school import DemoRefused, create_demo, format_accounts  # noqa: PLC0415
 
         if size == "small" and (years or schools != 1 or today):
-            raise click.ClickException("--years, --schools и --today задаются только вместе с --size large или tiny.")
+            raise CommandError("--years, --schools и --today задаются только вместе с --size large или tiny.")
         if not sa_inspect(db.engine).has_table("alembic_version"):
             # An empty database (a new file, a new PostgreSQL database): its tables first, as `flask db upgrade`.
             click.echo("База данных пуста: создаю таблицы (flask db upgrade) …", err=True)
@@ -476,7 +476,7 @@ def _register_cli(app):
                     size=size, years=years, schools=schools, seed=seed, password=password, today=parse_today(today),
                     echo=lambda line: click.echo(line, err=True)))
         except DemoRefused as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc)) from None
         click.echo(text)
         if accounts_file:
             Path(accounts_file).write_text(text + "\n", encoding="utf-8")
@@ -504,7 +504,7 @@ def _register_cli(app):
         try:
             done = backup.backup(path, keep=keep)
         except backup.BackupError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc)) from None
         megabytes = f"{done.size / 2**20:.1f}".replace(".", ",")
         click.echo(f"Резервная копия записана и проверена: {done.path} ({megabytes} МБ)")
         for old in done.removed:
@@ -520,7 +520,7 @@ def _register_cli(app):
         try:
             backup.restore(path, confirm=lambda question: yes or _ask(question))
         except backup.BackupError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc)) from None
         click.echo(f"База данных восстановлена из {path}, схема обновлена до текущей версии.")
 
 

@@ -11,7 +11,7 @@ from reports import parameters
 from reports import journal_archive as archive
 from reports.cli import _actor
 from services import clock, uow
-from services.errors import DomainError, PermissionDenied
+from services.errors import CommandError, DomainError, PermissionDenied
 
 cli = AppGroup("archive", help="Архив: классные журналы за учебный год для печати и хранения.")
 
@@ -55,6 +55,6 @@ def _write(actor, class_, everything, year, out):
             (folder / name).write_bytes(content)
         click.echo(f"Журналы {len(classes)} классов за {year_.name} записаны в {folder}", err=True)
     except PermissionDenied:
-        raise click.ClickException("Архив журналов всей организации вам недоступен") from None
+        raise CommandError("Архив журналов всей организации вам недоступен") from None
     except DomainError as exc:
-        raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
+        raise CommandError("; ".join([exc.message, *exc.errors])) from None

@@ -18,7 +18,7 @@ from reports.document import log_read
 from reports.render import to_json, to_xlsx
 from services import uow
 from services.context import Actor
-from services.errors import DomainError, PermissionDenied
+from services.errors import CommandError, DomainError, PermissionDenied
 from services.params import parse_id
 
 cli = AppGroup("report", help="Отчёты: список и построение в .xlsx или JSON.")
@@ -41,19 +41,19 @@ def _actor(login, org_ref):
     if login:
         user = db.session.scalar(select(User).where(User.login == login))
         if user is None or not user.is_active:
-            raise click.ClickException(f"Учётная запись «{login}» не найдена или заблокирована")
+            raise CommandError(f"Учётная запись «{login}» не найдена или заблокирована")
         org_id = None
         if org_ref:
             org_id = _organization(org_ref).id
         actor = Actor.for_user(user, org_id)
         if actor.org is None or (org_id is not None and actor.org_id != org_id):
-            raise click.ClickException(f"«{login}» не работает в указанной организации")
+            raise CommandError(f"«{login}» не работает в указанной организации")
         return actor
     if org_ref:
         return Actor.system_actor(_organization(org_ref))
     orgs = db.session.scalars(select(Organization).order_by(Organization.id)).all()
     if len(orgs) != 1:
-        raise click.ClickException("Укажите организацию (--org номер или краткое название) или пользователя (--as)")
+        raise CommandError("Укажите организацию (--org номер или краткое название) или пользователя (--as)")
     return Actor.system_actor(orgs[0])
 
 
@@ -63,7 +63,7 @@ def _organization(ref):
         query.where(Organization.short_name == ref)
     org = db.session.scalar(query)
     if org is None:
-        raise click.ClickException(f"Организация «{ref}» не найдена")
+        raise CommandError(f"Организация «{ref}» не найдена")
     return org
 
 
@@ -102,9 +102,9 @@ def _run(actor, name, raw, fmt, out, paper="A4"):
     try:
         doc = registry.build(actor, name, raw)
     except PermissionDenied:
-        raise click.ClickException("Этот отчёт вам недоступен") from None
+        raise CommandError("Этот отчёт вам недоступен") from None
     except DomainError as exc:
-        raise click.ClickException("; ".join([exc.message, *exc.errors])) from None
+        raise CommandError("; ".join([exc.message, *exc.errors])) from None
     log_read(actor, doc, f"командная строка, {fmt}")
     if fmt == "json":
         text = json.dumps(to_json(doc), ensure_ascii=False, indent=1)

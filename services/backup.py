@@ -23,6 +23,7 @@ from flask import current_app
 
 from models import db
 from services import clock
+from services.errors import os_reason
 
 DEFAULT_NAME = re.compile(r"journal-\d{4}-\d{2}-\d{2}-\d{4}")
 LOCK_WAIT = 5  # seconds; SQLite's own default
@@ -262,4 +263,4 @@ def _upgrade_schema():
 
 
 def _file_error(exc):
-    return BackupError(f"Ошибка файла {exc.filename or ''}: {exc.strerror or exc}.")
+    return BackupError(f"Ошибка файла {exc.filename or ''}: {os_reason(exc)}.")

@@ -1,4 +1,7 @@
+import errno
 from contextlib import contextmanager
+
+import click
 
 from sqlalchemy.exc import IntegrityError
 
@@ -57,3 +60,21 @@ def taken_is_refused(message, errors=None):
         if not is_unique_violation(exc):
             raise
         raise DomainError(message, errors) from None
+
+
+class CommandError(click.ClickException):
+    """A refusal of a `flask` command: its Russian message on stderr as «Ошибка: …» (click's own prefix is
+    English), exit code 1."""
+
+    def show(self, file=None):
+        click.echo(f"Ошибка: {self.format_message()}", file=file, err=True)
+
+
+OS_REASONS = {errno.ENOENT: "файл или папка не найдены", errno.EACCES: "нет прав доступа",
+              errno.EPERM: "нет прав доступа", errno.EISDIR: "это папка, а не файл",
+              errno.ENOSPC: "нет места на диске", errno.EROFS: "диск только для чтения"}
+
+
+def os_reason(exc):
+    """An OSError's reason in Russian (the system's own text is English)."""
+    return OS_REASONS.get(getattr(exc, "errno", None), "ошибка ввода-вывода")

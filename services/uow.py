@@ -16,11 +16,10 @@ services/, admin_views/, reports/ or app.py calls `commit()` (tests/test_unit_of
 import functools
 from contextlib import contextmanager
 
-import click
 
 from models import db
 from services import database
-from services.errors import DomainError
+from services.errors import CommandError, DomainError
 
 
 @contextmanager
@@ -72,9 +71,9 @@ def command(fn):
             with unit():
                 return fn(*args, **kwargs)
         except DomainError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise CommandError(str(exc)) from None
         except Exception as exc:
             if database.is_missing_schema(exc):
-                raise click.ClickException(database.NO_SCHEMA) from None
+                raise CommandError(database.NO_SCHEMA) from None
             raise
     return run

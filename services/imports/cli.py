@@ -10,7 +10,7 @@ import click
 from models import Organization, db, scope
 from services import audit, imports, uow, uploads
 from services.context import Actor
-from services.errors import DomainError
+from services.errors import CommandError, DomainError, os_reason
 from services.imports import core
 
 
@@ -44,12 +44,12 @@ def import_command(kind, path, org_id, do_apply, details):
     importer = imports.get(kind)
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise click.ClickException(f"Организация № {org_id} не найдена")
+        raise CommandError(f"Организация № {org_id} не найдена")
     try:
         with open(Path(path), "rb") as handle:
             data = uploads.read_upload(handle, expected=".xlsx или .csv")
     except OSError as exc:
-        raise click.ClickException(f"Файл не открывается: {exc.strerror or exc}") from None
+        raise CommandError(f"Файл не открывается: {os_reason(exc)}") from None
     with scope.organization(org.id):  # the command acts in that organization
         actor = Actor.system_actor(org)
         try:
@@ -81,7 +81,7 @@ def export_command(kind, path, org_id):
     importer = imports.get(kind)
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise click.ClickException(f"Организация № {org_id} не найдена")
+        raise CommandError(f"Организация № {org_id} не найдена")
     fmt = "csv" if Path(path).suffix.lower() == ".csv" else "xlsx"
     with scope.organization(org.id):
         actor = Actor.system_actor(org)
@@ -91,7 +91,7 @@ def export_command(kind, path, org_id):
     try:
         Path(path).write_bytes(content)
     except OSError as exc:
-        raise click.ClickException(f"Файл не записывается: {exc.strerror or exc}") from None
+        raise CommandError(f"Файл не записывается: {os_reason(exc)}") from None
     click.echo(f"Выгружено — «{importer.title}»: строк {count}, файл {path}")
 
 

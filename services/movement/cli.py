@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 from models import MovementOrder, Organization, db, scope
 from services import uow
 from services.context import Actor
-from services.errors import DomainError
+from services.errors import CommandError, DomainError
 from services.movement.backfill import backfill_memberships
 from services.movement.entries import ENTRIES_CHOICES
 from services.movement.orders import apply_order
@@ -37,12 +37,12 @@ def apply_command(order_id, entries):
     """Провести приказ (как «Провести приказ» на странице приказа)."""
     order = db.session.get(MovementOrder, order_id)
     if order is None:
-        raise click.ClickException("Приказ не найден")
+        raise CommandError("Приказ не найден")
     try:
         with scope.organization(order.org_id):  # the command acts in the order's organization
             applied = apply_order(Actor.system_actor(db.session.get(Organization, order.org_id)), order_id,
                                   entries=entries)
     except DomainError as exc:
-        raise click.ClickException("\n".join([exc.message, *(exc.errors or [])])) from None
+        raise CommandError("\n".join([exc.message, *(exc.errors or [])])) from None
     click.echo(f"{applied} проведён: учеников — {len(applied.items)}")
 

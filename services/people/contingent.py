@@ -25,7 +25,7 @@ from models import (Citizenship, DisabilityCategory, Funding, HealthGroup, Organ
 from models import scope
 from services import audit, dates, permissions, uow
 from services.context import Actor
-from services.errors import DomainError
+from services.errors import CommandError, DomainError
 from services.validation import age_on
 
 LAYOUT_VERSION = "1.0"
@@ -362,7 +362,7 @@ def export_command(org_id, fmt, output):
     """Выгрузить контингент организации (обучающиеся, версия раскладки 1.0)."""
     org = db.session.get(Organization, org_id)
     if org is None:
-        raise click.ClickException(f"Организация {org_id} не найдена")
+        raise CommandError(f"Организация {org_id} не найдена")
     with scope.organization(org_id):
         content, name = export(Actor.system_actor(org), fmt)
     if output:
