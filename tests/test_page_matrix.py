@@ -45,6 +45,8 @@ ABSENT = {
 }
 # A path argument that is not a row's id.
 PATH_VALUES = {"number": 1, "job_id": "0"}
+# A path's second row, of another model than the declaration's (set by the `school` fixture): (endpoint, argument).
+SECOND_ROWS = {}
 # Endpoints given their row in the query string (besides the model views' own: ?id=).
 QUERY_ROWS = {"journal.history"}
 
@@ -81,6 +83,7 @@ def school(world):
                                                                     material_ids=[material.id]))
     materials.assign(teacher, materials.AssignInput(target="class", class_id=lesson.assignment.class_id),
                      course_id=course.id)
+    SECOND_ROWS[("diary.course", "course_id")] = course.id  # the student's row, and the course given to his class
     quiz = Quiz(org_id=a.org.id, author_id=a.teacher.id, subject_id=a.math.id, grade=5, title="Дроби", max_attempts=1)
     db.session.add(quiz)
     db.session.flush()
@@ -185,6 +188,8 @@ def _url(app, endpoint, rule, actor, view, access, org):
             values[name] = available[0].name if available else "school-results"
         elif name in PATH_VALUES:
             values[name] = PATH_VALUES[name]
+        elif (endpoint, name) in SECOND_ROWS:
+            values[name] = SECOND_ROWS[(endpoint, name)]
         elif row is not None and hasattr(row, name):
             values[name] = getattr(row, name)  # an assignment's class_id and subject_id
         else:
