@@ -520,35 +520,44 @@ def _holidays(actor, org, days):
 
 # -- lessons without a topic or attendance ----------------------------------------------------------
 
-def _lessons(actor, org, days):
-    """Past lessons of open periods whose topic is empty or whose roll call was not taken (§8.6)."""
+def _past_lessons(actor, org, days, rule, key, gap, *figures, ordered=False):
+    """Past, not cancelled lessons of open periods in `gap`, among those of `key`'s rows, grouped by journal:
+    rows (assignment id, teacher id, class, subject, *figures, first date, last date) and the teachers' names.
+    Two statements; nothing when the rule is off or no year is open."""
     today = days.today
-    if not days.rules.on("lesson_topics"):
-        return []
+    if not days.rules.on(rule):
+        return [], {}
     years = _open_years(org.id, today, days)
     if not years:
-        return []
-    cond = _condition(actor, "control_lessons", Lesson)
+        return [], {}
     teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
-    no_topic = or_(Lesson.topic.is_(None), func.trim(Lesson.topic) == "")
-    no_roll_call = Lesson.attendance_taken.is_(False)
     open_period = or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
         select(Period.id).where(Period.is_closed.is_(False))))
-    rows = db.session.execute(
-        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name,
-               func.sum(case((no_topic, 1), else_=0)), func.sum(case((no_roll_call, 1), else_=0)),
-               func.min(Lesson.date), func.max(Lesson.date))
-        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
-        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
-        .join(Subject, Subject.id == TeachingAssignment.subject_id)
-        .where(cond, TeachingAssignment.year_id.in_([y.id for y in years]), Lesson.date < today,
-               Lesson.is_cancelled.is_(False), or_(no_topic, no_roll_call), open_period)
-        .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name)).all()
+    query = (select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name, *figures,
+                    func.min(Lesson.date), func.max(Lesson.date))
+             .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
+             .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
+             .join(Subject, Subject.id == TeachingAssignment.subject_id)
+             .where(_condition(actor, key, Lesson), TeachingAssignment.year_id.in_([y.id for y in years]),
+                    Lesson.date < today, Lesson.is_cancelled.is_(False), gap, open_period)
+             .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name))
+    if ordered:
+        query = query.order_by(SchoolClass.name, Subject.name)
+    rows = db.session.execute(query).all()
     if not rows:
-        return []
+        return [], {}
     teachers = {r.id: _person(r.last_name, r.first_name, r.middle_name) for r in db.session.execute(
         select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
         .where(Staff.id.in_({r[1] for r in rows}))).all()}
+    return rows, teachers
+
+
+def _lessons(actor, org, days):
+    """Past lessons of open periods whose topic is empty or whose roll call was not taken (§8.6)."""
+    no_topic = or_(Lesson.topic.is_(None), func.trim(Lesson.topic) == "")
+    no_roll_call = Lesson.attendance_taken.is_(False)
+    rows, teachers = _past_lessons(actor, org, days, "lesson_topics", "control_lessons", or_(no_topic, no_roll_call),
+                                   func.sum(case((no_topic, 1), else_=0)), func.sum(case((no_roll_call, 1), else_=0)))
     items = []
     for assignment_id, teacher_id, class_name, subject_name, topics, roll_calls, first, last in rows:
         who = "" if teacher_id == actor.staff_id else f"{teachers.get(teacher_id, '')}: "
@@ -977,32 +986,9 @@ def _first_classes(org, days):
 
 def _homework(actor, org, days):
     """Past lessons of open periods with no homework, per journal."""
-    today = days.today
-    if not days.rules.on("homework"):
-        return []
-    years = _open_years(org.id, today, days)
-    if not years:
-        return []
-    cond = _condition(actor, "control_homework", Lesson)
-    teacher = func.coalesce(Lesson.teacher_id, TeachingAssignment.teacher_id)
     no_homework = or_(Lesson.homework.is_(None), func.trim(Lesson.homework) == "")
-    open_period = or_(Lesson.period_id.is_(None), Lesson.period_id.in_(
-        select(Period.id).where(Period.is_closed.is_(False))))
-    rows = db.session.execute(
-        select(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name, func.count(Lesson.id),
-               func.min(Lesson.date), func.max(Lesson.date))
-        .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
-        .join(SchoolClass, SchoolClass.id == TeachingAssignment.class_id)
-        .join(Subject, Subject.id == TeachingAssignment.subject_id)
-        .where(cond, TeachingAssignment.year_id.in_([y.id for y in years]), Lesson.date < today,
-               Lesson.is_cancelled.is_(False), no_homework, open_period)
-        .group_by(Lesson.assignment_id, teacher, SchoolClass.name, Subject.name)
-        .order_by(SchoolClass.name, Subject.name)).all()
-    if not rows:
-        return []
-    teachers = {r.id: _person(r.last_name, r.first_name, r.middle_name) for r in db.session.execute(
-        select(Staff.id, Staff.last_name, Staff.first_name, Staff.middle_name)
-        .where(Staff.id.in_({r[1] for r in rows}))).all()}
+    rows, teachers = _past_lessons(actor, org, days, "homework", "control_homework", no_homework,
+                                   func.count(Lesson.id), ordered=True)
     items = []
     for assignment_id, teacher_id, class_name, subject_name, count, first, last in rows:
         who = "" if teacher_id == actor.staff_id else f"{teachers.get(teacher_id, '')}: "
