@@ -172,6 +172,7 @@ def context(chromium, live_server, page_problems):
         page.on("pageerror", lambda exc: page_problems.append(f"exception: {exc} ({page.url})"))
 
     context.on("page", watch)
+    context.e2e_server = live_server
     yield context
     context.close()
     live_server.wsgi.wait_idle()  # nothing of this test may still be running when `ctx` wipes the tables
@@ -182,11 +183,21 @@ def page(context):
     return context.new_page()
 
 
+def sign_out(page):
+    """Forget who is signed in, as closing the browser would. The page is left first and the server's
+    requests are let finish: a late answer of the page before (a poll, a refreshed session cookie) would
+    otherwise bring the old session's cookie back after the cookies were cleared."""
+    page.goto("about:blank")
+    page.context.e2e_server.wsgi.wait_idle()
+    page.context.clear_cookies()
+
+
 def login(page, name, password=TEST_PASSWORD):
     """Sign in through /login as a person would; returns once the home page is shown."""
     page.goto("/login")
     if not page.locator("#login").count():  # a navigation of the page before (its scripts) overtook this one
         page.goto("/login")
+    assert "/login" in page.url, f"someone is still signed in ({page.url}): call sign_out(page) first"
     page.fill("#login", name)
     page.fill("#password", password)
     with page.expect_navigation():

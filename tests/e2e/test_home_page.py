@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from models import db
-from tests.e2e.conftest import login, settle
+from tests.e2e.conftest import login, settle, sign_out
 from tests.factories import jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, tt_bells
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -62,12 +62,12 @@ def test_home_pages_and_the_one_line_menu(world, context, page, page_problems):
     one_line = navbar_height(page)
     assert one_line < 75 and menu_lines(page) == [1, False], (one_line, menu_lines(page))
     page.screenshot(path=str(SCREENSHOTS / "home-teacher.png"), full_page=True)
-    context.clear_cookies()
+    sign_out(page)
     login(page, "a.director")  # the longest menu: every category, «Доступ» too
     assert (navbar_height(page), menu_lines(page)) == (one_line, [1, False])
     page.screenshot(path=str(SCREENSHOTS / "home-administration.png"), full_page=True)
 
-    context.clear_cookies()
+    sign_out(page)
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, "a.parent")
     settle(page)

@@ -1,6 +1,6 @@
 """Issue 16.1–2 in a real browser: the parent asks the class teacher a question, the class teacher sees it
 (the unread counter, the inbox) and answers, the parent sees the answer."""
-from tests.e2e.conftest import login, settle
+from tests.e2e.conftest import login, settle, sign_out
 
 
 def test_a_parents_question_is_answered(world, context, page, page_problems):
@@ -14,7 +14,7 @@ def test_a_parents_question_is_answered(world, context, page, page_problems):
     with page.expect_navigation():
         page.click("button[value=send]")
     assert page.locator(".alert", has_text="Сообщение отправлено").count() == 1
-    context.clear_cookies()
+    sign_out(page)
 
     login(page, "a.class_teacher")
     assert page.locator("#unread-count").inner_text() == "1"
@@ -25,7 +25,7 @@ def test_a_parents_question_is_answered(world, context, page, page_problems):
     with page.expect_navigation():
         page.click("text=Ответить")
     assert page.locator(".alert", has_text="Ответ отправлен").count() == 1
-    context.clear_cookies()
+    sign_out(page)
 
     login(page, "a.parent")
     assert page.locator("#unread-count").inner_text() == "1"

@@ -9,7 +9,7 @@ Screenshots: phone-*.png (E2E_SCREENSHOTS=docs/screenshots keeps them)."""
 from models import db
 from services.demo.school import create_demo
 from tests.conftest import TEST_PASSWORD
-from tests.e2e.conftest import login, settle
+from tests.e2e.conftest import login, settle, sign_out
 
 PHONE = {"width": 390, "height": 844}
 SHOW = "button:text-is('Показать')"
@@ -96,7 +96,7 @@ def test_a_parent_and_a_student_read_their_pages_on_a_phone(page, page_problems,
 
     visit_all(page, "parent", reports=True, checks={"student-dynamics": readable_chart, "/diary/": diary})
     assert len(charts) == 1 and charts[0] >= 11, charts
-    page.context.clear_cookies()
+    sign_out(page)
 
     # The student: the timetable is one card per day, the table is left for wide screens.
     def timetable(page):
