@@ -3,10 +3,11 @@ __version__ = "0.1.0"  # CHANGELOG.md
 import hmac
 import os
 import secrets
+import time
 from pathlib import Path
 
 import click
-from flask import (Flask, current_app, flash, g, has_app_context, jsonify, redirect, render_template, request,
+from flask import (Flask, abort, current_app, flash, g, has_app_context, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask import cli as flask_cli
 from flask.sessions import SecureCookieSessionInterface
@@ -23,10 +24,10 @@ from admin_views.base import public
 from models import User, db, scope
 from models.dialect import is_database_busy
 from reports import catalogue  # noqa: F401 — every report registers itself in reports.registry (@report)
-from services import audit, clock, database, permissions, rules, uow, uploads, versions
+from services import audit, clock, database, metrics, permissions, request_log, rules, uow, uploads, versions
 from services.context import Actor
 from services.errors import CommandError, DATABASE_BUSY, DomainError, is_bad_value
-from services.params import parse_id
+from services.params import parse_date, parse_id
 from services.journal import dictionaries as journal_dictionaries, rules as journal_rules
 from services.movement import guards as movement_guards
 from services.org import orgs
@@ -106,6 +107,9 @@ def _secret_key():
     return key_file.read_text().strip()
 
 
+SHARED_DIRS = ("FILES_DIR", "SLIPS_DIR", "IMPORT_DIR", "ARCHIVE_DIR")
+
+
 def default_config():
     INSTANCE_DIR.mkdir(exist_ok=True)
     return {
@@ -136,6 +140,14 @@ def default_config():
         # The paper of the reports' .xlsx (reports/render.py): A4, or A3 where a school prints its ledgers so.
         "REPORT_PAPER": os.environ.get("REPORT_PAPER", "A4"),
         **database.settings_from_environment(),
+        # Several app servers (docs/DEPLOYMENT.md): the folders of the stored files, slips, imports and archives
+        # from the environment, so that every host names the same shared folder; the request log's format
+        # (LOG_FORMAT=json: one line per request), /metrics' token and the counters' Redis.
+        **{name: os.environ[name] for name in SHARED_DIRS if os.environ.get(name)},
+        **request_log.settings_from_environment(),
+        **metrics.settings_from_environment(),
+        # A training installation (and the two-servers test) lives on one day: FROZEN_TODAY=ДД.ММ.ГГГГ or ISO.
+        "FROZEN_TODAY": os.environ.get("FROZEN_TODAY") or None,
         # E-mail notifications (services/notify_send.py): MAIL_ENABLED=1 and the SMTP server's settings.
         **notify_send.settings_from_environment(),
     }
@@ -162,9 +174,12 @@ def create_app(config=None):
     app = App(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(default_config())
     app.config.update(config or {})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
-            "postgresql://", "postgresql+psycopg://", 1)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database.driver_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config.get("FROZEN_TODAY"):
+        day = parse_date(app.config["FROZEN_TODAY"])
+        if day is None:
+            raise RuntimeError("FROZEN_TODAY: дата в формате ДД.ММ.ГГГГ или ГГГГ-ММ-ДД")
+        clock.freeze(day)
     if os.environ.get("TRUSTED_PROXIES"):
         hops = int(os.environ["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -188,6 +203,8 @@ def create_app(config=None):
     install_rules()
     init_admin(app, csp_nonce)
     formatting.register(app)  # |date, |datetime, |time: every date and time shown
+    request_log.init_app(app)
+    _register_observability(app)  # first: its timer starts before, and its line is written after, every hook
     _register_hooks(app)
     _register_errors(app)
     _register_cli(app)
@@ -249,6 +266,46 @@ def _end_outlived_session():
     session.clear()
     flash(f"Сеанс завершён: с момента входа прошло больше {span}. Войдите снова.", "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+def _register_observability(app):
+    """The request's line (services/request_log.py) and its count in /metrics (services/metrics.py)."""
+
+    @app.before_request
+    def start_watch():
+        g.watch_started = time.perf_counter()
+        g.watch_token = request_log.start_counting()
+
+    @app.after_request
+    def write_watch(response):
+        started = g.pop("watch_started", None)
+        if started is None:
+            return response
+        seconds = time.perf_counter() - started
+        user = g.get("_login_user")  # Flask-Login's, only when the request loaded him: no query of its own
+        actor = g.get("actor")
+        endpoint = request.endpoint
+        metrics.observe(endpoint, request.method, response.status_code, seconds)
+        request_log.write(app, user_id=getattr(user, "id", None),
+                          org_id=actor.org_id if actor is not None else None, method=request.method,
+                          route=request.url_rule.rule if request.url_rule is not None else None,
+                          endpoint=endpoint, status=response.status_code, seconds=seconds,
+                          sql=request_log.statements())
+        return response
+
+    @app.teardown_request
+    def stop_watch(exc):
+        token = g.pop("watch_token", None)
+        if token is not None:
+            request_log.stop_counting(token)
+
+    @app.route("/metrics")
+    @public
+    def metrics_page():
+        """Prometheus' scrape: from this host's loopback or with METRICS_TOKEN (docs/DEPLOYMENT.md)."""
+        if not metrics.may_read(request):
+            abort(404)
+        return metrics.render(), 200, {"Content-Type": "text/plain; version=0.0.4; charset=utf-8", **NO_STORE}
 
 
 def _register_hooks(app):

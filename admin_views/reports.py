@@ -67,7 +67,7 @@ class ReportsPage(SecurePage):
         doc, error, params = None, None, None
         try:
             params = parameters.resolve(self.actor, rdef, raw)
-            doc = rdef.build(self.actor, params)
+            doc = registry.run(self.actor, rdef, params)
         except PermissionDenied:
             abort(404)
         except DomainError as exc:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from reports.document import Document
 from reports.parameters import refuse, resolve
-from services import permissions
+from services import database, permissions
 from services.terms import college_words
 
 
@@ -78,8 +78,15 @@ def build(actor, name, raw, today=None):
     rdef = REGISTRY.get(name)
     if rdef is None:
         refuse(f"Отчёт «{name}» не найден; список: flask report list")
-    params = resolve(actor, rdef, raw, today)
-    return rdef.build(actor, params)
+    return run(actor, rdef, resolve(actor, rdef, raw, today))
+
+
+def run(actor, rdef, params):
+    """The Document of the report `rdef` for resolved `params`: every report page and command builds through
+    here, its SELECTs on the read replica when one is configured (services/database.py `on_replica`; the
+    reads of its parameters and the access log's row stay on the primary)."""
+    with database.on_replica():
+        return rdef.build(actor, params)
 
 
 def report_document(name, p, params=(), filename="otchet"):

@@ -13,6 +13,11 @@ PostgreSQL only (SQLite keeps SQLAlchemy's defaults):
 A statement already running when the server freezes still waits (nothing client-side interrupts it): the
 deadline is on the way in, so new requests fail fast while the server is frozen.
 
+A read replica (`DATABASE_REPLICA_URL`, optional; docs/DEPLOYMENT.md): inside `on_replica()` — a report's
+build (reports/registry.py `build`) — the session's plain SELECTs go to the replica's engine; every write, a
+`SELECT … FOR UPDATE`, a text statement and everything outside the block go to the primary. This module is the
+one place that routes; without the setting everything is on the primary.
+
 Everywhere: `is_unavailable(exc)` tells a failure of the database from a bug (the 503 page, not the 500 one),
 `OutageLog` writes one line per burst of failures instead of a traceback per request, and `HealthCheck`
 answers /healthz within its own deadline whatever state the server is in.
@@ -30,10 +35,11 @@ from dataclasses import dataclass
 
 import psycopg
 from flask import current_app
-from sqlalchemy import event, exc as sa_exc, inspect as sa_inspect
+from sqlalchemy import Engine, create_engine, event, exc as sa_exc, inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from models import db
+from models.base import Session as RoutingSession
 
 # Seconds; each may be set by the environment variable of the same name (or the app's config).
 SETTINGS = {
@@ -60,7 +66,9 @@ SQLITE_UNAVAILABLE = ("unable to open database file", "disk I/O error")
 
 
 def settings_from_environment():
-    return {name: float(os.environ.get(name, default)) for name, default in SETTINGS.items()}
+    return {**{name: float(os.environ.get(name, default)) for name, default in SETTINGS.items()},
+            # a read-only copy of the database (PostgreSQL streaming replica) for the reports; None: none
+            "DATABASE_REPLICA_URL": os.environ.get("DATABASE_REPLICA_URL") or None}
 
 
 def is_unavailable(exc):
@@ -114,29 +122,80 @@ def engine_options(config, long_statements=False):
     return options
 
 
+def driver_url(url):
+    """`url` with psycopg 3 named for PostgreSQL (a plain postgresql:// would ask for psycopg2)."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
 def init_app(app, long_statements=False):
     """Configure the engine of `app` and register `db` on it; the outage log and health check of
-    `app.extensions["database"]`."""
+    `app.extensions["database"]`, and the read replica's engine when `DATABASE_REPLICA_URL` is set."""
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config, long_statements)
     db.init_app(app)
     with app.app_context():
         engine = db.engine
     outage = OutageLog(app.logger, app.config["DB_OUTAGE_LOG_INTERVAL"])
-    if engine.dialect.name == "postgresql":
-        timeout = app.config["DB_CONNECT_TIMEOUT"]
+    _check_pooled_connections(app, engine, outage)
+    replica = None
+    if app.config.get("DATABASE_REPLICA_URL"):
+        url = driver_url(app.config["DATABASE_REPLICA_URL"])
+        options = engine_options({**app.config, "SQLALCHEMY_DATABASE_URI": url}, long_statements)
+        replica = create_engine(url, **options)
+        _check_pooled_connections(app, replica, outage)
+    app.extensions["database"] = Watch(outage, HealthCheck(engine, app.config["DB_HEALTH_TIMEOUT"]), replica)
 
-        @event.listens_for(engine, "checkout")
-        def _check_on_checkout(dbapi_connection, connection_record, connection_proxy):
-            _ping(dbapi_connection, timeout)
-            outage.recovered()
 
-    app.extensions["database"] = Watch(outage, HealthCheck(engine, app.config["DB_HEALTH_TIMEOUT"]))
+def _check_pooled_connections(app, engine, outage):
+    if engine.dialect.name != "postgresql":
+        return
+    timeout = app.config["DB_CONNECT_TIMEOUT"]
+
+    @event.listens_for(engine, "checkout")
+    def _check_on_checkout(dbapi_connection, connection_record, connection_proxy):
+        _ping(dbapi_connection, timeout)
+        outage.recovered()
 
 
 @dataclass
 class Watch:
     outage: "OutageLog"
     health: "HealthCheck"
+    replica: "Engine | None" = None  # the read replica's engine (DATABASE_REPLICA_URL), if any
+
+
+# -- the read replica ----------------------------------------------------------------------------------------
+
+_on_replica = ContextVar("on_replica", default=False)
+
+
+@contextmanager
+def on_replica():
+    """The block's plain SELECTs go to the read replica when one is configured (a read-only report: lagging
+    a second behind the primary is harmless there); its writes, row locks and text statements stay on the
+    primary. Without a replica it changes nothing."""
+    token = _on_replica.set(True)
+    try:
+        yield
+    finally:
+        _on_replica.reset(token)
+
+
+def replica_engine():
+    """The replica's engine of the current app, or None."""
+    watch = current_app.extensions.get("database")
+    return watch.replica if watch is not None else None
+
+
+def _route(clause):
+    """The session's engine for `clause` (models/base.py `Session.get_bind`): the replica's for a SELECT
+    without FOR UPDATE inside `on_replica()`, else None (the primary)."""
+    if not _on_replica.get() or clause is None or not getattr(clause, "is_select", False) \
+            or getattr(clause, "_for_update_arg", None) is not None:
+        return None
+    return replica_engine()
+
+
+RoutingSession.route = staticmethod(_route)
 
 
 def _ping(dbapi_connection, timeout):
