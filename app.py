@@ -282,12 +282,13 @@ def _register_observability(app):
         if started is None:
             return response
         seconds = time.perf_counter() - started
-        user = g.get("_login_user")  # Flask-Login's, only when the request loaded him: no query of its own
+        # the page's user (Flask-Login's, when the request loaded him) or the API's; ids without a query
         actor = g.get("actor")
+        user = actor.user if actor is not None else g.get("_login_user")
         endpoint = request.endpoint
         metrics.observe(endpoint, request.method, response.status_code, seconds)
-        request_log.write(app, user_id=getattr(user, "id", None),
-                          org_id=actor.org_id if actor is not None else None, method=request.method,
+        request_log.write(app, user_id=request_log.identity(user),
+                          org_id=request_log.identity(actor.org) if actor is not None else None, method=request.method,
                           route=request.url_rule.rule if request.url_rule is not None else None,
                           endpoint=endpoint, status=response.status_code, seconds=seconds,
                           sql=request_log.statements())

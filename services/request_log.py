@@ -13,7 +13,7 @@ import os
 import sys
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect as sa_inspect
 from sqlalchemy.engine import Engine
 
 from services import clock
@@ -47,6 +47,14 @@ def statements():
 
 def stop_counting(token):
     _statements.reset(token)
+
+
+def identity(row):
+    """The id of a loaded row, read from its identity: no SELECT, even when the request's commit has expired it
+    (reading `row.id` would load it again). None for no row or one that is not a database row."""
+    state = sa_inspect(row, raiseerr=False) if row is not None else None
+    key = getattr(state, "identity", None)
+    return key[0] if key else None
 
 
 def init_app(app):

@@ -5,11 +5,14 @@ import logging
 import re
 
 import pytest
+from sqlalchemy import select
 
+from models import Mark, db
 from services import metrics, request_log
 from tests.conftest import TEST_PASSWORD
-from tests.factories import journal
-from tests.helpers import grid_url, login, user_of
+from tests.factories import journal, jr_task
+from tests.helpers import grid_url, login, post_payload, user_of
+from tests.querycount import count_queries
 
 
 class Lines(logging.Handler):
@@ -150,3 +153,24 @@ def test_with_a_real_redis(app, monkeypatch):
     two.add("home|GET|200", "home", 0.02, ["+Inf"])
     assert one.read()[0] == {"home|GET|200": 2}
     client.flushdb()
+
+
+def test_the_line_costs_no_statement(world, browser, app, request_lines, monkeypatch):
+    """The ids of the line are read without loading the user or the organization again after the save's commit."""
+    _, assignment, lessons = journal(world)
+    task = jr_task(lessons[0])
+    b = login(browser, "a.teacher")
+    payload = {"marks": [{"task_id": task.id, "student_id": world.a.student.id, "value": "5", "version": None}]}
+    counted = []
+    for log_format, value in (("text", "5"), ("json", "4")):
+        monkeypatch.setitem(app.config, "LOG_FORMAT", log_format)
+        payload["marks"][0]["value"] = value
+        payload["marks"][0]["version"] = db.session.scalar(select(Mark.version).where(Mark.task_id == task.id))
+        with count_queries() as statements:
+            resp = post_payload(b, assignment, world.a.period, payload)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        counted.append(len(statements))
+    assert counted[0] == counted[1]
+    line = json.loads(request_lines[-1])
+    assert line["user_id"] == user_of(world.a.teacher).id and line["org_id"] == world.a.org.id
+    assert line["route"] == "/journal/<id:assignment_id>/save" and line["sql"] == counted[1]
