@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import current_app
@@ -70,13 +71,31 @@ class LocalCounters:
             return dict(self.requests), dict(self.seconds), dict(self.buckets)
 
 
+class RedisUnavailable(Exception):
+    """Redis failed a moment ago: the counts are skipped for PAUSE seconds instead of waiting on it per request."""
+
+
 class RedisCounters:
-    """The installation's counters in Redis: every process adds to the same three hashes."""
+    """The installation's counters in Redis: every process adds to the same three hashes. When Redis fails,
+    this process stops trying for PAUSE seconds (those requests are not counted, and no request waits for the
+    connection's timeout), and says so once."""
+
+    PAUSE = 30
 
     def __init__(self, client):
         self.client = client
+        self._down_until = 0.0
 
     def add(self, request_field, endpoint, seconds, bucket_fields):
+        if time.monotonic() < self._down_until:
+            raise RedisUnavailable()
+        try:
+            self._add(request_field, endpoint, seconds, bucket_fields)
+        except Exception:
+            self._down_until = time.monotonic() + self.PAUSE
+            raise
+
+    def _add(self, request_field, endpoint, seconds, bucket_fields):
         pipe = self.client.pipeline(transaction=False)
         pipe.hincrby(REDIS_KEY + "requests", request_field, 1)
         pipe.hincrbyfloat(REDIS_KEY + "seconds", endpoint, seconds)
@@ -120,8 +139,11 @@ def observe(endpoint, method, status, seconds):
     le = [f"{b:g}" for b in BUCKETS if seconds <= b] + ["+Inf"]
     try:
         counters().add(f"{endpoint}|{method}|{status}", endpoint, seconds, le)
+    except RedisUnavailable:
+        pass  # said when it failed
     except Exception as exc:  # noqa: BLE001 — metrics never break a page
-        current_app.logger.warning("metrics not counted: %s", str(exc).splitlines()[0][:200] if str(exc) else exc)
+        current_app.logger.warning("metrics not counted for %d s: %s", RedisCounters.PAUSE,
+                                   (str(exc).splitlines() or [type(exc).__name__])[0][:200])
 
 
 # -- access ------------------------------------------------------------------------------------------------

@@ -174,3 +174,18 @@ def test_the_line_costs_no_statement(world, browser, app, request_lines, monkeyp
     line = json.loads(request_lines[-1])
     assert line["user_id"] == user_of(world.a.teacher).id and line["org_id"] == world.a.org.id
     assert line["route"] == "/journal/<id:assignment_id>/save" and line["sql"] == counted[1]
+
+
+class BrokenRedis(FakeRedis):
+    calls = 0
+
+    def execute(self):
+        BrokenRedis.calls += 1
+        raise ConnectionError("Connection refused")
+
+
+def test_a_failing_redis_is_left_alone_for_a_while_and_never_fails_the_page(world, browser, app, monkeypatch):
+    monkeypatch.setitem(app.extensions, "metrics", metrics.RedisCounters(BrokenRedis({})))
+    b = browser()
+    assert [b.get("/login").status_code for _ in range(3)] == [200, 200, 200]
+    assert BrokenRedis.calls == 1, "tried once, then paused"

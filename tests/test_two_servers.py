@@ -122,7 +122,7 @@ def shared(tmp_path):
 
 @pytest.fixture
 def servers(shared, tmp_path):
-    """Two gunicorn processes on two free ports; killed (their process groups) at the end."""
+    """Two gunicorn processes on two free ports; stopped (their process groups: SIGINT, then SIGKILL) at the end."""
     url, _ = shared
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FROZEN_TODAY": TEST_TODAY.isoformat(),
            "LOG_FORMAT": "json", "FILES_DIR": str(tmp_path / "files"), "SLIPS_DIR": str(tmp_path / "slips"),
@@ -157,7 +157,7 @@ def servers(shared, tmp_path):
     finally:
         for proc, _, log in started:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                os.killpg(proc.pid, signal.SIGINT)  # gunicorn: quick shutdown
         for proc, _, log in started:
             try:
                 proc.wait(timeout=10)
