@@ -28,12 +28,14 @@ except ImportError:  # pragma: no cover - depends on the installation
 PREFIX = "journal"
 # Latency buckets, seconds: a page's budget is 50 ms, a report's a few seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-REDIS_KEY = "journal:metrics:"  # + requests | seconds | buckets
+REDIS_KEY = "journal:metrics:"  # + requests | seconds | buckets; METRICS_REDIS_KEY for another
 
 
 def settings_from_environment():
     return {"METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
-            "REDIS_URL": os.environ.get("REDIS_URL") or None}
+            "REDIS_URL": os.environ.get("REDIS_URL") or None,
+            # the hashes' prefix: two installations (or test runs) on one Redis keep their own counters
+            "METRICS_REDIS_KEY": os.environ.get("METRICS_REDIS_KEY") or REDIS_KEY}
 
 
 @dataclass
@@ -82,8 +84,9 @@ class RedisCounters:
 
     PAUSE = 30
 
-    def __init__(self, client):
+    def __init__(self, client, key=REDIS_KEY):
         self.client = client
+        self.key = key
         self._down_until = 0.0
 
     def add(self, request_field, endpoint, seconds, bucket_fields):
@@ -97,18 +100,18 @@ class RedisCounters:
 
     def _add(self, request_field, endpoint, seconds, bucket_fields):
         pipe = self.client.pipeline(transaction=False)
-        pipe.hincrby(REDIS_KEY + "requests", request_field, 1)
-        pipe.hincrbyfloat(REDIS_KEY + "seconds", endpoint, seconds)
+        pipe.hincrby(self.key + "requests", request_field, 1)
+        pipe.hincrbyfloat(self.key + "seconds", endpoint, seconds)
         for field in bucket_fields:
-            pipe.hincrby(REDIS_KEY + "buckets", field, 1)
+            pipe.hincrby(self.key + "buckets", field, 1)
         pipe.execute()
 
     def read(self):
         def decoded(mapping, kind):
             return {_text(k): kind(_text(v)) for k, v in mapping.items()}
-        return (decoded(self.client.hgetall(REDIS_KEY + "requests"), int),
-                decoded(self.client.hgetall(REDIS_KEY + "seconds"), float),
-                decoded(self.client.hgetall(REDIS_KEY + "buckets"), int))
+        return (decoded(self.client.hgetall(self.key + "requests"), int),
+                decoded(self.client.hgetall(self.key + "seconds"), float),
+                decoded(self.client.hgetall(self.key + "buckets"), int))
 
 
 def _text(value):
@@ -124,7 +127,8 @@ def counters(app=None):
         if url:
             if redis is None:
                 raise RuntimeError("REDIS_URL is set but the redis package is not installed")
-            found = RedisCounters(redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1))
+            found = RedisCounters(redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1),
+                                  app.config.get("METRICS_REDIS_KEY") or REDIS_KEY)
         else:
             found = LocalCounters()
         app.extensions["metrics"] = found

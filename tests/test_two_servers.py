@@ -2,7 +2,7 @@
 database (a SQLite file; on PostgreSQL a throwaway database beside DATABASE_URL's) with one SECRET_KEY. Nothing
 a request needs is in one process's memory: a login and its cookie made on one server work on the other, a
 save made on one is seen on the other, the login throttle counts the failures made on both, a logout on one
-ends the session on the other.
+ends the session on the other; with Redis on the machine, /metrics of one counts the requests of both.
 
 The servers live on the tests' day: FROZEN_TODAY (app.py) freezes their services.clock as conftest freezes
 this process's. The jobs package adds its case («a job started on 1 is polled and downloaded on 2») in
@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,12 +28,28 @@ from flask_migrate import upgrade
 
 from app import create_app
 from models import db
+from services import metrics
 from tests.conftest import TEST_PASSWORD, TEST_TODAY
 from tests.factories import build_world, journal, jr_task
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "two-servers-shared-secret"
 START_TIMEOUT = 20  # seconds for both servers to listen
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis():
+    """The machine's Redis (for the shared metrics), or None without it or its package."""
+    if metrics.redis is None:
+        return None
+    client = metrics.redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except Exception:  # noqa: BLE001
+        return None
+    return client
 
 
 def _free_port():
@@ -128,6 +145,10 @@ def servers(shared, tmp_path):
            "LOG_FORMAT": "json", "FILES_DIR": str(tmp_path / "files"), "SLIPS_DIR": str(tmp_path / "slips"),
            "IMPORT_DIR": str(tmp_path / "imports"), "ARCHIVE_DIR": str(tmp_path / "archive")}
     env.pop("REDIS_URL", None)
+    redis_key = None
+    if _redis() is not None:  # the metrics' counters in Redis, under this run's own key
+        redis_key = f"journal:test:{uuid.uuid4().hex}:"
+        env.update(REDIS_URL=REDIS_URL, METRICS_REDIS_KEY=redis_key)
     started = []
     for number in (1, 2):
         port = _free_port()
@@ -153,8 +174,10 @@ def servers(shared, tmp_path):
                 if time.monotonic() > deadline:
                     pytest.fail(f"server on {port} did not answer in {START_TIMEOUT} s")
                 time.sleep(0.1)
-        yield [f"http://127.0.0.1:{port}" for _, port, _ in started], [log for *_, log in started]
+        yield [f"http://127.0.0.1:{port}" for _, port, _ in started], [log for *_, log in started], redis_key
     finally:
+        if redis_key:
+            _redis().delete(*(redis_key + name for name in ("requests", "seconds", "buckets")))
         for proc, _, log in started:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)  # gunicorn: quick shutdown
@@ -173,7 +196,7 @@ def _signed_in(client, base):
 
 
 def test_a_login_a_save_the_throttle_and_a_logout_cross_two_servers(shared, servers):
-    (one, two), logs = servers
+    (one, two), logs, redis_key = servers
     _, ids = shared
 
     # a login on server 1 (with a form token got from server 2: CSRF is the shared key's, not a process's)
@@ -209,6 +232,14 @@ def test_a_login_a_save_the_throttle_and_a_logout_cross_two_servers(shared, serv
     status, _, _ = teacher.request(two, "/logout", {"csrf_token": teacher.csrf(two, "/")})
     assert status == 302
     assert not _signed_in(stale, one)
+
+    # with Redis the metrics are the installation's: server 2 counts the login made on server 1
+    if redis_key:
+        with urllib.request.urlopen(f"{two}/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        assert 'journal_http_requests_total{endpoint="auth.login",method="POST",status="302"} 1' in text, text
+        assert re.search(r'journal_http_requests_total\{endpoint="auth.login",method="POST",status="401"\} [56]$',
+                         text, re.M), text
 
     # each server wrote its request lines, JSON without personal data
     for log in logs:
