@@ -47,14 +47,15 @@ class Context:
         self.job_id = job_id
         self.kind = kind
         self._last = 0.0
+        self.values = {}  # the last progress reported: written with the job's end whatever was written before
 
     def progress(self, done, total, text=""):
+        self.values = dict(progress_done=done, progress_total=total, progress_text=(text or "")[:200])
         now = time.monotonic()
         if now - self._last < PROGRESS_EVERY and done < total:
             return  # throttled: at most one write a second, and always the last one
         self._last = now
-        values = dict(progress_done=done, progress_total=total, progress_text=(text or "")[:200],
-                      heartbeat_at=clock.utcnow())
+        values = dict(self.values, heartbeat_at=clock.utcnow())
         statement = update(Job).where(Job.id == self.job_id).values(**values)
         if not self.kind.writes:
             db.session.execute(statement)
@@ -114,7 +115,7 @@ def _claim(job_id):
     return claimed == 1
 
 
-def _finish(job_id, state, error="", result=None):
+def _finish(job_id, state, error="", result=None, progress=None):
     with uow.unit():
         if result is not None:
             db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
@@ -122,7 +123,7 @@ def _finish(job_id, state, error="", result=None):
                                      size=len(result.content), content=result.content))
         db.session.execute(update(Job).where(Job.id == job_id).values(
             state=state, error=error, finished_at=clock.utcnow() if state in (DONE, FAILED_STATE) else None,
-            heartbeat_at=clock.utcnow()).execution_options(synchronize_session=False))
+            heartbeat_at=clock.utcnow(), **(progress or {})).execution_options(synchronize_session=False))
 
 
 def _actor(job):
@@ -153,11 +154,12 @@ def run(job_id):
     try:
         if spec is None:
             raise LookupError(f"unknown job kind {kind_name}")
+        ctx = Context(job_id, spec)
         with uow.unit():
             actor = _actor(job)
             with scope.organization(job.org_id) if job.org_id is not None else nullcontext(), \
                     database.long_statements():
-                result = spec.fn(Context(job_id, spec), actor, params)
+                result = spec.fn(ctx, actor, params)
     except DomainError as exc:
         db.session.rollback()
         message = "; ".join(exc.errors) if getattr(exc, "errors", None) else str(exc)
@@ -176,7 +178,7 @@ def run(job_id):
         log.exception("job %s (%s) failed", job_id, kind_name)
         _finish(job_id, FAILED_STATE, FAILED)
         return FAILED_STATE
-    _finish(job_id, DONE, result=result)
+    _finish(job_id, DONE, result=result, progress=ctx.values)
     return DONE
 
 
