@@ -1,5 +1,6 @@
 // A background job's progress block (templates/jobs/_progress.html): polls its JSON status every second while
-// the job is queued or running, moves the bar, then shows the download link or the Russian error.
+// the job is queued or running, moves the bar, then shows the download link or the Russian error (or, with
+// data-reload, reloads the page, which shows the job's outcome: the import's).
 (function () {
   var labels = {queued: "в очереди", running: "выполняется", done: "готово", failed: "ошибка"};
   function width(bar, done, total) {
@@ -34,7 +35,9 @@
     function poll() {
       fetch(box.getAttribute("data-status-url"), {credentials: "same-origin", cache: "no-store"})
         .then(function (r) { return r.json(); })
-        .then(function (s) { if (show(s)) { setTimeout(poll, 1000); } })
+        .then(function (s) {
+          if (show(s)) { setTimeout(poll, 1000); } else if (box.getAttribute("data-reload")) { window.location.reload(); }
+        })
         .catch(function () { setTimeout(poll, 3000); });
     }
     var now = box.getAttribute("data-state");

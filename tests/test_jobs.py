@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from models import Job, JobResult, Notification, db
-from services import clock, notify, uow
+from bench.import_students import student_rows, workbook
+from models import Job, JobResult, Notification, Student, db
+from services import clock, imports, notify, uow
+from services.imports import background as import_background, core as core_import, jobs as import_uploads
 from services.errors import DomainError
 from services.jobs import backends, core as jobs
 from services.jobs.registry import Result, job_kind
@@ -305,3 +307,46 @@ def test_queued_emails_are_sent_by_a_job(world, app, sync, monkeypatch):
     with uow.unit():
         notify.enqueue(world.a.teacher.user_id, "message", "Третье", "…", org_id=world.a.org.id)
     assert db.session.query(Job).filter(Job.kind == "notify-send").count() == 1
+
+
+def test_a_big_import_is_applied_by_a_job(world, app, sync, browser, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 5)  # «big»: more than 5 rows
+    rows = student_rows([("5А", 5)], 12, 60, snils_base=600_000_000, file_prefix="Ф-")
+    b = browser()
+    b.login("a.admin")
+    before = db.session.query(Student).count()
+    checked = b.post("/imports/check/", data={"kind": "students", "file": (io.BytesIO(workbook(rows)), "f.xlsx")},
+                     content_type="multipart/form-data")
+    upload_id = checked.headers["Location"].rstrip("/").split("/")[-1]
+    applied = b.post(f"/imports/job/{upload_id}/apply/", follow_redirects=True)
+    assert "Файл загружается в фоне" in applied.get_data(as_text=True)
+    job = db.session.scalar(select(Job).where(Job.kind == "import-apply"))
+    assert (job.state, job.progress_done, job.progress_total) == ("done", len(rows), len(rows)), job.error
+    assert db.session.query(Student).count() == before + 12
+    page = b.get(f"/imports/job/{upload_id}/").get_data(as_text=True)
+    assert "Загружено." in page and 'id="import-apply"' not in page
+    # A second «Загрузить» (a double click) applies nothing more.
+    again = b.post(f"/imports/job/{upload_id}/apply/", follow_redirects=True)
+    assert "уже загружен" in again.get_data(as_text=True) and db.session.query(Student).count() == before + 12
+    assert db.session.query(Job).filter(Job.kind == "import-apply").count() == 1
+
+
+def test_a_big_import_with_a_bad_row_fails_its_job_and_writes_nothing(world, app, sync, browser, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 5)
+    rows = student_rows([("5А", 5)], 8, 60, snils_base=610_000_000, file_prefix="Х-")
+    actor = actor_of("a.admin")
+    preview = core_import.run(actor, imports.get("students"), workbook(rows))
+    upload_id = import_uploads.create(actor, "students", "f.xlsx", workbook(rows), preview)
+    with uow.unit():
+        assert import_uploads.claim(actor, upload_id) is not None
+        upload = import_uploads.load(actor, upload_id)
+        # The apply is refused by a rule when the job runs (after the check passed).
+        monkeypatch.setattr(imports.get("students").__class__, "apply",
+                            lambda self, *a, **k: (_ for _ in ()).throw(DomainError("Класс 5А закрыт.")))
+        job_id = import_background.start(actor, upload_id, upload)
+    job = row(job_id)
+    assert job.state == "failed" and job.error == "Файл не загружен: Класс 5А закрыт."
+    assert import_uploads.load(actor, upload_id)["state"] == import_uploads.REFUSED
