@@ -2,12 +2,7 @@
 seconds on a large institution (`BACKGROUND`: the institution's ledgers) offer «Сформировать в фоне» on their
 page; the job builds the same Document as the page's .xlsx, logs the read as the page does, and keeps the
 workbook for the owner's download («Мои задания», the report's page)."""
-import json
-
 from flask import current_app
-from sqlalchemy import select
-
-from models import Job, db
 from reports import registry
 from reports.document import log_read
 from reports.render import to_xlsx
@@ -49,6 +44,5 @@ def start(actor, rdef, raw, today):
 
 def latest(actor, name):
     """The actor's most recent job of this report, or None."""
-    recent = db.session.scalars(select(Job).where(Job.user_id == actor.user_id, Job.kind == KIND)
-                                .order_by(Job.created_at.desc()).limit(20)).all()
-    return next((job for job in recent if json.loads(job.params).get("report") == name), None)
+    return next((job for job in jobs.own_jobs_of_kind(actor, KIND) if jobs.params_of(job).get("report") == name),
+                None)

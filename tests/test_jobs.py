@@ -11,18 +11,19 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bench.import_students import student_rows, workbook
-from models import Job, JobResult, Notification, Student, db
+from models import (AcademicYear, Job, JobResult, Notification, RolloverStep, SchoolClass, Student, TeachingAssignment,
+                    db)
 from services import clock, imports, notify, uow
 from services.imports import background as import_background, core as core_import, jobs as import_uploads
 from services.errors import DomainError
 from services.jobs import backends, core as jobs
 from services.jobs.registry import Result, job_kind
 from services.jobs.worker import AppSimpleWorker
-from tests.factories import actor_of
+from tests.factories import EARLY_REASON, actor_of
 
 CALLS = {}
 
@@ -350,3 +351,31 @@ def test_a_big_import_with_a_bad_row_fails_its_job_and_writes_nothing(world, app
     job = row(job_id)
     assert job.state == "failed" and job.error == "Файл не загружен: Класс 5А закрыт."
     assert import_uploads.load(actor, upload_id)["state"] == import_uploads.REFUSED
+
+
+def test_the_rollovers_heavy_steps_run_as_jobs(rollover_school, app, sync, ro_browser, monkeypatch):
+    a = rollover_school
+    b = ro_browser("a.admin")
+    b.post(f"/rollover/step/1/?year_id={a.year.id}")
+    b.post(f"/rollover/step/2/?year_id={a.year.id}", data={"confirm": "2026/2027", "reason": EARLY_REASON})
+    b.post(f"/rollover/step/3/?year_id={a.year.id}")
+    monkeypatch.setitem(app.config, "ROLLOVER_BACKGROUND_STUDENTS", 0)  # this school counts as a large one
+    # A bad date: the job fails with the step's Russian message, shown on the step's page; nothing is done.
+    b.post(f"/rollover/step/4/?year_id={a.year.id}", data={"order_number": "45-у", "order_date": "32.05.2027"})
+    failed = db.session.scalar(select(Job).where(Job.kind == "rollover-step"))
+    assert failed.state == "failed" and "дд.мм.гггг" in failed.error
+    html = b.get(f"/rollover/step/4/?year_id={a.year.id}").get_data(as_text=True)
+    assert f'data-status-url="/jobs/status/{failed.id}"' in html and failed.error in html
+    assert "/static/jobs.js" in html and "<script>" not in html
+    assert db.session.scalar(select(func.count(RolloverStep.id)).where(RolloverStep.step == 4)) == 0
+    resp = b.post(f"/rollover/step/4/?year_id={a.year.id}", data={"order_number": "45-у", "order_date": "28.05.2027"})
+    assert resp.status_code == 302 and "/rollover/step/4/" in resp.headers["Location"]
+    step4 = db.session.scalars(select(Job).where(Job.kind == "rollover-step").order_by(Job.created_at.desc(),
+                                                                                         Job.id)).all()
+    assert sorted(j.state for j in step4) == ["done", "failed"]
+    new = db.session.scalar(select(AcademicYear).where(AcademicYear.name == "2027/2028"))
+    assert db.session.scalar(select(SchoolClass.id).where(SchoolClass.year_id == new.id, SchoolClass.name == "6А"))
+    b.post(f"/rollover/step/5/?year_id={a.year.id}")
+    assert db.session.scalar(select(func.count(TeachingAssignment.id)).where(TeachingAssignment.year_id == new.id)) == 5
+    html = b.get(f"/rollover/step/5/?year_id={a.year.id}").get_data(as_text=True)
+    assert "Шаг выполнен" in html

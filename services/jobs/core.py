@@ -214,6 +214,16 @@ def status(job):
             "attempts": job.attempts}
 
 
+def own_jobs_of_kind(actor, kind, limit=20):
+    """The actor's most recent jobs of a kind, the newest first."""
+    return db.session.scalars(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+                              .order_by(Job.created_at.desc()).limit(limit)).all()
+
+
+def params_of(job):
+    return json.loads(job.params or "{}")
+
+
 def latest(actor, kind):
     """The actor's most recent job of a kind (a page shows it when opened again), or None."""
     return db.session.scalar(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
