@@ -10,6 +10,7 @@
 import logging
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import redis
@@ -71,7 +72,7 @@ def dispatch(job_id, delay=0):
         job = db.session.get(core.Job, job_id)
         retries = max(0, (job.max_attempts if job is not None else 1) - 1)
         q = queue(app.config)
-        kwargs = dict(job_id=f"journal-{job_id}-{int(time.time() * 1000)}", result_ttl=3600, failure_ttl=86400,
+        kwargs = dict(job_id=f"journal-{job_id}-{uuid.uuid4().hex[:8]}", result_ttl=3600, failure_ttl=86400,
                       job_timeout=app.config.get("JOBS_TIMEOUT", 3600), description=f"journal job {job_id}")
         if retries:
             delays = app.config.get("JOBS_RETRY_DELAYS", RETRY_DELAYS)
