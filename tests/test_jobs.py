@@ -4,10 +4,14 @@ thread pool, RQ on a real Redis, and the work moved onto them: the journal archi
 the institution's ledgers, the e-mail queue."""
 import io
 import logging
+import os
+import subprocess
+import sys
 import time
 import uuid
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -379,3 +383,38 @@ def test_the_rollovers_heavy_steps_run_as_jobs(rollover_school, app, sync, ro_br
     assert db.session.scalar(select(func.count(TeachingAssignment.id)).where(TeachingAssignment.year_id == new.id)) == 5
     html = b.get(f"/rollover/step/5/?year_id={a.year.id}").get_data(as_text=True)
     assert "Шаг выполнен" in html
+
+
+def test_a_job_whose_process_died_is_run_again_once(world, sync):
+    actor = actor_of("a.admin")
+    now = clock.utcnow()
+    died = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+               params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=2),
+               heartbeat_at=now - jobs.STALE - timedelta(minutes=1), progress_done=0, progress_total=1,
+               progress_text="", error="")
+    lost = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+               params='{"n": 1}', state="queued", attempts=0, max_attempts=3, created_at=now - timedelta(minutes=5),
+               progress_done=0, progress_total=0, progress_text="", error="")
+    alive = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+                params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=1),
+                heartbeat_at=now - timedelta(minutes=1), progress_done=0, progress_total=0, progress_text="", error="")
+    db.session.add_all([died, lost, alive])
+    db.session.flush()
+    assert sorted(jobs.orphans()) == sorted([died.id, lost.id])
+    assert backends.redispatch_orphans() == 2
+    assert (row(died.id).state, row(died.id).attempts) == ("done", 2)
+    assert row(lost.id).state == "done" and row(alive.id).state == "running" and CALLS["count"] == 2
+    assert jobs.run(alive.id) is None  # a running job with a fresh heartbeat is not taken over
+
+
+@pytest.mark.real_commits  # another process reads the committed rows
+def test_rq_worker_with_the_documented_worker_class(world, app, rq_queue):
+    job_id = start("a.admin", "notify-send")  # a kind the worker's own app knows (the test kinds are this process's)
+    env = {**os.environ, "DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False)),
+           "REDIS_URL": REDIS, "JOBS_QUEUE": rq_queue.name}
+    done = subprocess.run([str(Path(sys.executable).parent / "rq"), "worker", "--burst", "-w",
+                           "services.jobs.worker.AppWorker", "--url", REDIS, rq_queue.name],
+                          cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert row(job_id).state == "done", done.stderr[-2000:]

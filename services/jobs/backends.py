@@ -81,7 +81,19 @@ def dispatch(job_id, delay=0):
     elif chosen == "sync":
         run_until_settled(job_id)
     else:
-        _thread_pool(app).submit(_in_thread, app, job_id, delay)
+        pool = _thread_pool(app)
+        pool.submit(_in_thread, app, job_id, delay)
+        for lost in core.orphans():  # left by a process that ended: the claim lets one runner take each
+            if lost != job_id:
+                pool.submit(_in_thread, app, lost, 0)
+
+
+def redispatch_orphans():
+    """Dispatch again the jobs nobody runs (`core.orphans`): `flask worker` does it when it starts."""
+    found = core.orphans(limit=1000)
+    for job_id in found:
+        dispatch(job_id)
+    return len(found)
 
 
 def run_until_settled(job_id):

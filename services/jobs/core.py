@@ -33,7 +33,8 @@ log = logging.getLogger("journal.jobs")
 QUEUED, RUNNING, DONE, FAILED_STATE = "queued", "running", "done", "failed"
 STATE_LABELS = {QUEUED: "в очереди", RUNNING: "выполняется", DONE: "готово", FAILED_STATE: "ошибка"}
 KEEP_DAYS = 7
-STALE = timedelta(minutes=10)  # a running job whose heartbeat is older: its process died
+STALE = timedelta(minutes=30)  # a running job whose heartbeat is older: its process died
+LOST = timedelta(minutes=2)  # a job queued this long ago and not claimed: its dispatch was lost
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
 FAILED = "Задание не выполнено из-за внутренней ошибки. Попробуйте повторить его; если ошибка повторится, " \
          "сообщите администратору (подробности — в журнале сервера)."
@@ -233,6 +234,15 @@ def latest(actor, kind):
 def queue_length():
     """Jobs waiting or running (for /metrics)."""
     return db.session.scalar(select(func.count(Job.id)).where(Job.state.in_((QUEUED, RUNNING))))
+
+
+def orphans(limit=10):
+    """Jobs nobody will run unless dispatched again: queued LOST ago (the process that was to run it ended, Redis
+    lost its message) or running with a heartbeat older than STALE (its process died)."""
+    now = clock.utcnow()
+    return list(db.session.scalars(select(Job.id).where(or_(
+        (Job.state == QUEUED) & (Job.created_at < now - LOST),
+        (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE))).order_by(Job.created_at).limit(limit)))
 
 
 def prune():

@@ -32,6 +32,7 @@ def perform(job_id):
         state = _perform(job_id)
     else:
         with _application().app_context():
+            db.engine.dispose(close=False)  # a forked work horse: connections of its own, never its parent's
             state = _perform(job_id)
     if state == core.QUEUED:
         raise backends.RetryLater(f"job {job_id}: a transient database failure, tried again")
@@ -46,7 +47,12 @@ def _perform(job_id):
 
 
 class AppWorker(Worker):
-    """`rq worker -w services.jobs.worker.AppWorker`: a forking worker whose jobs run in the app."""
+    """`rq worker -w services.jobs.worker.AppWorker`: a forking worker whose jobs run in the app, made once in
+    the worker's process before it forks (each job's fork inherits it instead of building it again)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _application()
 
 
 class AppSimpleWorker(SimpleWorker):
@@ -63,4 +69,7 @@ def worker_command(burst):
         raise click.ClickException("REDIS_URL не задан: без Redis задания выполняются в процессе приложения, "
                                    "отдельный обработчик не нужен.")
     q = backends.queue(config)
+    again = backends.redispatch_orphans()
+    if again:
+        click.echo(f"Заданий поставлено в очередь повторно (их обработчик остановился): {again}.", err=True)
     AppSimpleWorker([q], connection=q.connection).work(burst=burst, with_scheduler=True)
