@@ -21,7 +21,12 @@ def status_body(job):
 
 
 class JobsPage(SecurePage):
+    """Reached from the menu under the user's name (templates/layout.html), not the main menu."""
+
     view_key = "jobs"
+
+    def is_visible(self):
+        return False
 
     @requires("list")
     @expose("/")

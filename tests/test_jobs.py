@@ -28,6 +28,7 @@ from services.jobs import backends, core as jobs
 from services.jobs.registry import Result, job_kind
 from services.jobs.worker import AppSimpleWorker
 from tests.factories import EARLY_REASON, actor_of
+from tests.querycount import count_queries
 
 CALLS = {}
 
@@ -418,3 +419,18 @@ def test_rq_worker_with_the_documented_worker_class(world, app, rq_queue):
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert row(job_id).state == "done", done.stderr[-2000:]
+
+
+def test_my_jobs_page_costs_the_same_whatever_the_number_of_jobs(world, sync, browser):
+    b = browser()
+    b.login("a.admin")
+    start("a.admin", "test-count", n=1)
+    with count_queries() as one:
+        assert "Проверка: счёт" in b.get("/jobs/").get_data(as_text=True)
+    for _ in range(6):
+        start("a.admin", "test-count", n=1)
+        start("a.admin", "test-refused")
+    with count_queries() as many:
+        page = b.get("/jobs/").get_data(as_text=True)
+    assert page.count("Повторить</button>") == 6 and "Мои задания" in b.get("/").get_data(as_text=True)
+    assert len(many) == len(one), (len(one), len(many))
