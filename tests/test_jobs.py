@@ -434,3 +434,10 @@ def test_my_jobs_page_costs_the_same_whatever_the_number_of_jobs(world, sync, br
         page = b.get("/jobs/").get_data(as_text=True)
     assert page.count("Повторить</button>") == 6 and "Мои задания" in b.get("/").get_data(as_text=True)
     assert len(many) == len(one), (len(one), len(many))
+
+
+@pytest.mark.real_commits
+def test_redis_failing_at_the_dispatch_runs_the_job_in_the_app(world, app, monkeypatch):
+    for key, value in {"JOBS_BACKEND": "rq", "REDIS_URL": "redis://127.0.0.1:1/0"}.items():  # nobody listens
+        monkeypatch.setitem(app.config, key, value)
+    assert wait_for(start("a.admin", "test-count", n=1)).state == "done"

@@ -65,20 +65,19 @@ def queue(config=None):
 
 
 def dispatch(job_id, delay=0):
-    """Hand the job to the backend (called after the unit that wrote its row committed)."""
+    """Hand the job to the backend (called after the unit that wrote its row committed). Redis failing now:
+    the job runs in this process's threads instead (the page that started it never fails for that)."""
     app = current_app._get_current_object()
     chosen = backend(app.config)
     if chosen == "rq":
-        job = db.session.get(core.Job, job_id)
-        retries = max(0, (job.max_attempts if job is not None else 1) - 1)
-        q = queue(app.config)
-        kwargs = dict(job_id=f"journal-{job_id}-{uuid.uuid4().hex[:8]}", result_ttl=3600, failure_ttl=86400,
-                      job_timeout=app.config.get("JOBS_TIMEOUT", 3600), description=f"journal job {job_id}")
-        if retries:
-            delays = app.config.get("JOBS_RETRY_DELAYS", RETRY_DELAYS)
-            kwargs["retry"] = Retry(max=retries, interval=list(delays[:retries]))
-        q.enqueue("services.jobs.worker.perform", job_id, **kwargs)
-    elif chosen == "sync":
+        try:
+            _to_rq(app, job_id)
+            return
+        except redis.RedisError as exc:
+            log.warning("job %s: Redis refused it (%s), run in the app's process", job_id, type(exc).__name__)
+            _redis_ok[app.config.get("REDIS_URL")] = (False, time.monotonic())
+            chosen = "thread"
+    if chosen == "sync":
         run_until_settled(job_id)
     else:
         pool = _thread_pool(app)
@@ -86,6 +85,18 @@ def dispatch(job_id, delay=0):
         for lost in core.orphans():  # left by a process that ended: the claim lets one runner take each
             if lost != job_id:
                 pool.submit(_in_thread, app, lost, 0)
+
+
+def _to_rq(app, job_id):
+    job = db.session.get(core.Job, job_id)
+    retries = max(0, (job.max_attempts if job is not None else 1) - 1)
+    q = queue(app.config)
+    kwargs = dict(job_id=f"journal-{job_id}-{uuid.uuid4().hex[:8]}", result_ttl=3600, failure_ttl=86400,
+                  job_timeout=app.config.get("JOBS_TIMEOUT", 3600), description=f"journal job {job_id}")
+    if retries:
+        delays = app.config.get("JOBS_RETRY_DELAYS", RETRY_DELAYS)
+        kwargs["retry"] = Retry(max=retries, interval=list(delays[:retries]))
+    q.enqueue("services.jobs.worker.perform", job_id, **kwargs)
 
 
 def redispatch_orphans():
