@@ -53,6 +53,7 @@ from services.people import accounts, contingent
 from services.movement.cli import cli as movement_cli
 from services.imports.cli import export_command, import_command
 from services.notify_cli import cli as notify_cli
+from services.jobs.worker import worker_command
 from services.announcements.cli import cli as announcements_cli
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -150,6 +151,13 @@ def default_config():
         "FROZEN_TODAY": os.environ.get("FROZEN_TODAY") or None,
         # E-mail notifications (services/notify_send.py): MAIL_ENABLED=1 and the SMTP server's settings.
         **notify_send.settings_from_environment(),
+        # Background jobs (services/jobs/): RQ on Redis when REDIS_URL answers, else threads in this process.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "JOBS_BACKEND": os.environ.get("JOBS_BACKEND") or "auto",  # auto / rq / thread / sync
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE") or "journal",
+        "JOBS_THREADS": int(os.environ.get("JOBS_THREADS") or 2),
+        # Queued e-mails are sent by a job (kind "notify-send") as soon as they are queued, not only by cron.
+        "JOBS_NOTIFY": os.environ.get("JOBS_NOTIFY", "1") == "1",
     }
 
 
@@ -469,6 +477,7 @@ def _register_cli(app):
     app.cli.add_command(archive_cli)
     app.cli.add_command(audit.cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(worker_command)  # `flask worker`: the RQ worker of the background jobs
     app.cli.add_command(messages_mail.cli)
     app.cli.add_command(contingent.cli)
 

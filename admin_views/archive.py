@@ -1,5 +1,5 @@
 """«Архив журналов» (issue 13.8): a class's whole journal for a year as a printable .xlsx, and — for the
-administration — every class's at once, built in the background (reports/archive_jobs.py) while the
+administration — every class's at once, built as a background job (reports/archive_jobs.py, services/jobs/) while the
 page shows its progress (static/archive.js polls the status)."""
 import io
 
@@ -92,11 +92,11 @@ class ArchivePage(SecurePage):
     @requires("all", denied=404)
     @expose("/download/<job_id>")
     def download(self, job_id):
-        found = archive_jobs.result_path(self.actor, job_id)
+        found = archive_jobs.result(self.actor, job_id)
         if found is None or not permissions.allowed(self.actor, self.view_key, "all"):
             abort(404)
-        path, name = found
-        response = send_file(path, mimetype="application/zip", as_attachment=True, download_name=name)
+        response = send_file(io.BytesIO(found.content), mimetype=found.mime, as_attachment=True,
+                             download_name=found.file_name)
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -17,6 +17,7 @@ from admin_views.org.views import (AcademicYearView, CalendarDayView, Department
                              OrganizationView, PeriodView, PositionView, RoomView, SpecialtyView)
 from admin_views.people.views import ParentView, SchoolClassView, StaffFunctionView, StaffView, StudentView, UserView
 from admin_views import archive, reports
+from admin_views import jobs as jobs_page
 from admin_views import notify
 from admin_views.announcements import views as announcements
 from admin_views.control import views as control
@@ -84,7 +85,7 @@ def pages():
     """Hand-made pages (grids, timetables) that are not model views."""
     return [*control.pages(), *journal.pages(), *lesson_files.pages(), *finals.pages(), *diary.pages(),
             *mark_flags.pages(), *planning.pages(), *timetable.pages(), *movement.pages(), *rollover.pages(),
-            *reports.pages(), *archive.pages(), *notify.pages(),
+            *reports.pages(), *archive.pages(), *notify.pages(), *jobs_page.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
             *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages(),
             *report_builder.pages(), *learning_quizzes.pages(), *portfolio.pages()]

@@ -2,14 +2,14 @@
 its filters on top, and the same Document as printable .xlsx or as JSON."""
 import json
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, flash, redirect, url_for
 from flask_admin import expose
 from wtforms.form import BaseForm
 
 from admin_views.base import SecurePage, requires
 from admin_views.forms import PageForm, TextField
 from models import db
-from reports import parameters, registry
+from reports import parameters, registry, report_jobs
 from reports.document import display, log_read
 from reports.render import chart_svg, to_json, to_xlsx
 from services import dates, permissions
@@ -85,11 +85,37 @@ class ReportsPage(SecurePage):
             return response
         if fmt:  # a file was asked for with bad parameters: the page with the message instead
             fmt = ""
-        return self.render("reports/report.html", rdef=rdef, doc=doc, error=error,
+        background = rdef.name in report_jobs.BACKGROUND and permissions.allowed(self.actor, rdef.view_key, "export")
+        return self.render("reports/report.html", rdef=rdef, doc=doc, error=error, background=background,
+                           background_job=report_jobs.latest(self.actor, rdef.name) if background else None,
                            form=self._form(rdef, params, raw), chart_svg=chart_svg, display=display,
                            can_export=permissions.allowed(self.actor, rdef.view_key, "export"),
                            first_open=not any(raw.get(n) for n in (rdef.required or rdef.params)),
                            query=query.links(), org=self.actor.org)
+
+    @requires("list", view=REPORT_KEYS)  # and the report's own key "export": 404 / 403 below
+    @expose("/<key>/job", methods=("POST",))
+    def start_job(self, key):
+        """«Сформировать .xlsx в фоне» (reports/report_jobs.py): the parameters checked now, the workbook built
+        by a background job; back to the report's page, which follows it."""
+        rdef = registry.REGISTRY.get(key)
+        if rdef is None or key not in report_jobs.BACKGROUND \
+                or not permissions.allowed(self.actor, rdef.view_key, "list"):
+            abort(404)
+        if not permissions.allowed(self.actor, rdef.view_key, "export"):
+            abort(403)
+        raw = ReportQuery.from_form().raw(rdef)
+        try:
+            parameters.resolve(self.actor, rdef, raw)
+        except PermissionDenied:
+            abort(404)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            report_jobs.start(self.actor, rdef, raw, dates.today(self.actor.org))
+            flash("Книга собирается в фоне; ход — ниже и в «Моих заданиях».", "info")
+        return redirect(url_for(".show", key=key, **raw))
 
     @requires("list", view=REPORT_KEYS)  # and the report's own key: 404 below
     @expose("/<key>/cell/")

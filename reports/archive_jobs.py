@@ -1,136 +1,70 @@
-"""The whole organization's journal archive as a background job in the application's process.
+"""The whole organization's journal archive as a background job (services/jobs/, kind "journal-archive").
 
-A large institution's archive takes minutes (every class's year of lessons and marks), longer than a
-page may hold a worker and a database connection. So the page starts a thread with its own
-application context; it writes each class's workbook into one zip under
-`instance/archive/<job>/` (`ARCHIVE_DIR`) and, after each class, `status.json` (done / total / the class being
-written). The page polls that status through a small JSON endpoint (static/archive.js) and offers
-the zip when it is done. The status lives in a file, not in memory, so any worker process of the
-server answers the poll and the download; a job whose process ended mid-way stays «running» with its
-last class shown — starting it again is safe. Old jobs are removed when a new one starts
-(`KEEP_DAYS`).
+A large institution's archive takes minutes (every class's year of lessons and marks), longer than a page may
+hold a worker and a database connection. The page enqueues the job; a worker (RQ, or a thread of the app's
+process without Redis) writes each class's workbook into one zip and reports its progress after each class
+into the job's row. The page polls the status through a small JSON endpoint (static/archive.js) and offers
+the zip, kept in the job's result, when it is done. The job is its starter's: another user's id is «не найден».
 """
+import io
 import json
-import os
-import re
-import shutil
-import threading
-import uuid
-from datetime import timedelta
-from pathlib import Path
 
-from flask import current_app
-from models import AcademicYear, User, db, scope
+from models import AcademicYear, db
 from reports import journal_archive as archive
 from reports.document import slug
-from services import clock, uow
-from services.context import Actor
-from services.database import long_statements
+from services import dates
+from services.jobs import core as jobs
+from services.jobs.registry import Result, job_kind
 
-KEEP_DAYS = 7
-JOB_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def _root():
-    """Where the jobs live: `ARCHIVE_DIR`, by default instance/archive."""
-    return Path(current_app.config.get("ARCHIVE_DIR") or Path(current_app.instance_path) / "archive")
+KIND = "journal-archive"
 
 
-def _write_status(folder, status):
-    tmp = folder / "status.json.tmp"
-    tmp.write_text(json.dumps(status, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / "status.json")
+@job_kind(KIND, title="Архив журналов всех классов", retries=2)
+def _archive(ctx, actor, params):
+    year = db.session.get(AcademicYear, params["year_id"])
+    classes = archive.organization_classes(actor, year)  # the right is checked again when the job runs
+    today = dates.parse_date(params["today"]) if params.get("today") else dates.today(actor.org)
+    ctx.progress(0, len(classes), "")
+    buffer = io.BytesIO()
+    archive.write_zip(buffer, archive.each_class_workbook(actor, year, classes, ctx.progress, today))
+    return Result(params["file"], "application/zip", buffer.getvalue())
 
 
 def start(actor, year, today):
     """Start the archive of every class of `year` for the actor (who may: `organization_classes`
     checks); returns the job's id."""
     classes = archive.organization_classes(actor, year)
-    _prune()
-    job_id = uuid.uuid4().hex
-    folder = _root() / job_id
-    folder.mkdir(parents=True)
-    status = {"state": "running", "done": 0, "total": len(classes), "current": "", "error": "",
-              "org_id": actor.org_id, "user_id": actor.user_id, "year": year.name,
-              "started": clock.utcnow().isoformat(timespec="seconds"),
-              "file": f"{slug('zhurnaly', actor.org.short_name, year.name)}.zip"}
-    _write_status(folder, status)
-    app = current_app._get_current_object()
-    thread = threading.Thread(target=_run, name=f"archive-{job_id[:8]}", daemon=True,
-                              args=(app, folder, status, actor.user_id, actor.org_id, year.id,
-                                    [c.id for c in classes], today))
-    thread.start()
-    return job_id
-
-
-def _run(app, folder, status, user_id, org_id, year_id, class_ids, today):
-    with app.app_context():
-        try:
-            with uow.unit():  # the job's own unit of work, apart from the request that started it
-                user = db.session.get(User, user_id) if user_id else None
-                actor = Actor.for_user(user, org_id) if user is not None else None
-                year = db.session.get(AcademicYear, year_id)
-                classes = [c for c in archive.organization_classes(actor, year) if c.id in set(class_ids)]
-
-                def progress(done, total, name):
-                    status.update(done=done, current=name)
-                    _write_status(folder, status)
-
-                with long_statements(), scope.organization(org_id):
-                    partial = folder / "archive.zip.part"
-                    archive.write_zip(partial, archive.each_class_workbook(actor, year, classes, progress, today))
-                os.replace(partial, folder / "archive.zip")
-            status.update(state="done", current="")
-        except Exception as exc:  # the page shows it; the log keeps the traceback (the unit rolled back)
-            app.logger.exception("journal archive failed")
-            status.update(state="error", error=str(exc) or exc.__class__.__name__)
-        finally:
-            _write_status(folder, status)
-            db.session.remove()
+    file = f"{slug('zhurnaly', actor.org.short_name, year.name)}.zip"
+    return jobs.enqueue(actor, KIND, {"year_id": year.id, "year": year.name, "today": today.strftime("%d.%m.%Y"),
+                                      "file": file, "classes": len(classes)},
+                        title=f"Архив журналов всех классов за {year.name}")
 
 
 def status(actor, job_id):
-    """The job's status for the actor, or None when there is no such job of his organization."""
-    if not JOB_ID.match(job_id or ""):
+    """The job's status as the page knows it (state running / done / error), or None when it is not the
+    actor's archive job."""
+    job = jobs.own(actor, job_id)
+    if job is None or job.kind != KIND:
         return None
-    path = _root() / job_id / "status.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if data.get("org_id") == actor.org_id else None
+    params = json.loads(job.params)
+    state = {"done": "done", "failed": "error"}.get(job.state, "running")
+    total = job.progress_total or params.get("classes", 0)
+    return {"state": state, "done": job.progress_done, "total": total, "current": job.progress_text,
+            "error": job.error, "year": params.get("year", ""), "file": params.get("file", "")}
 
 
-def result_path(actor, job_id):
-    """The finished zip of the job (and its file name), or None."""
-    data = status(actor, job_id)
-    if data is None or data["state"] != "done":
+def result(actor, job_id):
+    """The finished zip (its JobResult row), or None."""
+    job = jobs.own(actor, job_id)
+    if job is None or job.kind != KIND:
         return None
-    return _root() / job_id / "archive.zip", data["file"]
+    return jobs.result_of(actor, job_id)
 
 
 def latest(actor):
-    """The id of the organization's most recent job (shown when the page is opened again), or None."""
-    root = _root()
-    found = []
-    for folder in root.iterdir() if root.is_dir() else ():
-        data = status(actor, folder.name)
-        if data is not None:
-            found.append((str(data.get("started", "")), folder.name))
-    return max(found)[1] if found else None
+    """The id of the actor's most recent archive job (shown when the page is opened again), or None."""
+    job = jobs.latest(actor, KIND)
+    return job.id if job is not None else None
 
 
-def _prune():
-    """Remove the finished jobs started more than KEEP_DAYS ago."""
-    root = _root()
-    limit = (clock.utcnow() - timedelta(days=KEEP_DAYS)).isoformat(timespec="seconds")
-    for folder in root.iterdir() if root.is_dir() else ():
-        try:
-            data = json.loads((folder / "status.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if data.get("state") != "running" and str(data.get("started", "")) < limit:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-__all__ = ["start", "status", "result_path", "latest"]
+__all__ = ["start", "status", "result", "latest", "KIND"]

@@ -13,10 +13,12 @@
 This module is the queue's writing side, which every domain calls; the sending side (`flask notify`: the
 SMTP settings, retries, failures shown to the administrator) reads the same table.
 """
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
-from models import Notification, NotificationSetting, Parent, Staff, User, db, scope
+from models import Job, Notification, NotificationSetting, Parent, Staff, User, db, scope
 from services.errors import DomainError
+from services.jobs import core as jobs
 
 KINDS = {
     "message": "новое сообщение",
@@ -103,5 +105,20 @@ def enqueue(user_id, kind, subject, body, org_id=None):
                         subject=" ".join(subject.split())[:MAX_SUBJECT], body=body[:MAX_BODY])
     db.session.add(note)
     db.session.flush()
+    send_soon()
     return note
+
+
+SEND_JOB = "notify-send"  # services/notify_send.py: the kind that sends the queue
+
+
+def send_soon():
+    """E-mails were queued: have a background job send them after the unit commits (`JOBS_NOTIFY`, on by
+    default when `MAIL_ENABLED`), one job waiting at a time; `flask notify send` from cron still sends what
+    is due (the retries' backoff)."""
+    if not has_app_context() or not current_app.config.get("MAIL_ENABLED") \
+            or not current_app.config.get("JOBS_NOTIFY"):
+        return None
+    waiting = db.session.scalar(select(Job.id).where(Job.kind == SEND_JOB, Job.state == jobs.QUEUED).limit(1))
+    return waiting or jobs.enqueue(None, SEND_JOB, {})
 

@@ -22,10 +22,12 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
 from models import Notification, Organization, db, dialect
 from services import clock, uow
+from services.jobs.registry import job_kind
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
            timedelta(hours=12))
@@ -239,6 +241,15 @@ def send_due(config, limit=100):
     finally:
         mailer.close()
     return outcome
+
+
+@job_kind("notify-send", title="Рассылка уведомлений по почте", retries=2, writes=True)
+def _send_job(ctx, actor, params):
+    """The queue sent by a background job (services/notify.py `send_soon`), as `flask notify send` sends it."""
+    outcome = send_due(current_app.config, int(params.get("limit") or 100))
+    if outcome is not None:
+        count = outcome.sent + outcome.retried + outcome.given_up
+        ctx.progress(count, count, str(outcome))
 
 
 def failed_count(org_id):

@@ -955,6 +955,10 @@ TABLE = {
     # «Сроки регламента»: the organization's values of those deadlines; its administrator adjusts them.
     "deadline_rule": Entry(DeadlineRule, {A: Grant(READ | {"edit"}), DEP: Grant(READ), DIR: Grant(READ)}),
     # -- end rollover and control --
+    # «Мои задания» (services/jobs/): every user lists, follows, downloads and repeats his own background jobs
+    # (services/jobs/core.py `own`: another's job is «не найдено»); no role reads another's.
+    "jobs": Entry(None, {**{role: Grant(READ | {"retry"}) for role in (A, HR, DEP, DIR, CT, T, ST, PA)},
+                         SUPER: Grant(READ | {"retry"}, installation=True)}),
     # -- messages (issue 16.1–2) --
     # The mail: every role writes ("create") and reads his own mail; who may write to whom is
     # services/messages/rules.py, who reads a message is its participants only (services/messages/mail.py):

@@ -6,7 +6,10 @@
   DomainError, a stale version, a busy database) into the Russian page or message, once;
 - a CLI command: `command` wraps it the same way, and a DomainError it does not answer itself
   becomes the Russian message on stderr and exit code 1 (so does a database without the program's tables);
-- a background job (reports/archive_jobs.py): its own `unit()`.
+- a background job (services/jobs/): its own `unit()`.
+
+`after_commit(fn)`: run `fn()` once the current unit has committed (a job is dispatched to its queue only
+when its row is there for the worker to read); dropped if the unit rolls back.
 
 Where work must commit in the middle, it says so with `checkpoint(reason)` (what the unit has done so
 far is kept whatever follows: a login throttle counter, an audit row of a refused attempt) or `step()`
@@ -22,17 +25,33 @@ from services import database
 from services.errors import CommandError, DomainError
 
 
+_PENDING = "uow_after_commit"
+
+
+def after_commit(fn):
+    """Call `fn()` after the current unit commits (not at all if it rolls back)."""
+    db.session.info.setdefault(_PENDING, []).append(fn)
+
+
+def _run_after_commit():
+    pending = db.session.info.pop(_PENDING, None) or ()
+    for fn in pending:
+        fn()
+
+
 @contextmanager
 def unit(read_only=False):
     """The work of one request, command or job: committed when the block ends (`read_only`: left to
     be discarded at teardown), rolled back and re-raised when it raises or the commit fails."""
     try:
         yield
-        if not read_only:
+        if not read_only or db.session.info.get(_PENDING):
             db.session.commit()
     except BaseException:
+        db.session.info.pop(_PENDING, None)
         db.session.rollback()
         raise
+    _run_after_commit()
 
 
 @contextmanager
@@ -59,6 +78,7 @@ def checkpoint(reason, expire=True):
 
 def rollback():
     """Discard what the unit has done so far (a refused attempt answered by the page itself)."""
+    db.session.info.pop(_PENDING, None)
     db.session.rollback()
 
 

@@ -69,6 +69,9 @@ def app(tmp_path_factory):
         "FILES_DIR": str(tmp_path_factory.mktemp("files")),  # stored files (services/files.py)
         # Cheap Argon2id parameters: the suite hashes hundreds of passwords.
         "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
+        # Background jobs (services/jobs/): threads in the process unless a test says otherwise (tests/test_jobs.py
+        # runs RQ on a Redis of its own queue); queued e-mails are not sent by a job unless a test asks for it.
+        "REDIS_URL": None, "JOBS_BACKEND": "auto", "JOBS_NOTIFY": False,
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

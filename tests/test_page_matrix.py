@@ -32,6 +32,8 @@ ABSENT = {
     "semester.index": "a school has no semesters (a college's page)",
     "journal_archive.job_status": "no archive job was started",
     "journal_archive.download": "no archive job was started",
+    "jobs.status": "no background job was started (tests/test_jobs.py starts them)",
+    "jobs.download": "no background job was started",
     "data_import.job": "no file was uploaded (tests/test_import_students.py uploads one)",
     "data_import.status": "no file was uploaded",
     "lesson_files.download": "no file was attached to a lesson",

@@ -3,7 +3,8 @@ layout, upload a file → its preview (what will be created, changed, left; ever
 uploaded file stays on the server between the two steps (services/imports/jobs.py: the client sends back only
 the job's id, found only for the user and organization that uploaded it); «Загрузить» plans the file again and
 applies it in the request's one transaction — a bad row, nothing written. While it runs, static/imports.js
-polls the job's progress and moves the bar."""
+polls the job's progress and moves the bar. A big file (services/imports/background.py) is applied by a background
+job instead: the page shows its progress (templates/jobs/_progress.html) and reloads when it ends."""
 import io
 
 from flask import abort, flash, jsonify, redirect, request, send_file, url_for
@@ -13,7 +14,8 @@ from admin_views.base import SecurePage, requires
 from admin_views.forms import IntField, PageForm, TextField
 from services import audit, imports, permissions, uow, uploads
 from services.errors import DomainError, PermissionDenied
-from services.imports import core, jobs
+from services.imports import background, core, jobs
+from services.jobs import core as background_jobs
 
 VIEW_KEY = "data_import"
 PAGE_SIZE = 200
@@ -123,7 +125,10 @@ class ImportPage(SecurePage):
         counts = {}
         for what, action, n in job["counts"]:
             counts.setdefault(what, {})[action] = n
+        running = background_jobs.own(self.actor, job.get("background") or "") if job["state"] == jobs.APPLYING \
+            else None
         return self.render("imports/job.html", job=job, job_id=job_id, cls=cls, changes=shown, page=page,
+                           background_job=running,
                            pages=pages, first=(page - 1) * PAGE_SIZE, labels=labels, counts=counts,
                            actions=(core.CREATE, core.UPDATE, core.SKIP), bad_rows=len({e[0] for e in job["errors"]}))
 
@@ -139,6 +144,10 @@ class ImportPage(SecurePage):
             state = (jobs.load(self.actor, job_id) or {}).get("state")
             flash("Этот файл уже загружен" if state == jobs.APPLIED
                   else "Этот файл уже загружается: дождитесь окончания", "info")
+            return redirect(url_for(".job", job_id=job_id))
+        if background.in_background(job):  # a big file: applied by a background job, the page follows it
+            background.start(self.actor, job_id, job)
+            flash("Файл загружается в фоне: ход загрузки — ниже и в «Моих заданиях».", "info")
             return redirect(url_for(".job", job_id=job_id))
         data = jobs.data(self.actor, job_id)
         try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import AcademicYear, db
 from services import dates, permissions
 from services.rollover import year as rollover
-from services.rollover import semester
+from services.rollover import background, semester
 from services.errors import DomainError, PermissionDenied
 from services.org.years import current_year
 from services.params import parse_date
@@ -96,6 +96,12 @@ class RolloverPage(GuardedPage):
         actor = self.actor
         if request.method == "POST":
             form = StepForm.from_form()
+            if background.in_background(year, number):  # a heavy step of a large organization: a background job
+                if not permissions.allowed(actor, self.view_key, "run"):
+                    abort(403)
+                background.start(actor, year, number, form.order_number.data, parse_date(form.order_date.data))
+                flash("Шаг выполняется в фоне: ход — на этой странице и в «Моих заданиях».", "info")
+                return redirect(url_for(".step", number=number, year_id=year.id))
             runs = {
                 1: lambda: rollover.run_check(actor, year),
                 2: lambda: rollover.close_year(actor, year, form.confirm.data, form.reason.data),
@@ -128,7 +134,9 @@ class RolloverPage(GuardedPage):
                            preview=preview, years=self._years(), today=dates.today(self.actor.org),
                            can_run=permissions.allowed(actor, self.view_key, "run"), order_number=order_number or "",
                            order_date=shown.order_date.data or dates.format_date(year.end_date), sent=sent,
-                           reason=sent.value("reason", shown.reason.data or ""), reason_min=rollover.REASON_MIN)
+                           reason=sent.value("reason", shown.reason.data or ""), reason_min=rollover.REASON_MIN,
+                           background_job=background.latest(actor, year, number) if number in background.HEAVY
+                           else None)
 
 
 class SemesterPage(GuardedPage):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import (Announcement, AnnouncementFile, Audience, Notification, Parent, SchoolClass, Staff, Student,
                     StudentStatus, TeachingAssignment, User, db, student_parent)
-from services import dates, files, permissions, versions
+from services import dates, files, notify, permissions, versions
 from services.errors import DomainError, PermissionDenied
 from services.notify import MAX_BODY, MAX_SUBJECT
 
@@ -309,6 +309,8 @@ def queue_notifications(announcement):
     db.session.add_all(notes)
     announcement.notified = True
     db.session.flush()
+    if notes:
+        notify.send_soon()
     return len(notes)
 
 

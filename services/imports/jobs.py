@@ -107,12 +107,15 @@ def release(job_id):
             pass
 
 
-def record(actor, job_id, state, preview=None, message=""):
-    """The job's new state, with the result's preview (applied, or the bad rows that stopped it)."""
+def record(actor, job_id, state, preview=None, message="", background=None):
+    """The job's new state, with the result's preview (applied, or the bad rows that stopped it);
+    `background`: the id of the background job applying it (services/imports/background.py)."""
     job = load(actor, job_id)
     if job is None:
         return
     job.update(state=state, message=message)
+    if background is not None:
+        job["background"] = background
     if preview is not None:
         job.update(_preview_data(preview))
     _write(_root() / job_id, "job.json", job)

@@ -1,0 +1,253 @@
+"""Jobs: their rows, the one runner every backend calls, and the owner's reads.
+
+A job's row is written by `enqueue` in the caller's unit of work and dispatched to a backend only after that
+unit commits (`uow.after_commit`): a worker never looks for a row that is not there yet. `run(job_id)` claims
+the job with one conditional UPDATE (queued → running; a running job whose heartbeat stopped STALE ago — its
+process died — may be claimed again), so two workers, two app servers or a retried message never run it
+twice. The work runs in its own unit of work with the owner's actor rebuilt (his user and organization now:
+a right taken away since is taken away from his job too). Its outcome:
+- done: the result (a file) stored in `job_result`;
+- a DomainError: failed, with its Russian message;
+- a transient database failure (the server gone, a deadlock, SQLite's lock): queued again while attempts
+  remain (the backend runs it again), else failed with FAILED_DB;
+- anything else: failed with FAILED (no detail for the user; the log keeps the traceback, never personal data).
+"""
+import json
+import logging
+import time
+import uuid
+from contextlib import nullcontext
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from models import Job, JobResult, Organization, User, db, scope
+from services import clock, database, uow
+from services.context import Actor
+from services.errors import DomainError
+from services.jobs import registry
+
+log = logging.getLogger("journal.jobs")
+
+QUEUED, RUNNING, DONE, FAILED_STATE = "queued", "running", "done", "failed"
+STATE_LABELS = {QUEUED: "в очереди", RUNNING: "выполняется", DONE: "готово", FAILED_STATE: "ошибка"}
+KEEP_DAYS = 7
+STALE = timedelta(minutes=30)  # a running job whose heartbeat is older: its process died
+LOST = timedelta(minutes=2)  # a job queued this long ago and not claimed: its dispatch was lost
+PROGRESS_EVERY = 1.0  # seconds between two progress writes
+FAILED = "Задание не выполнено из-за внутренней ошибки. Попробуйте повторить его; если ошибка повторится, " \
+         "сообщите администратору (подробности — в журнале сервера)."
+FAILED_DB = "Задание не выполнено: база данных была недоступна. Повторите его позже."
+
+
+class Context:
+    """What a running job gets besides its actor and parameters: `progress(done, total, text)`."""
+
+    def __init__(self, job_id, kind):
+        self.job_id = job_id
+        self.kind = kind
+        self._last = 0.0
+        self.values = {}  # the last progress reported: written with the job's end whatever was written before
+
+    def progress(self, done, total, text=""):
+        self.values = dict(progress_done=done, progress_total=total, progress_text=(text or "")[:200])
+        now = time.monotonic()
+        if now - self._last < PROGRESS_EVERY and done < total:
+            return  # throttled: at most one write a second, and always the last one
+        self._last = now
+        values = dict(self.values, heartbeat_at=clock.utcnow())
+        statement = update(Job).where(Job.id == self.job_id).values(**values)
+        if not self.kind.writes:
+            db.session.execute(statement)
+            uow.checkpoint("the page polls the progress while the job runs", expire=False)
+        elif db.engine.dialect.name == "postgresql":
+            # The job's writes stay in its own transaction; the progress goes through a connection of its own.
+            with db.engine.begin() as conn:
+                conn.execute(update(Job.__table__).where(Job.__table__.c.id == self.job_id).values(**values))
+        # SQLite, a writing job: its write lock is held until it ends; the progress shows at the end.
+
+
+def enqueue(actor, kind, params=None, title=None):
+    """Write the job's row (flushed with the caller's unit) and dispatch it once the unit commits; returns
+    its id."""
+    spec = registry.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown job kind: {kind}")
+    prune()
+    job = Job(id=uuid.uuid4().hex, org_id=actor.org_id if actor is not None else None,
+              user_id=actor.user_id if actor is not None else None, kind=kind,
+              title=(title or spec.title)[:200], params=json.dumps(params or {}, ensure_ascii=False),
+              state=QUEUED, max_attempts=1 + spec.retries, created_at=clock.utcnow(),
+              progress_done=0, progress_total=0, progress_text="", attempts=0, error="")
+    db.session.add(job)
+    db.session.flush()
+    _dispatch_after_commit(job.id)
+    return job.id
+
+
+def _dispatch_after_commit(job_id):
+    dispatch = registry.BACKEND["dispatch"]  # services/jobs/backends.py (which imports this module)
+    uow.after_commit(lambda: dispatch(job_id))
+
+
+def retry(actor, job_id):
+    """«Повторить»: the actor's failed job queued again (its attempts counted afresh)."""
+    job = own(actor, job_id)
+    if job is None:
+        return None
+    if job.state != FAILED_STATE:
+        raise DomainError("Повторить можно только задание, завершившееся ошибкой.")
+    db.session.execute(update(Job).where(Job.id == job_id, Job.state == FAILED_STATE).values(
+        state=QUEUED, attempts=0, error="", progress_done=0, progress_total=0, progress_text="",
+        started_at=None, finished_at=None))
+    db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
+    _dispatch_after_commit(job_id)
+    return job_id
+
+
+def _claim(job_id):
+    now = clock.utcnow()
+    claimed = db.session.execute(
+        update(Job).where(Job.id == job_id, or_(
+            Job.state == QUEUED, (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE)))
+        .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now, error="")
+        .execution_options(synchronize_session=False)).rowcount
+    return claimed == 1
+
+
+def _finish(job_id, state, error="", result=None, progress=None):
+    with uow.unit():
+        if result is not None:
+            db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
+            db.session.add(JobResult(job_id=job_id, file_name=result.file_name[:200], mime=result.mime,
+                                     size=len(result.content), content=result.content))
+        db.session.execute(update(Job).where(Job.id == job_id).values(
+            state=state, error=error, finished_at=clock.utcnow() if state in (DONE, FAILED_STATE) else None,
+            heartbeat_at=clock.utcnow(), **(progress or {})).execution_options(synchronize_session=False))
+
+
+def _actor(job):
+    org = db.session.get(Organization, job.org_id) if job.org_id is not None else None
+    if job.user_id is None:
+        return Actor.system_actor(org)
+    user = db.session.get(User, job.user_id)
+    if user is None or user.is_blocked:
+        raise DomainError("Владелец задания больше не может работать в системе.")
+    return Actor.for_user(user, job.org_id)
+
+
+def _transient(exc):
+    return isinstance(exc, OperationalError) or database.is_unavailable(exc)
+
+
+def run(job_id):
+    """Run the job once (every backend calls this). Returns its state after the run: "done", "failed",
+    "queued" (a transient failure: to be run again) or None (not claimed: another runs or ran it)."""
+    with uow.unit():
+        if not _claim(job_id):
+            return None
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    spec = registry.get(job.kind)
+    attempts, max_attempts, kind_name = job.attempts, job.max_attempts, job.kind
+    params = json.loads(job.params or "{}")
+    try:
+        if spec is None:
+            raise LookupError(f"unknown job kind {kind_name}")
+        ctx = Context(job_id, spec)
+        with uow.unit():
+            actor = _actor(job)
+            with scope.organization(job.org_id) if job.org_id is not None else nullcontext(), \
+                    database.long_statements():
+                result = spec.fn(ctx, actor, params)
+    except DomainError as exc:
+        db.session.rollback()
+        message = "; ".join(exc.errors) if getattr(exc, "errors", None) else str(exc)
+        _finish(job_id, FAILED_STATE, message or FAILED)
+        return FAILED_STATE
+    except Exception as exc:  # noqa: BLE001 — every other failure is said to the user in Russian and logged
+        db.session.rollback()
+        if _transient(exc):
+            log.warning("job %s (%s): transient database failure, attempt %s of %s: %s", job_id, kind_name,
+                        attempts, max_attempts, type(exc).__name__)
+            if attempts < max_attempts:
+                _finish(job_id, QUEUED)
+                return QUEUED
+            _finish(job_id, FAILED_STATE, FAILED_DB)
+            return FAILED_STATE
+        log.exception("job %s (%s) failed", job_id, kind_name)
+        _finish(job_id, FAILED_STATE, FAILED)
+        return FAILED_STATE
+    _finish(job_id, DONE, result=result, progress=ctx.values)
+    return DONE
+
+
+# The owner's reads ---------------------------------------------------------------------------------------
+
+def own(actor, job_id):
+    """The actor's job (his own only: another's is None, as one that does not exist)."""
+    if actor is None or actor.user_id is None or not isinstance(job_id, str) or len(job_id) != 32:
+        return None
+    return db.session.scalar(select(Job).where(Job.id == job_id, Job.user_id == actor.user_id))
+
+
+def own_jobs(actor, limit=100):
+    """The actor's jobs, the newest first, each with whether it has a result (one statement)."""
+    rows = db.session.execute(
+        select(Job, JobResult.file_name, JobResult.size).outerjoin(JobResult, JobResult.job_id == Job.id)
+        .where(Job.user_id == actor.user_id).order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+    return rows
+
+
+def result_of(actor, job_id):
+    """The finished job's result row, or None."""
+    job = own(actor, job_id)
+    if job is None or job.state != DONE:
+        return None
+    return db.session.get(JobResult, job_id)
+
+
+def status(job):
+    """The JSON a page polls."""
+    return {"state": job.state, "label": STATE_LABELS.get(job.state, job.state), "done": job.progress_done,
+            "total": job.progress_total, "text": job.progress_text, "error": job.error,
+            "attempts": job.attempts}
+
+
+def own_jobs_of_kind(actor, kind, limit=20):
+    """The actor's most recent jobs of a kind, the newest first."""
+    return db.session.scalars(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+                              .order_by(Job.created_at.desc()).limit(limit)).all()
+
+
+def params_of(job):
+    return json.loads(job.params or "{}")
+
+
+def latest(actor, kind):
+    """The actor's most recent job of a kind (a page shows it when opened again), or None."""
+    return db.session.scalar(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+                             .order_by(Job.created_at.desc()).limit(1))
+
+
+def queue_length():
+    """Jobs waiting or running (for /metrics)."""
+    return db.session.scalar(select(func.count(Job.id)).where(Job.state.in_((QUEUED, RUNNING))))
+
+
+def orphans(limit=10):
+    """Jobs nobody will run unless dispatched again: queued LOST ago (the process that was to run it ended, Redis
+    lost its message) or running with a heartbeat older than STALE (its process died)."""
+    now = clock.utcnow()
+    return list(db.session.scalars(select(Job.id).where(or_(
+        (Job.state == QUEUED) & (Job.created_at < now - LOST),
+        (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE))).order_by(Job.created_at).limit(limit)))
+
+
+def prune():
+    """Remove the finished jobs created more than KEEP_DAYS ago (their results go with them)."""
+    limit = clock.utcnow() - timedelta(days=KEEP_DAYS)
+    old = select(Job.id).where(Job.created_at < limit, Job.state.in_((DONE, FAILED_STATE)))
+    db.session.execute(delete(JobResult).where(JobResult.job_id.in_(old)))
+    db.session.execute(delete(Job).where(Job.id.in_(old)).execution_options(synchronize_session=False))
