@@ -445,6 +445,7 @@ def oo1_document(actor, year_name, on_date=None):
                             + [Column(c, "int", 10) for c in columns], title=f"{code}. {title}")
         for line, label, values in lines:
             table.add([label, line] + values)
+    sheet.text("Учтены организации: " + (", ".join(counted) or "нет"), "note")
     sheet.text("Сумма показателей формы ОО-1 организаций (каждая — как в её собственной форме, на её дату "
                "отчёта). Организации без этого учебного года не учтены.", "note")
     return doc
