@@ -161,6 +161,9 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
             if key is not None and got.get(key):
                 values.setdefault(student_id, []).append(got[key])
         sums.update({key[0]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end).items()})
+    names = sorted({p.name for _, _, p in usable if p is not None})
+    if names:
+        out.period_label = ", ".join(names)
     done = 0
     total_ids, total_sums, total_classes = set(), [], 0
     for org in orgs:
