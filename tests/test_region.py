@@ -209,3 +209,21 @@ def test_an_organization_outside_any_municipality_is_in_no_scope(region):
                        .values(municipality_id=None))
     assert actor_of("reg.all").region_org_ids == (region.a.org.id,)
     assert db.session.scalar(select(User.id).where(User.login == "reg.all"))
+
+
+def test_a_specialists_card_is_checked(region, browser):
+    b = browser()
+    b.login("root")
+    other = RegionStaff.__table__
+    teacher_user = region.a.teacher.user_id
+    fresh, _ = accounts.new_user("new.spec", "Новый Специалист", PASSWORD, must_change=False)
+    db.session.commit()
+    base = {"full_name": "Новый Специалист", "position": "", "region": region.region.region.id,
+            "municipality": region.region.first.id, "active": "y"}
+    count = db.session.query(other).count()
+    page = b.post("/region-staff/new/", {**base, "user": teacher_user}, follow_redirects=True).get_data(as_text=True)
+    assert "есть карточка в организации" in page
+    assert db.session.query(other).count() == count
+    assert b.post("/region-staff/new/", {**base, "user": fresh.id}).status_code == 302
+    assert db.session.query(other).count() == count + 1
+    assert actor_of("new.spec").region_org_ids == (region.a.org.id,)

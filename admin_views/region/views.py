@@ -15,6 +15,7 @@ from reports.document import display
 from reports.render import to_xlsx
 from services import dates, permissions
 from services.errors import DomainError
+from services.region import scope as region_scope
 
 CATEGORY = "Регион"
 YEAR_NAME = re.compile(r"^\d{4}/\d{4}$")
@@ -157,9 +158,10 @@ class RegionStaffView(SecureModelView):
                            "user": "Учётная запись специалиста (без карточек в организациях)."}
 
     def on_model_change(self, form, model, is_created):
-        if model.municipality is not None and model.region is not None \
-                and model.municipality.region_id != model.region.id:
-            raise DomainError("Муниципалитет не входит в выбранный регион.")
+        for name in ("user", "region", "municipality"):  # the relations chosen in the form, as ids for the rule
+            related = getattr(model, name)
+            setattr(model, f"{name}_id", related.id if related is not None else None)
+        region_scope.check_card(model)
 
 
 def views():

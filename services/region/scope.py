@@ -3,7 +3,8 @@ region. Computed here only (`scope_org_ids`); the request enters it as the organ
 query (models/scope.py `enter_many`, app.py), and every regional query is limited to it by name too."""
 from sqlalchemy import and_, or_, select
 
-from models import Municipality, Organization, RegionStaff, db, scope
+from models import Municipality, Organization, Parent, RegionStaff, Staff, Student, db, scope
+from services.errors import DomainError
 
 
 def card_of(user_id):
@@ -37,3 +38,22 @@ def scope_title(card_id):
             return ""
         region = card.region.name
         return f"{card.municipality.name}, {region}" if card.municipality_id else f"{region} (весь регион)"
+
+
+def check_card(card):
+    """A regional specialist's card before it is saved: his municipality is of his region, and his account
+    works in no organization (a person who is also a school's employee signs in with another account: the
+    regional scope is never mixed with an organization's)."""
+    if card.user_id is None or card.region_id is None:
+        raise DomainError("Укажите учётную запись и регион специалиста.")
+    if card.municipality_id is not None:
+        region_id = db.session.scalar(select(Municipality.region_id).where(Municipality.id == card.municipality_id))
+        if region_id != card.region_id:
+            raise DomainError("Муниципалитет не входит в выбранный регион.")
+    cards = (select(Staff.id).where(Staff.user_id == card.user_id, Staff.dismissal_date.is_(None))
+             .union_all(select(Student.id).where(Student.user_id == card.user_id),
+                        select(Parent.id).where(Parent.user_id == card.user_id)))
+    with scope.installation("a regional specialist's account has no organization's card"):
+        if db.session.execute(cards.limit(1)).first() is not None:
+            raise DomainError("У этой учётной записи есть карточка в организации. Специалисту органа управления "
+                              "образованием нужна отдельная учётная запись.")
