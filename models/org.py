@@ -54,8 +54,7 @@ class Organization(Versioned, db.Model):
     # The weighted average at or above <integer part + threshold> rounds up.
     rounding_threshold: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0.50"))
     # The regional layer (models/region.py): none — outside any regional scope.
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id", ondelete="SET NULL"),
-                                                        index=True)
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
     municipality = relationship("Municipality")
 
     __table_args__ = (

@@ -63,18 +63,27 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_region_staff_user_id"), ["user_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_region_staff_region_id"), ["region_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_region_staff_municipality_id"), ["municipality_id"], unique=False)
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("municipality_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_organization_municipality_id"), ["municipality_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_organization_municipality_id_municipality"), "municipality",
-                                    ["municipality_id"], ["id"], ondelete="SET NULL")
+    # Not a batch on SQLite: a batch recreates the table, and every table referring to the organization
+    # forbids dropping it. ADD COLUMN … REFERENCES is plain SQLite (a new column of NULLs). No ON DELETE: SQLite
+    # reflects no option of a column's own REFERENCES, and a municipality with organizations is not deleted.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE organization ADD COLUMN municipality_id INTEGER "
+                   "CONSTRAINT fk_organization_municipality_id_municipality "
+                   "REFERENCES municipality (id)")
+    else:
+        op.add_column("organization", sa.Column("municipality_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f("fk_organization_municipality_id_municipality"), "organization", "municipality",
+                              ["municipality_id"], ["id"])
+    op.create_index(op.f("ix_organization_municipality_id"), "organization", ["municipality_id"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table("organization", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_organization_municipality_id_municipality"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_organization_municipality_id"))
-        batch_op.drop_column("municipality_id")
+    op.drop_index(op.f("ix_organization_municipality_id"), table_name="organization")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE organization DROP COLUMN municipality_id")  # SQLite 3.35+: no table copy
+    else:
+        op.drop_constraint(op.f("fk_organization_municipality_id_municipality"), "organization", type_="foreignkey")
+        op.drop_column("organization", "municipality_id")
     op.drop_table("region_staff")
     op.drop_table("municipality")
     op.drop_table("region")
