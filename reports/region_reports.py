@@ -253,8 +253,8 @@ def movement(actor, start, end, progress=None):
     return orgs, counts
 
 
-def movement_document(actor, start, end):
-    orgs, counts = movement(actor, start, end)
+def movement_document(actor, start, end, progress=None):
+    orgs, counts = movement(actor, start, end, progress)
     doc = _scope_doc(actor, "region-movement", "Движение обучающихся по организациям",
                      [("Период", date_range(start, end))], slug("region-dvizhenie", start.isoformat(), end.isoformat()))
     table = doc.sheet("Движение").table([Column("Муниципалитет", "text", 20), Column("Организация", "text", 30),
@@ -304,8 +304,8 @@ def activity(actor, start, end, progress=None):
     return orgs, result
 
 
-def activity_document(actor, start, end):
-    orgs, counts = activity(actor, start, end)
+def activity_document(actor, start, end, progress=None):
+    orgs, counts = activity(actor, start, end, progress)
     doc = _scope_doc(actor, "region-activity", "Активность пользователей по организациям",
                      [("Период", date_range(start, end))], slug("region-aktivnost", start.isoformat(), end.isoformat()))
     columns = [Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
@@ -381,8 +381,8 @@ def deadlines(actor, year_name, progress=None):
     return result
 
 
-def deadlines_document(actor, year_name, today):
-    rows = deadlines(actor, year_name)
+def deadlines_document(actor, year_name, today, progress=None):
+    rows = deadlines(actor, year_name, progress)
     doc = _scope_doc(actor, "region-deadlines", "Прохождение сроков начала учебного года по организациям",
                      [("Учебный год", year_name), ("На дату", today.strftime("%d.%m.%Y"))],
                      slug("region-sroki", year_name))
@@ -438,8 +438,8 @@ def oo1_summed(actor, year_name, on_date=None, progress=None):
             for (code, title, columns), lines in sections.items()], counted
 
 
-def oo1_document(actor, year_name, on_date=None):
-    sections, counted = oo1_summed(actor, year_name, on_date)
+def oo1_document(actor, year_name, on_date=None, progress=None):
+    sections, counted = oo1_summed(actor, year_name, on_date, progress)
     doc = _scope_doc(actor, "region-oo1", "Форма ОО-1: сводные показатели по организациям",
                      [("Учебный год", year_name), ("Организаций", str(len(counted)))], slug("region-oo1", year_name))
     sheet = doc.sheet("ОО-1")
@@ -468,8 +468,8 @@ def overdue(actor, progress=None):
     return result
 
 
-def overdue_document(actor):
-    rows = overdue(actor)
+def overdue_document(actor, progress=None):
+    rows = overdue(actor, progress)
     titles = sorted({t for _, sections in rows for t, n in sections.items()})
     doc = _scope_doc(actor, "region-control", "Просроченные пункты страницы «Контроль» по организациям", [],
                      "region-kontrol")
@@ -480,3 +480,22 @@ def overdue_document(actor):
     doc.sheets[0].text("Число просроченных пунктов каждого раздела страницы «Контроль» организации на сегодня "
                        "(как их видит её администрация); сами пункты с фамилиями здесь не показываются.", "note")
     return doc
+
+
+def build(actor, kind, year_name, period_number=None, start=None, end=None, org_id=None, progress=None):
+    """One roll-up's Document by its name (the page, and a background job with its `progress`): "results"
+    (`org_id`: one school's grades and classes), "movement", "activity", "deadlines", "oo1", "control"."""
+    if kind == "results":
+        res = results(actor, year_name, period_number, org_id=org_id, progress=progress)
+        return results_document(actor, res, org=one_org(actor, org_id) if org_id is not None else None)
+    if kind == "movement":
+        return movement_document(actor, start, end, progress)
+    if kind == "activity":
+        return activity_document(actor, start, end, progress)
+    if kind == "deadlines":
+        return deadlines_document(actor, year_name, end or dates.today(), progress)
+    if kind == "oo1":
+        return oo1_document(actor, year_name, end, progress)
+    if kind == "control":
+        return overdue_document(actor, progress)
+    raise DomainError(f"Сводка «{kind}» не найдена.")

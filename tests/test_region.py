@@ -227,3 +227,15 @@ def test_a_specialists_card_is_checked(region, browser):
     assert b.post("/region-staff/new/", {**base, "user": fresh.id}).status_code == 302
     assert db.session.query(other).count() == count + 1
     assert actor_of("new.spec").region_org_ids == (region.a.org.id,)
+
+
+def test_each_roll_up_reports_its_progress_per_school(region):
+    """The jobs' hook: `build(…, progress=)` calls progress(done, total, text) once per organization."""
+    actor = actor_of("reg.all")
+    for kind in ("results", "movement", "activity", "deadlines", "oo1", "control"):
+        calls = []
+        doc = rollup.build(actor, kind, "2026/2027", 2, date(2026, 9, 1), date(2026, 11, 20),
+                           progress=lambda done, total, text: calls.append((done, total, text)))
+        assert doc.sheets, kind
+        assert [(done, total) for done, total, _ in calls] == [(1, 2), (2, 2)], kind
+        assert sorted(text for _, _, text in calls) == ["Орг A", "Орг B"], kind
