@@ -239,3 +239,16 @@ def test_each_roll_up_reports_its_progress_per_school(region):
         assert doc.sheets, kind
         assert [(done, total) for done, total, _ in calls] == [(1, 2), (2, 2)], kind
         assert sorted(text for _, _, text in calls) == ["Орг A", "Орг B"], kind
+
+
+def test_bad_input_is_a_russian_message(region, browser):
+    b = browser()
+    b.login("reg.all")
+    page = b.get("/regional/?year=abc")
+    assert page.status_code == 200 and "укажите его как 2026/2027" in page.get_data(as_text=True)
+    page = b.get("/regional/movement/?start=31.02.2026")
+    assert page.status_code == 200 and "не дата" in page.get_data(as_text=True)
+    page = b.get("/regional/activity/?start=20.11.2026&end=01.11.2026")
+    assert page.status_code == 200 and "позже" in page.get_data(as_text=True)
+    assert b.get("/regional/?format=pdf").status_code == 404
+    assert b.get("/regional/school/999999/").status_code == 404
