@@ -25,8 +25,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import case, func, select
 
-from models import (AcademicYear, LoginEvent, Municipality, MovementItem, MovementOrder, Organization, Parent,
-                    Period, SchoolClass, Staff, Student, TeachingAssignment, ThematicPlanTopic,
+from models import (AcademicYear, DeadlineRule, LoginEvent, Municipality, MovementItem, MovementOrder, Organization,
+                    Parent, Period, SchoolClass, Staff, Student, TeachingAssignment, ThematicPlanTopic,
                     TimetableEntry, User, db, scope)
 from models.movement import MovementKind, OrderStatus
 from reports import data, oo1
@@ -35,6 +35,7 @@ from reports.document import Column, Document, date_range, figure_columns, figur
 from services import dates
 from services.control import deadlines as control_deadlines
 from services.control.deadlines import september_15
+from services.control.rules import Rules
 from services.errors import DomainError, PermissionDenied
 from services.journal.figures import figures, percent, pooled_average
 from services.planning.curriculum import CurriculumIndex
@@ -349,8 +350,9 @@ class Progress:
 
 def deadlines(actor, year_name, progress=None):
     """Each school's progress through the year's planning deadlines: the year opened, classes with a
-    curriculum (with subjects), teaching assignments with a КТП (with topics), classes with a timetable.
-    Five statements whatever the schools."""
+    curriculum (with subjects), teaching assignments with a КТП (with topics), classes with a timetable, by the
+    organization's «planning» deadline (15 September unless its «Сроки регламента» say otherwise). A fixed
+    number of statements whatever the schools."""
     progress = progress or _noop
     orgs = scope_orgs(actor)
     ids = [o.id for o in orgs]
@@ -366,11 +368,18 @@ def deadlines(actor, year_name, progress=None):
         .where(TeachingAssignment.year_id.in_(year_ids)).group_by(TeachingAssignment.org_id))}
     with_timetable = set(db.session.scalars(select(TimetableEntry.class_id).where(
         TimetableEntry.year_id.in_(year_ids)).distinct()))
+    by_org = defaultdict(list)
+    for klass in classes:
+        by_org[klass.org_id].append(klass)
+    own_rules = defaultdict(list)  # an organization's own value of the deadline over the default («Сроки регламента»)
+    for rule in db.session.scalars(select(DeadlineRule).where(DeadlineRule.org_id.in_(ids),
+                                                              DeadlineRule.code == "planning")):
+        own_rules[rule.org_id].append(rule)
     result = []
     for done, org in enumerate(orgs, 1):
         year = years.get(org.id)
-        row = Progress(org, year, september_15(year) if year is not None else None)
-        for klass in (k for k in classes if k.org_id == org.id):
+        row = Progress(org, year, september_15(year, Rules(own_rules[org.id])) if year is not None else None)
+        for klass in by_org[org.id]:
             row.classes += 1
             curriculum = index.for_class(klass)
             row.with_curriculum += bool(curriculum is not None and index.subjects(curriculum))

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import Organization, RegionStaff, Student, User, db, scope
+from models import DeadlineRule, Organization, RegionStaff, Student, User, db, scope
 from reports import region_reports as rollup
 from reports.registry import build
 from reports.render import to_json
@@ -252,3 +252,15 @@ def test_bad_input_is_a_russian_message(region, browser):
     assert page.status_code == 200 and "позже" in page.get_data(as_text=True)
     assert b.get("/regional/?format=pdf").status_code == 404
     assert b.get("/regional/school/999999/").status_code == 404
+
+
+def test_the_years_deadlines_by_school(region):
+    """Year opened, curricula, КТП, timetables, by the organization's own «planning» deadline if it has one."""
+    db.session.add(DeadlineRule(org_id=region.b.org.id, code="planning", title="Учебный план, КТП и расписание",
+                                kind="date", month=9, day=30))
+    db.session.commit()
+    rows = {r.org.short_name: r for r in rollup.deadlines(actor_of("reg.all"), "2026/2027")}
+    a, b = rows["Орг A"], rows["Орг B"]
+    assert a.year is not None and a.classes == 2 and a.with_curriculum == 0 and a.with_timetable == 0
+    assert a.deadline == date(2026, 9, 15) and b.deadline == date(2026, 9, 30)
+    assert rollup.deadlines(actor_of("reg.all"), "2030/2031")[0].year is None
