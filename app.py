@@ -335,6 +335,9 @@ def _register_hooks(app):
         if g.actor.org_id is not None:
             # From here every query of the request sees only this organization's rows (models/scope.py).
             g.org_scope = scope.enter(g.actor.org_id)
+        elif g.actor.region_org_ids is not None:
+            # A regional specialist: every query sees only his scope's organizations (services/region/scope.py).
+            g.org_scope = scope.enter_many(g.actor.region_org_ids)
         if current_user.must_change_password and request.endpoint not in open_endpoints \
                 and not (request.endpoint or "").endswith(".static"):
             return redirect(url_for("auth.change_password"))

@@ -37,6 +37,8 @@ ENTITY_LABELS = {
     "portfolio_entry": "Запись портфолио",
     "portfolio_project": "Проект (портфолио)",
     "portfolio_project_stage": "Этап проекта",
+    "region": "Регион", "municipality": "Муниципалитет",
+    "region_staff": "Специалист органа управления образованием",
 }
 MODELS_BY_TABLE = {mapper.class_.__tablename__: mapper.class_ for mapper in db.Model.registry.mappers
                    if hasattr(mapper.class_, "__tablename__")}

@@ -27,6 +27,8 @@ class HomeView(AdminIndexView):
     @expose("/")
     def index(self):
         actor = g.actor
+        if actor.org is None and actor.has(Role.REGION):
+            return redirect(url_for("regional.index"))  # a regional specialist's start: his scope's roll-ups
         since = None
         if actor.org is not None and actor.user_id and actor.has(Role.PARENT, Role.STUDENT):
             since = visits.since_last_visit(actor.user_id)

@@ -35,6 +35,7 @@ from admin_views.learning import quizzes as learning_quizzes
 from admin_views.movement import views as movement
 from admin_views.people import contingent
 from admin_views.portfolio import views as portfolio
+from admin_views.region import views as region
 from admin_views.people import requests as data_requests
 from admin_views.report_builder import views as report_builder
 from admin_views.planning import views as planning
@@ -78,6 +79,7 @@ def model_views():
         *movement.views(),
         *control.views(),
         *portfolio.views(),
+        *region.views(),
     ]
 
 
@@ -88,7 +90,8 @@ def pages():
             *reports.pages(), *archive.pages(), *notify.pages(), *jobs_page.pages(),
             *data_requests.pages(), *contingent.pages(), *messages.pages(),
             *announcements.pages(), *paper_reports.pages(), *data_import.pages(), *learning_materials.pages(),
-            *report_builder.pages(), *learning_quizzes.pages(), *portfolio.pages()]
+            *report_builder.pages(), *learning_quizzes.pages(), *portfolio.pages(),
+            *region.pages()]
 
 
 def _catalogue_over_flask_admins():

@@ -29,3 +29,4 @@ from models.quizzes import *  # noqa: F401,F403
 from models.portfolio import *  # noqa: F401,F403
 from models.api import *  # noqa: F401,F403
 from models.jobs import *  # noqa: F401,F403
+from models.region import *  # noqa: F401,F403

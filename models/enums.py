@@ -52,6 +52,7 @@ class Role(LabelledEnum):
     TEACHER = "teacher", "Учитель"
     STUDENT = "student", "Обучающийся"
     PARENT = "parent", "Родитель"
+    REGION = "region", "Специалист органа управления образованием"
 
 
 # Roles a staff card can carry; the class teacher role follows from the class

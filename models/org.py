@@ -31,7 +31,8 @@ class Organization(Versioned, db.Model):
                   "licence_date": "Дата лицензии", "licence_issued_by": "Лицензия выдана",
                   "accreditation_number": "Аккредитация №", "accreditation_date": "Дата аккредитации",
                   "accreditation_valid_until": "Аккредитация действует до", "timezone": "Часовой пояс",
-                  "rounding_threshold": "Порог округления средней (0,50 или 0,60)"}
+                  "rounding_threshold": "Порог округления средней (0,50 или 0,60)",
+                  "municipality_id": "Муниципалитет", "municipality": "Муниципалитет"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default=OrgKind.SCHOOL.value)
@@ -52,6 +53,9 @@ class Organization(Versioned, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
     # The weighted average at or above <integer part + threshold> rounds up.
     rounding_threshold: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0.50"))
+    # The regional layer (models/region.py): none — outside any regional scope.
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"), index=True)
+    municipality = relationship("Municipality")
 
     __table_args__ = (
         CheckConstraint("kind in ('school', 'college')", name="kind"),

@@ -4,6 +4,7 @@ only that organization's rows of every `OrgOwned` model, whether the query says 
     with scope.organization(org_id): ...        # a command or a background job acting in one organization
     token = scope.enter(org_id) … scope.leave(token)   # app.py's request hooks (the actor's organization)
     with scope.installation("why"): ...         # the one escape: installation-wide work inside a scope
+    token = scope.enter_many(org_ids)           # a regional specialist's request: his scope's organizations
 
 Outside any scope (tests calling services directly, `flask demo-data`, `flask backup`, migrations,
 `flask audit prune`, the login, the health check) nothing is added: a query reads what it says. The
@@ -43,9 +44,10 @@ from models.org import OrgOwned
 
 @dataclass(frozen=True)
 class Scope:
-    org_id: int | None  # None: installation-wide
+    org_id: int | None  # None: installation-wide, or several organizations (org_ids)
     reason: str = ""
     criteria: object = field(default=None, repr=False, compare=False)  # the option added to every query
+    org_ids: tuple | None = None  # a regional scope: every query sees these organizations' rows only
 
 
 def _criteria(org_id):
@@ -72,6 +74,27 @@ def enter(org_id):
     if org_id is None:
         raise ValueError("organization scope without an organization")
     return _current.set(Scope(org_id, criteria=_criteria(org_id)))
+
+
+def _criteria_many(org_ids):
+    return with_loader_criteria(OrgOwned, lambda cls: unindexed(cls.org_id).in_(org_ids), include_aliases=True)
+
+
+def enter_many(org_ids):
+    """Limit every query to the organizations `org_ids` (a regional specialist's scope, computed once by
+    services/region/scope.py) until `leave(token)`; no organization: no row of any."""
+    org_ids = tuple(sorted(set(org_ids)))
+    return _current.set(Scope(None, "regional scope", criteria=_criteria_many(org_ids), org_ids=org_ids))
+
+
+@contextmanager
+def organizations(org_ids):
+    """Every query inside sees only the rows of `org_ids` (a regional roll-up run as a job)."""
+    token = enter_many(org_ids)
+    try:
+        yield
+    finally:
+        leave(token)
 
 
 def leave(token):
@@ -103,7 +126,7 @@ def installation(reason):
 @event.listens_for(Session, "do_orm_execute")
 def _limit_to_organization(state):
     scope = _current.get()
-    if scope is None or scope.org_id is None:
+    if scope is None or scope.criteria is None:
         return
     # A column load refreshes a row the session already holds; a relationship load carries the
     # criterion of the statement that loaded its parent (propagate_to_loaders).
@@ -114,4 +137,5 @@ def _limit_to_organization(state):
     state.statement = state.statement.options(scope.criteria)
 
 
-__all__ = ["Scope", "current", "current_org_id", "enter", "leave", "organization", "installation"]
+__all__ = ["Scope", "current", "current_org_id", "enter", "enter_many", "leave", "organization", "organizations",
+           "installation"]

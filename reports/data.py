@@ -115,13 +115,16 @@ def set_attendance(sets, start, end, by=()):
 
 
 def period_marks(student_ids, year_id, subject_id=None):
-    """{(student id, subject id): {("period", period id) | ("year", 0) | ("exam", 0) | ("final", 0): value}}."""
+    """{(student id, subject id): {("period", period id) | ("year", 0) | ("exam", 0) | ("final", 0): value}};
+    `year_id`: one year, or several (a region's schools, each its own year: reports/region_reports.py)."""
     result = defaultdict(dict)
     student_ids = list(student_ids)
     if not student_ids:
         return result
     query = select(PeriodMark.student_id, PeriodMark.subject_id, PeriodMark.kind, PeriodMark.period_id,
-                   PeriodMark.value).where(PeriodMark.year_id == year_id, PeriodMark.student_id.in_(student_ids))
+                   PeriodMark.value).where(
+        PeriodMark.year_id.in_(year_id) if isinstance(year_id, (list, tuple, set)) else PeriodMark.year_id == year_id,
+        PeriodMark.student_id.in_(student_ids))
     if subject_id is not None:
         query = query.where(PeriodMark.subject_id == subject_id)
     for student_id, subject_id_, kind, period_id, value in db.session.execute(query):

@@ -4,6 +4,7 @@ from functools import cached_property
 
 from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
+from services.region import scope as region_scope
 from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, scope, student_parent
 
 
@@ -63,6 +64,10 @@ class Actor:
     org_ids: tuple = ()
     orgs: tuple = ()  # every organization the user works in, for the header's switch
     system: bool = False
+    # A regional specialist acting in no organization (services/region/scope.py): his card, and the ids of
+    # his scope's organizations — None for everyone else.
+    region_staff_id: int | None = None
+    region_org_ids: tuple | None = None
     _roles: frozenset | None = field(default=None, repr=False)
 
     @cached_property
@@ -106,6 +111,8 @@ class Actor:
                 roles.add(Role.STUDENT.value)
             if self.parent_id:
                 roles.add(Role.PARENT.value)
+            if self.region_staff_id and self.org is None:
+                roles.add(Role.REGION.value)
             self._roles = frozenset(roles)
         return self._roles
 
@@ -130,6 +137,11 @@ class Actor:
             actor.__dict__["_staff_facts"] = (
                 frozenset(r[3] for r in mine if r[1] == "role"),
                 tuple(sorted({r[4] for r in mine if r[1] == "class"})))
+        if org is None and not user.is_superadmin:
+            # No organization's card: perhaps a regional specialist (one statement, only for such users).
+            card = region_scope.card_of(user.id)
+            if card is not None:
+                actor.region_staff_id, actor.region_org_ids = card[0], card[3]
         actor.user_id  # noqa: B018 — read while the user row is fresh
         return actor
 

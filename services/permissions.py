@@ -28,6 +28,7 @@ from models import DeadlineRule, ReportBuild
 from models import Course, CourseItem, Material, MaterialAssignment
 from sqlalchemy.orm import aliased
 from models import SavedReport
+from models import Municipality, Region, RegionStaff
 from models import Quiz, QuizAssignment, QuizAttempt
 from models import EntryStatus, PortfolioEntry, Project, ProjectStage, project_participant
 from services import clock
@@ -82,6 +83,12 @@ def rows_of(model):
 @rows_of(Organization)
 def own_organization(actor):
     return Organization.id == actor.org_id
+
+
+@rows_of(Organization)
+def region_organizations(actor):
+    """A regional specialist's scope's organizations (services/region/scope.py computes them)."""
+    return Organization.id.in_(actor.region_org_ids or ())
 
 
 @rows_of(SchoolClass)
@@ -765,6 +772,7 @@ def supervised_project_stages(actor):
 A, HR, DEP, DIR, CT = Role.ADMIN.value, Role.HR.value, Role.DEPUTY.value, Role.DIRECTOR.value, Role.CLASS_TEACHER.value
 T, ST, PA = Role.TEACHER.value, Role.STUDENT.value, Role.PARENT.value
 SUPER = Role.SUPERADMIN.value
+REG = Role.REGION.value
 
 TABLE = {
     # "head_count": the organization's figures on the start page.
@@ -1123,6 +1131,16 @@ TABLE = {
         A: Grant(CRUD), DEP: Grant(CRUD), DIR: Grant(READ),
         CT: Grant(CRUD, rows=own_class_project_stages), T: Grant(CRUD, rows=supervised_project_stages)}),
     # -- end portfolio --
+    # -- the regional layer (issue 20.1) --
+    # The installation administrator keeps the regions, municipalities and regional specialists' cards
+    # (which organization is in which municipality: the organization's card, "organization" above).
+    "region": Entry(Region, {SUPER: Grant(CRUD, installation=True)}),
+    "municipality": Entry(Municipality, {SUPER: Grant(CRUD, installation=True)}),
+    "region_staff": Entry(RegionStaff, {SUPER: Grant(CRUD, installation=True)}),
+    # A regional specialist: the aggregate roll-ups of his scope's organizations, nothing else of theirs
+    # (no key above names the role: no person, journal, diary, file or message of any child).
+    "region_report": Entry(Organization, {REG: Grant(READ | {"export"}, rows=region_organizations,
+                                                     installation=True)}),
 }
 
 

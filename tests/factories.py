@@ -10,6 +10,7 @@ from models import (AcademicYear, Attendance, AttendanceCode, Bell, Curriculum, 
                     MarkFlag, Organization, Parent, ParentRelation, Period, PeriodMark, Role, Room, SchoolClass, Staff,
                     Student, Subgroup, SubgroupMember, Subject, Task, TaskType, TeachingAssignment, ThematicPlan,
                     ThematicPlanTopic, User, db)
+from models import Municipality, Region, RegionStaff
 from services.context import Actor
 from services.movement import orders as movement
 from services.movement.backfill import backfill_memberships
@@ -129,8 +130,24 @@ def build_world():
                                 superadmin=True)
     a = build_org("a")
     b = build_org("b")
+    region = make_region(a.org, b.org)
     db.session.commit()
-    return SimpleNamespace(a=a, b=b, root="root")
+    return SimpleNamespace(a=a, b=b, root="root", region=region)
+
+
+def make_region(org_a, org_b):
+    """The world's region: municipality «Первый район» with A, «Второй район» with B, and the municipal
+    specialist of the first (login "mun.a", the page matrix's regional user)."""
+    region = Region(name="Тестовый край")
+    first, second = Municipality(region=region, name="Первый район"), Municipality(region=region, name="Второй район")
+    db.session.add_all([region, first, second])
+    db.session.flush()
+    org_a.municipality_id, org_b.municipality_id = first.id, second.id
+    user, _ = accounts.new_user("mun.a", "Районов Роман Романович", PASSWORD, must_change=False)
+    db.session.add(RegionStaff(user=user, region=region, municipality=first, full_name="Районов Роман Романович",
+                               position="Главный специалист"))
+    db.session.flush()
+    return SimpleNamespace(region=region, first=first, second=second, login="mun.a")
 
 
 # -- timetable helpers (subjects, rooms, assignments, bells made directly for timetable tests) --

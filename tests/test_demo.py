@@ -74,7 +74,8 @@ def test_demo_school_is_realistic_and_every_printed_account_works(app, browser):
     accounts = printed_accounts(result.output)
     assert [r for r, _, _ in accounts] == [
         "Администратор системы", "Специалист отдела кадров", "Заместитель директора", "Директор",
-        "Учитель", "Классный руководитель", "Обучающийся", "Родитель"]
+        "Учитель", "Классный руководитель", "Обучающийся", "Родитель",
+        "Специалист муниципалитета (образование)", "Специалист региона (образование)"]
     # one printed account per role; the other accounts are logins issued to students and parents (the activity
     # report's demo): their password unknown, to be changed at the first login
     printed = {login for _, login, _ in accounts}
@@ -87,16 +88,18 @@ def test_demo_school_is_realistic_and_every_printed_account_works(app, browser):
     assert count(MarkFlag) == 1 and flag.is_open and flag.flagged_by.login == parent_login
     wanted = {"Администратор системы": "admin", "Специалист отдела кадров": "hr",
               "Заместитель директора": "deputy", "Директор": "director", "Учитель": "teacher",
-              "Классный руководитель": "class_teacher", "Обучающийся": "student", "Родитель": "parent"}
+              "Классный руководитель": "class_teacher", "Обучающийся": "student", "Родитель": "parent",
+              "Специалист муниципалитета (образование)": "region", "Специалист региона (образование)": "region"}
     for role, login, password in accounts:
         assert password == "demo-pass-2026"
         user = db.session.scalar(select(User).where(User.login == login))
         assert wanted[role] in Actor.for_user(user).roles, (role, login)
         b = open_browser(browser, login, password)
-        page = b.get("/")
+        page = b.get("/", follow_redirects=True)  # a regional specialist lands on the region's roll-ups
         text = page.get_data(as_text=True)
         assert page.status_code == 200, (role, login)
-        assert '<html lang="ru">' in text and "Здравствуйте" in text and org.short_name in text
+        assert '<html lang="ru">' in text and org.short_name in text
+        assert ("Сводки по организациям" if wanted[role] == "region" else "Здравствуйте") in text, role
 
 
 def test_demo_college_and_printed_random_passwords(app, browser):
@@ -113,8 +116,8 @@ def test_demo_college_and_printed_random_passwords(app, browser):
     passwords = [p for _, _, p in accounts]
     assert len(set(passwords)) == len(passwords) and all(len(p) >= 8 for p in passwords)
     for role, login, password in accounts:
-        page = open_browser(browser, login, password).get("/").get_data(as_text=True)
-        assert "Здравствуйте" in page and "Классы" not in page, role
+        page = open_browser(browser, login, password).get("/", follow_redirects=True).get_data(as_text=True)
+        assert ("Успеваемость" if "(образование)" in role else "Здравствуйте") in page and "Классы" not in page, role
         if role == "Куратор":
             assert "Группы" in page and "Куратор: ТМ-" in page
 

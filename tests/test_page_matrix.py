@@ -25,7 +25,7 @@ from services.learning import materials
 from services.context import Actor
 from tests.factories import jr_flag, jr_lessons, jr_mark, jr_task, mv_order, pl_plan, ro_school
 
-ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher", "student", "parent", "root")
+ROLES = ("admin", "hr", "deputy", "director", "teacher", "class_teacher", "student", "parent", "root", "region")
 DENIED = (403, 404)
 # Pages whose row this world has not: the handler answers 404 to whoever the table lets in.
 ABSENT = {
@@ -223,7 +223,7 @@ def _expected(actor, view, access, endpoint, reached):
 @pytest.mark.parametrize("role", ROLES)
 def test_every_endpoint_answers_each_role_as_declared(app, school, browser, role):
     org = school.a.org
-    login = school.root if role == "root" else school.a.logins[role]
+    login = {"root": school.root, "region": school.region.login}.get(role) or school.a.logins[role]
     b = browser()
     assert b.login(login).status_code == 302
     actor = _actor(login)

@@ -28,7 +28,8 @@ SCHOOL_PHRASES = re.compile(r"по классу|[Дд]вижение учащи�
 # titles are the reports' own: reports/document.py FIGURE_FIELDS).
 SCHOOL_WORDS = re.compile(r"\b[Кк]ласс(а|ы|ов|у|ом|е|ам|ах)?\b|\b[Уу]чени(к|ки|ков|ку|ком|ка)\b|"
                           r"\b[Уу]чител(ь|я|ю|ем|ей|ям)\b|\b[Уу]чащи(х|е)ся\b")
-REPORT = re.compile(r"^/reports/[\w-]+/")
+# The regional roll-ups (/regional/) are reports too, over a municipality's schools and colleges together.
+REPORT = re.compile(r"^/reports/[\w-]+/|^/regional/")
 
 
 class ShownText(HTMLParser):
@@ -93,6 +94,9 @@ def crawl(b, cards):
                 cards.add(path)
             resp = b.get(url)
             assert resp.status_code in (200, 302, 403, 404), (url, resp.status_code)
+            if resp.status_code == 302 and depth == 0:  # a regional specialist's start: the region's roll-ups
+                level.append(resp.headers["Location"])  # read at this depth, as the start page is
+                continue
             if resp.status_code != 200 or not resp.content_type.startswith("text/html"):
                 continue
             found[url], links = shown(resp)
@@ -118,7 +122,7 @@ def demo_accounts(app, kind):
         match = re.match(r"^(\S.*?)\s{2,}(\S+)\s{2,}\S+\s+.+$", line)
         if match:
             accounts.append(match.group(1, 2))
-    assert len(accounts) == 8, result.output
+    assert len(accounts) == 10, result.output  # the eight roles of the school and the two regional specialists
     return accounts
 
 

@@ -4,7 +4,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from sqlalchemy.orm import joinedload
 
-from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Sex, db
+from models import AcademicYear, Holiday, OrgKind, Period, PeriodType, Role, Sex, db
 from services.org import orgs
 from services.org.calendar import russian_note
 from services.errors import DomainError
@@ -20,7 +20,7 @@ PERIOD_TYPES = PeriodType.choices()
 
 class OrganizationView(SecureModelView):
     view_key = "organization"
-    column_list = ("short_name", "kind", "address", "director_name", "licence_number",
+    column_list = ("short_name", "kind", "municipality", "address", "director_name", "licence_number",
                    "accreditation_valid_until")
     column_default_sort = "short_name"
     column_searchable_list = ("short_name", "full_name")
@@ -29,11 +29,24 @@ class OrganizationView(SecureModelView):
     form_columns = ("kind", "full_name", "short_name", "address", "director_name", "phone", "email",
                     "site_url", "inn", "licence_number", "licence_date", "licence_issued_by",
                     "accreditation_number", "accreditation_date", "accreditation_valid_until",
-                    "timezone", "rounding_threshold")
+                    "timezone", "rounding_threshold", "municipality")
     column_descriptions = {
+        "municipality": "Муниципалитет организации (регион — через муниципалитет); задаёт администратор установки.",
         "rounding_threshold": "Средний балл 4,50 при пороге 0,50 даёт «5», 4,49 — «4».",
         "site_url": "Печатается на листках с логинами; если пусто — адрес, с которого вы вошли.",
     }
+
+    def create_form(self, obj=None):
+        return self._regional_field(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._regional_field(super().edit_form(obj))
+
+    def _regional_field(self, form):
+        """Which municipality an organization is in: the installation administrator's (issue 20.1)."""
+        if not self.actor.has(Role.SUPERADMIN) and hasattr(form, "municipality"):
+            del form.municipality
+        return form
 
     def on_model_change(self, form, model, is_created):
         if is_created:

@@ -3,7 +3,7 @@
 New tables only: job, job_result. Existing data is untouched.
 
 Revision ID: 0025_jobs
-Revises: 0023_api
+Revises: 0024_region
 Create Date: 2026-12-04 23:20:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0025_jobs'
-down_revision = "0023_api"
+down_revision = "0024_region"
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from models import (AcademicYear, Department, Holiday, Organization, Parent, Par
 from services import clock
 from services.demo.activity import create_activity_demo
 from services.demo.portfolio import create_portfolio_demo
+from services.demo.region import create_region_demo
 from services.demo.contingent import create_contingent_demo
 from services.demo.flags import create_flags_demo
 from services.demo.announcements import create_announcements_demo
@@ -313,6 +314,7 @@ def create_demo(kind="school", password=None, seed=2026, today=None, students_pe
     create_report_builder_demo(org, classes, admin, deputy)  # demo: shared reports of «Конструктор отчётов»
     create_quizzes_demo(org, classes[1], today, seed=seed)  # demo: an electronic test taken, its marks in the journal
     create_portfolio_demo(org, demo_student, class_teacher, subject_teacher, today, college=college)  # demo: portfolio
+    result += [DemoAccount(*a) for a in create_region_demo(org, password)]  # demo: the region, its specialists
     db.session.flush()  # committed by the caller's unit of work (the `flask demo-data` command)
     return result
 
