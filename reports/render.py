@@ -16,7 +16,8 @@ from html import escape
 from markupsafe import Markup
 
 from reports.document import Chart, PageBreak, Signatures, Table, Text, display
-from reports.xlsx import LINE, PAD, PAPERS, Book, column_pixels, longest_word, text_width, wrapped_lines
+from reports.xlsx import (LINE, PAD, PAPERS, Book, column_pixels, longest_word, paused_gc, text_width,
+                          wrapped_lines)
 from services import dates
 
 NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
@@ -85,8 +86,9 @@ def to_xlsx(doc, paper="A4"):
     """The Document as a printable workbook on `paper` (A4 or A3, as the school prints)."""
     book = Book()
     formats = _Formats(book)
-    for sheet in doc.sheets:
-        _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
+    with paused_gc():
+        for sheet in doc.sheets:
+            _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
     return book
 
 

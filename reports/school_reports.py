@@ -76,9 +76,11 @@ def _period_params(p):
 
 
 def _period_sets(p, classes):
-    """The classes' sets for the period (data.ClassSets) and the period marks of everyone counted."""
-    sets = data.class_sets([c.id for c in classes], p.period_start, p.period_end)
-    return sets, data.period_marks(sets.ids(), p.year.id)
+    """The classes' sets for the period (data.ClassSets) and the period marks of everyone counted (those
+    of the period's slot `p.mark_key`, the only ones these reports count)."""
+    ids = [c.id for c in classes]
+    sets = data.class_sets(ids, p.period_start, p.period_end, names=False)
+    return sets, data.period_marks(data.members(ids, p.period_start, p.period_end), p.year.id, key=p.mark_key)
 
 
 # -- 1, 2: the summary ledgers ------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def institution_ledgers(actor, p):
     ids = [c.id for c in classes]
     rosters = data.rosters(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
-    marks = data.period_marks({e.student_id for entries in rosters.values() for e in entries}, year.id)
+    marks = data.period_marks(data.members(ids, year.start_date, year.end_date), year.id)
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,
                    params=[("Учебный год", year.name)], filename=slug("svodnye-vedomosti", year.name))
     if not classes:
