@@ -269,6 +269,18 @@ def class_subjects(class_ids, year_id):
     return result
 
 
+def taught_subjects(class_ids, year_id):
+    """The subjects the classes are taught in the year (a teaching assignment with a teacher, as
+    `class_subjects` counts them), without the teachers; one statement."""
+    class_ids = list(class_ids)
+    if not class_ids:
+        return []
+    return db.session.scalars(select(Subject).where(Subject.id.in_(
+        select(TeachingAssignment.subject_id).where(TeachingAssignment.class_id.in_(class_ids),
+                                                    TeachingAssignment.year_id == year_id,
+                                                    TeachingAssignment.teacher_id.is_not(None))))).all()
+
+
 def classes_of_year(org_id, year_id, condition=None, with_teacher=False):
     """The classes of the year, by grade and name; `condition`: a further filter (a permission's rows,
     `SchoolClass.id.in_(…)`); `with_teacher`: their class teachers loaded with them. One statement."""
@@ -295,7 +307,8 @@ def memberships_of(student_ids, start, end):
         select(M.student_id, SchoolClass, M.start_date, M.end_date)
         .join(SchoolClass, SchoolClass.id == M.class_id)
         .where(M.student_id.in_(student_ids), M.start_date <= end, or_(M.end_date.is_(None), M.end_date >= start))
-        .options(joinedload(SchoolClass.class_teacher))
+        # the class teacher's name for the signature; his roles only if asked for (no statement of them)
+        .options(joinedload(SchoolClass.class_teacher).lazyload(Staff.role_rows))
         .order_by(M.start_date, M.id)).all()
     for student_id, klass, since, until in rows:
         result[student_id].append((klass, max(since, start), min(until, end) if until is not None else end))

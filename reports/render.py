@@ -12,6 +12,7 @@ the same rows and figures.
 from datetime import date
 from decimal import Decimal
 from html import escape
+from itertools import zip_longest
 
 from markupsafe import Markup
 
@@ -124,10 +125,11 @@ def column_widths(sheet):
     stretched = _stretched(sheet)
     for block in sheet.blocks:
         if isinstance(block, Table):
+            cells = _by_column(block)
             for col, column in enumerate(block.columns):
                 if stretched.get(id(block)) == col:
                     continue
-                need(col, _column_need(block, col, column))
+                need(col, _column_need(block, col, column, cells))
         elif isinstance(block, Chart):
             need(0, max((text_width(name) for name, _ in block.series), default=0) + PAD)
             for col, category in enumerate(block.categories, start=1):
@@ -135,12 +137,23 @@ def column_widths(sheet):
     return widths
 
 
-def _column_need(table, col, column):
-    """How wide the table's column wants to be (see `column_widths`)."""
+_NO_CELL = object()  # a row shorter than the table
+
+
+def _by_column(table):
+    """(the table's values column by column — _NO_CELL where a row is shorter —, each row's boldness)."""
+    columns = list(zip_longest(*(r.values for r in table.rows), fillvalue=_NO_CELL))
+    return columns, [r.style in BOLD_ROWS for r in table.rows]
+
+
+def _column_need(table, col, column, cells=None):
+    """How wide the table's column wants to be (see `column_widths`); `cells`: `_by_column(table)`."""
+    columns, bolds = cells or _by_column(table)
+    values = columns[col] if col < len(columns) else ()
     if column.kind == "text":
-        values = {(r.values[col], r.style in BOLD_ROWS) for r in table.rows if col < len(r.values)}
+        values = {(value, bold) for value, bold in zip(values, bolds) if value is not _NO_CELL}
     else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
-        values = {(value, True) for value in {r.values[col] for r in table.rows if col < len(r.values)}}
+        values = {(value, True) for value in set(values) if value is not _NO_CELL}
     widest = max((text_width(_shown(value, column.kind), bold) for value, bold in values
                   if value is not None and value != ""), default=0) + PAD
     own = max(column.width, longest_word(column.title, bold=True) + PAD)

@@ -132,13 +132,17 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     columns += [Column(title, "mark", 4.5) for _ in subjects for _, title, _ in slots]
     table = sheet.table(columns, groups=groups)
     start, end = p.year.start_date, p.year.end_date
+    keys = [key for key, _, _ in slots]
+    nothing = [None] * len(slots)
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
         here = [data.in_class_on(entry, day) for _, _, day in slots]
+        shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
+        student_id = entry.student_id
         for subject in subjects:
-            got = marks.get((entry.student_id, subject.id), {})
-            values += [got.get(key) if shown else None for (key, _, _), shown in zip(slots, here)]
+            got = marks.get((student_id, subject.id))
+            values += nothing if got is None else [got.get(key) if key else None for key in shown]
         table.add(values, "muted" if left else "")
     if not subjects:
         sheet.text("Отметки не выставляются (безотметочное обучение)" if not org.is_college and klass.grade == 1
@@ -149,11 +153,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
         counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
+        students = {sid for ids in counted.values() for sid in ids}
         cells = []
         for subject in subjects:
             subject_id = subject.id
+            got = {sid: marks.get((sid, subject_id), NO_MARKS) for sid in students}
             for key, _, day in slots:
-                values = {sid: marks.get((sid, subject_id), NO_MARKS).get(key) for sid in counted[day]}
+                values = {sid: got[sid].get(key) for sid in counted[day]}
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
