@@ -235,14 +235,16 @@ def school_results(actor, p):
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     sets, marks = _period_sets(p, classes)
     counted = sets.counted
-    values = _all_values(marks, p.mark_key)
+    # Each student's category over all subjects once (he is in his class's, his grade's and the school's row):
+    # the figures of his category as his one mark are those of his marks over all subjects.
+    categories = {sid: student_category(got) for sid, got in _all_values(marks, p.mark_key).items()}
     doc = report_document("school-results", p, _period_params(p),
                           filename=slug("itogi-uspevaemosti", p.period_label))
     sheet = doc.sheet("Итоги")
     table = sheet.table([Column(term("class", org), "text", 16)] + figure_columns(**RESULT_FIGURES))
     for style, label, members in _grouped(org, classes):
         ids = {e.student_id for klass in members for e in counted[klass.id]}
-        fig = figures({sid: values.get(sid, []) for sid in ids}, all_subjects=True)
+        fig = figures({sid: categories.get(sid) for sid in ids})
         table.add([label] + figure_values(fig, **RESULT_FIGURES), style)
     sheet.text(f"{set_note(org)} Отличники — все отметки «5»; хорошисты — «4» и «5». {figures_note(org)} "
                "Строки параллелей и школы считаются по всем их ученикам, а не как среднее процентов классов.",
