@@ -305,6 +305,7 @@ class Targets:
     report_class_id: int | None = None
     report_period: str = ""
     report_period_id: int | None = None
+    report_student_id: int | None = None  # the report card's student: the first of the main journal's class
 
 
 def first_org():
@@ -456,6 +457,7 @@ def targets(today, teachers=1, parents=1):
             state = "закрыта, просмотр" if period.is_closed else "открыта, правка"
             t.grids.append((period.id, f"{period.name} ({state}), {lessons} ур."))
     t.report_class, t.report_class_id = main.class_name, main.class_id
+    t.report_student_id = main.student_ids[0]
     # «Итоги успеваемости»: the last period that is over (its period marks are set), else the current
 
     periods = db.session.scalars(select(Period).where(Period.year_id == year.id).order_by(Period.start_date)).all()

@@ -228,6 +228,7 @@ REPORTS = {
     "summary-ledger": ("Сводная ведомость класса (.xlsx)", ("class", "year")),
     "institution-ledgers": ("Сводные ведомости всей организации (.xlsx)", ("year",)),
     "school-results": ("«Итоги успеваемости и качества знаний» (.xlsx)", ("period",)),
+    "student-report-card": ("Табель успеваемости учащегося (.xlsx)", ("class", "year", "student")),
 }
 
 
@@ -237,7 +238,8 @@ def report_registered(name):
 
 def report_url(name, t):
     accepted = registry.REGISTRY[name].params
-    values = {"class": t.report_class, "year": t.year_name, "period": t.report_period}
+    values = {"class": t.report_class, "year": t.year_name, "period": t.report_period,
+              "student": str(t.report_student_id)}
     query = {k: v for k, v in values.items() if k in accepted and k in REPORTS[name][1]}
     return f"/reports/{name}/?{urlencode(query)}&format=xlsx"
 
@@ -271,12 +273,18 @@ RAW_SQL = {
         JOIN school_class sc ON sc.id = cm.class_id AND sc.year_id = pm.year_id
         WHERE pm.year_id = :year_id AND pm.kind = 'period' AND pm.period_id = :period_id
     """,
+    "student-report-card": """
+        SELECT pm.subject_id, pm.kind, pm.period_id, pm.value
+        FROM period_mark pm
+        WHERE pm.year_id = :year_id AND pm.student_id = :student_id
+    """,
 }
 
 
 def measure_raw(app, t, name, repeat_count):
     """(Sample, rows) of the raw aggregate, fetched to the last row."""
-    params = {"year_id": t.year_id, "class_id": t.report_class_id, "period_id": t.report_period_id}
+    params = {"year_id": t.year_id, "class_id": t.report_class_id, "period_id": t.report_period_id,
+              "student_id": t.report_student_id}
     sample, rows = Sample(), 0
     with app.app_context():
         statement = text(RAW_SQL[name])

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, Select, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
                     TeachingAssignment, db)
 from services.journal.figures import AttendanceCounts
-from services.movement.roster import rosters_between, stayed
-from models import Staff, Subject
+from services.movement.roster import RosterEntry, rosters_between, stayed
+from models import Staff, Student, Subject
 from sqlalchemy import or_
 from models import ClassMembership as M
 from models import Period, SubgroupMember
@@ -70,11 +70,52 @@ class ClassSets:
         return [e for e in self.rosters[class_id] if in_class_on(e, self.start)]
 
 
-def class_sets(class_ids, start, end):
-    """THE set of each class for [start, end] (ClassSets): one statement."""
-    rosters_ = rosters(class_ids, start, end)
+class _StudentId:
+    """A student known by his id only: the sets of the institution's figures need no names (and no ORM card
+    of 2 000 students); anything but `.id` fails loudly."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, student_id):
+        self.id = student_id
+
+
+def _roster_ids(class_ids, start, end):
+    """`rosters` without the students' cards (RosterEntry.student has the id only), in the same order: one
+    statement of ids and dates."""
+    class_ids = list(class_ids)
+    result = {class_id: [] for class_id in class_ids}
+    if not class_ids:
+        return result
+    rows = db.session.execute(
+        select(M.student_id, M.class_id, M.start_date, M.end_date, M.on_leave)
+        .join(Student, Student.id == M.student_id)
+        .where(M.class_id.in_(class_ids), M.start_date <= end, or_(M.end_date.is_(None), M.end_date >= start))
+        .order_by(Student.last_name, Student.first_name, Student.middle_name, Student.id, M.start_date))
+    entries = {}
+    for student_id, class_id, since, until, on_leave in rows:
+        entry = entries.get((class_id, student_id))
+        if entry is None:
+            entry = entries[(class_id, student_id)] = RosterEntry(_StudentId(student_id))
+            result[class_id].append(entry)
+        span = (max(since, start), min(until, end) if until is not None else end)
+        (entry.leave_ranges if on_leave else entry.ranges).append(span)
+    return result
+
+
+def class_sets(class_ids, start, end, names=True):
+    """THE set of each class for [start, end] (ClassSets): one statement. `names=False`: the entries carry the
+    students' ids, not their cards (reports of counts)."""
+    rosters_ = rosters(class_ids, start, end) if names else _roster_ids(class_ids, start, end)
     return ClassSets(rosters_, {class_id: counted(entries, end) for class_id, entries in rosters_.items()},
                      start, end)
+
+
+def members(class_ids, start, end):
+    """A SELECT of the ids of everyone who belonged to the classes on some day of [start, end] (the students
+    `rosters` returns), to embed in a loader's statement."""
+    return select(M.student_id).where(M.class_id.in_(list(class_ids)), M.start_date <= end,
+                                      or_(M.end_date.is_(None), M.end_date >= start))
 
 
 def _stayed(student_column):
@@ -114,19 +155,27 @@ def set_attendance(sets, start, end, by=()):
     return result
 
 
-def period_marks(student_ids, year_id, subject_id=None):
+def period_marks(student_ids, year_id, subject_id=None, key=None):
     """{(student id, subject id): {("period", period id) | ("year", 0) | ("exam", 0) | ("final", 0): value}};
-    `year_id`: one year, or several (a region's schools, each its own year: reports/region_reports.py)."""
+    `student_ids`: ids, or a SELECT of them (`members`); `year_id`: one year, or several (a region's schools,
+    each its own year: reports/region_reports.py); `key`: only the marks of that one slot (a period's
+    results read one period's marks, not the year's)."""
     result = defaultdict(dict)
-    student_ids = list(student_ids)
-    if not student_ids:
-        return result
+    if not isinstance(student_ids, Select):  # a SELECT of ids is embedded (no list of 2 000 parameters)
+        student_ids = list(student_ids)
+        if not student_ids:
+            return result
     query = select(PeriodMark.student_id, PeriodMark.subject_id, PeriodMark.kind, PeriodMark.period_id,
                    PeriodMark.value).where(
         PeriodMark.year_id.in_(year_id) if isinstance(year_id, (list, tuple, set)) else PeriodMark.year_id == year_id,
         PeriodMark.student_id.in_(student_ids))
     if subject_id is not None:
         query = query.where(PeriodMark.subject_id == subject_id)
+    if key is not None:
+        kind, period_id = key
+        query = query.where(PeriodMark.kind == kind)
+        if period_id:
+            query = query.where(PeriodMark.period_id == period_id)
     for student_id, subject_id_, kind, period_id, value in db.session.execute(query):
         result[(student_id, subject_id_)][(kind, period_id or 0)] = value
     return result
@@ -223,6 +272,18 @@ def class_subjects(class_ids, year_id):
     return result
 
 
+def taught_subjects(class_ids, year_id):
+    """The subjects the classes are taught in the year (a teaching assignment with a teacher, as
+    `class_subjects` counts them), without the teachers; one statement."""
+    class_ids = list(class_ids)
+    if not class_ids:
+        return []
+    return db.session.scalars(select(Subject).where(Subject.id.in_(
+        select(TeachingAssignment.subject_id).where(TeachingAssignment.class_id.in_(class_ids),
+                                                    TeachingAssignment.year_id == year_id,
+                                                    TeachingAssignment.teacher_id.is_not(None))))).all()
+
+
 def classes_of_year(org_id, year_id, condition=None, with_teacher=False):
     """The classes of the year, by grade and name; `condition`: a further filter (a permission's rows,
     `SchoolClass.id.in_(…)`); `with_teacher`: their class teachers loaded with them. One statement."""
@@ -249,7 +310,8 @@ def memberships_of(student_ids, start, end):
         select(M.student_id, SchoolClass, M.start_date, M.end_date)
         .join(SchoolClass, SchoolClass.id == M.class_id)
         .where(M.student_id.in_(student_ids), M.start_date <= end, or_(M.end_date.is_(None), M.end_date >= start))
-        .options(joinedload(SchoolClass.class_teacher))
+        # the class teacher's name for the signature; his roles only if asked for (no statement of them)
+        .options(joinedload(SchoolClass.class_teacher).lazyload(Staff.role_rows))
         .order_by(M.start_date, M.id)).all()
     for student_id, klass, since, until in rows:
         result[student_id].append((klass, max(since, start), min(until, end) if until is not None else end))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from reports.document import Document
 from reports.parameters import refuse, resolve
+from reports.xlsx import paused_gc
 from services import database, permissions
 from services.terms import college_words
 
@@ -59,7 +60,8 @@ def _noting(build):
     built, services/control/report_builds.py)."""
     @functools.wraps(build)
     def built(actor, p):
-        doc = build(actor, p)
+        with paused_gc():
+            doc = build(actor, p)
         if isinstance(doc, Document):
             doc.built_for = {"class_id": getattr(p.klass, "id", None), "period_id": getattr(p.period, "id", None),
                              "teacher_id": getattr(p.teacher, "id", None)}

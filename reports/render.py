@@ -12,11 +12,13 @@ the same rows and figures.
 from datetime import date
 from decimal import Decimal
 from html import escape
+from itertools import zip_longest
 
 from markupsafe import Markup
 
 from reports.document import Chart, PageBreak, Signatures, Table, Text, display
-from reports.xlsx import LINE, PAD, PAPERS, Book, column_pixels, longest_word, text_width, wrapped_lines
+from reports.xlsx import (LINE, PAD, PAPERS, Book, column_pixels, longest_word, paused_gc, text_width,
+                          wrapped_lines)
 from services import dates
 
 NUMBER_FORMATS = {"pct": "0.0", "avg": "0.00", "int": "0"}
@@ -85,8 +87,9 @@ def to_xlsx(doc, paper="A4"):
     """The Document as a printable workbook on `paper` (A4 or A3, as the school prints)."""
     book = Book()
     formats = _Formats(book)
-    for sheet in doc.sheets:
-        _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
+    with paused_gc():
+        for sheet in doc.sheets:
+            _write_sheet(book, formats, doc, sheet, paper if paper in PAPERS else "A4")
     return book
 
 
@@ -122,10 +125,11 @@ def column_widths(sheet):
     stretched = _stretched(sheet)
     for block in sheet.blocks:
         if isinstance(block, Table):
+            cells = _by_column(block)
             for col, column in enumerate(block.columns):
                 if stretched.get(id(block)) == col:
                     continue
-                need(col, _column_need(block, col, column))
+                need(col, _column_need(block, col, column, cells))
         elif isinstance(block, Chart):
             need(0, max((text_width(name) for name, _ in block.series), default=0) + PAD)
             for col, category in enumerate(block.categories, start=1):
@@ -133,12 +137,23 @@ def column_widths(sheet):
     return widths
 
 
-def _column_need(table, col, column):
-    """How wide the table's column wants to be (see `column_widths`)."""
+_NO_CELL = object()  # a row shorter than the table
+
+
+def _by_column(table):
+    """(the table's values column by column — _NO_CELL where a row is shorter —, each row's boldness)."""
+    columns = list(zip_longest(*(r.values for r in table.rows), fillvalue=_NO_CELL))
+    return columns, [r.style in BOLD_ROWS for r in table.rows]
+
+
+def _column_need(table, col, column, cells=None):
+    """How wide the table's column wants to be (see `column_widths`); `cells`: `_by_column(table)`."""
+    columns, bolds = cells or _by_column(table)
+    values = columns[col] if col < len(columns) else ()
     if column.kind == "text":
-        values = {(r.values[col], r.style in BOLD_ROWS) for r in table.rows if col < len(r.values)}
+        values = {(value, bold) for value, bold in zip(values, bolds) if value is not _NO_CELL}
     else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
-        values = {(value, True) for value in {r.values[col] for r in table.rows if col < len(r.values)}}
+        values = {(value, True) for value in set(values) if value is not _NO_CELL}
     widest = max((text_width(_shown(value, column.kind), bold) for value, bold in values
                   if value is not None and value != ""), default=0) + PAD
     own = max(column.width, longest_word(column.title, bold=True) + PAD)

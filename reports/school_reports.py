@@ -76,9 +76,11 @@ def _period_params(p):
 
 
 def _period_sets(p, classes):
-    """The classes' sets for the period (data.ClassSets) and the period marks of everyone counted."""
-    sets = data.class_sets([c.id for c in classes], p.period_start, p.period_end)
-    return sets, data.period_marks(sets.ids(), p.year.id)
+    """The classes' sets for the period (data.ClassSets) and the period marks of everyone counted (those
+    of the period's slot `p.mark_key`, the only ones these reports count)."""
+    ids = [c.id for c in classes]
+    sets = data.class_sets(ids, p.period_start, p.period_end, names=False)
+    return sets, data.period_marks(data.members(ids, p.period_start, p.period_end), p.year.id, key=p.mark_key)
 
 
 # -- 1, 2: the summary ledgers ------------------------------------------------------------------------
@@ -130,13 +132,17 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     columns += [Column(title, "mark", 4.5) for _ in subjects for _, title, _ in slots]
     table = sheet.table(columns, groups=groups)
     start, end = p.year.start_date, p.year.end_date
+    keys = [key for key, _, _ in slots]
+    nothing = [None] * len(slots)
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
         here = [data.in_class_on(entry, day) for _, _, day in slots]
+        shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
+        student_id = entry.student_id
         for subject in subjects:
-            got = marks.get((entry.student_id, subject.id), {})
-            values += [got.get(key) if shown else None for (key, _, _), shown in zip(slots, here)]
+            got = marks.get((student_id, subject.id))
+            values += nothing if got is None else [got.get(key) if key else None for key in shown]
         table.add(values, "muted" if left else "")
     if not subjects:
         sheet.text("Отметки не выставляются (безотметочное обучение)" if not org.is_college and klass.grade == 1
@@ -147,11 +153,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
         counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
+        students = {sid for ids in counted.values() for sid in ids}
         cells = []
         for subject in subjects:
             subject_id = subject.id
+            got = {sid: marks.get((sid, subject_id), NO_MARKS) for sid in students}
             for key, _, day in slots:
-                values = {sid: marks.get((sid, subject_id), NO_MARKS).get(key) for sid in counted[day]}
+                values = {sid: got[sid].get(key) for sid in counted[day]}
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
@@ -190,7 +198,7 @@ def institution_ledgers(actor, p):
     ids = [c.id for c in classes]
     rosters = data.rosters(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
-    marks = data.period_marks({e.student_id for entries in rosters.values() for e in entries}, year.id)
+    marks = data.period_marks(data.members(ids, year.start_date, year.end_date), year.id)
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,
                    params=[("Учебный год", year.name)], filename=slug("svodnye-vedomosti", year.name))
     if not classes:
@@ -227,14 +235,16 @@ def school_results(actor, p):
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     sets, marks = _period_sets(p, classes)
     counted = sets.counted
-    values = _all_values(marks, p.mark_key)
+    # Each student's category over all subjects once (he is in his class's, his grade's and the school's row):
+    # the figures of his category as his one mark are those of his marks over all subjects.
+    categories = {sid: student_category(got) for sid, got in _all_values(marks, p.mark_key).items()}
     doc = report_document("school-results", p, _period_params(p),
                           filename=slug("itogi-uspevaemosti", p.period_label))
     sheet = doc.sheet("Итоги")
     table = sheet.table([Column(term("class", org), "text", 16)] + figure_columns(**RESULT_FIGURES))
     for style, label, members in _grouped(org, classes):
         ids = {e.student_id for klass in members for e in counted[klass.id]}
-        fig = figures({sid: values.get(sid, []) for sid in ids}, all_subjects=True)
+        fig = figures({sid: categories.get(sid) for sid in ids})
         table.add([label] + figure_values(fig, **RESULT_FIGURES), style)
     sheet.text(f"{set_note(org)} Отличники — все отметки «5»; хорошисты — «4» и «5». {figures_note(org)} "
                "Строки параллелей и школы считаются по всем их ученикам, а не как среднее процентов классов.",

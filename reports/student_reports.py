@@ -46,11 +46,7 @@ def classes_label(memberships):
 def subjects_of(class_ids, year_id, extra_ids=(), gradings=("marks",)):
     """The subjects of the student's classes in the curriculum's order (those graded as `gradings`),
     then the subjects he has marks in that are not among them; at most two statements."""
-    subjects = []
-    for items in data.class_subjects(class_ids, year_id).values():
-        for subject, _ in items:
-            if subject not in subjects and subject.grading in gradings:
-                subjects.append(subject)
+    subjects = [subject for subject in data.taught_subjects(class_ids, year_id) if subject.grading in gradings]
     subjects.sort(key=lambda s: (s.sort_order, s.name, s.id))
     missing = set(extra_ids) - {s.id for s in subjects}
     if missing:

@@ -54,7 +54,7 @@ def test_harness_at_tiny_size_on_sqlite_prints_every_row(tmp_path, monkeypatch, 
     assert "| Что измеряется | База | SQL | p50, мс | p95, мс |" in text
     assert "nproc = " in text and "Python" in text and "SQLite" in text
     assert "старая таблица" not in text and text.rstrip().endswith("анализ остаётся")
-    assert "≤ 10 SQL; p50 ≤ 50 мс" in text and "≤ 4 × сырой SQL" in text
+    assert "≤ 10 SQL; p50 ≤ 50 мс" in text and "≤ 3 × сырой SQL" in text
 
 
 def test_percentile_is_the_nearest_rank():

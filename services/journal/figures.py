@@ -3,6 +3,7 @@
 средний балл = Σ(mark × weight) / Σ weight over the tasks' marks; the period mark it suggests
 rounds up at the institution's threshold (default .50: 4.50 → 5, 4.49 → 4).
 """
+from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -118,33 +119,46 @@ class Figures:
                 "average": self.average}
 
 
+# A stored mark's category, looked up as it is stored (the common case: no conversion, no strip).
+_CATEGORY = {"5": "5", "4": "4", "3": "3", "2": "2", "1": "2", NOT_ASSESSED: NOT_ASSESSED, PASSED: PASSED,
+             FAILED: FAILED, EXEMPT: EXEMPT, None: None, "": None}
+_OTHER = object()  # a value not in _CATEGORY as it is (spaces around it, a number): mark_category decides
+
+
 def mark_category(value):
     """The category of one period mark: "5", "4", "3", "2", "н/а", "зач", "незач", "осв", or None (no mark)."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    if not value:
-        return None
-    if value in FAILING:
-        return "2"
-    if value in ("5", "4", "3", NOT_ASSESSED, PASSED, FAILED, EXEMPT):
-        return value
-    return None
+    cat = _CATEGORY.get(value, _OTHER)
+    if cat is not _OTHER:
+        return cat
+    return _CATEGORY.get(str(value).strip())
 
 
 _WORST = ("н/а", "2", "3", "4", "5")
 
 
+def _categories(values, category=mark_category):
+    """The categories of several marks (a set or a Counter's source), by the table where it can."""
+    cats = [_CATEGORY.get(value, _OTHER) for value in values]
+    return cats if _OTHER not in cats else [category(value) for value in values]
+
+
 def student_category(values):
     """A student's category over all subjects (his worst mark); "осв" if exempt from every one he has
     a mark in, "зач" if he has only passes, None if no mark at all."""
-    cats = {"2" if c == FAILED else c for c in map(mark_category, values)} - {None}
+    cats = set(_categories(values))
+    cats.discard(None)
     if not cats:
         return None
+    if FAILED in cats:
+        return NOT_ASSESSED if NOT_ASSESSED in cats else "2"
     for cat in _WORST:
         if cat in cats:
             return cat
     return PASSED if PASSED in cats else EXEMPT
+
+
+_COUNTS = {"5": "n5", "4": "n4", "3": "n3", "2": "n2", NOT_ASSESSED: "n_na", PASSED: "n_pass", FAILED: "n_fail",
+           EXEMPT: "n_exempt", None: "n_none"}
 
 
 def figures(values_by_student, all_subjects=False, average=None):
@@ -152,20 +166,11 @@ def figures(values_by_student, all_subjects=False, average=None):
     {student: [values]} over all subjects (`all_subjects=True`); every student of the set is a key,
     those without a mark with None or []. `average`: the set's weighted average, passed through."""
     result = Figures(students=len(values_by_student), average=average)
-    for values in values_by_student.values():
-        cat = student_category(values) if all_subjects else mark_category(values)
-        if cat is None:
-            result.n_none += 1
-        elif cat == EXEMPT:
-            result.n_exempt += 1
-        elif cat == PASSED:
-            result.n_pass += 1
-        elif cat == FAILED:
-            result.n_fail += 1
-        elif cat == NOT_ASSESSED:
-            result.n_na += 1
-        else:
-            setattr(result, f"n{cat}", getattr(result, f"n{cat}") + 1)
+    values = values_by_student.values()
+    cats = map(student_category, values) if all_subjects else _categories(values)
+    for cat, count in Counter(cats).items():
+        name = _COUNTS[cat]
+        setattr(result, name, getattr(result, name) + count)
     return result
 
 
