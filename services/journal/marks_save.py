@@ -22,8 +22,9 @@ objects:
     mark changed between the check and the UPDATE (or a new one was made twice).
 """
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import (BigInteger, and_, bindparam, case, cast, exists, false, func, literal, literal_column, or_,
+from sqlalchemy import (BigInteger, and_, bindparam, case, cast, exists, func, literal, literal_column, or_,
                         select)
 
 from models import (MARK_VALUES, PASS_FAIL_VALUES, AcademicYear, AuditLog, Lesson, Mark, Period,
@@ -93,60 +94,18 @@ class _LeanSave:
         if self.connection.dialect.name == "sqlite":
             _write_lock(self.connection)
             return
-        org_id = self.actor.org_id
-        t, les, p = Task.__table__, Lesson.__table__, Period.__table__
-        ta, st = TeachingAssignment.__table__, Student.__table__
-        lessons = select(les.c.id, les.c.period_id, les.c.date).join(t, t.c.lesson_id == les.c.id) \
-            .where(t.c.id.in_(self.task_ids), t.c.org_id == org_id).subquery()
-        periods = select(literal(0).label("kind"), p.c.id.label("n")).where(
-            p.c.org_id == org_id, exists().where(or_(
-                lessons.c.period_id == p.c.id,
-                and_(lessons.c.period_id.is_(None), lessons.c.date.between(p.c.start_date, p.c.end_date)))))
-        subject = select(ta.c.subject_id).where(ta.c.id == self.aid).scalar_subquery()
-        students = select(literal(1).label("kind"), st.c.id.label("n")).where(
-            st.c.id.in_(self.student_ids), st.c.org_id == org_id)
-        keys = periods.union_all(students).subquery()
-        shared = func.pg_advisory_xact_lock_shared
-        gate = case((keys.c.kind == 0, shared(literal(PERIOD_GATE), keys.c.n)),
-                    else_=shared(cast(subject, BigInteger).op("<<")(literal_column("32")) + keys.c.n))
-        self.connection.execute(select(gate).order_by(keys.c.kind, keys.c.n))
+        self.connection.execute(_gate_statement(), {"org": self.actor.org_id, "tasks": self.task_ids,
+                                                    "aid": self.aid, "students": self.student_ids})
 
     # 2. the checks ---------------------------------------------------------------------------------
 
     def _checked(self):
         """([(item, mark row)] to update, [item] to insert), or None when the general path must answer."""
-        actor, org_id = self.actor, self.actor.org_id
-        TA = TeachingAssignment
-        t, les, p, pm = Task.__table__, Lesson.__table__, Period.__table__, PeriodMark.__table__
-        st, m = Student.__table__, Mark.__table__
-        lesson_periods = select(p.c.id).where(p.c.org_id == org_id, or_(
-            p.c.id == les.c.period_id,
-            and_(les.c.period_id.is_(None), les.c.date.between(p.c.start_date, p.c.end_date)))).correlate(les)
-        has_period = lesson_periods.exists()
-        closed = lesson_periods.where(p.c.is_closed.is_(True)).exists()
-        locked = select(pm.c.id).where(
-            pm.c.student_id == st.c.id, pm.c.subject_id == TA.subject_id, pm.c.year_id == TA.year_id,
-            or_(and_(pm.c.kind == PeriodMarkKind.PERIOD.value, pm.c.period_id.in_(lesson_periods.scalar_subquery())),
-                pm.c.kind.in_(LOCKS[PeriodMarkKind.PERIOD.value]))).exists()
-        period_ok = select(p.c.id).where(p.c.id == self.period_id, p.c.year_id == TA.year_id).exists() \
-            if self.period_id else false()
-        query = (
-            select(t.c.id, st.c.id, les.c.assignment_id, les.c.date, les.c.is_cancelled,
-                   has_period, closed, locked, stayed(st.c.id, TA.class_id, les.c.date),
-                   m.c.id, m.c.value, m.c.comment, m.c.version, m.c.updated_by_id, m.c.updated_at, m.c.org_id,
-                   TA.teacher_id, TA.subgroup_id, AcademicYear.is_closed, SchoolClass.grade, Subject.grading,
-                   period_ok)
-            .select_from(t)
-            .join(les, les.c.id == t.c.lesson_id)
-            .join(TA, TA.id == self.aid)
-            .join(AcademicYear, AcademicYear.id == TA.year_id)
-            .join(SchoolClass, SchoolClass.id == TA.class_id)
-            .join(Subject, Subject.id == TA.subject_id)
-            .join(st, and_(st.c.id.in_(self.student_ids), st.c.org_id == org_id))
-            .outerjoin(m, and_(m.c.task_id == t.c.id, m.c.student_id == st.c.id))
-            .where(t.c.id.in_(self.task_ids), t.c.org_id == org_id, TA.org_id == org_id,
-                   permissions.row_condition(actor, "journal", "list", TA)))
-        found = {(r[0], r[1]): r for r in self.connection.execute(query)}
+        actor = self.actor
+        query = _check_statement().where(permissions.row_condition(actor, "journal", "list", TeachingAssignment))
+        params = {"org": actor.org_id, "tasks": self.task_ids, "aid": self.aid, "students": self.student_ids,
+                  "pid": self.period_id}
+        found = {(r[0], r[1]): r for r in self.connection.execute(query, params)}
         if not found:
             return None
         head = next(iter(found.values()))
@@ -184,23 +143,12 @@ class _LeanSave:
 
     def _update(self, updates, now):
         """One UPDATE for the batch, each row on the version the check read; a short count is a conflict."""
-        m = Mark.__table__
         user_id = self.actor.user_id
-        cond, values, comments = [], [], []
         params = {"now": now, "user": user_id}
         for n, (item, row) in enumerate(updates):
             params[f"i{n}"], params[f"v{n}"], params[f"x{n}"] = row[9], row[12], item.value
-            key = bindparam(f"i{n}")
-            cond.append(and_(m.c.id == key, m.c.version == bindparam(f"v{n}")))
-            values.append((m.c.id == key, bindparam(f"x{n}")))
-            if item.comment is not None:
-                params[f"c{n}"] = item.comment or None
-                comments.append((m.c.id == key, bindparam(f"c{n}")))
-        changes = {"value": case(*values, else_=m.c.value), "version": m.c.version + 1,
-                   "updated_by_id": bindparam("user"), "updated_at": bindparam("now")}
-        if comments:
-            changes["comment"] = case(*comments, else_=m.c.comment)
-        result = self.connection.execute(m.update().where(or_(*cond)).values(changes), params)
+            params[f"c{n}"] = row[11] if item.comment is None else (item.comment or None)  # None: left as it is
+        result = self.connection.execute(_update_statement(len(updates)), params)
         if result.rowcount != len(updates):
             raise VersionConflict()
         rows = []
@@ -234,6 +182,79 @@ class _LeanSave:
         user_id, ctx_org, address = audit.get_context()
         return {"at": now, "org_id": org_id or ctx_org, "user_id": user_id, "action": action, "entity": "mark",
                 "entity_id": mark_id, "summary": str(value)[:300], "changes": changes, "address": address}
+
+
+@cache
+def _update_statement(count):
+    """One conditional UPDATE of `count` marks (bound: i<n> id, v<n> the version the check read, x<n> value,
+    c<n> comment; user, now): a row whose version moved is not matched."""
+    m = Mark.__table__
+    cond, values, comments = [], [], []
+    for n in range(count):
+        key = bindparam(f"i{n}")
+        cond.append(and_(m.c.id == key, m.c.version == bindparam(f"v{n}")))
+        values.append((m.c.id == key, bindparam(f"x{n}")))
+        comments.append((m.c.id == key, bindparam(f"c{n}", type_=m.c.comment.type)))
+    return m.update().where(or_(*cond)).values(
+        value=case(*values, else_=m.c.value), comment=case(*comments, else_=m.c.comment), version=m.c.version + 1,
+        updated_by_id=bindparam("user"), updated_at=bindparam("now"))
+
+
+@cache
+def _gate_statement():
+    """The gates of a save (bound: org, tasks, aid, students); built once."""
+    t, les, p = Task.__table__, Lesson.__table__, Period.__table__
+    ta, st = TeachingAssignment.__table__, Student.__table__
+    org = bindparam("org")
+    lessons = select(les.c.id, les.c.period_id, les.c.date).join(t, t.c.lesson_id == les.c.id) \
+        .where(t.c.id.in_(bindparam("tasks", expanding=True)), t.c.org_id == org).subquery()
+    periods = select(literal(0).label("kind"), p.c.id.label("n")).where(
+        p.c.org_id == org, exists().where(or_(
+            lessons.c.period_id == p.c.id,
+            and_(lessons.c.period_id.is_(None), lessons.c.date.between(p.c.start_date, p.c.end_date)))))
+    subject = select(ta.c.subject_id).where(ta.c.id == bindparam("aid")).scalar_subquery()
+    students = select(literal(1).label("kind"), st.c.id.label("n")).where(
+        st.c.id.in_(bindparam("students", expanding=True)), st.c.org_id == org)
+    keys = periods.union_all(students).subquery()
+    shared = func.pg_advisory_xact_lock_shared
+    gate = case((keys.c.kind == 0, shared(literal(PERIOD_GATE), keys.c.n)),
+                else_=shared(cast(subject, BigInteger).op("<<")(literal_column("32")) + keys.c.n))
+    return select(gate).order_by(keys.c.kind, keys.c.n)
+
+
+@cache
+def _check_statement():
+    """The checks of a save (bound: org, tasks, aid, students, pid), without the actor's row condition;
+    built once."""
+    TA = TeachingAssignment
+    t, les, p, pm = Task.__table__, Lesson.__table__, Period.__table__, PeriodMark.__table__
+    st, m = Student.__table__, Mark.__table__
+    org = bindparam("org")
+    lesson_periods = select(p.c.id).where(p.c.org_id == org, or_(
+        p.c.id == les.c.period_id,
+        and_(les.c.period_id.is_(None), les.c.date.between(p.c.start_date, p.c.end_date)))).correlate(les)
+    has_period = lesson_periods.exists()
+    closed = lesson_periods.where(p.c.is_closed.is_(True)).exists()
+    locked = select(pm.c.id).where(
+        pm.c.student_id == st.c.id, pm.c.subject_id == TA.subject_id, pm.c.year_id == TA.year_id,
+        or_(and_(pm.c.kind == PeriodMarkKind.PERIOD.value, pm.c.period_id.in_(lesson_periods.scalar_subquery())),
+            pm.c.kind.in_(LOCKS[PeriodMarkKind.PERIOD.value]))).exists()
+    period_ok = select(p.c.id).where(p.c.id == bindparam("pid"), p.c.year_id == TA.year_id).exists()
+    return (
+        select(t.c.id, st.c.id, les.c.assignment_id, les.c.date, les.c.is_cancelled,
+               has_period, closed, locked, stayed(st.c.id, TA.class_id, les.c.date),
+               m.c.id, m.c.value, m.c.comment, m.c.version, m.c.updated_by_id, m.c.updated_at, m.c.org_id,
+               TA.teacher_id, TA.subgroup_id, AcademicYear.is_closed, SchoolClass.grade, Subject.grading,
+               period_ok)
+        .select_from(t)
+        .join(les, les.c.id == t.c.lesson_id)
+        .join(TA, TA.id == bindparam("aid"))
+        .join(AcademicYear, AcademicYear.id == TA.year_id)
+        .join(SchoolClass, SchoolClass.id == TA.class_id)
+        .join(Subject, Subject.id == TA.subject_id)
+        .join(st, and_(st.c.id.in_(bindparam("students", expanding=True)), st.c.org_id == org))
+        .outerjoin(m, and_(m.c.task_id == t.c.id, m.c.student_id == st.c.id))
+        .where(t.c.id.in_(bindparam("tasks", expanding=True)), t.c.org_id == org, TA.org_id == org))
 
 
 class _Subject:
