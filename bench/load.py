@@ -65,6 +65,9 @@ from bench.dataset import (OUT, PASSWORD, ROOT, TODAY_ENV, BenchError, Config, d
 from bench.measure import percentile
 
 REQUEST_TIMEOUT = 30
+# Logins (a password hash each) and the first pages, before the timed load, go a few at a time: a hundred at
+# once queue behind two workers past the request timeout on a busy machine.
+LOGINS = threading.Semaphore(4)
 
 
 # -- HTTP -------------------------------------------------------------------------------------------------
@@ -181,8 +184,9 @@ class Teacher(threading.Thread):
 
     def run(self):
         try:
-            self.session.login(self.target.login)
-            self.load_grid()
+            with LOGINS:
+                self.session.login(self.target.login)
+                self.load_grid()
             self.ready = True
         except (BenchError, OSError) as exc:
             self.stats.error(f"учитель {self.target.login}: {exc}")
@@ -247,7 +251,8 @@ class Parent(threading.Thread):
 
     def run(self):
         try:
-            self.session.login(self.target.login)
+            with LOGINS:
+                self.session.login(self.target.login)
             self.ready = True
         except (BenchError, OSError) as exc:
             self.stats.error(f"родитель {self.target.login}: {exc}")
@@ -457,16 +462,18 @@ def _ms(seconds):
     return "—" if seconds is None else f"{seconds * 1000:.0f}"
 
 
-def run_load(url, t, duration=60, teachers=50, parents=50, workers=2, seed=7):
+def run_load(url, t, duration=60, teachers=50, parents=50, workers=2, seed=7, threads=None):
     """Load `t.journals[:teachers]` and `t.diaries[:parents]` (bench/dataset.py Targets, logins
-    granted) through gunicorn on the database `url`; then the consistency check."""
+    granted) through gunicorn on the database `url` (`workers` sync workers, or gthread ones with
+    `threads`); then the consistency check."""
     journals, diaries = t.journals[:teachers], t.diaries[:parents]
     if len(journals) < teachers or len(diaries) < parents:
         log(f"нагрузка: в наборе только {len(journals)} учителей и {len(diaries)} родителей для теста")
     result = LoadResult(duration=duration, teachers=len(journals), parents=len(diaries), workers=workers)
     start_event, deadline_box = threading.Event(), [0.0]
-    with Server(url, workers, today=t.today) as server:
-        log(f"нагрузка: gunicorn ({workers} воркера) на 127.0.0.1:{server.port}; вход "
+    with Server(url, workers, threads=threads, today=t.today) as server:
+        kind = f"{workers} воркера" + (f" × {threads} потоков" if threads else "")
+        log(f"нагрузка: gunicorn ({kind}) на 127.0.0.1:{server.port}; вход "
             f"{len(journals)} учителей и {len(diaries)} родителей …")
         users = [Teacher(server.port, j, start_event, deadline_box, seed + n) for n, j in enumerate(journals)]
         users += [Parent(server.port, d, start_event, deadline_box, seed + 1000 + n) for n, d in enumerate(diaries)]
@@ -826,7 +833,8 @@ def main(argv=None):
     parser.add_argument("--contention", action="store_true",
                         help="вместо обычной нагрузки: пары сессий на общих уроках и закрытие их периода")
     parser.add_argument("--pairs", type=int, default=8, help="пар сессий (--contention; по умолчанию 8)")
-    parser.add_argument("--threads", type=int, default=16, help="потоков в воркере (--contention; по умолчанию 16)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="потоков в воркере (gthread; без него — sync-воркеры; --contention: по умолчанию 16)")
     args = parser.parse_args(argv)
     today = set_today()
     database, app = prepare("postgresql", Config(args.size, args.seed), today, use_cache=False)
@@ -835,9 +843,10 @@ def main(argv=None):
             t = targets(today, teachers=args.pairs if args.contention else args.teachers, parents=args.parents)
         dispose(app)
         if args.contention:
-            result = run_contention(database.url, t, args.duration, args.pairs, args.workers, args.threads)
+            result = run_contention(database.url, t, args.duration, args.pairs, args.workers, args.threads or 16)
         else:
-            result = run_load(database.url, t, args.duration, args.teachers, args.parents, args.workers)
+            result = run_load(database.url, t, args.duration, args.teachers, args.parents, args.workers,
+                              threads=args.threads)
     finally:
         dispose(app)
         database.drop()

@@ -259,6 +259,9 @@ def main(argv=None):
     parser.add_argument("--load-duration", type=float, default=60, help="секунд нагрузки (по умолчанию 60)")
     parser.add_argument("--teachers", type=int, default=50, help="учителей в нагрузке (по умолчанию 50)")
     parser.add_argument("--parents", type=int, default=50, help="родителей в нагрузке (по умолчанию 50)")
+    parser.add_argument("--load-threads", type=int, default=4,
+                        help="потоков в воркере gunicorn под нагрузкой (gthread; 0 — sync-воркеры; по умолчанию 4: "
+                             "сохранение больше ждёт базу, чем считает, см. bench/RESULTS.md)")
     parser.add_argument("--no-cache", action="store_true", help="не брать SQLite-базу из bench/out/cache")
     parser.add_argument("--out", default=str(RESULTS), help="куда записать таблицу (по умолчанию bench/RESULTS.md)")
     args = parser.parse_args(argv)
@@ -289,7 +292,8 @@ def main(argv=None):
                                         (app, t) if history_size == args.size else None, notes)
             if kind == "postgresql" and not args.no_load:
                 dataset.dispose(app)
-                result = load.run_load(database.url, t, args.load_duration, args.teachers, args.parents)
+                result = load.run_load(database.url, t, args.load_duration, args.teachers, args.parents,
+                                       threads=args.load_threads or None)
                 ok = result.saves_per_second >= 200 and result.errors == 0 and result.consistent
                 rows.append(Row(f"{LOAD}: {result.teachers} учителей сохраняют, {result.parents} родителей читают, "
                                 f"{result.duration:.0f} с", kind, p50=result.save_p50, p95=result.save_p95,
@@ -311,7 +315,9 @@ def main(argv=None):
               "одна рукописная выборка отметок за период (ученики × предметы с составом классов), "
               "показатель — p50 отчёта / p50 сырого SQL."]
     if not args.no_load and "postgresql" in kinds:
-        notes.append("Нагрузка: gunicorn с 2 sync-воркерами на 127.0.0.1, клиенты — потоки http.client в "
+        workers = f"2 gthread-воркерами (потоков в каждом: {args.load_threads})" if args.load_threads \
+            else "2 sync-воркерами"
+        notes.append(f"Нагрузка: gunicorn с {workers} на 127.0.0.1, клиенты — потоки http.client в "
                      "том же 2-ядерном компьютере (делят процессор с сервером и PostgreSQL); учитель "
                      "сохраняет 1–3 отметки за запрос; время — у клиента (с очередью к воркерам).")
     head = describe(pg_version)

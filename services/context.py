@@ -1,8 +1,8 @@
 """Who is acting: the user, the organization he works in now, and his roles there."""
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
-from sqlalchemy import Integer, String, cast, literal, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, literal, null, select, union_all
 
 from services.region import scope as region_scope
 from models import Organization, Parent, Role, SchoolClass, Staff, StaffRole, Student, db, scope, student_parent
@@ -25,6 +25,15 @@ def memberships_and_staff_facts(user_id):
     """memberships() and, for every staff card, its functions and the classes it leads, in one
     query: rows (organization, kind, card id, role, class id), kind "staff"/"student"/"parent" for
     the cards, "role" and "class" for a staff card's facts (card id = the staff card)."""
+    with scope.installation("a user's cards in every organization, for the switch between them"):
+        return db.session.execute(_memberships_and_staff_facts(), {"user_id": user_id}).all()
+
+
+@cache
+def _memberships_and_staff_facts():
+    """The statement of memberships_and_staff_facts (bound: user_id), built once: every signed-in request
+    reads it, and building its union anew cost more than running it (issue 20.4)."""
+    user_id = bindparam("user_id")
     no_role, no_class = cast(null(), String(40)), cast(null(), Integer)
     staff = (Staff.user_id == user_id, Staff.dismissal_date.is_(None))
     rows = union_all(
@@ -37,9 +46,8 @@ def memberships_and_staff_facts(user_id):
         select(Staff.org_id, literal("class"), Staff.id, no_role, SchoolClass.id)
         .join(SchoolClass, SchoolClass.class_teacher_id == Staff.id).where(*staff),
     ).subquery()
-    with scope.installation("a user's cards in every organization, for the switch between them"):
-        return db.session.execute(select(Organization, rows.c.kind, rows.c.card_id, rows.c.role, rows.c.class_id)
-                                  .join(rows, rows.c.org_id == Organization.id)).all()
+    return select(Organization, rows.c.kind, rows.c.card_id, rows.c.role, rows.c.class_id) \
+        .join(rows, rows.c.org_id == Organization.id)
 
 
 def staff_roles_and_classes(staff_id):
