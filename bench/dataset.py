@@ -488,10 +488,11 @@ def admin_staff(org):
     raise BenchError("нет сотрудника с ролью администратора, заместителя или директора")
 
 
-def targets(today, teachers=1, parents=1):
-    """Everything the measurements need, with logins granted; in the current application context."""
+def targets(today, teachers=1, parents=1, org_id=None):
+    """Everything the measurements need, with logins granted; in the current application context.
+    On the first organization, or on `org_id`."""
 
-    org = first_org()
+    org = db.session.get(Organization, org_id) if org_id is not None else first_org()
     year = current_year(org, today)
     if year is None:
         raise BenchError("у организации нет учебного года")

@@ -131,10 +131,8 @@ def main(argv=None):
     today = dataset.set_today()
     database, app = dataset.prepare("postgresql", Config(args.size, args.seed, schools=args.schools), today, keep=True)
     with app.app_context():
-        if args.org == "last":
-            last = db.session.scalar(select(Organization.id).order_by(Organization.id.desc()).limit(1))
-            dataset.first_org = lambda: db.session.get(Organization, last)  # targets() works on the first org
-        t = dataset.targets(today)
+        last = db.session.scalar(select(Organization.id).order_by(Organization.id.desc()).limit(1))
+        t = dataset.targets(today, org_id=last if args.org == "last" else None)
     counter = measure.StatementCounter(_engine(app))
     journal, diary = t.journals[0], t.diaries[0]
     teacher = measure.Client(app, counter).login(journal.login)
