@@ -80,6 +80,7 @@ class Database:
     url: str
     name: str  # the file (SQLite) or the database's name (PostgreSQL)
     tmpdir: str | None = None
+    kept: bool = False  # a named PostgreSQL database kept between runs (see prepare(keep=True)): never dropped
 
     @classmethod
     def create(cls, kind):
@@ -97,7 +98,31 @@ class Database:
             raise BenchError(f"PostgreSQL недоступен ({PG_SERVER}): {exc}") from None
         return cls(kind, f"{base}/{name}", name)
 
+    @classmethod
+    def named(cls, name):
+        """The kept PostgreSQL database `name` → (Database, whether it holds a loaded set): created
+        empty when it is not there; a half-loaded one (no mark of a finished load) is made anew."""
+        base = PG_SERVER.rsplit("/", 1)[0]
+        try:
+            with psycopg.connect(_plain(PG_SERVER), autocommit=True, connect_timeout=5) as conn:
+                row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                                   (name,)).fetchone()
+                loaded = row is not None and (row[0] or "").startswith(LOADED_MARK)
+                if not loaded:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{name}"')
+        except psycopg.Error as exc:
+            raise BenchError(f"PostgreSQL недоступен ({PG_SERVER}): {exc}") from None
+        return cls("postgresql", f"{base}/{name}", name, kept=True), loaded
+
+    def mark_loaded(self, text):
+        with psycopg.connect(_plain(PG_SERVER), autocommit=True, connect_timeout=5) as conn:
+            comment = f"{LOADED_MARK} {text}".replace("'", "")
+            conn.execute(f"COMMENT ON DATABASE \"{self.name}\" IS '{comment}'")
+
     def drop(self):
+        if self.kept:
+            return
         if self.kind == "sqlite":
             if self.tmpdir:
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
@@ -198,9 +223,41 @@ def set_today():
     return today
 
 
-def prepare(kind, config, today, use_cache=True):
-    """A fresh database of `kind` with the schema and the data set → (Database, app)."""
+LOADED_MARK = "bench: loaded"
 
+
+def kept_name(config):
+    """The name of the kept PostgreSQL database of a data set (`--keep-pg`): BENCH_PG_PREFIX and the set."""
+    return f"{PG_PREFIX}_{config.size}_s{config.seed}_y{config.years}_n{config.schools}"
+
+
+def prepare(kind, config, today, use_cache=True, keep=False):
+    """A fresh database of `kind` with the schema and the data set → (Database, app).
+
+    `keep` (PostgreSQL): the database `kept_name(config)` is kept after the run and reused by the next
+    one with the same set — the migrations added since are applied to it (as to a real school's
+    database), the data is not loaded again. A 50-school set takes ≈ half an hour to load."""
+
+    if kind == "postgresql" and keep:
+        database, loaded = Database.named(kept_name(config))
+        app = make_app(database.url)
+        if loaded:
+            with app.app_context():
+                upgrade()
+                logging.getLogger("alembic").setLevel(logging.WARNING)
+            log(f"{kind}: набор «{config.label}» из сохранённой базы {database.name}")
+            return database, app
+        started = time.perf_counter()
+        with app.app_context():
+            upgrade()
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            log(f"{kind}: загрузка набора «{config.label}» ({generator_name()}) в сохраняемую базу {database.name} …")
+            load_dataset(config, today)
+        seconds = time.perf_counter() - started
+        log(f"{kind}: набор загружен за {seconds:.0f} с")
+        database.mark_loaded(f"{config.label}; seed {config.seed}; today {today.isoformat()}; "
+                             f"{seconds:.0f} s; {time.strftime('%Y-%m-%d %H:%M')}")
+        return database, app
     database = Database.create(kind)
     cached = CACHE / f"{config.size}-s{config.seed}-y{config.years}-n{config.schools}-{_code_hash(config, today)}.db"
     if kind == "sqlite" and use_cache and cached.exists():
@@ -432,10 +489,11 @@ def admin_staff(org):
     raise BenchError("нет сотрудника с ролью администратора, заместителя или директора")
 
 
-def targets(today, teachers=1, parents=1):
-    """Everything the measurements need, with logins granted; in the current application context."""
+def targets(today, teachers=1, parents=1, org_id=None):
+    """Everything the measurements need, with logins granted; in the current application context.
+    On the first organization, or on `org_id`."""
 
-    org = first_org()
+    org = db.session.get(Organization, org_id) if org_id is not None else first_org()
     year = current_year(org, today)
     if year is None:
         raise BenchError("у организации нет учебного года")

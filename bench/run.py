@@ -3,6 +3,7 @@ bench/RESULTS.md.
 
     python -m bench.run [--size large|tiny] [--db sqlite|postgresql|both] [--repeat N]
                         [--history] [--history-size large|tiny] [--no-load] [--load-duration S]
+                        [--region N [--only-region]] [--keep-pg]
 
 For each database: a fresh database (a SQLite file in a temporary directory — the loaded file is
 cached in bench/out/cache/ — or a throwaway PostgreSQL database, dropped afterwards), the
@@ -12,12 +13,17 @@ the class summary ledger .xlsx, the whole-institution ledger workbook and «Ит
 качества знаний» — each with its SQL statement count, p50 and p95 server time over `--repeat`
 requests, and for the reports the time of the raw SQL aggregate they need and the ratio.
 With `--history`: the grid and the diary again with 9 past years and with 9 other schools in the
-database (data sets of `--history-size`), as ratios to the time with none.
+database (data sets of `--history-size`), as ratios to the time with none. With `--region N`
+(issue 20.4): the grid, the diary and the grid's save with N schools in one database against one
+school, paired the same way (`--only-region`: nothing else); `--keep-pg` keeps the PostgreSQL
+databases (named by BENCH_PG_PREFIX and the set) and reuses them next time — a 50-school set takes
+about half an hour to load.
 On PostgreSQL the load test (bench/load.py) runs last, bounded by `--load-duration`.
 
 The text under «## Разбор» in bench/RESULTS.md (the analysis of what misses) is kept between runs.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -128,7 +134,7 @@ def measure_database(kind, app, t, repeat):
     return rows
 
 
-def measure_history(kind, size, seed, repeat, today, base=None, notes=None):
+def measure_history(kind, size, seed, repeat, today, base=None, notes=None, keep=False):
     """Grid and diary with 9 past years and with 9 other schools in the database, against the set
     with none: `base` = (app, targets) of it when it is already loaded, else a fresh one. The two
     databases are measured in turns (a request to one, then the same request to the other), so a
@@ -138,7 +144,7 @@ def measure_history(kind, size, seed, repeat, today, base=None, notes=None):
     opened = []  # (database, app) to drop at the end
     try:
         if base is None:
-            database, app = dataset.prepare(kind, Config(size, seed), today)
+            database, app = dataset.prepare(kind, Config(size, seed), today, keep=keep)
             opened.append((database, app))
             with app.app_context():
                 base = (app, dataset.targets(today))
@@ -147,7 +153,7 @@ def measure_history(kind, size, seed, repeat, today, base=None, notes=None):
             titles = [(f"История, {label}: {what}; набор {size}", key)
                       for what, key in (("журнал (сетка)", "grid"), ("дневник (неделя)", "diary"))]
             try:
-                database, app = dataset.prepare(kind, config, today)
+                database, app = dataset.prepare(kind, config, today, keep=keep)
                 opened.append((database, app))
                 with app.app_context():
                     t = dataset.targets(today)
@@ -173,31 +179,39 @@ def measure_history(kind, size, seed, repeat, today, base=None, notes=None):
     return rows
 
 
-def paired(a, b, repeat):
-    """{"grid"|"diary": (Sample of a, Sample of b)}: the same requests to two databases, in turns.
-    `a`, `b` = (app, targets)."""
+def paired(a, b, repeat, keys=("grid", "diary")):
+    """{"grid"|"diary"|"save": (Sample of a, Sample of b)}: the same requests to two databases, in
+    turns (a first, then b first, …). `a`, `b` = (app, targets); "save" is the grid's whole-lesson save
+    POST (its payload — every mark changed — built from the lesson's state outside the timing)."""
 
     sides = []
     for app, t in (a, b):
         with app.app_context():
             counter = measure.StatementCounter(db.engine)
         journal, diary = t.journals[0], t.diaries[0]
+        teacher = measure.Client(app, counter).login(journal.login)
         sides.append({
             "counter": counter,
-            "grid": (measure.Client(app, counter).login(journal.login), measure.grid_url(journal, journal.period_id)),
+            "grid": (teacher, measure.grid_url(journal, journal.period_id)),
             "diary": (measure.Client(app, counter).login(diary.login),
                       f"/diary/{diary.student_id}/?week={diary.week.isoformat()}"),
+            "save": (teacher, save_request(app, teacher, journal)),
         })
     result = {}
     try:
-        for key in ("grid", "diary"):
+        for key in keys:
             samples = (measure.Sample(), measure.Sample())
             for n in range(measure.WARMUP + repeat):
-                for side, sample in zip(sides, samples):
-                    client, url = side[key]
-                    elapsed, statements, resp = client.timed("get", url)
-                    if resp.status_code != 200:
-                        raise BenchError(f"{url}: ответ {resp.status_code}")
+                # A B, B A, A B …: neither database always goes first (the first of two requests in a row
+                # paid for the other's garbage and cache misses: ×0.8–0.9 ratios of one set to itself)
+                pairs = list(zip(sides, samples))
+                for side, sample in (pairs if n % 2 == 0 else pairs[::-1]):
+                    client, what = side[key]
+                    method, url, kwargs = what() if callable(what) else ("get", what, {})
+                    elapsed, statements, resp = client.timed(method, url, **kwargs)
+                    problem = measure.ok_save(resp) if key == "save" else measure.ok_html(resp)
+                    if problem:
+                        raise BenchError(f"{url}: {problem}")
                     if n >= measure.WARMUP:
                         sample.times.append(elapsed)
                         sample.statements.append(statements)
@@ -206,6 +220,83 @@ def paired(a, b, repeat):
         for side in sides:
             side["counter"].close()
     return result
+
+
+def save_request(app, client, journal):
+    """() → the whole-lesson save POST of `journal` (as measure.measure_save sends it)."""
+    def make():
+        marks, attendance = measure.lesson_state(app, journal)
+        payload = measure.whole_lesson_payload(journal, marks, attendance)
+        return "post", f"/journal/{journal.assignment_id}/save", {
+            "data": {"payload": json.dumps(payload), "period_id": journal.period_id, "csrf_token": client.token},
+            "headers": {"X-Requested-With": "fetch"}}
+    return make
+
+
+# -- the region (issue 20.4): N schools in one database against one school ----------------------------------
+
+REGION_RATIO = 1.3
+# More rows of the region run: functions (kind, app, targets, repeat) → [Row], e.g. the region's roll-up
+# as a background job (issue 20.4: < 60 s with its progress) once the regional layer and the jobs land.
+# They run on the N-school database after the paired measurements; see region_rollup_rows.
+REGION_EXTRAS = []
+
+
+def region_rollup_rows(kind, app, t, repeat):
+    """The region's roll-up as a job on the N-school database: not measured yet — the regional layer and
+    the jobs package (issue 20.1–2) are not here. Replace this function's body (or append to
+    REGION_EXTRAS) with the timing: start the job, poll its progress, time it to the end; budget < 60 s."""
+    return [Row("Регион: сводка по всем школам как фоновое задание (прогресс, до результата)", kind,
+                figure="не измерено: нет регионального уровня и фоновых заданий", budget="< 60 с")]
+
+
+REGION_EXTRAS.append(region_rollup_rows)
+
+
+def measure_region(kind, size, seed, schools, repeat, today, base=None, notes=None, keep=False):
+    """Grid, diary and the grid's save with `schools` schools in the database against one school (the
+    first school of both sets is the same data), paired as measure_history; then REGION_EXTRAS.
+    `keep`: both PostgreSQL databases are kept for the next run (dataset.prepare(keep=True))."""
+    rows = []
+    budget = f"≤ {REGION_RATIO:.1f} × одна школа".replace(".", ",")
+    opened = []
+    titles = [(f"Регион, {schools} школ в базе: {what}; набор {size}", key)
+              for what, key in (("журнал (сетка)", "grid"), ("дневник (неделя)", "diary"),
+                                ("сохранение целого урока (POST)", "save"))]
+    try:
+        if base is None:
+            database, app = dataset.prepare(kind, Config(size, seed), today, keep=keep)
+            opened.append((database, app))
+            with app.app_context():
+                base = (app, dataset.targets(today))
+        config = Config(size, seed, schools=schools)
+        started = time.perf_counter()
+        database, app = dataset.prepare(kind, config, today, keep=keep)
+        prepared = time.perf_counter() - started
+        opened.append((database, app))
+        with app.app_context():
+            t = dataset.targets(today)
+            summary = dataset_summary()
+        log(f"{kind}: {schools} школ: {summary}")
+        if notes is not None:
+            notes.append(f"Регион ({kind}, база {database.name}{', сохраняется' if database.kept else ''}; "
+                         f"подготовка {prepared:.0f} с): {summary}.")
+        measured = paired(base, (app, t), repeat, keys=("grid", "diary", "save"))
+        for title, key in titles:
+            before, after = measured[key]
+            ratio = after.p50 / before.p50
+            rows.append(Row(title, kind, after.sql, after.p50, after.p95,
+                            figure=f"× {ratio:.2f} (одна школа: p50 {ms(before.p50)} мс, {before.sql} SQL)",
+                            budget=budget, ok=ratio <= REGION_RATIO))
+        for extra in REGION_EXTRAS:
+            rows += extra(kind, app, t, repeat)
+    except BenchError as exc:
+        rows += [Row(title, kind, figure=f"не измерено: {exc}", budget=budget, ok=False) for title, _ in titles]
+    finally:
+        for database, app in opened:
+            dataset.dispose(app)
+            database.drop()  # a kept database stays
+    return rows
 
 
 def dataset_summary():
@@ -255,6 +346,13 @@ def main(argv=None):
     parser.add_argument("--history", action="store_true", help="сетка и дневник с 9 прошлыми годами и 9 школами")
     parser.add_argument("--history-size", choices=dataset.SIZES, default=None,
                         help="набор для истории (по умолчанию как --size)")
+    parser.add_argument("--region", type=int, default=0, metavar="N",
+                        help="сетка, дневник и сохранение с N школами в базе против одной школы (issue 20.4)")
+    parser.add_argument("--only-region", action="store_true",
+                        help="только замер --region (без основных строк, отчётов и нагрузки)")
+    parser.add_argument("--keep-pg", action="store_true",
+                        help="базы PostgreSQL не удалять и брать готовые в следующий раз (имя: BENCH_PG_PREFIX, "
+                             "набор и число школ; новые миграции применяются к ним)")
     parser.add_argument("--no-load", action="store_true", help="без нагрузочного теста")
     parser.add_argument("--load-duration", type=float, default=60, help="секунд нагрузки (по умолчанию 60)")
     parser.add_argument("--teachers", type=int, default=50, help="учителей в нагрузке (по умолчанию 50)")
@@ -279,7 +377,15 @@ def main(argv=None):
     for kind in kinds:
         database = app = None
         try:
-            database, app = dataset.prepare(kind, Config(args.size, args.seed), today, use_cache=not args.no_cache)
+            if args.only_region:
+                if not args.region:
+                    raise BenchError("--only-region без --region N")
+                log(f"{kind}: регион, {args.region} школ …")
+                rows += measure_region(kind, args.size, args.seed, args.region, args.repeat, today, None, notes,
+                                       keep=args.keep_pg)
+                continue
+            database, app = dataset.prepare(kind, Config(args.size, args.seed), today, use_cache=not args.no_cache,
+                                            keep=args.keep_pg)
             with app.app_context():
                 t = dataset.targets(today, teachers=args.teachers, parents=args.parents)
                 summaries[kind] = dataset_summary()
@@ -289,7 +395,11 @@ def main(argv=None):
             if args.history:
                 log(f"{kind}: история (набор {history_size}) …")
                 rows += measure_history(kind, history_size, args.seed, args.repeat, today,
-                                        (app, t) if history_size == args.size else None, notes)
+                                        (app, t) if history_size == args.size else None, notes, keep=args.keep_pg)
+            if args.region:
+                log(f"{kind}: регион, {args.region} школ …")
+                rows += measure_region(kind, args.size, args.seed, args.region, args.repeat, today, (app, t), notes,
+                                       keep=args.keep_pg)
             if kind == "postgresql" and not args.no_load:
                 dataset.dispose(app)
                 result = load.run_load(database.url, t, args.load_duration, args.teachers, args.parents,
@@ -314,7 +424,7 @@ def main(argv=None):
               "число операторов за запрос (слушатель before_cursor_execute); для отчётов «сырой SQL» — "
               "одна рукописная выборка отметок за период (ученики × предметы с составом классов), "
               "показатель — p50 отчёта / p50 сырого SQL."]
-    if not args.no_load and "postgresql" in kinds:
+    if not args.no_load and not args.only_region and "postgresql" in kinds:
         workers = f"2 gthread-воркерами (потоков в каждом: {args.load_threads})" if args.load_threads \
             else "2 sync-воркерами"
         notes.append(f"Нагрузка: gunicorn с {workers} на 127.0.0.1, клиенты — потоки http.client в "

@@ -165,3 +165,46 @@ def test_two_sessions_on_one_lesson_and_a_close_lose_nothing_and_let_nothing_in_
     again = load.ContentionResult(duration=1, pairs=2, workers=2, threads=4)
     load.check_rivals(url, *result.checked_with, again)
     assert again.lost == 1 and again.late == 1
+
+
+def test_region_run_pairs_grid_diary_and_save_against_one_school(tmp_path, monkeypatch):
+    # issue 20.4: `--region N --only-region` — the grid, the diary and the grid's save with N schools in the
+    # database against one school, as ratios; the roll-up row waits for the regional layer and the jobs
+    out = tmp_path / "RESULTS.md"
+    rows = run.main(["--size", "tiny", "--db", "sqlite", "--repeat", "2", "--no-cache", "--region", "2",
+                     "--only-region", "--out", str(out)])
+    region = [r for r in rows if r.what.startswith("Регион, 2 школ в базе")]
+    assert [r.what.split(": ", 1)[1] for r in region] == [
+        "журнал (сетка); набор tiny", "дневник (неделя); набор tiny", "сохранение целого урока (POST); набор tiny"]
+    for r in region:
+        assert r.sql > 0 and r.p50 > 0 and r.figure.startswith("× ") and "одна школа" in r.figure, r
+        assert r.ok is not None and r.budget == "≤ 1,3 × одна школа"
+    assert row(rows, "Регион: сводка по всем школам").figure.startswith("не измерено")
+    assert not any(r.what.startswith(run.GRID) or r.what.startswith(run.LOAD) for r in rows)  # only the region
+    text = out.read_text(encoding="utf-8")
+    assert "Регион (sqlite" in text and "организаций: 2" in text
+
+
+def test_kept_postgresql_database_is_reused_and_never_dropped(monkeypatch):
+    # `--keep-pg`: the loaded set stays for the next run (a 50-school set loads for half an hour)
+    if dataset.pg_server_version() is None:
+        pytest.skip("нет сервера PostgreSQL")
+    monkeypatch.setattr(dataset, "PG_PREFIX", f"journal_keeptest_{os.getpid()}")
+    today = dataset.set_today()
+    config = dataset.Config("tiny")
+    database, app = dataset.prepare("postgresql", config, today, keep=True)
+    try:
+        assert database.kept and database.name == dataset.kept_name(config)
+        dataset.dispose(app)
+        database.drop()  # a kept database stays
+
+        def no_second_load(*args, **kwargs):
+            raise AssertionError("набор загружается второй раз")
+
+        monkeypatch.setattr(dataset, "load_dataset", no_second_load)
+        again, app = dataset.prepare("postgresql", config, today, keep=True)
+        with app.app_context():
+            assert again.name == database.name and run.dataset_summary().startswith("организаций: 1")
+        dataset.dispose(app)
+    finally:
+        dataset.Database("postgresql", database.url, database.name).drop()
