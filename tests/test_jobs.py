@@ -15,19 +15,20 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from bench.import_students import student_rows, workbook
 from models import (AcademicYear, Job, JobResult, Notification, RolloverStep, SchoolClass, Student, TeachingAssignment,
-                    db)
+                    User, db)
 from services import clock, imports, notify, uow
 from services.imports import background as import_background, core as core_import, jobs as import_uploads
 from services.errors import DomainError
-from services.jobs import backends, core as jobs
+from services.context import Actor
+from services.jobs import backends, core as jobs, registry
 from services.jobs.registry import Result, job_kind
 from services.jobs.worker import AppSimpleWorker
-from tests.factories import EARLY_REASON, actor_of
+from tests.factories import EARLY_REASON, actor_of, make_staff
 from tests.querycount import count_queries
 
 CALLS = {}
@@ -182,7 +183,7 @@ def test_without_redis_the_jobs_run_in_threads_of_the_app(world, app, monkeypatc
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "auto")
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     assert backends.backend() == "thread"
-    ids = [start("a.admin", "test-count", n=2) for _ in range(3)]
+    ids = [start("a.admin", "test-count", n=2, i=i) for i in range(3)]  # three jobs (an identical one: the same)
     for job_id in ids:
         job = wait_for(job_id)
         assert job.state == "done" and job.progress_done == 2
@@ -441,3 +442,78 @@ def test_redis_failing_at_the_dispatch_runs_the_job_in_the_app(world, app, monke
     for key, value in {"JOBS_BACKEND": "rq", "REDIS_URL": "redis://127.0.0.1:1/0"}.items():  # nobody listens
         monkeypatch.setitem(app.config, key, value)
     assert wait_for(start("a.admin", "test-count", n=1)).state == "done"
+
+
+# -- attackers, double clicks, faults (issue 20.2) --------------------------------------------------------------
+
+def test_a_job_of_the_users_other_organization_is_not_reached_from_this_one(world, sync, browser):
+    """One person with cards in two organizations: the job he started in A (A's data) is «не найдено» while he
+    acts in B, on every endpoint and in the list."""
+    user = db.session.get(User, actor_of("a.admin").user_id)
+    card = make_staff(world.b.org, "Второй", "Администратор", roles=("admin",))
+    card.user_id = user.id
+    db.session.flush()
+    job_id = start("a.admin", "test-count", n=1)
+    assert jobs.own(Actor.for_user(user, world.a.org.id), job_id) is not None
+    assert jobs.own(Actor.for_user(user, world.b.org.id), job_id) is None
+    b = browser()
+    b.login("a.admin")
+    assert b.get(f"/jobs/status/{job_id}").status_code == 200
+    assert b.post("/switch-organization", data={"org_id": world.b.org.id}).status_code == 302
+    for resp in (b.get(f"/jobs/status/{job_id}"), b.get(f"/jobs/download/{job_id}"),
+                 b.post(f"/jobs/retry/{job_id}")):
+        assert resp.status_code == 404
+    assert job_id not in b.get("/jobs/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("bad", ["0" * 31, "g" * 32, "A" * 32, "%00" * 11, "x" * 500, "Иванов", "1;DROP",
+                                 "00000000000000000000000000000000%0a"])
+def test_bad_job_ids_are_404_on_every_endpoint(world, sync, browser, bad):
+    b = browser()
+    b.login("a.deputy")
+    for url in (f"/jobs/status/{bad}", f"/jobs/download/{bad}", f"/journal-archive/status/{bad}",
+                f"/journal-archive/download/{bad}"):
+        assert b.get(url).status_code == 404, url
+    assert b.post(f"/jobs/retry/{bad}").status_code == 404
+    assert b.get(f"/journal-archive/?job={bad}").status_code in (200, 404)
+
+
+def test_an_identical_job_still_running_is_not_started_twice(world, app, monkeypatch):
+    """A double click on a start: the second request finds the first's job queued and returns it."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    first = start("a.admin", "test-count", n=3)
+    assert start("a.admin", "test-count", n=3) == first
+    other = start("a.admin", "test-count", n=4)  # other parameters: another job
+    theirs = start("a.deputy", "test-count", n=3)  # another user's: his own
+    assert len({first, other, theirs}) == 3
+    db.session.execute(update(Job).where(Job.id == first).values(state="done"))
+    assert start("a.admin", "test-count", n=3) not in (first, other)  # the first finished: a new one
+
+
+def test_a_double_retry_queues_once_and_keeps_the_result_of_the_run(world, sync, monkeypatch):
+    """Two «Повторить» of one failed job (two tabs, two servers): the second finds it queued again or already
+    done by the first and changes nothing — the result the first's run made stays downloadable."""
+    job_id = start("a.admin", "test-count", n=1)
+    stale = row(job_id)
+    db.session.expunge(stale)
+    stale.state = "failed"  # what the second request read before the first one's retry ran the job
+    monkeypatch.setattr(jobs, "own", lambda actor, wanted: stale)
+    with pytest.raises(DomainError, match="уже поставлено в очередь повторно"), uow.unit():
+        jobs.retry(actor_of("a.admin"), job_id)
+    assert row(job_id).state == "done" and db.session.get(JobResult, job_id) is not None
+    assert CALLS["count"] == 1
+
+
+def test_the_queue_gauges_are_the_databases(world, app, browser, monkeypatch):
+    """/metrics' jobs_queued and jobs_running are counted in the job table: any app server scraped says the same."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    start("a.admin", "test-count", n=1)
+    start("a.admin", "test-count", n=2)
+    running = start("a.deputy", "test-refused")
+    db.session.execute(update(Job).where(Job.id == running).values(state="running"))
+    db.session.flush()
+    text = browser().client.get("/metrics").get_data(as_text=True)
+    assert "# TYPE journal_jobs_queued gauge" in text and "# TYPE journal_jobs_running gauge" in text
+    assert 'journal_jobs_queued{kind="test-count"} 2' in text
+    assert 'journal_jobs_running{kind="test-refused"} 1' in text
+    assert 'journal_jobs_queued{kind="journal-archive"} 0' in text

@@ -19,11 +19,11 @@ import uuid
 from contextlib import nullcontext
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from models import Job, JobResult, Organization, User, db, scope
-from services import clock, database, uow
+from services import clock, database, metrics, uow
 from services.context import Actor
 from services.errors import DomainError
 from services.jobs import registry
@@ -70,20 +70,45 @@ class Context:
 
 def enqueue(actor, kind, params=None, title=None):
     """Write the job's row (flushed with the caller's unit) and dispatch it once the unit commits; returns
-    its id."""
+    its id. A user's job identical to one of his still queued or running (the same kind and parameters, in the
+    same organization: a double click, a page sent twice) is not started again: that one's id is returned."""
     spec = registry.get(kind)
     if spec is None:
         raise ValueError(f"unknown job kind: {kind}")
     prune()
+    encoded = json.dumps(params or {}, ensure_ascii=False, sort_keys=True)
+    user_id = actor.user_id if actor is not None else None
+    if user_id is not None:
+        running = _active_twin(user_id, actor.org_id, kind, encoded)
+        if running is not None:
+            return running
     job = Job(id=uuid.uuid4().hex, org_id=actor.org_id if actor is not None else None,
-              user_id=actor.user_id if actor is not None else None, kind=kind,
-              title=(title or spec.title)[:200], params=json.dumps(params or {}, ensure_ascii=False),
+              user_id=user_id, kind=kind,
+              title=(title or spec.title)[:200], params=encoded,
               state=QUEUED, max_attempts=1 + spec.retries, created_at=clock.utcnow(),
               progress_done=0, progress_total=0, progress_text="", attempts=0, error="")
     db.session.add(job)
     db.session.flush()
     _dispatch_after_commit(job.id)
     return job.id
+
+
+def _active_twin(user_id, org_id, kind, encoded):
+    """The user's queued or running job of this kind with these parameters, or None. On PostgreSQL two
+    requests of one user starting one kind wait for each other here (a transaction-scoped advisory lock): the
+    second sees the first's row once it commits. SQLite runs one writer at a time: the same holds there."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                           {"a": 20_2, "b": _lock_key(user_id, kind)})
+    return db.session.scalar(select(Job.id).where(
+        Job.user_id == user_id, Job.kind == kind, Job.params == encoded, Job.state.in_((QUEUED, RUNNING)),
+        Job.org_id.is_(None) if org_id is None else Job.org_id == org_id).limit(1))
+
+
+def _lock_key(user_id, kind):
+    """A stable signed 32-bit key of (user, kind) for the advisory lock."""
+    value = (user_id * 1_000_003 + sum(ord(ch) * 31 ** i for i, ch in enumerate(kind))) % (2 ** 32)
+    return value - 2 ** 32 if value >= 2 ** 31 else value
 
 
 def _dispatch_after_commit(job_id):
@@ -98,9 +123,13 @@ def retry(actor, job_id):
         return None
     if job.state != FAILED_STATE:
         raise DomainError("Повторить можно только задание, завершившееся ошибкой.")
-    db.session.execute(update(Job).where(Job.id == job_id, Job.state == FAILED_STATE).values(
+    # The UPDATE is the check: of two «Повторить» (a double click, two tabs, two servers) one queues it again;
+    # the other changes nothing — above all not the result of the run the first one started.
+    again = db.session.execute(update(Job).where(Job.id == job_id, Job.state == FAILED_STATE).values(
         state=QUEUED, attempts=0, error="", progress_done=0, progress_total=0, progress_text="",
-        started_at=None, finished_at=None))
+        started_at=None, finished_at=None).execution_options(synchronize_session=False)).rowcount
+    if again != 1:
+        raise DomainError("Задание уже поставлено в очередь повторно.")
     db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
     _dispatch_after_commit(job_id)
     return job_id
@@ -185,18 +214,30 @@ def run(job_id):
 
 # The owner's reads ---------------------------------------------------------------------------------------
 
+def _mine(actor):
+    """The actor's jobs: his own, started in the organization he acts in now (a person with cards in two
+    organizations does not reach one's jobs — their data — from the other)."""
+    return (Job.user_id == actor.user_id) & (
+        Job.org_id.is_(None) if actor.org_id is None else Job.org_id == actor.org_id)
+
+
 def own(actor, job_id):
     """The actor's job (his own only: another's is None, as one that does not exist)."""
-    if actor is None or actor.user_id is None or not isinstance(job_id, str) or len(job_id) != 32:
+    if actor is None or actor.user_id is None or not is_job_id(job_id):
         return None
-    return db.session.scalar(select(Job).where(Job.id == job_id, Job.user_id == actor.user_id))
+    return db.session.scalar(select(Job).where(Job.id == job_id, _mine(actor)))
+
+
+def is_job_id(value):
+    """A job's id as `enqueue` makes it: 32 lowercase hex digits."""
+    return isinstance(value, str) and len(value) == 32 and all(ch in "0123456789abcdef" for ch in value)
 
 
 def own_jobs(actor, limit=100):
     """The actor's jobs, the newest first, each with whether it has a result (one statement)."""
     rows = db.session.execute(
         select(Job, JobResult.file_name, JobResult.size).outerjoin(JobResult, JobResult.job_id == Job.id)
-        .where(Job.user_id == actor.user_id).order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+        .where(_mine(actor)).order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
     return rows
 
 
@@ -217,7 +258,7 @@ def status(job):
 
 def own_jobs_of_kind(actor, kind, limit=20):
     """The actor's most recent jobs of a kind, the newest first."""
-    return db.session.scalars(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+    return db.session.scalars(select(Job).where(_mine(actor), Job.kind == kind)
                               .order_by(Job.created_at.desc()).limit(limit)).all()
 
 
@@ -227,13 +268,27 @@ def params_of(job):
 
 def latest(actor, kind):
     """The actor's most recent job of a kind (a page shows it when opened again), or None."""
-    return db.session.scalar(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+    return db.session.scalar(select(Job).where(_mine(actor), Job.kind == kind)
                              .order_by(Job.created_at.desc()).limit(1))
 
 
 def queue_length():
     """Jobs waiting or running (for /metrics)."""
     return db.session.scalar(select(func.count(Job.id)).where(Job.state.in_((QUEUED, RUNNING))))
+
+
+def counts_by_kind(state):
+    """{((("kind", kind),)): number} of the jobs in `state`, read from the database (every app server scraped
+    answers the installation's numbers); every registered kind is present, 0 when none."""
+    found = dict(db.session.execute(select(Job.kind, func.count(Job.id)).where(Job.state == state)
+                                    .group_by(Job.kind)).all())
+    return {(("kind", kind),): found.get(kind, 0) for kind in sorted(set(registry.KINDS) | set(found))}
+
+
+metrics.register_gauge("jobs_queued", "Background jobs waiting to be run, by kind (the database's count).",
+                       lambda: counts_by_kind(QUEUED))
+metrics.register_gauge("jobs_running", "Background jobs being run, by kind (the database's count).",
+                       lambda: counts_by_kind(RUNNING))
 
 
 def orphans(limit=10):
