@@ -517,3 +517,51 @@ def test_the_queue_gauges_are_the_databases(world, app, browser, monkeypatch):
     assert 'journal_jobs_queued{kind="test-count"} 2' in text
     assert 'journal_jobs_running{kind="test-refused"} 1' in text
     assert 'journal_jobs_queued{kind="journal-archive"} 0' in text
+
+
+@job_kind("test-refused-details", title="Проверка: отказ с подробностями", retries=0)
+def _refused_details(ctx, actor, params):
+    raise DomainError("Отчёт не сформирован", ["5А: нет учебного плана", "6Б: нет учебного плана"])
+
+
+def test_a_refusal_keeps_its_message_with_its_details(world, sync):
+    job = row(start("a.admin", "test-refused-details"))
+    assert job.error == "Отчёт не сформирован: 5А: нет учебного плана; 6Б: нет учебного плана"
+
+
+def test_an_import_job_failing_mid_way_writes_nothing_and_may_be_repeated(world, app, sync, browser, tmp_path,
+                                                                          monkeypatch, caplog):
+    """The apply breaks after some rows were written (a crash, not a rule): none of them stays, the job says the
+    Russian generic error, the file may be loaded again."""
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 5)
+    rows = student_rows([("5А", 5)], 12, 60, snils_base=620_000_000, file_prefix="Ц-")
+    real_writer = import_uploads.progress_writer
+
+    def breaking_writer(upload_id, every=50):
+        write = real_writer(upload_id, every=1)
+
+        def progress(done, total):
+            write(done, total)
+            if done >= 6:
+                raise RuntimeError("диск отключён")
+        return progress
+    monkeypatch.setattr(import_uploads, "progress_writer", breaking_writer)
+    b = browser()
+    b.login("a.admin")
+    before = db.session.query(Student).count()
+    checked = b.post("/imports/check/", data={"kind": "students", "file": (io.BytesIO(workbook(rows)), "f.xlsx")},
+                     content_type="multipart/form-data")
+    upload_id = checked.headers["Location"].rstrip("/").split("/")[-1]
+    with caplog.at_level(logging.ERROR, logger="journal.jobs"):
+        b.post(f"/imports/job/{upload_id}/apply/", follow_redirects=True)
+    job = db.session.scalar(select(Job).where(Job.kind == "import-apply"))
+    assert job.state == "failed" and job.error == jobs.FAILED and "диск" not in job.error
+    db.session.expire_all()
+    assert db.session.query(Student).count() == before, "no row of the broken apply stays"
+    page = b.get("/jobs/").get_data(as_text=True)
+    assert jobs.FAILED.split(".")[0] in page and "Повторить" in page
+    monkeypatch.setattr(import_uploads, "progress_writer", real_writer)
+    b.post(f"/jobs/retry/{job.id}")
+    assert row(job.id).state == "done", row(job.id).error
+    assert db.session.query(Student).count() == before + 12

@@ -192,8 +192,7 @@ def run(job_id):
                 result = spec.fn(ctx, actor, params)
     except DomainError as exc:
         db.session.rollback()
-        message = "; ".join(exc.errors) if getattr(exc, "errors", None) else str(exc)
-        _finish(job_id, FAILED_STATE, message or FAILED)
+        _finish(job_id, FAILED_STATE, str(exc) or FAILED)  # the message and its details, as a page shows them
         return FAILED_STATE
     except Exception as exc:  # noqa: BLE001 — every other failure is said to the user in Russian and logged
         db.session.rollback()
