@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -14,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
@@ -565,3 +567,54 @@ def test_an_import_job_failing_mid_way_writes_nothing_and_may_be_repeated(world,
     b.post(f"/jobs/retry/{job.id}")
     assert row(job.id).state == "done", row(job.id).error
     assert db.session.query(Student).count() == before + 12
+
+
+@job_kind("test-slow", title="Проверка: долгое без хода выполнения", retries=0)
+def _slow(ctx, actor, params):
+    """Runs long without reporting progress; meanwhile (the clock moved past STALE) another runner tries it."""
+    CALLS["slow"] = CALLS.get("slow", 0) + 1
+    if CALLS["slow"] > 1:
+        return None  # the second, concurrent run the test must not see
+    app = current_app._get_current_object()
+    with clock.frozen(clock.utcnow() + jobs.STALE + timedelta(minutes=1)):
+        time.sleep(float(params["sleep"]))
+
+        def another_runner():
+            with app.app_context():
+                try:
+                    CALLS["other"] = jobs.run(ctx.job_id)
+                finally:
+                    db.session.remove()
+        other = threading.Thread(target=another_runner)
+        other.start()
+        other.join(30)
+    return Result("slow.txt", "text/plain", b"ok")
+
+
+@pytest.mark.real_commits  # the other runner and the heartbeat have connections of their own
+def test_a_long_job_without_progress_keeps_its_claim_by_its_heartbeat(world, sync, monkeypatch):
+    """A job quiet for longer than STALE is not taken for a dead one: its runner's heartbeat keeps it, so
+    another worker (another server's dispatch of the orphans) does not run it a second time beside it."""
+    monkeypatch.setattr(jobs, "HEARTBEAT", 0.05)
+    job = row(start("a.admin", "test-slow", sleep=0.5))
+    assert (job.state, job.attempts) == ("done", 1)
+    assert CALLS["slow"] == 1 and CALLS["other"] is None
+
+
+@pytest.mark.real_commits
+def test_with_redis_a_job_left_by_a_dead_worker_goes_to_the_queue_again(world, app, rq_queue):
+    """The work horse killed mid-job: its row stays «running» with a heartbeat that stopped; the next job started
+    (on any server) puts it in the queue again, and the worker runs it once."""
+    actor = actor_of("a.admin")
+    now = clock.utcnow()
+    died = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+               params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=1),
+               heartbeat_at=now - jobs.STALE - timedelta(seconds=1), progress_done=0, progress_total=1,
+               progress_text="", error="")
+    died_id = died.id
+    with uow.unit():
+        db.session.add(died)
+    start("a.admin", "test-count", n=2)
+    assert rq_queue.count == 2
+    _burst(rq_queue)
+    assert (row(died_id).state, row(died_id).attempts) == ("done", 2) and CALLS["count"] == 2

@@ -14,6 +14,7 @@ a right taken away since is taken away from his job too). Its outcome:
 """
 import json
 import logging
+import threading
 import time
 import uuid
 from contextlib import nullcontext
@@ -33,7 +34,8 @@ log = logging.getLogger("journal.jobs")
 QUEUED, RUNNING, DONE, FAILED_STATE = "queued", "running", "done", "failed"
 STATE_LABELS = {QUEUED: "в очереди", RUNNING: "выполняется", DONE: "готово", FAILED_STATE: "ошибка"}
 KEEP_DAYS = 7
-STALE = timedelta(minutes=30)  # a running job whose heartbeat is older: its process died
+STALE = timedelta(minutes=5)  # a running job whose heartbeat is older: its process died
+HEARTBEAT = 30.0  # seconds between two heartbeats of a running job (a thread of its runner, `_Heartbeat`)
 LOST = timedelta(minutes=2)  # a job queued this long ago and not claimed: its dispatch was lost
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
 FAILED = "Задание не выполнено из-за внутренней ошибки. Попробуйте повторить его; если ошибка повторится, " \
@@ -170,6 +172,40 @@ def _transient(exc):
     return isinstance(exc, OperationalError) or database.is_unavailable(exc)
 
 
+class _Heartbeat:
+    """While a job runs, a thread of its runner writes its `heartbeat_at` every HEARTBEAT seconds through a
+    connection of its own: a job that runs long without reporting progress is never taken for one whose process
+    died (and run a second time beside itself); a job whose process died stops beating and is claimed again
+    STALE later. A beat that cannot be written (SQLite's write lock held by the job itself, a row lock on
+    PostgreSQL) is skipped: the job holding that lock cannot be claimed meanwhile anyway."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.engine = db.engine
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-heartbeat-{job_id[:8]}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self):
+        table = Job.__table__
+        while not self.stopped.wait(HEARTBEAT):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    conn.execute(update(table).where(table.c.id == self.job_id, table.c.state == RUNNING)
+                                 .values(heartbeat_at=clock.utcnow()))
+            except Exception as exc:  # noqa: BLE001 — a missed beat; the next one tries again
+                log.info("job %s: heartbeat not written (%s)", self.job_id, type(exc).__name__)
+
+
 def run(job_id):
     """Run the job once (every backend calls this). Returns its state after the run: "done", "failed",
     "queued" (a transient failure: to be run again) or None (not claimed: another runs or ran it)."""
@@ -185,7 +221,7 @@ def run(job_id):
         if spec is None:
             raise LookupError(f"unknown job kind {kind_name}")
         ctx = Context(job_id, spec)
-        with uow.unit():
+        with _Heartbeat(job_id), uow.unit():
             actor = _actor(job)
             with scope.organization(job.org_id) if job.org_id is not None else nullcontext(), \
                     database.long_statements():
