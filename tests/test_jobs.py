@@ -618,3 +618,38 @@ def test_with_redis_a_job_left_by_a_dead_worker_goes_to_the_queue_again(world, a
     assert rq_queue.count == 2
     _burst(rq_queue)
     assert (row(died_id).state, row(died_id).attempts) == ("done", 2) and CALLS["count"] == 2
+
+
+@pytest.mark.real_commits  # two requests at once: connections of their own
+def test_two_starts_at_the_same_moment_make_one_job(world, app, monkeypatch):
+    """A double click whose two requests arrive together (two app servers): the second waits for the first's
+    row and returns it, never a second job."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    slow_ids = uuid.uuid4
+
+    class SlowUuid:
+        @staticmethod
+        def uuid4():
+            time.sleep(0.3)  # between the check and the row: where the second request would overtake
+            return slow_ids()
+    monkeypatch.setattr(jobs, "uuid", SlowUuid)
+    user_id = actor_of("a.admin").user_id
+    db.session.remove()
+    barrier, found = threading.Barrier(2), []
+
+    def request():
+        with app.app_context():
+            try:
+                actor = Actor.for_user(db.session.get(User, user_id))
+                barrier.wait(5)
+                with uow.unit():
+                    found.append(jobs.enqueue(actor, "test-count", {"n": 7}))
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(found) == 2 and found[0] == found[1]
+    assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "test-count")) == 1

@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from models import Job, JobResult, Organization, User, db, scope
+from models import Job, JobResult, Organization, User, db, dialect, scope
 from services import clock, database, metrics, uow
 from services.context import Actor
 from services.errors import DomainError
@@ -98,13 +98,17 @@ def enqueue(actor, kind, params=None, title=None):
 def _active_twin(user_id, org_id, kind, encoded):
     """The user's queued or running job of this kind with these parameters, or None. On PostgreSQL two
     requests of one user starting one kind wait for each other here (a transaction-scoped advisory lock): the
-    second sees the first's row once it commits. SQLite runs one writer at a time: the same holds there."""
-    if db.engine.dialect.name == "postgresql":
+    second sees the first's row once it commits. SQLite: the database's write lock taken before the read
+    (`dialect.locked`), the same order."""
+    query = select(Job.id).where(
+        Job.user_id == user_id, Job.kind == kind, Job.params == encoded, Job.state.in_((QUEUED, RUNNING)),
+        Job.org_id.is_(None) if org_id is None else Job.org_id == org_id).limit(1)
+    if db.session.connection().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
                            {"a": 20_2, "b": _lock_key(user_id, kind)})
-    return db.session.scalar(select(Job.id).where(
-        Job.user_id == user_id, Job.kind == kind, Job.params == encoded, Job.state.in_((QUEUED, RUNNING)),
-        Job.org_id.is_(None) if org_id is None else Job.org_id == org_id).limit(1))
+    else:
+        query = dialect.locked(query)
+    return db.session.scalar(query)
 
 
 def _lock_key(user_id, kind):
