@@ -653,3 +653,23 @@ def test_two_starts_at_the_same_moment_make_one_job(world, app, monkeypatch):
         thread.join(30)
     assert len(found) == 2 and found[0] == found[1]
     assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "test-count")) == 1
+
+
+@job_kind("test-named", title="Проверка: имя файла", retries=0)
+def _named(ctx, actor, params):
+    return Result(params["name"], "text/plain", b"ok")
+
+
+def test_the_result_is_downloaded_under_a_sane_russian_name(world, sync, browser):
+    """A kind naming its file after something typed: no folder, quote or line break reaches the header; the
+    Russian name is sent RFC 5987-encoded beside an ASCII fallback."""
+    job_id = start("a.admin", "test-named", name='Ведомость "5А"/../..\r\nSet-Cookie: x=1.xlsx')
+    assert db.session.get(JobResult, job_id).file_name == "Ведомость _5А__.._..__Set-Cookie_ x=1.xlsx"
+    b = browser()
+    b.login("a.admin")
+    resp = b.get(f"/jobs/download/{job_id}")
+    header = resp.headers["Content-Disposition"]
+    assert resp.status_code == 200 and "\r" not in header and "\n" not in header and "/" not in header
+    assert header.startswith("attachment;") and "filename*=UTF-8''" in header and "%D0%92" in header
+    assert not any(value.startswith("x=") for value in resp.headers.getlist("Set-Cookie"))
+    assert resp.headers["Cache-Control"] == "no-store"

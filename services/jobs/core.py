@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 import time
+import unicodedata
 import uuid
 from contextlib import nullcontext
 from datetime import timedelta
@@ -155,11 +156,24 @@ def _finish(job_id, state, error="", result=None, progress=None):
     with uow.unit():
         if result is not None:
             db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
-            db.session.add(JobResult(job_id=job_id, file_name=result.file_name[:200], mime=result.mime,
+            db.session.add(JobResult(job_id=job_id, file_name=file_name(result.file_name), mime=result.mime,
                                      size=len(result.content), content=result.content))
         db.session.execute(update(Job).where(Job.id == job_id).values(
             state=state, error=error, finished_at=clock.utcnow() if state in (DONE, FAILED_STATE) else None,
             heartbeat_at=clock.utcnow(), **(progress or {})).execution_options(synchronize_session=False))
+
+
+def file_name(name, limit=200):
+    """A result's file name as it is kept and sent: no folders, quotes or control characters (a kind may name it
+    after a title someone typed), not hidden, its extension kept when it is cut to `limit`; Russian letters
+    stay (the download sends them RFC 5987-encoded)."""
+    name = "".join("_" if ch in '/\\"<>:|?*' or unicodedata.category(ch)[0] == "C" else ch for ch in str(name or ""))
+    name = " ".join(name.split()).strip(" .") or "result"
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and 0 < len(ext) <= 10 else ""
+        name = name[:limit - len(ext) - 1].rstrip(" .") + "." + ext if ext else name[:limit]
+    return name
 
 
 def _actor(job):
