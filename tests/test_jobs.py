@@ -673,3 +673,21 @@ def test_the_result_is_downloaded_under_a_sane_russian_name(world, sync, browser
     assert header.startswith("attachment;") and "filename*=UTF-8''" in header and "%D0%92" in header
     assert not any(value.startswith("x=") for value in resp.headers.getlist("Set-Cookie"))
     assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_the_archives_old_urls_give_nothing_of_anothers_job(report_school, sync, browser):
+    """The journal archive's own status, download and page (`?job=`) with another user's or another
+    organization's job id: 404 or the page without it — never its file name, progress or error."""
+    owner = browser()
+    owner.login("a.deputy")
+    job_id = owner.post("/journal-archive/all", data={"year": "2026/2027"}).location.split("job=")[1]
+    file_name = db.session.get(JobResult, job_id).file_name
+    for login in ("a.admin", "b.deputy", "b.admin"):
+        other = browser()
+        other.login(login)
+        assert other.get(f"/journal-archive/status/{job_id}").status_code == 404, login
+        assert other.get(f"/journal-archive/download/{job_id}").status_code == 404, login
+        page = other.get(f"/journal-archive/?year=2026/2027&job={job_id}")
+        assert page.status_code in (200, 404), login
+        html = page.get_data(as_text=True)
+        assert job_id not in html and file_name not in html, login
