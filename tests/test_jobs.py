@@ -691,3 +691,18 @@ def test_the_archives_old_urls_give_nothing_of_anothers_job(report_school, sync,
         assert page.status_code in (200, 404), login
         html = page.get_data(as_text=True)
         assert job_id not in html and file_name not in html, login
+
+
+def test_a_job_that_kills_its_worker_each_time_fails_when_its_attempts_are_spent(world, sync):
+    actor = actor_of("a.admin")
+    now = clock.utcnow()
+    spent = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+                params='{"n": 1}', state="running", attempts=3, max_attempts=3, created_at=now - timedelta(hours=2),
+                heartbeat_at=now - jobs.STALE - timedelta(minutes=1), progress_done=0, progress_total=1,
+                progress_text="", error="")
+    db.session.add(spent)
+    db.session.flush()
+    assert backends.redispatch_orphans() == 1
+    job = row(spent.id)
+    assert (job.state, job.error, job.attempts) == ("failed", jobs.ABANDONED, 3) and "count" not in CALLS
+    assert job.finished_at is not None and jobs.orphans() == []

@@ -41,6 +41,8 @@ LOST = timedelta(minutes=2)  # a job queued this long ago and not claimed: its d
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
 FAILED = "Задание не выполнено из-за внутренней ошибки. Попробуйте повторить его; если ошибка повторится, " \
          "сообщите администратору (подробности — в журнале сервера)."
+ABANDONED = "Задание прервано: обработчик заданий останавливался во время его выполнения столько раз, сколько " \
+            "допускается попыток. Повторите его; если это повторится, сообщите администратору."
 FAILED_DB = "Задание не выполнено: база данных была недоступна. Повторите его позже."
 
 
@@ -143,12 +145,19 @@ def retry(actor, job_id):
 
 
 def _claim(job_id):
+    """Queued → running (one runner wins); a running job whose runner died is taken over while its attempts
+    last, else it is failed with ABANDONED (a job that kills its worker each time — memory, the RQ timeout —
+    is not run for ever)."""
     now = clock.utcnow()
+    dead = (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE)
     claimed = db.session.execute(
-        update(Job).where(Job.id == job_id, or_(
-            Job.state == QUEUED, (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE)))
+        update(Job).where(Job.id == job_id, or_(Job.state == QUEUED, dead & (Job.attempts < Job.max_attempts)))
         .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now, error="")
         .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.execute(update(Job).where(Job.id == job_id, dead, Job.attempts >= Job.max_attempts)
+                           .values(state=FAILED_STATE, error=ABANDONED, finished_at=now)
+                           .execution_options(synchronize_session=False))
     return claimed == 1
 
 
