@@ -27,6 +27,7 @@
         link.href = s.download;
         link.classList.remove("d-none");
       } else if (s.state === "failed") {
+        bar.classList.add("bg-danger");
         error.textContent = s.error;
         error.classList.remove("d-none");
       }

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -14,20 +15,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from bench.import_students import student_rows, workbook
 from models import (AcademicYear, Job, JobResult, Notification, RolloverStep, SchoolClass, Student, TeachingAssignment,
-                    db)
+                    User, db)
 from services import clock, imports, notify, uow
 from services.imports import background as import_background, core as core_import, jobs as import_uploads
 from services.errors import DomainError
-from services.jobs import backends, core as jobs
+from services.context import Actor
+from services.jobs import backends, core as jobs, registry
 from services.jobs.registry import Result, job_kind
 from services.jobs.worker import AppSimpleWorker
-from tests.factories import EARLY_REASON, actor_of
+from tests.factories import EARLY_REASON, actor_of, make_staff
 from tests.querycount import count_queries
 
 CALLS = {}
@@ -182,7 +185,7 @@ def test_without_redis_the_jobs_run_in_threads_of_the_app(world, app, monkeypatc
     monkeypatch.setitem(app.config, "JOBS_BACKEND", "auto")
     monkeypatch.setitem(app.config, "REDIS_URL", None)
     assert backends.backend() == "thread"
-    ids = [start("a.admin", "test-count", n=2) for _ in range(3)]
+    ids = [start("a.admin", "test-count", n=2, i=i) for i in range(3)]  # three jobs (an identical one: the same)
     for job_id in ids:
         job = wait_for(job_id)
         assert job.state == "done" and job.progress_done == 2
@@ -441,3 +444,265 @@ def test_redis_failing_at_the_dispatch_runs_the_job_in_the_app(world, app, monke
     for key, value in {"JOBS_BACKEND": "rq", "REDIS_URL": "redis://127.0.0.1:1/0"}.items():  # nobody listens
         monkeypatch.setitem(app.config, key, value)
     assert wait_for(start("a.admin", "test-count", n=1)).state == "done"
+
+
+# -- attackers, double clicks, faults (issue 20.2) --------------------------------------------------------------
+
+def test_a_job_of_the_users_other_organization_is_not_reached_from_this_one(world, sync, browser):
+    """One person with cards in two organizations: the job he started in A (A's data) is «не найдено» while he
+    acts in B, on every endpoint and in the list."""
+    user = db.session.get(User, actor_of("a.admin").user_id)
+    card = make_staff(world.b.org, "Второй", "Администратор", roles=("admin",))
+    card.user_id = user.id
+    db.session.flush()
+    job_id = start("a.admin", "test-count", n=1)
+    assert jobs.own(Actor.for_user(user, world.a.org.id), job_id) is not None
+    assert jobs.own(Actor.for_user(user, world.b.org.id), job_id) is None
+    b = browser()
+    b.login("a.admin")
+    assert b.get(f"/jobs/status/{job_id}").status_code == 200
+    assert b.post("/switch-organization", data={"org_id": world.b.org.id}).status_code == 302
+    for resp in (b.get(f"/jobs/status/{job_id}"), b.get(f"/jobs/download/{job_id}"),
+                 b.post(f"/jobs/retry/{job_id}")):
+        assert resp.status_code == 404
+    assert job_id not in b.get("/jobs/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("bad", ["0" * 31, "g" * 32, "A" * 32, "%00" * 11, "x" * 500, "Иванов", "1;DROP",
+                                 "00000000000000000000000000000000%0a"])
+def test_bad_job_ids_are_404_on_every_endpoint(world, sync, browser, bad):
+    b = browser()
+    b.login("a.deputy")
+    for url in (f"/jobs/status/{bad}", f"/jobs/download/{bad}", f"/journal-archive/status/{bad}",
+                f"/journal-archive/download/{bad}"):
+        assert b.get(url).status_code == 404, url
+    assert b.post(f"/jobs/retry/{bad}").status_code == 404
+    assert b.get(f"/journal-archive/?job={bad}").status_code in (200, 404)
+
+
+def test_an_identical_job_still_running_is_not_started_twice(world, app, monkeypatch):
+    """A double click on a start: the second request finds the first's job queued and returns it."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    first = start("a.admin", "test-count", n=3)
+    assert start("a.admin", "test-count", n=3) == first
+    other = start("a.admin", "test-count", n=4)  # other parameters: another job
+    theirs = start("a.deputy", "test-count", n=3)  # another user's: his own
+    assert len({first, other, theirs}) == 3
+    db.session.execute(update(Job).where(Job.id == first).values(state="done"))
+    assert start("a.admin", "test-count", n=3) not in (first, other)  # the first finished: a new one
+
+
+def test_a_double_retry_queues_once_and_keeps_the_result_of_the_run(world, sync, monkeypatch):
+    """Two «Повторить» of one failed job (two tabs, two servers): the second finds it queued again or already
+    done by the first and changes nothing — the result the first's run made stays downloadable."""
+    job_id = start("a.admin", "test-count", n=1)
+    stale = row(job_id)
+    db.session.expunge(stale)
+    stale.state = "failed"  # what the second request read before the first one's retry ran the job
+    monkeypatch.setattr(jobs, "own", lambda actor, wanted: stale)
+    with pytest.raises(DomainError, match="уже поставлено в очередь повторно"), uow.unit():
+        jobs.retry(actor_of("a.admin"), job_id)
+    assert row(job_id).state == "done" and db.session.get(JobResult, job_id) is not None
+    assert CALLS["count"] == 1
+
+
+def test_the_queue_gauges_are_the_databases(world, app, browser, monkeypatch):
+    """/metrics' jobs_queued and jobs_running are counted in the job table: any app server scraped says the same."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    start("a.admin", "test-count", n=1)
+    start("a.admin", "test-count", n=2)
+    running = start("a.deputy", "test-refused")
+    db.session.execute(update(Job).where(Job.id == running).values(state="running"))
+    db.session.flush()
+    text = browser().client.get("/metrics").get_data(as_text=True)
+    assert "# TYPE journal_jobs_queued gauge" in text and "# TYPE journal_jobs_running gauge" in text
+    assert 'journal_jobs_queued{kind="test-count"} 2' in text
+    assert 'journal_jobs_running{kind="test-refused"} 1' in text
+    assert 'journal_jobs_queued{kind="journal-archive"} 0' in text
+
+
+@job_kind("test-refused-details", title="Проверка: отказ с подробностями", retries=0)
+def _refused_details(ctx, actor, params):
+    raise DomainError("Отчёт не сформирован", ["5А: нет учебного плана", "6Б: нет учебного плана"])
+
+
+def test_a_refusal_keeps_its_message_with_its_details(world, sync):
+    job = row(start("a.admin", "test-refused-details"))
+    assert job.error == "Отчёт не сформирован: 5А: нет учебного плана; 6Б: нет учебного плана"
+
+
+def test_an_import_job_failing_mid_way_writes_nothing_and_may_be_repeated(world, app, sync, browser, tmp_path,
+                                                                          monkeypatch, caplog):
+    """The apply breaks after some rows were written (a crash, not a rule): none of them stays, the job says the
+    Russian generic error, the file may be loaded again."""
+    monkeypatch.setitem(app.config, "IMPORT_DIR", str(tmp_path / "imports"))
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 5)
+    rows = student_rows([("5А", 5)], 12, 60, snils_base=620_000_000, file_prefix="Ц-")
+    real_writer = import_uploads.progress_writer
+
+    def breaking_writer(upload_id, every=50):
+        write = real_writer(upload_id, every=1)
+
+        def progress(done, total):
+            write(done, total)
+            if done >= 6:
+                raise RuntimeError("диск отключён")
+        return progress
+    monkeypatch.setattr(import_uploads, "progress_writer", breaking_writer)
+    b = browser()
+    b.login("a.admin")
+    before = db.session.query(Student).count()
+    checked = b.post("/imports/check/", data={"kind": "students", "file": (io.BytesIO(workbook(rows)), "f.xlsx")},
+                     content_type="multipart/form-data")
+    upload_id = checked.headers["Location"].rstrip("/").split("/")[-1]
+    with caplog.at_level(logging.ERROR, logger="journal.jobs"):
+        b.post(f"/imports/job/{upload_id}/apply/", follow_redirects=True)
+    job = db.session.scalar(select(Job).where(Job.kind == "import-apply"))
+    assert job.state == "failed" and job.error == jobs.FAILED and "диск" not in job.error
+    db.session.expire_all()
+    assert db.session.query(Student).count() == before, "no row of the broken apply stays"
+    page = b.get("/jobs/").get_data(as_text=True)
+    assert jobs.FAILED.split(".")[0] in page and "Повторить" in page
+    monkeypatch.setattr(import_uploads, "progress_writer", real_writer)
+    b.post(f"/jobs/retry/{job.id}")
+    assert row(job.id).state == "done", row(job.id).error
+    assert db.session.query(Student).count() == before + 12
+
+
+@job_kind("test-slow", title="Проверка: долгое без хода выполнения", retries=0)
+def _slow(ctx, actor, params):
+    """Runs long without reporting progress; meanwhile (the clock moved past STALE) another runner tries it."""
+    CALLS["slow"] = CALLS.get("slow", 0) + 1
+    if CALLS["slow"] > 1:
+        return None  # the second, concurrent run the test must not see
+    app = current_app._get_current_object()
+    with clock.frozen(clock.utcnow() + jobs.STALE + timedelta(minutes=1)):
+        time.sleep(float(params["sleep"]))
+
+        def another_runner():
+            with app.app_context():
+                try:
+                    CALLS["other"] = jobs.run(ctx.job_id)
+                finally:
+                    db.session.remove()
+        other = threading.Thread(target=another_runner)
+        other.start()
+        other.join(30)
+    return Result("slow.txt", "text/plain", b"ok")
+
+
+@pytest.mark.real_commits  # the other runner and the heartbeat have connections of their own
+def test_a_long_job_without_progress_keeps_its_claim_by_its_heartbeat(world, sync, monkeypatch):
+    """A job quiet for longer than STALE is not taken for a dead one: its runner's heartbeat keeps it, so
+    another worker (another server's dispatch of the orphans) does not run it a second time beside it."""
+    monkeypatch.setattr(jobs, "HEARTBEAT", 0.05)
+    job = row(start("a.admin", "test-slow", sleep=0.5))
+    assert (job.state, job.attempts) == ("done", 1)
+    assert CALLS["slow"] == 1 and CALLS["other"] is None
+
+
+@pytest.mark.real_commits
+def test_with_redis_a_job_left_by_a_dead_worker_goes_to_the_queue_again(world, app, rq_queue):
+    """The work horse killed mid-job: its row stays «running» with a heartbeat that stopped; the next job started
+    (on any server) puts it in the queue again, and the worker runs it once."""
+    actor = actor_of("a.admin")
+    now = clock.utcnow()
+    died = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+               params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=1),
+               heartbeat_at=now - jobs.STALE - timedelta(seconds=1), progress_done=0, progress_total=1,
+               progress_text="", error="")
+    died_id = died.id
+    with uow.unit():
+        db.session.add(died)
+    start("a.admin", "test-count", n=2)
+    assert rq_queue.count == 2
+    _burst(rq_queue)
+    assert (row(died_id).state, row(died_id).attempts) == ("done", 2) and CALLS["count"] == 2
+
+
+@pytest.mark.real_commits  # two requests at once: connections of their own
+def test_two_starts_at_the_same_moment_make_one_job(world, app, monkeypatch):
+    """A double click whose two requests arrive together (two app servers): the second waits for the first's
+    row and returns it, never a second job."""
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)
+    slow_ids = uuid.uuid4
+
+    class SlowUuid:
+        @staticmethod
+        def uuid4():
+            time.sleep(0.3)  # between the check and the row: where the second request would overtake
+            return slow_ids()
+    monkeypatch.setattr(jobs, "uuid", SlowUuid)
+    user_id = actor_of("a.admin").user_id
+    db.session.remove()
+    barrier, found = threading.Barrier(2), []
+
+    def request():
+        with app.app_context():
+            try:
+                actor = Actor.for_user(db.session.get(User, user_id))
+                barrier.wait(5)
+                with uow.unit():
+                    found.append(jobs.enqueue(actor, "test-count", {"n": 7}))
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(found) == 2 and found[0] == found[1]
+    assert db.session.scalar(select(func.count(Job.id)).where(Job.kind == "test-count")) == 1
+
+
+@job_kind("test-named", title="Проверка: имя файла", retries=0)
+def _named(ctx, actor, params):
+    return Result(params["name"], "text/plain", b"ok")
+
+
+def test_the_result_is_downloaded_under_a_sane_russian_name(world, sync, browser):
+    """A kind naming its file after something typed: no folder, quote or line break reaches the header; the
+    Russian name is sent RFC 5987-encoded beside an ASCII fallback."""
+    job_id = start("a.admin", "test-named", name='Ведомость "5А"/../..\r\nSet-Cookie: x=1.xlsx')
+    assert db.session.get(JobResult, job_id).file_name == "Ведомость _5А__.._..__Set-Cookie_ x=1.xlsx"
+    b = browser()
+    b.login("a.admin")
+    resp = b.get(f"/jobs/download/{job_id}")
+    header = resp.headers["Content-Disposition"]
+    assert resp.status_code == 200 and "\r" not in header and "\n" not in header and "/" not in header
+    assert header.startswith("attachment;") and "filename*=UTF-8''" in header and "%D0%92" in header
+    assert not any(value.startswith("x=") for value in resp.headers.getlist("Set-Cookie"))
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_the_archives_old_urls_give_nothing_of_anothers_job(report_school, sync, browser):
+    """The journal archive's own status, download and page (`?job=`) with another user's or another
+    organization's job id: 404 or the page without it — never its file name, progress or error."""
+    owner = browser()
+    owner.login("a.deputy")
+    job_id = owner.post("/journal-archive/all", data={"year": "2026/2027"}).location.split("job=")[1]
+    file_name = db.session.get(JobResult, job_id).file_name
+    for login in ("a.admin", "b.deputy", "b.admin"):
+        other = browser()
+        other.login(login)
+        assert other.get(f"/journal-archive/status/{job_id}").status_code == 404, login
+        assert other.get(f"/journal-archive/download/{job_id}").status_code == 404, login
+        page = other.get(f"/journal-archive/?year=2026/2027&job={job_id}")
+        assert page.status_code in (200, 404), login
+        html = page.get_data(as_text=True)
+        assert job_id not in html and file_name not in html, login
+
+
+def test_a_job_that_kills_its_worker_each_time_fails_when_its_attempts_are_spent(world, sync):
+    actor = actor_of("a.admin")
+    now = clock.utcnow()
+    spent = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+                params='{"n": 1}', state="running", attempts=3, max_attempts=3, created_at=now - timedelta(hours=2),
+                heartbeat_at=now - jobs.STALE - timedelta(minutes=1), progress_done=0, progress_total=1,
+                progress_text="", error="")
+    db.session.add(spent)
+    db.session.flush()
+    assert backends.redispatch_orphans() == 1
+    job = row(spent.id)
+    assert (job.state, job.error, job.attempts) == ("failed", jobs.ABANDONED, 3) and "count" not in CALLS
+    assert job.finished_at is not None and jobs.orphans() == []

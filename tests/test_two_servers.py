@@ -100,7 +100,7 @@ class Client:
             name_value = header.split(";", 1)[0]
             if name_value.startswith("journal_session="):
                 self.cookie = name_value if name_value != "journal_session=" else None
-        return resp.status, resp.headers, resp.read().decode()
+        return resp.status, resp.headers, resp.read().decode(errors="replace")  # a download: not text
 
     def csrf(self, base, path="/login"):
         status, _, html = self.request(base, path)
@@ -138,17 +138,36 @@ def shared(tmp_path):
 
 
 @pytest.fixture
-def servers(shared, tmp_path):
-    """Two gunicorn processes on two free ports; stopped (their process groups: SIGINT, then SIGKILL) at the end."""
+def servers_env(request):
+    """What a test adds to the servers' environment (`indirect` parametrization), {} by default."""
+    return dict(getattr(request, "param", None) or {})
+
+
+@pytest.fixture
+def server_environment(shared, tmp_path, servers_env):
+    """The environment of every process of the installation (the servers, a worker)."""
     url, _ = shared
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FROZEN_TODAY": TEST_TODAY.isoformat(),
            "LOG_FORMAT": "json", "FILES_DIR": str(tmp_path / "files"), "SLIPS_DIR": str(tmp_path / "slips"),
-           "IMPORT_DIR": str(tmp_path / "imports"), "ARCHIVE_DIR": str(tmp_path / "archive")}
+           "IMPORT_DIR": str(tmp_path / "imports"), "ARCHIVE_DIR": str(tmp_path / "archive"),
+           # the jobs' RQ queue of this run alone (never the installation's «journal» on this machine's Redis)
+           "JOBS_QUEUE": f"journal-test-{uuid.uuid4().hex[:12]}"}
     env.pop("REDIS_URL", None)
-    redis_key = None
+    env.pop("JOBS_BACKEND", None)
     if _redis() is not None:  # the metrics' counters in Redis, under this run's own key
-        redis_key = f"journal:test:{uuid.uuid4().hex}:"
-        env.update(REDIS_URL=REDIS_URL, METRICS_REDIS_KEY=redis_key)
+        env.update(REDIS_URL=REDIS_URL, METRICS_REDIS_KEY=f"journal:test:{uuid.uuid4().hex}:")
+    env.update(servers_env)
+    yield env
+    client = _redis()
+    if client is not None:
+        client.delete(*client.keys(f"rq:queue:{env['JOBS_QUEUE']}*") or ["-"])
+
+
+@pytest.fixture
+def servers(server_environment, tmp_path):
+    """Two gunicorn processes on two free ports; stopped (their process groups: SIGINT, then SIGKILL) at the end."""
+    env = server_environment
+    redis_key = env.get("METRICS_REDIS_KEY") if env.get("REDIS_URL") else None
     started = []
     for number in (1, 2):
         port = _free_port()
@@ -248,7 +267,93 @@ def test_a_login_a_save_the_throttle_and_a_logout_cross_two_servers(shared, serv
         assert lines and all("a.teacher" not in json.dumps(line) for line in lines)
 
 
-def test_a_job_crosses_servers():
-    """The jobs package (services/jobs) adds here: a job started on server 1 is polled and its result downloaded
-    on server 2 (use the `servers` and `shared` fixtures above)."""
-    pytest.skip("the background jobs (issue 20.2) are not in this branch yet")
+ARCHIVE_YEAR = f"{TEST_TODAY.year}/{TEST_TODAY.year + 1}"
+
+
+def _start_archive(client, base):
+    """«Сформировать архив всех классов» on `base`: the job's id (from the page it redirects to)."""
+    status, headers, _ = client.request(base, f"/journal-archive/all?year={ARCHIVE_YEAR}",
+                                        {"csrf_token": client.csrf(base, "/journal-archive/")})
+    assert status == 302 and "job=" in headers["Location"], (status, headers)
+    return headers["Location"].split("job=")[1].split("&")[0]
+
+
+def _poll(client, base, job_id, seconds=60):
+    deadline = time.monotonic() + seconds
+    while True:
+        status, _, body = client.request(base, f"/jobs/status/{job_id}")
+        assert status == 200, (status, body[:300])
+        state = json.loads(body)
+        if state["state"] in ("done", "failed") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.2)
+
+
+def _download_checked(client, base, job_id, state):
+    assert state["state"] == "done", state
+    assert state["done"] == state["total"] >= 1 and state["download"] == f"/jobs/download/{job_id}"
+    status, headers, _ = client.request(base, state["download"])
+    assert status == 200 and headers["Content-Type"] == "application/zip", (status, headers)
+    assert headers["Content-Disposition"].startswith("attachment;") and ".zip" in headers["Content-Disposition"]
+    status, _, _ = client.request(base, f"/journal-archive/download/{job_id}")
+    assert status == 200
+    status, _, page = client.request(base, "/jobs/")
+    assert status == 200 and "Архив журналов всех классов за " + ARCHIVE_YEAR in page
+
+
+def _worker(env, tmp_path, *command):
+    """A third process of the installation: a worker run until the queue is empty."""
+    done = subprocess.run(list(command), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+@pytest.mark.parametrize("servers_env", [{"JOBS_BACKEND": "thread"}], indirect=True, ids=["threads"])
+def test_a_job_crosses_servers(shared, servers):
+    """Without Redis (the app's threads): the journal archive started through server 1 runs in server 1's
+    process; server 2 polls its status, lists it and hands out its result, read from the database; another
+    user sees nothing of it on either."""
+    (one, two), _, _ = servers
+    deputy = Client()
+    deputy.login(one, "a.deputy")
+    job_id = _start_archive(deputy, one)
+    _download_checked(deputy, two, job_id, _poll(deputy, two, job_id))
+    for login in ("a.teacher", "b.deputy"):
+        other = Client()
+        other.login(two, login)
+        for path in (f"/jobs/status/{job_id}", f"/jobs/download/{job_id}"):
+            assert other.request(one, path)[0] == 404 and other.request(two, path)[0] == 404, (login, path)
+        # the archive's own URL: 404, or 403 to a role without the archive page at all (whatever the id)
+        for base in (one, two):
+            assert other.request(base, f"/journal-archive/download/{job_id}")[0] in (403, 404), login
+
+
+@pytest.mark.parametrize("servers_env", [{"JOBS_BACKEND": "rq"}], indirect=True, ids=["rq"])
+def test_a_job_crosses_servers_through_rq_and_a_worker(shared, servers, server_environment, tmp_path):
+    """With Redis: started through server 1 (and again through server 2 — a double click on two servers is one
+    job), queued in RQ, run by a worker process of its own (`flask worker --burst`), polled and downloaded through
+    server 2; a second through `rq worker -w services.jobs.worker.AppWorker`."""
+    if _redis() is None:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    (one, two), _, _ = servers
+    env = server_environment
+    deputy = Client()
+    deputy.login(one, "a.deputy")
+    job_id = _start_archive(deputy, one)
+    assert _start_archive(deputy, two) == job_id, "the same job still queued: not started twice"
+    status, _, body = deputy.request(two, f"/jobs/status/{job_id}")
+    assert status == 200 and json.loads(body)["state"] == "queued"
+    _worker(env, tmp_path, sys.executable, "-m", "flask", "--app", "app", "worker", "--burst")
+    state = _poll(deputy, two, job_id, seconds=5)
+    assert state["attempts"] == 1
+    _download_checked(deputy, two, job_id, state)
+
+    # The documented `rq worker` with the app's worker class, on the queue the servers were given.
+    status, _, _ = deputy.request(two, "/logout", {"csrf_token": deputy.csrf(two, "/")})
+    admin = Client()
+    admin.login(two, "a.admin")
+    second = _start_archive(admin, two)
+    assert second != job_id
+    _worker(env, tmp_path, str(Path(sys.executable).parent / "rq"), "worker", "--burst", "-w",
+            "services.jobs.worker.AppWorker", "--url", env["REDIS_URL"], env["JOBS_QUEUE"])
+    _download_checked(admin, one, second, _poll(admin, one, second, seconds=5))

@@ -1,7 +1,9 @@
 """Where a job runs. `JOBS_BACKEND`:
 - "auto" (the default): RQ when `REDIS_URL` is set and Redis answers, else "thread";
 - "rq": the job's id goes to the RQ queue `JOBS_QUEUE` (default "journal") on Redis; a worker (`flask worker`
-  or `rq worker`, services/jobs/worker.py) runs it; RQ runs it again after a transient failure (`Retry`);
+  or `rq worker`, services/jobs/worker.py) runs it; RQ runs it again after a transient failure (`Retry`); the jobs
+  nobody runs (`core.orphans`: a worker killed mid-job, a lost message) go to the queue again with the next
+  dispatch and when `flask worker` starts;
 - "thread": a pool of `JOBS_THREADS` (2) threads in the app's process, each job in an app context of its own —
   the embedded set-up (`make run`) needs nothing more; a job whose process ended mid-way is claimed again
   by the next dispatch after STALE;
@@ -72,6 +74,9 @@ def dispatch(job_id, delay=0):
     if chosen == "rq":
         try:
             _to_rq(app, job_id)
+            for lost in core.orphans():  # left by a worker that died mid-job or a message Redis lost
+                if lost != job_id:
+                    _to_rq(app, lost)
             return
         except redis.RedisError as exc:
             log.warning("job %s: Redis refused it (%s), run in the app's process", job_id, type(exc).__name__)

@@ -14,16 +14,18 @@ a right taken away since is taken away from his job too). Its outcome:
 """
 import json
 import logging
+import threading
 import time
+import unicodedata
 import uuid
 from contextlib import nullcontext
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from models import Job, JobResult, Organization, User, db, scope
-from services import clock, database, uow
+from models import Job, JobResult, Organization, User, db, dialect, scope
+from services import clock, database, metrics, uow
 from services.context import Actor
 from services.errors import DomainError
 from services.jobs import registry
@@ -33,11 +35,14 @@ log = logging.getLogger("journal.jobs")
 QUEUED, RUNNING, DONE, FAILED_STATE = "queued", "running", "done", "failed"
 STATE_LABELS = {QUEUED: "в очереди", RUNNING: "выполняется", DONE: "готово", FAILED_STATE: "ошибка"}
 KEEP_DAYS = 7
-STALE = timedelta(minutes=30)  # a running job whose heartbeat is older: its process died
+STALE = timedelta(minutes=5)  # a running job whose heartbeat is older: its process died
+HEARTBEAT = 30.0  # seconds between two heartbeats of a running job (a thread of its runner, `_Heartbeat`)
 LOST = timedelta(minutes=2)  # a job queued this long ago and not claimed: its dispatch was lost
 PROGRESS_EVERY = 1.0  # seconds between two progress writes
 FAILED = "Задание не выполнено из-за внутренней ошибки. Попробуйте повторить его; если ошибка повторится, " \
          "сообщите администратору (подробности — в журнале сервера)."
+ABANDONED = "Задание прервано: обработчик заданий останавливался во время его выполнения столько раз, сколько " \
+            "допускается попыток. Повторите его; если это повторится, сообщите администратору."
 FAILED_DB = "Задание не выполнено: база данных была недоступна. Повторите его позже."
 
 
@@ -70,20 +75,49 @@ class Context:
 
 def enqueue(actor, kind, params=None, title=None):
     """Write the job's row (flushed with the caller's unit) and dispatch it once the unit commits; returns
-    its id."""
+    its id. A user's job identical to one of his still queued or running (the same kind and parameters, in the
+    same organization: a double click, a page sent twice) is not started again: that one's id is returned."""
     spec = registry.get(kind)
     if spec is None:
         raise ValueError(f"unknown job kind: {kind}")
     prune()
+    encoded = json.dumps(params or {}, ensure_ascii=False, sort_keys=True)
+    user_id = actor.user_id if actor is not None else None
+    if user_id is not None:
+        running = _active_twin(user_id, actor.org_id, kind, encoded)
+        if running is not None:
+            return running
     job = Job(id=uuid.uuid4().hex, org_id=actor.org_id if actor is not None else None,
-              user_id=actor.user_id if actor is not None else None, kind=kind,
-              title=(title or spec.title)[:200], params=json.dumps(params or {}, ensure_ascii=False),
+              user_id=user_id, kind=kind,
+              title=(title or spec.title)[:200], params=encoded,
               state=QUEUED, max_attempts=1 + spec.retries, created_at=clock.utcnow(),
               progress_done=0, progress_total=0, progress_text="", attempts=0, error="")
     db.session.add(job)
     db.session.flush()
     _dispatch_after_commit(job.id)
     return job.id
+
+
+def _active_twin(user_id, org_id, kind, encoded):
+    """The user's queued or running job of this kind with these parameters, or None. On PostgreSQL two
+    requests of one user starting one kind wait for each other here (a transaction-scoped advisory lock): the
+    second sees the first's row once it commits. SQLite: the database's write lock taken before the read
+    (`dialect.locked`), the same order."""
+    query = select(Job.id).where(
+        Job.user_id == user_id, Job.kind == kind, Job.params == encoded, Job.state.in_((QUEUED, RUNNING)),
+        Job.org_id.is_(None) if org_id is None else Job.org_id == org_id).limit(1)
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"),
+                           {"a": 20_2, "b": _lock_key(user_id, kind)})
+    else:
+        query = dialect.locked(query)
+    return db.session.scalar(query)
+
+
+def _lock_key(user_id, kind):
+    """A stable signed 32-bit key of (user, kind) for the advisory lock."""
+    value = (user_id * 1_000_003 + sum(ord(ch) * 31 ** i for i, ch in enumerate(kind))) % (2 ** 32)
+    return value - 2 ** 32 if value >= 2 ** 31 else value
 
 
 def _dispatch_after_commit(job_id):
@@ -98,21 +132,32 @@ def retry(actor, job_id):
         return None
     if job.state != FAILED_STATE:
         raise DomainError("Повторить можно только задание, завершившееся ошибкой.")
-    db.session.execute(update(Job).where(Job.id == job_id, Job.state == FAILED_STATE).values(
+    # The UPDATE is the check: of two «Повторить» (a double click, two tabs, two servers) one queues it again;
+    # the other changes nothing — above all not the result of the run the first one started.
+    again = db.session.execute(update(Job).where(Job.id == job_id, Job.state == FAILED_STATE).values(
         state=QUEUED, attempts=0, error="", progress_done=0, progress_total=0, progress_text="",
-        started_at=None, finished_at=None))
+        started_at=None, finished_at=None).execution_options(synchronize_session=False)).rowcount
+    if again != 1:
+        raise DomainError("Задание уже поставлено в очередь повторно.")
     db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
     _dispatch_after_commit(job_id)
     return job_id
 
 
 def _claim(job_id):
+    """Queued → running (one runner wins); a running job whose runner died is taken over while its attempts
+    last, else it is failed with ABANDONED (a job that kills its worker each time — memory, the RQ timeout —
+    is not run for ever)."""
     now = clock.utcnow()
+    dead = (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE)
     claimed = db.session.execute(
-        update(Job).where(Job.id == job_id, or_(
-            Job.state == QUEUED, (Job.state == RUNNING) & (Job.heartbeat_at < now - STALE)))
+        update(Job).where(Job.id == job_id, or_(Job.state == QUEUED, dead & (Job.attempts < Job.max_attempts)))
         .values(state=RUNNING, attempts=Job.attempts + 1, started_at=now, heartbeat_at=now, error="")
         .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.execute(update(Job).where(Job.id == job_id, dead, Job.attempts >= Job.max_attempts)
+                           .values(state=FAILED_STATE, error=ABANDONED, finished_at=now)
+                           .execution_options(synchronize_session=False))
     return claimed == 1
 
 
@@ -120,11 +165,24 @@ def _finish(job_id, state, error="", result=None, progress=None):
     with uow.unit():
         if result is not None:
             db.session.execute(delete(JobResult).where(JobResult.job_id == job_id))
-            db.session.add(JobResult(job_id=job_id, file_name=result.file_name[:200], mime=result.mime,
+            db.session.add(JobResult(job_id=job_id, file_name=file_name(result.file_name), mime=result.mime,
                                      size=len(result.content), content=result.content))
         db.session.execute(update(Job).where(Job.id == job_id).values(
             state=state, error=error, finished_at=clock.utcnow() if state in (DONE, FAILED_STATE) else None,
             heartbeat_at=clock.utcnow(), **(progress or {})).execution_options(synchronize_session=False))
+
+
+def file_name(name, limit=200):
+    """A result's file name as it is kept and sent: no folders, quotes or control characters (a kind may name it
+    after a title someone typed), not hidden, its extension kept when it is cut to `limit`; Russian letters
+    stay (the download sends them RFC 5987-encoded)."""
+    name = "".join("_" if ch in '/\\"<>:|?*' or unicodedata.category(ch)[0] == "C" else ch for ch in str(name or ""))
+    name = " ".join(name.split()).strip(" .") or "result"
+    if len(name) > limit:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext if dot and 0 < len(ext) <= 10 else ""
+        name = name[:limit - len(ext) - 1].rstrip(" .") + "." + ext if ext else name[:limit]
+    return name
 
 
 def _actor(job):
@@ -139,6 +197,40 @@ def _actor(job):
 
 def _transient(exc):
     return isinstance(exc, OperationalError) or database.is_unavailable(exc)
+
+
+class _Heartbeat:
+    """While a job runs, a thread of its runner writes its `heartbeat_at` every HEARTBEAT seconds through a
+    connection of its own: a job that runs long without reporting progress is never taken for one whose process
+    died (and run a second time beside itself); a job whose process died stops beating and is claimed again
+    STALE later. A beat that cannot be written (SQLite's write lock held by the job itself, a row lock on
+    PostgreSQL) is skipped: the job holding that lock cannot be claimed meanwhile anyway."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.engine = db.engine
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"job-heartbeat-{job_id[:8]}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _beat(self):
+        table = Job.__table__
+        while not self.stopped.wait(HEARTBEAT):
+            try:
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    conn.execute(update(table).where(table.c.id == self.job_id, table.c.state == RUNNING)
+                                 .values(heartbeat_at=clock.utcnow()))
+            except Exception as exc:  # noqa: BLE001 — a missed beat; the next one tries again
+                log.info("job %s: heartbeat not written (%s)", self.job_id, type(exc).__name__)
 
 
 def run(job_id):
@@ -156,15 +248,14 @@ def run(job_id):
         if spec is None:
             raise LookupError(f"unknown job kind {kind_name}")
         ctx = Context(job_id, spec)
-        with uow.unit():
+        with _Heartbeat(job_id), uow.unit():
             actor = _actor(job)
             with scope.organization(job.org_id) if job.org_id is not None else nullcontext(), \
                     database.long_statements():
                 result = spec.fn(ctx, actor, params)
     except DomainError as exc:
         db.session.rollback()
-        message = "; ".join(exc.errors) if getattr(exc, "errors", None) else str(exc)
-        _finish(job_id, FAILED_STATE, message or FAILED)
+        _finish(job_id, FAILED_STATE, str(exc) or FAILED)  # the message and its details, as a page shows them
         return FAILED_STATE
     except Exception as exc:  # noqa: BLE001 — every other failure is said to the user in Russian and logged
         db.session.rollback()
@@ -185,18 +276,30 @@ def run(job_id):
 
 # The owner's reads ---------------------------------------------------------------------------------------
 
+def _mine(actor):
+    """The actor's jobs: his own, started in the organization he acts in now (a person with cards in two
+    organizations does not reach one's jobs — their data — from the other)."""
+    return (Job.user_id == actor.user_id) & (
+        Job.org_id.is_(None) if actor.org_id is None else Job.org_id == actor.org_id)
+
+
 def own(actor, job_id):
     """The actor's job (his own only: another's is None, as one that does not exist)."""
-    if actor is None or actor.user_id is None or not isinstance(job_id, str) or len(job_id) != 32:
+    if actor is None or actor.user_id is None or not is_job_id(job_id):
         return None
-    return db.session.scalar(select(Job).where(Job.id == job_id, Job.user_id == actor.user_id))
+    return db.session.scalar(select(Job).where(Job.id == job_id, _mine(actor)))
+
+
+def is_job_id(value):
+    """A job's id as `enqueue` makes it: 32 lowercase hex digits."""
+    return isinstance(value, str) and len(value) == 32 and all(ch in "0123456789abcdef" for ch in value)
 
 
 def own_jobs(actor, limit=100):
     """The actor's jobs, the newest first, each with whether it has a result (one statement)."""
     rows = db.session.execute(
         select(Job, JobResult.file_name, JobResult.size).outerjoin(JobResult, JobResult.job_id == Job.id)
-        .where(Job.user_id == actor.user_id).order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
+        .where(_mine(actor)).order_by(Job.created_at.desc(), Job.id).limit(limit)).all()
     return rows
 
 
@@ -217,7 +320,7 @@ def status(job):
 
 def own_jobs_of_kind(actor, kind, limit=20):
     """The actor's most recent jobs of a kind, the newest first."""
-    return db.session.scalars(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+    return db.session.scalars(select(Job).where(_mine(actor), Job.kind == kind)
                               .order_by(Job.created_at.desc()).limit(limit)).all()
 
 
@@ -227,13 +330,27 @@ def params_of(job):
 
 def latest(actor, kind):
     """The actor's most recent job of a kind (a page shows it when opened again), or None."""
-    return db.session.scalar(select(Job).where(Job.user_id == actor.user_id, Job.kind == kind)
+    return db.session.scalar(select(Job).where(_mine(actor), Job.kind == kind)
                              .order_by(Job.created_at.desc()).limit(1))
 
 
 def queue_length():
     """Jobs waiting or running (for /metrics)."""
     return db.session.scalar(select(func.count(Job.id)).where(Job.state.in_((QUEUED, RUNNING))))
+
+
+def counts_by_kind(state):
+    """{((("kind", kind),)): number} of the jobs in `state`, read from the database (every app server scraped
+    answers the installation's numbers); every registered kind is present, 0 when none."""
+    found = dict(db.session.execute(select(Job.kind, func.count(Job.id)).where(Job.state == state)
+                                    .group_by(Job.kind)).all())
+    return {(("kind", kind),): found.get(kind, 0) for kind in sorted(set(registry.KINDS) | set(found))}
+
+
+metrics.register_gauge("jobs_queued", "Background jobs waiting to be run, by kind (the database's count).",
+                       lambda: counts_by_kind(QUEUED))
+metrics.register_gauge("jobs_running", "Background jobs being run, by kind (the database's count).",
+                       lambda: counts_by_kind(RUNNING))
 
 
 def orphans(limit=10):
