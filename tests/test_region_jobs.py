@@ -1,0 +1,179 @@
+"""The regional roll-ups as background jobs (issue 20.2, reports/region_jobs.py): «Сформировать .xlsx в фоне» on
+every regional page, the progress per organization, the workbook kept for the owner only, and the scope taken
+again when the job runs (a card moved or deactivated since gets nothing of the old scope)."""
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from models import Job, RegionStaff, User, db
+from reports import region_jobs
+from services import uow
+from services.jobs import core as jobs, registry
+from tests.factories import PASSWORD, actor_of
+from tests.test_region import student_names
+from tests.test_region import region as _region_fixture
+
+region = _region_fixture  # the fixture of tests/test_region.py
+
+PAGES = {"results": "/regional/", "movement": "/regional/movement/", "activity": "/regional/activity/",
+         "deadlines": "/regional/deadlines/", "oo1": "/regional/oo1/", "control": "/regional/control/"}
+
+
+@pytest.fixture
+def sync(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_BACKEND", "sync")
+
+
+def _book_text(data):
+    book = load_workbook(io.BytesIO(data))
+    return " ".join(str(c.value) for ws in book.worksheets for r in ws.iter_rows() for c in r if c.value is not None)
+
+
+SEEN = set()
+
+
+def _last_job():
+    """The job the last request queued (the clock is frozen: every job has the same `created_at`)."""
+    fresh = db.session.scalars(select(Job).where(Job.kind == region_jobs.KIND, Job.id.not_in(SEEN))).all()
+    assert len(fresh) == 1
+    SEEN.add(fresh[0].id)
+    return fresh[0]
+
+
+def test_every_roll_up_as_a_job_with_its_progress_and_result(region, sync, browser):
+    b = browser()
+    b.login("reg.all")
+    names = student_names(region)
+    for kind, page in PAGES.items():
+        text = b.get(page + "?year=2026/2027").get_data(as_text=True)
+        assert "Сформировать .xlsx в фоне" in text and "/static/jobs.js" in text, kind
+        started = b.post("/regional/job", {"kind": kind, "year": "2026/2027", "period": "2" if kind == "results"
+                                           else "", "start": "01.09.2026", "end": "20.11.2026"})
+        assert started.status_code == 302 and started.location.split("?")[0].endswith(page), kind
+        job = _last_job()
+        assert job.state == "done", (kind, job.error)
+        assert (job.progress_done, job.progress_total) == (2, 2), kind  # one step per organization
+        assert job.org_id is None and job.user_id == db.session.scalar(select(User.id).where(User.login == "reg.all"))
+        follow = b.get(started.location).get_data(as_text=True)
+        assert f'data-status-url="/jobs/status/{job.id}"' in follow and "Скачать .xlsx" in follow, kind
+        download = b.get(f"/jobs/download/{job.id}")
+        assert download.status_code == 200 and download.headers["Content-Disposition"].endswith(".xlsx"), kind
+        text = _book_text(download.data)
+        assert "Орг A" in text and "Орг B" in text, kind
+        assert not [n for n in names if n in text], kind
+        assert "/jobs/download/" + job.id in b.get("/jobs/").get_data(as_text=True)
+    # One school's grades and classes.
+    started = b.post("/regional/job", {"kind": "results", "year": "2026/2027", "period": "2",
+                                       "org": str(region.a.org.id)})
+    assert started.location.split("?")[0].endswith(f"/regional/school/{region.a.org.id}/")
+    text = _book_text(b.get(f"/jobs/download/{_last_job().id}").data)
+    assert "5-е классы (параллель)" in text and "Орг B" not in text
+
+
+def test_another_user_cannot_follow_or_fetch_the_job(region, sync, browser):
+    b = browser()
+    b.login("reg.all")
+    b.post("/regional/job", {"kind": "results", "year": "2026/2027", "period": "2"})
+    job = _last_job()
+    assert job.state == "done"
+    for login in ("mun.a", "a.admin", "root"):
+        other = browser()
+        other.login(login)
+        assert other.get(f"/jobs/download/{job.id}").status_code in (403, 404), login
+        assert other.get(f"/jobs/status/{job.id}").status_code in (403, 404), login
+        assert job.id not in other.get("/jobs/").get_data(as_text=True), login
+
+
+def test_a_municipal_specialist_cannot_ask_for_another_municipalitys_school(region, sync, browser):
+    b = browser()
+    b.login("mun.a")
+    before = db.session.query(Job).count()
+    for org in (str(region.b.org.id), "999999", "abc", "-1"):
+        assert b.post("/regional/job", {"kind": "results", "year": "2026/2027", "org": org}).status_code == 404, org
+    assert b.post("/regional/job", {"kind": "students", "year": "2026/2027"}).status_code == 404
+    assert db.session.query(Job).count() == before
+    # Bad input: a Russian message, no job.
+    for data in ({"kind": "results", "year": "2026"}, {"kind": "results", "year": "2026/2030"},
+                 {"kind": "results", "year": "2026/2027", "period": "abc"},
+                 {"kind": "movement", "year": "2026/2027", "start": "31.02.2026"},
+                 {"kind": "activity", "year": "2026/2027", "start": "20.11.2026", "end": "01.11.2026"}):
+        page = b.post("/regional/job", data, follow_redirects=True)
+        assert page.status_code == 200, data
+        assert db.session.query(Job).count() == before, data
+    # His own municipality's roll-up: only his schools, in the job as on the page.
+    b.post("/regional/job", {"kind": "oo1", "year": "2026/2027"})
+    job = _last_job()
+    assert job.state == "done" and job.progress_total == 1
+    text = _book_text(b.get(f"/jobs/download/{job.id}").data)
+    assert "Орг A" in text and "Орг B" not in text
+
+
+def _queued(login, kind="results", **params):
+    actor = actor_of(login)
+    with uow.unit():
+        return region_jobs.start(actor, kind, "2026/2027", **params)
+
+
+def _run(job_id):
+    jobs.run(job_id)
+    db.session.expire_all()
+    return db.session.get(Job, job_id)
+
+
+def test_the_job_takes_the_scope_again_when_it_runs(region, app, monkeypatch):
+    monkeypatch.setitem(registry.BACKEND, "dispatch", lambda job_id: None)  # queued, not run: the test runs it
+    card = db.session.scalar(select(RegionStaff).join(User).where(User.login == "mun.a"))
+    # Moved to the second municipality (Орг B's) between the queue and the run: nothing of either.
+    job_id = _queued("mun.a", "control")
+    card.municipality_id = region.region.second.id
+    db.session.commit()
+    job = _run(job_id)
+    assert job.state == "failed" and "изменилась" in job.error
+    assert db.session.get(type(job), job_id) and jobs.result_of(actor_of("mun.a"), job_id) is None
+    # A school of his old municipality asked for, then moved: refused too.
+    card.municipality_id = region.region.first.id
+    db.session.commit()
+    job_id = _queued("mun.a", org_id=region.a.org.id)
+    card.municipality_id = region.region.second.id
+    db.session.commit()
+    assert _run(job_id).state == "failed"
+    # Deactivated: nothing.
+    card.municipality_id = region.region.first.id
+    db.session.commit()
+    job_id = _queued("mun.a")
+    card.active = False
+    db.session.commit()
+    job = _run(job_id)
+    assert job.state == "failed" and "карточки специалиста" in job.error
+    # Blocked: nothing.
+    card.active = True
+    db.session.commit()
+    job_id = _queued("mun.a")
+    db.session.execute(User.__table__.update().where(User.login == "mun.a").values(is_blocked=True))
+    db.session.commit()
+    assert _run(job_id).state == "failed"
+    # The organization moved out of his municipality: the job of the unchanged card sees it no more.
+    db.session.execute(User.__table__.update().where(User.login == "mun.a").values(is_blocked=False))
+    db.session.commit()
+    job_id = _queued("mun.a", "oo1")
+    region.a.org.municipality_id = region.region.second.id
+    db.session.commit()
+    job = _run(job_id)
+    assert job.state == "done" and job.progress_total == 0
+    text = _book_text(jobs.result_of(actor_of("mun.a"), job_id).content)
+    assert "Орг A" not in text
+
+
+def test_a_large_scope_builds_the_heavy_roll_ups_in_the_background_only(region, sync, browser, monkeypatch):
+    monkeypatch.setattr(region_jobs, "INLINE_LIMIT", 1)
+    b = browser()
+    b.login("reg.all")
+    for page in ("/regional/oo1/", "/regional/control/"):
+        text = b.get(page).get_data(as_text=True)
+        assert "формируется только в фоне" in text and "Сформировать .xlsx в фоне" in text, page
+        assert "Орг A" not in text, page
+    assert "Орг A" in b.get("/regional/").get_data(as_text=True)  # the set-based ones stay on the page
+    assert db.session.scalar(select(User.id).where(User.login == "reg.all"))
+    assert PASSWORD
