@@ -46,6 +46,12 @@ FIGURES = dict(students=True, exempt=True, none=True, average=True, overall=True
 ARRIVALS = (MovementKind.ENROLLMENT.value,)
 DEPARTURES = (MovementKind.WITHDRAWAL.value, MovementKind.EXPULSION.value, MovementKind.GRADUATION.value)
 KIND_LABELS = {"staff": "Сотрудники", "student": "Обучающиеся", "parent": "Родители"}
+# A group of fewer students than this shows its size only: its «5»/«4»/«3»/«2», percentages and average would tell
+# a child's own results (a class of 2: «1 отличник, 1 с «2»»). Every row: a class, a grade, a school, the total.
+MIN_GROUP = 5
+SMALL_MARK = " *"
+SMALL_NOTE = (f"* Группа меньше {MIN_GROUP} обучающихся: показано только число учеников — по отметкам и процентам "
+              "такой группы можно узнать результаты отдельных детей.")
 
 
 def _noop(done, total, text):
@@ -203,6 +209,20 @@ def _grades(members, counted, values, sums):
     return units
 
 
+def _small(unit):
+    return 0 < unit.students < MIN_GROUP
+
+
+def _row(unit, label=None):
+    """[label, classes, figures…] of a unit; a small group's figures left empty, its label marked."""
+    values = figure_values(unit.figures, **FIGURES)
+    label = unit.label if label is None else label
+    if _small(unit):
+        values = [unit.students] + [None] * (len(values) - 1)  # «Учеников» is the first figure
+        label += SMALL_MARK
+    return [label, unit.classes] + values
+
+
 def results_document(actor, res, org=None):
     """The results as a Document (the page and the .xlsx): per school, or one school's grades and classes."""
     title = "Успеваемость, качество знаний и наполняемость" + (f": {org.short_name}" if org else " по организациям")
@@ -212,23 +232,24 @@ def results_document(actor, res, org=None):
     first = [Column("Параллель / класс", "text", 24)] if org else [
         Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
     table = sheet.table(first + [Column("Классов", "int", 8)] + figure_columns(**FIGURES))
+    units = list(res.grades.get(org.id, [])) + res.schools[:1] if org else res.schools + [res.total]
     if org:
         for unit in res.grades.get(org.id, []):
             style = "group" if "параллель" in unit.label else ""
-            table.add([unit.label, unit.classes] + figure_values(unit.figures, **FIGURES), style)
+            table.add(_row(unit), style)
     else:
         for unit in res.schools:
-            table.add([unit.municipality, unit.label, unit.classes] + figure_values(unit.figures, **FIGURES),
-                      links={1: unit.org_id})
+            table.add([unit.municipality] + _row(unit), links={1: unit.org_id})
     if not org:
-        table.add(["", res.total.label, res.total.classes] + figure_values(res.total.figures, **FIGURES), "total")
+        table.add([""] + _row(res.total), "total")
     else:
-        unit = res.schools[0]
-        table.add(["Всего по организации", unit.classes] + figure_values(unit.figures, **FIGURES), "total")
+        table.add(_row(res.schools[0], "Всего по организации"), "total")
     sheet.text("Ученики — состав классов на последний день периода; отметки — за период (за год — годовые), "
                "как в отчёте школы «Итоги успеваемости и качества знаний»; строки параллелей, организаций и итог "
                "считаются по всем их ученикам. Средний балл — взвешенный по отметкам уроков периода. Сведения "
                "обезличены: ни одной фамилии, ни одной строки ученика.", "note")
+    if any(_small(u) for u in units):
+        sheet.text(SMALL_NOTE, "note")
     if res.missing:
         sheet.text("Нет учебного года или периода: " + ", ".join(res.missing), "note")
     return doc

@@ -7,11 +7,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from models import Job, RegionStaff, User, db
-from reports import region_jobs
+from models import Job, Municipality, Region, RegionStaff, User, db
+from reports import region_jobs, region_reports as rollup
 from services import uow
 from services.jobs import core as jobs, registry
-from tests.factories import PASSWORD, actor_of
+from tests.factories import PASSWORD, actor_of, jr_period_mark, make_student
 from tests.test_region import student_names
 from tests.test_region import region as _region_fixture
 
@@ -177,3 +177,105 @@ def test_a_large_scope_builds_the_heavy_roll_ups_in_the_background_only(region, 
     assert "Орг A" in b.get("/regional/").get_data(as_text=True)  # the set-based ones stay on the page
     assert db.session.scalar(select(User.id).where(User.login == "reg.all"))
     assert PASSWORD
+
+
+# -- the installation administrator's cards: refusals in Russian, never a 500 ------------------------------
+
+def _flashes(page):
+    return page.get_data(as_text=True)
+
+
+def test_a_municipality_or_region_in_use_is_not_deleted(region, browser):
+    b = browser()
+    b.login("root")
+    first, second = region.region.first, region.region.second
+    page = b.post("/municipalities/delete/", {"id": str(second.id), "url": "/municipalities/"}, follow_redirects=True)
+    assert page.status_code == 200 and "Муниципалитет «Второй район» не удалён: в нём 1 организация" in _flashes(page)
+    page = b.post("/municipalities/delete/", {"id": str(first.id), "url": "/municipalities/"}, follow_redirects=True)
+    assert page.status_code == 200 and "не удалён" in _flashes(page)
+    page = b.post("/regions/delete/", {"id": str(region.region.region.id), "url": "/regions/"}, follow_redirects=True)
+    assert page.status_code == 200 and "Регион «Тестовый край» не удалён: в нём 2 муниципалитета" in _flashes(page)
+    db.session.expire_all()
+    assert db.session.query(Municipality).count() == 2 and db.session.query(Region).count() == 1
+    # Emptied: deleted.
+    region.b.org.municipality_id = None
+    db.session.commit()
+    assert b.post("/municipalities/delete/", {"id": str(second.id), "url": "/municipalities/"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.query(Municipality).count() == 1
+
+
+def test_moving_an_organization_changes_the_scopes_at_once(region, browser):
+    mun = browser()
+    mun.login("mun.a")
+    assert "Орг B" not in mun.get("/regional/?year=2026/2027").get_data(as_text=True)
+    assert mun.get(f"/regional/school/{region.b.org.id}/").status_code == 404
+    region.b.org.municipality_id = region.region.first.id
+    region.a.org.municipality_id = region.region.second.id
+    db.session.commit()
+    text = mun.get("/regional/?year=2026/2027").get_data(as_text=True)
+    assert "Орг B" in text and "Орг A" not in text
+    assert mun.get(f"/regional/school/{region.a.org.id}/").status_code == 404
+    assert mun.get(f"/regional/school/{region.b.org.id}/").status_code == 200
+
+
+def test_the_installation_administrators_account_is_no_specialist(region, browser):
+    b = browser()
+    b.login("root")
+    root = db.session.scalar(select(User).where(User.login == "root"))
+    before = db.session.query(RegionStaff).count()
+    page = b.post("/region-staff/new/", {"full_name": "Админ", "position": "", "user": str(root.id),
+                                         "region": str(region.region.region.id), "municipality": "", "active": "y"},
+                  follow_redirects=True)
+    assert page.status_code == 200 and "администратора установки" in page.get_data(as_text=True)
+    assert db.session.query(RegionStaff).count() == before
+    # A municipality of another region: refused.
+    other = Region(name="Другой край")
+    far = Municipality(region=other, name="Дальний район")
+    db.session.add_all([other, far])
+    db.session.commit()
+    fresh = db.session.scalar(select(User).where(User.login == "mun.a"))
+    page = b.post("/region-staff/new/", {"full_name": "Второй", "position": "", "user": str(fresh.id),
+                                         "region": str(region.region.region.id), "municipality": str(far.id),
+                                         "active": "y"}, follow_redirects=True)
+    assert page.status_code == 200 and "не входит в выбранный регион" in page.get_data(as_text=True)
+
+
+def test_a_blocked_specialist_signs_in_no_more(region, browser):
+    db.session.execute(User.__table__.update().where(User.login == "mun.a").values(is_blocked=True))
+    db.session.commit()
+    b = browser()
+    page = b.post("/login", {"login": "mun.a", "password": PASSWORD}, follow_redirects=True)
+    assert page.status_code == 401 and "Учётная запись заблокирована" in page.get_data(as_text=True)
+    assert b.get("/regional/").status_code in (302, 401, 403)
+
+
+# -- small groups -------------------------------------------------------------------------------------------
+
+def _rows(doc):
+    table = doc.sheets[0].blocks[0]
+    return {row.values[0]: row.values for row in table.rows}, [b.text for b in doc.sheets[0].blocks[1:]]
+
+
+def test_a_small_groups_results_are_not_shown(region):
+    """A class of 1–4 students shows its size only (its marks would be a child's own), with the footnote;
+    a group of 5 or more shows its figures."""
+    actor = actor_of("reg.all")
+    a = region.a
+    doc = rollup.results_document(actor, rollup.results(actor, "2026/2027", 2, org_id=a.org.id), org=a.org)
+    rows, notes = _rows(doc)
+    small = rows["6Б *"]
+    assert small[2] == 1 and all(v is None for v in small[3:]), small
+    assert any("меньше 5 обучающихся" in n for n in notes)
+    for i, name in enumerate(("Пятов", "Шестов", "Седьмов")):
+        jr_period_mark(make_student(a.org, a.klass, name, "Пётр"), a.math, a.period, "4")
+    db.session.commit()
+    doc = rollup.results_document(actor, rollup.results(actor, "2026/2027", 2, org_id=a.org.id), org=a.org)
+    rows, _ = _rows(doc)
+    five = rows[a.klass.name]
+    assert five[2] >= 5 and five[4] is not None, five  # N and the counts shown
+    # The region's page: the small school's row is marked; the school's total figure is not shown.
+    region_doc = rollup.results_document(actor, rollup.results(actor, "2026/2027", 2))
+    table = region_doc.sheets[0].blocks[0]
+    b_row = next(r for r in table.rows if r.values[1].startswith("Орг B"))
+    assert b_row.values[1] == "Орг B *" and all(v is None for v in b_row.values[4:])

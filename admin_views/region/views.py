@@ -192,12 +192,18 @@ class RegionView(SecureModelView):
     form_columns = ("name",)
     column_default_sort = "name"
 
+    def on_model_delete(self, model):
+        region_scope.check_delete(model)
+
 
 class MunicipalityView(SecureModelView):
     view_key = "municipality"
     column_list = ("name", "region")
     form_columns = ("region", "name")
     column_default_sort = "name"
+
+    def on_model_delete(self, model):
+        region_scope.check_delete(model)
 
 
 class RegionStaffView(SecureModelView):
