@@ -229,8 +229,9 @@ def results_document(actor, res, org=None):
     doc = _scope_doc(actor, "region-results", title, [("Учебный год", res.year_name), ("Период", res.period_label)],
                      slug("region-uspevaemost", res.year_name, res.period_label, org.short_name if org else ""))
     sheet = doc.sheet("Итоги")
+    # The organization first: a sheet split over pages repeats the columns that name a row (reports/render.py).
     first = [Column("Параллель / класс", "text", 24)] if org else [
-        Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
+        Column("Организация", "text", 30), Column("Муниципалитет", "text", 20)]
     table = sheet.table(first + [Column("Классов", "int", 8)] + figure_columns(**FIGURES))
     units = list(res.grades.get(org.id, [])) + res.schools[:1] if org else res.schools + [res.total]
     if org:
@@ -239,9 +240,11 @@ def results_document(actor, res, org=None):
             table.add(_row(unit), style)
     else:
         for unit in res.schools:
-            table.add([unit.municipality] + _row(unit), links={1: unit.org_id})
+            row = _row(unit)
+            table.add(row[:1] + [unit.municipality] + row[1:], links={0: unit.org_id})
     if not org:
-        table.add([""] + _row(res.total), "total")
+        row = _row(res.total)
+        table.add(row[:1] + [""] + row[1:], "total")
     else:
         table.add(_row(res.schools[0], "Всего по организации"), "total")
     sheet.text("Ученики — состав классов на последний день периода; отметки — за период (за год — годовые), "
@@ -330,7 +333,7 @@ def activity_document(actor, start, end, progress=None):
     orgs, counts = activity(actor, start, end, progress)
     doc = _scope_doc(actor, "region-activity", "Активность пользователей по организациям",
                      [("Период", date_range(start, end))], slug("region-aktivnost", start.isoformat(), end.isoformat()))
-    columns = [Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
+    columns = [Column("Организация", "text", 30), Column("Муниципалитет", "text", 20)]
     groups = [("", 2)]
     for kind in KIND_LABELS:
         columns += [Column("Учётных записей", "int", 9), Column("Входили хоть раз, %", "pct", 9),
@@ -339,13 +342,13 @@ def activity_document(actor, start, end, progress=None):
     table = doc.sheet("Активность").table(columns, groups=groups)
     totals = defaultdict(lambda: [0, 0, 0])
     for org in orgs:
-        values = [org.municipality_name, org.short_name]
+        values = [org.short_name, org.municipality_name]
         for kind in KIND_LABELS:
             accounts, ever, signins = counts.get((org.id, kind), (0, 0, 0))
             values += [accounts, percent(ever, accounts), signins]
             totals[kind] = [t + v for t, v in zip(totals[kind], (accounts, ever, signins))]
         table.add(values)
-    values = ["", "Всего"]
+    values = ["Всего", ""]
     for kind in KIND_LABELS:
         accounts, ever, signins = totals[kind]
         values += [accounts, percent(ever, accounts), signins]
@@ -430,8 +433,9 @@ def deadlines_document(actor, year_name, today, progress=None):
         table.add([row.org.municipality_name, row.org.short_name, "да" if row.year is not None else "нет",
                    row.deadline, row.classes, *parts[:1], row.assignments, *parts[1:], state],
                   "risk" if state == "просрочено" else "")
-    doc.sheets[0].text("Срок «Учебный план, КТП и расписание» — 15 сентября (Положение 001 §§6.4, 6.6, 7.3; "
-                       "services/control/rules.py). Учебный план — с предметами; КТП — с темами.", "note")
+    doc.sheets[0].text("Срок «Учебный план, КТП и расписание» — 15 сентября (Положение 001 §§6.4, 6.6, 7.3), если "
+                       "в «Сроках регламента» организации не указан другой. Учебный план — с предметами; КТП — с "
+                       "темами; «выполнено» — все доли по 100 %.", "note")
     return doc
 
 

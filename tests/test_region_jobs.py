@@ -277,5 +277,5 @@ def test_a_small_groups_results_are_not_shown(region):
     # The region's page: the small school's row is marked; the school's total figure is not shown.
     region_doc = rollup.results_document(actor, rollup.results(actor, "2026/2027", 2))
     table = region_doc.sheets[0].blocks[0]
-    b_row = next(r for r in table.rows if r.values[1].startswith("Орг B"))
-    assert b_row.values[1] == "Орг B *" and all(v is None for v in b_row.values[4:])
+    b_row = next(r for r in table.rows if r.values[0].startswith("Орг B"))
+    assert b_row.values[0] == "Орг B *" and all(v is None for v in b_row.values[4:])
