@@ -279,3 +279,53 @@ def test_a_small_groups_results_are_not_shown(region):
     table = region_doc.sheets[0].blocks[0]
     b_row = next(r for r in table.rows if r.values[0].startswith("Орг B"))
     assert b_row.values[0] == "Орг B *" and all(v is None for v in b_row.values[4:])
+
+
+# -- every endpoint with another municipality's ids ----------------------------------------------------------
+
+def test_no_endpoint_opens_another_municipalitys_rows_to_a_municipal_specialist(region, app, browser):
+    """Every GET endpoint of the application, each of its path's numbers set to an id of Орг B's (the
+    organization, its year, period, classes, students, staff) and the regional pages' parameters too: a
+    municipal specialist of A's municipality gets a refusal, or a page that names nothing of B."""
+    b_ns = region.b
+    ids = {b_ns.org.id, b_ns.year.id, b_ns.period.id, b_ns.klass.id, b_ns.other_class.id, b_ns.student.id,
+           b_ns.classmate.id, b_ns.teacher.id}
+    secrets = ["Орг B", b_ns.student.last_name + " " + b_ns.student.first_name, "Соседов"]
+    b = browser()
+    b.login("mun.a")
+    opened = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        names = [a for a in rule.arguments]
+        if any(rule._converters.get(n).__class__.__name__ != "IntegerConverter" for n in names):
+            continue  # a path of text (a report's key, a job's id): walked by the page matrix
+        for pk in sorted(ids) if names else [None]:
+            url = rule.rule
+            for n in names:
+                url = url.replace(f"<int:{n}>", str(pk))
+            for query in ("", f"?id={pk}&org_id={pk}&class_id={pk}&year_id={pk}&student_id={pk}&org={pk}"):
+                response = b.get(url + query)
+                if response.status_code == 200:
+                    text = response.get_data(as_text=True)
+                    leaked = [s for s in secrets if s in text]
+                    assert not leaked, (url + query, leaked)
+                    opened.append(rule.endpoint)
+    assert "regional.index" in opened
+
+
+def test_bad_years_and_periods_on_the_pages_are_russian_messages(region, browser):
+    b = browser()
+    b.login("mun.a")
+    for url, words in (("/regional/?year=2026/2030", "укажите его как 2026/2027"),
+                       ("/regional/?year=2026/2027&period=abc", "укажите номер периода"),
+                       ("/regional/?year=2026/2027&period=9", "укажите номер периода"),
+                       (f"/regional/school/{region.a.org.id}/?period=0", "укажите номер периода"),
+                       ("/regional/deadlines/?year=9999/10000", "укажите его как 2026/2027"),
+                       ("/regional/oo1/?end=32.13.2026", "не дата"),
+                       ("/regional/movement/?start=01.01.0001", "не дата")):
+        page = b.get(url)
+        assert page.status_code == 200 and words in page.get_data(as_text=True), url
+    # A period the organizations have not: named as missing, no 500.
+    page = b.get("/regional/?year=2026/2027&period=5")
+    assert page.status_code == 200 and "Нет учебного года или периода" in page.get_data(as_text=True)
