@@ -329,3 +329,19 @@ def test_bad_years_and_periods_on_the_pages_are_russian_messages(region, browser
     # A period the organizations have not: named as missing, no 500.
     page = b.get("/regional/?year=2026/2027&period=5")
     assert page.status_code == 200 and "Нет учебного года или периода" in page.get_data(as_text=True)
+
+
+def test_a_municipality_without_organizations_shows_empty_pages(region, sync, browser):
+    region.a.org.municipality_id = None
+    db.session.commit()
+    b = browser()
+    b.login("mun.a")
+    for page in PAGES.values():
+        response = b.get(page + "?year=2026/2027&period=2")
+        assert response.status_code == 200, page
+        assert "Орг A" not in response.get_data(as_text=True), page
+        assert "пока нет организаций" in response.get_data(as_text=True), page
+        assert b.get(page + "?year=2026/2027&format=xlsx").status_code == 200, page
+    b.post("/regional/job", {"kind": "control", "year": "2026/2027"})
+    job = _last_job()
+    assert job.state == "done" and job.progress_total == 0
