@@ -80,7 +80,7 @@ def start(actor, kind, year, period=None, start_date=None, end_date=None, org_id
     return jobs.enqueue(actor, KIND, params, title=title)
 
 
-def latest(actor, kind):
-    """The actor's most recent job of this roll-up, or None."""
-    return next((job for job in jobs.own_jobs_of_kind(actor, KIND) if jobs.params_of(job).get("kind") == kind),
-                None)
+def latest(actor, kind, org_id=None):
+    """The actor's most recent job of this roll-up (of one organization's drill-down: `org_id`), or None."""
+    return next((job for job in jobs.own_jobs_of_kind(actor, KIND) if jobs.params_of(job).get("kind") == kind
+                 and jobs.params_of(job).get("org_id") == org_id), None)

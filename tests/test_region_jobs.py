@@ -68,8 +68,13 @@ def test_every_roll_up_as_a_job_with_its_progress_and_result(region, sync, brows
     started = b.post("/regional/job", {"kind": "results", "year": "2026/2027", "period": "2",
                                        "org": str(region.a.org.id)})
     assert started.location.split("?")[0].endswith(f"/regional/school/{region.a.org.id}/")
-    text = _book_text(b.get(f"/jobs/download/{_last_job().id}").data)
+    school_job = _last_job()
+    text = _book_text(b.get(f"/jobs/download/{school_job.id}").data)
     assert "5-е классы (параллель)" in text and "Орг B" not in text
+    # Each page follows its own job: the school's drill-down its, the region's page the region's.
+    assert school_job.id in b.get(started.location).get_data(as_text=True)
+    assert school_job.id not in b.get("/regional/?year=2026/2027").get_data(as_text=True)
+    assert school_job.id not in b.get(f"/regional/school/{region.b.org.id}/").get_data(as_text=True)
 
 
 def test_another_user_cannot_follow_or_fetch_the_job(region, sync, browser):

@@ -61,7 +61,7 @@ class RegionPage(SecurePage):
         kind = "results" if args.get("page") in ("index", "school") else args.get("page")
         can_export = self.meets_verb("export")
         args.update(kind=kind, background=can_export, no_orgs=not self.actor.region_org_ids,
-                    background_job=region_jobs.latest(self.actor, kind) if can_export else None)
+                    background_job=region_jobs.latest(self.actor, kind, args.get("org_id")) if can_export else None)
         try:
             query, fmt, year = self._query()
             heavy = region_jobs.is_heavy(self.actor, kind)
