@@ -290,12 +290,15 @@ def test_a_small_groups_results_are_not_shown(region):
 
 def test_no_endpoint_opens_another_municipalitys_rows_to_a_municipal_specialist(region, app, browser):
     """Every GET endpoint of the application, each of its path's numbers set to an id of Орг B's (the
-    organization, its year, period, classes, students, staff) and the regional pages' parameters too: a
-    municipal specialist of A's municipality gets a refusal, or a page that names nothing of B."""
+    organization, its year, period, classes, students, staff) or of his own A's students, and the usual query
+    parameters too: a municipal specialist of A's municipality gets a refusal, or a page that names nothing of B
+    and no student."""
     b_ns = region.b
     ids = {b_ns.org.id, b_ns.year.id, b_ns.period.id, b_ns.klass.id, b_ns.other_class.id, b_ns.student.id,
            b_ns.classmate.id, b_ns.teacher.id}
-    secrets = ["Орг B", b_ns.student.last_name + " " + b_ns.student.first_name, "Соседов"]
+    # His own municipality's students too: no person's page, whatever the id.
+    ids |= {region.a.student.id, region.a.classmate.id, region.a.stranger.id, region.a.klass.id}
+    secrets = ["Орг B"] + [n for n in student_names(region) if len(n) > 4]
     b = browser()
     b.login("mun.a")
     opened = []
