@@ -46,6 +46,12 @@ FIGURES = dict(students=True, exempt=True, none=True, average=True, overall=True
 ARRIVALS = (MovementKind.ENROLLMENT.value,)
 DEPARTURES = (MovementKind.WITHDRAWAL.value, MovementKind.EXPULSION.value, MovementKind.GRADUATION.value)
 KIND_LABELS = {"staff": "Сотрудники", "student": "Обучающиеся", "parent": "Родители"}
+# A group of fewer students than this shows its size only: its «5»/«4»/«3»/«2», percentages and average would tell
+# a child's own results (a class of 2: «1 отличник, 1 с «2»»). Every row: a class, a grade, a school, the total.
+MIN_GROUP = 5
+SMALL_MARK = " *"
+SMALL_NOTE = (f"* Группа меньше {MIN_GROUP} обучающихся: показано только число учеников — по отметкам и процентам "
+              "такой группы можно узнать результаты отдельных детей.")
 
 
 def _noop(done, total, text):
@@ -203,32 +209,50 @@ def _grades(members, counted, values, sums):
     return units
 
 
+def _small(unit):
+    return 0 < unit.students < MIN_GROUP
+
+
+def _row(unit, label=None):
+    """[label, classes, figures…] of a unit; a small group's figures left empty, its label marked."""
+    values = figure_values(unit.figures, **FIGURES)
+    label = unit.label if label is None else label
+    if _small(unit):
+        values = [unit.students] + [None] * (len(values) - 1)  # «Учеников» is the first figure
+        label += SMALL_MARK
+    return [label, unit.classes] + values
+
+
 def results_document(actor, res, org=None):
     """The results as a Document (the page and the .xlsx): per school, or one school's grades and classes."""
     title = "Успеваемость, качество знаний и наполняемость" + (f": {org.short_name}" if org else " по организациям")
     doc = _scope_doc(actor, "region-results", title, [("Учебный год", res.year_name), ("Период", res.period_label)],
                      slug("region-uspevaemost", res.year_name, res.period_label, org.short_name if org else ""))
     sheet = doc.sheet("Итоги")
+    # The organization first: a sheet split over pages repeats the columns that name a row (reports/render.py).
     first = [Column("Параллель / класс", "text", 24)] if org else [
-        Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
+        Column("Организация", "text", 30), Column("Муниципалитет", "text", 20)]
     table = sheet.table(first + [Column("Классов", "int", 8)] + figure_columns(**FIGURES))
+    units = list(res.grades.get(org.id, [])) + res.schools[:1] if org else res.schools + [res.total]
     if org:
         for unit in res.grades.get(org.id, []):
             style = "group" if "параллель" in unit.label else ""
-            table.add([unit.label, unit.classes] + figure_values(unit.figures, **FIGURES), style)
+            table.add(_row(unit), style)
     else:
         for unit in res.schools:
-            table.add([unit.municipality, unit.label, unit.classes] + figure_values(unit.figures, **FIGURES),
-                      links={1: unit.org_id})
+            row = _row(unit)
+            table.add(row[:1] + [unit.municipality] + row[1:], links={0: unit.org_id})
     if not org:
-        table.add(["", res.total.label, res.total.classes] + figure_values(res.total.figures, **FIGURES), "total")
+        row = _row(res.total)
+        table.add(row[:1] + [""] + row[1:], "total")
     else:
-        unit = res.schools[0]
-        table.add(["Всего по организации", unit.classes] + figure_values(unit.figures, **FIGURES), "total")
+        table.add(_row(res.schools[0], "Всего по организации"), "total")
     sheet.text("Ученики — состав классов на последний день периода; отметки — за период (за год — годовые), "
                "как в отчёте школы «Итоги успеваемости и качества знаний»; строки параллелей, организаций и итог "
                "считаются по всем их ученикам. Средний балл — взвешенный по отметкам уроков периода. Сведения "
                "обезличены: ни одной фамилии, ни одной строки ученика.", "note")
+    if any(_small(u) for u in units):
+        sheet.text(SMALL_NOTE, "note")
     if res.missing:
         sheet.text("Нет учебного года или периода: " + ", ".join(res.missing), "note")
     return doc
@@ -309,7 +333,7 @@ def activity_document(actor, start, end, progress=None):
     orgs, counts = activity(actor, start, end, progress)
     doc = _scope_doc(actor, "region-activity", "Активность пользователей по организациям",
                      [("Период", date_range(start, end))], slug("region-aktivnost", start.isoformat(), end.isoformat()))
-    columns = [Column("Муниципалитет", "text", 20), Column("Организация", "text", 30)]
+    columns = [Column("Организация", "text", 30), Column("Муниципалитет", "text", 20)]
     groups = [("", 2)]
     for kind in KIND_LABELS:
         columns += [Column("Учётных записей", "int", 9), Column("Входили хоть раз, %", "pct", 9),
@@ -318,13 +342,13 @@ def activity_document(actor, start, end, progress=None):
     table = doc.sheet("Активность").table(columns, groups=groups)
     totals = defaultdict(lambda: [0, 0, 0])
     for org in orgs:
-        values = [org.municipality_name, org.short_name]
+        values = [org.short_name, org.municipality_name]
         for kind in KIND_LABELS:
             accounts, ever, signins = counts.get((org.id, kind), (0, 0, 0))
             values += [accounts, percent(ever, accounts), signins]
             totals[kind] = [t + v for t, v in zip(totals[kind], (accounts, ever, signins))]
         table.add(values)
-    values = ["", "Всего"]
+    values = ["Всего", ""]
     for kind in KIND_LABELS:
         accounts, ever, signins = totals[kind]
         values += [accounts, percent(ever, accounts), signins]
@@ -409,8 +433,9 @@ def deadlines_document(actor, year_name, today, progress=None):
         table.add([row.org.municipality_name, row.org.short_name, "да" if row.year is not None else "нет",
                    row.deadline, row.classes, *parts[:1], row.assignments, *parts[1:], state],
                   "risk" if state == "просрочено" else "")
-    doc.sheets[0].text("Срок «Учебный план, КТП и расписание» — 15 сентября (Положение 001 §§6.4, 6.6, 7.3; "
-                       "services/control/rules.py). Учебный план — с предметами; КТП — с темами.", "note")
+    doc.sheets[0].text("Срок «Учебный план, КТП и расписание» — 15 сентября (Положение 001 §§6.4, 6.6, 7.3), если "
+                       "в «Сроках регламента» организации не указан другой. Учебный план — с предметами; КТП — с "
+                       "темами; «выполнено» — все доли по 100 %.", "note")
     return doc
 
 

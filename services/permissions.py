@@ -965,7 +965,7 @@ TABLE = {
     # -- end rollover and control --
     # «Мои задания» (services/jobs/): every user lists, follows, downloads and repeats his own background jobs
     # (services/jobs/core.py `own`: another's job is «не найдено»); no role reads another's.
-    "jobs": Entry(None, {**{role: Grant(READ | {"retry"}) for role in (A, HR, DEP, DIR, CT, T, ST, PA)},
+    "jobs": Entry(None, {**{role: Grant(READ | {"retry"}) for role in (A, HR, DEP, DIR, CT, T, ST, PA, REG)},
                          SUPER: Grant(READ | {"retry"}, installation=True)}),
     # -- messages (issue 16.1–2) --
     # The mail: every role writes ("create") and reads his own mail; who may write to whom is

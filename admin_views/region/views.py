@@ -4,13 +4,13 @@ of regions, municipalities and the specialists' cards."""
 import re
 from datetime import date
 
-from flask import abort, current_app
+from flask import abort, current_app, flash, redirect, url_for
 from flask_admin import expose
 
 from admin_views.base import SecureModelView, SecurePage, requires
 from admin_views.forms import DateField, IntField, PageForm, TextField
 from models import Municipality, Organization, Region, RegionStaff, db
-from reports import region_reports as rollup
+from reports import region_jobs, region_reports as rollup
 from reports.document import display
 from reports.render import to_xlsx
 from services import dates, permissions
@@ -27,6 +27,8 @@ class RegionQuery(PageForm):
     start = DateField("С", strip=True)
     end = DateField("По", strip=True)
     format = TextField()
+    kind = TextField()
+    org = IntField("Организация")
 
 
 class RegionPage(SecurePage):
@@ -39,27 +41,76 @@ class RegionPage(SecurePage):
         fmt = query.format.data or ""
         if fmt not in ("", "xlsx"):
             abort(404)
+        return query, fmt, self._year(query)
+
+    @staticmethod
+    def _year(query):
+        """The year typed (2026/2027: two consecutive years) and the period number checked: a Russian message."""
         year = query.year.data or rollup.default_year_name(dates.today())
-        if not YEAR_NAME.match(year):
+        if not YEAR_NAME.match(year) or int(year[5:]) != int(year[:4]) + 1:
             raise DomainError(f"Учебный год «{year}» — укажите его как 2026/2027.")
-        return query, fmt, year
+        if query.period.text.strip() and query.period.data is None:
+            raise DomainError(f"Период «{query.period.text.strip()}» — укажите номер периода от 1 до 6 "
+                              "или оставьте пустым (год).")
+        return year
 
     def _show(self, build, template_args=None):
-        """The Document `build()` on screen, or as .xlsx with ?format=xlsx (the "export" verb)."""
+        """The Document `build()` on screen, or as .xlsx with ?format=xlsx (the "export" verb). A heavy roll-up
+        of a large scope is not built here: the page offers its background build (reports/region_jobs.py)."""
+        args = dict(template_args or {})
+        kind = "results" if args.get("page") in ("index", "school") else args.get("page")
+        can_export = self.meets_verb("export")
+        args.update(kind=kind, background=can_export, no_orgs=not self.actor.region_org_ids,
+                    background_job=region_jobs.latest(self.actor, kind, args.get("org_id")) if can_export else None)
         try:
             query, fmt, year = self._query()
-            doc = build(query, year)
+            heavy = region_jobs.is_heavy(self.actor, kind)
+            doc = None if heavy else build(query, year)
         except DomainError as exc:
             db.session.rollback()
-            return self.render("region/page.html", doc=None, error=str(exc), display=display, links={},
-                               **(template_args or {}))
+            return self.render("region/page.html", doc=None, error=str(exc), display=display, links={}, **args)
+        links = {k: v for k, v in query.formdata.items() if k != "format"}
+        if heavy:
+            return self.render("region/page.html", doc=None, error=None, display=display, links=links, year=year,
+                               query=query, heavy=len(self.actor.region_org_ids), **args)
         if fmt == "xlsx":
-            if not self.meets_verb("export"):
+            if not can_export:
                 abort(403)
             return to_xlsx(doc, current_app.config.get("REPORT_PAPER", "A4")).response(f"{doc.filename}.xlsx")
-        links = {k: v for k, v in query.formdata.items() if k != "format"}
         return self.render("region/page.html", doc=doc, error=None, display=display, links=links,
-                           year=year, query=query, **(template_args or {}))
+                           year=year, query=query, **args)
+
+    @requires("export")
+    @expose("/job", methods=("POST",))
+    def start_job(self):
+        """«Сформировать .xlsx в фоне»: the parameters checked now, the workbook built by a background job
+        (reports/region_jobs.py) in the scope the owner has when it runs; back to the page, which follows it."""
+        query = RegionQuery.from_form()
+        kind = query.kind.data or ""
+        if kind not in region_jobs.KINDS:
+            abort(404)
+        org_id = query.org.data if kind == "results" else None
+        if query.org.text and (org_id is None or org_id not in (self.actor.region_org_ids or ())):
+            abort(404)
+        page = {"results": "index"}.get(kind, kind)
+        links = {k: v for k, v in query.formdata.items() if k in ("year", "period", "start", "end") and v}
+        try:
+            year = self._year(query)
+            start = end = None
+            if kind in ("movement", "activity"):
+                start, end = self._range(query, year)
+            elif kind == "oo1":
+                end = query.end.data
+            region_jobs.start(self.actor, kind, year, query.period.data if kind == "results" else None,
+                              start, end, org_id)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash("Сводка собирается в фоне; ход — ниже и в «Моих заданиях».", "info")
+        if org_id is not None:
+            return redirect(url_for(".school", org_id=org_id, **links))
+        return redirect(url_for("." + page, **links))
 
     def meets_verb(self, verb):
         return permissions.allowed(self.actor, self.view_key, verb)
@@ -141,12 +192,18 @@ class RegionView(SecureModelView):
     form_columns = ("name",)
     column_default_sort = "name"
 
+    def on_model_delete(self, model):
+        region_scope.check_delete(model)
+
 
 class MunicipalityView(SecureModelView):
     view_key = "municipality"
     column_list = ("name", "region")
     form_columns = ("region", "name")
     column_default_sort = "name"
+
+    def on_model_delete(self, model):
+        region_scope.check_delete(model)
 
 
 class RegionStaffView(SecureModelView):

@@ -3,7 +3,9 @@ region. Computed here only (`scope_org_ids`); the request enters it as the organ
 query (models/scope.py `enter_many`, app.py), and every regional query is limited to it by name too."""
 from sqlalchemy import and_, or_, select
 
-from models import Municipality, Organization, Parent, RegionStaff, Staff, Student, db, scope
+from sqlalchemy import func
+
+from models import Municipality, Organization, Parent, Region, RegionStaff, Staff, Student, User, db, scope
 from services.errors import DomainError
 
 
@@ -50,6 +52,10 @@ def check_card(card):
         region_id = db.session.scalar(select(Municipality.region_id).where(Municipality.id == card.municipality_id))
         if region_id != card.region_id:
             raise DomainError("Муниципалитет не входит в выбранный регион.")
+    with scope.installation("a regional specialist's account is no installation administrator's"):
+        if db.session.scalar(select(User.is_superadmin).where(User.id == card.user_id)):
+            raise DomainError("Это учётная запись администратора установки. Специалисту органа управления "
+                              "образованием нужна отдельная учётная запись.")
     cards = (select(Staff.id).where(Staff.user_id == card.user_id, Staff.dismissal_date.is_(None))
              .union_all(select(Student.id).where(Student.user_id == card.user_id),
                         select(Parent.id).where(Parent.user_id == card.user_id)))
@@ -57,3 +63,37 @@ def check_card(card):
         if db.session.execute(cards.limit(1)).first() is not None:
             raise DomainError("У этой учётной записи есть карточка в организации. Специалисту органа управления "
                               "образованием нужна отдельная учётная запись.")
+
+
+def _count(n, one, few, many):
+    """«1 организация», «2 организации», «5 организаций»."""
+    word = one if n % 10 == 1 and n % 100 != 11 else few if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) \
+        else many
+    return f"{n} {word}"
+
+
+def check_delete(row):
+    """A region or a municipality is deleted only when nothing is in it: its organizations (their scope would
+    change silently), municipalities and specialists' cards stay where they are, with a Russian refusal."""
+    with scope.installation("what a region or a municipality being deleted still holds"):
+        if isinstance(row, Municipality):
+            orgs = db.session.scalar(select(func.count(Organization.id)).where(Organization.municipality_id == row.id))
+            cards = db.session.scalar(select(func.count(RegionStaff.id)).where(RegionStaff.municipality_id == row.id))
+            held = [_count(orgs, "организация", "организации", "организаций") if orgs else "",
+                    _count(cards, "карточка специалиста", "карточки специалистов", "карточек специалистов")
+                    if cards else ""]
+            what = f"Муниципалитет «{row.name}»"
+            advice = "Сначала перенесите организации в другой муниципалитет и измените карточки специалистов."
+        elif isinstance(row, Region):
+            towns = db.session.scalar(select(func.count(Municipality.id)).where(Municipality.region_id == row.id))
+            cards = db.session.scalar(select(func.count(RegionStaff.id)).where(RegionStaff.region_id == row.id))
+            held = [_count(towns, "муниципалитет", "муниципалитета", "муниципалитетов") if towns else "",
+                    _count(cards, "карточка специалиста", "карточки специалистов", "карточек специалистов")
+                    if cards else ""]
+            what = f"Регион «{row.name}»"
+            advice = "Сначала удалите его муниципалитеты и карточки специалистов."
+        else:
+            return
+    held = [h for h in held if h]
+    if held:
+        raise DomainError(f"{what} не удалён: в нём {', '.join(held)}. {advice}")
