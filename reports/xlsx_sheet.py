@@ -40,6 +40,39 @@ def _letters(upto):
 class FastWorksheet(Worksheet):
     """XlsxWriter's Worksheet whose <sheetData> is written faster (see the module's docstring)."""
 
+    def write_string(self, *args, **kwargs):
+        # Worksheet.write_string → its A1 wrapper → _write_string → _check_dimensions and the shared strings'
+        # _get_shared_string_index, in one call for write_string(row, col, string[, format]) with int row and
+        # column and a string under half of Excel's limit; anything else (A1 notation, keywords, a long
+        # string, constant_memory) is the stock method's.
+        if (kwargs or not 3 <= len(args) <= 4 or args[0].__class__ is not int or args[1].__class__ is not int
+                or self.constant_memory or args[2].__class__ is not str or len(args[2]) > self.xls_strmax // 2):
+            return super().write_string(*args, **kwargs)
+        row, col, string = args[0], args[1], args[2]
+        if row < 0 or col < 0 or row >= self.xls_rowmax or col >= self.xls_colmax:
+            return -1
+        # _check_dimensions: rows and columns apart (set_column(…, format) stores the columns alone)
+        if self.dim_rowmin is None:
+            self.dim_rowmin = self.dim_rowmax = row
+        elif row < self.dim_rowmin:
+            self.dim_rowmin = row
+        elif row > self.dim_rowmax:
+            self.dim_rowmax = row
+        if self.dim_colmin is None:
+            self.dim_colmin = self.dim_colmax = col
+        elif col < self.dim_colmin:
+            self.dim_colmin = col
+        elif col > self.dim_colmax:
+            self.dim_colmax = col
+        strings = self.str_table
+        index = strings.string_table.get(string)
+        if index is None:
+            index = strings.string_table[string] = strings.unique_count
+            strings.unique_count += 1
+        strings.count += 1
+        self.table[row][col] = CellStringTuple(index, args[3] if len(args) == 4 else None)
+        return 0
+
     def _write_sheet_data(self):
         if self.dim_rowmin is None or self.constant_memory or not supported():
             return super()._write_sheet_data()

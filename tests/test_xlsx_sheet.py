@@ -124,6 +124,17 @@ def test_every_kind_of_cell_is_the_same_bytes():
                 xlsx.Book.put(second, row, col, [None, True, row * col, 0.5 + col, TODAY, datetime(2026, 1, 2, 3, 4),
                                             f"ячейка {row}:{col}"][(row + col) % 7], book.cell)
         wb.add_worksheet("Пустой")
+        columns = book.sheet("Столбцы")  # the columns' dimension stored before any cell, the rows' not
+        columns.set_column(2, 9, 10, red)
+        columns.write_string(5, 0, "левее")
+        columns.write_string(1, 1, "выше")
+        tall = book.sheet("Строки")
+        tall.set_row(50, 20, money)
+        tall.write_string(2, 3, "строка")
+        tall.write_string(90, 0, "ниже и левее")
+        tall.write_string(0, 5, "x" * 20000)  # over half of Excel's limit: the stock method
+        tall.write_string("B2", "по A1")
+        tall.write_string(3, 3, "ключом", cell_format=red)
         return book.bytes()
 
     got = same(make)
