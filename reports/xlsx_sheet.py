@@ -25,6 +25,8 @@ _NUMBER, _STRING, _BLANK = 1, 2, 3
 _KINDS = {CellNumberTuple: _NUMBER, CellDatetimeTuple: _NUMBER, CellStringTuple: _STRING,
           CellRichStringTuple: _STRING, CellBlankTuple: _BLANK}
 _COLUMNS = []  # the letters of columns 0, 1, … (grown on demand)
+_FORMULAS = {}  # (formula, expand_future_functions, use_future_functions) → Worksheet._prepare_formula's result
+_FORMULAS_MAX = 4096
 
 
 def supported():
@@ -39,6 +41,31 @@ def _letters(upto):
 
 class FastWorksheet(Worksheet):
     """XlsxWriter's Worksheet whose <sheetData> is written faster (see the module's docstring)."""
+
+    def _escape_attributes(self, attribute):
+        # XMLwriter._escape_attributes returns a number as it is after its regular expression raised TypeError
+        # (an exception for every numeric attribute: widths, indexes, heights); the same without the raise.
+        if attribute.__class__ is int or attribute.__class__ is float:
+            return attribute
+        return super()._escape_attributes(attribute)
+
+    def _escape_data(self, data):
+        if data.__class__ is int or data.__class__ is float:
+            return data
+        return super()._escape_data(data)
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        # ≈ 150 regular expressions (the future functions' prefixes) per formula — each blank rule of each
+        # sheet (render.py `_blank_rule`) asks again for the same few: the stock result, remembered.
+        if formula.__class__ is not str:
+            return super()._prepare_formula(formula, expand_future_functions)
+        key = (formula, bool(expand_future_functions), bool(self.use_future_functions))
+        got = _FORMULAS.get(key)
+        if got is None:
+            got = super()._prepare_formula(formula, expand_future_functions)
+            if len(_FORMULAS) < _FORMULAS_MAX:
+                _FORMULAS[key] = got
+        return got
 
     def write_string(self, *args, **kwargs):
         # Worksheet.write_string → its A1 wrapper → _write_string → _check_dimensions and the shared strings'
