@@ -118,6 +118,13 @@ def test_every_kind_of_cell_is_the_same_bytes():
         ws.write_comment(30, 2, "примечание")
         ws.write_comment(31, 5, "только примечание")
         ws.insert_textbox(33, 0, "надпись")
+        for n in range(3):  # the same rule's formula again and again (remembered), and others
+            ws.conditional_format(0, 0, 10, 4, {"type": "blanks", "format": red})
+            ws.conditional_format(0, 1, 10, 1, {"type": "formula", "criteria": f"=AND($B1>{n},UNIQUE(A1:A2)=1)",
+                                                "format": money})
+            ws.conditional_format(0, 2, 10, 2, {"type": "cell", "criteria": ">", "value": 1.5 + n, "format": red})
+        ws.data_validation(50, 0, 60, 0, {"validate": "list", "source": ["да", "нет & «может быть»"]})
+        ws.data_validation(50, 1, 60, 1, {"validate": "custom", "value": "=XLOOKUP(A51,A1:A2,B1:B2)>0"})
         second = book.sheet("Второй", landscape=False, header=("Школа & Ко", "Заголовок"))
         for row in range(100):
             for col in range(30):
