@@ -24,7 +24,7 @@ VERSION = "3.3.1"
 _NUMBER, _STRING, _BLANK = 1, 2, 3
 _KINDS = {CellNumberTuple: _NUMBER, CellDatetimeTuple: _NUMBER, CellStringTuple: _STRING,
           CellRichStringTuple: _STRING, CellBlankTuple: _BLANK}
-_COLUMNS = []  # the letters of columns 0, 1, … (grown on demand)
+_COLUMNS = []  # the letters of columns 0, 1, … (see _letters)
 _FORMULAS = {}  # (formula, expand_future_functions, use_future_functions) → Worksheet._prepare_formula's result
 _FORMULAS_MAX = 4096
 
@@ -34,9 +34,13 @@ def supported():
 
 
 def _letters(upto):
-    while len(_COLUMNS) <= upto:
-        _COLUMNS.append(xl_col_to_name(len(_COLUMNS)))
-    return _COLUMNS
+    """The letters of columns 0 … `upto` (at least): a new list when the known one is short, never appended
+    to, so that two threads writing books at once never see it half grown."""
+    global _COLUMNS
+    known = _COLUMNS
+    if len(known) <= upto:
+        known = _COLUMNS = [xl_col_to_name(col) for col in range(max(upto + 1, 2 * len(known), 256))]
+    return known
 
 
 class FastWorksheet(Worksheet):

@@ -3,6 +3,7 @@ item 4): every XML part of the zip (core.xml without its dates) of real reports 
 institution's ledgers, every report of the registry the administrator can build without parameters, the
 journal archive — and of a workbook with every kind of cell XlsxWriter stores (formulas, booleans, dates,
 rich strings, links, errors, array formulas, row and column formats, comments, escaped text)."""
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
@@ -159,3 +160,20 @@ def test_constant_memory_and_other_versions_keep_the_stock_writer(monkeypatch, t
     book = xlsx.Book()
     book.put(book.sheet("Лист"), 0, 0, "текст")
     assert book.bytes()
+
+
+def test_books_written_in_threads_at_once_are_the_same(monkeypatch):
+    def make():
+        book = xlsx.Book()
+        ws = book.sheet("Лист")
+        for row in range(200):
+            for col in range(0, 400, 7):
+                xlsx.Book.put(ws, row, col, f"{row}:{col}" if col % 2 else row * col, book.cell)
+        return book.bytes()
+
+    stock = both(make)[0]
+    monkeypatch.setattr(xlsx_sheet, "_COLUMNS", [])  # the letters grown while the threads write
+    with ThreadPoolExecutor(4) as pool:
+        files = list(pool.map(lambda _: make(), range(8)))
+    assert all(differing_parts(stock, got) == [] for got in files)
+    assert xlsx_sheet._letters(16383)[16383] == "XFD" and xlsx_sheet._letters(27)[26:28] == ["AA", "AB"]
