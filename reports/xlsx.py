@@ -11,7 +11,7 @@ from datetime import date
 import xlsxwriter
 from flask import send_file
 
-from reports.xlsx_sheet import FastWorksheet
+from reports import xlsx_sheet
 from services import dates
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,7 +119,7 @@ def _header_text(text):
 class FastWorkbook(xlsxwriter.Workbook):
     """XlsxWriter's Workbook whose worksheets write their cells faster, the same bytes (reports/xlsx_sheet.py)."""
 
-    worksheet_class = FastWorksheet
+    worksheet_class = xlsx_sheet.FastWorksheet
 
 
 class Book:
@@ -129,7 +129,10 @@ class Book:
 
     def __init__(self):
         self.buffer = io.BytesIO()
-        self.wb = self.workbook_class(self.buffer, {"in_memory": True, "strings_to_formulas": False,
+        workbook = self.workbook_class
+        if workbook is FastWorkbook and not xlsx_sheet.supported():  # another XlsxWriter: its own sheets
+            workbook = xlsxwriter.Workbook
+        self.wb = workbook(self.buffer, {"in_memory": True, "strings_to_formulas": False,
                                                     "strings_to_urls": False,
                                                     "strings_to_numbers": False,
                                                     "default_format_properties": dict(FONT)})

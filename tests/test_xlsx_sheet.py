@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from reports import journal_archive as archive
 from reports import registry, render, xlsx, xlsx_sheet
@@ -158,7 +159,9 @@ def test_constant_memory_and_other_versions_keep_the_stock_writer(monkeypatch, t
     wb.close()
     monkeypatch.setattr(xlsxwriter, "__version__", "9.9.9")
     book = xlsx.Book()
-    book.put(book.sheet("Лист"), 0, 0, "текст")
+    ws = book.sheet("Лист")
+    assert type(ws) is Worksheet  # the whole stock worksheet, its write_string too
+    book.put(ws, 0, 0, "текст")
     assert book.bytes()
 
 
