@@ -1,0 +1,194 @@
+"""A faster <sheetData> for XlsxWriter 3.3.1 (issue 20, item 4): the same XML, fewer Python calls per cell.
+
+XlsxWriter writes each cell with `Worksheet._write_cell`: a list of attribute pairs, the cell's reference
+computed, the format's index asked for, each attribute passed through the escaper (a regular expression on
+strings, an exception on numbers), the class name compared with strings, and one `write` per cell — ≈ 6–8 µs
+a cell, ≈ 0.4 s of the whole institution's ledgers (≈ 107 thousand cells). `FastWorksheet` writes the cells
+XlsxWriter stores in its table (numbers, dates, shared strings, rich strings, blanks) with one f-string each
+— the row's number as a string once per row, the column letters and ` s="N"` of each format once per sheet —
+and one `write` per row; anything else (formulas, booleans, errors, array formulas) and every row tag go
+through XlsxWriter's own methods, so the bytes are those of the stock worksheet
+(tests/test_xlsx_sheet.py compares every XML part of real reports). `constant_memory` books keep the stock
+path. Used by reports/xlsx.py `Book` only.
+
+Pinned to XlsxWriter==3.3.1 (requirements.txt): the cell tuples and the row walk below mirror its
+`_write_rows`/`_write_cell`; `supported()` refuses any other version, and then the stock writer runs.
+"""
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellRichStringTuple,
+                                  CellStringTuple, Worksheet)
+
+VERSION = "3.3.1"
+
+_NUMBER, _STRING, _BLANK = 1, 2, 3
+_KINDS = {CellNumberTuple: _NUMBER, CellDatetimeTuple: _NUMBER, CellStringTuple: _STRING,
+          CellRichStringTuple: _STRING, CellBlankTuple: _BLANK}
+_COLUMNS = []  # the letters of columns 0, 1, … (see _letters)
+_FORMULAS = {}  # (formula, expand_future_functions, use_future_functions) → Worksheet._prepare_formula's result
+_FORMULAS_MAX = 4096
+
+
+def supported():
+    return xlsxwriter.__version__ == VERSION
+
+
+def _letters(upto):
+    """The letters of columns 0 … `upto` (at least): a new list when the known one is short, never appended
+    to, so that two threads writing books at once never see it half grown."""
+    global _COLUMNS
+    known = _COLUMNS
+    if len(known) <= upto:
+        known = _COLUMNS = [xl_col_to_name(col) for col in range(max(upto + 1, 2 * len(known), 256))]
+    return known
+
+
+class FastWorksheet(Worksheet):
+    """XlsxWriter's Worksheet whose <sheetData> is written faster (see the module's docstring)."""
+
+    def _escape_attributes(self, attribute):
+        # XMLwriter._escape_attributes returns a number as it is after its regular expression raised TypeError
+        # (an exception for every numeric attribute: widths, indexes, heights); the same without the raise.
+        if attribute.__class__ is int or attribute.__class__ is float:
+            return attribute
+        return super()._escape_attributes(attribute)
+
+    def _escape_data(self, data):
+        if data.__class__ is int or data.__class__ is float:
+            return data
+        return super()._escape_data(data)
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        # ≈ 150 regular expressions (the future functions' prefixes) per formula — each blank rule of each
+        # sheet (render.py `_blank_rule`) asks again for the same few: the stock result, remembered.
+        if formula.__class__ is not str:
+            return super()._prepare_formula(formula, expand_future_functions)
+        key = (formula, bool(expand_future_functions), bool(self.use_future_functions))
+        got = _FORMULAS.get(key)
+        if got is None:
+            got = super()._prepare_formula(formula, expand_future_functions)
+            if len(_FORMULAS) < _FORMULAS_MAX:
+                _FORMULAS[key] = got
+        return got
+
+    def write_string(self, *args, **kwargs):
+        # Worksheet.write_string → its A1 wrapper → _write_string → _check_dimensions and the shared strings'
+        # _get_shared_string_index, in one call for write_string(row, col, string[, format]) with int row and
+        # column and a string under half of Excel's limit; anything else (A1 notation, keywords, a long
+        # string, constant_memory) is the stock method's.
+        if (kwargs or not 3 <= len(args) <= 4 or args[0].__class__ is not int or args[1].__class__ is not int
+                or self.constant_memory or args[2].__class__ is not str or len(args[2]) > self.xls_strmax // 2):
+            return super().write_string(*args, **kwargs)
+        row, col, string = args[0], args[1], args[2]
+        if row < 0 or col < 0 or row >= self.xls_rowmax or col >= self.xls_colmax:
+            return -1
+        # _check_dimensions: rows and columns apart (set_column(…, format) stores the columns alone)
+        if self.dim_rowmin is None:
+            self.dim_rowmin = self.dim_rowmax = row
+        elif row < self.dim_rowmin:
+            self.dim_rowmin = row
+        elif row > self.dim_rowmax:
+            self.dim_rowmax = row
+        if self.dim_colmin is None:
+            self.dim_colmin = self.dim_colmax = col
+        elif col < self.dim_colmin:
+            self.dim_colmin = col
+        elif col > self.dim_colmax:
+            self.dim_colmax = col
+        strings = self.str_table
+        index = strings.string_table.get(string)
+        if index is None:
+            index = strings.string_table[string] = strings.unique_count
+            strings.unique_count += 1
+        strings.count += 1
+        self.table[row][col] = CellStringTuple(index, args[3] if len(args) == 4 else None)
+        return 0
+
+    def _write_sheet_data(self):
+        if self.dim_rowmin is None or self.constant_memory or not supported():
+            return super()._write_sheet_data()
+        self._xml_start_tag("sheetData")
+        self._write_rows_fast()
+        self._xml_end_tag("sheetData")
+
+    def _write_rows_fast(self):
+        # Worksheet._write_rows, row for row: which rows are written and their <row> tags are XlsxWriter's own.
+        self._calculate_spans_fast()
+        write = self.fh.write
+        table, row_info, comments, col_info = self.table, self.row_info, self.comments, self.col_info
+        row_spans = self.row_spans
+        styles = {}  # id(format) → ' s="N"'
+        styles_get = styles.get
+        letters = _letters(self.dim_colmax)
+        kinds = _KINDS
+
+        def style_of(fmt):
+            s = styles[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+            return s
+
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row_num)
+            if not (row_num in row_info or row_num in comments or cells):
+                continue
+            span = row_spans.get(row_num // 16)
+            info = row_info.get(row_num)
+            if not cells:
+                self._write_empty_row(row_num, span, info)
+                continue
+            if info is None:
+                self._write_row(row_num, span)
+            else:
+                self._write_row(row_num, span, info)
+            # The style of a cell without its own format: the row's format, else its column's (as _write_cell).
+            row_format = info.row_format if info is not None else None
+            row_style = style_of(row_format) if row_format else None
+            number = str(row_num + 1)
+            parts = []
+            for col_num in sorted(cells):
+                cell = cells[col_num]
+                kind = kinds.get(cell.__class__)
+                if kind is None:  # a formula, boolean, error …: XlsxWriter's own method, in its place
+                    if parts:
+                        write("".join(parts))
+                        parts = []
+                    self._write_cell(row_num, col_num, cell)
+                    continue
+                fmt = cell.format
+                if fmt:
+                    s = styles_get(id(fmt)) or style_of(fmt)
+                elif row_style is not None:
+                    s = row_style
+                elif col_num in col_info and col_info[col_num].column_format is not None:
+                    s = style_of(col_info[col_num].column_format)
+                else:
+                    s = ""
+                if kind is _STRING:
+                    parts.append(f'<c r="{letters[col_num]}{number}"{s} t="s"><v>{cell.string}</v></c>')
+                elif kind is _NUMBER:
+                    parts.append(f'<c r="{letters[col_num]}{number}"{s}><v>{cell.number:.16G}</v></c>')
+                else:
+                    parts.append(f'<c r="{letters[col_num]}{number}"{s}/>')
+            parts.append("</row>")
+            write("".join(parts))
+
+    def _calculate_spans_fast(self):
+        # Worksheet._calculate_spans (the `spans` of each block of 16 rows: its first and last cell's
+        # column) from each row's lowest and highest column instead of a look-up of every column of every row.
+        if self.comments:
+            return self._calculate_spans()
+        spans = {}
+        low = high = None
+        table, last = self.table, self.dim_rowmax
+        for row_num in range(self.dim_rowmin, last + 1):
+            cells = table.get(row_num)
+            if cells:
+                lo, hi = min(cells), max(cells)
+                if low is None:
+                    low, high = lo, hi
+                else:
+                    low, high = min(low, lo), max(high, hi)
+            if (row_num + 1) % 16 == 0 or row_num == last:
+                if low is not None:
+                    spans[row_num // 16] = f"{low + 1}:{high + 1}"
+                    low = None
+        self.row_spans = spans
