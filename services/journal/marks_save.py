@@ -90,7 +90,7 @@ class _LeanSave:
 
     def _gates(self):
         """The lessons' periods' gates, then the students' period-mark gates (subject × student), all
-        shared, in that order (as services/journal/_writes.py takes them); one statement."""
+        shared, before the marks' rows (_writes.LOCK_ORDER, as the general path takes them); one statement."""
         if self.connection.dialect.name == "sqlite":
             _write_lock(self.connection)
             return
