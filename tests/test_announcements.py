@@ -398,3 +398,24 @@ def test_an_edit_made_from_an_older_version_is_refused_and_keeps_what_was_typed(
     refused = b.post(f"/announcements/{made.id}/edit/", data={**form, "version": made.version, "title": ""})
     assert refused.status_code == 200 and "Укажите заголовок" in refused.get_data(as_text=True)
     assert db.session.get(Announcement, made.id).title == "Собрание в четверг"
+
+
+def test_a_diary_week_shows_the_schools_the_grades_and_the_classs_announcements_of_that_week(world):
+    """board.for_student_week (its statement built once, its values bound): the organization's, the student's grade's
+    and class's announcements shown on some day of the week; not another grade's, not one of another week; a student
+    without a class gets only the organization's."""
+    a = world.a
+    admin = actor_of("a.admin")
+    ann(admin, "Всем", Audience.ALL)
+    ann(admin, "Параллели", Audience.GRADE, grade=a.klass.grade)
+    ann(admin, "Другой параллели", Audience.GRADE, grade=a.klass.grade + 1)
+    ann(admin, "Классу", Audience.CLASS, klass=a.klass)
+    ann(admin, "Позже", Audience.ALL, start=TODAY + timedelta(days=20), end=TODAY + timedelta(days=25))
+    db.session.commit()
+    week = TODAY - timedelta(days=TODAY.weekday())
+    titles = {x.title for x in board.for_student_week(a.org.id, a.klass.id, week, week + timedelta(days=6))}
+    assert titles == {"Всем", "Параллели", "Классу"}
+    assert {x.title for x in board.for_student_week(a.org.id, None, week, week + timedelta(days=6))} == {"Всем"}
+    later = week + timedelta(days=21)
+    assert {x.title for x in board.for_student_week(a.org.id, a.klass.id, later, later + timedelta(days=6))} == \
+        {"Позже"}

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from models import AuditLog, Mark, Period, db
 from services.journal import marks_save
-from tests.factories import jr_assignment, jr_lessons, jr_mark, jr_period_mark, jr_subject, jr_task
+from tests.factories import actor_of, jr_assignment, jr_lessons, jr_mark, jr_period_mark, jr_subject, jr_task
 from tests.querycount import count_queries
 
 # user; actor (cards, roles, classes); the gates (periods and period marks; SQLite: its write lock);
@@ -172,3 +172,22 @@ def test_a_mark_changed_between_the_check_and_the_update_is_a_conflict(lean, bro
     assert resp.status_code == 409 and resp.get_json()["conflict"]
     assert marks_of(task_id)[a.student.id][:3] == ("4", None, version)
     assert audit_rows(start) == []
+
+
+def test_the_checks_with_the_row_condition_are_built_once_per_teachers_facts(lean, monkeypatch):
+    """The permission table's row condition of the checks is built once per the facts it reads (the staff card,
+    the classes led, the organization, the grants), never shared between two teachers; a row rule the cache does
+    not know is built anew for every save."""
+    monkeypatch.setattr(marks_save, "_CHECKS", {})
+    teacher = actor_of("a.teacher")
+    first = marks_save._checks_for(teacher)
+    assert marks_save._checks_for(actor_of("a.teacher")) is first
+    other = actor_of("a.teacher")
+    other.staff_id = teacher.staff_id + 1000
+    theirs = marks_save._checks_for(other)
+    assert theirs is not first
+    assert other.staff_id in theirs.compile().params.values()
+    assert other.staff_id not in first.compile().params.values()
+    monkeypatch.setattr(marks_save, "_CHECKS", {})
+    monkeypatch.setattr(marks_save, "_ROW_FACTS", {None: ()})
+    assert marks_save._checks_for(teacher) is not marks_save._checks_for(teacher) and marks_save._CHECKS == {}

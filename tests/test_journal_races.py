@@ -16,11 +16,12 @@ from sqlalchemy import select
 from models import Lesson, Mark, PeriodMarkKind, db
 from services import uow
 from services.errors import DomainError
+from services.journal import marks_save
 from services.journal.grid_save import save_entries
-from services.journal.payload import VersionConflict
+from services.journal.payload import GridPayload, VersionConflict
 from services.journal.period_marks import set_period_mark
 from services.journal.periods import close_period
-from tests.concurrency import WAIT, Worker, needs_postgresql, run_held_then
+from tests.concurrency import BLOCKED, WAIT, Worker, needs_postgresql, run_held_then
 from tests.factories import actor_of
 from tests.journal_rules_fixtures import big_class, journal_world, new_task
 
@@ -207,3 +208,44 @@ def test_a_close_under_a_stream_of_saves_finishes_at_once_and_refuses_the_saves_
     assert all(s.refused is not None and "закрыт" in str(s.refused) for s in savers), [s.refused for s in savers]
     db.session.expire_all()
     assert marks_of(student_ids) == snapshot, "a mark changed after the period was closed"
+
+
+# -- two tabs of one teacher: the lean marks save and a save with period marks -----------------------------------
+
+def test_a_lean_save_and_a_save_setting_period_marks_take_their_locks_in_one_order(app, big, monkeypatch):
+    """The lean save (services/journal/marks_save.py) holds the period-mark gates when it reaches the marks' rows; a
+    general save that sets a period mark must take those gates before the rows too (_writes.LOCK_ORDER), else one
+    holds a mark's row waiting for the gate the other holds while waiting for that row: a deadlock, one of the two
+    refused. Held between the lean save's gates and its UPDATE, the general save starts; both must be saved."""
+    task_id = make_tasks(big, 1)[0]
+    s1, s2 = big.students[0].id, big.students[1].id
+    assignment_id, period_id = big.assignment.id, big.ns.a.period.id
+    save_entries(actor_of("a.big_teacher"), assignment_id, {"marks": [
+        {"task_id": task_id, "student_id": s, "value": "4", "version": None} for s in (s1, s2)]})
+    gated, go = threading.Event(), threading.Event()
+    gates = marks_save._LeanSave._gates
+
+    def held_gates(self):
+        gates(self)
+        gated.set()
+        go.wait(WAIT)
+
+    monkeypatch.setattr(marks_save._LeanSave, "_gates", held_gates)
+    lean = Worker(app, lambda: marks_save.save_marks(actor_of("a.big_teacher"), assignment_id, period_id,
+                                                     GridPayload.from_dict({"marks": [
+                                                         {"task_id": task_id, "student_id": s1, "value": "5",
+                                                          "version": 1}]})))
+    lean.start()
+    assert gated.wait(WAIT), "the lean save never passed its gates"
+    general = Worker(app, lambda: save_entries(actor_of("a.big_teacher"), assignment_id, {
+        "marks": [{"task_id": task_id, "student_id": s2, "value": "3", "version": 1}],
+        "period_marks": [{"student_id": s1, "kind": PeriodMarkKind.PERIOD.value, "period_id": period_id,
+                          "value": "4", "version": None}]}))
+    general.start()
+    time.sleep(BLOCKED)  # the general save is now waiting: for the gate (one order) or with the rows (deadlock)
+    go.set()
+    lean.join(WAIT)
+    general.join(WAIT)
+    assert lean.error is None and lean.result is True, lean.error
+    assert general.error is None, general.error
+    assert [(row[1], row[2]) for row in marks_of([s1, s2])] == [(s1, "5"), (s2, "3")]

@@ -16,8 +16,9 @@ One dated later is queued by `notify_due` (`flask announcements notify`, daily) 
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from models import (Announcement, AnnouncementFile, Audience, Notification, Parent, SchoolClass, Staff, Student,
@@ -370,17 +371,29 @@ def for_home(actor, today, limit=HOME_SHOWN):
 def for_student_week(org_id, class_id, start, end):
     """The announcements a student's diary shows for a week: the organization's, his class's and his grade's
     shown on some day of it."""
-    if class_id is None:
+    params = {"org": org_id, "start": start, "end": end}
+    if class_id is not None:
+        params["class_id"] = class_id
+    return db.session.scalars(_student_week_statement(class_id is not None), params).unique().all()
+
+
+@cache
+def _student_week_statement(with_class):
+    """Built once (the diary's every week; bound: org, start, end and class_id `with_class`)."""
+    if not with_class:
         grade_cond = Announcement.audience == Audience.ALL
     else:
+        class_id = bindparam("class_id", type_=Integer)
         grade_cond = or_(Announcement.audience == Audience.ALL,
                          and_(Announcement.audience == Audience.CLASS, Announcement.class_id == class_id),
                          and_(Announcement.audience == Audience.GRADE, Announcement.grade == select(
                              SchoolClass.grade).where(SchoolClass.id == class_id).scalar_subquery()))
-    return db.session.scalars(_loaded(select(Announcement)).where(
-        Announcement.org_id == org_id, Announcement.withdrawn.is_(False), grade_cond,
-        Announcement.publish_date <= end, Announcement.end_date >= start)
-        .order_by(Announcement.publish_date.desc(), Announcement.id.desc())).unique().all()
+    day = Announcement.publish_date.type
+    return _loaded(select(Announcement)).where(
+        Announcement.org_id == bindparam("org", type_=Integer), Announcement.withdrawn.is_(False), grade_cond,
+        Announcement.publish_date <= bindparam("end", type_=day),
+        Announcement.end_date >= bindparam("start", type_=day)) \
+        .order_by(Announcement.publish_date.desc(), Announcement.id.desc())
 
 
 def attachment(announcement, stored_file_id):

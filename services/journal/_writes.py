@@ -21,6 +21,10 @@ Concurrency (issue 12: nothing a user typed is lost unnoticed):
   flight, whatever the load (_gated_periods).
 The gates are PostgreSQL advisory transaction locks, which queue fairly (_gate); on SQLite the
 database write lock serializes the writers.
+
+Every write of the journal takes its locks in LOCK_ORDER (the general save, grid_save.py; the lean
+marks save, marks_save.py, whose first statement passes both gates; a period-mark save; a close):
+two saves of one teacher from two tabs wait for each other but never deadlock.
 """
 from contextlib import contextmanager
 
@@ -67,6 +71,13 @@ def _gate(key, condition, order, exclusive):
     lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
     db.session.execute(select(lock(*key)).where(condition).order_by(order))
 
+
+LOCK_ORDER = (
+    "the periods' gates (_gated_periods; a close takes them exclusive)",
+    "the students' period-mark gates (_gate_period_marks; a period-mark save takes them exclusive)",
+    "the entries' rows: marks, then attendance (_locked, FOR UPDATE; the lean save's UPDATE)",
+    "the period marks' rows",
+)
 
 PERIOD_GATE = 4150  # the first of a period's two advisory lock keys (the second is its id)
 

@@ -6,8 +6,10 @@ conditions.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import Boolean, Integer, Numeric, String, and_, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import (Boolean, Integer, Numeric, String, and_, bindparam, cast, func, literal, null, or_, select,
+                        union_all)
 from sqlalchemy.orm import aliased
 
 from models import (Attendance, AttendanceCode, Bell, ClassMembership, Lesson, LessonFile, Mark, MaterialAssignment,
@@ -137,6 +139,10 @@ def week_start(day):
 
 
 def _student_lessons(child, start, end):
+    return _student_lessons_of(child.id, start, end)
+
+
+def _student_lessons_of(child_id, start, end):
     """The lessons in a range that concern the student: of the classes he studied in on their dates
     (the movement book's history: `roster.stayed`, as every report), whole-class ones and those of
     his subgroup in the lesson's period (or every subgroup of a subject he is not split in)."""
@@ -147,24 +153,51 @@ def _student_lessons(child, start, end):
     period_of = select(in_period.id).where(in_period.org_id == Lesson.org_id,
                                            in_period.start_date <= Lesson.date, in_period.end_date >= Lesson.date) \
         .correlate(Lesson)  # the outer query's lesson (bench, issue 7: uncorrelated, it scanned every lesson)
-    mine = select(member.id).where(member.student_id == child.id, member.subgroup_id == TA.subgroup_id,
+    mine = select(member.id).where(member.student_id == child_id, member.subgroup_id == TA.subgroup_id,
                                    or_(member.period_id == Lesson.period_id, member.period_id.in_(period_of)))
-    split_at_all = select(split.id).where(split.student_id == child.id, split.subject_id == TA.subject_id,
+    split_at_all = select(split.id).where(split.student_id == child_id, split.subject_id == TA.subject_id,
                                           or_(split.period_id == Lesson.period_id, split.period_id.in_(period_of)))
-    his_classes = select(ClassMembership.class_id).where(ClassMembership.student_id == child.id,
+    his_classes = select(ClassMembership.class_id).where(ClassMembership.student_id == child_id,
                                                          roster.overlaps(start, end))
-    return and_(TA.class_id.in_(his_classes), stayed(child.id, TA.class_id, Lesson.date),
+    return and_(TA.class_id.in_(his_classes), stayed(child_id, TA.class_id, Lesson.date),
                 Lesson.date >= start, Lesson.date <= end,
                 or_(TA.subgroup_id.is_(None), mine.exists(), ~split_at_all.exists()))
 
 
 def diary_week(child, start):
     """Days of the week (Mon–Sat) with the student's lessons, marks, attendance and homework."""
-    TA = TeachingAssignment
     end = start + timedelta(days=6)
     days = {start + timedelta(days=i): DiaryDay(start + timedelta(days=i)) for i in range(6)}
     if child.class_id is None:
         return list(days.values())
+    rows = db.session.execute(_week_statement(), {"child": child.id, "start": start, "end": end}).all()
+    lessons = {}
+    for r in rows:
+        lesson = DiaryLesson(r[0], r[1], r[2], r[4], short_person(r[8], r[9], r[10]) if r[8] else "",
+                             r[5] or "", r[6] or "", r[13], bool(r[7]), r[11], r[12])
+        lessons[lesson.id] = lesson
+        if lesson.date in days:
+            days[lesson.date].lessons.append(lesson)
+    if lessons:
+        _attach_marks(child, lessons)
+        _attach_due_work(lessons)
+        with_files = [r[0] for r in rows if r[14]]
+        with_materials = [r[0] for r in rows if r[15]]
+        for lesson_id, found in lesson_files.files_of(with_files).items():  # one statement, if any has files
+            lessons[lesson_id].files = found
+        for lesson_id, found in materials.lesson_materials(with_materials).items():  # one, if any has materials
+            lessons[lesson_id].materials = found
+    return list(days.values())
+
+
+# The week's statements are built once, their values bound (child, start, end; ids): building them anew
+# cost the diary more processor time than PostgreSQL spent running them (bench, issue 20.4).
+
+@cache
+def _week_statement():
+    """The student's lessons of a week with their subject, teacher, bells and homework's due date (bound:
+    child, start, end)."""
+    TA = TeachingAssignment
     due_lesson = aliased(Lesson)
     year_bell, standing_bell = aliased(Bell), aliased(Bell)
     columns = [Lesson.id, Lesson.date, Lesson.number, Lesson.shift, Subject.name, Lesson.topic, Lesson.homework,
@@ -188,31 +221,24 @@ def diary_week(child, start):
                                        standing_bell.shift == Lesson.shift,
                                        standing_bell.number == Lesson.number))
     query = query.outerjoin(due_lesson, due_lesson.id == Lesson.homework_due_lesson_id)
-    lessons_cond = _student_lessons(child, start, end)
-    rows = db.session.execute(query.where(lessons_cond).order_by(Lesson.date, Lesson.number, Lesson.id)).all()
-    lessons = {}
-    for r in rows:
-        lesson = DiaryLesson(r[0], r[1], r[2], r[4], short_person(r[8], r[9], r[10]) if r[8] else "",
-                             r[5] or "", r[6] or "", r[13], bool(r[7]), r[11], r[12])
-        lessons[lesson.id] = lesson
-        if lesson.date in days:
-            days[lesson.date].lessons.append(lesson)
-    if lessons:
-        _attach_marks(child, lessons)
-        _attach_due_work(lessons)
-        with_files = [r[0] for r in rows if r[14]]
-        with_materials = [r[0] for r in rows if r[15]]
-        for lesson_id, found in lesson_files.files_of(with_files).items():  # one statement, if any has files
-            lessons[lesson_id].files = found
-        for lesson_id, found in materials.lesson_materials(with_materials).items():  # one, if any has materials
-            lessons[lesson_id].materials = found
-    return list(days.values())
+    lessons_cond = _student_lessons_of(bindparam("child", type_=Integer), bindparam("start", type_=Lesson.date.type),
+                                       bindparam("end", type_=Lesson.date.type))
+    return query.where(lessons_cond).order_by(Lesson.date, Lesson.number, Lesson.id)
 
 
 def _attach_due_work(lessons):
     """Homework due on each lesson: given on an earlier lesson for it, or, without a due lesson,
     given on the assignment's previous lesson; one statement."""
-    ids = list(lessons)
+    for lesson_id, day, homework in sorted(db.session.execute(_due_work_statement(), {"ids": list(lessons)}).all(),
+                                           key=lambda r: r[1]):
+        if homework and homework.strip():
+            lessons[lesson_id].due_work.append((day, homework))
+
+
+@cache
+def _due_work_statement():
+    """Bound: ids (the lessons)."""
+    ids = bindparam("ids", expanding=True)
     given, target, between = aliased(Lesson), aliased(Lesson), aliased(Lesson)
     explicit = select(target.id, given.date, given.homework) \
         .join(target, target.id == given.homework_due_lesson_id) \
@@ -227,35 +253,12 @@ def _attach_due_work(lessons):
         .join(target, given.id == previous) \
         .where(target.id.in_(ids), target.is_cancelled.is_(False), given.homework.is_not(None),
                given.homework_due_lesson_id.is_(None))
-    for lesson_id, day, homework in sorted(db.session.execute(union_all(explicit, implicit)).all(),
-                                           key=lambda r: r[1]):
-        if homework and homework.strip():
-            lessons[lesson_id].due_work.append((day, homework))
+    return union_all(explicit, implicit)
 
 
 def _attach_marks(child, lessons):
     """Marks (with task type and weight), debts and attendance of the lessons; one statement."""
-    ids = list(lessons)
-    text = String(300)
-    marks = select(literal("m").label("kind"), Task.lesson_id, cast(Mark.value, text).label("value"),
-                   cast(Mark.comment, text).label("comment"), cast(TaskType.name, text).label("type_name"),
-                   cast(TaskType.short_name, text).label("short"), Task.weight, Task.is_mandatory,
-                   cast(Task.topic, text).label("topic"), Task.position, Mark.id.label("mark_id")) \
-        .join(Task, Task.id == Mark.task_id).join(TaskType, TaskType.id == Task.type_id) \
-        .where(Mark.student_id == child.id, Task.lesson_id.in_(ids))
-    debts = select(literal("d"), Task.lesson_id, cast(null(), text), cast(null(), text),
-                   cast(TaskType.name, text), cast(TaskType.short_name, text), Task.weight, Task.is_mandatory,
-                   cast(Task.topic, text), Task.position, cast(null(), Integer)) \
-        .join(TaskType, TaskType.id == Task.type_id) \
-        .where(Task.lesson_id.in_(ids), Task.is_mandatory.is_(True),
-               ~select(Mark.id).where(Mark.task_id == Task.id, Mark.student_id == child.id).exists())
-    attendance = select(literal("a"), Attendance.lesson_id, cast(AttendanceCode.code, text),
-                        cast(AttendanceCode.name, text), cast(null(), text), cast(null(), text),
-                        cast(null(), Numeric(4, 2)), cast(null(), Boolean), cast(null(), text),
-                        cast(null(), Integer), cast(null(), Integer)) \
-        .join(AttendanceCode, AttendanceCode.id == Attendance.code_id) \
-        .where(Attendance.student_id == child.id, Attendance.lesson_id.in_(ids))
-    rows = db.session.execute(union_all(marks, debts, attendance)).all()
+    rows = db.session.execute(_marks_statement(), {"child": child.id, "ids": list(lessons)}).all()
     for kind, lesson_id, value, comment, type_name, short, weight, mandatory, topic, position, mark_id in \
             sorted(rows, key=lambda r: (r[0], r[9] or 0)):
         lesson = lessons[lesson_id]
@@ -266,6 +269,32 @@ def _attach_marks(child, lessons):
             lesson.debts += 1
         else:
             lesson.attendance, lesson.attendance_name = value, comment or ""
+
+
+@cache
+def _marks_statement():
+    """Bound: child, ids (the lessons)."""
+    ids, child_id = bindparam("ids", expanding=True), bindparam("child", type_=Integer)
+    text = String(300)
+    marks = select(literal("m").label("kind"), Task.lesson_id, cast(Mark.value, text).label("value"),
+                   cast(Mark.comment, text).label("comment"), cast(TaskType.name, text).label("type_name"),
+                   cast(TaskType.short_name, text).label("short"), Task.weight, Task.is_mandatory,
+                   cast(Task.topic, text).label("topic"), Task.position, Mark.id.label("mark_id")) \
+        .join(Task, Task.id == Mark.task_id).join(TaskType, TaskType.id == Task.type_id) \
+        .where(Mark.student_id == child_id, Task.lesson_id.in_(ids))
+    debts = select(literal("d"), Task.lesson_id, cast(null(), text), cast(null(), text),
+                   cast(TaskType.name, text), cast(TaskType.short_name, text), Task.weight, Task.is_mandatory,
+                   cast(Task.topic, text), Task.position, cast(null(), Integer)) \
+        .join(TaskType, TaskType.id == Task.type_id) \
+        .where(Task.lesson_id.in_(ids), Task.is_mandatory.is_(True),
+               ~select(Mark.id).where(Mark.task_id == Task.id, Mark.student_id == child_id).exists())
+    attendance = select(literal("a"), Attendance.lesson_id, cast(AttendanceCode.code, text),
+                        cast(AttendanceCode.name, text), cast(null(), text), cast(null(), text),
+                        cast(null(), Numeric(4, 2)), cast(null(), Boolean), cast(null(), text),
+                        cast(null(), Integer), cast(null(), Integer)) \
+        .join(AttendanceCode, AttendanceCode.id == Attendance.code_id) \
+        .where(Attendance.student_id == child_id, Attendance.lesson_id.in_(ids))
+    return union_all(marks, debts, attendance)
 
 
 @dataclass

@@ -201,18 +201,24 @@ class _GridSave:
                            SubgroupMember.subject_id == self.assignment.subject_id,
                            SubgroupMember.period_id.in_(self.periods.by_id))):
                 self.split[period_id][student_id] = subgroup_id
+        # The students' period-mark gates before the entries' row locks: the one order of a save's
+        # locks (services/journal/_writes.py, LOCK_ORDER), so a lean save can't deadlock with this one.
+        self.closed_by_mark = self._period_marks_closing(student_ids)
         # The entries this save may change, locked: their versions cannot move until it commits.
         self.marks = {}
         if self.tasks:
             for mark in _locked(select(Mark).where(Mark.task_id.in_(self.tasks)).order_by(Mark.id), exclusive=True):
                 self.marks[(mark.task_id, mark.student_id)] = mark
+            if self.gated is not None and {s for (t, s) in self.marks if t in self.changed_tasks} - self.gated:
+                # a mark made on a changed task after the gates were passed: its student's gate would be
+                # taken out of order — the page reloads (rare: a new mark in the last milliseconds)
+                raise VersionConflict()
         attendance_lessons = {a.lesson_id for a in self.attendance_in} & set(self.lessons)
         self.attendance = {}
         if attendance_lessons:
             for row in _locked(select(Attendance).where(Attendance.lesson_id.in_(attendance_lessons))
                                .order_by(Attendance.id), exclusive=True):
                 self.attendance[(row.lesson_id, row.student_id)] = row
-        self.closed_by_mark = self._period_marks_closing(student_ids)
         self.types = {t.id: t for t in db.session.scalars(
             select(TaskType).where(TaskType.org_id == org_id))} if self.tasks_in else {}
         self.codes = {c.code: c for c in db.session.scalars(
@@ -227,10 +233,13 @@ class _GridSave:
         that sets period marks itself takes the exclusive gates at once (two saves holding shared
         ones could not both raise them)."""
         guarded = set()
+        self.changed_tasks, self.gated = {t.task_id for t in self.tasks_in} & set(self.tasks), None
         if not self.corrector and (self.marks_in or self.tasks_in) and self.periods.by_id:
-            changed_tasks = {t.task_id for t in self.tasks_in}
             guarded = {m.student_id for m in self.marks_in} - {None}
-            guarded |= {s for (t, s) in self.marks if t in changed_tasks}
+            if self.changed_tasks:  # the students with marks on a changed task, read before their rows' locks
+                guarded |= set(db.session.scalars(select(Mark.student_id).where(
+                    Mark.task_id.in_(self.changed_tasks))))
+            self.gated = guarded
         subject_id = self.assignment.subject_id
         if self.period_marks_in:
             _gate_period_marks(subject_id, guarded | student_ids, exclusive=True)

@@ -90,7 +90,7 @@ class _LeanSave:
 
     def _gates(self):
         """The lessons' periods' gates, then the students' period-mark gates (subject × student), all
-        shared, in that order (as services/journal/_writes.py takes them); one statement."""
+        shared, before the marks' rows (_writes.LOCK_ORDER, as the general path takes them); one statement."""
         if self.connection.dialect.name == "sqlite":
             _write_lock(self.connection)
             return
@@ -102,7 +102,7 @@ class _LeanSave:
     def _checked(self):
         """([(item, mark row)] to update, [item] to insert), or None when the general path must answer."""
         actor = self.actor
-        query = _check_statement().where(permissions.row_condition(actor, "journal", "list", TeachingAssignment))
+        query = _checks_for(actor)
         params = {"org": actor.org_id, "tasks": self.task_ids, "aid": self.aid, "students": self.student_ids,
                   "pid": self.period_id}
         found = {(r[0], r[1]): r for r in self.connection.execute(query, params)}
@@ -220,6 +220,31 @@ def _gate_statement():
     gate = case((keys.c.kind == 0, shared(literal(PERIOD_GATE), keys.c.n)),
                 else_=shared(cast(subject, BigInteger).op("<<")(literal_column("32")) + keys.c.n))
     return select(gate).order_by(keys.c.kind, keys.c.n)
+
+
+# What the journal's row rules read of the actor (permissions.TABLE["journal"], "list"): a grant without rows
+# reads nothing, a teacher's own or substituted journals his staff card, a class teacher's those of his classes.
+# The checks with the actor's row condition are built once per these facts (and the organization and the
+# grants); an actor with a row rule not named here gets them built anew.
+_ROW_FACTS = {None: (), permissions.own_or_substituted_journals: ("staff_id",),
+              permissions.own_class_assignments: ("own_class_ids",)}
+_CHECKS = {}  # (org, staff card, own classes, grants) -> the checks' statement with the row condition
+_CHECKS_KEPT = 4096
+
+
+def _checks_for(actor):
+    """The checks' statement within the actor's rows of the permission table."""
+    grants = permissions.grants(actor, "journal", "list")
+    if actor.system or not grants or any(g.rows not in _ROW_FACTS for g in grants):
+        return _check_statement().where(permissions.row_condition(actor, "journal", "list", TeachingAssignment))
+    key = (actor.org_id, actor.staff_id, actor.own_class_ids, tuple(id(g) for g in grants))
+    statement = _CHECKS.get(key)
+    if statement is None:
+        statement = _check_statement().where(permissions.row_condition(actor, "journal", "list", TeachingAssignment))
+        if len(_CHECKS) >= _CHECKS_KEPT:
+            _CHECKS.clear()
+        _CHECKS[key] = statement
+    return statement
 
 
 @cache
