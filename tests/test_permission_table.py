@@ -14,7 +14,7 @@ from services.permissions import READ, TABLE, Entry, Grant
 
 # An actor every row filter builds its full condition for (no `false()` shortcut of a missing card).
 EVERYONE = SimpleNamespace(user_id=1, staff_id=1, student_id=1, parent_id=1, own_class_ids=(1,), child_ids=(1,),
-                           org_id=1, system=False)
+                           org_id=1, system=False, region_org_ids=(1,))
 
 
 def sql_errors(row_filter, model):
