@@ -256,8 +256,9 @@ def region_rollup_rows(kind, app, t, repeat):
                             budget="< 60 с", ok=False))
             continue
         last = timing.calls[-1] if timing.calls else (0, timing.orgs)
+        per_school = timing.seconds / max(timing.orgs, 1) * 1000
         rows.append(Row(what, kind, timing.statements, timing.seconds, timing.seconds,
-                        figure=f"{timing.seconds / max(timing.orgs, 1) * 1000:.0f} мс на школу; прогресс "
+                        figure=f"{timing.seconds:.1f} с, {per_school:.0f} мс на школу; прогресс "
                                f"{len(timing.calls)} отметок, последняя {last[0]}/{last[1]}; память +"
                                f"{timing.memory_mb:.0f} МБ", budget="< 60 с",
                         ok=timing.seconds < region_rollup.BUDGET and last[0] == last[1]))
