@@ -14,9 +14,10 @@ per organization and, on drill-down, per grade and class of one of them — neve
 The organizations are THE scope of services/region/scope.py (`scope_org_ids`), named in every query besides
 the request's organization scope. Each function takes an optional `progress(done, total, text)` called per
 organization, so a background job can run it for a region of 50 schools. `results`, `movement`, `activity`
-and `deadlines` are set-based (their statements do not grow with the schools: one group of statements per
-distinct period calendar); `oo1_summed` and `overdue` build each school's own form / control page (their
-statements grow with the schools: run them as a job for a large region).
+and `deadlines` are set-based (their statements do not grow with the schools: `results` takes one group of
+statements per distinct period calendar and per BATCH_CLASSES classes of whole organizations — bounded memory and
+parameters with 100 000 students; bench/RESULTS.md, «Регион»); `oo1_summed` and `overdue` build each school's own
+form / control page (their statements grow with the schools: run them as a job for a large region).
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
