@@ -246,8 +246,6 @@ def region_rollup_rows(kind, app, t, repeat):
     """Each roll-up of the region (reports/region_reports.py) for all the N schools put in one region, built as
     its background job builds it (bench/region_rollup.py `run_rollup`), its progress recorded: the time, per
     organization, the statements, the process's peak memory; budget < 60 s each."""
-    if kind != "postgresql":
-        return []
     rows = []
     for name, title, timing in region_rollup.measure_all(app, t.today):
         what = f"Регион, {timing.orgs} школ: сводка «{title}» как фоновое задание [{name}]"
