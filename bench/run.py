@@ -32,7 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench import dataset, load, measure
+from bench import dataset, load, measure, region_rollup
 from bench.dataset import BenchError, Config, log
 from bench.machine import describe
 from models import AcademicYear, Lesson, Mark, Organization, PeriodMark, SchoolClass, Student, db
@@ -243,11 +243,24 @@ REGION_EXTRAS = []
 
 
 def region_rollup_rows(kind, app, t, repeat):
-    """The region's roll-up as a job on the N-school database: not measured yet — the regional layer and
-    the jobs package (issue 20.1–2) are not here. Replace this function's body (or append to
-    REGION_EXTRAS) with the timing: start the job, poll its progress, time it to the end; budget < 60 s."""
-    return [Row("Регион: сводка по всем школам как фоновое задание (прогресс, до результата)", kind,
-                figure="не измерено: нет регионального уровня и фоновых заданий", budget="< 60 с")]
+    """Each roll-up of the region (reports/region_reports.py) for all the N schools put in one region, built as
+    its background job builds it (bench/region_rollup.py `run_rollup`), its progress recorded: the time, per
+    organization, the statements, the process's peak memory; budget < 60 s each."""
+    rows = []
+    for name, title, timing in region_rollup.measure_all(app, t.today):
+        what = f"Регион, {timing.orgs} школ: сводка «{title}» как фоновое задание [{name}]"
+        if timing.error:
+            rows.append(Row(what, kind, timing.statements, timing.seconds, figure=f"ошибка: {timing.error}",
+                            budget="< 60 с", ok=False))
+            continue
+        last = timing.calls[-1] if timing.calls else (0, timing.orgs)
+        per_school = timing.seconds / max(timing.orgs, 1) * 1000
+        rows.append(Row(what, kind, timing.statements, timing.seconds, timing.seconds,
+                        figure=f"{timing.seconds:.1f} с, {per_school:.0f} мс на школу; прогресс "
+                               f"{len(timing.calls)} отметок, последняя {last[0]}/{last[1]}; память +"
+                               f"{timing.memory_mb:.0f} МБ", budget="< 60 с",
+                        ok=timing.seconds < region_rollup.BUDGET and last[0] == last[1]))
+    return rows
 
 
 REGION_EXTRAS.append(region_rollup_rows)

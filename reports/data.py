@@ -140,7 +140,9 @@ def _all_ids(sets):
 def set_mark_sums(sets, start, end, by=()):
     """{(class id, *by): (Σ mark × weight, Σ weight)}: the marks of each class's set `sets`
     ({class id: {student id}}) on the class's own lessons dated in [start, end]. One statement."""
-    rows = mark_sums(_all_ids(sets), start, end, by=("class", "student", *by))
+    # The classes' lessons, not a list of their students: the planner starts from the classes' teaching
+    # assignments (their students' marks of other years and classes are never read); the sets filter after.
+    rows = mark_sums(None, start, end, class_id=list(sets), by=("class", "student", *by)) if sets else {}
     return {key: (sum(t for t, _ in pairs), sum(w for _, w in pairs)) for key, pairs in _of_sets(rows, sets).items()}
 
 
@@ -174,7 +176,9 @@ def period_marks(student_ids, year_id, subject_id=None, key=None):
     if key is not None:
         kind, period_id = key
         query = query.where(PeriodMark.kind == kind)
-        if period_id:
+        if isinstance(period_id, (list, tuple, set)):  # one period of each of several years (a region's)
+            query = query.where(PeriodMark.period_id.in_(list(period_id)))
+        elif period_id:
             query = query.where(PeriodMark.period_id == period_id)
     for student_id, subject_id_, kind, period_id, value in db.session.execute(query):
         result[(student_id, subject_id_)][(kind, period_id or 0)] = value
@@ -196,9 +200,10 @@ def _month(column):
 def mark_sums(student_ids, start, end, class_id=None, subject_id=None, by=("student", "subject")):
     """{key: (Σ mark × weight, Σ weight)} of the numeric task marks on lessons dated in [start, end];
     the key is a tuple of `by` ("student", "subject", "month", "class", "teacher"). One statement."""
-    student_ids = list(student_ids)
-    if not student_ids:
-        return {}
+    if student_ids is not None:  # None: every student's marks of the classes `class_id` (a list)
+        student_ids = list(student_ids)
+        if not student_ids:
+            return {}
     number = _numeric_value()
     columns = {"student": Mark.student_id, "subject": TeachingAssignment.subject_id, "month": _month(Lesson.date),
                "class": TeachingAssignment.class_id, "teacher": TeachingAssignment.teacher_id}
@@ -207,10 +212,13 @@ def mark_sums(student_ids, start, end, class_id=None, subject_id=None, by=("stud
                                                                           else_=0)))
              .select_from(Mark).join(Task, Task.id == Mark.task_id).join(Lesson, Lesson.id == Task.lesson_id)
              .join(TeachingAssignment, TeachingAssignment.id == Lesson.assignment_id)
-             .where(Mark.student_id.in_(student_ids), Lesson.date >= start, Lesson.date <= end,
-                    Lesson.is_cancelled.is_(False), _stayed(Mark.student_id))
+             .where(Lesson.date >= start, Lesson.date <= end, Lesson.is_cancelled.is_(False), _stayed(Mark.student_id))
              .group_by(*keys))
-    if class_id is not None:
+    if student_ids is not None:
+        query = query.where(Mark.student_id.in_(student_ids))
+    if isinstance(class_id, (list, tuple, set, frozenset)):  # several classes: the planner starts from their lessons
+        query = query.where(TeachingAssignment.class_id.in_(list(class_id)))
+    elif class_id is not None:
         query = query.where(TeachingAssignment.class_id == class_id)
     if subject_id is not None:
         query = query.where(TeachingAssignment.subject_id == subject_id)

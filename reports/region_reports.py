@@ -14,9 +14,10 @@ per organization and, on drill-down, per grade and class of one of them — neve
 The organizations are THE scope of services/region/scope.py (`scope_org_ids`), named in every query besides
 the request's organization scope. Each function takes an optional `progress(done, total, text)` called per
 organization, so a background job can run it for a region of 50 schools. `results`, `movement`, `activity`
-and `deadlines` are set-based (their statements do not grow with the schools: one group of statements per
-distinct period calendar); `oo1_summed` and `overdue` build each school's own form / control page (their
-statements grow with the schools: run them as a job for a large region).
+and `deadlines` are set-based (their statements do not grow with the schools: `results` takes one group of
+statements per distinct period calendar and per BATCH_CLASSES classes of whole organizations — bounded memory and
+parameters with 100 000 students; bench/RESULTS.md, «Регион»); `oo1_summed` and `overdue` build each school's own
+form / control page (their statements grow with the schools: run them as a job for a large region).
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from types import SimpleNamespace
 from sqlalchemy import case, func, select
 
 from models import (AcademicYear, DeadlineRule, LoginEvent, Municipality, MovementItem, MovementOrder, Organization,
-                    Parent, Period, SchoolClass, Staff, Student, TeachingAssignment, ThematicPlanTopic,
+                    Parent, Period, PeriodMark, SchoolClass, Staff, Student, TeachingAssignment, ThematicPlanTopic,
                     TimetableEntry, User, db, scope)
 from models.movement import MovementKind, OrderStatus
 from reports import data, oo1
@@ -135,11 +136,12 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
     orgs = scope_orgs(actor) if org_id is None else [one_org(actor, org_id)]
     chosen = _years_and_periods([o.id for o in orgs], year_name, period_number)
     out = Results(year_name, f"{period_number} период" if period_number else "Год")
-    usable = []
+    usable, lacking = [], set()
     for org in orgs:
         year, period = chosen.get(org.id, (None, None))
         if year is None or (period_number and period is None):
             out.missing.append(org.short_name)
+            lacking.add(org.id)
         else:
             usable.append((org, year, period))
     classes = db.session.scalars(select(SchoolClass).where(
@@ -148,30 +150,36 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
     by_org = defaultdict(list)
     for klass in classes:
         by_org[klass.org_id].append(klass)
-    # Organizations sharing a period's calendar share one set of statements (the region's usual case).
-    calendars = defaultdict(list)
-    for org, year, period in usable:
-        start, end = (period.start_date, period.end_date) if period is not None else (year.start_date, year.end_date)
-        calendars[(start, end)].append((org, year, period))
     counted, values, sums = {}, {}, {}
-    for (start, end), members in calendars.items():
-        class_ids = [k.id for o, _, _ in members for k in by_org[o.id]]
-        sets = data.class_sets(class_ids, start, end)
-        marks = data.period_marks(sets.ids(), [y.id for _, y, _ in members])
-        keys = {o.id: (("period", p.id) if p is not None else ("year", 0)) for o, _, p in members}
-        org_of = {k.id: k.org_id for o, _, _ in members for k in by_org[o.id]}
+    done = 0
+    for org in orgs:
+        if org.id in lacking:
+            done += 1
+            progress(done, len(orgs), org.short_name)
+    for members in _batches(usable, by_org):
+        # Organizations sharing a period's calendar share one set of statements, BATCH_CLASSES classes at most
+        # (≈ 10 000 students: bounded memory and parameters, however large the region).
+        (start, end), key_of = members[0][0], {}
+        class_ids = [k.id for (_, o, _, _) in members for k in by_org[o.id]]
+        sets = data.class_sets(class_ids, start, end, names=False)
+        org_of = {k.id: k.org_id for (_, o, _, _) in members for k in by_org[o.id]}
+        for _, o, y, p in members:
+            key_of[o.id] = ("period", p.id) if p is not None else ("year", 0)
         for class_id, entries in sets.counted.items():
             counted[class_id] = {e.student_id for e in entries}
         student_org = {sid: org_of[cid] for cid, ids in sets.sets().items() for sid in ids}
-        for (student_id, _), got in marks.items():
-            key = keys.get(student_org.get(student_id))
-            if key is not None and got.get(key):
-                values.setdefault(student_id, []).append(got[key])
+        # The marks of each organization's one slot (its period's, or the year's): data.period_marks' rows,
+        # read flat (100 000 students: no dictionary per student and subject).
+        for student_id, kind, period_id, value in db.session.execute(_slot_marks(class_ids, start, end, members)):
+            if value and key_of.get(student_org.get(student_id)) == (kind, period_id or 0):
+                values.setdefault(student_id, []).append(value)
         sums.update({key[0]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end).items()})
+        for _, o, _, _ in members:  # the job's progress: the batch's organizations are counted
+            done += 1
+            progress(done, len(orgs), o.short_name)
     names = sorted({p.name for _, _, p in usable if p is not None})
     if names:
         out.period_label = ", ".join(names)
-    done = 0
     total_ids, total_sums, total_classes = set(), [], 0
     for org in orgs:
         members = by_org.get(org.id, [])
@@ -185,10 +193,45 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
         total_classes += len(members)
         if org_id is not None:
             out.grades[org.id] = _grades(members, counted, values, sums)
-        done += 1
-        progress(done, len(orgs), org.short_name)
     out.total = Unit("Всего", total_classes, len(total_ids), _figures(total_ids, values, total_sums))
     return out
+
+
+BATCH_CLASSES = 400
+
+
+def _slot_marks(class_ids, start, end, members):
+    """(student id, kind, period id, value) of the batch's students' marks in their organization's slot: the
+    period `members`' periods, or the year (`data.period_marks` with `key`, as rows)."""
+    query = select(PeriodMark.student_id, PeriodMark.kind, PeriodMark.period_id, PeriodMark.value).where(
+        PeriodMark.year_id.in_([y.id for _, _, y, _ in members]),
+        PeriodMark.student_id.in_(data.members(class_ids, start, end)))
+    periods = [p.id for _, _, _, p in members if p is not None]
+    if periods:
+        return query.where(PeriodMark.kind == "period", PeriodMark.period_id.in_(periods))
+    return query.where(PeriodMark.kind == "year")
+
+
+def _batches(usable, by_org):
+    """The usable (organization, year, period) grouped by their period's calendar, then cut into batches of at
+    most BATCH_CLASSES classes (whole organizations): [[((start, end), org, year, period)]]."""
+    calendars = defaultdict(list)
+    for org, year, period in usable:
+        start, end = (period.start_date, period.end_date) if period is not None else (year.start_date, year.end_date)
+        calendars[(start, end)].append(((start, end), org, year, period))
+    batches = []
+    for members in calendars.values():
+        batch, size = [], 0
+        for member in members:
+            classes = len(by_org.get(member[1].id, ()))
+            if batch and size + classes > BATCH_CLASSES:
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append(member)
+            size += classes
+        if batch:
+            batches.append(batch)
+    return batches
 
 
 def _figures(ids, values, class_sums):

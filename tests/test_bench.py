@@ -169,7 +169,7 @@ def test_two_sessions_on_one_lesson_and_a_close_lose_nothing_and_let_nothing_in_
 
 def test_region_run_pairs_grid_diary_and_save_against_one_school(tmp_path, monkeypatch):
     # issue 20.4: `--region N --only-region` — the grid, the diary and the grid's save with N schools in the
-    # database against one school, as ratios; the roll-up row waits for the regional layer and the jobs
+    # database against one school, as ratios; then each region roll-up as its job builds it, with its progress
     out = tmp_path / "RESULTS.md"
     rows = run.main(["--size", "tiny", "--db", "sqlite", "--repeat", "2", "--no-cache", "--region", "2",
                      "--only-region", "--out", str(out)])
@@ -179,7 +179,11 @@ def test_region_run_pairs_grid_diary_and_save_against_one_school(tmp_path, monke
     for r in region:
         assert r.sql > 0 and r.p50 > 0 and r.figure.startswith("× ") and "одна школа" in r.figure, r
         assert r.ok is not None and r.budget == "≤ 1,3 × одна школа"
-    assert row(rows, "Регион: сводка по всем школам").figure.startswith("не измерено")
+    rollups = [r for r in rows if r.what.startswith("Регион, 2 школ: сводка")]
+    assert [r.what.rsplit("[", 1)[1] for r in rollups] == [
+        "results]", "movement]", "activity]", "deadlines]", "oo1]", "control]"]
+    for r in rollups:
+        assert r.ok and r.sql > 0 and r.p50 > 0 and "последняя 2/2" in r.figure and r.budget == "< 60 с", r
     assert not any(r.what.startswith(run.GRID) or r.what.startswith(run.LOAD) for r in rows)  # only the region
     text = out.read_text(encoding="utf-8")
     assert "Регион (sqlite" in text and "организаций: 2" in text

@@ -264,3 +264,27 @@ def test_the_years_deadlines_by_school(region):
     assert a.year is not None and a.classes == 2 and a.with_curriculum == 0 and a.with_timetable == 0
     assert a.deadline == date(2026, 9, 15) and b.deadline == date(2026, 9, 30)
     assert rollup.deadlines(actor_of("reg.all"), "2030/2031")[0].year is None
+
+
+def _units(res):
+    return [(u.label, u.classes, u.students, u.figures) for u in res.schools + [res.total]]
+
+
+@pytest.mark.parametrize("period", [2, None])
+def test_the_batches_of_a_large_region_give_the_same_figures(region, monkeypatch, period):
+    """A large region is read in batches of whole organizations (bounded memory and parameters: 100 000
+    students in 50 schools): one class a batch gives the figures of one batch, the progress still per school."""
+    actor = actor_of("reg.all")
+    whole = rollup.results(actor, "2026/2027", period)
+    with count_queries() as one_batch:
+        rollup.results(actor, "2026/2027", period)
+    monkeypatch.setattr(rollup, "BATCH_CLASSES", 1)
+    calls = []
+    with count_queries() as batched:
+        cut = rollup.results(actor, "2026/2027", period, progress=lambda done, total, text: calls.append(done))
+    assert len(batched) > len(one_batch)  # the batches were taken
+    assert _units(cut) == _units(whole)
+    if period:
+        total = cut.total.figures
+        assert (total.n5, total.n4, total.n3, total.n2) == (1, 1, 1, 1)
+    assert calls == [1, 2]
