@@ -67,6 +67,8 @@ def test_a_municipal_specialist_sees_only_his_municipalitys_schools(region, brow
             text = _text(response)
             assert "Орг A" in text, (page, fmt)
             assert "Орг B" not in text, (page, fmt)
+    # His school's row opens its grades and classes (the shared document partial's link).
+    assert f'href="/regional/school/{region.a.org.id}/' in b.get(PAGES[0] + Q2).get_data(as_text=True)
     # Another municipality's school by its id: as absent as none.
     assert b.get(f"/regional/school/{region.b.org.id}/{Q2}").status_code == 404
     assert b.get(f"/regional/school/{region.a.org.id}/{Q2}").status_code == 200
