@@ -72,28 +72,28 @@ def _count(n, one, few, many):
     return f"{n} {word}"
 
 
+_CARDS = ("карточка специалиста", "карточки специалистов", "карточек специалистов")
+# What a region or a municipality holds: (its title, [(the holding column, its words for 1, 2, 5)], the advice).
+_HOLDINGS = {
+    Municipality: ("Муниципалитет", [(Organization.municipality_id, ("организация", "организации", "организаций")),
+                                     (RegionStaff.municipality_id, _CARDS)],
+                   "Сначала перенесите организации в другой муниципалитет и измените карточки специалистов."),
+    Region: ("Регион", [(Municipality.region_id, ("муниципалитет", "муниципалитета", "муниципалитетов")),
+                        (RegionStaff.region_id, _CARDS)],
+             "Сначала удалите его муниципалитеты и карточки специалистов."),
+}
+
+
 def check_delete(row):
     """A region or a municipality is deleted only when nothing is in it: its organizations (their scope would
     change silently), municipalities and specialists' cards stay where they are, with a Russian refusal."""
+    holding = _HOLDINGS.get(type(row))
+    if holding is None:
+        return
+    title, columns, advice = holding
     with scope.installation("what a region or a municipality being deleted still holds"):
-        if isinstance(row, Municipality):
-            orgs = db.session.scalar(select(func.count(Organization.id)).where(Organization.municipality_id == row.id))
-            cards = db.session.scalar(select(func.count(RegionStaff.id)).where(RegionStaff.municipality_id == row.id))
-            held = [_count(orgs, "организация", "организации", "организаций") if orgs else "",
-                    _count(cards, "карточка специалиста", "карточки специалистов", "карточек специалистов")
-                    if cards else ""]
-            what = f"Муниципалитет «{row.name}»"
-            advice = "Сначала перенесите организации в другой муниципалитет и измените карточки специалистов."
-        elif isinstance(row, Region):
-            towns = db.session.scalar(select(func.count(Municipality.id)).where(Municipality.region_id == row.id))
-            cards = db.session.scalar(select(func.count(RegionStaff.id)).where(RegionStaff.region_id == row.id))
-            held = [_count(towns, "муниципалитет", "муниципалитета", "муниципалитетов") if towns else "",
-                    _count(cards, "карточка специалиста", "карточки специалистов", "карточек специалистов")
-                    if cards else ""]
-            what = f"Регион «{row.name}»"
-            advice = "Сначала удалите его муниципалитеты и карточки специалистов."
-        else:
-            return
-    held = [h for h in held if h]
+        counts = [(db.session.scalar(select(func.count()).where(column == row.id)), words)
+                  for column, words in columns]
+    held = [_count(n, *words) for n, words in counts if n]
     if held:
-        raise DomainError(f"{what} не удалён: в нём {', '.join(held)}. {advice}")
+        raise DomainError(f"{title} «{row.name}» не удалён: в нём {', '.join(held)}. {advice}")
