@@ -28,7 +28,9 @@ def missing_period_marks(org, year_ids, *, periods_where=None, condition=None, y
     """Per class, subject and period: how many students of the class (of the subgroup, for a
     subgroup's teacher) have no period mark. Grade 1 of a school and subjects without marks keep
     none. `condition` limits the teaching assignments (the permission table's row filter);
-    `year_marks` adds the year's mark as a pseudo-period. Two statements."""
+    `year_marks` adds the year's mark as a pseudo-period. Two statements. The period mark is matched by
+    the columns of its unique key (student, subject, year, kind) — with the year, the anti-join is one probe
+    of that key instead of all the student's period marks (on 50 schools ×1.4 of this statement)."""
     if not year_ids:
         return []
     ta, st, cl, su, pe = TeachingAssignment, Student, SchoolClass, Subject, Period
@@ -51,7 +53,7 @@ def missing_period_marks(org, year_ids, *, periods_where=None, condition=None, y
         .select_from(ta).join(cl, cl.id == ta.class_id).join(su, su.id == ta.subject_id)
         .join(pe, pe.year_id == ta.year_id)
         .join(st, and_(st.class_id == cl.id, st.status == StudentStatus.STUDYING.value))
-        .outerjoin(pm, and_(pm.student_id == st.id, pm.subject_id == ta.subject_id,
+        .outerjoin(pm, and_(pm.student_id == st.id, pm.subject_id == ta.subject_id, pm.year_id == pe.year_id,
                             pm.kind == PeriodMarkKind.PERIOD.value, pm.period_id == pe.id))
         .where(*base, pm.id.is_(None), in_subgroup, *(periods_where or ()))
         .group_by(cl.id, cl.name, su.id, su.name, pe.id, pe.name, pe.end_date)).all()
