@@ -11,7 +11,7 @@ from models import (STAFF_ROLES, LessonFile, MarkFlag, Organization, Parent, Sch
 from services.context import Actor
 from services.demo.school import patronymic
 from services.validation import normalize_snils
-from tests.helpers import open_browser
+from tests.helpers import analyzed, open_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 PATRONYMIC = re.compile(r"(ович|евич|ич|овна|евна|ична)$")
@@ -21,6 +21,7 @@ RUSSIAN = re.compile(r"^[А-ЯЁ][а-яё]+$")
 def demo(app, *args):
     result = app.test_cli_runner().invoke(args=["demo-data", *args])
     db.session.expire_all()
+    analyzed()
     return result
 
 
