@@ -4,7 +4,7 @@ of regions, municipalities and the specialists' cards."""
 import re
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 
 from admin_views.base import SecureModelView, SecurePage, requires
@@ -65,7 +65,10 @@ class RegionPage(SecurePage):
         try:
             query, fmt, year = self._query()
             heavy = region_jobs.is_heavy(self.actor, kind)
-            doc = None if heavy else build(query, year)
+            # Opened without parameters (the landing page after login): the form first, the roll-up on «Показать»
+            # — a region's aggregate over every school's marks is not built on every visit.
+            first_open = not request.args and not heavy
+            doc = None if heavy or first_open else build(query, year)
         except DomainError as exc:
             db.session.rollback()
             return self.render("region/page.html", doc=None, error=str(exc), display=display, links={}, **args)
@@ -73,6 +76,9 @@ class RegionPage(SecurePage):
         if heavy:
             return self.render("region/page.html", doc=None, error=None, display=display, links=links, year=year,
                                query=query, heavy=len(self.actor.region_org_ids), **args)
+        if first_open:
+            return self.render("region/page.html", doc=None, error=None, display=display, links=links, year=year,
+                               query=query, first_open=True, **args)
         if fmt == "xlsx":
             if not can_export:
                 abort(403)
