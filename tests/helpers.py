@@ -5,6 +5,7 @@ conftest.py) and no data builders (tests/factories.py); a test module never impo
 import functools
 import inspect
 import json
+import os
 import re
 from html.parser import HTMLParser
 
@@ -15,6 +16,20 @@ from models import db
 from services import uow
 from services.validation import snils_with_checksum
 from tests.factories import PASSWORD as TEST_PASSWORD
+
+
+# -- other processes -------------------------------------------------------------------------------------------
+
+
+def real_clock_environ(**changes):
+    """This process's environment without libfaketime, for a process the test starts (a server, a worker, a
+    browser, a client): CI runs the suite again with the machine's clock moved by `faketime` (.ci/run), under
+    which another process's sleep fails with EINVAL (FAKETIME_DONT_FAKE_MONOTONIC) or its timers stall. The app's
+    day is the test's anyway (FROZEN_TODAY, services.clock)."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "LD_PRELOAD" and not k.startswith(("FAKETIME", "DONT_FAKE"))}
+    env.update(changes)
+    return env
 
 
 # -- logging in, flashes, list actions -------------------------------------------------------------------------

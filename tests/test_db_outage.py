@@ -34,6 +34,7 @@ from services import database
 from tests.conftest import Browser
 from tests.factories import build_world
 from tests.querycount import count_queries
+from tests.helpers import real_clock_environ
 
 # Real commits: a PostgreSQL server of its own, stopped and frozen.
 pytestmark = pytest.mark.real_commits
@@ -318,9 +319,8 @@ class ThrowawayPostgres:
     def _run(self, program, *args):
         # Without CI's libfaketime (its fixed clock makes sleeping fail with EINVAL) and without subprocess's
         # timeout, which sleeps in this process under it: pg_ctl -w gives up after 60 s by itself.
-        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
         subprocess.run([*self.owner.prefix, str(self.bindir / program), *args], check=True, capture_output=True,
-                       env=env)
+                       env=real_clock_environ())
 
     def init(self):
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",

@@ -4,7 +4,6 @@ thread pool, RQ on a real Redis, and the work moved onto them: the journal archi
 the institution's ledgers, the e-mail queue."""
 import io
 import logging
-import os
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from services.jobs.registry import Result, job_kind
 from services.jobs.worker import AppSimpleWorker
 from tests.factories import EARLY_REASON, actor_of, make_staff
 from tests.querycount import count_queries
+from tests.helpers import real_clock_environ
 
 CALLS = {}
 
@@ -414,7 +414,7 @@ def test_a_job_whose_process_died_is_run_again_once(world, sync):
 @pytest.mark.real_commits  # another process reads the committed rows
 def test_rq_worker_with_the_documented_worker_class(world, app, rq_queue):
     job_id = start("a.admin", "notify-send")  # a kind the worker's own app knows (the test kinds are this process's)
-    env = {**os.environ, "DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False)),
+    env = {**real_clock_environ(), "DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False)),
            "REDIS_URL": REDIS, "JOBS_QUEUE": rq_queue.name}
     done = subprocess.run([str(Path(sys.executable).parent / "rq"), "worker", "--burst", "-w",
                            "services.jobs.worker.AppWorker", "--url", REDIS, rq_queue.name],

@@ -8,7 +8,6 @@ The virtualenvs are made under a file lock (CI runs two pytest processes at once
 with the reason. `real_commits`: the server answers in threads of its own, so the world is committed."""
 import fcntl
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from services import clock
 from services.api import passwords as app_passwords
 from services.journal import diary
 from tests.factories import jr_assignment, jr_lessons, jr_mark, jr_subject, jr_task, tt_bells
+from tests.helpers import real_clock_environ
 
 pytestmark = pytest.mark.real_commits
 
@@ -94,9 +94,7 @@ def server(app):
     thread.join(5)
 
 
-def _env():
-    """The environment without libfaketime (CI's far-date run): the clients keep the machine's real clock."""
-    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith(("FAKETIME", "DONT_FAKE"))}
+_env = real_clock_environ  # the clients keep the machine's real clock (CI's far-date run)
 
 
 def run(client_pythons, client, url, login, password, school):

@@ -31,6 +31,7 @@ from models import db
 from services import metrics
 from tests.conftest import TEST_PASSWORD, TEST_TODAY
 from tests.factories import build_world, journal, jr_task
+from tests.helpers import real_clock_environ
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "two-servers-shared-secret"
@@ -147,7 +148,8 @@ def servers_env(request):
 def server_environment(shared, tmp_path, servers_env):
     """The environment of every process of the installation (the servers, a worker)."""
     url, _ = shared
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "FROZEN_TODAY": TEST_TODAY.isoformat(),
+    # the real clock: under CI's libfaketime gunicorn's sleeps fail (EINVAL); the app's day is FROZEN_TODAY
+    env = {**real_clock_environ(), "DATABASE_URL": url, "SECRET_KEY": SECRET, "FROZEN_TODAY": TEST_TODAY.isoformat(),
            "LOG_FORMAT": "json", "FILES_DIR": str(tmp_path / "files"), "SLIPS_DIR": str(tmp_path / "slips"),
            "IMPORT_DIR": str(tmp_path / "imports"), "ARCHIVE_DIR": str(tmp_path / "archive"),
            # the jobs' RQ queue of this run alone (never the installation's «journal» on this machine's Redis)

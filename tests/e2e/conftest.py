@@ -21,6 +21,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import TEST_PASSWORD
+from tests.helpers import real_clock_environ
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -108,11 +109,8 @@ def live_server(app):
 
 
 def browser_env():
-    """The environment without libfaketime: CI runs the suite again with the machine's clock moved by
-    `faketime` (.ci/run), which the server may live with (it reads services.clock) but Chromium may not
-    (its timers and page loads stall). The browser keeps the real clock; the app's day is the test's."""
-    return {k: v for k, v in os.environ.items()
-            if k != "LD_PRELOAD" and not k.startswith(("FAKETIME", "DONT_FAKE"))}
+    """The browser keeps the real clock (Chromium's timers stall under libfaketime); the app's day is the test's."""
+    return real_clock_environ()
 
 
 @pytest.fixture(scope="session")
