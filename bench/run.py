@@ -346,6 +346,23 @@ def write_results(path, document):
     path.write_text(document + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
+def load_rows(url, t, args, kind, notes):
+    """The load test's rows: the teachers' saves alone (issue 20.4's budget: ≥ 200 saves/s on 2 cores, 0 lost),
+    then — with `--parents` — the same teachers with as many parents reading diaries, each client waiting for its
+    answer (a reads-heavy mix: as many diary weeks as saves; reported against 0 errors and 0 lost)."""
+    rows = []
+    for parents in ((0, args.parents) if args.parents else (0,)):
+        result = load.run_load(url, t, args.load_duration, args.teachers, parents, threads=args.load_threads or None)
+        clean = result.errors == 0 and result.consistent
+        who = f"{result.teachers} учителей сохраняют" + (f", {result.parents} родителей читают" if parents else "")
+        rows.append(Row(f"{LOAD}: {who}, {result.duration:.0f} с", kind, p50=result.save_p50, p95=result.save_p95,
+                        figure=result.summary(),
+                        budget="0 ошибок, 0 потерь" if parents else "≥ 200 сохранений/с, 0 ошибок, 0 потерь",
+                        ok=clean if parents else clean and result.saves_per_second >= 200))
+        notes += [f"Нагрузка: {message}" for message in result.messages[:5]]
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m bench.run",
@@ -415,14 +432,7 @@ def main(argv=None):
                                        keep=args.keep_pg)
             if kind == "postgresql" and not args.no_load:
                 dataset.dispose(app)
-                result = load.run_load(database.url, t, args.load_duration, args.teachers, args.parents,
-                                       threads=args.load_threads or None)
-                ok = result.saves_per_second >= 200 and result.errors == 0 and result.consistent
-                rows.append(Row(f"{LOAD}: {result.teachers} учителей сохраняют, {result.parents} родителей читают, "
-                                f"{result.duration:.0f} с", kind, p50=result.save_p50, p95=result.save_p95,
-                                figure=result.summary(), budget="≥ 200 сохранений/с, 0 ошибок, 0 потерь", ok=ok))
-                for message in result.messages[:5]:
-                    notes.append(f"Нагрузка: {message}")
+                rows += load_rows(database.url, t, args, kind, notes)
         except BenchError as exc:
             log(f"{kind}: {exc}")
             rows.append(Row("Бенчмарк не выполнен", kind, figure=str(exc), ok=False))

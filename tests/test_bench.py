@@ -2,6 +2,7 @@
 row, the query budgets of the journal grid and the diary hold, the grid parser of the load test
 reads what the database holds, and — on PostgreSQL — the load test against gunicorn keeps every
 accepted save."""
+import argparse
 import json
 import os
 
@@ -181,7 +182,7 @@ def test_region_run_pairs_grid_diary_and_save_against_one_school(tmp_path, monke
         assert r.ok is not None and r.budget == "≤ 1,3 × одна школа"
     rollups = [r for r in rows if r.what.startswith("Регион, 2 школ: сводка")]
     assert [r.what.rsplit("[", 1)[1] for r in rollups] == [
-        "results]", "movement]", "activity]", "deadlines]", "oo1]", "control]"]
+        "results]", "results-year]", "movement]", "activity]", "deadlines]", "oo1]", "control]"]
     for r in rollups:
         assert r.ok and r.sql > 0 and r.p50 > 0 and "последняя 2/2" in r.figure and r.budget == "< 60 с", r
     assert not any(r.what.startswith(run.GRID) or r.what.startswith(run.LOAD) for r in rows)  # only the region
@@ -212,3 +213,33 @@ def test_kept_postgresql_database_is_reused_and_never_dropped(monkeypatch):
         dataset.dispose(app)
     finally:
         dataset.Database("postgresql", database.url, database.name).drop()
+
+
+def test_the_load_rows_are_the_saves_alone_against_the_budget_then_the_mix(monkeypatch):
+    """`make bench`'s load: the teachers' saves alone carry issue 20.4's budget (≥ 200 saves/s, nothing lost), the
+    mix with as many parents reading diaries is reported against errors and losses only."""
+    asked = []
+
+    def fake_run_load(url, t, duration, teachers, parents, threads=None):
+        asked.append((teachers, parents, threads))
+        result = load.LoadResult(duration=10, teachers=teachers, parents=parents, workers=2,
+                                 saves=2500 if not parents else 600, reads=600 if parents else 0)
+        result.messages = [f"сообщение {parents}"]
+        return result
+
+    monkeypatch.setattr(load, "run_load", fake_run_load)
+    args = argparse.Namespace(load_duration=10, teachers=50, parents=50, load_threads=4)
+    notes = []
+    rows = run.load_rows("postgresql://x", None, args, "postgresql", notes)
+    assert asked == [(50, 0, 4), (50, 50, 4)]
+    alone, mixed = rows
+    assert "родител" not in alone.what and alone.budget.startswith("≥ 200 сохранений/с") and alone.ok
+    assert "50 родителей читают" in mixed.what and "200" not in mixed.budget and mixed.ok
+    assert notes == ["Нагрузка: сообщение 0", "Нагрузка: сообщение 50"]
+    args.parents = 0
+    asked.clear()
+    slow = run.load_rows("postgresql://x", None, args, "postgresql", [])
+    assert asked == [(50, 0, 4)] and len(slow) == 1
+    monkeypatch.setattr(load, "run_load", lambda *a, **k: load.LoadResult(duration=10, teachers=50, parents=0,
+                                                                          workers=2, saves=1500))
+    assert not run.load_rows("postgresql://x", None, args, "postgresql", [])[0].ok  # 150/s misses the budget
