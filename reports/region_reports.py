@@ -156,6 +156,11 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
         if org.id in lacking:
             done += 1
             progress(done, len(orgs), org.short_name)
+    if period_number is None and usable:
+        # The year's average reads every mark of the year: one statement (one scan of the marks) per calendar for
+        # all of its classes, not one per batch — each batch's statement scanned them all again (bench/RESULTS.md).
+        progress(done, len(orgs), "Средний балл за год: все отметки года")
+        sums.update(_year_sums(usable, by_org))
     for members in _batches(usable, by_org):
         # Organizations sharing a period's calendar share one set of statements, BATCH_CLASSES classes at most
         # (≈ 10 000 students: bounded memory and parameters, however large the region).
@@ -173,7 +178,8 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
         for student_id, kind, period_id, value in db.session.execute(_slot_marks(class_ids, start, end, members)):
             if value and key_of.get(student_org.get(student_id)) == (kind, period_id or 0):
                 values.setdefault(student_id, []).append(value)
-        sums.update({key[0]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end).items()})
+        if period_number is not None:
+            sums.update({key[0]: pair for key, pair in data.set_mark_sums(sets.sets(), start, end).items()})
         for _, o, _, _ in members:  # the job's progress: the batch's organizations are counted
             done += 1
             progress(done, len(orgs), o.short_name)
@@ -198,6 +204,20 @@ def results(actor, year_name, period_number=None, org_id=None, progress=None):
 
 
 BATCH_CLASSES = 400
+
+
+def _year_sums(usable, by_org):
+    """{class id: (Σ mark × weight, Σ weight)} of the year's marks of every usable organization's classes: one
+    statement per distinct year calendar. The sets (who is counted) are the classes' members of the year, as the
+    batches read them; only ids are held (a region's 100 000 students: a few MB)."""
+    calendars = defaultdict(list)
+    for org, year, _ in usable:
+        calendars[(year.start_date, year.end_date)] += [k.id for k in by_org.get(org.id, ())]
+    sums = {}
+    for (start, end), class_ids in calendars.items():
+        sets = data.class_sets(class_ids, start, end, names=False).sets()
+        sums.update({key[0]: pair for key, pair in data.set_mark_sums(sets, start, end).items()})
+    return sums
 
 
 def _slot_marks(class_ids, start, end, members):

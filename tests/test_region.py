@@ -289,4 +289,8 @@ def test_the_batches_of_a_large_region_give_the_same_figures(region, monkeypatch
     if period:
         total = cut.total.figures
         assert (total.n5, total.n4, total.n3, total.n2) == (1, 1, 1, 1)
-    assert calls == [1, 2]
+    sums = [s for s in batched if "FROM mark JOIN task" in s]
+    if period:
+        assert calls == [1, 2] and len(sums) == 2  # a quarter's marks: per batch (by the classes' lessons)
+    else:  # the year's average reads every mark of the year: once for the region, announced before the batches
+        assert calls == [0, 1, 2] and len(sums) == 1
