@@ -83,6 +83,14 @@ def _period_sets(p, classes):
     return sets, data.period_marks(data.members(ids, p.period_start, p.period_end), p.year.id, key=p.mark_key)
 
 
+def _period_values(p, classes):
+    """`_period_sets` with each counted student's marks of the slot over all subjects (`_all_values` of its
+    marks), read flat."""
+    ids = [c.id for c in classes]
+    sets = data.class_sets(ids, p.period_start, p.period_end, names=False)
+    return sets, data.slot_values(data.members(ids, p.period_start, p.period_end), p.year.id, p.mark_key)
+
+
 # -- 1, 2: the summary ledgers ------------------------------------------------------------------------
 
 def _period_short(period):
@@ -232,12 +240,12 @@ def _all_values(marks, key):
                     "успеваемость, качество, СОУ (параллель и школа — по всем их ученикам)")
 def school_results(actor, p):
     org = p.org
-    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    sets, marks = _period_sets(p, classes)
+    classes = data.classes_of_year(p.org.id, p.year.id)  # their names and grades: no class teachers
+    sets, values = _period_values(p, classes)
     counted = sets.counted
     # Each student's category over all subjects once (he is in his class's, his grade's and the school's row):
     # the figures of his category as his one mark are those of his marks over all subjects.
-    categories = {sid: student_category(got) for sid, got in _all_values(marks, p.mark_key).items()}
+    categories = {sid: student_category(got) for sid, got in values.items()}
     doc = report_document("school-results", p, _period_params(p),
                           filename=slug("itogi-uspevaemosti", p.period_label))
     sheet = doc.sheet("Итоги")
@@ -263,9 +271,8 @@ def class_teachers_summary(actor, p):
     org = p.org
     start, end = p.period_start, p.period_end
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    sets, marks = _period_sets(p, classes)
+    sets, values = _period_values(p, classes)
     rosters, counted = sets.rosters, sets.counted
-    values = _all_values(marks, p.mark_key)
     absences = data.set_attendance(sets.sets(), start, end)
     doc = report_document("class-teachers-summary", p, _period_params(p),
                           filename=slug("svodnyy-otchet-klassnyh-rukovoditeley", p.period_label))
