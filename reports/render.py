@@ -310,11 +310,20 @@ def _write_sheet(book, formats, doc, sheet, paper):
             spans = _stretch_span(block, widths) if id(block) in stretched else {}
             lines = 1
             for col, column in enumerate(block.columns):
+                title = column.title
                 if col in spans:
-                    ws.merge_range(row, col, row, spans[col], column.title, book.header)
+                    ws.merge_range(row, col, row, spans[col], title, book.header)
+                    width = _span_width(widths, col, spans)
                 else:
-                    book.put(ws, row, col, column.title, book.header)
-                lines = max(lines, wrapped_lines(column.title, _span_width(widths, col, spans), bold=True))
+                    if title.__class__ is str:  # Book.put of a str, without its checks of the other types
+                        ws.write_string(row, col, title, book.header)
+                    else:
+                        book.put(ws, row, col, title, book.header)
+                    width = widths.get(col, 0)
+                # xlsx.wrapped_lines' first test (surely one line) without the call, the same expression
+                if title.__class__ is str and len(title) * 1.45 * 1.1 <= max(1.0, width - PAD) and "\n" not in title:
+                    continue
+                lines = max(lines, wrapped_lines(title, width, bold=True))
             if lines > 1:
                 ws.set_row(row, lines * LINE + 2)
             if not repeated:

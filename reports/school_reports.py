@@ -142,15 +142,17 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     start, end = p.year.start_date, p.year.end_date
     keys = [key for key, _, _ in slots]
     nothing = [None] * len(slots)
+    subject_ids = [subject.id for subject in subjects]
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
         here = [data.in_class_on(entry, day) for _, _, day in slots]
         shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
         student_id = entry.student_id
-        for subject in subjects:
-            got = marks.get((student_id, subject.id))
-            values += nothing if got is None else [got.get(key) if key else None for key in shown]
+        for subject_id in subject_ids:
+            got = marks.get((student_id, subject_id))
+            # a slot not shown (None) is no key of `got`: None
+            values += nothing if got is None else map(got.get, shown)
         table.add(values, "muted" if left else "")
     if not subjects:
         sheet.text("Отметки не выставляются (безотметочное обучение)" if not org.is_college and klass.grade == 1
@@ -161,13 +163,18 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
         counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
-        students = {sid for ids in counted.values() for sid in ids}
+        same = {}  # the days whose students are those of an earlier day (nobody moved between): that day
+        for day, ids in counted.items():
+            same[day] = next((d for d in same if counted[d] == ids), day)
         cells = []
-        for subject in subjects:
-            subject_id = subject.id
-            got = {sid: marks.get((sid, subject_id), NO_MARKS) for sid in students}
+        for subject_id in subject_ids:
+            got = {}  # {day: [each counted student's marks, NO_MARKS for none]}
             for key, _, day in slots:
-                values = {sid: got[sid].get(key) for sid in counted[day]}
+                ids = counted[day]
+                mine = got.get(same[day])
+                if mine is None:
+                    mine = got[same[day]] = [marks.get((sid, subject_id), NO_MARKS) for sid in ids]
+                values = dict(zip(ids, [m.get(key) for m in mine]))
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
@@ -204,7 +211,7 @@ def institution_ledgers(actor, p):
     year = p.year
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     ids = [c.id for c in classes]
-    rosters = data.rosters(ids, year.start_date, year.end_date)
+    rosters = data.roster_names(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
     marks = data.period_marks(data.members(ids, year.start_date, year.end_date), year.id)
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,

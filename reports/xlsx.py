@@ -72,8 +72,10 @@ def longest_word(text, bold=False):
     return max((text_width(word, bold) for word in str(text).split()), default=0.0)
 
 
+@functools.lru_cache(maxsize=16384)
 def wrapped_lines(text, width, bold=False):
-    """How many lines `text` takes in a wrapping cell `width` digits wide (breaking between words)."""
+    """How many lines `text` takes in a wrapping cell `width` digits wide (breaking between words); remembered
+    (the same titles of narrow columns are measured on every sheet of a workbook)."""
     room = max(1.0, width - PAD)
     text = str(text)
     if len(text) * 1.45 * (1.1 if bold else 1) <= room and "\n" not in text:

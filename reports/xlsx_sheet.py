@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellRichStringTuple,
                                   CellStringTuple, Worksheet)
 
@@ -106,6 +107,49 @@ class FastWorksheet(Worksheet):
         strings.count += 1
         self.table[row][col] = CellStringTuple(index, args[3] if len(args) == 4 else None)
         return 0
+
+    def merge_range(self, *args, **kwargs):
+        # Worksheet.merge_range(first_row, first_col, last_row, last_col, data[, format]) with int rows and columns:
+        # its overlap checks, its first cell written by `_write` and the rest padded with the format's blank cells,
+        # the range's reference from the column letters (XlsxWriter's xl_range: two look-ups of the letters a cell
+        # of every cell of the range) — the headers' merges of the ledgers are 16 000 cells. A1 notation,
+        # keywords, one cell, constant_memory: the stock method.
+        if (kwargs or not 5 <= len(args) <= 6 or self.constant_memory
+                or not all(arg.__class__ is int for arg in args[:4]) or (args[0] == args[2] and args[1] == args[3])):
+            return super().merge_range(*args, **kwargs)
+        first_row, first_col, last_row, last_col, data = args[:5]
+        cell_format = args[5] if len(args) == 6 else None
+        if first_row > last_row:
+            first_row, last_row = last_row, first_row
+        if first_col > last_col:
+            first_col, last_col = last_col, first_col
+        if self._check_dimensions(first_row, first_col) or self._check_dimensions(last_row, last_col):
+            return -1
+        letters = _letters(last_col)
+        cell_range = f"{letters[first_col]}{first_row + 1}:{letters[last_col]}{last_row + 1}"
+        merged, tables = self.merged_cells, self.table_cells
+        cells = [(row, col) for row in range(first_row, last_row + 1) for col in range(first_col, last_col + 1)]
+        for cell in cells:
+            if merged.get(cell):
+                raise OverlappingRange(f"Merge range '{cell_range}' overlaps previous merge range '{merged[cell]}'.")
+            if tables.get(cell):
+                raise OverlappingRange(f"Merge range '{cell_range}' overlaps previous table range '{tables[cell]}'.")
+            merged[cell] = cell_range
+        self.merge.append([first_row, first_col, last_row, last_col])
+        self._write(first_row, first_col, data, cell_format)
+        if cell_format is not None:  # _write_blank: within the dimensions just checked
+            table, blank = self.table, CellBlankTuple(cell_format)
+            for row, col in cells[1:]:
+                table[row][col] = blank
+        return 0
+
+    def _write_merge_cell(self, merged_range):
+        row_min, col_min, row_max, col_max = merged_range
+        if not (row_min.__class__ is int and col_min.__class__ is int and row_max.__class__ is int
+                and col_max.__class__ is int and 0 <= row_min and 0 <= col_min and 0 <= row_max and 0 <= col_max):
+            return super()._write_merge_cell(merged_range)
+        letters = _letters(max(col_min, col_max))
+        self._xml_empty_tag("mergeCell", [("ref", f"{letters[col_min]}{row_min + 1}:{letters[col_max]}{row_max + 1}")])
 
     def write_row_values(self, row, values, formats, numeric, convert):
         """Write a table's row `values` from column 0, each with `formats[col]` (None beyond them), as one
