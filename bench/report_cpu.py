@@ -24,7 +24,7 @@ def main(argv=None):
     parser.add_argument("reports", nargs="*", default=list(measure.REPORTS))
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--save")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     today = dataset.set_today()
     app = dataset.make_app(args.url)
     with app.app_context():

@@ -143,10 +143,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     keys = [key for key, _, _ in slots]
     nothing = [None] * len(slots)
     subject_ids = [subject.id for subject in subjects]
+    days = list(dict.fromkeys(day for _, _, day in slots))  # the slots' days, each once (the year's: 4 slots)
+    present = {}  # {student id: {day: in the class that day}}
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
-        here = [data.in_class_on(entry, day) for _, _, day in slots]
+        on = present[entry.student_id] = {day: data.in_class_on(entry, day) for day in days}
+        here = [on[day] for _, _, day in slots]
         shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
         student_id = entry.student_id
         for subject_id in subject_ids:
@@ -162,7 +165,7 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            + [Column(title, "pct", 4.5) for _ in subjects for _, title, _ in slots],
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
-        counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
+        counted = {day: [e.student_id for e in entries if present[e.student_id][day]] for day in days}
         same = {}  # the days whose students are those of an earlier day (nobody moved between): that day
         for day, ids in counted.items():
             same[day] = next((d for d in same if counted[d] == ids), day)
