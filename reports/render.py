@@ -171,13 +171,16 @@ def _column_need(table, col, column, cells=None):
     """How wide the table's column wants to be (see `column_widths`); `cells`: `_by_column(table)`."""
     columns, bolds = cells or _by_column(table)
     values = columns[col] if col < len(columns) else ()
-    if column.kind == "text":
-        values = {(value, bold) for value, bold in zip(values, bolds) if value is not _NO_CELL}
-    else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
-        values = {(value, True) for value in set(values) if value is not _NO_CELL}
     kind = column.kind
-    widest = max((_value_width(value, kind, bold) for value, bold in values
-                  if value is not None and value != ""), default=0) + PAD
+    if kind == "text":
+        values = {(value, bold) for value, bold in zip(values, bolds) if value is not _NO_CELL}
+        widest = max((_value_width(value, kind, bold) for value, bold in values
+                      if value is not None and value != ""), default=0) + PAD
+    else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
+        values = set(values)
+        for nothing in (_NO_CELL, None, ""):
+            values.discard(nothing)
+        widest = max([_value_width(value, kind, True) for value in values], default=0) + PAD
     own = max(column.width, longest_word(column.title, bold=True) + PAD)
     return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
 

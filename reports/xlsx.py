@@ -67,6 +67,7 @@ def text_width(text, bold=False):
     return width * (1.1 if bold else 1.0)
 
 
+@functools.lru_cache(maxsize=8192)
 def longest_word(text, bold=False):
     """The width of the longest word of `text`: a column that wraps between words only is at least this wide."""
     return max((text_width(word, bold) for word in str(text).split()), default=0.0)
