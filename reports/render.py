@@ -146,16 +146,41 @@ def _by_column(table):
     return columns, [r.style in BOLD_ROWS for r in table.rows]
 
 
+_WIDTHS = {}  # (class, value, kind, bold) → text_width(_shown(value, kind), bold) of a str or number
+_WIDTHS_MAX = 65536
+_REMEMBERED = (str, int, float, Decimal)  # shown the same whatever the organization (not a date: its local time)
+
+
+def _value_width(value, kind, bold):
+    """How wide a value prints in a column of `kind` — remembered: the same marks, numbers and percentages
+    fill every column of the biggest workbooks (the ledgers: 98 columns × 70 sheets)."""
+    cls = value.__class__
+    if cls not in _REMEMBERED:
+        return text_width(_shown(value, kind), bold)
+    key = (cls, value, kind, bold)
+    width = _WIDTHS.get(key)
+    if width is None:
+        width = text_width(_shown(value, kind), bold)
+        if len(_WIDTHS) >= _WIDTHS_MAX:
+            _WIDTHS.clear()
+        _WIDTHS[key] = width
+    return width
+
+
 def _column_need(table, col, column, cells=None):
     """How wide the table's column wants to be (see `column_widths`); `cells`: `_by_column(table)`."""
     columns, bolds = cells or _by_column(table)
     values = columns[col] if col < len(columns) else ()
-    if column.kind == "text":
+    kind = column.kind
+    if kind == "text":
         values = {(value, bold) for value, bold in zip(values, bolds) if value is not _NO_CELL}
+        widest = max((_value_width(value, kind, bold) for value, bold in values
+                      if value is not None and value != ""), default=0) + PAD
     else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
-        values = {(value, True) for value in set(values) if value is not _NO_CELL}
-    widest = max((text_width(_shown(value, column.kind), bold) for value, bold in values
-                  if value is not None and value != ""), default=0) + PAD
+        values = set(values)
+        for nothing in (_NO_CELL, None, ""):
+            values.discard(nothing)
+        widest = max([_value_width(value, kind, True) for value in values], default=0) + PAD
     own = max(column.width, longest_word(column.title, bold=True) + PAD)
     return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
 
@@ -288,11 +313,20 @@ def _write_sheet(book, formats, doc, sheet, paper):
             spans = _stretch_span(block, widths) if id(block) in stretched else {}
             lines = 1
             for col, column in enumerate(block.columns):
+                title = column.title
                 if col in spans:
-                    ws.merge_range(row, col, row, spans[col], column.title, book.header)
+                    ws.merge_range(row, col, row, spans[col], title, book.header)
+                    width = _span_width(widths, col, spans)
                 else:
-                    book.put(ws, row, col, column.title, book.header)
-                lines = max(lines, wrapped_lines(column.title, _span_width(widths, col, spans), bold=True))
+                    if title.__class__ is str:  # Book.put of a str, without its checks of the other types
+                        ws.write_string(row, col, title, book.header)
+                    else:
+                        book.put(ws, row, col, title, book.header)
+                    width = widths.get(col, 0)
+                # xlsx.wrapped_lines' first test (surely one line) without the call, the same expression
+                if title.__class__ is str and len(title) * 1.45 * 1.1 <= max(1.0, width - PAD) and "\n" not in title:
+                    continue
+                lines = max(lines, wrapped_lines(title, width, bold=True))
             if lines > 1:
                 ws.set_row(row, lines * LINE + 2)
             if not repeated:
@@ -315,8 +349,17 @@ def _write_sheet(book, formats, doc, sheet, paper):
             row = end + 2
         elif isinstance(block, PageBreak):
             breaks.append(row)
+    # A run of neighbouring columns of one width in one call: XlsxWriter stores each column alike
+    run = None
     for col, width in widths.items():
-        ws.set_column(col, col, width)
+        if run is not None and col == run[1] + 1 and width == run[2] and width.__class__ is run[2].__class__:
+            run[1] = col
+            continue
+        if run is not None:
+            ws.set_column(*run)
+        run = [col, col, width]
+    if run is not None:
+        ws.set_column(*run)
     if breaks:
         ws.set_h_pagebreaks(breaks)
     ws.print_area(0, 0, max(end, row - 1), max(max(widths), _chart_columns(sheet, widths)))
@@ -411,12 +454,18 @@ def _row_heights(ws, table, row, widths, spans):
     """A row whose text wraps gets the height of its lines (a printed row does not grow by itself)."""
     texts = [(col, _span_width(widths, col, spans)) for col, column in enumerate(table.columns)
              if column.kind == "text"]
+    # xlsx.wrapped_lines' first test (a text surely on one line) without the call, the same expression
+    texts = [(col, width, max(1.0, width - PAD)) for col, width in texts]
     for item in table.rows:
         lines = 1
         bold = item.style in BOLD_ROWS
-        for col, width in texts:
-            value = item.values[col] if col < len(item.values) else None
+        factor = 1.1 if bold else 1
+        values = item.values
+        for col, width, room in texts:
+            value = values[col] if col < len(values) else None
             if type(value) is str and value:
+                if len(value) * 1.45 * factor <= room and "\n" not in value:
+                    continue
                 lines = max(lines, wrapped_lines(value, width, bold))
         if lines > 1:
             ws.set_row(row, lines * LINE + 1)
@@ -432,11 +481,25 @@ def _write_values(ws, formats, table, row):
     kinds = [column.kind for column in table.columns]
     numeric = [kind in NUMBER_FORMATS or kind in ("int", "mark") for kind in kinds]
     write_string, write_number = ws.write_string, ws.write_number
+    write_row = getattr(ws, "write_row_values", None)  # reports/xlsx_sheet.py: the same cells, a row at a time
+
+    def convert(col, value):  # what the loop below writes of a value neither str nor int nor a number column's
+        kind = value.__class__
+        if kind is float or kind is Decimal:
+            return display(Decimal(str(value)), kinds[col] if col < len(kinds) else "text")
+        if kind is bool:
+            return "да" if value else "нет"
+        return display(value)
+
     by_style = {}
     for item in table.rows:
         fmts = by_style.get(item.style)
         if fmts is None:
             fmts = by_style[item.style] = formats.row(item.style, kinds)
+        if write_row is not None:
+            write_row(row, item.values, fmts, numeric, convert)
+            row += 1
+            continue
         for col, value in enumerate(item.values):
             fmt = fmts[col] if col < len(fmts) else None
             kind = type(value)

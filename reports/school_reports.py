@@ -83,6 +83,14 @@ def _period_sets(p, classes):
     return sets, data.period_marks(data.members(ids, p.period_start, p.period_end), p.year.id, key=p.mark_key)
 
 
+def _period_values(p, classes):
+    """`_period_sets` with each counted student's marks of the slot over all subjects (`_all_values` of its
+    marks), read flat."""
+    ids = [c.id for c in classes]
+    sets = data.class_sets(ids, p.period_start, p.period_end, names=False)
+    return sets, data.slot_values(data.members(ids, p.period_start, p.period_end), p.year.id, p.mark_key)
+
+
 # -- 1, 2: the summary ledgers ------------------------------------------------------------------------
 
 def _period_short(period):
@@ -134,15 +142,20 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     start, end = p.year.start_date, p.year.end_date
     keys = [key for key, _, _ in slots]
     nothing = [None] * len(slots)
+    subject_ids = [subject.id for subject in subjects]
+    days = list(dict.fromkeys(day for _, _, day in slots))  # the slots' days, each once (the year's: 4 slots)
+    present = {}  # {student id: {day: in the class that day}}
     for number, entry in enumerate(entries, start=1):
         left = entry.last_day is not None and entry.last_day < end
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
-        here = [data.in_class_on(entry, day) for _, _, day in slots]
+        on = present[entry.student_id] = {day: data.in_class_on(entry, day) for day in days}
+        here = [on[day] for _, _, day in slots]
         shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
         student_id = entry.student_id
-        for subject in subjects:
-            got = marks.get((student_id, subject.id))
-            values += nothing if got is None else [got.get(key) if key else None for key in shown]
+        for subject_id in subject_ids:
+            got = marks.get((student_id, subject_id))
+            # a slot not shown (None) is no key of `got`: None
+            values += nothing if got is None else map(got.get, shown)
         table.add(values, "muted" if left else "")
     if not subjects:
         sheet.text("Отметки не выставляются (безотметочное обучение)" if not org.is_college and klass.grade == 1
@@ -152,14 +165,19 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
                            + [Column(title, "pct", 4.5) for _ in subjects for _, title, _ in slots],
                            title=f"Показатели по {'дисциплинам' if org.is_college else 'предметам'}",
                            groups=groups)
-        counted = {day: [e.student_id for e in entries if data.in_class_on(e, day)] for _, _, day in slots}
-        students = {sid for ids in counted.values() for sid in ids}
+        counted = {day: [e.student_id for e in entries if present[e.student_id][day]] for day in days}
+        same = {}  # the days whose students are those of an earlier day (nobody moved between): that day
+        for day, ids in counted.items():
+            same[day] = next((d for d in same if counted[d] == ids), day)
         cells = []
-        for subject in subjects:
-            subject_id = subject.id
-            got = {sid: marks.get((sid, subject_id), NO_MARKS) for sid in students}
+        for subject_id in subject_ids:
+            got = {}  # {day: [each counted student's marks, NO_MARKS for none]}
             for key, _, day in slots:
-                values = {sid: got[sid].get(key) for sid in counted[day]}
+                ids = counted[day]
+                mine = got.get(same[day])
+                if mine is None:
+                    mine = got[same[day]] = [marks.get((sid, subject_id), NO_MARKS) for sid in ids]
+                values = dict(zip(ids, [m.get(key) for m in mine]))
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
@@ -196,7 +214,7 @@ def institution_ledgers(actor, p):
     year = p.year
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
     ids = [c.id for c in classes]
-    rosters = data.rosters(ids, year.start_date, year.end_date)
+    rosters = data.roster_names(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
     marks = data.period_marks(data.members(ids, year.start_date, year.end_date), year.id)
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,
@@ -232,12 +250,12 @@ def _all_values(marks, key):
                     "успеваемость, качество, СОУ (параллель и школа — по всем их ученикам)")
 def school_results(actor, p):
     org = p.org
-    classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    sets, marks = _period_sets(p, classes)
+    classes = data.classes_of_year(p.org.id, p.year.id)  # their names and grades: no class teachers
+    sets, values = _period_values(p, classes)
     counted = sets.counted
     # Each student's category over all subjects once (he is in his class's, his grade's and the school's row):
     # the figures of his category as his one mark are those of his marks over all subjects.
-    categories = {sid: student_category(got) for sid, got in _all_values(marks, p.mark_key).items()}
+    categories = {sid: student_category(got) for sid, got in values.items()}
     doc = report_document("school-results", p, _period_params(p),
                           filename=slug("itogi-uspevaemosti", p.period_label))
     sheet = doc.sheet("Итоги")
@@ -263,9 +281,8 @@ def class_teachers_summary(actor, p):
     org = p.org
     start, end = p.period_start, p.period_end
     classes = data.classes_of_year(p.org.id, p.year.id, with_teacher=True)
-    sets, marks = _period_sets(p, classes)
+    sets, values = _period_values(p, classes)
     rosters, counted = sets.rosters, sets.counted
-    values = _all_values(marks, p.mark_key)
     absences = data.set_attendance(sets.sets(), start, end)
     doc = report_document("class-teachers-summary", p, _period_params(p),
                           filename=slug("svodnyy-otchet-klassnyh-rukovoditeley", p.period_label))

@@ -67,13 +67,16 @@ def text_width(text, bold=False):
     return width * (1.1 if bold else 1.0)
 
 
+@functools.lru_cache(maxsize=8192)
 def longest_word(text, bold=False):
     """The width of the longest word of `text`: a column that wraps between words only is at least this wide."""
     return max((text_width(word, bold) for word in str(text).split()), default=0.0)
 
 
+@functools.lru_cache(maxsize=16384)
 def wrapped_lines(text, width, bold=False):
-    """How many lines `text` takes in a wrapping cell `width` digits wide (breaking between words)."""
+    """How many lines `text` takes in a wrapping cell `width` digits wide (breaking between words); remembered
+    (the same titles of narrow columns are measured on every sheet of a workbook)."""
     room = max(1.0, width - PAD)
     text = str(text)
     if len(text) * 1.45 * (1.1 if bold else 1) <= room and "\n" not in text:

@@ -14,8 +14,11 @@ path. Used by reports/xlsx.py `Book` only.
 Pinned to XlsxWriter==3.3.1 (requirements.txt): the cell tuples and the row walk below mirror its
 `_write_rows`/`_write_cell`; `supported()` refuses any other version, and then the stock writer runs.
 """
+from decimal import Decimal
+
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellRichStringTuple,
                                   CellStringTuple, Worksheet)
 
@@ -27,6 +30,7 @@ _KINDS = {CellNumberTuple: _NUMBER, CellDatetimeTuple: _NUMBER, CellStringTuple:
 _COLUMNS = []  # the letters of columns 0, 1, … (see _letters)
 _FORMULAS = {}  # (formula, expand_future_functions, use_future_functions) → Worksheet._prepare_formula's result
 _FORMULAS_MAX = 4096
+_INF = float("inf")
 
 
 def supported():
@@ -102,6 +106,124 @@ class FastWorksheet(Worksheet):
             strings.unique_count += 1
         strings.count += 1
         self.table[row][col] = CellStringTuple(index, args[3] if len(args) == 4 else None)
+        return 0
+
+    def merge_range(self, *args, **kwargs):
+        # Worksheet.merge_range(first_row, first_col, last_row, last_col, data[, format]) with int rows and columns:
+        # its overlap checks, its first cell written by `_write` and the rest padded with the format's blank cells,
+        # the range's reference from the column letters (XlsxWriter's xl_range: two look-ups of the letters a cell
+        # of every cell of the range) — the headers' merges of the ledgers are 16 000 cells. A1 notation,
+        # keywords, one cell, constant_memory: the stock method.
+        if (kwargs or not 5 <= len(args) <= 6 or self.constant_memory
+                or not all(arg.__class__ is int for arg in args[:4]) or (args[0] == args[2] and args[1] == args[3])):
+            return super().merge_range(*args, **kwargs)
+        first_row, first_col, last_row, last_col, data = args[:5]
+        cell_format = args[5] if len(args) == 6 else None
+        if first_row > last_row:
+            first_row, last_row = last_row, first_row
+        if first_col > last_col:
+            first_col, last_col = last_col, first_col
+        if self._check_dimensions(first_row, first_col) or self._check_dimensions(last_row, last_col):
+            return -1
+        letters = _letters(last_col)
+        cell_range = f"{letters[first_col]}{first_row + 1}:{letters[last_col]}{last_row + 1}"
+        merged, tables = self.merged_cells, self.table_cells
+        cells = [(row, col) for row in range(first_row, last_row + 1) for col in range(first_col, last_col + 1)]
+        for cell in cells:
+            if merged.get(cell):
+                raise OverlappingRange(f"Merge range '{cell_range}' overlaps previous merge range '{merged[cell]}'.")
+            if tables.get(cell):
+                raise OverlappingRange(f"Merge range '{cell_range}' overlaps previous table range '{tables[cell]}'.")
+            merged[cell] = cell_range
+        self.merge.append([first_row, first_col, last_row, last_col])
+        self._write(first_row, first_col, data, cell_format)
+        if cell_format is not None:  # _write_blank: within the dimensions just checked
+            table, blank = self.table, CellBlankTuple(cell_format)
+            for row, col in cells[1:]:
+                table[row][col] = blank
+        return 0
+
+    def _write_merge_cell(self, merged_range):
+        row_min, col_min, row_max, col_max = merged_range
+        if not (row_min.__class__ is int and col_min.__class__ is int and row_max.__class__ is int
+                and col_max.__class__ is int and 0 <= row_min and 0 <= col_min and 0 <= row_max and 0 <= col_max):
+            return super()._write_merge_cell(merged_range)
+        letters = _letters(max(col_min, col_max))
+        self._xml_empty_tag("mergeCell", [("ref", f"{letters[col_min]}{row_min + 1}:{letters[col_max]}{row_max + 1}")])
+
+    def write_row_values(self, row, values, formats, numeric, convert):
+        """Write a table's row `values` from column 0, each with `formats[col]` (None beyond them), as one
+        `write_string` / `write_number` a cell would (reports/render.py `_write_values`, the stock path): None
+        and "" are not written; a str is a shared string; an int is a number; a float or Decimal is a number
+        (as a float) in a column whose `numeric[col]` is true; anything else is `convert(col, value)` → str.
+        The table's cells, the shared strings (in the same order) and the dimensions are those of the calls one
+        by one; a string over half of Excel's limit, NaN or infinity, `constant_memory` or a row out of the
+        sheet take the stock methods."""
+        if self.constant_memory or row.__class__ is not int or not 0 <= row < self.xls_rowmax \
+                or len(values) > self.xls_colmax:
+            return self._write_row_values_stock(row, values, formats, numeric, convert)
+        table = self.table
+        created = row not in table
+        cells = table[row]
+        strings = self.str_table
+        string_table = strings.string_table
+        limit = self.xls_strmax // 2
+        n_formats, n_numeric = len(formats), len(numeric)
+        low = high = None
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            cls = value.__class__
+            if cls is not str and cls is not int:
+                if (cls is float or cls is Decimal) and col < n_numeric and numeric[col]:
+                    value = float(value)
+                    if value != value or value == _INF or value == -_INF:
+                        self.write_number(row, col, value, formats[col] if col < n_formats else None)
+                        continue
+                else:
+                    value = convert(col, value)
+                cls = value.__class__
+            fmt = formats[col] if col < n_formats else None
+            if cls is str:
+                if len(value) > limit:
+                    self.write_string(row, col, value, fmt)
+                    continue
+                index = string_table.get(value)
+                if index is None:
+                    index = string_table[value] = strings.unique_count
+                    strings.unique_count += 1
+                strings.count += 1
+                cells[col] = CellStringTuple(index, fmt)
+            else:
+                cells[col] = CellNumberTuple(value, fmt)
+            if low is None:
+                low = col
+            high = col
+        if low is not None:  # _check_dimensions of the cells written
+            if self.dim_rowmin is None or row < self.dim_rowmin:
+                self.dim_rowmin = row
+            if self.dim_rowmax is None or row > self.dim_rowmax:
+                self.dim_rowmax = row
+            if self.dim_colmin is None or low < self.dim_colmin:
+                self.dim_colmin = low
+            if self.dim_colmax is None or high > self.dim_colmax:
+                self.dim_colmax = high
+        elif created:
+            del table[row]  # the stock calls leave no row behind when nothing is written
+        return 0
+
+    def _write_row_values_stock(self, row, values, formats, numeric, convert):
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            fmt = formats[col] if col < len(formats) else None
+            cls = value.__class__
+            if cls is str:
+                self.write_string(row, col, value, fmt)
+            elif cls is int or ((cls is float or cls is Decimal) and col < len(numeric) and numeric[col]):
+                self.write_number(row, col, float(value) if cls is Decimal else value, fmt)
+            else:
+                self.write_string(row, col, convert(col, value), fmt)
         return 0
 
     def _write_sheet_data(self):

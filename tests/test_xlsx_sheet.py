@@ -5,13 +5,17 @@ journal archive — and of a workbook with every kind of cell XlsxWriter stores 
 rich strings, links, errors, array formulas, row and column formats, comments, escaped text)."""
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import xlsxwriter
+from markupsafe import Markup
 from xlsxwriter.worksheet import Worksheet
 
 from reports import journal_archive as archive
 from reports import registry, render, xlsx, xlsx_sheet
+from reports.document import Column, Document
 from reports.parameters import pick_year
 from services.errors import DomainError
 from tests.factories import actor_of
@@ -180,3 +184,31 @@ def test_books_written_in_threads_at_once_are_the_same(monkeypatch):
         files = list(pool.map(lambda _: make(), range(8)))
     assert all(differing_parts(stock, got) == [] for got in files)
     assert xlsx_sheet._letters(16383)[16383] == "XFD" and xlsx_sheet._letters(27)[26:28] == ["AA", "AB"]
+
+
+def test_a_documents_rows_are_the_same_bytes_written_a_row_at_a_time():
+    """render._write_values: the fast sheet's write_row_values (a row at a time) against the stock calls cell by
+    cell — every kind of value in every kind of column, long strings, an empty row, merges of headers."""
+    doc = Document(name="x", title="Строки", org=SimpleNamespace(full_name="Школа", short_name="", is_college=False))
+    sheet = doc.sheet("Строки")
+    kinds = ("text", "int", "pct", "avg", "mark", "date")
+    table = sheet.table([Column(kind, kind, 6) for kind in kinds] + [Column("ещё", "text", 12)],
+                        groups=[("Вместе", 3), ("", 1), ("Ещё вместе", 3)])
+    values = [None, "", "5", 5, 5.0, 4.25, Decimal("5"), Decimal("4.125"), True, False,
+              date(2026, 9, 1), datetime(2026, 9, 1, 8, 30), Markup("<b>"), "=1+1", "я" * 20000, "строка\nвторая"]
+    for n in range(len(values)):
+        table.add([values[(n + k) % len(values)] for k in range(len(kinds) + 1)],
+                  ("", "total", "group", "muted")[n % 4])
+    table.add([])  # an empty row
+    table.add([None, ""], "total")  # nothing written
+    table.add(["короткая"])
+    same(lambda: render.to_xlsx(doc).bytes())
+
+
+def test_a_values_remembered_width_is_its_own_types():
+    """Equal values of different types print differently (5 → «5», Decimal 5 → «5,0» in a percentage): the
+    remembered widths do not mix them."""
+    render._WIDTHS.clear()
+    for value in (5, Decimal("5"), 5.0, True, "5"):
+        assert render._value_width(value, "pct", True) == xlsx.text_width(render._shown(value, "pct"), True)
+        assert render._value_width(value, "pct", True) == xlsx.text_width(render._shown(value, "pct"), True)
