@@ -27,7 +27,8 @@ What it does not cover:
 - the unit of work's own INSERT/UPDATE/DELETE at flush: it writes the objects the session holds (the
   rules in services/ check that what they point at is of the same organization);
 - an `insert()` run through the session, its `from_select` included;
-- Core statements on tables (`student_parent`, `text()`, `db.engine`/connection `execute`) and the
+- Core statements on tables (`student_parent`, `text()`, `db.engine`/connection `execute` — a SELECT of ORM
+  columns run on a connection takes the net through `limited(statement)`, as reports/data.column_rows does) and the
   models that are not `OrgOwned` (Organization, User, StaffRole, SubgroupMember, the audit logs,
   login events): their filters stay written out.
 """
@@ -123,6 +124,14 @@ def installation(reason):
         _current.reset(token)
 
 
+def limited(statement):
+    """`statement` with the criterion the session adds to a SELECT in the scope now (none outside a scope): for a
+    SELECT of ORM columns run on the session's connection, which the session's hook does not see
+    (reports/data.column_rows: rows without the ORM's per-row processing, the same net)."""
+    scope = _current.get()
+    return statement if scope is None or scope.criteria is None else statement.options(scope.criteria)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _limit_to_organization(state):
     scope = _current.get()
@@ -137,5 +146,5 @@ def _limit_to_organization(state):
     state.statement = state.statement.options(scope.criteria)
 
 
-__all__ = ["Scope", "current", "current_org_id", "enter", "enter_many", "leave", "organization", "organizations",
-           "installation"]
+__all__ = ["Scope", "current", "current_org_id", "enter", "enter_many", "leave", "limited", "organization",
+           "organizations", "installation"]

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Select, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from models import (Attendance, AttendanceCode, Lesson, Mark, PeriodMark, SchoolClass, Task,
-                    TeachingAssignment, db)
+                    TeachingAssignment, db, scope)
 from services.journal.figures import AttendanceCounts
 from services.movement.roster import RosterEntry, rosters_between, stayed
 from models import Staff, Student, Subject
@@ -34,9 +34,11 @@ def column_rows(statement):
     (a list of processors per row — ≈ 0.6 µs a row, 15–40 ms on the tens of thousands of period marks of an
     institution's reports) is skipped; the same transaction, and the engine the session routes the statement
     to (`Session.get_bind`: the read replica inside a report's `on_replica`). Fetched at once (a row at a time
-    would be a `fetchone` of the driver per row). Pending changes are flushed first, as `session.execute` would."""
+    would be a `fetchone` of the driver per row). Pending changes are flushed first, as `session.execute` would;
+    the organization scope's net is added as the session's hook adds it (`scope.limited`)."""
     if db.session.autoflush:
         db.session.flush()
+    statement = scope.limited(statement)
     return db.session.connection(bind_arguments={"clause": statement}).execute(statement).all()
 
 

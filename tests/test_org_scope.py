@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from models import (CalendarDay, Mark, Organization, Parent, SchoolClass, Staff, Student, TaskType, User, db,
                     scope, student_parent)
+from reports.data import column_rows
 from services import clock, permissions
 from tests.factories import make_staff, make_student
 
@@ -203,3 +204,15 @@ def test_the_scope_condition_is_a_filter_not_an_index_choice(two):
     plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
         "EXPLAIN QUERY PLAN " + statement, parameters))
     assert "ix_mark_task_id" in plan and "ix_mark_org_id" not in plan
+
+
+def test_rows_read_on_the_sessions_connection_keep_the_net(two):
+    """reports/data.column_rows skips the ORM's per-row processing by running a SELECT on the session's
+    connection, which the session's hook never sees: `scope.limited` adds the same criterion."""
+    with scope.organization(two["a"]):
+        assert {r.id for r in column_rows(select(Student.id))} == two["a_students"]
+        assert {r.id for r in column_rows(select(Student.id).where(Student.id == two["b_student"]))} == set()
+        bare = {r.id for r in db.session.connection().execute(select(Student.id))}
+        assert bare == two["all_students"]  # the bare connection: no net
+        assert {r.id for r in column_rows(select(Student.id))} == two["a_students"]
+    assert {r.id for r in column_rows(select(Student.id))} == two["all_students"]
