@@ -158,6 +158,8 @@ def _value_width(value, kind, bold):
     if cls not in _REMEMBERED:
         return text_width(_shown(value, kind), bold)
     key = (cls, value, kind, bold)
+    if not value and (cls is float or cls is Decimal):  # 0 == -0, but -0 prints «-0,0» (wider): apart
+        key = (cls, value, kind, bold, str(value)[0] == "-")
     width = _WIDTHS.get(key)
     if width is None:
         width = text_width(_shown(value, kind), bold)

@@ -212,3 +212,26 @@ def test_a_values_remembered_width_is_its_own_types():
     for value in (5, Decimal("5"), 5.0, True, "5"):
         assert render._value_width(value, "pct", True) == xlsx.text_width(render._shown(value, "pct"), True)
         assert render._value_width(value, "pct", True) == xlsx.text_width(render._shown(value, "pct"), True)
+
+
+def test_a_remembered_width_keeps_the_sign_of_a_zero():
+    """0 and -0 are equal (one key) but print «0,0» and «-0,0»: a column of -0 is as wide after another report
+    measured a 0 as on its own (the widths do not depend on what the process built before)."""
+    org = SimpleNamespace(full_name="Организация", short_name="Орг", is_college=False, id=1)
+
+    def book(value):
+        doc = Document(name="x", title="Т", org=org)
+        doc.sheet("Лист").table([Column("К", kind, 3) for kind in ("text", "pct", "avg", "int", "mark")]).add(
+            [value] * 5)
+        return parts(render.to_xlsx(doc).bytes())
+
+    for zero, negative in ((Decimal("0.0"), Decimal("-0.0")), (0.0, -0.0)):
+        render._WIDTHS.clear()
+        alone = book(negative)
+        book(zero)
+        assert book(negative) == alone
+        for kind in ("text", "pct", "avg", "int", "mark"):
+            for bold in (False, True):
+                for value in (zero, negative):
+                    assert render._value_width(value, kind, bold) == \
+                        xlsx.text_width(render._shown(value, kind), bold)
