@@ -153,9 +153,10 @@ _REMEMBERED = (str, int, float, Decimal)  # shown the same whatever the organiza
 
 def _value_width(value, kind, bold):
     """How wide a value prints in a column of `kind` — remembered: the same marks, numbers and percentages
-    fill every column of the biggest workbooks (the ledgers: 98 columns × 70 sheets)."""
+    fill every column of the biggest workbooks (the ledgers: 98 columns × 70 sheets). A text column's values are
+    measured afresh: they are names and such (nothing to gain, and no person's name kept in the process)."""
     cls = value.__class__
-    if cls not in _REMEMBERED:
+    if cls not in _REMEMBERED or kind == "text":
         return text_width(_shown(value, kind), bold)
     key = (cls, value, kind, bold)
     if not value and (cls is float or cls is Decimal):  # 0 == -0, but -0 prints «-0,0» (wider): apart
