@@ -170,6 +170,11 @@ def _value_width(value, kind, bold):
     return width
 
 
+_NOTHING = (_NO_CELL, None, "")  # no value to measure
+_STRING_COLUMNS = {}  # (kind, width, its type, title, frozenset of str values) → a number or mark column's need
+_STRING_COLUMNS_MAX = 4096
+
+
 def _column_need(table, col, column, cells=None):
     """How wide the table's column wants to be (see `column_widths`); `cells`: `_by_column(table)`."""
     columns, bolds = cells or _by_column(table)
@@ -181,9 +186,25 @@ def _column_need(table, col, column, cells=None):
                       if value is not None and value != ""), default=0) + PAD
     else:  # numbers measured bold (a total's), each distinct value once: the ledgers' columns hold a few
         values = set(values)
-        for nothing in (_NO_CELL, None, ""):
-            values.discard(nothing)
+        values.difference_update(_NOTHING)
+        # A column of strings alone (the ledgers' marks: 98 columns × 70 sheets of a few «5», «4», «н/а») is
+        # remembered whole: its kind, width (and its type: 4 and 4.0 are one key), title and values decide its
+        # need. Only strings: equal values of other types print differently (5, 5.0, Decimal 5, True; 0 and -0)
+        # and would share a key.
+        key = None
+        if all([value.__class__ is str for value in values]):
+            key = (kind, column.width, column.width.__class__, column.title, frozenset(values))
+            got = _STRING_COLUMNS.get(key)
+            if got is not None:
+                return got
         widest = max([_value_width(value, kind, True) for value in values], default=0) + PAD
+        own = max(column.width, longest_word(column.title, bold=True) + PAD)
+        got = max(own, widest)
+        if key is not None:
+            if len(_STRING_COLUMNS) >= _STRING_COLUMNS_MAX:
+                _STRING_COLUMNS.clear()
+            _STRING_COLUMNS[key] = got
+        return got
     own = max(column.width, longest_word(column.title, bold=True) + PAD)
     return max(own, widest if column.kind != "text" else min(widest, max(column.width, TEXT_CAP)))
 

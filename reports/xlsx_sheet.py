@@ -24,9 +24,6 @@ from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellNumberT
 
 VERSION = "3.3.1"
 
-_NUMBER, _STRING, _BLANK = 1, 2, 3
-_KINDS = {CellNumberTuple: _NUMBER, CellDatetimeTuple: _NUMBER, CellStringTuple: _STRING,
-          CellRichStringTuple: _STRING, CellBlankTuple: _BLANK}
 _COLUMNS = []  # the letters of columns 0, 1, … (see _letters)
 _FORMULAS = {}  # (formula, expand_future_functions, use_future_functions) → Worksheet._prepare_formula's result
 _FORMULAS_MAX = 4096
@@ -185,11 +182,12 @@ class FastWorksheet(Worksheet):
                 cls = value.__class__
             fmt = formats[col] if col < n_formats else None
             if cls is str:
-                if len(value) > limit:
-                    self.write_string(row, col, value, fmt)
-                    continue
+                # A string found in the table is within Excel's limit (a longer one is stored cut): as write_string
                 index = string_table.get(value)
                 if index is None:
+                    if len(value) > limit:
+                        self.write_string(row, col, value, fmt)
+                        continue
                     index = string_table[value] = strings.unique_count
                     strings.unique_count += 1
                 strings.count += 1
@@ -242,7 +240,9 @@ class FastWorksheet(Worksheet):
         styles = {}  # id(format) → ' s="N"'
         styles_get = styles.get
         letters = _letters(self.dim_colmax)
-        kinds = _KINDS
+        string_t, number_t, date_t, blank_t, rich_t = (CellStringTuple, CellNumberTuple, CellDatetimeTuple,
+                                                       CellBlankTuple, CellRichStringTuple)
+        unset = object()
 
         def style_of(fmt):
             s = styles[id(fmt)] = f' s="{fmt._get_xf_index()}"'
@@ -266,31 +266,40 @@ class FastWorksheet(Worksheet):
             row_style = style_of(row_format) if row_format else None
             number = str(row_num + 1)
             parts = []
+            append = parts.append
+            last_fmt, last_s = unset, ""  # the style of the last cell's own format (a row's run of one format)
             for col_num in sorted(cells):
                 cell = cells[col_num]
-                kind = kinds.get(cell.__class__)
-                if kind is None:  # a formula, boolean, error …: XlsxWriter's own method, in its place
+                cls = cell.__class__
+                if cls is string_t or cls is number_t or cls is rich_t or cls is date_t:
+                    fmt = cell[1]
+                elif cls is blank_t:
+                    fmt = cell[0]
+                else:  # a formula, boolean, error …: XlsxWriter's own method, in its place
                     if parts:
                         write("".join(parts))
                         parts = []
+                        append = parts.append
                     self._write_cell(row_num, col_num, cell)
                     continue
-                fmt = cell.format
-                if fmt:
+                if fmt is last_fmt:
+                    s = last_s
+                elif fmt:
                     s = styles_get(id(fmt)) or style_of(fmt)
+                    last_fmt, last_s = fmt, s
                 elif row_style is not None:
                     s = row_style
                 elif col_num in col_info and col_info[col_num].column_format is not None:
                     s = style_of(col_info[col_num].column_format)
                 else:
                     s = ""
-                if kind is _STRING:
-                    parts.append(f'<c r="{letters[col_num]}{number}"{s} t="s"><v>{cell.string}</v></c>')
-                elif kind is _NUMBER:
-                    parts.append(f'<c r="{letters[col_num]}{number}"{s}><v>{cell.number:.16G}</v></c>')
+                if cls is string_t or cls is rich_t:
+                    append(f'<c r="{letters[col_num]}{number}"{s} t="s"><v>{cell[0]}</v></c>')
+                elif cls is blank_t:
+                    append(f'<c r="{letters[col_num]}{number}"{s}/>')
                 else:
-                    parts.append(f'<c r="{letters[col_num]}{number}"{s}/>')
-            parts.append("</row>")
+                    append(f'<c r="{letters[col_num]}{number}"{s}><v>{cell[0]:.16G}</v></c>')
+            append("</row>")
             write("".join(parts))
 
     def _calculate_spans_fast(self):

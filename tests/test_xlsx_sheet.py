@@ -235,3 +235,28 @@ def test_a_remembered_width_keeps_the_sign_of_a_zero():
                 for value in (zero, negative):
                     assert render._value_width(value, kind, bold) == \
                         xlsx.text_width(render._shown(value, kind), bold)
+
+
+def test_a_remembered_string_column_is_its_own_kind_width_and_title():
+    """A number or mark column of strings alone is measured once per kind, width, title and values
+    (render._STRING_COLUMNS): each column's need is the one measured afresh, whatever was remembered before —
+    4 and 4.0 (equal keys) keep their type, a mixed column (5 and «5») is measured afresh."""
+    columns = [Column("I", "mark", 4.5), Column("I", "mark", 4), Column("I", "mark", 4.0), Column("I", "mark", 9),
+               Column("Полугодие", "mark", 4.5), Column("I", "pct", 4.5), Column("I", "int", 4.5),
+               Column("I", "mark", 4.5), Column("I", "mark", 4.5)]
+    rows = [["5"] * 7 + ["н/а", 5], ["4"] * 7 + ["4", "5"], [None] * 9]
+    doc = Document(name="x", title="Т", org=SimpleNamespace(full_name="О", short_name="О", is_college=False, id=1))
+    table = doc.sheet("Лист").table(columns)
+    for row in rows:
+        table.add(row)
+    cells = render._by_column(table)
+    fresh = []
+    for col, column in enumerate(columns):
+        render._STRING_COLUMNS.clear()
+        render._WIDTHS.clear()
+        fresh.append(render._column_need(table, col, column, cells))
+    render._STRING_COLUMNS.clear()
+    for _ in range(2):
+        got = [render._column_need(table, col, column, cells) for col, column in enumerate(columns)]
+        assert got == fresh and [type(w) for w in got] == [type(w) for w in fresh]
+    assert len(render._STRING_COLUMNS) == 8  # the mixed column is not remembered
