@@ -20,7 +20,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.exceptions import OverlappingRange
 from xlsxwriter.worksheet import (CellBlankTuple, CellDatetimeTuple, CellNumberTuple, CellRichStringTuple,
-                                  CellStringTuple, Worksheet)
+                                  CellStringTuple, ColumnInfo, Worksheet)
 
 VERSION = "3.3.1"
 
@@ -105,6 +105,44 @@ class FastWorksheet(Worksheet):
         self.table[row][col] = CellStringTuple(index, args[3] if len(args) == 4 else None)
         return 0
 
+    def set_column(self, *args, **kwargs):
+        # Worksheet.set_column(first_col, last_col, width) with int columns and an int or float width, no format
+        # nor options (render.py sets every column's width so: ≈ 65 columns a ledger sheet, each its own
+        # width): its pixels, its bounds check and one ColumnInfo per column, without the column decorator,
+        # the options' dictionary and set_column_pixels. Anything else: the stock method.
+        if (kwargs or len(args) != 3 or not supported() or args[0].__class__ is not int or args[1].__class__ is not int
+                or (args[2].__class__ is not int and args[2].__class__ is not float)):
+            return super().set_column(*args, **kwargs)
+        first_col, last_col, width = args
+        if width == 0.0:
+            pixels = 0
+        elif width < 1.0:
+            pixels = int(width * (self.max_digit_width + self.cell_padding) + 0.5)
+        else:
+            pixels = int(width * self.max_digit_width + 0.5) + self.cell_padding
+        if first_col > last_col:
+            first_col, last_col = last_col, first_col
+        if first_col < 0 or last_col >= self.xls_colmax:  # _check_dimensions(0, col, True, True) of both
+            return -1
+        self.outline_col_level = max(self.outline_col_level, 0)
+        col_info = self.col_info
+        for col in range(first_col, last_col + 1):
+            col_info[col] = ColumnInfo(width=pixels, column_format=None, hidden=False, level=0, collapsed=False)
+        self.col_size_changed = True
+        return 0
+
+    def _write_col_info(self, col_min, col_max, col_info):
+        # Worksheet._write_col_info of a column with a width and nothing else (no format, not hidden, no
+        # autofit, outline or collapse) and int bounds: the same <col/> in one f-string.
+        width = col_info.width
+        if (col_info.column_format or col_info.hidden or col_info.autofit or col_info.level or col_info.collapsed
+                or width is None or not supported() or col_min.__class__ is not int or col_max.__class__ is not int
+                or (width.__class__ is not int and width.__class__ is not float)):
+            return super()._write_col_info(col_min, col_max, col_info)
+        char_width = (width * 256 // self.max_digit_width) / 256.0
+        custom = "" if width == self.default_col_width else ' customWidth="1"'
+        self.fh.write(f'<col min="{col_min + 1}" max="{col_max + 1}" width="{char_width:.16g}"{custom}/>')
+
     def merge_range(self, *args, **kwargs):
         # Worksheet.merge_range(first_row, first_col, last_row, last_col, data[, format]) with int rows and columns:
         # its overlap checks, its first cell written by `_write` and the rest padded with the format's blank cells,
@@ -167,11 +205,19 @@ class FastWorksheet(Worksheet):
         limit = self.xls_strmax // 2
         n_formats, n_numeric = len(formats), len(numeric)
         low = high = None
+        # tuple.__new__(cls, (…)): the namedtuple's own __new__ without its Python frame (≈ 100 000 cells)
+        new, string_t, number_t = tuple.__new__, CellStringTuple, CellNumberTuple
+        count = 0  # shared strings written (strings.count, added once)
         for col, value in enumerate(values):
-            if value is None or value == "":
-                continue
             cls = value.__class__
-            if cls is not str and cls is not int:
+            if cls is str:
+                if not value:
+                    continue
+            elif value is None:
+                continue
+            elif cls is not int:
+                if value == "":
+                    continue
                 if (cls is float or cls is Decimal) and col < n_numeric and numeric[col]:
                     value = float(value)
                     if value != value or value == _INF or value == -_INF:
@@ -190,13 +236,14 @@ class FastWorksheet(Worksheet):
                         continue
                     index = string_table[value] = strings.unique_count
                     strings.unique_count += 1
-                strings.count += 1
-                cells[col] = CellStringTuple(index, fmt)
+                count += 1
+                cells[col] = new(string_t, (index, fmt))
             else:
-                cells[col] = CellNumberTuple(value, fmt)
+                cells[col] = new(number_t, (value, fmt))
             if low is None:
                 low = col
             high = col
+        strings.count += count
         if low is not None:  # _check_dimensions of the cells written
             if self.dim_rowmin is None or row < self.dim_rowmin:
                 self.dim_rowmin = row

@@ -260,3 +260,34 @@ def test_a_remembered_string_column_is_its_own_kind_width_and_title():
         got = [render._column_need(table, col, column, cells) for col, column in enumerate(columns)]
         assert got == fresh and [type(w) for w in got] == [type(w) for w in fresh]
     assert len(render._STRING_COLUMNS) == 8  # the mixed column is not remembered
+
+
+def test_columns_widths_are_the_same_bytes(monkeypatch):
+    """FastWorksheet.set_column / _write_col_info (a width alone, the render's case) write the stock <cols>: every
+    kind of width (int, float, under 1, 0, the default's 8.43 without customWidth, a reversed range, a run), and
+    the stock path's cases beside them (a format, options, A1 notation, out of the sheet)."""
+    stock = []  # the stock methods the fast sheet still called: the cases not its own
+    for name in ("_write_col_info", "set_column_pixels"):
+        method = getattr(Worksheet, name)
+        monkeypatch.setattr(Worksheet, name, lambda self, *args, method=method, name=name, **kwargs: (
+            stock.append(name) if type(self) is xlsx_sheet.FastWorksheet else None, method(self, *args, **kwargs))[1])
+
+    def make():
+        book = xlsx.Book()
+        ws = book.sheet("Лист")
+        for col, width in enumerate((4, 4.5, 0.5, 0, 8.43, 13.7109375, 30, 255, 2.25)):
+            assert ws.set_column(col, col, width) == 0
+        ws.set_column(12, 10, 5.5)  # reversed, a run of one width
+        ws.set_column(13, 13, 5.5)  # its neighbour: one <col> with them
+        ws.set_column(14, 14, 6, book.header)
+        ws.set_column(15, 15, 7, None, {"hidden": True})
+        ws.set_column("Q:R", 9)
+        ws.set_column(19, 19, None)
+        assert ws.set_column(20, 16384, 5) == -1 and ws.set_column(-1, 2, 5) == -1
+        ws.write_string(0, 0, "x")
+        return book.bytes()
+
+    got = same(make)
+    assert b'customWidth="1"' in got["xl/worksheets/sheet1.xml"]
+    # the format's, the options', A1's and no width's columns: the stock methods; the other 12 columns: not
+    assert sorted(stock) == ["_write_col_info"] * 3 + ["set_column_pixels"] * 4
