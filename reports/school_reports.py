@@ -119,13 +119,18 @@ def _sheet_names(classes):
     return names
 
 
-NO_MARKS = {}
 EMPTY_FIGURES = figures({})  # a column nobody has a mark in yet: no percentages
+
+
+def _ledger_marks(p, student_ids):
+    """The ledgers' marks: {(student id, subject id): [his mark of each of `_slots(p)`, None for none]}."""
+    return data.period_mark_slots(student_ids, p.year.id, [key for key, _, _ in _slots(p)])
 
 
 def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     """One class's ledger: students × subjects (every period, year, exam, final) and under it the
-    per-subject figures of every column. A mark is shown in the class the student belonged to on the
+    per-subject figures of every column; `marks`: `_ledger_marks` (a list of the slots' marks per student and
+    subject). A mark is shown in the class the student belonged to on the
     day it stands for (a period's last day; the year's for the year, exam and final marks), so a
     student who moved has each mark in one class only, the one that counts him."""
     org = p.org
@@ -140,7 +145,6 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
     columns += [Column(title, "mark", 4.5) for _ in subjects for _, title, _ in slots]
     table = sheet.table(columns, groups=groups)
     start, end = p.year.start_date, p.year.end_date
-    keys = [key for key, _, _ in slots]
     nothing = [None] * len(slots)
     subject_ids = [subject.id for subject in subjects]
     days = list(dict.fromkeys(day for _, _, day in slots))  # the slots' days, each once (the year's: 4 slots)
@@ -150,12 +154,16 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
         values = [number, doc.student_name(entry.student), movement_note(entry, start, end, full_date=True)]
         on = present[entry.student_id] = {day: data.in_class_on(entry, day) for day in days}
         here = [on[day] for _, _, day in slots]
-        shown = keys if all(here) else [key if h else None for key, h in zip(keys, here)]
+        everywhere = all(here)
         student_id = entry.student_id
         for subject_id in subject_ids:
             got = marks.get((student_id, subject_id))
-            # a slot not shown (None) is no key of `got`: None
-            values += nothing if got is None else map(got.get, shown)
+            if got is None:
+                values += nothing
+            elif everywhere:
+                values += got
+            else:  # a slot of a day he was not in the class: None
+                values += [value if h else None for value, h in zip(got, here)]
         table.add(values, "muted" if left else "")
     if not subjects:
         sheet.text("Отметки не выставляются (безотметочное обучение)" if not org.is_college and klass.grade == 1
@@ -171,13 +179,13 @@ def _ledger_sheet(doc, p, klass, entries, subjects, marks, sheet_name=None):
             same[day] = next((d for d in same if counted[d] == ids), day)
         cells = []
         for subject_id in subject_ids:
-            got = {}  # {day: [each counted student's marks, NO_MARKS for none]}
-            for key, _, day in slots:
+            got = {}  # {day: [each counted student's marks, `nothing` for none]}
+            for n, (_, _, day) in enumerate(slots):
                 ids = counted[day]
                 mine = got.get(same[day])
                 if mine is None:
-                    mine = got[same[day]] = [marks.get((sid, subject_id), NO_MARKS) for sid in ids]
-                values = dict(zip(ids, [m.get(key) for m in mine]))
+                    mine = got[same[day]] = [marks.get((sid, subject_id), nothing) for sid in ids]
+                values = dict(zip(ids, [m[n] for m in mine]))
                 cells.append(figures(values) if any(values.values()) else EMPTY_FIGURES)
         for attr in PERCENTS:
             figs.add(["", FIGURE_TITLES[attr], ""] + [getattr(f, attr) for f in cells], "total")
@@ -196,7 +204,7 @@ def summary_ledger(actor, p):
     year = p.year
     entries = data.rosters([klass.id], year.start_date, year.end_date)[klass.id]
     subjects = data.class_subjects([klass.id], year.id)[klass.id]
-    marks = data.period_marks([e.student_id for e in entries], year.id)
+    marks = _ledger_marks(p, [e.student_id for e in entries])
     doc = report_document("summary-ledger", p, [("Учебный год", year.name), (term("class", p.org), klass.name)],
                           filename=slug("svodnaya-vedomost", klass.name, year.name))
     _ledger_sheet(doc, p, klass, entries, subjects, marks)
@@ -216,7 +224,7 @@ def institution_ledgers(actor, p):
     ids = [c.id for c in classes]
     rosters = data.roster_names(ids, year.start_date, year.end_date)
     subjects = data.class_subjects(ids, year.id)
-    marks = data.period_marks(data.members(ids, year.start_date, year.end_date), year.id)
+    marks = _ledger_marks(p, data.members(ids, year.start_date, year.end_date))
     doc = Document(name="institution-ledgers", title="Сводные ведомости учёта успеваемости", org=p.org,
                    params=[("Учебный год", year.name)], filename=slug("svodnye-vedomosti", year.name))
     if not classes:
