@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AcademicYear, Period, SchoolClass, Student, db
-from reports import data
+from reports import data as report_data
 from reports.registry import build
 from reports.render import to_json, to_xlsx
 from services.errors import DomainError, PermissionDenied
@@ -650,12 +650,12 @@ def test_the_ledgers_marks_are_period_marks_by_slot(school):
     that nobody has (and the marks of a slot not asked for) leave None / nothing."""
     year = db.session.scalars(select(AcademicYear).order_by(AcademicYear.id)).first()
     ids = list(db.session.scalars(select(Student.id)))
-    marks = data.period_marks(ids, year.id)
+    marks = report_data.period_marks(ids, year.id)
     periods = sorted({key for got in marks.values() for key in got if key[0] == "period"})
     assert len(periods) >= 2 and marks
     keys = [periods[1], ("year", 0), ("nobody", 0), ("exam", 0)]  # the first period not asked for
-    slots = data.period_mark_slots(ids, year.id, keys)
+    slots = report_data.period_mark_slots(ids, year.id, keys)
     expected = {pair: [got.get(key) for key in keys] for pair, got in marks.items()
                 if any(key in got for key in keys)}
     assert slots == expected and any(values[0] for values in slots.values())
-    assert data.period_mark_slots([], year.id, keys) == {}
+    assert report_data.period_mark_slots([], year.id, keys) == {}
