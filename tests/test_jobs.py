@@ -389,19 +389,21 @@ def test_the_rollovers_heavy_steps_run_as_jobs(rollover_school, app, sync, ro_br
     assert "Шаг выполнен" in html
 
 
+def _job_row(actor, state, attempts, age, heartbeat_age=None, progress_total=1):
+    """A «test-count» job row of `actor`'s as a worker left it: created `age` ago, its heartbeat `heartbeat_age`
+    ago (None: never beat)."""
+    now = clock.utcnow()
+    return Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
+               params='{"n": 1}', state=state, attempts=attempts, max_attempts=3, created_at=now - age,
+               heartbeat_at=now - heartbeat_age if heartbeat_age is not None else None, progress_done=0,
+               progress_total=progress_total, progress_text="", error="")
+
+
 def test_a_job_whose_process_died_is_run_again_once(world, sync):
     actor = actor_of("a.admin")
-    now = clock.utcnow()
-    died = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
-               params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=2),
-               heartbeat_at=now - jobs.STALE - timedelta(minutes=1), progress_done=0, progress_total=1,
-               progress_text="", error="")
-    lost = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
-               params='{"n": 1}', state="queued", attempts=0, max_attempts=3, created_at=now - timedelta(minutes=5),
-               progress_done=0, progress_total=0, progress_text="", error="")
-    alive = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
-                params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=1),
-                heartbeat_at=now - timedelta(minutes=1), progress_done=0, progress_total=0, progress_text="", error="")
+    died = _job_row(actor, "running", 1, timedelta(hours=2), jobs.STALE + timedelta(minutes=1))
+    lost = _job_row(actor, "queued", 0, timedelta(minutes=5), progress_total=0)
+    alive = _job_row(actor, "running", 1, timedelta(hours=1), timedelta(minutes=1), progress_total=0)
     db.session.add_all([died, lost, alive])
     db.session.flush()
     assert sorted(jobs.orphans()) == sorted([died.id, lost.id])
@@ -606,11 +608,7 @@ def test_with_redis_a_job_left_by_a_dead_worker_goes_to_the_queue_again(world, a
     """The work horse killed mid-job: its row stays «running» with a heartbeat that stopped; the next job started
     (on any server) puts it in the queue again, and the worker runs it once."""
     actor = actor_of("a.admin")
-    now = clock.utcnow()
-    died = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
-               params='{"n": 1}', state="running", attempts=1, max_attempts=3, created_at=now - timedelta(hours=1),
-               heartbeat_at=now - jobs.STALE - timedelta(seconds=1), progress_done=0, progress_total=1,
-               progress_text="", error="")
+    died = _job_row(actor, "running", 1, timedelta(hours=1), jobs.STALE + timedelta(seconds=1))
     died_id = died.id
     with uow.unit():
         db.session.add(died)
@@ -695,11 +693,7 @@ def test_the_archives_old_urls_give_nothing_of_anothers_job(report_school, sync,
 
 def test_a_job_that_kills_its_worker_each_time_fails_when_its_attempts_are_spent(world, sync):
     actor = actor_of("a.admin")
-    now = clock.utcnow()
-    spent = Job(id=uuid.uuid4().hex, org_id=actor.org_id, user_id=actor.user_id, kind="test-count", title="т",
-                params='{"n": 1}', state="running", attempts=3, max_attempts=3, created_at=now - timedelta(hours=2),
-                heartbeat_at=now - jobs.STALE - timedelta(minutes=1), progress_done=0, progress_total=1,
-                progress_text="", error="")
+    spent = _job_row(actor, "running", 3, timedelta(hours=2), jobs.STALE + timedelta(minutes=1))
     db.session.add(spent)
     db.session.flush()
     assert backends.redispatch_orphans() == 1

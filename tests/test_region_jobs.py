@@ -49,6 +49,9 @@ def test_every_roll_up_as_a_job_with_its_progress_and_result(region, sync, brows
     for kind, page in PAGES.items():
         text = b.get(page + "?year=2026/2027").get_data(as_text=True)
         assert "Сформировать .xlsx в фоне" in text and "/static/jobs.js" in text, kind
+        # the form names the roll-up and the page's parameters (templates/jobs/_background_form.html)
+        assert f'<input type="hidden" name="kind" value="{kind}">' in text, kind
+        assert '<input type="hidden" name="year" value="2026/2027">' in text, kind
         started = b.post("/regional/job", {"kind": kind, "year": "2026/2027", "period": "2" if kind == "results"
                                            else "", "start": "01.09.2026", "end": "20.11.2026"})
         assert started.status_code == 302 and started.location.split("?")[0].endswith(page), kind
@@ -72,7 +75,9 @@ def test_every_roll_up_as_a_job_with_its_progress_and_result(region, sync, brows
     text = _book_text(b.get(f"/jobs/download/{school_job.id}").data)
     assert "5-е классы (параллель)" in text and "Орг B" not in text
     # Each page follows its own job: the school's drill-down its, the region's page the region's.
-    assert school_job.id in b.get(started.location).get_data(as_text=True)
+    drill_down = b.get(started.location).get_data(as_text=True)
+    assert school_job.id in drill_down
+    assert f'<input type="hidden" name="org" value="{region.a.org.id}">' in drill_down  # its form names the school
     assert school_job.id not in b.get("/regional/?year=2026/2027").get_data(as_text=True)
     assert school_job.id not in b.get(f"/regional/school/{region.b.org.id}/").get_data(as_text=True)
 
